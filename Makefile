@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint setup
 
-$(STAMP): pyproject.toml scripts/setup.sh
+$(STAMP): pyproject.toml scripts/setup.sh scripts/apt-packages.txt
 	PYTHON=$(PYTHON) bash scripts/setup.sh
 	touch $(STAMP)
 
