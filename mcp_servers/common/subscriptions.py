@@ -33,7 +33,9 @@ class ResourceSubscriptions:
     """Who follows which resource URI, and the means to tell them it changed."""
 
     def __init__(self) -> None:
-        self._legacy: dict[str, set[ServerSession]] = {}
+        # Keyed by connection: the SDK builds a new ServerSession for every request, so the session
+        # that subscribed is not the one that unsubscribes; any of them sends on the connection.
+        self._legacy: dict[str, dict[object, ServerSession]] = {}
         self._listening: Counter[str] = Counter()
         self._bus = InMemorySubscriptionBus()
         self._listen = ListenHandler(self._bus)
@@ -42,7 +44,9 @@ class ResourceSubscriptions:
         """Serve `resources/subscribe`, `resources/unsubscribe` and `subscriptions/listen` on `server`."""
         lowlevel = server._mcp_server
         lowlevel.add_request_handler("resources/subscribe", types.SubscribeRequestParams, self._subscribe)
-        lowlevel.add_request_handler("resources/unsubscribe", types.UnsubscribeRequestParams, self._unsubscribe)
+        lowlevel.add_request_handler(
+            "resources/unsubscribe", types.UnsubscribeRequestParams, self._unsubscribe
+        )
         lowlevel.add_request_handler(
             "subscriptions/listen", types.SubscriptionsListenRequestParams, self._listen_stream
         )
@@ -55,13 +59,14 @@ class ResourceSubscriptions:
 
     async def notify(self, uri: str) -> None:
         """Tell every subscriber of `uri` that it changed; a session that is gone is dropped."""
-        for session in list(self._legacy.get(uri, ())):
+        subscribers = self._legacy.get(uri, {})
+        for connection, session in list(subscribers.items()):
             try:
                 with anyio.fail_after(5):
                     await session.send_resource_updated(uri)
             except Exception as exc:  # a dead or stuck session must not stop delivery to the rest
                 logger.info("dropping subscriber of %s: %s", uri, exc)
-                self._legacy.get(uri, set()).discard(session)
+                subscribers.pop(connection, None)
         if self._listening.get(uri, 0) > 0:
             await self._bus.publish(ResourceUpdated(uri=uri))
 
@@ -72,13 +77,13 @@ class ResourceSubscriptions:
     async def _subscribe(
         self, ctx: ServerRequestContext[Any, Any], params: types.SubscribeRequestParams
     ) -> types.EmptyResult:
-        self._legacy.setdefault(str(params.uri), set()).add(ctx.session)
+        self._legacy.setdefault(str(params.uri), {})[_connection_of(ctx)] = ctx.session
         return types.EmptyResult()
 
     async def _unsubscribe(
         self, ctx: ServerRequestContext[Any, Any], params: types.UnsubscribeRequestParams
     ) -> types.EmptyResult:
-        self._legacy.get(str(params.uri), set()).discard(ctx.session)
+        self._legacy.get(str(params.uri), {}).pop(_connection_of(ctx), None)
         return types.EmptyResult()
 
     async def _listen_stream(
@@ -93,3 +98,8 @@ class ResourceSubscriptions:
             for uri in uris:
                 if self._listening[uri] <= 0:
                     del self._listening[uri]
+
+
+def _connection_of(ctx: ServerRequestContext[Any, Any]) -> object:
+    """The client connection a request arrived on (the SDK exposes it only privately)."""
+    return ctx.session._connection

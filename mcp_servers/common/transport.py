@@ -35,7 +35,9 @@ logger = logging.getLogger(__name__)
 class TransportOptions(BaseModel):
     """How a server is reached: stdio, or streamable HTTP on a host and port."""
 
-    transport: Literal["stdio", "http"] = Field("stdio", description="stdio for a host that spawns the server")
+    transport: Literal["stdio", "http"] = Field(
+        "stdio", description="stdio for a host that spawns the server"
+    )
     host: str = Field("127.0.0.1", description="HTTP bind address; loopback unless a token is set")
     port: int = Field(8000, ge=0, le=65535, description="HTTP port (0 picks a free one)")
     token: SecretStr | None = Field(None, description="Bearer token required on HTTP requests")
