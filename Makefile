@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml scripts/setup.sh scripts/apt-packages.txt
 setup: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/pepper-context-store $(ARGS)
+	$(BIN)/pepper-context-store --transport http --port 8765 $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
