@@ -1,0 +1,119 @@
+"""The tool-call engine: runs the scheduler's tool calls in the background.
+
+A submitted call starts at once (under a concurrency limit and a timeout) and the caller goes on; its
+outcome arrives later as a `tool_result` event through `deliver`. Every call is written to a journal
+before it starts and removed after its result is delivered, so after a restart `resume()` runs again
+each call that had no result. Calls carry their id, which tools use as an idempotency key, so a call
+that did finish before the crash but was not yet cleared is harmless to repeat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+import anyio
+from anyio.abc import TaskGroup
+from pydantic import BaseModel, Field
+
+from orchestrator.scheduler.events import EventKind, Priority, SchedulerEvent
+
+__all__ = ["CallJournal", "MemoryJournal", "PendingCall", "ToolCallEngine", "ToolRunner"]
+
+
+class PendingCall(BaseModel):
+    id: str
+    name: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+
+
+class ToolRunner(Protocol):
+    async def __call__(self, call: PendingCall) -> str:
+        """Run one call; return its result as text, or raise with a message for the model."""
+        ...
+
+
+class CallJournal(Protocol):
+    """Durable record of calls that have no delivered result yet."""
+
+    async def record(self, call: PendingCall) -> None: ...
+    async def clear(self, call_id: str) -> None: ...
+    async def pending(self) -> list[PendingCall]: ...
+
+
+class MemoryJournal:
+    """A journal that lives as long as the process (for tests and rules-mode runs without a store)."""
+
+    def __init__(self) -> None:
+        self.calls: dict[str, PendingCall] = {}
+
+    async def record(self, call: PendingCall) -> None:
+        self.calls[call.id] = call
+
+    async def clear(self, call_id: str) -> None:
+        self.calls.pop(call_id, None)
+
+    async def pending(self) -> list[PendingCall]:
+        return list(self.calls.values())
+
+
+class ToolCallEngine:
+    """Runs calls concurrently (at most `limit` at once), each within `timeout` seconds."""
+
+    def __init__(
+        self,
+        runner: ToolRunner,
+        deliver: Callable[[SchedulerEvent], Awaitable[None]],
+        journal: CallJournal,
+        *,
+        limit: int = 8,
+        timeout: float = 120.0,
+    ) -> None:
+        self._runner = runner
+        self._deliver = deliver
+        self._journal = journal
+        self._limiter = anyio.CapacityLimiter(limit)
+        self._timeout = timeout
+        self._task_group: TaskGroup | None = None
+        self.in_flight: dict[str, PendingCall] = {}
+
+    def bind(self, task_group: TaskGroup) -> None:
+        """Run calls in `task_group` (the scheduler's), so that shutdown cancels them cleanly."""
+        self._task_group = task_group
+
+    async def submit(self, call: PendingCall) -> None:
+        """Journal the call and start it in the background; returns at once."""
+        if self._task_group is None:
+            raise RuntimeError("ToolCallEngine.bind(task_group) must come before submit()")
+        await self._journal.record(call)
+        self.in_flight[call.id] = call
+        self._task_group.start_soon(self._run, call, name=f"tool call {call.id}")
+
+    async def resume(self) -> list[PendingCall]:
+        """Start again every journaled call that never delivered a result; returns them."""
+        calls = await self._journal.pending()
+        for call in calls:
+            await self.submit(call)
+        return calls
+
+    async def _run(self, call: PendingCall) -> None:
+        ok = True
+        async with self._limiter:
+            try:
+                with anyio.fail_after(self._timeout):
+                    text = await self._runner(call)
+            except TimeoutError:
+                ok, text = False, f"{call.name} did not finish within {self._timeout:g} s"
+            except Exception as exc:  # the model hears about every failure; nothing escapes the engine
+                ok, text = False, f"{call.name} failed: {exc}"
+        await self._deliver(
+            SchedulerEvent(
+                kind=EventKind.TOOL_RESULT,
+                content=text,
+                priority=Priority.HIGH,
+                source=call.name,
+                attributes={"id": call.id, "ok": ok},
+            )
+        )
+        await self._journal.clear(call.id)
+        self.in_flight.pop(call.id, None)
