@@ -1,0 +1,172 @@
+"""Long-lived MCP client sessions to Pepper's servers, reconnected when they fail.
+
+One `ServerConnection` per server, shared by every worker and feed: a process is spawned (stdio) or a
+URL is opened (streamable HTTP) once, not per call. `run()` owns the session in its own task and
+reconnects with exponential backoff whenever the session is lost. A call on a lost session fails at
+once with `ServerUnavailable` (a clear message for the scheduler), and the next call uses the new
+session. A tool's own failure is `ToolCallFailed`; a call past its deadline is `ToolCallTimeout`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from enum import StrEnum
+from typing import Any
+
+import anyio
+from anyio.abc import TaskStatus
+from fastmcp import Client
+from fastmcp.client.transports import ClientTransport, StdioTransport, StreamableHttpTransport
+from pydantic import BaseModel, Field, SecretStr
+
+__all__ = [
+    "ConnectionState",
+    "ServerConnection",
+    "ServerSpec",
+    "ServerUnavailable",
+    "ToolCallFailed",
+    "ToolCallTimeout",
+    "ToolOutcome",
+]
+
+logger = logging.getLogger(__name__)
+
+
+class ServerSpec(BaseModel):
+    """How to reach one MCP server: a command to spawn over stdio, or an HTTP URL."""
+
+    name: str
+    command: list[str] = Field(default_factory=list, description="argv of a stdio server")
+    url: str | None = Field(None, description="streamable HTTP endpoint, instead of a command")
+    env: dict[str, str] = Field(default_factory=dict, description="extra environment for the child")
+    token: SecretStr | None = Field(None, description="bearer token for an HTTP server")
+
+    def transport(self) -> ClientTransport:
+        if self.url:
+            headers = {"Authorization": f"Bearer {self.token.get_secret_value()}"} if self.token else None
+            return StreamableHttpTransport(self.url, headers=headers)
+        if not self.command:
+            raise ValueError(f"server {self.name!r} needs a command or a url")
+        return StdioTransport(
+            self.command[0], self.command[1:], env={**os.environ, **self.env}, keep_alive=False
+        )
+
+
+class ConnectionState(StrEnum):
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    DOWN = "down"
+
+
+class ServerUnavailable(RuntimeError):
+    """The server cannot be reached now; the connection keeps trying in the background."""
+
+
+class ToolCallFailed(RuntimeError):
+    """The tool ran and reported an error."""
+
+
+class ToolCallTimeout(RuntimeError):
+    """The tool did not answer in time."""
+
+
+class ToolOutcome(BaseModel):
+    """What a successful call returned: its text and, when the tool has one, its structured result."""
+
+    text: str
+    structured: dict[str, Any] | None = None
+
+
+class ServerConnection:
+    """A shared, self-healing session to one server."""
+
+    def __init__(
+        self,
+        spec: ServerSpec,
+        *,
+        call_timeout: float = 60.0,
+        connect_timeout: float = 20.0,
+        max_backoff: float = 30.0,
+    ) -> None:
+        self.spec = spec
+        self.call_timeout = call_timeout
+        self.connect_timeout = connect_timeout
+        self.max_backoff = max_backoff
+        self.state = ConnectionState.CONNECTING
+        self.last_error: str | None = None
+        self.reconnects = 0
+        self._client: Client | None = None
+        self._ready = anyio.Event()
+        self._lost = anyio.Event()
+
+    async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        """Hold the session open; reconnect with backoff when it is lost. Started once the first
+        attempt ends, whether it connected or not (a server that is down must not stop the rest)."""
+        backoff = 0.25
+        started = False
+        while True:
+            try:
+                async with Client(self.spec.transport(), timeout=self.connect_timeout) as client:
+                    self._client, self.state, self.last_error = client, ConnectionState.CONNECTED, None
+                    self._ready.set()
+                    backoff = 0.25
+                    if not started:
+                        started = True
+                        task_status.started()
+                    await self._lost.wait()
+            except Exception as exc:  # any failure to connect or to stay connected is retried
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                logger.warning("MCP server %s unavailable: %s", self.spec.name, self.last_error)
+            self._mark_down()
+            if not started:
+                started = True
+                task_status.started()
+            await anyio.sleep(backoff)
+            backoff = min(backoff * 2, self.max_backoff)
+            self.reconnects += 1
+            self.state = ConnectionState.CONNECTING
+
+    def _session_lost(self, client: Client) -> None:
+        """Stop handing out `client` at once; `run()` opens the next session."""
+        if client is self._client:
+            self._client = None
+            if self._ready.is_set():
+                self._ready = anyio.Event()
+            self._lost.set()
+
+    def _mark_down(self) -> None:
+        self._client = None
+        self.state = ConnectionState.DOWN
+        if self._ready.is_set():  # callers already waiting keep the event that the reconnect will set
+            self._ready = anyio.Event()
+        self._lost = anyio.Event()
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], deadline: float | None = None
+    ) -> ToolOutcome:
+        """Call `name` on the server; raises ServerUnavailable, ToolCallFailed or ToolCallTimeout."""
+        client = await self._connected_client()
+        deadline = deadline or self.call_timeout
+        try:
+            with anyio.fail_after(deadline):
+                result = await client.call_tool(name, arguments, raise_on_error=False)
+        except TimeoutError as exc:
+            raise ToolCallTimeout(f"{self.spec.name}.{name} did not answer within {deadline:g} s") from exc
+        except Exception as exc:  # the session broke under the call: say so, and reconnect
+            self._session_lost(client)
+            raise ServerUnavailable(
+                f"{self.spec.name} failed during {name}: {type(exc).__name__}: {exc}"
+            ) from exc
+        text = "\n".join(block.text for block in result.content if getattr(block, "text", None))
+        if result.is_error:
+            raise ToolCallFailed(f"{self.spec.name}.{name}: {text}")
+        return ToolOutcome(text=text, structured=result.structured_content)
+
+    async def _connected_client(self) -> Client:
+        if self._client is None:
+            with anyio.move_on_after(self.connect_timeout):
+                await self._ready.wait()
+        if self._client is None:
+            raise ServerUnavailable(f"{self.spec.name} is not connected ({self.last_error or 'connecting'})")
+        return self._client

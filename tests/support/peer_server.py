@@ -1,0 +1,40 @@
+"""A small MCP server that tests use as the far side of a client connection (`python -m`).
+
+Tools: `echo` answers at once, `pid` names its process (so a test can kill it), `nap` sleeps for the
+given seconds before answering (a call in flight), `refuse` raises a ToolError.
+"""
+
+from __future__ import annotations
+
+import os
+
+import anyio
+from fastmcp import FastMCP
+from fastmcp.exceptions import ToolError
+
+server = FastMCP("peer")
+
+
+@server.tool
+def echo(text: str) -> str:
+    return text
+
+
+@server.tool
+def pid() -> int:
+    return os.getpid()
+
+
+@server.tool
+async def nap(seconds: float) -> str:
+    await anyio.sleep(seconds)
+    return "rested"
+
+
+@server.tool
+def refuse(reason: str) -> str:
+    raise ToolError(reason)
+
+
+if __name__ == "__main__":
+    server.run(show_banner=False)
