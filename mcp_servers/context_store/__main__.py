@@ -1,0 +1,57 @@
+"""`pepper-context-store`: run the context store MCP server over stdio (default) or streamable HTTP.
+
+    pepper-context-store [--transport stdio|http] [--host 127.0.0.1] [--port 8765] [--db PATH]
+
+Settings come from `PEPPER_CONTEXT_*` variables (the HTTP bearer token from `PEPPER_CONTEXT_TOKEN`);
+`--db` overrides `PEPPER_CONTEXT_DB_PATH`. Logs go to stderr: stdout carries the stdio transport.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import anyio
+
+from mcp_servers.common.transport import TransportOptions, add_transport_arguments, serve
+
+from .server import build_server
+from .settings import ContextStoreSettings
+
+DEFAULT_PORT = 8765
+
+
+def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="pepper-context-store", description="Pepper's context store MCP server"
+    )
+    add_transport_arguments(parser, DEFAULT_PORT)
+    parser.add_argument(
+        "--db", type=Path, help="SQLite file (default: PEPPER_CONTEXT_DB_PATH or the user data dir)"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    arguments = parse_arguments(argv)
+    logging.basicConfig(
+        stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s"
+    )
+    settings = ContextStoreSettings()
+    if arguments.db is not None:
+        settings = settings.model_copy(update={"db_path": arguments.db})
+    options = TransportOptions(
+        transport=arguments.transport, host=arguments.host, port=arguments.port, token=settings.token
+    )
+    server = build_server(settings)
+    try:
+        anyio.run(serve, server, options)
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

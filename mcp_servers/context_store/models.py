@@ -1,0 +1,162 @@
+"""The context store's data: items, events and search hits, plus the rules that validate input.
+
+Namespaces are dotted lowercase names (`signals.email`); namespace globs use `*` and `?` over the
+same alphabet and match like `fnmatch.fnmatchcase` (and SQLite `GLOB`, which behaves the same on
+that alphabet). Every check raises `InvalidInput` with a message that says what to change.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field, JsonValue
+
+from .errors import InvalidInput
+
+__all__ = [
+    "Event",
+    "EventPage",
+    "Item",
+    "ItemInput",
+    "Op",
+    "SearchHit",
+    "check_glob",
+    "check_id",
+    "check_namespace",
+    "check_tags",
+    "encode_json",
+    "from_epoch",
+    "to_epoch",
+]
+
+NAMESPACE_RE = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_-]+)*$")
+GLOB_RE = re.compile(r"^[a-z0-9_.*?-]+$")
+CONSUMER_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+MAX_ID_CHARS = 512
+MAX_TAGS = 32
+MAX_TAG_CHARS = 64
+
+Op = Literal["store", "delete", "expire"]
+
+
+class ItemInput(BaseModel):
+    """One item to store; `id` is the upsert key within its namespace (a uuid4 when absent)."""
+
+    namespace: str = Field(description="Dotted namespace, e.g. 'signals.email'")
+    id: str | None = Field(None, description="Upsert key within the namespace; generated when absent")
+    data: JsonValue = Field(None, description="Any JSON value")
+    text: str | None = Field(None, description="Searchable text (lexical and semantic)")
+    tags: list[str] = Field(default_factory=list, description="Labels to filter on")
+    metadata: dict[str, JsonValue] = Field(default_factory=dict, description="Free-form JSON object")
+    ttl_seconds: float | None = Field(None, gt=0, description="Seconds until the item expires")
+    expires_at: datetime | None = Field(None, description="When the item expires (instead of ttl)")
+
+
+class Item(BaseModel):
+    """A stored item as read back."""
+
+    namespace: str
+    id: str
+    data: JsonValue = None
+    text: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    metadata: dict[str, JsonValue] = Field(default_factory=dict)
+    created_at: datetime
+    updated_at: datetime
+    expires_at: datetime | None = None
+
+
+class Event(BaseModel):
+    """One entry of the event log: what happened to which item, and when."""
+
+    seq: int
+    namespace: str
+    id: str
+    op: Op
+    at: datetime
+
+
+class EventPage(BaseModel):
+    """A page of events after a cursor; `next_after` is the cursor to pass next time."""
+
+    events: list[Event]
+    next_after: int = Field(description="Pass as `after` to continue; ack it once processed")
+    has_more: bool = Field(description="True when more events follow this page")
+    gap: bool = Field(False, description="True when events after `after` were compacted away: resynchronise")
+
+
+class SearchHit(BaseModel):
+    """One search result with its score (higher is better)."""
+
+    item: Item
+    score: float
+
+
+def check_namespace(namespace: str) -> str:
+    if not isinstance(namespace, str) or not NAMESPACE_RE.match(namespace):
+        raise InvalidInput(
+            f"invalid namespace {namespace!r}: use dotted lowercase segments of [a-z0-9_-], "
+            "e.g. 'signals.email'"
+        )
+    return namespace
+
+
+def check_glob(pattern: str) -> str:
+    if not isinstance(pattern, str) or not GLOB_RE.match(pattern) or ".." in pattern:
+        raise InvalidInput(
+            f"invalid namespace pattern {pattern!r}: use namespace characters [a-z0-9_.-] with "
+            "'*' and '?' wildcards, e.g. 'signals.*'"
+        )
+    return pattern
+
+
+def check_id(item_id: str) -> str:
+    if not isinstance(item_id, str) or not 0 < len(item_id) <= MAX_ID_CHARS:
+        raise InvalidInput(f"invalid id {item_id!r}: use a non-empty string of at most {MAX_ID_CHARS} chars")
+    if any(ord(char) < 32 for char in item_id):
+        raise InvalidInput(f"invalid id {item_id!r}: control characters are not allowed")
+    return item_id
+
+
+def check_consumer(name: str) -> str:
+    if not isinstance(name, str) or not CONSUMER_RE.match(name):
+        raise InvalidInput(f"invalid consumer name {name!r}: use 1-128 chars of [A-Za-z0-9_.:-]")
+    return name
+
+
+def check_tags(tags: list[str]) -> list[str]:
+    if len(tags) > MAX_TAGS:
+        raise InvalidInput(f"too many tags ({len(tags)}): at most {MAX_TAGS}")
+    for tag in tags:
+        if not isinstance(tag, str) or not 0 < len(tag) <= MAX_TAG_CHARS:
+            raise InvalidInput(
+                f"invalid tag {tag!r}: use a non-empty string of at most {MAX_TAG_CHARS} chars"
+            )
+    return sorted(set(tags))
+
+
+def encode_json(value: object, what: str) -> str:
+    """Compact JSON for `value`; NaN, infinities and non-JSON types are refused."""
+    try:
+        return json.dumps(value, allow_nan=False, separators=(",", ":"), ensure_ascii=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(
+            f"{what} is not JSON ({exc}): send objects, arrays, strings, finite numbers, booleans or null"
+        ) from exc
+
+
+def to_epoch(moment: datetime) -> float:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    value = moment.timestamp()
+    if not math.isfinite(value):
+        raise InvalidInput(f"invalid time {moment!r}")
+    return value
+
+
+def from_epoch(value: float) -> datetime:
+    return datetime.fromtimestamp(value, tz=UTC)

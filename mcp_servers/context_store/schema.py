@@ -1,0 +1,137 @@
+"""The context store's SQLite schema, created idempotently, and the vector table's lifecycle.
+
+`items` holds one row per (namespace, id); `items_fts` is an FTS5 index kept in step by triggers;
+`events` is the append-only log (AUTOINCREMENT, so a seq is never reused, even after compaction);
+`consumers` holds each named consumer's acked cursor; `pending_embeddings` queues items whose text
+still needs a vector. A vec0 table's dimension is fixed, so `meta` records which embedder filled
+`items_vec`: when the embedder's name or dimension changes, the table is re-created and every item
+with text is queued for embedding again.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+__all__ = ["create_schema", "prepare_vector_table", "vector_table_exists"]
+
+logger = logging.getLogger(__name__)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS items (
+    rowid INTEGER PRIMARY KEY,
+    namespace TEXT NOT NULL,
+    id TEXT NOT NULL,
+    data TEXT NOT NULL,
+    text TEXT,
+    tags TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    expires_at REAL,
+    UNIQUE (namespace, id)
+);
+CREATE INDEX IF NOT EXISTS items_by_updated ON items (updated_at);
+CREATE INDEX IF NOT EXISTS items_by_namespace ON items (namespace, updated_at);
+CREATE INDEX IF NOT EXISTS items_by_expiry ON items (expires_at) WHERE expires_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    namespace TEXT NOT NULL,
+    id TEXT NOT NULL,
+    op TEXT NOT NULL CHECK (op IN ('store', 'delete', 'expire')),
+    at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_time ON events (at);
+CREATE TABLE IF NOT EXISTS consumers (
+    name TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    acked_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pending_embeddings (item_rowid INTEGER PRIMARY KEY);
+CREATE VIRTUAL TABLE IF NOT EXISTS items_fts USING fts5 (
+    text, content='items', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER IF NOT EXISTS items_fts_insert AFTER INSERT ON items WHEN new.text IS NOT NULL BEGIN
+    INSERT INTO items_fts (rowid, text) VALUES (new.rowid, new.text);
+END;
+CREATE TRIGGER IF NOT EXISTS items_fts_delete AFTER DELETE ON items WHEN old.text IS NOT NULL BEGIN
+    INSERT INTO items_fts (items_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+END;
+CREATE TRIGGER IF NOT EXISTS items_fts_unindex AFTER UPDATE OF text ON items
+WHEN old.text IS NOT NULL BEGIN
+    INSERT INTO items_fts (items_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+END;
+CREATE TRIGGER IF NOT EXISTS items_fts_reindex AFTER UPDATE OF text ON items
+WHEN new.text IS NOT NULL BEGIN
+    INSERT INTO items_fts (rowid, text) VALUES (new.rowid, new.text);
+END;
+CREATE TRIGGER IF NOT EXISTS items_forget_embedding AFTER DELETE ON items BEGIN
+    DELETE FROM pending_embeddings WHERE item_rowid = old.rowid;
+END;
+"""
+
+
+def create_schema(connection: Any) -> None:
+    """Create every table, index and trigger that does not exist yet (one transaction)."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        for statement in _statements(SCHEMA):
+            connection.execute(statement)
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+
+
+def _statements(script: str) -> list[str]:
+    """Split the schema script on statement ends, keeping trigger bodies whole."""
+    statements, current = [], []
+    for line in script.strip().splitlines():
+        current.append(line)
+        text = "\n".join(current).strip()
+        if text.endswith(";") and (not text.startswith("CREATE TRIGGER") or text.endswith("END;")):
+            statements.append(text)
+            current = []
+    return statements
+
+
+def vector_table_exists(connection: Any) -> bool:
+    row = connection.execute("SELECT 1 FROM sqlite_master WHERE name = 'items_vec'").fetchone()
+    return row is not None
+
+
+def prepare_vector_table(connection: Any, embedder_name: str, dimension: int) -> int:
+    """Make `items_vec` hold vectors of this embedder; returns how many items were queued anew."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        recorded = dict(connection.execute("SELECT key, value FROM meta WHERE key LIKE 'embedder.%'"))
+        wanted = {"embedder.name": embedder_name, "embedder.dimension": str(dimension)}
+        queued = 0
+        if recorded != wanted or not vector_table_exists(connection):
+            queued = _recreate_vector_table(connection, dimension)
+            connection.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", wanted.items())
+            if recorded:
+                logger.warning(
+                    "embedder changed from %s to %s: re-embedding %d items",
+                    recorded.get("embedder.name"),
+                    embedder_name,
+                    queued,
+                )
+        connection.execute("COMMIT")
+        return queued
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+
+
+def _recreate_vector_table(connection: Any, dimension: int) -> int:
+    connection.execute("DROP TABLE IF EXISTS items_vec")
+    connection.execute(
+        f"CREATE VIRTUAL TABLE items_vec USING vec0 (embedding float[{int(dimension)}] distance_metric=cosine)"
+    )
+    connection.execute("DELETE FROM pending_embeddings")
+    cursor = connection.execute(
+        "INSERT INTO pending_embeddings (item_rowid) SELECT rowid FROM items WHERE text IS NOT NULL"
+    )
+    return cursor.rowcount

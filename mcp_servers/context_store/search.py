@@ -1,0 +1,135 @@
+"""Search over items: lexical (FTS5, bm25), semantic (sqlite-vec KNN) and hybrid (reciprocal-rank fusion).
+
+Semantic search keeps top-k true under filters: vec0 cannot filter by namespace glob or tag, so the
+KNN over-fetches (k = 4 x limit), drops the rows the filters reject, and widens k fourfold until it has
+`limit` matches or the KNN ran out of vectors. When even k = 4096 (vec0's maximum) is not enough (a
+very selective filter), it ranks the filtered items by exact cosine distance instead. Either way the
+result is the true top-k of the filtered set. Hybrid fuses the two rankings with RRF (k = 60).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlite_vec
+
+from .models import check_glob, to_epoch
+
+__all__ = ["forget_vector", "item_filter", "put_vector", "run"]
+
+COLUMNS = (
+    "items.namespace, items.id, items.data, items.text, items.tags, items.metadata, "
+    "items.created_at, items.updated_at, items.expires_at"
+)
+MAX_K = 4096
+RRF_K = 60
+WORD = re.compile(r"\w+", re.UNICODE)
+
+Ranked = list[tuple[tuple[Any, ...], float]]
+
+
+def item_filter(
+    namespaces: Sequence[str], tags: Sequence[str], since: datetime | None, until: datetime | None, now: float
+) -> tuple[str, list[Any]]:
+    """A WHERE clause over `items` for live items matching every given filter."""
+    clauses, params = ["(items.expires_at IS NULL OR items.expires_at > ?)"], [now]
+    if namespaces:
+        clauses.append("(" + " OR ".join("items.namespace GLOB ?" for _ in namespaces) + ")")
+        params += [check_glob(pattern) for pattern in namespaces]
+    for tag in tags:
+        clauses.append("EXISTS (SELECT 1 FROM json_each(items.tags) WHERE value = ?)")
+        params.append(tag)
+    if since is not None:
+        clauses.append("items.updated_at >= ?")
+        params.append(to_epoch(since))
+    if until is not None:
+        clauses.append("items.updated_at < ?")
+        params.append(to_epoch(until))
+    return " AND ".join(clauses), params
+
+
+def put_vector(db: Any, rowid: int, blob: bytes) -> None:
+    forget_vector(db, rowid)
+    db.execute("INSERT INTO items_vec (rowid, embedding) VALUES (?, ?)", (rowid, blob))
+
+
+def forget_vector(db: Any, rowid: int) -> None:
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'items_vec'").fetchone():
+        db.execute("DELETE FROM items_vec WHERE rowid = ?", (rowid,))
+
+
+def run(
+    db: Any, mode: str, text: str, vector: list[float] | None, where: str, params: list[Any], limit: int
+) -> Ranked:
+    if mode == "lexical":
+        return lexical(db, text, where, params, limit)
+    assert vector is not None
+    blob = sqlite_vec.serialize_float32(vector)
+    if mode == "semantic":
+        return semantic(db, blob, where, params, limit)
+    depth = min(MAX_K, limit * 4)
+    return fuse([lexical(db, text, where, params, depth), semantic(db, blob, where, params, depth)], limit)
+
+
+def lexical(db: Any, text: str, where: str, params: list[Any], limit: int) -> Ranked:
+    words = WORD.findall(text)
+    if not words:
+        return []
+    match = " OR ".join('"' + word.replace('"', "") + '"' for word in words)
+    rows = db.execute(
+        f"SELECT {COLUMNS}, bm25(items_fts) AS rank FROM items_fts JOIN items ON items.rowid = items_fts.rowid "
+        f"WHERE items_fts MATCH ? AND {where} ORDER BY rank LIMIT ?",
+        [match, *params, limit],
+    ).fetchall()
+    return [(tuple(row[:-1]), -float(row[-1])) for row in rows]
+
+
+def semantic(db: Any, blob: bytes, where: str, params: list[Any], limit: int) -> Ranked:
+    k = min(MAX_K, max(limit * 4, 40))
+    while True:
+        rows = db.execute(
+            "WITH knn AS (SELECT rowid, distance FROM items_vec WHERE embedding MATCH ? AND k = ?) "
+            f"SELECT {COLUMNS}, knn.distance, (SELECT count(*) FROM knn) FROM knn "
+            f"JOIN items ON items.rowid = knn.rowid WHERE {where} ORDER BY knn.distance LIMIT ?",
+            [blob, k, *params, limit],
+        ).fetchall()
+        fetched = rows[0][-1] if rows else _knn_size(db, blob, k)
+        if len(rows) >= limit or fetched < k:
+            return [(tuple(row[:-2]), 1.0 - float(row[-2])) for row in rows]
+        if k == MAX_K:
+            return exact(db, blob, where, params, limit)
+        k = min(MAX_K, k * 4)
+
+
+def _knn_size(db: Any, blob: bytes, k: int) -> int:
+    return int(
+        db.execute("SELECT count(*) FROM items_vec WHERE embedding MATCH ? AND k = ?", (blob, k)).fetchone()[
+            0
+        ]
+    )
+
+
+def exact(db: Any, blob: bytes, where: str, params: list[Any], limit: int) -> Ranked:
+    """Exact cosine ranking of the filtered items: for filters too selective for the KNN."""
+    rows = db.execute(
+        f"SELECT {COLUMNS}, vec_distance_cosine(items_vec.embedding, ?) AS distance FROM items "
+        f"JOIN items_vec ON items_vec.rowid = items.rowid WHERE {where} ORDER BY distance LIMIT ?",
+        [blob, *params, limit],
+    ).fetchall()
+    return [(tuple(row[:-1]), 1.0 - float(row[-1])) for row in rows]
+
+
+def fuse(rankings: list[Ranked], limit: int) -> Ranked:
+    """Reciprocal-rank fusion: each list adds 1 / (60 + rank) to an item's score."""
+    scores: dict[tuple[str, str], float] = {}
+    rows: dict[tuple[str, str], tuple[Any, ...]] = {}
+    for ranking in rankings:
+        for rank, (row, _) in enumerate(ranking, start=1):
+            key = (row[0], row[1])
+            rows[key] = row
+            scores[key] = scores.get(key, 0.0) + 1.0 / (RRF_K + rank)
+    best = sorted(scores, key=lambda key: scores[key], reverse=True)[:limit]
+    return [(rows[key], scores[key]) for key in best]

@@ -1,0 +1,280 @@
+"""The context store's MCP surface: tools, resources and subscriptions over a `ContextStore`.
+
+`build_server(settings, store=None)` returns a FastMCP server. Its lifespan opens the store from the
+settings (unless one is passed in, which the caller then owns), and runs the change notifier, the
+maintenance loop and the embedding worker. Every store call runs in a worker thread; the store's
+own errors become `ToolError`s (or `ResourceError`s) with the store's message.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Annotated, Any, Literal, TypeVar
+
+import anyio
+from anyio.abc import TaskGroup
+from fastmcp import FastMCP
+from fastmcp.exceptions import ResourceError, ToolError
+from pydantic import BaseModel, Field, JsonValue
+
+from mcp_servers.common.subscriptions import ResourceSubscriptions
+
+from . import uris
+from .errors import ContextStoreError
+from .models import EventPage, Item, ItemInput, SearchHit
+from .notifier import ChangeNotifier
+from .services import EmbeddingWorker, background, maintain, open_store
+from .settings import ContextStoreSettings
+from .store import ContextStore, Written
+
+__all__ = ["build_server"]
+
+T = TypeVar("T")
+SEARCH_CATCH_UP_SECONDS = 2.0
+READ_ONLY = {"readOnlyHint": True, "idempotentHint": True}
+WRITE = {"readOnlyHint": False, "destructiveHint": False, "idempotentHint": True}
+
+Namespace = Annotated[str, Field(description="Dotted namespace, e.g. 'signals.email'")]
+ItemId = Annotated[str, Field(description="The item's id within its namespace")]
+Globs = Annotated[list[str], Field(description="Namespace globs, e.g. ['signals.*']; empty means all")]
+Tags = Annotated[list[str], Field(description="Only items carrying every one of these tags")]
+Since = Annotated[datetime | None, Field(description="Only items updated at or after this time")]
+Until = Annotated[datetime | None, Field(description="Only items updated before this time")]
+
+
+class StoredBatch(BaseModel):
+    count: int = Field(description="How many items were stored (all of the batch, in one transaction)")
+    ids: list[str] = Field(description="The ids, in input order (generated ones included)")
+    first_seq: int | None = Field(description="Seq of the batch's first event")
+    last_seq: int | None = Field(description="Seq of the batch's last event")
+
+
+class ItemList(BaseModel):
+    items: list[Item]
+
+
+class SearchResult(BaseModel):
+    mode: str
+    hits: list[SearchHit]
+    pending_embeddings: int = Field(
+        0, description="Items still waiting for a vector (not searchable semantically yet)"
+    )
+
+
+class Cursor(BaseModel):
+    consumer: str
+    seq: int = Field(description="The consumer's acked cursor: it resumes after this seq")
+
+
+class _Runtime:
+    """What the lifespan opens and the tools use."""
+
+    store: ContextStore
+    notifier: ChangeNotifier
+    embedding: EmbeddingWorker | None = None
+
+    async def call(self, function: Callable[..., T], *args: Any) -> T:
+        try:
+            return await anyio.to_thread.run_sync(functools.partial(function, *args))
+        except ContextStoreError as exc:
+            raise ToolError(str(exc)) from exc
+
+    def written(self) -> None:
+        self.notifier.wake()
+        if self.embedding is not None:
+            self.embedding.wake()
+
+
+def build_server(settings: ContextStoreSettings, store: ContextStore | None = None) -> FastMCP:
+    """The context store MCP server; `store`, when given, is used as is and left open at shutdown."""
+    runtime = _Runtime()
+    subscriptions = ResourceSubscriptions()
+    server = FastMCP(
+        "pepper-context-store",
+        instructions="Pepper's shared memory: store items in dotted namespaces, query and search them, "
+        "follow changes through the event log (read_events/ack) or resource subscriptions.",
+        lifespan=_lifespan(settings, store, runtime, subscriptions),
+    )
+    subscriptions.install(server)
+    _add_write_tools(server, runtime)
+    _add_read_tools(server, runtime)
+    _add_event_tools(server, runtime)
+    _add_resources(server, runtime)
+    return server
+
+
+def _lifespan(
+    settings: ContextStoreSettings,
+    given: ContextStore | None,
+    runtime: _Runtime,
+    subscriptions: ResourceSubscriptions,
+) -> Callable[[FastMCP], Any]:
+    @asynccontextmanager
+    async def lifespan(_: FastMCP) -> AsyncIterator[dict[str, Any]]:
+        store = given or await anyio.to_thread.run_sync(open_store, settings)
+        runtime.store = store
+        runtime.notifier = ChangeNotifier(store, subscriptions, settings.poll_interval_seconds)
+        runtime.embedding = EmbeddingWorker(store) if store.embedder is not None else None
+
+        async def services(tasks: TaskGroup) -> None:
+            await tasks.start(runtime.notifier.run)
+            tasks.start_soon(maintain, store, settings.maintenance_interval_seconds)
+            if runtime.embedding is not None:
+                tasks.start_soon(runtime.embedding.run)
+
+        try:
+            async with background(services):
+                yield {}
+        finally:
+            subscriptions.close()
+            if given is None:
+                await anyio.to_thread.run_sync(store.close)
+
+    return lifespan
+
+
+def _add_write_tools(server: FastMCP, runtime: _Runtime) -> None:
+    @server.tool(annotations=WRITE)
+    async def store(
+        namespace: Namespace,
+        data: Annotated[JsonValue, Field(description="Any JSON value")] = None,
+        text: Annotated[str | None, Field(description="Searchable text")] = None,
+        id: Annotated[str | None, Field(description="Upsert key; a uuid is generated when absent")] = None,
+        tags: Annotated[list[str] | None, Field(description="Labels to filter on")] = None,
+        metadata: Annotated[dict[str, JsonValue] | None, Field(description="Free-form JSON object")] = None,
+        ttl_seconds: Annotated[
+            float | None, Field(gt=0, description="Expire after this many seconds")
+        ] = None,
+        expires_at: Annotated[datetime | None, Field(description="Expire at this time")] = None,
+    ) -> Written:
+        """Store (insert or replace) one item; returns its id and the seq of its event."""
+        item = ItemInput(
+            namespace=namespace,
+            id=id,
+            data=data,
+            text=text,
+            tags=tags or [],
+            metadata=metadata or {},
+            ttl_seconds=ttl_seconds,
+            expires_at=expires_at,
+        )
+        written = await runtime.call(runtime.store.store, item)
+        runtime.written()
+        return written
+
+    @server.tool(annotations=WRITE)
+    async def store_many(
+        items: Annotated[list[ItemInput], Field(description="Items to store in one transaction")],
+    ) -> StoredBatch:
+        """Store many items in one transaction: all of them are stored, or none."""
+        written = await runtime.call(runtime.store.store_many, items)
+        runtime.written()
+        return StoredBatch(
+            count=len(written),
+            ids=[entry.id for entry in written],
+            first_seq=written[0].seq if written else None,
+            last_seq=written[-1].seq if written else None,
+        )
+
+    @server.tool(annotations={"readOnlyHint": False, "destructiveHint": True, "idempotentHint": False})
+    async def delete(namespace: Namespace, id: ItemId) -> Written:
+        """Delete one item; fails when there is no such item."""
+        written = await runtime.call(runtime.store.delete, namespace, id)
+        runtime.written()
+        return written
+
+
+def _add_read_tools(server: FastMCP, runtime: _Runtime) -> None:
+    @server.tool(annotations=READ_ONLY)
+    async def get(namespace: Namespace, id: ItemId) -> Item:
+        """Read one item by namespace and id."""
+        return await runtime.call(runtime.store.get, namespace, id)
+
+    @server.tool(annotations=READ_ONLY)
+    async def query(
+        namespaces: Globs = [],  # noqa: B006 - pydantic copies defaults
+        tags: Tags = [],  # noqa: B006
+        since: Since = None,
+        until: Until = None,
+        limit: Annotated[int, Field(description="Most items to return (1-1000)")] = 50,
+    ) -> ItemList:
+        """List items matching the filters, newest first."""
+        items = await runtime.call(runtime.store.query, namespaces, tags, since, until, limit)
+        return ItemList(items=items)
+
+    @server.tool(annotations=READ_ONLY)
+    async def search(
+        text: Annotated[str, Field(description="What to look for")],
+        mode: Annotated[Literal["semantic", "lexical", "hybrid"], Field(description="Ranking")] = "hybrid",
+        namespaces: Globs = [],  # noqa: B006
+        tags: Tags = [],  # noqa: B006
+        since: Since = None,
+        until: Until = None,
+        limit: Annotated[int, Field(description="Most hits to return (1-1000)")] = 10,
+    ) -> SearchResult:
+        """Search item text: lexical (keywords, bm25), semantic (meaning) or hybrid (both fused)."""
+        pending = 0
+        if mode != "lexical" and runtime.embedding is not None:
+            pending = await runtime.embedding.flush(anyio.current_time() + SEARCH_CATCH_UP_SECONDS)
+        filters = {"namespaces": namespaces, "tags": tags, "since": since, "until": until}
+        hits = await runtime.call(functools.partial(runtime.store.search, text, mode, limit, **filters))
+        return SearchResult(mode=mode, hits=hits, pending_embeddings=pending)
+
+
+def _add_event_tools(server: FastMCP, runtime: _Runtime) -> None:
+    @server.tool(annotations=READ_ONLY)
+    async def read_events(
+        after: Annotated[
+            int | None,
+            Field(description="Return events after this seq; default: the consumer's cursor, or 0"),
+        ] = None,
+        namespaces: Globs = [],  # noqa: B006
+        limit: Annotated[int, Field(description="Most events to return (1-1000)")] = 100,
+        consumer: Annotated[
+            str | None, Field(description="Named consumer whose acked cursor is the default `after`")
+        ] = None,
+    ) -> EventPage:
+        """Read the event log after a cursor, oldest first (at-least-once: ack what you processed)."""
+        return await runtime.call(runtime.store.read_events, after, namespaces, limit, consumer)
+
+    @server.tool(annotations={"readOnlyHint": False, "destructiveHint": False, "idempotentHint": True})
+    async def ack(
+        consumer: Annotated[str, Field(description="Consumer name, e.g. 'feeds.email'")],
+        seq: Annotated[int, Field(description="The last seq the consumer has processed")],
+    ) -> Cursor:
+        """Commit a consumer's cursor: after a restart it resumes after `seq`."""
+        return Cursor(consumer=consumer, seq=await runtime.call(runtime.store.ack, consumer, seq))
+
+
+def _add_resources(server: FastMCP, runtime: _Runtime) -> None:
+    @server.resource("context://item/{namespace}/{id}", mime_type="application/json")
+    async def item_resource(namespace: str, id: str) -> str:
+        """One item as JSON."""
+        target = _parse(uris.item_uri(namespace, id))
+        item = await _read(runtime, runtime.store.get, target.pattern, target.item_id)
+        return item.model_dump_json()
+
+    @server.resource("context://namespace/{pattern}", mime_type="application/json")
+    async def namespace_resource(pattern: str) -> str:
+        """The newest 100 items whose namespace matches the glob, as a JSON array."""
+        target = _parse(uris.namespace_uri(pattern))
+        items = await _read(runtime, runtime.store.query, [target.pattern], [], None, None, 100)
+        return json.dumps([item.model_dump(mode="json") for item in items])
+
+
+def _parse(uri: str) -> uris.Target:
+    try:
+        return uris.parse(uri)
+    except ContextStoreError as exc:
+        raise ResourceError(str(exc)) from exc
+
+
+async def _read(runtime: _Runtime, function: Callable[..., T], *args: Any) -> T:
+    try:
+        return await anyio.to_thread.run_sync(functools.partial(function, *args))
+    except ContextStoreError as exc:
+        raise ResourceError(str(exc)) from exc

@@ -1,0 +1,127 @@
+"""The context store's runtime pieces besides notifications: opening it from settings, and the
+background loops that purge expired items, compact the event log and fill pending embeddings.
+
+The embedder is loaded here, off the event loop; when it cannot load (missing package, endpoint
+down, `embedder=none`) the store opens without it and records why, which semantic search reports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import anyio
+from anyio.abc import TaskGroup
+
+from .events import Retention
+from .settings import ContextStoreSettings
+from .store import ContextStore, Limits
+
+__all__ = ["EmbeddingWorker", "background", "maintain", "open_store"]
+
+logger = logging.getLogger(__name__)
+
+
+def open_store(settings: ContextStoreSettings) -> ContextStore:
+    """Open the database and the configured embedder (blocking: call it in a worker thread)."""
+    embedder, reason = None, "PEPPER_CONTEXT_EMBEDDER is 'none'"
+    if settings.embedder != "none":
+        try:
+            from .embedders import EmbedderUnavailable, create_embedder
+        except ImportError as exc:
+            reason = f"the embedders module cannot be imported ({exc})"
+        else:
+            try:
+                embedder = create_embedder(settings.embedder_spec())
+            except EmbedderUnavailable as exc:
+                reason = f"the {settings.embedder} embedder is unavailable: {exc}"
+    if embedder is None:
+        logger.warning("semantic search is off: %s", reason)
+    return ContextStore.open(
+        settings.db_path,
+        embedder=embedder,
+        limits=Limits(max_item_bytes=settings.max_item_bytes, max_batch_items=settings.max_batch_items),
+        retention=Retention(
+            max_age_days=settings.event_retention_days,
+            max_events=settings.event_retention_max,
+            consumer_live_days=settings.consumer_live_days,
+        ),
+        semantic_off_reason=reason,
+    )
+
+
+async def maintain(store: ContextStore, interval: float) -> None:
+    """Purge expired items and compact the event log every `interval` seconds, forever."""
+    while True:
+        try:
+            purged = await anyio.to_thread.run_sync(store.purge_expired)
+            compacted = await anyio.to_thread.run_sync(store.compact_events)
+            if purged or compacted:
+                logger.info("purged %d expired items, compacted %d events", purged, compacted)
+        except Exception:  # the next round retries; a busy database is no reason to stop
+            logger.exception("maintenance round failed")
+        await anyio.sleep(interval)
+
+
+class EmbeddingWorker:
+    """Fills vectors for queued items in the background; `flush` lets a search catch up first."""
+
+    def __init__(self, store: ContextStore) -> None:
+        self._store = store
+        self._wake = anyio.Event()
+        self._lock = anyio.Lock()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self, idle_poll: float = 1.0) -> None:
+        while True:
+            with anyio.move_on_after(idle_poll):
+                await self._wake.wait()
+            self._wake = anyio.Event()
+            try:
+                await self.flush(deadline=None)
+            except Exception:  # an embedder hiccup: the items stay queued for the next round
+                logger.exception("embedding queued items failed")
+
+    async def flush(self, deadline: float | None) -> int:
+        """Embed queued items until none are left or `deadline` (anyio clock) passes; returns how many are left."""
+        async with self._lock:
+            while deadline is None or anyio.current_time() < deadline:
+                if not await anyio.to_thread.run_sync(self._store.embed_pending):
+                    break
+        return await anyio.to_thread.run_sync(self._store.pending_embeddings)
+
+
+@contextlib.asynccontextmanager
+async def background(start: Callable[[TaskGroup], Awaitable[None]]) -> AsyncIterator[None]:
+    """Run services in their own task group for the duration of the block.
+
+    FastMCP exits a server's lifespan inside a shielded cancel scope of its own, where a task group
+    entered by the lifespan cannot exit (anyio: "exit a cancel scope that isn't the current task's").
+    So the task group lives in one task of its own, started here and cancelled on the way out.
+    """
+    ready, failure = anyio.Event(), []
+
+    async def host() -> None:
+        try:
+            async with anyio.create_task_group() as tasks:
+                await start(tasks)
+                ready.set()
+        except Exception as exc:
+            failure.append(exc)
+            ready.set()
+            raise
+
+    runner = asyncio.get_running_loop().create_task(host())
+    await ready.wait()
+    if failure:
+        raise failure[0]
+    try:
+        yield
+    finally:
+        runner.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await runner

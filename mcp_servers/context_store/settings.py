@@ -1,0 +1,73 @@
+"""Configuration of the context store, from `PEPPER_CONTEXT_*` environment variables.
+
+Nothing is read at import: `ContextStoreSettings()` reads the environment when `main()` builds it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from platformdirs import user_data_dir
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from .embedders import EmbedderSpec
+
+__all__ = ["ContextStoreSettings", "default_db_path"]
+
+
+def default_db_path() -> Path:
+    return Path(user_data_dir("pepper")) / "context.sqlite3"
+
+
+class ContextStoreSettings(BaseSettings):
+    """Every knob of the context store server; see the README's settings table."""
+
+    model_config = SettingsConfigDict(env_prefix="PEPPER_CONTEXT_", extra="ignore")
+
+    db_path: Path = Field(default_factory=default_db_path, description="SQLite database file")
+    token: SecretStr | None = Field(None, description="Bearer token required on the HTTP transport")
+    embedder: Literal["local", "openai", "none"] = Field(
+        "local",
+        description="Embedder for semantic search: a bundled local model, an OpenAI-compatible endpoint, or none",
+    )
+    embedder_model: str | None = Field(
+        None, description="Embedding model name (the embedder's default when unset)"
+    )
+    embedder_base_url: str | None = Field(
+        None, description="Base URL of the OpenAI-compatible embeddings endpoint"
+    )
+    embedder_api_key: SecretStr | None = Field(None, description="API key of the embeddings endpoint")
+    embedder_dimension: int | None = Field(
+        None, gt=0, description="Vector dimension (OpenAI-compatible endpoints)"
+    )
+    max_item_bytes: int = Field(
+        1_048_576, gt=0, description="Largest data + text + metadata of one item, in bytes"
+    )
+    max_batch_items: int = Field(10_000, gt=0, description="Most items one store_many call may carry")
+    event_retention_days: float = Field(7.0, gt=0, description="Events older than this may be compacted")
+    event_retention_max: int = Field(
+        1_000_000, gt=0, description="Events beyond the newest N may be compacted"
+    )
+    consumer_live_days: float = Field(
+        30.0, gt=0, description="A consumer that acked within this many days holds back compaction"
+    )
+    maintenance_interval_seconds: float = Field(
+        30.0, gt=0, description="How often expired items are purged and the event log compacted"
+    )
+    poll_interval_seconds: float = Field(
+        0.1, gt=0, description="How often the log is checked for writes by other processes"
+    )
+
+    def embedder_spec(self) -> EmbedderSpec:
+        from .embedders import EmbedderSpec
+
+        return EmbedderSpec(
+            kind=self.embedder,
+            model=self.embedder_model,
+            base_url=self.embedder_base_url,
+            api_key=self.embedder_api_key,
+            dimension=self.embedder_dimension,
+        )

@@ -1,0 +1,363 @@
+"""`ContextStore`: items, the event log and search over one SQLite file, as blocking calls.
+
+Every method is synchronous and thread-safe (one connection behind a lock); the MCP server runs
+them with `anyio.to_thread.run_sync`, never on the event loop. Each write is one `BEGIN IMMEDIATE`
+transaction that changes the items and appends their events together, so after any crash the log
+and the items agree, and a `store_many` batch is all there or not at all. Expired items are
+filtered out of every read at once and purged (with an `expire` event) by `purge_expired`.
+Embedding is deferred: a write queues the item in `pending_embeddings` (same transaction) and
+`embed_pending` fills vectors later, so a slow embedder never holds up a write.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import sqlite_vec
+from pydantic import BaseModel
+
+from . import events, schema, search
+from .errors import InvalidInput, NotFound, SemanticSearchOff
+from .models import (
+    Event,
+    EventPage,
+    Item,
+    ItemInput,
+    SearchHit,
+    check_consumer,
+    check_id,
+    check_namespace,
+    check_tags,
+    encode_json,
+    from_epoch,
+    to_epoch,
+)
+from .sqlite import connect
+
+if TYPE_CHECKING:
+    from .embedders import Embedder
+
+__all__ = ["ContextStore", "Limits", "Written"]
+
+ITEM_COLUMNS = "namespace, id, data, text, tags, metadata, created_at, updated_at, expires_at"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Documented input limits (see the README)."""
+
+    max_item_bytes: int = 1_048_576
+    max_batch_items: int = 10_000
+    max_page: int = 1_000
+
+
+class Written(BaseModel):
+    """What one write did: the item's key and the seq of its event."""
+
+    namespace: str
+    id: str
+    seq: int
+
+
+@dataclass(frozen=True)
+class _Row:
+    namespace: str
+    id: str
+    data: str
+    text: str | None
+    tags: str
+    metadata: str
+    expires_at: float | None
+
+
+class ContextStore:
+    """The context store over one SQLite connection; see the module docstring."""
+
+    def __init__(
+        self,
+        connection: Any,
+        embedder: Embedder | None = None,
+        limits: Limits = Limits(),
+        retention: events.Retention = events.Retention(),
+        semantic_off_reason: str = "no embedder is configured",
+    ) -> None:
+        self._db = connection
+        self._lock = threading.Lock()
+        self.embedder = embedder
+        self.limits = limits
+        self.retention = retention
+        self.semantic_off_reason = semantic_off_reason
+        schema.create_schema(connection)
+        if embedder is not None:
+            schema.prepare_vector_table(connection, embedder.name, embedder.dimension)
+
+    @classmethod
+    def open(cls, path: Path | str, embedder: Embedder | None = None, **options: Any) -> ContextStore:
+        return cls(connect(path), embedder=embedder, **options)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[Any]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    @contextmanager
+    def _read(self) -> Iterator[Any]:
+        """A consistent snapshot: several SELECTs see the same committed state."""
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                yield self._db
+            finally:
+                self._db.execute("COMMIT")
+
+    # Writes ----------------------------------------------------------------------------------
+
+    def store_many(self, inputs: Sequence[ItemInput]) -> list[Written]:
+        """Upsert every item in one transaction; all of them are stored or none."""
+        if len(inputs) > self.limits.max_batch_items:
+            raise InvalidInput(
+                f"batch of {len(inputs)} items is too large: send at most {self.limits.max_batch_items} per call"
+            )
+        now = time.time()
+        rows = [self._prepare(item, now) for item in inputs]
+        with self._write() as db:
+            return [self._upsert(db, row, now) for row in rows]
+
+    def store(self, item: ItemInput) -> Written:
+        return self.store_many([item])[0]
+
+    def _prepare(self, item: ItemInput, now: float) -> _Row:
+        namespace = check_namespace(item.namespace)
+        item_id = check_id(item.id) if item.id is not None else str(uuid.uuid4())
+        data, metadata = encode_json(item.data, "data"), encode_json(item.metadata, "metadata")
+        size = len(data.encode()) + len((item.text or "").encode()) + len(metadata.encode())
+        if size > self.limits.max_item_bytes:
+            raise InvalidInput(
+                f"item {namespace}/{item_id} is {size} bytes: data + text + metadata may hold at most "
+                f"{self.limits.max_item_bytes} bytes; store large content elsewhere and keep a reference"
+            )
+        if item.ttl_seconds is not None and item.expires_at is not None:
+            raise InvalidInput("give either ttl_seconds or expires_at, not both")
+        expires_at = now + item.ttl_seconds if item.ttl_seconds is not None else None
+        if item.expires_at is not None:
+            expires_at = to_epoch(item.expires_at)
+        tags = json.dumps(check_tags(item.tags))
+        return _Row(namespace, item_id, data, item.text, tags, metadata, expires_at)
+
+    def _upsert(self, db: Any, row: _Row, now: float) -> Written:
+        (rowid,) = db.execute(
+            f"INSERT INTO items ({ITEM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (namespace, id) DO UPDATE SET data = excluded.data, text = excluded.text, "
+            "tags = excluded.tags, metadata = excluded.metadata, updated_at = excluded.updated_at, "
+            "expires_at = excluded.expires_at, created_at = CASE WHEN items.expires_at <= excluded.updated_at "
+            "THEN excluded.created_at ELSE items.created_at END RETURNING rowid",
+            (row.namespace, row.id, row.data, row.text, row.tags, row.metadata, now, now, row.expires_at),
+        ).fetchone()
+        if self.embedder is not None:
+            if row.text:
+                db.execute("INSERT OR IGNORE INTO pending_embeddings (item_rowid) VALUES (?)", (rowid,))
+            else:
+                search.forget_vector(db, rowid)
+        seq = events.append(db, row.namespace, row.id, "store", now)
+        return Written(namespace=row.namespace, id=row.id, seq=seq)
+
+    def delete(self, namespace: str, item_id: str) -> Written:
+        """Delete a live item; `NotFound` when there is none."""
+        check_namespace(namespace), check_id(item_id)
+        now = time.time()
+        with self._write() as db:
+            row = db.execute(
+                "DELETE FROM items WHERE namespace = ? AND id = ? AND (expires_at IS NULL OR expires_at > ?) "
+                "RETURNING rowid",
+                (namespace, item_id, now),
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"no item {item_id!r} in namespace {namespace!r}: nothing was deleted")
+            search.forget_vector(db, row[0])
+            seq = events.append(db, namespace, item_id, "delete", now)
+        return Written(namespace=namespace, id=item_id, seq=seq)
+
+    def purge_expired(self, now: float | None = None) -> int:
+        """Delete expired items, each with an `expire` event; returns how many went."""
+        now = time.time() if now is None else now
+        with self._write() as db:
+            gone = db.execute(
+                "DELETE FROM items WHERE expires_at <= ? RETURNING rowid, namespace, id", (now,)
+            ).fetchall()
+            for rowid, namespace, item_id in gone:
+                search.forget_vector(db, rowid)
+                events.append(db, namespace, item_id, "expire", now)
+        return len(gone)
+
+    def compact_events(self, now: float | None = None) -> int:
+        with self._write() as db:
+            return events.compact(db, self.retention, time.time() if now is None else now)
+
+    # Reads -----------------------------------------------------------------------------------
+
+    def get(self, namespace: str, item_id: str) -> Item:
+        check_namespace(namespace), check_id(item_id)
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT {ITEM_COLUMNS} FROM items WHERE namespace = ? AND id = ? "
+                "AND (expires_at IS NULL OR expires_at > ?)",
+                (namespace, item_id, time.time()),
+            ).fetchone()
+        if row is None:
+            raise NotFound(
+                f"no item {item_id!r} in namespace {namespace!r}: check the id, or query the namespace"
+            )
+        return item_from_row(row)
+
+    def query(
+        self,
+        namespaces: Sequence[str] = (),
+        tags: Sequence[str] = (),
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 50,
+    ) -> list[Item]:
+        """Live items matching every filter, newest (by updated_at) first."""
+        limit = self._check_limit(limit)
+        where, params = search.item_filter(namespaces, tags, since, until, time.time())
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {ITEM_COLUMNS} FROM items WHERE {where} ORDER BY updated_at DESC, rowid DESC LIMIT ?",
+                [*params, limit],
+            ).fetchall()
+        return [item_from_row(row) for row in rows]
+
+    def search(self, text: str, mode: str = "hybrid", limit: int = 10, **filters: Any) -> list[SearchHit]:
+        """Lexical, semantic or hybrid search; semantic modes need an embedder."""
+        limit = self._check_limit(limit)
+        if not text or not text.strip():
+            raise InvalidInput("search text is empty: say what to look for")
+        if mode not in ("lexical", "semantic", "hybrid"):
+            raise InvalidInput(f"unknown search mode {mode!r}: use lexical, semantic or hybrid")
+        vector = None
+        if mode != "lexical":
+            if self.embedder is None:
+                raise SemanticSearchOff(
+                    f"semantic search is off: {self.semantic_off_reason}; use mode='lexical'"
+                )
+            vector = self.embedder.embed_query(text)
+        where, params = search.item_filter(
+            filters.get("namespaces") or (),
+            filters.get("tags") or (),
+            filters.get("since"),
+            filters.get("until"),
+            time.time(),
+        )
+        with self._read() as db:
+            ranked = search.run(db, mode, text, vector, where, params, limit)
+            return [SearchHit(item=item_from_row(row), score=score) for row, score in ranked]
+
+    def pending_embeddings(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT count(*) FROM pending_embeddings").fetchone()[0])
+
+    def embed_pending(self, batch: int = 64) -> int:
+        """Embed up to `batch` queued items (the embedder runs outside the lock); returns how many."""
+        if self.embedder is None:
+            return 0
+        with self._lock:
+            queued = self._db.execute(
+                "SELECT i.rowid, i.text FROM pending_embeddings p JOIN items i ON i.rowid = p.item_rowid LIMIT ?",
+                (batch,),
+            ).fetchall()
+        if not queued:
+            return 0
+        vectors = self.embedder.embed_documents([text for _, text in queued])
+        with self._write() as db:
+            for (rowid, text), vector in zip(queued, vectors, strict=True):
+                # The item may have changed while we embedded: keep it queued for its new text.
+                current = db.execute("SELECT text FROM items WHERE rowid = ?", (rowid,)).fetchone()
+                if current is None or current[0] != text:
+                    continue
+                search.put_vector(db, rowid, sqlite_vec.serialize_float32(vector))
+                db.execute("DELETE FROM pending_embeddings WHERE item_rowid = ?", (rowid,))
+        return len(queued)
+
+    # Event log -------------------------------------------------------------------------------
+
+    def read_events(
+        self,
+        after: int | None = None,
+        namespaces: Sequence[str] = (),
+        limit: int = 100,
+        consumer: str | None = None,
+    ) -> EventPage:
+        """Events after `after` (or after `consumer`'s acked cursor when `after` is None)."""
+        limit = self._check_limit(limit)
+        if after is not None and after < 0:
+            raise InvalidInput(f"after={after} is negative: pass 0 to read from the start")
+        with self._read() as db:
+            if after is None:
+                after = events.cursor_of(db, check_consumer(consumer)) if consumer else 0
+            return events.read_events(db, after, list(namespaces) or None, limit)
+
+    def ack(self, consumer: str, seq: int) -> int:
+        check_consumer(consumer)
+        with self._write() as db:
+            if seq < 0 or seq > events.last_seq(db):
+                raise InvalidInput(f"cannot ack seq {seq}: it must be between 0 and the last event's seq")
+            return events.ack(db, consumer, seq, time.time())
+
+    def cursor(self, consumer: str) -> int:
+        with self._lock:
+            return events.cursor_of(self._db, check_consumer(consumer))
+
+    def last_seq(self) -> int:
+        with self._lock:
+            return events.last_seq(self._db)
+
+    def events_after(self, seq: int, limit: int = 1000) -> list[Event]:
+        """Raw events after `seq` for the notifier (no filters, no gap detection)."""
+        with self._lock:
+            return events.read_events(self._db, seq, None, limit).events
+
+    def count(self) -> tuple[int, int]:
+        """(live and expired items, events): for checks that the log and the items agree."""
+        with self._lock:
+            items = self._db.execute("SELECT count(*) FROM items").fetchone()[0]
+            logged = self._db.execute("SELECT count(*) FROM events").fetchone()[0]
+        return int(items), int(logged)
+
+    def _check_limit(self, limit: int) -> int:
+        if not 0 < limit <= self.limits.max_page:
+            raise InvalidInput(f"limit {limit} is out of range: use 1 to {self.limits.max_page}")
+        return limit
+
+
+def item_from_row(row: Sequence[Any]) -> Item:
+    namespace, item_id, data, text, tags, metadata, created, updated, expires = row
+    return Item(
+        namespace=namespace,
+        id=item_id,
+        data=json.loads(data),
+        text=text,
+        tags=json.loads(tags),
+        metadata=json.loads(metadata),
+        created_at=from_epoch(created),
+        updated_at=from_epoch(updated),
+        expires_at=from_epoch(expires) if expires is not None else None,
+    )
