@@ -1,0 +1,55 @@
+"""`pepper-notify`: run the notify MCP server over stdio or streamable HTTP.
+
+Flags choose the transport and the database file; everything else comes from `PEPPER_NOTIFY_*`
+environment variables (see README.md), including the HTTP bearer token `PEPPER_NOTIFY_TOKEN`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+import anyio
+from pydantic import ValidationError
+
+from mcp_servers.common.transport import TransportOptions, add_transport_arguments, serve
+
+from .server import build_server
+from .settings import NotifySettings
+
+DEFAULT_PORT = 8768
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="pepper-notify", description="Pepper's notify MCP server")
+    add_transport_arguments(parser, default_port=DEFAULT_PORT)
+    parser.add_argument(
+        "--db", type=Path, help="SQLite file (default: PEPPER_NOTIFY_DB_PATH or the user data dir)"
+    )
+    parser.add_argument("--log-level", default="INFO", help="stderr log level (default INFO)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=args.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        settings = NotifySettings() if args.db is None else NotifySettings(db_path=args.db)
+    except ValidationError as exc:
+        raise SystemExit(f"pepper-notify: invalid PEPPER_NOTIFY_* setting:\n{exc}") from None
+    options = TransportOptions(transport=args.transport, host=args.host, port=args.port, token=settings.token)
+    logging.getLogger(__name__).info("notify store at %s", settings.db_path)
+    try:
+        anyio.run(serve, build_server(settings), options)
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,448 @@
+"""The notify server's SQLite store: notifications, their per-channel deliveries, and reminders.
+
+Plain synchronous methods, serialised by one lock and run off the event loop by the engine. Every
+change that must happen together (a notification and its delivery rows; a reminder firing and the
+notification it produces; a dedupe hit and its count) is one `BEGIN IMMEDIATE` transaction, which is
+why a SIGKILL can lose neither half and a reminder can never fire twice. The deliveries table is the
+durable outbox: a row stays `pending` until its channel confirms. Times are stored as UTC epoch
+seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .models import Channel, Delivery, Notification, Priority, Reminder
+
+__all__ = ["NewNotification", "NewReminder", "RateLimited", "Store"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS notifications (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL, body TEXT NOT NULL, priority TEXT NOT NULL, source TEXT NOT NULL,
+    links TEXT NOT NULL, dedupe_key TEXT, dedupe_count INTEGER NOT NULL DEFAULT 1,
+    created_at REAL NOT NULL, deliver_at REAL NOT NULL, read_at REAL,
+    reminder_id TEXT, late INTEGER NOT NULL DEFAULT 0, due_at REAL, kind TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS notifications_dedupe ON notifications (dedupe_key, created_at);
+CREATE INDEX IF NOT EXISTS notifications_source ON notifications (source, created_at);
+CREATE INDEX IF NOT EXISTS notifications_deliver ON notifications (deliver_at);
+CREATE TABLE IF NOT EXISTS deliveries (
+    notification_id TEXT NOT NULL REFERENCES notifications (id) ON DELETE CASCADE,
+    channel TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL, last_error TEXT, delivered_at REAL,
+    PRIMARY KEY (notification_id, channel)
+);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, next_attempt_at);
+CREATE TABLE IF NOT EXISTS reminders (
+    id TEXT PRIMARY KEY, message TEXT NOT NULL, priority TEXT NOT NULL, timezone TEXT NOT NULL,
+    repeat TEXT, anchor REAL NOT NULL, next_fire_at REAL, status TEXT NOT NULL,
+    created_at REAL NOT NULL, fire_count INTEGER NOT NULL DEFAULT 0, last_fired_at REAL,
+    kind TEXT NOT NULL DEFAULT 'reminder', channels TEXT
+);
+CREATE INDEX IF NOT EXISTS reminders_due ON reminders (status, next_fire_at);
+"""
+
+
+class RateLimited(Exception):
+    """A source sent more than its share; `retry_after` seconds until it may send again."""
+
+    def __init__(self, source: str, limit: int, retry_after: float) -> None:
+        super().__init__(f"source {source!r} exceeded {limit} notifications per minute")
+        self.source, self.limit, self.retry_after = source, limit, retry_after
+
+
+@dataclass(frozen=True)
+class NewNotification:
+    title: str
+    body: str
+    priority: Priority
+    source: str
+    links: Sequence[str] = ()
+    dedupe_key: str | None = None
+    deliver_at: datetime | None = None
+    reminder_id: str | None = None
+    late: bool = False
+    due_at: datetime | None = None
+    kind: str = "notification"
+
+
+@dataclass(frozen=True)
+class NewReminder:
+    message: str
+    priority: Priority
+    timezone: str
+    first_fire_at: datetime
+    repeat: str | None = None
+    kind: str = "reminder"
+    channels: Sequence[Channel] | None = None
+
+
+def _ts(moment: datetime | None) -> float | None:
+    return None if moment is None else moment.timestamp()
+
+
+def _dt(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_hex(8)}"
+
+
+class Store:
+    """One SQLite database file in WAL mode, shared by the engine's threads under a lock."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=5000"):
+            self._db.execute(f"PRAGMA {pragma}")
+        self._db.executescript(_SCHEMA)
+        # Deliveries in flight when the process died are retried: the outbox is at-least-once.
+        with self._transaction() as db:
+            db.execute("UPDATE deliveries SET status = 'pending' WHERE status = 'sending'")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _read(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    # notifications -------------------------------------------------------------------------------
+
+    def add_notification(
+        self,
+        new: NewNotification,
+        channels: Sequence[Channel],
+        now: datetime,
+        dedupe_window: float,
+        rate_limit: int | None,
+    ) -> tuple[Notification, bool]:
+        """Insert `new` with a pending delivery per channel, or count it against a recent duplicate."""
+        with self._transaction() as db:
+            if new.dedupe_key is not None:
+                row = db.execute(
+                    "SELECT id FROM notifications WHERE dedupe_key = ? AND created_at > ? "
+                    "ORDER BY created_at DESC LIMIT 1",
+                    (new.dedupe_key, now.timestamp() - dedupe_window),
+                ).fetchone()
+                if row is not None:
+                    db.execute(
+                        "UPDATE notifications SET dedupe_count = dedupe_count + 1 WHERE id = ?", (row[0],)
+                    )
+                    return self._notification(db, row[0]), True
+            if rate_limit is not None:
+                self._check_rate(db, new.source, now, rate_limit)
+            notification_id = self._insert(db, new, channels, now)
+            return self._notification(db, notification_id), False
+
+    def _check_rate(self, db: sqlite3.Connection, source: str, now: datetime, limit: int) -> None:
+        rows = db.execute(
+            "SELECT created_at FROM notifications WHERE source = ? AND created_at > ? "
+            "AND kind = 'notification' ORDER BY created_at DESC LIMIT ?",
+            (source, now.timestamp() - 60.0, limit),
+        ).fetchall()
+        if len(rows) >= limit:
+            raise RateLimited(source, limit, max(0.0, rows[-1][0] + 60.0 - now.timestamp()))
+
+    def _insert(
+        self, db: sqlite3.Connection, new: NewNotification, channels: Sequence[Channel], now: datetime
+    ) -> str:
+        notification_id = new_id("n")
+        deliver_at = new.deliver_at or now
+        db.execute(
+            "INSERT INTO notifications (id, title, body, priority, source, links, dedupe_key, created_at, "
+            "deliver_at, reminder_id, late, due_at, kind) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                notification_id, new.title, new.body, new.priority, new.source, json.dumps(list(new.links)),
+                new.dedupe_key, now.timestamp(), deliver_at.timestamp(), new.reminder_id, int(new.late),
+                _ts(new.due_at), new.kind,
+            ),
+        )  # fmt: skip
+        # The inbox needs no sender: a notification that is not held is in the inbox once committed.
+        inbox_now = deliver_at <= now
+        db.executemany(
+            "INSERT INTO deliveries (notification_id, channel, status, attempts, next_attempt_at, delivered_at) "
+            "VALUES (?,?,?,?,?,?)",
+            [
+                (notification_id, channel, "sent", 1, None, now.timestamp())
+                if channel == "inbox" and inbox_now
+                else (notification_id, channel, "pending", 0, deliver_at.timestamp(), None)
+                for channel in channels
+            ],
+        )
+        return notification_id
+
+    def _notification(self, db: sqlite3.Connection, notification_id: str) -> Notification:
+        row = db.execute("SELECT * FROM notifications WHERE id = ?", (notification_id,)).fetchone()
+        deliveries = db.execute(
+            "SELECT * FROM deliveries WHERE notification_id = ? ORDER BY rowid", (notification_id,)
+        ).fetchall()
+        return _notification_from(row, deliveries)
+
+    def get_notification(self, notification_id: str) -> Notification | None:
+        with self._lock:
+            exists = self._db.execute(
+                "SELECT 1 FROM notifications WHERE id = ?", (notification_id,)
+            ).fetchone()
+            return self._notification(self._db, notification_id) if exists else None
+
+    def list_notifications(
+        self, now: datetime, unread_only: bool, since: datetime | None, limit: int
+    ) -> list[Notification]:
+        """Delivered notifications, newest first (held or snoozed ones are left out)."""
+        sql = "SELECT id FROM notifications WHERE deliver_at <= ? AND created_at >= ?"
+        if unread_only:
+            sql += " AND read_at IS NULL"
+        with self._lock:
+            ids = self._db.execute(
+                sql + " ORDER BY deliver_at DESC, seq DESC LIMIT ?",
+                (now.timestamp(), _ts(since) or 0.0, limit),
+            ).fetchall()
+            return [self._notification(self._db, row[0]) for row in ids]
+
+    def counts(self, now: datetime) -> tuple[int, int]:
+        """(unread delivered, held) notification counts."""
+        row = self._read(
+            "SELECT SUM(deliver_at <= ?1 AND read_at IS NULL), SUM(deliver_at > ?1) FROM notifications",
+            (now.timestamp(),),
+        )[0]
+        return int(row[0] or 0), int(row[1] or 0)
+
+    def mark_read(self, ids: Sequence[str] | None, now: datetime) -> tuple[int, list[str]]:
+        """Mark `ids` (or every delivered notification) read; returns (count, unknown ids)."""
+        with self._transaction() as db:
+            if ids is None:
+                cursor = db.execute(
+                    "UPDATE notifications SET read_at = ? WHERE read_at IS NULL AND deliver_at <= ?",
+                    (now.timestamp(), now.timestamp()),
+                )
+                return cursor.rowcount, []
+            known = {r[0] for r in db.execute(_in("SELECT id FROM notifications WHERE id IN", ids), ids)}
+            cursor = db.execute(
+                _in("UPDATE notifications SET read_at = ? WHERE read_at IS NULL AND id IN", ids),
+                (now.timestamp(), *ids),
+            )
+            return cursor.rowcount, [i for i in ids if i not in known]
+
+    def snooze_notification(self, notification_id: str, until: datetime) -> Notification | None:
+        """Hide it until `until`, then deliver it again, unread, on every channel."""
+        with self._transaction() as db:
+            cursor = db.execute(
+                "UPDATE notifications SET deliver_at = ?, read_at = NULL WHERE id = ?",
+                (until.timestamp(), notification_id),
+            )
+            if cursor.rowcount == 0:
+                return None
+            db.execute(
+                "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, "
+                "last_error = NULL, delivered_at = NULL WHERE notification_id = ?",
+                (until.timestamp(), notification_id),
+            )
+            return self._notification(db, notification_id)
+
+    def unread_for_digest(self, now: datetime, limit: int) -> list[Notification]:
+        with self._lock:
+            ids = self._db.execute(
+                "SELECT id FROM notifications WHERE read_at IS NULL AND deliver_at <= ? AND kind != 'digest' "
+                "ORDER BY deliver_at DESC LIMIT ?",
+                (now.timestamp(), limit),
+            ).fetchall()
+            return [self._notification(self._db, row[0]) for row in ids]
+
+    # the outbox ----------------------------------------------------------------------------------
+
+    def claim_deliveries(self, now: datetime, limit: int) -> list[tuple[Notification, Delivery]]:
+        """Pending deliveries that are due, switched to `sending` so no one else takes them."""
+        with self._transaction() as db:
+            rows = db.execute(
+                "SELECT notification_id, channel FROM deliveries WHERE status = 'pending' "
+                "AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
+                (now.timestamp(), limit),
+            ).fetchall()
+            db.executemany(
+                "UPDATE deliveries SET status = 'sending' WHERE notification_id = ? AND channel = ?",
+                [tuple(row) for row in rows],
+            )
+            claimed = []
+            for notification_id, channel in rows:
+                notification = self._notification(db, notification_id)
+                claimed.append(
+                    (notification, next(d for d in notification.deliveries if d.channel == channel))
+                )
+            return claimed
+
+    def record_delivery(
+        self,
+        notification_id: str,
+        channel: Channel,
+        now: datetime,
+        error: str | None,
+        retry_at: datetime | None,
+    ) -> None:
+        """Sent when `error` is None; else pending again at `retry_at`, or failed when that is None."""
+        status = "sent" if error is None else ("pending" if retry_at is not None else "failed")
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE deliveries SET status = ?, attempts = attempts + 1, last_error = ?, "
+                "next_attempt_at = ?, delivered_at = ? WHERE notification_id = ? AND channel = ?",
+                (
+                    status, error, _ts(retry_at), now.timestamp() if error is None else None,
+                    notification_id, channel,
+                ),
+            )  # fmt: skip
+
+    def next_delivery_at(self) -> datetime | None:
+        row = self._read("SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending'")[0]
+        return _dt(row[0])
+
+    # reminders -----------------------------------------------------------------------------------
+
+    def add_reminder(self, new: NewReminder, now: datetime) -> Reminder:
+        reminder_id = new_id("d" if new.kind == "digest" else "r")
+        with self._transaction() as db:
+            if new.kind == "digest":  # one daily digest: a new schedule replaces the old one
+                db.execute(
+                    "UPDATE reminders SET status = 'cancelled' WHERE kind = 'digest' AND status = 'active'"
+                )
+            db.execute(
+                "INSERT INTO reminders (id, message, priority, timezone, repeat, anchor, next_fire_at, status, "
+                "created_at, kind, channels) VALUES (?,?,?,?,?,?,?,'active',?,?,?)",
+                (
+                    reminder_id, new.message, new.priority, new.timezone, new.repeat,
+                    new.first_fire_at.timestamp(), new.first_fire_at.timestamp(), now.timestamp(), new.kind,
+                    None if new.channels is None else json.dumps(list(new.channels)),
+                ),
+            )  # fmt: skip
+            return _reminder_from(
+                db.execute("SELECT * FROM reminders WHERE id = ?", (reminder_id,)).fetchone()
+            )
+
+    def get_reminder(self, reminder_id: str) -> Reminder | None:
+        rows = self._read("SELECT * FROM reminders WHERE id = ?", (reminder_id,))
+        return _reminder_from(rows[0]) if rows else None
+
+    def reminder_details(self, reminder_id: str) -> tuple[Reminder, datetime, list[Channel] | None]:
+        """The reminder, its anchor (first occurrence) and, for a digest, its channels."""
+        row = self._read("SELECT * FROM reminders WHERE id = ?", (reminder_id,))[0]
+        return (
+            _reminder_from(row),
+            _dt(row["anchor"]),
+            json.loads(row["channels"]) if row["channels"] else None,
+        )
+
+    def list_reminders(self, include_finished: bool) -> list[Reminder]:
+        sql = "SELECT * FROM reminders"
+        if not include_finished:
+            sql += " WHERE status = 'active'"
+        return [
+            _reminder_from(row) for row in self._read(sql + " ORDER BY next_fire_at IS NULL, next_fire_at")
+        ]
+
+    def cancel_reminder(self, reminder_id: str) -> Reminder | None:
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE reminders SET status = 'cancelled', next_fire_at = NULL WHERE id = ?", (reminder_id,)
+            )
+            row = db.execute("SELECT * FROM reminders WHERE id = ?", (reminder_id,)).fetchone()
+            return None if row is None else _reminder_from(row)
+
+    def reschedule_reminder(self, reminder_id: str, when: datetime) -> Reminder | None:
+        with self._transaction() as db:
+            cursor = db.execute(
+                "UPDATE reminders SET next_fire_at = ? WHERE id = ? AND status = 'active'",
+                (when.timestamp(), reminder_id),
+            )
+            if cursor.rowcount == 0:
+                return None
+            return _reminder_from(
+                db.execute("SELECT * FROM reminders WHERE id = ?", (reminder_id,)).fetchone()
+            )
+
+    def due_reminders(self, now: datetime) -> list[Reminder]:
+        rows = self._read(
+            "SELECT * FROM reminders WHERE status = 'active' AND next_fire_at <= ? ORDER BY next_fire_at",
+            (now.timestamp(),),
+        )
+        return [_reminder_from(row) for row in rows]
+
+    def next_reminder_at(self) -> datetime | None:
+        return _dt(self._read("SELECT MIN(next_fire_at) FROM reminders WHERE status = 'active'")[0][0])
+
+    def fire_reminder(
+        self,
+        reminder: Reminder,
+        new: NewNotification | None,
+        channels: Sequence[Channel],
+        now: datetime,
+        following: datetime | None,
+    ) -> Notification | None:
+        """Advance `reminder` past its due time and insert `new`, once: a second caller finds nothing."""
+        with self._transaction() as db:
+            cursor = db.execute(
+                "UPDATE reminders SET next_fire_at = ?, status = ?, fire_count = fire_count + ?, "
+                "last_fired_at = ? WHERE id = ? AND status = 'active' AND next_fire_at = ?",
+                (
+                    _ts(following), "active" if following else "done", int(new is not None), now.timestamp(),
+                    reminder.id, _ts(reminder.next_fire_at),
+                ),
+            )  # fmt: skip
+            if cursor.rowcount == 0 or new is None:
+                return None
+            return self._notification(db, self._insert(db, new, channels, now))
+
+
+def _in(sql: str, ids: Sequence[str]) -> str:
+    return f"{sql} ({','.join('?' * len(ids))})"
+
+
+def _notification_from(row: sqlite3.Row, deliveries: Sequence[sqlite3.Row]) -> Notification:
+    return Notification(
+        id=row["id"], title=row["title"], body=row["body"], priority=row["priority"], source=row["source"],
+        links=json.loads(row["links"]), dedupe_key=row["dedupe_key"], dedupe_count=row["dedupe_count"],
+        created_at=_dt(row["created_at"]), deliver_at=_dt(row["deliver_at"]), read_at=_dt(row["read_at"]),
+        reminder_id=row["reminder_id"], late=bool(row["late"]), due_at=_dt(row["due_at"]), kind=row["kind"],
+        deliveries=[
+            Delivery(
+                channel=d["channel"], status=d["status"], attempts=d["attempts"],
+                next_attempt_at=_dt(d["next_attempt_at"]), last_error=d["last_error"],
+                delivered_at=_dt(d["delivered_at"]),
+            )
+            for d in deliveries
+        ],
+    )  # fmt: skip
+
+
+def _reminder_from(row: sqlite3.Row) -> Reminder:
+    return Reminder(
+        id=row["id"], message=row["message"], priority=row["priority"], timezone=row["timezone"],
+        repeat=row["repeat"], next_fire_at=_dt(row["next_fire_at"]), status=row["status"],
+        created_at=_dt(row["created_at"]), fire_count=row["fire_count"], last_fired_at=_dt(row["last_fired_at"]),
+        kind=row["kind"],
+    )  # fmt: skip
