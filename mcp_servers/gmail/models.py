@@ -168,3 +168,4 @@ class SentRef(BaseModel):
     id: str = Field(description="Provider id of the sent copy")
     message_id: str = Field(description="Message-ID header of what was sent")
     recipients: list[str] = Field(default_factory=list)
+    delivered: bool = Field(description="False when no SMTP server is configured: only filed under Sent")

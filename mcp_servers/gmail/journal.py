@@ -1,0 +1,140 @@
+"""The SQLite index and change journal behind the local providers' `list_changes`.
+
+The journal is append-only: each observed change gets the next `seq`, and a cursor is
+`<journal id>:<seq>`, so a reader that passes back the cursor it was given sees every later change
+exactly once, across restarts. A cursor from another journal (a deleted or rebuilt index) is refused
+with `CursorError`, telling the reader to resync from the beginning. The index keeps one row per
+message (where it is stored, its flags, and the fields search needs). All methods are blocking and
+meant to run in a worker thread under the owner's lock.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from .models import Change, ChangePage
+from .provider import CursorError
+
+__all__ = ["IndexRow", "Journal"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, message_id TEXT NOT NULL,
+    labels TEXT NOT NULL, error TEXT);
+CREATE TABLE IF NOT EXISTS messages (
+    id TEXT PRIMARY KEY, folder TEXT NOT NULL, path TEXT NOT NULL, flags TEXT NOT NULL,
+    extra_labels TEXT NOT NULL DEFAULT '[]', thread_id TEXT NOT NULL, date REAL NOT NULL,
+    summary TEXT NOT NULL, search_text TEXT NOT NULL, has_attachment INTEGER NOT NULL, error TEXT);
+CREATE INDEX IF NOT EXISTS messages_thread ON messages(thread_id);
+"""
+
+
+@dataclass
+class IndexRow:
+    """What the index knows about one stored message."""
+
+    id: str
+    folder: str
+    path: str
+    flags: str
+    extra_labels: list[str]
+    thread_id: str
+    date: float
+    summary: dict
+    search_text: str
+    has_attachment: bool
+    error: str | None
+
+
+class Journal:
+    """One SQLite file: the message index and the append-only change journal."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_SCHEMA)
+        self._db.execute("INSERT OR IGNORE INTO meta VALUES ('journal_id', ?)", (uuid.uuid4().hex[:12],))
+        self.journal_id = self._db.execute("SELECT value FROM meta WHERE key='journal_id'").fetchone()[0]
+
+    def close(self) -> None:
+        self._db.close()
+
+    def begin(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def commit(self) -> None:
+        self._db.execute("COMMIT")
+
+    def rows(self) -> dict[str, IndexRow]:
+        cursor = self._db.execute("SELECT * FROM messages")
+        return {row[0]: _row(row) for row in cursor}
+
+    def row(self, id: str) -> IndexRow | None:
+        found = self._db.execute("SELECT * FROM messages WHERE id=?", (id,)).fetchone()
+        return _row(found) if found else None
+
+    def thread_rows(self, thread_id: str) -> list[IndexRow]:
+        cursor = self._db.execute("SELECT * FROM messages WHERE thread_id=? ORDER BY date", (thread_id,))
+        return [_row(row) for row in cursor]
+
+    def upsert(self, row: IndexRow) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO messages VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (row.id, row.folder, row.path, row.flags, json.dumps(row.extra_labels), row.thread_id, row.date,
+             json.dumps(row.summary), row.search_text, int(row.has_attachment), row.error),
+        )  # fmt: skip
+
+    def delete(self, id: str) -> None:
+        self._db.execute("DELETE FROM messages WHERE id=?", (id,))
+
+    def append(self, kind: str, message_id: str, labels: list[str], error: str | None = None) -> None:
+        self._db.execute(
+            "INSERT INTO changes (kind, message_id, labels, error) VALUES (?,?,?,?)",
+            (kind, message_id, json.dumps(labels), error),
+        )
+
+    def last_seq(self) -> int:
+        return self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()[0]
+
+    def cursor(self, seq: int) -> str:
+        return f"{self.journal_id}:{seq}"
+
+    def parse_cursor(self, cursor: str | None) -> int:
+        if not cursor:
+            return 0
+        journal_id, _, seq = cursor.partition(":")
+        if not seq.isdigit():
+            raise CursorError(f"cursor {cursor!r} is malformed: pass a cursor returned by list_changes")
+        if journal_id != self.journal_id:
+            raise CursorError(
+                f"cursor {cursor!r} belongs to another change journal (the index was rebuilt): "
+                "call list_changes without since to resync from the beginning"
+            )
+        return int(seq)
+
+    def changes(self, since: str | None, limit: int) -> ChangePage:
+        after = self.parse_cursor(since)
+        found = self._db.execute(
+            "SELECT seq, kind, message_id, labels, error FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
+            (after, limit + 1),
+        ).fetchall()
+        page = [
+            Change(seq=seq, kind=kind, message_id=mid, labels=json.loads(labels), error=error)
+            for seq, kind, mid, labels, error in found[:limit]
+        ]
+        last = page[-1].seq if page else max(after, 0)
+        return ChangePage(changes=page, cursor=self.cursor(last), has_more=len(found) > limit)
+
+
+def _row(values: tuple) -> IndexRow:
+    id, folder, path, flags, extra, thread_id, date, summary, search_text, has_attachment, error = values
+    return IndexRow(
+        id, folder, path, flags, json.loads(extra), thread_id, date, json.loads(summary), search_text,
+        bool(has_attachment), error,
+    )  # fmt: skip

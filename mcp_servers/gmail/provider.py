@@ -1,0 +1,99 @@
+"""The `MailProvider` interface every mailbox backend implements, and the errors they raise.
+
+The server speaks only to this interface. Providers own their connections (opened in `open`,
+closed in `aclose`), keep a durable change journal behind `list_changes`, and call the `changed`
+callback given to `watch` whenever that journal grows. Errors are a small tree rooted at
+`MailProviderError`; their messages say what went wrong and what to do, and the server passes them
+to the client unchanged.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+from email.message import EmailMessage
+
+from anyio.abc import TaskStatus
+
+from .models import ChangePage, DraftRef, Label, Message, MessageSummary, SentRef, Thread
+from .query import Query
+
+__all__ = [
+    "CursorError",
+    "MailProvider",
+    "MailProviderError",
+    "NotFoundError",
+    "ProviderUnavailableError",
+]
+
+Changed = Callable[[], Awaitable[None]]
+
+
+class MailProviderError(Exception):
+    """Something the client can act on went wrong in the mailbox backend."""
+
+
+class NotFoundError(MailProviderError):
+    """No message, thread or draft has that id."""
+
+
+class CursorError(MailProviderError):
+    """A `list_changes` cursor is malformed or belongs to another (or a reset) change journal."""
+
+
+class ProviderUnavailableError(MailProviderError):
+    """The mail server cannot be reached or refused the credentials."""
+
+
+class MailProvider(ABC):
+    """A mailbox: search and read, a change feed, label changes, drafts and sending."""
+
+    async def open(self) -> None:  # noqa: B027 - optional hook
+        """Connect and prepare; called once before any other method."""
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
+
+    @abstractmethod
+    async def search(self, query: Query, limit: int) -> list[MessageSummary]:
+        """Messages matching `query`, newest first, at most `limit`."""
+
+    @abstractmethod
+    async def get_message(self, id: str) -> Message:
+        """One message, fully normalized."""
+
+    @abstractmethod
+    async def get_raw(self, id: str) -> bytes:
+        """The message as stored (for forwarding)."""
+
+    @abstractmethod
+    async def get_thread(self, thread_id: str) -> Thread:
+        """Every message of a conversation, oldest first."""
+
+    @abstractmethod
+    async def list_changes(self, since: str | None, limit: int) -> ChangePage:
+        """Changes after cursor `since` (from the beginning when None), oldest first."""
+
+    @abstractmethod
+    async def list_labels(self) -> list[Label]:
+        """Every label with its counts."""
+
+    @abstractmethod
+    async def modify_labels(self, id: str, add: list[str], remove: list[str]) -> list[str]:
+        """Add and remove labels on a message; returns its labels afterwards."""
+
+    @abstractmethod
+    async def save_draft(self, message: EmailMessage) -> DraftRef:
+        """Store `message` as a draft."""
+
+    @abstractmethod
+    async def send(self, message: EmailMessage, draft_id: str | None = None) -> SentRef:
+        """Send `message` (removing draft `draft_id` if given) and keep a copy under SENT."""
+
+    @abstractmethod
+    async def get_draft(self, draft_id: str) -> EmailMessage:
+        """A stored draft, ready to send."""
+
+    @abstractmethod
+    async def watch(self, changed: Changed, *, task_status: TaskStatus[None]) -> None:
+        """Run until cancelled, calling `changed()` whenever the change journal grows."""

@@ -1,0 +1,46 @@
+"""Configuration of the gmail server: which provider, where the mail is, and whether sending is on.
+
+One pydantic-settings class read from `PEPPER_GMAIL_*` environment variables; command-line flags
+(`--maildir`, `--allow-send`) override it in `__main__`. Nothing is read at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from platformdirs import user_state_dir
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["GmailSettings"]
+
+
+class GmailSettings(BaseSettings):
+    """Settings of `pepper-gmail`, from `PEPPER_GMAIL_*` variables."""
+
+    model_config = SettingsConfigDict(env_prefix="PEPPER_GMAIL_", extra="ignore")
+
+    provider: Literal["maildir", "imap"] = Field("maildir", description="Mailbox backend: maildir or imap")
+    maildir: Path | None = Field(None, description="Root of the Maildir++ tree (maildir provider)")
+    state_dir: Path = Field(
+        default_factory=lambda: Path(user_state_dir("pepper")) / "gmail",
+        description="Where the index and change journal are kept",
+    )
+    allow_send: bool = Field(False, description="Enable send, forward, reply and trash (off: read-only host)")
+    token: SecretStr | None = Field(None, description="Bearer token required on HTTP off loopback")
+    smtp_host: str | None = Field(None, description="SMTP server for sending; unset: sent mail is only filed")
+    smtp_port: int = Field(587, description="SMTP port")
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        "starttls", description="SMTP transport security"
+    )
+    smtp_username: str | None = Field(None, description="SMTP login (defaults to the IMAP username)")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password (defaults to the IMAP password)")
+    imap_host: str | None = Field(None, description="IMAP server (imap provider)")
+    imap_port: int = Field(993, description="IMAP port")
+    imap_security: Literal["tls", "starttls", "none"] = Field("tls", description="IMAP transport security")
+    imap_username: str | None = Field(None, description="IMAP login")
+    imap_password: SecretStr | None = Field(None, description="IMAP password or app password")
+    imap_folder: str = Field("INBOX", description="IMAP folder that is watched for changes")
+    poll_seconds: float = Field(60.0, gt=0, description="Polling interval when the IMAP server lacks IDLE")
+    from_address: str | None = Field(None, description="From address of outgoing mail")
