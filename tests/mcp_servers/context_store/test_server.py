@@ -1,0 +1,180 @@
+"""The MCP surface in memory: tools, resources, errors, and subscriptions in both protocol eras."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+from fastmcp import Client
+from fastmcp.exceptions import ToolError
+from mcp.client.subscriptions import listen
+
+from mcp_servers.context_store.models import ItemInput
+from mcp_servers.context_store.server import build_server
+from mcp_servers.context_store.settings import ContextStoreSettings
+from mcp_servers.context_store.store import ContextStore
+
+from .conftest import HashingEmbedder
+from .helpers import UpdateRecorder, legacy_subscribe
+
+pytestmark = pytest.mark.anyio
+
+SIGNALS = "context://namespace/signals.*"
+
+
+async def test_tools_are_listed_with_annotations(settings: ContextStoreSettings) -> None:
+    async with Client(build_server(settings)) as client:
+        tools = {tool.name: tool for tool in await client.list_tools()}
+    assert set(tools) == {"store", "store_many", "get", "query", "search", "delete", "read_events", "ack"}
+    assert tools["get"].annotations.read_only_hint is True
+    assert tools["delete"].annotations.destructive_hint is True
+
+
+async def test_store_get_query_delete_round_trip(settings: ContextStoreSettings) -> None:
+    async with Client(build_server(settings)) as client:
+        stored = await client.call_tool(
+            "store", {"namespace": "notes", "id": "a", "data": {"x": 1}, "tags": ["t"]}
+        )
+        assert stored.structured_content == {"namespace": "notes", "id": "a", "seq": 1}
+        got = await client.call_tool("get", {"namespace": "notes", "id": "a"})
+        assert got.structured_content["data"] == {"x": 1}
+        batch = await client.call_tool(
+            "store_many", {"items": [{"namespace": "notes", "data": i} for i in range(3)]}
+        )
+        assert batch.structured_content["count"] == 3 and batch.structured_content["last_seq"] == 4
+        listed = await client.call_tool("query", {"namespaces": ["no*"], "tags": ["t"]})
+        assert [item["id"] for item in listed.structured_content["items"]] == ["a"]
+        await client.call_tool("delete", {"namespace": "notes", "id": "a"})
+        page = await client.call_tool("read_events", {"after": 4})
+        assert [(e["id"], e["op"]) for e in page.structured_content["events"]] == [("a", "delete")]
+
+
+async def test_consumer_cursor_through_tools(settings: ContextStoreSettings) -> None:
+    async with Client(build_server(settings)) as client:
+        await client.call_tool("store_many", {"items": [{"namespace": "n", "data": i} for i in range(3)]})
+        acked = await client.call_tool("ack", {"consumer": "feeds", "seq": 2})
+        assert acked.structured_content == {"consumer": "feeds", "seq": 2}
+        page = await client.call_tool("read_events", {"consumer": "feeds"})
+        assert [e["seq"] for e in page.structured_content["events"]] == [3]
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments", "message"),
+    [
+        ("store", {"namespace": "Not Valid", "data": 1}, "invalid namespace 'Not Valid'"),
+        ("query", {"namespaces": ["sig nals"]}, "invalid namespace pattern"),
+        ("get", {"namespace": "notes", "id": "missing"}, "no item 'missing' in namespace 'notes'"),
+        ("delete", {"namespace": "notes", "id": "missing"}, "nothing was deleted"),
+        ("store", {"namespace": "n", "text": "x" * 2_000_000}, "may hold at most 1048576 bytes"),
+        ("search", {"text": "anything", "mode": "semantic"}, "semantic search is off"),
+        ("ack", {"consumer": "c", "seq": 99}, "cannot ack seq 99"),
+    ],
+)
+async def test_bad_input_gets_a_clear_tool_error(
+    settings: ContextStoreSettings, tool: str, arguments: dict, message: str
+) -> None:
+    async with Client(build_server(settings)) as client:
+        with pytest.raises(ToolError, match=message):
+            await client.call_tool(tool, arguments)
+
+
+async def test_resources_return_items_as_json(settings: ContextStoreSettings) -> None:
+    async with Client(build_server(settings)) as client:
+        await client.call_tool("store", {"namespace": "signals.email", "id": "a/b", "data": 1})
+        await client.call_tool("store", {"namespace": "raw.email", "id": "c", "data": 2})
+        [item] = await client.read_resource("context://item/signals.email/a%2Fb")
+        assert '"id":"a/b"' in item.text
+        [listing] = await client.read_resource(SIGNALS)
+        assert '"signals.email"' in listing.text and '"raw.email"' not in listing.text
+
+
+@pytest.mark.parametrize(
+    ("uri", "message"),
+    [
+        ("context://item/Bad/x", "invalid namespace 'Bad'"),
+        ("context://item/notes/missing", "no item 'missing'"),
+        ("context://namespace/sig%20nals", "invalid namespace pattern"),
+        ("context://elsewhere/x", "not found"),
+    ],
+)
+async def test_malformed_resource_uri_gets_a_clear_error(
+    settings: ContextStoreSettings, uri: str, message: str
+) -> None:
+    async with Client(build_server(settings)) as client:
+        with pytest.raises(Exception, match=message):
+            await client.read_resource(uri)
+
+
+async def test_subscribe_capability_is_advertised_in_both_eras(settings: ContextStoreSettings) -> None:
+    server = build_server(settings)
+    async with Client(server, mode="legacy") as legacy:
+        assert legacy.initialize_result.capabilities.resources.subscribe is True
+    async with Client(server) as modern:
+        assert modern.session.protocol_version == "2026-07-28"
+        assert modern.session.server_capabilities.resources.subscribe is True
+
+
+async def test_legacy_subscriber_is_notified_on_matching_writes_only(settings: ContextStoreSettings) -> None:
+    recorder = UpdateRecorder()
+    async with Client(build_server(settings), mode="legacy", message_handler=recorder) as client:
+        await legacy_subscribe(client, SIGNALS)
+        await legacy_subscribe(client, "context://item/raw.email/m1")
+        await client.call_tool("store", {"namespace": "raw.calendar", "data": 1})
+        await client.call_tool("store", {"namespace": "signals.email", "data": 1})
+        assert await recorder.wait_for(1) == [SIGNALS]
+        await client.call_tool("store", {"namespace": "raw.email", "id": "m1", "data": 1})
+        assert await recorder.wait_for(2) == [SIGNALS, "context://item/raw.email/m1"]
+
+
+async def test_modern_listener_is_notified_on_matching_writes_only(settings: ContextStoreSettings) -> None:
+    async with Client(build_server(settings)) as client:
+        async with listen(client.session, resource_subscriptions=[SIGNALS]) as updates:
+            await client.call_tool("store", {"namespace": "raw.calendar", "data": 1})
+            await client.call_tool("delete", {"namespace": "raw.calendar", "id": (await first_id(client))})
+            await client.call_tool("store", {"namespace": "signals.calendar", "data": 1})
+            with anyio.fail_after(10):
+                event = await updates.__anext__()
+            assert event.uri == SIGNALS
+            # Only the matching write woke us: the log holds 3 events, one of them in signals.*
+            page = await client.call_tool("read_events", {"namespaces": ["signals.*"]})
+            assert len(page.structured_content["events"]) == 1
+
+
+async def first_id(client: Client) -> str:
+    listed = await client.call_tool("query", {"namespaces": ["raw.*"]})
+    return listed.structured_content["items"][0]["id"]
+
+
+async def test_writes_by_another_connection_reach_subscribers(
+    settings: ContextStoreSettings, db_path
+) -> None:
+    recorder = UpdateRecorder()
+    other_writer = ContextStore.open(db_path)
+    async with Client(build_server(settings), mode="legacy", message_handler=recorder) as client:
+        await legacy_subscribe(client, SIGNALS)
+        await anyio.to_thread.run_sync(other_writer.store, ItemInput(namespace="signals.email", data=1))
+        assert await recorder.wait_for(1) == [SIGNALS]
+    other_writer.close()
+
+
+async def test_semantic_search_through_the_tool_sees_just_written_items(db_path) -> None:
+    store = ContextStore.open(db_path, embedder=HashingEmbedder())
+    settings = ContextStoreSettings(db_path=db_path, embedder="none")
+    async with Client(build_server(settings, store=store)) as client:
+        await client.call_tool("store", {"namespace": "notes", "id": "cat", "text": "the cat sat on the mat"})
+        await client.call_tool("store", {"namespace": "notes", "id": "dog", "text": "a dog barked loudly"})
+        result = await client.call_tool("search", {"text": "cat mat", "mode": "semantic", "limit": 1})
+    assert result.structured_content["pending_embeddings"] == 0
+    assert [hit["item"]["id"] for hit in result.structured_content["hits"]] == ["cat"]
+    store.close()
+
+
+async def test_background_maintenance_purges_expired_items(settings: ContextStoreSettings, db_path) -> None:
+    async with Client(build_server(settings)) as client:
+        await client.call_tool("store", {"namespace": "n", "id": "short", "data": 1, "ttl_seconds": 0.05})
+        with anyio.fail_after(10):
+            while True:
+                page = await client.call_tool("read_events", {"after": 1})
+                if page.structured_content["events"]:
+                    break
+                await anyio.sleep(0.05)  # polling the log: the purge offers nothing else to wait on
+    assert page.structured_content["events"][0]["op"] == "expire"
