@@ -21,8 +21,8 @@ class Clock(Protocol):
         """The current time, timezone-aware, in UTC."""
         ...
 
-    async def sleep(self, seconds: float) -> None:
-        """Wait until `seconds` have passed on this clock."""
+    async def sleep_until(self, deadline: datetime) -> None:
+        """Return once this clock reads `deadline` or later."""
         ...
 
 
@@ -32,8 +32,9 @@ class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
 
-    async def sleep(self, seconds: float) -> None:
-        await anyio.sleep(max(0.0, seconds))
+    async def sleep_until(self, deadline: datetime) -> None:
+        # Sleeping on the monotonic clock; a wall-clock jump meanwhile is caught by the caller's tick.
+        await anyio.sleep(max(0.0, (deadline - self.now()).total_seconds()))
 
 
 class ManualClock:
@@ -57,7 +58,6 @@ class ManualClock:
     def advance(self, delta: timedelta) -> None:
         self.set(self._now + delta)
 
-    async def sleep(self, seconds: float) -> None:
-        deadline = self._now + timedelta(seconds=seconds)
+    async def sleep_until(self, deadline: datetime) -> None:
         while self._now < deadline:
             await self._moved.wait()

@@ -32,12 +32,15 @@ from .settings import NotifySettings
 from .store import NewNotification, NewReminder, RateLimited, Store
 from .when import next_occurrence, parse_zone, quiet_hours_end
 
-__all__ = ["InboxListener", "Notifier"]
+__all__ = ["DeliveryListener", "InboxListener", "Notifier"]
 
 logger = logging.getLogger(__name__)
 
 InboxListener = Callable[[Sequence[str]], Awaitable[None]]
 """Called with the ids of notifications that just reached the inbox."""
+
+DeliveryListener = Callable[[str, Channel, str | None], Awaitable[None]]
+"""Called after each delivery attempt with (notification id, channel, error or None)."""
 
 _HELD_PRIORITIES = {"low", "normal"}
 _CLAIM_BATCH = 200
@@ -51,11 +54,13 @@ class Notifier:
         settings: NotifySettings,
         clock: Clock,
         on_inbox: InboxListener | None = None,
+        on_delivery: DeliveryListener | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
         self.senders: dict[Channel, Sender] = {}
         self._on_inbox = on_inbox
+        self._on_delivery = on_delivery
         self._store: Store | None = None
         self._limiters: dict[Channel, anyio.CapacityLimiter] = {}
         self._outbox_wake = anyio.Event()
@@ -239,10 +244,10 @@ class Notifier:
 
     async def _wait(self, wake: anyio.Event, next_at: datetime | None) -> anyio.Event:
         """Sleep until `next_at`, a wake-up, or one tick, whichever is first; returns a fresh event."""
-        seconds = self.settings.tick_seconds
+        deadline = self.clock.now() + timedelta(seconds=self.settings.tick_seconds)
         if next_at is not None:
-            seconds = min(seconds, max(0.0, (next_at - self.clock.now()).total_seconds()))
-        if not wake.is_set() and seconds > 0:
+            deadline = min(deadline, next_at)
+        if not wake.is_set() and deadline > self.clock.now():
             async with anyio.create_task_group() as tg:
 
                 async def first(wait: Callable[[], Awaitable[object]]) -> None:
@@ -250,7 +255,7 @@ class Notifier:
                     tg.cancel_scope.cancel()
 
                 tg.start_soon(first, wake.wait)
-                tg.start_soon(first, lambda: self.clock.sleep(seconds))
+                tg.start_soon(first, lambda: self.clock.sleep_until(deadline))
         return anyio.Event() if wake.is_set() else wake
 
     # the outbox ----------------------------------------------------------------------------------
@@ -287,6 +292,8 @@ class Notifier:
         )
         if retry_at is not None:
             self._outbox_wake.set()
+        if self._on_delivery is not None:
+            await self._on_delivery(notification.id, delivery.channel, error)
 
     async def _attempt(self, sender: Sender, notification: Notification) -> str | None:
         try:

@@ -92,7 +92,11 @@ def build_server(settings: NotifySettings, clock: Clock | None = None) -> FastMC
             if notification_uri(notification_id) in followed:
                 await subscriptions.notify(notification_uri(notification_id))
 
-    notifier = Notifier(settings, clock or SystemClock(), on_inbox=announce)
+    async def delivery_changed(notification_id: str, channel: str, error: str | None) -> None:
+        if notification_uri(notification_id) in subscriptions.subscribed_uris():
+            await subscriptions.notify(notification_uri(notification_id))
+
+    notifier = Notifier(settings, clock or SystemClock(), on_inbox=announce, on_delivery=delivery_changed)
 
     @asynccontextmanager
     async def lifespan(_: FastMCP) -> AsyncIterator[dict[str, object]]:
