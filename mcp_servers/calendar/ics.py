@@ -1,0 +1,296 @@
+"""Reading iCalendar data: parse, check, expand recurrences, and turn components into `Event`s.
+
+`parse_ics` reads bytes into a `ParsedCalendar`: the calendar normalised with `x_wr_timezone`
+(Google exports), the events that cannot be used left out with a note saying why, and a
+`recurring_ical_events` query over the rest. `expand` lists the occurrences in a window, bounded:
+each series yields at most `limit` occurrences, so a rule with 50,000 instances costs no more than
+`limit` and the result says it was truncated. Floating times are read in the user's timezone.
+Parsing touches the global warnings filter, so callers serialise calls (the provider holds a lock).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import warnings
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, tzinfo
+from typing import Any
+
+import icalendar
+import recurring_ical_events
+import x_wr_timezone
+from icalendar.cal import Component
+
+from mcp_servers.calendar.errors import CalendarSourceError
+from mcp_servers.calendar.event_ids import event_id
+from mcp_servers.calendar.models import Attendee, Event, Person
+
+__all__ = ["Expansion", "ParsedCalendar", "component_to_event", "expand", "parse_ics"]
+
+_QUERY_ERRORS = (ValueError, KeyError, TypeError, AttributeError, icalendar.InvalidCalendar)
+
+
+class _TolerantQuery(recurring_ical_events.CalendarQuery):
+    """A query that sets aside a broken series instead of failing the whole calendar."""
+
+    suppressed_errors = [*recurring_ical_events.CalendarQuery.suppressed_errors, *_QUERY_ERRORS]
+
+
+@dataclass
+class ParsedCalendar:
+    """One calendar file, parsed and checked."""
+
+    calendar: icalendar.Calendar
+    query: recurring_ical_events.CalendarQuery
+    name: str | None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Expansion:
+    """The occurrences found in a window, and whether some were left out."""
+
+    events: list[Event]
+    truncated: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def parse_ics(data: bytes, source: str) -> ParsedCalendar:
+    """Parse one .ics file's bytes; raise `CalendarSourceError` when nothing usable is in it."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        calendar = _read_calendar(data, source)
+        calendar = x_wr_timezone.to_standard(calendar)
+        notes = _drop_unusable_events(calendar)
+        try:
+            query = _TolerantQuery(calendar, skip_bad_series=True)
+        except _QUERY_ERRORS as exc:
+            raise CalendarSourceError(f"{source}: cannot expand its events: {exc}") from exc
+    notes.extend(_warning_notes(caught))
+    name = calendar.get("X-WR-CALNAME") or calendar.get("NAME")
+    return ParsedCalendar(calendar, query, str(name) if name else None, notes)
+
+
+def _read_calendar(data: bytes, source: str) -> icalendar.Calendar:
+    try:
+        components = icalendar.Calendar.from_ical(data, multiple=True)
+    except Exception as exc:  # icalendar raises bare ValueError, IndexError ... on bad input
+        raise CalendarSourceError(f"{source}: not a valid iCalendar file: {exc}") from exc
+    if not components:
+        raise CalendarSourceError(
+            f"{source}: no complete iCalendar component in the file (is an END: line missing?)"
+        )
+    if len(components) == 1 and isinstance(components[0], icalendar.Calendar):
+        return components[0]
+    merged = icalendar.Calendar()  # several VCALENDARs, or bare VEVENTs (a single exported event)
+    for part in components:
+        if isinstance(part, icalendar.Calendar):
+            for key, value in part.property_items(recursive=False):
+                if key not in ("BEGIN", "END") and key not in merged:
+                    merged.add(key, value, encode=False)
+            merged.subcomponents.extend(part.subcomponents)
+        else:
+            merged.add_component(part)
+    return merged
+
+
+def _drop_unusable_events(calendar: icalendar.Calendar) -> list[str]:
+    """Remove VEVENTs without a usable start (or with a broken end), saying why; give UID-less ones a UID."""
+    notes: list[str] = []
+    kept: list[Component] = []
+    for component in calendar.subcomponents:
+        problem = _problem_with(component) if component.name == "VEVENT" else None
+        if problem:
+            notes.append(f"event {component.get('UID', '(no UID)')!s} skipped: {problem}")
+            continue
+        notes.extend(_unknown_zone_notes(component))
+        if component.name == "VEVENT" and not str(component.get("UID", "")):
+            component.pop("UID", None)  # a stable stand-in, so that occurrences share one series id
+            component.add("UID", "no-uid-" + hashlib.sha256(component.to_ical()).hexdigest()[:16])
+        kept.append(component)
+    calendar.subcomponents[:] = kept
+    return notes
+
+
+def _problem_with(event: Component) -> str | None:
+    for name, required in (("DTSTART", True), ("DTEND", False), ("DURATION", False)):
+        if name not in event:
+            if required:
+                return f"it has no {name}"
+            continue
+        value = event[name]
+        if isinstance(value, list):
+            return f"it has more than one {name}"
+        try:
+            moment = value.dt
+        except Exception as exc:  # a broken property raises on access
+            return f"its {name} cannot be read ({exc})"
+        expected = timedelta if name == "DURATION" else date
+        if not isinstance(moment, expected):
+            return f"its {name} is a {type(moment).__name__}, not a {expected.__name__}"
+    return None
+
+
+def _unknown_zone_notes(event: Component) -> list[str]:
+    """icalendar reads a time with an unknown TZID as floating; say so, since we then use the user's zone."""
+    notes = []
+    for name in ("DTSTART", "DTEND", "RECURRENCE-ID"):
+        value = event.get(name)
+        tzid = getattr(value, "params", {}).get("TZID") if value is not None else None
+        if tzid and isinstance(value.dt, datetime) and value.dt.tzinfo is None:
+            notes.append(
+                f"event {event.get('UID', '(no UID)')!s}: unknown TZID {tzid!r} read in your timezone"
+            )
+    return notes
+
+
+def _warning_notes(caught: list[warnings.WarningMessage]) -> list[str]:
+    return list(dict.fromkeys(str(warning.message) for warning in caught))
+
+
+def expand(
+    parsed: ParsedCalendar, calendar_id: str, start: datetime, end: datetime, zone: tzinfo, limit: int
+) -> Expansion:
+    """Occurrences that overlap [start, end), at most `limit` of them, in start order."""
+    occurrences: list[Any] = []
+    expansion = Expansion(events=[])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for series in parsed.query.series:
+            try:
+                found = list(itertools.islice(series.between(start, end), limit + 1))
+            except _QUERY_ERRORS as exc:
+                expansion.notes.append(f"series {series.uid!s} skipped: {exc}")
+                continue
+            expansion.truncated |= len(found) > limit
+            occurrences.extend(found[:limit])
+        events = [_occurrence_to_event(occurrence, calendar_id, zone) for occurrence in occurrences]
+    expansion.notes.extend(_warning_notes(caught))
+    events.sort(key=lambda event: sort_key(event.start, zone))
+    expansion.truncated |= len(events) > limit
+    expansion.events = events[:limit]
+    return expansion
+
+
+def _occurrence_to_event(occurrence: Any, calendar_id: str, zone: tzinfo) -> Event:
+    component = occurrence.as_component(False)
+    recurring = bool(occurrence.recurrence_ids) or "RECURRENCE-ID" in component
+    return component_to_event(component, calendar_id, zone, recurring=recurring)
+
+
+def component_to_event(component: Component, calendar_id: str, zone: tzinfo, recurring: bool) -> Event:
+    """One VEVENT (a single event or one occurrence) as an `Event`."""
+    start, end = _times(component, zone)
+    rid_prop = component.get("RECURRENCE-ID")
+    recurrence_id = aware(rid_prop.dt, zone) if rid_prop is not None else None
+    uid = str(component.get("UID", ""))
+    return Event(
+        id=event_id(calendar_id, uid, recurrence_id if recurring else None),
+        calendar=calendar_id,
+        uid=uid,
+        title=str(component.get("SUMMARY", "")),
+        start=start,
+        end=end,
+        all_day=not isinstance(start, datetime),
+        location=_text(component, "LOCATION"),
+        description=_text(component, "DESCRIPTION"),
+        organizer=_person(component.get("ORGANIZER")),
+        attendees=[_attendee(value) for value in _as_list(component.get("ATTENDEE"))],
+        conference_link=_conference_link(component),
+        recurrence_id=recurrence_id if recurring else None,
+        recurring=recurring or "RRULE" in component or "RDATE" in component,
+        status=_status(component),
+        busy=str(component.get("TRANSP", "OPAQUE")).upper() != "TRANSPARENT",
+    )
+
+
+def _times(component: Component, zone: tzinfo) -> tuple[date, date]:
+    start = aware(component["DTSTART"].dt, zone)
+    if "DTEND" in component:
+        end = aware(component["DTEND"].dt, zone)
+    elif "DURATION" in component:
+        end = start + component["DURATION"].dt
+    else:  # RFC 5545: a day for a date, zero length for a date-time
+        end = start + timedelta(days=1) if not isinstance(start, datetime) else start
+    if isinstance(start, datetime) != isinstance(end, datetime):
+        end = start + timedelta(days=1) if not isinstance(start, datetime) else start
+    if sort_key(end, zone) < sort_key(start, zone):  # the library reads a swapped pair this way too
+        start, end = end, start
+    return start, end
+
+
+def aware(moment: date, zone: tzinfo) -> date:
+    """A floating datetime read in `zone`; dates and aware datetimes unchanged."""
+    if isinstance(moment, datetime) and moment.tzinfo is None:
+        return moment.replace(tzinfo=zone)
+    return moment
+
+
+def sort_key(moment: date, zone: tzinfo) -> datetime:
+    """A comparable instant: dates are midnight in `zone`."""
+    if isinstance(moment, datetime):
+        return aware(moment, zone)
+    return datetime(moment.year, moment.month, moment.day, tzinfo=zone)
+
+
+def _text(component: Component, name: str) -> str | None:
+    value = component.get(name)
+    if value is None:
+        return None
+    if isinstance(value, list):
+        value = value[0]
+    return str(value) or None
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _person(value: Any) -> Person | None:
+    if value is None:
+        return None
+    if isinstance(value, list):
+        value = value[0]
+    params = getattr(value, "params", {})
+    return Person(email=_email(value), name=params.get("CN") or None)
+
+
+def _attendee(value: Any) -> Attendee:
+    params = getattr(value, "params", {})
+    response = str(params.get("PARTSTAT", "NEEDS-ACTION")).lower()
+    if response not in ("needs-action", "accepted", "declined", "tentative", "delegated"):
+        response = "needs-action"
+    return Attendee(
+        email=_email(value), name=params.get("CN") or None, response=response, role=params.get("ROLE")
+    )
+
+
+def _email(value: Any) -> str | None:
+    text = str(value)
+    if text.lower().startswith("mailto:"):
+        text = text[7:]
+    return text or None
+
+
+_CONFERENCE_HINTS = ("meet.google.com", "zoom.us", "teams.microsoft.com", "webex.com", "whereby.com")
+
+
+def _conference_link(component: Component) -> str | None:
+    for name in ("CONFERENCE", "X-GOOGLE-CONFERENCE", "X-MICROSOFT-SKYPETEAMSMEETINGURL"):
+        values = _as_list(component.get(name))
+        if values:
+            return str(values[0])
+    for name in ("LOCATION", "URL", "DESCRIPTION"):
+        text = _text(component, name) or ""
+        for word in text.split():
+            if word.startswith("https://") and any(hint in word for hint in _CONFERENCE_HINTS):
+                return word.rstrip(".,;)>")
+    return None
+
+
+def _status(component: Component) -> str:
+    status = str(component.get("STATUS", "CONFIRMED")).lower()
+    return status if status in ("confirmed", "tentative", "cancelled") else "confirmed"
