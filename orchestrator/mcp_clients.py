@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field, SecretStr
 
 __all__ = [
     "ConnectionState",
+    "RemoteTool",
     "ServerConnection",
     "ServerSpec",
     "ServerUnavailable",
@@ -69,6 +70,17 @@ class ToolCallFailed(RuntimeError):
 
 class ToolCallTimeout(RuntimeError):
     """The tool did not answer in time."""
+
+
+class RemoteTool(BaseModel):
+    """A tool offered by a server, as workers present it to the model."""
+
+    server: str
+    name: str
+    description: str = ""
+    input_schema: dict[str, Any] = Field(default_factory=dict)
+    read_only: bool = False
+    destructive: bool = False
 
 
 class ToolOutcome(BaseModel):
@@ -162,6 +174,27 @@ class ServerConnection:
         if result.is_error:
             raise ToolCallFailed(f"{self.spec.name}.{name}: {text}")
         return ToolOutcome(text=text, structured=result.structured_content)
+
+    async def list_tools(self) -> list[RemoteTool]:
+        """The server's tools with their input schemas and hints."""
+        client = await self._connected_client()
+        try:
+            with anyio.fail_after(self.call_timeout):
+                tools = await client.list_tools()
+        except Exception as exc:  # same rule as a call: a broken session is reported and replaced
+            self._session_lost(client)
+            raise ServerUnavailable(f"{self.spec.name} failed to list its tools: {exc}") from exc
+        return [
+            RemoteTool(
+                server=self.spec.name,
+                name=tool.name,
+                description=tool.description or "",
+                input_schema=dict(tool.input_schema or {}),
+                read_only=bool(tool.annotations and tool.annotations.read_only_hint),
+                destructive=bool(tool.annotations and tool.annotations.destructive_hint),
+            )
+            for tool in tools
+        ]
 
     async def _connected_client(self) -> Client:
         if self._client is None:

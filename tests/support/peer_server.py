@@ -1,7 +1,7 @@
 """A small MCP server that tests use as the far side of a client connection (`python -m`).
 
 Tools: `echo` answers at once, `pid` names its process (so a test can kill it), `nap` sleeps for the
-given seconds before answering (a call in flight), `refuse` raises a ToolError.
+given seconds before answering (a call in flight), `refuse` raises a ToolError, and `erase` (marked destructive) deletes the file it is given.
 """
 
 from __future__ import annotations
@@ -34,6 +34,12 @@ async def nap(seconds: float) -> str:
 @server.tool
 def refuse(reason: str) -> str:
     raise ToolError(reason)
+
+
+@server.tool(annotations={"destructiveHint": True, "readOnlyHint": False})
+def erase(path: str) -> str:
+    os.remove(path)
+    return f"erased {path}"
 
 
 if __name__ == "__main__":

@@ -1,0 +1,59 @@
+"""The tools workers may use, gathered from the connected servers, and the gated way to call them."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from orchestrator.mcp_clients import RemoteTool, ServerConnection, ServerUnavailable
+from orchestrator.workers.approvals import ApprovalDesk, needs_approval
+
+__all__ = ["GatedToolRunner", "Toolbox"]
+
+logger = logging.getLogger(__name__)
+
+
+class Toolbox:
+    """Every tool of every connected server; a server that is down is left out and reported."""
+
+    def __init__(self, connections: dict[str, ServerConnection]) -> None:
+        self.connections = connections
+        self.tools: dict[tuple[str, str], RemoteTool] = {}
+        self.missing: dict[str, str] = {}
+
+    async def load(self) -> list[RemoteTool]:
+        self.tools, self.missing = {}, {}
+        for name, connection in self.connections.items():
+            try:
+                for tool in await connection.list_tools():
+                    self.tools[(tool.server, tool.name)] = tool
+            except ServerUnavailable as exc:
+                self.missing[name] = str(exc)
+                logger.warning("tools of %s are unavailable: %s", name, exc)
+        return list(self.tools.values())
+
+    async def call(self, tool: RemoteTool, arguments: dict[str, Any]) -> str:
+        """Run the call for real, with no gate: only the approval desk and read paths use this."""
+        outcome = await self.connections[tool.server].call_tool(tool.name, arguments)
+        if outcome.text or outcome.structured is None:
+            return outcome.text
+        return json.dumps(outcome.structured, ensure_ascii=False, default=str)
+
+
+class GatedToolRunner:
+    """What a worker calls: safe tools run, irreversible ones become pending actions."""
+
+    def __init__(self, toolbox: Toolbox, desk: ApprovalDesk, requested_by: str) -> None:
+        self._toolbox = toolbox
+        self._desk = desk
+        self._requested_by = requested_by
+
+    async def __call__(self, tool: RemoteTool, arguments: dict[str, Any]) -> str:
+        if needs_approval(tool, arguments):
+            action = await self._desk.request(tool, arguments, self._requested_by)
+            return (
+                f"Queued for the user's approval as action {action.id}: {action.describe()}. "
+                "It has NOT been done; it runs only if the user approves it."
+            )
+        return await self._toolbox.call(tool, arguments)
