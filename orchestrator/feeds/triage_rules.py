@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from orchestrator.feeds.mail import Email, UserProfile
 
-__all__ = ["Deadline", "Triage", "triage_email"]
+__all__ = ["Deadline", "Triage", "find_deadlines", "requests_in", "summarize", "triage_email"]
 
 PRIORITIES = ("low", "normal", "high", "urgent")
 BULK_PRECEDENCE = {"bulk", "list", "junk"}
@@ -67,7 +67,7 @@ def triage_email(email: Email, profile: UserProfile) -> Triage:
         reasons.append("sender is a VIP" if importance >= 10 else "the user often writes to this sender")
     addressed = any(profile.is_user(m) for m in email.to)
     only_cc = not addressed and any(profile.is_user(m) for m in email.cc)
-    requests = _requests(email.text) if addressed else []
+    requests = requests_in(email.text) if addressed else []
     deadlines = find_deadlines(email.text, email.date) + find_deadlines(email.subject, email.date)
     if requests:
         level = max(level, 2)
@@ -115,7 +115,7 @@ def _people(email: Email, profile: UserProfile) -> list[str]:
     return list(dict.fromkeys(m.display for m in mailboxes))
 
 
-def _requests(text: str) -> list[str]:
+def requests_in(text: str) -> list[str]:
     """Sentences that ask the user something or ask them to do something."""
     found = []
     for match in SENTENCE.finditer(text[:4000]):
