@@ -57,6 +57,10 @@ class MaildirProvider(MailProvider):
         self._lock = threading.Lock()
         self._store: MaildirStore | None = None
 
+    @property
+    def is_open(self) -> bool:
+        return self._store is not None
+
     async def open(self) -> None:
         def prepare() -> None:
             if self.root.exists() and not self.root.is_dir():

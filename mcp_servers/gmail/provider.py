@@ -48,10 +48,17 @@ class ProviderUnavailableError(MailProviderError):
 class MailProvider(ABC):
     """A mailbox: search and read, a change feed, label changes, drafts and sending."""
 
-    async def open(self) -> None:  # noqa: B027 - optional hook
+    @property
+    @abstractmethod
+    def is_open(self) -> bool:
+        """True between `open` and `aclose`."""
+
+    @abstractmethod
+    async def open(self) -> None:
         """Connect and prepare; called once before any other method."""
 
-    async def aclose(self) -> None:  # noqa: B027 - optional hook
+    @abstractmethod
+    async def aclose(self) -> None:
         """Release connections."""
 
     @abstractmethod

@@ -1,0 +1,70 @@
+"""Command line of `pepper-gmail`: pick the mailbox, decide whether sending is allowed, serve MCP."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+import anyio
+
+from mcp_servers.common.subscriptions import ResourceSubscriptions
+from mcp_servers.common.transport import TransportOptions, add_transport_arguments, serve
+
+from .provider import MailProvider
+from .providers import make_provider
+from .server import build_server, watch_inbox
+from .settings import GmailSettings
+
+DEFAULT_PORT = 8766
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="pepper-gmail", description="Pepper's mailbox MCP server")
+    add_transport_arguments(parser, DEFAULT_PORT)
+    parser.add_argument("--maildir", type=Path, help="Maildir++ folder to serve (maildir provider)")
+    parser.add_argument("--provider", choices=["maildir", "imap"], help="Mailbox backend (default: maildir)")
+    parser.add_argument("--state-dir", type=Path, help="Where the index and change journal live")
+    parser.add_argument(
+        "--allow-send", action="store_true", help="Enable sending, replying, forwarding and trashing"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the `pepper-gmail` console script."""
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    args = parse_args(argv)
+    overrides = {
+        key: value
+        for key, value in {
+            "maildir": args.maildir,
+            "provider": args.provider,
+            "state_dir": args.state_dir,
+            "allow_send": args.allow_send or None,
+        }.items()
+        if value is not None
+    }
+    settings = GmailSettings(**overrides)
+    options = TransportOptions(transport=args.transport, host=args.host, port=args.port, token=settings.token)
+    anyio.run(run, settings, make_provider(settings), options)
+
+
+async def run(settings: GmailSettings, provider: MailProvider, options: TransportOptions) -> None:
+    """Open the mailbox, watch it, and serve MCP until cancelled."""
+    subscriptions = ResourceSubscriptions()
+    server = build_server(settings, provider, subscriptions)
+    await provider.open()
+    try:
+        async with anyio.create_task_group() as group:
+            await group.start(watch_inbox, provider, subscriptions)
+            await serve(server, options)
+            group.cancel_scope.cancel()
+    finally:
+        subscriptions.close()
+        await provider.aclose()
+
+
+if __name__ == "__main__":
+    main()

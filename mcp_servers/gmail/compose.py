@@ -1,0 +1,80 @@
+"""Building outgoing mail: new messages, replies that thread correctly, and forwards.
+
+Replies carry `In-Reply-To` and `References` so that every client threads them, quote the original
+with the usual `On <date>, <sender> wrote:` header, and address the sender (or Reply-To), plus the
+other recipients for reply-all minus the user. Forwards attach the original unchanged as
+message/rfc822, so nothing of it (attachments included) is lost.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from email.message import EmailMessage
+from email.utils import format_datetime, formatdate, make_msgid
+
+from .models import Message, OutgoingMessage
+
+__all__ = ["compose", "forward_of", "reply_to"]
+
+
+def _prefixed(prefix: str, subject: str) -> str:
+    return subject if subject.lower().startswith(prefix.lower()) else f"{prefix} {subject}".strip()
+
+
+def compose(outgoing: OutgoingMessage, from_address: str) -> EmailMessage:
+    """An RFC 5322 message from `outgoing`, with fresh Message-ID and Date."""
+    message = EmailMessage()
+    message["From"] = from_address
+    message["To"] = ", ".join(outgoing.to)
+    if outgoing.cc:
+        message["Cc"] = ", ".join(outgoing.cc)
+    if outgoing.bcc:
+        message["Bcc"] = ", ".join(outgoing.bcc)
+    message["Subject"] = outgoing.subject
+    message["Date"] = formatdate(localtime=False, usegmt=True)
+    message["Message-ID"] = make_msgid(domain=from_address.rpartition("@")[2].strip(">") or "pepper.invalid")
+    if outgoing.in_reply_to:
+        message["In-Reply-To"] = outgoing.in_reply_to
+    if outgoing.references:
+        message["References"] = " ".join(outgoing.references)
+    message.set_content(outgoing.body)
+    return message
+
+
+def reply_to(original: Message, body: str, from_address: str, reply_all: bool = False) -> EmailMessage:
+    """A reply to `original` that threads with it and quotes it."""
+    own = from_address.lower()
+    primary = original.reply_to or ([original.from_] if original.from_ else [])
+    to = [a.formatted() for a in primary]
+    cc = []
+    if reply_all:
+        already = {a.email.lower() for a in primary} | {own}
+        cc = [a.formatted() for a in original.to + original.cc if a.email.lower() not in already]
+    if not to:
+        to = cc[:1]
+        cc = cc[1:]
+    sender = original.from_.formatted() if original.from_ else "someone"
+    quoted = "\n".join(f"> {line}" if line else ">" for line in original.text.splitlines())
+    text = f"{body.rstrip()}\n\nOn {format_datetime(original.date)}, {sender} wrote:\n{quoted}\n"
+    references = [*original.references, original.message_id] if original.message_id else original.references
+    outgoing = OutgoingMessage(
+        to=to or ["undisclosed-recipients:;"],
+        cc=cc,
+        subject=_prefixed("Re:", original.subject),
+        body=text,
+        in_reply_to=original.message_id,
+        references=references,
+    )
+    return compose(outgoing, from_address)
+
+
+def forward_of(original: Message, raw: bytes, to: list[str], body: str, from_address: str) -> EmailMessage:
+    """`original` forwarded to `to`, attached whole as message/rfc822 under a note."""
+    outgoing = OutgoingMessage(
+        to=to, subject=_prefixed("Fwd:", original.subject), body=body or "Forwarded message."
+    )
+    message = compose(outgoing, from_address)
+    attached = email.message_from_bytes(raw, policy=email.policy.default)
+    message.add_attachment(attached, filename=f"{original.subject or 'message'}.eml")
+    return message

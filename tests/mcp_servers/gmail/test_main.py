@@ -1,0 +1,40 @@
+"""`python -m mcp_servers.gmail` as a real child process, over stdio and over streamable HTTP."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastmcp import Client
+
+from tests.support.processes import http_server, stdio_transport
+
+from .maildirs import deliver
+from .messages import plain_message
+
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+MODULE = "mcp_servers.gmail"
+
+
+def mailbox(tmp_path: Path) -> list[str]:
+    deliver(tmp_path / "Mail", plain_message(subject="Smoke signal"))
+    return ["--maildir", str(tmp_path / "Mail"), "--state-dir", str(tmp_path / "state")]
+
+
+async def test_main_serves_over_stdio(tmp_path: Path) -> None:
+    async with Client(stdio_transport(MODULE, mailbox(tmp_path))) as client:
+        found = await client.call_tool("search_messages", {"query": "subject:smoke"})
+        refused = await client.call_tool("trash", {"id": "x"}, raise_on_error=False)
+    assert [m["subject"] for m in found.structured_content["messages"]] == ["Smoke signal"]
+    assert refused.is_error and "--allow-send" in refused.content[0].text
+
+
+async def test_main_serves_over_http_with_allow_send(tmp_path: Path) -> None:
+    with http_server(MODULE, [*mailbox(tmp_path), "--allow-send"]) as url:
+        async with Client(url) as client:
+            sent = await client.call_tool(
+                "send_message", {"message": {"to": ["bob@example.org"], "subject": "Hi"}}
+            )
+            changes = await client.call_tool("list_changes", {})
+    assert sent.structured_content["delivered"] is False
+    assert [c["kind"] for c in changes.structured_content["changes"]] == ["added", "added"]
