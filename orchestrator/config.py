@@ -1,0 +1,132 @@
+"""The orchestrator's configuration: one TOML file plus environment variables (which win).
+
+The file is `--config PATH`, else `$PEPPER_CONFIG`, else `config.toml` in the user config directory
+(`~/.config/pepper/config.toml` on Linux); it is optional. Environment variables use the `PEPPER_`
+prefix, except the OpenAI-compatible endpoint, which reads the variables every OpenAI client knows:
+`OPENAI_BASE_URL`, `OPENAI_API_KEY`, plus `PEPPER_MODEL`. With neither a base URL nor a key set,
+Pepper runs in rules mode. Each server is a `[servers.NAME]` table: a `command` to spawn over stdio, or
+a `url` of a streamable-HTTP server; by default the four Pepper servers run as children on local data.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from platformdirs import user_config_dir, user_data_dir
+from pydantic import AliasChoices, BaseModel, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from orchestrator.llm import LLMConfig
+
+__all__ = ["OrchestratorSettings", "ServerConfig", "default_config_path", "load_settings"]
+
+SERVER_MODULES = {
+    "context": "mcp_servers.context_store",
+    "gmail": "mcp_servers.gmail",
+    "calendar": "mcp_servers.calendar",
+    "notify": "mcp_servers.notify",
+}
+
+
+class ServerConfig(BaseModel):
+    """One MCP server: spawned over stdio (`command`) or reached over HTTP (`url`)."""
+
+    enabled: bool = Field(True, description="Start and use this server")
+    command: list[str] = Field(default_factory=list, description="argv; empty means Pepper's own server")
+    url: str | None = Field(None, description="Streamable HTTP URL instead of a child process")
+    token: SecretStr | None = Field(None, description="Bearer token for an HTTP server")
+    env: dict[str, str] = Field(default_factory=dict, description="Extra environment for the child")
+
+
+class OrchestratorSettings(BaseSettings):
+    """Everything `pepper-orchestrator` needs to know, with defaults that run on local data."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PEPPER_", env_nested_delimiter="__", extra="ignore", populate_by_name=True
+    )
+
+    data_dir: Path = Field(
+        default_factory=lambda: Path(user_data_dir("pepper")), description="Where Pepper keeps its data"
+    )
+    openai_base_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("OPENAI_BASE_URL", "openai_base_url"),
+        description="OpenAI-compatible endpoint (Ollama, vLLM, llama.cpp server, OpenAI)",
+    )
+    openai_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("OPENAI_API_KEY", "openai_api_key"), description="API key"
+    )
+    model: str = Field("gpt-4o-mini", description="Chat model name (PEPPER_MODEL)")
+    ui_host: str = Field("127.0.0.1", description="Web UI bind address")
+    ui_port: int = Field(5050, ge=0, le=65535, description="Web UI port")
+    ui_token: SecretStr | None = Field(None, description="Token the UI requires when not on loopback")
+    user_addresses: list[str] = Field(default_factory=list, description="The user's own email addresses")
+    vips: list[str] = Field(default_factory=list, description="Senders whose mail is always important")
+    batch_size: int = Field(8, ge=1, le=100, description="Events the scheduler takes per step")
+    queue_size: int = Field(1000, ge=10, description="Scheduler queue bound (see the overflow rule)")
+    max_concurrent_tools: int = Field(8, ge=1, description="Tool calls running at once")
+    tool_timeout_seconds: float = Field(120.0, gt=0, description="Deadline of one tool call")
+    servers: dict[str, ServerConfig] = Field(default_factory=dict, description="MCP servers by name")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @property
+    def llm_mode(self) -> bool:
+        """True when an LLM endpoint is configured; otherwise Pepper runs in rules mode."""
+        return bool(self.openai_base_url or self.openai_api_key)
+
+    def llm(self) -> LLMConfig:
+        return LLMConfig(base_url=self.openai_base_url, api_key=self.openai_api_key, model=self.model)
+
+    def server(self, name: str) -> ServerConfig:
+        """The configuration of `name`, filled in with Pepper's own server on local data."""
+        configured = self.servers.get(name, ServerConfig())
+        if configured.command or configured.url:
+            return configured
+        return configured.model_copy(update={"command": default_command(name, self.data_dir)})
+
+
+def default_command(name: str, data_dir: Path) -> list[str]:
+    """How to start Pepper's own server `name` on the data under `data_dir`."""
+    arguments = {
+        "context": ["--db", str(data_dir / "context.sqlite3")],
+        "gmail": ["--maildir", str(data_dir / "mail")],
+        "calendar": ["--ics", str(data_dir / "calendar")],
+        "notify": ["--db", str(data_dir / "notify.sqlite3")],
+    }
+    if name not in SERVER_MODULES:
+        raise ValueError(f"unknown server {name!r}; Pepper's servers are {', '.join(SERVER_MODULES)}")
+    return [sys.executable, "-m", SERVER_MODULES[name], *arguments[name]]
+
+
+def default_config_path() -> Path:
+    return Path(os.environ.get("PEPPER_CONFIG") or Path(user_config_dir("pepper")) / "config.toml")
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> OrchestratorSettings:
+    """Settings from `config_file` (or the default path, if it exists), the environment and overrides."""
+    path = config_file or default_config_path()
+    if config_file is not None and not path.is_file():
+        raise FileNotFoundError(f"config file {path} does not exist")
+
+    class FileSettings(OrchestratorSettings):
+        model_config = SettingsConfigDict(**{**OrchestratorSettings.model_config, "toml_file": path})
+
+    return FileSettings(**overrides)

@@ -1,0 +1,72 @@
+"""Configuration: a TOML file, environment variables that win over it, defaults on local data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from orchestrator.config import load_settings
+
+TOML = """
+model = "from-file"
+vips = ["boss@example.org"]
+[servers.gmail]
+url = "http://127.0.0.1:9000/mcp"
+[servers.notify]
+enabled = false
+"""
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ["OPENAI_BASE_URL", "OPENAI_API_KEY", "PEPPER_MODEL", "PEPPER_CONFIG", "PEPPER_DATA_DIR"]:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PEPPER_CONFIG", str(tmp_path / "absent.toml"))
+
+
+def test_settings_default_to_rules_mode_with_pepper_servers_on_local_data(tmp_path: Path) -> None:
+    settings = load_settings(data_dir=tmp_path)
+    assert settings.llm_mode is False
+    assert settings.server("context").command[-4:] == [
+        "-m",
+        "mcp_servers.context_store",
+        "--db",
+        str(tmp_path / "context.sqlite3"),
+    ]
+    assert settings.server("gmail").command[-2:] == ["--maildir", str(tmp_path / "mail")]
+
+
+def test_settings_read_toml_file_and_environment_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(TOML)
+    from_file = load_settings(config)
+    assert (from_file.model, from_file.vips) == ("from-file", ["boss@example.org"])
+    assert from_file.server("gmail").url == "http://127.0.0.1:9000/mcp"
+    assert from_file.server("notify").enabled is False
+    monkeypatch.setenv("PEPPER_MODEL", "from-env")
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:11434/v1")
+    from_both = load_settings(config)
+    assert from_both.model == "from-env"
+    assert from_both.llm_mode is True
+    assert from_both.llm().base_url == "http://127.0.0.1:11434/v1"
+
+
+def test_settings_from_pepper_config_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "elsewhere.toml"
+    config.write_text('model = "via-variable"\n')
+    monkeypatch.setenv("PEPPER_CONFIG", str(config))
+    assert load_settings().model == "via-variable"
+
+
+def test_settings_refuse_a_missing_explicit_config_file(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_settings(tmp_path / "nope.toml")
+
+
+def test_settings_never_show_the_api_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-very-secret")
+    settings = load_settings()
+    assert "sk-very-secret" not in repr(settings) and "sk-very-secret" not in str(settings.model_dump())
