@@ -22,7 +22,7 @@ from orchestrator.scheduler.events import EventKind, SchedulerEvent
 from orchestrator.scheduler.history import History, HistoryEntry, Summarizer
 from orchestrator.scheduler.queue import EventQueue
 
-__all__ = ["Brain", "Decision", "Scheduler", "StateStore", "ToolDescription"]
+__all__ = ["Brain", "Decision", "ProposedCall", "Scheduler", "StateStore", "StepInput", "ToolDescription"]
 
 
 class ToolDescription(BaseModel):
@@ -43,8 +43,17 @@ class Decision(BaseModel):
     calls: list[ProposedCall] = Field(default_factory=list)
 
 
+class StepInput(BaseModel):
+    """What the brain sees at a step: the rendered history (which ends with the new events), the new
+    events themselves, and the tools it may call."""
+
+    history: str
+    batch: list[SchedulerEvent]
+    tools: list[ToolDescription]
+
+
 class Brain(Protocol):
-    async def decide(self, history: str, tools: list[ToolDescription]) -> Decision: ...
+    async def decide(self, step: StepInput) -> Decision: ...
 
 
 class StateStore(Protocol):
@@ -66,16 +75,24 @@ class Scheduler:
         queue: EventQueue | None = None,
         state: StateStore | None = None,
         batch_size: int = 8,
+        quiet_tools: frozenset[str] = frozenset(),
     ) -> None:
         self.brain, self.engine, self.tools = brain, engine, tools
         self._reply, self._summarize, self._state = reply, summarize, state
         self.history = history or History()
         self.queue = queue or EventQueue()
         self.batch_size = batch_size
+        self.quiet_tools = quiet_tools
         self.steps = 0
         self.lost: list[SchedulerEvent] = []
 
     async def put(self, event: SchedulerEvent) -> None:
+        """Queue an event. A quiet tool's successful result (a notification sent, say) is only
+        recorded: it needs no step of its own."""
+        quiet = event.kind is EventKind.TOOL_RESULT and event.source in self.quiet_tools
+        if quiet and event.attributes.get("ok", True):
+            self.history.add(entry_for(event))
+            return
         self.lost.extend(self.queue.put(event))
 
     async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
@@ -95,7 +112,9 @@ class Scheduler:
             dropped, self.lost = len(self.lost), []
             self.history.add(HistoryEntry(kind="event", content=f"{dropped} events dropped by overflow"))
         await self.history.compact(self._summarize)
-        decision = await self.brain.decide(self.history.render(), self.tools)
+        decision = await self.brain.decide(
+            StepInput(history=self.history.render(), batch=batch, tools=self.tools)
+        )
         if decision.reply:
             self.history.add(HistoryEntry(kind="assistant", content=decision.reply))
             await self._reply(decision.reply)

@@ -10,7 +10,7 @@ import pytest
 from orchestrator.scheduler.engine import MemoryJournal, PendingCall, ToolCallEngine
 from orchestrator.scheduler.events import EventKind, SchedulerEvent
 from orchestrator.scheduler.history import HistoryEntry
-from orchestrator.scheduler.loop import Decision, ProposedCall, Scheduler, ToolDescription
+from orchestrator.scheduler.loop import Decision, ProposedCall, Scheduler, StepInput, ToolDescription
 
 pytestmark = pytest.mark.anyio
 
@@ -24,8 +24,8 @@ class ScriptedBrain:
         self.decisions = list(decisions)
         self.seen: list[str] = []
 
-    async def decide(self, history: str, tools: list[ToolDescription]) -> Decision:
-        self.seen.append(history)
+    async def decide(self, step: StepInput) -> Decision:
+        self.seen.append(step.history)
         return self.decisions.pop(0) if self.decisions else Decision()
 
 
@@ -162,3 +162,20 @@ async def test_engine_resume_reruns_journaled_calls_after_a_restart() -> None:
     assert second_runner.started == ["c1"]
     assert journal.calls == {}
     assert restarted.queue.take_nowait(1)[0].content == "results for q"
+
+
+async def test_quiet_tool_results_are_recorded_without_waking_the_scheduler() -> None:
+    brain = ScriptedBrain(
+        Decision(calls=[ProposedCall(id="n1", name="slow_search", arguments={"query": "q"})])
+    )
+    runner = GatedRunner()
+    runner.gate.set()
+    scheduler, _ = build(brain, runner)
+    scheduler.quiet_tools = frozenset({"slow_search"})
+    async with anyio.create_task_group() as task_group:
+        scheduler.engine.bind(task_group)
+        await scheduler.put(user("go"))
+        await scheduler.step()
+    assert len(scheduler.queue) == 0
+    assert scheduler.history.entries[-1].kind == "tool_result"
+    assert scheduler.history.pending_call_ids() == set()
