@@ -45,6 +45,7 @@ class ParsedCalendar:
     query: recurring_ical_events.CalendarQuery
     name: str | None
     notes: list[str] = field(default_factory=list)
+    recurring_uids: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -69,7 +70,12 @@ def parse_ics(data: bytes, source: str) -> ParsedCalendar:
             raise CalendarSourceError(f"{source}: cannot expand its events: {exc}") from exc
     notes.extend(_warning_notes(caught))
     name = calendar.get("X-WR-CALNAME") or calendar.get("NAME")
-    return ParsedCalendar(calendar, query, str(name) if name else None, notes)
+    recurring = {
+        str(event.get("UID", ""))
+        for event in calendar.walk("VEVENT")
+        if any(key in event for key in ("RRULE", "RDATE", "RECURRENCE-ID"))
+    }
+    return ParsedCalendar(calendar, query, str(name) if name else None, notes, recurring)
 
 
 def _read_calendar(data: bytes, source: str) -> icalendar.Calendar:
@@ -165,7 +171,10 @@ def expand(
                 continue
             expansion.truncated |= len(found) > limit
             occurrences.extend(found[:limit])
-        events = [_occurrence_to_event(occurrence, calendar_id, zone) for occurrence in occurrences]
+        events = [
+            _occurrence_to_event(occurrence, calendar_id, zone, occurrence.uid in parsed.recurring_uids)
+            for occurrence in occurrences
+        ]
     expansion.notes.extend(_warning_notes(caught))
     events.sort(key=lambda event: sort_key(event.start, zone))
     expansion.truncated |= len(events) > limit
@@ -173,10 +182,8 @@ def expand(
     return expansion
 
 
-def _occurrence_to_event(occurrence: Any, calendar_id: str, zone: tzinfo) -> Event:
-    component = occurrence.as_component(False)
-    recurring = bool(occurrence.recurrence_ids) or "RECURRENCE-ID" in component
-    return component_to_event(component, calendar_id, zone, recurring=recurring)
+def _occurrence_to_event(occurrence: Any, calendar_id: str, zone: tzinfo, recurring: bool) -> Event:
+    return component_to_event(occurrence.as_component(False), calendar_id, zone, recurring=recurring)
 
 
 def component_to_event(component: Component, calendar_id: str, zone: tzinfo, recurring: bool) -> Event:

@@ -206,17 +206,17 @@ class IcsProvider:
         wanted = f"{ref.series_id}:{ref.recurrence}"
         return next((event for event in window.events if event.id == wanted), None)
 
-    async def fingerprints(self) -> dict[tuple[str, str], Fingerprint]:
+    async def fingerprints(self) -> dict[str, dict[str, Fingerprint]]:
         return await self._run(self._fingerprints)
 
-    def _fingerprints(self) -> dict[tuple[str, str], Fingerprint]:
-        result: dict[tuple[str, str], Fingerprint] = {}
+    def _fingerprints(self) -> dict[str, dict[str, Fingerprint]]:
+        result: dict[str, dict[str, Fingerprint]] = {}
         for source in self._refresh():
             if source.parsed is None:
                 continue  # an unreadable file is not a deletion of everything in it
             if source.fingerprints is None:
                 source.fingerprints = _series_fingerprints(source.parsed.calendar)
-            result.update({(source.id, uid): print_ for uid, print_ in source.fingerprints.items()})
+            result[source.id] = source.fingerprints
         return result
 
     # -- writes ----------------------------------------------------------------------------------

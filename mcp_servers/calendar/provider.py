@@ -66,7 +66,9 @@ class CalendarProvider(Protocol):
 
     async def respond_to_invite(self, event_id: str, email: str, response: ResponseStatus) -> Event: ...
 
-    async def fingerprints(self) -> dict[tuple[str, str], Fingerprint]: ...
+    async def fingerprints(self) -> dict[str, dict[str, Fingerprint]]:
+        """Per readable calendar, per UID: a hash of the series and its title."""
+        ...
 
     async def watch(self, on_change: OnChange) -> None:
         """Call `on_change` whenever the calendars may have changed; runs until cancelled."""

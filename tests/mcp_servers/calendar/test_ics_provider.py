@@ -201,9 +201,9 @@ async def test_provider_fingerprints_change_only_for_the_edited_series(folder: P
     before = await provider.fingerprints()
     await provider.update_event("work:standup@example.com", EventPatch(title="Daily standup"))
     after = await provider.fingerprints()
-    assert before[("home", "gym@example.com")] == after[("home", "gym@example.com")]
-    assert after[("work", "standup@example.com")][1] == "Daily standup"
-    assert before[("work", "standup@example.com")] != after[("work", "standup@example.com")]
+    assert before["home"]["gym@example.com"] == after["home"]["gym@example.com"]
+    assert after["work"]["standup@example.com"][1] == "Daily standup"
+    assert before["work"]["standup@example.com"] != after["work"]["standup@example.com"]
 
 
 @pytest.mark.anyio

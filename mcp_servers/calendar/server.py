@@ -1,0 +1,358 @@
+"""The calendar's MCP surface: tools, the `calendar://upcoming` and event resources, and subscriptions.
+
+`build_server(settings, provider=None, clock=None)` returns a FastMCP server. Its lifespan opens the
+change log, watches the provider and runs the `UpcomingMonitor`, which notifies subscribers of
+`calendar://upcoming` in both protocol eras. Deletions and events that invite other people are
+refused unless the settings allow writes. Calendar errors become `ToolError`s that say what to do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any
+
+import anyio
+from fastmcp import FastMCP
+from fastmcp.exceptions import ResourceError, ToolError
+from pydantic import BaseModel, Field
+
+from mcp_servers.calendar.changes import ChangeLog
+from mcp_servers.calendar.errors import CalendarError
+from mcp_servers.calendar.free_slots import WorkingHours, busy_intervals, find_free_slots
+from mcp_servers.calendar.ics import sort_key
+from mcp_servers.calendar.models import (
+    CalendarList,
+    ChangeList,
+    Event,
+    EventList,
+    FreeSlotList,
+    ResponseStatus,
+    When,
+)
+from mcp_servers.calendar.provider import CalendarProvider, EventDraft, EventPatch
+from mcp_servers.calendar.settings import CalendarSettings
+from mcp_servers.calendar.upcoming import Clock, SystemClock, UpcomingMonitor
+from mcp_servers.common.subscriptions import ResourceSubscriptions
+
+__all__ = ["UPCOMING_URI", "build_server"]
+
+logger = logging.getLogger(__name__)
+UPCOMING_URI = "calendar://upcoming"
+READ_ONLY = {"readOnlyHint": True, "idempotentHint": True, "openWorldHint": False}
+WRITE = {"readOnlyHint": False, "destructiveHint": False, "idempotentHint": False, "openWorldHint": False}
+RISKY = {"readOnlyHint": False, "destructiveHint": True, "idempotentHint": False, "openWorldHint": True}
+
+EventId = Annotated[str, Field(description="Event id from list_events, search_events or upcoming")]
+Start = Annotated[When, Field(description="ISO 8601 date-time (no offset: your timezone) or date")]
+Calendars = Annotated[list[str] | None, Field(description="Calendar ids to read; all when omitted")]
+Limit = Annotated[int | None, Field(ge=1, description="Most events to return (server maximum if omitted)")]
+
+
+class TimeWindow(BaseModel):
+    start: When = Field(description="Beginning of the window (date-time or date)")
+    end: When = Field(description="End of the window (date-time or date, exclusive)")
+
+
+class Deleted(BaseModel):
+    deleted: str
+
+
+class _Runtime:
+    """What the lifespan opens and the tools use."""
+
+    changes: ChangeLog
+    monitor: UpcomingMonitor
+
+
+def build_server(
+    settings: CalendarSettings, provider: CalendarProvider | None = None, clock: Clock | None = None
+) -> FastMCP:
+    """The calendar MCP server over `provider` (built from `settings` when None)."""
+    zone = settings.zone()
+    provider = provider or _provider_from(settings)
+    clock = clock or SystemClock()
+    subscriptions = ResourceSubscriptions()
+    runtime = _Runtime()
+
+    @asynccontextmanager
+    async def lifespan(_: FastMCP) -> AsyncIterator[dict[str, Any]]:
+        runtime.changes = await anyio.to_thread.run_sync(ChangeLog, _change_log_path(settings))
+        runtime.monitor = UpcomingMonitor(
+            provider,
+            runtime.changes,
+            lambda: subscriptions.notify(UPCOMING_URI),
+            clock,
+            zone,
+            [timedelta(minutes=m) for m in settings.lead_times_minutes],
+            window=timedelta(hours=settings.upcoming_hours),
+            poll=timedelta(seconds=settings.poll_seconds),
+            limit=settings.max_events,
+        )
+        try:
+            async with _background(_watch(provider, runtime.monitor), runtime.monitor.run()):
+                yield {}
+        finally:
+            subscriptions.close()
+            runtime.changes.close()
+
+    server = FastMCP("pepper-calendar", lifespan=lifespan, instructions=_INSTRUCTIONS)
+    subscriptions.install(server)
+    _register_reads(server, provider, settings, clock, runtime)
+    _register_writes(server, provider, settings)
+    return server
+
+
+_INSTRUCTIONS = (
+    "Pepper's calendar. Read events with list_events, upcoming and search_events; find meeting times "
+    "with find_free_slots. Times without an offset are in the user's timezone. Subscribe to "
+    "calendar://upcoming to hear when the next day changes and shortly before each event."
+)
+
+
+def _provider_from(settings: CalendarSettings) -> CalendarProvider:
+    if settings.ics:
+        from mcp_servers.calendar.ics_provider import IcsProvider
+
+        return IcsProvider(settings.ics, settings.zone(), organizer=settings.user_email)
+    if settings.caldav_url:
+        from mcp_servers.calendar.caldav_provider import CaldavProvider
+
+        return CaldavProvider.from_settings(settings)
+    raise SystemExit("no calendar configured: pass --ics PATH, or set PEPPER_CALENDAR_CALDAV_URL")
+
+
+def _change_log_path(settings: CalendarSettings) -> Any:
+    sources = settings.caldav_url or "\n".join(sorted(str(path.resolve()) for path in settings.ics))
+    digest = hashlib.sha256(sources.encode()).hexdigest()[:12]
+    return settings.state_dir / f"changes-{digest}.sqlite3"
+
+
+@asynccontextmanager
+async def _background(*services: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
+    """Run `services` for the duration of the block, in a task of their own.
+
+    FastMCP exits a lifespan in a different cancel scope than it entered it in, where a task group
+    opened by the lifespan cannot exit; so the task group lives in its own task, cancelled on exit.
+    """
+
+    async def host() -> None:
+        async with anyio.create_task_group() as group:
+            for service in services:
+                group.start_soon(_run, service)
+
+    runner = asyncio.get_running_loop().create_task(host())
+    try:
+        yield
+    finally:
+        runner.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await runner
+
+
+async def _run(service: Coroutine[Any, Any, None]) -> None:
+    await service
+
+
+async def _watch(provider: CalendarProvider, monitor: UpcomingMonitor) -> None:
+    async def changed() -> None:
+        monitor.poke()
+
+    try:
+        await provider.watch(changed)
+    except CalendarError as exc:  # still served: reads check the files, the monitor polls
+        logger.warning("not watching the calendars: %s", exc)
+
+
+@contextmanager
+def _tool_errors() -> Iterator[None]:
+    try:
+        yield
+    except CalendarError as exc:
+        raise ToolError(str(exc)) from exc
+
+
+def _instant(moment: date, zone: Any) -> datetime:
+    return sort_key(moment, zone)
+
+
+def _register_reads(
+    server: FastMCP, provider: CalendarProvider, settings: CalendarSettings, clock: Clock, runtime: _Runtime
+) -> None:
+    zone = settings.zone()
+
+    def cap(limit: int | None) -> int:
+        return min(limit or settings.max_events, settings.max_events)
+
+    @server.tool(annotations=READ_ONLY)
+    async def list_events(
+        start: Start, end: Start, calendars: Calendars = None, limit: Limit = None
+    ) -> EventList:
+        """Events (recurring ones expanded) that overlap [start, end), in start order."""
+        begin, finish = _instant(start, zone), _instant(end, zone)
+        if finish <= begin:
+            raise ToolError("end must be after start: pass the window's beginning, then its end")
+        with _tool_errors():
+            return await provider.list_events(begin, finish, calendars, cap(limit))
+
+    @server.tool(annotations=READ_ONLY)
+    async def get_event(event_id: EventId) -> Event:
+        """One event: a single event, a whole series, or one occurrence of a series."""
+        with _tool_errors():
+            return await provider.get_event(event_id)
+
+    @server.tool(annotations=READ_ONLY)
+    async def upcoming(
+        within: Annotated[
+            timedelta, Field(description="How far ahead, as ISO 8601 duration (PT2H) or seconds")
+        ] = timedelta(hours=24),
+        limit: Limit = None,
+    ) -> EventList:
+        """Events from now until `within` from now, including ones already under way."""
+        if within <= timedelta(0) or within > timedelta(days=366):
+            raise ToolError("within must be positive and at most a year, e.g. PT2H or P7D")
+        now = clock.now()
+        with _tool_errors():
+            return await provider.list_events(now, now + within, None, cap(limit))
+
+    @server.tool(annotations=READ_ONLY)
+    async def search_events(
+        text: Annotated[str, Field(min_length=1, description="Words to find in title, place, notes, people")],
+        start: Annotated[When | None, Field(description="From (default: 30 days ago)")] = None,
+        end: Annotated[When | None, Field(description="Until (default: a year from now)")] = None,
+        limit: Limit = None,
+    ) -> EventList:
+        """Events whose title, location, description or people contain every word of `text`."""
+        now = clock.now()
+        begin = _instant(start, zone) if start else now - timedelta(days=30)
+        finish = _instant(end, zone) if end else now + timedelta(days=365)
+        words = text.lower().split()
+        with _tool_errors():
+            found = await provider.list_events(begin, finish, None, settings.max_events)
+        hits = [event for event in found.events if all(word in _haystack(event) for word in words)]
+        return EventList(
+            events=hits[: cap(limit)],
+            truncated=found.truncated or len(hits) > cap(limit),
+            errors=found.errors,
+        )
+
+    @server.tool(name="find_free_slots", annotations=READ_ONLY)
+    async def find_slots(
+        duration: Annotated[timedelta, Field(description="Meeting length: ISO 8601 (PT30M) or seconds")],
+        window: Annotated[TimeWindow, Field(description="Where to look")],
+        attendees: Annotated[list[str], Field(description="Addresses whose busy time also counts")] = [],  # noqa: B006
+        working_hours: Annotated[
+            WorkingHours | None, Field(description="Default: weekdays, server hours")
+        ] = None,
+        limit: Annotated[int, Field(ge=1, le=500)] = 50,
+    ) -> FreeSlotList:
+        """Free stretches at least `duration` long, inside working hours, where nobody named is busy."""
+        hours = working_hours or WorkingHours(start=settings.working_start, end=settings.working_end)
+        begin, finish = _instant(window.start, zone), _instant(window.end, zone)
+        if finish <= begin:
+            raise ToolError("the window must end after it starts")
+        with _tool_errors():
+            events = await provider.list_events(begin, finish, None, 100_000)
+            busy = busy_intervals(events.events, zone, settings.user_email, attendees)
+            return find_free_slots(busy, duration, (begin, finish), hours, zone, limit)
+
+    @server.tool(annotations=READ_ONLY)
+    async def list_calendars() -> CalendarList:
+        """The calendars this server reads, whether each can be written, and any that cannot be read."""
+        with _tool_errors():
+            return CalendarList(calendars=await provider.list_calendars())
+
+    @server.tool(annotations={**READ_ONLY, "idempotentHint": False})
+    async def list_changes(
+        since: Annotated[
+            str | None, Field(description="Cursor from the last call; omit to start over")
+        ] = None,
+        limit: Annotated[int, Field(ge=1, le=1000)] = 200,
+    ) -> ChangeList:
+        """Event series created, updated or deleted since the cursor, oldest first; keep the new cursor."""
+        with _tool_errors():
+            await runtime.changes.record_async(await provider.fingerprints())
+            return await runtime.changes.read_async(since, limit)
+
+    @server.resource(UPCOMING_URI, mime_type="application/json")
+    async def upcoming_resource() -> str:
+        """The next day's events and the alerts due (JSON); subscribe to hear when it changes."""
+        try:
+            return (await runtime.monitor.view()).model_dump_json()
+        except CalendarError as exc:
+            raise ResourceError(str(exc)) from exc
+
+    @server.resource("calendar://event/{event_id}", mime_type="application/json")
+    async def event_resource(event_id: str) -> str:
+        """One event by id (JSON)."""
+        try:
+            return (await provider.get_event(event_id)).model_dump_json()
+        except CalendarError as exc:
+            raise ResourceError(str(exc)) from exc
+
+
+def _haystack(event: Event) -> str:
+    people = [event.organizer] if event.organizer else []
+    people += event.attendees
+    parts = [event.title, event.location or "", event.description or ""]
+    parts += [f"{p.name or ''} {p.email or ''}" for p in people]
+    return " ".join(parts).lower()
+
+
+def _register_writes(server: FastMCP, provider: CalendarProvider, settings: CalendarSettings) -> None:
+    def require_write(what: str) -> None:
+        if not settings.allow_write:
+            raise ToolError(
+                f"{what} is turned off: restart the calendar server with --allow-write "
+                "(or PEPPER_CALENDAR_ALLOW_WRITE=true) to allow it"
+            )
+
+    def others(emails: list[str]) -> list[str]:
+        own = (settings.user_email or "").lower()
+        return [email for email in emails if email.lower() != own]
+
+    @server.tool(annotations=RISKY)
+    async def create_event(draft: Annotated[EventDraft, Field(description="The new event")]) -> Event:
+        """Create an event; inviting other people sends them invitations and needs --allow-write."""
+        if others(draft.attendees):
+            require_write("creating an event that invites other people")
+        with _tool_errors():
+            return await provider.create_event(draft)
+
+    @server.tool(annotations=RISKY)
+    async def update_event(
+        event_id: EventId, changes: Annotated[EventPatch, Field(description="Only the fields to change")]
+    ) -> Event:
+        """Change an event, a whole series, or one occurrence; with invitees it needs --allow-write."""
+        with _tool_errors():
+            current = await provider.get_event(event_id)
+            invited = others([a.email for a in current.attendees if a.email] + (changes.attendees or []))
+            if invited:
+                require_write("changing an event that other people are invited to")
+            return await provider.update_event(event_id, changes)
+
+    @server.tool(annotations=RISKY)
+    async def delete_event(event_id: EventId) -> Deleted:
+        """Delete a single event, a whole series, or one occurrence; needs --allow-write."""
+        require_write("deleting events")
+        with _tool_errors():
+            await provider.delete_event(event_id)
+        return Deleted(deleted=event_id)
+
+    @server.tool(annotations={**WRITE, "idempotentHint": True})
+    async def respond_to_invite(
+        event_id: EventId,
+        response: Annotated[ResponseStatus, Field(description="accepted, declined or tentative")],
+    ) -> Event:
+        """Answer an invitation as the user (PEPPER_CALENDAR_USER_EMAIL)."""
+        if not settings.user_email:
+            raise ToolError(
+                "set PEPPER_CALENDAR_USER_EMAIL to your address so that I know which attendee you are"
+            )
+        with _tool_errors():
+            return await provider.respond_to_invite(event_id, settings.user_email, response)

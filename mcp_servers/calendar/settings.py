@@ -1,0 +1,59 @@
+"""Configuration of the calendar server, from `PEPPER_CALENDAR_*` environment variables and CLI flags.
+
+Nothing is read at import: `CalendarSettings()` reads the environment when `main()` builds it, and
+`main()` lays the command-line flags (`--ics`, `--allow-write`, `--timezone`) over it.
+"""
+
+from __future__ import annotations
+
+from datetime import time, tzinfo
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from platformdirs import user_state_dir
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["CalendarSettings", "local_zone"]
+
+
+def _default_state_dir() -> Path:
+    return Path(user_state_dir("pepper")) / "calendar"
+
+
+class CalendarSettings(BaseSettings):
+    """Every knob of the calendar server; see the README's settings table."""
+
+    model_config = SettingsConfigDict(env_prefix="PEPPER_CALENDAR_", extra="ignore")
+
+    ics: list[Path] = Field(default_factory=list, description="ICS files or folders of them (JSON list)")
+    caldav_url: str | None = Field(None, description="CalDAV server or calendar home URL (instead of ICS)")
+    caldav_username: str | None = Field(None, description="CalDAV user name")
+    caldav_password: SecretStr | None = Field(None, description="CalDAV password or app password")
+    caldav_timeout_seconds: float = Field(20.0, gt=0, description="Timeout of every CalDAV request")
+    allow_write: bool = Field(False, description="Allow deletions and events that invite other people")
+    timezone: str | None = Field(None, description="Your IANA timezone; the system's when unset")
+    user_email: str | None = Field(None, description="Your address: organizer of invites you send")
+    lead_times_minutes: list[int] = Field(
+        [120, 30], description="Alert this many minutes before each event starts (JSON list)"
+    )
+    upcoming_hours: float = Field(24.0, gt=0, description="How far ahead calendar://upcoming looks")
+    poll_seconds: float = Field(60.0, gt=0, description="How often the upcoming view is re-checked")
+    max_events: int = Field(2000, gt=0, description="Most events one call returns (more: truncated)")
+    working_start: time = Field(time(9), description="Default start of working hours, local time")
+    working_end: time = Field(time(17), description="Default end of working hours, local time")
+    state_dir: Path = Field(default_factory=_default_state_dir, description="Where the change log lives")
+    token: SecretStr | None = Field(None, description="Bearer token required on the HTTP transport")
+
+    def zone(self) -> tzinfo:
+        return local_zone() if self.timezone is None else ZoneInfo(self.timezone)
+
+
+def local_zone() -> tzinfo:
+    """The system's IANA zone (from /etc/localtime), or UTC when it cannot be told."""
+    try:
+        target = Path("/etc/localtime").resolve()
+        name = str(target).split("zoneinfo/", 1)[1]
+        return ZoneInfo(name)
+    except (IndexError, OSError, ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
