@@ -262,7 +262,8 @@ class Notifier:
 
     async def _outbox_loop(self, tg: TaskGroup) -> None:
         while True:
-            wake, self._outbox_wake = self._outbox_wake, anyio.Event()
+            # A fresh event before looking, so that a wake-up during the look is not missed.
+            wake = self._outbox_wake = anyio.Event()
             claimed = await anyio.to_thread.run_sync(
                 self.store.claim_deliveries, self.clock.now(), _CLAIM_BATCH
             )
