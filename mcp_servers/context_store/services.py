@@ -35,8 +35,10 @@ def open_store(settings: ContextStoreSettings) -> ContextStore:
         else:
             try:
                 embedder = create_embedder(settings.embedder_spec())
+                if embedder is not None:
+                    embedder.dimension  # noqa: B018 - an endpoint may have to be asked: fail here, not later
             except EmbedderUnavailable as exc:
-                reason = f"the {settings.embedder} embedder is unavailable: {exc}"
+                embedder, reason = None, f"the {settings.embedder} embedder is unavailable: {exc}"
     if embedder is None:
         logger.warning("semantic search is off: %s", reason)
     return ContextStore.open(

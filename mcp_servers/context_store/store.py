@@ -259,7 +259,13 @@ class ContextStore:
                 raise SemanticSearchOff(
                     f"semantic search is off: {self.semantic_off_reason}; use mode='lexical'"
                 )
-            vector = self.embedder.embed_query(text)
+            try:
+                vector = self.embedder.embed_query(text)
+            except Exception as exc:  # the embedder's own failure, translated at this one boundary
+                raise SemanticSearchOff(
+                    f"semantic search failed: embedder {self.embedder.name} could not embed the query ({exc}); "
+                    "use mode='lexical' or fix the embedder settings"
+                ) from exc
         where, params = search.item_filter(
             filters.get("namespaces") or (),
             filters.get("tags") or (),
