@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from .models import Change, ChangePage
+from .models import Change, ChangePage, Message
 from .provider import CursorError
 
 __all__ = ["IndexRow", "Journal"]
@@ -49,6 +49,26 @@ class IndexRow:
     search_text: str
     has_attachment: bool
     error: str | None
+
+    @classmethod
+    def of_message(cls, message: Message, folder: str, path: str, flags: str) -> IndexRow:
+        """The index row of a parsed message: its summary and the text search looks at."""
+        summary = message.model_dump(
+            mode="json", include={"id", "thread_id", "from_", "subject", "date", "snippet"}
+        )
+        summary["has_attachment"] = bool(message.attachments)
+        recipients = " ".join(a.formatted() for a in message.to + message.cc)
+        sender = message.from_.formatted() if message.from_ else ""
+        search_text = "\n".join([sender, recipients, message.subject, message.text]).lower()
+        return cls(
+            message.id, folder, path, flags, [], message.thread_id, message.date.timestamp(), summary,
+            search_text, bool(message.attachments), None,
+        )  # fmt: skip
+
+    @classmethod
+    def of_error(cls, id: str, folder: str, path: str, flags: str, date: float, reason: str) -> IndexRow:
+        """The index row of a message that could not be parsed: kept, journalled, never searched."""
+        return cls(id, folder, path, flags, [], f"id:{id}", date, {}, "", False, reason)
 
 
 class Journal:

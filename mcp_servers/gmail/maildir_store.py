@@ -5,7 +5,8 @@ folders (archived mail is mail without INBOX); any other `.Name` folder is the l
 missing `S` flag is UNREAD and `F` is STARRED; other labels live in the index only. `scan()`
 compares the files on disk with the index and appends what changed to the journal, parsing each
 new message once; a message that cannot be parsed is journalled with its error and skipped by
-search, and the scan goes on. Everything here blocks: the provider calls it from a worker thread.
+search, and the scan goes on. Ids are the Maildir keys, which survive moves between folders.
+Everything here blocks: the provider calls it from a worker thread.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from dataclasses import dataclass
 from itertools import count
 from pathlib import Path
 
+from .indexed import SYSTEM_LABELS
 from .journal import IndexRow, Journal
+from .models import Message
 from .parsing import MessageParseError, parse_file
-from .provider import NotFoundError
+from .provider import MailProviderError
 
-__all__ = ["FOLDER_LABELS", "MaildirStore", "StoredFile"]
+__all__ = ["FOLDER_LABELS", "MaildirStore", "StoredFile", "labels_of"]
 
 FOLDER_LABELS = {
     "": "INBOX",
@@ -62,14 +65,29 @@ def labels_of(folder: str, flags: str, extra: list[str]) -> list[str]:
     return labels + [label for label in extra if label not in labels]
 
 
+def _target_folder(row: IndexRow, labels: set[str]) -> str:
+    for label in ("TRASH", "SPAM", "INBOX"):
+        if label in labels:
+            return LABEL_FOLDERS[label]
+    current = FOLDER_LABELS.get(row.folder, row.folder)
+    if row.folder not in ("", "Trash", "Spam") and (not current or current in labels):
+        return row.folder
+    return "Archive"
+
+
 class MaildirStore:
-    """Reads, writes and indexes one Maildir++ tree."""
+    """Reads, writes and indexes one Maildir++ tree (a `MailStore`)."""
 
     def __init__(self, root: Path, journal: Journal) -> None:
+        if root.exists() and not root.is_dir():
+            raise MailProviderError(f"{root} is not a directory: --maildir needs a Maildir folder")
         self.root = root
         self.journal = journal
         for folder in ("", "Sent", "Drafts", "Trash"):
             self.ensure_folder(folder)
+
+    def close(self) -> None:
+        self.journal.close()
 
     def folder_path(self, folder: str) -> Path:
         return self.root / f".{folder}" if folder else self.root
@@ -91,13 +109,18 @@ class MaildirStore:
                 found.append(entry.name[1:])
         return sorted(found)
 
+    def folder_labels(self) -> list[str]:
+        return [label for label in (FOLDER_LABELS.get(f, f) for f in self.folders()) if label]
+
+    def labels(self, row: IndexRow) -> list[str]:
+        return labels_of(row.folder, row.flags, row.extra_labels)
+
     def files(self) -> dict[str, StoredFile]:
         """Every message file on disk, by key; a key seen twice keeps the first (stable) copy."""
         files: dict[str, StoredFile] = {}
         for folder in self.folders():
             for sub in ("new", "cur"):
-                directory = self.folder_path(folder) / sub
-                with os.scandir(directory) as entries:
+                with os.scandir(self.folder_path(folder) / sub) as entries:
                     for entry in entries:
                         if entry.name.startswith(".") or not entry.is_file():
                             continue
@@ -135,58 +158,60 @@ class MaildirStore:
         try:
             message = parse_file(Path(stored.path), id=stored.key, labels=labels)
         except MessageParseError as exc:
-            row = IndexRow(stored.key, stored.folder, stored.path, stored.flags, [], f"id:{stored.key}",
-                           os.path.getmtime(stored.path), {}, "", False, exc.reason)  # fmt: skip
-            self.journal.upsert(row)
+            mtime = os.path.getmtime(stored.path)
+            self.journal.upsert(
+                IndexRow.of_error(stored.key, stored.folder, stored.path, stored.flags, mtime, exc.reason)
+            )
             self.journal.append("added", stored.key, labels, exc.reason)
             return
-        summary = message.model_dump(
-            mode="json", include={"id", "thread_id", "from_", "subject", "date", "snippet"}
-        )
-        summary["has_attachment"] = bool(message.attachments)
-        recipients = " ".join(a.formatted() for a in message.to + message.cc)
-        sender = message.from_.formatted() if message.from_ else ""
-        search_text = "\n".join([sender, recipients, message.subject, message.text]).lower()
-        row = IndexRow(
-            stored.key, stored.folder, stored.path, stored.flags, [], message.thread_id,
-            message.date.timestamp(), summary, search_text, bool(message.attachments), None,
-        )  # fmt: skip
-        self.journal.upsert(row)
+        self.journal.upsert(IndexRow.of_message(message, stored.folder, stored.path, stored.flags))
         self.journal.append("added", stored.key, labels)
 
     def _update(self, row: IndexRow, stored: StoredFile) -> None:
-        old_labels = labels_of(row.folder, row.flags, row.extra_labels)
+        old_labels = self.labels(row)
         row.folder, row.flags, row.path = stored.folder, stored.flags, stored.path
         self.journal.upsert(row)
-        new_labels = labels_of(row.folder, row.flags, row.extra_labels)
-        if new_labels != old_labels:
-            self.journal.append("labels_changed", row.id, new_labels)
+        if self.labels(row) != old_labels:
+            self.journal.append("labels_changed", row.id, self.labels(row))
 
-    def require(self, id: str) -> IndexRow:
-        row = self.journal.row(id)
-        if row is None:
-            raise NotFoundError(f"no message with id {id!r}: take ids from search_messages or list_changes")
-        return row
+    def read(self, row: IndexRow) -> Message:
+        if not Path(row.path).exists():  # moved by another client since the last scan
+            self.scan()
+            row = self.journal.row(row.id) or row
+        try:
+            return parse_file(Path(row.path), id=row.id, labels=self.labels(row), thread_id=row.thread_id)
+        except MessageParseError as exc:
+            raise MailProviderError(f"message {row.id} cannot be read: {exc.reason}") from exc
 
-    def relabel(self, row: IndexRow, folder: str, flags: str, extra: list[str]) -> list[str]:
-        """Move a message to `folder` with `flags` (keeping its key, so its id) and set its extra
-        labels; journals one `labels_changed` if its labels differ. Returns the new labels."""
-        old = labels_of(row.folder, row.flags, row.extra_labels)
-        flags = "".join(sorted(set(flags)))
-        target = str(self.ensure_folder(folder) / "cur" / f"{row.id}:2,{flags}")
+    def raw(self, row: IndexRow) -> bytes:
+        return Path(row.path).read_bytes()
+
+    def relabel(self, row: IndexRow, add: set[str], remove: set[str]) -> list[str]:
+        """Move and reflag a message (keeping its key, so its id) and set its extra labels; journals
+        one `labels_changed` if its labels differ. Returns the new labels."""
+        old = self.labels(row)
+        wanted = (set(old) | add) - remove
+        folder = _target_folder(row, wanted)
+        flags = set(row.flags) - {"S", "F"}
+        flags |= set() if "UNREAD" in wanted or folder in ("Sent", "Drafts") else {"S"}
+        flags |= {"F"} if "STARRED" in wanted else set()
+        extra = sorted(wanted - SYSTEM_LABELS - {FOLDER_LABELS.get(folder, folder)})
+        flag_text = "".join(sorted(flags))
+        target = str(self.ensure_folder(folder) / "cur" / f"{row.id}:2,{flag_text}")
         if target != row.path:
             os.rename(row.path, target)
-        row.folder, row.flags, row.path, row.extra_labels = folder, flags, target, extra
-        new = labels_of(folder, flags, extra)
+        row.folder, row.flags, row.path, row.extra_labels = folder, flag_text, target, extra
         self.journal.begin()
         self.journal.upsert(row)
-        if new != old:
-            self.journal.append("labels_changed", row.id, new)
+        if self.labels(row) != old:
+            self.journal.append("labels_changed", row.id, self.labels(row))
         self.journal.commit()
-        return new
+        return self.labels(row)
 
-    def deliver(self, folder: str, raw: bytes, flags: str = "") -> str:
-        """Write a message into `folder` the Maildir way (tmp, then rename); returns its key."""
+    def deliver(self, label: str, raw: bytes) -> str:
+        """File a message under a system label the Maildir way (tmp, then rename); returns its id."""
+        folder = LABEL_FOLDERS.get(label, label)
+        flags = {"DRAFT": "DS", "SENT": "S"}.get(label)
         path = self.ensure_folder(folder)
         key = f"{time.time_ns()}.P{os.getpid()}Q{next(_sequence)}.{socket.gethostname().replace('/', '_')}"
         tmp = path / "tmp" / key
@@ -194,8 +219,7 @@ class MaildirStore:
             handle.write(raw)
             handle.flush()
             os.fsync(handle.fileno())
-        final = path / "cur" / f"{key}:2,{flags}" if flags else path / "new" / key
-        os.rename(tmp, final)
+        os.rename(tmp, path / "cur" / f"{key}:2,{flags}" if flags else path / "new" / key)
         return key
 
     def remove(self, row: IndexRow) -> None:

@@ -1,0 +1,220 @@
+"""The provider machinery shared by backends that keep a local index and change journal.
+
+A `MailStore` is the blocking, backend-specific half (Maildir files, an IMAP connection): it syncs
+the journal with the mailbox (`scan`), reads raw messages, applies label changes and files new
+messages. `IndexedProvider` is the async half every such backend shares: it runs the store in a
+worker thread under one lock, answers searches from the index, serves the change feed from the
+journal, and sends through SMTP when configured. Subclasses add `watch`.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import threading
+from abc import abstractmethod
+from collections.abc import Callable
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from typing import Protocol, TypeVar
+
+import anyio
+
+from .journal import IndexRow, Journal
+from .models import ChangePage, DraftRef, Label, Message, MessageSummary, SentRef, Thread
+from .provider import MailProvider, MailProviderError, NotFoundError
+from .query import Query
+from .smtp import SmtpSender, recipients_of
+
+__all__ = ["SYSTEM_LABELS", "IndexedProvider", "MailStore", "matches"]
+
+T = TypeVar("T")
+SYSTEM_LABELS = {"INBOX", "UNREAD", "STARRED", "TRASH", "SPAM", "SENT", "DRAFT"}
+
+
+class MailStore(Protocol):
+    """The blocking backend half of an indexed provider."""
+
+    journal: Journal
+
+    def scan(self) -> int: ...
+    def labels(self, row: IndexRow) -> list[str]: ...
+    def folder_labels(self) -> list[str]: ...
+    def read(self, row: IndexRow) -> Message: ...
+    def raw(self, row: IndexRow) -> bytes: ...
+    def relabel(self, row: IndexRow, add: set[str], remove: set[str]) -> list[str]: ...
+    def deliver(self, label: str, raw: bytes) -> str: ...
+    def remove(self, row: IndexRow) -> None: ...
+    def close(self) -> None: ...
+
+
+class IndexedProvider(MailProvider):
+    """A `MailProvider` over a `MailStore`; see the module docstring."""
+
+    def __init__(self, sender: SmtpSender | None = None) -> None:
+        self._sender = sender
+        self._lock = threading.Lock()
+        self._store: MailStore | None = None
+
+    @abstractmethod
+    def _open_store(self) -> MailStore:
+        """Connect to the backend and return its store (blocking; runs in a worker thread)."""
+
+    @property
+    def is_open(self) -> bool:
+        return self._store is not None
+
+    async def open(self) -> None:
+        def prepare() -> None:
+            store = self._open_store()
+            store.scan()
+            self._store = store
+
+        await anyio.to_thread.run_sync(prepare)
+
+    async def aclose(self) -> None:
+        if self._store is not None:
+            await self._run(lambda store: store.close())
+            self._store = None
+
+    async def _run(self, work: Callable[[MailStore], T]) -> T:
+        def locked() -> T:
+            if self._store is None:
+                raise MailProviderError("the mail provider is not open")
+            with self._lock:
+                return work(self._store)
+
+        return await anyio.to_thread.run_sync(locked)
+
+    async def scan(self) -> int:
+        """Sync the index with the mailbox now; returns the number of new journal entries."""
+        return await self._run(lambda store: store.scan())
+
+    async def search(self, query: Query, limit: int) -> list[MessageSummary]:
+        def find(store: MailStore) -> list[MessageSummary]:
+            store.scan()
+            rows = sorted(store.journal.rows().values(), key=lambda row: row.date, reverse=True)
+            now = datetime.now(UTC)
+            hits = [row for row in rows if row.error is None and matches(query, row, store.labels(row), now)]
+            return [
+                MessageSummary.model_validate({**row.summary, "labels": store.labels(row)})
+                for row in hits[:limit]
+            ]
+
+        return await self._run(find)
+
+    async def get_message(self, id: str) -> Message:
+        return await self._run(lambda store: store.read(_require(store, id)))
+
+    async def get_raw(self, id: str) -> bytes:
+        return await self._run(lambda store: store.raw(_require(store, id)))
+
+    async def get_thread(self, thread_id: str) -> Thread:
+        def read(store: MailStore) -> Thread:
+            rows = store.journal.thread_rows(thread_id)
+            if not rows:
+                raise NotFoundError(f"no thread with id {thread_id!r}: take thread ids from search_messages")
+            return Thread(id=thread_id, messages=[store.read(row) for row in rows])
+
+        return await self._run(read)
+
+    async def list_changes(self, since: str | None, limit: int) -> ChangePage:
+        def read(store: MailStore) -> ChangePage:
+            store.journal.parse_cursor(since)  # a bad cursor fails before any work
+            store.scan()
+            return store.journal.changes(since, limit)
+
+        return await self._run(read)
+
+    async def list_labels(self) -> list[Label]:
+        return await self._run(_labels)
+
+    async def modify_labels(self, id: str, add: list[str], remove: list[str]) -> list[str]:
+        for label in [*add, *remove]:
+            if label in ("SENT", "DRAFT"):
+                raise MailProviderError(f"label {label} is set by sending or drafting and cannot be changed")
+
+        def relabel(store: MailStore) -> list[str]:
+            store.scan()  # first record what other clients did, so that this change is journalled alone
+            return store.relabel(_require(store, id), set(add), set(remove))
+
+        return await self._run(relabel)
+
+    async def save_draft(self, message: EmailMessage) -> DraftRef:
+        def save(store: MailStore) -> DraftRef:
+            draft_id = store.deliver("DRAFT", bytes(message))
+            store.scan()
+            return DraftRef(draft_id=draft_id, message_id=str(message["Message-ID"]))
+
+        return await self._run(save)
+
+    async def get_draft(self, draft_id: str) -> EmailMessage:
+        def read(store: MailStore) -> EmailMessage:
+            row = store.journal.row(draft_id)
+            if row is None or "DRAFT" not in store.labels(row):
+                raise NotFoundError(f"no draft with id {draft_id!r}: create one with create_draft")
+            return email.message_from_bytes(store.raw(row), policy=email.policy.default)
+
+        return await self._run(read)
+
+    async def send(self, message: EmailMessage, draft_id: str | None = None) -> SentRef:
+        recipients = await self._sender.send(message) if self._sender else recipients_of(message)
+        if not recipients:
+            raise MailProviderError("the message has no recipients: give at least one To address")
+
+        def file_copy(store: MailStore) -> str:
+            if draft_id and (draft := store.journal.row(draft_id)) is not None:
+                store.remove(draft)
+            sent_id = store.deliver("SENT", bytes(message))
+            store.scan()
+            return sent_id
+
+        sent_id = await self._run(file_copy)
+        delivered = self._sender is not None
+        return SentRef(
+            id=sent_id, message_id=str(message["Message-ID"]), recipients=recipients, delivered=delivered
+        )
+
+
+def _require(store: MailStore, id: str) -> IndexRow:
+    row = store.journal.row(id)
+    if row is None:
+        raise NotFoundError(f"no message with id {id!r}: take ids from search_messages or list_changes")
+    return row
+
+
+def matches(query: Query, row: IndexRow, labels: list[str], now: datetime) -> bool:
+    """Whether an indexed message satisfies every criterion of `query`."""
+    summary, text = row.summary, row.search_text
+    sender = summary.get("from") or {}
+    sender_text = f"{sender.get('name', '')} <{sender.get('email', '')}>".lower()
+    recipients = text.split("\n", 2)[1] if text.count("\n") >= 2 else ""
+    lowered = {label.lower() for label in labels}
+    since = query.since(now)
+    return (
+        all(term in sender_text for term in query.sender)
+        and all(term in recipients for term in query.recipient)
+        and all(term in (summary.get("subject") or "").lower() for term in query.subject)
+        and all(label.lower() in lowered for label in query.labels)
+        and (query.unread is None or query.unread == ("unread" in lowered))
+        and (query.starred is None or query.starred == ("starred" in lowered))
+        and (not query.has_attachment or row.has_attachment)
+        and (since is None or row.date >= since.timestamp())
+        and all(word in text for word in query.words)
+    )
+
+
+def _labels(store: MailStore) -> list[Label]:
+    counts: dict[str, list[int]] = {name: [0, 0] for name in store.folder_labels()}
+    for row in store.journal.rows().values():
+        labels = store.labels(row)
+        for label in labels:
+            total_unread = counts.setdefault(label, [0, 0])
+            total_unread[0] += 1
+            total_unread[1] += "UNREAD" in labels
+    return [
+        Label(
+            id=name, name=name, type="system" if name in SYSTEM_LABELS else "user", total=total, unread=unread
+        )
+        for name, (total, unread) in sorted(counts.items())
+    ]
