@@ -1,7 +1,7 @@
 """Benchmark of the context store's embedder candidates on a labelled retrieval set; prints a table.
 
 The set in `bench/data/` holds 200 short passages of an email/calendar/notes assistant (English, with a
-few German, French and Spanish ones) and 58 queries with their relevant passage ids, most of them
+few German, French and Spanish ones) and 64 queries with their relevant passage ids, most of them
 paraphrases that share few words with their answer. For each candidate available in the running
 interpreter it measures quality (recall@5 and MRR@10 overall and per query type, alone and fused with
 bm25 by reciprocal-rank fusion as the store's hybrid mode does), speed (passages/s, query latency),
@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -122,13 +123,16 @@ def embedding_rankings(
     return rankings, speed
 
 
-def fuse(*rankings: dict[str, list[str]]) -> dict[str, list[str]]:
+def fuse(
+    lexical: dict[str, list[str]], semantic: dict[str, list[str]], lexical_weight: float = 1.0
+) -> dict[str, list[str]]:
+    """Reciprocal-rank fusion (k = 60) as in the store's hybrid mode, with a weight on the bm25 side."""
     fused = {}
-    for qid in rankings[0]:
+    for qid in semantic:
         scores: dict[str, float] = {}
-        for ranking in rankings:
-            for rank, pid in enumerate(ranking[qid], start=1):
-                scores[pid] = scores.get(pid, 0.0) + 1.0 / (RRF_K + rank)
+        for weight, ranking in ((lexical_weight, lexical[qid]), (1.0, semantic[qid])):
+            for rank, pid in enumerate(ranking, start=1):
+                scores[pid] = scores.get(pid, 0.0) + weight / (RRF_K + rank)
         fused[qid] = sorted(scores, key=lambda pid: -scores[pid])[:DEPTH]
     return fused
 
@@ -260,9 +264,9 @@ def evaluate(models: list[str]) -> list[dict[str, Any]]:
         size, count = install_size_mb(CANDIDATES[model][1])
         cost = {**speed, **load, "install_mb": size, "install_dists": count}
         rows.append({"candidate": embedder.name, **quality(rankings, queries, types), **cost})
-        rows.append(
-            {"candidate": f"hybrid RRF bm25 + {model}", **quality(fuse(bm25, rankings), queries, types)}
-        )
+        for weight in (1.0, 0.2):
+            name = f"hybrid RRF bm25 (weight {weight}) + {model}"
+            rows.append({"candidate": name, **quality(fuse(bm25, rankings, weight), queries, types)})
     return rows
 
 
@@ -270,6 +274,7 @@ COLUMNS = [
     ("candidate", "{}"),
     ("recall@5", "{:.3f}"),
     ("mrr@10", "{:.3f}"),
+    ("r@5 identifier", "{:.3f}"),
     ("r@5 keyword", "{:.3f}"),
     ("r@5 multilingual", "{:.3f}"),
     ("r@5 paraphrase", "{:.3f}"),
@@ -303,8 +308,10 @@ def main() -> None:
         return
     models = args.models if args.models is not None else [m for m in CANDIDATES if available(m)]
     print(f"python {sys.version.split()[0]} at {sys.executable}; candidates: {', '.join(models) or 'none'}")
+    print(f"load average before: {os.getloadavg()[0]:.2f} (1 min) on {os.cpu_count()} CPUs")
     rows = evaluate(models)
     print(table(rows))
+    print(f"load average after: {os.getloadavg()[0]:.2f} (1 min)")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
 
