@@ -331,7 +331,10 @@ def _register_writes(server: FastMCP, provider: CalendarProvider, settings: Cale
         """Change an event, a whole series, or one occurrence; with invitees it needs --allow-write."""
         with _tool_errors():
             current = await provider.get_event(event_id)
-            invited = others([a.email for a in current.attendees if a.email] + (changes.attendees or []))
+            people = [a.email for a in current.attendees if a.email] + (changes.attendees or [])
+            if current.organizer and current.organizer.email:
+                people.append(current.organizer.email)
+            invited = others(people)
             if invited:
                 require_write("changing an event that other people are invited to")
             return await provider.update_event(event_id, changes)

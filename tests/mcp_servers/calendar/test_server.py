@@ -1,0 +1,216 @@
+"""The MCP surface in memory: tools, write guard, change cursor, resources, subscriptions in both eras."""
+
+from __future__ import annotations
+
+import warnings
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import anyio
+import pytest
+from fastmcp import Client
+from fastmcp.client.messages import MessageHandler
+from fastmcp.exceptions import ToolError
+from mcp.client.subscriptions import listen
+
+from mcp_servers.calendar.server import UPCOMING_URI, build_server
+from mcp_servers.calendar.settings import CalendarSettings
+from tests.mcp_servers.calendar.fakes import ManualClock
+
+ZONE = ZoneInfo("Europe/Berlin")
+NOW = datetime(2026, 3, 2, 8, 0, tzinfo=ZONE)
+
+INVITE = """BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//test//EN
+BEGIN:VEVENT
+UID:planning@example.com
+DTSTART;TZID=Europe/Berlin:20260302T140000
+DTEND;TZID=Europe/Berlin:20260302T150000
+SUMMARY:Quarterly planning
+DESCRIPTION:Budget and hiring
+ORGANIZER:mailto:boss@example.com
+ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:me@example.com
+END:VEVENT
+END:VCALENDAR
+"""
+
+
+def _settings(tmp_path: Path, **extra: object) -> CalendarSettings:
+    (tmp_path / "cals").mkdir(exist_ok=True)
+    (tmp_path / "cals" / "work.ics").write_text(INVITE.replace("\n", "\r\n"))
+    values = {
+        "ics": [tmp_path / "cals"],
+        "timezone": "Europe/Berlin",
+        "state_dir": tmp_path / "state",
+        "user_email": "me@example.com",
+        "poll_seconds": 3600,
+        **extra,
+    }
+    return CalendarSettings(**values)
+
+
+class Updates(MessageHandler):
+    def __init__(self) -> None:
+        self.count = 0
+        self.arrived = anyio.Event()
+
+    async def on_resource_updated(self, message) -> None:
+        self.count += 1
+        self.arrived.set()
+
+
+async def _call(client: Client, tool: str, **arguments: object) -> dict:
+    return (await client.call_tool(tool, arguments)).structured_content
+
+
+@pytest.mark.anyio
+async def test_server_marks_deletion_and_invitations_destructive(tmp_path: Path) -> None:
+    async with Client(build_server(_settings(tmp_path), clock=ManualClock(NOW))) as client:
+        tools = {tool.name: tool.annotations for tool in await client.list_tools()}
+    assert set(tools) == {
+        "list_events", "get_event", "upcoming", "search_events", "create_event", "update_event",
+        "delete_event", "respond_to_invite", "find_free_slots", "list_calendars", "list_changes",
+    }  # fmt: skip
+    assert all(tools[name].destructive_hint for name in ("create_event", "update_event", "delete_event"))
+    assert all(tools[name].read_only_hint for name in ("list_events", "upcoming", "find_free_slots"))
+
+
+@pytest.mark.anyio
+async def test_server_reads_lists_searches_and_gets_events(tmp_path: Path) -> None:
+    async with Client(build_server(_settings(tmp_path), clock=ManualClock(NOW))) as client:
+        listed = await _call(client, "list_events", start="2026-03-02", end="2026-03-03")
+        assert [e["title"] for e in listed["events"]] == ["Quarterly planning"]
+        assert listed["events"][0]["start"] == "2026-03-02T14:00:00+01:00"
+        found = await _call(client, "search_events", text="budget")
+        assert [e["id"] for e in found["events"]] == ["work:planning@example.com"]
+        assert (await _call(client, "search_events", text="holiday"))["events"] == []
+        event = await _call(client, "get_event", event_id="work:planning@example.com")
+        assert event["organizer"]["email"] == "boss@example.com"
+        soon = await _call(client, "upcoming", within="PT8H")
+        assert len(soon["events"]) == 1
+        assert (await _call(client, "upcoming", within="PT2H"))["events"] == []
+        calendars = await _call(client, "list_calendars")
+        assert [c["id"] for c in calendars["calendars"]] == ["work"]
+        resource = await client.read_resource("calendar://event/work:planning@example.com")
+        assert "Quarterly planning" in resource[0].text
+
+
+@pytest.mark.anyio
+async def test_server_explains_bad_requests(tmp_path: Path) -> None:
+    async with Client(build_server(_settings(tmp_path), clock=ManualClock(NOW))) as client:
+        with pytest.raises(ToolError, match="end must be after start"):
+            await client.call_tool("list_events", {"start": "2026-03-03", "end": "2026-03-02"})
+        with pytest.raises(ToolError, match="not an event id"):
+            await client.call_tool("get_event", {"event_id": "nonsense"})
+        with pytest.raises(ToolError, match="no calendar nope"):
+            await client.call_tool(
+                "list_events", {"start": "2026-03-02", "end": "2026-03-03", "calendars": ["nope"]}
+            )
+        draft = {"title": "Oops", "start": "2026-03-02T12:00", "end": "2026-03-02T11:00"}
+        with pytest.raises(ToolError, match="before it starts"):
+            await client.call_tool("create_event", {"draft": draft})
+
+
+@pytest.mark.anyio
+async def test_server_refuses_invites_and_deletions_without_allow_write(tmp_path: Path) -> None:
+    async with Client(build_server(_settings(tmp_path), clock=ManualClock(NOW))) as client:
+        draft = {"title": "Sync", "start": "2026-03-03T10:00", "end": "2026-03-03T10:30"}
+        with pytest.raises(ToolError, match="--allow-write"):
+            await client.call_tool("create_event", {"draft": {**draft, "attendees": ["ann@example.com"]}})
+        with pytest.raises(ToolError, match="--allow-write"):
+            await client.call_tool("delete_event", {"event_id": "work:planning@example.com"})
+        with pytest.raises(ToolError, match="--allow-write"):
+            await client.call_tool(
+                "update_event", {"event_id": "work:planning@example.com", "changes": {"title": "x"}}
+            )
+        created = await _call(client, "create_event", draft=draft)  # only the user: no one is invited
+        assert created["title"] == "Sync"
+        answered = await _call(
+            client, "respond_to_invite", event_id="work:planning@example.com", response="accepted"
+        )
+        assert answered["attendees"][0]["response"] == "accepted"
+
+
+@pytest.mark.anyio
+async def test_server_invites_and_deletes_with_allow_write(tmp_path: Path) -> None:
+    settings = _settings(tmp_path, allow_write=True)
+    async with Client(build_server(settings, clock=ManualClock(NOW))) as client:
+        draft = {
+            "title": "Sync",
+            "start": "2026-03-03T10:00",
+            "end": "2026-03-03T10:30",
+            "attendees": ["ann@example.com"],
+        }
+        created = await _call(client, "create_event", draft=draft)
+        assert [a["email"] for a in created["attendees"]] == ["ann@example.com"]
+        assert created["organizer"]["email"] == "me@example.com"
+        assert (await _call(client, "delete_event", event_id=created["id"]))["deleted"] == created["id"]
+        with pytest.raises(ToolError, match="no event"):
+            await client.call_tool("get_event", {"event_id": created["id"]})
+
+
+@pytest.mark.anyio
+async def test_server_list_changes_cursor_skips_nothing_and_repeats_nothing(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    async with Client(build_server(settings, clock=ManualClock(NOW))) as client:
+        first = await _call(client, "list_changes")
+        assert [(c["op"], c["event_id"]) for c in first["changes"]] == [
+            ("created", "work:planning@example.com")
+        ]
+        assert (await _call(client, "list_changes", since=first["cursor"]))["changes"] == []
+        (tmp_path / "cals" / "work.ics").write_text(
+            INVITE.replace("Quarterly", "Annual").replace("\n", "\r\n")
+        )
+        second = await _call(client, "list_changes", since=first["cursor"])
+        assert [(c["op"], c["title"]) for c in second["changes"]] == [("updated", "Annual planning")]
+    async with Client(build_server(settings, clock=ManualClock(NOW))) as client:  # a restart
+        assert (await _call(client, "list_changes", since=second["cursor"]))["changes"] == []
+        with pytest.raises(ToolError, match="start over"):
+            await client.call_tool("list_changes", {"since": "12345"})
+
+
+@pytest.mark.anyio
+async def test_server_finds_free_slots_around_the_users_events(tmp_path: Path) -> None:
+    async with Client(build_server(_settings(tmp_path), clock=ManualClock(NOW))) as client:
+        window = {"start": "2026-03-02", "end": "2026-03-03"}
+        result = await _call(client, "find_free_slots", duration="PT1H", window=window)
+    assert [(s["start"][11:16], s["end"][11:16]) for s in result["slots"]] == [
+        ("09:00", "14:00"),
+        ("15:00", "17:00"),
+    ]
+
+
+@pytest.mark.anyio
+async def test_server_upcoming_notifies_legacy_subscribers_when_a_file_changes(tmp_path: Path) -> None:
+    updates = Updates()
+    server = build_server(_settings(tmp_path), clock=ManualClock(NOW))
+    async with Client(server, mode="legacy", message_handler=updates) as client:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            await client.session.subscribe_resource(UPCOMING_URI)
+        with anyio.fail_after(20):
+            while "Moved" not in (await client.read_resource(UPCOMING_URI))[0].text:
+                updates.arrived = anyio.Event()
+                (tmp_path / "cals" / "work.ics").write_text(
+                    INVITE.replace("Quarterly", "Moved").replace("\n", "\r\n")
+                )
+                with anyio.move_on_after(2):
+                    await updates.arrived.wait()
+        assert updates.count >= 1
+
+
+@pytest.mark.anyio
+async def test_server_upcoming_notifies_listeners_at_the_lead_time(tmp_path: Path) -> None:
+    clock = ManualClock(NOW)
+    server = build_server(_settings(tmp_path, lead_times_minutes=[120, 30]), clock=clock)
+    async with Client(server) as client:
+        async with listen(client.session, resource_subscriptions=[UPCOMING_URI]) as stream:
+            clock.advance(timedelta(hours=4, minutes=5))  # 12:05: two hours before 14:00 passed
+            with anyio.fail_after(10):
+                async for update in stream:
+                    assert update.uri == UPCOMING_URI
+                    view = (await client.read_resource(UPCOMING_URI))[0].text
+                    if '"lead_minutes":120' in view:
+                        break
