@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-__all__ = ["History", "HistoryEntry", "Summarizer"]
+__all__ = ["History", "HistoryEntry", "Summarizer", "plain_summary"]
 
 EntryKind = Literal["user_msg", "assistant", "tool_call", "tool_result", "event", "summary"]
 Summarizer = Callable[[Sequence["HistoryEntry"]], Awaitable[str]]
@@ -93,3 +93,14 @@ class History:
             else:
                 kept.append(entry)
         return old, kept
+
+
+async def plain_summary(entries: Sequence[HistoryEntry]) -> str:
+    """A `Summarizer` that needs no model: how much happened, and the last things said."""
+    counts: dict[str, int] = {}
+    for entry in entries:
+        counts[entry.kind] = counts.get(entry.kind, 0) + 1
+    said = [e for e in entries if e.kind in ("user_msg", "assistant", "summary")][-4:]
+    tally = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
+    recent = " | ".join(f"{e.kind}: {e.content[:160]}" for e in said)
+    return f"Earlier: {tally}. Last said: {recent}" if recent else f"Earlier: {tally}."

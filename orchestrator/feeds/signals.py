@@ -1,0 +1,50 @@
+"""Signals: what the feeds found worth the user's attention, as stored in `signals.*`.
+
+One model for every feed, so the scheduler, the chat's rules mode and the UI read them the same way.
+Each signal is stored under `signals.<kind>` with the id of what it is about (so a replayed event
+rewrites the same item instead of adding another) and tagged with its priority, category and kind.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from orchestrator.feeds.triage_rules import Deadline
+
+__all__ = ["PRIORITY_ORDER", "Signal", "SignalKind"]
+
+SignalKind = Literal["email", "meeting", "follow_up", "reminder"]
+PRIORITY_ORDER = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
+
+
+class Signal(BaseModel):
+    kind: SignalKind
+    source_id: str = Field(description="Id of the mail, event or reminder it is about")
+    priority: Literal["low", "normal", "high", "urgent"]
+    category: str = Field(description="action | fyi | bulk | personal | meeting | follow_up | reminder")
+    summary: str = Field(description="One line")
+    action_items: list[str] = Field(default_factory=list)
+    deadlines: list[Deadline] = Field(default_factory=list)
+    people: list[str] = Field(default_factory=list)
+    reasons: list[str] = Field(default_factory=list)
+    link: str | None = Field(None, description="URI of the underlying message or event")
+    starts_at: datetime | None = Field(None, description="For meetings: when it starts")
+    brief: str | None = Field(None, description="For meetings: the preparation brief")
+    engine: Literal["rules", "llm"] = "rules"
+
+    @property
+    def namespace(self) -> str:
+        return f"signals.{self.kind}"
+
+    def store_arguments(self) -> dict[str, Any]:
+        """The context store `store` call that records this signal (idempotent by source id)."""
+        return {
+            "namespace": self.namespace,
+            "id": self.source_id,
+            "data": self.model_dump(mode="json"),
+            "text": " ".join([self.summary, *self.action_items, self.brief or ""]).strip(),
+            "tags": [self.priority, self.category, self.kind],
+        }

@@ -1,0 +1,174 @@
+"""The scheduler's own tools and the runner that carries them out over MCP.
+
+`send_to_user` and `wait` are answered inside the step (the brain adapters turn them into the reply
+or into nothing); `notify`, `delegate` and `search_context` run in the background in the tool-call
+engine. Arguments are validated here with pydantic, so whatever a model got wrong comes back to it as
+a precise error message, and the call's id is the notification's dedupe key: a call repeated after a
+restart never pings the user twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError
+
+from orchestrator.mcp_clients import ServerConnection, ServerUnavailable, ToolCallFailed
+from orchestrator.scheduler.engine import PendingCall
+from orchestrator.scheduler.loop import ToolDescription
+from orchestrator.workers.pool import WorkerPool
+
+__all__ = ["QUIET_TOOLS", "SchedulerToolRunner", "scheduler_tools"]
+
+
+class SendToUser(BaseModel):
+    text: str = Field(min_length=1, description="What to tell the user (markdown)")
+
+
+class Notify(BaseModel):
+    title: str = Field(min_length=1, max_length=200, description="Short headline")
+    body: str = Field("", description="Details")
+    priority: Literal["low", "normal", "high", "urgent"] = "normal"
+    link: str | None = Field(None, description="URI of what it is about")
+
+
+class Delegate(BaseModel):
+    task: str = Field(min_length=1, description="What the worker should do, self-contained")
+    worker: str | None = Field(
+        None, pattern=r"^[a-z][a-z0-9_]{0,31}$", description="Name of a stateful worker; omit for a one-off"
+    )
+
+
+class SearchContext(BaseModel):
+    query: str = Field("", description="Words or meaning to look for; empty lists the newest items")
+    namespaces: list[str] = Field(
+        default_factory=list, description="Globs such as 'signals.*' or 'raw.email'"
+    )
+    tags: list[str] = Field(default_factory=list, description="Only items with all these tags")
+    limit: int = Field(10, ge=1, le=50)
+
+
+class Wait(BaseModel):
+    reason: str = Field("", description="Why nothing needs doing now")
+
+
+ARGUMENTS: dict[str, type[BaseModel]] = {
+    "send_to_user": SendToUser,
+    "notify": Notify,
+    "delegate": Delegate,
+    "search_context": SearchContext,
+    "wait": Wait,
+}
+DESCRIPTIONS = {
+    "send_to_user": "Say something to the user in the chat.",
+    "notify": "Send the user a notification (for what they should see even when not chatting).",
+    "delegate": "Hand a longer task to a worker agent that can use mail, calendar and notes tools; its answer comes back later.",
+    "search_context": "Search Pepper's memory: mail, calendar, signals and notes.",
+    "wait": "Do nothing now.",
+}
+QUIET_TOOLS = frozenset({"notify", "send_to_user", "wait"})
+
+
+def scheduler_tools(llm_mode: bool) -> list[ToolDescription]:
+    """The tools offered to the brain; delegation needs a model, so rules mode goes without it."""
+    names = [name for name in ARGUMENTS if llm_mode or name != "delegate"]
+    return [
+        ToolDescription(
+            name=name, description=DESCRIPTIONS[name], parameters=ARGUMENTS[name].model_json_schema()
+        )
+        for name in names
+    ]
+
+
+def validate_arguments(name: str, arguments: dict[str, Any]) -> BaseModel:
+    """The call's arguments as their model; raises ValueError with what to fix."""
+    model = ARGUMENTS.get(name)
+    if model is None:
+        raise ValueError(f"there is no scheduler tool named {name!r}; use one of {', '.join(ARGUMENTS)}")
+    try:
+        return model.model_validate(arguments)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or name}: {e['msg']}" for e in exc.errors())
+        raise ValueError(f"invalid arguments for {name}: {problems}") from exc
+
+
+class SchedulerToolRunner:
+    """Runs a scheduler tool call; the engine turns the text or the error into a tool result."""
+
+    def __init__(
+        self,
+        context: ServerConnection,
+        notify: ServerConnection | None,
+        reply: Callable[[str], Awaitable[None]],
+        workers: WorkerPool | None = None,
+    ) -> None:
+        self._context = context
+        self._notify = notify
+        self._reply = reply
+        self._workers = workers
+
+    async def __call__(self, call: PendingCall) -> str:
+        arguments = validate_arguments(call.name, call.arguments)
+        match arguments:
+            case SendToUser(text=text):
+                await self._reply(text)
+                return "delivered"
+            case Notify():
+                return await self._send_notification(arguments, call.id)
+            case Delegate(task=task, worker=worker):
+                if self._workers is None:
+                    raise ValueError("delegation needs an LLM endpoint; Pepper is in rules mode")
+                result = await self._workers.run(task, worker)
+                return result.answer
+            case SearchContext():
+                return await self.search(arguments)
+            case _:
+                return "ok"
+
+    async def _send_notification(self, notification: Notify, call_id: str) -> str:
+        if self._notify is None:
+            raise ServerUnavailable("the notify server is not configured")
+        links = [notification.link] if notification.link else []
+        outcome = await self._notify.call_tool(
+            "send_notification",
+            {
+                "title": notification.title,
+                "body": notification.body,
+                "priority": notification.priority,
+                "source": "pepper",
+                "links": links,
+                "dedupe_key": call_id,
+            },
+        )
+        return outcome.text or "sent"
+
+    async def search(self, search: SearchContext) -> str:
+        """Hits as JSON lines (namespace, id, text, data); lexical when semantic search is off."""
+        filters = {"namespaces": search.namespaces, "tags": search.tags, "limit": search.limit}
+        if not search.query:
+            outcome = await self._context.call_tool("query", filters)
+            items = (outcome.structured or {}).get("items", [])
+        else:
+            items = await self._search_items(search.query, filters)
+        return (
+            "\n".join(json.dumps(_brief(item), ensure_ascii=False, default=str) for item in items)
+            or "no matches"
+        )
+
+    async def _search_items(self, query: str, filters: dict[str, Any]) -> list[dict[str, Any]]:
+        try:
+            outcome = await self._context.call_tool("search", {"text": query, "mode": "hybrid", **filters})
+        except ToolCallFailed:  # semantic search is off: keywords still work
+            outcome = await self._context.call_tool("search", {"text": query, "mode": "lexical", **filters})
+        return [hit["item"] for hit in (outcome.structured or {}).get("hits", [])]
+
+
+def _brief(item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "namespace": item.get("namespace"),
+        "id": item.get("id"),
+        "text": (item.get("text") or "")[:500],
+        "data": item.get("data"),
+    }

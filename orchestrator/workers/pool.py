@@ -1,0 +1,62 @@
+"""Running delegated tasks: stateless workers end with their answer; a named (stateful) worker keeps
+notes of its past tasks in `memory.worker.<name>` and runs one task at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import anyio
+
+from orchestrator.mcp_clients import ServerConnection, ToolCallFailed
+from orchestrator.workers.loop import Worker, WorkerResult
+
+__all__ = ["WorkerPool"]
+
+MEMORY_CHARS = 4000
+
+
+class WorkerPool:
+    """Starts workers for delegated tasks, bounded by `limit` at once."""
+
+    def __init__(
+        self, make_worker: Callable[[str], Worker], context: ServerConnection, limit: int = 4
+    ) -> None:
+        self._make_worker = make_worker
+        self._context = context
+        self._limiter = anyio.CapacityLimiter(limit)
+        self._locks: dict[str, anyio.Lock] = {}
+        self.running: dict[str, str] = {}
+
+    async def run(self, task: str, worker: str | None = None) -> WorkerResult:
+        async with self._limiter:
+            if worker is None:
+                return await self._run_once("stateless", task, "")
+            async with self._locks.setdefault(worker, anyio.Lock()):
+                memory = await self._recall(worker)
+                result = await self._run_once(worker, task, memory)
+                await self._remember(worker, memory, task, result)
+                return result
+
+    async def _run_once(self, name: str, task: str, memory: str) -> WorkerResult:
+        key = f"{name}:{id(task)}"
+        self.running[key] = task
+        try:
+            return await self._make_worker(name).run(task, memory)
+        finally:
+            self.running.pop(key, None)
+
+    async def _recall(self, worker: str) -> str:
+        try:
+            outcome = await self._context.call_tool(
+                "get", {"namespace": f"memory.worker.{worker}", "id": "notes"}
+            )
+        except ToolCallFailed:
+            return ""
+        return str(((outcome.structured or {}).get("data") or {}).get("notes", ""))
+
+    async def _remember(self, worker: str, memory: str, task: str, result: WorkerResult) -> None:
+        notes = f"{memory}\n- Task: {task}\n  Answer: {result.answer}".strip()[-MEMORY_CHARS:]
+        await self._context.call_tool(
+            "store",
+            {"namespace": f"memory.worker.{worker}", "id": "notes", "data": {"notes": notes}, "text": notes},
+        )

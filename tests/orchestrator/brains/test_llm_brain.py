@@ -1,0 +1,68 @@
+"""LLMBrain over real HTTP to a scripted model."""
+
+from __future__ import annotations
+
+import pytest
+
+from orchestrator.brains.llm_brain import LLMBrain
+from orchestrator.llm import ChatModel, LLMConfig
+from orchestrator.scheduler.events import EventKind, SchedulerEvent
+from orchestrator.scheduler.loop import StepInput
+from orchestrator.scheduler_tools import scheduler_tools
+from tests.support.scripted_llm import Step, scripted_llm_server, tool_arguments
+
+pytestmark = pytest.mark.anyio
+
+
+def step() -> StepInput:
+    event = SchedulerEvent(kind=EventKind.USER_MESSAGE, content="Anything urgent?")
+    return StepInput(
+        history="<user_msg>Anything urgent?</user_msg>", batch=[event], tools=scheduler_tools(llm_mode=True)
+    )
+
+
+async def test_llm_brain_turns_send_to_user_into_the_reply_and_other_calls_into_unique_calls() -> None:
+    turn = Step(
+        tool_calls=[
+            ("send_to_user", tool_arguments(text="Checking.")),
+            ("search_context", tool_arguments(query="urgent")),
+            ("wait", "{}"),
+        ]
+    )
+    with scripted_llm_server(turn, turn) as llm:
+        model = ChatModel(LLMConfig(base_url=llm.base_url, max_retries=0))
+        brain = LLMBrain(model, profile=lambda: "The user is Ada, a product manager.")
+        first = await brain.decide(step())
+        second = await brain.decide(step())
+        await model.close()
+    assert first.reply == "Checking."
+    assert [c.name for c in first.calls] == ["search_context"]
+    assert first.calls[0].arguments == {"query": "urgent"}
+    assert first.calls[0].id != second.calls[0].id
+    sent = llm.requests[0]
+    assert sent["messages"][1]["content"] == "About the user:\nThe user is Ada, a product manager."
+    assert sent["messages"][-1]["content"] == "<user_msg>Anything urgent?</user_msg>"
+    assert {t["function"]["name"] for t in sent["tools"]} == {
+        "send_to_user",
+        "notify",
+        "delegate",
+        "search_context",
+        "wait",
+    }
+
+
+async def test_llm_brain_passes_malformed_calls_on_with_their_error() -> None:
+    with scripted_llm_server(Step(tool_calls=[("notify", '{"title": ')])) as llm:
+        model = ChatModel(LLMConfig(base_url=llm.base_url, max_retries=0))
+        decision = await LLMBrain(model).decide(step())
+        await model.close()
+    assert decision.calls[0].error is not None and "not valid JSON" in decision.calls[0].error
+
+
+async def test_llm_brain_tells_the_user_when_the_model_is_down() -> None:
+    with scripted_llm_server(Step(status=503)) as llm:
+        model = ChatModel(LLMConfig(base_url=llm.base_url, max_retries=0))
+        decision = await LLMBrain(model).decide(step())
+        await model.close()
+    assert decision.reply is not None and decision.reply.startswith("I could not reach the language model")
+    assert decision.calls == []

@@ -1,0 +1,66 @@
+"""The scheduler's tools, run for real against the context store and notify servers."""
+
+from __future__ import annotations
+
+import pytest
+
+from orchestrator.scheduler.engine import PendingCall
+from orchestrator.scheduler_tools import SchedulerToolRunner, scheduler_tools, validate_arguments
+
+pytestmark = [pytest.mark.anyio, pytest.mark.servers("context", "notify")]
+
+
+def test_scheduler_tools_leave_out_delegation_in_rules_mode() -> None:
+    assert [t.name for t in scheduler_tools(llm_mode=False)] == [
+        "send_to_user",
+        "notify",
+        "search_context",
+        "wait",
+    ]
+    assert "delegate" in [t.name for t in scheduler_tools(llm_mode=True)]
+
+
+def test_validate_arguments_says_what_to_fix() -> None:
+    with pytest.raises(
+        ValueError, match=r"invalid arguments for notify: title: Field required; priority: Input should be"
+    ):
+        validate_arguments("notify", {"priority": "whenever"})
+    with pytest.raises(ValueError, match="no scheduler tool named 'launch'"):
+        validate_arguments("launch", {})
+
+
+async def test_runner_searches_the_context_store_lexically_when_semantic_search_is_off(connections) -> None:
+    context = connections["context"]
+    await context.call_tool(
+        "store", {"namespace": "raw.email", "id": "m1", "text": "ACME invoice 42 is overdue"}
+    )
+    await context.call_tool("store", {"namespace": "raw.email", "id": "m2", "text": "Lunch on Friday?"})
+    runner = SchedulerToolRunner(context, connections["notify"], reply=_no_reply)
+    found = await runner(
+        PendingCall(id="c1", name="search_context", arguments={"query": "invoice", "namespaces": ["raw.*"]})
+    )
+    assert [line for line in found.splitlines() if '"m1"' in line] and '"m2"' not in found
+    newest = await runner(
+        PendingCall(id="c2", name="search_context", arguments={"namespaces": ["raw.email"], "limit": 1})
+    )
+    assert '"id": "m2"' in newest
+
+
+async def test_runner_notify_uses_the_call_id_as_dedupe_key(connections) -> None:
+    runner = SchedulerToolRunner(connections["context"], connections["notify"], reply=_no_reply)
+    call = PendingCall(id="notify-m1", name="notify", arguments={"title": "Contract due", "priority": "high"})
+    await runner(call)
+    await runner(call)  # replayed after a restart
+    listed = await connections["notify"].call_tool("list_notifications", {})
+    notifications = listed.structured["notifications"]
+    assert len(notifications) == 1 and notifications[0]["title"] == "Contract due"
+
+
+async def test_runner_refuses_delegation_without_a_model(connections) -> None:
+    runner = SchedulerToolRunner(connections["context"], connections["notify"], reply=_no_reply)
+    with pytest.raises(ValueError, match="rules mode"):
+        await runner(PendingCall(id="d1", name="delegate", arguments={"task": "draft a reply"}))
+
+
+async def _no_reply(text: str) -> None:
+    raise AssertionError(f"unexpected reply {text!r}")
