@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
@@ -18,6 +19,7 @@ import anyio
 from anyio.abc import TaskStatus
 from fastmcp import Client
 from fastmcp.client.transports import ClientTransport, StdioTransport, StreamableHttpTransport
+from mcp.client.subscriptions import listen
 from pydantic import BaseModel, Field, SecretStr
 
 __all__ = [
@@ -195,6 +197,26 @@ class ServerConnection:
             )
             for tool in tools
         ]
+
+    async def watch(self, uri: str, wake: Callable[[], None]) -> None:
+        """Call `wake()` whenever the resource `uri` changes, and once after every (re)subscription,
+        since updates sent while unsubscribed are lost: a wake-up means "look again", never "this
+        changed". Runs until cancelled, across reconnects."""
+        while True:
+            client = await self._wait_connected()
+            try:
+                async with listen(client.session, resource_subscriptions=[uri]) as subscription:
+                    wake()
+                    async for _ in subscription:
+                        wake()
+            except Exception as exc:  # a lost stream is re-opened, on the next session if need be
+                logger.info("subscription to %s on %s ended: %s", uri, self.spec.name, exc)
+            await anyio.sleep(0.5)
+
+    async def _wait_connected(self) -> Client:
+        while self._client is None:
+            await self._ready.wait()
+        return self._client
 
     async def _connected_client(self) -> Client:
         if self._client is None:

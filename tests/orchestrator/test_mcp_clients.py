@@ -81,3 +81,35 @@ async def test_connection_to_a_missing_server_says_unavailable_without_blocking_
         with pytest.raises(ServerUnavailable, match="ghost is not connected"):
             await connection.call_tool("echo", {"text": "x"})
         task_group.cancel_scope.cancel()
+
+
+async def test_watch_wakes_on_subscribe_on_each_update_and_again_after_a_reconnect() -> None:
+    connection = ServerConnection(PEER)
+    wakes: list[int] = []
+    woken = anyio.Event()
+
+    def wake() -> None:
+        nonlocal woken
+        wakes.append(1)
+        woken.set()
+
+    async def next_wake() -> None:
+        nonlocal woken
+        with anyio.fail_after(20):
+            await woken.wait()
+        woken = anyio.Event()
+
+    async with anyio.create_task_group() as task_group:
+        await task_group.start(connection.run)
+        task_group.start_soon(connection.watch, "peer://counter", wake)
+        await next_wake()  # subscribed: look once
+        await connection.call_tool("bump", {})
+        await next_wake()
+        os.kill(int((await connection.call_tool("pid", {})).text), signal.SIGKILL)
+        with pytest.raises(ServerUnavailable):
+            await connection.call_tool("echo", {"text": "x"})
+        await next_wake()  # re-subscribed on the new session
+        await connection.call_tool("bump", {})
+        await next_wake()
+        task_group.cancel_scope.cancel()
+    assert len(wakes) == 4

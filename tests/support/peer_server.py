@@ -1,7 +1,8 @@
 """A small MCP server that tests use as the far side of a client connection (`python -m`).
 
 Tools: `echo` answers at once, `pid` names its process (so a test can kill it), `nap` sleeps for the
-given seconds before answering (a call in flight), `refuse` raises a ToolError, and `erase` (marked destructive) deletes the file it is given.
+given seconds before answering (a call in flight), `refuse` raises a ToolError, `erase` (marked destructive) deletes the file it is given, and `bump`
+changes the subscribable resource `peer://counter`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,24 @@ import anyio
 from fastmcp import FastMCP
 from fastmcp.exceptions import ToolError
 
+from mcp_servers.common.subscriptions import ResourceSubscriptions
+
 server = FastMCP("peer")
+subscriptions = ResourceSubscriptions()
+subscriptions.install(server)
+counter = {"value": 0}
+
+
+@server.resource("peer://counter")
+def read_counter() -> str:
+    return str(counter["value"])
+
+
+@server.tool
+async def bump() -> int:
+    counter["value"] += 1
+    await subscriptions.notify("peer://counter")
+    return counter["value"]
 
 
 @server.tool
