@@ -36,6 +36,12 @@ def append(connection: Any, namespace: str, item_id: str, op: str, at: float) ->
     return int(cursor.lastrowid)
 
 
+def next_seq(connection: Any) -> int:
+    """The seq the next appended event gets (AUTOINCREMENT never reuses one, even after compaction)."""
+    row = connection.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
+    return (int(row[0]) if row else 0) + 1
+
+
 def last_seq(connection: Any) -> int:
     return int(connection.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0])
 

@@ -37,9 +37,12 @@ class ChangeNotifier:
         self._wake = anyio.Event()
         self._seen = 0
 
-    def wake(self) -> None:
-        """Deliver now: this process just wrote."""
-        self._wake.set()
+    def wake(self, seq: int) -> None:
+        """This process just wrote up to `seq`: deliver now, or, with no subscriber, just move on."""
+        if self._subscriptions.subscribed_uris():
+            self._wake.set()
+        else:
+            self._seen = max(self._seen, seq)
 
     async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
         self._seen = await anyio.to_thread.run_sync(self._store.last_seq)

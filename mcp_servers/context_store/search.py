@@ -26,6 +26,7 @@ COLUMNS = (
 )
 MAX_K = 4096
 RRF_K = 60
+HALF_MICROSECOND = 5e-7
 WORD = re.compile(r"\w+", re.UNICODE)
 
 Ranked = list[tuple[tuple[Any, ...], float]]
@@ -42,12 +43,14 @@ def item_filter(
     for tag in tags:
         clauses.append("EXISTS (SELECT 1 FROM json_each(items.tags) WHERE value = ?)")
         params.append(tag)
+    # Times reach clients as datetimes with microsecond resolution: compare at that resolution, so
+    # that `since=item.updated_at` includes the item itself.
     if since is not None:
         clauses.append("items.updated_at >= ?")
-        params.append(to_epoch(since))
+        params.append(to_epoch(since) - HALF_MICROSECOND)
     if until is not None:
         clauses.append("items.updated_at < ?")
-        params.append(to_epoch(until))
+        params.append(to_epoch(until) - HALF_MICROSECOND)
     return " AND ".join(clauses), params
 
 

@@ -83,8 +83,8 @@ class _Runtime:
         except ContextStoreError as exc:
             raise ToolError(str(exc)) from exc
 
-    def written(self) -> None:
-        self.notifier.wake()
+    def written(self, seq: int) -> None:
+        self.notifier.wake(seq)
         if self.embedding is not None:
             self.embedding.wake()
 
@@ -163,7 +163,7 @@ def _add_write_tools(server: FastMCP, runtime: _Runtime) -> None:
             expires_at=expires_at,
         )
         written = await runtime.call(runtime.store.store, item)
-        runtime.written()
+        runtime.written(written.seq)
         return written
 
     @server.tool(annotations=WRITE)
@@ -172,7 +172,8 @@ def _add_write_tools(server: FastMCP, runtime: _Runtime) -> None:
     ) -> StoredBatch:
         """Store many items in one transaction: all of them are stored, or none."""
         written = await runtime.call(runtime.store.store_many, items)
-        runtime.written()
+        if written:
+            runtime.written(written[-1].seq)
         return StoredBatch(
             count=len(written),
             ids=[entry.id for entry in written],
@@ -184,7 +185,7 @@ def _add_write_tools(server: FastMCP, runtime: _Runtime) -> None:
     async def delete(namespace: Namespace, id: ItemId) -> Written:
         """Delete one item; fails when there is no such item."""
         written = await runtime.call(runtime.store.delete, namespace, id)
-        runtime.written()
+        runtime.written(written.seq)
         return written
 
 

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import sqlite_vec
 from pydantic import BaseModel
@@ -49,6 +49,16 @@ if TYPE_CHECKING:
 __all__ = ["ContextStore", "Limits", "Written"]
 
 ITEM_COLUMNS = "namespace, id, data, text, tags, metadata, created_at, updated_at, expires_at"
+UPSERT = (
+    "INSERT INTO items (namespace, id, data, text, tags, metadata, expires_at, created_at, updated_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (namespace, id) DO UPDATE SET data = excluded.data, text = excluded.text, "
+    "tags = excluded.tags, metadata = excluded.metadata, updated_at = excluded.updated_at, "
+    "expires_at = excluded.expires_at, created_at = CASE WHEN items.expires_at <= excluded.updated_at "
+    "THEN excluded.created_at ELSE items.created_at END"
+)
+QUEUE_EMBEDDING = "INSERT OR IGNORE INTO pending_embeddings (item_rowid) SELECT rowid FROM items WHERE namespace = ? AND id = ?"
+FORGET_VECTOR = "DELETE FROM items_vec WHERE rowid = (SELECT rowid FROM items WHERE namespace = ? AND id = ?)"
 
 
 @dataclass(frozen=True)
@@ -68,8 +78,7 @@ class Written(BaseModel):
     seq: int
 
 
-@dataclass(frozen=True)
-class _Row:
+class _Row(NamedTuple):
     namespace: str
     id: str
     data: str
@@ -140,7 +149,7 @@ class ContextStore:
         now = time.time()
         rows = [self._prepare(item, now) for item in inputs]
         with self._write() as db:
-            return [self._upsert(db, row, now) for row in rows]
+            return self._upsert_all(db, rows, now)
 
     def store(self, item: ItemInput) -> Written:
         return self.store_many([item])[0]
@@ -163,22 +172,20 @@ class ContextStore:
         tags = json.dumps(check_tags(item.tags))
         return _Row(namespace, item_id, data, item.text, tags, metadata, expires_at)
 
-    def _upsert(self, db: Any, row: _Row, now: float) -> Written:
-        (rowid,) = db.execute(
-            f"INSERT INTO items ({ITEM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (namespace, id) DO UPDATE SET data = excluded.data, text = excluded.text, "
-            "tags = excluded.tags, metadata = excluded.metadata, updated_at = excluded.updated_at, "
-            "expires_at = excluded.expires_at, created_at = CASE WHEN items.expires_at <= excluded.updated_at "
-            "THEN excluded.created_at ELSE items.created_at END RETURNING rowid",
-            (row.namespace, row.id, row.data, row.text, row.tags, row.metadata, now, now, row.expires_at),
-        ).fetchone()
+    def _upsert_all(self, db: Any, rows: list[_Row], now: float) -> list[Written]:
+        """Upsert rows and log one event each, with executemany (per-row statements cost 2x)."""
+        db.executemany(UPSERT, [(*row, now, now) for row in rows])
         if self.embedder is not None:
-            if row.text:
-                db.execute("INSERT OR IGNORE INTO pending_embeddings (item_rowid) VALUES (?)", (rowid,))
-            else:
-                search.forget_vector(db, rowid)
-        seq = events.append(db, row.namespace, row.id, "store", now)
-        return Written(namespace=row.namespace, id=row.id, seq=seq)
+            db.executemany(QUEUE_EMBEDDING, [(row.namespace, row.id) for row in rows if row.text])
+            if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'items_vec'").fetchone():
+                db.executemany(FORGET_VECTOR, [(row.namespace, row.id) for row in rows if not row.text])
+        before = events.next_seq(db) - 1
+        db.executemany(
+            "INSERT INTO events (namespace, id, op, at) VALUES (?, ?, 'store', ?)",
+            [(row.namespace, row.id, now) for row in rows],
+        )
+        # One writer holds the lock, so AUTOINCREMENT hands this batch consecutive seqs.
+        return [Written(namespace=row.namespace, id=row.id, seq=before + n) for n, row in enumerate(rows, 1)]
 
     def delete(self, namespace: str, item_id: str) -> Written:
         """Delete a live item; `NotFound` when there is none."""
