@@ -26,7 +26,7 @@ from mcp_servers.calendar.errors import CalendarSourceError
 from mcp_servers.calendar.event_ids import event_id
 from mcp_servers.calendar.models import Attendee, Event, Person
 
-__all__ = ["Expansion", "ParsedCalendar", "component_to_event", "expand", "parse_ics"]
+__all__ = ["Expansion", "ParsedCalendar", "component_to_event", "expand", "expand_cached", "parse_ics"]
 
 _QUERY_ERRORS = (ValueError, KeyError, TypeError, AttributeError, icalendar.InvalidCalendar)
 
@@ -38,6 +38,15 @@ class _TolerantQuery(recurring_ical_events.CalendarQuery):
 
 
 @dataclass
+class Expansion:
+    """The occurrences found in a window, and whether some were left out."""
+
+    events: list[Event]
+    truncated: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
 class ParsedCalendar:
     """One calendar file, parsed and checked."""
 
@@ -46,15 +55,8 @@ class ParsedCalendar:
     name: str | None
     notes: list[str] = field(default_factory=list)
     recurring_uids: set[str] = field(default_factory=set)
-
-
-@dataclass
-class Expansion:
-    """The occurrences found in a window, and whether some were left out."""
-
-    events: list[Event]
-    truncated: bool = False
-    notes: list[str] = field(default_factory=list)
+    templates: dict[int, Event] = field(default_factory=dict, repr=False)
+    years: dict[int, Expansion] = field(default_factory=dict, repr=False)
 
 
 def parse_ics(data: bytes, source: str) -> ParsedCalendar:
@@ -155,10 +157,63 @@ def _warning_notes(caught: list[warnings.WarningMessage]) -> list[str]:
     return list(dict.fromkeys(str(warning.message) for warning in caught))
 
 
-def expand(
+YEAR_SERIES_CAP = 5000
+MAX_CACHED_SPAN = timedelta(days=800)
+CACHED_YEARS = 6
+
+
+def expand_cached(
     parsed: ParsedCalendar, calendar_id: str, start: datetime, end: datetime, zone: tzinfo, limit: int
 ) -> Expansion:
-    """Occurrences that overlap [start, end), at most `limit` of them, in start order."""
+    """Like `expand`, from whole calendar years expanded once and kept with the parsed file.
+
+    Most reads look at the same weeks again and again (the upcoming view, free slots), and the
+    expansion costs far more than picking a window out of a year of ready events. A window longer
+    than two years is expanded directly. A series yields at most YEAR_SERIES_CAP occurrences a year.
+    """
+    if end - start > MAX_CACHED_SPAN:
+        return expand(parsed, calendar_id, start, end, zone, limit)
+    result, seen = Expansion(events=[]), set()
+    last = (end - timedelta(microseconds=1)).astimezone(zone).year
+    for year in range(start.astimezone(zone).year, last + 1):
+        chunk = _year(parsed, calendar_id, year, zone)
+        result.truncated |= chunk.truncated
+        result.notes.extend(note for note in chunk.notes if note not in result.notes)
+        for event in chunk.events:
+            if event.id not in seen and _overlaps(event, start, end, zone):
+                seen.add(event.id)
+                result.events.append(event)
+    result.events.sort(key=lambda event: sort_key(event.start, zone))
+    result.truncated |= len(result.events) > limit
+    del result.events[limit:]
+    return result
+
+
+def _year(parsed: ParsedCalendar, calendar_id: str, year: int, zone: tzinfo) -> Expansion:
+    if year not in parsed.years:
+        while len(parsed.years) >= CACHED_YEARS:
+            parsed.years.pop(next(iter(parsed.years)))
+        begin, end = datetime(year, 1, 1, tzinfo=zone), datetime(year + 1, 1, 1, tzinfo=zone)
+        parsed.years[year] = expand(parsed, calendar_id, begin, end, zone, YEAR_SERIES_CAP, total=None)
+    return parsed.years[year]
+
+
+def _overlaps(event: Event, start: datetime, end: datetime, zone: tzinfo) -> bool:
+    begins, ends = sort_key(event.start, zone), sort_key(event.end, zone)
+    return begins < end and (ends > start or begins == ends >= start)
+
+
+def expand(
+    parsed: ParsedCalendar,
+    calendar_id: str,
+    start: datetime,
+    end: datetime,
+    zone: tzinfo,
+    limit: int,
+    total: int | None = -1,
+) -> Expansion:
+    """Occurrences that overlap [start, end) in start order: `limit` per series and, unless `total`
+    says otherwise (None: no cap; -1: `limit`), `limit` in all."""
     occurrences: list[Any] = []
     expansion = Expansion(events=[])
     with warnings.catch_warnings(record=True) as caught:
@@ -171,19 +226,48 @@ def expand(
                 continue
             expansion.truncated |= len(found) > limit
             occurrences.extend(found[:limit])
-        events = [
-            _occurrence_to_event(occurrence, calendar_id, zone, occurrence.uid in parsed.recurring_uids)
-            for occurrence in occurrences
-        ]
+        events = [_occurrence_to_event(occurrence, parsed, calendar_id, zone) for occurrence in occurrences]
     expansion.notes.extend(_warning_notes(caught))
     events.sort(key=lambda event: sort_key(event.start, zone))
-    expansion.truncated |= len(events) > limit
-    expansion.events = events[:limit]
+    cap = limit if total == -1 else total
+    if cap is not None:
+        expansion.truncated |= len(events) > cap
+        del events[cap:]
+    expansion.events = events
     return expansion
 
 
-def _occurrence_to_event(occurrence: Any, calendar_id: str, zone: tzinfo, recurring: bool) -> Event:
-    return component_to_event(occurrence.as_component(False), calendar_id, zone, recurring=recurring)
+def _occurrence_to_event(occurrence: Any, parsed: ParsedCalendar, calendar_id: str, zone: tzinfo) -> Event:
+    """The occurrence as an `Event`: its component's fields (converted once), its own start and end.
+
+    `Occurrence.as_component()` copies the whole component for every occurrence, ten times the cost
+    of everything else here; so the source component is taken from the (private) adapter instead.
+    """
+    component = occurrence._adapter._component
+    template = parsed.templates.get(id(component))
+    recurring = str(component.get("UID", "")) in parsed.recurring_uids
+    if template is None:
+        template = component_to_event(component, calendar_id, zone, recurring=recurring)
+        parsed.templates[id(component)] = template
+    start, end = aware(occurrence.start, zone), aware(occurrence.end, zone)
+    if sort_key(end, zone) < sort_key(start, zone):
+        start, end = end, start
+    if not recurring:
+        if (start, end) == (template.start, template.end):
+            return template
+        return template.model_copy(
+            update={"start": start, "end": end, "all_day": not isinstance(start, datetime)}
+        )
+    original = template.recurrence_id if "RECURRENCE-ID" in component else start
+    return template.model_copy(
+        update={
+            "id": event_id(calendar_id, template.uid, original),
+            "start": start,
+            "end": end,
+            "all_day": not isinstance(start, datetime),
+            "recurrence_id": original,
+        }
+    )
 
 
 def component_to_event(component: Component, calendar_id: str, zone: tzinfo, recurring: bool) -> Event:

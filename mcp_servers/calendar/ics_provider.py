@@ -32,7 +32,14 @@ from mcp_servers.calendar.errors import (
     WriteNotAllowedError,
 )
 from mcp_servers.calendar.event_ids import EventRef, parse_event_id
-from mcp_servers.calendar.ics import ParsedCalendar, component_to_event, expand, parse_ics, sort_key
+from mcp_servers.calendar.ics import (
+    ParsedCalendar,
+    component_to_event,
+    expand,
+    expand_cached,
+    parse_ics,
+    sort_key,
+)
 from mcp_servers.calendar.ics_write import (
     apply_patch,
     atomic_write,
@@ -173,7 +180,7 @@ class IcsProvider:
             if source.parsed is None:
                 result.errors.append(source.error or f"{source.path}: unreadable")
                 continue
-            expansion = expand(source.parsed, source.id, start, end, self._zone, limit)
+            expansion = expand_cached(source.parsed, source.id, start, end, self._zone, limit)
             result.events.extend(expansion.events)
             result.truncated |= expansion.truncated
             result.errors.extend(f"{source.id}: {note}" for note in expansion.notes)

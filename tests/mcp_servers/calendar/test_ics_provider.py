@@ -222,3 +222,14 @@ async def test_provider_watch_reports_a_file_changed_on_disk(folder: Path) -> No
                 with anyio.move_on_after(1):
                     await changed.wait()
         group.cancel_scope.cancel()
+
+
+@pytest.mark.anyio
+async def test_provider_bounds_a_rule_with_50000_instances_and_says_it_truncated(tmp_path: Path) -> None:
+    rule = WEEKLY.replace("RRULE:FREQ=WEEKLY;COUNT=4", "RRULE:FREQ=MINUTELY;INTERVAL=10;COUNT=50000")
+    _write(tmp_path / "busy.ics", rule)
+    provider = IcsProvider([tmp_path / "busy.ics"], ZONE)
+    with anyio.fail_after(60):
+        result = await provider.list_events(*YEAR, None, 1000)
+    assert result.truncated and len(result.events) == 1000
+    assert result.events[0].start == datetime(2026, 3, 2, 9, tzinfo=ZONE)
