@@ -3,7 +3,7 @@ they survive restarts and the UI, the CLI and chat all see the same list."""
 
 from __future__ import annotations
 
-from orchestrator.mcp_clients import ServerConnection, ToolCallFailed
+from orchestrator.context_items import ContextItems
 from orchestrator.workers.approvals import PendingAction
 
 __all__ = ["ContextActionStore"]
@@ -12,33 +12,21 @@ NAMESPACE = "actions.pending"
 
 
 class ContextActionStore:
-    """`ActionStore` over a connection to the context-store server."""
+    """`ActionStore` over the context store."""
 
-    def __init__(self, context: ServerConnection) -> None:
-        self._context = context
+    def __init__(self, items: ContextItems) -> None:
+        self._items = items
 
     async def save(self, action: PendingAction) -> None:
-        await self._context.call_tool(
-            "store",
-            {
-                "namespace": NAMESPACE,
-                "id": action.id,
-                "data": action.model_dump(mode="json"),
-                "text": f"{action.describe()} — {action.reason}",
-                "tags": [action.status, action.server],
-            },
+        text = f"{action.describe()} — {action.reason}"
+        await self._items.put(
+            NAMESPACE, action.id, action.model_dump(mode="json"), text, [action.status, action.server]
         )
 
     async def load(self, action_id: str) -> PendingAction | None:
-        try:
-            outcome = await self._context.call_tool("get", {"namespace": NAMESPACE, "id": action_id})
-        except ToolCallFailed:
-            return None
-        return PendingAction.model_validate((outcome.structured or {})["data"])
+        item = await self._items.get(NAMESPACE, action_id)
+        return None if item is None else PendingAction.model_validate(item.data)
 
     async def pending(self) -> list[PendingAction]:
-        outcome = await self._context.call_tool(
-            "query", {"namespaces": [NAMESPACE], "tags": ["pending"], "limit": 1000}
-        )
-        items = (outcome.structured or {}).get("items", [])
-        return [PendingAction.model_validate(item["data"]) for item in items]
+        items = await self._items.query([NAMESPACE], tags=["pending"], limit=1000)
+        return [PendingAction.model_validate(item.data) for item in items]

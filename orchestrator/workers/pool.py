@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import anyio
 
-from orchestrator.mcp_clients import ServerConnection, ToolCallFailed
+from orchestrator.context_items import ContextItems
 from orchestrator.workers.loop import Worker, WorkerResult
 
 __all__ = ["WorkerPool"]
@@ -18,11 +18,9 @@ MEMORY_CHARS = 4000
 class WorkerPool:
     """Starts workers for delegated tasks, bounded by `limit` at once."""
 
-    def __init__(
-        self, make_worker: Callable[[str], Worker], context: ServerConnection, limit: int = 4
-    ) -> None:
+    def __init__(self, make_worker: Callable[[str], Worker], items: ContextItems, limit: int = 4) -> None:
         self._make_worker = make_worker
-        self._context = context
+        self._items = items
         self._limiter = anyio.CapacityLimiter(limit)
         self._locks: dict[str, anyio.Lock] = {}
         self.running: dict[str, str] = {}
@@ -46,17 +44,11 @@ class WorkerPool:
             self.running.pop(key, None)
 
     async def _recall(self, worker: str) -> str:
-        try:
-            outcome = await self._context.call_tool(
-                "get", {"namespace": f"memory.worker.{worker}", "id": "notes"}
-            )
-        except ToolCallFailed:
+        item = await self._items.get(f"memory.worker.{worker}", "notes")
+        if item is None or not isinstance(item.data, dict):
             return ""
-        return str(((outcome.structured or {}).get("data") or {}).get("notes", ""))
+        return str(item.data.get("notes", ""))
 
     async def _remember(self, worker: str, memory: str, task: str, result: WorkerResult) -> None:
         notes = f"{memory}\n- Task: {task}\n  Answer: {result.answer}".strip()[-MEMORY_CHARS:]
-        await self._context.call_tool(
-            "store",
-            {"namespace": f"memory.worker.{worker}", "id": "notes", "data": {"notes": notes}, "text": notes},
-        )
+        await self._items.put(f"memory.worker.{worker}", "notes", {"notes": notes}, notes)

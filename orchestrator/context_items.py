@@ -1,0 +1,79 @@
+"""Typed calls to the context store's item tools over a shared `ServerConnection`.
+
+The one place that knows the shapes of `store`, `get`, `query` and `delete` results, so the ingest
+bridge, the feeds, pending actions and worker memory all read and write items the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field, JsonValue
+
+from orchestrator.mcp_clients import ServerConnection, ToolCallFailed
+
+__all__ = ["ContextItems", "StoredItem"]
+
+
+class StoredItem(BaseModel):
+    namespace: str
+    id: str
+    data: JsonValue = None
+    text: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    metadata: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+class ContextItems:
+    def __init__(self, context: ServerConnection) -> None:
+        self.connection = context
+
+    async def get(self, namespace: str, item_id: str) -> StoredItem | None:
+        """The item, or None when there is none with that id (an unreachable store still raises)."""
+        try:
+            outcome = await self.connection.call_tool("get", {"namespace": namespace, "id": item_id})
+        except ToolCallFailed as exc:
+            if _is_missing(exc):
+                return None
+            raise
+        return StoredItem.model_validate(outcome.structured)
+
+    async def put(
+        self,
+        namespace: str,
+        item_id: str,
+        data: Any,
+        text: str | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> int:
+        """Store (upsert) the item; returns the seq of its event."""
+        arguments: dict[str, Any] = {"namespace": namespace, "id": item_id, "data": data}
+        if text is not None:
+            arguments["text"] = text
+        if tags:
+            arguments["tags"] = tags
+        if metadata:
+            arguments["metadata"] = metadata
+        outcome = await self.connection.call_tool("store", arguments)
+        return int((outcome.structured or {}).get("seq", 0))
+
+    async def delete(self, namespace: str, item_id: str) -> None:
+        try:
+            await self.connection.call_tool("delete", {"namespace": namespace, "id": item_id})
+        except ToolCallFailed as exc:
+            if not _is_missing(exc):
+                raise
+
+    async def query(
+        self, namespaces: list[str], tags: list[str] | None = None, limit: int = 50
+    ) -> list[StoredItem]:
+        outcome = await self.connection.call_tool(
+            "query", {"namespaces": namespaces, "tags": tags or [], "limit": limit}
+        )
+        return [StoredItem.model_validate(item) for item in (outcome.structured or {}).get("items", [])]
+
+
+def _is_missing(error: ToolCallFailed) -> bool:
+    """The store's own wording for an unknown id (`no item 'x' in namespace 'y'`)."""
+    return ": no item " in str(error)
