@@ -1,0 +1,134 @@
+"""The ingest bridge: provider changes into the context store's `raw.*` namespaces.
+
+Mail: `list_changes(since=cursor)` on the gmail server; each added or relabelled message is read with
+`get_message` and stored as `raw.email/<provider id>`, a deleted one is deleted. Calendar: the events
+of the coming days from `upcoming` are stored as `raw.calendar/<event id>` when they are new or
+changed (a hash in the item's metadata tells), and ones that vanished are deleted. The mail cursor is
+saved in the context store (`state.cursors/gmail`) only after the page it covers is stored, so a crash
+repeats work and never skips it; stable ids make the repeat harmless. Both run on wake-ups
+(`gmail://inbox`, `calendar://upcoming`) with a periodic look as a safety net.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from datetime import timedelta
+from typing import Any
+
+import anyio
+
+from orchestrator.context_items import ContextItems
+from orchestrator.mcp_clients import ServerConnection, ServerUnavailable, ToolCallFailed, ToolCallTimeout
+
+__all__ = ["CalendarIngest", "MailIngest", "follow"]
+
+logger = logging.getLogger(__name__)
+CURSORS = "state.cursors"
+
+
+def mail_text(message: dict[str, Any]) -> str:
+    """What search should find a message by: subject, sender, and the new text."""
+    sender = message.get("from") or {}
+    parts = [
+        message.get("subject") or "",
+        f"{sender.get('name', '')} <{sender.get('email', '')}>",
+        message.get("text") or "",
+    ]
+    return "\n".join(parts)[:8000]
+
+
+class MailIngest:
+    def __init__(self, gmail: ServerConnection, items: ContextItems, page_size: int = 100) -> None:
+        self._gmail = gmail
+        self._items = items
+        self._page_size = page_size
+        self.stored = 0
+        self.failed: list[str] = []
+
+    async def sync(self) -> int:
+        """Bring `raw.email` up to date with the mailbox; returns how many changes were applied."""
+        saved = await self._items.get(CURSORS, "gmail")
+        cursor = (saved.data or {}).get("cursor") if saved and isinstance(saved.data, dict) else None
+        applied = 0
+        while True:
+            arguments: dict[str, Any] = {"limit": self._page_size}
+            if cursor:
+                arguments["since"] = cursor
+            page = (await self._gmail.call_tool("list_changes", arguments)).structured or {}
+            for change in page.get("changes", []):
+                await self._apply(change)
+                applied += 1
+            cursor = page.get("cursor", cursor)
+            await self._items.put(CURSORS, "gmail", {"cursor": cursor})
+            if not page.get("has_more"):
+                return applied
+
+    async def _apply(self, change: dict[str, Any]) -> None:
+        message_id = change["message_id"]
+        if change["kind"] == "deleted":
+            await self._items.delete("raw.email", message_id)
+            return
+        if change.get("error"):
+            self.failed.append(f"{message_id}: {change['error']}")
+            return
+        try:
+            message = (await self._gmail.call_tool("get_message", {"id": message_id})).structured or {}
+        except ToolCallFailed as exc:  # gone since the change was logged, or unreadable: skip only it
+            self.failed.append(f"{message_id}: {exc}")
+            return
+        labels = [label for label in message.get("labels", []) if label]
+        await self._items.put("raw.email", message_id, message, mail_text(message), tags=labels[:32])
+        self.stored += 1
+
+
+class CalendarIngest:
+    def __init__(
+        self, calendar: ServerConnection, items: ContextItems, horizon: timedelta = timedelta(days=2)
+    ) -> None:
+        self._calendar = calendar
+        self._items = items
+        self._horizon = horizon
+        self.stored = 0
+
+    async def sync(self) -> int:
+        """Store new or changed upcoming events, delete ones that vanished; returns the writes."""
+        listing = await self._calendar.call_tool("upcoming", {"within": int(self._horizon.total_seconds())})
+        events = (listing.structured or {}).get("events", [])
+        known = {item.id: item for item in await self._items.query(["raw.calendar"], limit=1000)}
+        writes = 0
+        for event in events:
+            digest = hashlib.sha256(json.dumps(event, sort_keys=True).encode()).hexdigest()[:16]
+            previous = known.pop(event["id"], None)
+            if previous is not None and previous.metadata.get("hash") == digest:
+                continue
+            text = "\n".join(
+                filter(None, [event.get("title"), event.get("location"), event.get("description")])
+            )
+            await self._items.put("raw.calendar", event["id"], event, text[:8000], metadata={"hash": digest})
+            writes += 1
+        for stale in known.values():
+            await self._items.delete("raw.calendar", stale.id)
+            writes += 1
+        self.stored += writes
+        return writes
+
+
+async def follow(source: ServerConnection, uri: str, sync: Any, every: float = 60.0) -> None:
+    """Run `sync()` whenever `uri` changes on `source`, and at least every `every` seconds."""
+    wake = anyio.Event()
+
+    def wake_up() -> None:
+        wake.set()
+
+    async with anyio.create_task_group() as task_group:
+        task_group.start_soon(source.watch, uri, wake_up)
+        while True:
+            with anyio.move_on_after(every):
+                await wake.wait()
+            wake = anyio.Event()
+            try:
+                await sync()
+            except (ServerUnavailable, ToolCallFailed, ToolCallTimeout) as exc:
+                logger.warning("sync of %s failed, will retry: %s", uri, exc)
