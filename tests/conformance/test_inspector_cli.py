@@ -8,6 +8,7 @@ other MCP hosts could not use. The `tools/call` check calls a read-only tool tha
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +21,32 @@ from tests.conformance.servers import SERVERS, PepperServer, require_server
 SNAKE_CASE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 
 
-def listed_tools(node_tools: NodeTools, server: PepperServer, scratch: Path) -> tuple[list[str], list[dict]]:
-    """The server's flags for `scratch` and the tools the Inspector lists."""
+@dataclass(frozen=True)
+class Listing:
+    """A server started on scratch data, and the tools the Inspector listed for it."""
+
+    server: PepperServer
+    server_args: list[str]
+    scratch: Path
+    tools: list[dict[str, Any]]
+
+
+@pytest.fixture(scope="module", params=SERVERS, ids=lambda server: server.name)
+def listing(
+    request: pytest.FixtureRequest, node_tools: NodeTools, tmp_path_factory: pytest.TempPathFactory
+) -> Listing:
+    """`tools/list --strict` over stdio, once per server for the tests of this module."""
+    server: PepperServer = request.param
+    require_server(server)
+    scratch = tmp_path_factory.mktemp(server.name)
     server_args = server.prepare(scratch)
+
     result = list_tools(node_tools, server.module, server_args, server.environment(scratch), scratch)
+
     assert result.returncode == 0, result.describe()
     tools = result.json()["tools"]
     assert tools, f"{server.module} lists no tools:\n{result.describe()}"
-    return server_args, tools
+    return Listing(server, server_args, scratch, tools)
 
 
 def tool_problems(tool: dict[str, Any]) -> list[str]:
@@ -56,30 +75,20 @@ def read_only_tool_without_required_arguments(tools: list[dict]) -> dict | None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("server", SERVERS, ids=lambda server: server.name)
-def test_inspector_lists_conventional_tools_over_stdio(
-    server: PepperServer, node_tools: NodeTools, tmp_path: Path
-) -> None:
-    require_server(server)
+def test_inspector_lists_conventional_tools_over_stdio(listing: Listing) -> None:
+    problems = {tool["name"]: tool_problems(tool) for tool in listing.tools}
 
-    _, tools = listed_tools(node_tools, server, tmp_path)
-
-    problems = {tool["name"]: tool_problems(tool) for tool in tools}
     assert not any(problems.values()), {name: found for name, found in problems.items() if found}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("server", SERVERS, ids=lambda server: server.name)
-def test_inspector_calls_read_only_tool_over_stdio(
-    server: PepperServer, node_tools: NodeTools, tmp_path: Path
-) -> None:
-    require_server(server)
-    server_args, tools = listed_tools(node_tools, server, tmp_path)
-    tool = read_only_tool_without_required_arguments(tools)
+def test_inspector_calls_read_only_tool_over_stdio(listing: Listing, node_tools: NodeTools) -> None:
+    server, scratch = listing.server, listing.scratch
+    tool = read_only_tool_without_required_arguments(listing.tools)
     assert tool is not None, f"{server.module} has no read-only tool callable without arguments"
 
     result = call_tool(
-        node_tools, server.module, server_args, server.environment(tmp_path), tmp_path, tool["name"], {}
+        node_tools, server.module, listing.server_args, server.environment(scratch), scratch, tool["name"], {}
     )
 
     assert result.returncode == 0, result.describe()
