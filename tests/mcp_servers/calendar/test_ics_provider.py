@@ -233,3 +233,14 @@ async def test_provider_bounds_a_rule_with_50000_instances_and_says_it_truncated
         result = await provider.list_events(*YEAR, None, 1000)
     assert result.truncated and len(result.events) == 1000
     assert result.events[0].start == datetime(2026, 3, 2, 9, tzinfo=ZONE)
+
+
+@pytest.mark.anyio
+async def test_provider_leaves_the_event_whole_when_an_edit_is_refused(folder: Path) -> None:
+    provider = IcsProvider([folder], ZONE)
+    with pytest.raises(InvalidEventError, match="not an e-mail address"):
+        await provider.update_event(
+            "work:standup@example.com", EventPatch(attendees=["ann@example.com", "bob"])
+        )
+    event = await provider.get_event("work:standup@example.com")
+    assert {a.email for a in event.attendees} == {"me@example.com", "ann@example.com"}
