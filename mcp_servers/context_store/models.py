@@ -24,6 +24,7 @@ __all__ = [
     "ItemInput",
     "Op",
     "SearchHit",
+    "check_consumer",
     "check_glob",
     "check_id",
     "check_namespace",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -32,6 +33,8 @@ from .settings import ContextStoreSettings
 from .store import ContextStore, Written
 
 __all__ = ["build_server"]
+
+logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 SEARCH_CATCH_UP_SECONDS = 2.0
@@ -220,7 +223,10 @@ def _add_read_tools(server: FastMCP, runtime: _Runtime) -> None:
         """Search item text: lexical (keywords, bm25), semantic (meaning) or hybrid (both fused)."""
         pending = 0
         if mode != "lexical" and runtime.embedding is not None:
-            pending = await runtime.embedding.flush(anyio.current_time() + SEARCH_CATCH_UP_SECONDS)
+            try:
+                pending = await runtime.embedding.flush(anyio.current_time() + SEARCH_CATCH_UP_SECONDS)
+            except Exception:  # the search below reports a broken embedder in words the caller can use
+                logger.exception("catching up with queued embeddings failed")
         filters = {"namespaces": namespaces, "tags": tags, "since": since, "until": until}
         hits = await runtime.call(functools.partial(runtime.store.search, text, mode, limit, **filters))
         return SearchResult(mode=mode, hits=hits, pending_embeddings=pending)

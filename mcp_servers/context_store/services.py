@@ -78,15 +78,18 @@ class EmbeddingWorker:
     def wake(self) -> None:
         self._wake.set()
 
-    async def run(self, idle_poll: float = 1.0) -> None:
+    async def run(self, idle_poll: float = 1.0, max_backoff: float = 60.0) -> None:
+        pause = idle_poll
         while True:
-            with anyio.move_on_after(idle_poll):
+            with anyio.move_on_after(pause):
                 await self._wake.wait()
             self._wake = anyio.Event()
             try:
                 await self.flush(deadline=None)
-            except Exception:  # an embedder hiccup: the items stay queued for the next round
-                logger.exception("embedding queued items failed")
+                pause = idle_poll
+            except Exception as exc:  # the items stay queued; a broken embedder is retried ever more rarely
+                pause = min(max_backoff, pause * 2)
+                logger.warning("embedding queued items failed (%s); retrying in %.0f s", exc, pause)
 
     async def flush(self, deadline: float | None) -> int:
         """Embed queued items until none are left or `deadline` (anyio clock) passes; returns how many are left."""

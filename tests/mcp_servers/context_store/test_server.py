@@ -178,3 +178,27 @@ async def test_background_maintenance_purges_expired_items(settings: ContextStor
                     break
                 await anyio.sleep(0.05)  # polling the log: the purge offers nothing else to wait on
     assert page.structured_content["events"][0]["op"] == "expire"
+
+
+class BrokenEmbedder(HashingEmbedder):
+    """An embedder whose model fails to load on first use, as a missing package would."""
+
+    def embed_documents(self, texts):  # type: ignore[override]
+        raise RuntimeError("model files are missing")
+
+    def embed_query(self, text):  # type: ignore[override]
+        raise RuntimeError("model files are missing")
+
+
+async def test_broken_embedder_leaves_writes_and_lexical_search_working(db_path) -> None:
+    store = ContextStore.open(db_path, embedder=BrokenEmbedder())
+    settings = ContextStoreSettings(db_path=db_path, embedder="none")
+    async with Client(build_server(settings, store=store)) as client:
+        await client.call_tool("store", {"namespace": "notes", "id": "a", "text": "still searchable"})
+        lexical = await client.call_tool("search", {"text": "searchable", "mode": "lexical"})
+        assert [hit["item"]["id"] for hit in lexical.structured_content["hits"]] == ["a"]
+        with pytest.raises(
+            ToolError, match="could not embed the query .model files are missing.; use mode='lexical'"
+        ):
+            await client.call_tool("search", {"text": "searchable", "mode": "semantic"})
+    store.close()
