@@ -27,7 +27,7 @@ from anyio.abc import TaskGroup
 from .channels import DeliveryError, Sender
 from .checks import NotifyInputError, check_notification
 from .clock import Clock
-from .models import Channel, Delivery, Notification, Priority, Reminder, SendResult
+from .models import Channel, Delivery, Notification, OutgoingNotification, Priority, Reminder, SendResult
 from .settings import NotifySettings
 from .store import NewNotification, NewReminder, RateLimited, Store
 from .when import next_occurrence, parse_zone, quiet_hours_end
@@ -124,38 +124,69 @@ class Notifier:
         dedupe_key: str | None = None,
     ) -> SendResult:
         """Record a notification, deliver it now or hold it for quiet hours; a duplicate is counted."""
-        title, source = check_notification(title, body, source, links, dedupe_key)
+        outgoing = OutgoingNotification(
+            title=title, body=body, priority=priority, source=source, links=list(links), dedupe_key=dedupe_key
+        )
+        [result] = await self.send_many([outgoing])
+        if isinstance(result, NotifyInputError):
+            raise result
+        return result
+
+    async def send_many(self, items: Sequence[OutgoingNotification]) -> list[SendResult | NotifyInputError]:
+        """`send` for a batch in one transaction; all are checked first, rate-limited ones are reported."""
+        news = []
+        for index, item in enumerate(items):
+            try:
+                title, source = check_notification(
+                    item.title, item.body, item.source, item.links, item.dedupe_key
+                )
+            except NotifyInputError as exc:
+                raise NotifyInputError(
+                    f"notification {index}: {exc}" if len(items) > 1 else str(exc)
+                ) from exc
+            news.append((item, title, source))
         now = self.clock.now()
-        held_until = self._quiet_until(now) if priority in _HELD_PRIORITIES else None
-        new = NewNotification(title, body, priority, source, tuple(links), dedupe_key, deliver_at=held_until)
-        try:
-            notification, duplicate = await anyio.to_thread.run_sync(
-                self.store.add_notification,
-                new,
-                self.channels,
-                now,
-                self.settings.dedupe_window_seconds,
-                self.settings.rate_limit_per_minute,
+        quiet_until = self._quiet_until(now)
+        new = [
+            NewNotification(
+                title, item.body, item.priority, source, tuple(item.links), item.dedupe_key,
+                deliver_at=quiet_until if item.priority in _HELD_PRIORITIES else None,
             )
-        except RateLimited as exc:
-            raise NotifyInputError(
-                f"source {exc.source!r} already sent {exc.limit} notifications in the last minute "
-                f"(PEPPER_NOTIFY_RATE_LIMIT_PER_MINUTE): retry in {exc.retry_after:.0f} s, "
-                "or pass a dedupe_key so that repeats are counted instead of sent"
-            ) from exc
-        if not duplicate:
-            await self._delivered(notification, now)
-        return SendResult(notification=notification, deduplicated=duplicate, held_until=held_until)
+            for item, title, source in news
+        ]  # fmt: skip
+        s = self.settings
+        stored = await anyio.to_thread.run_sync(
+            self.store.add_notifications,
+            new,
+            self.channels,
+            now,
+            s.dedupe_window_seconds,
+            s.rate_limit_per_minute,
+        )
+        results: list[SendResult | NotifyInputError] = []
+        for outcome, request in zip(stored, new, strict=True):
+            if isinstance(outcome, RateLimited):
+                results.append(_rate_limit_error(outcome))
+                continue
+            notification, duplicate = outcome
+            results.append(
+                SendResult(notification=notification, deduplicated=duplicate, held_until=request.deliver_at)
+            )
+        await self._delivered(
+            [r.notification for r in results if isinstance(r, SendResult) and not r.deduplicated], now
+        )
+        return results
 
     def _quiet_until(self, now: datetime) -> datetime | None:
         s = self.settings
         return quiet_hours_end(now, s.zone, s.quiet_hours_start, s.quiet_hours_end)
 
-    async def _delivered(self, notification: Notification, now: datetime) -> None:
-        """Tell inbox followers and wake the outbox for a freshly stored notification."""
-        if notification.deliver_at <= now and self._on_inbox is not None:
-            await self._on_inbox([notification.id])
-        if any(d.status == "pending" for d in notification.deliveries):
+    async def _delivered(self, notifications: Sequence[Notification], now: datetime) -> None:
+        """Tell inbox followers and wake the outbox for freshly stored notifications."""
+        arrived = [n.id for n in notifications if n.deliver_at <= now]
+        if arrived and self._on_inbox is not None:
+            await self._on_inbox(arrived)
+        if any(d.status == "pending" for n in notifications for d in n.deliveries):
             self._outbox_wake.set()
 
     async def send_digest_now(self) -> Notification | None:
@@ -168,7 +199,7 @@ class Notifier:
         notification, _ = await anyio.to_thread.run_sync(
             self.store.add_notification, new, self.digest_channels, now, 0.0, None
         )
-        await self._delivered(notification, now)
+        await self._delivered([notification], now)
         return notification
 
     # reminders -----------------------------------------------------------------------------------
@@ -192,7 +223,7 @@ class Notifier:
                 notification = await self._fire(reminder, now)
                 if notification is not None:
                     fired.append(notification)
-                    await self._delivered(notification, now)
+                    await self._delivered([notification], now)
             return fired
 
     async def _fire(self, reminder: Reminder, now: datetime) -> Notification | None:
@@ -315,6 +346,14 @@ class Notifier:
             return None
         delay = min(s.retry_max_seconds, s.retry_base_seconds * 2 ** (attempts - 1))
         return now + timedelta(seconds=delay)
+
+
+def _rate_limit_error(exc: RateLimited) -> NotifyInputError:
+    return NotifyInputError(
+        f"source {exc.source!r} already sent {exc.limit} notifications in the last minute "
+        f"(PEPPER_NOTIFY_RATE_LIMIT_PER_MINUTE): retry in {exc.retry_after:.0f} s, "
+        "or pass a dedupe_key so that repeats are counted instead of sent"
+    )
 
 
 def _digest(

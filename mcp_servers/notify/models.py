@@ -17,6 +17,7 @@ __all__ = [
     "DigestSchedule",
     "Notification",
     "NotificationList",
+    "OutgoingNotification",
     "Priority",
     "Reminder",
     "ReminderList",
@@ -57,6 +58,19 @@ class Notification(BaseModel):
     due_at: datetime | None = Field(None, description="For a reminder: when it was due")
     kind: Literal["notification", "reminder", "digest"] = "notification"
     deliveries: list[Delivery] = Field(default_factory=list)
+
+
+class OutgoingNotification(BaseModel):
+    """What a caller asks to send (checked by `checks.check_notification`)."""
+
+    title: str = Field(description="One line the user sees first")
+    body: str = Field("", description="Details; at most 64 KiB of UTF-8")
+    priority: Priority = Field("normal", description="low/normal wait out quiet hours; high/urgent do not")
+    source: str = Field("mcp", description="Who is notifying (gmail, calendar...); rate-limited per source")
+    links: list[str] = Field(default_factory=list, description="http(s) or mailto URLs to act on")
+    dedupe_key: str | None = Field(
+        None, description="Same key within the dedupe window: counted, not re-sent"
+    )
 
 
 class SendResult(BaseModel):

@@ -30,6 +30,7 @@ from .models import (
     DigestSchedule,
     Notification,
     NotificationList,
+    OutgoingNotification,
     Priority,
     Reminder,
     ReminderList,
@@ -46,6 +47,21 @@ T = TypeVar("T")
 _READ_ONLY = {"readOnlyHint": True, "destructiveHint": False, "idempotentHint": True, "openWorldHint": False}
 _WRITE = {"readOnlyHint": False, "destructiveHint": False, "idempotentHint": False, "openWorldHint": True}
 _UPDATE = {"readOnlyHint": False, "destructiveHint": False, "idempotentHint": True, "openWorldHint": False}
+
+
+MAX_BATCH = 1000
+
+
+class Refusal(BaseModel):
+    index: int = Field(description="Position in the batch")
+    error: str
+
+
+class BatchSendResult(BaseModel):
+    results: list[SendResult | None] = Field(description="One per notification sent; null where refused")
+    refused: list[Refusal] = Field(
+        default_factory=list, description="Notifications over their source's rate limit"
+    )
 
 
 class MarkReadResult(BaseModel):
@@ -137,6 +153,27 @@ def _add_notification_tools(server: FastMCP, notifier: Notifier) -> None:
             return await notifier.send(title, body, priority, source, links or [], dedupe_key)
         except NotifyInputError as exc:
             raise ToolError(str(exc)) from exc
+
+    @server.tool(annotations=_WRITE)
+    async def send_notifications(
+        notifications: Annotated[
+            list[OutgoingNotification],
+            Field(min_length=1, max_length=MAX_BATCH, description="Up to 1000 at once"),
+        ],
+    ) -> BatchSendResult:
+        """send_notification for a batch (a feed catching up): one transaction, same dedupe and limits."""
+        try:
+            outcomes = await notifier.send_many(notifications)
+        except NotifyInputError as exc:
+            raise ToolError(f"{exc}; nothing was sent") from exc
+        return BatchSendResult(
+            results=[o if isinstance(o, SendResult) else None for o in outcomes],
+            refused=[
+                Refusal(index=i, error=str(o))
+                for i, o in enumerate(outcomes)
+                if isinstance(o, NotifyInputError)
+            ],
+        )
 
     @server.tool(annotations=_READ_ONLY)
     async def list_notifications(

@@ -17,41 +17,14 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from .models import Channel, Delivery, Notification, Priority, Reminder
+from .schema import SCHEMA, from_epoch, notification_from, reminder_from, to_epoch
 
 __all__ = ["NewNotification", "NewReminder", "RateLimited", "Store"]
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS notifications (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT NOT NULL UNIQUE,
-    title TEXT NOT NULL, body TEXT NOT NULL, priority TEXT NOT NULL, source TEXT NOT NULL,
-    links TEXT NOT NULL, dedupe_key TEXT, dedupe_count INTEGER NOT NULL DEFAULT 1,
-    created_at REAL NOT NULL, deliver_at REAL NOT NULL, read_at REAL,
-    reminder_id TEXT, late INTEGER NOT NULL DEFAULT 0, due_at REAL, kind TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS notifications_dedupe ON notifications (dedupe_key, created_at);
-CREATE INDEX IF NOT EXISTS notifications_source ON notifications (source, created_at);
-CREATE INDEX IF NOT EXISTS notifications_deliver ON notifications (deliver_at);
-CREATE TABLE IF NOT EXISTS deliveries (
-    notification_id TEXT NOT NULL REFERENCES notifications (id) ON DELETE CASCADE,
-    channel TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at REAL, last_error TEXT, delivered_at REAL,
-    PRIMARY KEY (notification_id, channel)
-);
-CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, next_attempt_at);
-CREATE TABLE IF NOT EXISTS reminders (
-    id TEXT PRIMARY KEY, message TEXT NOT NULL, priority TEXT NOT NULL, timezone TEXT NOT NULL,
-    repeat TEXT, anchor REAL NOT NULL, next_fire_at REAL, status TEXT NOT NULL,
-    created_at REAL NOT NULL, fire_count INTEGER NOT NULL DEFAULT 0, last_fired_at REAL,
-    kind TEXT NOT NULL DEFAULT 'reminder', channels TEXT
-);
-CREATE INDEX IF NOT EXISTS reminders_due ON reminders (status, next_fire_at);
-"""
 
 
 class RateLimited(Exception):
@@ -88,14 +61,6 @@ class NewReminder:
     channels: Sequence[Channel] | None = None
 
 
-def _ts(moment: datetime | None) -> float | None:
-    return None if moment is None else moment.timestamp()
-
-
-def _dt(value: float | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(value, UTC)
-
-
 def new_id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_hex(8)}"
 
@@ -110,7 +75,7 @@ class Store:
         self._db.row_factory = sqlite3.Row
         for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=5000"):
             self._db.execute(f"PRAGMA {pragma}")
-        self._db.executescript(_SCHEMA)
+        self._db.executescript(SCHEMA)
         # Deliveries in flight when the process died are retried: the outbox is at-least-once.
         with self._transaction() as db:
             db.execute("UPDATE deliveries SET status = 'pending' WHERE status = 'sending'")
@@ -144,36 +109,55 @@ class Store:
         dedupe_window: float,
         rate_limit: int | None,
     ) -> tuple[Notification, bool]:
-        """Insert `new` with a pending delivery per channel, or count it against a recent duplicate."""
-        with self._transaction() as db:
-            if new.dedupe_key is not None:
-                row = db.execute(
-                    "SELECT id FROM notifications WHERE dedupe_key = ? AND created_at > ? "
-                    "ORDER BY created_at DESC LIMIT 1",
-                    (new.dedupe_key, now.timestamp() - dedupe_window),
-                ).fetchone()
-                if row is not None:
-                    db.execute(
-                        "UPDATE notifications SET dedupe_count = dedupe_count + 1 WHERE id = ?", (row[0],)
-                    )
-                    return self._notification(db, row[0]), True
-            if rate_limit is not None:
-                self._check_rate(db, new.source, now, rate_limit)
-            notification_id = self._insert(db, new, channels, now)
-            return self._notification(db, notification_id), False
+        """Insert `new` with a delivery row per channel, or count it against a recent duplicate."""
+        [result] = self.add_notifications([new], channels, now, dedupe_window, rate_limit)
+        if isinstance(result, RateLimited):
+            raise result
+        return result
 
-    def _check_rate(self, db: sqlite3.Connection, source: str, now: datetime, limit: int) -> None:
-        rows = db.execute(
-            "SELECT created_at FROM notifications WHERE source = ? AND created_at > ? "
-            "AND kind = 'notification' ORDER BY created_at DESC LIMIT ?",
-            (source, now.timestamp() - 60.0, limit),
-        ).fetchall()
-        if len(rows) >= limit:
-            raise RateLimited(source, limit, max(0.0, rows[-1][0] + 60.0 - now.timestamp()))
+    def add_notifications(
+        self,
+        news: Sequence[NewNotification],
+        channels: Sequence[Channel],
+        now: datetime,
+        dedupe_window: float,
+        rate_limit: int | None,
+    ) -> list[tuple[Notification, bool] | RateLimited]:
+        """`add_notification` for many in one transaction; a rate-limited one is reported, not raised."""
+        with self._transaction() as db:
+            return [self._add(db, new, channels, now, dedupe_window, rate_limit) for new in news]
+
+    def _add(
+        self,
+        db: sqlite3.Connection,
+        new: NewNotification,
+        channels: Sequence[Channel],
+        now: datetime,
+        dedupe_window: float,
+        rate_limit: int | None,
+    ) -> tuple[Notification, bool] | RateLimited:
+        if new.dedupe_key is not None:
+            row = db.execute(
+                "SELECT id FROM notifications WHERE dedupe_key = ? AND created_at > ? ORDER BY created_at DESC LIMIT 1",
+                (new.dedupe_key, now.timestamp() - dedupe_window),
+            ).fetchone()
+            if row is not None:
+                db.execute("UPDATE notifications SET dedupe_count = dedupe_count + 1 WHERE id = ?", (row[0],))
+                return self._notification(db, row[0]), True
+        if rate_limit is not None:
+            # The limit-th most recent notification of this source: within the minute means full.
+            row = db.execute(
+                "SELECT created_at FROM notifications WHERE source = ? AND kind = 'notification' "
+                "ORDER BY created_at DESC LIMIT 1 OFFSET ?",
+                (new.source, rate_limit - 1),
+            ).fetchone()
+            if row is not None and row[0] > now.timestamp() - 60.0:
+                return RateLimited(new.source, rate_limit, row[0] + 60.0 - now.timestamp())
+        return self._insert(db, new, channels, now), False
 
     def _insert(
         self, db: sqlite3.Connection, new: NewNotification, channels: Sequence[Channel], now: datetime
-    ) -> str:
+    ) -> Notification:
         notification_id = new_id("n")
         deliver_at = new.deliver_at or now
         db.execute(
@@ -182,29 +166,44 @@ class Store:
             (
                 notification_id, new.title, new.body, new.priority, new.source, json.dumps(list(new.links)),
                 new.dedupe_key, now.timestamp(), deliver_at.timestamp(), new.reminder_id, int(new.late),
-                _ts(new.due_at), new.kind,
+                to_epoch(new.due_at), new.kind,
             ),
         )  # fmt: skip
         # The inbox needs no sender: a notification that is not held is in the inbox once committed.
         inbox_now = deliver_at <= now
+        deliveries = [
+            Delivery(channel=channel, status="sent", attempts=1, delivered_at=now)
+            if channel == "inbox" and inbox_now
+            else Delivery(channel=channel, status="pending", next_attempt_at=deliver_at)
+            for channel in channels
+        ]
         db.executemany(
             "INSERT INTO deliveries (notification_id, channel, status, attempts, next_attempt_at, delivered_at) "
             "VALUES (?,?,?,?,?,?)",
             [
-                (notification_id, channel, "sent", 1, None, now.timestamp())
-                if channel == "inbox" and inbox_now
-                else (notification_id, channel, "pending", 0, deliver_at.timestamp(), None)
-                for channel in channels
+                (
+                    notification_id,
+                    d.channel,
+                    d.status,
+                    d.attempts,
+                    to_epoch(d.next_attempt_at),
+                    to_epoch(d.delivered_at),
+                )
+                for d in deliveries
             ],
         )
-        return notification_id
+        return Notification(
+            id=notification_id, title=new.title, body=new.body, priority=new.priority, source=new.source,
+            links=list(new.links), dedupe_key=new.dedupe_key, created_at=now, deliver_at=deliver_at,
+            reminder_id=new.reminder_id, late=new.late, due_at=new.due_at, kind=new.kind, deliveries=deliveries,
+        )  # fmt: skip
 
     def _notification(self, db: sqlite3.Connection, notification_id: str) -> Notification:
         row = db.execute("SELECT * FROM notifications WHERE id = ?", (notification_id,)).fetchone()
         deliveries = db.execute(
             "SELECT * FROM deliveries WHERE notification_id = ? ORDER BY rowid", (notification_id,)
         ).fetchall()
-        return _notification_from(row, deliveries)
+        return notification_from(row, deliveries)
 
     def get_notification(self, notification_id: str) -> Notification | None:
         with self._lock:
@@ -223,7 +222,7 @@ class Store:
         with self._lock:
             ids = self._db.execute(
                 sql + " ORDER BY deliver_at DESC, seq DESC LIMIT ?",
-                (now.timestamp(), _ts(since) or 0.0, limit),
+                (now.timestamp(), to_epoch(since) or 0.0, limit),
             ).fetchall()
             return [self._notification(self._db, row[0]) for row in ids]
 
@@ -313,14 +312,14 @@ class Store:
                 "UPDATE deliveries SET status = ?, attempts = attempts + 1, last_error = ?, "
                 "next_attempt_at = ?, delivered_at = ? WHERE notification_id = ? AND channel = ?",
                 (
-                    status, error, _ts(retry_at), now.timestamp() if error is None else None,
+                    status, error, to_epoch(retry_at), now.timestamp() if error is None else None,
                     notification_id, channel,
                 ),
             )  # fmt: skip
 
     def next_delivery_at(self) -> datetime | None:
         row = self._read("SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending'")[0]
-        return _dt(row[0])
+        return from_epoch(row[0])
 
     # reminders -----------------------------------------------------------------------------------
 
@@ -340,20 +339,20 @@ class Store:
                     None if new.channels is None else json.dumps(list(new.channels)),
                 ),
             )  # fmt: skip
-            return _reminder_from(
+            return reminder_from(
                 db.execute("SELECT * FROM reminders WHERE id = ?", (reminder_id,)).fetchone()
             )
 
     def get_reminder(self, reminder_id: str) -> Reminder | None:
         rows = self._read("SELECT * FROM reminders WHERE id = ?", (reminder_id,))
-        return _reminder_from(rows[0]) if rows else None
+        return reminder_from(rows[0]) if rows else None
 
     def reminder_details(self, reminder_id: str) -> tuple[Reminder, datetime, list[Channel] | None]:
         """The reminder, its anchor (first occurrence) and, for a digest, its channels."""
         row = self._read("SELECT * FROM reminders WHERE id = ?", (reminder_id,))[0]
         return (
-            _reminder_from(row),
-            _dt(row["anchor"]),
+            reminder_from(row),
+            from_epoch(row["anchor"]),
             json.loads(row["channels"]) if row["channels"] else None,
         )
 
@@ -362,7 +361,7 @@ class Store:
         if not include_finished:
             sql += " WHERE status = 'active'"
         return [
-            _reminder_from(row) for row in self._read(sql + " ORDER BY next_fire_at IS NULL, next_fire_at")
+            reminder_from(row) for row in self._read(sql + " ORDER BY next_fire_at IS NULL, next_fire_at")
         ]
 
     def cancel_reminder(self, reminder_id: str) -> Reminder | None:
@@ -371,7 +370,7 @@ class Store:
                 "UPDATE reminders SET status = 'cancelled', next_fire_at = NULL WHERE id = ?", (reminder_id,)
             )
             row = db.execute("SELECT * FROM reminders WHERE id = ?", (reminder_id,)).fetchone()
-            return None if row is None else _reminder_from(row)
+            return None if row is None else reminder_from(row)
 
     def reschedule_reminder(self, reminder_id: str, when: datetime) -> Reminder | None:
         with self._transaction() as db:
@@ -381,7 +380,7 @@ class Store:
             )
             if cursor.rowcount == 0:
                 return None
-            return _reminder_from(
+            return reminder_from(
                 db.execute("SELECT * FROM reminders WHERE id = ?", (reminder_id,)).fetchone()
             )
 
@@ -390,10 +389,10 @@ class Store:
             "SELECT * FROM reminders WHERE status = 'active' AND next_fire_at <= ? ORDER BY next_fire_at",
             (now.timestamp(),),
         )
-        return [_reminder_from(row) for row in rows]
+        return [reminder_from(row) for row in rows]
 
     def next_reminder_at(self) -> datetime | None:
-        return _dt(self._read("SELECT MIN(next_fire_at) FROM reminders WHERE status = 'active'")[0][0])
+        return from_epoch(self._read("SELECT MIN(next_fire_at) FROM reminders WHERE status = 'active'")[0][0])
 
     def fire_reminder(
         self,
@@ -409,40 +408,14 @@ class Store:
                 "UPDATE reminders SET next_fire_at = ?, status = ?, fire_count = fire_count + ?, "
                 "last_fired_at = ? WHERE id = ? AND status = 'active' AND next_fire_at = ?",
                 (
-                    _ts(following), "active" if following else "done", int(new is not None), now.timestamp(),
-                    reminder.id, _ts(reminder.next_fire_at),
+                    to_epoch(following), "active" if following else "done", int(new is not None), now.timestamp(),
+                    reminder.id, to_epoch(reminder.next_fire_at),
                 ),
             )  # fmt: skip
             if cursor.rowcount == 0 or new is None:
                 return None
-            return self._notification(db, self._insert(db, new, channels, now))
+            return self._insert(db, new, channels, now)
 
 
 def _in(sql: str, ids: Sequence[str]) -> str:
     return f"{sql} ({','.join('?' * len(ids))})"
-
-
-def _notification_from(row: sqlite3.Row, deliveries: Sequence[sqlite3.Row]) -> Notification:
-    return Notification(
-        id=row["id"], title=row["title"], body=row["body"], priority=row["priority"], source=row["source"],
-        links=json.loads(row["links"]), dedupe_key=row["dedupe_key"], dedupe_count=row["dedupe_count"],
-        created_at=_dt(row["created_at"]), deliver_at=_dt(row["deliver_at"]), read_at=_dt(row["read_at"]),
-        reminder_id=row["reminder_id"], late=bool(row["late"]), due_at=_dt(row["due_at"]), kind=row["kind"],
-        deliveries=[
-            Delivery(
-                channel=d["channel"], status=d["status"], attempts=d["attempts"],
-                next_attempt_at=_dt(d["next_attempt_at"]), last_error=d["last_error"],
-                delivered_at=_dt(d["delivered_at"]),
-            )
-            for d in deliveries
-        ],
-    )  # fmt: skip
-
-
-def _reminder_from(row: sqlite3.Row) -> Reminder:
-    return Reminder(
-        id=row["id"], message=row["message"], priority=row["priority"], timezone=row["timezone"],
-        repeat=row["repeat"], next_fire_at=_dt(row["next_fire_at"]), status=row["status"],
-        created_at=_dt(row["created_at"]), fire_count=row["fire_count"], last_fired_at=_dt(row["last_fired_at"]),
-        kind=row["kind"],
-    )  # fmt: skip

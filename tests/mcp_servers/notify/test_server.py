@@ -32,7 +32,7 @@ async def test_server_lists_tools_with_annotations(settings: NotifySettings, clo
         tools = {tool.name: tool for tool in await client.list_tools()}
     assert set(tools) == {
         "send_notification", "schedule_reminder", "list_reminders", "cancel_reminder",
-        "list_notifications", "mark_read", "snooze", "daily_digest",
+        "list_notifications", "mark_read", "snooze", "daily_digest", "send_notifications",
     }  # fmt: skip
     assert tools["list_notifications"].annotations.read_only_hint is True
     assert tools["cancel_reminder"].annotations.destructive_hint is True
@@ -98,6 +98,31 @@ async def test_server_counts_many_concurrent_duplicate_sends_once(
         inbox = await call(client, "list_notifications")
     assert [r["deduplicated"] for r in results].count(False) == 1
     assert len(inbox["notifications"]) == 1 and inbox["notifications"][0]["dedupe_count"] == 50
+
+
+async def test_server_sends_batch_in_one_call_reporting_rate_limited_items(
+    db_path, clock: ManualClock
+) -> None:
+    settings = NotifySettings(db_path=db_path, desktop="off", rate_limit_per_minute=2)
+    batch = [
+        {"title": "a", "source": "feed"},
+        {"title": "b", "source": "feed", "dedupe_key": "same"},
+        {"title": "b again", "source": "feed", "dedupe_key": "same"},
+        {"title": "c", "source": "feed"},
+        {"title": "d", "source": "other", "priority": "urgent"},
+    ]
+    async with Client(build_server(settings, clock)) as client:
+        result = await call(client, "send_notifications", notifications=batch)
+        inbox = await call(client, "list_notifications")
+        with pytest.raises(ToolError, match="notification 1: title is empty.*; nothing was sent"):
+            await client.call_tool("send_notifications", {"notifications": [{"title": "x"}, {"title": ""}]})
+        after = await call(client, "list_notifications")
+    assert [r and r["deduplicated"] for r in result["results"]] == [False, False, True, None, False]
+    assert (
+        result["refused"][0]["index"] == 3 and "already sent 2 notifications" in result["refused"][0]["error"]
+    )
+    assert sorted(n["title"] for n in inbox["notifications"]) == ["a", "b", "d"]
+    assert after["notifications"] == inbox["notifications"]
 
 
 async def test_server_reminder_lifecycle_schedule_list_fire_cancel(
