@@ -114,9 +114,18 @@ class WebhookSender:
         try:
             response = await self._client.post(url, json=payload, headers=headers)
         except httpx.HTTPError as exc:
-            raise DeliveryError(f"webhook unreachable: {type(exc).__name__}: {exc}") from exc
+            raise DeliveryError(self._redact(f"webhook unreachable: {type(exc).__name__}: {exc}")) from exc
         if not response.is_success:
-            raise DeliveryError(f"webhook answered HTTP {response.status_code}: {response.text[:200]}")
+            raise DeliveryError(
+                self._redact(f"webhook answered HTTP {response.status_code}: {response.text[:200]}")
+            )
+
+    def _redact(self, message: str) -> str:
+        """The webhook URL is a secret (Slack's carries its token): keep it out of error records."""
+        for secret in (self._url.get_secret_value(), self._token.get_secret_value() if self._token else None):
+            if secret:
+                message = message.replace(secret, "***")
+        return message
 
 
 class EmailSender:
