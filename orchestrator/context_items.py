@@ -65,6 +65,19 @@ class ContextItems:
             if not _is_missing(exc):
                 raise
 
+    async def search(
+        self, text: str, namespaces: list[str], tags: list[str] | None = None, limit: int = 10
+    ) -> list[StoredItem]:
+        """Hybrid search, or keyword search when the store runs without an embedder."""
+        filters = {"namespaces": namespaces, "tags": tags or [], "limit": limit}
+        try:
+            outcome = await self.connection.call_tool("search", {"text": text, "mode": "hybrid", **filters})
+        except ToolCallFailed as exc:
+            if "semantic search is off" not in str(exc):
+                raise
+            outcome = await self.connection.call_tool("search", {"text": text, "mode": "lexical", **filters})
+        return [StoredItem.model_validate(hit["item"]) for hit in (outcome.structured or {}).get("hits", [])]
+
     async def query(
         self, namespaces: list[str], tags: list[str] | None = None, limit: int = 50
     ) -> list[StoredItem]:

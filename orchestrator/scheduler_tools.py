@@ -15,7 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from orchestrator.mcp_clients import ServerConnection, ServerUnavailable, ToolCallFailed
+from orchestrator.context_items import ContextItems, StoredItem
+from orchestrator.mcp_clients import ServerConnection, ServerUnavailable
 from orchestrator.scheduler.engine import PendingCall
 from orchestrator.scheduler.loop import ToolDescription
 from orchestrator.workers.pool import WorkerPool
@@ -99,12 +100,12 @@ class SchedulerToolRunner:
 
     def __init__(
         self,
-        context: ServerConnection,
+        items: ContextItems,
         notify: ServerConnection | None,
         reply: Callable[[str], Awaitable[None]],
         workers: WorkerPool | None = None,
     ) -> None:
-        self._context = context
+        self._items = items
         self._notify = notify
         self._reply = reply
         self._workers = workers
@@ -145,30 +146,21 @@ class SchedulerToolRunner:
         return outcome.text or "sent"
 
     async def search(self, search: SearchContext) -> str:
-        """Hits as JSON lines (namespace, id, text, data); lexical when semantic search is off."""
-        filters = {"namespaces": search.namespaces, "tags": search.tags, "limit": search.limit}
-        if not search.query:
-            outcome = await self._context.call_tool("query", filters)
-            items = (outcome.structured or {}).get("items", [])
+        """Hits as JSON lines (namespace, id, text, data); newest items when there is no query."""
+        if search.query:
+            items = await self._items.search(search.query, search.namespaces, search.tags, search.limit)
         else:
-            items = await self._search_items(search.query, filters)
-        return (
-            "\n".join(json.dumps(_brief(item), ensure_ascii=False, default=str) for item in items)
-            or "no matches"
-        )
-
-    async def _search_items(self, query: str, filters: dict[str, Any]) -> list[dict[str, Any]]:
-        try:
-            outcome = await self._context.call_tool("search", {"text": query, "mode": "hybrid", **filters})
-        except ToolCallFailed:  # semantic search is off: keywords still work
-            outcome = await self._context.call_tool("search", {"text": query, "mode": "lexical", **filters})
-        return [hit["item"] for hit in (outcome.structured or {}).get("hits", [])]
+            items = await self._items.query(search.namespaces, search.tags, search.limit)
+        lines = [json.dumps(_brief(item), ensure_ascii=False, default=str) for item in items]
+        return "\n".join(lines) or "no matches"
 
 
-def _brief(item: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "namespace": item.get("namespace"),
-        "id": item.get("id"),
-        "text": (item.get("text") or "")[:500],
-        "data": item.get("data"),
-    }
+BRIEF_DATA_CHARS = 1500
+
+
+def _brief(item: StoredItem) -> dict[str, Any]:
+    """An item cut down for a prompt: its text clipped, its data kept only when it is small."""
+    brief: dict[str, Any] = {"namespace": item.namespace, "id": item.id, "text": (item.text or "")[:500]}
+    if len(json.dumps(item.data, default=str)) <= BRIEF_DATA_CHARS:
+        brief["data"] = item.data
+    return brief

@@ -39,11 +39,11 @@ class Signal(BaseModel):
     def namespace(self) -> str:
         return f"signals.{self.kind}"
 
-    def store_arguments(self) -> dict[str, Any]:
-        """The context store `store` call that records this signal (idempotent by source id)."""
+    def put_arguments(self) -> dict[str, Any]:
+        """`ContextItems.put` arguments that record this signal (idempotent by source id)."""
         return {
             "namespace": self.namespace,
-            "id": self.source_id,
+            "item_id": self.source_id,
             "data": self.model_dump(mode="json"),
             "text": " ".join([self.summary, *self.action_items, self.brief or ""]).strip(),
             "tags": [self.priority, self.category, self.kind],

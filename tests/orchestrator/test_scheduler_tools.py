@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from orchestrator.context_items import ContextItems
 from orchestrator.scheduler.engine import PendingCall
 from orchestrator.scheduler_tools import SchedulerToolRunner, scheduler_tools, validate_arguments
 
@@ -35,7 +36,7 @@ async def test_runner_searches_the_context_store_lexically_when_semantic_search_
         "store", {"namespace": "raw.email", "id": "m1", "text": "ACME invoice 42 is overdue"}
     )
     await context.call_tool("store", {"namespace": "raw.email", "id": "m2", "text": "Lunch on Friday?"})
-    runner = SchedulerToolRunner(context, connections["notify"], reply=_no_reply)
+    runner = SchedulerToolRunner(ContextItems(context), connections["notify"], reply=_no_reply)
     found = await runner(
         PendingCall(id="c1", name="search_context", arguments={"query": "invoice", "namespaces": ["raw.*"]})
     )
@@ -47,7 +48,7 @@ async def test_runner_searches_the_context_store_lexically_when_semantic_search_
 
 
 async def test_runner_notify_uses_the_call_id_as_dedupe_key(connections) -> None:
-    runner = SchedulerToolRunner(connections["context"], connections["notify"], reply=_no_reply)
+    runner = SchedulerToolRunner(ContextItems(connections["context"]), connections["notify"], reply=_no_reply)
     call = PendingCall(id="notify-m1", name="notify", arguments={"title": "Contract due", "priority": "high"})
     await runner(call)
     await runner(call)  # replayed after a restart
@@ -57,7 +58,7 @@ async def test_runner_notify_uses_the_call_id_as_dedupe_key(connections) -> None
 
 
 async def test_runner_refuses_delegation_without_a_model(connections) -> None:
-    runner = SchedulerToolRunner(connections["context"], connections["notify"], reply=_no_reply)
+    runner = SchedulerToolRunner(ContextItems(connections["context"]), connections["notify"], reply=_no_reply)
     with pytest.raises(ValueError, match="rules mode"):
         await runner(PendingCall(id="d1", name="delegate", arguments={"task": "draft a reply"}))
 
