@@ -2,7 +2,9 @@
 
 Each entry names a package under `mcp_servers/` and writes, under a scratch directory, the data its
 command line points at (a database path, a Maildir, an ICS file), so that a run never touches the
-user's real data. A server whose package has no `__main__.py` yet is reported as not available.
+user's real data. Its probe is a short sequence of tool calls, each made by a separate process, whose
+last result must mention `MARKER`: the text of the demo message and event, or what the probe wrote
+first. A server whose package has no `__main__.py` yet is reported as not available.
 """
 
 from __future__ import annotations
@@ -10,10 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.support.processes import REPO_ROOT
+
+MARKER = "Conformance check"
 
 DEMO_MESSAGE = """\
 From: Ada Lovelace <ada@example.org>
@@ -42,11 +47,20 @@ END:VCALENDAR
 
 
 @dataclass(frozen=True)
+class ToolCall:
+    """One `tools/call`: a tool name and its arguments."""
+
+    name: str
+    arguments: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class PepperServer:
-    """One server package and the command-line flags that point it at scratch data."""
+    """One server package, the flags that point it at scratch data, and the calls that probe it."""
 
     name: str
     prepare: Callable[[Path], list[str]]
+    probe: tuple[ToolCall, ...]
 
     @property
     def module(self) -> str:
@@ -96,8 +110,28 @@ def require_server(server: PepperServer) -> None:
 
 
 SERVERS = [
-    PepperServer("context_store", database_flags("context.db")),
-    PepperServer("gmail", maildir_flags),
-    PepperServer("calendar", ics_flags),
-    PepperServer("notify", database_flags("notify.db")),
+    PepperServer(
+        "context_store",
+        database_flags("context.db"),
+        probe=(
+            ToolCall("store", {"namespace": "conformance.check", "id": "1", "data": {"title": MARKER}}),
+            ToolCall("get", {"namespace": "conformance.check", "id": "1"}),
+        ),
+    ),
+    PepperServer(
+        "gmail", maildir_flags, probe=(ToolCall("search_messages", {"query": "subject:conformance"}),)
+    ),
+    PepperServer(
+        "calendar",
+        ics_flags,
+        probe=(ToolCall("list_events", {"start": "2026-11-25", "end": "2026-11-26"}),),
+    ),
+    PepperServer(
+        "notify",
+        database_flags("notify.db"),
+        probe=(
+            ToolCall("send_notification", {"title": MARKER, "priority": "low", "source": "conformance"}),
+            ToolCall("list_notifications", {}),
+        ),
+    ),
 ]

@@ -2,11 +2,13 @@
 
 Each Inspector invocation spawns the server itself (`python -m mcp_servers.<name> ...`), so these are
 real processes speaking stdio. `tools/list` runs with `--strict`, which fails on tool schemas that
-other MCP hosts could not use. The `tools/call` check calls a read-only tool that needs no arguments.
+other MCP hosts could not use. The `tools/call` check runs the server's probe (servers.py): each call
+in its own process, on the same scratch data, the last result mentioning what the data holds.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +18,7 @@ import pytest
 
 from tests.conformance.inspector import call_tool, list_tools
 from tests.conformance.node_tools import NodeTools
-from tests.conformance.servers import SERVERS, PepperServer, require_server
+from tests.conformance.servers import MARKER, SERVERS, PepperServer, require_server
 
 SNAKE_CASE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 
@@ -63,17 +65,6 @@ def tool_problems(tool: dict[str, Any]) -> list[str]:
     return problems
 
 
-def read_only_tool_without_required_arguments(tools: list[dict]) -> dict | None:
-    """The first (by name) tool that is read-only and can be called with no arguments."""
-    candidates = [
-        tool
-        for tool in tools
-        if (tool.get("annotations") or {}).get("readOnlyHint") is True
-        and not tool.get("inputSchema", {}).get("required")
-    ]
-    return min(candidates, key=lambda tool: tool["name"], default=None)
-
-
 @pytest.mark.slow
 def test_inspector_lists_conventional_tools_over_stdio(listing: Listing) -> None:
     problems = {tool["name"]: tool_problems(tool) for tool in listing.tools}
@@ -82,14 +73,16 @@ def test_inspector_lists_conventional_tools_over_stdio(listing: Listing) -> None
 
 
 @pytest.mark.slow
-def test_inspector_calls_read_only_tool_over_stdio(listing: Listing, node_tools: NodeTools) -> None:
+def test_inspector_calls_tools_over_stdio(listing: Listing, node_tools: NodeTools) -> None:
     server, scratch = listing.server, listing.scratch
-    tool = read_only_tool_without_required_arguments(listing.tools)
-    assert tool is not None, f"{server.module} has no read-only tool callable without arguments"
+    env = server.environment(scratch)
+    results = []
+    for call in server.probe:
+        result = call_tool(
+            node_tools, server.module, listing.server_args, env, scratch, call.name, call.arguments
+        )
+        assert result.returncode == 0, result.describe()
+        results.append(result.json())
 
-    result = call_tool(
-        node_tools, server.module, listing.server_args, server.environment(scratch), scratch, tool["name"], {}
-    )
-
-    assert result.returncode == 0, result.describe()
-    assert result.json()["isError"] is False, result.describe()
+    assert all(result["isError"] is False for result in results), results
+    assert MARKER in json.dumps(results[-1]["structuredContent"]), results[-1]
