@@ -1,0 +1,90 @@
+"""The meeting feed: every upcoming event in `raw.calendar` becomes a `signals.meeting` with a brief.
+
+The brief gathers what the user would look up before walking in: who comes (and who has not
+answered), where or which call link, the agenda's first lines, and the most related recent mail found
+by searching the context store for the event's title and attendees. A meeting starting within two
+hours is high priority. When the event disappears, so does its signal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from orchestrator.context_items import ContextItems
+from orchestrator.event_log import ContextEvent
+from orchestrator.feeds.signals import Signal
+
+__all__ = ["MeetingFeed", "meeting_start"]
+
+SOON = timedelta(hours=2)
+
+
+def meeting_start(event: dict[str, Any]) -> datetime:
+    """The event's start as an aware datetime (an all-day event starts at midnight UTC)."""
+    start = event["start"]
+    if isinstance(start, str) and "T" not in start:
+        return datetime.combine(date.fromisoformat(start), time(0), tzinfo=UTC)
+    parsed = datetime.fromisoformat(start)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+class MeetingFeed:
+    consumer = "feeds.calendar"
+    namespaces = ["raw.calendar"]
+
+    def __init__(self, items: ContextItems, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self._items = items
+        self._now = now
+
+    async def handle(self, event: ContextEvent) -> None:
+        if event.op != "store":
+            await self._items.delete("signals.meeting", event.id)
+            return
+        item = await self._items.get("raw.calendar", event.id)
+        if item is None or not isinstance(item.data, dict):
+            return
+        meeting = item.data
+        starts_at = meeting_start(meeting)
+        if meeting.get("status") == "cancelled":
+            await self._items.delete("signals.meeting", event.id)
+            return
+        brief = await self.brief(meeting)
+        soon = timedelta(0) <= starts_at - self._now() <= SOON
+        signal = Signal(
+            kind="meeting",
+            source_id=event.id,
+            priority="high" if soon else "normal",
+            category="meeting",
+            summary=meeting.get("title") or "(untitled event)",
+            people=[_person(a) for a in meeting.get("attendees", [])],
+            link=f"calendar://event/{event.id}",
+            starts_at=starts_at,
+            brief=brief,
+        )
+        await self._items.put(**signal.put_arguments())
+
+    async def brief(self, meeting: dict[str, Any]) -> str:
+        lines: list[str] = []
+        if agenda := (meeting.get("description") or "").strip():
+            lines.append("Agenda: " + " ".join(agenda.split())[:300])
+        attendees = meeting.get("attendees", [])
+        if attendees:
+            lines.append("With: " + ", ".join(_person(a) for a in attendees))
+            waiting = [_person(a) for a in attendees if a.get("response") in ("needs-action", "tentative")]
+            if waiting:
+                lines.append("Not confirmed: " + ", ".join(waiting))
+        if place := meeting.get("conference_link") or meeting.get("location"):
+            lines.append(f"Where: {place}")
+        query = " ".join([meeting.get("title") or "", *(a.get("name") or "" for a in attendees)]).strip()
+        if query:
+            related = await self._items.search(query, ["raw.email"], limit=3)
+            for mail in related:
+                subject = mail.data.get("subject") if isinstance(mail.data, dict) else None
+                lines.append(f"Related mail: {subject or (mail.text or '').splitlines()[0][:100]}")
+        return "\n".join(lines) or "No agenda, attendees or related mail found."
+
+
+def _person(attendee: dict[str, Any]) -> str:
+    return attendee.get("name") or attendee.get("email") or "someone"
