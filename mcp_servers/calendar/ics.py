@@ -26,7 +26,15 @@ from mcp_servers.calendar.errors import CalendarSourceError
 from mcp_servers.calendar.event_ids import event_id
 from mcp_servers.calendar.models import Attendee, Event, Person
 
-__all__ = ["Expansion", "ParsedCalendar", "component_to_event", "expand", "expand_cached", "parse_ics"]
+__all__ = [
+    "Expansion",
+    "ParsedCalendar",
+    "component_to_event",
+    "expand",
+    "expand_cached",
+    "parse_ics",
+    "prepare",
+]
 
 _QUERY_ERRORS = (ValueError, KeyError, TypeError, AttributeError, icalendar.InvalidCalendar)
 
@@ -64,6 +72,15 @@ def parse_ics(data: bytes, source: str) -> ParsedCalendar:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         calendar = _read_calendar(data, source)
+    parsed = prepare(calendar, source)
+    parsed.notes.extend(_warning_notes(caught))
+    return parsed
+
+
+def prepare(calendar: icalendar.Calendar, source: str) -> ParsedCalendar:
+    """Check and index a calendar already parsed (a file, or objects fetched from a server)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         calendar = x_wr_timezone.to_standard(calendar)
         notes = _drop_unusable_events(calendar)
         try:

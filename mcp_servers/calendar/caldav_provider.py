@@ -1,0 +1,247 @@
+"""The CalDAV provider: calendars on a CalDAV server (Fastmail, iCloud, Nextcloud, Radicale, Google).
+
+The `caldav` client finds the user's calendars under the configured URL. Each calendar's objects
+are fetched whole and read as one parsed calendar, fetched again only when the collection's
+sync-token changes (one PROPFIND per read), so reads, expansion and edits are exactly those of
+the ICS provider. An edit fetches the one object that holds the UID and PUTs it back. Every
+request has a timeout, and every failure (401, 500, a dropped connection, a server that does not
+answer) becomes a `CalendarSourceError` that names the server and says what to check.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import tzinfo
+from typing import Any, TypeVar
+
+import anyio
+import caldav
+import icalendar
+import niquests
+from caldav.elements import dav
+from caldav.lib import error as dav_error
+
+from mcp_servers.calendar.errors import CalendarSourceError, EventNotFoundError
+from mcp_servers.calendar.ics import prepare
+from mcp_servers.calendar.models import CalendarInfo
+from mcp_servers.calendar.parsed_provider import ParsedProvider, Source
+from mcp_servers.calendar.provider import OnChange
+from mcp_servers.calendar.settings import CalendarSettings
+
+__all__ = ["CaldavProvider"]
+
+logger = logging.getLogger(__name__)
+DISCOVERY_SECONDS = 300.0
+T = TypeVar("T")
+
+
+@dataclass
+class _DavSource(Source):
+    collection: Any = None
+    name: str | None = None
+    token: str | None = None
+    hrefs: dict[str, str] = field(default_factory=dict)
+
+
+class CaldavProvider(ParsedProvider):
+    """Calendars of one CalDAV account; see the module docstring."""
+
+    def __init__(
+        self,
+        url: str,
+        username: str | None,
+        password: str | None,
+        zone: tzinfo,
+        organizer: str | None = None,
+        timeout: float = 20.0,
+        poll_seconds: float = 30.0,
+    ) -> None:
+        super().__init__(zone, organizer)
+        self._url, self._username, self._password = url, username, password
+        self._timeout, self._poll = timeout, poll_seconds
+        self._client: caldav.DAVClient | None = None
+        self._sources: dict[str, _DavSource] = {}
+        self._discovered_at = -DISCOVERY_SECONDS
+        self._editing: dict[tuple[str, str], Any] = {}
+        self._call_timeout = max(60.0, timeout * 6)
+
+    @classmethod
+    def from_settings(cls, settings: CalendarSettings) -> CaldavProvider:
+        assert settings.caldav_url is not None
+        password = settings.caldav_password.get_secret_value() if settings.caldav_password else None
+        return cls(
+            settings.caldav_url,
+            settings.caldav_username,
+            password,
+            settings.zone(),
+            organizer=settings.user_email,
+            timeout=settings.caldav_timeout_seconds,
+            poll_seconds=settings.poll_seconds,
+        )
+
+    async def _run(self, function: Callable[[], T]) -> T:
+        try:
+            with anyio.fail_after(self._call_timeout):
+                return await super()._run(function)
+        except TimeoutError as exc:
+            raise CalendarSourceError(
+                f"the CalDAV server at {self._url} did not answer within {self._call_timeout:.0f} s"
+            ) from exc
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        """Foreign errors, translated at this one boundary."""
+        try:
+            yield
+        except dav_error.AuthorizationError as exc:
+            self._client = None
+            raise CalendarSourceError(
+                f"the CalDAV server at {self._url} refused the credentials (HTTP 401/403): "
+                "check PEPPER_CALENDAR_CALDAV_USERNAME and PEPPER_CALENDAR_CALDAV_PASSWORD"
+            ) from exc
+        except dav_error.NotFoundError as exc:
+            raise CalendarSourceError(
+                f"not found on the CalDAV server at {self._url}: {_short(exc)}"
+            ) from exc
+        except dav_error.DAVError as exc:
+            raise CalendarSourceError(
+                f"the CalDAV server at {self._url} answered with an error: {_short(exc)}"
+            ) from exc
+        except (niquests.exceptions.RequestException, OSError) as exc:
+            self._client = None
+            raise CalendarSourceError(
+                f"cannot reach the CalDAV server at {self._url}: {_short(exc)}"
+            ) from exc
+
+    def _connect(self) -> caldav.DAVClient:
+        if self._client is None:
+            self._client = caldav.DAVClient(
+                self._url, username=self._username, password=self._password, timeout=self._timeout
+            )
+        return self._client
+
+    def _refresh(self) -> list[Source]:
+        with self._translated():
+            if time.monotonic() - self._discovered_at > DISCOVERY_SECONDS or not self._sources:
+                self._discover()
+            for source in self._sources.values():
+                self._load(source)
+        return list(self._sources.values())
+
+    def _discover(self) -> None:
+        collections = self._connect().principal().calendars()
+        found: dict[str, _DavSource] = {}
+        for collection in collections:
+            calendar_id = _slug(str(collection.url))
+            source = self._sources.get(calendar_id) or _DavSource(calendar_id, str(collection.url))
+            source.collection = collection
+            found[calendar_id] = source
+        self._sources, self._discovered_at = found, time.monotonic()
+
+    def _load(self, source: _DavSource) -> None:
+        token = source.collection.get_property(dav.SyncToken())
+        if token is not None and token == source.token and source.parsed is not None:
+            return
+        merged = icalendar.Calendar()
+        merged.add("PRODID", "-//Pepper//calendar//EN")
+        merged.add("VERSION", "2.0")
+        hrefs, zones, notes = {}, set(), []
+        for item in source.collection.events():
+            try:
+                part = icalendar.Calendar.from_ical(item.data)
+            except ValueError as exc:
+                notes.append(f"{item.url}: not valid iCalendar, skipped: {exc}")
+                continue
+            for component in part.subcomponents:
+                if component.name == "VTIMEZONE":
+                    if str(component.get("TZID")) in zones:
+                        continue
+                    zones.add(str(component.get("TZID")))
+                merged.add_component(component)
+                if component.name == "VEVENT":
+                    hrefs[str(component.get("UID", ""))] = str(item.url)
+        source.name = source.collection.get_display_name()
+        source.parsed = prepare(merged, source.location)
+        source.parsed.notes.extend(notes)
+        source.hrefs, source.token, source.fingerprints, source.error = hrefs, token, None, None
+
+    def _info(self, source: Source) -> CalendarInfo:
+        assert isinstance(source, _DavSource)
+        return CalendarInfo(
+            id=source.id,
+            name=source.name or source.id,
+            source=source.location,
+            writable=True,
+            error=source.error,
+            warnings=source.parsed.notes if source.parsed else [],
+        )
+
+    def _writable(self, source: Source) -> bool:
+        return True  # the server says otherwise with a 403 on the write, which is reported
+
+    def _edit_target(self, source: Source, uid: str | None) -> icalendar.Calendar:
+        assert isinstance(source, _DavSource)
+        if uid is None:
+            calendar = icalendar.Calendar()
+            calendar.add("PRODID", "-//Pepper//calendar//EN")
+            calendar.add("VERSION", "2.0")
+            return calendar
+        href = source.hrefs.get(uid)
+        if href is None:
+            raise EventNotFoundError(f"no event with UID {uid} in calendar {source.id}")
+        with self._translated():
+            item = source.collection.event_by_url(href)
+            item.load()
+            self._editing[(source.id, uid)] = item
+            return icalendar.Calendar.from_ical(item.data)
+
+    def _store(self, source: Source, uid: str, calendar: icalendar.Calendar) -> None:
+        assert isinstance(source, _DavSource)
+        item = self._editing.pop((source.id, uid), None)
+        with self._translated():
+            calendar.add_missing_timezones()
+            if item is None:
+                source.collection.add_event(calendar.to_ical().decode())
+            elif not calendar.walk("VEVENT"):
+                item.delete()
+            else:
+                item.data = calendar.to_ical().decode()
+                item.save()
+        source.token = None  # read the collection again, as the server now has it
+
+    def _discard(self, source: Source) -> None:
+        self._editing = {key: item for key, item in self._editing.items() if key[0] != source.id}
+
+    async def watch(self, on_change: OnChange) -> None:
+        """Compare the collections' sync-tokens every poll interval; report when one moved."""
+        while True:
+            await anyio.sleep(self._poll)
+            try:
+                changed = await self._run(self._tokens_moved)
+            except CalendarSourceError as exc:
+                logger.warning("CalDAV poll failed: %s", exc)
+                continue
+            if changed:
+                await on_change()
+
+    def _tokens_moved(self) -> bool:
+        with self._translated():
+            return any(
+                source.collection.get_property(dav.SyncToken()) != source.token
+                for source in self._sources.values()
+            )
+
+
+def _slug(url: str) -> str:
+    last = url.rstrip("/").rsplit("/", 1)[-1]
+    return re.sub(r"[^a-z0-9_-]+", "-", last.lower()).strip("-") or "calendar"
+
+
+def _short(exc: Exception) -> str:
+    text = " ".join(str(exc).split())
+    return text[:300] + ("..." if len(text) > 300 else "")
