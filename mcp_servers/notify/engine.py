@@ -295,15 +295,24 @@ class Notifier:
         while True:
             # A fresh event before looking, so that a wake-up during the look is not missed.
             wake = self._outbox_wake = anyio.Event()
-            claimed = await anyio.to_thread.run_sync(
-                self.store.claim_deliveries, self.clock.now(), _CLAIM_BATCH
-            )
-            for notification, delivery in claimed:
-                tg.start_soon(self._deliver, notification, delivery)
-            if len(claimed) == _CLAIM_BATCH:
-                continue
-            next_at = await anyio.to_thread.run_sync(self.store.next_delivery_at)
+            next_at: datetime | None = None
+            try:
+                now = self.clock.now()
+                claimed = await anyio.to_thread.run_sync(self.store.claim_deliveries, now, _CLAIM_BATCH)
+                for notification, delivery in claimed:
+                    tg.start_soon(self._deliver_logged, notification, delivery)
+                if len(claimed) == _CLAIM_BATCH:
+                    continue
+                next_at = await anyio.to_thread.run_sync(self.store.next_delivery_at)
+            except Exception:  # e.g. a locked or full disk: keep the loop, try again next tick
+                logger.exception("reading the outbox failed; retrying in %s s", self.settings.tick_seconds)
             await self._wait(wake, next_at)
+
+    async def _deliver_logged(self, notification: Notification, delivery: Delivery) -> None:
+        try:
+            await self._deliver(notification, delivery)
+        except Exception:  # the row stays `sending` and is retried after a restart
+            logger.exception("recording the %s delivery of %s failed", delivery.channel, notification.id)
 
     async def _deliver(self, notification: Notification, delivery: Delivery) -> None:
         error: str | None = None

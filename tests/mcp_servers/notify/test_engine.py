@@ -164,3 +164,24 @@ async def test_digest_collects_unread_into_one_message(
     assert digest is not None and digest.kind == "digest"
     assert digest.title == "Digest: 1 unread notification"
     assert "[high] meeting moved (calendar" in digest.body and "invoice" not in digest.body
+
+
+async def test_normal_reminder_in_quiet_hours_is_held_until_they_end(db_path, events: Events) -> None:
+    settings = NotifySettings(
+        db_path=db_path, desktop="off", quiet_hours_start=time(22, 0), quiet_hours_end=time(7, 0)
+    )
+    clock = ManualClock(datetime(2026, 3, 10, 21, 0, tzinfo=UTC))
+    async with running(settings, clock, events) as notifier:
+        await notifier.add_reminder(
+            NewReminder("bins out", "normal", "UTC", datetime(2026, 3, 10, 23, 0, tzinfo=UTC))
+        )
+        await notifier.add_reminder(
+            NewReminder("meds", "high", "UTC", datetime(2026, 3, 10, 23, 0, tzinfo=UTC))
+        )
+        clock.set(datetime(2026, 3, 10, 23, 0, tzinfo=UTC))
+        await events.wait_for(lambda: len(events.inbox) == 1)
+        assert notifier.store.counts(clock.now()) == (1, 1)
+        clock.set(datetime(2026, 3, 11, 7, 0, tzinfo=UTC))
+        await events.wait_for(lambda: len(events.inbox) == 2)
+        titles = [n.title for n in notifier.store.list_notifications(clock.now(), False, None, 10)]
+    assert sorted(titles) == ["bins out", "meds"]

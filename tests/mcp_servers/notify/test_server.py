@@ -233,3 +233,18 @@ async def test_inbox_subscription_notifies_modern_listener_when_held_notificatio
             with anyio.fail_after(5):
                 event = await updates.__anext__()
     assert event.uri == INBOX_URI
+
+
+async def test_server_snooze_postpones_a_reminder(settings: NotifySettings, clock: ManualClock) -> None:
+    async with Client(build_server(settings, clock)) as client:
+        reminder = await call(client, "schedule_reminder", message="call back", **{"in": "10m"})
+        snoozed = await call(client, "snooze", id=reminder["id"], until="1h")
+        assert snoozed["reminder"]["next_fire_at"] == "2026-03-10T13:00:00Z"
+        clock.advance(timedelta(minutes=30))
+        assert (await call(client, "list_notifications"))["notifications"] == []
+        async with listen(client.session, resource_subscriptions=[INBOX_URI]) as updates:
+            clock.advance(timedelta(minutes=30))
+            with anyio.fail_after(5):
+                await updates.__anext__()
+        [fired] = (await call(client, "list_notifications"))["notifications"]
+    assert fired["reminder_id"] == reminder["id"] and fired["late"] is False
