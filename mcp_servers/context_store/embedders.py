@@ -19,7 +19,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field, SecretStr
 
@@ -51,7 +51,6 @@ class EmbedderUnavailable(RuntimeError):
         self.reason = reason
 
 
-@runtime_checkable
 class Embedder(Protocol):
     """Turns text into L2-normalised vectors of `dimension` floats; `name` identifies the model."""
 

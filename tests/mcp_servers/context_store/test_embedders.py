@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 import pytest
 import uvicorn
 from pydantic import SecretStr
@@ -61,10 +62,13 @@ class EmbeddingsServer:
     base_url: str = ""
     requests: list[dict[str, Any]] = field(default_factory=list)
     fail_next: deque[tuple[int, dict[str, str]]] = field(default_factory=deque)
+    delay_next: deque[float] = field(default_factory=deque)
 
     async def embeddings(self, request: Request) -> Response:
         body = await request.json()
         self.requests.append({"body": body, "authorization": request.headers.get("authorization")})
+        if self.delay_next:
+            await anyio.sleep(self.delay_next.popleft())
         if self.fail_next:
             status, headers = self.fail_next.popleft()
             return JSONResponse(
@@ -105,6 +109,7 @@ def embeddings_server() -> Iterator[EmbeddingsServer]:
 def server(embeddings_server: EmbeddingsServer) -> EmbeddingsServer:
     embeddings_server.requests.clear()
     embeddings_server.fail_next.clear()
+    embeddings_server.delay_next.clear()
     return embeddings_server
 
 
@@ -251,6 +256,19 @@ def test_openai_embedder_honours_retry_after_on_429(server: EmbeddingsServer) ->
     endpoint_embedder(server, max_backoff=1.0).embed_query("rate limited")
     assert time.monotonic() - started >= 0.2
     assert len(server.requests) == 2
+
+
+def test_openai_embedder_retries_after_a_timeout(server: EmbeddingsServer) -> None:
+    server.delay_next.append(1.0)
+    vector = endpoint_embedder(server, timeout=0.3).embed_query("slow then fast")
+    assert len(server.requests) == 2
+    assert norm(vector) == pytest.approx(1.0)
+
+
+def test_openai_embedder_reports_timeouts_when_every_attempt_is_slow(server: EmbeddingsServer) -> None:
+    server.delay_next.extend([1.0, 1.0])
+    with pytest.raises(EmbedderUnavailable, match=r"failed after 2 attempt\(s\): the request timed out"):
+        endpoint_embedder(server, timeout=0.3, max_retries=1).embed_query("always slow")
 
 
 def test_openai_embedder_gives_up_after_max_retries(server: EmbeddingsServer) -> None:
