@@ -159,6 +159,9 @@ class UpcomingMonitor:
             except CalendarError as exc:  # a calendar that is down must not stop the server
                 logger.warning("upcoming check failed: %s", exc)
                 deadline = self._clock.now() + self._poll
+            except Exception:  # nor may a bug in one check end the alerts for good
+                logger.exception("upcoming check failed")
+                deadline = self._clock.now() + self._poll
             async with anyio.create_task_group() as group:
                 group.start_soon(_then_cancel, group.cancel_scope, self._clock.sleep_until, deadline)
                 group.start_soon(_then_cancel, group.cancel_scope, self._wake.wait)
