@@ -16,6 +16,7 @@ import logging
 import math
 import os
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -41,6 +42,7 @@ logger = logging.getLogger(__name__)
 # Cutting longer texts keeps the cost of one huge item bounded and embeds its head, which is
 # what retrieval over mail and notes needs (subject and opening lines).
 MAX_CHARS = 2_000
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class EmbedderUnavailable(RuntimeError):
@@ -82,7 +84,8 @@ def _normalised(vector: Sequence[float]) -> list[float]:
 
 
 def _clip(text: str) -> str:
-    return text[:MAX_CHARS]
+    # Mail decoded with errors="surrogateescape" carries lone surrogates, which UTF-8 cannot encode.
+    return LONE_SURROGATE.sub("\ufffd", text[:MAX_CHARS])
 
 
 class LocalE5Embedder:

