@@ -199,9 +199,10 @@ class OpenAIEmbedder:
     """An OpenAI-compatible `/v1/embeddings` endpoint through the `openai` client.
 
     Inputs go in batches of `batch_size`; a 429, a 5xx, a timeout or a refused connection is retried
-    with exponential backoff and jitter (honouring Retry-After, capped at `max_backoff`) up to `max_retries` times,
-    then `EmbedderUnavailable` says which endpoint failed and how. Without a declared dimension the
-    first access to `dimension` embeds one probe text to learn it.
+    up to `max_retries` times with exponential backoff and jitter (a Retry-After header wins, capped
+    at `max_backoff`); then, or at once for other HTTP errors (401, 404 ...), `EmbedderUnavailable`
+    says which endpoint failed and how. Without a declared or well-known dimension, the first read of
+    `dimension` embeds one probe text (a blocking request: read it off the event loop).
     """
 
     def __init__(
