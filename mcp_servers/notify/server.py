@@ -315,9 +315,10 @@ def _new_reminder(
     elif in_ is not None:
         first = now + parse_duration(in_)
     elif rule is not None:
-        first = next_occurrence(rule, now.replace(second=0, microsecond=0), zone, now)
-        if first is None:
+        upcoming = next_occurrence(rule, now.replace(second=0, microsecond=0), zone, now)
+        if upcoming is None:
             raise TimeInputError(f"repeat {repeat!r} has no occurrence after now")
+        first = upcoming
     else:
         raise NotifyInputError("say when: give at (ISO time), in (e.g. '10m') or repeat (e.g. 'daily')")
     if first <= now:

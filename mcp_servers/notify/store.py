@@ -17,7 +17,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -352,7 +352,7 @@ class Store:
         row = self._read("SELECT * FROM reminders WHERE id = ?", (reminder_id,))[0]
         return (
             reminder_from(row),
-            from_epoch(row["anchor"]),
+            datetime.fromtimestamp(row["anchor"], UTC),
             json.loads(row["channels"]) if row["channels"] else None,
         )
 

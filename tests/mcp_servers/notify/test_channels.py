@@ -180,3 +180,20 @@ def desktop_program(tmp_path: Path) -> tuple[Path, Path]:
     script.write_text(f"#!/bin/sh\nprintf '%s\\0' \"$@\" >> '{calls}'\n")
     script.chmod(0o755)
     return script, calls
+
+
+async def test_pending_webhook_delivery_survives_restart_and_is_sent_after(
+    db_path: Path, clock: ManualClock, events: Events
+) -> None:
+    async with running(
+        webhook_settings(db_path, f"http://127.0.0.1:{free_port()}/down"), clock, events
+    ) as notifier:
+        sent = await notifier.send("Parcel at the door")
+        await events.wait_for(lambda: len(attempts(events, "webhook")) == 1)
+    clock.advance(timedelta(minutes=5))
+    with webhook_receiver() as receiver:
+        async with running(webhook_settings(db_path, receiver.url), clock, events) as notifier:
+            await events.wait_for(lambda: len(attempts(events, "webhook")) == 2)
+            done = delivery(notifier, sent.notification.id, "webhook")
+    assert [payload["id"] for _, payload, _ in receiver.requests] == [sent.notification.id]
+    assert (done.status, done.attempts) == ("sent", 2)

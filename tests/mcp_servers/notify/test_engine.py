@@ -185,3 +185,23 @@ async def test_normal_reminder_in_quiet_hours_is_held_until_they_end(db_path, ev
         await events.wait_for(lambda: len(events.inbox) == 2)
         titles = [n.title for n in notifier.store.list_notifications(clock.now(), False, None, 10)]
     assert sorted(titles) == ["bins out", "meds"]
+
+
+async def test_scheduled_digest_fires_daily_with_unread_and_skips_when_empty(
+    settings: NotifySettings, clock: ManualClock, events: Events
+) -> None:
+    eight = datetime(2026, 3, 11, 8, 0, tzinfo=UTC)
+    async with running(settings, clock, events) as notifier:
+        digest = await notifier.add_reminder(
+            NewReminder("Daily digest", "normal", "UTC", eight, "FREQ=DAILY", "digest", ["inbox"])
+        )
+        await notifier.send("quarterly report", source="gmail")
+        clock.set(eight)
+        await events.wait_for(lambda: len(events.inbox) == 2)
+        [fired, _] = notifier.store.list_notifications(clock.now(), False, None, 10)
+        notifier.store.mark_read(None, clock.now())
+        clock.set(eight + timedelta(days=1))
+        assert await notifier.fire_due_reminders() == []
+        after = notifier.store.get_reminder(digest.id)
+    assert fired.kind == "digest" and "quarterly report" in fired.body
+    assert after is not None and after.next_fire_at == eight + timedelta(days=2) and after.fire_count == 1
