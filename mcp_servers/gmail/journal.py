@@ -91,6 +91,13 @@ class Journal:
     def commit(self) -> None:
         self._db.execute("COMMIT")
 
+    def meta(self, key: str) -> str | None:
+        found = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return found[0] if found else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
     def rows(self) -> dict[str, IndexRow]:
         cursor = self._db.execute("SELECT * FROM messages")
         return {row[0]: _row(row) for row in cursor}

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from .imap import ImapProvider
 from .maildir import MaildirProvider
-from .provider import MailProvider
+from .provider import MailProvider, MailProviderError
 from .settings import GmailSettings
 from .smtp import SmtpSender
 
@@ -32,4 +33,7 @@ def make_provider(settings: GmailSettings) -> MailProvider:
                 "the maildir provider needs a folder: pass --maildir PATH or set PEPPER_GMAIL_MAILDIR"
             )
         return MaildirProvider(settings.maildir.expanduser(), settings.state_dir, make_sender(settings))
-    raise SystemExit(f"provider {settings.provider!r} is not available in this build")
+    try:
+        return ImapProvider(settings, make_sender(settings))
+    except MailProviderError as exc:
+        raise SystemExit(str(exc)) from exc

@@ -1,0 +1,188 @@
+"""A blocking IMAP connection (stdlib `imaplib`) with the few extensions the IMAP store needs.
+
+It logs in (TLS, STARTTLS or plain on loopback), lists folders with their SPECIAL-USE roles, and
+offers UID FETCH/STORE/MOVE/COPY/EXPUNGE/APPEND with the response parsing done once, here. IMAP
+and socket failures become `ProviderUnavailableError` (connection problems, rejected credentials)
+or `MailProviderError` (a command the server refused), with what to check. Used from a worker
+thread only.
+"""
+
+from __future__ import annotations
+
+import imaplib
+import re
+import ssl
+from dataclasses import dataclass
+
+from .provider import MailProviderError, ProviderUnavailableError
+
+__all__ = ["Folder", "ImapConnection", "quote"]
+
+_LIST = re.compile(rb'\((?P<flags>[^)]*)\) (?P<delimiter>"(?:[^"\\]|\\.)*"|NIL) (?P<name>.+)$')
+_FETCH_UID = re.compile(rb"UID (\d+)")
+_FETCH_FLAGS = re.compile(rb"FLAGS \(([^)]*)\)")
+_SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
+_UIDPLUS = re.compile(rb"\[(?:COPYUID|APPENDUID) (\d+) (?:[\d:,]+ )?([\d:,]+)\]")
+_ROLES = {b"\\sent": "SENT", b"\\drafts": "DRAFT", b"\\trash": "TRASH", b"\\junk": "SPAM", b"\\archive": "ARCHIVE"}
+_NAMES = {
+    "sent": "SENT", "sent items": "SENT", "sent messages": "SENT", "[gmail]/sent mail": "SENT",
+    "drafts": "DRAFT", "[gmail]/drafts": "DRAFT", "trash": "TRASH", "deleted items": "TRASH",
+    "deleted messages": "TRASH", "[gmail]/trash": "TRASH", "junk": "SPAM", "spam": "SPAM",
+    "[gmail]/spam": "SPAM", "archive": "ARCHIVE",
+}  # fmt: skip
+
+
+def quote(name: str) -> str:
+    """An IMAP quoted string."""
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@dataclass(frozen=True)
+class Folder:
+    """A selectable mailbox and the Gmail label it stands for (None: archive, no label)."""
+
+    name: str
+    role: str | None  # INBOX, SENT, DRAFT, TRASH, SPAM, ARCHIVE, or None for a user folder
+
+    @property
+    def label(self) -> str | None:
+        if self.role == "ARCHIVE":
+            return None
+        return self.role or self.name
+
+
+def _unquote(raw: bytes) -> str:
+    text = raw.decode("utf-8", "replace").strip()
+    if text.startswith('"') and text.endswith('"'):
+        text = re.sub(r"\\(.)", r"\1", text[1:-1])
+    return text
+
+
+class ImapConnection:
+    """One logged-in IMAP session."""
+
+    def __init__(self, host: str, port: int, security: str, username: str, password: str, timeout: float = 30) -> None:
+        self.where = f"{host}:{port}"
+        try:
+            if security == "tls":
+                self.imap = imaplib.IMAP4_SSL(host, port, ssl_context=ssl.create_default_context(), timeout=timeout)
+            else:
+                self.imap = imaplib.IMAP4(host, port, timeout=timeout)
+                if security == "starttls":
+                    self.imap.starttls(ssl.create_default_context())
+        except (OSError, imaplib.IMAP4.error) as exc:
+            raise ProviderUnavailableError(
+                f"cannot reach IMAP server {self.where}: {exc}; check the host, port and security setting"
+            ) from exc
+        try:
+            self.imap.login(username, password)
+            self.capabilities = set(self._ok(self.imap.capability())[0].decode().upper().split())
+        except imaplib.IMAP4.abort as exc:
+            self.imap.shutdown()
+            raise ProviderUnavailableError(f"IMAP server {self.where} dropped the connection: {exc}") from exc
+        except imaplib.IMAP4.error as exc:
+            self.imap.shutdown()
+            raise ProviderUnavailableError(
+                f"IMAP server {self.where} rejected the login of {username!r}: {exc}; "
+                "check PEPPER_GMAIL_IMAP_USERNAME and PEPPER_GMAIL_IMAP_PASSWORD (an app password for Gmail)"
+            ) from exc
+        except OSError as exc:
+            self.imap.shutdown()
+            raise ProviderUnavailableError(f"IMAP server {self.where} dropped the connection: {exc}") from exc
+        self.selected: str | None = None
+
+    def close(self) -> None:
+        try:
+            self.imap.logout()
+        except (OSError, imaplib.IMAP4.error):
+            pass
+
+    def _ok(self, result: tuple[str, list]) -> list:
+        typ, data = result
+        if typ != "OK":
+            raise MailProviderError(f"IMAP server {self.where} refused a command: {data!r}")
+        return data
+
+    def folders(self) -> list[Folder]:
+        found = []
+        for line in self._ok(self.imap.list()):
+            if isinstance(line, tuple):  # the name came as a literal
+                head, name_bytes = line[0], line[1]
+                match = _LIST.match(head + b'""')
+                name = name_bytes.decode("utf-8", "replace")
+            else:
+                match = _LIST.match(line or b"")
+                name = _unquote(match.group("name")) if match else ""
+            if not match:
+                continue
+            flags = match.group("flags").lower().split()
+            if b"\\noselect" in flags or b"\\nonexistent" in flags or b"\\all" in flags:
+                continue
+            role = "INBOX" if name.upper() == "INBOX" else next((_ROLES[f] for f in flags if f in _ROLES), None)
+            found.append(Folder(name, role or _NAMES.get(name.lower())))
+        return found
+
+    def select(self, folder: str, readonly: bool = True) -> tuple[int, int]:
+        """Select `folder`; returns (UIDVALIDITY, number of messages)."""
+        data = self._ok(self.imap.select(quote(folder), readonly=readonly))
+        self.selected = folder
+        _, validity = self.imap.response("UIDVALIDITY")
+        return int(validity[0]), int(data[0] or 0)
+
+    def flags(self, count: int) -> dict[int, tuple[list[str], int]]:
+        """UID → (flags, size in bytes) of every message in the selected folder."""
+        if count == 0:
+            return {}
+        result: dict[int, tuple[list[str], int]] = {}
+        for line in self._ok(self.imap.uid("FETCH", "1:*", "(UID FLAGS RFC822.SIZE)")):
+            raw = line[0] if isinstance(line, tuple) else line
+            uid, flags, size = _FETCH_UID.search(raw or b""), _FETCH_FLAGS.search(raw or b""), _SIZE.search(raw or b"")
+            if uid:
+                names = flags.group(1).decode().split() if flags else []
+                result[int(uid.group(1))] = (names, int(size.group(1)) if size else 0)
+        return result
+
+    def fetch(self, uids: list[int], limit: int | None = None) -> dict[int, bytes]:
+        """Raw messages by UID (the first `limit` bytes of each when given)."""
+        part = f"BODY.PEEK[]<0.{limit}>" if limit else "BODY.PEEK[]"
+        found: dict[int, bytes] = {}
+        for item in self._ok(self.imap.uid("FETCH", ",".join(map(str, uids)), f"(UID {part})")):
+            if isinstance(item, tuple):
+                uid = _FETCH_UID.search(item[0])
+                if uid:
+                    found[int(uid.group(1))] = item[1]
+        return found
+
+    def store(self, uid: int, add: list[str], remove: list[str]) -> None:
+        if add:
+            self._ok(self.imap.uid("STORE", str(uid), "+FLAGS.SILENT", f"({' '.join(add)})"))
+        if remove:
+            self._ok(self.imap.uid("STORE", str(uid), "-FLAGS.SILENT", f"({' '.join(remove)})"))
+
+    def move(self, uid: int, target: str) -> tuple[int, int] | None:
+        """Move a message of the selected folder; returns (UIDVALIDITY, UID) in `target` when the server
+        says (UIDPLUS)."""
+        if "MOVE" in self.capabilities:
+            self._ok(self.imap._simple_command("UID", "MOVE", str(uid), quote(target)))
+            _, codes = self.imap.response("COPYUID")  # sent untagged, before the expunge
+            return _last_uid(b"[COPYUID " + codes[-1] + b"]" if codes and codes[-1] else b"")
+        data = self._ok(self.imap.uid("COPY", str(uid), quote(target)))
+        self.expunge(uid)
+        return _last_uid(data[0] or b"")
+
+    def expunge(self, uid: int) -> None:
+        self.store(uid, ["\\Deleted"], [])
+        if "UIDPLUS" in self.capabilities:
+            self._ok(self.imap._simple_command("UID", "EXPUNGE", str(uid)))
+        else:
+            self._ok(self.imap.expunge())
+
+    def append(self, folder: str, raw: bytes, flags: str) -> tuple[int, int] | None:
+        """Append a message; returns its (UIDVALIDITY, UID) when the server says (UIDPLUS)."""
+        data = self._ok(self.imap.append(quote(folder), flags or None, None, raw))
+        return _last_uid(data[0] if data and data[0] else b"")
+
+
+def _last_uid(code: bytes) -> tuple[int, int] | None:
+    match = _UIDPLUS.search(code)
+    return (int(match.group(1)), int(match.group(2).split(b",")[-1].split(b":")[-1])) if match else None

@@ -1,0 +1,228 @@
+"""An IMAP account as a Gmail-like mailbox, synced into the local index and change journal.
+
+Folders map to labels by their SPECIAL-USE role (INBOX, Sent, Drafts, Trash, Junk; Archive means
+"no label") and other folders to their own name; `\\Seen` missing is UNREAD, `\\Flagged` is
+STARRED, and IMAP keywords are user labels. `scan()` compares each folder's UIDs and flags with
+the index: new UIDs are fetched and parsed (one bad message is journalled with its error), vanished
+UIDs are `deleted`, changed flags are `labels_changed`. When a folder's UIDVALIDITY changes, its
+old entries are journalled as deleted and everything is fetched again, so nothing is skipped.
+Message ids are assigned at first sight and survive moves made through this store (the server's
+COPYUID says where the message went). A dropped connection is reopened once per operation.
+"""
+
+from __future__ import annotations
+
+import imaplib
+import logging
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from .imap_connection import Folder, ImapConnection
+from .indexed import SYSTEM_LABELS
+from .journal import IndexRow, Journal
+from .models import Message
+from .parsing import SLIM_THRESHOLD, MessageParseError, parse_message
+from .provider import MailProviderError, NotFoundError, ProviderUnavailableError
+
+__all__ = ["ImapStore"]
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+_LETTERS = {"\\seen": "S", "\\flagged": "F", "\\draft": "D", "\\answered": "R", "\\deleted": "T"}
+_KEYWORD = re.compile(r"^[A-Za-z0-9_.\-]+$")
+_BATCH = 50
+
+
+def _letters(flags: list[str]) -> str:
+    return "".join(sorted({_LETTERS[f.lower()] for f in flags if f.lower() in _LETTERS}))
+
+
+def _keywords(flags: list[str]) -> list[str]:
+    return sorted(f for f in flags if not f.startswith(("\\", "$")))
+
+
+class ImapStore:
+    """Syncs and changes one IMAP account (a `MailStore`); blocking, used from a worker thread."""
+
+    def __init__(self, connect: Callable[[], ImapConnection], journal: Journal) -> None:
+        self._connect = connect
+        self.conn = connect()
+        self.journal = journal
+        self.folders = {folder.name: folder for folder in self.conn.folders()}
+
+    def close(self) -> None:
+        self.conn.close()
+        self.journal.close()
+
+    def _call(self, operation: Callable[[ImapConnection], T]) -> T:
+        try:
+            return operation(self.conn)
+        except (imaplib.IMAP4.abort, OSError) as exc:
+            logger.warning("IMAP connection lost (%s); reconnecting", exc)
+            self.conn.close()
+            self.conn = self._connect()
+            return operation(self.conn)
+
+    def _role_folder(self, role: str) -> Folder:
+        found = next((f for f in self.folders.values() if f.role == role), None)
+        if found is None:
+            raise MailProviderError(f"the IMAP account has no {role.lower()} folder: create one on the server")
+        return found
+
+    def labels(self, row: IndexRow) -> list[str]:
+        folder = self.folders.get(row.folder, Folder(row.folder, None))
+        labels = [folder.label] if folder.label else []
+        if "S" not in row.flags and folder.role not in ("SENT", "DRAFT"):
+            labels.append("UNREAD")
+        if "F" in row.flags:
+            labels.append("STARRED")
+        return labels + [k for k in row.extra_labels if k not in labels]
+
+    def folder_labels(self) -> list[str]:
+        return sorted({f.label for f in self.folders.values() if f.label})
+
+    def scan(self) -> int:
+        before = self.journal.last_seq()
+        self.folders = {folder.name: folder for folder in self._call(lambda conn: conn.folders())}
+        for folder in list(self.folders.values()):
+            self._call(lambda conn, folder=folder: self._scan_folder(conn, folder))
+        return self.journal.last_seq() - before
+
+    def _scan_folder(self, conn: ImapConnection, folder: Folder) -> None:
+        validity, count = conn.select(folder.name)
+        rows = {row.path: row for row in self.journal.rows().values() if row.folder == folder.name}
+        current = conn.flags(count)
+        self.journal.begin()
+        try:
+            if self.journal.meta(f"uidvalidity:{folder.name}") not in (None, str(validity)):
+                logger.warning("UIDVALIDITY of %s changed: resyncing the folder", folder.name)
+                for row in rows.values():
+                    self.journal.delete(row.id)
+                    self.journal.append("deleted", row.id, [])
+                rows = {}
+            self.journal.set_meta(f"uidvalidity:{folder.name}", str(validity))
+            for path, row in rows.items():
+                uid = int(path.partition(":")[2])
+                if uid not in current:
+                    self.journal.delete(row.id)
+                    self.journal.append("deleted", row.id, [])
+                else:
+                    self._update(row, current[uid][0])
+            fresh = [uid for uid in sorted(current) if f"{validity}:{uid}" not in rows]
+            for start in range(0, len(fresh), _BATCH):
+                self._add(conn, folder, validity, {uid: current[uid] for uid in fresh[start : start + _BATCH]})
+                self.journal.commit()
+                self.journal.begin()
+        finally:
+            self.journal.commit()
+
+    def _update(self, row: IndexRow, flags: list[str]) -> None:
+        letters, keywords = _letters(flags), _keywords(flags)
+        if (row.flags, row.extra_labels) != (letters, keywords):
+            old = self.labels(row)
+            row.flags, row.extra_labels = letters, keywords
+            self.journal.upsert(row)
+            if self.labels(row) != old:
+                self.journal.append("labels_changed", row.id, self.labels(row))
+
+    def _add(self, conn: ImapConnection, folder: Folder, validity: int, batch: dict[int, tuple[list[str], int]]) -> None:
+        small = [uid for uid, (_, size) in batch.items() if size <= SLIM_THRESHOLD]
+        raws = conn.fetch(small) if small else {}
+        for uid in set(batch) - set(small):  # huge: read the first part only, never the whole
+            raws.update(conn.fetch([uid], limit=SLIM_THRESHOLD))
+        for uid, (flags, size) in batch.items():
+            id, path = f"{folder.name}:{validity}:{uid}", f"{validity}:{uid}"
+            row = IndexRow.of_error(id, folder.name, path, _letters(flags), datetime.now(UTC).timestamp(), "")
+            row.extra_labels = _keywords(flags)
+            labels = self.labels(row)
+            try:
+                message = parse_message(raws.get(uid, b""), id=id, labels=labels, size=size)
+            except MessageParseError as exc:
+                row.error = exc.reason
+                self.journal.upsert(row)
+                self.journal.append("added", id, labels, exc.reason)
+                continue
+            indexed = IndexRow.of_message(message, folder.name, path, row.flags)
+            indexed.extra_labels = row.extra_labels
+            indexed.summary["size"] = size
+            self.journal.upsert(indexed)
+            self.journal.append("added", id, labels)
+
+    def _locate(self, conn: ImapConnection, row: IndexRow, readonly: bool = True) -> int:
+        validity, _ = conn.select(row.folder, readonly=readonly)
+        row_validity, _, uid = row.path.partition(":")
+        if str(validity) != row_validity:
+            raise NotFoundError(f"message {row.id} is gone (the folder was rebuilt): call list_changes to resync")
+        return int(uid)
+
+    def raw(self, row: IndexRow) -> bytes:
+        def fetch(conn: ImapConnection) -> bytes:
+            uid = self._locate(conn, row)
+            found = conn.fetch([uid], limit=None if (row.summary or {}).get("size", 0) <= SLIM_THRESHOLD else SLIM_THRESHOLD)
+            if uid not in found:
+                raise NotFoundError(f"message {row.id} was moved or deleted by another client: call list_changes")
+            return found[uid]
+
+        return self._call(fetch)
+
+    def read(self, row: IndexRow) -> Message:
+        try:
+            return parse_message(self.raw(row), id=row.id, labels=self.labels(row), thread_id=row.thread_id)
+        except MessageParseError as exc:
+            raise MailProviderError(f"message {row.id} cannot be read: {exc.reason}") from exc
+
+    def _target(self, row: IndexRow, wanted: set[str]) -> Folder:
+        for role in ("TRASH", "SPAM", "INBOX"):
+            if role in wanted:
+                return self._role_folder(role)
+        current = self.folders.get(row.folder, Folder(row.folder, None))
+        if current.role not in ("INBOX", "TRASH", "SPAM") and (current.label is None or current.label in wanted):
+            return current
+        return self._role_folder("ARCHIVE")
+
+    def relabel(self, row: IndexRow, add: set[str], remove: set[str]) -> list[str]:
+        old = self.labels(row)
+        wanted = (set(old) | add) - remove
+        target = self._target(row, wanted)
+        keywords = sorted(wanted - SYSTEM_LABELS - {target.label})
+        for keyword in keywords:
+            if not _KEYWORD.match(keyword):
+                raise MailProviderError(f"label {keyword!r} cannot be an IMAP keyword: use letters, digits, . _ -")
+        seen = "UNREAD" not in wanted or target.role in ("SENT", "DRAFT")
+        desired = {"\\Seen"} if seen else set()
+        desired |= {"\\Flagged"} if "STARRED" in wanted else set()
+        desired |= set(keywords)
+        present = {f for f, letter in (("\\Seen", "S"), ("\\Flagged", "F")) if letter in row.flags} | set(row.extra_labels)
+
+        def apply(conn: ImapConnection) -> tuple[int, int] | None:
+            uid = self._locate(conn, row, readonly=False)
+            conn.store(uid, sorted(desired - present), sorted(present - desired))
+            return conn.move(uid, target.name) if target.name != row.folder else None
+
+        moved = self._call(apply)
+        if target.name != row.folder and moved is None:
+            self.scan()  # the server did not say where it went: it reappears as a new message
+            return sorted(wanted)
+        if moved is not None:
+            row.folder, row.path = target.name, f"{moved[0]}:{moved[1]}"
+        row.flags = _letters(sorted(desired) + [f for f in ("\\Draft", "\\Answered") if _LETTERS[f.lower()] in row.flags])
+        row.extra_labels = keywords
+        self.journal.begin()
+        self.journal.upsert(row)
+        if self.labels(row) != old:
+            self.journal.append("labels_changed", row.id, self.labels(row))
+        self.journal.commit()
+        return self.labels(row)
+
+    def deliver(self, label: str, raw: bytes) -> str:
+        folder = self._role_folder(label)
+        flags = "(\\Draft \\Seen)" if label == "DRAFT" else "(\\Seen)"
+        appended = self._call(lambda conn: conn.append(folder.name, raw, flags))
+        if appended is None:
+            raise ProviderUnavailableError("the IMAP server does not report appended UIDs (UIDPLUS): cannot track it")
+        return f"{folder.name}:{appended[0]}:{appended[1]}"
+
+    def remove(self, row: IndexRow) -> None:
+        self._call(lambda conn: conn.expunge(self._locate(conn, row, readonly=False)))

@@ -1,0 +1,128 @@
+"""A real Dovecot IMAP server for tests: started on a loopback port, one fresh user per test.
+
+Needs the `dovecot` binary (Debian: `apt-get install dovecot-imapd`) and root, since Dovecot runs
+mail processes as `nobody`. The server is configured entirely in a private directory (no systemd,
+no /etc/dovecot), with a passwd-file of test users that `add_user` hands out one by one.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from itertools import count
+from pathlib import Path
+
+from tests.support.processes import free_port, stop, wait_for_port
+
+DOVECOT = shutil.which("dovecot") or next((p for p in ("/usr/sbin/dovecot",) if os.path.exists(p)), None)
+_users = count(1)
+USERS = 200
+
+CONFIG = """
+base_dir = {base}/run
+state_dir = {base}/state
+log_path = {base}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+mail_location = maildir:{base}/mail/%u
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN {base}/passwd
+}}
+userdb {{
+  driver = static
+  args = uid=nobody gid=nogroup home={base}/home/%u
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+namespace inbox {{
+  inbox = yes
+  mailbox Drafts {{
+    special_use = \\Drafts
+    auto = create
+  }}
+  mailbox Sent {{
+    special_use = \\Sent
+    auto = create
+  }}
+  mailbox Trash {{
+    special_use = \\Trash
+    auto = create
+  }}
+  mailbox Archive {{
+    special_use = \\Archive
+    auto = create
+  }}
+  mailbox Junk {{
+    special_use = \\Junk
+    auto = create
+  }}
+}}
+"""
+
+
+@dataclass
+class Dovecot:
+    """A running Dovecot: where it listens and how to add users."""
+
+    base: Path
+    port: int
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        command = [str(DOVECOT), "-F", "-c", str(self.base / "dovecot.conf")]
+        self.process = subprocess.Popen(command, start_new_session=True, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port, self.process)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop(self.process)
+            self.process = None
+
+    def add_user(self) -> str:
+        """A user nobody has used yet (password `secret`)."""
+        user = f"user{next(_users)}"
+        if int(user[4:]) > USERS:
+            raise RuntimeError(f"only {USERS} test users are configured")
+        return user
+
+    def maildir(self, user: str) -> Path:
+        return self.base / "mail" / user
+
+
+@contextmanager
+def running_dovecot() -> Iterator[Dovecot]:
+    base = Path(tempfile.mkdtemp(prefix="pepper-dovecot-"))
+    base.chmod(0o755)  # mail processes run as nobody
+    try:
+        for sub in ("run", "state", "mail", "home"):
+            (base / sub).mkdir()
+        shutil.chown(base / "mail", "nobody", "nogroup")
+        shutil.chown(base / "home", "nobody", "nogroup")
+        # Dovecot notices passwd-file edits by mtime (seconds): write every user up front.
+        (base / "passwd").write_text("".join(f"user{n}:{{PLAIN}}secret\n" for n in range(1, USERS + 1)))
+        port = free_port()
+        (base / "dovecot.conf").write_text(CONFIG.format(base=base, port=port))
+        server = Dovecot(base, port)
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
