@@ -1,3 +1,4 @@
+# ruff: noqa: E402 - imports follow the sys.path fix below
 """Benchmark of the context store MCP server over stdio; prints a table.
 
     .venv/bin/python bench/context_store.py [--items 100000]
@@ -16,14 +17,20 @@ compete for the CPU.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Python puts this script's folder first on sys.path, where bench/calendar.py would shadow the
+# stdlib `calendar` (imported by `email`, hence by fastmcp): drop it, put the repo root instead.
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:] = [str(REPO)] + [entry for entry in sys.path if Path(entry or ".").resolve() != REPO / "bench"]
+
 import argparse
 import os
 import random
-import sys
 import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import anyio
 import numpy
@@ -31,12 +38,9 @@ from fastmcp import Client
 from fastmcp.client.transports import StdioTransport
 from mcp.client.subscriptions import listen
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from mcp_servers.context_store.embedders import LocalE5Embedder  # noqa: E402
-from mcp_servers.context_store.models import ItemInput  # noqa: E402
-from mcp_servers.context_store.store import ContextStore  # noqa: E402
+from mcp_servers.context_store.embedders import LocalE5Embedder
+from mcp_servers.context_store.models import ItemInput
+from mcp_servers.context_store.store import ContextStore
 
 WORDS = (
     "budget meeting invoice travel flight hotel report deadline review contract lunch project "

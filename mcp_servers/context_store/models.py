@@ -130,6 +130,8 @@ def check_consumer(name: str) -> str:
 
 
 def check_tags(tags: list[str]) -> list[str]:
+    if not tags:
+        return []
     if len(tags) > MAX_TAGS:
         raise InvalidInput(f"too many tags ({len(tags)}): at most {MAX_TAGS}")
     for tag in tags:
@@ -140,10 +142,13 @@ def check_tags(tags: list[str]) -> list[str]:
     return sorted(set(tags))
 
 
+_ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"), ensure_ascii=False)
+
+
 def encode_json(value: object, what: str) -> str:
     """Compact JSON for `value`; NaN, infinities and non-JSON types are refused."""
     try:
-        return json.dumps(value, allow_nan=False, separators=(",", ":"), ensure_ascii=False)
+        return _ENCODER.encode(value)
     except (TypeError, ValueError) as exc:
         raise InvalidInput(
             f"{what} is not JSON ({exc}): send objects, arrays, strings, finite numbers, booleans or null"

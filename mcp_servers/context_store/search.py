@@ -1,14 +1,16 @@
 """Search over items: lexical (FTS5, bm25), semantic (sqlite-vec KNN) and hybrid (reciprocal-rank fusion).
 
 Semantic search keeps top-k true under filters: vec0 cannot filter by namespace glob or tag, so the
-KNN over-fetches (k = 4 x limit), drops the rows the filters reject, and widens k fourfold until it has
-`limit` matches or the KNN ran out of vectors. When even k = 4096 (vec0's maximum) is not enough (a
+KNN over-fetches (k = 2 x limit, or 8 x limit when filters beyond expiry apply; a KNN's cost grows
+with k), drops the rows the filters reject, and widens k fourfold until it has `limit` matches or
+the KNN ran out of vectors. When even k = 4096 (vec0's maximum) is not enough (a
 very selective filter), it ranks the filtered items by exact cosine distance instead. Either way the
 result is the true top-k of the filtered set. Hybrid fuses the two rankings with RRF (k = 60).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from datetime import datetime
@@ -71,10 +73,13 @@ def run(
         return lexical(db, text, where, params, limit)
     assert vector is not None
     blob = sqlite_vec.serialize_float32(vector)
+    filtered = len(params) > 1  # the first parameter is the expiry cut-off every search has
     if mode == "semantic":
-        return semantic(db, blob, where, params, limit)
+        return semantic(db, blob, where, params, limit, filtered)
     depth = min(MAX_K, limit * 4)
-    return fuse([lexical(db, text, where, params, depth), semantic(db, blob, where, params, depth)], limit)
+    return fuse(
+        [lexical(db, text, where, params, depth), semantic(db, blob, where, params, depth, filtered)], limit
+    )
 
 
 def lexical(db: Any, text: str, where: str, params: list[Any], limit: int) -> Ranked:
@@ -90,29 +95,27 @@ def lexical(db: Any, text: str, where: str, params: list[Any], limit: int) -> Ra
     return [(tuple(row[:-1]), -float(row[-1])) for row in rows]
 
 
-def semantic(db: Any, blob: bytes, where: str, params: list[Any], limit: int) -> Ranked:
-    k = min(MAX_K, max(limit * 4, 40))
+def semantic(
+    db: Any, blob: bytes, where: str, params: list[Any], limit: int, filtered: bool = True
+) -> Ranked:
+    # The KNN's cost grows with k, so start small when only expiry filters, larger when more do.
+    k = min(MAX_K, limit * (8 if filtered else 2))
     while True:
-        rows = db.execute(
-            "WITH knn AS (SELECT rowid, distance FROM items_vec WHERE embedding MATCH ? AND k = ?) "
-            f"SELECT {COLUMNS}, knn.distance, (SELECT count(*) FROM knn) FROM knn "
-            f"JOIN items ON items.rowid = knn.rowid WHERE {where} ORDER BY knn.distance LIMIT ?",
-            [blob, k, *params, limit],
+        nearest = db.execute(
+            "SELECT rowid, distance FROM items_vec WHERE embedding MATCH ? AND k = ?", (blob, k)
         ).fetchall()
-        fetched = rows[0][-1] if rows else _knn_size(db, blob, k)
-        if len(rows) >= limit or fetched < k:
-            return [(tuple(row[:-2]), 1.0 - float(row[-2])) for row in rows]
+        distance = dict(nearest)
+        rows = db.execute(
+            f"SELECT {COLUMNS}, items.rowid FROM items "
+            f"WHERE items.rowid IN (SELECT value FROM json_each(?)) AND {where}",
+            [json.dumps(list(distance)), *params],
+        ).fetchall()
+        if len(rows) >= limit or len(nearest) < k:
+            ranked = sorted(rows, key=lambda row: distance[row[-1]])[:limit]
+            return [(tuple(row[:-1]), 1.0 - float(distance[row[-1]])) for row in ranked]
         if k == MAX_K:
             return exact(db, blob, where, params, limit)
         k = min(MAX_K, k * 4)
-
-
-def _knn_size(db: Any, blob: bytes, k: int) -> int:
-    return int(
-        db.execute("SELECT count(*) FROM items_vec WHERE embedding MATCH ? AND k = ?", (blob, k)).fetchone()[
-            0
-        ]
-    )
 
 
 def exact(db: Any, blob: bytes, where: str, params: list[Any], limit: int) -> Ranked:

@@ -147,17 +147,21 @@ class ContextStore:
                 f"batch of {len(inputs)} items is too large: send at most {self.limits.max_batch_items} per call"
             )
         now = time.time()
-        rows = [self._prepare(item, now) for item in inputs]
+        namespaces: set[str] = set()
+        rows = [self._prepare(item, now, namespaces) for item in inputs]
         with self._write() as db:
             return self._upsert_all(db, rows, now)
 
     def store(self, item: ItemInput) -> Written:
         return self.store_many([item])[0]
 
-    def _prepare(self, item: ItemInput, now: float) -> _Row:
-        namespace = check_namespace(item.namespace)
+    def _prepare(self, item: ItemInput, now: float, checked: set[str]) -> _Row:
+        namespace = item.namespace
+        if namespace not in checked:  # a batch mostly repeats a few namespaces: check each once
+            checked.add(check_namespace(namespace))
         item_id = check_id(item.id) if item.id is not None else str(uuid.uuid4())
-        data, metadata = encode_json(item.data, "data"), encode_json(item.metadata, "metadata")
+        data = encode_json(item.data, "data")
+        metadata = encode_json(item.metadata, "metadata") if item.metadata else "{}"
         size = len(data.encode()) + len((item.text or "").encode()) + len(metadata.encode())
         if size > self.limits.max_item_bytes:
             raise InvalidInput(
@@ -169,7 +173,7 @@ class ContextStore:
         expires_at = now + item.ttl_seconds if item.ttl_seconds is not None else None
         if item.expires_at is not None:
             expires_at = to_epoch(item.expires_at)
-        tags = json.dumps(check_tags(item.tags))
+        tags = json.dumps(check_tags(item.tags)) if item.tags else "[]"
         return _Row(namespace, item_id, data, item.text, tags, metadata, expires_at)
 
     def _upsert_all(self, db: Any, rows: list[_Row], now: float) -> list[Written]:
