@@ -46,15 +46,12 @@ class ContextItems:
         text: str | None = None,
         tags: list[str] | None = None,
         metadata: dict[str, Any] | None = None,
+        ttl_seconds: float | None = None,
     ) -> int:
         """Store (upsert) the item; returns the seq of its event."""
         arguments: dict[str, Any] = {"namespace": namespace, "id": item_id, "data": data}
-        if text is not None:
-            arguments["text"] = text
-        if tags:
-            arguments["tags"] = tags
-        if metadata:
-            arguments["metadata"] = metadata
+        optional = {"text": text, "tags": tags, "metadata": metadata, "ttl_seconds": ttl_seconds}
+        arguments.update({key: value for key, value in optional.items() if value})
         outcome = await self.connection.call_tool("store", arguments)
         return int((outcome.structured or {}).get("seq", 0))
 

@@ -1,8 +1,10 @@
 """Following the context store's event log over a self-healing `ServerConnection`.
 
-`EventLog.events(consumer, namespaces)` yields events after the consumer's acked cursor and then new
-ones as they are written: it reads a page, and when caught up waits for a wake-up from a subscription
-to the namespaces (or `idle_poll` seconds) before reading again. A wake-up only says "look again": the
+`async with log.follow(consumer, namespaces) as stream: async for event in stream` yields events after
+the consumer's acked cursor and then new ones as they are written: it reads a page, and when caught up
+waits for a wake-up from a subscription to the namespaces (or `idle_poll` seconds) before reading
+again. (A context manager, not a generator, holds the subscriptions' task group: a generator must not
+suspend inside one.) A wake-up only says "look again": the
 log is the truth. Delivery is at-least-once; `ack(consumer, seq)` commits progress, so a restarted
 consumer resumes after its last ack.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, Literal
 
@@ -19,7 +22,7 @@ from pydantic import BaseModel
 
 from orchestrator.mcp_clients import ServerConnection
 
-__all__ = ["ContextEvent", "EventLog"]
+__all__ = ["ContextEvent", "EventLog", "EventStream"]
 
 logger = logging.getLogger(__name__)
 
@@ -32,44 +35,87 @@ class ContextEvent(BaseModel):
     at: datetime
 
 
+class Wakeups:
+    """Counts wake-ups; a reader waits for the count to move past what it saw before reading."""
+
+    def __init__(self) -> None:
+        self.generation = 0
+        self._event = anyio.Event()
+
+    def fire(self) -> None:
+        self.generation += 1
+        self._event.set()
+        self._event = anyio.Event()
+
+    async def wait_past(self, generation: int, patience: float) -> None:
+        with anyio.move_on_after(patience):
+            while self.generation == generation:
+                await self._event.wait()
+
+
+class EventStream:
+    """Iterates a log: pages after the cursor, then waits for a wake-up (or `idle_poll`)."""
+
+    def __init__(
+        self,
+        log: EventLog,
+        consumer: str | None,
+        namespaces: Sequence[str],
+        after: int | None,
+        wakeups: Wakeups,
+    ) -> None:
+        self._log, self._consumer, self._namespaces = log, consumer, list(namespaces)
+        self.after = after
+        self._wakeups = wakeups
+
+    async def __aiter__(self) -> AsyncIterator[ContextEvent]:
+        while True:
+            seen = self._wakeups.generation
+            page = await self._log.read(self._consumer, self.after, self._namespaces)
+            if page.get("gap"):
+                logger.warning("%s missed compacted events after %s", self._consumer, self.after)
+            for raw in page.get("events", []):
+                event = ContextEvent.model_validate(raw)
+                self.after = event.seq
+                yield event
+            self.after = page.get("next_after", self.after)
+            if not page.get("has_more"):
+                await self._wakeups.wait_past(seen, self._log.idle_poll)
+
+
 class EventLog:
     def __init__(self, context: ServerConnection, idle_poll: float = 30.0, page_size: int = 100) -> None:
         self._context = context
-        self._idle_poll = idle_poll
+        self.idle_poll = idle_poll
         self._page_size = page_size
 
-    async def events(self, consumer: str, namespaces: Sequence[str]) -> AsyncIterator[ContextEvent]:
-        """Events for `consumer` from its cursor on; never ends by itself."""
-        wake = anyio.Event()
-
-        def wake_up() -> None:
-            wake.set()
-
+    @asynccontextmanager
+    async def follow(
+        self, consumer: str | None, namespaces: Sequence[str], after: int | None = None
+    ) -> AsyncIterator[EventStream]:
+        """A stream of events after `after`, else after `consumer`'s acked cursor (else from the
+        start), then new ones as they come, woken by subscriptions to the namespaces."""
+        wakeups = Wakeups()
         async with anyio.create_task_group() as task_group:
             for pattern in namespaces or ["*"]:
-                task_group.start_soon(self._context.watch, f"context://namespace/{pattern}", wake_up)
-            after: int | None = None
+                task_group.start_soon(self._context.watch, f"context://namespace/{pattern}", wakeups.fire)
             try:
-                while True:
-                    wake = anyio.Event()
-                    page = await self._read(consumer, after, namespaces)
-                    if page.get("gap"):
-                        logger.warning("%s missed compacted events after %s", consumer, after)
-                    for raw in page.get("events", []):
-                        yield ContextEvent.model_validate(raw)
-                    after = page.get("next_after", after)
-                    if not page.get("has_more"):
-                        with anyio.move_on_after(self._idle_poll):
-                            await wake.wait()
+                yield EventStream(self, consumer, namespaces, after, wakeups)
             finally:
                 task_group.cancel_scope.cancel()
 
-    async def _read(self, consumer: str, after: int | None, namespaces: Sequence[str]) -> dict[str, Any]:
-        arguments: dict[str, Any] = {
-            "consumer": consumer,
-            "namespaces": list(namespaces),
-            "limit": self._page_size,
-        }
+    async def last_seq(self) -> int:
+        """The seq of the newest event in the log (0 when it is empty)."""
+        page = await self.read(None, 0, ["pepper.no-such-namespace"], limit=1)
+        return int(page.get("next_after", 0))
+
+    async def read(
+        self, consumer: str | None, after: int | None, namespaces: Sequence[str], limit: int | None = None
+    ) -> dict[str, Any]:
+        """One page of `read_events`."""
+        arguments: dict[str, Any] = {"namespaces": list(namespaces), "limit": limit or self._page_size}
+        if consumer is not None:
+            arguments["consumer"] = consumer
         if after is not None:
             arguments["after"] = after
         return (await self._context.call_tool("read_events", arguments)).structured or {}

@@ -5,7 +5,6 @@ feed); when a server is unreachable the feed waits and retries the same event, s
 from __future__ import annotations
 
 import logging
-from contextlib import aclosing
 from typing import Protocol
 
 import anyio
@@ -28,7 +27,7 @@ class Feed(Protocol):
 
 async def run_feed(feed: Feed, log: EventLog, retry_after: float = 2.0) -> None:
     """Handle `feed`'s events forever, acking each once handled (or once skipped as malformed)."""
-    async with aclosing(log.events(feed.consumer, feed.namespaces)) as events:
+    async with log.follow(feed.consumer, feed.namespaces) as events:
         async for event in events:
             while True:
                 try:

@@ -76,6 +76,7 @@ class Scheduler:
         state: StateStore | None = None,
         batch_size: int = 8,
         quiet_tools: frozenset[str] = frozenset(),
+        on_step: Callable[[list[SchedulerEvent], Decision], Awaitable[None]] | None = None,
     ) -> None:
         self.brain, self.engine, self.tools = brain, engine, tools
         self._reply, self._summarize, self._state = reply, summarize, state
@@ -83,6 +84,7 @@ class Scheduler:
         self.queue = queue or EventQueue()
         self.batch_size = batch_size
         self.quiet_tools = quiet_tools
+        self._on_step = on_step
         self.steps = 0
         self.lost: list[SchedulerEvent] = []
 
@@ -123,6 +125,8 @@ class Scheduler:
         self.steps += 1
         if self._state is not None:
             await self._state.save(self.history.entries, self.queue.snapshot())
+        if self._on_step is not None:
+            await self._on_step(batch, decision)
 
     async def _start(self, call: ProposedCall) -> None:
         self.history.add(

@@ -23,7 +23,9 @@ class Toolbox:
         self.missing: dict[str, str] = {}
 
     async def load(self) -> list[RemoteTool]:
-        self.tools, self.missing = {}, {}
+        """(Re)read the tools; the dicts are updated in place, so holders of them stay current."""
+        self.tools.clear()
+        self.missing.clear()
         for name, connection in self.connections.items():
             try:
                 for tool in await connection.list_tools():

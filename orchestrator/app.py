@@ -1,0 +1,175 @@
+"""`Pepper`: the running assistant, wired from its settings. Wiring only; the parts live elsewhere.
+
+Sense: the ingest bridge copies mail and calendar changes into `raw.*`; the mail and meeting feeds
+turn them into `signals.*`. Think: the inbox bridge hands user messages and signals to the scheduler,
+whose brain is the LLM (when an endpoint is configured) or the rules engine. Act: the tool-call engine
+runs the scheduler's tools; delegated work goes to workers whose irreversible calls wait for approval.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import anyio
+from anyio.abc import TaskStatus
+
+from orchestrator.activity import Activity
+from orchestrator.brains.llm_brain import LLMBrain, llm_summarizer
+from orchestrator.brains.rules_brain import RulesBrain
+from orchestrator.chat import ChatLog
+from orchestrator.config import OrchestratorSettings
+from orchestrator.context_items import ContextItems
+from orchestrator.event_log import EventLog
+from orchestrator.feeds.ingest import CalendarIngest, MailIngest, follow
+from orchestrator.feeds.mail_feed import MailFeed
+from orchestrator.feeds.meeting_feed import MeetingFeed
+from orchestrator.feeds.runner import run_feed
+from orchestrator.inbox_bridge import InboxBridge
+from orchestrator.llm import ChatModel
+from orchestrator.mcp_clients import ServerConnection, ServerSpec
+from orchestrator.notifications import NotificationMirror
+from orchestrator.persistence import ContextCallJournal, ContextStateStore
+from orchestrator.scheduler.engine import ToolCallEngine
+from orchestrator.scheduler.events import SchedulerEvent
+from orchestrator.scheduler.history import plain_summary
+from orchestrator.scheduler.loop import Decision, Scheduler
+from orchestrator.scheduler.queue import EventQueue
+from orchestrator.scheduler_tools import QUIET_TOOLS, SchedulerToolRunner, scheduler_tools
+from orchestrator.workers.action_store import ContextActionStore
+from orchestrator.workers.approvals import ApprovalDesk
+from orchestrator.workers.loop import Worker
+from orchestrator.workers.pool import WorkerPool
+from orchestrator.workers.toolbox import GatedToolRunner, Toolbox
+
+__all__ = ["Pepper"]
+
+logger = logging.getLogger(__name__)
+OVERDUE_CHECK_SECONDS = 600
+
+
+class Pepper:
+    def __init__(self, settings: OrchestratorSettings) -> None:
+        self.settings = settings
+        self.connections = {
+            name: ServerConnection(_spec(name, settings), call_timeout=settings.tool_timeout_seconds)
+            for name in ("context", "gmail", "calendar", "notify")
+            if settings.server(name).enabled
+        }
+        if "context" not in self.connections:
+            raise ValueError("the context store cannot be disabled: everything else builds on it")
+        self.items = ContextItems(self.connections["context"])
+        self.log = EventLog(self.connections["context"])
+        self.chat = ChatLog(self.items)
+        self.activity = Activity(self.items)
+        self.model = ChatModel(settings.llm()) if settings.llm_mode else None
+        self.mode = "llm" if self.model else "rules"
+        self.toolbox = Toolbox(self.connections)
+        self.desk = ApprovalDesk(ContextActionStore(self.items), self.toolbox.call, self.toolbox.tools)
+        self.workers = WorkerPool(self._make_worker, self.items) if self.model else None
+        self.engine = ToolCallEngine(
+            SchedulerToolRunner(self.items, self.connections.get("notify"), self.reply, self.workers),
+            self._deliver,
+            ContextCallJournal(self.items),
+            limit=settings.max_concurrent_tools,
+            timeout=settings.tool_timeout_seconds,
+        )
+        self.scheduler = Scheduler(
+            LLMBrain(self.model) if self.model else RulesBrain(),
+            self.engine,
+            scheduler_tools(self.model is not None),
+            self.reply,
+            llm_summarizer(self.model) if self.model else plain_summary,
+            queue=EventQueue(settings.queue_size),
+            state=ContextStateStore(self.items),
+            batch_size=settings.batch_size,
+            quiet_tools=QUIET_TOOLS,
+            on_step=self._after_step,
+        )
+        self.inbox = InboxBridge(self.items, self.log, self.scheduler)
+        self.mail_feed = MailFeed(self.items, settings.user_addresses, settings.vips)
+        self.notifications = (
+            NotificationMirror(self.connections["notify"], self.items)
+            if "notify" in self.connections
+            else None
+        )
+
+    async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        """Connect, restore, and run every loop until cancelled; started once the loops are up."""
+        async with anyio.create_task_group() as task_group:
+            for connection in self.connections.values():
+                await task_group.start(connection.run)
+            await self.toolbox.load()
+            await self._restore()
+            self._start_senses(task_group)
+            task_group.start_soon(self.inbox.run)
+            await task_group.start(self.scheduler.run)
+            task_group.start_soon(self.activity.record, "start", f"Pepper started in {self.mode} mode")
+            task_status.started()
+
+    def _start_senses(self, task_group: anyio.abc.TaskGroup) -> None:
+        if gmail := self.connections.get("gmail"):
+            task_group.start_soon(follow, gmail, "gmail://inbox", MailIngest(gmail, self.items).sync)
+            task_group.start_soon(run_feed, self.mail_feed, self.log)
+            task_group.start_soon(self._check_overdue)
+        if calendar := self.connections.get("calendar"):
+            ingest = CalendarIngest(calendar, self.items, horizon=timedelta(days=2))
+            task_group.start_soon(follow, calendar, "calendar://upcoming", ingest.sync, 300.0)
+            task_group.start_soon(run_feed, MeetingFeed(self.items), self.log)
+        if self.notifications is not None:
+            task_group.start_soon(self.notifications.run)
+
+    async def _restore(self) -> None:
+        entries, queued = await ContextStateStore(self.items).load()
+        self.scheduler.history.entries = entries
+        for event in queued:
+            await self.scheduler.put(event)
+
+    async def send(self, text: str) -> None:
+        """A message from the user: kept in the chat, answered by the scheduler (through the log)."""
+        await self.chat.add("user", text)
+
+    async def reply(self, text: str) -> None:
+        await self.chat.add("assistant", text)
+
+    async def _deliver(self, event: SchedulerEvent) -> None:
+        await self.scheduler.put(event)
+        state = "done" if event.attributes.get("ok", True) else "failed"
+        await self.activity.record(
+            "tool_result",
+            f"{event.source} {state}",
+            call_id=event.attributes.get("id"),
+            output=event.content[:500],
+        )
+
+    async def _after_step(self, batch: list[SchedulerEvent], decision: Decision) -> None:
+        for event in batch:
+            if "seq" in event.attributes:
+                await self.inbox.handled(int(event.attributes["seq"]))
+        tokens = self.model.usage.total_tokens if self.model else 0
+        calls = ", ".join(call.name for call in decision.calls) or "no tool calls"
+        await self.activity.record(
+            "step",
+            f"step {self.scheduler.steps}: {len(batch)} events → {calls}",
+            tokens_total=tokens,
+            in_flight=len(self.engine.in_flight),
+        )
+
+    async def _check_overdue(self) -> None:
+        while True:
+            await anyio.sleep(OVERDUE_CHECK_SECONDS)
+            await self.mail_feed.check_overdue()
+
+    def _make_worker(self, name: str) -> Worker:
+        assert self.model is not None, "workers exist only in LLM mode"
+        runner = GatedToolRunner(self.toolbox, self.desk, requested_by=f"worker:{name}")
+        return Worker(self.model, list(self.toolbox.tools.values()), runner)
+
+    async def aclose(self) -> None:
+        if self.model is not None:
+            await self.model.close()
+
+
+def _spec(name: str, settings: OrchestratorSettings) -> ServerSpec:
+    config = settings.server(name)
+    return ServerSpec(name=name, command=config.command, url=config.url, env=config.env, token=config.token)

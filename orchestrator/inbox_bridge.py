@@ -1,0 +1,108 @@
+"""From the context store to the scheduler: what the user says (`chat.messages`, role user) and what
+the feeds found (`signals.*`), as one named consumer, `scheduler.inbox`.
+
+An event is acked only once the scheduler has taken it into a step, and only as a contiguous prefix of
+the log (the queue serves by priority, not in order): the cursor moves up to the oldest event still
+waiting. The seqs handled above the cursor are saved too (`state.inbox/handled`), so after a crash
+only what was never handled is replayed: no message is answered twice, and notifications carry the
+signal's id as their dedupe key besides.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orchestrator.context_items import ContextItems
+from orchestrator.event_log import ContextEvent, EventLog
+from orchestrator.feeds.signals import PRIORITY_ORDER
+from orchestrator.scheduler.events import EventKind, Priority, SchedulerEvent
+from orchestrator.scheduler.loop import Scheduler
+
+__all__ = ["AckTracker", "InboxBridge"]
+
+CONSUMER = "scheduler.inbox"
+HANDLED = ("state.inbox", "handled")
+
+
+class AckTracker:
+    """Which seqs are out; `done(seq)` returns the new cursor when the prefix below it closes."""
+
+    def __init__(self) -> None:
+        self._open: set[int] = set()
+        self._closed: set[int] = set()
+        self._highest = 0
+
+    def opened(self, seq: int) -> None:
+        self._open.add(seq)
+        self._highest = max(self._highest, seq)
+
+    @property
+    def handled_above_cursor(self) -> list[int]:
+        return sorted(self._closed)
+
+    def done(self, seq: int) -> int | None:
+        self._open.discard(seq)
+        self._closed.add(seq)
+        floor = min(self._open) if self._open else self._highest + 1
+        acked = [s for s in self._closed if s < floor]
+        if not acked:
+            return None
+        self._closed -= set(acked)
+        return max(acked)
+
+
+class InboxBridge:
+    def __init__(self, items: ContextItems, log: EventLog, scheduler: Scheduler) -> None:
+        self._items = items
+        self._log = log
+        self._scheduler = scheduler
+        self.tracker = AckTracker()
+
+    async def run(self) -> None:
+        saved = await self._items.get(*HANDLED)
+        already = (
+            set(saved.data.get("seqs", [])) if saved is not None and isinstance(saved.data, dict) else set()
+        )
+        async with self._log.follow(CONSUMER, ["signals.*", "chat.messages"]) as events:
+            async for event in events:
+                self.tracker.opened(event.seq)
+                if event.seq in already:
+                    await self.handled(event.seq)
+                    continue
+                item = await self._items.get(event.namespace, event.id) if event.op == "store" else None
+                scheduled = to_scheduler_event(event, item.data if item is not None else None)
+                if scheduled is None:
+                    await self.handled(event.seq)
+                else:
+                    await self._scheduler.put(scheduled)
+
+    async def handled(self, seq: int) -> None:
+        """The scheduler took the event with this seq into a step: move the cursor if it can."""
+        cursor = self.tracker.done(seq)
+        if cursor is not None:
+            await self._log.ack(CONSUMER, cursor)
+        await self._items.put(*HANDLED, {"seqs": self.tracker.handled_above_cursor})
+
+
+def to_scheduler_event(event: ContextEvent, data: Any) -> SchedulerEvent | None:
+    """The scheduler's view of a logged write, or None for what it does not act on."""
+    if not isinstance(data, dict):
+        return None
+    if event.namespace == "chat.messages":
+        if data.get("role") != "user":
+            return None
+        return SchedulerEvent(
+            kind=EventKind.USER_MESSAGE, content=data.get("text", ""), attributes={"seq": event.seq}
+        )
+    return SchedulerEvent(
+        kind=EventKind.SIGNAL,
+        content=data.get("summary", ""),
+        priority=Priority(PRIORITY_ORDER.get(data.get("priority", "normal"), 2)),
+        source=data.get("kind", event.namespace),
+        attributes={
+            "id": event.id,
+            "seq": event.seq,
+            "link": data.get("link"),
+            "reasons": data.get("reasons", []),
+        },
+    )
