@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint setup
 
-$(STAMP): pyproject.toml scripts/setup.sh scripts/apt-packages.txt
+$(STAMP): pyproject.toml scripts/setup.sh scripts/apt-packages.txt scripts/setup-node.sh tools/node/package-lock.json
 	PYTHON=$(PYTHON) bash scripts/setup.sh
 	touch $(STAMP)
 

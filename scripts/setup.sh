@@ -24,3 +24,6 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[dev]"
+
+# Node 22, the MCP conformance suite and the MCP Inspector CLI, pinned in tools/node.
+bash scripts/setup-node.sh
