@@ -57,8 +57,17 @@ class Refusal(BaseModel):
     error: str
 
 
+class Sent(BaseModel):
+    """The short form of a SendResult, as a batch answers (the full notification is a resource)."""
+
+    id: str
+    deduplicated: bool
+    dedupe_count: int
+    held_until: datetime | None = None
+
+
 class BatchSendResult(BaseModel):
-    results: list[SendResult | None] = Field(description="One per notification sent; null where refused")
+    results: list[Sent | None] = Field(description="One per notification, in order; null where refused")
     refused: list[Refusal] = Field(
         default_factory=list, description="Notifications over their source's rate limit"
     )
@@ -167,7 +176,17 @@ def _add_notification_tools(server: FastMCP, notifier: Notifier) -> None:
         except NotifyInputError as exc:
             raise ToolError(f"{exc}; nothing was sent") from exc
         return BatchSendResult(
-            results=[o if isinstance(o, SendResult) else None for o in outcomes],
+            results=[
+                Sent(
+                    id=o.notification.id,
+                    deduplicated=o.deduplicated,
+                    dedupe_count=o.notification.dedupe_count,
+                    held_until=o.held_until,
+                )
+                if isinstance(o, SendResult)
+                else None
+                for o in outcomes
+            ],  # fmt: skip
             refused=[
                 Refusal(index=i, error=str(o))
                 for i, o in enumerate(outcomes)
