@@ -124,11 +124,19 @@ def _provider_from(settings: CalendarSettings) -> CalendarProvider:
         from mcp_servers.calendar.caldav_provider import CaldavProvider
 
         return CaldavProvider.from_settings(settings)
-    raise SystemExit("no calendar configured: pass --ics PATH, or set PEPPER_CALENDAR_CALDAV_URL")
+    if settings.google_token_file:
+        from mcp_servers.calendar.google_provider import GoogleCalendarProvider
+
+        return GoogleCalendarProvider.from_settings(settings)
+    raise SystemExit(
+        "no calendar configured: pass --ics PATH, or set PEPPER_CALENDAR_CALDAV_URL "
+        "or PEPPER_CALENDAR_GOOGLE_TOKEN_FILE"
+    )
 
 
 def _change_log_path(settings: CalendarSettings) -> Any:
-    sources = settings.caldav_url or "\n".join(sorted(str(path.resolve()) for path in settings.ics))
+    sources = "\n".join(sorted(str(path.resolve()) for path in settings.ics))
+    sources = sources or settings.caldav_url or f"google:{settings.google_token_file}"
     digest = hashlib.sha256(sources.encode()).hexdigest()[:12]
     return settings.state_dir / f"changes-{digest}.sqlite3"
 

@@ -31,6 +31,10 @@ class CalendarSettings(BaseSettings):
     caldav_username: str | None = Field(None, description="CalDAV user name")
     caldav_password: SecretStr | None = Field(None, description="CalDAV password or app password")
     caldav_timeout_seconds: float = Field(20.0, gt=0, description="Timeout of every CalDAV request")
+    google_token_file: Path | None = Field(
+        None, description="Google OAuth authorized-user JSON (token, refresh_token, client_id, client_secret)"
+    )
+    google_api_endpoint: str | None = Field(None, description="Google Calendar API base URL (tests, proxies)")
     allow_write: bool = Field(False, description="Allow deletions and events that invite other people")
     timezone: str | None = Field(None, description="Your IANA timezone; the system's when unset")
     user_email: str | None = Field(None, description="Your address: organizer of invites you send")
