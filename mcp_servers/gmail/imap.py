@@ -52,7 +52,9 @@ class ImapProvider(IndexedProvider):
             )
         self.settings = settings
         account = f"{settings.imap_host}:{settings.imap_port}:{settings.imap_username}"
-        self.index_path = settings.state_dir / f"imap-{hashlib.sha256(account.encode()).hexdigest()[:12]}.sqlite3"
+        self.index_path = (
+            settings.state_dir / f"imap-{hashlib.sha256(account.encode()).hexdigest()[:12]}.sqlite3"
+        )
         self.idle_seconds = IDLE_SECONDS
         self.idling = False  # True while the watcher sits in IDLE (tests and status read it)
 
@@ -64,7 +66,9 @@ class ImapProvider(IndexedProvider):
     def _open_store(self) -> MailStore:
         return ImapStore(lambda: ImapConnection(*self._credentials()), Journal(self.index_path))
 
-    async def watch(self, changed: Changed, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+    async def watch(
+        self, changed: Changed, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
         backoff = 1.0
         task_status.started()
         while True:

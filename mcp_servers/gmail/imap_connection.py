@@ -23,7 +23,13 @@ _FETCH_UID = re.compile(rb"UID (\d+)")
 _FETCH_FLAGS = re.compile(rb"FLAGS \(([^)]*)\)")
 _SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 _UIDPLUS = re.compile(rb"\[(?:COPYUID|APPENDUID) (\d+) (?:[\d:,]+ )?([\d:,]+)\]")
-_ROLES = {b"\\sent": "SENT", b"\\drafts": "DRAFT", b"\\trash": "TRASH", b"\\junk": "SPAM", b"\\archive": "ARCHIVE"}
+_ROLES = {
+    b"\\sent": "SENT",
+    b"\\drafts": "DRAFT",
+    b"\\trash": "TRASH",
+    b"\\junk": "SPAM",
+    b"\\archive": "ARCHIVE",
+}
 _NAMES = {
     "sent": "SENT", "sent items": "SENT", "sent messages": "SENT", "[gmail]/sent mail": "SENT",
     "drafts": "DRAFT", "[gmail]/drafts": "DRAFT", "trash": "TRASH", "deleted items": "TRASH",
@@ -61,11 +67,15 @@ def _unquote(raw: bytes) -> str:
 class ImapConnection:
     """One logged-in IMAP session."""
 
-    def __init__(self, host: str, port: int, security: str, username: str, password: str, timeout: float = 30) -> None:
+    def __init__(
+        self, host: str, port: int, security: str, username: str, password: str, timeout: float = 30
+    ) -> None:
         self.where = f"{host}:{port}"
         try:
             if security == "tls":
-                self.imap = imaplib.IMAP4_SSL(host, port, ssl_context=ssl.create_default_context(), timeout=timeout)
+                self.imap = imaplib.IMAP4_SSL(
+                    host, port, ssl_context=ssl.create_default_context(), timeout=timeout
+                )
             else:
                 self.imap = imaplib.IMAP4(host, port, timeout=timeout)
                 if security == "starttls":
@@ -94,8 +104,11 @@ class ImapConnection:
     def close(self) -> None:
         try:
             self.imap.logout()
-        except (OSError, imaplib.IMAP4.error):
-            pass
+        except (OSError, imaplib.IMAP4.error):  # already dropped: logout could not say goodbye
+            try:
+                self.imap.shutdown()
+            except OSError:
+                pass
 
     def _ok(self, result: tuple[str, list]) -> list:
         typ, data = result
@@ -118,7 +131,9 @@ class ImapConnection:
             flags = match.group("flags").lower().split()
             if b"\\noselect" in flags or b"\\nonexistent" in flags or b"\\all" in flags:
                 continue
-            role = "INBOX" if name.upper() == "INBOX" else next((_ROLES[f] for f in flags if f in _ROLES), None)
+            role = (
+                "INBOX" if name.upper() == "INBOX" else next((_ROLES[f] for f in flags if f in _ROLES), None)
+            )
             found.append(Folder(name, role or _NAMES.get(name.lower())))
         return found
 
@@ -136,7 +151,11 @@ class ImapConnection:
         result: dict[int, tuple[list[str], int]] = {}
         for line in self._ok(self.imap.uid("FETCH", "1:*", "(UID FLAGS RFC822.SIZE)")):
             raw = line[0] if isinstance(line, tuple) else line
-            uid, flags, size = _FETCH_UID.search(raw or b""), _FETCH_FLAGS.search(raw or b""), _SIZE.search(raw or b"")
+            uid, flags, size = (
+                _FETCH_UID.search(raw or b""),
+                _FETCH_FLAGS.search(raw or b""),
+                _SIZE.search(raw or b""),
+            )
             if uid:
                 names = flags.group(1).decode().split() if flags else []
                 result[int(uid.group(1))] = (names, int(size.group(1)) if size else 0)

@@ -56,7 +56,9 @@ class IdleSession:
                 untagged.append(line)
         if not line[len(tag) + 1 :].upper().startswith(b"OK"):
             verb = text.split()[0]
-            raise ProviderUnavailableError(f"IMAP server {self.where} refused {verb}: {line.decode(errors='replace')}")
+            raise ProviderUnavailableError(
+                f"IMAP server {self.where} refused {verb}: {line.decode(errors='replace')}"
+            )
         return untagged
 
     async def wait_for_change(self, seconds: float) -> bool:
@@ -92,12 +94,16 @@ async def idle_session(
     try:
         with anyio.fail_after(_TIMEOUT):
             if security == "tls":
-                stream = await TLSStream.wrap(stream, hostname=host, ssl_context=context, standard_compatible=False)
+                stream = await TLSStream.wrap(
+                    stream, hostname=host, ssl_context=context, standard_compatible=False
+                )
             session = IdleSession(stream, where)
             await session._line()  # greeting
             if security == "starttls":
                 await session.command("STARTTLS")
-                stream = await TLSStream.wrap(stream, hostname=host, ssl_context=context, standard_compatible=False)
+                stream = await TLSStream.wrap(
+                    stream, hostname=host, ssl_context=context, standard_compatible=False
+                )
                 session = IdleSession(stream, where)
             await session.command(f"LOGIN {quote(username)} {quote(password)}")
             for line in await session.command("CAPABILITY"):

@@ -68,7 +68,9 @@ class ImapStore:
     def _role_folder(self, role: str) -> Folder:
         found = next((f for f in self.folders.values() if f.role == role), None)
         if found is None:
-            raise MailProviderError(f"the IMAP account has no {role.lower()} folder: create one on the server")
+            raise MailProviderError(
+                f"the IMAP account has no {role.lower()} folder: create one on the server"
+            )
         return found
 
     def labels(self, row: IndexRow) -> list[str]:
@@ -112,7 +114,9 @@ class ImapStore:
                     self._update(row, current[uid][0])
             fresh = [uid for uid in sorted(current) if f"{validity}:{uid}" not in rows]
             for start in range(0, len(fresh), _BATCH):
-                self._add(conn, folder, validity, {uid: current[uid] for uid in fresh[start : start + _BATCH]})
+                self._add(
+                    conn, folder, validity, {uid: current[uid] for uid in fresh[start : start + _BATCH]}
+                )
                 self.journal.commit()
                 self.journal.begin()
         finally:
@@ -127,7 +131,9 @@ class ImapStore:
             if self.labels(row) != old:
                 self.journal.append("labels_changed", row.id, self.labels(row))
 
-    def _add(self, conn: ImapConnection, folder: Folder, validity: int, batch: dict[int, tuple[list[str], int]]) -> None:
+    def _add(
+        self, conn: ImapConnection, folder: Folder, validity: int, batch: dict[int, tuple[list[str], int]]
+    ) -> None:
         small = [uid for uid, (_, size) in batch.items() if size <= SLIM_THRESHOLD]
         raws = conn.fetch(small) if small else {}
         for uid in set(batch) - set(small):  # huge: read the first part only, never the whole
@@ -154,15 +160,21 @@ class ImapStore:
         validity, _ = conn.select(row.folder, readonly=readonly)
         row_validity, _, uid = row.path.partition(":")
         if str(validity) != row_validity:
-            raise NotFoundError(f"message {row.id} is gone (the folder was rebuilt): call list_changes to resync")
+            raise NotFoundError(
+                f"message {row.id} is gone (the folder was rebuilt): call list_changes to resync"
+            )
         return int(uid)
 
     def raw(self, row: IndexRow) -> bytes:
         def fetch(conn: ImapConnection) -> bytes:
             uid = self._locate(conn, row)
-            found = conn.fetch([uid], limit=None if (row.summary or {}).get("size", 0) <= SLIM_THRESHOLD else SLIM_THRESHOLD)
+            found = conn.fetch(
+                [uid], limit=None if (row.summary or {}).get("size", 0) <= SLIM_THRESHOLD else SLIM_THRESHOLD
+            )
             if uid not in found:
-                raise NotFoundError(f"message {row.id} was moved or deleted by another client: call list_changes")
+                raise NotFoundError(
+                    f"message {row.id} was moved or deleted by another client: call list_changes"
+                )
             return found[uid]
 
         return self._call(fetch)
@@ -178,7 +190,9 @@ class ImapStore:
             if role in wanted:
                 return self._role_folder(role)
         current = self.folders.get(row.folder, Folder(row.folder, None))
-        if current.role not in ("INBOX", "TRASH", "SPAM") and (current.label is None or current.label in wanted):
+        if current.role not in ("INBOX", "TRASH", "SPAM") and (
+            current.label is None or current.label in wanted
+        ):
             return current
         return self._role_folder("ARCHIVE")
 
@@ -189,12 +203,16 @@ class ImapStore:
         keywords = sorted(wanted - SYSTEM_LABELS - {target.label})
         for keyword in keywords:
             if not _KEYWORD.match(keyword):
-                raise MailProviderError(f"label {keyword!r} cannot be an IMAP keyword: use letters, digits, . _ -")
+                raise MailProviderError(
+                    f"label {keyword!r} cannot be an IMAP keyword: use letters, digits, . _ -"
+                )
         seen = "UNREAD" not in wanted or target.role in ("SENT", "DRAFT")
         desired = {"\\Seen"} if seen else set()
         desired |= {"\\Flagged"} if "STARRED" in wanted else set()
         desired |= set(keywords)
-        present = {f for f, letter in (("\\Seen", "S"), ("\\Flagged", "F")) if letter in row.flags} | set(row.extra_labels)
+        present = {f for f, letter in (("\\Seen", "S"), ("\\Flagged", "F")) if letter in row.flags} | set(
+            row.extra_labels
+        )
 
         def apply(conn: ImapConnection) -> tuple[int, int] | None:
             uid = self._locate(conn, row, readonly=False)
@@ -207,7 +225,9 @@ class ImapStore:
             return sorted(wanted)
         if moved is not None:
             row.folder, row.path = target.name, f"{moved[0]}:{moved[1]}"
-        row.flags = _letters(sorted(desired) + [f for f in ("\\Draft", "\\Answered") if _LETTERS[f.lower()] in row.flags])
+        row.flags = _letters(
+            sorted(desired) + [f for f in ("\\Draft", "\\Answered") if _LETTERS[f.lower()] in row.flags]
+        )
         row.extra_labels = keywords
         self.journal.begin()
         self.journal.upsert(row)
@@ -221,7 +241,9 @@ class ImapStore:
         flags = "(\\Draft \\Seen)" if label == "DRAFT" else "(\\Seen)"
         appended = self._call(lambda conn: conn.append(folder.name, raw, flags))
         if appended is None:
-            raise ProviderUnavailableError("the IMAP server does not report appended UIDs (UIDPLUS): cannot track it")
+            raise ProviderUnavailableError(
+                "the IMAP server does not report appended UIDs (UIDPLUS): cannot track it"
+            )
         return f"{folder.name}:{appended[0]}:{appended[1]}"
 
     def remove(self, row: IndexRow) -> None:

@@ -24,7 +24,9 @@ pytestmark = [
     pytest.mark.anyio,
     pytest.mark.slow,
     pytest.mark.skipif(DOVECOT is None, reason="dovecot is not installed (apt-get install dovecot-imapd)"),
-    pytest.mark.skipif(os.geteuid() != 0, reason="Dovecot runs mail processes as nobody: the tests need root"),
+    pytest.mark.skipif(
+        os.geteuid() != 0, reason="Dovecot runs mail processes as nobody: the tests need root"
+    ),
 ]
 
 
@@ -76,7 +78,9 @@ async def test_list_changes_reports_appended_mail_once_across_restarts(account: 
     other.close()
 
 
-async def test_flag_change_by_another_client_is_a_labels_change(provider: ImapProvider, account: GmailSettings) -> None:
+async def test_flag_change_by_another_client_is_a_labels_change(
+    provider: ImapProvider, account: GmailSettings
+) -> None:
     other = other_client(account)
     other.append("INBOX", plain_message(), "")
     start = (await provider.list_changes(None, 10)).cursor
@@ -135,11 +139,15 @@ async def test_drafts_and_sent_copies_go_to_their_folders(provider: ImapProvider
 
 async def test_wrong_password_is_a_clear_error(account: GmailSettings) -> None:
     mailbox = ImapProvider(account.model_copy(update={"imap_password": SecretStr("wrong")}))
-    with pytest.raises(ProviderUnavailableError, match="rejected the login .* check PEPPER_GMAIL_IMAP_USERNAME"):
+    with pytest.raises(
+        ProviderUnavailableError, match="rejected the login .* check PEPPER_GMAIL_IMAP_USERNAME"
+    ):
         await mailbox.open()
 
 
-async def test_idle_push_reports_new_mail_within_a_second(provider: ImapProvider, account: GmailSettings) -> None:
+async def test_idle_push_reports_new_mail_within_a_second(
+    provider: ImapProvider, account: GmailSettings
+) -> None:
     arrived = anyio.Event()
 
     async def changed() -> None:
