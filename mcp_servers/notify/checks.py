@@ -14,6 +14,8 @@ __all__ = ["MAX_LINKS", "MAX_TITLE_CHARS", "NotifyInputError", "check_notificati
 
 MAX_TITLE_CHARS = 200
 MAX_LINKS = 20
+# Web and mail links, and the URIs of what Pepper's own servers serve (the UI opens those in place).
+LINK_SCHEMES = {"http", "https", "mailto", "gmail", "calendar", "context", "notify"}
 MAX_KEY_CHARS = 200
 
 
@@ -46,6 +48,8 @@ def check_notification(
     if len(links) > MAX_LINKS:
         raise NotifyInputError(f"{len(links)} links given; the limit is {MAX_LINKS}")
     for link in links:
-        if urlsplit(link).scheme not in {"http", "https", "mailto"} or len(link) > 2048:
-            raise NotifyInputError(f"link {link[:80]!r} is not an http(s) or mailto URL")
+        if urlsplit(link).scheme not in LINK_SCHEMES or len(link) > 2048:
+            raise NotifyInputError(
+                f"link {link[:80]!r} is not an http(s), mailto or Pepper (gmail://, calendar://, context://) URI"
+            )
     return title, source

@@ -29,10 +29,17 @@ def test_check_notification_counts_body_in_utf8_bytes() -> None:
         check_notification("t", "é" * (MAX_BODY_BYTES // 2 + 1), "s", [], None)
 
 
-@pytest.mark.parametrize("link", ["javascript:alert(1)", "not a url", "ftp://x"])
+@pytest.mark.parametrize("link", ["javascript:alert(1)", "not a url", "ftp://x", "file:///etc/passwd"])
 def test_check_notification_rejects_non_web_links(link: str) -> None:
     with pytest.raises(NotifyInputError, match="not an http"):
         check_notification("t", "", "s", [link], None)
+
+
+@pytest.mark.parametrize(
+    "link", ["https://example.org/x", "mailto:a@b.org", "gmail://message/m1", "calendar://event/e1"]
+)
+def test_check_notification_accepts_web_mail_and_pepper_links(link: str) -> None:
+    check_notification("t", "", "s", [link], None)
 
 
 def test_check_notification_rejects_long_title_and_empty_dedupe_key() -> None:
