@@ -1,0 +1,269 @@
+"""The moments the demo exists to show, planted on purpose among the everyday mail.
+
+- an urgent request from the manager this morning, with a deadline later today;
+- a request due tomorrow at 17:00, naming tomorrow's weekday and date;
+- a question the user sent a vendor days ago that is still waiting for an answer, and one a
+  colleague did answer (In-Reply-To and References point at the question);
+- a calendar invitation from a VIP client for tomorrow's meeting (the calendar has the same UID);
+- a pre-read thread for today's launch review, which the meeting brief should find;
+- a direct question from the CEO, the manager's weekly updates, an all-staff announcement, a draft
+  the user left unfinished, and promotions already in the trash.
+Every mail built here keeps the read state it is given: the generic rules never touch it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from orchestrator.demo.agenda import ATLAS_TITLE, QBR_TITLE, invitation
+from orchestrator.demo.bulk import list_headers
+from orchestrator.demo.conversation import Conversation, compose
+from orchestrator.demo.mime import Mail
+from orchestrator.demo.people import CEO, CLIENT, COLLEAGUES, MANAGER, USER, VENDOR, Person
+from orchestrator.demo.timeline import Timeline
+
+__all__ = ["scenarios"]
+
+SAM, ZOE, MARCUS, AISHA, TOM, LENA, RAJ, CHRIS = COLLEAGUES
+PRODUCT_TEAM = Person("Product team", "product@pepper.demo")
+ALL_STAFF = Person("Everyone at Pepper Demo Co.", "all@pepper.demo")
+
+
+def _long(day: date) -> str:
+    return f"{day:%A} {day.day} {day:%B}"
+
+
+def _unread(mails: list[Mail]) -> list[Mail]:
+    for mail in mails:
+        mail.seen = mail.folder in ("Sent", "Drafts")
+    return mails
+
+
+def urgent_from_manager(timeline: Timeline) -> list[Mail]:
+    thread = Conversation(timeline)
+    text = (
+        "Dana moved the board prep up to tomorrow morning, so I need the product numbers today. "
+        "Can you send me the updated Atlas adoption figures and the Q4 headcount ask by 4pm today? "
+        "A rough version is fine, I'll polish the slides tonight.\n\nSorry for the short notice."
+    )
+    thread.start(
+        MANAGER,
+        [USER],
+        "URGENT: Atlas numbers for the board deck, needed today",
+        text,
+        timeline.earlier_today(0.85),
+    )
+    return _unread(thread.mails)
+
+
+def deadline_tomorrow(timeline: Timeline) -> list[Mail]:
+    tomorrow = timeline.day(1)
+    thread = Conversation(timeline)
+    text = (
+        f"Friendly reminder that the Product tab of the Q4 budget is due by tomorrow 5pm. "
+        f"That's {_long(tomorrow)}, when finance locks the numbers for the board.\n\n"
+        "Could you fill in the headcount and tooling lines? The template is here: "
+        "https://docs.pepper.demo/s/q4-budget-product\n\nAnything missing by then rolls over from Q3."
+    )
+    subject = f"Q4 budget template due tomorrow ({tomorrow:%a} {tomorrow.day} {tomorrow:%b})"
+    thread.start(TOM, [USER], subject, text, timeline.earlier_today(0.45), cc=[MANAGER])
+    return _unread(thread.mails)
+
+
+def awaiting_vendor(timeline: Timeline) -> list[Mail]:
+    thread = Conversation(timeline)
+    quote_day = timeline.working_day(9)
+    text = (
+        "As promised, attached is the renewal quote for BrightStack Enterprise: 60 seats, 12 months, "
+        "with the 12% multi-year discount. The current contract ends on 31 December.\n\n"
+        "Happy to walk through it on a call."
+    )
+    thread.start(
+        VENDOR, [USER], "BrightStack renewal quote", text, timeline.local(quote_day, 14, 10), cc=[TOM]
+    )
+    asked_day = timeline.working_day(6)
+    question = (
+        "Thanks for the quote. Before we sign, could you confirm whether the SSO add-on is included in "
+        "the Enterprise price, or billed separately? And is the 12% discount still valid if we sign in "
+        "January rather than December?"
+    )
+    thread.reply(USER, question, timeline.local(asked_day, 9, 40) - thread.mails[-1].date)
+    return thread.mails
+
+
+def answered_question(timeline: Timeline) -> list[Mail]:
+    thread = Conversation(timeline)
+    asked = timeline.local(timeline.working_day(5), 10, 15)
+    text = "Could you pull October's churn by plan for the Northwind renewal prep? End of the week is fine."
+    thread.start(USER, [MARCUS], "October churn by plan?", text, asked)
+    answer = (
+        "Here you go (October, logo churn by plan):\n\n  Starter      4.1%\n  Team         2.3%\n"
+        "  Enterprise   0.6%\n\nEnterprise is the lowest we've had all year. Dashboard: "
+        "https://dash.pepper.demo/churn/2026-10"
+    )
+    thread.reply(MARCUS, answer, timedelta(hours=26, minutes=17))
+    thread.reply(USER, "Perfect, exactly what I needed for the renewal deck.", timedelta(hours=1, minutes=3))
+    return thread.mails
+
+
+def client_invitation(timeline: Timeline) -> list[Mail]:
+    tomorrow = timeline.day(1)
+    body = (
+        f"Priya Raman has invited you to: {QBR_TITLE}\n\n"
+        f"When: {_long(tomorrow)} {tomorrow.year} 10:00 – 11:00 (London)\n"
+        "Where: Northwind Traders, 120 Shoreditch High St, London, or join on Teams\n"
+        "Who: Priya Raman (organizer), Alex Morgan, Lena Novak\n\n"
+        "Going? Yes - Maybe - No\n\nInvitation from Northwind Traders calendar\n"
+    )
+    invite = Mail(
+        sender=CLIENT,
+        to=[USER, LENA],
+        subject=f"Invitation: {QBR_TITLE} @ {_long(tomorrow)} {tomorrow.year} 10:00 - 11:00",
+        date=timeline.at(2, 16, 20),
+        body=body,
+        message_id=timeline.message_id(CLIENT.domain),
+        invite=invitation(timeline),
+    )
+    agenda = Conversation(timeline)
+    text = (
+        "Looking forward to tomorrow's review. On our side: adoption in the EU teams, the two open "
+        "support tickets about SSO, and the renewal timeline. Could you bring the Q1 roadmap, "
+        "especially anything on audit logs?"
+    )
+    agenda.start(CLIENT, [USER], f"Agenda for tomorrow's {QBR_TITLE}", text, timeline.at(0, 8, 5), cc=[LENA])
+    draft = Mail(
+        sender=USER,
+        to=[CLIENT],
+        cc=[LENA],
+        subject=f"Re: Agenda for tomorrow's {QBR_TITLE}",
+        date=timeline.earlier_today(0.95),
+        body=compose(USER, [CLIENT], "Thanks Priya, that works. I'll bring the Q1 roadmap and"),
+        message_id=timeline.message_id(USER.domain),
+        in_reply_to=agenda.mails[0].message_id,
+        references=[agenda.mails[0].message_id],
+        folder="Drafts",
+    )
+    return _unread([invite, *agenda.mails]) + [draft]
+
+
+def launch_pre_read(timeline: Timeline) -> list[Mail]:
+    thread = Conversation(timeline)
+    text = (
+        f"Ahead of today's {ATLAS_TITLE}, here is the launch checklist: "
+        "https://docs.pepper.demo/d/atlas-launch-checklist\n\n"
+        "- Ramp: 10% of workspaces on day one, 50% after 48 hours if error rates hold\n"
+        "- Open risk: SSO edge case for Northwind (fix in review)\n"
+        "- Comms: blog post and in-app banner are ready, support FAQ is in draft\n\n"
+        "The one decision we need from the review: ramp on Monday or wait a week."
+    )
+    start = timeline.local(timeline.working_day(1), 17, 45)
+    thread.start(
+        SAM, [USER, ZOE, MANAGER], f"{ATLAS_TITLE}: pre-read and launch checklist", text, start, cc=[AISHA]
+    )
+    thread.reply(
+        ZOE,
+        "Design side is done. Banner copy is final, screenshots are in the launch folder.",
+        timedelta(hours=1, minutes=12),
+        quote=False,
+    )
+    return thread.mails
+
+
+def ceo_question(timeline: Timeline) -> list[Mail]:
+    thread = Conversation(timeline)
+    text = (
+        "Do you have ten minutes before Thursday to walk me through the Atlas pricing proposal? "
+        "I want to be able to defend the enterprise tier to the board."
+    )
+    thread.start(
+        CEO, [USER], "Atlas pricing before the board", text, timeline.local(timeline.working_day(1), 18, 30)
+    )
+    return _unread(thread.mails)
+
+
+def manager_updates(timeline: Timeline, weeks: int) -> list[Mail]:
+    mails = []
+    for week in range(weeks, 0, -1):
+        monday = timeline.day(-7 * week - timeline.today.weekday())
+        text = (
+            f"Highlights for the week of {_long(monday)}:\n\n"
+            f"- Atlas: {timeline.rng.choice(['beta widened', 'QA pass complete', 'pricing agreed', 'launch date set'])}\n"
+            f"- Hiring: {timeline.rng.randint(1, 4)} offers out, {timeline.rng.randint(2, 9)} onsite interviews\n"
+            f"- Northwind renewal: {timeline.rng.choice(['on track', 'legal review', 'waiting on procurement'])}\n\n"
+            "No action needed, just keeping everyone in the loop."
+        )
+        thread = Conversation(timeline)
+        thread.start(
+            MANAGER,
+            [PRODUCT_TEAM],
+            f"Product weekly update: w/c {monday.day} {monday:%b}",
+            text,
+            timeline.local(monday, 8, 50),
+        )
+        mails.extend(thread.mails)
+    return mails
+
+
+def announcements(timeline: Timeline, weeks: int) -> list[Mail]:
+    mails = []
+    for month_back in range(max(weeks // 4, 1), 0, -1):
+        day = timeline.working_day(month_back * 28 - 2)
+        body = compose(
+            CEO,
+            [ALL_STAFF],
+            f"Our monthly all-hands is on {_long(day + timedelta(days=2))} at 16:00 in the atrium and on the "
+            "usual stream. Agenda: company update, Atlas demo, Q&A. Questions in advance: "
+            "https://ask.pepper.demo/all-hands",
+            greeting=False,
+        )
+        mails.append(
+            Mail(
+                sender=CEO,
+                to=[ALL_STAFF],
+                subject="All-hands this week",
+                date=timeline.local(day, 9, 2),
+                body=body,
+                message_id=timeline.message_id(CEO.domain),
+                headers={"List-Id": "Everyone <all.pepper.demo>", "Precedence": "list"},
+            )
+        )
+    return mails
+
+
+def trashed_promotions(timeline: Timeline) -> list[Mail]:
+    sender = Person("ProductCon 2027", "tickets@productcon.example")
+    mails = []
+    for days_ago, offer in (
+        (17, "Last chance: 40% off ProductCon passes"),
+        (4, "Early-bird pricing ends Friday"),
+    ):
+        mails.append(
+            Mail(
+                sender=sender,
+                to=[USER],
+                subject=offer,
+                date=timeline.at(days_ago, 11, 30),
+                body=f"{offer}.\n\nTwo days of talks from product leaders. Book: https://productcon.example/tickets\n",
+                message_id=timeline.message_id(sender.domain),
+                folder="Trash",
+                headers=list_headers(sender, "promo.productcon.example", "ProductCon"),
+            )
+        )
+    return mails
+
+
+def scenarios(timeline: Timeline, weeks: int) -> list[Mail]:
+    """Every planted scenario, each keeping the read state it was given."""
+    builders = [
+        awaiting_vendor,
+        answered_question,
+        launch_pre_read,
+        ceo_question,
+        client_invitation,
+        deadline_tomorrow,
+        urgent_from_manager,
+    ]
+    mails = manager_updates(timeline, weeks) + announcements(timeline, weeks) + trashed_promotions(timeline)
+    for build in builders:
+        mails.extend(build(timeline))
+    return mails
