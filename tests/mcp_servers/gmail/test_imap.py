@@ -207,3 +207,33 @@ async def _until_idling(provider: ImapProvider) -> None:
     with anyio.fail_after(10):
         while not provider.idling:  # noqa: ASYNC110
             await anyio.sleep(0.02)
+
+
+async def test_inbox_listeners_hear_about_mail_landing_in_dovecot(account: GmailSettings) -> None:
+    from fastmcp import Client
+    from mcp.client.subscriptions import listen
+
+    from mcp_servers.common.subscriptions import ResourceSubscriptions
+    from mcp_servers.gmail.server import INBOX_URI, build_server, watch_inbox
+
+    subscriptions = ResourceSubscriptions()
+    provider = ImapProvider(account)
+    server = build_server(account, provider, subscriptions)
+    other = other_client(account)
+    await provider.open()
+    try:
+        async with anyio.create_task_group() as group:
+            await group.start(watch_inbox, provider, subscriptions)
+            async with Client(server) as client:
+                async with listen(client.session, resource_subscriptions=[INBOX_URI]) as subscription:
+                    await _until_idling(provider)
+                    other.append("INBOX", plain_message(subject="over imap"), "")
+                    with anyio.fail_after(10):
+                        event = await subscription.__anext__()
+                found = await client.call_tool("search_messages", {"query": "subject:imap"})
+            group.cancel_scope.cancel()
+    finally:
+        other.close()
+        await provider.aclose()
+    assert event.uri == INBOX_URI
+    assert [m["subject"] for m in found.structured_content["messages"]] == ["over imap"]

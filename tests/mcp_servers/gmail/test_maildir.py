@@ -7,6 +7,8 @@ from pathlib import Path
 
 import anyio
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mcp_servers.gmail.maildir import MaildirProvider
 from mcp_servers.gmail.provider import CursorError, MailProviderError, NotFoundError
@@ -155,3 +157,25 @@ async def test_watch_calls_back_when_a_file_lands(provider: MaildirProvider) -> 
             await arrived.wait()
         group.cancel_scope.cancel()
     assert (await provider.list_changes(None, 10)).changes[-1].message_id == key
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(junk=st.lists(st.binary(max_size=300), min_size=1, max_size=6))
+def test_scan_of_hostile_files_journals_every_file_and_never_stops(
+    tmp_path_factory, junk: list[bytes]
+) -> None:
+    async def run() -> None:
+        base = tmp_path_factory.mktemp("fuzz")
+        mailbox = MaildirProvider(base / "Mail", base / "state")
+        keys = [deliver(base / "Mail", raw) for raw in junk]
+        good = deliver(base / "Mail", plain_message(subject="still here"))
+        await mailbox.open()
+        try:
+            page = await mailbox.list_changes(None, 100)
+            assert sorted(c.message_id for c in page.changes) == sorted([*keys, good])
+            assert all(c.error is None or c.error for c in page.changes)
+            assert [m.id for m in await mailbox.search(parse_query("subject:still"), 5)] == [good]
+        finally:
+            await mailbox.aclose()
+
+    anyio.run(run)
