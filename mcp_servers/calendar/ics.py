@@ -194,7 +194,8 @@ def expand_cached(
     last = (end - timedelta(microseconds=1)).astimezone(zone).year
     for year in range(start.astimezone(zone).year, last + 1):
         chunk = _year(parsed, calendar_id, year, zone)
-        result.truncated |= chunk.truncated
+        if chunk.truncated:  # the year holds a series too dense to keep: expand just this window
+            return expand(parsed, calendar_id, start, end, zone, limit)
         result.notes.extend(note for note in chunk.notes if note not in result.notes)
         for event in chunk.events:
             if event.id not in seen and _overlaps(event, start, end, zone):

@@ -244,3 +244,14 @@ async def test_provider_leaves_the_event_whole_when_an_edit_is_refused(folder: P
         )
     event = await provider.get_event("work:standup@example.com")
     assert {a.email for a in event.attendees} == {"me@example.com", "ann@example.com"}
+
+
+@pytest.mark.anyio
+async def test_provider_finds_late_occurrences_of_a_very_dense_series(tmp_path: Path) -> None:
+    rule = WEEKLY.replace("RRULE:FREQ=WEEKLY;COUNT=4", "RRULE:FREQ=MINUTELY;INTERVAL=10")
+    _write(tmp_path / "dense.ics", rule)
+    provider = IcsProvider([tmp_path / "dense.ics"], ZONE)
+    day = (datetime(2026, 12, 1, tzinfo=ZONE), datetime(2026, 12, 2, tzinfo=ZONE))
+    result = await provider.list_events(*day, None, 1000)
+    assert len(result.events) == 145 and not result.truncated  # 144 that start, and 23:50 under way
+    assert result.events[1].start == day[0]
