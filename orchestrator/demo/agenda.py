@@ -10,7 +10,7 @@ and a finance deadline; `personal.ics` holds a birthday, a dentist and a running
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from orchestrator.demo.calendar import Meeting, calendar_bytes
 from orchestrator.demo.people import CEO, CLIENT, COLLEAGUES, MANAGER, USER, VENDOR, Person
@@ -126,12 +126,30 @@ def _recurring(timeline: Timeline) -> list[Meeting]:
     ]
 
 
+# Wall-clock spans the day's fixed meetings take (stand-up, 1:1, launch review, planning).
+_FIXED = [((9, 30), (9, 45)), ((11, 30), (12, 0)), ((14, 0), (15, 0)), ((15, 30), (16, 15))]
+
+
+def _free_slot_soon(timeline: Timeline) -> datetime:
+    """A 30-minute slot starting 45 minutes to 2 hours from now, clear of the fixed meetings and in
+    working hours; tomorrow at 16:30 when there is none (late at night, say)."""
+    first = (timeline.now + timedelta(minutes=45)).replace(second=0)
+    first += timedelta(minutes=-first.minute % 15)
+    for step in range(6):
+        start = first + timedelta(minutes=15 * step)
+        end = start + timedelta(minutes=30)
+        clear = all(
+            end <= timeline.local(start.date(), *begin) or start >= timeline.local(start.date(), *finish)
+            for begin, finish in _FIXED
+        )
+        if clear and 8 <= start.hour and end <= timeline.local(start.date(), 18, 30):
+            return start
+    return timeline.local(timeline.day(1), 16, 30)
+
+
 def _today_and_tomorrow(timeline: Timeline) -> list[Meeting]:
     today, local = timeline.today, timeline.local
-    soon = timeline.now + timedelta(minutes=70)
-    soon = soon.replace(minute=soon.minute - soon.minute % 15, second=0)
-    if not 8 <= soon.hour < 19:
-        soon = local(timeline.day(1), 16)
+    soon = _free_slot_soon(timeline)
     return [
         Meeting(
             uid=f"atlas-review-{today:%Y%m%d}@pepper.demo",
