@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, Field, field_validator
 
 from mcp_servers.calendar.errors import InvalidEventError
-from mcp_servers.calendar.ics import sort_key
+from mcp_servers.calendar.ics_events import sort_key
 from mcp_servers.calendar.models import Event, FreeSlot, FreeSlotList
 
 __all__ = ["WorkingHours", "busy_intervals", "find_free_slots"]

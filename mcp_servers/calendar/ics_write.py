@@ -19,7 +19,7 @@ from icalendar.cal import Component
 
 from mcp_servers.calendar.errors import EventNotFoundError, InvalidEventError
 from mcp_servers.calendar.event_ids import recurrence_key
-from mcp_servers.calendar.ics import aware, sort_key
+from mcp_servers.calendar.ics_events import aware, sort_key
 from mcp_servers.calendar.provider import EventDraft, EventPatch
 
 __all__ = [

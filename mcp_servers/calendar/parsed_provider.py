@@ -26,7 +26,8 @@ from mcp_servers.calendar.errors import (
     WriteNotAllowedError,
 )
 from mcp_servers.calendar.event_ids import EventRef, parse_event_id
-from mcp_servers.calendar.ics import ParsedCalendar, component_to_event, expand, expand_cached, sort_key
+from mcp_servers.calendar.ics import ParsedCalendar, expand, expand_cached
+from mcp_servers.calendar.ics_events import component_to_event, sort_key
 from mcp_servers.calendar.ics_write import (
     apply_patch,
     delete_from,

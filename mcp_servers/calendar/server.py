@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field
 from mcp_servers.calendar.changes import ChangeLog
 from mcp_servers.calendar.errors import CalendarError
 from mcp_servers.calendar.free_slots import WorkingHours, busy_intervals, find_free_slots
-from mcp_servers.calendar.ics import sort_key
+from mcp_servers.calendar.ics_events import sort_key
 from mcp_servers.calendar.models import (
     CalendarList,
     ChangeList,
@@ -103,7 +103,8 @@ def build_server(
 
     server = FastMCP("pepper-calendar", lifespan=lifespan, instructions=_INSTRUCTIONS)
     subscriptions.install(server)
-    _register_reads(server, provider, settings, clock, runtime)
+    _register_reads(server, provider, settings, clock)
+    _register_planning(server, provider, settings, runtime)
     _register_writes(server, provider, settings)
     return server
 
@@ -190,7 +191,7 @@ def _instant(moment: date, zone: Any) -> datetime:
 
 
 def _register_reads(
-    server: FastMCP, provider: CalendarProvider, settings: CalendarSettings, clock: Clock, runtime: _Runtime
+    server: FastMCP, provider: CalendarProvider, settings: CalendarSettings, clock: Clock
 ) -> None:
     zone = settings.zone()
 
@@ -248,6 +249,12 @@ def _register_reads(
             truncated=found.truncated or len(hits) > cap(limit),
             errors=found.errors,
         )
+
+
+def _register_planning(
+    server: FastMCP, provider: CalendarProvider, settings: CalendarSettings, runtime: _Runtime
+) -> None:
+    zone = settings.zone()
 
     @server.tool(name="find_free_slots", annotations=READ_ONLY)
     async def find_slots(

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 
 from mcp_servers.calendar.changes import ChangeLog
 from mcp_servers.calendar.errors import CalendarError
-from mcp_servers.calendar.ics import sort_key
+from mcp_servers.calendar.ics_events import sort_key
 from mcp_servers.calendar.models import Event
 from mcp_servers.calendar.provider import CalendarProvider
 

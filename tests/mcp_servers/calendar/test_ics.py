@@ -11,7 +11,8 @@ import pytest
 import recurring_ical_events
 
 from mcp_servers.calendar.errors import CalendarSourceError
-from mcp_servers.calendar.ics import expand, parse_ics, sort_key
+from mcp_servers.calendar.ics import expand, parse_ics
+from mcp_servers.calendar.ics_events import sort_key
 from tests.mcp_servers.calendar.shipped import RECURRING_CALENDARS, broken_on_purpose, shipped_calendars
 
 BERLIN = ZoneInfo("Europe/Berlin")
