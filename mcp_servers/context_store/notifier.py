@@ -1,16 +1,20 @@
 """Turning writes into `notifications/resources/updated`, for this process's writes and everyone else's.
 
 One path serves both: the notifier follows the event log. It wakes when this process writes
-(`wake()`), and otherwise polls every `poll_interval` seconds, which is how writes by another
-process sharing the database file reach our subscribers. For each new event it notifies every
-subscribed URI that matches: `context://namespace/{glob}` when the item's namespace matches the glob,
+(`wake()`) and when any connection commits to the database file: a watcher thread checks SQLite's
+`PRAGMA data_version` every `poll_interval` seconds on a connection of its own (a few microseconds,
+no event-loop work unless something changed), which is how writes by another process sharing the
+file reach our subscribers. For each new event it notifies every subscribed URI that matches:
+`context://namespace/{glob}` when the item's namespace matches the glob,
 `context://item/{namespace}/{id}` exactly.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
 
 import anyio
 from anyio.abc import TaskStatus
@@ -20,17 +24,22 @@ from mcp_servers.common.subscriptions import ResourceSubscriptions
 from . import uris
 from .errors import InvalidInput
 from .models import Event
+from .sqlite import connect
 from .store import ContextStore
 
-__all__ = ["ChangeNotifier", "matching_uris"]
+__all__ = ["ChangeNotifier", "matching_uris", "watch_commits"]
 
 logger = logging.getLogger(__name__)
+
+SAFETY_POLL = 5.0  # with the watcher on, a read of the log every few seconds only guards against surprises
 
 
 class ChangeNotifier:
     """Follows the event log and notifies the subscribers of every matching URI."""
 
-    def __init__(self, store: ContextStore, subscriptions: ResourceSubscriptions, poll_interval: float = 0.1):
+    def __init__(
+        self, store: ContextStore, subscriptions: ResourceSubscriptions, poll_interval: float = 0.01
+    ):
         self._store = store
         self._subscriptions = subscriptions
         self._poll_interval = poll_interval
@@ -46,15 +55,35 @@ class ChangeNotifier:
 
     async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
         self._seen = await anyio.to_thread.run_sync(self._store.last_seq)
-        task_status.started()
+        async with anyio.create_task_group() as tasks:
+            if self._store.path is not None:
+                tasks.start_soon(self._watch, self._store.path)
+            task_status.started()
+            await self._follow(SAFETY_POLL if self._store.path is not None else self._poll_interval)
+
+    async def _follow(self, poll: float) -> None:
         while True:
-            with anyio.move_on_after(self._poll_interval):
+            with anyio.move_on_after(poll):
                 await self._wake.wait()
             self._wake = anyio.Event()
             try:
                 await self.deliver()
             except Exception:  # a failed round must not end notifications for good
                 logger.exception("delivering resource updates failed; retrying on the next round")
+
+    async def _watch(self, path: Path) -> None:
+        stop = threading.Event()
+        try:
+            await anyio.to_thread.run_sync(
+                watch_commits,
+                path,
+                self._poll_interval,
+                stop,
+                lambda: self._wake.set(),
+                abandon_on_cancel=True,
+            )
+        finally:
+            stop.set()
 
     async def deliver(self) -> None:
         """Notify subscribers of everything logged since the last round."""
@@ -66,6 +95,23 @@ class ChangeNotifier:
             self._seen = batch[-1].seq
             for uri in matching_uris(batch, subscribed):
                 await self._subscriptions.notify(uri)
+
+
+def watch_commits(path: Path, interval: float, stop: threading.Event, changed: Callable[[], None]) -> None:
+    """Call `changed` on the event loop whenever a commit lands in the database (blocking; a thread)."""
+    connection = connect(path)
+    try:
+        version = connection.execute("PRAGMA data_version").fetchone()[0]
+        while not stop.wait(interval):
+            current = connection.execute("PRAGMA data_version").fetchone()[0]
+            if current != version:
+                version = current
+                try:
+                    anyio.from_thread.run_sync(changed)
+                except RuntimeError:  # the event loop is gone: the server is shutting down
+                    return
+    finally:
+        connection.close()
 
 
 def matching_uris(batch: Iterable[Event], subscribed: Iterable[str]) -> list[str]:

@@ -58,7 +58,7 @@ class ContextStoreSettings(BaseSettings):
         30.0, gt=0, description="How often expired items are purged and the event log compacted"
     )
     poll_interval_seconds: float = Field(
-        0.1, gt=0, description="How often the log is checked for writes by other processes"
+        0.01, gt=0, description="How often the database is checked for commits by other processes"
     )
 
     def embedder_spec(self) -> EmbedderSpec:

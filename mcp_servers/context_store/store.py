@@ -100,6 +100,7 @@ class ContextStore:
         semantic_off_reason: str = "no embedder is configured",
     ) -> None:
         self._db = connection
+        self.path: Path | None = None  # the file, when known: lets a watcher see other processes' commits
         self._lock = threading.Lock()
         self.embedder = embedder
         self.limits = limits
@@ -111,7 +112,9 @@ class ContextStore:
 
     @classmethod
     def open(cls, path: Path | str, embedder: Embedder | None = None, **options: Any) -> ContextStore:
-        return cls(connect(path), embedder=embedder, **options)
+        store = cls(connect(path), embedder=embedder, **options)
+        store.path = None if str(path) == ":memory:" else Path(path)
+        return store
 
     def close(self) -> None:
         with self._lock:
