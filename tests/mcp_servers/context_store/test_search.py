@@ -188,3 +188,31 @@ def test_embedder_change_recreates_the_vector_table_and_reembeds(db_path) -> Non
     embed_all(second)
     assert [hit.item.id for hit in second.search("word3", mode="semantic", limit=1)] == ["3"]
     second.close()
+
+
+@pytest.mark.slow
+def test_semantic_search_with_the_real_local_model_finds_a_paraphrase(db_path) -> None:
+    from mcp_servers.context_store.embedders import EmbedderSpec, create_embedder
+
+    store = ContextStore.open(db_path, embedder=create_embedder(EmbedderSpec(kind="local")))
+    store.store_many(
+        [
+            ItemInput(
+                namespace="raw.email",
+                id="flight",
+                text="Your flight to Lisbon departs Friday at 9:40 from gate B12",
+            ),
+            ItemInput(
+                namespace="raw.email",
+                id="invoice",
+                text="Invoice 2291 for March is attached, payment due in 14 days",
+            ),
+            ItemInput(
+                namespace="raw.email", id="party", text="Come to Anna's birthday party on Saturday evening"
+            ),
+        ]
+    )
+    embed_all(store)
+    assert store.search("when does my plane leave", mode="semantic", limit=1)[0].item.id == "flight"
+    assert store.search("March payment", mode="hybrid", limit=1)[0].item.id == "invoice"
+    store.close()
