@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Coroutine, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
@@ -95,7 +97,7 @@ def build_server(
             limit=settings.max_events,
         )
         try:
-            async with _background(_watch(provider, runtime.monitor), runtime.monitor.run()):
+            async with _background(functools.partial(_watch, provider, runtime.monitor), runtime.monitor.run):
                 yield {}
         finally:
             subscriptions.close()
@@ -135,7 +137,7 @@ def _provider_from(settings: CalendarSettings) -> CalendarProvider:
     )
 
 
-def _change_log_path(settings: CalendarSettings) -> Any:
+def _change_log_path(settings: CalendarSettings) -> Path:
     sources = "\n".join(sorted(str(path.resolve()) for path in settings.ics))
     sources = sources or settings.caldav_url or f"google:{settings.google_token_file}"
     digest = hashlib.sha256(sources.encode()).hexdigest()[:12]
@@ -143,7 +145,7 @@ def _change_log_path(settings: CalendarSettings) -> Any:
 
 
 @asynccontextmanager
-async def _background(*services: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
+async def _background(*services: Callable[[], Awaitable[None]]) -> AsyncIterator[None]:
     """Run `services` for the duration of the block, in a task of their own.
 
     FastMCP exits a lifespan in a different cancel scope than it entered it in, where a task group
@@ -153,7 +155,7 @@ async def _background(*services: Coroutine[Any, Any, None]) -> AsyncIterator[Non
     async def host() -> None:
         async with anyio.create_task_group() as group:
             for service in services:
-                group.start_soon(_run, service)
+                group.start_soon(service)
 
     runner = asyncio.get_running_loop().create_task(host())
     try:
@@ -164,10 +166,6 @@ async def _background(*services: Coroutine[Any, Any, None]) -> AsyncIterator[Non
             await runner
 
 
-async def _run(service: Coroutine[Any, Any, None]) -> None:
-    await service
-
-
 async def _watch(provider: CalendarProvider, monitor: UpcomingMonitor) -> None:
     async def changed() -> None:
         monitor.poke()
@@ -176,6 +174,8 @@ async def _watch(provider: CalendarProvider, monitor: UpcomingMonitor) -> None:
         await provider.watch(changed)
     except CalendarError as exc:  # still served: reads check the files, the monitor polls
         logger.warning("not watching the calendars: %s", exc)
+    except Exception:  # watching is a help, not a need: never take the monitor down with it
+        logger.exception("watching the calendars failed; changes are seen on reads and polls")
 
 
 @contextmanager

@@ -11,7 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from platformdirs import user_state_dir
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["CalendarSettings", "local_zone"]
@@ -48,6 +48,16 @@ class CalendarSettings(BaseSettings):
     working_end: time = Field(time(17), description="Default end of working hours, local time")
     state_dir: Path = Field(default_factory=_default_state_dir, description="Where the change log lives")
     token: SecretStr | None = Field(None, description="Bearer token required on the HTTP transport")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str | None) -> str | None:
+        if name is not None:
+            try:
+                ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown timezone {name!r}: use an IANA name like Europe/Berlin") from None
+        return name
 
     def zone(self) -> tzinfo:
         return local_zone() if self.timezone is None else ZoneInfo(self.timezone)

@@ -8,9 +8,11 @@ import anyio
 import pytest
 from fastmcp import Client
 from mcp.client.subscriptions import listen
+from pydantic import ValidationError
 
 from mcp_servers.calendar.__main__ import parse_arguments, settings_from
 from mcp_servers.calendar.server import UPCOMING_URI
+from mcp_servers.calendar.settings import CalendarSettings
 from tests.support.processes import http_server, stdio_transport
 
 EVENT = """BEGIN:VCALENDAR
@@ -84,3 +86,9 @@ async def test_main_serves_over_http_and_notifies_listeners(calendar_file: Path,
                         if later.structured_content["changes"]:
                             break
     assert [c["title"] for c in later.structured_content["changes"]] == ["Doctor"]
+
+
+def test_settings_refuse_an_unknown_timezone_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PEPPER_CALENDAR_TIMEZONE", "Atlantis/Capital")
+    with pytest.raises(ValidationError, match="unknown timezone 'Atlantis/Capital'"):
+        CalendarSettings()
