@@ -24,7 +24,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="pepper-gmail", description="Pepper's mailbox MCP server")
     add_transport_arguments(parser, DEFAULT_PORT)
     parser.add_argument("--maildir", type=Path, help="Maildir++ folder to serve (maildir provider)")
-    parser.add_argument("--provider", choices=["maildir", "imap"], help="Mailbox backend (default: maildir)")
+    parser.add_argument(
+        "--provider", choices=["maildir", "imap", "gmail"], help="Mailbox backend (default: maildir)"
+    )
     parser.add_argument("--state-dir", type=Path, help="Where the index and change journal live")
     parser.add_argument(
         "--allow-send", action="store_true", help="Enable sending, replying, forwarding and trashing"

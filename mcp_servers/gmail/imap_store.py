@@ -46,6 +46,8 @@ def _keywords(flags: list[str]) -> list[str]:
 class ImapStore:
     """Syncs and changes one IMAP account (a `MailStore`); blocking, used from a worker thread."""
 
+    delivers_sent = False
+
     def __init__(self, connect: Callable[[], ImapConnection], journal: Journal) -> None:
         self._connect = connect
         self.conn = connect()

@@ -36,6 +36,7 @@ class MailStore(Protocol):
     """The blocking backend half of an indexed provider."""
 
     journal: Journal
+    delivers_sent: bool  # True when filing under SENT is the sending itself (the Gmail API)
 
     def scan(self) -> int: ...
     def labels(self, row: IndexRow) -> list[str]: ...
@@ -158,7 +159,9 @@ class IndexedProvider(MailProvider):
         return await self._run(read)
 
     async def send(self, message: EmailMessage, draft_id: str | None = None) -> SentRef:
-        recipients = await self._sender.send(message) if self._sender else recipients_of(message)
+        recipients = recipients_of(message)
+        if self._sender is not None and not (self._store and self._store.delivers_sent):
+            recipients = await self._sender.send(message)
         if not recipients:
             raise MailProviderError("the message has no recipients: give at least one To address")
 
@@ -170,7 +173,7 @@ class IndexedProvider(MailProvider):
             return sent_id
 
         sent_id = await self._run(file_copy)
-        delivered = self._sender is not None
+        delivered = self._sender is not None or bool(self._store and self._store.delivers_sent)
         return SentRef(
             id=sent_id, message_id=str(message["Message-ID"]), recipients=recipients, delivered=delivered
         )

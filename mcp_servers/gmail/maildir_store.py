@@ -78,6 +78,8 @@ def _target_folder(row: IndexRow, labels: set[str]) -> str:
 class MaildirStore:
     """Reads, writes and indexes one Maildir++ tree (a `MailStore`)."""
 
+    delivers_sent = False
+
     def __init__(self, root: Path, journal: Journal) -> None:
         if root.exists() and not root.is_dir():
             raise MailProviderError(f"{root} is not a directory: --maildir needs a Maildir folder")

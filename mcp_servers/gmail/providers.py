@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .gmail_api import GmailApiProvider
 from .imap import ImapProvider
 from .maildir import MaildirProvider
 from .provider import MailProvider, MailProviderError
@@ -33,6 +34,8 @@ def make_provider(settings: GmailSettings) -> MailProvider:
                 "the maildir provider needs a folder: pass --maildir PATH or set PEPPER_GMAIL_MAILDIR"
             )
         return MaildirProvider(settings.maildir.expanduser(), settings.state_dir, make_sender(settings))
+    if settings.provider == "gmail":
+        return GmailApiProvider(settings)
     try:
         return ImapProvider(settings, make_sender(settings))
     except MailProviderError as exc:

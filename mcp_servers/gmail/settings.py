@@ -21,7 +21,9 @@ class GmailSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="PEPPER_GMAIL_", extra="ignore")
 
-    provider: Literal["maildir", "imap"] = Field("maildir", description="Mailbox backend: maildir or imap")
+    provider: Literal["maildir", "imap", "gmail"] = Field(
+        "maildir", description="Mailbox backend: maildir, imap or gmail (the Gmail API)"
+    )
     maildir: Path | None = Field(None, description="Root of the Maildir++ tree (maildir provider)")
     state_dir: Path = Field(
         default_factory=lambda: Path(user_state_dir("pepper")) / "gmail",
@@ -43,4 +45,15 @@ class GmailSettings(BaseSettings):
     imap_password: SecretStr | None = Field(None, description="IMAP password or app password")
     imap_folder: str = Field("INBOX", description="IMAP folder that is watched for changes")
     poll_seconds: float = Field(60.0, gt=0, description="Polling interval when the IMAP server lacks IDLE")
+    gmail_token_file: Path | None = Field(
+        None,
+        description="OAuth token of the Gmail API provider (0600; default: <state_dir>/gmail-token.json)",
+    )
+    gmail_client_secrets: Path | None = Field(
+        None, description="OAuth client secrets JSON, for the first interactive consent"
+    )
+    gmail_api_endpoint: str | None = Field(
+        None, description="Gmail API base URL override (an emulator, a proxy)"
+    )
+    gmail_token_uri: str | None = Field(None, description="OAuth token endpoint override (an emulator)")
     from_address: str | None = Field(None, description="From address of outgoing mail")

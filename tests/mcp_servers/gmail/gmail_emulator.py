@@ -1,0 +1,258 @@
+"""A local Gmail API emulator for tests, speaking the shapes of the shipped discovery document.
+
+It serves, on a loopback port, the endpoints the Gmail API provider calls (paths as in
+`googleapiclient/discovery_cache/documents/gmail.v1.json`): profile, messages list/get/modify/
+send/trash, drafts create/delete, labels list/create, history list, plus an OAuth token endpoint
+for refreshes. History ids grow with every change; `expire_history()` forgets the history so that
+the next `history.list` answers 404 as Gmail does for an expired startHistoryId. Requests must
+carry the bearer token the emulator last issued.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from itertools import count
+from urllib.parse import parse_qs, urlparse
+
+SYSTEM = ["INBOX", "SENT", "DRAFT", "TRASH", "SPAM", "UNREAD", "STARRED", "IMPORTANT"]
+
+
+@dataclass
+class Mailbox:
+    """The emulated account's state."""
+
+    messages: dict[str, dict] = field(default_factory=dict)
+    drafts: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=lambda: {name: name for name in SYSTEM})
+    history: list[dict] = field(default_factory=list)
+    history_id: int = 1000
+    oldest_history: int = 1000
+    token: str = "initial-token"
+    ids: count = field(default_factory=lambda: count(1))
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, kind: str, message: dict) -> None:
+        self.history_id += 1
+        entry = {
+            "message": {
+                "id": message["id"],
+                "threadId": message["threadId"],
+                "labelIds": list(message["labelIds"]),
+            }
+        }
+        if kind in ("labelsAdded", "labelsRemoved"):
+            entry["labelIds"] = []
+        self.history.append({"id": str(self.history_id), kind: [entry]})
+
+    def add(self, raw: bytes, label_ids: list[str]) -> dict:
+        number = next(self.ids)
+        message = {"id": f"m{number:05d}", "threadId": f"t{number:05d}", "labelIds": label_ids,
+                   "raw": base64.urlsafe_b64encode(raw).decode(), "internalDate": str(1_700_000_000_000 + number)}  # fmt: skip
+        self.messages[message["id"]] = message
+        self.record("messagesAdded", message)
+        return message
+
+
+class GmailEmulator:
+    """Runs the emulator in a thread; `url` is what the client's api_endpoint should be."""
+
+    def __init__(self) -> None:
+        self.mailbox = Mailbox()
+        handler = type("Handler", (_Handler,), {"mailbox": self.mailbox})
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> GmailEmulator:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+    def deliver(self, raw: bytes, label_ids: tuple[str, ...] = ("INBOX", "UNREAD")) -> str:
+        with self.mailbox.lock:
+            return self.mailbox.add(raw, list(label_ids))["id"]
+
+    def expire_history(self) -> None:
+        with self.mailbox.lock:
+            self.mailbox.history.clear()
+            self.mailbox.oldest_history = self.mailbox.history_id
+
+    def token_file_content(self) -> str:
+        """An authorized-user token whose access token has expired, refreshable here."""
+        return json.dumps({"token": "expired", "refresh_token": "refresh-me", "client_id": "client",
+                           "client_secret": "secret", "token_uri": f"{self.url}token",
+                           "expiry": "2020-01-01T00:00:00Z"})  # fmt: skip
+
+
+class _Handler(BaseHTTPRequestHandler):
+    mailbox: Mailbox
+
+    def log_message(self, format: str, *args: object) -> None:  # keep test output quiet
+        pass
+
+    def _reply(self, status: int, body: dict | None = None) -> None:
+        data = json.dumps(body if body is not None else {}).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _error(self, status: int, message: str) -> None:
+        self._reply(status, {"error": {"code": status, "message": message, "errors": [{"message": message}]}})
+
+    def _body(self) -> dict:
+        length = int(self.headers.get("Content-Length") or 0)
+        return json.loads(self.rfile.read(length) or b"{}") if length else {}
+
+    def do_GET(self) -> None:
+        self._route("GET")
+
+    def do_POST(self) -> None:
+        self._route("POST")
+
+    def do_DELETE(self) -> None:
+        self._route("DELETE")
+
+    def _route(self, method: str) -> None:
+        url = urlparse(self.path)
+        if url.path == "/token" and method == "POST":
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            with self.mailbox.lock:
+                self.mailbox.token = f"token-{next(self.mailbox.ids)}"
+                return self._reply(
+                    200, {"access_token": self.mailbox.token, "expires_in": 3600, "token_type": "Bearer"}
+                )
+        if self.headers.get("Authorization") != f"Bearer {self.mailbox.token}":
+            return self._error(401, "Request had invalid authentication credentials.")
+        match = re.fullmatch(r"/gmail/v1/users/me/(.+)", url.path)
+        if not match:
+            return self._error(404, "Not Found")
+        query = {key: values[-1] for key, values in parse_qs(url.query).items()}
+        with self.mailbox.lock:
+            path = match.group(1)
+            routed = _ROUTES.get((method, path)) or _ROUTES.get(
+                (method, re.sub(r"(messages|drafts)/[^/]+", r"\1/{id}", path))
+            )
+            if routed is None:
+                return self._error(404, f"no emulated endpoint {method} {match.group(1)}")
+            item_id = match.group(1).split("/")[1] if "/" in match.group(1) else ""
+            status, body = routed(self.mailbox, item_id, query, self._body() if method == "POST" else {})
+        if status >= 400:
+            return self._error(status, body["message"])
+        self._reply(status, body)
+
+
+def _profile(box: Mailbox, _id: str, _q: dict, _b: dict) -> tuple[int, dict]:
+    return 200, {
+        "emailAddress": "me@example.org",
+        "messagesTotal": len(box.messages),
+        "historyId": str(box.history_id),
+    }
+
+
+def _list(box: Mailbox, _id: str, q: dict, _b: dict) -> tuple[int, dict]:
+    ids = sorted(box.messages, reverse=True)
+    start, size = int(q.get("pageToken") or 0), int(q.get("maxResults") or 2)  # tiny pages exercise paging
+    page = [{"id": i, "threadId": box.messages[i]["threadId"]} for i in ids[start : start + size]]
+    body: dict = {"messages": page, "resultSizeEstimate": len(ids)}
+    if start + size < len(ids):
+        body["nextPageToken"] = str(start + size)
+    return 200, body
+
+
+def _get(box: Mailbox, id: str, q: dict, _b: dict) -> tuple[int, dict]:
+    if id not in box.messages:
+        return 404, {"message": "Requested entity was not found."}
+    message = dict(box.messages[id], historyId=str(box.history_id))
+    if q.get("format") != "raw":
+        message.pop("raw")
+    return 200, message
+
+
+def _modify(box: Mailbox, id: str, _q: dict, body: dict) -> tuple[int, dict]:
+    if id not in box.messages:
+        return 404, {"message": "Requested entity was not found."}
+    message = box.messages[id]
+    for label in body.get("addLabelIds", []):
+        if label not in box.labels:
+            return 400, {"message": f"Invalid label: {label}"}
+    message["labelIds"] = [x for x in message["labelIds"] if x not in body.get("removeLabelIds", [])]
+    message["labelIds"] += [x for x in body.get("addLabelIds", []) if x not in message["labelIds"]]
+    box.record("labelsAdded", message)
+    return 200, {k: v for k, v in message.items() if k != "raw"}
+
+
+def _trash(box: Mailbox, id: str, q: dict, _b: dict) -> tuple[int, dict]:
+    return _modify(box, id, q, {"addLabelIds": ["TRASH"], "removeLabelIds": ["INBOX"]})
+
+
+def _send(box: Mailbox, _id: str, _q: dict, body: dict) -> tuple[int, dict]:
+    message = box.add(base64.urlsafe_b64decode(body["raw"]), ["SENT"])
+    return 200, {"id": message["id"], "threadId": message["threadId"], "labelIds": ["SENT"]}
+
+
+def _create_draft(box: Mailbox, _id: str, _q: dict, body: dict) -> tuple[int, dict]:
+    message = box.add(base64.urlsafe_b64decode(body["message"]["raw"]), ["DRAFT"])
+    draft_id = f"r{message['id']}"
+    box.drafts[draft_id] = message["id"]
+    return 200, {
+        "id": draft_id,
+        "message": {"id": message["id"], "threadId": message["threadId"], "labelIds": ["DRAFT"]},
+    }
+
+
+def _delete_draft(box: Mailbox, id: str, _q: dict, _b: dict) -> tuple[int, dict]:
+    message_id = box.drafts.pop(id, None)
+    if message_id is None:
+        return 404, {"message": "Requested entity was not found."}
+    box.record("messagesDeleted", box.messages.pop(message_id))
+    return 204, {}
+
+
+def _labels(box: Mailbox, _id: str, _q: dict, _b: dict) -> tuple[int, dict]:
+    return 200, {
+        "labels": [
+            {"id": i, "name": n, "type": "system" if i in SYSTEM else "user"} for i, n in box.labels.items()
+        ]
+    }
+
+
+def _create_label(box: Mailbox, _id: str, _q: dict, body: dict) -> tuple[int, dict]:
+    label_id = f"Label_{len(box.labels)}"
+    box.labels[label_id] = body["name"]
+    return 200, {"id": label_id, "name": body["name"], "type": "user"}
+
+
+def _history(box: Mailbox, _id: str, q: dict, _b: dict) -> tuple[int, dict]:
+    start = int(q["startHistoryId"])
+    if start < box.oldest_history:
+        return 404, {"message": "Requested entity was not found."}
+    return 200, {
+        "history": [h for h in box.history if int(h["id"]) > start],
+        "historyId": str(box.history_id),
+    }
+
+
+_ROUTES = {
+    ("GET", "profile"): _profile,
+    ("GET", "messages"): _list,
+    ("GET", "messages/{id}"): _get,
+    ("POST", "messages/{id}/modify"): _modify,
+    ("POST", "messages/{id}/trash"): _trash,
+    ("POST", "messages/send"): _send,
+    ("POST", "drafts"): _create_draft,
+    ("DELETE", "drafts/{id}"): _delete_draft,
+    ("GET", "labels"): _labels,
+    ("POST", "labels"): _create_label,
+    ("GET", "history"): _history,
+}

@@ -1,0 +1,129 @@
+"""The Gmail API provider: the real google-api-python-client against a local emulator."""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import anyio
+import pytest
+
+from mcp_servers.gmail.gmail_api import GmailApiProvider
+from mcp_servers.gmail.provider import ProviderUnavailableError
+from mcp_servers.gmail.query import parse_query
+from mcp_servers.gmail.settings import GmailSettings
+
+from .gmail_emulator import GmailEmulator
+from .messages import plain_message
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def emulator() -> Iterator[GmailEmulator]:
+    with GmailEmulator() as running:
+        yield running
+
+
+@pytest.fixture
+def settings(emulator: GmailEmulator, tmp_path: Path) -> GmailSettings:
+    token = tmp_path / "state" / "gmail-token.json"
+    token.parent.mkdir(parents=True)
+    token.write_text(emulator.token_file_content())
+    return GmailSettings(provider="gmail", state_dir=tmp_path / "state", gmail_api_endpoint=emulator.url,
+                         gmail_token_uri=f"{emulator.url}token", allow_send=True, poll_seconds=0.05)  # fmt: skip
+
+
+@pytest.fixture
+async def provider(settings: GmailSettings):
+    mailbox = GmailApiProvider(settings)
+    await mailbox.open()
+    yield mailbox
+    await mailbox.aclose()
+
+
+async def test_open_refreshes_the_expired_token_and_stores_it_0600(
+    emulator: GmailEmulator, settings: GmailSettings
+) -> None:
+    mailbox = GmailApiProvider(settings)
+    await mailbox.open()
+    await mailbox.aclose()
+    token_file = settings.state_dir / "gmail-token.json"
+    assert emulator.mailbox.token in token_file.read_text()
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+
+
+async def test_missing_token_is_a_clear_error(tmp_path: Path) -> None:
+    mailbox = GmailApiProvider(GmailSettings(provider="gmail", state_dir=tmp_path))
+    with pytest.raises(ProviderUnavailableError, match="no Gmail token at .* to consent"):
+        await mailbox.open()
+
+
+async def test_full_then_incremental_sync_reports_each_change_once(
+    emulator: GmailEmulator, provider: GmailApiProvider
+) -> None:
+    first = [emulator.deliver(plain_message(subject=f"n{i}")) for i in range(5)]  # more than a page
+    page = await provider.list_changes(None, 50)
+    assert sorted(c.message_id for c in page.changes) == sorted(first)
+    later = emulator.deliver(plain_message(subject="later"))
+    page2 = await provider.list_changes(page.cursor, 50)
+    assert [(c.kind, c.message_id, c.labels) for c in page2.changes] == [
+        ("added", later, ["INBOX", "UNREAD"])
+    ]
+    assert (await provider.list_changes(page2.cursor, 50)).changes == []
+
+
+async def test_expired_history_resyncs_without_skipping_or_repeating(
+    emulator: GmailEmulator, provider: GmailApiProvider
+) -> None:
+    kept = emulator.deliver(plain_message(subject="kept"))
+    cursor = (await provider.list_changes(None, 50)).cursor
+    new = emulator.deliver(plain_message(subject="new"))
+    emulator.mailbox.messages[kept]["labelIds"] = ["INBOX"]  # read elsewhere, history then lost
+    emulator.expire_history()
+    page = await provider.list_changes(cursor, 50)
+    assert sorted((c.kind, c.message_id) for c in page.changes) == [("added", new), ("labels_changed", kept)]
+
+
+async def test_labels_drafts_and_sending_use_the_api(
+    emulator: GmailEmulator, provider: GmailApiProvider
+) -> None:
+    from email.message import EmailMessage
+
+    id = emulator.deliver(plain_message(subject="Invoice"))
+    await provider.scan()
+    assert await provider.modify_labels(id, ["Receipts"], ["UNREAD", "INBOX"]) == ["Receipts"]
+    assert [m.id for m in await provider.search(parse_query("label:Receipts"), 5)] == [id]
+    assert "Receipts" in emulator.mailbox.labels.values()
+    draft = EmailMessage()
+    draft["From"], draft["To"], draft["Subject"], draft["Message-ID"] = (
+        "me@example.org",
+        "bob@example.org",
+        "Hi",
+        "<d@x>",
+    )
+    draft.set_content("hello")
+    ref = await provider.save_draft(draft)
+    sent = await provider.send(await provider.get_draft(ref.draft_id), ref.draft_id)
+    assert sent.delivered is True
+    assert emulator.mailbox.messages[sent.id]["labelIds"] == ["SENT"]
+    assert ref.draft_id not in emulator.mailbox.messages
+    assert (await provider.get_message(sent.id)).subject == "Hi"
+
+
+async def test_watch_polls_history_and_calls_back(
+    emulator: GmailEmulator, provider: GmailApiProvider
+) -> None:
+    arrived = anyio.Event()
+
+    async def changed() -> None:
+        arrived.set()
+
+    async with anyio.create_task_group() as group:
+        await group.start(provider.watch, changed)
+        emulator.deliver(plain_message(subject="polled"))
+        with anyio.fail_after(10):
+            await arrived.wait()
+        group.cancel_scope.cancel()
+    assert [c.kind for c in (await provider.list_changes(None, 10)).changes] == ["added"]
