@@ -63,12 +63,10 @@ def invitation(timeline: Timeline) -> bytes:
     return calendar_bytes("Invitation", [qbr(timeline)], timeline.now, method="REQUEST")
 
 
-def _recurring(timeline: Timeline) -> list[Meeting]:
+def _standup(timeline: Timeline) -> list[Meeting]:
+    """Weekdays at 09:30, one day cancelled (EXDATE), one day moved (an override)."""
     first = _series_start(timeline, 0, 8)
     cancelled, moved = timeline.working_day(9), timeline.working_day(4)
-    one_on_one_day = timeline.today.weekday() if timeline.today.weekday() < 5 else 0
-    one_on_one = _series_start(timeline, one_on_one_day, 10)
-    planning = _series_start(timeline, 3, 9)
     zone = timeline.local
     return [
         Meeting(
@@ -94,36 +92,47 @@ def _recurring(timeline: Timeline) -> list[Meeting]:
             recurrence_id=zone(moved, 9, 30),
             location="Room 3.1 (Hopper)",
         ),
-        Meeting(
-            uid="one-on-one-alex-jordan@pepper.demo",
-            title="Alex / Jordan 1:1",
-            start=zone(one_on_one, 11, 30),
-            end=zone(one_on_one, 12),
-            organizer=MANAGER,
-            attendees=[(MANAGER, "ACCEPTED"), (USER, "ACCEPTED")],
-            rrule={"freq": "weekly"},
-            conference=_link(timeline, "zoom"),
-            description="Running agenda: https://docs.pepper.demo/d/alex-jordan-1-1",
-        ),
-        Meeting(
-            uid="product-planning@pepper.demo",
-            title="Product planning",
-            start=zone(planning, 14),
-            end=zone(planning, 15),
-            organizer=USER,
-            attendees=[
-                (USER, "ACCEPTED"),
-                (MANAGER, "ACCEPTED"),
-                (SAM, "ACCEPTED"),
-                (ZOE, "ACCEPTED"),
-                (AISHA, "TENTATIVE"),
-                (MARCUS, "DECLINED"),
-            ],
-            rrule={"freq": "weekly", "interval": 2, "byday": ["TH"]},
-            location="Room 4.2 (Orchard)",
-            description="Every other Thursday: what we ship next and why. Board: https://trackly.example/pepper-demo/atlas",
-        ),
     ]
+
+
+def _one_on_one(timeline: Timeline) -> Meeting:
+    """Weekly with the manager, on today's weekday (Monday at weekends)."""
+    weekday = timeline.today.weekday() if timeline.today.weekday() < 5 else 0
+    first = _series_start(timeline, weekday, 10)
+    return Meeting(
+        uid="one-on-one-alex-jordan@pepper.demo",
+        title="Alex / Jordan 1:1",
+        start=timeline.local(first, 11, 30),
+        end=timeline.local(first, 12),
+        organizer=MANAGER,
+        attendees=[(MANAGER, "ACCEPTED"), (USER, "ACCEPTED")],
+        rrule={"freq": "weekly"},
+        conference=_link(timeline, "zoom"),
+        description="Running agenda: https://docs.pepper.demo/d/alex-jordan-1-1",
+    )
+
+
+def _planning(timeline: Timeline) -> Meeting:
+    """Every other Thursday afternoon, organised by the user; not everyone has said yes."""
+    first = _series_start(timeline, 3, 9)
+    return Meeting(
+        uid="product-planning@pepper.demo",
+        title="Product planning",
+        start=timeline.local(first, 14),
+        end=timeline.local(first, 15),
+        organizer=USER,
+        attendees=[
+            (USER, "ACCEPTED"),
+            (MANAGER, "ACCEPTED"),
+            (SAM, "ACCEPTED"),
+            (ZOE, "ACCEPTED"),
+            (AISHA, "TENTATIVE"),
+            (MARCUS, "DECLINED"),
+        ],
+        rrule={"freq": "weekly", "interval": 2, "byday": ["TH"]},
+        location="Room 4.2 (Orchard)",
+        description="Every other Thursday: what we ship next and why. Board: https://trackly.example/pepper-demo/atlas",
+    )
 
 
 # Wall-clock spans the day's fixed meetings take (stand-up, 1:1, launch review, planning).
@@ -147,54 +156,59 @@ def _free_slot_soon(timeline: Timeline) -> datetime:
     return timeline.local(timeline.day(1), 16, 30)
 
 
-def _today_and_tomorrow(timeline: Timeline) -> list[Meeting]:
+def _launch_review(timeline: Timeline) -> Meeting:
+    """This afternoon; the mailbox holds its pre-read thread, from attendees, with the same title."""
     today, local = timeline.today, timeline.local
+    return Meeting(
+        uid=f"atlas-review-{today:%Y%m%d}@pepper.demo",
+        title=ATLAS_TITLE,
+        start=local(today, 15, 30),
+        end=local(today, 16, 15),
+        organizer=SAM,
+        attendees=[
+            (SAM, "ACCEPTED"),
+            (USER, "ACCEPTED"),
+            (ZOE, "ACCEPTED"),
+            (MANAGER, "TENTATIVE"),
+            (AISHA, "NEEDS-ACTION"),
+        ],
+        description="Go/no-go for the Atlas launch. Pre-read: the launch checklist Sam sent "
+        "(https://docs.pepper.demo/d/atlas-launch-checklist). Decide on the ramp plan and comms.",
+        location="Room 4.2 (Orchard)",
+        conference=_link(timeline, "meet"),
+    )
+
+
+def _renewal_call(timeline: Timeline) -> Meeting:
+    """Soon: about the vendor question still awaiting an answer in the mailbox."""
     soon = _free_slot_soon(timeline)
-    return [
-        Meeting(
-            uid=f"atlas-review-{today:%Y%m%d}@pepper.demo",
-            title=ATLAS_TITLE,
-            start=local(today, 15, 30),
-            end=local(today, 16, 15),
-            organizer=SAM,
-            attendees=[
-                (SAM, "ACCEPTED"),
-                (USER, "ACCEPTED"),
-                (ZOE, "ACCEPTED"),
-                (MANAGER, "TENTATIVE"),
-                (AISHA, "NEEDS-ACTION"),
-            ],
-            description="Go/no-go for the Atlas launch. Pre-read: the launch checklist Sam sent "
-            "(https://docs.pepper.demo/d/atlas-launch-checklist). Decide on the ramp plan and comms.",
-            location="Room 4.2 (Orchard)",
-            conference=_link(timeline, "meet"),
-        ),
-        Meeting(
-            uid=f"brightstack-renewal-{soon:%Y%m%d}@brightstack.example",
-            title=RENEWAL_TITLE,
-            start=soon,
-            end=soon + timedelta(minutes=30),
-            organizer=VENDOR,
-            attendees=[(VENDOR, "ACCEPTED"), (USER, "ACCEPTED"), (TOM, "NEEDS-ACTION")],
-            description="Renewal of the BrightStack analytics contract: pricing, SSO add-on, term.",
-            conference=_link(timeline, "zoom"),
-        ),
-        qbr(timeline),
-        Meeting(
-            uid=f"budget-lock-{timeline.day(1):%Y%m%d}@pepper.demo",
-            title="Finance: Q4 budget lock",
-            start=timeline.day(1),
-            end=timeline.day(2),
-            organizer=TOM,
-            free=True,
-            description="Budget templates are locked at 17:00.",
-        ),
-    ]
+    return Meeting(
+        uid=f"brightstack-renewal-{soon:%Y%m%d}@brightstack.example",
+        title=RENEWAL_TITLE,
+        start=soon,
+        end=soon + timedelta(minutes=30),
+        organizer=VENDOR,
+        attendees=[(VENDOR, "ACCEPTED"), (USER, "ACCEPTED"), (TOM, "NEEDS-ACTION")],
+        description="Renewal of the BrightStack analytics contract: pricing, SSO add-on, term.",
+        conference=_link(timeline, "zoom"),
+    )
 
 
-def _past_and_later(timeline: Timeline) -> list[Meeting]:
+def _budget_lock(timeline: Timeline) -> Meeting:
+    """All day tomorrow, the day the request in the mailbox is due."""
+    return Meeting(
+        uid=f"budget-lock-{timeline.day(1):%Y%m%d}@pepper.demo",
+        title="Finance: Q4 budget lock",
+        start=timeline.day(1),
+        end=timeline.day(2),
+        organizer=TOM,
+        free=True,
+        description="Budget templates are locked at 17:00.",
+    )
+
+
+def _past(timeline: Timeline) -> list[Meeting]:
     local, day = timeline.local, timeline.working_day
-    monday = timeline.day(7 - timeline.today.weekday())
     return [
         Meeting(
             uid="interview-designer@pepper.demo",
@@ -231,6 +245,12 @@ def _past_and_later(timeline: Timeline) -> list[Meeting]:
             organizer=CEO,
             attendees=[(CEO, "ACCEPTED"), (USER, "ACCEPTED"), (MANAGER, "ACCEPTED")],
         ),
+    ]
+
+
+def _later(timeline: Timeline) -> list[Meeting]:
+    monday = timeline.day(7 - timeline.today.weekday())
+    return [
         Meeting(
             uid="sam-ooo@pepper.demo",
             title="Sam Patel: out of office",
@@ -242,8 +262,8 @@ def _past_and_later(timeline: Timeline) -> list[Meeting]:
         Meeting(
             uid="board-meeting@pepper.demo",
             title="Board meeting (product update)",
-            start=local(timeline.day(3), 9),
-            end=local(timeline.day(3), 12),
+            start=timeline.local(timeline.day(3), 9),
+            end=timeline.local(timeline.day(3), 12),
             organizer=CEO,
             attendees=[(CEO, "ACCEPTED"), (MANAGER, "ACCEPTED"), (USER, "NEEDS-ACTION")],
             location="Boardroom, 5th floor",
@@ -254,7 +274,7 @@ def _past_and_later(timeline: Timeline) -> list[Meeting]:
 def _personal(timeline: Timeline) -> list[Meeting]:
     birthday = timeline.day(5)
     leap_day = (birthday.month, birthday.day) == (2, 29)
-    first = date(birthday.year - 3, birthday.month, 28 if leap_day else birthday.day)
+    first = date(birthday.year - (4 if leap_day else 3), birthday.month, birthday.day)
     saturday = timeline.day(-28) + timedelta(days=(5 - timeline.day(-28).weekday()) % 7)
     dentist = timeline.day(4)
     return [
@@ -287,7 +307,17 @@ def _personal(timeline: Timeline) -> list[Meeting]:
 def calendars(timeline: Timeline) -> dict[str, bytes]:
     """The calendar files by name: `work.ics` and `personal.ics`."""
     stamp = timeline.now
-    work = _recurring(timeline) + _today_and_tomorrow(timeline) + _past_and_later(timeline)
+    work = [
+        *_standup(timeline),
+        _one_on_one(timeline),
+        _planning(timeline),
+        _launch_review(timeline),
+        _renewal_call(timeline),
+        qbr(timeline),
+        _budget_lock(timeline),
+        *_past(timeline),
+        *_later(timeline),
+    ]
     return {
         "work.ics": calendar_bytes("Work", work, stamp),
         "personal.ics": calendar_bytes("Personal", _personal(timeline), stamp),
