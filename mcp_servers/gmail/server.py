@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from email.message import EmailMessage
 from typing import Annotated, Any
 
 import anyio
@@ -87,7 +88,9 @@ def build_server(
     subscriptions.install(server)
     context = _Context(settings, provider, subscriptions)
     _add_read_tools(server, context)
+    _add_feed_tools(server, context)
     _add_label_tools(server, context)
+    _add_draft_tools(server, context)
     _add_send_tools(server, context)
     _add_resources(server, context)
     return server
@@ -161,6 +164,8 @@ def _add_read_tools(server: FastMCP, ctx: _Context) -> None:
         with _tool_errors():
             return await ctx.provider.get_thread(thread_id)
 
+
+def _add_feed_tools(server: FastMCP, ctx: _Context) -> None:
     @server.tool(annotations=READ)
     async def list_changes(
         since: Annotated[
@@ -217,13 +222,14 @@ def _add_label_tools(server: FastMCP, ctx: _Context) -> None:
         return await relabel(id, ["TRASH"], ["INBOX"])
 
 
-def _add_send_tools(server: FastMCP, ctx: _Context) -> None:
-    async def send(message: Any, draft_id: str | None = None) -> SentRef:
-        with _tool_errors():
-            sent = await ctx.provider.send(message, draft_id)
-        await ctx.changed()
-        return sent
+async def _send(ctx: _Context, message: EmailMessage, draft_id: str | None = None) -> SentRef:
+    with _tool_errors():
+        sent = await ctx.provider.send(message, draft_id)
+    await ctx.changed()
+    return sent
 
+
+def _add_draft_tools(server: FastMCP, ctx: _Context) -> None:
     @server.tool(annotations=DRAFT)
     async def create_draft(message: OutgoingMessage) -> DraftRef:
         """Save a message as a draft (nothing is sent)."""
@@ -240,13 +246,15 @@ def _add_send_tools(server: FastMCP, ctx: _Context) -> None:
         ctx.require_send("send_draft")
         with _tool_errors():
             message = await ctx.provider.get_draft(draft_id)
-        return await send(message, draft_id)
+        return await _send(ctx, message, draft_id)
 
+
+def _add_send_tools(server: FastMCP, ctx: _Context) -> None:
     @server.tool(annotations=SEND)
     async def send_message(message: OutgoingMessage) -> SentRef:
         """Send a new message. Needs --allow-send."""
         ctx.require_send("send_message")
-        return await send(compose(message, ctx.from_address))
+        return await _send(ctx, compose(message, ctx.from_address))
 
     @server.tool(annotations=SEND)
     async def reply(
@@ -260,7 +268,7 @@ def _add_send_tools(server: FastMCP, ctx: _Context) -> None:
         ctx.require_send("reply")
         with _tool_errors():
             original = await ctx.provider.get_message(id)
-        return await send(reply_to(original, body, ctx.from_address, reply_all))
+        return await _send(ctx, reply_to(original, body, ctx.from_address, reply_all))
 
     @server.tool(annotations=SEND)
     async def forward(
@@ -273,7 +281,7 @@ def _add_send_tools(server: FastMCP, ctx: _Context) -> None:
         with _tool_errors():
             original = await ctx.provider.get_message(id)
             raw = await ctx.provider.get_raw(id)
-        return await send(forward_of(original, raw, to, body, ctx.from_address))
+        return await _send(ctx, forward_of(original, raw, to, body, ctx.from_address))
 
 
 def _add_resources(server: FastMCP, ctx: _Context) -> None:
