@@ -1,6 +1,9 @@
 """`pepper-orchestrator`: run Pepper, inspect it, approve its pending actions, configure MCP hosts.
 
-    pepper-orchestrator mcp-config [--host claude-desktop|vscode]   the MCP host's JSON for the servers
+    pepper-orchestrator run [--demo] [--data-dir DIR] [--port 5050]   run Pepper and its web UI
+    pepper-orchestrator status                                        what a running Pepper is doing
+    pepper-orchestrator approve ID [--reject]                         decide on a pending action
+    pepper-orchestrator mcp-config [--host claude-desktop|vscode]     the MCP host's JSON for the servers
 
 Every command takes `--config PATH` (a TOML file; see orchestrator.config). Logs go to stderr.
 """
@@ -14,7 +17,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from orchestrator.config import load_settings
+import anyio
+
+from orchestrator import remote, runtime
+from orchestrator.config import OrchestratorSettings, load_settings
 from orchestrator.mcp_config import mcp_servers_config
 
 __all__ = ["main"]
@@ -26,6 +32,17 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--config", type=Path, help="TOML configuration file")
     commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run Pepper: servers, feeds, scheduler, workers and the web UI")
+    run.add_argument("--demo", action="store_true", help="generate and use the demo mailbox and calendar")
+    run.add_argument("--data-dir", type=Path, help="where Pepper keeps its data (default: the user data dir)")
+    run.add_argument("--host", help="UI bind address (default 127.0.0.1)")
+    run.add_argument("--port", type=int, help="UI port (default 5050)")
+    commands.add_parser("status", help="show what the running Pepper is doing")
+    approve = commands.add_parser(
+        "approve", help="approve (or reject) a pending action of the running Pepper"
+    )
+    approve.add_argument("action_id")
+    approve.add_argument("--reject", action="store_true", help="reject instead of approving")
     host = commands.add_parser("mcp-config", help="print the MCP host configuration for Pepper's servers")
     host.add_argument("--host", choices=["claude-desktop", "vscode"], default="claude-desktop")
     return parser.parse_args(argv)
@@ -40,8 +57,25 @@ def main(argv: Sequence[str] | None = None) -> None:
         settings = load_settings(arguments.config)
     except FileNotFoundError as exc:
         raise SystemExit(f"pepper-orchestrator: {exc}") from exc
-    if arguments.command == "mcp-config":
+    if arguments.command == "run":
+        run_pepper(settings, arguments)
+    elif arguments.command == "status":
+        print(remote.status(settings))
+    elif arguments.command == "approve":
+        print(remote.decide(settings, arguments.action_id, reject=arguments.reject))
+    elif arguments.command == "mcp-config":
         print(json.dumps(mcp_servers_config(settings, arguments.host), indent=2))
+
+
+def run_pepper(settings: OrchestratorSettings, arguments: argparse.Namespace) -> None:
+    overrides = {"data_dir": arguments.data_dir, "ui_host": arguments.host, "ui_port": arguments.port}
+    settings = settings.model_copy(
+        update={key: value for key, value in overrides.items() if value is not None}
+    )
+    if arguments.demo and arguments.data_dir is None:
+        settings = settings.model_copy(update={"data_dir": settings.data_dir / "demo"})
+    settings = runtime.prepare_data(settings, arguments.demo)
+    anyio.run(runtime.run, settings)
 
 
 if __name__ == "__main__":

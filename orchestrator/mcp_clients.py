@@ -121,7 +121,7 @@ class ServerConnection:
         started = False
         while True:
             try:
-                async with Client(self.spec.transport(), timeout=self.connect_timeout) as client:
+                async with Client(self.spec.transport(), init_timeout=self.connect_timeout) as client:
                     self._client, self.state, self.last_error = client, ConnectionState.CONNECTED, None
                     self._ready.set()
                     backoff = 0.25

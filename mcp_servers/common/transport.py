@@ -108,7 +108,11 @@ def http_middleware(options: TransportOptions) -> list[Middleware]:
 async def serve(server: FastMCP, options: TransportOptions, extra_allowed_hosts: Sequence[str] = ()) -> None:
     """Run `server` on the chosen transport until cancelled."""
     if options.transport == "stdio":
-        await server.run_stdio_async(show_banner=False)
+        try:
+            await server.run_stdio_async(show_banner=False)
+        except* (BrokenPipeError, ConnectionResetError):
+            # The host closed our stdout on its way out: a normal end for a stdio server.
+            logger.info("the MCP host closed the stdio pipes; stopping")
         return
     middleware = http_middleware(options)
     allowed_hosts = [options.host, f"{options.host}:{options.port}", *extra_allowed_hosts]

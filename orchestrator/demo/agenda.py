@@ -16,11 +16,21 @@ from orchestrator.demo.calendar import Meeting, calendar_bytes
 from orchestrator.demo.people import CEO, CLIENT, COLLEAGUES, MANAGER, USER, VENDOR, Person
 from orchestrator.demo.timeline import Timeline
 
-__all__ = ["ATLAS_TITLE", "QBR_TITLE", "RENEWAL_TITLE", "calendars", "invitation"]
+__all__ = [
+    "ATLAS_TITLE",
+    "BOARD_TITLE",
+    "QBR_TITLE",
+    "RENEWAL_TITLE",
+    "board_meeting",
+    "calendars",
+    "invitation",
+    "qbr",
+]
 
 ATLAS_TITLE = "Atlas launch review"
 QBR_TITLE = "Northwind quarterly business review"
 RENEWAL_TITLE = "BrightStack renewal call"
+BOARD_TITLE = "Board meeting (product update)"
 SAM, ZOE, MARCUS, AISHA, TOM, LENA, RAJ, CHRIS = COLLEAGUES
 
 
@@ -58,9 +68,23 @@ def qbr(timeline: Timeline) -> Meeting:
     )
 
 
-def invitation(timeline: Timeline) -> bytes:
-    """The iCalendar REQUEST that the organizer's mail carries for tomorrow's meeting."""
-    return calendar_bytes("Invitation", [qbr(timeline)], timeline.now, method="REQUEST")
+def board_meeting(timeline: Timeline) -> Meeting:
+    """In three days; the mailbox holds the CEO's invitation, read but not answered."""
+    return Meeting(
+        uid="board-meeting@pepper.demo",
+        title=BOARD_TITLE,
+        start=timeline.local(timeline.day(3), 9),
+        end=timeline.local(timeline.day(3), 12),
+        organizer=CEO,
+        attendees=[(CEO, "ACCEPTED"), (MANAGER, "ACCEPTED"), (USER, "NEEDS-ACTION")],
+        location="Boardroom, 5th floor",
+        description="Quarterly board meeting. Product update at 10:30: Atlas launch and Q1 roadmap.",
+    )
+
+
+def invitation(timeline: Timeline, meeting: Meeting) -> bytes:
+    """The iCalendar REQUEST an organizer's invitation mail carries for `meeting`."""
+    return calendar_bytes("Invitation", [meeting], timeline.now, method="REQUEST")
 
 
 def _standup(timeline: Timeline) -> list[Meeting]:
@@ -259,15 +283,7 @@ def _later(timeline: Timeline) -> list[Meeting]:
             organizer=SAM,
             free=True,
         ),
-        Meeting(
-            uid="board-meeting@pepper.demo",
-            title="Board meeting (product update)",
-            start=timeline.local(timeline.day(3), 9),
-            end=timeline.local(timeline.day(3), 12),
-            organizer=CEO,
-            attendees=[(CEO, "ACCEPTED"), (MANAGER, "ACCEPTED"), (USER, "NEEDS-ACTION")],
-            location="Boardroom, 5th floor",
-        ),
+        board_meeting(timeline),
     ]
 
 

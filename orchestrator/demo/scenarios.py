@@ -13,10 +13,11 @@ Every mail built here keeps the read state it is given: the generic rules never 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
-from orchestrator.demo.agenda import ATLAS_TITLE, QBR_TITLE, invitation
+from orchestrator.demo.agenda import ATLAS_TITLE, QBR_TITLE, board_meeting, invitation, qbr
 from orchestrator.demo.bulk import list_headers
+from orchestrator.demo.calendar import Meeting
 from orchestrator.demo.conversation import Conversation, compose
 from orchestrator.demo.mime import Mail
 from orchestrator.demo.people import CEO, CLIENT, COLLEAGUES, MANAGER, USER, VENDOR, Person
@@ -106,24 +107,36 @@ def answered_question(timeline: Timeline) -> list[Mail]:
     return thread.mails
 
 
-def client_invitation(timeline: Timeline) -> list[Mail]:
-    tomorrow = timeline.day(1)
+def _invitation_mail(timeline: Timeline, meeting: Meeting, sent: datetime) -> Mail:
+    """An organizer's invitation as calendar services send it: a summary, the REQUEST, the file."""
+    assert meeting.organizer is not None and isinstance(meeting.start, datetime)
+    when = f"{_long(meeting.start.date())} {meeting.start.year} {meeting.start:%H:%M} – {meeting.end:%H:%M}"
+    people = [person for person, _ in meeting.attendees if person != meeting.organizer]
     body = (
-        f"Priya Raman has invited you to: {QBR_TITLE}\n\n"
-        f"When: {_long(tomorrow)} {tomorrow.year} 10:00 – 11:00 (London)\n"
-        "Where: Northwind Traders, 120 Shoreditch High St, London, or join on Teams\n"
-        "Who: Priya Raman (organizer), Alex Morgan, Lena Novak\n\n"
-        "Going? Yes - Maybe - No\n\nInvitation from Northwind Traders calendar\n"
+        f"{meeting.organizer.name} has invited you to: {meeting.title}\n\n"
+        f"When: {when} (London)\nWhere: {meeting.location or 'online'}\n"
+        f"Who: {meeting.organizer.name} (organizer), {', '.join(p.name for p in people)}\n\n"
+        f"{meeting.description}\n\nGoing? Yes - Maybe - No\n"
     )
-    invite = Mail(
-        sender=CLIENT,
-        to=[USER, LENA],
-        subject=f"Invitation: {QBR_TITLE} @ {_long(tomorrow)} {tomorrow.year} 10:00 - 11:00",
-        date=timeline.at(2, 16, 20),
+    return Mail(
+        sender=meeting.organizer,
+        to=people,
+        subject=f"Invitation: {meeting.title} @ {when.replace('–', '-')}",
+        date=sent,
         body=body,
-        message_id=timeline.message_id(CLIENT.domain),
-        invite=invitation(timeline),
+        message_id=timeline.message_id(meeting.organizer.domain),
+        invite=invitation(timeline, meeting),
     )
+
+
+def board_invitation(timeline: Timeline) -> list[Mail]:
+    return [
+        _invitation_mail(timeline, board_meeting(timeline), timeline.local(timeline.working_day(3), 17, 5))
+    ]
+
+
+def client_invitation(timeline: Timeline) -> list[Mail]:
+    invite = _invitation_mail(timeline, qbr(timeline), timeline.at(2, 16, 20))
     agenda = Conversation(timeline)
     text = (
         "Looking forward to tomorrow's review. On our side: adoption in the EU teams, the two open "
@@ -259,6 +272,7 @@ def scenarios(timeline: Timeline, weeks: int) -> list[Mail]:
         answered_question,
         launch_pre_read,
         ceo_question,
+        board_invitation,
         client_invitation,
         deadline_tomorrow,
         urgent_from_manager,

@@ -69,7 +69,7 @@ class MailFeed:
             await self._store_follow_up(follow_up, overdue=follow_up.due_at <= self._now())
 
     async def _triage(self, email: Email, profile: UserProfile) -> None:
-        verdict = triage_email(email, profile)
+        verdict = triage_email(email, profile, self._now())
         signal = Signal(
             kind="email",
             source_id=email.id,

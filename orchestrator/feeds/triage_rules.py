@@ -20,7 +20,15 @@ __all__ = ["Deadline", "Triage", "find_deadlines", "requests_in", "summarize", "
 
 PRIORITIES = ("low", "normal", "high", "urgent")
 BULK_PRECEDENCE = {"bulk", "list", "junk"}
-NO_REPLY = re.compile(r"^(no-?reply|do-?not-?reply|notifications?|newsletter|mailer-daemon|news)\b", re.I)
+# Local parts of automated senders: notifications, newsletters, receipts and billing.
+NO_REPLY = re.compile(
+    r"^(no-?reply|do-?not-?reply|notifications?|newsletters?|mailer-daemon|news|billing|invoices?|receipts?"
+    r"|orders?|shop|store|marketing|updates|alerts?|digest)\b",
+    re.I,
+)
+STALE = timedelta(days=7)
+YOU = re.compile(r"\byou(r|rs)?\b", re.I)
+GREETING = re.compile(r"^(hi|hello|hey|dear|good (morning|afternoon|evening))\b[^.!?]{0,40}[,!:]?$", re.I)
 URGENT_WORDS = re.compile(r"\b(urgent|asap|immediately|right away|emergency|critical)\b", re.I)
 DEADLINE_CUE = re.compile(
     r"\b(?:by|before|due(?: on| by)?|deadline(?: is| of)?:?|until|no later than|not later than|expires?(?: on)?)"
@@ -51,38 +59,21 @@ class Triage(BaseModel):
     reasons: list[str] = Field(default_factory=list, description="Why: one entry per rule that fired")
 
 
-def triage_email(email: Email, profile: UserProfile) -> Triage:
-    """Judge one email for the user described by `profile`."""
-    reasons: list[str] = []
+def triage_email(email: Email, profile: UserProfile, now: datetime | None = None) -> Triage:
+    """Judge one email for the user described by `profile`, as of `now` (default: its date)."""
+    now = now or email.date
     people = _people(email, profile)
     if _is_bulk(email):
-        reasons.append("bulk or mailing-list mail")
+        reasons = ["bulk, automated or mailing-list mail"]
         return Triage(
             priority="low", category="bulk", summary=summarize(email), people=people, reasons=reasons
         )
-    level = 1
     importance = profile.sender_importance(email.sender)
-    if importance >= 2:
-        level = 2
-        reasons.append("sender is a VIP" if importance >= 10 else "the user often writes to this sender")
     addressed = any(profile.is_user(m) for m in email.to)
-    only_cc = not addressed and any(profile.is_user(m) for m in email.cc)
     requests = requests_in(email.text) if addressed else []
     deadlines = find_deadlines(email.text, email.date) + find_deadlines(email.subject, email.date)
-    if requests:
-        level = max(level, 2)
-        reasons.append("asks the user directly")
-    if deadlines:
-        soonest = min(d.due for d in deadlines)
-        soon = soonest - email.date <= timedelta(hours=48)
-        level = max(level, 3 if soon and requests else 2)
-        reasons.append(f"deadline {soonest:%a %d %b %H:%M}" + (" (within 48 h)" if soon else ""))
-    if URGENT_WORDS.search(email.subject):
-        level = min(level + 1, 3)
-        reasons.append("marked urgent in the subject")
-    if only_cc:
-        level = max(level - 1, 0)
-        reasons.append("the user is only in Cc")
+    reasons: list[str] = []
+    level = _level(email, profile, importance, addressed, requests, deadlines, now, reasons)
     category = "action" if requests or (deadlines and addressed) else _quiet_category(importance)
     return Triage(
         priority=PRIORITIES[level],
@@ -93,6 +84,45 @@ def triage_email(email: Email, profile: UserProfile) -> Triage:
         people=people,
         reasons=reasons,
     )
+
+
+def _level(
+    email: Email,
+    profile: UserProfile,
+    importance: float,
+    addressed: bool,
+    requests: list[str],
+    deadlines: list[Deadline],
+    now: datetime,
+    reasons: list[str],
+) -> int:
+    """0 low .. 3 urgent, explaining each step in `reasons`."""
+    level = 1
+    if importance >= 2:
+        level = 2
+        reasons.append("sender is a VIP" if importance >= 10 else "the user often writes to this sender")
+    if requests:
+        reasons.append("asks the user directly")
+    upcoming = [d.due for d in deadlines if d.due >= now]
+    if upcoming:
+        soon = min(upcoming) - now <= timedelta(hours=48)
+        level = max(level, 3 if soon and requests else 2 if soon or requests else level)
+        reasons.append(f"deadline {min(upcoming):%a %d %b %H:%M}" + (" (within 48 h)" if soon else ""))
+    elif deadlines:
+        reasons.append("its deadline has passed")
+    if URGENT_WORDS.search(email.subject):
+        level = min(level + 1, 3)
+        reasons.append("marked urgent in the subject")
+    if not addressed and any(profile.is_user(m) for m in email.cc):
+        level = max(level - 1, 0)
+        reasons.append("the user is only in Cc")
+    if now - email.date > STALE:
+        level = min(level, 1)
+        reasons.append("more than a week old")
+    elif email.labels and "UNREAD" not in email.labels:
+        level = max(level - 1, 0)
+        reasons.append("already read")
+    return level
 
 
 def _quiet_category(importance: float) -> str:
@@ -120,7 +150,9 @@ def requests_in(text: str) -> list[str]:
     found = []
     for match in SENTENCE.finditer(text[:4000]):
         sentence = " ".join(match.group().split())
-        if sentence.endswith("?") or REQUEST.search(sentence):
+        asks = sentence.endswith("?") or REQUEST.search(sentence)
+        # "Questions?" at the foot of a receipt asks nothing: a real ask has a few words or a "you".
+        if asks and (len(sentence.split()) >= 3 or YOU.search(sentence)):
             found.append(sentence[:200])
     return found[:5]
 
@@ -175,9 +207,8 @@ def _trim_phrase(words: str) -> str:
 def summarize(email: Email) -> str:
     """One line: sender, subject, and the first sentence of the new text."""
     sender = email.sender.display if email.sender else "unknown sender"
-    first = next(
-        (" ".join(m.group().split()) for m in SENTENCE.finditer(email.text) if m.group().strip()), ""
-    )
+    sentences = (" ".join(m.group().split()) for m in SENTENCE.finditer(email.text[:2000]))
+    first = next((s for s in sentences if s and not GREETING.match(s)), "")
     line = f"{sender}: {email.subject or '(no subject)'}"
     if first and first.lower() != email.subject.lower():
         line += f" — {first}"

@@ -101,6 +101,10 @@ class ApprovalDesk:
         await self._store.save(action)
         return action
 
+    async def pending(self) -> list[PendingAction]:
+        """Actions waiting for the user, oldest first."""
+        return sorted(await self._store.pending(), key=lambda action: action.created_at)
+
     async def reject(self, action_id: str) -> PendingAction:
         action = await self._pending(action_id)
         action.status, action.decided_at = "rejected", datetime.now(UTC)

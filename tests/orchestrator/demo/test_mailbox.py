@@ -151,15 +151,21 @@ def test_mailbox_has_exactly_one_question_still_awaiting_a_reply(mailbox: list[S
     assert any(f.subject == "October churn by plan?" for f in answered)
 
 
-def test_mailbox_invitation_carries_tomorrows_event(demo: DemoSummary, mailbox: list[Stored]) -> None:
-    (stored,) = by_subject(mailbox, "Invitation:")
-    assert stored.message.from_.email == CLIENT.email
-    assert [a.name for a in stored.message.attachments] == ["invite.ics"]
-    parts = email.message_from_bytes(stored.path.read_bytes()).walk()
-    (request,) = [p for p in parts if p.get_content_type() == "text/calendar"]
-    assert request.get_param("method") == "REQUEST"
-    (event,) = icalendar.Calendar.from_ical(request.get_payload(decode=True)).walk("VEVENT")
-    assert f"UID:{event['UID']}" in (demo.calendar_dir / "work.ics").read_text()
-    answers = {str(a): a.params["PARTSTAT"] for a in event["ATTENDEE"]}
-    assert answers[f"mailto:{DEMO_USER_ADDRESS}"] == "NEEDS-ACTION"
-    assert event["DTSTART"].dt == datetime(2026, 11, 25, 10, tzinfo=ZoneInfo("Europe/London"))
+def test_mailbox_invitations_carry_the_calendar_events(demo: DemoSummary, mailbox: list[Stored]) -> None:
+    invitations = by_subject(mailbox, "Invitation:")
+    work = icalendar.Calendar.from_ical((demo.calendar_dir / "work.ics").read_bytes())
+    in_calendar = {str(event["UID"]): event for event in work.walk("VEVENT")}
+    starts = {}
+    for stored in invitations:
+        assert [a.name for a in stored.message.attachments] == ["invite.ics"]
+        parts = email.message_from_bytes(stored.path.read_bytes()).walk()
+        (request,) = [p for p in parts if p.get_content_type() == "text/calendar"]
+        assert request.get_param("method") == "REQUEST"
+        (event,) = icalendar.Calendar.from_ical(request.get_payload(decode=True)).walk("VEVENT")
+        assert event.to_ical() == in_calendar[str(event["UID"])].to_ical()
+        answers = {str(a): a.params["PARTSTAT"] for a in event["ATTENDEE"]}
+        assert answers[f"mailto:{DEMO_USER_ADDRESS}"] == "NEEDS-ACTION"
+        assert f"mailto:{stored.message.from_.email}" == str(event["ORGANIZER"])
+        starts[stored.message.from_.email] = event["DTSTART"].dt
+    assert starts[CLIENT.email] == datetime(2026, 11, 25, 10, tzinfo=ZoneInfo("Europe/London"))
+    assert len(starts) == 2

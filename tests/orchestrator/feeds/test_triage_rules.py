@@ -32,7 +32,7 @@ def test_triage_marks_newsletters_as_low_priority_bulk() -> None:
         email(list_headers={"list_unsubscribe": "<mailto:u@x>"}, text="Can you read this?"), profile()
     )
     assert (verdict.priority, verdict.category) == ("low", "bulk")
-    assert verdict.reasons == ["bulk or mailing-list mail"]
+    assert verdict.reasons == ["bulk, automated or mailing-list mail"]
 
 
 def test_triage_treats_noreply_senders_as_bulk() -> None:
@@ -91,4 +91,30 @@ def test_find_deadlines_ignores_cues_without_a_date() -> None:
 
 def test_summary_is_one_line_with_sender_subject_and_first_sentence() -> None:
     verdict = triage_email(email(text="The numbers are in.\nMore below."), profile())
+    assert verdict.summary == "Dana Lee: Quarterly numbers — The numbers are in."
+
+
+def test_triage_treats_receipts_and_billing_senders_as_bulk() -> None:
+    receipt = email(
+        **{"from": {"name": "Paperly", "email": "orders@paperly.example"}}, text="Thanks! Questions?"
+    )
+    assert triage_email(receipt, profile()).category == "bulk"
+
+
+def test_triage_ignores_one_word_boilerplate_questions() -> None:
+    assert triage_email(email(text="Your statement is ready. Questions?"), profile()).action_items == []
+
+
+def test_triage_caps_mail_older_than_a_week_and_lowers_read_mail() -> None:
+    ask = "Could you send me the signed contract by tomorrow at 5pm?"
+    weeks_later = datetime(2026, 12, 9, tzinfo=UTC)
+    old = triage_email(email(text=ask, labels=["INBOX", "UNREAD"]), profile(), now=weeks_later)
+    assert old.priority == "normal" and "more than a week old" in old.reasons
+    assert "its deadline has passed" in old.reasons
+    read = triage_email(email(text=ask, labels=["INBOX"]), profile())
+    assert read.priority == "high" and "already read" in read.reasons
+
+
+def test_summary_skips_the_greeting() -> None:
+    verdict = triage_email(email(text="Hi Alex,\n\nThe numbers are in. More below."), profile())
     assert verdict.summary == "Dana Lee: Quarterly numbers — The numbers are in."

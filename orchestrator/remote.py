@@ -1,0 +1,63 @@
+"""The CLI's view of a running Pepper, through its web API on the UI port (`status`, `approve`)."""
+
+from __future__ import annotations
+
+import httpx
+
+from orchestrator.config import OrchestratorSettings
+
+__all__ = ["decide", "status"]
+
+
+def _client(settings: OrchestratorSettings) -> httpx.Client:
+    host = "127.0.0.1" if settings.ui_host in ("0.0.0.0", "::") else settings.ui_host
+    headers = {"X-Pepper-CSRF": "1"}
+    if settings.ui_token:
+        headers["Authorization"] = f"Bearer {settings.ui_token.get_secret_value()}"
+    return httpx.Client(base_url=f"http://{host}:{settings.ui_port}/pepper/api", headers=headers, timeout=30)
+
+
+def _unreachable(settings: OrchestratorSettings) -> SystemExit:
+    return SystemExit(
+        f"Pepper is not running on {settings.ui_host}:{settings.ui_port}; start it with `pepper-orchestrator run`"
+    )
+
+
+def status(settings: OrchestratorSettings) -> str:
+    try:
+        with _client(settings) as client:
+            snapshot = client.get("/state").raise_for_status().json()
+    except httpx.ConnectError as exc:
+        raise _unreachable(settings) from exc
+    state = snapshot["status"]
+    lines = [f"mode: {state['mode']}" + (f" ({state['model']})" if state["model"] else "")]
+    lines += [
+        f"server {s['name']}: {s['state']}" + (f" ({s['error']})" if s["error"] else "")
+        for s in state["servers"]
+    ]
+    lines.append(
+        f"scheduler: {state['steps']} steps, {state['queued']} queued, {len(state['in_flight'])} tool calls in flight"
+    )
+    urgent = [s["data"] for s in snapshot["signals"] if s["data"].get("priority") in ("urgent", "high")]
+    lines.append(f"signals: {len(snapshot['signals'])} ({len(urgent)} high or urgent)")
+    lines.append(f"pending approvals: {len(snapshot['approvals'])}")
+    lines += [
+        f"  {a['id']}: {a['server']}.{a['tool']} requested by {a['requested_by']}"
+        for a in snapshot["approvals"]
+    ]
+    return "\n".join(lines)
+
+
+def decide(settings: OrchestratorSettings, action_id: str, reject: bool) -> str:
+    body = {"decision": "reject" if reject else "approve"}
+    try:
+        with _client(settings) as client:
+            response = client.post(f"/approvals/{action_id}", json=body)
+    except httpx.ConnectError as exc:
+        raise _unreachable(settings) from exc
+    answer = response.json()
+    if response.status_code != 200:
+        raise SystemExit(f"pepper-orchestrator approve: {answer.get('error', response.text)}")
+    return f"action {answer['id']}: {answer['status']}" + (
+        f" — {answer['result']}" if answer.get("result") else ""
+    )

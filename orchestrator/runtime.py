@@ -1,0 +1,112 @@
+"""`pepper-orchestrator run`: start the servers, the loop and the web UI, say where everything is,
+and stop cleanly (every child server ends with it) on Ctrl-C or SIGTERM.
+
+With `--demo`, a generated mailbox and calendar are written under the data directory first (once; an
+existing mailbox is kept) and the demo user's address and VIPs are used. The UI binds to 127.0.0.1;
+bound elsewhere it requires `PEPPER_UI_TOKEN` and prints a one-time login link.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import anyio
+import uvicorn
+
+from mcp_servers.common.transport import is_loopback
+from orchestrator.app import Pepper
+from orchestrator.config import OrchestratorSettings
+
+__all__ = ["prepare_data", "run"]
+
+logger = logging.getLogger(__name__)
+
+
+def prepare_data(settings: OrchestratorSettings, demo: bool) -> OrchestratorSettings:
+    """Make the folders the local servers read, and with `demo`, the demo data and its user."""
+    if demo:  # before the folders below exist: the generator keeps any mailbox it finds
+        from orchestrator.demo import generate_demo
+
+        summary = generate_demo(settings.data_dir)
+        print(summary.describe(), file=sys.stderr)
+    (settings.data_dir / "calendar").mkdir(parents=True, exist_ok=True)
+    for folder in ("cur", "new", "tmp"):
+        (settings.data_dir / "mail" / folder).mkdir(parents=True, exist_ok=True)
+    if not demo:
+        return settings
+    return settings.model_copy(
+        update={
+            "user_addresses": sorted({*settings.user_addresses, summary.user_address}),
+            "vips": sorted({*settings.vips, *summary.vips}),
+        }
+    )
+
+
+def ui_token(settings: OrchestratorSettings) -> str | None:
+    token = settings.ui_token.get_secret_value() if settings.ui_token else None
+    if token is None and not is_loopback(settings.ui_host):
+        raise SystemExit(
+            f"refusing to serve the UI on {settings.ui_host} without PEPPER_UI_TOKEN; or use 127.0.0.1"
+        )
+    return token
+
+
+async def run(settings: OrchestratorSettings) -> None:
+    """Run Pepper and its UI until interrupted."""
+    from web.app import create_app
+
+    token = ui_token(settings)
+    pepper = Pepper(settings)
+    config = uvicorn.Config(
+        create_app(pepper, token),
+        host=settings.ui_host,
+        port=settings.ui_port,
+        log_level="warning",
+        lifespan="off",
+    )
+    web = uvicorn.Server(config)
+    try:
+        async with anyio.create_task_group() as task_group:
+            await task_group.start(pepper.run)
+            task_group.start_soon(_serve_then_stop, web, task_group.cancel_scope)
+            while not web.started:  # noqa: ASYNC110 - uvicorn offers no event for this
+                await anyio.sleep(0.05)
+            print(startup_summary(pepper, token), file=sys.stderr, flush=True)
+    finally:
+        await pepper.aclose()
+    print("Pepper stopped.", file=sys.stderr)
+
+
+async def _serve_then_stop(web: uvicorn.Server, scope: anyio.CancelScope) -> None:
+    """uvicorn handles Ctrl-C and SIGTERM by returning from `serve`: then everything else stops."""
+    await web.serve()
+    scope.cancel()
+
+
+def startup_summary(pepper: Pepper, token: str | None) -> str:
+    settings = pepper.settings
+    host = "localhost" if is_loopback(settings.ui_host) else settings.ui_host
+    url = f"http://{host}:{settings.ui_port}/pepper/ui.html"
+    if token:
+        url = f"http://{host}:{settings.ui_port}/pepper/login?token={token}"
+    mode = (
+        f"LLM mode ({settings.model} at {settings.openai_base_url or 'api.openai.com'})"
+        if pepper.model
+        else "rules mode: no OPENAI_BASE_URL or OPENAI_API_KEY, so triage and chat use rules"
+    )
+    servers = ", ".join(
+        f"{name} {'✓' if c.state.value == 'connected' else '✗ ' + (c.last_error or c.state.value)}"
+        for name, c in pepper.connections.items()
+    )
+    return "\n".join(
+        [
+            "Pepper is running.",
+            f"  mode:    {mode}",
+            f"  servers: {servers}",
+            f"  data:    {Path(settings.data_dir)}",
+            f"  UI:      {url}",
+            "Press Ctrl-C to stop.",
+        ]
+    )

@@ -1,0 +1,149 @@
+"""The UI's JSON API over a running `Pepper`: a snapshot of everything the page shows, chat,
+approvals, notification actions and search. Live updates come from `web/stream.py`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from orchestrator.app import Pepper
+from orchestrator.mcp_clients import ServerUnavailable, ToolCallFailed, ToolCallTimeout
+
+__all__ = ["Api"]
+
+UI_LISTS = {
+    "signals": (["signals.*"], 300),
+    "notifications": (["notifications.inbox"], 100),
+    "activity": (["activity.log"], 100),
+}
+
+
+class ChatIn(BaseModel):
+    text: str = Field(min_length=1, max_length=20_000)
+
+
+class DecisionIn(BaseModel):
+    decision: str = Field(pattern="^(approve|reject)$")
+    arguments: dict[str, Any] | None = None
+
+
+class SnoozeIn(BaseModel):
+    until: str = Field(min_length=1, description="ISO time or a duration such as '1h'")
+
+
+class Api:
+    def __init__(self, pepper: Pepper) -> None:
+        self.pepper = pepper
+
+    async def state(self, request: Request) -> JSONResponse:
+        pepper = self.pepper
+        cursor = await pepper.log.last_seq()
+        lists = {
+            name: [item.model_dump(mode="json") for item in await pepper.items.query(ns, limit=n)]
+            for name, (ns, n) in UI_LISTS.items()
+        }
+        chat = [message.model_dump(mode="json") for message in await pepper.chat.recent(200)]
+        approvals = [action.model_dump(mode="json") for action in await pepper.desk.pending()]
+        return JSONResponse(
+            {"cursor": cursor, "status": self.status(), "chat": chat, "approvals": approvals, **lists}
+        )
+
+    def status(self) -> dict[str, Any]:
+        pepper = self.pepper
+        servers = [
+            {"name": name, "state": c.state.value, "error": c.last_error, "reconnects": c.reconnects}
+            for name, c in pepper.connections.items()
+        ]
+        usage = pepper.model.usage if pepper.model else None
+        return {
+            "mode": pepper.mode,
+            "model": pepper.settings.model if pepper.model else None,
+            "servers": servers,
+            "in_flight": [call.model_dump(mode="json") for call in pepper.engine.in_flight.values()],
+            "workers": list(pepper.workers.running.values()) if pepper.workers else [],
+            "steps": pepper.scheduler.steps,
+            "queued": len(pepper.scheduler.queue),
+            "tokens": {"prompt": usage.prompt_tokens, "completion": usage.completion_tokens}
+            if usage
+            else None,
+            "settings": {
+                "data_dir": str(pepper.settings.data_dir),
+                "servers": {name: _describe(pepper, name) for name in pepper.connections},
+                "llm_endpoint": pepper.settings.openai_base_url or ("OpenAI" if pepper.model else None),
+            },
+        }
+
+    async def chat(self, request: Request) -> JSONResponse:
+        message = await _parse(request, ChatIn)
+        if isinstance(message, JSONResponse):
+            return message
+        await self.pepper.send(message.text)
+        return JSONResponse({"ok": True}, 202)
+
+    async def decide(self, request: Request) -> JSONResponse:
+        decision = await _parse(request, DecisionIn)
+        if isinstance(decision, JSONResponse):
+            return decision
+        action_id = request.path_params["action_id"]
+        try:
+            if decision.decision == "approve":
+                action = await self.pepper.desk.approve(action_id, decision.arguments)
+            else:
+                action = await self.pepper.desk.reject(action_id)
+        except LookupError as exc:
+            return JSONResponse({"error": str(exc)}, 404)
+        except ValueError as exc:
+            return JSONResponse({"error": str(exc)}, 409)
+        return JSONResponse(action.model_dump(mode="json"))
+
+    async def notification(self, request: Request) -> JSONResponse:
+        notify = self.pepper.connections.get("notify")
+        if notify is None:
+            return JSONResponse({"error": "the notify server is not configured"}, 404)
+        notification_id, verb = request.path_params["notification_id"], request.path_params["verb"]
+        arguments: dict[str, Any] = {"id": notification_id}
+        if verb == "snooze":
+            snooze = await _parse(request, SnoozeIn)
+            if isinstance(snooze, JSONResponse):
+                return snooze
+            arguments["until"] = snooze.until
+        tool = {"read": "mark_read", "snooze": "snooze"}.get(verb)
+        if tool is None:
+            return JSONResponse({"error": f"unknown action {verb!r}"}, 404)
+        return await _call(notify, tool, arguments)
+
+    async def search(self, request: Request) -> JSONResponse:
+        query = request.query_params.get("q", "").strip()
+        if not query:
+            return JSONResponse({"error": "say what to search for: ?q=words"}, 400)
+        namespaces = ["raw.email", "raw.calendar", "signals.*", "memory.*"]
+        try:
+            items = await self.pepper.items.search(query, namespaces, limit=25)
+        except (ServerUnavailable, ToolCallFailed, ToolCallTimeout) as exc:
+            return JSONResponse({"error": str(exc)}, 503)
+        return JSONResponse({"query": query, "items": [item.model_dump(mode="json") for item in items]})
+
+
+def _describe(pepper: Pepper, name: str) -> str:
+    config = pepper.settings.server(name)
+    return config.url or " ".join(config.command[2:] if config.command[1:2] == ["-m"] else config.command)
+
+
+async def _parse(request: Request, model: type[BaseModel]) -> Any:
+    try:
+        return model.model_validate(await request.json())
+    except (ValidationError, ValueError) as exc:
+        return JSONResponse({"error": f"bad request: {exc}"}, 400)
+
+
+async def _call(connection: Any, tool: str, arguments: dict[str, Any]) -> JSONResponse:
+    try:
+        outcome = await connection.call_tool(tool, arguments)
+    except ToolCallFailed as exc:
+        return JSONResponse({"error": str(exc)}, 400)
+    except (ServerUnavailable, ToolCallTimeout) as exc:
+        return JSONResponse({"error": str(exc)}, 503)
+    return JSONResponse(outcome.structured or {"text": outcome.text})

@@ -1,0 +1,46 @@
+"""The Starlette app behind `http://localhost:5050/pepper/ui.html`: the page, its API, its stream."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.responses import FileResponse, RedirectResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from orchestrator.app import Pepper
+from web.api import Api
+from web.security import UIGuard, login
+from web.stream import stream
+
+__all__ = ["create_app"]
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(pepper: Pepper, token: str | None = None) -> Starlette:
+    """The UI for `pepper`; with a `token`, every request must prove it (see web.security)."""
+    api = Api(pepper)
+
+    async def page(request):
+        return FileResponse(STATIC / "ui.html", headers={"Cache-Control": "no-cache"})
+
+    async def home(request):
+        return RedirectResponse("/pepper/ui.html")
+
+    routes = [
+        Route("/", home),
+        Route("/pepper/", home),
+        Route("/pepper/ui.html", page),
+        Route("/pepper/login", login(token)),
+        Route("/pepper/api/state", api.state),
+        Route("/pepper/api/events", stream(api)),
+        Route("/pepper/api/chat", api.chat, methods=["POST"]),
+        Route("/pepper/api/approvals/{action_id}", api.decide, methods=["POST"]),
+        Route("/pepper/api/notifications/{notification_id}/{verb}", api.notification, methods=["POST"]),
+        Route("/pepper/api/search", api.search),
+        Mount("/pepper/static", app=StaticFiles(directory=STATIC), name="static"),
+    ]
+    return Starlette(routes=routes, middleware=[Middleware(UIGuard, token=token)])

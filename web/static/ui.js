@@ -1,0 +1,287 @@
+// Pepper's page: loads a snapshot from /pepper/api/state, then follows /pepper/api/events (SSE).
+// Everything from mail or calendars is put in the page as text (textContent), never as HTML;
+// only Pepper's own chat replies go through the safe markdown renderer.
+"use strict";
+
+const PRIORITY = { urgent: 0, high: 1, normal: 2, low: 3 };
+const KIND_LABEL = { email: "Mail", meeting: "Meeting", follow_up: "Follow-up", reminder: "Reminder" };
+const state = {
+  signals: new Map(), notifications: new Map(), approvals: new Map(), chat: new Map(), activity: new Map(),
+  status: null, lastUserAt: null,
+};
+const $ = (id) => document.getElementById(id);
+
+function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attributes)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+function when(iso, withDay = false) {
+  if (!iso) return "";
+  const date = new Date(iso);
+  const options = withDay ? { weekday: "short", hour: "2-digit", minute: "2-digit" } : { hour: "2-digit", minute: "2-digit" };
+  return date.toLocaleString([], options);
+}
+
+async function post(path, body) {
+  const response = await fetch(path, {
+    method: "POST", headers: { "Content-Type": "application/json", "X-Pepper-CSRF": "1" }, body: JSON.stringify(body || {}),
+  });
+  const answer = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(answer.error || `HTTP ${response.status}`);
+  return answer;
+}
+
+function toast(text) {
+  const box = $("toast");
+  box.textContent = text;
+  box.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { box.hidden = true; }, 5000);
+}
+
+// ---- rendering -------------------------------------------------------------------------------
+
+function linkFor(link) {
+  if (!link) return null;
+  if (/^https?:\/\//.test(link)) return el("a", { href: link, target: "_blank", rel: "noopener noreferrer" }, "open");
+  return el("span", { class: "detail", title: "Pepper resource" }, link);
+}
+
+function signalCard(signal, notification) {
+  const priority = signal.priority || "normal";
+  const source = KIND_LABEL[signal.kind] || signal.kind || "Notification";
+  const reasons = (signal.reasons || []).join(" · ");
+  return el("li", { class: `card ${priority}` },
+    el("div", { class: "meta" }, el("span", { class: `pill ${priority}` }, priority), source,
+      signal.deadlines && signal.deadlines.length ? `due ${when(signal.deadlines[0].due, true)}` : null),
+    el("div", { class: "title" }, signal.summary || ""),
+    reasons ? el("div", { class: "detail" }, reasons) : null,
+    signal.action_items && signal.action_items.length ? el("div", { class: "detail" }, "→ " + signal.action_items[0]) : null,
+    el("div", { class: "actions" }, linkFor(signal.link), notification ? notificationActions(notification) : null));
+}
+
+function notificationCard(notification) {
+  const priority = notification.priority || "normal";
+  return el("li", { class: `card ${priority}${notification.read_at ? " read" : ""}` },
+    el("div", { class: "meta" }, el("span", { class: `pill ${priority}` }, priority), "Notification", when(notification.created_at, true)),
+    el("div", { class: "title" }, notification.title),
+    notification.body ? el("div", { class: "detail" }, notification.body) : null,
+    el("div", { class: "actions" }, (notification.links || []).map(linkFor), notificationActions(notification)));
+}
+
+function notificationActions(notification) {
+  if (notification.read_at) return el("span", { class: "detail" }, "read");
+  const act = (verb, body) => async (event) => {
+    event.target.disabled = true;
+    try { await post(`/pepper/api/notifications/${encodeURIComponent(notification.id)}/${verb}`, body); toast(verb === "read" ? "Marked read" : "Snoozed for an hour"); }
+    catch (error) { toast(error.message); event.target.disabled = false; }
+  };
+  return [el("button", { type: "button", onclick: act("read") }, "Mark read"),
+          el("button", { type: "button", onclick: act("snooze", { until: "1h" }) }, "Snooze 1 h")];
+}
+
+function renderNow() {
+  const showLow = $("show-low").checked;
+  const entries = [];
+  for (const notification of state.notifications.values()) {
+    if (!notification.read_at || showLow) entries.push({ priority: notification.priority, at: notification.created_at, node: () => notificationCard(notification) });
+  }
+  for (const signal of state.signals.values()) {
+    if (signal.kind === "meeting" || signal.kind === "follow_up") continue;
+    if (!showLow && (signal.priority === "low" || signal.category === "bulk")) continue;
+    entries.push({ priority: signal.priority, at: signal.deadlines?.[0]?.due || "", node: () => signalCard(signal) });
+  }
+  entries.sort((a, b) => (PRIORITY[a.priority] ?? 9) - (PRIORITY[b.priority] ?? 9) || String(b.at).localeCompare(String(a.at)));
+  $("now-list").replaceChildren(...entries.slice(0, 150).map((entry) => entry.node()));
+  $("now-empty").hidden = entries.length > 0;
+}
+
+function renderToday() {
+  const meetings = [...state.signals.values()].filter((s) => s.kind === "meeting").sort((a, b) => String(a.starts_at).localeCompare(String(b.starts_at)));
+  $("meetings-list").replaceChildren(...meetings.map((meeting) => el("li", { class: `card ${meeting.priority}` },
+    el("div", { class: "meta" }, el("strong", {}, when(meeting.starts_at, true)), meeting.people?.length ? `with ${meeting.people.join(", ")}` : null),
+    el("div", { class: "title" }, meeting.summary),
+    meeting.brief ? el("div", { class: "detail" }, meeting.brief) : null)));
+  $("meetings-empty").hidden = meetings.length > 0;
+  const followUps = [...state.signals.values()].filter((s) => s.kind === "follow_up");
+  $("followups-list").replaceChildren(...followUps.map((signal) => el("li", { class: `card ${signal.priority}` },
+    el("div", { class: "title" }, signal.summary), el("div", { class: "detail" }, (signal.reasons || []).join(" · ")))));
+  $("followups-empty").hidden = followUps.length > 0;
+}
+
+function renderApprovals() {
+  const actions = [...state.approvals.values()].filter((a) => a.status === "pending");
+  $("approvals").classList.toggle("has-items", actions.length > 0);
+  $("approvals-count").textContent = actions.length ? String(actions.length) : "";
+  $("approvals-empty").hidden = actions.length > 0;
+  $("approvals-list").replaceChildren(...actions.map(approvalCard));
+}
+
+function approvalCard(action) {
+  const argumentsBox = el("textarea", { class: "approval-args", "aria-label": `Arguments of ${action.server}.${action.tool}`, readonly: true });
+  argumentsBox.value = JSON.stringify(action.arguments, null, 2);
+  const decide = (decision) => async (event) => {
+    const buttons = event.target.closest(".actions").querySelectorAll("button");
+    buttons.forEach((button) => { button.disabled = true; });
+    try {
+      const body = { decision };
+      if (decision === "approve" && !argumentsBox.readOnly) body.arguments = JSON.parse(argumentsBox.value);
+      const done = await post(`/pepper/api/approvals/${encodeURIComponent(action.id)}`, body);
+      toast(done.status === "done" ? "Approved and done" : done.status === "rejected" ? "Rejected" : `Failed: ${done.result}`);
+    } catch (error) {
+      toast(error instanceof SyntaxError ? "The edited arguments are not valid JSON" : error.message);
+      buttons.forEach((button) => { button.disabled = false; });
+    }
+  };
+  const edit = (event) => { argumentsBox.readOnly = false; argumentsBox.focus(); event.target.disabled = true; };
+  return el("li", { class: "card high" },
+    el("div", { class: "meta" }, el("span", { class: "pill high" }, "needs approval"), `requested by ${action.requested_by}`, when(action.created_at, true)),
+    el("div", { class: "title" }, `${action.server} · ${action.tool}`),
+    action.reason ? el("div", { class: "detail" }, action.reason) : null,
+    argumentsBox,
+    el("div", { class: "actions" },
+      el("button", { type: "button", class: "primary", onclick: decide("approve") }, "Approve"),
+      el("button", { type: "button", onclick: edit }, "Edit"),
+      el("button", { type: "button", class: "danger", onclick: decide("reject") }, "Reject")));
+}
+
+function renderChat() {
+  const messages = [...state.chat.values()].sort((a, b) => a.id.localeCompare(b.id));
+  const list = $("messages");
+  const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+  list.replaceChildren(...messages.map((message) => {
+    const body = el("div", { class: "body" });
+    if (message.role === "assistant") body.innerHTML = window.PepperMarkdown.renderMarkdown(message.text);
+    else body.textContent = message.text;
+    return el("li", { class: `message ${message.role}` }, body, el("time", { datetime: message.at }, when(message.at)));
+  }));
+  const last = messages[messages.length - 1];
+  $("thinking").hidden = !(last && last.role === "user");
+  if (atBottom || last?.role === "user") list.scrollTop = list.scrollHeight;
+}
+
+function renderActivity() {
+  const status = state.status;
+  if (status) {
+    const facts = [
+      ["Mode", status.mode === "llm" ? `LLM (${status.model})` : "Rules (no language model)"],
+      ["Scheduler steps", status.steps], ["Events queued", status.queued],
+      ["Tool calls in flight", status.in_flight.length], ["Workers running", status.workers.length],
+      ["Tokens used", status.tokens ? `${status.tokens.prompt} prompt · ${status.tokens.completion} completion` : "none (rules mode)"],
+    ];
+    $("activity-facts").replaceChildren(...facts.flatMap(([name, value]) => [el("dt", {}, name), el("dd", {}, String(value))]));
+    $("inflight-list").replaceChildren(...(status.in_flight.length ? status.in_flight.map((call) => el("li", {}, `${call.name} ${JSON.stringify(call.arguments)}`)) : [el("li", {}, "none")]));
+  }
+  const entries = [...state.activity.values()].sort((a, b) => b.id.localeCompare(a.id)).slice(0, 100);
+  $("activity-list").replaceChildren(...entries.map((entry) => el("li", {}, el("time", {}, when(entry.data.at)), entry.data.text)));
+}
+
+function renderStatus() {
+  const status = state.status;
+  if (!status) return;
+  const mode = $("mode");
+  mode.className = `mode ${status.mode}`;
+  mode.textContent = status.mode === "llm" ? `LLM mode · ${status.model}` : "Rules mode · no language model";
+  $("servers").replaceChildren(...status.servers.map((server) => el("li", { title: server.error || server.state },
+    el("span", { class: `dot ${server.state}`, "aria-hidden": "true" }), `${server.name}: ${server.state}`)));
+  const settings = [["Mode", status.mode], ["Model", status.model || "—"], ["LLM endpoint", status.settings.llm_endpoint || "none"],
+    ["Data directory", status.settings.data_dir], ...Object.entries(status.settings.servers).map(([name, how]) => [`${name} server`, how])];
+  $("settings-facts").replaceChildren(...settings.flatMap(([name, value]) => [el("dt", {}, name), el("dd", {}, String(value))]));
+  renderActivity();
+}
+
+function renderAll() { renderNow(); renderToday(); renderApprovals(); renderChat(); renderActivity(); renderStatus(); }
+
+// ---- data ------------------------------------------------------------------------------------
+
+function apply(namespace, id, item) {
+  const data = item ? item.data : null;
+  if (namespace === "chat.messages") { if (data) state.chat.set(id, data); renderChat(); return; }
+  if (namespace.startsWith("signals.")) { key(state.signals, `${namespace}/${id}`, data); renderNow(); renderToday(); return; }
+  if (namespace === "notifications.inbox") { key(state.notifications, id, data); renderNow(); return; }
+  if (namespace === "actions.pending") { key(state.approvals, id, data); renderApprovals(); return; }
+  if (namespace === "activity.log") { if (item) state.activity.set(id, item); renderActivity(); }
+}
+
+function key(map, id, data) { if (data) map.set(id, data); else map.delete(id); }
+
+async function load() {
+  const response = await fetch("/pepper/api/state");
+  if (!response.ok) throw new Error(`could not load Pepper's state (HTTP ${response.status})`);
+  const snapshot = await response.json();
+  for (const item of snapshot.signals) state.signals.set(`${item.namespace}/${item.id}`, item.data);
+  for (const item of snapshot.notifications) state.notifications.set(item.id, item.data);
+  for (const item of snapshot.activity) state.activity.set(item.id, item);
+  for (const message of snapshot.chat) state.chat.set(message.id, message);
+  for (const action of snapshot.approvals) state.approvals.set(action.id, action);
+  state.status = snapshot.status;
+  renderAll();
+  follow(snapshot.cursor);
+}
+
+function follow(cursor) {
+  const source = new EventSource(`/pepper/api/events?after=${cursor}`);
+  const live = $("live");
+  source.onopen = () => { live.textContent = "live"; live.className = "live on"; };
+  source.onerror = () => { live.textContent = "reconnecting…"; live.className = "live off"; };
+  source.addEventListener("item", (event) => {
+    const change = JSON.parse(event.data);
+    apply(change.namespace, change.id, change.op === "store" ? change.item : null);
+  });
+  source.addEventListener("status", (event) => { state.status = JSON.parse(event.data); renderStatus(); });
+}
+
+// ---- interaction -----------------------------------------------------------------------------
+
+function showSection(name) {
+  document.querySelector(".board").dataset.active = name;
+  for (const button of document.querySelectorAll(".tabs button")) button.setAttribute("aria-pressed", String(button.dataset.show === name));
+}
+
+async function sendChat(event) {
+  event.preventDefault();
+  const input = $("chat-input");
+  const text = input.value.trim();
+  if (!text) return;
+  input.disabled = true;
+  try { await post("/pepper/api/chat", { text }); input.value = ""; }
+  catch (error) { toast(`Not sent: ${error.message}`); }
+  finally { input.disabled = false; input.focus(); }
+}
+
+async function search(event) {
+  event.preventDefault();
+  const query = $("search-input").value.trim();
+  if (!query) return;
+  try {
+    const response = await fetch(`/pepper/api/search?q=${encodeURIComponent(query)}`);
+    const answer = await response.json();
+    if (!response.ok) throw new Error(answer.error);
+    $("search-list").replaceChildren(...answer.items.map((item) => el("li", { class: "card" },
+      el("div", { class: "meta" }, item.namespace), el("div", { class: "title" }, item.data?.subject || item.data?.title || item.data?.summary || item.id),
+      el("div", { class: "detail" }, (item.text || "").slice(0, 300)))));
+    $("search-empty").hidden = answer.items.length > 0;
+  } catch (error) { toast(`Search failed: ${error.message}`); }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  for (const button of document.querySelectorAll(".tabs button")) button.addEventListener("click", () => showSection(button.dataset.show));
+  $("chat-form").addEventListener("submit", sendChat);
+  $("chat-input").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); $("chat-form").requestSubmit(); }
+  });
+  $("search-form").addEventListener("submit", search);
+  $("show-low").addEventListener("change", renderNow);
+  load().catch((error) => { $("mode").textContent = error.message; });
+});

@@ -1,0 +1,72 @@
+"""Server-sent events for the UI: every write to what the page shows, in log order.
+
+Each event's SSE id is the context store's `seq`, so a browser that reconnects with `Last-Event-ID`
+(or a page that opens the stream with `?after=` the cursor of its snapshot) misses nothing, across a
+dropped connection or a restart of the orchestrator: the log is durable. Status (servers, tool calls
+in flight) is sent every few seconds as `status` events without an id.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+
+import anyio
+from anyio.streams.memory import MemoryObjectSendStream
+from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.requests import Request
+
+from orchestrator.app import Pepper
+from web.api import Api
+
+__all__ = ["UI_NAMESPACES", "stream"]
+
+UI_NAMESPACES = ["chat.messages", "signals.*", "notifications.inbox", "actions.pending", "activity.log"]
+STATUS_SECONDS = 3.0
+
+
+def stream(api: Api):
+    async def endpoint(request: Request) -> EventSourceResponse:
+        send, receive = anyio.create_memory_object_stream[ServerSentEvent](100)
+        produce = functools.partial(_produce, api, _cursor(request), send)
+        return EventSourceResponse(receive, data_sender_callable=produce, ping=15)
+
+    return endpoint
+
+
+def _cursor(request: Request) -> int | None:
+    raw = request.headers.get("last-event-id") or request.query_params.get("after")
+    try:
+        return int(raw) if raw is not None else None
+    except ValueError:
+        return None
+
+
+async def _produce(api: Api, after: int | None, send: MemoryObjectSendStream[ServerSentEvent]) -> None:
+    """Feed the response: log events from the cursor on, and status every few seconds."""
+    pepper = api.pepper
+    start = after if after is not None else await pepper.log.last_seq()
+    async with send, anyio.create_task_group() as task_group:
+        task_group.start_soon(_status_events, api, send.clone())
+        await _log_events(pepper, start, send)
+
+
+async def _log_events(pepper: Pepper, after: int, send: MemoryObjectSendStream[ServerSentEvent]) -> None:
+    async with pepper.log.follow(None, UI_NAMESPACES, after) as events:
+        async for event in events:
+            item = await pepper.items.get(event.namespace, event.id) if event.op == "store" else None
+            payload = {
+                "seq": event.seq,
+                "namespace": event.namespace,
+                "id": event.id,
+                "op": event.op,
+                "item": item.model_dump(mode="json") if item else None,
+            }
+            await send.send(ServerSentEvent(data=json.dumps(payload), event="item", id=str(event.seq)))
+
+
+async def _status_events(api: Api, send: MemoryObjectSendStream[ServerSentEvent]) -> None:
+    async with send:
+        while True:
+            await send.send(ServerSentEvent(data=json.dumps(api.status()), event="status"))
+            await anyio.sleep(STATUS_SECONDS)
