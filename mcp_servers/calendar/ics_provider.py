@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
 
+import anyio
 import icalendar
 from watchfiles import awatch
 
@@ -133,12 +134,24 @@ class IcsProvider(ParsedProvider):
         self._load(source)
 
     async def watch(self, on_change: OnChange) -> None:
-        """Report changes to the files (and new files in the folders) until cancelled."""
-        folders = sorted({root if root.is_dir() else root.parent for root in self._roots})
-        existing = [folder for folder in folders if folder.is_dir()]
-        if not existing:
-            raise CalendarSourceError(f"cannot watch {', '.join(map(str, folders))}: no such folder")
-        async for changes in awatch(*existing, debounce=100, step=20, rust_timeout=500, recursive=True):
+        """Report changes to the files (and new files in the folders) until cancelled.
+
+        Folders are watched with their subfolders; a single file through its own folder only, so
+        that `--ics ~/calendar.ics` does not watch the whole home directory.
+        """
+        folders = sorted({root for root in self._roots if root.is_dir()})
+        parents = sorted({root.parent for root in self._roots if not root.is_dir()} - set(folders))
+        existing_parents = [parent for parent in parents if parent.is_dir()]
+        if not folders and not existing_parents:
+            raise CalendarSourceError(f"cannot watch {', '.join(map(str, parents))}: no such folder")
+        async with anyio.create_task_group() as group:
+            if folders:
+                group.start_soon(self._watch_paths, folders, True, on_change)
+            if existing_parents:
+                group.start_soon(self._watch_paths, existing_parents, False, on_change)
+
+    async def _watch_paths(self, paths: list[Path], recursive: bool, on_change: OnChange) -> None:
+        async for changes in awatch(*paths, debounce=100, step=20, rust_timeout=500, recursive=recursive):
             if any(self._concerns(Path(path)) for _, path in changes):
                 await on_change()
 

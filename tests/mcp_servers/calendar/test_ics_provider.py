@@ -255,3 +255,26 @@ async def test_provider_finds_late_occurrences_of_a_very_dense_series(tmp_path: 
     result = await provider.list_events(*day, None, 1000)
     assert len(result.events) == 145 and not result.truncated  # 144 that start, and 23:50 under way
     assert result.events[1].start == day[0]
+
+
+@pytest.mark.anyio
+async def test_provider_watch_reports_a_change_to_a_single_file(tmp_path: Path) -> None:
+    calendar = _write(tmp_path / "work.ics", WEEKLY)
+    provider = IcsProvider([calendar], ZONE)
+    changes: list[str] = []
+    changed = anyio.Event()
+
+    async def on_change() -> None:
+        changes.append("x")
+        changed.set()
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(provider.watch, on_change)
+        with anyio.fail_after(20):
+            while not changed.is_set():
+                _write(calendar, WEEKLY.replace("Standup", "Changed"))
+                with anyio.move_on_after(1):
+                    await changed.wait()
+        group.cancel_scope.cancel()
+    assert (await provider.list_events(*YEAR, None, 100)).events[0].title == "Changed"
+    assert [c.id for c in await provider.list_calendars()] == ["work"]
