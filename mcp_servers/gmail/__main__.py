@@ -12,7 +12,7 @@ import anyio
 from mcp_servers.common.subscriptions import ResourceSubscriptions
 from mcp_servers.common.transport import TransportOptions, add_transport_arguments, serve
 
-from .provider import MailProvider
+from .provider import MailProvider, MailProviderError
 from .providers import make_provider
 from .server import build_server, watch_inbox
 from .settings import GmailSettings
@@ -57,7 +57,10 @@ async def run(settings: GmailSettings, provider: MailProvider, options: Transpor
     """Open the mailbox, watch it, and serve MCP until cancelled."""
     subscriptions = ResourceSubscriptions()
     server = build_server(settings, provider, subscriptions)
-    await provider.open()
+    try:
+        await provider.open()
+    except MailProviderError as exc:  # bad credentials, unreachable server: say so, no traceback
+        raise SystemExit(f"pepper-gmail: {exc}") from exc
     try:
         async with anyio.create_task_group() as group:
             await group.start(watch_inbox, provider, subscriptions)

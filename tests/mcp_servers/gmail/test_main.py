@@ -38,3 +38,28 @@ async def test_main_serves_over_http_with_allow_send(tmp_path: Path) -> None:
             changes = await client.call_tool("list_changes", {})
     assert sent.structured_content["delivered"] is False
     assert [c["kind"] for c in changes.structured_content["changes"]] == ["added", "added"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "the maildir provider needs a folder: pass --maildir PATH"),
+        (["--provider", "imap"], "the imap provider needs PEPPER_GMAIL_IMAP_HOST"),
+        (["--provider", "gmail"], "no Gmail token at .*consent"),
+    ],
+)
+def test_main_explains_missing_configuration(tmp_path: Path, args: list[str], message: str) -> None:
+    import re
+    import subprocess
+    import sys
+
+    from tests.support.processes import child_env
+
+    env = {key: value for key, value in child_env().items() if not key.startswith("PEPPER_GMAIL_")}
+    command = [sys.executable, "-m", MODULE, "--state-dir", str(tmp_path), *args]
+    done = subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL
+    )
+    assert done.returncode == 1
+    assert re.search(message, done.stderr), done.stderr
+    assert done.stdout == ""
