@@ -37,7 +37,7 @@ __all__ = ["build_server"]
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-SEARCH_CATCH_UP_SECONDS = 2.0
+SEARCH_CATCH_UP_SECONDS = 2.0  # a semantic search waits this long at most for queued items
 READ_ONLY = {"readOnlyHint": True, "idempotentHint": True}
 WRITE = {"readOnlyHint": False, "destructiveHint": False, "idempotentHint": True}
 
@@ -224,9 +224,11 @@ def _add_read_tools(server: FastMCP, runtime: _Runtime) -> None:
         pending = 0
         if mode != "lexical" and runtime.embedding is not None:
             try:
-                pending = await runtime.embedding.flush(anyio.current_time() + SEARCH_CATCH_UP_SECONDS)
+                with anyio.move_on_after(SEARCH_CATCH_UP_SECONDS):
+                    await runtime.embedding.flush()
             except Exception:  # the search below reports a broken embedder in words the caller can use
                 logger.exception("catching up with queued embeddings failed")
+            pending = await runtime.call(runtime.store.pending_embeddings)
         filters = {"namespaces": namespaces, "tags": tags, "since": since, "until": until}
         hits = await runtime.call(functools.partial(runtime.store.search, text, mode, limit, **filters))
         return SearchResult(mode=mode, hits=hits, pending_embeddings=pending)

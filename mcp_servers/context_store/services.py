@@ -85,19 +85,19 @@ class EmbeddingWorker:
                 await self._wake.wait()
             self._wake = anyio.Event()
             try:
-                await self.flush(deadline=None)
+                await self.flush()
                 pause = idle_poll
             except Exception as exc:  # the items stay queued; a broken embedder is retried ever more rarely
                 pause = min(max_backoff, pause * 2)
                 logger.warning("embedding queued items failed (%s); retrying in %.0f s", exc, pause)
 
-    async def flush(self, deadline: float | None) -> int:
-        """Embed queued items until none are left or `deadline` (anyio clock) passes; returns how many are left."""
-        async with self._lock:
-            while deadline is None or anyio.current_time() < deadline:
+    async def flush(self) -> None:
+        """Embed queued items until none are left; bound it with a cancel scope (`move_on_after`)."""
+        while True:
+            # One batch per turn of the lock: a search catching up waits for at most one batch of ours.
+            async with self._lock:
                 if not await anyio.to_thread.run_sync(self._store.embed_pending):
-                    break
-        return await anyio.to_thread.run_sync(self._store.pending_embeddings)
+                    return
 
 
 @contextlib.asynccontextmanager

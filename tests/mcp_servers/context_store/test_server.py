@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+
 import anyio
 import pytest
 from fastmcp import Client
 from fastmcp.exceptions import ToolError
 from mcp.client.subscriptions import listen
 
+from mcp_servers.context_store import server as server_module
 from mcp_servers.context_store.models import ItemInput
 from mcp_servers.context_store.server import build_server
 from mcp_servers.context_store.settings import ContextStoreSettings
@@ -202,4 +205,36 @@ async def test_broken_embedder_leaves_writes_and_lexical_search_working(db_path)
             ToolError, match="could not embed the query .model files are missing.; use mode='lexical'"
         ):
             await client.call_tool("search", {"text": "searchable", "mode": "semantic"})
+    store.close()
+
+
+class GatedEmbedder(HashingEmbedder):
+    """Embeds documents only once the test opens the gate, as a slow model would; queries at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = threading.Event()
+
+    def embed_documents(self, texts):  # type: ignore[override]
+        if not self.gate.wait(30):
+            raise TimeoutError("the test never opened the gate")
+        return super().embed_documents(texts)
+
+
+async def test_search_does_not_wait_for_a_slow_embedder_beyond_its_catch_up_time(
+    db_path, monkeypatch
+) -> None:
+    monkeypatch.setattr(server_module, "SEARCH_CATCH_UP_SECONDS", 0.3)
+    embedder = GatedEmbedder()
+    store = ContextStore.open(db_path, embedder=embedder)
+    settings = ContextStoreSettings(db_path=db_path, embedder="none")
+    async with Client(build_server(settings, store=store)) as client:
+        with anyio.fail_after(5):  # writes never wait for the embedder
+            await client.call_tool("store", {"namespace": "notes", "id": "a", "text": "slow to embed"})
+        with anyio.fail_after(5):
+            result = await client.call_tool("search", {"text": "slow to embed", "mode": "semantic"})
+        assert result.structured_content == {"mode": "semantic", "hits": [], "pending_embeddings": 1}
+        embedder.gate.set()
+        result = await client.call_tool("search", {"text": "slow to embed", "mode": "semantic"})
+        assert [hit["item"]["id"] for hit in result.structured_content["hits"]] == ["a"]
     store.close()
