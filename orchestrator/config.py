@@ -28,6 +28,7 @@ from orchestrator.llm import LLMConfig
 
 __all__ = ["OrchestratorSettings", "ServerConfig", "default_config_path", "load_settings"]
 
+WRITE_FLAGS = {"gmail": "--allow-send", "calendar": "--allow-write"}
 SERVER_MODULES = {
     "context": "mcp_servers.context_store",
     "gmail": "mcp_servers.gmail",
@@ -75,6 +76,11 @@ class OrchestratorSettings(BaseSettings):
     max_concurrent_tools: int = Field(8, ge=1, description="Tool calls running at once")
     tool_timeout_seconds: float = Field(120.0, gt=0, description="Deadline of one tool call")
     servers: dict[str, ServerConfig] = Field(default_factory=dict, description="MCP servers by name")
+    allow_send: bool = Field(
+        False,
+        description="Start Pepper's own gmail and calendar servers able to send, trash, invite and delete "
+        "(each such action still waits for the user's approval); off means read-only",
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -100,7 +106,10 @@ class OrchestratorSettings(BaseSettings):
         configured = self.servers.get(name, ServerConfig())
         if configured.command or configured.url:
             return configured
-        return configured.model_copy(update={"command": default_command(name, self.data_dir)})
+        command = default_command(name, self.data_dir)
+        if self.allow_send and name in WRITE_FLAGS:
+            command.append(WRITE_FLAGS[name])
+        return configured.model_copy(update={"command": command})
 
 
 def default_command(name: str, data_dir: Path) -> list[str]:

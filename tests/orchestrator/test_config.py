@@ -70,3 +70,12 @@ def test_settings_never_show_the_api_key(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("OPENAI_API_KEY", "sk-very-secret")
     settings = load_settings()
     assert "sk-very-secret" not in repr(settings) and "sk-very-secret" not in str(settings.model_dump())
+
+
+def test_settings_start_gmail_and_calendar_read_only_unless_sending_is_allowed(tmp_path: Path) -> None:
+    read_only = load_settings(data_dir=tmp_path)
+    assert "--allow-send" not in read_only.server("gmail").command
+    writable = load_settings(data_dir=tmp_path, allow_send=True)
+    assert writable.server("gmail").command[-1] == "--allow-send"
+    assert writable.server("calendar").command[-1] == "--allow-write"
+    assert writable.server("notify").command[-2] == "--db"
