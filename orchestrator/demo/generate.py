@@ -22,7 +22,7 @@ from orchestrator.demo.bulk import newsletters
 from orchestrator.demo.mime import Mail, write_maildir
 from orchestrator.demo.notices import notifications, receipts
 from orchestrator.demo.people import DEMO_TIMEZONE, DEMO_USER, DEMO_USER_ADDRESS, MANAGER, VIPS
-from orchestrator.demo.scenarios import scenarios
+from orchestrator.demo.scenarios import routine, scenarios
 from orchestrator.demo.threads import everyday_threads
 from orchestrator.demo.timeline import Timeline
 
@@ -82,6 +82,7 @@ def _mailbox(timeline: Timeline) -> list[Mail]:
         + notifications(timeline, WEEKS)
         + receipts(timeline, WEEKS)
         + everyday_threads(timeline, THREADS, WEEKS)
+        + routine(timeline, WEEKS)
     )
     for mail in everyday:
         _everyday_state(mail, timeline)

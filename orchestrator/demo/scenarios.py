@@ -6,9 +6,10 @@
   colleague did answer (In-Reply-To and References point at the question);
 - a calendar invitation from a VIP client for tomorrow's meeting (the calendar has the same UID);
 - a pre-read thread for today's launch review, which the meeting brief should find;
-- a direct question from the CEO, the manager's weekly updates, an all-staff announcement, a draft
-  the user left unfinished, and promotions already in the trash.
-Every mail built here keeps the read state it is given: the generic rules never touch it.
+- a direct question from the CEO, a draft the user left unfinished, and promotions in the trash.
+Every mail `scenarios` returns keeps the read state it is given: the everyday rules never touch it.
+`routine` adds what recurs around the manager and the company (weekly updates, the user's 1:1
+topics, all-hands announcements), which follows the everyday rules.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from orchestrator.demo.mime import Mail
 from orchestrator.demo.people import CEO, CLIENT, COLLEAGUES, MANAGER, USER, VENDOR, Person
 from orchestrator.demo.timeline import Timeline
 
-__all__ = ["scenarios"]
+__all__ = ["routine", "scenarios"]
 
 SAM, ZOE, MARCUS, AISHA, TOM, LENA, RAJ, CHRIS = COLLEAGUES
 PRODUCT_TEAM = Person("Product team", "product@pepper.demo")
@@ -217,6 +218,41 @@ def manager_updates(timeline: Timeline, weeks: int) -> list[Mail]:
     return mails
 
 
+TOPICS = [
+    "Atlas launch readiness",
+    "Hiring plan for Q1",
+    "Northwind renewal risk",
+    "My development goals",
+    "Feedback from the pricing workshop",
+    "Team offsite planning",
+    "Roadmap trade-offs for Q1",
+]
+
+
+def one_on_one_topics(timeline: Timeline, weeks: int) -> list[Mail]:
+    """The user's notes to the manager the working day before each weekly 1:1 (none ask anything)."""
+    weekday = timeline.today.weekday() if timeline.today.weekday() < 5 else 0
+    mails = []
+    for week in range(weeks - 1, -1, -1):
+        meeting = timeline.day(-7 * week + weekday - timeline.today.weekday())
+        before = meeting - timedelta(days=3 if meeting.weekday() == 0 else 1)
+        if timeline.local(before, 17, 40) >= timeline.now:
+            continue
+        topics = "\n".join(f"- {topic}" for topic in timeline.rng.sample(TOPICS, 3))
+        text = f"Topics for our 1:1 tomorrow:\n\n{topics}\n\nNothing urgent from my side, happy to reorder."
+        thread = Conversation(timeline)
+        thread.start(
+            USER, [MANAGER], f"1:1 topics for {_long(meeting)}", text, timeline.local(before, 17, 40)
+        )
+        if timeline.rng.random() < 0.5:
+            extra = timeline.rng.choice(TOPICS)
+            thread.reply(
+                MANAGER, f"Thanks. Let's also cover {extra.lower()}.", timedelta(hours=14, minutes=25)
+            )
+        mails.extend(thread.mails)
+    return mails
+
+
 def announcements(timeline: Timeline, weeks: int) -> list[Mail]:
     mails = []
     for month_back in range(max(weeks // 4, 1), 0, -1):
@@ -265,6 +301,13 @@ def trashed_promotions(timeline: Timeline) -> list[Mail]:
     return mails
 
 
+def routine(timeline: Timeline, weeks: int) -> list[Mail]:
+    """Recurring mail around the manager and the company; read state is left to the everyday rules."""
+    return (
+        manager_updates(timeline, weeks) + one_on_one_topics(timeline, weeks) + announcements(timeline, weeks)
+    )
+
+
 def scenarios(timeline: Timeline, weeks: int) -> list[Mail]:
     """Every planted scenario, each keeping the read state it was given."""
     builders = [
@@ -277,7 +320,7 @@ def scenarios(timeline: Timeline, weeks: int) -> list[Mail]:
         deadline_tomorrow,
         urgent_from_manager,
     ]
-    mails = manager_updates(timeline, weeks) + announcements(timeline, weeks) + trashed_promotions(timeline)
+    mails = trashed_promotions(timeline)
     for build in builders:
         mails.extend(build(timeline))
     return mails

@@ -24,7 +24,8 @@ def feed_view(stored: Stored) -> Email:
 
 
 def profile(mailbox: list[Stored]) -> UserProfile:
-    user = UserProfile(addresses={DEMO_USER_ADDRESS}, vips={p.email for p in (*VIPS, MANAGER)})
+    """The user as `run --demo` configures them (the summary's VIPs), plus what their sent mail teaches."""
+    user = UserProfile(addresses={DEMO_USER_ADDRESS}, vips={p.email for p in VIPS})
     for stored in mailbox:
         if stored.folder == "Sent":
             user.learn_from_sent(feed_view(stored))
@@ -115,12 +116,14 @@ def test_mailbox_has_a_request_due_tomorrow_with_weekday_and_date(mailbox: list[
 
 
 def test_mailbox_has_an_urgent_request_from_the_manager_today(mailbox: list[Stored]) -> None:
-    (stored,) = [
-        s for s in mailbox if s.message.from_.email == MANAGER.email and s.message.date.date() == NOW.date()
-    ]
-    verdict = triage_email(feed_view(stored), profile(mailbox))
-    assert "UNREAD" in stored.message.labels
+    (stored,) = [s for s in by_subject(mailbox, "urgent") if s.message.from_.email == MANAGER.email]
+    assert stored.message.date.date() == NOW.date()
+    user = profile(mailbox)
+    verdict = triage_email(feed_view(stored), user, now=NOW)
+    late = triage_email(feed_view(stored), user, now=NOW.replace(hour=18))  # after its 4pm deadline
+    assert "UNREAD" in stored.message.labels and user.sender_importance(feed_view(stored).sender) >= 2
     assert verdict.priority == "urgent" and "marked urgent in the subject" in verdict.reasons
+    assert late.priority == "urgent"
 
 
 def test_mailbox_has_vip_mail_asking_the_user_something(mailbox: list[Stored]) -> None:
