@@ -67,7 +67,7 @@ def deadline_tomorrow(timeline: Timeline) -> list[Mail]:
         "Could you fill in the headcount and tooling lines? The template is here: "
         "https://docs.pepper.demo/s/q4-budget-product\n\nAnything missing by then rolls over from Q3."
     )
-    subject = f"Q4 budget template due tomorrow ({tomorrow:%a} {tomorrow.day} {tomorrow:%b})"
+    subject = f"Q4 budget template due tomorrow 5pm ({tomorrow:%a} {tomorrow.day} {tomorrow:%b})"
     thread.start(TOM, [USER], subject, text, timeline.earlier_today(0.45), cc=[MANAGER])
     return _unread(thread.mails)
 
@@ -144,7 +144,7 @@ def client_invitation(timeline: Timeline) -> list[Mail]:
         "support tickets about SSO, and the renewal timeline. Could you bring the Q1 roadmap, "
         "especially anything on audit logs?"
     )
-    agenda.start(CLIENT, [USER], f"Agenda for tomorrow's {QBR_TITLE}", text, timeline.at(0, 8, 5), cc=[LENA])
+    agenda.start(CLIENT, [USER], f"Agenda for tomorrow's {QBR_TITLE}", text, timeline.at(0, 8, 12), cc=[LENA])
     draft = Mail(
         sender=USER,
         to=[CLIENT],

@@ -111,7 +111,7 @@ def test_mailbox_has_a_request_due_tomorrow_with_weekday_and_date(mailbox: list[
     assert "by tomorrow 5pm" in text and "Wednesday 25 November" in text
     assert stored.message.date.date() == NOW.date() and "UNREAD" in stored.message.labels
     verdict = triage_email(feed_view(stored), profile(mailbox))
-    assert datetime(2026, 11, 25, 17, 0) in [d.due.replace(tzinfo=None) for d in verdict.deadlines]
+    assert {d.due.replace(tzinfo=None) for d in verdict.deadlines} == {datetime(2026, 11, 25, 17, 0)}
     assert verdict.category == "action" and verdict.priority in ("high", "urgent")
 
 
