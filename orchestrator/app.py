@@ -75,7 +75,7 @@ class Pepper:
             timeout=settings.tool_timeout_seconds,
         )
         self.scheduler = Scheduler(
-            LLMBrain(self.model) if self.model else RulesBrain(),
+            LLMBrain(self.model, self._profile_text) if self.model else RulesBrain(),
             self.engine,
             scheduler_tools(self.model is not None),
             self.reply,
@@ -159,6 +159,10 @@ class Pepper:
         while True:
             await anyio.sleep(OVERDUE_CHECK_SECONDS)
             await self.mail_feed.check_overdue()
+
+    def _profile_text(self) -> str:
+        profile = self.mail_feed.profile
+        return profile.describe() if profile is not None else ""
 
     def _make_worker(self, name: str) -> Worker:
         assert self.model is not None, "workers exist only in LLM mode"

@@ -73,6 +73,18 @@ class UserProfile(BaseModel):
             if email.in_reply_to:
                 self.replied_to[address] = self.replied_to.get(address, 0) + 1
 
+    def describe(self, top: int = 8) -> str:
+        """A few lines for a prompt: who the user is and whom they deal with most."""
+        frequent = sorted(
+            self.sent_to, key=lambda address: -(self.sent_to[address] + self.replied_to.get(address, 0))
+        )
+        lines = [f"The user's addresses: {', '.join(sorted(self.addresses)) or 'unknown yet'}."]
+        if self.vips:
+            lines.append(f"VIPs (always important): {', '.join(sorted(self.vips))}.")
+        if frequent:
+            lines.append(f"People the user writes to most: {', '.join(frequent[:top])}.")
+        return "\n".join(lines)
+
     def sender_importance(self, mailbox: Mailbox | None) -> float:
         """0 for strangers, growing with how often the user writes and replies to them; VIPs rank top."""
         if mailbox is None:

@@ -66,3 +66,12 @@ def test_follow_up_is_not_answered_by_someone_else_or_another_thread() -> None:
 def test_working_days_after_skips_weekends() -> None:
     assert working_days_after(FRIDAY, 1).weekday() == 0
     assert working_days_after(datetime(2026, 11, 24, tzinfo=UTC), 3) == datetime(2026, 11, 27, tzinfo=UTC)
+
+
+def test_profile_describe_names_the_user_vips_and_frequent_correspondents() -> None:
+    profile = UserProfile(addresses={ME}, vips={"boss@example.org"}, sent_to={"a@x.org": 1, "b@x.org": 5})
+    assert profile.describe().splitlines() == [
+        "The user's addresses: me@example.org.",
+        "VIPs (always important): boss@example.org.",
+        "People the user writes to most: b@x.org, a@x.org.",
+    ]
