@@ -22,6 +22,7 @@ def compose(sender: Person, to: list[Person], text: str, greeting: bool = True) 
     names = " and ".join(person.first for person in to[:2]) if len(to) <= 2 else "all"
     lines = [f"Hi {names},", "", text.strip()] if greeting else [text.strip()]
     if sender.signature.startswith("-- "):
+        # Varied by the text, not the random source, so composing never shifts later draws.
         lines += ["", "Thanks," if len(text) % 3 else "Best,", sender.first]
     lines += ["", sender.signature] if sender.signature else []
     return "\n".join(lines).rstrip() + "\n"

@@ -8,7 +8,7 @@ an order number and an amount, some with an HTML version.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from orchestrator.demo.mime import Mail
 from orchestrator.demo.people import COLLEAGUES, USER, Person
@@ -43,7 +43,9 @@ TICKETS = [
 ]
 
 
-def _notice(timeline: Timeline, sender: Person, subject: str, body: str, when, list_id: str) -> Mail:
+def _notice(
+    timeline: Timeline, sender: Person, subject: str, body: str, when: datetime, list_id: str
+) -> Mail:
     return Mail(
         sender=sender,
         to=[USER],
@@ -77,7 +79,8 @@ def _pull_request(timeline: Timeline, number: int, title: str, days_ago: int) ->
             mail.in_reply_to = mails[0].message_id
             mail.references = [mails[0].message_id]
         mails.append(mail)
-        when = min(when + timedelta(hours=rng.randint(1, 20)), timeline.now - timedelta(minutes=len(mails)))
+        later = when + timedelta(hours=rng.randint(1, 20))
+        when = later if later < timeline.now else when + (timeline.now - when) / 2  # never from the future
     return mails
 
 
