@@ -47,7 +47,6 @@ WORDS = (
     "launch design customer support release bug fix calendar reminder family school doctor"
 ).split()
 Row = tuple[str, str, str, str]
-LOAD_BEFORE = ""
 
 
 def client(db: Path, embedder: str = "none", poll: float | None = None) -> Client:
@@ -282,15 +281,14 @@ def print_table(rows: list[Row]) -> None:
 
 
 async def main(count: int) -> None:
-    global LOAD_BEFORE
-    LOAD_BEFORE = f"{os.getloadavg()[0]:.2f}"
+    load_before = os.getloadavg()[0]
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as directory:
         await bench_writes(Path(directory) / "writes.sqlite3", rows)
         await bench_notifications(Path(directory) / "notify.sqlite3", rows)
         await bench_search(Path(directory) / "search.sqlite3", count, rows)
     print_table(rows)
-    print(f"load average before/after: {LOAD_BEFORE} / {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    print(f"load average before/after: {load_before:.2f} / {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
 
 
 if __name__ == "__main__":
