@@ -51,7 +51,9 @@ Until = Annotated[datetime | None, Field(description="Only items updated before 
 
 class StoredBatch(BaseModel):
     count: int = Field(description="How many items were stored (all of the batch, in one transaction)")
-    ids: list[str] = Field(description="The ids, in input order (generated ones included)")
+    generated_ids: list[str] = Field(
+        description="Ids the store generated for the items sent without one, in input order"
+    )
     first_seq: int | None = Field(description="Seq of the batch's first event")
     last_seq: int | None = Field(description="Seq of the batch's last event")
 
@@ -179,7 +181,7 @@ def _add_write_tools(server: FastMCP, runtime: _Runtime) -> None:
             runtime.written(written[-1].seq)
         return StoredBatch(
             count=len(written),
-            ids=[entry.id for entry in written],
+            generated_ids=[entry.id for entry, item in zip(written, items, strict=True) if item.id is None],
             first_seq=written[0].seq if written else None,
             last_seq=written[-1].seq if written else None,
         )

@@ -44,6 +44,7 @@ async def test_store_get_query_delete_round_trip(settings: ContextStoreSettings)
             "store_many", {"items": [{"namespace": "notes", "data": i} for i in range(3)]}
         )
         assert batch.structured_content["count"] == 3 and batch.structured_content["last_seq"] == 4
+        assert len(batch.structured_content["generated_ids"]) == 3
         listed = await client.call_tool("query", {"namespaces": ["no*"], "tags": ["t"]})
         assert [item["id"] for item in listed.structured_content["items"]] == ["a"]
         await client.call_tool("delete", {"namespace": "notes", "id": "a"})
