@@ -76,6 +76,9 @@ class OrchestratorSettings(BaseSettings):
     max_concurrent_tools: int = Field(8, ge=1, description="Tool calls running at once")
     tool_timeout_seconds: float = Field(120.0, gt=0, description="Deadline of one tool call")
     servers: dict[str, ServerConfig] = Field(default_factory=dict, description="MCP servers by name")
+    timezone: str | None = Field(
+        None, description="The user's IANA timezone, e.g. Europe/London (default: the system's)"
+    )
     allow_send: bool = Field(
         False,
         description="Start Pepper's own gmail and calendar servers able to send, trash, invite and delete "
@@ -109,6 +112,8 @@ class OrchestratorSettings(BaseSettings):
         command = default_command(name, self.data_dir)
         if self.allow_send and name in WRITE_FLAGS:
             command.append(WRITE_FLAGS[name])
+        if self.timezone and name == "calendar":
+            command += ["--timezone", self.timezone]
         return configured.model_copy(update={"command": command})
 
 

@@ -41,6 +41,7 @@ def prepare_data(settings: OrchestratorSettings, demo: bool) -> OrchestratorSett
             "user_addresses": sorted({*settings.user_addresses, summary.user_address}),
             "vips": sorted({*settings.vips, *summary.vips}),
             "allow_send": True,  # a local demo mailbox: approved replies land in its Sent folder
+            "timezone": settings.timezone or summary.timezone,
         }
     )
 

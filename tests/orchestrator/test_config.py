@@ -79,3 +79,7 @@ def test_settings_start_gmail_and_calendar_read_only_unless_sending_is_allowed(t
     assert writable.server("gmail").command[-1] == "--allow-send"
     assert writable.server("calendar").command[-1] == "--allow-write"
     assert writable.server("notify").command[-2] == "--db"
+    assert load_settings(data_dir=tmp_path, timezone="Europe/London").server("calendar").command[-2:] == [
+        "--timezone",
+        "Europe/London",
+    ]
