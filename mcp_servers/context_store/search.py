@@ -1,7 +1,7 @@
 """Search over items: lexical (FTS5, bm25), semantic (sqlite-vec KNN) and hybrid (reciprocal-rank fusion).
 
 Semantic search keeps top-k true under filters: vec0 cannot filter by namespace glob or tag, so the
-KNN over-fetches (k = 2 x limit, or 8 x limit when filters beyond expiry apply; a KNN's cost grows
+KNN over-fetches (k = 2 x limit, or 16 x limit when filters beyond expiry apply; a KNN's cost grows
 with k), drops the rows the filters reject, and widens k fourfold until it has `limit` matches or
 the KNN ran out of vectors. When even k = 4096 (vec0's maximum) is not enough (a
 very selective filter), it ranks the filtered items by exact cosine distance instead. Either way the
@@ -99,7 +99,7 @@ def semantic(
     db: Any, blob: bytes, where: str, params: list[Any], limit: int, filtered: bool = True
 ) -> Ranked:
     # The KNN's cost grows with k, so start small when only expiry filters, larger when more do.
-    k = min(MAX_K, limit * (8 if filtered else 2))
+    k = min(MAX_K, limit * (16 if filtered else 2))
     while True:
         nearest = db.execute(
             "SELECT rowid, distance FROM items_vec WHERE embedding MATCH ? AND k = ?", (blob, k)
