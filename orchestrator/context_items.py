@@ -55,6 +55,13 @@ class ContextItems:
         outcome = await self.connection.call_tool("store", arguments)
         return int((outcome.structured or {}).get("seq", 0))
 
+    async def put_many(self, items: list[dict[str, Any]]) -> int:
+        """Store items (`store` arguments each) in one transaction; returns how many."""
+        if not items:
+            return 0
+        outcome = await self.connection.call_tool("store_many", {"items": items})
+        return int((outcome.structured or {}).get("count", 0))
+
     async def delete(self, namespace: str, item_id: str) -> None:
         try:
             await self.connection.call_tool("delete", {"namespace": namespace, "id": item_id})

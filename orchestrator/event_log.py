@@ -69,16 +69,21 @@ class EventStream:
         self._wakeups = wakeups
 
     async def __aiter__(self) -> AsyncIterator[ContextEvent]:
+        async for page in self.pages():
+            for event in page:
+                yield event
+
+    async def pages(self) -> AsyncIterator[list[ContextEvent]]:
+        """The events a page at a time (never an empty page), for consumers that ack per page."""
         while True:
             seen = self._wakeups.generation
             page = await self._log.read(self._consumer, self.after, self._namespaces)
             if page.get("gap"):
                 logger.warning("%s missed compacted events after %s", self._consumer, self.after)
-            for raw in page.get("events", []):
-                event = ContextEvent.model_validate(raw)
-                self.after = event.seq
-                yield event
+            events = [ContextEvent.model_validate(raw) for raw in page.get("events", [])]
             self.after = page.get("next_after", self.after)
+            if events:
+                yield events
             if not page.get("has_more"):
                 await self._wakeups.wait_past(seen, self._log.idle_poll)
 

@@ -57,30 +57,41 @@ class MailIngest:
             if cursor:
                 arguments["since"] = cursor
             page = (await self._gmail.call_tool("list_changes", arguments)).structured or {}
+            batch: dict[str, dict[str, Any]] = {}  # by id: a later change of the same message wins
             for change in page.get("changes", []):
-                await self._apply(change)
+                batch.pop(change["message_id"], None)
+                if (item := await self._apply(change)) is not None:
+                    batch[item["id"]] = item
                 applied += 1
+            await self._items.put_many(list(batch.values()))
             cursor = page.get("cursor", cursor)
             await self._items.put(CURSORS, "gmail", {"cursor": cursor})
             if not page.get("has_more"):
                 return applied
 
-    async def _apply(self, change: dict[str, Any]) -> None:
+    async def _apply(self, change: dict[str, Any]) -> dict[str, Any] | None:
+        """The `raw.email` item a change leads to (None: deleted, or unreadable and skipped)."""
         message_id = change["message_id"]
         if change["kind"] == "deleted":
             await self._items.delete("raw.email", message_id)
-            return
+            return None
         if change.get("error"):
             self.failed.append(f"{message_id}: {change['error']}")
-            return
+            return None
         try:
             message = (await self._gmail.call_tool("get_message", {"id": message_id})).structured or {}
         except ToolCallFailed as exc:  # gone since the change was logged, or unreadable: skip only it
             self.failed.append(f"{message_id}: {exc}")
-            return
-        labels = [label for label in message.get("labels", []) if label]
-        await self._items.put("raw.email", message_id, message, mail_text(message), tags=labels[:32])
+            return None
         self.stored += 1
+        labels = [label for label in message.get("labels", []) if label][:32]
+        return {
+            "namespace": "raw.email",
+            "id": message_id,
+            "data": message,
+            "text": mail_text(message),
+            "tags": labels,
+        }
 
 
 class CalendarIngest:

@@ -42,6 +42,8 @@ class MailFeed:
         )
         self._now = now
         self.profile: UserProfile | None = None
+        self._awaiting: dict[str, FollowUp] | None = None  # by sent email id; loaded once
+        self._pending: list[dict] = []  # triage signals of the current page, stored together by flush()
 
     async def handle(self, event: ContextEvent) -> None:
         if event.op != "store":
@@ -82,14 +84,17 @@ class MailFeed:
             reasons=verdict.reasons,
             link=f"gmail://message/{email.id}",
         )
-        await self._items.put(**signal.put_arguments())
-        awaiting = [
-            FollowUp.model_validate(i.data["follow_up"])
-            for i in await self._items.query([FOLLOW_UPS], limit=1000)
-        ]
-        answered = answered_follow_up(email, awaiting)
+        self._pending.append(signal.store_item())
+        awaiting = await self._awaiting_replies()
+        answered = answered_follow_up(email, awaiting.values())
         if answered is not None:
             await self._items.delete(FOLLOW_UPS, answered.email_id)
+            awaiting.pop(answered.email_id, None)
+
+    async def flush(self) -> None:
+        """Store the page's triage signals in one transaction (the runner calls it before acking)."""
+        pending, self._pending = self._pending, []
+        await self._items.put_many(pending)
 
     async def check_overdue(self) -> int:
         """Raise the follow-ups whose wait is over; returns how many changed."""
@@ -122,6 +127,13 @@ class MailFeed:
             "state": state,
         }
         await self._items.put(**arguments)
+        (await self._awaiting_replies())[follow_up.email_id] = follow_up
+
+    async def _awaiting_replies(self) -> dict[str, FollowUp]:
+        if self._awaiting is None:
+            stored = await self._items.query([FOLLOW_UPS], limit=1000)
+            self._awaiting = {item.id: FollowUp.model_validate(item.data["follow_up"]) for item in stored}
+        return self._awaiting
 
     async def _profile(self) -> UserProfile:
         if self.profile is None:

@@ -65,6 +65,9 @@ class MeetingFeed:
         )
         await self._items.put(**signal.put_arguments())
 
+    async def flush(self) -> None:
+        """Nothing is held back: each meeting's signal is stored as it is handled."""
+
     async def brief(self, meeting: dict[str, Any]) -> str:
         lines: list[str] = []
         if agenda := (meeting.get("description") or "").strip():

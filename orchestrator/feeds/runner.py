@@ -24,19 +24,29 @@ class Feed(Protocol):
 
     async def handle(self, event: ContextEvent) -> None: ...
 
+    async def flush(self) -> None:
+        """Store whatever `handle` held back for the page; called before the page is acked."""
+
 
 async def run_feed(feed: Feed, log: EventLog, retry_after: float = 2.0) -> None:
-    """Handle `feed`'s events forever, acking each once handled (or once skipped as malformed)."""
-    async with log.follow(feed.consumer, feed.namespaces) as events:
-        async for event in events:
-            while True:
-                try:
-                    await feed.handle(event)
-                    break
-                except (ValidationError, ValueError) as exc:
-                    logger.warning("%s skipped %s/%s: %s", feed.consumer, event.namespace, event.id, exc)
-                    break
-                except (ServerUnavailable, ToolCallTimeout) as exc:
-                    logger.warning("%s waits for its servers: %s", feed.consumer, exc)
-                    await anyio.sleep(retry_after)
-            await log.ack(feed.consumer, event.seq)
+    """Handle `feed`'s events forever, acking each page once all its events are handled (or skipped
+    as malformed); a crash mid-page replays that page, which the feeds' stable ids make harmless."""
+    async with log.follow(feed.consumer, feed.namespaces) as stream:
+        async for page in stream.pages():
+            for event in page:
+                await _handle(feed, event, retry_after)
+            await feed.flush()
+            await log.ack(feed.consumer, page[-1].seq)
+
+
+async def _handle(feed: Feed, event: ContextEvent, retry_after: float) -> None:
+    while True:
+        try:
+            await feed.handle(event)
+            return
+        except (ValidationError, ValueError) as exc:
+            logger.warning("%s skipped %s/%s: %s", feed.consumer, event.namespace, event.id, exc)
+            return
+        except (ServerUnavailable, ToolCallTimeout) as exc:
+            logger.warning("%s waits for its servers: %s", feed.consumer, exc)
+            await anyio.sleep(retry_after)

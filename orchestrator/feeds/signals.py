@@ -39,6 +39,11 @@ class Signal(BaseModel):
     def namespace(self) -> str:
         return f"signals.{self.kind}"
 
+    def store_item(self) -> dict[str, Any]:
+        """The item for the context store's `store_many`."""
+        arguments = self.put_arguments()
+        return {"id": arguments.pop("item_id"), **arguments}
+
     def put_arguments(self) -> dict[str, Any]:
         """`ContextItems.put` arguments that record this signal (idempotent by source id)."""
         return {
