@@ -21,6 +21,9 @@ UI_LISTS = {
 }
 
 
+SOURCES = {"gmail://message/": "raw.email", "calendar://event/": "raw.calendar"}
+
+
 class ChatIn(BaseModel):
     text: str = Field(min_length=1, max_length=20_000)
 
@@ -114,6 +117,20 @@ class Api:
         if tool is None:
             return JSONResponse({"error": f"unknown action {verb!r}"}, 404)
         return await _call(notify, tool, arguments)
+
+    async def source(self, request: Request) -> JSONResponse:
+        """The mail or event a signal links to (`?link=gmail://message/ID`), as Pepper read it."""
+        link = request.query_params.get("link", "")
+        prefix = next((p for p in SOURCES if link.startswith(p) and len(link) > len(p)), None)
+        if prefix is None:
+            return JSONResponse({"error": f"not a mail or event link: {link!r}"}, 400)
+        try:
+            item = await self.pepper.items.get(SOURCES[prefix], link.removeprefix(prefix))
+        except (ServerUnavailable, ToolCallFailed, ToolCallTimeout) as exc:
+            return JSONResponse({"error": str(exc)}, 503)
+        if item is None:
+            return JSONResponse({"error": "Pepper has not read it (or it was deleted)"}, 404)
+        return JSONResponse({"link": link, "text": item.text or "", "data": item.data})
 
     async def search(self, request: Request) -> JSONResponse:
         query = request.query_params.get("q", "").strip()

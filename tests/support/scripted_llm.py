@@ -1,8 +1,10 @@
 """A scripted OpenAI-compatible chat-completions server for tests: real HTTP, deterministic answers.
 
 Each request to `/v1/chat/completions` takes the next `Step` of the script: a reply (text and/or tool
-calls), an HTTP error status, a delay, or a raw body. Requests are recorded so tests can check what the
-model was sent. The server runs under uvicorn in a thread on a free loopback port.
+calls), an HTTP error status, a delay, or a raw body. When the script runs out, an optional `responder`
+(a function of the request body, see `Responder`) picks the step instead, so a long-running test can
+answer whatever Pepper asks by rule. Requests are recorded so tests can check what the model was sent.
+The server runs under uvicorn in a thread on a free loopback port.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import json
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +41,10 @@ class Step:
     completion_tokens: int = 5
 
 
+Responder = Callable[[dict[str, Any]], Step]
+"""Answers a chat-completions request body (messages, tools) once the scripted steps are used up."""
+
+
 @dataclass
 class ScriptedLLM:
     """The script, and the requests received so far."""
@@ -46,6 +52,7 @@ class ScriptedLLM:
     steps: deque[Step] = field(default_factory=deque)
     requests: list[dict[str, Any]] = field(default_factory=list)
     base_url: str = ""
+    responder: Responder | None = None
 
     def add(self, *steps: Step) -> None:
         self.steps.extend(steps)
@@ -56,9 +63,12 @@ class ScriptedLLM:
     async def _complete(self, request: Request) -> Response:
         body = await request.json()
         self.requests.append(body)
-        if not self.steps:
+        if self.steps:
+            step = self.steps.popleft()
+        elif self.responder is not None:
+            step = self.responder(body)
+        else:
             return JSONResponse({"error": {"message": "the script has no more steps"}}, status_code=500)
-        step = self.steps.popleft()
         if step.delay:
             await anyio.sleep(step.delay)
         if step.status != 200:
@@ -93,9 +103,9 @@ def completion_body(step: Step, model: str) -> dict[str, Any]:
 
 
 @contextmanager
-def scripted_llm_server(*steps: Step) -> Iterator[ScriptedLLM]:
+def scripted_llm_server(*steps: Step, responder: Responder | None = None) -> Iterator[ScriptedLLM]:
     """Serve a `ScriptedLLM` on 127.0.0.1 for the duration of the block; `.base_url` ends in /v1."""
-    script = ScriptedLLM(steps=deque(steps))
+    script = ScriptedLLM(steps=deque(steps), responder=responder)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(script.app(), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -115,3 +125,14 @@ def scripted_llm_server(*steps: Step) -> Iterator[ScriptedLLM]:
 
 def tool_arguments(**kwargs: Any) -> str:
     return json.dumps(kwargs)
+
+
+def offered_tools(request: dict[str, Any]) -> set[str]:
+    """The names of the tools a request offers the model."""
+    return {tool["function"]["name"] for tool in request.get("tools") or []}
+
+
+def last_message(request: dict[str, Any]) -> dict[str, Any]:
+    """The request's last message (role, content, ...); an empty dict when there is none."""
+    messages = request.get("messages") or []
+    return messages[-1] if messages else {}

@@ -7,7 +7,7 @@ const PRIORITY = { urgent: 0, high: 1, normal: 2, low: 3 };
 const KIND_LABEL = { email: "Mail", meeting: "Meeting", follow_up: "Follow-up", reminder: "Reminder" };
 const state = {
   signals: new Map(), notifications: new Map(), approvals: new Map(), chat: new Map(), activity: new Map(),
-  status: null, lastUserAt: null,
+  status: null, cursor: 0,
 };
 const $ = (id) => document.getElementById(id);
 
@@ -19,7 +19,7 @@ function el(tag, attributes = {}, ...children) {
     else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
     else node.setAttribute(key, value === true ? "" : value);
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
@@ -42,6 +42,13 @@ async function post(path, body) {
   return answer;
 }
 
+async function getJson(path) {
+  const response = await fetch(path);
+  const answer = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(answer.error || `HTTP ${response.status}`);
+  return answer;
+}
+
 function toast(text) {
   const box = $("toast");
   box.textContent = text;
@@ -52,19 +59,38 @@ function toast(text) {
 
 // ---- rendering -------------------------------------------------------------------------------
 
+const SOURCE_LABEL = { "gmail://message/": "Show the mail", "calendar://event/": "Show the event" };
+
 function linkFor(link) {
   if (!link) return null;
-  if (/^https?:\/\//.test(link)) return el("a", { href: link, target: "_blank", rel: "noopener noreferrer" }, "open");
-  return el("span", { class: "detail", title: "Pepper resource" }, link);
+  if (/^https?:\/\//.test(link)) return el("a", { href: link, target: "_blank", rel: "noopener noreferrer" }, "Open");
+  const prefix = Object.keys(SOURCE_LABEL).find((start) => link.startsWith(start));
+  if (!prefix) return el("span", { class: "detail", title: "Pepper resource" }, link);
+  const box = el("div", { class: "source", hidden: true });
+  const button = el("button", { type: "button", class: "link", "aria-expanded": "false" }, SOURCE_LABEL[prefix]);
+  button.addEventListener("click", async () => {
+    const open = button.getAttribute("aria-expanded") !== "true";
+    button.setAttribute("aria-expanded", String(open));
+    box.hidden = !open;
+    if (!open || box.dataset.loaded) return;
+    box.textContent = "Loading…";
+    try {
+      const answer = await getJson(`/pepper/api/source?link=${encodeURIComponent(link)}`);
+      box.textContent = answer.text || "(no text)";
+      box.dataset.loaded = "1";
+    } catch (error) { box.textContent = `Could not load it: ${error.message}`; }
+  });
+  return [button, box];
 }
 
 function signalCard(signal, notification) {
   const priority = signal.priority || "normal";
   const source = KIND_LABEL[signal.kind] || signal.kind || "Notification";
   const reasons = (signal.reasons || []).join(" · ");
-  return el("li", { class: `card ${priority}` },
-    el("div", { class: "meta" }, el("span", { class: `pill ${priority}` }, priority), source,
-      signal.deadlines && signal.deadlines.length ? `due ${when(signal.deadlines[0].due, true)}` : null),
+  const due = signal.deadlines && signal.deadlines.length ? `due ${when(signal.deadlines[0].due, true)}` : null;
+  return el("li", { class: `card ${priority}${notification?.read_at ? " read" : ""}` },
+    el("div", { class: "meta" }, el("span", { class: `pill ${priority}` }, priority), el("span", {}, source),
+      due ? el("span", { class: "due" }, due) : null),
     el("div", { class: "title" }, signal.summary || ""),
     reasons ? el("div", { class: "detail" }, reasons) : null,
     signal.action_items && signal.action_items.length ? el("div", { class: "detail" }, "→ " + signal.action_items[0]) : null,
@@ -74,7 +100,8 @@ function signalCard(signal, notification) {
 function notificationCard(notification) {
   const priority = notification.priority || "normal";
   return el("li", { class: `card ${priority}${notification.read_at ? " read" : ""}` },
-    el("div", { class: "meta" }, el("span", { class: `pill ${priority}` }, priority), "Notification", when(notification.created_at, true)),
+    el("div", { class: "meta" }, el("span", { class: `pill ${priority}` }, priority), el("span", {}, "Notification"),
+      el("span", {}, when(notification.created_at, true))),
     el("div", { class: "title" }, notification.title),
     notification.body ? el("div", { class: "detail" }, notification.body) : null,
     el("div", { class: "actions" }, (notification.links || []).map(linkFor), notificationActions(notification)));
@@ -94,49 +121,74 @@ function notificationActions(notification) {
 function renderNow() {
   const showLow = $("show-low").checked;
   const entries = [];
+  const byLink = new Map();
   for (const notification of state.notifications.values()) {
-    if (!notification.read_at || showLow) entries.push({ priority: notification.priority, at: notification.created_at, node: () => notificationCard(notification) });
+    for (const link of notification.links || []) byLink.set(link, notification);
   }
+  const shown = new Set();
   for (const signal of state.signals.values()) {
     if (signal.kind === "meeting" || signal.kind === "follow_up") continue;
     if (!showLow && (signal.priority === "low" || signal.category === "bulk")) continue;
-    entries.push({ priority: signal.priority, at: signal.deadlines?.[0]?.due || "", node: () => signalCard(signal) });
+    const notification = signal.link ? byLink.get(signal.link) : undefined;
+    if (notification) shown.add(notification.id);
+    entries.push({ priority: signal.priority, at: signal.deadlines?.[0]?.due || "", node: () => signalCard(signal, notification) });
+  }
+  for (const notification of state.notifications.values()) {
+    if (shown.has(notification.id) || (notification.read_at && !showLow)) continue;
+    entries.push({ priority: notification.priority, at: notification.created_at, node: () => notificationCard(notification) });
   }
   entries.sort((a, b) => (PRIORITY[a.priority] ?? 9) - (PRIORITY[b.priority] ?? 9) || String(b.at).localeCompare(String(a.at)));
   $("now-list").replaceChildren(...entries.slice(0, 150).map((entry) => entry.node()));
   $("now-empty").hidden = entries.length > 0;
+  $("now-count").textContent = entries.length ? String(entries.length) : "";
 }
 
 function renderToday() {
   const meetings = [...state.signals.values()].filter((s) => s.kind === "meeting").sort((a, b) => String(a.starts_at).localeCompare(String(b.starts_at)));
   $("meetings-list").replaceChildren(...meetings.map((meeting) => el("li", { class: `card ${meeting.priority}` },
-    el("div", { class: "meta" }, el("strong", {}, when(meeting.starts_at, true)), meeting.people?.length ? `with ${meeting.people.join(", ")}` : null),
+    el("div", { class: "meta" }, el("strong", { class: "when" }, when(meeting.starts_at, true))),
     el("div", { class: "title" }, meeting.summary),
-    meeting.brief ? el("div", { class: "detail" }, meeting.brief) : null)));
+    meeting.brief ? el("div", { class: "detail brief" }, meeting.brief) : null,
+    el("div", { class: "actions" }, linkFor(meeting.link)))));
   $("meetings-empty").hidden = meetings.length > 0;
   const followUps = [...state.signals.values()].filter((s) => s.kind === "follow_up");
   $("followups-list").replaceChildren(...followUps.map((signal) => el("li", { class: `card ${signal.priority}` },
-    el("div", { class: "title" }, signal.summary), el("div", { class: "detail" }, (signal.reasons || []).join(" · ")))));
+    el("div", { class: "title" }, signal.summary), el("div", { class: "detail" }, (signal.reasons || []).join(" · ")),
+    el("div", { class: "actions" }, linkFor(signal.link)))));
   $("followups-empty").hidden = followUps.length > 0;
 }
 
 function renderApprovals() {
   const actions = [...state.approvals.values()].filter((a) => a.status === "pending");
   $("approvals").classList.toggle("has-items", actions.length > 0);
+  document.querySelector(".board").classList.toggle("with-approvals", actions.length > 0);
   $("approvals-count").textContent = actions.length ? String(actions.length) : "";
   $("approvals-empty").hidden = actions.length > 0;
   $("approvals-list").replaceChildren(...actions.map(approvalCard));
 }
 
+const ARGUMENT_LABEL = { id: "Message", body: "Text", to: "To", cc: "Cc", subject: "Subject", reply_all: "Reply to all" };
+
+function approvalFields(action) {
+  const about = (id) => [...state.signals.values()].find((signal) => signal.source_id === id && signal.kind === "email");
+  return el("dl", { class: "facts approval-fields" }, Object.entries(action.arguments || {}).flatMap(([name, value]) => {
+    const text = typeof value === "string" ? value : JSON.stringify(value);
+    const mail = action.server === "gmail" && name === "id" ? about(value) : undefined;
+    return [el("dt", {}, ARGUMENT_LABEL[name] || name),
+      el("dd", { class: name === "body" ? "letter" : null }, mail ? mail.summary.split(" — ")[0] : text)];
+  }));
+}
+
 function approvalCard(action) {
-  const argumentsBox = el("textarea", { class: "approval-args", "aria-label": `Arguments of ${action.server}.${action.tool}`, readonly: true });
+  const fields = approvalFields(action);
+  const argumentsBox = el("textarea", { class: "approval-args", "aria-label": `Arguments of ${action.server}.${action.tool} (JSON)`, hidden: true });
   argumentsBox.value = JSON.stringify(action.arguments, null, 2);
   const decide = (decision) => async (event) => {
     const buttons = event.target.closest(".actions").querySelectorAll("button");
     buttons.forEach((button) => { button.disabled = true; });
     try {
       const body = { decision };
-      if (decision === "approve" && !argumentsBox.readOnly) body.arguments = JSON.parse(argumentsBox.value);
+      if (decision === "approve" && !argumentsBox.hidden) body.arguments = JSON.parse(argumentsBox.value);
       const done = await post(`/pepper/api/approvals/${encodeURIComponent(action.id)}`, body);
       toast(done.status === "done" ? "Approved and done" : done.status === "rejected" ? "Rejected" : `Failed: ${done.result}`);
     } catch (error) {
@@ -144,12 +196,13 @@ function approvalCard(action) {
       buttons.forEach((button) => { button.disabled = false; });
     }
   };
-  const edit = (event) => { argumentsBox.readOnly = false; argumentsBox.focus(); event.target.disabled = true; };
+  const edit = (event) => { fields.hidden = true; argumentsBox.hidden = false; argumentsBox.focus(); event.target.disabled = true; };
   return el("li", { class: "card high" },
-    el("div", { class: "meta" }, el("span", { class: "pill high" }, "needs approval"), `requested by ${action.requested_by}`, when(action.created_at, true)),
+    el("div", { class: "meta" }, el("span", { class: "pill high" }, "needs approval"),
+      el("span", {}, `requested by ${action.requested_by}`), el("span", {}, when(action.created_at, true))),
     el("div", { class: "title" }, `${action.server} · ${action.tool}`),
     action.reason ? el("div", { class: "detail" }, action.reason) : null,
-    argumentsBox,
+    fields, argumentsBox,
     el("div", { class: "actions" },
       el("button", { type: "button", class: "primary", onclick: decide("approve") }, "Approve"),
       el("button", { type: "button", onclick: edit }, "Edit"),
@@ -166,6 +219,7 @@ function renderChat() {
     else body.textContent = message.text;
     return el("li", { class: `message ${message.role}` }, body, el("time", { datetime: message.at }, when(message.at)));
   }));
+  $("chat-empty").hidden = messages.length > 0;
   const last = messages[messages.length - 1];
   $("thinking").hidden = !(last && last.role === "user");
   if (atBottom || last?.role === "user") list.scrollTop = list.scrollHeight;
@@ -193,8 +247,11 @@ function renderStatus() {
   const mode = $("mode");
   mode.className = `mode ${status.mode}`;
   mode.textContent = status.mode === "llm" ? `LLM mode · ${status.model}` : "Rules mode · no language model";
-  $("servers").replaceChildren(...status.servers.map((server) => el("li", { title: server.error || server.state },
-    el("span", { class: `dot ${server.state}`, "aria-hidden": "true" }), `${server.name}: ${server.state}`)));
+  const servers = () => status.servers.map((server) => el("li", { title: server.error || server.state },
+    el("span", { class: `dot ${server.state}`, "aria-hidden": "true" }), `${server.name}: ${server.state}`,
+    server.error ? el("span", { class: "error" }, ` (${server.error})`) : null));
+  $("servers").replaceChildren(...servers());
+  $("activity-servers").replaceChildren(...servers());
   const settings = [["Mode", status.mode], ["Model", status.model || "—"], ["LLM endpoint", status.settings.llm_endpoint || "none"],
     ["Data directory", status.settings.data_dir], ...Object.entries(status.settings.servers).map(([name, how]) => [`${name} server`, how])];
   $("settings-facts").replaceChildren(...settings.flatMap(([name, value]) => [el("dt", {}, name), el("dd", {}, String(value))]));
@@ -230,13 +287,21 @@ async function load() {
   follow(snapshot.cursor);
 }
 
+// The browser reconnects by itself with Last-Event-ID; when it gives up (an HTTP error while Pepper
+// restarts), a new stream starts from the last event seen, so nothing is lost or applied twice.
 function follow(cursor) {
+  state.cursor = cursor;
   const source = new EventSource(`/pepper/api/events?after=${cursor}`);
   const live = $("live");
   source.onopen = () => { live.textContent = "live"; live.className = "live on"; };
-  source.onerror = () => { live.textContent = "reconnecting…"; live.className = "live off"; };
+  source.onerror = () => {
+    live.textContent = "reconnecting…"; live.className = "live off";
+    if (source.readyState === EventSource.CLOSED) setTimeout(() => follow(state.cursor), 2000);
+  };
   source.addEventListener("item", (event) => {
     const change = JSON.parse(event.data);
+    if (change.seq <= state.cursor) return;
+    state.cursor = change.seq;
     apply(change.namespace, change.id, change.op === "store" ? change.item : null);
   });
   source.addEventListener("status", (event) => { state.status = JSON.parse(event.data); renderStatus(); });

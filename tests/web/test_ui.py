@@ -1,0 +1,213 @@
+"""Pepper's page in a real browser (headless Chromium), against a real Pepper on the demo data.
+
+The tests share one Pepper process (LLM mode, scripted model from `tests/web/brain.py`); the last one
+stops and restarts it under the open page. Each checks what a person would see, through the page.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from orchestrator.demo.agenda import QBR_TITLE
+from orchestrator.demo.people import CEO, DEMO_USER_ADDRESS
+from tests.web.brain import echo
+from tests.web.conftest import PHONE, PepperProcess, screenshot
+
+pytestmark = pytest.mark.slow
+
+SIGNAL_WAIT_MS = 45_000  # the feeds read the whole demo mailbox after start-up
+expect.set_options(timeout=SIGNAL_WAIT_MS)
+TABS = ["now", "chat", "today", "approvals", "activity", "search", "settings"]
+
+
+def drop_mail(pepper: PepperProcess, subject: str, body: str) -> None:
+    """Deliver a mail from the demo's CEO into the demo Maildir, the way a mail server does."""
+    mail = EmailMessage()
+    mail["From"] = f"{CEO.name} <{CEO.email}>"
+    mail["To"] = DEMO_USER_ADDRESS
+    mail["Subject"] = subject
+    mail["Date"] = format_datetime(_now())
+    mail["Message-ID"] = make_msgid(domain="pepper.test")
+    mail.set_content(body)
+    name = f"{time.time_ns()}.test.pepper-test"
+    maildir = pepper.data_dir / "mail"
+    (maildir / "tmp" / name).write_bytes(bytes(mail))
+    (maildir / "tmp" / name).rename(maildir / "new" / name)
+
+
+def _now():
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+def send_chat(page: Page, text: str) -> None:
+    page.get_by_label("Message to Pepper").fill(text)
+    page.get_by_label("Message to Pepper").press("Enter")
+
+
+def chat_texts(page: Page) -> list[str]:
+    return page.locator("#messages .message .body").all_inner_texts()
+
+
+def test_page_shows_urgent_mail_and_meetings_with_briefs_and_follow_ups(page: Page) -> None:
+    now = page.locator("#now-list")
+    expect(now).to_contain_text("URGENT: Atlas numbers for the board deck")
+    expect(now).to_contain_text("Q4 budget template due tomorrow 5pm")
+    expect(now.locator(".card.urgent").first).to_be_visible()
+    meetings = page.locator("#meetings-list")
+    expect(meetings).to_contain_text(QBR_TITLE)
+    expect(meetings.locator(".card", has_text=QBR_TITLE).first).to_contain_text("Agenda:")
+    expect(page.locator("#followups-list")).to_contain_text("brightstack", ignore_case=True)
+    expect(page.locator("#live")).to_have_text("live")
+    expect(page.locator("#mode")).to_contain_text("LLM mode")
+    expect(page.locator("#servers")).to_contain_text("gmail: connected")
+    screenshot(page, "desktop-board")
+
+
+def test_page_on_a_phone_shows_one_section_per_tab(browser, pepper: PepperProcess) -> None:
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        page.goto(pepper.page_url)
+        expect(page.locator("#now-list")).to_contain_text("URGENT")
+        for tab in TABS:
+            page.locator(f'.tabs button[data-show="{tab}"]').click()
+            expect(page.locator(f"#{tab}")).to_be_visible()
+            hidden = [other for other in TABS if other != tab]
+            for other in hidden:
+                expect(page.locator(f"#{other}")).to_be_hidden()
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= PHONE["width"], f"the {tab} tab scrolls sideways ({width}px)"
+            screenshot(page, f"phone-{tab}", full_page=False)
+    finally:
+        context.close()
+
+
+def test_chat_round_trip_and_history_after_reload(page: Page) -> None:
+    send_chat(page, "hello from the browser test")
+    reply = page.locator("#messages .message.assistant", has_text="You said: hello from the browser test")
+    expect(reply).to_be_visible()
+    expect(reply.locator("strong")).to_have_text("hello from the browser test")
+    expect(page.locator("#thinking")).to_be_hidden()
+    page.reload()
+    expect(page.locator("#messages .message.user", has_text="hello from the browser test")).to_have_count(1)
+    expect(
+        page.locator("#messages .message.assistant", has_text="You said: hello from the browser test")
+    ).to_have_count(1)
+
+
+def test_new_mail_appears_in_now_without_reload(page: Page, pepper: PepperProcess) -> None:
+    expect(page.locator("#live")).to_have_text("live")
+    page.evaluate("window.__sameDocument = true")
+    subject = f"Board slides: can you review them today? ({time.time_ns()})"
+    drop_mail(pepper, subject, "Could you review the board slides today? I need them by 6pm.")
+    expect(page.locator("#now-list")).to_contain_text(subject)
+    assert page.evaluate("window.__sameDocument") is True
+
+
+def test_markup_in_mail_and_chat_is_shown_as_text_and_never_runs(page: Page, pepper: PepperProcess) -> None:
+    expect(page.locator("#live")).to_have_text("live")
+    script = "<script>window.__pwned = 'script'</script>"
+    image = "<img src=x onerror=\"window.__pwned = 'img'\">"
+    subject = f"Can you check this {script}{image} today?"
+    drop_mail(pepper, subject, "Can you check the subject of this mail today?")
+    card = page.locator("#now-list .card", has_text="window.__pwned = 'script'")
+    expect(card).to_contain_text(script)
+    expect(card).to_contain_text(image)
+    send_chat(page, f"what about {image}?")
+    expect(page.locator("#messages .message.assistant", has_text="onerror")).to_contain_text(
+        echo(f"what about {image}?").replace("**", "")
+    )
+    assert page.locator("#now-list img, #messages img, #now-list script").count() == 0
+    assert page.evaluate("window.__pwned") is None
+
+
+def test_approving_a_drafted_reply_sends_it(page: Page, pepper: PepperProcess) -> None:
+    original = _signal(page, "Atlas pricing before the board")
+    body = f"Yes, ten minutes on Wednesday at 3pm works. ({time.time_ns()})"
+    send_chat(page, f"Please reply to message {original['source_id']}: {body}")
+    expect(page.locator("#messages")).to_contain_text("On it: drafting")
+    card = page.locator("#approvals-list .card", has_text=body)
+    expect(card).to_be_visible()
+    expect(card).to_contain_text("gmail · reply")
+    expect(page.locator("#approvals-count")).not_to_be_empty()
+    screenshot(page, "desktop-approval")
+    assert _sent_containing(pepper, body) == []
+    card.get_by_role("button", name="Approve").click()
+    expect(page.locator("#toast")).to_have_text("Approved and done")
+    expect(card).to_have_count(0)
+    sent = _sent_containing(pepper, body)
+    assert len(sent) == 1, "the approved reply is not in the Sent folder"
+    assert f"To: {CEO.name} <{CEO.email}>" in sent[0] or CEO.email in sent[0]
+    assert "Re: Atlas pricing before the board" in sent[0]
+
+
+def test_posts_without_the_csrf_header_or_from_another_origin_are_refused(page: Page) -> None:
+    answer = page.evaluate(
+        """async () => {
+            const response = await fetch("/pepper/api/chat", {method: "POST",
+                headers: {"Content-Type": "application/json"}, body: JSON.stringify({text: "forged"})});
+            return {status: response.status, body: await response.json()};
+        }"""
+    )
+    assert answer["status"] == 403
+    assert "X-Pepper-CSRF" in answer["body"]["error"]
+    foreign = page.request.post(
+        "/pepper/api/chat",
+        data=json.dumps({"text": "forged"}),
+        headers={"Content-Type": "application/json", "X-Pepper-CSRF": "1", "Origin": "http://evil.test"},
+    )
+    assert foreign.status == 403
+    stream = page.request.get("/pepper/api/events", headers={"Origin": "http://evil.test"})
+    assert stream.status == 403
+    expect(page.locator("#messages")).not_to_contain_text("forged")
+
+
+def test_stream_survives_a_restart_without_losing_or_repeating(page: Page, pepper: PepperProcess) -> None:
+    expect(page.locator("#live")).to_have_text("live")
+    send_chat(page, "before the restart")
+    expect(page.locator("#messages")).to_contain_text(echo("before the restart").replace("**", ""))
+    cards_before = sorted(page.locator("#now-list .card .title").all_inner_texts())
+    pepper.stop()
+    expect(page.locator("#live")).to_have_text("reconnecting…")
+    subject = f"While Pepper was down: can you sign the NDA today? ({time.time_ns()})"
+    drop_mail(pepper, subject, "Can you sign the NDA today? It is in your inbox.")
+    pepper.start()
+    expect(page.locator("#live")).to_have_text("live")
+    expect(page.locator("#now-list")).to_contain_text(subject)
+    send_chat(page, "after the restart")
+    expect(page.locator("#messages")).to_contain_text(echo("after the restart").replace("**", ""))
+    texts = chat_texts(page)
+    assert len(texts) == len(set(texts)), f"repeated messages: {texts}"
+    for text in ("before the restart", "after the restart"):
+        assert texts.count(text) == 1
+    cards_after = sorted(page.locator("#now-list .card .title").all_inner_texts())
+    new = [title for title in cards_after if subject in title]
+    assert len(new) == 1
+    assert sorted([*cards_before, *new]) == cards_after, "Now lost or repeated cards across the restart"
+
+
+def _signal(page: Page, summary_part: str) -> dict:
+    """The signal whose summary contains `summary_part`, read from the page's own API."""
+    deadline = time.monotonic() + SIGNAL_WAIT_MS / 1000
+    while time.monotonic() < deadline:
+        state = page.request.get("/pepper/api/state").json()
+        for item in state["signals"]:
+            if summary_part in item["data"].get("summary", ""):
+                return item["data"]
+        page.wait_for_timeout(250)
+    raise AssertionError(f"no signal about {summary_part!r}")
+
+
+def _sent_containing(pepper: PepperProcess, text: str) -> list[str]:
+    sent = pepper.data_dir / "mail" / ".Sent"
+    files: list[Path] = [*sent.glob("cur/*"), *sent.glob("new/*")]
+    return [content for path in files if text in (content := path.read_text(errors="replace"))]
