@@ -3,6 +3,7 @@ notes of its past tasks in `memory.worker.<name>` and runs one task at a time.""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
 import anyio
@@ -24,6 +25,7 @@ class WorkerPool:
         self._limiter = anyio.CapacityLimiter(limit)
         self._locks: dict[str, anyio.Lock] = {}
         self.running: dict[str, str] = {}
+        self._runs = itertools.count(1)
 
     async def run(self, task: str, worker: str | None = None) -> WorkerResult:
         async with self._limiter:
@@ -36,7 +38,7 @@ class WorkerPool:
                 return result
 
     async def _run_once(self, name: str, task: str, memory: str) -> WorkerResult:
-        key = f"{name}:{id(task)}"
+        key = f"{name}:{next(self._runs)}"
         self.running[key] = task
         try:
             return await self._make_worker(name).run(task, memory)
