@@ -31,6 +31,7 @@ ARTIFACTS = REPO_ROOT / "test-artifacts" / "ui"
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
 STARTUP_SECONDS = 90.0
+SIGNAL_WAIT_MS = 45_000  # how long `expect` waits: the feeds read the whole demo mailbox after start-up
 
 
 class PepperProcess:
@@ -110,8 +111,9 @@ def pepper(llm: ScriptedLLM, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 def browser():
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium (scripts/apt-packages.txt)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=SIGNAL_WAIT_MS)
     playwright = sync_playwright().start()
     chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
     try:

@@ -18,12 +18,10 @@ from playwright.sync_api import Page, expect
 from orchestrator.demo.agenda import QBR_TITLE
 from orchestrator.demo.people import CEO, DEMO_USER_ADDRESS
 from tests.web.brain import echo
-from tests.web.conftest import PHONE, PepperProcess, screenshot
+from tests.web.conftest import PHONE, SIGNAL_WAIT_MS, PepperProcess, screenshot
 
 pytestmark = pytest.mark.slow
 
-SIGNAL_WAIT_MS = 45_000  # the feeds read the whole demo mailbox after start-up
-expect.set_options(timeout=SIGNAL_WAIT_MS)
 TABS = ["now", "chat", "today", "approvals", "activity", "search", "settings"]
 
 
@@ -70,6 +68,24 @@ def test_page_shows_urgent_mail_and_meetings_with_briefs_and_follow_ups(page: Pa
     expect(page.locator("#mode")).to_contain_text("LLM mode")
     expect(page.locator("#servers")).to_contain_text("gmail: connected")
     screenshot(page, "desktop-board")
+
+
+def test_cards_open_the_mail_and_the_event_they_are_about(page: Page) -> None:
+    card = page.locator("#now-list .card", has_text="Atlas pricing before the board")
+    card.get_by_role("button", name="Show the mail").click()
+    expect(card.locator(".source")).to_contain_text("Atlas pricing proposal")
+    expect(card.get_by_role("button", name="Show the mail")).to_have_attribute("aria-expanded", "true")
+    meeting = page.locator("#meetings-list .card", has_text=QBR_TITLE).first
+    meeting.get_by_role("button", name="Show the event").click()
+    expect(meeting.locator(".source")).to_contain_text(QBR_TITLE)
+
+
+def test_search_finds_mail_by_words(page: Page) -> None:
+    page.get_by_label("Search mail, calendar and notes").fill("BrightStack renewal")
+    page.get_by_label("Search mail, calendar and notes").press("Enter")
+    expect(page.locator("#search-list .card").first).to_be_visible()
+    expect(page.locator("#search-list")).to_contain_text("BrightStack")
+    screenshot(page, "desktop-search", full_page=False)
 
 
 def test_page_on_a_phone_shows_one_section_per_tab(browser, pepper: PepperProcess) -> None:

@@ -1,0 +1,68 @@
+"""The scripted model's rules (`tests/web/brain.py`) over real HTTP, through the OpenAI client: the
+script's own steps come first, then the responder answers the scheduler, the worker and the rest."""
+
+from __future__ import annotations
+
+import json
+
+import openai
+import pytest
+
+from tests.support.scripted_llm import Step, scripted_llm_server
+from tests.web.brain import echo, respond
+
+SCHEDULER_TOOLS = [
+    {"type": "function", "function": {"name": n, "parameters": {}}} for n in ("send_to_user", "wait")
+]
+WORKER_TOOLS = [{"type": "function", "function": {"name": "gmail__reply", "parameters": {}}}]
+
+
+def complete(base_url: str, content: str, tools: list | None = None, messages: list | None = None):
+    client = openai.OpenAI(base_url=base_url, api_key="test", max_retries=0)
+    try:
+        return client.chat.completions.create(
+            model="scripted",
+            messages=messages or [{"role": "user", "content": content}],
+            tools=tools or openai.omit,
+        )
+    finally:
+        client.close()
+
+
+@pytest.mark.slow
+def test_responder_answers_once_the_script_is_used_up() -> None:
+    with scripted_llm_server(Step(content="scripted first"), responder=respond) as llm:
+        first = complete(llm.base_url, "<user_msg>hi</user_msg>", SCHEDULER_TOOLS)
+        second = complete(llm.base_url, "<user_msg>hi &amp; bye</user_msg>", SCHEDULER_TOOLS)
+    assert first.choices[0].message.content == "scripted first"
+    call = second.choices[0].message.tool_calls[0].function
+    assert (call.name, json.loads(call.arguments)) == ("send_to_user", {"text": echo("hi & bye")})
+    assert len(llm.requests) == 2
+
+
+@pytest.mark.slow
+def test_server_without_responder_still_fails_when_the_script_runs_out() -> None:
+    with scripted_llm_server() as llm, pytest.raises(openai.InternalServerError):
+        complete(llm.base_url, "anything")
+
+
+def test_scheduler_waits_when_the_last_user_message_was_answered() -> None:
+    history = "<user_msg>hi</user_msg>\n<assistant>hello</assistant>\n<event>new mail</event>"
+    step = respond({"messages": [{"role": "user", "content": history}], "tools": SCHEDULER_TOOLS})
+    assert [name for name, _ in step.tool_calls] == ["wait"]
+
+
+def test_draft_request_is_delegated_and_the_worker_calls_reply() -> None:
+    history = "<user_msg>Please reply to message abc.M1: Sounds good.</user_msg>"
+    step = respond({"messages": [{"role": "user", "content": history}], "tools": SCHEDULER_TOOLS})
+    delegate = dict(step.tool_calls)["delegate"]
+    task = json.loads(delegate)["task"]
+    worker = respond({"messages": [{"role": "user", "content": task}], "tools": WORKER_TOOLS})
+    assert worker.tool_calls == [("gmail__reply", json.dumps({"id": "abc.M1", "body": "Sounds good."}))]
+    done = respond(
+        {
+            "messages": [{"role": "user", "content": task}, {"role": "tool", "content": "queued"}],
+            "tools": WORKER_TOOLS,
+        }
+    )
+    assert done.tool_calls == [] and "approval" in (done.content or "")

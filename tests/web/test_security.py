@@ -1,0 +1,90 @@
+"""Who may use the UI, checked against a real `pepper-orchestrator run` and a real browser: no token
+off loopback means no start; with a token, nothing answers without it and the login link lets the
+browser in (an HttpOnly cookie the page's scripts cannot read)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from orchestrator.config import OrchestratorSettings
+from orchestrator.runtime import ui_token
+from tests.support.processes import REPO_ROOT, free_port
+from tests.web.conftest import DESKTOP, PepperProcess, pepper_env
+
+TOKEN = "s3cret-token-for-the-browser-test"
+
+
+def test_ui_token_is_required_off_loopback_only() -> None:
+    assert ui_token(OrchestratorSettings(ui_host="127.0.0.1")) is None
+    assert ui_token(OrchestratorSettings(ui_host="0.0.0.0", ui_token=TOKEN)) == TOKEN
+    with pytest.raises(SystemExit, match="PEPPER_UI_TOKEN"):
+        ui_token(OrchestratorSettings(ui_host="0.0.0.0"))
+
+
+@pytest.mark.slow
+def test_run_refuses_a_non_loopback_host_without_a_token(tmp_path) -> None:
+    command = [sys.executable, "-m", "orchestrator.cli", "run", "--data-dir", str(tmp_path / "data")]
+    finished = subprocess.run(
+        [*command, "--host", "0.0.0.0", "--port", str(free_port())],
+        env=pepper_env(),
+        cwd=REPO_ROOT,
+        capture_output=True,
+        timeout=60,
+    )
+    assert finished.returncode != 0
+    assert b"refusing to serve the UI on 0.0.0.0 without PEPPER_UI_TOKEN" in finished.stderr
+
+
+@pytest.fixture(scope="module")
+def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PepperProcess]:
+    """Pepper in rules mode on an empty mailbox, with a UI token."""
+    data_dir = tmp_path_factory.mktemp("guarded") / "data"
+    process = PepperProcess(data_dir, pepper_env(PEPPER_UI_TOKEN=TOKEN), [])
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.mark.slow
+def test_api_answers_401_without_the_token_and_200_with_it(guarded: PepperProcess) -> None:
+    for path in ("/pepper/ui.html", "/pepper/api/state", "/pepper/api/events"):
+        assert httpx.get(guarded.url + path).status_code == 401, path
+    refused = httpx.post(
+        guarded.url + "/pepper/api/chat", json={"text": "hi"}, headers={"X-Pepper-CSRF": "1"}
+    )
+    assert refused.status_code == 401
+    wrong = httpx.get(guarded.url + "/pepper/api/state", headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+    answer = httpx.get(guarded.url + "/pepper/api/state", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert answer.status_code == 200
+    assert answer.json()["status"]["mode"] == "rules"
+
+
+@pytest.mark.slow
+def test_login_link_lets_the_browser_in_with_a_cookie_scripts_cannot_read(
+    browser, guarded: PepperProcess
+) -> None:
+    context = browser.new_context(viewport=DESKTOP, base_url=guarded.url)
+    page = context.new_page()
+    try:
+        assert page.goto("/pepper/ui.html").status == 401
+        assert page.goto("/pepper/login?token=wrong").status == 401
+        page.goto(f"/pepper/login?token={TOKEN}")
+        assert page.url == f"{guarded.url}/pepper/ui.html"
+        expect(page.locator("#mode")).to_have_text("Rules mode · no language model")
+        expect(page.locator("#live")).to_have_text("live")
+        assert TOKEN not in page.evaluate("document.cookie")
+        page.get_by_label("Message to Pepper").fill("hello with a token")
+        page.get_by_label("Message to Pepper").press("Enter")
+        expect(page.locator("#messages .message.user .body")).to_have_text("hello with a token")
+        expect(page.locator("#messages .message.assistant").first).to_be_visible()
+    finally:
+        context.close()
