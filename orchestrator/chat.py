@@ -21,6 +21,7 @@ class ChatMessage(BaseModel):
     id: str = Field(default_factory=lambda: f"{time.time_ns():020d}-{uuid.uuid4().hex[:6]}")
     role: Literal["user", "assistant"]
     text: str
+    command: bool = Field(False, description="A chat command (approve, reject, pending) that code answered")
     at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -28,8 +29,8 @@ class ChatLog:
     def __init__(self, items: ContextItems) -> None:
         self._items = items
 
-    async def add(self, role: Literal["user", "assistant"], text: str) -> ChatMessage:
-        message = ChatMessage(role=role, text=text)
+    async def add(self, role: Literal["user", "assistant"], text: str, command: bool = False) -> ChatMessage:
+        message = ChatMessage(role=role, text=text, command=command)
         await self._items.put(NAMESPACE, message.id, message.model_dump(mode="json"), text, tags=[role])
         return message
 

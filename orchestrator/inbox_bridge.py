@@ -89,7 +89,7 @@ def to_scheduler_event(event: ContextEvent, data: Any) -> SchedulerEvent | None:
     if not isinstance(data, dict):
         return None
     if event.namespace == "chat.messages":
-        if data.get("role") != "user":
+        if data.get("role") != "user" or data.get("command"):
             return None
         return SchedulerEvent(
             kind=EventKind.USER_MESSAGE, content=data.get("text", ""), attributes={"seq": event.seq}

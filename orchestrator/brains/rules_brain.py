@@ -32,6 +32,7 @@ HELP = (
     "- **today's meetings** — today's meetings with their briefs\n"
     "- **follow-ups** — mail you sent that is still waiting for a reply\n"
     "- **search** *words* — find mail and events\n"
+    "- **pending**, **approve** *id*, **reject** *id* — what waits for your approval\n"
     "Set `OPENAI_BASE_URL` (and `OPENAI_API_KEY`) for free-form chat."
 )
 INTENTS: list[tuple[str, re.Pattern[str]]] = [
