@@ -135,8 +135,12 @@ def page(browser, pepper: PepperProcess):
         context.close()
 
 
-def screenshot(page, name: str, full_page: bool = True) -> Path:
+def screenshot_path(name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
+    return ARTIFACTS / f"{name}.png"
+
+
+def screenshot(page, name: str, full_page: bool = True) -> Path:
+    path = screenshot_path(name)
     page.screenshot(path=str(path), full_page=full_page)
     return path

@@ -18,7 +18,7 @@ from playwright.sync_api import Page, expect
 from orchestrator.demo.agenda import QBR_TITLE
 from orchestrator.demo.people import CEO, DEMO_USER_ADDRESS
 from tests.web.brain import echo
-from tests.web.conftest import PHONE, SIGNAL_WAIT_MS, PepperProcess, screenshot
+from tests.web.conftest import DESKTOP, PHONE, SIGNAL_WAIT_MS, PepperProcess, screenshot, screenshot_path
 
 pytestmark = pytest.mark.slow
 
@@ -85,7 +85,21 @@ def test_search_finds_mail_by_words(page: Page) -> None:
     page.get_by_label("Search mail, calendar and notes").press("Enter")
     expect(page.locator("#search-list .card").first).to_be_visible()
     expect(page.locator("#search-list")).to_contain_text("BrightStack")
-    screenshot(page, "desktop-search", full_page=False)
+    page.locator("#search").screenshot(path=str(screenshot_path("desktop-search-panel")))
+
+
+def test_dark_scheme_is_dark_and_readable(browser, pepper: PepperProcess) -> None:
+    context = browser.new_context(viewport=DESKTOP, color_scheme="dark")
+    page = context.new_page()
+    try:
+        page.goto(pepper.page_url)
+        expect(page.locator("#now-list")).to_contain_text("URGENT")
+        background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        ink = page.evaluate("getComputedStyle(document.querySelector('#now-list .title')).color")
+        assert _luminance(background) < 0.05 and _luminance(ink) > 0.7, (background, ink)
+        screenshot(page, "desktop-board-dark", full_page=False)
+    finally:
+        context.close()
 
 
 def test_page_on_a_phone_shows_one_section_per_tab(browser, pepper: PepperProcess) -> None:
@@ -146,7 +160,7 @@ def test_markup_in_mail_and_chat_is_shown_as_text_and_never_runs(page: Page, pep
     assert page.evaluate("window.__pwned") is None
 
 
-def test_approving_a_drafted_reply_sends_it(page: Page, pepper: PepperProcess) -> None:
+def test_approving_a_drafted_reply_sends_it(page: Page, browser, pepper: PepperProcess) -> None:
     original = _signal(page, "Atlas pricing before the board")
     body = f"Yes, ten minutes on Wednesday at 3pm works. ({time.time_ns()})"
     send_chat(page, f"Please reply to message {original['source_id']}: {body}")
@@ -156,6 +170,7 @@ def test_approving_a_drafted_reply_sends_it(page: Page, pepper: PepperProcess) -
     expect(card).to_contain_text("gmail · reply")
     expect(page.locator("#approvals-count")).not_to_be_empty()
     screenshot(page, "desktop-approval")
+    _phone_screenshot(browser, pepper, "approvals", "phone-approval-pending")
     assert _sent_containing(pepper, body) == []
     card.get_by_role("button", name="Approve").click()
     expect(page.locator("#toast")).to_have_text("Approved and done")
@@ -209,6 +224,25 @@ def test_stream_survives_a_restart_without_losing_or_repeating(page: Page, peppe
     new = [title for title in cards_after if subject in title]
     assert len(new) == 1
     assert sorted([*cards_before, *new]) == cards_after, "Now lost or repeated cards across the restart"
+
+
+def _phone_screenshot(browser, pepper: PepperProcess, tab: str, name: str) -> None:
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    try:
+        page = context.new_page()
+        page.goto(pepper.page_url)
+        page.locator(f'.tabs button[data-show="{tab}"]').click()
+        expect(page.locator(f"#{tab} .card").first).to_be_visible()
+        screenshot(page, name, full_page=False)
+    finally:
+        context.close()
+
+
+def _luminance(css_color: str) -> float:
+    """Relative luminance (WCAG) of an `rgb(r, g, b)` colour."""
+    channels = [int(part) / 255 for part in css_color.strip("rgba()").split(",")[:3]]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
 
 def _signal(page: Page, summary_part: str) -> dict:

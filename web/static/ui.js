@@ -33,6 +33,10 @@ function when(iso, withDay = false) {
   return date.toLocaleString([], options);
 }
 
+function day(iso) {
+  return new Date(iso).toLocaleDateString([], { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" });
+}
+
 async function post(path, body) {
   const response = await fetch(path, {
     method: "POST", headers: { "Content-Type": "application/json", "X-Pepper-CSRF": "1" }, body: JSON.stringify(body || {}),
@@ -325,6 +329,26 @@ async function sendChat(event) {
   finally { input.disabled = false; input.focus(); }
 }
 
+function namespaceLabel(namespace) {
+  if (namespace === "raw.email") return "Mail";
+  if (namespace === "raw.calendar") return "Event";
+  if (namespace.startsWith("signals.")) return `Signal · ${KIND_LABEL[namespace.slice(8)] || namespace.slice(8)}`;
+  if (namespace.startsWith("memory.")) return "Note";
+  return namespace;
+}
+
+function searchCard(item) {
+  const data = item.data || {};
+  const sender = data.from?.name || data.from?.email || (typeof data.from === "string" ? data.from : null);
+  const link = item.namespace === "raw.email" ? `gmail://message/${item.id}` : item.namespace === "raw.calendar" ? `calendar://event/${item.id}` : data.link;
+  return el("li", { class: "card" },
+    el("div", { class: "meta" }, el("span", {}, namespaceLabel(item.namespace)), sender ? el("span", {}, sender) : null,
+      data.date || data.start ? el("span", {}, data.all_day ? day(data.start) : when(data.date || data.start, true)) : null),
+    el("div", { class: "title" }, data.subject || data.title || data.summary || item.id),
+    el("div", { class: "detail clamp" }, (item.text || "").slice(0, 400)),
+    el("div", { class: "actions" }, linkFor(link)));
+}
+
 async function search(event) {
   event.preventDefault();
   const query = $("search-input").value.trim();
@@ -333,9 +357,7 @@ async function search(event) {
     const response = await fetch(`/pepper/api/search?q=${encodeURIComponent(query)}`);
     const answer = await response.json();
     if (!response.ok) throw new Error(answer.error);
-    $("search-list").replaceChildren(...answer.items.map((item) => el("li", { class: "card" },
-      el("div", { class: "meta" }, item.namespace), el("div", { class: "title" }, item.data?.subject || item.data?.title || item.data?.summary || item.id),
-      el("div", { class: "detail" }, (item.text || "").slice(0, 300)))));
+    $("search-list").replaceChildren(...answer.items.map(searchCard));
     $("search-empty").hidden = answer.items.length > 0;
   } catch (error) { toast(`Search failed: ${error.message}`); }
 }
