@@ -3,6 +3,8 @@ approvals, notification actions and search. Live updates come from `web/stream.p
 
 from __future__ import annotations
 
+import json
+import logging
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
@@ -11,8 +13,11 @@ from starlette.responses import JSONResponse
 
 from orchestrator.app import Pepper
 from orchestrator.mcp_clients import ServerUnavailable, ToolCallFailed, ToolCallTimeout
+from orchestrator.notifications import NAMESPACE as NOTIFICATIONS
 
 __all__ = ["Api"]
+
+logger = logging.getLogger(__name__)
 
 UI_LISTS = {
     "signals": (["signals.*"], 300),
@@ -107,16 +112,38 @@ class Api:
         if notify is None:
             return JSONResponse({"error": "the notify server is not configured"}, 404)
         notification_id, verb = request.path_params["notification_id"], request.path_params["verb"]
-        arguments: dict[str, Any] = {"id": notification_id}
-        if verb == "snooze":
-            snooze = await _parse(request, SnoozeIn)
-            if isinstance(snooze, JSONResponse):
-                return snooze
-            arguments["until"] = snooze.until
-        tool = {"read": "mark_read", "snooze": "snooze"}.get(verb)
-        if tool is None:
-            return JSONResponse({"error": f"unknown action {verb!r}"}, 404)
-        return await _call(notify, tool, arguments)
+        if verb == "read":
+            answer = await _call(notify, "mark_read", {"ids": [notification_id]})
+            if answer.status_code == 200:
+                await self._resync_notifications()
+            return answer
+        if verb != "snooze":
+            return JSONResponse({"error": f"unknown action {verb!r}: use read or snooze"}, 404)
+        snooze = await _parse(request, SnoozeIn)
+        if isinstance(snooze, JSONResponse):
+            return snooze
+        answer = await _call(notify, "snooze", {"id": notification_id, "until": snooze.until})
+        if answer.status_code == 200:
+            await self._mirror_snoozed(json.loads(answer.body))
+        return answer
+
+    async def _resync_notifications(self) -> None:
+        """mark_read does not announce `notify://inbox`: refresh the mirror now rather than in a minute."""
+        if self.pepper.notifications is None:
+            return
+        try:
+            await self.pepper.notifications.sync()
+        except (ServerUnavailable, ToolCallFailed, ToolCallTimeout) as exc:
+            logger.warning("could not refresh the notifications after marking one read: %s", exc)
+
+    async def _mirror_snoozed(self, result: dict[str, Any]) -> None:
+        """The notify server lists only delivered notifications, so the mirror of the inbox never
+        sees one go into snooze: record it here, for the page and anyone following the log."""
+        notification = result.get("notification")
+        if notification:
+            text = f"{notification['title']}\n{notification.get('body', '')}"
+            tags = [notification["priority"], "snoozed"]
+            await self.pepper.items.put(NOTIFICATIONS, notification["id"], notification, text, tags=tags)
 
     async def source(self, request: Request) -> JSONResponse:
         """The mail or event a signal links to (`?link=gmail://message/ID`), as Pepper read it."""

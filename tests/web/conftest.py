@@ -17,7 +17,7 @@ import pytest
 
 from tests.support.processes import REPO_ROOT, child_env, free_port, stop, wait_for_port
 from tests.support.scripted_llm import ScriptedLLM, scripted_llm_server
-from tests.web.brain import respond
+from tests.web.brain import ScriptedPepperModel
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -91,7 +91,7 @@ def pepper_env(**extra: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def llm() -> Iterator[ScriptedLLM]:
-    with scripted_llm_server(responder=respond) as script:
+    with scripted_llm_server(responder=ScriptedPepperModel()) as script:
         yield script
 
 

@@ -9,7 +9,7 @@ import openai
 import pytest
 
 from tests.support.scripted_llm import Step, scripted_llm_server
-from tests.web.brain import echo, respond
+from tests.web.brain import ScriptedPepperModel, echo
 
 SCHEDULER_TOOLS = [
     {"type": "function", "function": {"name": n, "parameters": {}}} for n in ("send_to_user", "wait")
@@ -31,7 +31,7 @@ def complete(base_url: str, content: str, tools: list | None = None, messages: l
 
 @pytest.mark.slow
 def test_responder_answers_once_the_script_is_used_up() -> None:
-    with scripted_llm_server(Step(content="scripted first"), responder=respond) as llm:
+    with scripted_llm_server(Step(content="scripted first"), responder=ScriptedPepperModel()) as llm:
         first = complete(llm.base_url, "<user_msg>hi</user_msg>", SCHEDULER_TOOLS)
         second = complete(llm.base_url, "<user_msg>hi &amp; bye</user_msg>", SCHEDULER_TOOLS)
     assert first.choices[0].message.content == "scripted first"
@@ -48,11 +48,25 @@ def test_server_without_responder_still_fails_when_the_script_runs_out() -> None
 
 def test_scheduler_waits_when_the_last_user_message_was_answered() -> None:
     history = "<user_msg>hi</user_msg>\n<assistant>hello</assistant>\n<event>new mail</event>"
-    step = respond({"messages": [{"role": "user", "content": history}], "tools": SCHEDULER_TOOLS})
+    step = ScriptedPepperModel()(
+        {"messages": [{"role": "user", "content": history}], "tools": SCHEDULER_TOOLS}
+    )
     assert [name for name, _ in step.tool_calls] == ["wait"]
 
 
+def test_urgent_signals_are_notified_once() -> None:
+    model = ScriptedPepperModel()
+    event = '<event type="signal" priority="urgent" source="email" id="m1" link="gmail://message/m1">Due &amp; now</event>'
+    request = {"messages": [{"role": "user", "content": event}], "tools": SCHEDULER_TOOLS}
+    first, second = model(request), model(request)
+    name, arguments = first.tool_calls[0]
+    assert name == "notify"
+    assert json.loads(arguments) == {"title": "Due & now", "priority": "urgent", "link": "gmail://message/m1"}
+    assert [name for name, _ in second.tool_calls] == ["wait"]
+
+
 def test_draft_request_is_delegated_and_the_worker_calls_reply() -> None:
+    respond = ScriptedPepperModel()
     history = "<user_msg>Please reply to message abc.M1: Sounds good.</user_msg>"
     step = respond({"messages": [{"role": "user", "content": history}], "tools": SCHEDULER_TOOLS})
     delegate = dict(step.tool_calls)["delegate"]

@@ -7,6 +7,7 @@ stops and restarts it under the open page. Each checks what a person would see, 
 from __future__ import annotations
 
 import json
+import re
 import time
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -78,6 +79,21 @@ def test_cards_open_the_mail_and_the_event_they_are_about(page: Page) -> None:
     meeting = page.locator("#meetings-list .card", has_text=QBR_TITLE).first
     meeting.get_by_role("button", name="Show the event").click()
     expect(meeting.locator(".source")).to_contain_text(QBR_TITLE)
+
+
+def test_urgent_mail_can_be_marked_read_and_snoozed(page: Page) -> None:
+    budget = page.locator("#now-list .card", has_text="Q4 budget template due tomorrow 5pm")
+    budget.get_by_role("button", name="Mark read").click()
+    expect(page.locator("#toast")).to_have_text("Marked read")
+    expect(budget.locator(".actions")).to_contain_text("Read")
+    expect(budget).to_have_class(re.compile(r"\bread\b"))
+    pricing = page.locator("#now-list .card", has_text="Atlas pricing before the board")
+    pricing.get_by_role("button", name="Snooze 1 h").click()
+    expect(page.locator("#toast")).to_have_text("Snoozed for an hour")
+    expect(pricing.locator(".actions")).to_contain_text("Snoozed until")
+    page.reload()
+    expect(budget.locator(".actions")).to_contain_text("Read")
+    expect(pricing.locator(".actions")).to_contain_text("Snoozed until")
 
 
 def test_search_finds_mail_by_words(page: Page) -> None:

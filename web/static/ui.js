@@ -92,7 +92,8 @@ function signalCard(signal, notification) {
   const source = KIND_LABEL[signal.kind] || signal.kind || "Notification";
   const reasons = (signal.reasons || []).join(" · ");
   const due = signal.deadlines && signal.deadlines.length ? `due ${when(signal.deadlines[0].due, true)}` : null;
-  return el("li", { class: `card ${priority}${notification?.read_at ? " read" : ""}` },
+  const quiet = notification && (notification.read_at || snoozed(notification));
+  return el("li", { class: `card ${priority}${quiet ? " read" : ""}` },
     el("div", { class: "meta" }, el("span", { class: `pill ${priority}` }, priority), el("span", {}, source),
       due ? el("span", { class: "due" }, due) : null),
     el("div", { class: "title" }, signal.summary || ""),
@@ -103,7 +104,7 @@ function signalCard(signal, notification) {
 
 function notificationCard(notification) {
   const priority = notification.priority || "normal";
-  return el("li", { class: `card ${priority}${notification.read_at ? " read" : ""}` },
+  return el("li", { class: `card ${priority}${notification.read_at || snoozed(notification) ? " read" : ""}` },
     el("div", { class: "meta" }, el("span", { class: `pill ${priority}` }, priority), el("span", {}, "Notification"),
       el("span", {}, when(notification.created_at, true))),
     el("div", { class: "title" }, notification.title),
@@ -111,8 +112,11 @@ function notificationCard(notification) {
     el("div", { class: "actions" }, (notification.links || []).map(linkFor), notificationActions(notification)));
 }
 
+const snoozed = (notification) => notification.deliver_at && new Date(notification.deliver_at) > new Date();
+
 function notificationActions(notification) {
-  if (notification.read_at) return el("span", { class: "detail" }, "read");
+  if (notification.read_at) return el("span", { class: "detail" }, "Read");
+  if (snoozed(notification)) return el("span", { class: "detail" }, `Snoozed until ${when(notification.deliver_at)}`);
   const act = (verb, body) => async (event) => {
     event.target.disabled = true;
     try { await post(`/pepper/api/notifications/${encodeURIComponent(notification.id)}/${verb}`, body); toast(verb === "read" ? "Marked read" : "Snoozed for an hour"); }
@@ -138,7 +142,7 @@ function renderNow() {
     entries.push({ priority: signal.priority, at: signal.deadlines?.[0]?.due || "", node: () => signalCard(signal, notification) });
   }
   for (const notification of state.notifications.values()) {
-    if (shown.has(notification.id) || (notification.read_at && !showLow)) continue;
+    if (shown.has(notification.id) || ((notification.read_at || snoozed(notification)) && !showLow)) continue;
     entries.push({ priority: notification.priority, at: notification.created_at, node: () => notificationCard(notification) });
   }
   entries.sort((a, b) => (PRIORITY[a.priority] ?? 9) - (PRIORITY[b.priority] ?? 9) || String(b.at).localeCompare(String(a.at)));
