@@ -152,7 +152,10 @@ def _add_notification_tools(server: FastMCP, notifier: Notifier) -> None:
         source: Annotated[
             str, Field(description="Who is notifying (gmail, calendar...); rate-limited per source")
         ] = "mcp",
-        links: Annotated[list[str] | None, Field(description="http(s), mailto or Pepper (gmail://, calendar://) URIs to act on")] = None,
+        links: Annotated[
+            list[str] | None,
+            Field(description="http(s), mailto or Pepper (gmail://, calendar://) URIs to act on"),
+        ] = None,
         dedupe_key: Annotated[
             str | None, Field(description="Same key within the dedupe window: counted, not re-sent")
         ] = None,

@@ -61,7 +61,9 @@ def start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
         str(port),
     ]
     with open(data_dir / "pepper.log", "ab") as log:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen(command, env=env, cwd=REPO_ROOT, start_new_session=True, stdout=log, stderr=log)
+        return subprocess.Popen(
+            command, env=env, cwd=REPO_ROOT, start_new_session=True, stdout=log, stderr=log
+        )
 
 
 def state(port: int) -> dict | None:
