@@ -104,6 +104,48 @@ def test_search_finds_mail_by_words(page: Page) -> None:
     page.locator("#search").screenshot(path=str(screenshot_path("desktop-search-panel")))
 
 
+AUDIT = """() => {
+  const parse = (css) => css.match(/[\\d.]+/g).map(Number);
+  const luminance = ([r, g, b]) => {
+    const linear = [r, g, b].map((c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2];
+  };
+  const background = (node) => {
+    for (; node; node = node.parentElement) {
+      const rgba = parse(getComputedStyle(node).backgroundColor);
+      if (rgba.length < 4 || rgba[3] > 0.5) return rgba;
+    }
+    return [255, 255, 255];
+  };
+  const low = [];
+  for (const node of document.querySelectorAll("body *")) {
+    const text = [...node.childNodes].some((c) => c.nodeType === 3 && c.textContent.trim());
+    if (!text || !node.checkVisibility() || node.closest("button:disabled")) continue;
+    const [a, b] = [luminance(parse(getComputedStyle(node).color)), luminance(background(node))];
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    if (ratio < 4.5) low.push(`${node.tagName}.${node.className} ${ratio.toFixed(2)}: ${node.textContent.trim().slice(0, 40)}`);
+  }
+  const unnamed = [...document.querySelectorAll("button, input, textarea, select")].filter((control) =>
+    !(control.labels?.length || control.getAttribute("aria-label") || control.textContent.trim())).map((c) => c.outerHTML);
+  return { low: [...new Set(low)], unnamed };
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_text_has_enough_contrast_and_every_control_a_name(browser, pepper: PepperProcess, scheme) -> None:
+    context = browser.new_context(viewport=DESKTOP, color_scheme=scheme)
+    page = context.new_page()
+    try:
+        page.goto(pepper.page_url)
+        expect(page.locator("#now-list")).to_contain_text("URGENT")
+        expect(page.locator("#live")).to_have_text("live")
+        audit = page.evaluate(AUDIT)
+    finally:
+        context.close()
+    assert audit["low"] == [], "text below WCAG AA contrast (4.5:1)"
+    assert audit["unnamed"] == [], "controls without an accessible name"
+
+
 def test_dark_scheme_is_dark_and_readable(browser, pepper: PepperProcess) -> None:
     context = browser.new_context(viewport=DESKTOP, color_scheme="dark")
     page = context.new_page()
