@@ -282,6 +282,7 @@ def test_stream_survives_a_restart_without_losing_or_repeating(page: Page, peppe
     new = [title for title in cards_after if subject in title]
     assert len(new) == 1
     assert sorted([*cards_before, *new]) == cards_after, "Now lost or repeated cards across the restart"
+    screenshot(page, "desktop-board-after-a-day", full_page=False)
 
 
 def _phone_screenshot(browser, pepper: PepperProcess, tab: str, name: str) -> None:

@@ -151,13 +151,33 @@ function renderNow() {
   $("now-count").textContent = entries.length ? String(entries.length) : "";
 }
 
+function dayLabel(iso) {
+  const date = new Date(iso);
+  const today = new Date();
+  const tomorrow = new Date(today.getFullYear(), today.getMonth(), today.getDate() + 1);
+  if (date.toDateString() === today.toDateString()) return "Today";
+  if (date.toDateString() === tomorrow.toDateString()) return "Tomorrow";
+  return date.toLocaleDateString([], { weekday: "long", day: "numeric", month: "long" });
+}
+
 function renderToday() {
-  const meetings = [...state.signals.values()].filter((s) => s.kind === "meeting").sort((a, b) => String(a.starts_at).localeCompare(String(b.starts_at)));
-  $("meetings-list").replaceChildren(...meetings.map((meeting) => el("li", { class: `card ${meeting.priority}` },
-    el("div", { class: "meta" }, el("strong", { class: "when" }, when(meeting.starts_at, true))),
-    el("div", { class: "title" }, meeting.summary),
-    meeting.brief ? el("div", { class: "detail brief" }, meeting.brief) : null,
-    el("div", { class: "actions" }, linkFor(meeting.link)))));
+  const recent = Date.now() - 3600 * 1000;  // a meeting that started within the hour is still on
+  const meetings = [...state.signals.values()]
+    .filter((s) => s.kind === "meeting" && (!s.starts_at || new Date(s.starts_at).getTime() >= recent))
+    .sort((a, b) => String(a.starts_at).localeCompare(String(b.starts_at)));
+  const rows = [];
+  let lastDay = null;
+  for (const meeting of meetings) {
+    const label = meeting.starts_at ? dayLabel(meeting.starts_at) : "Undated";
+    if (label !== lastDay) rows.push(el("li", { class: "day" }, label));
+    lastDay = label;
+    rows.push(el("li", { class: `card ${meeting.priority}` },
+      el("div", { class: "meta" }, el("strong", { class: "when" }, when(meeting.starts_at))),
+      el("div", { class: "title" }, meeting.summary),
+      meeting.brief ? el("div", { class: "detail brief" }, meeting.brief) : null,
+      el("div", { class: "actions" }, linkFor(meeting.link))));
+  }
+  $("meetings-list").replaceChildren(...rows);
   $("meetings-empty").hidden = meetings.length > 0;
   const followUps = [...state.signals.values()].filter((s) => s.kind === "follow_up");
   $("followups-list").replaceChildren(...followUps.map((signal) => el("li", { class: `card ${signal.priority}` },
