@@ -1,6 +1,7 @@
 """`pepper-orchestrator`: run Pepper, inspect it, approve its pending actions, configure MCP hosts.
 
     pepper-orchestrator run [--demo] [--data-dir DIR] [--port 5050]   run Pepper and its web UI
+    pepper-orchestrator setup gmail|imap|caldav|google-calendar      connect a real account (read-only)
     pepper-orchestrator status                                        what a running Pepper is doing
     pepper-orchestrator approve ID [--reject]                         decide on a pending action
     pepper-orchestrator mcp-config [--host claude-desktop|vscode]     the MCP host's JSON for the servers
@@ -22,6 +23,7 @@ import anyio
 from orchestrator import remote, runtime
 from orchestrator.config import OrchestratorSettings, load_settings
 from orchestrator.mcp_config import mcp_servers_config
+from orchestrator.setup_accounts import SetupError, setup_account
 
 __all__ = ["main"]
 
@@ -37,6 +39,15 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     run.add_argument("--data-dir", type=Path, help="where Pepper keeps its data (default: the user data dir)")
     run.add_argument("--host", help="UI bind address (default 127.0.0.1)")
     run.add_argument("--port", type=int, help="UI port (default 5050)")
+    setup = commands.add_parser(
+        "setup", help="connect a real mail or calendar account (read-only by default)"
+    )
+    setup.add_argument("kind", choices=["gmail", "imap", "caldav", "google-calendar"])
+    setup.add_argument(
+        "--allow-send",
+        action="store_true",
+        help="let Pepper send, trash, invite and delete (each still needs your approval)",
+    )
     commands.add_parser("status", help="show what the running Pepper is doing")
     approve = commands.add_parser(
         "approve", help="approve (or reject) a pending action of the running Pepper"
@@ -53,12 +64,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(
         stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s"
     )
+    creating = arguments.command == "setup" and arguments.config is not None and not arguments.config.exists()
     try:
-        settings = load_settings(arguments.config)
+        settings = load_settings(None if creating else arguments.config)
     except FileNotFoundError as exc:
         raise SystemExit(f"pepper-orchestrator: {exc}") from exc
     if arguments.command == "run":
         run_pepper(settings, arguments)
+    elif arguments.command == "setup":
+        try:
+            written = setup_account(arguments.kind, settings, arguments.allow_send, arguments.config)
+        except SetupError as exc:
+            raise SystemExit(f"pepper-orchestrator setup: {exc}") from exc
+        print(f"{arguments.kind} is set up; its settings are in {written} (readable only by you).")
     elif arguments.command == "status":
         print(remote.status(settings))
     elif arguments.command == "approve":
