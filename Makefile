@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml scripts/setup.sh scripts/apt-packages.txt scripts/setup
 setup: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/pepper-context-store --transport http --port 8765 $(ARGS)
+	$(BIN)/pepper-orchestrator run --demo $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
