@@ -239,6 +239,31 @@ def test_approving_a_drafted_reply_sends_it(page: Page, browser, pepper: PepperP
     assert "Re: Atlas pricing before the board" in sent[0]
 
 
+def test_an_edited_reply_is_sent_as_edited_and_a_rejected_one_never(
+    page: Page, pepper: PepperProcess
+) -> None:
+    original = _signal(page, "Q4 budget template due tomorrow")
+    drafted, edited, rejected = (f"{word} ({time.time_ns()})" for word in ("Drafted", "Edited", "Rejected"))
+    send_chat(page, f"Please reply to message {original['source_id']}: {drafted}")
+    card = page.locator("#approvals-list .card", has_text=drafted)
+    card.get_by_role("button", name="Edit").click()
+    box = card.get_by_label("Text")
+    expect(box).to_be_focused()
+    expect(box).to_have_value(drafted)
+    box.fill(edited)
+    expect(card.locator(".approval-fields:not(.editing)")).to_be_hidden()
+    card.screenshot(path=str(screenshot_path("desktop-approval-editing")))
+    card.get_by_role("button", name="Approve").click()
+    expect(page.locator("#toast")).to_have_text("Approved and done")
+    assert len(_sent_containing(pepper, edited)) == 1 and _sent_containing(pepper, drafted) == []
+    send_chat(page, f"Please reply to message {original['source_id']}: {rejected}")
+    card = page.locator("#approvals-list .card", has_text=rejected)
+    card.get_by_role("button", name="Reject").click()
+    expect(page.locator("#toast")).to_have_text("Rejected")
+    expect(card).to_have_count(0)
+    assert _sent_containing(pepper, rejected) == []
+
+
 def test_posts_without_the_csrf_header_or_from_another_origin_are_refused(page: Page) -> None:
     answer = page.evaluate(
         """async () => {
