@@ -290,6 +290,8 @@ def test_stream_survives_a_restart_without_losing_or_repeating(page: Page, peppe
     send_chat(page, "before the restart")
     expect(page.locator("#messages")).to_contain_text(echo("before the restart").replace("**", ""))
     cards_before = sorted(page.locator("#now-list .card .title").all_inner_texts())
+    said_before = chat_texts(page)
+    assert said_before[-2:] == ["before the restart", "You said: before the restart"]
     pepper.stop()
     expect(page.locator("#live")).to_have_text("reconnecting…")
     subject = f"While Pepper was down: can you sign the NDA today? ({time.time_ns()})"
@@ -299,10 +301,8 @@ def test_stream_survives_a_restart_without_losing_or_repeating(page: Page, peppe
     expect(page.locator("#now-list")).to_contain_text(subject)
     send_chat(page, "after the restart")
     expect(page.locator("#messages")).to_contain_text(echo("after the restart").replace("**", ""))
-    texts = chat_texts(page)
-    assert len(texts) == len(set(texts)), f"repeated messages: {texts}"
-    for text in ("before the restart", "after the restart"):
-        assert texts.count(text) == 1
+    said_after = chat_texts(page)
+    assert said_after == [*said_before, "after the restart", "You said: after the restart"]
     cards_after = sorted(page.locator("#now-list .card .title").all_inner_texts())
     new = [title for title in cards_after if subject in title]
     assert len(new) == 1
