@@ -125,14 +125,17 @@ def browser():
 
 @pytest.fixture
 def page(browser, pepper: PepperProcess):
-    """Pepper's page at desktop size, loaded."""
+    """Pepper's page at desktop size, loaded; a script error on it fails the test."""
     context = browser.new_context(viewport=DESKTOP, base_url=pepper.url)
     page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(pepper.page_url)
     try:
         yield page
     finally:
         context.close()
+    assert errors == [], f"the page's scripts failed: {errors}"
 
 
 def screenshot_path(name: str) -> Path:
