@@ -179,6 +179,33 @@ def test_page_on_a_phone_shows_one_section_per_tab(browser, pepper: PepperProces
         context.close()
 
 
+LONG_TEXT = """(long) => {
+  const status = structuredClone(state.status);
+  status.servers[0].error = long;
+  status.in_flight = [{ name: "notify", arguments: { title: long } }];
+  status.settings.data_dir = long;
+  state.status = status;
+  state.activity.set("~long", { id: "~long", data: { at: new Date().toISOString(), text: long } });
+  state.chat.set("~long", { id: "~long", role: "assistant", text: long, at: new Date().toISOString() });
+  renderAll();
+}"""
+
+
+def test_long_unbroken_text_never_widens_the_phone_page(browser, pepper: PepperProcess) -> None:
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        page.goto(pepper.page_url)
+        expect(page.locator("#live")).to_have_text("live")
+        page.evaluate(LONG_TEXT, "x" * 500)
+        for tab in TABS:
+            page.locator(f'.tabs button[data-show="{tab}"]').click()
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= PHONE["width"], f"the {tab} tab scrolls sideways ({width}px)"
+    finally:
+        context.close()
+
+
 def test_chat_round_trip_and_history_after_reload(page: Page) -> None:
     send_chat(page, "hello from the browser test")
     reply = page.locator("#messages .message.assistant", has_text="You said: hello from the browser test")

@@ -227,7 +227,7 @@ function renderActivity() {
     $("inflight-list").replaceChildren(...(status.in_flight.length ? status.in_flight.map((call) => el("li", {}, `${call.name} ${JSON.stringify(call.arguments)}`)) : [el("li", {}, "none")]));
   }
   const entries = [...state.activity.values()].sort((a, b) => b.id.localeCompare(a.id)).slice(0, 100);
-  $("activity-list").replaceChildren(...entries.map((entry) => el("li", {}, el("time", {}, when(entry.data.at)), entry.data.text)));
+  $("activity-list").replaceChildren(...entries.map((entry) => el("li", {}, el("time", {}, when(entry.data.at)), el("span", {}, entry.data.text))));
 }
 
 function renderStatus() {
@@ -241,7 +241,7 @@ function renderStatus() {
     server.error ? el("span", { class: "error" }, ` (${server.error})`) : null));
   $("servers").replaceChildren(...servers());
   $("activity-servers").replaceChildren(...servers());
-  const settings = [["Mode", status.mode], ["Model", status.model || "—"], ["LLM endpoint", status.settings.llm_endpoint || "none"],
+  const settings = [["Mode", status.mode === "llm" ? "LLM" : "Rules"], ["Model", status.model || "—"], ["LLM endpoint", status.settings.llm_endpoint || "none"],
     ["Data directory", status.settings.data_dir], ...Object.entries(status.settings.servers).map(([name, how]) => [`${name} server`, how])];
   $("settings-facts").replaceChildren(...settings.flatMap(([name, value]) => [el("dt", {}, name), el("dd", {}, String(value))]));
   renderActivity();
