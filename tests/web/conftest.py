@@ -66,7 +66,11 @@ class PepperProcess:
             start_new_session=True,
         )
         log.close()
-        wait_for_port(self.port, self.process, timeout=STARTUP_SECONDS)
+        try:
+            wait_for_port(self.port, self.process, timeout=STARTUP_SECONDS)
+        except (RuntimeError, TimeoutError) as exc:
+            self.stop()
+            raise RuntimeError(f"Pepper did not start: {exc}\n{self.log()[-3000:]}") from exc
 
     def stop(self) -> None:
         if self.process is not None:
