@@ -139,13 +139,16 @@ function renderNow() {
     if (!showLow && (signal.priority === "low" || signal.category === "bulk")) continue;
     const notification = signal.link ? byLink.get(signal.link) : undefined;
     if (notification) shown.add(notification.id);
-    entries.push({ priority: signal.priority, at: signal.deadlines?.[0]?.due || "", node: () => signalCard(signal, notification) });
+    const quiet = Boolean(notification && (notification.read_at || snoozed(notification)));
+    entries.push({ quiet, priority: signal.priority, at: signal.deadlines?.[0]?.due || "", node: () => signalCard(signal, notification) });
   }
   for (const notification of state.notifications.values()) {
     if (shown.has(notification.id) || ((notification.read_at || snoozed(notification)) && !showLow)) continue;
-    entries.push({ priority: notification.priority, at: notification.created_at, node: () => notificationCard(notification) });
+    const quiet = Boolean(notification.read_at || snoozed(notification));
+    entries.push({ quiet, priority: notification.priority, at: notification.created_at, node: () => notificationCard(notification) });
   }
-  entries.sort((a, b) => (PRIORITY[a.priority] ?? 9) - (PRIORITY[b.priority] ?? 9) || String(b.at).localeCompare(String(a.at)));
+  // What still needs the user comes first: unread before read or snoozed, then by priority, newest first.
+  entries.sort((a, b) => a.quiet - b.quiet || (PRIORITY[a.priority] ?? 9) - (PRIORITY[b.priority] ?? 9) || String(b.at).localeCompare(String(a.at)));
   $("now-list").replaceChildren(...entries.slice(0, 150).map((entry) => entry.node()));
   $("now-empty").hidden = entries.length > 0;
   $("now-count").textContent = entries.length ? String(entries.length) : "";
