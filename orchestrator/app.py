@@ -98,8 +98,9 @@ class Pepper:
     async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
         """Connect, restore, and run every loop until cancelled; started once the loops are up."""
         async with anyio.create_task_group() as task_group:
-            for connection in self.connections.values():
-                await task_group.start(connection.run)
+            async with anyio.create_task_group() as starting:  # the servers start side by side
+                for connection in self.connections.values():
+                    starting.start_soon(task_group.start, connection.run)
             await self.toolbox.load()
             await self._restore()
             self._start_senses(task_group)
