@@ -316,7 +316,6 @@ def test_stream_survives_a_restart_without_losing_or_repeating(page: Page, peppe
     expect(page.locator("#live")).to_have_text("live")
     send_chat(page, "before the restart")
     expect(page.locator("#messages")).to_contain_text(echo("before the restart").replace("**", ""))
-    cards_before = sorted(page.locator("#now-list .card .title").all_inner_texts())
     said_before = chat_texts(page)
     assert said_before[-2:] == ["before the restart", "You said: before the restart"]
     pepper.stop()
@@ -330,11 +329,28 @@ def test_stream_survives_a_restart_without_losing_or_repeating(page: Page, peppe
     expect(page.locator("#messages")).to_contain_text(echo("after the restart").replace("**", ""))
     said_after = chat_texts(page)
     assert said_after == [*said_before, "after the restart", "You said: after the restart"]
-    cards_after = sorted(page.locator("#now-list .card .title").all_inner_texts())
-    new = [title for title in cards_after if subject in title]
-    assert len(new) == 1
-    assert sorted([*cards_before, *new]) == cards_after, "Now lost or repeated cards across the restart"
+    fresh = page.context.new_page()
+    fresh.goto(pepper.page_url)
+    expect(fresh.locator("#now-list")).to_contain_text(subject)
+    _eventually(
+        lambda: _card_titles(page) == _card_titles(fresh),
+        "the page that lived through the restart differs from a freshly loaded one",
+    )
+    assert len([title for title in _card_titles(page) if subject in title]) == 1
     screenshot(page, "desktop-board-after-a-day", full_page=False)
+
+
+def _card_titles(page: Page) -> list[str]:
+    return sorted(page.locator("#now-list .card .title").all_inner_texts())
+
+
+def _eventually(condition, message: str) -> None:
+    """Wait (up to SIGNAL_WAIT_MS) until `condition()` holds: live pages settle as events arrive."""
+    deadline = time.monotonic() + SIGNAL_WAIT_MS / 1000
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(message)
+        time.sleep(0.2)
 
 
 def _phone_screenshot(browser, pepper: PepperProcess, tab: str, name: str) -> None:
