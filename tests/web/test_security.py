@@ -4,8 +4,10 @@ browser in (an HttpOnly cookie the page's scripts cannot read)."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -68,6 +70,15 @@ def test_api_answers_401_without_the_token_and_200_with_it(guarded: PepperProces
     assert answer.json()["status"]["mode"] == "rules"
 
 
+def printed_login_link(pepper: PepperProcess) -> str:
+    """The UI link Pepper printed at start-up (it prints once its web server listens)."""
+    deadline = time.monotonic() + 30
+    while (found := re.search(r"UI: +(\S+)", pepper.log())) is None:
+        assert time.monotonic() < deadline, f"no UI link in Pepper's log:\n{pepper.log()[-2000:]}"
+        time.sleep(0.1)
+    return found.group(1)
+
+
 @pytest.mark.slow
 def test_login_link_lets_the_browser_in_with_a_cookie_scripts_cannot_read(
     browser, guarded: PepperProcess
@@ -77,8 +88,10 @@ def test_login_link_lets_the_browser_in_with_a_cookie_scripts_cannot_read(
     try:
         assert page.goto("/pepper/ui.html").status == 401
         assert page.goto("/pepper/login?token=wrong").status == 401
-        page.goto(f"/pepper/login?token={TOKEN}")
-        assert page.url == f"{guarded.url}/pepper/ui.html"
+        link = printed_login_link(guarded)
+        assert link == f"http://localhost:{guarded.port}/pepper/login?token={TOKEN}"
+        page.goto(link)
+        assert page.url == f"http://localhost:{guarded.port}/pepper/ui.html"
         expect(page.locator("#mode")).to_have_text("Rules mode · no language model")
         expect(page.locator("#live")).to_have_text("live")
         assert TOKEN not in page.evaluate("document.cookie")
