@@ -157,7 +157,7 @@ class Pepper:
         calls = ", ".join(call.name for call in decision.calls) or "no tool calls"
         await self.activity.record(
             "step",
-            f"step {self.scheduler.steps}: {len(batch)} events → {calls}",
+            f"step {self.scheduler.steps}: {len(batch)} event{'s' if len(batch) != 1 else ''} → {calls}",
             tokens_total=tokens,
             in_flight=len(self.engine.in_flight),
         )

@@ -51,7 +51,7 @@ class MeetingFeed:
             await self._items.delete("signals.meeting", event.id)
             return
         brief = await self.brief(meeting)
-        soon = timedelta(0) <= starts_at - self._now() <= SOON
+        soon = not meeting.get("all_day") and timedelta(0) <= starts_at - self._now() <= SOON
         signal = Signal(
             kind="meeting",
             source_id=event.id,
@@ -61,6 +61,7 @@ class MeetingFeed:
             people=[_person(a) for a in meeting.get("attendees", [])],
             link=f"calendar://event/{event.id}",
             starts_at=starts_at,
+            all_day=bool(meeting.get("all_day")),
             brief=brief,
         )
         await self._items.put(**signal.put_arguments())

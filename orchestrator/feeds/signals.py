@@ -32,6 +32,9 @@ class Signal(BaseModel):
     reasons: list[str] = Field(default_factory=list)
     link: str | None = Field(None, description="URI of the underlying message or event")
     starts_at: datetime | None = Field(None, description="For meetings: when it starts")
+    all_day: bool = Field(
+        False, description="For meetings: an all-day event (starts_at is its date, 00:00 UTC)"
+    )
     brief: str | None = Field(None, description="For meetings: the preparation brief")
     engine: Literal["rules", "llm"] = "rules"
 

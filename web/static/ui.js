@@ -163,19 +163,31 @@ function dayLabel(iso) {
   return date.toLocaleDateString([], { weekday: "long", day: "numeric", month: "long" });
 }
 
+// An all-day event carries its date as midnight UTC: read it as that calendar date, here.
+function localDate(iso) {
+  const date = new Date(iso);
+  return new Date(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()).toISOString();
+}
+
+function stillOn(meeting, recent) {
+  if (!meeting.all_day) return new Date(meeting.starts_at).getTime() >= recent;
+  const day = new Date(localDate(meeting.starts_at));
+  return day.getTime() + 24 * 3600 * 1000 > Date.now();
+}
+
 function renderToday() {
   const recent = Date.now() - 3600 * 1000;  // a meeting that started within the hour is still on
   const meetings = [...state.signals.values()]
-    .filter((s) => s.kind === "meeting" && (!s.starts_at || new Date(s.starts_at).getTime() >= recent))
+    .filter((s) => s.kind === "meeting" && (!s.starts_at || stillOn(s, recent)))
     .sort((a, b) => String(a.starts_at).localeCompare(String(b.starts_at)));
   const rows = [];
   let lastDay = null;
   for (const meeting of meetings) {
-    const label = meeting.starts_at ? dayLabel(meeting.starts_at) : "Undated";
+    const label = meeting.starts_at ? dayLabel(meeting.all_day ? localDate(meeting.starts_at) : meeting.starts_at) : "Undated";
     if (label !== lastDay) rows.push(el("li", { class: "day" }, label));
     lastDay = label;
     rows.push(el("li", { class: `card ${meeting.priority}` },
-      el("div", { class: "meta" }, el("strong", { class: "when" }, when(meeting.starts_at))),
+      el("div", { class: "meta" }, el("strong", { class: "when" }, meeting.all_day ? "All day" : when(meeting.starts_at))),
       el("div", { class: "title" }, meeting.summary),
       meeting.brief ? el("div", { class: "detail brief" }, meeting.brief) : null,
       el("div", { class: "actions" }, linkFor(meeting.link))));

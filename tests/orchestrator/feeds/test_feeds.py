@@ -110,27 +110,33 @@ async def test_mail_feed_triages_mail_and_tracks_follow_ups_until_answered(
 @pytest.mark.servers("context", "calendar")
 async def test_meeting_feed_writes_a_brief_for_each_upcoming_event(connections, tmp_path: Path) -> None:
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)
+    tomorrow = (start + timedelta(days=1)).date()
     (tmp_path / "calendar" / "work.ics").write_text(
         "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:review-1\r\n"
         f"DTSTART:{start:%Y%m%dT%H%M%SZ}\r\nDTEND:{start + timedelta(hours=1):%Y%m%dT%H%M%SZ}\r\n"
         "SUMMARY:Budget review\r\nDESCRIPTION:Go through Q4 numbers\r\nLOCATION:Room 4\r\n"
-        "ATTENDEE;CN=Sam;PARTSTAT=NEEDS-ACTION:mailto:sam@example.org\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+        "ATTENDEE;CN=Sam;PARTSTAT=NEEDS-ACTION:mailto:sam@example.org\r\nEND:VEVENT\r\n"
+        f"BEGIN:VEVENT\r\nUID:offsite-1\r\nDTSTART;VALUE=DATE:{tomorrow:%Y%m%d}\r\n"
+        f"DTEND;VALUE=DATE:{tomorrow + timedelta(days=1):%Y%m%d}\r\nSUMMARY:Offsite\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
     )
     items = ContextItems(connections["context"])
     await items.put("raw.email", "m1", {"subject": "Q4 budget numbers"}, "Budget numbers for the review")
-    assert await CalendarIngest(connections["calendar"], items).sync() == 1
+    assert await CalendarIngest(connections["calendar"], items).sync() == 2
     assert await CalendarIngest(connections["calendar"], items).sync() == 0  # unchanged: not rewritten
 
-    async def one_meeting() -> bool:
-        return len(await items.query(["signals.meeting"])) == 1
+    async def two_meetings() -> bool:
+        return len(await items.query(["signals.meeting"])) == 2
 
-    await drain(MeetingFeed(items), EventLog(connections["context"], idle_poll=0.5), one_meeting)
-    [meeting] = await items.query(["signals.meeting"])
-    assert meeting.data["priority"] == "high" and meeting.data["summary"] == "Budget review"
-    assert meeting.data["brief"].splitlines() == [
+    await drain(MeetingFeed(items), EventLog(connections["context"], idle_poll=0.5), two_meetings)
+    meetings = {item.data["summary"]: item.data for item in await items.query(["signals.meeting"])}
+    review, offsite = meetings["Budget review"], meetings["Offsite"]
+    assert review["priority"] == "high" and review["all_day"] is False
+    assert review["brief"].splitlines() == [
         "Agenda: Go through Q4 numbers",
         "With: Sam",
         "Not confirmed: Sam",
         "Where: Room 4",
         "Related mail: Q4 budget numbers",
     ]
+    assert offsite["all_day"] is True and offsite["priority"] == "normal"
+    assert offsite["starts_at"].startswith(tomorrow.isoformat())
