@@ -48,6 +48,9 @@ class SearchContext(BaseModel):
         default_factory=list, description="Globs such as 'signals.*' or 'raw.email'"
     )
     tags: list[str] = Field(default_factory=list, description="Only items with all these tags")
+    any_tags: list[str] = Field(
+        default_factory=list, description="Only items with at least one of these tags"
+    )
     limit: int = Field(10, ge=1, le=50)
 
 
@@ -147,11 +150,18 @@ class SchedulerToolRunner:
 
     async def search(self, search: SearchContext) -> str:
         """Hits as JSON lines (namespace, id, text, data); newest items when there is no query."""
-        if search.query:
-            items = await self._items.search(search.query, search.namespaces, search.tags, search.limit)
-        else:
-            items = await self._items.query(search.namespaces, search.tags, search.limit)
-        lines = [json.dumps(_brief(item), ensure_ascii=False, default=str) for item in items]
+        items: dict[tuple[str, str], StoredItem] = {}
+        for tag in search.any_tags or [None]:
+            tags = [*search.tags, tag] if tag else search.tags
+            if search.query:
+                found = await self._items.search(search.query, search.namespaces, tags, search.limit)
+            else:
+                found = await self._items.query(search.namespaces, tags, search.limit)
+            items.update(((item.namespace, item.id), item) for item in found)
+        lines = [
+            json.dumps(_brief(item), ensure_ascii=False, default=str)
+            for item in list(items.values())[: search.limit]
+        ]
         return "\n".join(lines) or "no matches"
 
 

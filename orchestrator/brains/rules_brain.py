@@ -49,7 +49,7 @@ INTENTS: list[tuple[str, re.Pattern[str]]] = [
     ("urgent", re.compile(r"urgent|important|priorit|attention", re.I)),
 ]
 RETRIEVALS: dict[str, dict[str, Any]] = {
-    "urgent": {"namespaces": ["signals.*"], "limit": 50},
+    "urgent": {"namespaces": ["signals.*"], "any_tags": ["urgent", "high"], "limit": 50},
     "meetings": {"namespaces": ["signals.meeting"], "limit": 50},
     "follow_ups": {"namespaces": ["signals.follow_up"], "limit": 50},
 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from orchestrator.context_items import ContextItems
@@ -65,3 +67,20 @@ async def test_runner_refuses_delegation_without_a_model(connections) -> None:
 
 async def _no_reply(text: str) -> None:
     raise AssertionError(f"unexpected reply {text!r}")
+
+
+async def test_runner_search_with_any_tags_finds_items_with_either_tag(connections) -> None:
+    items = ContextItems(connections["context"])
+    await items.put("signals.email", "a", {"priority": "urgent"}, "a", tags=["urgent"])
+    await items.put("signals.email", "b", {"priority": "high"}, "b", tags=["high"])
+    for index in range(60):  # newer, unimportant signals must not crowd the important ones out
+        await items.put("signals.email", f"low{index}", {"priority": "low"}, "x", tags=["low"])
+    runner = SchedulerToolRunner(items, None, reply=_no_reply)
+    found = await runner(
+        PendingCall(
+            id="c",
+            name="search_context",
+            arguments={"namespaces": ["signals.*"], "any_tags": ["urgent", "high"], "limit": 50},
+        )
+    )
+    assert sorted(json.loads(line)["id"] for line in found.splitlines()) == ["a", "b"]

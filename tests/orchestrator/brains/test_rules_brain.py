@@ -60,7 +60,7 @@ async def test_rules_brain_answers_what_is_urgent_after_retrieval() -> None:
     asked = await brain.decide(step(user("What is urgent?")))
     [call] = asked.calls
     assert asked.reply is None
-    assert call.arguments == {"namespaces": ["signals.*"], "limit": 50}
+    assert call.arguments == {"namespaces": ["signals.*"], "any_tags": ["urgent", "high"], "limit": 50}
     items = [
         {"data": {"priority": "high", "summary": "Boss: budget review"}},
         {"data": {"priority": "low", "summary": "Shop: receipt"}},
