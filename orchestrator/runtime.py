@@ -8,8 +8,11 @@ bound elsewhere it requires `PEPPER_UI_TOKEN` and prints a one-time login link.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
@@ -65,12 +68,14 @@ async def run(settings: OrchestratorSettings) -> None:
         create_app(pepper, token),
         host=settings.ui_host,
         port=settings.ui_port,
+        timeout_graceful_shutdown=3,  # open event streams never end by themselves
         log_level="warning",
         lifespan="off",
     )
-    web = uvicorn.Server(config)
+    web = QuietServer(config)
     try:
         async with anyio.create_task_group() as task_group:
+            task_group.start_soon(_stop_on_signals, web)
             await task_group.start(pepper.run)
             task_group.start_soon(_serve_then_stop, web, task_group.cancel_scope)
             while not web.started:  # noqa: ASYNC110 - uvicorn offers no event for this
@@ -81,8 +86,23 @@ async def run(settings: OrchestratorSettings) -> None:
     print("Pepper stopped.", file=sys.stderr)
 
 
+class QuietServer(uvicorn.Server):
+    """uvicorn without its own signal handling: it would re-raise Ctrl-C after a graceful stop, which
+    ends the process with a traceback. `_stop_on_signals` does the job instead."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def _stop_on_signals(web: uvicorn.Server) -> None:
+    """Ctrl-C or SIGTERM: let the UI finish its requests; once it has, everything else stops."""
+    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async for _ in signals:
+            web.should_exit = True
+
+
 async def _serve_then_stop(web: uvicorn.Server, scope: anyio.CancelScope) -> None:
-    """uvicorn handles Ctrl-C and SIGTERM by returning from `serve`: then everything else stops."""
     await web.serve()
     scope.cancel()
 
