@@ -26,6 +26,7 @@ from orchestrator.feeds.ingest import CalendarIngest, MailIngest, follow
 from orchestrator.feeds.mail_feed import MailFeed
 from orchestrator.feeds.meeting_feed import MeetingFeed
 from orchestrator.feeds.runner import run_feed
+from orchestrator.feeds.triage_llm import LLMTriage, RulesTriage
 from orchestrator.inbox_bridge import InboxBridge
 from orchestrator.llm import ChatModel
 from orchestrator.mcp_clients import ServerConnection, ServerSpec
@@ -88,7 +89,8 @@ class Pepper:
             on_step=self._after_step,
         )
         self.inbox = InboxBridge(self.items, self.log, self.scheduler)
-        self.mail_feed = MailFeed(self.items, settings.user_addresses, settings.vips)
+        triage = LLMTriage(self.model, self.items) if self.model else RulesTriage()
+        self.mail_feed = MailFeed(self.items, settings.user_addresses, settings.vips, engine=triage)
         self.notifications = (
             NotificationMirror(self.connections["notify"], self.items)
             if "notify" in self.connections

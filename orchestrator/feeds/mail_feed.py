@@ -17,7 +17,7 @@ from orchestrator.event_log import ContextEvent
 from orchestrator.feeds.follow_ups import FollowUp, answered_follow_up, follow_up_for
 from orchestrator.feeds.mail import Email, UserProfile
 from orchestrator.feeds.signals import Signal
-from orchestrator.feeds.triage_rules import triage_email
+from orchestrator.feeds.triage_llm import RulesTriage, TriageEngine
 
 __all__ = ["MailFeed"]
 
@@ -35,8 +35,10 @@ class MailFeed:
         user_addresses: list[str],
         vips: list[str],
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        engine: TriageEngine | None = None,
     ) -> None:
         self._items = items
+        self._engine = engine or RulesTriage()
         self._seed = UserProfile(
             addresses={a.lower() for a in user_addresses}, vips={v.lower() for v in vips}
         )
@@ -71,7 +73,7 @@ class MailFeed:
             await self._store_follow_up(follow_up, overdue=follow_up.due_at <= self._now())
 
     async def _triage(self, email: Email, profile: UserProfile) -> None:
-        verdict = triage_email(email, profile, self._now())
+        verdict = await self._engine.triage(email, profile, self._now())
         signal = Signal(
             kind="email",
             source_id=email.id,
@@ -83,6 +85,7 @@ class MailFeed:
             people=verdict.people,
             reasons=verdict.reasons,
             link=f"gmail://message/{email.id}",
+            engine=self._engine.name,
         )
         self._pending.append(signal.store_item())
         awaiting = await self._awaiting_replies()

@@ -111,8 +111,8 @@ def pepper(llm: ScriptedLLM, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         process.stop()
 
 
-@pytest.fixture(scope="session")
-def browser():
+@pytest.fixture(scope="module")  # not the session: Playwright's sync API holds an event loop while it
+def browser():  # runs, and anyio tests collected after the browser tests could not start their own
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium (scripts/apt-packages.txt)")
     from playwright.sync_api import expect, sync_playwright
