@@ -1,6 +1,10 @@
 """The notify server's inbox mirrored into the context store (`notifications.inbox/<id>`), so the UI
 and the scheduler follow notifications through the same event log as everything else. It looks again
-on every `notify://inbox` update (and every minute), and rewrites only what changed."""
+on every `notify://inbox` update (and every minute), and rewrites only what changed.
+
+It is also the "reminders due" feed: a reminder the notify server fired becomes `signals.reminder/<id>`,
+so the scheduler (and a worker it delegates to) can act on it. The notify server already delivered it
+to the user, so the scheduler does not notify it again."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import json
 
 from orchestrator.context_items import ContextItems
 from orchestrator.feeds.ingest import follow
+from orchestrator.feeds.signals import Signal
 from orchestrator.mcp_clients import ServerConnection
 
 __all__ = ["NotificationMirror"]
@@ -35,6 +40,22 @@ class NotificationMirror:
             text = f"{notification['title']}\n{notification.get('body', '')}"
             tags = [notification["priority"], "read" if notification.get("read_at") else "unread"]
             await self._items.put(NAMESPACE, notification["id"], notification, text, tags=tags)
+            if notification.get("kind") == "reminder" and notification["id"] not in self._seen:
+                await self._items.put(**reminder_signal(notification).put_arguments())
             self._seen[notification["id"]] = digest
             written += 1
         return written
+
+
+def reminder_signal(notification: dict) -> Signal:
+    """The signal of a reminder that came due."""
+    late = " (fired late: Pepper was not running when it was due)" if notification.get("late") else ""
+    return Signal(
+        kind="reminder",
+        source_id=notification["id"],
+        priority=notification.get("priority", "normal"),
+        category="reminder",
+        summary=f"Reminder: {notification['title']}",
+        reasons=[f"due {notification.get('due_at') or notification.get('created_at')}{late}"],
+        link=f"notify://notification/{notification['id']}",
+    )

@@ -69,7 +69,7 @@ class RulesBrain:
             elif event.kind is EventKind.TOOL_RESULT and event.attributes.get("id") in self._awaiting:
                 intent = self._awaiting.pop(str(event.attributes["id"]))
                 replies.append(self._format(intent, event))
-            elif event.kind in (EventKind.SIGNAL, EventKind.REMINDER) and event.priority <= Priority.HIGH:
+            elif _worth_notifying(event):
                 calls.append(_notify(event))
         return Decision(reply="\n\n".join(replies) or None, calls=calls)
 
@@ -96,6 +96,11 @@ class RulesBrain:
             return f"I could not look that up: {event.content}"
         items = [json.loads(line) for line in event.content.splitlines() if line.startswith("{")]
         return FORMATTERS[intent](items, self._now())
+
+
+def _worth_notifying(event: SchedulerEvent) -> bool:
+    """High and urgent signals; not reminders, which the notify server itself already delivered."""
+    return event.kind is EventKind.SIGNAL and event.source != "reminder" and event.priority <= Priority.HIGH
 
 
 def _notify(event: SchedulerEvent) -> ProposedCall:

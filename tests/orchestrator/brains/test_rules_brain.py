@@ -112,3 +112,14 @@ async def test_rules_brain_reports_a_failed_retrieval() -> None:
         kind=EventKind.TOOL_RESULT, content="context is down", attributes={"id": call.id, "ok": False}
     )
     assert (await brain.decide(step(failed))).reply == "I could not look that up: context is down"
+
+
+async def test_rules_brain_does_not_notify_reminders_again() -> None:
+    reminder = SchedulerEvent(
+        kind=EventKind.SIGNAL,
+        content="Reminder: call",
+        priority=Priority.HIGH,
+        source="reminder",
+        attributes={"id": "n1"},
+    )
+    assert (await RulesBrain().decide(step(reminder))).calls == []
