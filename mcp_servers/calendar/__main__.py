@@ -10,15 +10,11 @@ the flags override them. Logs go to stderr: stdout carries the stdio transport.
 from __future__ import annotations
 
 import argparse
-import logging
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import anyio
-
-from mcp_servers.common.transport import TransportOptions, add_transport_arguments, serve
+from mcp_servers.common.transport import add_transport_arguments, log_to_stderr, run_server, transport_options
 
 from .server import build_server
 from .settings import CalendarSettings
@@ -59,18 +55,9 @@ def settings_from(arguments: argparse.Namespace) -> CalendarSettings:
 
 def main(argv: Sequence[str] | None = None) -> None:
     arguments = parse_arguments(argv)
-    logging.basicConfig(
-        stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s"
-    )
+    log_to_stderr()
     settings = settings_from(arguments)
-    options = TransportOptions(
-        transport=arguments.transport, host=arguments.host, port=arguments.port, token=settings.token
-    )
-    server = build_server(settings)
-    try:
-        anyio.run(serve, server, options)
-    except KeyboardInterrupt:
-        pass
+    run_server(build_server(settings), transport_options(arguments, settings.token))
 
 
 if __name__ == "__main__":

@@ -13,9 +13,11 @@ import argparse
 import hmac
 import ipaddress
 import logging
+import sys
 from collections.abc import Sequence
 from typing import Literal
 
+import anyio
 from fastmcp import FastMCP
 from pydantic import BaseModel, Field, SecretStr
 from starlette.middleware import Middleware
@@ -26,7 +28,10 @@ __all__ = [
     "TransportOptions",
     "add_transport_arguments",
     "is_loopback",
+    "log_to_stderr",
+    "run_server",
     "serve",
+    "transport_options",
 ]
 
 logger = logging.getLogger(__name__)
@@ -91,6 +96,28 @@ def add_transport_arguments(parser: argparse.ArgumentParser, default_port: int) 
     parser.add_argument("--transport", choices=["stdio", "http"], default="stdio")
     parser.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=default_port, help=f"HTTP port (default {default_port})")
+
+
+def transport_options(arguments: argparse.Namespace, token: SecretStr | None) -> TransportOptions:
+    """The options of `add_transport_arguments`' flags, with the server's token from its settings."""
+    return TransportOptions(
+        transport=arguments.transport, host=arguments.host, port=arguments.port, token=token
+    )
+
+
+def log_to_stderr(level: str = "INFO") -> None:
+    """Logs go to stderr: on the stdio transport, stdout carries the protocol."""
+    logging.basicConfig(
+        stream=sys.stderr, level=level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
+    )
+
+
+def run_server(server: FastMCP, options: TransportOptions) -> None:
+    """Serve until the host goes away or Ctrl-C; a console script's last step."""
+    try:
+        anyio.run(serve, server, options)
+    except KeyboardInterrupt:
+        pass
 
 
 def http_middleware(options: TransportOptions) -> list[Middleware]:

@@ -9,14 +9,10 @@ Settings come from `PEPPER_CONTEXT_*` variables (the HTTP bearer token from `PEP
 from __future__ import annotations
 
 import argparse
-import logging
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import anyio
-
-from mcp_servers.common.transport import TransportOptions, add_transport_arguments, serve
+from mcp_servers.common.transport import add_transport_arguments, log_to_stderr, run_server, transport_options
 
 from .server import build_server
 from .settings import ContextStoreSettings
@@ -37,20 +33,11 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> None:
     arguments = parse_arguments(argv)
-    logging.basicConfig(
-        stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s"
-    )
+    log_to_stderr()
     settings = ContextStoreSettings()
     if arguments.db is not None:
         settings = settings.model_copy(update={"db_path": arguments.db})
-    options = TransportOptions(
-        transport=arguments.transport, host=arguments.host, port=arguments.port, token=settings.token
-    )
-    server = build_server(settings)
-    try:
-        anyio.run(serve, server, options)
-    except KeyboardInterrupt:
-        pass
+    run_server(build_server(settings), transport_options(arguments, settings.token))
 
 
 if __name__ == "__main__":

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import logging
-import sys
 from pathlib import Path
 
 import anyio
 
 from mcp_servers.common.subscriptions import ResourceSubscriptions
-from mcp_servers.common.transport import TransportOptions, add_transport_arguments, serve
+from mcp_servers.common.transport import (
+    TransportOptions,
+    add_transport_arguments,
+    log_to_stderr,
+    serve,
+    transport_options,
+)
 
 from .provider import MailProvider, MailProviderError
 from .providers import make_provider
@@ -36,7 +40,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `pepper-gmail` console script."""
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    log_to_stderr()
     args = parse_args(argv)
     overrides = {
         key: value
@@ -49,7 +53,7 @@ def main(argv: list[str] | None = None) -> None:
         if value is not None
     }
     settings = GmailSettings(**overrides)
-    options = TransportOptions(transport=args.transport, host=args.host, port=args.port, token=settings.token)
+    options = transport_options(args, settings.token)
     anyio.run(run, settings, make_provider(settings), options)
 
 

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from pathlib import Path
 
-import anyio
 from pydantic import ValidationError
 
-from mcp_servers.common.transport import TransportOptions, add_transport_arguments, serve
+from mcp_servers.common.transport import add_transport_arguments, log_to_stderr, run_server, transport_options
 
 from .server import build_server
 from .settings import NotifySettings
@@ -34,21 +32,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    logging.basicConfig(
-        stream=sys.stderr,
-        level=args.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    log_to_stderr(args.log_level)
     try:
         settings = NotifySettings() if args.db is None else NotifySettings(db_path=args.db)
     except ValidationError as exc:
         raise SystemExit(f"pepper-notify: invalid PEPPER_NOTIFY_* setting:\n{exc}") from None
-    options = TransportOptions(transport=args.transport, host=args.host, port=args.port, token=settings.token)
     logging.getLogger(__name__).info("notify store at %s", settings.db_path)
-    try:
-        anyio.run(serve, build_server(settings), options)
-    except KeyboardInterrupt:
-        pass
+    run_server(build_server(settings), transport_options(args, settings.token))
 
 
 if __name__ == "__main__":
