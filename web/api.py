@@ -112,11 +112,8 @@ class Api:
         if notify is None:
             return JSONResponse({"error": "the notify server is not configured"}, 404)
         notification_id, verb = request.path_params["notification_id"], request.path_params["verb"]
-        if verb == "read":
-            answer = await _call(notify, "mark_read", {"ids": [notification_id]})
-            if answer.status_code == 200:
-                await self._resync_notifications()
-            return answer
+        if verb == "read":  # the notify server announces notify://inbox; the mirror follows it
+            return await _call(notify, "mark_read", {"ids": [notification_id]})
         if verb != "snooze":
             return JSONResponse({"error": f"unknown action {verb!r}: use read or snooze"}, 404)
         snooze = await _parse(request, SnoozeIn)
@@ -126,15 +123,6 @@ class Api:
         if answer.status_code == 200:
             await self._mirror_snoozed(json.loads(answer.body))
         return answer
-
-    async def _resync_notifications(self) -> None:
-        """mark_read does not announce `notify://inbox`: refresh the mirror now rather than in a minute."""
-        if self.pepper.notifications is None:
-            return
-        try:
-            await self.pepper.notifications.sync()
-        except (ServerUnavailable, ToolCallFailed, ToolCallTimeout) as exc:
-            logger.warning("could not refresh the notifications after marking one read: %s", exc)
 
     async def _mirror_snoozed(self, result: dict[str, Any]) -> None:
         """The notify server lists only delivered notifications, so the mirror of the inbox never

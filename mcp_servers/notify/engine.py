@@ -83,6 +83,11 @@ class Notifier:
         """Where the digest goes: the inbox and every enabled push channel, email included."""
         return ["inbox", *self.senders]
 
+    async def announce(self, ids: list[str]) -> None:
+        """Tell followers of the inbox, and of each of these notifications, that they changed."""
+        if self._on_inbox is not None:
+            await self._on_inbox(ids)
+
     def wake_outbox(self) -> None:
         """Look at the outbox now (after a change made straight in the store)."""
         self._outbox_wake.set()
@@ -184,8 +189,8 @@ class Notifier:
     async def _delivered(self, notifications: Sequence[Notification], now: datetime) -> None:
         """Tell inbox followers and wake the outbox for freshly stored notifications."""
         arrived = [n.id for n in notifications if n.deliver_at <= now]
-        if arrived and self._on_inbox is not None:
-            await self._on_inbox(arrived)
+        if arrived:
+            await self.announce(arrived)
         if any(d.status == "pending" for n in notifications for d in n.deliveries):
             self._outbox_wake.set()
 

@@ -225,6 +225,7 @@ def _add_notification_tools(server: FastMCP, notifier: Notifier) -> None:
         count, unknown = await _thread(notifier.store.mark_read, None if all else ids, notifier.clock.now())
         if unknown:
             raise ToolError(f"no notification with id {', '.join(unknown)}: ids come from list_notifications")
+        await notifier.announce([] if all else list(ids or []))
         return MarkReadResult(marked=count)
 
     @server.tool(annotations=_UPDATE)
@@ -251,6 +252,7 @@ def _add_notification_tools(server: FastMCP, notifier: Notifier) -> None:
         if notification is None:
             raise ToolError(f"no notification {id!r}: ids come from list_notifications")
         notifier.wake_outbox()
+        await notifier.announce([id])
         return SnoozeResult(notification=notification)
 
 

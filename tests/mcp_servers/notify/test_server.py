@@ -248,3 +248,18 @@ async def test_server_snooze_postpones_a_reminder(settings: NotifySettings, cloc
                 await updates.__anext__()
         [fired] = (await call(client, "list_notifications"))["notifications"]
     assert fired["reminder_id"] == reminder["id"] and fired["late"] is False
+
+
+async def test_mark_read_and_snooze_update_inbox_followers(settings: NotifySettings, clock: ManualClock) -> None:
+    async with Client(build_server(settings, clock)) as client:
+        sent = (await call(client, "send_notification", title="one"))["notification"]
+        async with listen(client.session, resource_subscriptions=[INBOX_URI]) as updates:
+            await call(client, "mark_read", ids=[sent["id"]])
+            with anyio.fail_after(5):
+                assert (await updates.__anext__()).uri == INBOX_URI
+            await call(client, "snooze", id=sent["id"], until="1h")
+            with anyio.fail_after(5):
+                assert (await updates.__anext__()).uri == INBOX_URI
+            await call(client, "mark_read", all=True)
+            with anyio.fail_after(5):
+                assert (await updates.__anext__()).uri == INBOX_URI
