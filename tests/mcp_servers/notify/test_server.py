@@ -250,7 +250,9 @@ async def test_server_snooze_postpones_a_reminder(settings: NotifySettings, cloc
     assert fired["reminder_id"] == reminder["id"] and fired["late"] is False
 
 
-async def test_mark_read_and_snooze_update_inbox_followers(settings: NotifySettings, clock: ManualClock) -> None:
+async def test_mark_read_and_snooze_update_inbox_followers(
+    settings: NotifySettings, clock: ManualClock
+) -> None:
     async with Client(build_server(settings, clock)) as client:
         sent = (await call(client, "send_notification", title="one"))["notification"]
         async with listen(client.session, resource_subscriptions=[INBOX_URI]) as updates:
