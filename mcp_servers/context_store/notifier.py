@@ -11,6 +11,7 @@ file reach our subscribers. For each new event it notifies every subscribed URI 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections.abc import Callable, Iterable
@@ -73,14 +74,14 @@ class ChangeNotifier:
 
     async def _watch(self, path: Path) -> None:
         stop = threading.Event()
+        loop = asyncio.get_running_loop()
+
+        def changed() -> None:  # from the watcher thread: hand the wake-up over, never wait for the loop
+            loop.call_soon_threadsafe(lambda: self._wake.set())
+
         try:
             await anyio.to_thread.run_sync(
-                watch_commits,
-                path,
-                self._poll_interval,
-                stop,
-                lambda: self._wake.set(),
-                abandon_on_cancel=True,
+                watch_commits, path, self._poll_interval, stop, changed, abandon_on_cancel=True
             )
         finally:
             stop.set()
@@ -98,7 +99,8 @@ class ChangeNotifier:
 
 
 def watch_commits(path: Path, interval: float, stop: threading.Event, changed: Callable[[], None]) -> None:
-    """Call `changed` on the event loop whenever a commit lands in the database (blocking; a thread)."""
+    """Call `changed` (thread-safe, non-blocking) whenever a commit lands in the database; runs in a
+    thread until `stop` is set. Blocking on the event loop here could hang the process at exit."""
     connection = connect(path)
     try:
         version = connection.execute("PRAGMA data_version").fetchone()[0]
@@ -107,8 +109,8 @@ def watch_commits(path: Path, interval: float, stop: threading.Event, changed: C
             if current != version:
                 version = current
                 try:
-                    anyio.from_thread.run_sync(changed)
-                except RuntimeError:  # the event loop is gone: the server is shutting down
+                    changed()
+                except RuntimeError:  # the event loop is closed: the server has shut down
                     return
     finally:
         connection.close()
