@@ -129,9 +129,7 @@ class ImapStore:
         if (row.flags, row.extra_labels) != (letters, keywords):
             old = self.labels(row)
             row.flags, row.extra_labels = letters, keywords
-            self.journal.upsert(row)
-            if self.labels(row) != old:
-                self.journal.append("labels_changed", row.id, self.labels(row))
+            self.journal.update(row, old, self.labels(row))
 
     def _add(
         self, conn: ImapConnection, folder: Folder, validity: int, batch: dict[int, tuple[list[str], int]]
@@ -232,9 +230,7 @@ class ImapStore:
         )
         row.extra_labels = keywords
         self.journal.begin()
-        self.journal.upsert(row)
-        if self.labels(row) != old:
-            self.journal.append("labels_changed", row.id, self.labels(row))
+        self.journal.update(row, old, self.labels(row))
         self.journal.commit()
         return self.labels(row)
 

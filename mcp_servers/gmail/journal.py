@@ -117,6 +117,12 @@ class Journal:
              json.dumps(row.summary), row.search_text, int(row.has_attachment), row.error),
         )  # fmt: skip
 
+    def update(self, row: IndexRow, labels_before: list[str], labels_after: list[str]) -> None:
+        """Store the row, and log `labels_changed` when its labels differ from before."""
+        self.upsert(row)
+        if labels_after != labels_before:
+            self.append("labels_changed", row.id, labels_after)
+
     def delete(self, id: str) -> None:
         self._db.execute("DELETE FROM messages WHERE id=?", (id,))
 

@@ -172,9 +172,7 @@ class MaildirStore:
     def _update(self, row: IndexRow, stored: StoredFile) -> None:
         old_labels = self.labels(row)
         row.folder, row.flags, row.path = stored.folder, stored.flags, stored.path
-        self.journal.upsert(row)
-        if self.labels(row) != old_labels:
-            self.journal.append("labels_changed", row.id, self.labels(row))
+        self.journal.update(row, old_labels, self.labels(row))
 
     def read(self, row: IndexRow) -> Message:
         if not Path(row.path).exists():  # moved by another client since the last scan
@@ -204,9 +202,7 @@ class MaildirStore:
             os.rename(row.path, target)
         row.folder, row.flags, row.path, row.extra_labels = folder, flag_text, target, extra
         self.journal.begin()
-        self.journal.upsert(row)
-        if self.labels(row) != old:
-            self.journal.append("labels_changed", row.id, self.labels(row))
+        self.journal.update(row, old, self.labels(row))
         self.journal.commit()
         return self.labels(row)
 
