@@ -24,6 +24,7 @@ from .journal import Journal
 from .provider import Changed, MailProviderError
 from .settings import GmailSettings
 from .smtp import SmtpSender
+from .tls import tls_context
 
 __all__ = ["ImapProvider"]
 
@@ -63,8 +64,11 @@ class ImapProvider(IndexedProvider):
         assert s.imap_host and s.imap_username and s.imap_password
         return s.imap_host, s.imap_port, s.imap_security, s.imap_username, s.imap_password.get_secret_value()
 
+    def _connect(self) -> ImapConnection:
+        return ImapConnection(*self._credentials(), context=tls_context(self.settings.ca_file))
+
     def _open_store(self) -> MailStore:
-        return ImapStore(lambda: ImapConnection(*self._credentials()), Journal(self.index_path))
+        return ImapStore(self._connect, Journal(self.index_path))
 
     async def watch(
         self, changed: Changed, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED
@@ -73,7 +77,9 @@ class ImapProvider(IndexedProvider):
         task_status.started()
         while True:
             try:
-                async with idle_session(*self._credentials(), self.settings.imap_folder) as session:
+                context = await anyio.to_thread.run_sync(tls_context, self.settings.ca_file)
+                folder = self.settings.imap_folder
+                async with idle_session(*self._credentials(), folder, context=context) as session:
                     backoff = 1.0
                     await self._sync(changed)  # whatever happened while we were not listening
                     if "IDLE" not in session.capabilities:

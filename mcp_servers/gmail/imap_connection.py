@@ -1,6 +1,6 @@
 """A blocking IMAP connection (stdlib `imaplib`) with the few extensions the IMAP store needs.
 
-It logs in (TLS, STARTTLS or plain on loopback), lists folders with their SPECIAL-USE roles, and
+It logs in (implicit TLS, STARTTLS or plain, certificates verified by `tls`), lists folders with their SPECIAL-USE roles, and
 offers UID FETCH/STORE/MOVE/COPY/EXPUNGE/APPEND with the response parsing done once, here. IMAP
 and socket failures become `ProviderUnavailableError` (connection problems, rejected credentials)
 or `MailProviderError` (a command the server refused), with what to check. Used from a worker
@@ -9,12 +9,14 @@ thread only.
 
 from __future__ import annotations
 
+import contextlib
 import imaplib
 import re
 import ssl
 from dataclasses import dataclass
 
 from .provider import MailProviderError, ProviderUnavailableError
+from .tls import refused_certificate
 
 __all__ = ["Folder", "ImapConnection", "quote"]
 
@@ -68,18 +70,27 @@ class ImapConnection:
     """One logged-in IMAP session."""
 
     def __init__(
-        self, host: str, port: int, security: str, username: str, password: str, timeout: float = 30
+        self,
+        host: str,
+        port: int,
+        security: str,
+        username: str,
+        password: str,
+        timeout: float = 30,
+        *,
+        context: ssl.SSLContext | None = None,
     ) -> None:
         self.where = f"{host}:{port}"
+        context = context or ssl.create_default_context()
         try:
             if security == "tls":
-                self.imap = imaplib.IMAP4_SSL(
-                    host, port, ssl_context=ssl.create_default_context(), timeout=timeout
-                )
+                self.imap = imaplib.IMAP4_SSL(host, port, ssl_context=context, timeout=timeout)
             else:
                 self.imap = imaplib.IMAP4(host, port, timeout=timeout)
                 if security == "starttls":
-                    self.imap.starttls(ssl.create_default_context())
+                    self._starttls(context)
+        except ssl.SSLCertVerificationError as exc:
+            raise refused_certificate(exc, f"IMAP server {self.where}") from exc
         except (OSError, imaplib.IMAP4.error) as exc:
             raise ProviderUnavailableError(
                 f"cannot reach IMAP server {self.where}: {exc}; check the host, port and security setting"
@@ -100,6 +111,14 @@ class ImapConnection:
             self.imap.shutdown()
             raise ProviderUnavailableError(f"IMAP server {self.where} dropped the connection: {exc}") from exc
         self.selected: str | None = None
+
+    def _starttls(self, context: ssl.SSLContext) -> None:
+        try:
+            self.imap.starttls(context)
+        except BaseException:
+            with contextlib.suppress(OSError):  # the socket may already be gone
+                self.imap.shutdown()
+            raise
 
     def close(self) -> None:
         try:

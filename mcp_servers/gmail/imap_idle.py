@@ -20,6 +20,7 @@ from anyio.streams.tls import TLSStream
 
 from .imap_connection import quote
 from .provider import ProviderUnavailableError
+from .tls import refused_certificate
 
 __all__ = ["IdleSession", "idle_session"]
 
@@ -84,26 +85,29 @@ class IdleSession:
 
 @asynccontextmanager
 async def idle_session(
-    host: str, port: int, security: str, username: str, password: str, folder: str
+    host: str,
+    port: int,
+    security: str,
+    username: str,
+    password: str,
+    folder: str,
+    *,
+    context: ssl.SSLContext | None = None,
 ) -> AsyncIterator[IdleSession]:
     """Connect, log in and select `folder`; logs out on exit."""
     where = f"{host}:{port}"
-    context = ssl.create_default_context()
+    context = context or ssl.create_default_context()
     with anyio.fail_after(_TIMEOUT):
         stream: anyio.abc.ByteStream = await anyio.connect_tcp(host, port)
     try:
         with anyio.fail_after(_TIMEOUT):
             if security == "tls":
-                stream = await TLSStream.wrap(
-                    stream, hostname=host, ssl_context=context, standard_compatible=False
-                )
+                stream = await _wrap(stream, host, context, where)
             session = IdleSession(stream, where)
             await session._line()  # greeting
             if security == "starttls":
                 await session.command("STARTTLS")
-                stream = await TLSStream.wrap(
-                    stream, hostname=host, ssl_context=context, standard_compatible=False
-                )
+                stream = await _wrap(stream, host, context, where)
                 session = IdleSession(stream, where)
             await session.command(f"LOGIN {quote(username)} {quote(password)}")
             for line in await session.command("CAPABILITY"):
@@ -114,3 +118,12 @@ async def idle_session(
     finally:
         with anyio.move_on_after(2, shield=True):
             await stream.aclose()
+
+
+async def _wrap(
+    stream: anyio.abc.ByteStream, host: str, context: ssl.SSLContext, where: str
+) -> anyio.abc.ByteStream:
+    try:
+        return await TLSStream.wrap(stream, hostname=host, ssl_context=context, standard_compatible=False)
+    except ssl.SSLCertVerificationError as exc:
+        raise refused_certificate(exc, f"IMAP server {where}") from exc

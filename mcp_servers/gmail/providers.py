@@ -23,6 +23,7 @@ def make_sender(settings: GmailSettings) -> SmtpSender | None:
         username=settings.smtp_username or settings.imap_username,
         password=password.get_secret_value() if password else None,
         security=settings.smtp_security,
+        ca_file=settings.ca_file,
     )
 
 

@@ -43,6 +43,10 @@ class GmailSettings(BaseSettings):
     imap_security: Literal["tls", "starttls", "none"] = Field("tls", description="IMAP transport security")
     imap_username: str | None = Field(None, description="IMAP login")
     imap_password: SecretStr | None = Field(None, description="IMAP password or app password")
+    ca_file: Path | None = Field(
+        None,
+        description="PEM file of the CA that signed the IMAP/SMTP servers' certificates (default: system CAs)",
+    )
     imap_folder: str = Field("INBOX", description="IMAP folder that is watched for changes")
     poll_seconds: float = Field(60.0, gt=0, description="Polling interval when the IMAP server lacks IDLE")
     gmail_token_file: Path | None = Field(

@@ -1,5 +1,7 @@
 """Sending mail over SMTP (submission with STARTTLS, implicit TLS, or plain on loopback).
 
+Certificates are verified against the system CAs or the configured CA file (`tls.tls_context`).
+
 The blocking `smtplib` client runs in a worker thread; SMTP failures are translated once, here, into
 `MailProviderError`s that say what to check.
 """
@@ -11,10 +13,12 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 from email.utils import getaddresses
+from pathlib import Path
 
 import anyio
 
 from .provider import MailProviderError, ProviderUnavailableError
+from .tls import refused_certificate, tls_context
 
 __all__ = ["SmtpSender", "recipients_of"]
 
@@ -37,8 +41,10 @@ class SmtpSender:
         password: str | None = None,
         security: str = "starttls",
         timeout: float = 30.0,
+        ca_file: Path | None = None,
     ) -> None:
         self.host, self.port, self.security, self.timeout = host, port, security, timeout
+        self.ca_file = ca_file
         self._username, self._password = username, password
 
     async def send(self, message: EmailMessage) -> list[str]:
@@ -63,6 +69,8 @@ class SmtpSender:
                 f"SMTP server {self.host}:{self.port} rejected the credentials ({exc.smtp_code}): "
                 "check the SMTP username and password (an app password for Gmail)"
             ) from exc
+        except ssl.SSLCertVerificationError as exc:
+            raise refused_certificate(exc, f"SMTP server {self.host}:{self.port}") from exc
         except smtplib.SMTPRecipientsRefused as exc:
             raise MailProviderError(
                 f"the SMTP server refused the recipients {sorted(exc.recipients)}"
@@ -73,11 +81,15 @@ class SmtpSender:
             ) from exc
 
     def _connect(self) -> smtplib.SMTP:
+        if self.security == "none":
+            return smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        context = tls_context(self.ca_file)
         if self.security == "tls":
-            return smtplib.SMTP_SSL(
-                self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
-            )
+            return smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
         client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-        if self.security == "starttls":
-            client.starttls(context=ssl.create_default_context())
+        try:
+            client.starttls(context=context)
+        except BaseException:
+            client.close()
+            raise
         return client

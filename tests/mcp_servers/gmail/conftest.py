@@ -1,11 +1,14 @@
-"""Fixtures for the gmail server's tests: CPython's own sample messages, and message builders."""
+"""Fixtures for the gmail server's tests: CPython's own sample messages, and one real Dovecot."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from .dovecot import DOVECOT, Dovecot, running_dovecot
 
 
 def _cpython_email_data() -> Path | None:
@@ -23,3 +26,14 @@ def cpython_messages() -> list[Path]:
     if directory is None:
         pytest.skip("CPython's test/test_email/data is not installed with this Python")
     return sorted(directory.glob("msg_*.txt"))
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[Dovecot]:
+    """One Dovecot for the whole run (plain + STARTTLS and implicit TLS); each test takes a fresh user."""
+    if DOVECOT is None:
+        pytest.skip("dovecot is not installed (apt-get install dovecot-imapd)")
+    if os.geteuid() != 0:
+        pytest.skip("Dovecot runs mail processes as nobody: the tests need root")
+    with running_dovecot() as server:
+        yield server

@@ -2,7 +2,8 @@
 
 Needs the `dovecot` binary (Debian: `apt-get install dovecot-imapd`) and root, since Dovecot runs
 mail processes as `nobody`. The server is configured entirely in a private directory (no systemd,
-no /etc/dovecot), with a passwd-file of test users that `add_user` hands out one by one.
+no /etc/dovecot), with TLS (a certificate from a throwaway CA: implicit TLS on `tls_port`,
+STARTTLS on `port`) and a passwd-file of test users that `add_user` hands out one by one.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from pathlib import Path
 
 from tests.support.processes import free_port, stop, wait_for_port
 
+from .certificates import make_certificates
+
 DOVECOT = shutil.which("dovecot") or next((p for p in ("/usr/sbin/dovecot",) if os.path.exists(p)), None)
 _users = count(1)
 USERS = 200
@@ -29,7 +32,9 @@ state_dir = {base}/state
 log_path = {base}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+ssl = yes
+ssl_cert = <{base}/tls/server.pem
+ssl_key = <{base}/tls/server.key
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 mail_location = maildir:{base}/mail/%u
@@ -47,7 +52,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
 }}
 namespace inbox {{
@@ -81,13 +87,16 @@ class Dovecot:
     """A running Dovecot: where it listens and how to add users."""
 
     base: Path
-    port: int
+    port: int  # plain IMAP, STARTTLS offered
+    tls_port: int  # implicit TLS (993-style)
+    ca_file: Path  # the CA that signed the server's certificate
     process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         command = [str(DOVECOT), "-F", "-c", str(self.base / "dovecot.conf")]
         self.process = subprocess.Popen(command, start_new_session=True, stderr=subprocess.DEVNULL)
         wait_for_port(self.port, self.process)
+        wait_for_port(self.tls_port, self.process)
 
     def stop(self) -> None:
         if self.process is not None:
@@ -116,9 +125,10 @@ def running_dovecot() -> Iterator[Dovecot]:
         shutil.chown(base / "home", "nobody", "nogroup")
         # Dovecot notices passwd-file edits by mtime (seconds): write every user up front.
         (base / "passwd").write_text("".join(f"user{n}:{{PLAIN}}secret\n" for n in range(1, USERS + 1)))
-        port = free_port()
-        (base / "dovecot.conf").write_text(CONFIG.format(base=base, port=port))
-        server = Dovecot(base, port)
+        certificates = make_certificates(base / "tls")
+        port, tls_port = free_port(), free_port()
+        (base / "dovecot.conf").write_text(CONFIG.format(base=base, port=port, tls_port=tls_port))
+        server = Dovecot(base, port, tls_port, certificates.ca)
         server.start()
         try:
             yield server

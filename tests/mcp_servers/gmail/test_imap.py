@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
@@ -17,7 +16,7 @@ from mcp_servers.gmail.provider import ProviderUnavailableError
 from mcp_servers.gmail.query import parse_query
 from mcp_servers.gmail.settings import GmailSettings
 
-from .dovecot import DOVECOT, Dovecot, running_dovecot
+from .dovecot import DOVECOT, Dovecot
 from .messages import plain_message
 
 pytestmark = [
@@ -28,12 +27,6 @@ pytestmark = [
         os.geteuid() != 0, reason="Dovecot runs mail processes as nobody: the tests need root"
     ),
 ]
-
-
-@pytest.fixture(scope="module")
-def dovecot() -> Iterator[Dovecot]:
-    with running_dovecot() as server:
-        yield server
 
 
 @pytest.fixture
