@@ -23,6 +23,8 @@ from pydantic import BaseModel, Field, SecretStr
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .stdio_pipes import serve_stdio
+
 __all__ = [
     "BearerTokenMiddleware",
     "TransportOptions",
@@ -136,7 +138,7 @@ async def serve(server: FastMCP, options: TransportOptions, extra_allowed_hosts:
     """Run `server` on the chosen transport until cancelled."""
     if options.transport == "stdio":
         try:
-            await server.run_stdio_async(show_banner=False)
+            await serve_stdio(server)
         except* (BrokenPipeError, ConnectionResetError):
             # The host closed our stdout on its way out: a normal end for a stdio server.
             logger.info("the MCP host closed the stdio pipes; stopping")
