@@ -37,7 +37,28 @@ def make_provider(settings: GmailSettings) -> MailProvider:
         return MaildirProvider(settings.maildir.expanduser(), settings.state_dir, make_sender(settings))
     if settings.provider == "gmail":
         return GmailApiProvider(settings)
+    if settings.provider == "composio":
+        return _composio_provider(settings)
     try:
         return ImapProvider(settings, make_sender(settings))
     except MailProviderError as exc:
         raise SystemExit(str(exc)) from exc
+
+
+def _composio_provider(settings: GmailSettings) -> MailProvider:
+    from mcp_servers.common.composio_client import ComposioConfig
+
+    from .composio_provider import ComposioGmailProvider
+
+    if settings.composio_api_key is None:
+        raise SystemExit(
+            "the composio provider needs an API key: set COMPOSIO_API_KEY (or PEPPER_GMAIL_COMPOSIO_API_KEY)"
+        )
+    config = ComposioConfig(
+        api_key=settings.composio_api_key,
+        base_url=settings.composio_base_url,
+        user_id=settings.composio_user_id,
+        connected_account_id=settings.composio_connected_account_id,
+        toolkit_version=settings.composio_toolkit_version,
+    )
+    return ComposioGmailProvider(settings, config)

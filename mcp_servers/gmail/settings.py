@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from platformdirs import user_state_dir
-from pydantic import Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["GmailSettings"]
@@ -21,8 +21,8 @@ class GmailSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="PEPPER_GMAIL_", extra="ignore")
 
-    provider: Literal["maildir", "imap", "gmail"] = Field(
-        "maildir", description="Mailbox backend: maildir, imap or gmail (the Gmail API)"
+    provider: Literal["maildir", "imap", "gmail", "composio"] = Field(
+        "maildir", description="Mailbox backend: maildir, imap, gmail (the Gmail API) or composio"
     )
     maildir: Path | None = Field(None, description="Root of the Maildir++ tree (maildir provider)")
     state_dir: Path = Field(
@@ -61,3 +61,24 @@ class GmailSettings(BaseSettings):
     )
     gmail_token_uri: str | None = Field(None, description="OAuth token endpoint override (an emulator)")
     from_address: str | None = Field(None, description="From address of outgoing mail")
+    composio_api_key: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("pepper_gmail_composio_api_key", "composio_api_key"),
+        description="Composio project API key (composio provider; COMPOSIO_API_KEY also works)",
+    )
+    composio_base_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("pepper_gmail_composio_base_url", "composio_base_url"),
+        description="Composio API base URL (COMPOSIO_BASE_URL also works); Composio's cloud when unset",
+    )
+    composio_user_id: str | None = Field(
+        None,
+        validation_alias=AliasChoices("pepper_gmail_composio_user_id", "composio_user_id"),
+        description="Composio user id that owns the Gmail connection (COMPOSIO_USER_ID also works)",
+    )
+    composio_connected_account_id: str | None = Field(
+        None, description="Composio connected account id (ca_...) of the Gmail connection, if pinned"
+    )
+    composio_toolkit_version: str | None = Field(
+        None, description="Composio Gmail toolkit version to execute (e.g. 20250906_01); latest when unset"
+    )
