@@ -14,11 +14,12 @@ import imaplib
 import re
 import ssl
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from .provider import MailProviderError, ProviderUnavailableError
 from .tls import refused_certificate
 
-__all__ = ["Folder", "ImapConnection", "quote"]
+__all__ = ["Folder", "ImapConnection", "Selection", "quote"]
 
 _LIST = re.compile(rb'\((?P<flags>[^)]*)\) (?P<delimiter>"(?:[^"\\]|\\.)*"|NIL) (?P<name>.+)$')
 _FETCH_UID = re.compile(rb"UID (\d+)")
@@ -57,6 +58,15 @@ class Folder:
         if self.role == "ARCHIVE":
             return None
         return self.role or self.name
+
+
+class Selection(NamedTuple):
+    """What SELECT says about a folder; `modseq` is its HIGHESTMODSEQ (None without CONDSTORE)."""
+
+    validity: int
+    count: int
+    uidnext: int | None
+    modseq: int | None
 
 
 def _unquote(raw: bytes) -> str:
@@ -98,6 +108,8 @@ class ImapConnection:
         try:
             self.imap.login(username, password)
             self.capabilities = set(self._ok(self.imap.capability())[0].decode().upper().split())
+            if self.condstore:  # so that SELECT reports HIGHESTMODSEQ (RFC 7162)
+                self._ok(self.imap.enable("CONDSTORE"))
         except imaplib.IMAP4.abort as exc:
             self.imap.shutdown()
             raise ProviderUnavailableError(f"IMAP server {self.where} dropped the connection: {exc}") from exc
@@ -156,19 +168,38 @@ class ImapConnection:
             found.append(Folder(name, role or _NAMES.get(name.lower())))
         return found
 
-    def select(self, folder: str, readonly: bool = True) -> tuple[int, int]:
-        """Select `folder`; returns (UIDVALIDITY, number of messages)."""
+    @property
+    def condstore(self) -> bool:
+        """Whether the server keeps modification sequences (CONDSTORE, or QRESYNC which implies it)."""
+        return bool({"CONDSTORE", "QRESYNC"} & self.capabilities) and "ENABLE" in self.capabilities
+
+    def select(self, folder: str, readonly: bool = True) -> Selection:
+        """Select `folder`; returns its UIDVALIDITY, message count, UIDNEXT and HIGHESTMODSEQ."""
         data = self._ok(self.imap.select(quote(folder), readonly=readonly))
         self.selected = folder
         _, validity = self.imap.response("UIDVALIDITY")
-        return int(validity[0]), int(data[0] or 0)
+        _, uidnext = self.imap.response("UIDNEXT")
+        _, modseq = self.imap.response("HIGHESTMODSEQ")
+        return Selection(
+            int(validity[0]),
+            int(data[0] or 0),
+            int(uidnext[0]) if uidnext and uidnext[0] else None,
+            int(modseq[0]) if modseq and modseq[0] else None,
+        )
 
-    def flags(self, count: int) -> dict[int, tuple[list[str], int]]:
-        """UID → (flags, size in bytes) of every message in the selected folder."""
+    def uids(self) -> set[int]:
+        """Every UID in the selected folder."""
+        data = self._ok(self.imap.uid("SEARCH", "ALL"))
+        return {int(uid) for uid in (data[0] or b"").split()}
+
+    def flags(self, count: int, changed_since: int | None = None) -> dict[int, tuple[list[str], int]]:
+        """UID → (flags, size in bytes) of every message in the selected folder, or with CONDSTORE
+        only of those added or changed after modification sequence `changed_since`."""
         if count == 0:
             return {}
+        modifier = [f"(CHANGEDSINCE {changed_since})"] if changed_since is not None else []
         result: dict[int, tuple[list[str], int]] = {}
-        for line in self._ok(self.imap.uid("FETCH", "1:*", "(UID FLAGS RFC822.SIZE)")):
+        for line in self._ok(self.imap.uid("FETCH", "1:*", "(UID FLAGS RFC822.SIZE)", *modifier)):
             raw = line[0] if isinstance(line, tuple) else line
             uid, flags, size = (
                 _FETCH_UID.search(raw or b""),

@@ -4,7 +4,9 @@ Folders map to labels by their SPECIAL-USE role (INBOX, Sent, Drafts, Trash, Jun
 "no label") and other folders to their own name; `\\Seen` missing is UNREAD, `\\Flagged` is
 STARRED, and IMAP keywords are user labels. `scan()` compares each folder's UIDs and flags with
 the index: new UIDs are fetched and parsed (one bad message is journalled with its error), vanished
-UIDs are `deleted`, changed flags are `labels_changed`. When a folder's UIDVALIDITY changes, its
+UIDs are `deleted`, changed flags are `labels_changed`. When the server has CONDSTORE, a folder
+whose HIGHESTMODSEQ, UIDNEXT and count are unchanged costs one SELECT, and otherwise only messages
+changed since the stored HIGHESTMODSEQ are fetched (`CHANGEDSINCE`); without it, every UID's flags. When a folder's UIDVALIDITY changes, its
 old entries are journalled as deleted and everything is fetched again, so nothing is skipped.
 Message ids are assigned at first sight and survive moves made through this store (the server's
 COPYUID says where the message went). A dropped connection is reopened once per operation.
@@ -19,7 +21,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from .imap_connection import Folder, ImapConnection
+from .imap_connection import Folder, ImapConnection, Selection
 from .indexed import SYSTEM_LABELS
 from .journal import IndexRow, Journal
 from .models import Message
@@ -95,9 +97,9 @@ class ImapStore:
         return self.journal.last_seq() - before
 
     def _scan_folder(self, conn: ImapConnection, folder: Folder) -> None:
-        validity, count = conn.select(folder.name)
+        selected = conn.select(folder.name)
+        validity = selected.validity
         rows = {row.path: row for row in self.journal.rows().values() if row.folder == folder.name}
-        current = conn.flags(count)
         self.journal.begin()
         try:
             if self.journal.meta(f"uidvalidity:{folder.name}") not in (None, str(validity)):
@@ -107,22 +109,48 @@ class ImapStore:
                     self.journal.append("deleted", row.id, [])
                 rows = {}
             self.journal.set_meta(f"uidvalidity:{folder.name}", str(validity))
-            for path, row in rows.items():
-                uid = int(path.partition(":")[2])
-                if uid not in current:
-                    self.journal.delete(row.id)
-                    self.journal.append("deleted", row.id, [])
-                else:
-                    self._update(row, current[uid][0])
-            fresh = [uid for uid in sorted(current) if f"{validity}:{uid}" not in rows]
+            changed, vanished = self._changes(conn, folder, selected, rows)
+            for path in vanished:
+                self.journal.delete(rows[path].id)
+                self.journal.append("deleted", rows[path].id, [])
+            for uid, (flags, _) in changed.items():
+                if (row := rows.get(f"{validity}:{uid}")) is not None:
+                    self._update(row, flags)
+            fresh = [uid for uid in sorted(changed) if f"{validity}:{uid}" not in rows]
             for start in range(0, len(fresh), _BATCH):
                 self._add(
-                    conn, folder, validity, {uid: current[uid] for uid in fresh[start : start + _BATCH]}
+                    conn, folder, validity, {uid: changed[uid] for uid in fresh[start : start + _BATCH]}
                 )
                 self.journal.commit()
                 self.journal.begin()
+            if selected.modseq is not None:
+                self.journal.set_meta(
+                    f"modseq:{folder.name}", f"{validity}:{selected.modseq}:{selected.uidnext}"
+                )
         finally:
             self.journal.commit()
+
+    def _changes(
+        self, conn: ImapConnection, folder: Folder, selected: Selection, rows: dict[str, IndexRow]
+    ) -> tuple[dict[int, tuple[list[str], int]], list[str]]:
+        """Flags and sizes of the folder's new and changed messages, and the paths of vanished ones.
+
+        With CONDSTORE and a stored HIGHESTMODSEQ only what changed since is fetched; a message
+        count that differs from what is then known means something was expunged, found by UID.
+        """
+        known = {int(path.partition(":")[2]) for path in rows}
+        stored = (self.journal.meta(f"modseq:{folder.name}") or "::").split(":")
+        if selected.modseq is None or stored[0] != str(selected.validity) or not stored[1]:
+            current = conn.flags(selected.count)  # the full flag scan
+            return current, [f"{selected.validity}:{uid}" for uid in known - current.keys()]
+        if (stored[1], stored[2]) == (str(selected.modseq), str(selected.uidnext)) and len(
+            known
+        ) == selected.count:
+            return {}, []
+        changed = conn.flags(selected.count, changed_since=int(stored[1]))
+        if len(known | changed.keys()) == selected.count:
+            return changed, []
+        return changed, [f"{selected.validity}:{uid}" for uid in known - conn.uids()]
 
     def _update(self, row: IndexRow, flags: list[str]) -> None:
         letters, keywords = _letters(flags), _keywords(flags)
@@ -157,7 +185,7 @@ class ImapStore:
             self.journal.append("added", id, labels)
 
     def _locate(self, conn: ImapConnection, row: IndexRow, readonly: bool = True) -> int:
-        validity, _ = conn.select(row.folder, readonly=readonly)
+        validity = conn.select(row.folder, readonly=readonly).validity
         row_validity, _, uid = row.path.partition(":")
         if str(validity) != row_validity:
             raise NotFoundError(

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
-from .dovecot import DOVECOT, Dovecot, running_dovecot
+from mcp_servers.gmail.imap import ImapProvider
+from mcp_servers.gmail.settings import GmailSettings
+
+from .dovecot import DOVECOT, Dovecot, imap_account, running_dovecot
 
 
 def _cpython_email_data() -> Path | None:
@@ -37,3 +40,18 @@ def dovecot() -> Iterator[Dovecot]:
         pytest.skip("Dovecot runs mail processes as nobody: the tests need root")
     with running_dovecot() as server:
         yield server
+
+
+@pytest.fixture
+def account(dovecot: Dovecot, tmp_path: Path) -> GmailSettings:
+    """The imap provider's settings for a fresh Dovecot user."""
+    return imap_account(dovecot, tmp_path / "state")
+
+
+@pytest.fixture
+async def provider(account: GmailSettings) -> AsyncIterator[ImapProvider]:
+    """An open imap provider on `account`."""
+    mailbox = ImapProvider(account)
+    await mailbox.open()
+    yield mailbox
+    await mailbox.aclose()

@@ -18,6 +18,10 @@ from dataclasses import dataclass
 from itertools import count
 from pathlib import Path
 
+from pydantic import SecretStr
+
+from mcp_servers.gmail.imap_connection import ImapConnection
+from mcp_servers.gmail.settings import GmailSettings
 from tests.support.processes import free_port, stop, wait_for_port
 
 from .certificates import make_certificates
@@ -136,3 +140,17 @@ def running_dovecot() -> Iterator[Dovecot]:
             server.stop()
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def imap_account(server: Dovecot, state_dir: Path) -> GmailSettings:
+    """Settings of the imap provider for a fresh user of `server` (plain IMAP on loopback)."""
+    return GmailSettings(
+        provider="imap", imap_host="127.0.0.1", imap_port=server.port, imap_security="none",
+        imap_username=server.add_user(), imap_password=SecretStr("secret"), state_dir=state_dir,
+    )  # fmt: skip
+
+
+def other_client(settings: GmailSettings) -> ImapConnection:
+    """Another mail client on the same account (a phone, a webmail) changing things behind our back."""
+    assert settings.imap_username
+    return ImapConnection("127.0.0.1", settings.imap_port, "none", settings.imap_username, "secret")

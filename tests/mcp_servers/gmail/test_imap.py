@@ -11,12 +11,11 @@ import pytest
 from pydantic import SecretStr
 
 from mcp_servers.gmail.imap import ImapProvider
-from mcp_servers.gmail.imap_connection import ImapConnection
 from mcp_servers.gmail.provider import ProviderUnavailableError
 from mcp_servers.gmail.query import parse_query
 from mcp_servers.gmail.settings import GmailSettings
 
-from .dovecot import DOVECOT, Dovecot
+from .dovecot import DOVECOT, Dovecot, other_client
 from .messages import plain_message
 
 pytestmark = [
@@ -27,29 +26,6 @@ pytestmark = [
         os.geteuid() != 0, reason="Dovecot runs mail processes as nobody: the tests need root"
     ),
 ]
-
-
-@pytest.fixture
-def account(dovecot: Dovecot, tmp_path: Path) -> GmailSettings:
-    user = dovecot.add_user()
-    return GmailSettings(
-        provider="imap", imap_host="127.0.0.1", imap_port=dovecot.port, imap_security="none",
-        imap_username=user, imap_password=SecretStr("secret"), state_dir=tmp_path / "state",
-    )  # fmt: skip
-
-
-def other_client(settings: GmailSettings) -> ImapConnection:
-    """Another mail client on the same account (a phone, a webmail) changing things behind our back."""
-    assert settings.imap_username
-    return ImapConnection("127.0.0.1", settings.imap_port, "none", settings.imap_username, "secret")
-
-
-@pytest.fixture
-async def provider(account: GmailSettings):
-    mailbox = ImapProvider(account)
-    await mailbox.open()
-    yield mailbox
-    await mailbox.aclose()
 
 
 async def test_list_changes_reports_appended_mail_once_across_restarts(account: GmailSettings) -> None:

@@ -1,0 +1,100 @@
+"""The IMAP store's incremental sync against the real Dovecot, which has CONDSTORE: only messages
+changed since the stored HIGHESTMODSEQ are fetched, each change is reported once, expunges are
+still found, and a UIDVALIDITY change still resyncs the folder."""
+
+from __future__ import annotations
+
+import pytest
+
+from mcp_servers.gmail.imap import ImapProvider
+from mcp_servers.gmail.imap_connection import ImapConnection
+from mcp_servers.gmail.settings import GmailSettings
+
+from .dovecot import other_client
+from .messages import plain_message
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def flag_fetches(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int | None, int]]:
+    """Every flag FETCH the store makes: (CHANGEDSINCE modseq or None for a full scan, messages returned)."""
+    calls: list[tuple[int | None, int]] = []
+    real = ImapConnection.flags
+
+    def recorded(self: ImapConnection, count: int, changed_since: int | None = None) -> dict:
+        found = real(self, count, changed_since)
+        if self.selected == "INBOX":
+            calls.append((changed_since, len(found)))
+        return found
+
+    monkeypatch.setattr(ImapConnection, "flags", recorded)
+    return calls
+
+
+def test_connection_changed_since_returns_only_changed_messages(account: GmailSettings) -> None:
+    other = other_client(account)
+    assert other.condstore
+    for n in range(5):
+        other.append("INBOX", plain_message(subject=f"m{n}"), "")
+    before = other.select("INBOX", readonly=False)
+    assert before.modseq is not None and before.uidnext == 6
+    other.store(3, ["\\Seen"], [])
+    changed = other.flags(before.count, changed_since=before.modseq)
+    assert list(changed) == [3] and "\\Seen" in changed[3][0]
+    assert len(other.flags(before.count)) == 5
+    other.close()
+
+
+async def test_flag_change_is_fetched_alone_and_reported_once(
+    provider: ImapProvider, account: GmailSettings, flag_fetches: list
+) -> None:
+    other = other_client(account)
+    for n in range(4):
+        other.append("INBOX", plain_message(subject=f"m{n}"), "")
+    start = (await provider.list_changes(None, 10)).cursor
+    flag_fetches.clear()
+    other.select("INBOX", readonly=False)
+    other.store(2, ["\\Flagged"], [])
+    page = await provider.list_changes(start, 10)
+    assert [(c.kind, c.labels) for c in page.changes] == [("labels_changed", ["INBOX", "UNREAD", "STARRED"])]
+    again = await provider.list_changes(page.cursor, 10)
+    assert again.changes == []
+    other.close()
+    changed_since, returned = flag_fetches[0]
+    assert changed_since is not None and returned == 1  # one CHANGEDSINCE fetch, one message
+    assert flag_fetches[1:] == []  # nothing changed for the second sync: no FETCH at all
+
+
+async def test_expunge_and_append_are_found_with_condstore(
+    provider: ImapProvider, account: GmailSettings, flag_fetches: list
+) -> None:
+    other = other_client(account)
+    for n in range(3):
+        other.append("INBOX", plain_message(subject=f"m{n}"), "")
+    first = await provider.list_changes(None, 10)
+    other.select("INBOX", readonly=False)
+    other.expunge(2)
+    other.append("INBOX", plain_message(subject="late"), "")
+    other.close()
+    page = await provider.list_changes(first.cursor, 10)
+    gone = first.changes[1].message_id
+    assert [(c.kind, c.message_id == gone) for c in page.changes] == [("deleted", True), ("added", False)]
+    assert (await provider.get_message(page.changes[1].message_id)).subject == "late"
+    assert all(since is not None for since, _ in flag_fetches[1:])
+
+
+async def test_uidvalidity_change_resyncs_even_with_a_stored_modseq(
+    provider: ImapProvider, account: GmailSettings
+) -> None:
+    other = other_client(account)
+    other.imap.create("Projects")
+    other.append("Projects", plain_message(subject="old"), "")
+    before = await provider.list_changes(None, 10)
+    other.imap.delete("Projects")
+    other.imap.create("Projects")
+    other.append("Projects", plain_message(subject="new"), "")
+    other.close()
+    page = await provider.list_changes(before.cursor, 10)
+    assert [c.kind for c in page.changes] == ["deleted", "added"]
+    assert (await provider.get_message(page.changes[1].message_id)).subject == "new"
