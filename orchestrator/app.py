@@ -9,7 +9,7 @@ runs the scheduler's tools; delegated work goes to workers whose irreversible ca
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import anyio
 from anyio.abc import TaskStatus
@@ -32,6 +32,7 @@ from orchestrator.llm import ChatModel
 from orchestrator.mcp_clients import ServerConnection, ServerSpec
 from orchestrator.notifications import NotificationMirror
 from orchestrator.persistence import ContextCallJournal, ContextStateStore
+from orchestrator.profile import ProfileBook
 from orchestrator.scheduler.engine import ToolCallEngine
 from orchestrator.scheduler.events import SchedulerEvent
 from orchestrator.scheduler.history import plain_summary
@@ -90,7 +91,10 @@ class Pepper:
         )
         self.inbox = InboxBridge(self.items, self.log, self.scheduler)
         triage = LLMTriage(self.model, self.items) if self.model else RulesTriage()
-        self.mail_feed = MailFeed(self.items, settings.user_addresses, settings.vips, engine=triage)
+        self.profiles = ProfileBook(self.items, settings.user_addresses, settings.vips)
+        self.mail_feed = MailFeed(
+            self.items, settings.user_addresses, settings.vips, engine=triage, profiles=self.profiles
+        )
         self.notifications = (
             NotificationMirror(self.connections["notify"], self.items)
             if "notify" in self.connections
@@ -170,8 +174,8 @@ class Pepper:
             await self.mail_feed.check_overdue()
 
     def _profile_text(self) -> str:
-        profile = self.mail_feed.profile
-        return profile.describe() if profile is not None else ""
+        profile = self.profiles.profile
+        return profile.describe(now=datetime.now(UTC)) if profile is not None else ""
 
     def _make_worker(self, name: str) -> Worker:
         assert self.model is not None, "workers exist only in LLM mode"

@@ -6,9 +6,19 @@ it reads that JSON into these models, keeping only what the feeds use and ignori
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from orchestrator.feeds.projects import (
+    THREADS_KEPT,
+    Project,
+    SentThread,
+    identity_from_signature,
+    learn_projects,
+    mentions,
+    subject_topic,
+)
 
 
 class Mailbox(BaseModel):
@@ -44,14 +54,39 @@ class Email(BaseModel):
     date: datetime
     subject: str = ""
     text: str = ""
+    signature: str = ""
     labels: list[str] = Field(default_factory=list)
     list_headers: ListHeaders = Field(default_factory=ListHeaders)
     in_reply_to: str | None = None
     references: list[str] = Field(default_factory=list)
 
 
+class ProjectEdit(BaseModel):
+    """What the user said about one project (keyed by the learned name, lower case, or their own)."""
+
+    name: str = Field(description="The name to show (a rename keeps the key)")
+    aliases: list[str] = Field(default_factory=list, description="Other names that mean this project")
+    hidden: bool = Field(False, description="Removed by the user: learning never brings it back")
+    added: bool = Field(False, description="Added by the user rather than learned")
+
+
+class ProfileEdits(BaseModel):
+    """The user's own word on their profile: learning never writes here, and it wins over learning."""
+
+    name: str | None = None
+    role: str | None = None
+    notes: list[str] = Field(default_factory=list, description="Facts the user asked Pepper to remember")
+    vips_removed: set[str] = Field(default_factory=set, description="VIPs the user removed (settings too)")
+    projects: dict[str, ProjectEdit] = Field(default_factory=dict)
+
+
+ACTIVE_FOR = timedelta(days=30)
+DESCRIBE_LIMIT = 1500
+
+
 class UserProfile(BaseModel):
-    """Who the user is and whom they care about; learned from their own mail, editable."""
+    """Who the user is, whom they care about and what they work on: learned from their own mail,
+    editable (`edits`), used in triage and prompts."""
 
     addresses: set[str] = Field(default_factory=set, description="The user's own addresses, lower case")
     vips: set[str] = Field(default_factory=set, description="Addresses the user marked important")
@@ -61,29 +96,99 @@ class UserProfile(BaseModel):
     replied_to: dict[str, int] = Field(
         default_factory=dict, description="Replies the user wrote to each address"
     )
+    name: str | None = Field(None, description="Learned from the From name and signature of sent mail")
+    role: str | None = Field(None, description="Learned from the signature of sent mail")
+    threads: dict[str, SentThread] = Field(default_factory=dict, description="Threads the user wrote in")
+    learned_projects: list[Project] = Field(default_factory=list, description="What the project rule found")
+    edits: ProfileEdits = Field(default_factory=ProfileEdits)
 
     def is_user(self, mailbox: Mailbox | None) -> bool:
         return mailbox is not None and mailbox.email.lower() in self.addresses
 
     def learn_from_sent(self, email: Email) -> None:
-        """Count the recipients of a message the user sent (and whether it was a reply)."""
-        for mailbox in [*email.to, *email.cc]:
-            address = mailbox.email.lower()
+        """Count the recipients of a message the user sent (and whether it was a reply); learn the
+        user's name, role and projects from it."""
+        recipients = [mailbox.email.lower() for mailbox in [*email.to, *email.cc]]
+        for address in recipients:
             self.sent_to[address] = self.sent_to.get(address, 0) + 1
             if email.in_reply_to:
                 self.replied_to[address] = self.replied_to.get(address, 0) + 1
+        name, role = identity_from_signature(email.signature, email.sender.name if email.sender else "")
+        self.name, self.role = name or self.name, role or self.role
+        self._learn_thread(email, recipients)
 
-    def describe(self, top: int = 8) -> str:
-        """A few lines for a prompt: who the user is and whom they deal with most."""
+    def _learn_thread(self, email: Email, recipients: list[str]) -> None:
+        key = email.thread_id or subject_topic(email.subject).lower()
+        thread = self.threads.get(key) or SentThread(
+            subject=subject_topic(email.subject), last_sent=email.date
+        )
+        thread.people = sorted({*thread.people, *recipients})
+        thread.last_sent = max(thread.last_sent, email.date)
+        self.threads[key] = thread
+        if len(self.threads) > THREADS_KEPT:
+            oldest = min(self.threads, key=lambda k: self.threads[k].last_sent)
+            del self.threads[oldest]
+        self.learned_projects = learn_projects(self.threads.values())
+
+    @property
+    def display_name(self) -> str | None:
+        return self.edits.name or self.name
+
+    @property
+    def display_role(self) -> str | None:
+        return self.edits.role or self.role
+
+    def projects(self) -> list[Project]:
+        """Learned projects as the user edited them (renamed, hidden), then the ones they added."""
+        shown = []
+        for project in self.learned_projects:
+            edit = self.edits.projects.get(project.key)
+            if edit is None:
+                shown.append(project)
+            elif not edit.hidden:
+                shown.append(project.model_copy(update={"name": edit.name, "aliases": edit.aliases}))
+        learned = {project.key for project in self.learned_projects}
+        shown += [
+            Project(name=edit.name, aliases=edit.aliases, source="user")
+            for key, edit in self.edits.projects.items()
+            if edit.added and not edit.hidden and key not in learned
+        ]
+        return shown
+
+    def active_projects(self, now: datetime) -> list[Project]:
+        """Projects the user added, or wrote about in the last 30 days."""
+        return [p for p in self.projects() if p.last_seen is None or now - p.last_seen <= ACTIVE_FOR]
+
+    def project_about(self, email: Email, now: datetime) -> Project | None:
+        """The first active project whose name or one of its aliases the subject or text names."""
+        for project in self.active_projects(now):
+            names = [project.name, *project.aliases]
+            if any(mentions(email.subject, n) or mentions(email.text[:4000], n) for n in names):
+                return project
+        return None
+
+    def describe(self, top: int = 8, now: datetime | None = None) -> str:
+        """A few lines for a prompt, at most `DESCRIBE_LIMIT` characters: who the user is, whom they
+        deal with most, what they work on and what they asked Pepper to remember."""
         frequent = sorted(
             self.sent_to, key=lambda address: -(self.sent_to[address] + self.replied_to.get(address, 0))
         )
-        lines = [f"The user's addresses: {', '.join(sorted(self.addresses)) or 'unknown yet'}."]
+        addresses = ", ".join(sorted(self.addresses)) or "unknown yet"
+        lines = [f"The user's addresses: {addresses}."]
+        if self.display_name:
+            role = f", {self.display_role}" if self.display_role else ""
+            lines = [f"The user: {self.display_name}{role} ({addresses})."]
         if self.vips:
             lines.append(f"VIPs (always important): {', '.join(sorted(self.vips))}.")
         if frequent:
             lines.append(f"People the user writes to most: {', '.join(frequent[:top])}.")
-        return "\n".join(lines)
+        projects = self.active_projects(now) if now else self.projects()
+        if projects:
+            lines.append("Projects: " + "; ".join(_project_line(p) for p in projects[:top]) + ".")
+        if self.edits.notes:
+            lines.append("The user asked you to remember: " + " / ".join(self.edits.notes[-5:]))
+        text = "\n".join(line if len(line) <= 400 else line[:397] + "..." for line in lines)
+        return text if len(text) <= DESCRIBE_LIMIT else text[: DESCRIBE_LIMIT - 3] + "..."
 
     def sender_importance(self, mailbox: Mailbox | None) -> float:
         """0 for strangers, growing with how often the user writes and replies to them; VIPs rank top."""
@@ -93,3 +198,14 @@ class UserProfile(BaseModel):
         if address in self.vips:
             return 10.0
         return min(self.sent_to.get(address, 0) * 0.5 + self.replied_to.get(address, 0), 9.0)
+
+
+def _project_line(project: Project) -> str:
+    details = []
+    if project.keywords:
+        details.append(", ".join(project.keywords[:3]))
+    if project.people:
+        details.append("with " + ", ".join(project.people[:3]))
+    if project.last_seen:
+        details.append(f"last {project.last_seen:%d %b}")
+    return project.name + (f" ({'; '.join(details)})" if details else "")

@@ -1,9 +1,10 @@
 """The mail feed: triage every new message into `signals.email`, learn the user's profile from the
 mail they send, and keep `signals.follow_up` for sent mail awaiting a reply.
 
-The profile (`memory.profile/user`) holds the user's addresses, VIPs (from settings, editable there)
-and how often they write and reply to each correspondent; mail labelled SENT or sent from one of the
-user's addresses teaches it. A follow-up signal is written when the user's message asks something,
+The profile (`memory.profile/user`, kept by `orchestrator.profile.ProfileBook`) holds the user's
+addresses, name and role, VIPs, how often they write and reply to each correspondent, and their
+projects; mail labelled SENT or sent from one of the user's addresses teaches it, and the user's edits
+win over what it learns. A follow-up signal is written when the user's message asks something,
 becomes overdue after its wait (`check_overdue`), and is deleted when a recipient answers.
 """
 
@@ -18,10 +19,10 @@ from orchestrator.feeds.follow_ups import FollowUp, answered_follow_up, follow_u
 from orchestrator.feeds.mail import Email, UserProfile
 from orchestrator.feeds.signals import Signal
 from orchestrator.feeds.triage_llm import RulesTriage, TriageEngine
+from orchestrator.profile import ProfileBook
 
 __all__ = ["MailFeed"]
 
-PROFILE = ("memory.profile", "user")
 FOLLOW_UPS = "signals.follow_up"
 
 
@@ -36,14 +37,12 @@ class MailFeed:
         vips: list[str],
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         engine: TriageEngine | None = None,
+        profiles: ProfileBook | None = None,
     ) -> None:
         self._items = items
         self._engine = engine or RulesTriage()
-        self._seed = UserProfile(
-            addresses={a.lower() for a in user_addresses}, vips={v.lower() for v in vips}
-        )
+        self.profiles = profiles or ProfileBook(items, user_addresses, vips)
         self._now = now
-        self.profile: UserProfile | None = None
         self._awaiting: dict[str, FollowUp] | None = None  # by sent email id; loaded once
         self._pending: list[dict] = []  # triage signals of the current page, stored together by flush()
 
@@ -54,20 +53,21 @@ class MailFeed:
         if item is None:
             return
         email = Email.model_validate(item.data)
-        profile = await self._profile()
+        profile = await self.profiles.load()
         if self._is_sent(email, profile):
-            await self._learn(email, profile)
+            await self._learn(email)
         else:
             await self._triage(email, profile)
 
     def _is_sent(self, email: Email, profile: UserProfile) -> bool:
         return "SENT" in email.labels or profile.is_user(email.sender)
 
-    async def _learn(self, email: Email, profile: UserProfile) -> None:
-        if email.sender is not None:
-            profile.addresses.add(email.sender.email.lower())
-        profile.learn_from_sent(email)
-        await self._items.put(*PROFILE, profile.model_dump(mode="json"))
+    @property
+    def profile(self) -> UserProfile | None:
+        return self.profiles.profile
+
+    async def _learn(self, email: Email) -> None:
+        profile = await self.profiles.learn(email)
         follow_up = follow_up_for(email, profile)
         if follow_up is not None:
             await self._store_follow_up(follow_up, overdue=follow_up.due_at <= self._now())
@@ -137,11 +137,3 @@ class MailFeed:
             stored = await self._items.query([FOLLOW_UPS], limit=1000)
             self._awaiting = {item.id: FollowUp.model_validate(item.data["follow_up"]) for item in stored}
         return self._awaiting
-
-    async def _profile(self) -> UserProfile:
-        if self.profile is None:
-            stored = await self._items.get(*PROFILE)
-            self.profile = UserProfile.model_validate(stored.data) if stored is not None else UserProfile()
-            self.profile.addresses |= self._seed.addresses
-            self.profile.vips |= self._seed.vips
-        return self.profile

@@ -1,7 +1,8 @@
 """Triage by a language model, behind the same interface as the rules engine.
 
 The model gets the message as escaped data (never as instructions), what the profile knows about the
-sender, related context found in the store, and the rules engine's own verdict as a hint; it answers
+sender and the user (name, VIPs, active projects, notes; bounded in size), related context found in
+the store, and the rules engine's own verdict as a hint; it answers
 by calling `record_triage`, whose arguments are validated by pydantic. An invalid answer goes back to
 the model once with the validation error; if the second answer is no better, or the endpoint fails,
 the rules verdict stands and its reasons say why.
@@ -108,16 +109,21 @@ class LLMTriage:
         )
         mail = f"From: {sender}\nTo: {', '.join(m.email for m in email.to)}\nCc: {', '.join(m.email for m in email.cc)}\n"
         mail += f"Date: {email.date.isoformat()}\nSubject: {email.subject}\n\n{email.text[:6000]}"
-        return "\n".join(
-            [
-                f"Now: {now.isoformat()}",
-                profile.describe(),
-                f"Sender importance (0-10, learned from the user's own mail): {profile.sender_importance(email.sender):.1f}",
-                f"<context>\n{html.escape(context, quote=False)}\n</context>",
-                f"<email>\n{html.escape(mail, quote=False)}\n</email>",
-                f"A rules engine suggests: {json.dumps({'priority': hint.priority, 'category': hint.category, 'reasons': hint.reasons})}",
-            ]
-        )
+        lines = [
+            f"Now: {now.isoformat()}",
+            profile.describe(now=now),
+            _about_project(email, profile, now),
+            f"Sender importance (0-10, learned from the user's own mail): {profile.sender_importance(email.sender):.1f}",
+            f"<context>\n{html.escape(context, quote=False)}\n</context>",
+            f"<email>\n{html.escape(mail, quote=False)}\n</email>",
+            f"A rules engine suggests: {json.dumps({'priority': hint.priority, 'category': hint.category, 'reasons': hint.reasons})}",
+        ]
+        return "\n".join(line for line in lines if line)
+
+
+def _about_project(email: Email, profile: UserProfile, now: datetime) -> str:
+    project = profile.project_about(email, now)
+    return f"This email is about the user's active project {project.name}." if project else ""
 
 
 def _verdict(calls: list) -> tuple[Verdict | None, str]:

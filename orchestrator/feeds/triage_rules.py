@@ -2,7 +2,7 @@
 
 Each rule looks at one thing and leaves a reason: bulk and mailing-list mail (List-Unsubscribe, List-Id,
 Precedence, no-reply senders), the sender's importance learned from the user's own sent mail and
-replies, VIPs, deadlines (a cue such as "by", "due" or "deadline" followed by a date that `dateparser`
+replies, VIPs, mail about one of the user's active projects (see `UserProfile.project_about`), deadlines (a cue such as "by", "due" or "deadline" followed by a date that `dateparser`
 reads relative to the message's date), direct questions and requests to the user, and whether the user
 is in To or only in Cc. The reasons travel with the verdict so the user can see why.
 """
@@ -110,6 +110,9 @@ def _level(
         reasons.append(f"deadline {min(upcoming):%a %d %b %H:%M}" + (" (within 48 h)" if soon else ""))
     elif deadlines:
         reasons.append("its deadline has passed")
+    if (project := profile.project_about(email, now)) is not None:
+        level = max(level, 2)  # high, no further: a project makes mail matter, not urgent
+        reasons.append(f"about the active project {project.name}")
     if URGENT_WORDS.search(email.subject):
         level = min(level + 1, 3)
         reasons.append("marked urgent in the subject")

@@ -118,3 +118,22 @@ def test_triage_caps_mail_older_than_a_week_and_lowers_read_mail() -> None:
 def test_summary_skips_the_greeting() -> None:
     verdict = triage_email(email(text="Hi Alex,\n\nThe numbers are in. More below."), profile())
     assert verdict.summary == "Dana Lee: Quarterly numbers — The numbers are in."
+
+
+def test_triage_raises_mail_about_an_active_project_to_high_and_says_why() -> None:
+    from orchestrator.feeds.projects import Project
+
+    working = profile(learned_projects=[Project(name="Beacon", last_seen=SENT, threads=3)])
+    verdict = triage_email(email(subject="Beacon launch date"), working, SENT)
+    assert verdict.priority == "high"
+    assert "about the active project Beacon" in verdict.reasons
+    assert triage_email(email(subject="Beacon launch date"), profile(), SENT).priority == "normal"
+
+
+def test_triage_ignores_projects_the_user_has_not_written_about_for_a_month() -> None:
+    from datetime import timedelta
+
+    from orchestrator.feeds.projects import Project
+
+    stale = profile(learned_projects=[Project(name="Beacon", last_seen=SENT - timedelta(days=45), threads=3)])
+    assert triage_email(email(subject="Beacon launch date"), stale, SENT).priority == "normal"

@@ -1,0 +1,185 @@
+"""The user's profile as one stored item (`memory.profile/user`): loaded once, learned into by the mail
+feed, edited by the user from the CLI, chat or UI, and saved after every change under one lock so a
+learning step and an edit never overwrite each other.
+
+Edits are `ProfileChange`s: set the name or role, add or remove a VIP, add, remove or rename a
+project, remember or forget a note. They land in the profile's `edits` section, which learning never
+touches, so a removed project or VIP stays removed and a rename sticks while the mail keeps teaching.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Literal
+
+import anyio
+from pydantic import BaseModel, Field
+
+from orchestrator.context_items import ContextItems
+from orchestrator.feeds.mail import Email, ProjectEdit, UserProfile
+
+__all__ = ["PROFILE", "ProfileBook", "ProfileChange", "ProfileEditError", "apply_change", "profile_view"]
+
+PROFILE = ("memory.profile", "user")
+ADDRESS = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+Action = Literal[
+    "set_name",
+    "set_role",
+    "add_vip",
+    "remove_vip",
+    "add_project",
+    "remove_project",
+    "rename_project",
+    "remember",
+    "forget",
+]
+
+
+class ProfileEditError(ValueError):
+    """An edit that cannot apply; the message says why and what to do instead."""
+
+
+class ProfileChange(BaseModel):
+    """One edit of the profile."""
+
+    action: Action
+    value: str = Field(min_length=1, max_length=300, description="The name, role, address, project or note")
+    to: str | None = Field(None, min_length=1, max_length=100, description="The new name (rename_project)")
+
+
+def apply_change(profile: UserProfile, change: ProfileChange) -> str:
+    """Apply `change` to `profile`; returns one sentence saying what changed."""
+    value = " ".join(change.value.split())
+    edits = profile.edits
+    if change.action in ("set_name", "set_role"):
+        field = change.action.removeprefix("set_")
+        setattr(edits, field, value[:100])
+        return f"Your {field} is now {value[:100]}."
+    if change.action in ("add_vip", "remove_vip"):
+        return _change_vip(profile, value.lower(), change.action == "add_vip")
+    if change.action == "remember":
+        edits.notes = [*[n for n in edits.notes if n != value], value][-20:]
+        return f"I'll remember that {value}."
+    if change.action == "forget":
+        kept = [note for note in edits.notes if value.lower() not in note.lower()]
+        if len(kept) == len(edits.notes):
+            raise ProfileEditError(f"nothing I remember mentions {value!r}; `profile` lists the notes")
+        forgotten, edits.notes = len(edits.notes) - len(kept), kept
+        return f"Forgot {forgotten} note{'s' if forgotten > 1 else ''} about {value}."
+    return _change_project(profile, change.action, value[:100], change.to)
+
+
+def _change_vip(profile: UserProfile, address: str, add: bool) -> str:
+    if not re.match(ADDRESS, address):
+        raise ProfileEditError(
+            f"{address!r} is not an email address (VIPs are addresses, e.g. ann@example.org)"
+        )
+    if add:
+        profile.vips.add(address)
+        profile.edits.vips_removed.discard(address)
+        return f"{address} is a VIP now: their mail is always important."
+    if address not in profile.vips:
+        raise ProfileEditError(
+            f"{address} is not a VIP; the VIPs are {', '.join(sorted(profile.vips)) or 'none'}"
+        )
+    profile.vips.discard(address)
+    profile.edits.vips_removed.add(address)
+    return f"{address} is no longer a VIP."
+
+
+def _change_project(profile: UserProfile, action: str, name: str, to: str | None) -> str:
+    edits = profile.edits.projects
+    found = next((p for p in profile.projects() if p.name.lower() == name.lower()), None)
+    key = _key_of(profile, name) if found else name.lower()
+    if action == "add_project":
+        if found:
+            raise ProfileEditError(f"{found.name} is already one of your projects")
+        edit = edits.get(key) or ProjectEdit(name=name)
+        edits[key] = edit.model_copy(update={"name": name, "hidden": False, "added": True})
+        return f"Added the project {name}: mail that names it gets more attention."
+    if found is None:
+        known = ", ".join(p.name for p in profile.projects()) or "none yet"
+        raise ProfileEditError(f"there is no project called {name!r}; your projects: {known}")
+    edit = edits.get(key) or ProjectEdit(name=found.name)
+    if action == "remove_project":
+        edits[key] = edit.model_copy(update={"hidden": True})
+        return f"Removed the project {found.name}; it will not come back from mail."
+    if not to or not to.strip():
+        raise ProfileEditError("say the new name: rename_project needs `to`")
+    new_name = " ".join(to.split())
+    aliases = list(dict.fromkeys([*edit.aliases, found.name]))  # mail still calls it by the old name
+    edits[key] = edit.model_copy(update={"name": new_name, "aliases": aliases})
+    return f"Renamed the project {found.name} to {new_name}."
+
+
+def _key_of(profile: UserProfile, name: str) -> str:
+    for project in profile.learned_projects:
+        edit = profile.edits.projects.get(project.key)
+        if (edit.name if edit else project.name).lower() == name.lower():
+            return project.key
+    return next(
+        (key for key, edit in profile.edits.projects.items() if edit.name.lower() == name.lower()),
+        name.lower(),
+    )
+
+
+def profile_view(profile: UserProfile, now: datetime) -> dict[str, Any]:
+    """What the UI and the CLI show: the effective profile, with what was learned beside the edits."""
+    active = {p.key for p in profile.active_projects(now)}
+    frequent = sorted(profile.sent_to, key=lambda a: -(profile.sent_to[a] + profile.replied_to.get(a, 0)))
+    return {
+        "name": profile.display_name,
+        "role": profile.display_role,
+        "learned": {"name": profile.name, "role": profile.role},
+        "addresses": sorted(profile.addresses),
+        "vips": sorted(profile.vips),
+        "people": frequent[:10],
+        "projects": [{**p.model_dump(mode="json"), "active": p.key in active} for p in profile.projects()],
+        "hidden_projects": sorted(e.name for e in profile.edits.projects.values() if e.hidden),
+        "notes": profile.edits.notes,
+    }
+
+
+class ProfileBook:
+    """The profile item, shared by the mail feed (learning) and the user's edits."""
+
+    def __init__(self, items: ContextItems, user_addresses: list[str], vips: list[str]) -> None:
+        self._items = items
+        self._addresses = {a.lower() for a in user_addresses}
+        self._vips = {v.lower() for v in vips}
+        self._lock = anyio.Lock()
+        self.profile: UserProfile | None = None
+
+    async def load(self) -> UserProfile:
+        if self.profile is None:
+            stored = await self._items.get(*PROFILE)
+            profile = UserProfile.model_validate(stored.data) if stored is not None else UserProfile()
+            profile.addresses |= self._addresses
+            profile.vips |= self._vips - profile.edits.vips_removed
+            self.profile = profile
+        return self.profile
+
+    async def learn(self, email: Email) -> UserProfile:
+        """Learn from a message the user sent, and save."""
+        return await self._change(lambda profile: _learn(profile, email))
+
+    async def apply(self, change: ProfileChange) -> str:
+        """Apply the user's edit and save; raises `ProfileEditError` when it cannot apply."""
+        outcome: list[str] = []
+        await self._change(lambda profile: outcome.append(apply_change(profile, change)))
+        return outcome[0]
+
+    async def _change(self, change: Callable[[UserProfile], object]) -> UserProfile:
+        async with self._lock:
+            profile = await self.load()
+            change(profile)
+            await self._items.put(*PROFILE, profile.model_dump(mode="json"), text=profile.describe())
+        return profile
+
+
+def _learn(profile: UserProfile, email: Email) -> None:
+    if email.sender is not None:
+        profile.addresses.add(email.sender.email.lower())
+    profile.learn_from_sent(email)
