@@ -66,3 +66,30 @@ async def test_llm_brain_tells_the_user_when_the_model_is_down() -> None:
         await model.close()
     assert decision.reply is not None and decision.reply.startswith("I could not reach the language model")
     assert decision.calls == []
+
+
+async def test_llm_brain_prompt_carries_the_profile_with_projects_bounded_in_size() -> None:
+    from datetime import UTC, datetime
+
+    from orchestrator.feeds.mail import UserProfile
+    from orchestrator.feeds.projects import Project
+    from orchestrator.profile import ProfileChange, apply_change
+
+    now = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    profile = UserProfile(
+        addresses={"ada@example.org"},
+        name="Ada Lovelace",
+        role="Analyst",
+        learned_projects=[Project(name="Engine", people=["charles@example.org"], last_seen=now, threads=4)],
+    )
+    for index in range(30):
+        apply_change(profile, ProfileChange(action="add_project", value=f"Side project {index:02d}"))
+    with scripted_llm_server(Step(tool_calls=[("wait", "{}")])) as llm:
+        model = ChatModel(LLMConfig(base_url=llm.base_url, max_retries=0))
+        await LLMBrain(model, profile=lambda: profile.describe(now=now)).decide(step())
+        await model.close()
+    about = llm.requests[0]["messages"][1]["content"]
+    assert about.startswith("About the user:\nThe user: Ada Lovelace, Analyst (ada@example.org).")
+    assert "Projects: Engine (with charles@example.org; last 24 Nov); Side project 00;" in about
+    assert "Side project 06" in about and "Side project 07" not in about  # eight projects at most
+    assert len(about) <= 1600

@@ -80,3 +80,24 @@ async def test_llm_triage_falls_back_to_rules_after_two_bad_answers(connections)
 async def test_llm_triage_falls_back_to_rules_when_the_endpoint_fails(connections) -> None:
     verdict, _ = await triage_with(connections, Step(status=503))
     assert verdict.reasons[-1].startswith("rules used: the model failed")
+
+
+async def test_llm_triage_prompt_carries_the_profile_with_its_projects_and_notes(connections) -> None:
+    from orchestrator.feeds.projects import Project
+    from orchestrator.profile import ProfileChange, apply_change
+
+    profile = UserProfile(
+        addresses={"me@example.org"},
+        learned_projects=[Project(name="Contract", people=["dana@example.org"], last_seen=NOW, threads=2)],
+    )
+    apply_change(profile, ProfileChange(action="set_name", value="Ada Lovelace"))
+    apply_change(profile, ProfileChange(action="remember", value="Dana is my lawyer"))
+    with scripted_llm_server(record(GOOD)) as llm:
+        model = ChatModel(LLMConfig(base_url=llm.base_url, max_retries=0))
+        await LLMTriage(model, ContextItems(connections["context"])).triage(EMAIL, profile, NOW)
+        await model.close()
+    prompt = llm.requests[0]["messages"][1]["content"]
+    assert "The user: Ada Lovelace (me@example.org)." in prompt
+    assert "Projects: Contract (with dana@example.org; last 24 Nov)." in prompt
+    assert "This email is about the user's active project Contract." in prompt
+    assert "The user asked you to remember: Dana is my lawyer" in prompt
