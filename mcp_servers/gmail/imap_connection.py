@@ -1,7 +1,8 @@
 """A blocking IMAP connection (stdlib `imaplib`) with the few extensions the IMAP store needs.
 
-It logs in (implicit TLS, STARTTLS or plain, certificates verified by `tls`), lists folders with their SPECIAL-USE roles, and
-offers UID FETCH/STORE/MOVE/COPY/EXPUNGE/APPEND with the response parsing done once, here. IMAP
+It logs in (implicit TLS, STARTTLS or plain, certificates verified by `tls`), lists folders with
+their SPECIAL-USE roles (names are modified UTF-7 on the wire, decoded everywhere else), and offers
+UID FETCH/STORE/MOVE/COPY/EXPUNGE/APPEND with the response parsing done once, here. IMAP
 and socket failures become `ProviderUnavailableError` (connection problems, rejected credentials)
 or `MailProviderError` (a command the server refused), with what to check. Used from a worker
 thread only.
@@ -18,6 +19,7 @@ from typing import NamedTuple
 
 from .provider import MailProviderError, ProviderUnavailableError
 from .tls import refused_certificate
+from .utf7 import decode_mailbox, encode_mailbox
 
 __all__ = ["Folder", "ImapConnection", "Selection", "quote"]
 
@@ -123,6 +125,7 @@ class ImapConnection:
             self.imap.shutdown()
             raise ProviderUnavailableError(f"IMAP server {self.where} dropped the connection: {exc}") from exc
         self.selected: str | None = None
+        self._wire: dict[str, str] = {}  # folder name → its name on the wire, as LIST gave it
 
     def _starttls(self, context: ssl.SSLContext) -> None:
         try:
@@ -147,7 +150,12 @@ class ImapConnection:
             raise MailProviderError(f"IMAP server {self.where} refused a command: {data!r}")
         return data
 
+    def mailbox(self, name: str) -> str:
+        """The quoted wire name of folder `name` (as listed, else in modified UTF-7)."""
+        return quote(self._wire.get(name) or encode_mailbox(name))
+
     def folders(self) -> list[Folder]:
+        """Selectable folders under the names users see (modified UTF-7 decoded)."""
         found = []
         for line in self._ok(self.imap.list()):
             if isinstance(line, tuple):  # the name came as a literal
@@ -159,6 +167,7 @@ class ImapConnection:
                 name = _unquote(match.group("name")) if match else ""
             if not match:
                 continue
+            name = self._remember(name)
             flags = match.group("flags").lower().split()
             if b"\\noselect" in flags or b"\\nonexistent" in flags or b"\\all" in flags:
                 continue
@@ -168,6 +177,14 @@ class ImapConnection:
             found.append(Folder(name, role or _NAMES.get(name.lower())))
         return found
 
+    def _remember(self, wire: str) -> str:
+        try:
+            name = decode_mailbox(wire)
+        except ValueError:  # raw UTF-8 or a broken name: use it as the server spells it
+            name = wire
+        self._wire[name] = wire
+        return name
+
     @property
     def condstore(self) -> bool:
         """Whether the server keeps modification sequences (CONDSTORE, or QRESYNC which implies it)."""
@@ -175,7 +192,7 @@ class ImapConnection:
 
     def select(self, folder: str, readonly: bool = True) -> Selection:
         """Select `folder`; returns its UIDVALIDITY, message count, UIDNEXT and HIGHESTMODSEQ."""
-        data = self._ok(self.imap.select(quote(folder), readonly=readonly))
+        data = self._ok(self.imap.select(self.mailbox(folder), readonly=readonly))
         self.selected = folder
         _, validity = self.imap.response("UIDVALIDITY")
         _, uidnext = self.imap.response("UIDNEXT")
@@ -232,10 +249,10 @@ class ImapConnection:
         """Move a message of the selected folder; returns (UIDVALIDITY, UID) in `target` when the server
         says (UIDPLUS)."""
         if "MOVE" in self.capabilities:
-            self._ok(self.imap._simple_command("UID", "MOVE", str(uid), quote(target)))
+            self._ok(self.imap._simple_command("UID", "MOVE", str(uid), self.mailbox(target)))
             _, codes = self.imap.response("COPYUID")  # sent untagged, before the expunge
             return _last_uid(b"[COPYUID " + codes[-1] + b"]" if codes and codes[-1] else b"")
-        data = self._ok(self.imap.uid("COPY", str(uid), quote(target)))
+        data = self._ok(self.imap.uid("COPY", str(uid), self.mailbox(target)))
         self.expunge(uid)
         return _last_uid(data[0] or b"")
 
@@ -248,7 +265,7 @@ class ImapConnection:
 
     def append(self, folder: str, raw: bytes, flags: str) -> tuple[int, int] | None:
         """Append a message; returns its (UIDVALIDITY, UID) when the server says (UIDPLUS)."""
-        data = self._ok(self.imap.append(quote(folder), flags or None, None, raw))
+        data = self._ok(self.imap.append(self.mailbox(folder), flags or None, None, raw))
         return _last_uid(data[0] if data and data[0] else b"")
 
 

@@ -21,6 +21,7 @@ from anyio.streams.tls import TLSStream
 from .imap_connection import quote
 from .provider import ProviderUnavailableError
 from .tls import refused_certificate
+from .utf7 import encode_mailbox
 
 __all__ = ["IdleSession", "idle_session"]
 
@@ -113,7 +114,7 @@ async def idle_session(
             for line in await session.command("CAPABILITY"):
                 if line.upper().startswith(b"* CAPABILITY "):
                     session.capabilities = set(line[13:].decode().upper().split())
-            await session.command(f"EXAMINE {quote(folder)}")
+            await session.command(f"EXAMINE {quote(encode_mailbox(folder))}")
         yield session
     finally:
         with anyio.move_on_after(2, shield=True):

@@ -62,6 +62,7 @@ service imap-login {{
 }}
 namespace inbox {{
   inbox = yes
+  separator = /
   mailbox Drafts {{
     special_use = \\Drafts
     auto = create

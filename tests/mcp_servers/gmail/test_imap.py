@@ -206,3 +206,48 @@ async def test_inbox_listeners_hear_about_mail_landing_in_dovecot(account: Gmail
         await provider.aclose()
     assert event.uri == INBOX_URI
     assert [m["subject"] for m in found.structured_content["messages"]] == ["over imap"]
+
+
+async def test_non_ascii_folder_is_a_label_that_search_and_moves_understand(
+    provider: ImapProvider, account: GmailSettings
+) -> None:
+    from mcp_servers.gmail.imap_connection import quote
+    from mcp_servers.gmail.utf7 import encode_mailbox
+
+    other = other_client(account)
+    other.imap.create(quote(encode_mailbox("Réunions/日本")))
+    other.append("Réunions/日本", plain_message(subject="ordre du jour"), "")
+    other.close()
+    (change,) = (await provider.list_changes(None, 10)).changes
+    assert change.labels == ["Réunions/日本", "UNREAD"]
+    assert "Réunions/日本" in {label.name for label in await provider.list_labels()}
+    (hit,) = await provider.search(parse_query('label:"Réunions/日本"'), 5)
+    assert (await provider.get_message(hit.id)).subject == "ordre du jour"
+    assert await provider.modify_labels(hit.id, ["INBOX"], ["Réunions/日本"]) == ["INBOX", "UNREAD"]
+    assert await provider.search(parse_query('label:"Réunions/日本"'), 5) == []
+
+
+async def test_idle_watches_a_non_ascii_folder(account: GmailSettings) -> None:
+    from mcp_servers.gmail.imap_connection import quote
+    from mcp_servers.gmail.utf7 import encode_mailbox
+
+    other = other_client(account)
+    other.imap.create(quote(encode_mailbox("Réunions/日本")))
+    provider = ImapProvider(account.model_copy(update={"imap_folder": "Réunions/日本"}))
+    await provider.open()
+    arrived = anyio.Event()
+
+    async def changed() -> None:
+        arrived.set()
+
+    try:
+        async with anyio.create_task_group() as group:
+            await group.start(provider.watch, changed)
+            await _until_idling(provider)
+            other.append("Réunions/日本", plain_message(subject="pushed"), "")
+            with anyio.fail_after(10):
+                await arrived.wait()
+            group.cancel_scope.cancel()
+    finally:
+        other.close()
+        await provider.aclose()

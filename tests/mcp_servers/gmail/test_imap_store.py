@@ -32,20 +32,6 @@ def flag_fetches(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int | None, int]
     return calls
 
 
-def test_connection_changed_since_returns_only_changed_messages(account: GmailSettings) -> None:
-    other = other_client(account)
-    assert other.condstore
-    for n in range(5):
-        other.append("INBOX", plain_message(subject=f"m{n}"), "")
-    before = other.select("INBOX", readonly=False)
-    assert before.modseq is not None and before.uidnext == 6
-    other.store(3, ["\\Seen"], [])
-    changed = other.flags(before.count, changed_since=before.modseq)
-    assert list(changed) == [3] and "\\Seen" in changed[3][0]
-    assert len(other.flags(before.count)) == 5
-    other.close()
-
-
 async def test_flag_change_is_fetched_alone_and_reported_once(
     provider: ImapProvider, account: GmailSettings, flag_fetches: list
 ) -> None:
