@@ -19,7 +19,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import anyio
 import httplib2
@@ -29,11 +28,15 @@ from googleapiclient.errors import HttpError
 
 from mcp_servers.calendar.errors import CalendarSourceError, EventNotFoundError, InvalidEventError
 from mcp_servers.calendar.event_ids import EventRef, parse_event_id
+from mcp_servers.calendar.google_events import COPIED, google_details, google_moment, rule_lines, to_icalendar
 from mcp_servers.calendar.ics import prepare
+from mcp_servers.calendar.ics_events import sort_key
 from mcp_servers.calendar.ics_write import check_times
 from mcp_servers.calendar.models import CalendarInfo, Event, ResponseStatus
 from mcp_servers.calendar.parsed_provider import ParsedProvider, Source
-from mcp_servers.calendar.provider import EventDraft, EventPatch, OnChange
+from mcp_servers.calendar.provider import EventDraft, EventPatch, OnChange, Scope
+from mcp_servers.calendar.recurrence_edit import original_start, resolve_scope, shifted_patch
+from mcp_servers.calendar.rrules import fit_rule, parse_rule, split_rule
 from mcp_servers.calendar.settings import CalendarSettings
 
 __all__ = ["GoogleCalendarProvider"]
@@ -41,12 +44,6 @@ __all__ = ["GoogleCalendarProvider"]
 logger = logging.getLogger(__name__)
 DISCOVERY_SECONDS = 300.0
 SCOPES = ["https://www.googleapis.com/auth/calendar"]
-_RESPONSES = {
-    "needsAction": "NEEDS-ACTION",
-    "accepted": "ACCEPTED",
-    "declined": "DECLINED",
-    "tentative": "TENTATIVE",
-}
 _TO_GOOGLE = {
     "accepted": "accepted",
     "declined": "declined",
@@ -147,7 +144,7 @@ class GoogleCalendarProvider(ParsedProvider):
             source.token, source.items = None, {}  # the token expired: start over
             changed = self._pages(source, None)
         if changed or source.parsed is None:
-            calendar, source.masters = _to_icalendar(source.items.values())
+            calendar, source.masters = to_icalendar(source.items.values())
             source.parsed, source.fingerprints, source.error = prepare(calendar, source.location), None, None
 
     def _pages(self, source: _GoogleSource, token: str | None) -> bool:
@@ -202,7 +199,11 @@ class GoogleCalendarProvider(ParsedProvider):
         def create() -> Event:
             source = self._source(draft.calendar or self._default_calendar())
             assert isinstance(source, _GoogleSource)
-            body = {"summary": draft.title, **self._times(draft.start, draft.end), **_details(draft)}
+            body = {"summary": draft.title, **self._times(draft.start, draft.end), **google_details(draft)}
+            if draft.recurrence:
+                start = check_times(draft.start, draft.end, self._zone)[0]
+                rule = fit_rule(parse_rule(draft.recurrence), start, self._zone)
+                body["recurrence"] = [f"RRULE:{rule.to_ical().decode()}"]
             request = self._service.events().insert(
                 calendarId=source.google_id, body=body, sendUpdates="all" if draft.attendees else "none"
             )
@@ -211,26 +212,109 @@ class GoogleCalendarProvider(ParsedProvider):
 
         return await self._run(create)
 
-    async def update_event(self, event_id: str, patch: EventPatch) -> Event:
+    async def update_event(self, event_id: str, patch: EventPatch, scope: Scope | None = None) -> Event:
         ref = parse_event_id(event_id)
+        resolved = resolve_scope(ref, scope, patch)
+        if resolved == "instance":
+            return await self._run(lambda: self._update_instance(ref, patch))
+        if resolved == "series":
+            return await self._run(lambda: self._update_series(ref, patch))
+        return await self._run(lambda: self._update_following(ref, patch))
 
-        def update() -> Event:
-            current = self._get_event(ref)
-            source, google_id = self._google_id(ref)
-            body: dict[str, Any] = _details(patch)
-            if patch.title is not None:
-                body["summary"] = patch.title
-            if patch.start is not None or patch.end is not None:
-                start = patch.start if patch.start is not None else current.start
-                end = patch.end if patch.end is not None else start + (current.end - current.start)
-                body.update(self._times(start, end))
-            request = self._service.events().patch(
-                calendarId=source.google_id, eventId=google_id, body=body, sendUpdates="all"
+    def _body(self, patch: EventPatch, current: Event) -> dict[str, Any]:
+        body: dict[str, Any] = google_details(patch)
+        if patch.title is not None:
+            body["summary"] = patch.title
+        if patch.start is not None or patch.end is not None:
+            start = patch.start if patch.start is not None else current.start
+            end = patch.end if patch.end is not None else start + (current.end - current.start)
+            body.update(self._times(start, end))
+        return body
+
+    def _patch(self, source: _GoogleSource, google_id: str, body: dict[str, Any]) -> None:
+        request = self._service.events().patch(
+            calendarId=source.google_id, eventId=google_id, body=body, sendUpdates="all"
+        )
+        self._execute(request)
+
+    def _update_instance(self, ref: EventRef, patch: EventPatch) -> Event:
+        current = self._get_event(ref)
+        source, google_id = self._google_id(ref)
+        series = EventRef(ref.calendar, ref.uid)
+        if patch.cancel:
+            request = self._service.events().delete(
+                calendarId=source.google_id, eventId=google_id, sendUpdates="all"
             )
             self._execute(request)
-            return self._get_event(ref)
+            return self._get_event(series)
+        self._patch(source, google_id, self._body(patch, current))
+        return self._get_event(ref)
 
-        return await self._run(update)
+    def _update_series(self, ref: EventRef, patch: EventPatch) -> Event:
+        if patch.cancel:
+            raise InvalidEventError("to cancel a whole series, delete it with delete_event")
+        series = EventRef(ref.calendar, ref.uid)
+        master = self._get_event(series)
+        occurrence = self._get_event(ref) if ref.recurrence else None
+        shifted = shifted_patch(patch, master, occurrence)
+        source, google_id = self._google_id(series)
+        body = self._body(shifted, master)
+        if patch.recurrence is not None:
+            start = shifted.start if shifted.start is not None else master.start
+            _, others = rule_lines(source.items[google_id])
+            rule = fit_rule(parse_rule(patch.recurrence), start, self._zone)
+            body["recurrence"] = [f"RRULE:{rule.to_ical().decode()}", *others]
+        self._patch(source, google_id, body)
+        return self._get_event(series)
+
+    def _update_following(self, ref: EventRef, patch: EventPatch) -> Event:
+        """Google's way: the series ends before the occurrence; a new event carries the rest."""
+        assert ref.recurrence is not None
+        occurrence = self._get_event(ref)
+        series = EventRef(ref.calendar, ref.uid)
+        source, google_id = self._google_id(series)
+        item = source.items[google_id]
+        rule, others = rule_lines(item)
+        dtstart = google_moment(item["start"])
+        at = original_start(dtstart, ref.recurrence, self._zone)
+        if rule is None or sort_key(at, self._zone) <= sort_key(dtstart, self._zone):
+            raise InvalidEventError(
+                "'this and following' needs a later occurrence of a series with a rule: "
+                "for the first occurrence use scope 'series'"
+            )
+        before, after = split_rule(rule, dtstart, at)
+        created: dict[str, Any] | None = None
+        if not patch.cancel:
+            created = self._insert_successor(source, item, at, after, patch, occurrence)
+        self._patch(source, google_id, {"recurrence": [f"RRULE:{before.to_ical().decode()}", *others]})
+        if created is None:
+            return self._get_event(series)
+        return self._get_event(EventRef(source.id, created.get("iCalUID", created["id"])))
+
+    def _insert_successor(
+        self,
+        source: _GoogleSource,
+        item: dict[str, Any],
+        at: date,
+        rule: icalendar.vRecur,
+        patch: EventPatch,
+        occurrence: Event,
+    ) -> dict[str, Any]:
+        first = occurrence.model_copy(
+            update={"start": at, "end": at + (google_moment(item["end"]) - google_moment(item["start"]))}
+        )
+        shifted = shifted_patch(patch, first, occurrence)
+        body = {key: item[key] for key in COPIED if key in item}
+        body.update(self._times(first.start, first.end))
+        body.update(self._body(shifted, first))
+        start = shifted.start if shifted.start is not None else first.start
+        if patch.recurrence is not None:
+            rule = fit_rule(parse_rule(patch.recurrence), start, self._zone)
+        body["recurrence"] = [f"RRULE:{rule.to_ical().decode()}"]
+        request = self._service.events().insert(
+            calendarId=source.google_id, body=body, sendUpdates="all" if body.get("attendees") else "none"
+        )
+        return self._execute(request)
 
     async def delete_event(self, event_id: str) -> None:
         ref = parse_event_id(event_id)
@@ -285,104 +369,6 @@ class GoogleCalendarProvider(ParsedProvider):
                     await on_change()
             except CalendarSourceError as exc:
                 logger.warning("Google Calendar sync failed: %s", exc)
-
-
-def _details(fields: EventDraft | EventPatch) -> dict[str, Any]:
-    body: dict[str, Any] = {}
-    if fields.location is not None:
-        body["location"] = fields.location
-    if fields.description is not None:
-        body["description"] = fields.description
-    if fields.attendees is not None:
-        body["attendees"] = [{"email": email} for email in fields.attendees]
-    return body
-
-
-def _to_icalendar(items: Any) -> tuple[icalendar.Calendar, dict[str, str]]:
-    """Google events as one VCALENDAR, and the Google id of each series master by iCalUID."""
-    calendar = icalendar.Calendar()
-    calendar.add("PRODID", "-//Pepper//calendar google//EN")
-    calendar.add("VERSION", "2.0")
-    masters = {
-        item.get("iCalUID", item["id"]): item["id"] for item in items if "recurringEventId" not in item
-    }
-    by_id = {google_id: uid for uid, google_id in masters.items()}
-    components = {}
-    for item in items:
-        if "recurringEventId" not in item:
-            components[item["id"]] = _vevent(item, item.get("iCalUID", item["id"]))
-    for item in items:
-        parent = components.get(item.get("recurringEventId", ""))
-        if parent is None:
-            continue
-        original = _moment(item["originalStartTime"])
-        if item.get("status") == "cancelled":
-            parent.add("EXDATE", original)
-        else:
-            override = _vevent(item, by_id[item["recurringEventId"]])
-            override.add("RECURRENCE-ID", original)
-            components[item["id"]] = override
-    for component in components.values():
-        calendar.add_component(component)
-    return calendar, masters
-
-
-def _vevent(item: dict[str, Any], uid: str) -> icalendar.Event:
-    event = icalendar.Event()
-    event.add("UID", uid)
-    event.add("SUMMARY", item.get("summary", ""))
-    event.add("DTSTART", _moment(item["start"]))
-    event.add("DTEND", _moment(item["end"]))
-    for key, name in (("location", "LOCATION"), ("description", "DESCRIPTION")):
-        if item.get(key):
-            event.add(name, item[key])
-    event.add("STATUS", item.get("status", "confirmed").upper())
-    if item.get("transparency") == "transparent":
-        event.add("TRANSP", "TRANSPARENT")
-    if item.get("organizer", {}).get("email"):
-        organizer = item["organizer"]
-        event.add("ORGANIZER", f"mailto:{organizer['email']}", parameters=_cn(organizer))
-    for attendee in item.get("attendees", []):
-        parameters = {
-            "PARTSTAT": _RESPONSES.get(attendee.get("responseStatus", ""), "NEEDS-ACTION"),
-            **_cn(attendee),
-        }
-        event.add("ATTENDEE", f"mailto:{attendee['email']}", parameters=parameters)
-    link = item.get("hangoutLink") or next(
-        (
-            p.get("uri")
-            for p in item.get("conferenceData", {}).get("entryPoints", [])
-            if p.get("entryPointType") == "video"
-        ),
-        None,
-    )
-    if link:
-        event.add("CONFERENCE", link, parameters={"VALUE": "URI"})
-    for line in item.get("recurrence", []):
-        _add_recurrence_line(event, line)
-    return event
-
-
-def _cn(person: dict[str, Any]) -> dict[str, str]:
-    return {"CN": person["displayName"]} if person.get("displayName") else {}
-
-
-def _add_recurrence_line(event: icalendar.Event, line: str) -> None:
-    text = f"BEGIN:VEVENT\r\n{line}\r\nEND:VEVENT\r\n"
-    parsed = icalendar.Event.from_ical(text)
-    for name, value in parsed.property_items(recursive=False):
-        if name not in ("BEGIN", "END"):
-            event.add(name, value, encode=False)
-
-
-def _moment(when: dict[str, str]) -> date:
-    if "date" in when:
-        return date.fromisoformat(when["date"])
-    moment = datetime.fromisoformat(when["dateTime"].replace("Z", "+00:00"))
-    try:  # recurrence must follow the event's own zone across DST, not a fixed offset
-        return moment.astimezone(ZoneInfo(when["timeZone"])) if when.get("timeZone") else moment
-    except (ZoneInfoNotFoundError, ValueError):
-        return moment
 
 
 def _slug(calendar_id: str) -> str:

@@ -21,10 +21,12 @@ from mcp_servers.calendar.errors import EventNotFoundError, InvalidEventError
 from mcp_servers.calendar.event_ids import recurrence_key
 from mcp_servers.calendar.ics_events import aware, sort_key
 from mcp_servers.calendar.provider import EventDraft, EventPatch
+from mcp_servers.calendar.rrules import fit_rule, parse_rule
 
 __all__ = [
     "apply_patch",
     "atomic_write",
+    "bump_sequence",
     "check_times",
     "delete_from",
     "find_component",
@@ -57,6 +59,8 @@ def new_event(draft: EventDraft, organizer: str | None, zone: tzinfo) -> Compone
     event.add("SUMMARY", draft.title)
     event.add("DTSTART", start)
     event.add("DTEND", end)
+    if draft.recurrence:
+        event.add("RRULE", fit_rule(parse_rule(draft.recurrence), start, zone))
     _set_optional(event, draft.location, draft.description, draft.conference_link)
     if draft.attendees:
         _set_attendees(event, draft.attendees, organizer)
@@ -167,10 +171,11 @@ def apply_patch(component: Component, patch: EventPatch, organizer: str | None, 
     _set_optional(component, patch.location, patch.description, patch.conference_link)
     if patch.attendees is not None:
         _set_attendees(component, patch.attendees, organizer)
-    _bump(component)
+    bump_sequence(component)
 
 
-def _bump(component: Component) -> None:
+def bump_sequence(component: Component) -> None:
+    """SEQUENCE up by one and a fresh DTSTAMP: what an edit does to a component (RFC 5545)."""
     sequence = int(component.get("SEQUENCE", 0)) + 1
     component.pop("SEQUENCE", None)
     component.add("SEQUENCE", sequence)
@@ -192,7 +197,7 @@ def delete_from(calendar: icalendar.Calendar, uid: str, recurrence: str | None) 
     master = find_component(calendar, uid, None)
     if master is not None and any(name in master for name in ("RRULE", "RDATE")):
         master.add("EXDATE", _from_key(recurrence, master["DTSTART"].dt))
-        _bump(master)
+        bump_sequence(master)
 
 
 def set_response(component: Component, email: str, response: str) -> None:
@@ -202,7 +207,7 @@ def set_response(component: Component, email: str, response: str) -> None:
         if str(attendee).lower().removeprefix("mailto:") == email.lower():
             attendee.params["PARTSTAT"] = response.upper()
             attendee.params.pop("RSVP", None)
-            _bump(component)
+            bump_sequence(component)
             return
     raise InvalidEventError(f"{email} is not invited to this event, so there is no invitation to answer")
 

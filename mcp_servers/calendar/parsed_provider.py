@@ -37,7 +37,14 @@ from mcp_servers.calendar.ics_write import (
     set_response,
 )
 from mcp_servers.calendar.models import CalendarInfo, Event, EventList, ResponseStatus
-from mcp_servers.calendar.provider import EventDraft, EventPatch, Fingerprint
+from mcp_servers.calendar.provider import EventDraft, EventPatch, Fingerprint, Scope
+from mcp_servers.calendar.recurrence_edit import (
+    resolve_scope,
+    set_rule,
+    shift_exceptions,
+    shifted_patch,
+    split_series,
+)
 
 __all__ = ["ParsedProvider", "Source"]
 
@@ -222,17 +229,84 @@ class ParsedProvider:
             raise EventNotFoundError(f"no event {ref.series_id}")
         return component
 
-    async def update_event(self, event_id: str, patch: EventPatch) -> Event:
+    async def update_event(self, event_id: str, patch: EventPatch, scope: Scope | None = None) -> Event:
         ref = parse_event_id(event_id)
+        resolved = resolve_scope(ref, scope, patch)
+        if resolved == "instance":
+            return await self._run(lambda: self._update_instance(ref, patch))
+        if resolved == "series":
+            return await self._run(lambda: self._update_series(ref, patch))
+        return await self._run(lambda: self._update_following(ref, patch))
+
+    def _update_instance(self, ref: EventRef, patch: EventPatch) -> Event:
+        if patch.cancel:
+            self._edit(ref, lambda calendar: delete_from(calendar, ref.uid, ref.recurrence))
+            return self._get_event(EventRef(ref.calendar, ref.uid))
 
         def change(calendar: icalendar.Calendar) -> None:
             apply_patch(self._component(calendar, ref), patch, self._organizer, self._zone)
 
-        def update() -> Event:
-            self._edit(ref, change)
-            return self._get_event(ref)
+        self._edit(ref, change)
+        return self._get_event(ref)
 
-        return await self._run(update)
+    def _update_series(self, ref: EventRef, patch: EventPatch) -> Event:
+        if patch.cancel:
+            raise InvalidEventError("to cancel a whole series, delete it with delete_event")
+        series = EventRef(ref.calendar, ref.uid)
+        occurrence = self._get_event(ref) if ref.recurrence else None
+        shifted = shifted_patch(patch, self._get_event(series), occurrence)
+
+        def change(calendar: icalendar.Calendar) -> None:
+            master = self._component(calendar, series)
+            before = master["DTSTART"].dt
+            apply_patch(master, shifted, self._organizer, self._zone)
+            if type(before) is type(master["DTSTART"].dt):
+                shift_exceptions(calendar, ref.uid, master["DTSTART"].dt - before)
+            if patch.recurrence is not None:
+                set_rule(master, patch.recurrence, self._zone)
+
+        self._edit(series, change)
+        return self._get_event(series)
+
+    def _update_following(self, ref: EventRef, patch: EventPatch) -> Event:
+        """Split the series at `ref`: the old one ends before it, a new one (unless cancelled) starts."""
+        assert ref.recurrence is not None
+        source = self._writable_source(ref.calendar)
+        occurrence = self._get_event(ref)
+        old = self._edit_target(source, ref.uid)
+        try:
+            successor = split_series(old, ref.uid, ref.recurrence, self._zone)
+            new_uid = str(successor[0]["UID"])
+            if patch.cancel:
+                self._store(source, ref.uid, old)
+            else:
+                self._start_successor(source, successor, patch, occurrence, old)
+        except BaseException:
+            self._discard(source)
+            raise
+        return self._get_event(EventRef(source.id, ref.uid if patch.cancel else new_uid))
+
+    def _start_successor(
+        self,
+        source: Source,
+        components: list[icalendar.Event],
+        patch: EventPatch,
+        occurrence: Event,
+        old: icalendar.Calendar,
+    ) -> None:
+        """Store the shortened series `old` and the new one made of `components`."""
+        master = components[0]
+        old_uid = master["RELATED-TO"]
+        as_event = component_to_event(master, source.id, self._zone, recurring=True)
+        apply_patch(master, shifted_patch(patch, as_event, occurrence), self._organizer, self._zone)
+        if patch.recurrence is not None:
+            set_rule(master, patch.recurrence, self._zone)
+        target = self._edit_target(source, None)
+        if target is not old:  # one object per series: the old one is stored first, as the
+            self._store(source, str(old_uid), old)  # new one's RELATED-TO may update it
+        for component in components:
+            target.add_component(component)
+        self._store(source, str(master["UID"]), target)
 
     async def delete_event(self, event_id: str) -> None:
         ref = parse_event_id(event_id)

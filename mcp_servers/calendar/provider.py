@@ -10,16 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Protocol
+from typing import Literal, Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from mcp_servers.calendar.models import CalendarInfo, Event, EventList, ResponseStatus, When
+from mcp_servers.calendar.rrules import normalize_rule
 
-__all__ = ["CalendarProvider", "EventDraft", "EventPatch", "Fingerprint", "OnChange"]
+__all__ = ["CalendarProvider", "EventDraft", "EventPatch", "Fingerprint", "OnChange", "Scope"]
 
 OnChange = Callable[[], Awaitable[None]]
 Fingerprint = tuple[str, str | None]  # (hash of the series' components, its title)
+Scope = Literal["instance", "following", "series"]
+_RULE = "Recurrence rule (RRULE), e.g. FREQ=WEEKLY;INTERVAL=2;COUNT=10 or FREQ=DAILY;UNTIL=20260630"
 
 
 class EventDraft(BaseModel):
@@ -33,6 +36,12 @@ class EventDraft(BaseModel):
     description: str | None = None
     attendees: list[str] = Field(default_factory=list, description="E-mail addresses to invite")
     conference_link: str | None = None
+    recurrence: str | None = Field(None, description=f"{_RULE}; a single event if omitted")
+
+    @field_validator("recurrence")
+    @classmethod
+    def _valid_rule(cls, rule: str | None) -> str | None:
+        return normalize_rule(rule)
 
 
 class EventPatch(BaseModel):
@@ -45,6 +54,17 @@ class EventPatch(BaseModel):
     description: str | None = None
     attendees: list[str] | None = Field(None, description="The full new list of invitees")
     conference_link: str | None = None
+    recurrence: str | None = Field(None, description=f"New {_RULE}; for scope 'series' or 'following' only")
+    cancel: bool = Field(
+        False,
+        description="Cancel instead of change: one occurrence (scope 'instance', an EXDATE) or this "
+        "occurrence and the following ones (scope 'following': the series ends before it)",
+    )
+
+    @field_validator("recurrence")
+    @classmethod
+    def _valid_rule(cls, rule: str | None) -> str | None:
+        return normalize_rule(rule)
 
 
 class CalendarProvider(Protocol):
@@ -60,7 +80,12 @@ class CalendarProvider(Protocol):
 
     async def create_event(self, draft: EventDraft) -> Event: ...
 
-    async def update_event(self, event_id: str, patch: EventPatch) -> Event: ...
+    async def update_event(self, event_id: str, patch: EventPatch, scope: Scope | None = None) -> Event:
+        """Change one occurrence, it and the following ones, or the whole series (see `Scope`).
+
+        Without a scope, an occurrence id changes that occurrence and a series id the series.
+        """
+        ...
 
     async def delete_event(self, event_id: str) -> None: ...
 

@@ -37,7 +37,7 @@ from mcp_servers.calendar.models import (
     ResponseStatus,
     When,
 )
-from mcp_servers.calendar.provider import CalendarProvider, EventDraft, EventPatch
+from mcp_servers.calendar.provider import CalendarProvider, EventDraft, EventPatch, Scope
 from mcp_servers.calendar.settings import CalendarSettings
 from mcp_servers.calendar.upcoming import Clock, SystemClock, UpcomingMonitor
 from mcp_servers.common.subscriptions import ResourceSubscriptions
@@ -131,15 +131,21 @@ def _provider_from(settings: CalendarSettings) -> CalendarProvider:
         from mcp_servers.calendar.google_provider import GoogleCalendarProvider
 
         return GoogleCalendarProvider.from_settings(settings)
+    if settings.composio_api_key:
+        from mcp_servers.calendar.composio_provider import ComposioCalendarProvider
+
+        return ComposioCalendarProvider.from_settings(settings)
     raise SystemExit(
-        "no calendar configured: pass --ics PATH, or set PEPPER_CALENDAR_CALDAV_URL "
-        "or PEPPER_CALENDAR_GOOGLE_TOKEN_FILE"
+        "no calendar configured: pass --ics PATH, or set PEPPER_CALENDAR_CALDAV_URL, "
+        "PEPPER_CALENDAR_GOOGLE_TOKEN_FILE or COMPOSIO_API_KEY"
     )
 
 
 def _change_log_path(settings: CalendarSettings) -> Path:
     sources = "\n".join(sorted(str(path.resolve()) for path in settings.ics))
-    sources = sources or settings.caldav_url or f"google:{settings.google_token_file}"
+    composio = f"composio:{settings.composio_base_url}|{settings.composio_user_id}|{settings.composio_connected_account_id}"
+    google = f"google:{settings.google_token_file}" if settings.google_token_file else composio
+    sources = sources or settings.caldav_url or google
     digest = hashlib.sha256(sources.encode()).hexdigest()[:12]
     return settings.state_dir / f"changes-{digest}.sqlite3"
 
@@ -341,9 +347,23 @@ def _register_writes(server: FastMCP, provider: CalendarProvider, settings: Cale
 
     @server.tool(annotations=RISKY)
     async def update_event(
-        event_id: EventId, changes: Annotated[EventPatch, Field(description="Only the fields to change")]
+        event_id: EventId,
+        changes: Annotated[EventPatch, Field(description="Only the fields to change")],
+        scope: Annotated[
+            Scope | None,
+            Field(
+                description="For a recurring event: 'instance' (this occurrence only), 'following' "
+                "(this occurrence and later ones: the series is split), 'series' (all occurrences). "
+                "Default: the occurrence for an occurrence id, the series for a series id"
+            ),
+        ] = None,
     ) -> Event:
-        """Change an event, a whole series, or one occurrence; with invitees it needs --allow-write."""
+        """Change an event, one occurrence, it and the following ones, or a whole series (its rule too).
+
+        With invitees, or to cancel occurrences, it needs --allow-write.
+        """
+        if changes.cancel:
+            require_write("cancelling occurrences")
         with _tool_errors():
             current = await provider.get_event(event_id)
             people = [a.email for a in current.attendees if a.email] + (changes.attendees or [])
@@ -352,7 +372,7 @@ def _register_writes(server: FastMCP, provider: CalendarProvider, settings: Cale
             invited = others(people)
             if invited:
                 require_write("changing an event that other people are invited to")
-            return await provider.update_event(event_id, changes)
+            return await provider.update_event(event_id, changes, scope)
 
     @server.tool(annotations=RISKY)
     async def delete_event(event_id: EventId) -> Deleted:

@@ -23,6 +23,7 @@ from mcp_servers.calendar.errors import CalendarSourceError
 from mcp_servers.calendar.provider import EventDraft, EventPatch
 from mcp_servers.calendar.server import build_server
 from mcp_servers.calendar.settings import CalendarSettings
+from tests.mcp_servers.calendar.recurrence_scenario import expansion, walk_through_recurrence_changes
 from tests.support.processes import free_port, stop, wait_for_port
 
 ZONE = ZoneInfo("Europe/Berlin")
@@ -225,3 +226,18 @@ async def test_server_turns_a_caldav_failure_into_a_tool_error(misbehaving, tmp_
     async with Client(build_server(settings)) as client:
         with pytest.raises(ToolError, match="refused the credentials"):
             await client.call_tool("list_calendars", {})
+
+
+@pytest.mark.slow
+@pytest.mark.anyio
+async def test_caldav_walks_through_every_recurrence_change_on_the_server(account: tuple[str, str]) -> None:
+    url, user = account
+    provider = _provider(url, user)
+    await walk_through_recurrence_changes(provider, "work")
+    fresh = _provider(url, user)  # what the server holds, read by a new client
+    assert await expansion(fresh, "Review") == await expansion(provider, "Review")
+    collection = (
+        caldav.DAVClient(url, username=user, password="x", timeout=10).principal().calendar(cal_id="work")
+    )
+    objects = await anyio.to_thread.run_sync(collection.events)
+    assert len(objects) == 3  # the weekly fixture, the series, and the series split off it

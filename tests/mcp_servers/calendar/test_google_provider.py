@@ -19,6 +19,7 @@ from mcp_servers.calendar.provider import EventDraft, EventPatch
 from mcp_servers.calendar.server import build_server
 from mcp_servers.calendar.settings import CalendarSettings
 from tests.mcp_servers.calendar.google_emulator import CalendarStore, google_calendar_emulator
+from tests.mcp_servers.calendar.recurrence_scenario import walk_through_recurrence_changes
 
 ZONE = ZoneInfo("Europe/Berlin")
 MARCH = (datetime(2026, 3, 1, tzinfo=ZONE), datetime(2026, 4, 1, tzinfo=ZONE))
@@ -174,3 +175,17 @@ async def test_google_reports_a_failed_token_refresh_clearly(tmp_path: Path) -> 
         provider._service._http.credentials._token_uri = url + "token"  # the emulator has no token endpoint
         with pytest.raises(CalendarSourceError, match="Google sign-in failed"):
             await provider.list_calendars()
+
+
+@pytest.mark.anyio
+async def test_google_walks_through_every_recurrence_change_with_the_api(google) -> None:
+    provider, store = google
+    await walk_through_recurrence_changes(provider, "me")
+    series = [e for e in store.events[PRIMARY].values() if e.get("summary", "").startswith("Review")]
+    rules = sorted(line for e in series for line in e.get("recurrence", []))
+    assert rules == [
+        "RRULE:FREQ=WEEKLY;UNTIL=20260427T085959Z;INTERVAL=2",
+        "RRULE:FREQ=WEEKLY;UNTIL=20260525T125959Z;INTERVAL=2",
+    ]
+    instances = [e["id"] for e in series if "recurringEventId" in e]
+    assert len(instances) == 2 and all("_2026" in i for i in instances)

@@ -214,3 +214,29 @@ async def test_server_upcoming_notifies_listeners_at_the_lead_time(tmp_path: Pat
                     view = (await client.read_resource(UPCOMING_URI))[0].text
                     if '"lead_minutes":120' in view:
                         break
+
+
+@pytest.mark.anyio
+async def test_server_update_event_changes_a_rule_and_splits_a_series_by_scope(tmp_path: Path) -> None:
+    async with Client(build_server(_settings(tmp_path), clock=ManualClock(NOW))) as client:
+        draft = {"title": "1:1", "start": "2026-03-03T10:00", "end": "2026-03-03T10:30",
+                 "recurrence": "RRULE:FREQ=WEEKLY;COUNT=4"}  # fmt: skip
+        series = (await _call(client, "create_event", draft=draft))["id"]
+        changes = {"recurrence": "FREQ=WEEKLY;INTERVAL=2;COUNT=3"}
+        await _call(client, "update_event", event_id=series, changes=changes)
+        third = f"{series}:20260331T080000Z"
+        split = await _call(
+            client, "update_event", event_id=third, changes={"title": "1:1 (new room)"}, scope="following"
+        )
+        listed = await _call(client, "list_events", start="2026-03-01", end="2026-05-01")
+        titles = [(e["start"][:10], e["title"]) for e in listed["events"] if e["title"].startswith("1:1")]
+        assert titles == [("2026-03-03", "1:1"), ("2026-03-17", "1:1"), ("2026-03-31", "1:1 (new room)")]
+        assert split["uid"] != (await _call(client, "get_event", event_id=series))["uid"]
+        with pytest.raises(ToolError, match="not a valid RRULE"):
+            await client.call_tool(
+                "update_event", {"event_id": series, "changes": {"recurrence": "FREQ=FORTNIGHTLY"}}
+            )
+        with pytest.raises(ToolError, match="--allow-write"):
+            await client.call_tool(
+                "update_event", {"event_id": f"{series}:20260317T090000Z", "changes": {"cancel": True}}
+            )
