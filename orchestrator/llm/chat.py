@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
-
-import openai
-from openai import AsyncOpenAI
+from typing import TYPE_CHECKING, Any
 
 from orchestrator.llm.models import ChatMessage, LLMConfig, ModelTurn, ToolCallRequest, ToolSpec, Usage
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI
 
 __all__ = ["ChatModel", "LLMError"]
 
@@ -30,6 +30,9 @@ class ChatModel:
     def __init__(self, config: LLMConfig, client: AsyncOpenAI | None = None) -> None:
         self.config = config
         self.usage = Usage()
+        # `openai` takes most of a second to import: only Pepper in LLM mode pays for it.
+        from openai import AsyncOpenAI
+
         self._client = client or AsyncOpenAI(
             base_url=config.base_url,
             api_key=config.api_key.get_secret_value() if config.api_key else "not-needed",
@@ -47,6 +50,8 @@ class ChatModel:
             request["tools"] = [tool_to_wire(t) for t in tools]
         if self.config.temperature is not None:
             request["temperature"] = self.config.temperature
+        import openai
+
         try:
             response = await self._client.chat.completions.create(**request)
         except openai.APIStatusError as exc:
