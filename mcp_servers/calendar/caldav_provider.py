@@ -1,9 +1,9 @@
 """The CalDAV provider: calendars on a CalDAV server (Fastmail, iCloud, Nextcloud, Radicale, Google).
 
 The `caldav` client finds the user's calendars under the configured URL. Each calendar's objects
-are fetched whole and read as one parsed calendar, fetched again only when the collection's
-sync-token changes (one PROPFIND per read), so reads, expansion and edits are exactly those of
-the ICS provider. An edit fetches the one object that holds the UID and PUTs it back. Every
+are mirrored locally (`caldav_sync`: sync-collection, RFC 6578, with one REPORT per read that
+brings only what changed; the CTag and ETags on servers without it) and read as one parsed
+calendar, so reads, expansion and edits are exactly those of the ICS provider. An edit fetches the one object that holds the UID and PUTs it back. Every
 request has a timeout, and every failure (401, 500, a dropped connection, a server that does not
 answer) becomes a `CalendarSourceError` that names the server and says what to check.
 """
@@ -23,9 +23,9 @@ import anyio
 import caldav
 import icalendar
 import niquests
-from caldav.elements import dav
 from caldav.lib import error as dav_error
 
+from mcp_servers.calendar.caldav_sync import CollectionMirror
 from mcp_servers.calendar.errors import CalendarSourceError, EventNotFoundError
 from mcp_servers.calendar.ics import prepare
 from mcp_servers.calendar.models import CalendarInfo
@@ -44,7 +44,8 @@ T = TypeVar("T")
 class _DavSource(Source):
     collection: Any = None
     name: str | None = None
-    token: str | None = None
+    mirror: CollectionMirror = field(default_factory=CollectionMirror)
+    generation: int = 0  # goes up whenever the parsed calendar is rebuilt
     hrefs: dict[str, str] = field(default_factory=dict)
 
 
@@ -60,6 +61,7 @@ class CaldavProvider(ParsedProvider):
         organizer: str | None = None,
         timeout: float = 20.0,
         poll_seconds: float = 30.0,
+        sync_collection: bool = True,
     ) -> None:
         super().__init__(zone, organizer)
         self._url, self._username, self._password = url, username, password
@@ -69,6 +71,7 @@ class CaldavProvider(ParsedProvider):
         self._discovered_at = -DISCOVERY_SECONDS
         self._editing: dict[tuple[str, str], Any] = {}
         self._call_timeout = max(60.0, timeout * 6)
+        self._sync_collection = sync_collection
 
     @classmethod
     def from_settings(cls, settings: CalendarSettings) -> CaldavProvider:
@@ -138,37 +141,39 @@ class CaldavProvider(ParsedProvider):
         found: dict[str, _DavSource] = {}
         for collection in collections:
             calendar_id = _slug(str(collection.url))
-            source = self._sources.get(calendar_id) or _DavSource(calendar_id, str(collection.url))
+            source = self._sources.get(calendar_id) or _DavSource(
+                calendar_id, str(collection.url), mirror=CollectionMirror(self._sync_collection)
+            )
             source.collection = collection
             found[calendar_id] = source
         self._sources, self._discovered_at = found, time.monotonic()
 
     def _load(self, source: _DavSource) -> None:
-        token = source.collection.get_property(dav.SyncToken())
-        if token is not None and token == source.token and source.parsed is not None:
+        """Sync the collection; rebuild the parsed calendar when anything in it changed."""
+        if not source.mirror.refresh(source.collection) and source.parsed is not None:
             return
         merged = icalendar.Calendar()
         merged.add("PRODID", "-//Pepper//calendar//EN")
         merged.add("VERSION", "2.0")
         hrefs, zones, notes = {}, set(), []
-        for item in source.collection.events():
-            try:
-                part = icalendar.Calendar.from_ical(item.data)
-            except ValueError as exc:
-                notes.append(f"{item.url}: not valid iCalendar, skipped: {exc}")
+        for path in sorted(source.mirror.objects):
+            copy = source.mirror.objects[path]
+            if copy.calendar is None:
+                notes.append(f"{copy.url}: {copy.error}, skipped")
                 continue
-            for component in part.subcomponents:
+            for component in copy.calendar.subcomponents:
                 if component.name == "VTIMEZONE":
                     if str(component.get("TZID")) in zones:
                         continue
                     zones.add(str(component.get("TZID")))
                 merged.add_component(component)
                 if component.name == "VEVENT":
-                    hrefs[str(component.get("UID", ""))] = str(item.url)
+                    hrefs[str(component.get("UID", ""))] = copy.url
         source.name = source.collection.get_display_name()
         source.parsed = prepare(merged, source.location)
         source.parsed.notes.extend(notes)
-        source.hrefs, source.token, source.fingerprints, source.error = hrefs, token, None, None
+        source.hrefs, source.fingerprints, source.error = hrefs, None, None
+        source.generation += 1
 
     def _info(self, source: Source) -> CalendarInfo:
         assert isinstance(source, _DavSource)
@@ -212,29 +217,26 @@ class CaldavProvider(ParsedProvider):
             else:
                 item.data = calendar.to_ical().decode()
                 item.save()
-        source.token = None  # read the collection again, as the server now has it
 
     def _discard(self, source: Source) -> None:
         self._editing = {key: item for key, item in self._editing.items() if key[0] != source.id}
 
     async def watch(self, on_change: OnChange) -> None:
-        """Compare the collections' sync-tokens every poll interval; report when one moved."""
+        """Sync the collections every poll interval; report when anything in them changed."""
         while True:
             await anyio.sleep(self._poll)
             try:
-                changed = await self._run(self._tokens_moved)
+                changed = await self._run(self._synced_changes)
             except CalendarSourceError as exc:
                 logger.warning("CalDAV poll failed: %s", exc)
                 continue
             if changed:
                 await on_change()
 
-    def _tokens_moved(self) -> bool:
-        with self._translated():
-            return any(
-                source.collection.get_property(dav.SyncToken()) != source.token
-                for source in self._sources.values()
-            )
+    def _synced_changes(self) -> bool:
+        before = {source.id: source.generation for source in self._sources.values()}
+        self._refresh()
+        return before != {source.id: source.generation for source in self._sources.values()}
 
 
 def _slug(url: str) -> str:
