@@ -15,14 +15,15 @@ import imaplib
 import re
 import ssl
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 
 from .provider import MailProviderError, ProviderUnavailableError
 from .tls import refused_certificate
 from .utf7 import decode_mailbox, encode_mailbox
 
-__all__ = ["Folder", "ImapConnection", "Selection", "quote"]
+__all__ = ["FETCH_CHUNK", "Folder", "ImapConnection", "Selection", "quote"]
 
+FETCH_CHUNK = 1024 * 1024
 _LIST = re.compile(rb'\((?P<flags>[^)]*)\) (?P<delimiter>"(?:[^"\\]|\\.)*"|NIL) (?P<name>.+)$')
 _FETCH_UID = re.compile(rb"UID (\d+)")
 _FETCH_FLAGS = re.compile(rb"FLAGS \(([^)]*)\)")
@@ -228,16 +229,32 @@ class ImapConnection:
                 result[int(uid.group(1))] = (names, int(size.group(1)) if size else 0)
         return result
 
-    def fetch(self, uids: list[int], limit: int | None = None) -> dict[int, bytes]:
-        """Raw messages by UID (the first `limit` bytes of each when given)."""
-        part = f"BODY.PEEK[]<0.{limit}>" if limit else "BODY.PEEK[]"
+    def fetch(self, uids: list[int]) -> dict[int, bytes]:
+        """Raw messages by UID, whole (for small ones: see `fetch_into`)."""
         found: dict[int, bytes] = {}
-        for item in self._ok(self.imap.uid("FETCH", ",".join(map(str, uids)), f"(UID {part})")):
+        for item in self._ok(self.imap.uid("FETCH", ",".join(map(str, uids)), "(UID BODY.PEEK[])")):
             if isinstance(item, tuple):
                 uid = _FETCH_UID.search(item[0])
                 if uid:
                     found[int(uid.group(1))] = item[1]
         return found
+
+    def fetch_into(self, uid: int, sink: BinaryIO, chunk: int = FETCH_CHUNK) -> bool:
+        """Copy a whole message into `sink`, `chunk` bytes per FETCH (BODY.PEEK[]<offset.chunk>), so
+        that a huge one never sits in memory; False when there is no message `uid`."""
+        offset = 0
+        while True:
+            part = f"BODY.PEEK[]<{offset}.{chunk}>"
+            data = self._ok(self.imap.uid("FETCH", str(uid), f"(UID {part})"))
+            piece = next(
+                (item[1] for item in data if isinstance(item, tuple) and _FETCH_UID.search(item[0])), None
+            )
+            if piece is None:
+                return offset > 0
+            sink.write(piece)
+            offset += len(piece)
+            if len(piece) < chunk:
+                return True
 
     def store(self, uid: int, add: list[str], remove: list[str]) -> None:
         if add:

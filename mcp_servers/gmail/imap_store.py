@@ -8,7 +8,9 @@ UIDs are `deleted`, changed flags are `labels_changed`. When the server has COND
 whose HIGHESTMODSEQ, UIDNEXT and count are unchanged costs one SELECT, and otherwise only messages
 changed since the stored HIGHESTMODSEQ are fetched (`CHANGEDSINCE`); without it, every UID's flags. When a folder's UIDVALIDITY changes, its
 old entries are journalled as deleted and everything is fetched again, so nothing is skipped.
-Message ids are assigned at first sight and survive moves made through this store (the server's
+Messages over `SLIM_THRESHOLD` are fetched in chunks into a spooled temporary file and slimmed
+(attachment bodies dropped, sizes kept), so a huge attachment never sits whole in memory. Message
+ids are assigned at first sight and survive moves made through this store (the server's
 COPYUID says where the message went). A dropped connection is reopened once per operation.
 """
 
@@ -17,16 +19,18 @@ from __future__ import annotations
 import imaplib
 import logging
 import re
+import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from .imap_connection import Folder, ImapConnection, Selection
+from .imap_connection import FETCH_CHUNK, Folder, ImapConnection, Selection
 from .indexed import SYSTEM_LABELS
 from .journal import IndexRow, Journal
 from .models import Message
 from .parsing import SLIM_THRESHOLD, MessageParseError, parse_message
 from .provider import MailProviderError, NotFoundError, ProviderUnavailableError
+from .slim import slim_message
 
 __all__ = ["ImapStore"]
 
@@ -35,6 +39,19 @@ T = TypeVar("T")
 _LETTERS = {"\\seen": "S", "\\flagged": "F", "\\draft": "D", "\\answered": "R", "\\deleted": "T"}
 _KEYWORD = re.compile(r"^[A-Za-z0-9_.\-]+$")
 _BATCH = 50
+
+
+def _slimmed(conn: ImapConnection, uid: int) -> bytes | None:
+    """A huge message with its binary parts dropped (sizes kept), read through a spool file."""
+    with tempfile.SpooledTemporaryFile(FETCH_CHUNK) as spool:
+        if not conn.fetch_into(uid, spool):
+            return None
+        spool.seek(0)
+        return slim_message(spool)  # type: ignore[arg-type]
+
+
+def _gone(row: IndexRow) -> NotFoundError:
+    return NotFoundError(f"message {row.id} was moved or deleted by another client: call list_changes")
 
 
 def _letters(flags: list[str]) -> str:
@@ -164,8 +181,8 @@ class ImapStore:
     ) -> None:
         small = [uid for uid, (_, size) in batch.items() if size <= SLIM_THRESHOLD]
         raws = conn.fetch(small) if small else {}
-        for uid in set(batch) - set(small):  # huge: read the first part only, never the whole
-            raws.update(conn.fetch([uid], limit=SLIM_THRESHOLD))
+        for uid in set(batch) - set(small):  # huge: spooled in chunks and slimmed, never whole
+            raws[uid] = _slimmed(conn, uid) or b""
         for uid, (flags, size) in batch.items():
             id, path = f"{folder.name}:{validity}:{uid}", f"{validity}:{uid}"
             row = IndexRow.of_error(id, folder.name, path, _letters(flags), datetime.now(UTC).timestamp(), "")
@@ -194,22 +211,34 @@ class ImapStore:
         return int(uid)
 
     def raw(self, row: IndexRow) -> bytes:
+        """The whole message (forwarding needs it all; reading goes through `read`)."""
+
         def fetch(conn: ImapConnection) -> bytes:
             uid = self._locate(conn, row)
-            found = conn.fetch(
-                [uid], limit=None if (row.summary or {}).get("size", 0) <= SLIM_THRESHOLD else SLIM_THRESHOLD
-            )
-            if uid not in found:
-                raise NotFoundError(
-                    f"message {row.id} was moved or deleted by another client: call list_changes"
-                )
-            return found[uid]
+            with tempfile.SpooledTemporaryFile(FETCH_CHUNK) as spool:
+                if not conn.fetch_into(uid, spool):
+                    raise _gone(row)
+                spool.seek(0)
+                return spool.read()
 
         return self._call(fetch)
 
     def read(self, row: IndexRow) -> Message:
+        def fetch(conn: ImapConnection) -> bytes:
+            uid = self._locate(conn, row)
+            if (row.summary or {}).get("size", 0) > SLIM_THRESHOLD:
+                found = _slimmed(conn, uid)
+            else:
+                found = conn.fetch([uid]).get(uid)
+            if found is None:
+                raise _gone(row)
+            return found
+
         try:
-            return parse_message(self.raw(row), id=row.id, labels=self.labels(row), thread_id=row.thread_id)
+            raw = self._call(fetch)
+            return parse_message(
+                raw, id=row.id, labels=self.labels(row), thread_id=row.thread_id, size=row.summary.get("size")
+            )
         except MessageParseError as exc:
             raise MailProviderError(f"message {row.id} cannot be read: {exc.reason}") from exc
 

@@ -251,3 +251,33 @@ async def test_idle_watches_a_non_ascii_folder(account: GmailSettings) -> None:
     finally:
         other.close()
         await provider.aclose()
+
+
+async def test_six_mib_attachment_is_parsed_whole_without_holding_it_in_memory(
+    provider: ImapProvider, account: GmailSettings
+) -> None:
+    import tracemalloc
+
+    from .messages import message_with_attachment
+
+    size = 6 * 1024 * 1024
+    raw = message_with_attachment("scan.pdf", os.urandom(size))
+    other = other_client(account)
+    other.append("INBOX", raw, "")
+    other.close()
+    del raw
+    tracemalloc.start()
+    try:
+        (change,) = (await provider.list_changes(None, 10)).changes
+        message = await provider.get_message(change.message_id)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert change.error is None and message.subject == "Report attached"
+    assert [(a.name, a.size) for a in message.attachments] == [("scan.pdf", size)]
+    assert message.text.startswith("The report is attached.")
+    assert peak < 4 * 1024 * 1024  # the base64 message is 8.1 MiB: it was never held whole
+    (hit,) = await provider.search(parse_query("has:attachment"), 5)
+    assert hit.id == change.message_id
+    whole = await provider.get_raw(change.message_id)  # forwarding needs every byte
+    assert len(whole) > size

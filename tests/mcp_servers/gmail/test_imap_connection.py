@@ -35,3 +35,17 @@ def test_connection_lists_and_selects_non_ascii_folders_by_their_real_names(acco
     assert other.select("Réunions/日本").count == 1
     assert other.select("Tom & Jerry").count == 0
     other.close()
+
+
+def test_fetch_into_copies_a_message_in_chunks(account: GmailSettings) -> None:
+    import io
+
+    other = other_client(account)
+    raw = plain_message(subject="chunks", body="x" * 5000 + "\n")
+    other.append("INBOX", raw, "")
+    other.select("INBOX")
+    sink = io.BytesIO()
+    assert other.fetch_into(1, sink, chunk=1000)
+    assert sink.getvalue() == other.fetch([1])[1] and len(sink.getvalue()) > 5000
+    assert not other.fetch_into(99, io.BytesIO())
+    other.close()
