@@ -46,6 +46,19 @@ class CalendarSettings(BaseSettings):
     max_events: int = Field(2000, gt=0, description="Most events one call returns (more: truncated)")
     working_start: time = Field(time(9), description="Default start of working hours, local time")
     working_end: time = Field(time(17), description="Default end of working hours, local time")
+    caldav_freebusy_url: str | None = Field(
+        None,
+        description="Where attendees' CalDAV calendars are, for free/busy: a URL with {email}, {local} "
+        "(before the @) or {domain}, naming a calendar or a calendar home (https://dav.example.com/{local}/)",
+    )
+    invite_outbox: Path | None = Field(
+        None, description="ICS calendars: write invitations (iTIP .eml files) to this folder"
+    )
+    smtp_host: str | None = Field(None, description="ICS calendars: send invitations through this SMTP server")
+    smtp_port: int = Field(587, gt=0, lt=65536, description="SMTP port")
+    smtp_username: str | None = Field(None, description="SMTP user name (no login when unset)")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password")
+    smtp_starttls: bool = Field(True, description="Upgrade the SMTP connection with STARTTLS")
     state_dir: Path = Field(default_factory=_default_state_dir, description="Where the change log lives")
     token: SecretStr | None = Field(None, description="Bearer token required on the HTTP transport")
 
