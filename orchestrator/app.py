@@ -18,7 +18,7 @@ from orchestrator.activity import Activity
 from orchestrator.brains.llm_brain import LLMBrain, llm_summarizer
 from orchestrator.brains.rules_brain import RulesBrain
 from orchestrator.chat import ChatLog
-from orchestrator.chat_commands import COMMAND, answer_command
+from orchestrator.chat_commands import answer_command, is_command
 from orchestrator.config import OrchestratorSettings
 from orchestrator.context_items import ContextItems
 from orchestrator.event_log import EventLog
@@ -135,10 +135,11 @@ class Pepper:
 
     async def send(self, text: str) -> None:
         """A message from the user: kept in the chat, answered by the scheduler (through the log),
-        or at once by code when it is a command (approve, reject, pending)."""
-        if COMMAND.match(text):
+        or at once by code when it is a command (approvals, the profile: see chat_commands)."""
+        if is_command(text):
             await self.chat.add("user", text, command=True)
-            await self.chat.add("assistant", await answer_command(self.desk, text) or "", command=True)
+            answer = await answer_command(self.desk, text, self.profiles)
+            await self.chat.add("assistant", answer or "", command=True)
             return
         await self.chat.add("user", text)
 

@@ -4,6 +4,12 @@
     pepper-orchestrator setup gmail|imap|caldav|google-calendar      connect a real account (read-only)
     pepper-orchestrator status                                        what a running Pepper is doing
     pepper-orchestrator approve ID [--reject]                         decide on a pending action
+    pepper-orchestrator profile show                                  what Pepper knows about you
+    pepper-orchestrator profile set name|role VALUE                   your name or role
+    pepper-orchestrator profile vip add|remove ADDRESS                who is always important
+    pepper-orchestrator profile project add|remove NAME               what you work on
+    pepper-orchestrator profile project rename OLD NEW
+    pepper-orchestrator profile remember FACT | forget WORDS          facts Pepper keeps in mind
     pepper-orchestrator mcp-config [--host claude-desktop|vscode]     the MCP host's JSON for the servers
 
 Every command takes `--config PATH` (a TOML file; see orchestrator.config). Logs go to stderr.
@@ -54,9 +60,48 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     approve.add_argument("action_id")
     approve.add_argument("--reject", action="store_true", help="reject instead of approving")
+    _add_profile_parser(commands)
     host = commands.add_parser("mcp-config", help="print the MCP host configuration for Pepper's servers")
     host.add_argument("--host", choices=["claude-desktop", "vscode"], default="claude-desktop")
     return parser.parse_args(argv)
+
+
+def _add_profile_parser(commands: argparse._SubParsersAction) -> None:
+    profile = commands.add_parser("profile", help="show or edit what the running Pepper knows about you")
+    edits = profile.add_subparsers(dest="edit", required=True)
+    edits.add_parser("show", help="the profile: name, role, VIPs, projects, remembered facts")
+    field = edits.add_parser("set", help="set your name or role")
+    field.add_argument("field", choices=["name", "role"])
+    field.add_argument("value", nargs="+")
+    vip = edits.add_parser("vip", help="add or remove a VIP (an email address)")
+    vip.add_argument("verb", choices=["add", "remove"])
+    vip.add_argument("value", metavar="ADDRESS")
+    project = edits.add_parser("project", help="add, remove or rename a project")
+    project.add_argument("verb", choices=["add", "remove", "rename"])
+    project.add_argument("value", metavar="NAME")
+    project.add_argument("to", nargs="?", metavar="NEW_NAME", help="the new name (rename only)")
+    for verb, text in (("remember", "a fact to keep in mind"), ("forget", "drop the facts with these words")):
+        edits.add_parser(verb, help=text).add_argument("value", nargs="+")
+
+
+def profile_command(settings: OrchestratorSettings, arguments: argparse.Namespace) -> str:
+    """Run `profile ...` against the running Pepper."""
+    if arguments.edit == "show":
+        return remote.show_profile(settings)
+    value = " ".join(arguments.value) if isinstance(arguments.value, list) else arguments.value
+    action = {
+        "set": f"set_{getattr(arguments, 'field', '')}",
+        "remember": "remember",
+        "forget": "forget",
+    }.get(arguments.edit, f"{getattr(arguments, 'verb', '')}_{arguments.edit}")
+    to = getattr(arguments, "to", None)
+    if action == "rename_project" and not to:
+        raise SystemExit("pepper-orchestrator profile project rename: say the new name: rename OLD NEW")
+    if action != "rename_project" and to:
+        raise SystemExit(
+            f"pepper-orchestrator profile project {arguments.verb}: one name only (quote names with spaces)"
+        )
+    return remote.edit_profile(settings, {"action": action, "value": value, "to": to})
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -81,6 +126,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(remote.status(settings))
     elif arguments.command == "approve":
         print(remote.decide(settings, arguments.action_id, reject=arguments.reject))
+    elif arguments.command == "profile":
+        print(profile_command(settings, arguments))
     elif arguments.command == "mcp-config":
         print(json.dumps(mcp_servers_config(settings, arguments.host), indent=2))
 

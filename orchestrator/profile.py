@@ -20,7 +20,15 @@ from pydantic import BaseModel, Field
 from orchestrator.context_items import ContextItems
 from orchestrator.feeds.mail import Email, ProjectEdit, UserProfile
 
-__all__ = ["PROFILE", "ProfileBook", "ProfileChange", "ProfileEditError", "apply_change", "profile_view"]
+__all__ = [
+    "PROFILE",
+    "ProfileBook",
+    "ProfileChange",
+    "ProfileEditError",
+    "apply_change",
+    "profile_view",
+    "render_profile",
+]
 
 PROFILE = ("memory.profile", "user")
 ADDRESS = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -183,3 +191,27 @@ def _learn(profile: UserProfile, email: Email) -> None:
     if email.sender is not None:
         profile.addresses.add(email.sender.email.lower())
     profile.learn_from_sent(email)
+
+
+def render_profile(view: dict[str, Any]) -> str:
+    """The profile in a few lines of markdown, for chat and the CLI."""
+    learned = view["learned"]
+    name = view["name"] or "not known yet"
+    if view["name"] and view["name"] == learned["name"]:
+        name += " (learned from your mail)"
+    lines = [f"**Name:** {name}", f"**Role:** {view['role'] or 'not known yet'}"]
+    lines.append(f"**Addresses:** {', '.join(view['addresses']) or 'none yet'}")
+    lines.append(f"**VIPs:** {', '.join(view['vips']) or 'none'}")
+    projects = [
+        f"- {p['name']}"
+        + (" (yours)" if p["source"] == "user" else f" ({p['threads']} threads")
+        + ("" if p["source"] == "user" else (", active)" if p["active"] else ", quiet)"))
+        + (f" with {', '.join(p['people'][:3])}" if p["people"] else "")
+        for p in view["projects"]
+    ]
+    lines.append("**Projects:**" + ("\n" + "\n".join(projects) if projects else " none yet"))
+    if view["hidden_projects"]:
+        lines.append(f"**Removed projects:** {', '.join(view['hidden_projects'])}")
+    if view["notes"]:
+        lines.append("**Remembered:**\n" + "\n".join(f"- {note}" for note in view["notes"]))
+    return "\n".join(lines)

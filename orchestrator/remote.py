@@ -1,12 +1,16 @@
-"""The CLI's view of a running Pepper, through its web API on the UI port (`status`, `approve`)."""
+"""The CLI's view of a running Pepper, through its web API on the UI port (`status`, `approve`,
+`profile`)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import httpx
 
 from orchestrator.config import OrchestratorSettings
+from orchestrator.profile import render_profile
 
-__all__ = ["decide", "status"]
+__all__ = ["decide", "edit_profile", "show_profile", "status"]
 
 
 def _client(settings: OrchestratorSettings) -> httpx.Client:
@@ -61,3 +65,24 @@ def decide(settings: OrchestratorSettings, action_id: str, reject: bool) -> str:
     return f"action {answer['id']}: {answer['status']}" + (
         f" — {answer['result']}" if answer.get("result") else ""
     )
+
+
+def show_profile(settings: OrchestratorSettings) -> str:
+    return render_profile(_profile_call(settings, None)["profile"])
+
+
+def edit_profile(settings: OrchestratorSettings, change: dict[str, Any]) -> str:
+    """Apply a profile change (`action`, `value`, `to`); returns what changed."""
+    return _profile_call(settings, change)["message"]
+
+
+def _profile_call(settings: OrchestratorSettings, change: dict[str, Any] | None) -> dict[str, Any]:
+    try:
+        with _client(settings) as client:
+            response = client.post("/profile", json=change) if change else client.get("/profile")
+    except httpx.ConnectError as exc:
+        raise _unreachable(settings) from exc
+    answer = response.json()
+    if response.status_code != 200:
+        raise SystemExit(f"pepper-orchestrator profile: {answer.get('error', response.text)}")
+    return answer

@@ -1,10 +1,12 @@
 """The UI's JSON API over a running `Pepper`: a snapshot of everything the page shows, chat,
-approvals, notification actions and search. Live updates come from `web/stream.py`."""
+approvals, notification actions, search and the user's profile (shown and edited in Settings, and by
+`pepper-orchestrator profile`). Live updates come from `web/stream.py`."""
 
 from __future__ import annotations
 
 import json
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
@@ -14,6 +16,7 @@ from starlette.responses import JSONResponse
 from orchestrator.app import Pepper
 from orchestrator.mcp_clients import ServerUnavailable, ToolCallFailed, ToolCallTimeout
 from orchestrator.notifications import NAMESPACE as NOTIFICATIONS
+from orchestrator.profile import ProfileChange, ProfileEditError, profile_view
 
 __all__ = ["Api"]
 
@@ -157,6 +160,22 @@ class Api:
         except (ServerUnavailable, ToolCallFailed, ToolCallTimeout) as exc:
             return JSONResponse({"error": str(exc)}, 503)
         return JSONResponse({"query": query, "items": [item.model_dump(mode="json") for item in items]})
+
+    async def profile(self, request: Request) -> JSONResponse:
+        """GET: the profile; POST a `ProfileChange`: apply it, then the profile and what changed."""
+        message = None
+        try:
+            if request.method == "POST":
+                change = await _parse(request, ProfileChange)
+                if isinstance(change, JSONResponse):
+                    return change
+                message = await self.pepper.profiles.apply(change)
+            profile = await self.pepper.profiles.load()
+        except ProfileEditError as exc:
+            return JSONResponse({"error": str(exc)}, 400)
+        except (ServerUnavailable, ToolCallFailed, ToolCallTimeout) as exc:
+            return JSONResponse({"error": str(exc)}, 503)
+        return JSONResponse({"message": message, "profile": profile_view(profile, datetime.now(UTC))})
 
 
 def _describe(pepper: Pepper, name: str) -> str:

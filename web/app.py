@@ -41,6 +41,7 @@ def create_app(pepper: Pepper, token: str | None = None) -> Starlette:
         Route("/pepper/api/approvals/{action_id}", api.decide, methods=["POST"]),
         Route("/pepper/api/notifications/{notification_id}/{verb}", api.notification, methods=["POST"]),
         Route("/pepper/api/search", api.search),
+        Route("/pepper/api/profile", api.profile, methods=["GET", "POST"]),
         Route("/pepper/api/source", api.source),
         Mount("/pepper/static", app=StaticFiles(directory=STATIC), name="static"),
     ]

@@ -21,7 +21,14 @@ from web.api import Api
 
 __all__ = ["UI_NAMESPACES", "stream"]
 
-UI_NAMESPACES = ["chat.messages", "signals.*", "notifications.inbox", "actions.pending", "activity.log"]
+UI_NAMESPACES = [
+    "chat.messages",
+    "signals.*",
+    "notifications.inbox",
+    "actions.pending",
+    "activity.log",
+    "memory.profile",
+]
 STATUS_SECONDS = 3.0
 
 

@@ -33,6 +33,9 @@ HELP = (
     "- **follow-ups** — mail you sent that is still waiting for a reply\n"
     "- **search** *words* — find mail and events\n"
     "- **pending**, **approve** *id*, **reject** *id* — what waits for your approval\n"
+    "- **profile** — what I know about you; **my name is** *name*, **my role is** *role*,"
+    " **add vip** / **remove vip** *address*, **add project** / **remove project** *name*,"
+    " **rename project** *old* **to** *new*, **remember that** *fact*, **forget** *words*\n"
     "Set `OPENAI_BASE_URL` (and `OPENAI_API_KEY`) for free-form chat."
 )
 INTENTS: list[tuple[str, re.Pattern[str]]] = [

@@ -312,6 +312,50 @@ def test_posts_without_the_csrf_header_or_from_another_origin_are_refused(page: 
     expect(page.locator("#messages")).not_to_contain_text("forged")
 
 
+def test_settings_show_the_learned_profile_and_edit_role_projects_vips_and_notes(page: Page) -> None:
+    projects = page.locator("#profile-projects")
+    expect(projects).to_contain_text("Northwind")  # learned from the demo user's sent mail
+    expect(page.get_by_label("Name", exact=True)).to_have_value("Alex Morgan")
+    expect(page.locator("#profile-status")).to_contain_text("Alex Morgan, Head of Product")
+    page.get_by_label("Role", exact=True).fill("Chief Product Officer")
+    page.locator("#profile-identity").get_by_role("button", name="Save").click()
+    expect(page.locator("#toast")).to_have_text("Your role is now Chief Product Officer.")
+    page.get_by_label("New project name").fill("Moonshot")
+    page.get_by_role("button", name="Add project").click()
+    expect(projects.locator("li", has_text="Moonshot")).to_contain_text("added by you")
+    page.get_by_role("button", name="Rename Moonshot").click()
+    page.get_by_label("New name for Moonshot").fill("Moonshot Two")
+    projects.get_by_role("button", name="Save").click()
+    expect(projects).to_contain_text("Moonshot Two")
+    page.get_by_role("button", name="Remove project Moonshot Two").click()
+    expect(page.locator("#toast")).to_contain_text("Removed the project Moonshot Two")
+    expect(projects).not_to_contain_text("Moonshot")
+    page.get_by_label("VIP email address").fill("ada@example.org")
+    page.get_by_role("button", name="Add VIP").click()
+    expect(page.locator("#profile-vips")).to_contain_text("ada@example.org")
+    page.get_by_role("button", name="Remove VIP ada@example.org").click()
+    expect(page.locator("#profile-vips")).not_to_contain_text("ada@example.org")
+    page.get_by_label("Something Pepper should remember").fill("Jordan is my manager")
+    page.get_by_role("button", name="Remember").click()
+    expect(page.locator("#profile-notes")).to_contain_text("Jordan is my manager")
+    screenshot(page, "desktop-settings-profile")
+    profile = page.request.get("/pepper/api/profile").json()["profile"]
+    assert profile["role"] == "Chief Product Officer" and profile["learned"]["role"] == "Head of Product"
+    assert profile["notes"] == ["Jordan is my manager"] and "Moonshot Two" in profile["hidden_projects"]
+    forged = page.request.post(
+        "/pepper/api/profile",
+        data=json.dumps({"action": "set_name", "value": "Mallory"}),
+        headers={"Content-Type": "application/json"},
+    )
+    assert forged.status == 403
+    bad = page.request.post(
+        "/pepper/api/profile",
+        data=json.dumps({"action": "add_vip", "value": "not an address"}),
+        headers={"Content-Type": "application/json", "X-Pepper-CSRF": "1"},
+    )
+    assert bad.status == 400 and "is not an email address" in bad.json()["error"]
+
+
 def test_stream_survives_a_restart_without_losing_or_repeating(page: Page, pepper: PepperProcess) -> None:
     expect(page.locator("#live")).to_have_text("live")
     send_chat(page, "before the restart")

@@ -272,7 +272,8 @@ function apply(namespace, id, item) {
   if (namespace.startsWith("signals.")) { key(state.signals, `${namespace}/${id}`, data); renderNow(); renderToday(); return; }
   if (namespace === "notifications.inbox") { key(state.notifications, id, data); renderNow(); return; }
   if (namespace === "actions.pending") { key(state.approvals, id, data); renderApprovals(); return; }
-  if (namespace === "activity.log") { if (item) state.activity.set(id, item); renderActivity(); }
+  if (namespace === "activity.log") { if (item) state.activity.set(id, item); renderActivity(); return; }
+  if (namespace === "memory.profile") document.dispatchEvent(new CustomEvent("pepper:profile"));
 }
 
 function key(map, id, data) { if (data) map.set(id, data); else map.delete(id); }
