@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import UTC, datetime
 
 import anyio
 from anyio.abc import TaskStatus
@@ -22,6 +23,7 @@ from .imap_store import ImapStore
 from .indexed import IndexedProvider, MailStore
 from .journal import Journal
 from .provider import Changed, MailProviderError
+from .query import Query
 from .settings import GmailSettings
 from .smtp import SmtpSender
 from .tls import tls_context
@@ -69,6 +71,12 @@ class ImapProvider(IndexedProvider):
 
     def _open_store(self) -> MailStore:
         return ImapStore(self._connect, Journal(self.index_path))
+
+    async def server_search(self, query: Query) -> tuple[set[str], bool]:
+        """Ids the IMAP server's own SEARCH finds for `query`, and whether that equals the index's
+        answer exactly (else it is a superset); `search` answers from the index."""
+        now = datetime.now(UTC)
+        return await self._run(lambda store: store.server_search(query, now))  # type: ignore[attr-defined]
 
     async def watch(
         self, changed: Changed, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED

@@ -205,9 +205,9 @@ class ImapConnection:
             int(modseq[0]) if modseq and modseq[0] else None,
         )
 
-    def uids(self) -> set[int]:
-        """Every UID in the selected folder."""
-        data = self._ok(self.imap.uid("SEARCH", "ALL"))
+    def uids(self, criteria: tuple[str, ...] = ("ALL",)) -> set[int]:
+        """The UIDs of the selected folder's messages that match UID SEARCH `criteria` (all by default)."""
+        data = self._ok(self.imap.uid("SEARCH", *criteria))
         return {int(uid) for uid in (data[0] or b"").split()}
 
     def flags(self, count: int, changed_since: int | None = None) -> dict[int, tuple[list[str], int]]:

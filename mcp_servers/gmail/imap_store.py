@@ -30,6 +30,8 @@ from .journal import IndexRow, Journal
 from .models import Message
 from .parsing import SLIM_THRESHOLD, MessageParseError, parse_message
 from .provider import MailProviderError, NotFoundError, ProviderUnavailableError
+from .query import Query
+from .query_mapping import imap_search
 from .slim import slim_message
 
 __all__ = ["ImapStore"]
@@ -168,6 +170,26 @@ class ImapStore:
         if len(known | changed.keys()) == selected.count:
             return changed, []
         return changed, [f"{selected.validity}:{uid}" for uid in known - conn.uids()]
+
+    def server_search(self, query: Query, now: datetime) -> tuple[set[str], bool]:
+        """Ids of the messages the server's UID SEARCH finds for `query` in every folder, and
+        whether that is exact (see `query_mapping`); the index answers `search_messages`."""
+        found: set[str] = set()
+        exact = True
+        rows = self.journal.rows().values()
+        for folder in self.folders.values():
+            search = imap_search(query, now, folder)
+            exact = exact and search.exact
+            arguments = tuple(search.arguments())
+            validity, uids = self._call(
+                lambda conn, name=folder.name, arguments=arguments: (
+                    conn.select(name).validity,
+                    conn.uids(arguments),
+                )
+            )
+            paths = {f"{validity}:{uid}" for uid in uids}
+            found |= {row.id for row in rows if row.folder == folder.name and row.path in paths}
+        return found, exact
 
     def _update(self, row: IndexRow, flags: list[str]) -> None:
         letters, keywords = _letters(flags), _keywords(flags)

@@ -84,3 +84,52 @@ async def test_uidvalidity_change_resyncs_even_with_a_stored_modseq(
     page = await provider.list_changes(before.cursor, 10)
     assert [c.kind for c in page.changes] == ["deleted", "added"]
     assert (await provider.get_message(page.changes[1].message_id)).subject == "new"
+
+
+EXACT = ["from:bob", "to:bob", "subject:lunch", "is:unread", "is:read", "is:starred", "label:Receipts",
+         "label:Travel", "label:INBOX", "label:SENT", "from:bob subject:invoice", "label:INBOX is:unread",
+         "label:UNREAD", "label:Nowhere", ""]  # fmt: skip
+SUPERSET = ["has:attachment", "newer_than:30d", "pizza", "from:rené"]
+
+
+async def _mailbox_for_search(account: GmailSettings) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from .messages import message_with_attachment
+
+    other = other_client(account)
+    other.imap.create("Receipts")
+    recent = datetime.now(UTC) - timedelta(days=2)
+    other.append("INBOX", message_with_attachment("q1.pdf", b"%PDF-1.4 numbers"), "")
+    other.append("INBOX", plain_message(subject="Lunch", body="noon pizza\n", sender="Carol <carol@example.org>",
+                                        date=recent), "(\\Seen \\Flagged)")  # fmt: skip
+    other.append("Receipts", plain_message(subject="Old invoice", body="paid\n"), "(\\Seen)")
+    other.append(
+        "INBOX", plain_message(subject="Flight", sender="René <rene@air.example>", date=recent), "(Travel)"
+    )
+    other.append("Sent", plain_message(subject="Re: Lunch", sender="ada@example.org", to="bob@example.org",
+                                       body="> noon pizza\nyes\n"), "(\\Seen)")  # fmt: skip
+    other.close()
+
+
+async def test_imap_server_search_agrees_with_the_index(
+    provider: ImapProvider, account: GmailSettings
+) -> None:
+    from mcp_servers.gmail.query import parse_query
+
+    await _mailbox_for_search(account)
+    await provider.scan()
+    sizes: dict[str, int] = {}
+    for text in EXACT + SUPERSET:
+        query = parse_query(text)
+        indexed = {hit.id for hit in await provider.search(query, 100)}
+        found, exact = await provider.server_search(query)
+        assert exact == (text in EXACT), text
+        if exact:
+            assert found == indexed, text
+            sizes[text] = len(found)
+        else:
+            assert found >= indexed, text
+    assert sizes["label:INBOX"] == 3 and sizes["is:read"] == 3 and sizes[""] == 5  # the data mean something
+    found, _ = await provider.server_search(parse_query("has:attachment"))
+    assert len(found) == 5 and len(await provider.search(parse_query("has:attachment"), 100)) == 1
