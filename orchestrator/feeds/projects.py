@@ -99,15 +99,30 @@ def learn_projects(threads: Iterable[SentThread], min_threads: int = MIN_THREADS
     """The projects the rule finds in the threads the user wrote in, most recent first."""
     threads = list(threads)
     forms: Counter[str] = Counter(name for thread in threads for name in candidates(thread.subject))
-    names: dict[str, str] = {}
+    names: dict[tuple[str, ...], str] = {}
     for name, _ in forms.most_common():
-        names.setdefault(name.lower(), name)  # the spelling used most often
-    projects = []
-    for key, name in names.items():
-        about = [thread for thread in threads if mentions(thread.subject, key)]
-        if len(about) >= min_threads:
-            projects.append(_project(name, about))
+        names.setdefault(_words(name), name)  # the spelling used most often
+    longest = max((len(words) for words in names), default=0)
+    phrases = [_phrases(thread.subject, longest) for thread in threads]
+    about: dict[tuple[str, ...], list[SentThread]] = {}
+    for thread, found in zip(threads, phrases, strict=True):
+        for words in found & names.keys():
+            about.setdefault(words, []).append(thread)
+    projects = [
+        _project(names[words], found) for words, found in about.items() if words and len(found) >= min_threads
+    ]
     return _drop_contained(sorted(projects, key=lambda p: p.last_seen or datetime.min, reverse=True))
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(word.lower() for word in WORD.findall(text))
+
+
+def _phrases(text: str, longest: int) -> set[tuple[str, ...]]:
+    """Every run of up to `longest` words in `text`, lower case: a name is in a subject when its
+    words are one of these (the whole-word match of `mentions`, without a regex per name)."""
+    words = _words(text)
+    return {words[i : i + n] for n in range(1, longest + 1) for i in range(len(words) - n + 1)}
 
 
 def _project(name: str, about: list[SentThread]) -> Project:
@@ -130,14 +145,15 @@ def _project(name: str, about: list[SentThread]) -> Project:
 
 def _drop_contained(projects: list[Project]) -> list[Project]:
     """ "SSO" next to "SSO login" in the same threads is one project: keep the longer name."""
+    longest = max((len(_words(project.name)) for project in projects), default=0)
+    phrases = {id(project): _phrases(project.name, longest) for project in projects}
     kept = []
     for project in projects:
+        words = _words(project.name)
         longer = [
             other
             for other in projects
-            if other is not project
-            and mentions(other.name, project.name)
-            and other.threads >= project.threads
+            if other is not project and words in phrases[id(other)] and other.threads >= project.threads
         ]
         if not longer:
             kept.append(project)
