@@ -11,7 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from platformdirs import user_state_dir
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["CalendarSettings", "local_zone"]
@@ -35,6 +35,27 @@ class CalendarSettings(BaseSettings):
         None, description="Google OAuth authorized-user JSON (token, refresh_token, client_id, client_secret)"
     )
     google_api_endpoint: str | None = Field(None, description="Google Calendar API base URL (tests, proxies)")
+    composio_api_key: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("pepper_calendar_composio_api_key", "composio_api_key"),
+        description="Composio project API key: the calendar of its Google Calendar connection (COMPOSIO_API_KEY too)",
+    )
+    composio_base_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("pepper_calendar_composio_base_url", "composio_base_url"),
+        description="Composio API base URL (COMPOSIO_BASE_URL also works); Composio's cloud when unset",
+    )
+    composio_user_id: str | None = Field(
+        None,
+        validation_alias=AliasChoices("pepper_calendar_composio_user_id", "composio_user_id"),
+        description="Composio user id that owns the Google Calendar connection (COMPOSIO_USER_ID too)",
+    )
+    composio_connected_account_id: str | None = Field(
+        None, description="Composio connected account id (ca_...) of the Google Calendar connection"
+    )
+    composio_toolkit_version: str | None = Field(
+        None, description="Composio Google Calendar toolkit version to execute; latest when unset"
+    )
     allow_write: bool = Field(False, description="Allow deletions and events that invite other people")
     timezone: str | None = Field(None, description="Your IANA timezone; the system's when unset")
     user_email: str | None = Field(None, description="Your address: organizer of invites you send")
@@ -54,7 +75,9 @@ class CalendarSettings(BaseSettings):
     invite_outbox: Path | None = Field(
         None, description="ICS calendars: write invitations (iTIP .eml files) to this folder"
     )
-    smtp_host: str | None = Field(None, description="ICS calendars: send invitations through this SMTP server")
+    smtp_host: str | None = Field(
+        None, description="ICS calendars: send invitations through this SMTP server"
+    )
     smtp_port: int = Field(587, gt=0, lt=65536, description="SMTP port")
     smtp_username: str | None = Field(None, description="SMTP user name (no login when unset)")
     smtp_password: SecretStr | None = Field(None, description="SMTP password")

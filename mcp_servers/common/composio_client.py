@@ -16,6 +16,7 @@ import logging
 from typing import Any
 
 import composio_client
+import httpx
 from pydantic import BaseModel, Field, SecretStr
 
 __all__ = [
@@ -65,13 +66,16 @@ class ComposioConfig(BaseModel):
 class ComposioClient:
     """Executes Composio tools by slug; blocking, safe to share between worker threads."""
 
-    def __init__(self, config: ComposioConfig) -> None:
+    def __init__(self, config: ComposioConfig, *, keep_alive: bool = True) -> None:
+        """`keep_alive=False` closes each connection after its response, for owners with no `close()`."""
         self.config = config
+        limits = httpx.Limits(max_keepalive_connections=None if keep_alive else 0)
         self._http = composio_client.Composio(
             auth=composio_client.ProjectAuth(config.api_key.get_secret_value()),
             base_url=config.base_url,
             timeout=config.timeout_seconds,
             max_retries=0,  # tool executions are not idempotent; callers poll again instead
+            http_client=httpx.Client(limits=limits, timeout=config.timeout_seconds),
         )
 
     def close(self) -> None:

@@ -39,7 +39,7 @@ class ComposioServer:
         self.tools: dict[str, Handler] = {}
         self.calls: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
         self.failures: list[int] = []
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()  # tests take it around several reads
         self.port = 0
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
