@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from typing import Any, TypeVar
 
 import anyio
@@ -25,12 +25,13 @@ import icalendar
 import niquests
 from caldav.lib import error as dav_error
 
+from mcp_servers.calendar.caldav_freebusy import FreeBusyUnreadable, freebusy_url, query_freebusy
 from mcp_servers.calendar.caldav_sync import CollectionMirror
 from mcp_servers.calendar.errors import CalendarSourceError, EventNotFoundError
 from mcp_servers.calendar.ics import prepare
 from mcp_servers.calendar.models import CalendarInfo
 from mcp_servers.calendar.parsed_provider import ParsedProvider, Source
-from mcp_servers.calendar.provider import OnChange
+from mcp_servers.calendar.provider import AttendeeBusy, OnChange
 from mcp_servers.calendar.settings import CalendarSettings
 
 __all__ = ["CaldavProvider"]
@@ -62,6 +63,7 @@ class CaldavProvider(ParsedProvider):
         timeout: float = 20.0,
         poll_seconds: float = 30.0,
         sync_collection: bool = True,
+        freebusy_url: str | None = None,
     ) -> None:
         super().__init__(zone, organizer)
         self._url, self._username, self._password = url, username, password
@@ -72,6 +74,7 @@ class CaldavProvider(ParsedProvider):
         self._editing: dict[tuple[str, str], Any] = {}
         self._call_timeout = max(60.0, timeout * 6)
         self._sync_collection = sync_collection
+        self._freebusy_url = freebusy_url
 
     @classmethod
     def from_settings(cls, settings: CalendarSettings) -> CaldavProvider:
@@ -85,6 +88,7 @@ class CaldavProvider(ParsedProvider):
             organizer=settings.user_email,
             timeout=settings.caldav_timeout_seconds,
             poll_seconds=settings.poll_seconds,
+            freebusy_url=settings.caldav_freebusy_url,
         )
 
     async def _run(self, function: Callable[[], T]) -> T:
@@ -220,6 +224,30 @@ class CaldavProvider(ParsedProvider):
 
     def _discard(self, source: Source) -> None:
         self._editing = {key: item for key, item in self._editing.items() if key[0] != source.id}
+
+    async def attendee_busy(self, attendees: list[str], start: datetime, end: datetime) -> AttendeeBusy:
+        """Each attendee's busy time by free-busy-query on the calendars the URL template names."""
+        if self._freebusy_url is None:
+            reason = (
+                "set PEPPER_CALENDAR_CALDAV_FREEBUSY_URL (e.g. https://dav.example.com/{local}/) "
+                "to read other people's free/busy; only events in your calendars they attend count"
+            )
+            return AttendeeBusy(unread=dict.fromkeys(attendees, reason))
+        template = self._freebusy_url
+        return await self._run(lambda: self._read_attendees(template, attendees, start, end))
+
+    def _read_attendees(
+        self, template: str, attendees: list[str], start: datetime, end: datetime
+    ) -> AttendeeBusy:
+        result = AttendeeBusy()
+        with self._translated():
+            client = self._connect()
+        for email in attendees:
+            try:
+                result.busy[email] = query_freebusy(client, freebusy_url(template, email), start, end)
+            except FreeBusyUnreadable as exc:
+                result.unread[email] = str(exc)
+        return result
 
     async def watch(self, on_change: OnChange) -> None:
         """Sync the collections every poll interval; report when anything in them changed."""

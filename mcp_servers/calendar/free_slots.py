@@ -3,7 +3,8 @@
 `busy_intervals` reads busy time off events: the user's own (events they have not declined and that
 are not marked free or cancelled) and, for each attendee named, the events that person organises or
 attends without having declined. `find_free_slots` subtracts the merged busy time from the working
-hours inside a window and keeps the stretches long enough for the meeting. Plain functions: sorting
+hours inside a window and keeps the stretches long enough for the meeting. `attendee_busy` asks
+the provider for other people's free/busy (their calendars' server), and says whose it could not read. Plain functions: sorting
 and one sweep, so two weeks of five people's calendars take well under a millisecond per hundred events.
 """
 
@@ -19,8 +20,9 @@ from pydantic import BaseModel, Field, field_validator
 from mcp_servers.calendar.errors import InvalidEventError
 from mcp_servers.calendar.ics_events import sort_key
 from mcp_servers.calendar.models import Event, FreeSlot, FreeSlotList
+from mcp_servers.calendar.provider import AttendeeBusy, CalendarProvider
 
-__all__ = ["WorkingHours", "busy_intervals", "find_free_slots"]
+__all__ = ["WorkingHours", "attendee_busy", "busy_intervals", "find_free_slots"]
 
 Interval = tuple[datetime, datetime]
 MAX_WINDOW = timedelta(days=366)
@@ -70,6 +72,18 @@ def busy_intervals(
         if mine or theirs:
             busy.append((sort_key(event.start, zone), sort_key(event.end, zone)))
     return busy
+
+
+async def attendee_busy(
+    provider: CalendarProvider, people: list[str], begin: datetime, finish: datetime
+) -> AttendeeBusy:
+    """Other people's busy time from the provider's free/busy, or why it could not be read."""
+    if not people:
+        return AttendeeBusy()
+    read = getattr(provider, "attendee_busy", None)
+    if read is None:  # a backend that predates free/busy: say so rather than call them free
+        return AttendeeBusy(unread=dict.fromkeys(people, "this calendar backend cannot read free/busy"))
+    return await read(people, begin, finish)
 
 
 def find_free_slots(

@@ -4,7 +4,8 @@
 their `recurrence` lines (RRULE, EXDATE, RDATE), exceptions (`recurringEventId`) as RECURRENCE-ID
 overrides, cancelled exceptions as EXDATEs. `google_moment` reads a Google start or end in its own
 zone; `rule_lines` splits a `recurrence` list into its RRULE and the rest; `google_details` is the
-part of an insert or patch body that a draft or a patch sets besides title and times.
+part of an insert or patch body that a draft or a patch sets besides title and times;
+`read_freebusy` reads a freebusy.query answer, keeping the calendars Google would not tell about.
 """
 
 from __future__ import annotations
@@ -15,9 +16,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import icalendar
 
-from mcp_servers.calendar.provider import EventDraft, EventPatch
+from mcp_servers.calendar.provider import AttendeeBusy, EventDraft, EventPatch
 
-__all__ = ["COPIED", "google_details", "google_moment", "rule_lines", "to_icalendar"]
+__all__ = [
+    "COPIED",
+    "google_details",
+    "google_moment",
+    "read_freebusy",
+    "rule_lines",
+    "to_icalendar",
+]
 
 _RESPONSES = {
     "needsAction": "NEEDS-ACTION",
@@ -135,3 +143,32 @@ def google_moment(when: dict[str, str]) -> date:
         return moment.astimezone(ZoneInfo(when["timeZone"])) if when.get("timeZone") else moment
     except (ZoneInfoNotFoundError, ValueError):
         return moment
+
+
+_FREEBUSY_REASONS = {
+    "notFound": "Google does not know this calendar, or it is not shared with you",
+    "groupTooBig": "the group has too many members to ask at once",
+    "tooManyCalendarsRequested": "too many calendars asked at once",
+}
+
+
+def read_freebusy(answer: dict[str, Any], attendees: list[str]) -> AttendeeBusy:
+    """Busy periods per attendee from a freebusy.query answer; errors and silence make them unread."""
+    result = AttendeeBusy()
+    calendars = answer.get("calendars", {})
+    for email in attendees:
+        entry = calendars.get(email) or calendars.get(email.lower())
+        if entry is None:
+            result.unread[email] = "Google did not answer for this address"
+        elif entry.get("errors"):
+            reason = entry["errors"][0].get("reason", "unknown")
+            result.unread[email] = f"Google: {_FREEBUSY_REASONS.get(reason, reason)}"
+        else:
+            result.busy[email] = [
+                (_instant(period["start"]), _instant(period["end"])) for period in entry.get("busy", [])
+            ]
+    return result
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))

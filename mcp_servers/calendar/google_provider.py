@@ -28,13 +28,20 @@ from googleapiclient.errors import HttpError
 
 from mcp_servers.calendar.errors import CalendarSourceError, EventNotFoundError, InvalidEventError
 from mcp_servers.calendar.event_ids import EventRef, parse_event_id
-from mcp_servers.calendar.google_events import COPIED, google_details, google_moment, rule_lines, to_icalendar
+from mcp_servers.calendar.google_events import (
+    COPIED,
+    google_details,
+    google_moment,
+    read_freebusy,
+    rule_lines,
+    to_icalendar,
+)
 from mcp_servers.calendar.ics import prepare
 from mcp_servers.calendar.ics_events import sort_key
 from mcp_servers.calendar.ics_write import check_times
 from mcp_servers.calendar.models import CalendarInfo, Event, ResponseStatus
 from mcp_servers.calendar.parsed_provider import ParsedProvider, Source
-from mcp_servers.calendar.provider import EventDraft, EventPatch, OnChange, Scope
+from mcp_servers.calendar.provider import AttendeeBusy, EventDraft, EventPatch, OnChange, Scope
 from mcp_servers.calendar.recurrence_edit import original_start, resolve_scope, shifted_patch
 from mcp_servers.calendar.rrules import fit_rule, parse_rule, split_rule
 from mcp_servers.calendar.settings import CalendarSettings
@@ -357,6 +364,20 @@ class GoogleCalendarProvider(ParsedProvider):
             return self._get_event(ref)
 
         return await self._run(respond)
+
+    async def attendee_busy(self, attendees: list[str], start: datetime, end: datetime) -> AttendeeBusy:
+        """Each attendee's busy time from Google's freebusy.query (their primary calendar)."""
+        freebusy = getattr(self._service, "freebusy", None)
+        if freebusy is None:
+            reason = "this Google Calendar connection offers no free/busy query"
+            return AttendeeBusy(unread=dict.fromkeys(attendees, reason))
+        body = {
+            "timeMin": start.isoformat(),
+            "timeMax": end.isoformat(),
+            "items": [{"id": email} for email in attendees],
+        }
+        answer = await self._run(lambda: self._execute(freebusy().query(body=body)))
+        return read_freebusy(answer, attendees)
 
     async def watch(self, on_change: OnChange) -> None:
         """Run the incremental sync every poll interval; report when it brought anything."""

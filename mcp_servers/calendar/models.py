@@ -24,6 +24,7 @@ __all__ = [
     "FreeSlotList",
     "Person",
     "ResponseStatus",
+    "UnreadAttendee",
     "When",
 ]
 
@@ -106,9 +107,24 @@ class FreeSlot(BaseModel):
     end: datetime
 
 
+class UnreadAttendee(BaseModel):
+    """An attendee whose free/busy could not be read: the slots may not suit them."""
+
+    email: str
+    reason: str = Field(description="Why their free/busy could not be read")
+
+
 class FreeSlotList(BaseModel):
     slots: list[FreeSlot]
     truncated: bool = False
+    checked_attendees: list[str] = Field(
+        default_factory=list, description="Attendees whose free/busy was read from their calendars' server"
+    )
+    unread_attendees: list[UnreadAttendee] = Field(
+        default_factory=list,
+        description="Attendees whose free/busy could not be read; only events in your own calendars "
+        "that they attend were counted for them",
+    )
 
 
 class Change(BaseModel):

@@ -37,7 +37,7 @@ from mcp_servers.calendar.ics_write import (
     set_response,
 )
 from mcp_servers.calendar.models import CalendarInfo, Event, EventList, ResponseStatus
-from mcp_servers.calendar.provider import EventDraft, EventPatch, Fingerprint, Scope
+from mcp_servers.calendar.provider import AttendeeBusy, EventDraft, EventPatch, Fingerprint, Scope
 from mcp_servers.calendar.recurrence_edit import (
     resolve_scope,
     set_rule,
@@ -163,6 +163,14 @@ class ParsedProvider:
             if found is not None:
                 return found
         raise EventNotFoundError(f"no event {ref.series_id}{':' + ref.recurrence if ref.recurrence else ''}")
+
+    async def attendee_busy(self, attendees: list[str], start: datetime, end: datetime) -> AttendeeBusy:
+        """Files hold no one else's free/busy: every attendee is reported as unread."""
+        reason = (
+            "no free/busy source for other people here: only the events in your calendars that "
+            "they attend are counted"
+        )
+        return AttendeeBusy(unread=dict.fromkeys(attendees, reason))
 
     async def fingerprints(self) -> dict[str, dict[str, Fingerprint]]:
         return await self._run(self._fingerprints)

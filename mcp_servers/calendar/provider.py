@@ -9,6 +9,7 @@ which event series appeared, changed or disappeared; `watch()` wakes it when som
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
 
@@ -17,7 +18,7 @@ from pydantic import BaseModel, Field, field_validator
 from mcp_servers.calendar.models import CalendarInfo, Event, EventList, ResponseStatus, When
 from mcp_servers.calendar.rrules import normalize_rule
 
-__all__ = ["CalendarProvider", "EventDraft", "EventPatch", "Fingerprint", "OnChange", "Scope"]
+__all__ = ["AttendeeBusy", "CalendarProvider", "EventDraft", "EventPatch", "Fingerprint", "OnChange", "Scope"]
 
 OnChange = Callable[[], Awaitable[None]]
 Fingerprint = tuple[str, str | None]  # (hash of the series' components, its title)
@@ -67,6 +68,14 @@ class EventPatch(BaseModel):
         return normalize_rule(rule)
 
 
+@dataclass
+class AttendeeBusy:
+    """Other people's busy time as their calendars' server told it, and whose could not be read (why)."""
+
+    busy: dict[str, list[tuple[datetime, datetime]]] = field(default_factory=dict)
+    unread: dict[str, str] = field(default_factory=dict)
+
+
 class CalendarProvider(Protocol):
     """A source of calendars and events; every method may raise a `CalendarError`."""
 
@@ -90,6 +99,10 @@ class CalendarProvider(Protocol):
     async def delete_event(self, event_id: str) -> None: ...
 
     async def respond_to_invite(self, event_id: str, email: str, response: ResponseStatus) -> Event: ...
+
+    async def attendee_busy(self, attendees: list[str], start: datetime, end: datetime) -> AttendeeBusy:
+        """Busy time of each address in [start, end), from the server's free/busy where it can be read."""
+        ...
 
     async def fingerprints(self) -> dict[str, dict[str, Fingerprint]]:
         """Per readable calendar, per UID: a hash of the series and its title."""

@@ -26,7 +26,7 @@ from pydantic import BaseModel, Field
 
 from mcp_servers.calendar.changes import ChangeLog
 from mcp_servers.calendar.errors import CalendarError
-from mcp_servers.calendar.free_slots import WorkingHours, busy_intervals, find_free_slots
+from mcp_servers.calendar.free_slots import WorkingHours, attendee_busy, busy_intervals, find_free_slots
 from mcp_servers.calendar.ics_events import sort_key
 from mcp_servers.calendar.models import (
     CalendarList,
@@ -35,6 +35,7 @@ from mcp_servers.calendar.models import (
     EventList,
     FreeSlotList,
     ResponseStatus,
+    UnreadAttendee,
     When,
 )
 from mcp_servers.calendar.provider import CalendarProvider, EventDraft, EventPatch, Scope
@@ -277,10 +278,17 @@ def _register_planning(
         begin, finish = _instant(window.start, zone), _instant(window.end, zone)
         if finish <= begin:
             raise ToolError("the window must end after it starts")
+        people = [a for a in dict.fromkeys(attendees) if a.lower() != (settings.user_email or "").lower()]
         with _tool_errors():
             events = await provider.list_events(begin, finish, None, 100_000)
-            busy = busy_intervals(events.events, zone, settings.user_email, attendees)
-            return find_free_slots(busy, duration, (begin, finish), hours, zone, limit)
+            busy = busy_intervals(events.events, zone, settings.user_email, people)
+            theirs = await attendee_busy(provider, people, begin, finish)
+            for intervals in theirs.busy.values():
+                busy.extend(intervals)
+            found = find_free_slots(busy, duration, (begin, finish), hours, zone, limit)
+        found.checked_attendees = sorted(theirs.busy)
+        found.unread_attendees = [UnreadAttendee(email=a, reason=r) for a, r in theirs.unread.items()]
+        return found
 
     @server.tool(annotations=READ_ONLY)
     async def list_calendars() -> CalendarList:

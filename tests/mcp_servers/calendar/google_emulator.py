@@ -4,7 +4,8 @@ The routes come from `googleapiclient/discovery_cache/documents/calendar.v3.json
 HTTP verb and path template (with and without the `calendar/v3/` prefix). The methods the provider
 uses are implemented over an in-memory store: calendarList.list, events.list (pages, syncToken with
 only what changed since, 410 GONE for an unknown token, showDeleted), events.get, insert, patch
-(an instance id `<id>_<20260309T090000Z>` creates the exception) and delete. Any other method of
+(an instance id `<id>_<20260309T090000Z>` creates the exception), delete, and freebusy.query
+(over single timed events; a calendar it does not hold is notFound). Any other method of
 the document answers 501; a path the document does not know answers 404.
 """
 
@@ -16,6 +17,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -203,6 +205,31 @@ def _events_delete(store: CalendarStore, params: dict, query: dict, body: dict) 
     return 204, None
 
 
+def _freebusy_query(store: CalendarStore, params: dict, query: dict, body: dict) -> tuple[int, dict]:
+    """Busy periods of single (non-recurring) opaque events; calendars the store lacks are notFound."""
+    window = (_instant(body["timeMin"]), _instant(body["timeMax"]))
+    calendars: dict[str, Any] = {}
+    for item in body.get("items", []):
+        events = store.events.get(item["id"])
+        if events is None:
+            calendars[item["id"]] = {"errors": [{"domain": "global", "reason": "notFound"}], "busy": []}
+            continue
+        busy = [
+            {"start": event["start"]["dateTime"], "end": event["end"]["dateTime"]}
+            for event in events.values()
+            if event["status"] != "cancelled" and event.get("transparency") != "transparent"
+            and "dateTime" in event.get("start", {}) and "recurrence" not in event
+            and _instant(event["start"]["dateTime"]) < window[1]
+            and _instant(event["end"]["dateTime"]) > window[0]
+        ]  # fmt: skip
+        calendars[item["id"]] = {"busy": sorted(busy, key=lambda period: _instant(period["start"]))}
+    return 200, {"kind": "calendar#freeBusy", "timeMin": body["timeMin"], "timeMax": body["timeMax"], "calendars": calendars}  # fmt: skip
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 _METHODS = {
     "calendar.calendarList.list": _calendar_list,
     "calendar.events.list": _events_list,
@@ -210,6 +237,7 @@ _METHODS = {
     "calendar.events.insert": _events_insert,
     "calendar.events.patch": _events_patch,
     "calendar.events.delete": _events_delete,
+    "calendar.freebusy.query": _freebusy_query,
 }
 
 

@@ -50,7 +50,7 @@ def radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     storage = tmp_path_factory.mktemp("radicale")
     command = [
         sys.executable, "-m", "radicale", "--server-hosts", f"127.0.0.1:{port}", "--auth-type", "none",
-        "--rights-type", "owner_only", "--storage-filesystem-folder", str(storage),
+        "--rights-type", "owner_only", "--storage-filesystem-folder", str(storage), "--auth-delay", "0",
     ]  # fmt: skip
     process = subprocess.Popen(command, start_new_session=True, stderr=subprocess.DEVNULL)
     try:

@@ -189,3 +189,34 @@ async def test_google_walks_through_every_recurrence_change_with_the_api(google)
     ]
     instances = [e["id"] for e in series if "recurringEventId" in e]
     assert len(instances) == 2 and all("_2026" in i for i in instances)
+
+
+@pytest.mark.anyio
+async def test_google_find_free_slots_asks_freebusy_and_names_whom_it_could_not_read(
+    google, tmp_path: Path
+) -> None:
+    provider, store = google
+    store.events["ann@example.com"] = {}  # Ann's calendar: not in our list, visible to freebusy.query
+    store.put("ann@example.com", {
+        "summary": "Ann's dentist",
+        "start": {"dateTime": "2026-03-03T09:00:00+01:00"}, "end": {"dateTime": "2026-03-03T12:00:00+01:00"},
+    })  # fmt: skip
+    settings = CalendarSettings(state_dir=tmp_path, timezone="Europe/Berlin", user_email=PRIMARY)
+    async with Client(build_server(settings, provider=provider)) as client:
+        arguments = {
+            "duration": "PT2H",
+            "window": {"start": "2026-03-03T09:00", "end": "2026-03-03T17:00"},
+            "attendees": ["ann@example.com", "zed@example.com"],
+        }
+        found = (await client.call_tool("find_free_slots", arguments)).structured_content
+    assert [(s["start"], s["end"]) for s in found["slots"]] == [
+        ("2026-03-03T12:00:00+01:00", "2026-03-03T17:00:00+01:00")
+    ]
+    assert found["checked_attendees"] == ["ann@example.com"]
+    assert found["unread_attendees"] == [
+        {
+            "email": "zed@example.com",
+            "reason": "Google: Google does not know this calendar, or it is not shared with you",
+        }
+    ]
+    assert "calendar.freebusy.query" in {method for method, _ in store.requests}

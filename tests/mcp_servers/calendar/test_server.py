@@ -240,3 +240,21 @@ async def test_server_update_event_changes_a_rule_and_splits_a_series_by_scope(t
             await client.call_tool(
                 "update_event", {"event_id": f"{series}:20260317T090000Z", "changes": {"cancel": True}}
             )
+
+
+@pytest.mark.anyio
+async def test_server_find_free_slots_reports_attendees_an_ics_calendar_cannot_read(tmp_path: Path) -> None:
+    async with Client(build_server(_settings(tmp_path), clock=ManualClock(NOW))) as client:
+        arguments = {
+            "duration": "PT1H",
+            "window": {"start": "2026-03-02T09:00", "end": "2026-03-02T17:00"},
+            "attendees": ["boss@example.com", "me@example.com"],
+        }
+        found = await _call(client, "find_free_slots", **arguments)
+    assert [(s["start"][11:16], s["end"][11:16]) for s in found["slots"]] == [
+        ("09:00", "14:00"),
+        ("15:00", "17:00"),
+    ]
+    assert found["checked_attendees"] == []
+    assert [u["email"] for u in found["unread_attendees"]] == ["boss@example.com"]  # not the user
+    assert "only the events in your calendars" in found["unread_attendees"][0]["reason"]
