@@ -10,7 +10,6 @@ import subprocess
 import sys
 import tomllib
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,8 @@ from orchestrator.config import load_settings
 from orchestrator.setup_accounts import SetupError, setup_account
 from tests.mcp_servers.calendar.google_emulator import google_calendar_emulator
 from tests.mcp_servers.gmail.dovecot import DOVECOT, running_dovecot
+from tests.mcp_servers.gmail.gmail_emulator import GmailEmulator
+from tests.support.oauth_provider import OAuthProvider, browser_command, oauth_provider
 from tests.support.processes import free_port, stop, wait_for_port
 
 pytestmark = pytest.mark.slow
@@ -99,44 +100,66 @@ def test_setup_caldav_against_radicale(settings, tmp_path: Path) -> None:
     assert calendar["command"][-1] == "--allow-write"
 
 
-def test_setup_google_calendar_saves_a_private_token_and_checks_it(
-    settings, tmp_path: Path, monkeypatch
-) -> None:
-    from google.oauth2.credentials import Credentials
-
-    secrets = tmp_path / "client_secret.json"
-    secrets.write_text(json.dumps({"installed": {"client_id": "id", "client_secret": "s"}}))
-    granted: list[list[str]] = []
-
-    def consent(path: Path, scopes: list[str]) -> Credentials:  # stands in for the user's browser
-        granted.append(scopes)
-        return Credentials(
-            token="ya29.test",
-            refresh_token="r",
-            client_id="id",
-            client_secret="s",
-            token_uri="http://127.0.0.1:9/token",
-            scopes=scopes,
-            expiry=datetime(2099, 1, 1),
-        )  # fmt: skip  (google-auth uses naive UTC)
-
-    with google_calendar_emulator() as (url, store):
-        store.add_calendar("me@example.org", "Me")
-        monkeypatch.setenv("PEPPER_CALENDAR_GOOGLE_API_ENDPOINT", url)
-        config = tmp_path / "cfg" / "config.toml"
-        written = setup_account(
-            "google-calendar", settings, config_file=config, ask=answers(str(secrets)), authorize=consent
-        )
-    token = Path(
-        tomllib.loads(written.read_text())["servers"]["calendar"]["env"]["PEPPER_CALENDAR_GOOGLE_TOKEN_FILE"]
-    )
-    assert granted == [["https://www.googleapis.com/auth/calendar.readonly"]]
-    assert json.loads(token.read_text())["token"] == "ya29.test"
-    assert stat.S_IMODE(token.stat().st_mode) == 0o600
-
-
 def test_setup_requires_an_existing_oauth_client_file(settings, tmp_path: Path) -> None:
     with pytest.raises(SetupError, match="does not exist"):
         setup_account(
             "gmail", settings, config_file=tmp_path / "c.toml", ask=answers(str(tmp_path / "missing.json"))
         )
+
+
+@pytest.fixture
+def consenting_browser(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[OAuthProvider]:
+    """Google's consent screen on loopback, and a browser that clicks "Allow" on it."""
+    import webbrowser
+
+    with oauth_provider() as provider:
+        monkeypatch.setenv("BROWSER", browser_command(tmp_path))
+        monkeypatch.setattr(webbrowser, "_tryorder", None)  # re-read BROWSER on the next open
+        monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the local provider speaks http
+        yield provider
+
+
+def test_setup_google_calendar_runs_the_real_consent_flow_and_keeps_its_token_private(
+    settings, tmp_path: Path, monkeypatch, consenting_browser: OAuthProvider
+) -> None:
+    secrets = consenting_browser.client_secrets(tmp_path)
+    with google_calendar_emulator() as (url, store):
+        store.add_calendar("me@example.org", "Me")
+        monkeypatch.setenv("PEPPER_CALENDAR_GOOGLE_API_ENDPOINT", url)
+        written = setup_account(
+            "google-calendar",
+            settings,
+            config_file=tmp_path / "cfg" / "config.toml",
+            ask=answers(str(secrets)),
+        )
+    env = tomllib.loads(written.read_text())["servers"]["calendar"]["env"]
+    token = Path(env["PEPPER_CALENDAR_GOOGLE_TOKEN_FILE"])
+    stored = json.loads(token.read_text())
+    assert consenting_browser.consented_scopes == ["https://www.googleapis.com/auth/calendar.readonly"]
+    assert stored["token"] == consenting_browser.issued_tokens[-1] and stored["refresh_token"].startswith(
+        "1//"
+    )
+    assert stat.S_IMODE(token.stat().st_mode) == 0o600
+    assert stat.S_IMODE(written.stat().st_mode) == 0o600
+
+
+def test_setup_gmail_with_sending_asks_google_for_the_send_scopes_only_then(
+    settings, tmp_path: Path, monkeypatch, consenting_browser: OAuthProvider
+) -> None:
+    secrets = consenting_browser.client_secrets(tmp_path)
+    with GmailEmulator() as emulator:
+        consenting_browser.access_token = emulator.mailbox.token  # Gmail accepts what Google issued
+        monkeypatch.setenv("PEPPER_GMAIL_GMAIL_API_ENDPOINT", emulator.url)
+        monkeypatch.setenv("PEPPER_GMAIL_GMAIL_TOKEN_URI", f"{consenting_browser.base_url}token")
+        read_only = setup_account(
+            "gmail", settings, config_file=tmp_path / "a.toml", ask=answers(str(secrets))
+        )
+        sending = setup_account(
+            "gmail", settings, allow_send=True, config_file=tmp_path / "b.toml", ask=answers(str(secrets))
+        )
+    assert consenting_browser.consented_scopes == [
+        "https://www.googleapis.com/auth/gmail.readonly",
+        "https://www.googleapis.com/auth/gmail.modify https://www.googleapis.com/auth/gmail.send",
+    ]
+    assert "--allow-send" not in tomllib.loads(read_only.read_text())["servers"]["gmail"]["command"]
+    assert "--allow-send" in tomllib.loads(sending.read_text())["servers"]["gmail"]["command"]
