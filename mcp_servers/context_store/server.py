@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field, JsonValue
 from mcp_servers.common.subscriptions import ResourceSubscriptions
 
 from . import uris
-from .errors import ContextStoreError
+from .errors import ContextStoreError, NotFound
 from .models import EventPage, Item, ItemInput, SearchHit
 from .notifier import ChangeNotifier
 from .services import EmbeddingWorker, background, maintain, open_store
@@ -85,6 +85,8 @@ class _Runtime:
     async def call(self, function: Callable[..., T], *args: Any) -> T:
         try:
             return await anyio.to_thread.run_sync(functools.partial(function, *args))
+        except NotFound as exc:  # an answer, not a fault: no "Error calling tool" in the server's log
+            raise ToolError(str(exc), log_level=logging.DEBUG) from exc
         except ContextStoreError as exc:
             raise ToolError(str(exc)) from exc
 
