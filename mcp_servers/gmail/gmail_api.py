@@ -5,8 +5,10 @@ synced into the same local index and change journal as the other providers. The 
 every message; later syncs read `users.history.list` from the stored historyId. When Gmail says
 the historyId has expired (HTTP 404), the store resyncs in full and journals only the difference
 with its index, so nothing is skipped or delivered twice. Changes are noticed by polling history
-every `poll_seconds` (`users.watch` needs a Cloud Pub/Sub topic and is not used). Sending goes
-through `users.messages.send`; Gmail files the copy under SENT itself.
+every `poll_seconds`, and with a Pub/Sub topic configured also at once: `users.watch` is
+registered and renewed before it expires (daily; Gmail's last 7 days), and a push to
+`/gmail/push` (`gmail_push`) wakes the watcher. Sending goes through `users.messages.send`;
+Gmail files the copy under SENT itself.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import math
+import time
 from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any, TypeVar
@@ -24,6 +28,7 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
 from .gmail_auth import READ_SCOPES, SEND_SCOPES, load_credentials
+from .gmail_push import PushNotice
 from .indexed import IndexedProvider, MailStore
 from .journal import IndexRow, Journal
 from .models import Message
@@ -35,6 +40,7 @@ __all__ = ["GmailApiProvider", "GmailApiStore"]
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+RENEW_SECONDS = 24 * 3600
 
 
 def _translated(call: Callable[[], T]) -> T:
@@ -222,12 +228,28 @@ class GmailApiStore:
         sent = _translated(lambda: self.users.messages().send(userId="me", body={"raw": encoded}).execute())
         return sent["id"]
 
+    def start_watch(self, topic: str) -> float:
+        """Ask Gmail to publish mailbox changes to `topic` (users.watch); returns the expiry (epoch s)."""
+        body = {"topicName": topic}
+        found = _translated(lambda: self.users.watch(userId="me", body=body).execute())
+        return int(found["expiration"]) / 1000
+
+    def stop_watch(self) -> None:
+        _translated(lambda: self.users.stop(userId="me").execute())
+
     def remove(self, row: IndexRow) -> None:
         draft_id = self.journal.meta(f"draft:{row.id}")
         if draft_id:
             _translated(lambda: self.users.drafts().delete(userId="me", id=draft_id).execute())
         else:
             _translated(lambda: self.users.messages().trash(userId="me", id=row.id).execute())
+
+
+class _Unset:
+    """Stands for the push event before the watcher runs (an anyio.Event needs the event loop)."""
+
+    def set(self) -> None:
+        logger.info("Gmail push before the watcher started: the first sync will see it")
 
 
 class GmailApiProvider(IndexedProvider):
@@ -239,6 +261,7 @@ class GmailApiProvider(IndexedProvider):
         self.token_file = settings.gmail_token_file or settings.state_dir / "gmail-token.json"
         account = hashlib.sha256(str(self.token_file.resolve()).encode()).hexdigest()[:12]
         self.index_path = settings.state_dir / f"gmail-{account}.sqlite3"
+        self._pushed: anyio.Event | _Unset = _Unset()
 
     def _open_store(self) -> MailStore:
         scopes = SEND_SCOPES if self.settings.allow_send else READ_SCOPES
@@ -251,14 +274,51 @@ class GmailApiProvider(IndexedProvider):
         service = build("gmail", "v1", credentials=credentials, static_discovery=True, client_options=options)
         return GmailApiStore(service, Journal(self.index_path))
 
+    def pushed(self, notice: PushNotice) -> None:
+        """A Pub/Sub push arrived (`gmail_push`): sync now rather than at the next poll."""
+        self._pushed.set()
+
     async def watch(
         self, changed: Changed, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED
     ) -> None:
+        topic = self.settings.gmail_pubsub_topic
+        self._pushed = anyio.Event()
+        renew_at = await self._start_watch(topic) if topic else math.inf
         task_status.started()
-        while True:
-            await anyio.sleep(self.settings.poll_seconds)
-            try:
-                if await self.scan():
-                    await changed()
-            except MailProviderError as exc:
-                logger.warning("Gmail sync failed (%s); retrying in %.0f s", exc, self.settings.poll_seconds)
+        try:
+            while True:
+                wait = min(self.settings.poll_seconds, max(renew_at - time.time(), 0))
+                with anyio.move_on_after(wait):
+                    await self._pushed.wait()
+                self._pushed = anyio.Event()
+                if topic and time.time() >= renew_at:
+                    renew_at = await self._start_watch(topic)
+                try:
+                    if await self.scan():
+                        await changed()
+                except MailProviderError as exc:
+                    logger.warning(
+                        "Gmail sync failed (%s); retrying in %.0f s", exc, self.settings.poll_seconds
+                    )
+        finally:
+            if topic:
+                with anyio.move_on_after(10, shield=True):
+                    await self._stop_watch()
+
+    async def _start_watch(self, topic: str) -> float:
+        """Register (or renew) the push watch; returns when to renew it: halfway to its expiry, and
+        at least daily, as Google advises. A failure leaves polling on and retries at the next poll."""
+        try:
+            expires = await self._run(lambda store: store.start_watch(topic))  # type: ignore[attr-defined]
+        except MailProviderError as exc:
+            logger.warning("Gmail users.watch on %s failed (%s); polling, retrying later", topic, exc)
+            return time.time() + self.settings.poll_seconds
+        remaining = expires - time.time()
+        logger.info("Gmail pushes changes to %s for %.1f h", topic, remaining / 3600)
+        return time.time() + min(remaining / 2, RENEW_SECONDS)
+
+    async def _stop_watch(self) -> None:
+        try:
+            await self._run(lambda store: store.stop_watch())  # type: ignore[attr-defined]
+        except MailProviderError as exc:
+            logger.warning("Gmail users.stop failed (%s); the watch expires by itself", exc)

@@ -36,6 +36,11 @@ def make_provider(settings: GmailSettings) -> MailProvider:
             )
         return MaildirProvider(settings.maildir.expanduser(), settings.state_dir, make_sender(settings))
     if settings.provider == "gmail":
+        if settings.gmail_pubsub_topic and settings.gmail_push_token is None:
+            raise SystemExit(
+                "PEPPER_GMAIL_GMAIL_PUBSUB_TOPIC needs PEPPER_GMAIL_GMAIL_PUSH_TOKEN: the token that the "
+                "Pub/Sub push subscription sends to /gmail/push?token=..."
+            )
         return GmailApiProvider(settings)
     if settings.provider == "composio":
         return _composio_provider(settings)

@@ -4,8 +4,10 @@
 `watch_inbox` runs the provider's watcher beside it, so that `gmail://inbox` subscribers (both MCP
 protocol eras, through `mcp_servers.common.subscriptions`) hear about every new change-journal
 entry. (The watcher cannot live in the FastMCP lifespan: FastMCP tears lifespans down inside a
-shielded cancel scope, which a task group spanning the lifespan cannot exit.) Tools that send, forward or trash are refused unless `settings.allow_send` is on; provider
-and query errors reach the client as `ToolError`s that say what to do.
+shielded cancel scope, which a task group spanning the lifespan cannot exit.) Tools that send,
+forward or trash are refused unless `settings.allow_send` is on; provider and query errors reach
+the client as `ToolError`s that say what to do. With a push token set, a provider that takes
+pushes (the Gmail API) also gets `POST /gmail/push` on the HTTP transport (`gmail_push`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from pydantic import Field
 from mcp_servers.common.subscriptions import ResourceSubscriptions
 
 from .compose import compose, forward_of, reply_to
+from .gmail_push import PushReceiver, add_push_route
 from .models import ChangePage, DraftRef, Label, Message, OutgoingMessage, SearchResult, SentRef, Thread
 from .provider import MailProvider, MailProviderError
 from .query import QueryError, parse_query
@@ -93,6 +96,8 @@ def build_server(
     _add_draft_tools(server, context)
     _add_send_tools(server, context)
     _add_resources(server, context)
+    if settings.gmail_push_token is not None and isinstance(provider, PushReceiver):
+        add_push_route(server, settings.gmail_push_token, provider)
     return server
 
 

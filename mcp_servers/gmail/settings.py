@@ -60,6 +60,14 @@ class GmailSettings(BaseSettings):
         None, description="Gmail API base URL override (an emulator, a proxy)"
     )
     gmail_token_uri: str | None = Field(None, description="OAuth token endpoint override (an emulator)")
+    gmail_pubsub_topic: str | None = Field(
+        None,
+        pattern=r"^projects/[^/]+/topics/[^/]+$",
+        description="Cloud Pub/Sub topic for users.watch push (projects/P/topics/T); unset: polling only",
+    )
+    gmail_push_token: SecretStr | None = Field(
+        None, description="Shared token the Pub/Sub push must carry on /gmail/push (?token= or header)"
+    )
     from_address: str | None = Field(None, description="From address of outgoing mail")
     composio_api_key: SecretStr | None = Field(
         None,

@@ -2,7 +2,8 @@
 
 It serves, on a loopback port, the endpoints the Gmail API provider calls (paths as in
 `googleapiclient/discovery_cache/documents/gmail.v1.json`): profile, messages list/get/modify/
-send/trash, drafts create/delete, labels list/create, history list, plus an OAuth token endpoint
+send/trash, drafts create/delete, labels list/create, history list, watch and stop (push; it
+records the calls, Pub/Sub itself is not emulated), plus an OAuth token endpoint
 for refreshes. History ids grow with every change; `expire_history()` forgets the history so that
 the next `history.list` answers 404 as Gmail does for an expired startHistoryId. Requests must
 carry the bearer token the emulator last issued.
@@ -14,6 +15,8 @@ import base64
 import json
 import re
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import count
@@ -35,6 +38,14 @@ class Mailbox:
     token: str = "initial-token"
     ids: count = field(default_factory=lambda: count(1))
     lock: threading.Lock = field(default_factory=threading.Lock)
+    watches: list[dict] = field(default_factory=list)  # the body of every users.watch call
+    stops: int = 0  # users.stop calls
+    calls: list[str] = field(default_factory=list)  # "GET history", ... in order
+    watch_seconds: float = 7 * 24 * 3600  # Gmail's watches last 7 days
+    served: threading.Condition = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.served = threading.Condition(self.lock)  # notified after every request
 
     def record(self, kind: str, message: dict) -> None:
         self.history_id += 1
@@ -81,6 +92,11 @@ class GmailEmulator:
         with self.mailbox.lock:
             return self.mailbox.add(raw, list(label_ids))["id"]
 
+    def wait_until(self, predicate: Callable[[Mailbox], bool], timeout: float = 10) -> bool:
+        """Block until `predicate(mailbox)` holds after some request (False on timeout)."""
+        with self.mailbox.served:
+            return self.mailbox.served.wait_for(lambda: predicate(self.mailbox), timeout)
+
     def expire_history(self) -> None:
         with self.mailbox.lock:
             self.mailbox.history.clear()
@@ -100,7 +116,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _reply(self, status: int, body: dict | None = None) -> None:
-        data = json.dumps(body if body is not None else {}).encode()
+        data = json.dumps(body if body is not None else {}).encode() if status != 204 else b""
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -146,7 +162,9 @@ class _Handler(BaseHTTPRequestHandler):
             if routed is None:
                 return self._error(404, f"no emulated endpoint {method} {match.group(1)}")
             item_id = match.group(1).split("/")[1] if "/" in match.group(1) else ""
+            self.mailbox.calls.append(f"{method} {path}")
             status, body = routed(self.mailbox, item_id, query, self._body() if method == "POST" else {})
+            self.mailbox.served.notify_all()
         if status >= 400:
             return self._error(status, body["message"])
         self._reply(status, body)
@@ -243,7 +261,22 @@ def _history(box: Mailbox, _id: str, q: dict, _b: dict) -> tuple[int, dict]:
     }
 
 
+def _watch(box: Mailbox, _id: str, _q: dict, body: dict) -> tuple[int, dict]:
+    if not re.fullmatch(r"projects/[^/]+/topics/[^/]+", body.get("topicName", "")):
+        return 400, {"message": "Invalid topicName: expected projects/PROJECT/topics/TOPIC"}
+    box.watches.append(body)
+    expiration = int((time.time() + box.watch_seconds) * 1000)
+    return 200, {"historyId": str(box.history_id), "expiration": str(expiration)}
+
+
+def _stop(box: Mailbox, _id: str, _q: dict, _b: dict) -> tuple[int, dict]:
+    box.stops += 1
+    return 204, {}
+
+
 _ROUTES = {
+    ("POST", "watch"): _watch,
+    ("POST", "stop"): _stop,
     ("GET", "profile"): _profile,
     ("GET", "messages"): _list,
     ("GET", "messages/{id}"): _get,
