@@ -21,6 +21,7 @@ from mcp_servers.common.composio_client import ComposioClient, ComposioConfig
 from tests.mcp_servers.calendar.composio_calendar import composio_calendar_tools
 from tests.mcp_servers.calendar.google_emulator import CalendarStore
 from tests.support.composio_server import API_KEY, ComposioServer, ToolFailure, composio_server
+from tests.support.processes import stdio_transport
 
 pytestmark = pytest.mark.anyio
 ZONE = ZoneInfo("Europe/Berlin")
@@ -185,3 +186,15 @@ async def test_mcp_server_built_from_composio_settings_lists_and_creates(
     assert [c["source"] for c in calendars] == [f"google:{PRIMARY}"]
     assert created["title"] == "Dentist" and created["start"].startswith("2026-03-03T08:30:00+01:00")
     assert [e["title"] for e in listed.structured_content["events"]] == ["Team sync", "Dentist"]
+
+
+@pytest.mark.slow
+async def test_main_over_stdio_picks_composio_from_the_standard_environment_variables(
+    composio: ComposioServer, tmp_path: Path
+) -> None:
+    env = {"COMPOSIO_API_KEY": API_KEY, "COMPOSIO_BASE_URL": composio.base_url, "COMPOSIO_USER_ID": "ada",
+           "PEPPER_CALENDAR_STATE_DIR": str(tmp_path)}  # fmt: skip
+    transport = stdio_transport("mcp_servers.calendar", ["--timezone", "Europe/Berlin"], env)
+    async with Client(transport) as client:
+        listed = await client.call_tool("list_events", {"start": "2026-03-02", "end": "2026-03-03"})
+    assert [e["title"] for e in listed.structured_content["events"]] == ["Team sync"]

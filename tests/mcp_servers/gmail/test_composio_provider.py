@@ -20,6 +20,7 @@ from mcp_servers.gmail.server import INBOX_URI, build_server, watch_inbox
 from mcp_servers.gmail.settings import GmailSettings
 from tests.support.composio_gmail import FakeGmail, recipients
 from tests.support.composio_server import API_KEY, ComposioServer, composio_server
+from tests.support.processes import stdio_transport
 
 from .messages import message_with_attachment, plain_message
 
@@ -222,3 +223,18 @@ async def test_new_message_reaches_a_modern_listener_through_the_mcp_server(
         await provider.aclose()
     assert event.uri == INBOX_URI
     assert [(c["kind"], c["message_id"]) for c in changes] == [("added", id)]
+
+
+@pytest.mark.slow
+async def test_main_over_stdio_picks_composio_from_the_standard_environment_variables(
+    composio: ComposioServer, gmail: FakeGmail, tmp_path: Path
+) -> None:
+    arrive(composio, gmail, plain_message(subject="Smoke through Composio"))
+    env = {"PEPPER_GMAIL_PROVIDER": "composio", "COMPOSIO_API_KEY": API_KEY,
+           "COMPOSIO_BASE_URL": composio.base_url, "COMPOSIO_USER_ID": "ada"}  # fmt: skip
+    transport = stdio_transport("mcp_servers.gmail", ["--state-dir", str(tmp_path / "state")], env)
+    async with Client(transport) as client:
+        found = await client.call_tool("search_messages", {"query": "subject:smoke"})
+    assert [m["subject"] for m in found.structured_content["messages"]] == ["Smoke through Composio"]
+    with composio.lock:
+        assert {body["user_id"] for _, _, body in composio.calls} == {"ada"}
