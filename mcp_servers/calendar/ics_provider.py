@@ -5,7 +5,8 @@ parsed again only when its size, inode or modification time changes, so edits on
 the next read; `watch()` follows the files with watchfiles and reports changes as they happen. A
 file that cannot be read becomes a calendar with an `error`, and the others keep working. A path
 that does not exist yet is an empty calendar, created by its first write. Writes replace the
-whole file atomically.
+whole file atomically; with a `Mailer`, every write that changes a series the user organises for
+other people sends them the iTIP invitation or cancellation (`invites`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from watchfiles import awatch
 from mcp_servers.calendar.errors import CalendarSourceError
 from mcp_servers.calendar.ics import parse_ics
 from mcp_servers.calendar.ics_write import atomic_write
+from mcp_servers.calendar.invites import Mailer, invitations, itip_email
 from mcp_servers.calendar.models import CalendarInfo
 from mcp_servers.calendar.parsed_provider import ParsedProvider, Source
 from mcp_servers.calendar.provider import OnChange
@@ -45,10 +47,21 @@ class _FileSource(Source):
 class IcsProvider(ParsedProvider):
     """Calendars from .ics files and folders; see the module docstring."""
 
-    def __init__(self, paths: Sequence[Path], zone: tzinfo, organizer: str | None = None) -> None:
+    def __init__(
+        self,
+        paths: Sequence[Path],
+        zone: tzinfo,
+        organizer: str | None = None,
+        mailer: Mailer | None = None,
+    ) -> None:
         if not paths:
             raise CalendarSourceError("no calendar files given: pass --ics PATH (a .ics file or a folder)")
+        if mailer is not None and not organizer:
+            raise CalendarSourceError(
+                "invitations need your address as their organizer: set PEPPER_CALENDAR_USER_EMAIL"
+            )
         super().__init__(zone, organizer)
+        self._mailer = mailer
         self._roots = [Path(path).expanduser().resolve() for path in paths]
         self._sources: dict[Path, _FileSource] = {}
 
@@ -129,9 +142,20 @@ class IcsProvider(ParsedProvider):
             calendar.add_missing_timezones()
         except Exception as exc:  # a zone icalendar cannot describe: the file is still valid with TZIDs
             logger.info("no VTIMEZONE added to %s: %s", source.path, exc)
+        before = self._on_disk(source) if self._mailer is not None else None
         atomic_write(source.path, calendar.to_ical())
         source.stamp = None  # parse the file we wrote on the next read, as any reader would
         self._load(source)
+        if self._mailer is not None and self._organizer:
+            for invitation in invitations(before, calendar, self._organizer):
+                self._mailer.deliver(itip_email(invitation, self._organizer))
+
+    def _on_disk(self, source: _FileSource) -> icalendar.Calendar | None:
+        """The file as it is before a write: what the attendees were last told about."""
+        try:
+            return icalendar.Calendar.from_ical(source.path.read_bytes())
+        except (OSError, ValueError):
+            return None
 
     async def watch(self, on_change: OnChange) -> None:
         """Report changes to the files (and new files in the folders) until cancelled.

@@ -122,8 +122,11 @@ _INSTRUCTIONS = (
 def _provider_from(settings: CalendarSettings) -> CalendarProvider:
     if settings.ics:
         from mcp_servers.calendar.ics_provider import IcsProvider
+        from mcp_servers.calendar.invites import mailer_from
 
-        return IcsProvider(settings.ics, settings.zone(), organizer=settings.user_email)
+        return IcsProvider(
+            settings.ics, settings.zone(), organizer=settings.user_email, mailer=mailer_from(settings)
+        )
     if settings.caldav_url:
         from mcp_servers.calendar.caldav_provider import CaldavProvider
 
