@@ -98,13 +98,14 @@ class RunningPepper:
     def state(self) -> dict[str, Any]:
         return self.api.get("/state").raise_for_status().json()
 
-    def cli(self, *arguments: str) -> str:
+    def cli(self, *arguments: str, ok: bool = True) -> str:
+        """`pepper-orchestrator ARGUMENTS`: its output, or with `ok=False` its error (it must fail)."""
         command = [sys.executable, "-m", "orchestrator.cli", *arguments]
         done = subprocess.run(
             command, env=self.env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
         )
-        assert done.returncode == 0, done.stderr
-        return done.stdout
+        assert (done.returncode == 0) is ok, done.stderr
+        return done.stdout if ok else done.stderr
 
     def sent_containing(self, text: str) -> list[str]:
         folder = self.data / "mail" / ".Sent"
@@ -173,8 +174,13 @@ def _check_chat_and_profile_commands(pepper: RunningPepper) -> None:
     assert pepper.cli("profile", "project", "add", "Moonshot") == (
         "Added the project Moonshot: mail that names it gets more attention.\n"
     )
+    assert pepper.cli("profile", "project", "rename", "Moonshot", "Moonshot Two") == (
+        "Renamed the project Moonshot to Moonshot Two.\n"
+    )
+    refused = pepper.cli("profile", "vip", "add", "not-an-address", ok=False)
+    assert "pepper-orchestrator profile: 'not-an-address' is not an email address" in refused
     shown = pepper.cli("profile", "show")
-    assert "**Name:** Alex Morgan (learned from your mail)" in shown and "- Moonshot (yours)" in shown
+    assert "**Name:** Alex Morgan (learned from your mail)" in shown and "- Moonshot Two (yours)" in shown
     assert "- Jordan is my manager" in shown and re.search(r"- Northwind \(\d+ threads, active\)", shown)
 
 
