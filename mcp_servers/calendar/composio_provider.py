@@ -1,12 +1,13 @@
 """The Composio provider: a Google calendar reached through Composio's GOOGLECALENDAR tools.
 
 Composio's Google Calendar tools are the Calendar API's own operations under other names, and the
-Google provider is written against a googleapiclient Calendar service that it asks for five
-requests: `calendarList().list()` and `events().list / insert / patch / delete`. So this module
+Google provider is written against a googleapiclient Calendar service that it asks for six
+requests: `calendarList().list()`, `events().list / insert / patch / delete` and
+`freebusy().query()`. So this module
 supplies such a service, `ComposioCalendarService`, whose requests run `GOOGLECALENDAR_LIST_CALENDARS`,
 `GOOGLECALENDAR_EVENTS_LIST` (Google's own parameters, syncToken included), `GOOGLECALENDAR_CREATE_EVENT`
 (a start plus a duration; all-day and longer events are then set exactly with a patch),
-`GOOGLECALENDAR_PATCH_EVENT` and `GOOGLECALENDAR_DELETE_EVENT`, and `ComposioCalendarProvider` is the
+`GOOGLECALENDAR_PATCH_EVENT`, `GOOGLECALENDAR_DELETE_EVENT` and `GOOGLECALENDAR_FREE_BUSY_QUERY`, and `ComposioCalendarProvider` is the
 Google provider over it: incremental sync, recurrence, ids and free/busy are those of the other
 backends. A Google error that a tool reports (a 410 for an expired sync token, a 404) is raised as
 the `HttpError` googleapiclient would raise, so the Google provider handles it as usual. What the
@@ -76,6 +77,18 @@ class ComposioCalendarService:
 
     def events(self) -> _Events:
         return _Events(self)
+
+    def freebusy(self) -> _FreeBusy:
+        return _FreeBusy(self)
+
+
+class _FreeBusy:
+    def __init__(self, service: ComposioCalendarService) -> None:
+        self.service = service
+
+    def query(self, body: dict[str, Any]) -> _Request:
+        # GOOGLECALENDAR_FREE_BUSY_QUERY takes freebusy.query's own body and answers its shape
+        return _Request(lambda: self.service.run("GOOGLECALENDAR_FREE_BUSY_QUERY", body))
 
 
 class _CalendarList:

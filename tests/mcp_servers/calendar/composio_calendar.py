@@ -81,7 +81,12 @@ def composio_calendar_tools(store: CalendarStore, account: str) -> dict[str, Han
         params = {"calendarId": arguments.get("calendar_id", "primary"), "eventId": arguments["event_id"]}
         return call("calendar.events.delete", params, {}, {})
 
+    def free_busy_query(arguments: dict[str, Any]) -> dict[str, Any]:
+        body = {key: arguments[key] for key in ("timeMin", "timeMax", "items")}
+        return call("calendar.freebusy.query", {}, {}, body)
+
     return {
+        "GOOGLECALENDAR_FREE_BUSY_QUERY": free_busy_query,
         "GOOGLECALENDAR_LIST_CALENDARS": list_calendars,
         "GOOGLECALENDAR_EVENTS_LIST": events_list,
         "GOOGLECALENDAR_CREATE_EVENT": create_event,

@@ -198,3 +198,16 @@ async def test_main_over_stdio_picks_composio_from_the_standard_environment_vari
     async with Client(transport) as client:
         listed = await client.call_tool("list_events", {"start": "2026-03-02", "end": "2026-03-03"})
     assert [e["title"] for e in listed.structured_content["events"]] == ["Team sync"]
+
+
+async def test_attendees_free_busy_comes_from_the_free_busy_tool(
+    composio: ComposioServer, store: CalendarStore
+) -> None:
+    with store.lock:
+        store.add_calendar("ann@example.com", "Ann")
+        store.put("ann@example.com", {"id": "a1", "summary": "Busy", "start": {"dateTime": "2026-03-03T09:00:00Z"}, "end": {"dateTime": "2026-03-03T10:00:00Z"}})  # fmt: skip
+    provider = provider_for(composio)
+    found = await provider.attendee_busy(["ann@example.com", "bob@example.com"], *MARCH)
+    assert [(s.hour, e.hour) for s, e in found.busy["ann@example.com"]] == [(9, 10)]
+    assert "bob@example.com" in found.unread and "not" in found.unread["bob@example.com"].lower()
+    assert "GOOGLECALENDAR_FREE_BUSY_QUERY" in composio.slugs_called()
