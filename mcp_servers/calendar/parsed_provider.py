@@ -272,6 +272,8 @@ class ParsedProvider:
                 shift_exceptions(calendar, ref.uid, master["DTSTART"].dt - before)
             if patch.recurrence is not None:
                 set_rule(master, patch.recurrence, self._zone)
+            elif "RRULE" in master:  # an UNTIL must stay the kind of value DTSTART now is
+                set_rule(master, master["RRULE"].to_ical().decode(), self._zone)
 
         self._edit(series, change)
         return self._get_event(series)

@@ -38,8 +38,10 @@ def parse_rule(text: str) -> icalendar.vRecur:
         raise ValueError(f"{text!r} has both COUNT and UNTIL; an RRULE may have one of them: {_EXAMPLE}")
     if "COUNT" in rule and int(rule["COUNT"][0]) < 1:
         raise ValueError(f"{text!r}: COUNT must be at least 1")
-    try:
-        rrulestr(rule.to_ical().decode(), dtstart=datetime(2026, 1, 1))
+    until = rule.get("UNTIL", [None])[0]
+    zoned = isinstance(until, datetime) and until.tzinfo is not None
+    try:  # dateutil checks what icalendar does not (BYxxx ranges, ...); it wants DTSTART like UNTIL
+        rrulestr(rule.to_ical().decode(), dtstart=datetime(2026, 1, 1, tzinfo=UTC if zoned else None))
     except (ValueError, TypeError) as exc:
         raise ValueError(f"{text!r} is not a valid RRULE ({exc}): {_EXAMPLE}") from None
     return rule

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import icalendar
@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from mcp_servers.calendar.errors import InvalidEventError
 from mcp_servers.calendar.ics_provider import IcsProvider
-from mcp_servers.calendar.provider import EventPatch
+from mcp_servers.calendar.provider import EventDraft, EventPatch
 from mcp_servers.calendar.recurrence_edit import split_series
 from tests.mcp_servers.calendar.recurrence_scenario import (
     ZONE,
@@ -79,6 +79,8 @@ def test_event_patch_rejects_an_invalid_rule_with_a_clear_message(rule: str, mes
 
 def test_event_patch_accepts_a_rule_with_its_prefix_and_stores_it_without() -> None:
     assert EventPatch(recurrence="RRULE:FREQ=WEEKLY;INTERVAL=2").recurrence == "FREQ=WEEKLY;INTERVAL=2"
+    until_utc = "FREQ=DAILY;UNTIL=20260304T225959Z;BYDAY=MO,TU"
+    assert EventPatch(recurrence=until_utc).recurrence == until_utc
 
 
 def test_split_series_continues_a_counted_all_day_series_with_what_is_left() -> None:
@@ -100,9 +102,22 @@ def _window() -> tuple[datetime, datetime]:
 
 
 async def _weekly(provider: IcsProvider) -> None:
-    from mcp_servers.calendar.provider import EventDraft
-
     start = datetime(2026, 3, 2, 10, tzinfo=ZONE)
     await provider.create_event(
         EventDraft(title="Review", start=start, end=start.replace(hour=11), recurrence="FREQ=WEEKLY;COUNT=4")
     )
+
+
+@pytest.mark.anyio
+async def test_update_event_turns_a_timed_series_all_day_with_its_until_fitted(tmp_path: Path) -> None:
+    provider = IcsProvider([tmp_path / "work.ics"], ZONE)
+    start = datetime(2026, 3, 2, 10, tzinfo=ZONE)
+    created = await provider.create_event(
+        EventDraft(
+            title="Offsite", start=start, end=start.replace(hour=11), recurrence="FREQ=DAILY;UNTIL=20260304"
+        )
+    )
+    assert [e.start.day for e in (await provider.list_events(*_window(), None, 10)).events] == [2, 3, 4]
+    await provider.update_event(created.id, EventPatch(start=date(2026, 3, 2), end=date(2026, 3, 3)))
+    events = (await provider.list_events(*_window(), None, 10)).events
+    assert [(e.start, e.all_day) for e in events] == [(date(2026, 3, day), True) for day in (2, 3, 4)]
