@@ -28,8 +28,11 @@ import httplib2
 from googleapiclient.errors import HttpError
 
 from mcp_servers.calendar.errors import CalendarSourceError, InvalidEventError
+from mcp_servers.calendar.event_ids import parse_event_id
 from mcp_servers.calendar.google_provider import GoogleCalendarProvider
 from mcp_servers.calendar.models import Event, ResponseStatus
+from mcp_servers.calendar.provider import EventPatch, Scope
+from mcp_servers.calendar.recurrence_edit import resolve_scope
 from mcp_servers.calendar.settings import CalendarSettings
 from mcp_servers.common.composio_client import (
     ComposioClient,
@@ -42,6 +45,11 @@ __all__ = ["ComposioCalendarProvider", "ComposioCalendarService"]
 
 MAX_DURATION_MINUTES = 24 * 60 + 59  # CREATE_EVENT takes 0-24 hours and 0-59 minutes
 _STATUS = re.compile(r"\b([45]\d\d)\b")
+NO_RULE_CHANGES = (
+    "Composio's GOOGLECALENDAR_PATCH_EVENT cannot change a recurrence rule, so changing a series' rule "
+    "or changing 'this and following' occurrences is not available with the composio calendar: change "
+    "it in Google Calendar, or use the google provider"
+)
 
 
 class _Request:
@@ -171,6 +179,16 @@ class ComposioCalendarProvider(GoogleCalendarProvider):
             service, settings.zone(), organizer=settings.user_email, poll_seconds=settings.poll_seconds
         )
 
+    async def update_event(self, event_id: str, patch: EventPatch, scope: Scope | None = None) -> Event:
+        # Refused before anything is written: 'following' would create the new series and only then
+        # fail to end the old one, leaving both.
+        if (
+            patch.recurrence is not None
+            or resolve_scope(parse_event_id(event_id), scope, patch) == "following"
+        ):
+            raise InvalidEventError(NO_RULE_CHANGES)
+        return await super().update_event(event_id, patch, scope)
+
     async def respond_to_invite(self, event_id: str, email: str, response: ResponseStatus) -> Event:
         if self.account is None or email.lower() != self.account.lower():
             raise InvalidEventError(
@@ -211,11 +229,7 @@ def _create_arguments(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, A
 
 def _patch_arguments(body: dict[str, Any], account: str | None) -> dict[str, Any]:
     if "recurrence" in body:
-        raise CalendarSourceError(
-            "Composio's GOOGLECALENDAR_PATCH_EVENT cannot change a recurrence rule, so changing a series' "
-            "rule or splitting it ('following') is not available with the composio calendar: change it "
-            "in Google Calendar, or use the google provider"
-        )
+        raise CalendarSourceError(NO_RULE_CHANGES)
     arguments: dict[str, Any] = {key: body.get(key) for key in ("summary", "location", "description")}
     attendees = body.get("attendees")
     if attendees and any("responseStatus" in a for a in attendees):

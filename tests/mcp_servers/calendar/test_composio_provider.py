@@ -146,6 +146,18 @@ async def test_answering_an_invitation_uses_the_connected_accounts_rsvp(
         await provider.respond_to_invite("me:weekly1@google.com", "ann@example.com", "declined")
 
 
+async def test_this_and_following_is_refused_before_anything_is_written(composio: ComposioServer) -> None:
+    provider = provider_for(composio)
+    with pytest.raises(InvalidEventError, match="cannot change a recurrence rule.*'this and following'"):
+        await provider.update_event(
+            "me:weekly1@google.com:20260309T090000Z", EventPatch(title="Later"), "following"
+        )
+    with pytest.raises(InvalidEventError, match="cannot change a recurrence rule"):
+        await provider.update_event("me:weekly1@google.com", EventPatch(recurrence="FREQ=DAILY;COUNT=3"))
+    writes = {"GOOGLECALENDAR_CREATE_EVENT", "GOOGLECALENDAR_PATCH_EVENT"}
+    assert not writes & set(composio.slugs_called())
+
+
 async def test_changing_a_recurrence_rule_names_the_missing_capability(composio: ComposioServer) -> None:
     service = provider_for(composio)._service  # the service the provider drives
     request = service.events().patch(calendarId=PRIMARY, eventId="weekly1", body={"recurrence": ["RRULE:FREQ=DAILY"]})  # fmt: skip
