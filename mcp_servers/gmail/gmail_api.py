@@ -245,13 +245,6 @@ class GmailApiStore:
             _translated(lambda: self.users.messages().trash(userId="me", id=row.id).execute())
 
 
-class _Unset:
-    """Stands for the push event before the watcher runs (an anyio.Event needs the event loop)."""
-
-    def set(self) -> None:
-        logger.info("Gmail push before the watcher started: the first sync will see it")
-
-
 class GmailApiProvider(IndexedProvider):
     """A Gmail account through the Gmail API."""
 
@@ -261,7 +254,7 @@ class GmailApiProvider(IndexedProvider):
         self.token_file = settings.gmail_token_file or settings.state_dir / "gmail-token.json"
         account = hashlib.sha256(str(self.token_file.resolve()).encode()).hexdigest()[:12]
         self.index_path = settings.state_dir / f"gmail-{account}.sqlite3"
-        self._pushed: anyio.Event | _Unset = _Unset()
+        self._pushed: anyio.Event | None = None  # made by `watch`: an Event needs the event loop
 
     def _open_store(self) -> MailStore:
         scopes = SEND_SCOPES if self.settings.allow_send else READ_SCOPES
@@ -276,21 +269,24 @@ class GmailApiProvider(IndexedProvider):
 
     def pushed(self, notice: PushNotice) -> None:
         """A Pub/Sub push arrived (`gmail_push`): sync now rather than at the next poll."""
-        self._pushed.set()
+        if self._pushed is None:
+            logger.info("Gmail push before the watcher started: its first sync will see the change")
+        else:
+            self._pushed.set()
 
     async def watch(
         self, changed: Changed, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED
     ) -> None:
         topic = self.settings.gmail_pubsub_topic
-        self._pushed = anyio.Event()
+        self._pushed = pushed = anyio.Event()
         renew_at = await self._start_watch(topic) if topic else math.inf
         task_status.started()
         try:
             while True:
                 wait = min(self.settings.poll_seconds, max(renew_at - time.time(), 0))
                 with anyio.move_on_after(wait):
-                    await self._pushed.wait()
-                self._pushed = anyio.Event()
+                    await pushed.wait()
+                self._pushed = pushed = anyio.Event()
                 if topic and time.time() >= renew_at:
                     renew_at = await self._start_watch(topic)
                 try:

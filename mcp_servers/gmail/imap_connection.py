@@ -15,7 +15,7 @@ import imaplib
 import re
 import ssl
 from dataclasses import dataclass
-from typing import BinaryIO, NamedTuple
+from typing import IO, NamedTuple
 
 from .provider import MailProviderError, ProviderUnavailableError
 from .tls import refused_certificate
@@ -67,7 +67,7 @@ class Selection(NamedTuple):
     """What SELECT says about a folder; `modseq` is its HIGHESTMODSEQ (None without CONDSTORE)."""
 
     validity: int
-    count: int
+    exists: int  # messages in the folder
     uidnext: int | None
     modseq: int | None
 
@@ -95,6 +95,7 @@ class ImapConnection:
     ) -> None:
         self.where = f"{host}:{port}"
         context = context or ssl.create_default_context()
+        self.imap: imaplib.IMAP4
         try:
             if security == "tls":
                 self.imap = imaplib.IMAP4_SSL(host, port, ssl_context=context, timeout=timeout)
@@ -239,7 +240,7 @@ class ImapConnection:
                     found[int(uid.group(1))] = item[1]
         return found
 
-    def fetch_into(self, uid: int, sink: BinaryIO, chunk: int = FETCH_CHUNK) -> bool:
+    def fetch_into(self, uid: int, sink: IO[bytes], chunk: int = FETCH_CHUNK) -> bool:
         """Copy a whole message into `sink`, `chunk` bytes per FETCH (BODY.PEEK[]<offset.chunk>), so
         that a huge one never sits in memory; False when there is no message `uid`."""
         offset = 0

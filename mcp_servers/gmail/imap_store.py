@@ -22,6 +22,7 @@ import re
 import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import TypeVar
 
 from .imap_connection import FETCH_CHUNK, Folder, ImapConnection, Selection
@@ -50,6 +51,10 @@ def _slimmed(conn: ImapConnection, uid: int) -> bytes | None:
             return None
         spool.seek(0)
         return slim_message(spool)  # type: ignore[arg-type]
+
+
+def _search_folder(conn: ImapConnection, name: str, criteria: list[str]) -> tuple[int, set[int]]:
+    return conn.select(name).validity, conn.uids(tuple(criteria))
 
 
 def _gone(row: IndexRow) -> NotFoundError:
@@ -112,7 +117,7 @@ class ImapStore:
         before = self.journal.last_seq()
         self.folders = {folder.name: folder for folder in self._call(lambda conn: conn.folders())}
         for folder in list(self.folders.values()):
-            self._call(lambda conn, folder=folder: self._scan_folder(conn, folder))
+            self._call(partial(self._scan_folder, folder=folder))
         return self.journal.last_seq() - before
 
     def _scan_folder(self, conn: ImapConnection, folder: Folder) -> None:
@@ -133,8 +138,8 @@ class ImapStore:
                 self.journal.delete(rows[path].id)
                 self.journal.append("deleted", rows[path].id, [])
             for uid, (flags, _) in changed.items():
-                if (row := rows.get(f"{validity}:{uid}")) is not None:
-                    self._update(row, flags)
+                if (known := rows.get(f"{validity}:{uid}")) is not None:
+                    self._update(known, flags)
             fresh = [uid for uid in sorted(changed) if f"{validity}:{uid}" not in rows]
             for start in range(0, len(fresh), _BATCH):
                 self._add(
@@ -160,14 +165,14 @@ class ImapStore:
         known = {int(path.partition(":")[2]) for path in rows}
         stored = (self.journal.meta(f"modseq:{folder.name}") or "::").split(":")
         if selected.modseq is None or stored[0] != str(selected.validity) or not stored[1]:
-            current = conn.flags(selected.count)  # the full flag scan
+            current = conn.flags(selected.exists)  # the full flag scan
             return current, [f"{selected.validity}:{uid}" for uid in known - current.keys()]
         if (stored[1], stored[2]) == (str(selected.modseq), str(selected.uidnext)) and len(
             known
-        ) == selected.count:
+        ) == selected.exists:
             return {}, []
-        changed = conn.flags(selected.count, changed_since=int(stored[1]))
-        if len(known | changed.keys()) == selected.count:
+        changed = conn.flags(selected.exists, changed_since=int(stored[1]))
+        if len(known | changed.keys()) == selected.exists:
             return changed, []
         return changed, [f"{selected.validity}:{uid}" for uid in known - conn.uids()]
 
@@ -180,12 +185,8 @@ class ImapStore:
         for folder in self.folders.values():
             search = imap_search(query, now, folder)
             exact = exact and search.exact
-            arguments = tuple(search.arguments())
             validity, uids = self._call(
-                lambda conn, name=folder.name, arguments=arguments: (
-                    conn.select(name).validity,
-                    conn.uids(arguments),
-                )
+                partial(_search_folder, name=folder.name, criteria=search.arguments())
             )
             paths = {f"{validity}:{uid}" for uid in uids}
             found |= {row.id for row in rows if row.folder == folder.name and row.path in paths}
