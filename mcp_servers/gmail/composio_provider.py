@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import getaddresses
+from email.utils import collapse_rfc2231_value, getaddresses
 from typing import Any
 
 import anyio
@@ -389,5 +389,6 @@ def _boundary(headers: list[tuple[str, str]]) -> str | None:
         if name.lower() == "content-type":
             message = email.message.Message()
             message["Content-Type"] = value
-            return message.get_param("boundary")  # type: ignore[return-value]
+            boundary = message.get_param("boundary")
+            return collapse_rfc2231_value(boundary) if boundary else None
     return None

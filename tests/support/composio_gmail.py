@@ -216,8 +216,8 @@ def payload_of(part: email.message.Message, part_id: str = "") -> dict[str, Any]
         "filename": part.get_filename() or "",
         "headers": [{"name": name, "value": str(value)} for name, value in part.items()],
     }
-    if part.get_content_maintype() == "multipart":
-        children = part.get_payload()
+    children = part.get_payload()
+    if part.get_content_maintype() == "multipart" and isinstance(children, list):
         found["body"] = {"size": 0}
         found["parts"] = [payload_of(child, f"{part_id}.{i}".lstrip(".")) for i, child in enumerate(children)]
     elif part.get_filename() or part.get_content_type() == "message/rfc822":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -12,13 +13,14 @@ from fastmcp.exceptions import ToolError
 from mcp.client.subscriptions import listen
 
 from mcp_servers.common.subscriptions import ResourceSubscriptions
-from mcp_servers.gmail.composio_provider import ComposioGmailProvider
+from mcp_servers.gmail.composio_provider import ComposioGmailProvider, raw_from_composio
+from mcp_servers.gmail.parsing import MessageParseError, parse_message
 from mcp_servers.gmail.provider import MailProviderError, NotFoundError, ProviderUnavailableError
 from mcp_servers.gmail.providers import make_provider
 from mcp_servers.gmail.query import parse_query
 from mcp_servers.gmail.server import INBOX_URI, build_server, watch_inbox
 from mcp_servers.gmail.settings import GmailSettings
-from tests.support.composio_gmail import FakeGmail, recipients
+from tests.support.composio_gmail import FakeGmail, payload_of, recipients
 from tests.support.composio_server import API_KEY, ComposioServer, composio_server
 from tests.support.processes import stdio_transport
 
@@ -82,6 +84,33 @@ async def test_search_and_get_read_messages_rebuilt_from_the_payload(
     with_file = await provider.get_message(report)
     assert [(a.name, a.size) for a in with_file.attachments] == [("q3.pdf", 8000)]
     assert [hit.id for hit in await provider.search(parse_query("has:attachment"), 10)] == [report]
+
+
+def parsed_or_none(raw: bytes):
+    try:
+        return parse_message(raw, id="m")
+    except MessageParseError:
+        return None
+
+
+def test_messages_rebuilt_from_gmail_payloads_read_like_the_originals(cpython_messages: list[Path]) -> None:
+    """CPython's test messages, as Gmail's payload tree (attachments by id), parse to the same headers,
+    attachments and (without attached parts) text as the original bytes."""
+    for path in cpython_messages:
+        raw = path.read_bytes()
+        tree = email.message_from_bytes(raw)
+        rebuilt = parsed_or_none(raw_from_composio({"payload": payload_of(tree)}))
+        original = parsed_or_none(raw)
+        if original is None:
+            continue
+        assert rebuilt is not None, path.name
+        same = ["subject", "from_", "to", "cc", "message_id", "in_reply_to", "references", "list_headers"]
+        assert rebuilt.model_dump(include=set(same)) == original.model_dump(include=set(same)), path.name
+        assert [a.name for a in rebuilt.attachments] == [a.name for a in original.attachments], path.name
+        if tree["Date"]:
+            assert rebuilt.date == original.date, path.name
+        if not any(part.get_filename() or part.get_content_maintype() == "message" for part in tree.walk()):
+            assert rebuilt.text == original.text, path.name
 
 
 async def test_unknown_message_is_not_found(provider: ComposioGmailProvider) -> None:
