@@ -54,12 +54,13 @@ class TransportOptions(BaseModel):
 class BearerTokenMiddleware:
     """Refuses HTTP requests without `Authorization: Bearer <token>`, in constant time."""
 
-    def __init__(self, app: ASGIApp, token: str) -> None:
+    def __init__(self, app: ASGIApp, token: str, exempt_paths: Sequence[str] = ()) -> None:
         self._app = app
         self._expected = f"Bearer {token}".encode()
+        self._exempt = frozenset(exempt_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        if scope["type"] == "http" and scope["path"] not in self._exempt:
             supplied = dict(scope["headers"]).get(b"authorization", b"")
             if not hmac.compare_digest(supplied, self._expected):
                 await _send_unauthorized(send)
@@ -122,8 +123,11 @@ def run_server(server: FastMCP, options: TransportOptions) -> None:
         pass
 
 
-def http_middleware(options: TransportOptions) -> list[Middleware]:
-    """The ASGI middleware that guards the HTTP transport; fails fast on an unguarded public bind."""
+def http_middleware(options: TransportOptions, exempt_paths: Sequence[str] = ()) -> list[Middleware]:
+    """The ASGI middleware that guards the HTTP transport; fails fast on an unguarded public bind.
+
+    `exempt_paths` are routes that check a credential of their own (a webhook that cannot send the
+    bearer token, such as Gmail's Pub/Sub push): the bearer check skips exactly those paths."""
     if options.token is None:
         if not is_loopback(options.host):
             raise SystemExit(
@@ -131,11 +135,18 @@ def http_middleware(options: TransportOptions) -> list[Middleware]:
                 "set the server's *_TOKEN environment variable, or bind to 127.0.0.1"
             )
         return []
-    return [Middleware(BearerTokenMiddleware, token=options.token.get_secret_value())]
+    return [
+        Middleware(BearerTokenMiddleware, token=options.token.get_secret_value(), exempt_paths=exempt_paths)
+    ]
 
 
-async def serve(server: FastMCP, options: TransportOptions, extra_allowed_hosts: Sequence[str] = ()) -> None:
-    """Run `server` on the chosen transport until cancelled."""
+async def serve(
+    server: FastMCP,
+    options: TransportOptions,
+    extra_allowed_hosts: Sequence[str] = (),
+    token_exempt_paths: Sequence[str] = (),
+) -> None:
+    """Run `server` on the chosen transport until cancelled (see `http_middleware` for the paths)."""
     if options.transport == "stdio":
         try:
             await serve_stdio(server)
@@ -143,7 +154,7 @@ async def serve(server: FastMCP, options: TransportOptions, extra_allowed_hosts:
             # The host closed our stdout on its way out: a normal end for a stdio server.
             logger.info("the MCP host closed the stdio pipes; stopping")
         return
-    middleware = http_middleware(options)
+    middleware = http_middleware(options, token_exempt_paths)
     allowed_hosts = [options.host, f"{options.host}:{options.port}", *extra_allowed_hosts]
     await server.run_http_async(
         show_banner=False,

@@ -16,6 +16,7 @@ from mcp_servers.common.transport import (
     transport_options,
 )
 
+from .gmail_push import PUSH_PATH
 from .provider import MailProvider, MailProviderError
 from .providers import make_provider
 from .server import build_server, watch_inbox
@@ -68,7 +69,9 @@ async def run(settings: GmailSettings, provider: MailProvider, options: Transpor
     try:
         async with anyio.create_task_group() as group:
             await group.start(watch_inbox, provider, subscriptions)
-            await serve(server, options)
+            # The push route checks its own token (Pub/Sub cannot send the transport's bearer token).
+            exempt = (PUSH_PATH,) if settings.gmail_push_token is not None else ()
+            await serve(server, options, token_exempt_paths=exempt)
             group.cancel_scope.cancel()
     finally:
         subscriptions.close()

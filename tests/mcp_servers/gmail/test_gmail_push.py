@@ -147,7 +147,7 @@ async def test_push_over_real_http_to_the_child_process_syncs_history(
     env = {"PEPPER_GMAIL_PROVIDER": "gmail", "PEPPER_GMAIL_STATE_DIR": str(settings.state_dir),
            "PEPPER_GMAIL_GMAIL_API_ENDPOINT": emulator.url, "PEPPER_GMAIL_GMAIL_TOKEN_URI": f"{emulator.url}token",
            "PEPPER_GMAIL_POLL_SECONDS": "3600", "PEPPER_GMAIL_GMAIL_PUBSUB_TOPIC": TOPIC,
-           "PEPPER_GMAIL_GMAIL_PUSH_TOKEN": "push-secret"}  # fmt: skip
+           "PEPPER_GMAIL_GMAIL_PUSH_TOKEN": "push-secret", "PEPPER_GMAIL_TOKEN": "transport-secret"}  # fmt: skip
     with http_server("mcp_servers.gmail", [], env) as url:
         await _wait(emulator, lambda box: box.watches == [{"topicName": TOPIC}])
         synced = emulator.mailbox.calls.count("GET history")
@@ -156,5 +156,8 @@ async def test_push_over_real_http_to_the_child_process_syncs_history(
             pushed = await http.post(
                 url.replace("/mcp", "/gmail/push?token=push-secret"), content=push_body(2000)
             )
+            # The transport's bearer token guards MCP; the push route checks its own token instead.
+            refused = await http.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
         assert pushed.status_code == 204
+        assert refused.status_code == 401
         await _wait(emulator, lambda box: box.calls.count("GET history") > synced)
