@@ -213,6 +213,8 @@ class ComposioGmailStore:
             return parse_message(self.raw(row), id=row.id, labels=self.labels(row), thread_id=row.thread_id)
         except MessageParseError as exc:
             raise MailProviderError(f"message {row.id} cannot be read: {exc.reason}") from exc
+        except ValueError as exc:
+            raise MailProviderError(f"message {row.id} cannot be read: {exc}") from exc
 
     # -- changing --------------------------------------------------------------------------------
 
@@ -348,7 +350,15 @@ def _outgoing(raw: bytes) -> dict[str, Any]:
 
 def raw_from_composio(found: dict[str, Any]) -> bytes:
     """The RFC 5322 bytes of a message as Composio returns it: `raw` when given, else rebuilt from
-    Gmail's `payload` tree, else from the flattened fields (sender, to, subject, messageText)."""
+    Gmail's `payload` tree, else from the flattened fields (sender, to, subject, messageText).
+    A shape that cannot be read raises `ValueError`."""
+    try:
+        return _rebuilt(found)
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise ValueError(f"Composio returned a message that cannot be rebuilt ({exc!r})") from exc
+
+
+def _rebuilt(found: dict[str, Any]) -> bytes:
     if found.get("raw"):
         return base64.urlsafe_b64decode(str(found["raw"]) + "==")
     if isinstance(found.get("payload"), dict) and found["payload"].get("headers"):

@@ -133,6 +133,29 @@ async def test_new_message_appears_once_in_list_changes(
     assert "GMAIL_LIST_HISTORY" in composio.slugs_called()
 
 
+async def test_a_message_composio_returns_broken_is_journalled_with_its_error_and_sync_goes_on(
+    composio: ComposioServer, gmail: FakeGmail, provider: ComposioGmailProvider
+) -> None:
+    broken = arrive(composio, gmail, plain_message(subject="broken"))
+    fine = arrive(composio, gmail, plain_message(subject="fine"))
+    fetch = composio.tools["GMAIL_FETCH_MESSAGE_BY_MESSAGE_ID"]
+
+    def garbling(arguments: dict) -> dict:
+        found = fetch(arguments)
+        if arguments["message_id"] == broken:
+            found["payload"]["headers"].append({"value": "a header without a name"})
+        return found
+
+    with composio.lock:
+        composio.tools["GMAIL_FETCH_MESSAGE_BY_MESSAGE_ID"] = garbling
+    changes = (await provider.list_changes(None, 50)).changes
+    assert [(c.message_id, c.error is None) for c in changes] == [(broken, False), (fine, True)]
+    assert "cannot be rebuilt" in (changes[0].error or "")
+    with pytest.raises(MailProviderError, match=f"message {broken} cannot be read"):
+        await provider.get_message(broken)
+    assert (await provider.get_message(fine)).subject == "fine"
+
+
 async def test_expired_history_resyncs_without_skipping_or_repeating(
     composio: ComposioServer, gmail: FakeGmail, provider: ComposioGmailProvider
 ) -> None:
