@@ -13,7 +13,8 @@ from fastmcp.exceptions import ToolError
 from mcp.client.subscriptions import listen
 
 from mcp_servers.common.subscriptions import ResourceSubscriptions
-from mcp_servers.gmail.composio_provider import ComposioGmailProvider, raw_from_composio
+from mcp_servers.gmail.composio_mime import raw_from_composio
+from mcp_servers.gmail.composio_provider import ComposioGmailProvider
 from mcp_servers.gmail.parsing import MessageParseError, parse_message
 from mcp_servers.gmail.provider import MailProviderError, NotFoundError, ProviderUnavailableError
 from mcp_servers.gmail.providers import make_provider
