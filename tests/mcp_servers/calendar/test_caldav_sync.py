@@ -7,9 +7,11 @@ from pathlib import Path
 import anyio
 import caldav
 import pytest
+from caldav.lib import error as dav_error
 from fastmcp import Client
 
 from mcp_servers.calendar.caldav_provider import CaldavProvider
+from mcp_servers.calendar.caldav_sync import CollectionMirror
 from mcp_servers.calendar.server import build_server
 from mcp_servers.calendar.settings import CalendarSettings
 from tests.mcp_servers.calendar.test_caldav_provider import SERIES, ZONE, account, radicale  # noqa: F401
@@ -75,9 +77,8 @@ async def test_sync_collection_reads_in_full_after_an_invalid_token_without_dupl
     async with Client(build_server(CalendarSettings(state_dir=tmp_path), provider=provider)) as client:
         _, cursor = await _changes(client, None)
         mirror = provider._sources["work"].mirror
-        mirror.token = (
-            "http://radicale.org/ns/sync/0000000000000000000000000000000000000000000000000000000000000000"
-        )
+        bogus = "http://radicale.org/ns/sync/" + "0" * 64
+        await provider._run(lambda: setattr(mirror, "token", bogus))  # not while the monitor syncs
         gone = (await anyio.to_thread.run_sync(other.get_events))[0]
         await anyio.to_thread.run_sync(other.add_event, EXTRA)
         await anyio.to_thread.run_sync(gone.delete)  # deleted while the token was useless
@@ -100,3 +101,31 @@ async def test_etag_comparison_reports_each_change_once_without_sync_collection(
         await _walk_add_change_delete(client, _other_client(url, user))
     mirror = provider._sources["work"].mirror
     assert mirror.mode == "etag" and mirror.fetched == 3
+
+
+class _NoSyncCollection:
+    """A real Radicale collection whose server, as far as the client can tell, refuses sync-collection."""
+
+    def __init__(self, collection: caldav.Calendar) -> None:
+        self._collection = collection
+
+    def get_objects_by_sync_token(self, **_: object) -> None:
+        raise dav_error.ReportError("REPORT sync-collection: 501 Not Implemented")
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._collection, name)
+
+
+@pytest.mark.slow
+def test_mirror_switches_to_etags_when_the_server_refuses_sync_collection(
+    account: tuple[str, str],  # noqa: F811
+) -> None:
+    url, user = account
+    collection = _NoSyncCollection(_other_client(url, user))
+    mirror = CollectionMirror()
+    assert mirror.refresh(collection) and mirror.mode == "etag"
+    assert not mirror.refresh(collection)  # the CTag did not move: nothing fetched again
+    _other_client(url, user).add_event(EXTRA)
+    assert mirror.refresh(collection)
+    uids = {str(c.calendar.walk("VEVENT")[0]["UID"]) for c in mirror.objects.values()}
+    assert uids == {"weekly@example.com", "extra@example.com"} and mirror.fetched == 2
