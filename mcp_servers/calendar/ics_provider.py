@@ -151,10 +151,10 @@ class IcsProvider(ParsedProvider):
                 self._mailer.deliver(itip_email(invitation, self._organizer))
 
     def _on_disk(self, source: _FileSource) -> icalendar.Calendar | None:
-        """The file as it is before a write: what the attendees were last told about."""
+        """The file before a write, read as reads see it (so untouched series compare equal)."""
         try:
-            return icalendar.Calendar.from_ical(source.path.read_bytes())
-        except (OSError, ValueError):
+            return parse_ics(source.path.read_bytes(), str(source.path)).calendar
+        except (OSError, CalendarSourceError):
             return None
 
     async def watch(self, on_change: OnChange) -> None:

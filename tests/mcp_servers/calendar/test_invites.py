@@ -172,3 +172,42 @@ async def test_server_sends_invitations_through_smtp_with_allow_write(
         ("REQUEST", created["uid"]),
         ("CANCEL", created["uid"]),
     ]
+
+
+TWO_SERIES = """BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//Google Inc//Google Calendar 70.9054//EN
+X-WR-TIMEZONE:Europe/Berlin
+BEGIN:VEVENT
+UID:standup@example.com
+DTSTAMP:20260101T000000Z
+DTSTART:20260302T080000Z
+DTEND:20260302T081500Z
+RRULE:FREQ=WEEKLY;COUNT=5
+SUMMARY:Standup
+SEQUENCE:3
+ORGANIZER:mailto:me@example.com
+ATTENDEE;PARTSTAT=ACCEPTED:mailto:ann@example.com
+END:VEVENT
+BEGIN:VEVENT
+UID:retro@example.com
+DTSTAMP:20260101T000000Z
+DTSTART:20260306T140000Z
+DTEND:20260306T150000Z
+SUMMARY:Retro
+ORGANIZER:mailto:me@example.com
+ATTENDEE;PARTSTAT=ACCEPTED:mailto:bob@example.com
+END:VEVENT
+END:VCALENDAR
+"""
+
+
+@pytest.mark.anyio
+async def test_invites_go_only_to_the_series_that_changed_in_a_google_export(
+    provider: IcsProvider, tmp_path: Path
+) -> None:
+    (tmp_path / "work.ics").write_text(TWO_SERIES.replace("\n", "\r\n"))
+    await provider.update_event("work:retro@example.com", EventPatch(title="Retrospective"))
+    assert _sent(tmp_path / "outbox") == [("REQUEST", "bob@example.com", "retro@example.com", 1, "")]
+    await provider.update_event("work:standup@example.com:20260309T080000Z", EventPatch(cancel=True))
+    assert _sent(tmp_path / "outbox")[1:] == [("REQUEST", "ann@example.com", "standup@example.com", 4, "")]
