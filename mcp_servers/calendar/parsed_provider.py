@@ -269,7 +269,7 @@ class ParsedProvider:
             before = master["DTSTART"].dt
             apply_patch(master, shifted, self._organizer, self._zone)
             if type(before) is type(master["DTSTART"].dt):
-                shift_exceptions(calendar, ref.uid, master["DTSTART"].dt - before)
+                shift_exceptions(calendar.walk("VEVENT"), ref.uid, master["DTSTART"].dt - before)
             if patch.recurrence is not None:
                 set_rule(master, patch.recurrence, self._zone)
             elif "RRULE" in master:  # an UNTIL must stay the kind of value DTSTART now is
@@ -308,7 +308,10 @@ class ParsedProvider:
         master = components[0]
         old_uid = master["RELATED-TO"]
         as_event = component_to_event(master, source.id, self._zone, recurring=True)
+        first = master["DTSTART"].dt
         apply_patch(master, shifted_patch(patch, as_event, occurrence), self._organizer, self._zone)
+        if type(first) is type(master["DTSTART"].dt):
+            shift_exceptions(components, str(master["UID"]), master["DTSTART"].dt - first)
         if patch.recurrence is not None:
             set_rule(master, patch.recurrence, self._zone)
         target = self._edit_target(source, None)

@@ -11,6 +11,7 @@ the providers decide where the changed components are stored.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Literal
 
@@ -96,7 +97,7 @@ def _checked(text: str) -> icalendar.vRecur:
         raise InvalidEventError(str(exc)) from None
 
 
-def shift_exceptions(calendar: icalendar.Calendar, uid: str, delta: timedelta) -> None:
+def shift_exceptions(components: Iterable[Component], uid: str, delta: timedelta) -> None:
     """Move the RECURRENCE-IDs and EXDATEs of series `uid` by `delta`, after its DTSTART moved so.
 
     Without this, the overrides and exclusions of a series whose time changed would name
@@ -105,8 +106,8 @@ def shift_exceptions(calendar: icalendar.Calendar, uid: str, delta: timedelta) -
     """
     if not delta:
         return
-    for component in calendar.walk("VEVENT"):
-        if str(component.get("UID", "")) != uid:
+    for component in components:
+        if component.name != "VEVENT" or str(component.get("UID", "")) != uid:
             continue
         rid = component.get("RECURRENCE-ID")
         if rid is not None:

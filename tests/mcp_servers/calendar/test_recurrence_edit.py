@@ -98,13 +98,14 @@ def test_split_series_continues_a_counted_all_day_series_with_what_is_left() -> 
 
 
 def _window() -> tuple[datetime, datetime]:
-    return datetime(2026, 3, 1, tzinfo=ZONE), datetime(2026, 4, 1, tzinfo=ZONE)
+    return datetime(2026, 3, 1, tzinfo=ZONE), datetime(2026, 5, 1, tzinfo=ZONE)
 
 
-async def _weekly(provider: IcsProvider) -> None:
+async def _weekly(provider: IcsProvider, count: int = 4) -> None:
     start = datetime(2026, 3, 2, 10, tzinfo=ZONE)
+    rule = f"FREQ=WEEKLY;COUNT={count}"
     await provider.create_event(
-        EventDraft(title="Review", start=start, end=start.replace(hour=11), recurrence="FREQ=WEEKLY;COUNT=4")
+        EventDraft(title="Review", start=start, end=start.replace(hour=11), recurrence=rule)
     )
 
 
@@ -121,3 +122,24 @@ async def test_update_event_turns_a_timed_series_all_day_with_its_until_fitted(t
     await provider.update_event(created.id, EventPatch(start=date(2026, 3, 2), end=date(2026, 3, 3)))
     events = (await provider.list_events(*_window(), None, 10)).events
     assert [(e.start, e.all_day) for e in events] == [(date(2026, 3, day), True) for day in (2, 3, 4)]
+
+
+@pytest.mark.anyio
+async def test_update_event_split_with_a_new_time_takes_later_exceptions_along(tmp_path: Path) -> None:
+    provider = IcsProvider([tmp_path / "work.ics"], ZONE)
+    await _weekly(provider, count=6)
+    series = "work:" + (await provider.list_events(*_window(), None, 10)).events[0].uid
+    await provider.update_event(occurrence(series, "2026-03-23", 10), EventPatch(title="Review (guests)"))
+    await provider.update_event(occurrence(series, "2026-03-30", 10), EventPatch(cancel=True))
+    await provider.update_event(
+        occurrence(series, "2026-03-16", 10),
+        EventPatch(start=datetime(2026, 3, 16, 13, tzinfo=ZONE)),
+        scope="following",
+    )
+    assert await expansion(provider, "Review") == [
+        ("03-02", "10:00", "Review"),
+        ("03-09", "10:00", "Review"),
+        ("03-16", "13:00", "Review"),
+        ("03-23", "13:00", "Review (guests)"),
+        ("04-06", "13:00", "Review"),
+    ]
