@@ -1,10 +1,9 @@
 """The Gmail API provider: OAuth, incremental sync with `users.history.list`, and Gmail's own labels.
 
-The blocking google-api-python-client runs in a worker thread (`GmailApiStore`, a `MailStore`),
-synced into the same local index and change journal as the other providers. The first sync lists
-every message; later syncs read `users.history.list` from the stored historyId. When Gmail says
-the historyId has expired (HTTP 404), the store resyncs in full and journals only the difference
-with its index, so nothing is skipped or delivered twice. Changes are noticed by polling history
+`GmailApiOperations` runs the Gmail operations of the shared `GmailStore` (`gmail_store`: full
+listing, `users.history.list` from the stored historyId, a full resync when Gmail says it expired)
+through the blocking google-api-python-client, in a worker thread, translating its HTTP errors (404
+is `NotFoundError`; 401/403 name the missing scope). Changes are noticed by polling history
 every `poll_seconds`, and with a Pub/Sub topic configured also at once: `users.watch` is
 registered and renewed before it expires (daily; Gmail's last 7 days), and a push to
 `/gmail/push` (`gmail_push`) wakes the watcher. Sending goes through `users.messages.send`;
@@ -18,8 +17,7 @@ import hashlib
 import logging
 import math
 import time
-from collections.abc import Callable, Iterator
-from functools import partial
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import anyio
@@ -29,14 +27,13 @@ from googleapiclient.errors import HttpError
 
 from .gmail_auth import READ_SCOPES, SEND_SCOPES, load_credentials
 from .gmail_push import PushNotice
+from .gmail_store import Fetched, GmailStore
 from .indexed import IndexedProvider, MailStore
-from .journal import IndexRow, Journal
-from .models import Message
-from .parsing import MessageParseError, parse_message
+from .journal import Journal
 from .provider import Changed, MailProviderError, NotFoundError, ProviderUnavailableError
 from .settings import GmailSettings
 
-__all__ = ["GmailApiProvider", "GmailApiStore"]
+__all__ = ["GmailApiOperations", "GmailApiProvider"]
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -60,189 +57,76 @@ def _translated(call: Callable[[], T]) -> T:
         raise ProviderUnavailableError(f"cannot reach the Gmail API: {exc}") from exc
 
 
-class GmailApiStore:
-    """One Gmail account through the Gmail API (a `MailStore`); blocking."""
+class GmailApiOperations:
+    """`GmailOperations` over google-api-python-client's `users()` resource, plus push watches."""
 
-    delivers_sent = True
-
-    def __init__(self, service: Any, journal: Journal) -> None:
+    def __init__(self, service: Any) -> None:
         self.users = service.users()
-        self.journal = journal
-        self.names: dict[str, str] = {}
-        self._refresh_labels()
 
     def close(self) -> None:
-        self.journal.close()
+        pass
 
-    def _refresh_labels(self) -> None:
-        found = _translated(lambda: self.users.labels().list(userId="me").execute())
-        self.names = {label["id"]: label["name"] for label in found.get("labels", [])}
+    def list_labels(self) -> list[dict[str, Any]]:
+        return _translated(self.users.labels().list(userId="me").execute).get("labels", [])
 
-    def labels(self, row: IndexRow) -> list[str]:
-        return [self.names.get(label_id, label_id) for label_id in row.extra_labels]
+    def create_label(self, name: str) -> dict[str, Any]:
+        return _translated(self.users.labels().create(userId="me", body={"name": name}).execute)
 
-    def folder_labels(self) -> list[str]:
-        return sorted(self.names.values())
+    def history_id(self) -> str:
+        return str(_translated(self.users.getProfile(userId="me").execute)["historyId"])
 
-    def scan(self) -> int:
-        before = self.journal.last_seq()
-        history_id = self.journal.meta("history_id")
-        if history_id is None:
-            self._full_sync()
-        else:
-            try:
-                self._incremental(history_id)
-            except NotFoundError:
-                logger.warning("Gmail historyId %s expired: resyncing in full", history_id)
-                self._full_sync()
-        return self.journal.last_seq() - before
+    def list_messages(self, page_token: str | None) -> dict[str, Any]:
+        request = self.users.messages().list(userId="me", includeSpamTrash=True, pageToken=page_token)
+        return _translated(request.execute)  # ids only: `label_ids` reads the labels of known ones
 
-    def _pages(self, request: Callable[[str | None], dict], key: str) -> Iterator[dict]:
-        token: str | None = None
-        while True:
-            page = _translated(partial(request, token))
-            yield from page.get(key, [])
-            token = page.get("nextPageToken")
-            if not token:
-                return
+    def list_history(self, start: str, page_token: str | None) -> dict[str, Any]:
+        request = self.users.history().list(userId="me", startHistoryId=start, pageToken=page_token)
+        return _translated(request.execute)
 
-    def _full_sync(self) -> None:
-        history_id = _translated(lambda: self.users.getProfile(userId="me").execute())["historyId"]
-        listed = self._pages(
-            lambda token: (
-                self.users.messages().list(userId="me", includeSpamTrash=True, pageToken=token).execute()
-            ),
-            "messages",
+    def _get(self, id: str, format: str) -> dict[str, Any]:
+        return _translated(self.users.messages().get(userId="me", id=id, format=format).execute)
+
+    def label_ids(self, id: str) -> list[str]:
+        return self._get(id, "minimal").get("labelIds", [])
+
+    def get_message(self, id: str) -> Fetched:
+        found = self._get(id, "raw")
+        fetched = Fetched(found.get("labelIds", []), found.get("threadId"),
+                          int(found.get("internalDate", 0)) / 1000, None)  # fmt: skip
+        try:
+            fetched.raw = base64.urlsafe_b64decode(found.get("raw", "") + "==")
+        except ValueError as exc:
+            fetched.error = str(exc)
+        return fetched
+
+    def modify(self, id: str, add: list[str], remove: list[str]) -> list[str]:
+        body = {"addLabelIds": add, "removeLabelIds": remove}
+        return _translated(self.users.messages().modify(userId="me", id=id, body=body).execute).get(
+            "labelIds", []
         )
-        current = {item["id"] for item in listed}
-        indexed = self.journal.rows()
-        self.journal.begin()
-        try:
-            for id in indexed.keys() - current:
-                self.journal.delete(id)
-                self.journal.append("deleted", id, [])
-            for id in current & indexed.keys():
-                self._set_label_ids(indexed[id], self._get(id, "minimal").get("labelIds", []))
-            for id in sorted(current - indexed.keys()):
-                self._add(id)
-            self.journal.set_meta("history_id", str(history_id))
-        finally:
-            self.journal.commit()
 
-    def _incremental(self, start: str) -> None:
-        records = list(
-            self._pages(
-                lambda token: (
-                    self.users.history().list(userId="me", startHistoryId=start, pageToken=token).execute()
-                ),
-                "history",
-            )
-        )
-        latest = _translated(lambda: self.users.getProfile(userId="me").execute())["historyId"]
-        self.journal.begin()
-        try:
-            for record in records:
-                self._apply(record)
-            self.journal.set_meta("history_id", str(max([int(latest), *(int(r["id"]) for r in records)])))
-        finally:
-            self.journal.commit()
+    def trash(self, id: str) -> None:
+        _translated(self.users.messages().trash(userId="me", id=id).execute)
 
-    def _apply(self, record: dict) -> None:
-        for item in record.get("messagesAdded", []):
-            if self.journal.row(item["message"]["id"]) is None:
-                self._add(item["message"]["id"])
-        for key in ("labelsAdded", "labelsRemoved"):
-            for item in record.get(key, []):
-                row = self.journal.row(item["message"]["id"])
-                if row is not None:
-                    self._set_label_ids(row, item["message"].get("labelIds", []))
-        for item in record.get("messagesDeleted", []):
-            if self.journal.row(item["message"]["id"]) is not None:
-                self.journal.delete(item["message"]["id"])
-                self.journal.append("deleted", item["message"]["id"], [])
+    def send(self, raw: bytes) -> str:
+        body = {"raw": base64.urlsafe_b64encode(raw).decode()}
+        return _translated(self.users.messages().send(userId="me", body=body).execute)["id"]
 
-    def _get(self, id: str, format: str) -> dict:
-        return _translated(lambda: self.users.messages().get(userId="me", id=id, format=format).execute())
+    def create_draft(self, raw: bytes) -> tuple[str, str]:
+        body = {"message": {"raw": base64.urlsafe_b64encode(raw).decode()}}
+        draft = _translated(self.users.drafts().create(userId="me", body=body).execute)
+        return draft["id"], draft["message"]["id"]
 
-    def _add(self, id: str) -> None:
-        try:
-            found = self._get(id, "raw")
-        except NotFoundError:
-            return  # added and deleted between the listing and now: nothing to report
-        label_ids = found.get("labelIds", [])
-        row = IndexRow.of_error(id, "", "", "", int(found.get("internalDate", 0)) / 1000, "")
-        row.extra_labels = label_ids
-        labels = self.labels(row)
-        try:
-            raw = base64.urlsafe_b64decode(found.get("raw", "") + "==")
-            message = parse_message(raw, id=id, labels=labels, thread_id=found.get("threadId"))
-        except (MessageParseError, ValueError) as exc:
-            row.error = getattr(exc, "reason", str(exc))
-            self.journal.upsert(row)
-            self.journal.append("added", id, labels, row.error)
-            return
-        indexed = IndexRow.of_message(message, "", "", "")
-        indexed.extra_labels = label_ids
-        self.journal.upsert(indexed)
-        self.journal.append("added", id, labels)
-
-    def _set_label_ids(self, row: IndexRow, label_ids: list[str]) -> None:
-        if sorted(row.extra_labels) != sorted(label_ids):
-            row.extra_labels = label_ids
-            self.journal.upsert(row)
-            self.journal.append("labels_changed", row.id, self.labels(row))
-
-    def raw(self, row: IndexRow) -> bytes:
-        return base64.urlsafe_b64decode(self._get(row.id, "raw").get("raw", "") + "==")
-
-    def read(self, row: IndexRow) -> Message:
-        try:
-            return parse_message(self.raw(row), id=row.id, labels=self.labels(row), thread_id=row.thread_id)
-        except MessageParseError as exc:
-            raise MailProviderError(f"message {row.id} cannot be read: {exc.reason}") from exc
-
-    def _label_id(self, name: str) -> str:
-        for label_id, label_name in self.names.items():
-            if name in (label_id, label_name):
-                return label_id
-        created = _translated(lambda: self.users.labels().create(userId="me", body={"name": name}).execute())
-        self.names[created["id"]] = created["name"]
-        return created["id"]
-
-    def relabel(self, row: IndexRow, add: set[str], remove: set[str]) -> list[str]:
-        body = {"addLabelIds": [self._label_id(n) for n in sorted(add)],
-                "removeLabelIds": [self._label_id(n) for n in sorted(remove)]}  # fmt: skip
-        found = _translated(lambda: self.users.messages().modify(userId="me", id=row.id, body=body).execute())
-        self.journal.begin()
-        self._set_label_ids(row, found.get("labelIds", []))
-        self.journal.commit()
-        return self.labels(row)
-
-    def deliver(self, label: str, raw: bytes) -> str:
-        encoded = base64.urlsafe_b64encode(raw).decode()
-        if label == "DRAFT":
-            body = {"message": {"raw": encoded}}
-            draft = _translated(lambda: self.users.drafts().create(userId="me", body=body).execute())
-            self.journal.set_meta(f"draft:{draft['message']['id']}", draft["id"])
-            return draft["message"]["id"]
-        sent = _translated(lambda: self.users.messages().send(userId="me", body={"raw": encoded}).execute())
-        return sent["id"]
+    def delete_draft(self, draft_id: str) -> None:
+        _translated(self.users.drafts().delete(userId="me", id=draft_id).execute)
 
     def start_watch(self, topic: str) -> float:
         """Ask Gmail to publish mailbox changes to `topic` (users.watch); returns the expiry (epoch s)."""
-        body = {"topicName": topic}
-        found = _translated(lambda: self.users.watch(userId="me", body=body).execute())
+        found = _translated(self.users.watch(userId="me", body={"topicName": topic}).execute)
         return int(found["expiration"]) / 1000
 
     def stop_watch(self) -> None:
-        _translated(lambda: self.users.stop(userId="me").execute())
-
-    def remove(self, row: IndexRow) -> None:
-        draft_id = self.journal.meta(f"draft:{row.id}")
-        if draft_id:
-            _translated(lambda: self.users.drafts().delete(userId="me", id=draft_id).execute())
-        else:
-            _translated(lambda: self.users.messages().trash(userId="me", id=row.id).execute())
+        _translated(self.users.stop(userId="me").execute)
 
 
 class GmailApiProvider(IndexedProvider):
@@ -265,7 +149,7 @@ class GmailApiProvider(IndexedProvider):
             {"api_endpoint": self.settings.gmail_api_endpoint} if self.settings.gmail_api_endpoint else None
         )
         service = build("gmail", "v1", credentials=credentials, static_discovery=True, client_options=options)
-        return GmailApiStore(service, Journal(self.index_path))
+        return GmailStore(GmailApiOperations(service), Journal(self.index_path))
 
     def pushed(self, notice: PushNotice) -> None:
         """A Pub/Sub push arrived (`gmail_push`): sync now rather than at the next poll."""
@@ -305,7 +189,7 @@ class GmailApiProvider(IndexedProvider):
         """Register (or renew) the push watch; returns when to renew it: halfway to its expiry, and
         at least daily, as Google advises. A failure leaves polling on and retries at the next poll."""
         try:
-            expires = await self._run(lambda store: store.start_watch(topic))  # type: ignore[attr-defined]
+            expires = await self._run(lambda store: store.ops.start_watch(topic))  # type: ignore[attr-defined]
         except MailProviderError as exc:
             logger.warning("Gmail users.watch on %s failed (%s); polling, retrying later", topic, exc)
             return time.time() + self.settings.poll_seconds
@@ -315,6 +199,6 @@ class GmailApiProvider(IndexedProvider):
 
     async def _stop_watch(self) -> None:
         try:
-            await self._run(lambda store: store.stop_watch())  # type: ignore[attr-defined]
+            await self._run(lambda store: store.ops.stop_watch())  # type: ignore[attr-defined]
         except MailProviderError as exc:
             logger.warning("Gmail users.stop failed (%s); the watch expires by itself", exc)

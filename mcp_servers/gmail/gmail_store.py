@@ -1,0 +1,238 @@
+"""One Gmail sync over two transports: the store shared by the Gmail API and Composio providers.
+
+`GmailStore` (a `MailStore`, blocking, run in a worker thread) keeps the local index and change
+journal in step with a Gmail account through `GmailOperations`, the dozen Gmail operations it needs
+(labels, the message listing, history, one message, modify, trash, send, drafts). Two adapters supply
+them: google-api-python-client's `users()` resource (`gmail_api`) and Composio's GMAIL_* tools
+(`composio_provider`). The first sync lists every message and remembers the profile's historyId;
+later syncs read the history from it, taking the new historyId from the history answer itself, so a
+change made while the pages are read is read again next time rather than skipped. An expired
+historyId (the adapters raise `NotFoundError` for Gmail's 404) falls back to a full listing that
+journals only the difference with the index, so nothing is skipped or delivered twice. Each adapter
+translates its own failures: `NotFoundError` for Gmail's 404, `ProviderUnavailableError` for auth and
+reachability, `MailProviderError` otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from .journal import IndexRow, Journal
+from .models import Message
+from .parsing import MessageParseError, parse_message
+from .provider import MailProviderError, NotFoundError
+
+__all__ = ["Fetched", "GmailOperations", "GmailStore"]
+
+logger = logging.getLogger(__name__)
+Page = dict[str, Any]
+
+
+@dataclass
+class Fetched:
+    """One message as a transport returned it: its labels, thread, date and RFC 5322 bytes, or why
+    the bytes could not be had (`error`, with `raw` None)."""
+
+    label_ids: list[str]
+    thread_id: str | None
+    date: float
+    raw: bytes | None
+    error: str | None = None
+
+
+class GmailOperations(Protocol):
+    """The Gmail operations `GmailStore` runs, over one transport; blocking. Pages are Gmail's own
+    shapes (`messages` items `{"id", "labelIds"?}`, `history` records, `historyId`, `nextPageToken`)."""
+
+    def list_labels(self) -> list[dict[str, Any]]: ...
+    def create_label(self, name: str) -> dict[str, Any]: ...
+    def history_id(self) -> str: ...
+    def list_messages(self, page_token: str | None) -> Page: ...
+    def list_history(self, start: str, page_token: str | None) -> Page: ...
+    def label_ids(self, id: str) -> list[str]: ...
+    def get_message(self, id: str) -> Fetched: ...
+    def modify(self, id: str, add: list[str], remove: list[str]) -> list[str] | None: ...
+    def trash(self, id: str) -> None: ...
+    def send(self, raw: bytes) -> str: ...
+    def create_draft(self, raw: bytes) -> tuple[str, str]: ...
+    def delete_draft(self, draft_id: str) -> None: ...
+    def close(self) -> None: ...
+
+
+class GmailStore:
+    """One Gmail account over `GmailOperations` (a `MailStore`); blocking."""
+
+    delivers_sent = True  # Gmail files the sent copy under SENT itself
+
+    def __init__(self, ops: GmailOperations, journal: Journal) -> None:
+        self.ops, self.journal = ops, journal
+        self.names: dict[str, str] = {}
+        self._refresh_labels()
+
+    def close(self) -> None:
+        self.ops.close()
+        self.journal.close()
+
+    def _refresh_labels(self) -> None:
+        self.names = {label["id"]: label.get("name", label["id"]) for label in self.ops.list_labels()}
+
+    def labels(self, row: IndexRow) -> list[str]:
+        return [self.names.get(label_id, label_id) for label_id in row.extra_labels]
+
+    def folder_labels(self) -> list[str]:
+        return sorted(self.names.values())
+
+    # -- sync ------------------------------------------------------------------------------------
+
+    def scan(self) -> int:
+        before = self.journal.last_seq()
+        history_id = self.journal.meta("history_id")
+        if history_id is None:
+            self._full_sync()
+        else:
+            try:
+                self._incremental(history_id)
+            except NotFoundError:
+                logger.warning("Gmail historyId %s expired: resyncing in full", history_id)
+                self._full_sync()
+        return self.journal.last_seq() - before
+
+    @staticmethod
+    def _pages(fetch: Callable[[str | None], Page]) -> Iterator[Page]:
+        token: str | None = None
+        while True:
+            page = fetch(token)
+            yield page
+            token = page.get("nextPageToken")
+            if not token:
+                return
+
+    def _full_sync(self) -> None:
+        history_id = self.ops.history_id()
+        current = {
+            item["id"]: item.get("labelIds")
+            for page in self._pages(self.ops.list_messages)
+            for item in page.get("messages", [])
+        }
+        indexed = self.journal.rows()
+        self.journal.begin()
+        try:
+            for id in indexed.keys() - current.keys():
+                self.journal.delete(id)
+                self.journal.append("deleted", id, [])
+            for id in current.keys() & indexed.keys():
+                listed = current[id]
+                self._set_label_ids(indexed[id], self.ops.label_ids(id) if listed is None else listed)
+            for id in sorted(current.keys() - indexed.keys()):
+                self._add(id)
+            self.journal.set_meta("history_id", str(history_id))
+        finally:
+            self.journal.commit()
+
+    def _incremental(self, start: str) -> None:
+        pages = list(self._pages(lambda token: self.ops.list_history(start, token)))
+        records = [record for page in pages for record in page.get("history", [])]
+        latest = max(
+            [int(start), *(int(p.get("historyId") or 0) for p in pages), *(int(r["id"]) for r in records)]
+        )
+        self.journal.begin()
+        try:
+            for record in records:
+                self._apply(record)
+            self.journal.set_meta("history_id", str(latest))
+        finally:
+            self.journal.commit()
+
+    def _apply(self, record: dict[str, Any]) -> None:
+        for item in record.get("messagesAdded", []):
+            if self.journal.row(item["message"]["id"]) is None:
+                self._add(item["message"]["id"])
+        for key in ("labelsAdded", "labelsRemoved"):
+            for item in record.get(key, []):
+                row = self.journal.row(item["message"]["id"])
+                if row is not None:
+                    self._set_label_ids(row, item["message"].get("labelIds", []))
+        for item in record.get("messagesDeleted", []):
+            if self.journal.row(item["message"]["id"]) is not None:
+                self.journal.delete(item["message"]["id"])
+                self.journal.append("deleted", item["message"]["id"], [])
+
+    def _add(self, id: str) -> None:
+        try:
+            found = self.ops.get_message(id)
+        except NotFoundError:
+            return  # added and deleted between the listing and now: nothing to report
+        row = IndexRow.of_error(id, "", "", "", found.date, "")
+        row.extra_labels = found.label_ids
+        labels = self.labels(row)
+        try:
+            if found.raw is None:
+                raise ValueError(found.error or "no message content")
+            message = parse_message(found.raw, id=id, labels=labels, thread_id=found.thread_id)
+        except (MessageParseError, ValueError) as exc:
+            row.error = getattr(exc, "reason", str(exc))
+            self.journal.upsert(row)
+            self.journal.append("added", id, labels, row.error)
+            return
+        indexed = IndexRow.of_message(message, "", "", "")
+        indexed.extra_labels = found.label_ids
+        self.journal.upsert(indexed)
+        self.journal.append("added", id, labels)
+
+    def _set_label_ids(self, row: IndexRow, label_ids: list[str]) -> None:
+        if sorted(row.extra_labels) != sorted(label_ids):
+            row.extra_labels = label_ids
+            self.journal.upsert(row)
+            self.journal.append("labels_changed", row.id, self.labels(row))
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def raw(self, row: IndexRow) -> bytes:
+        found = self.ops.get_message(row.id)
+        if found.raw is None:
+            raise MailProviderError(f"message {row.id} cannot be read: {found.error}")
+        return found.raw
+
+    def read(self, row: IndexRow) -> Message:
+        try:
+            return parse_message(self.raw(row), id=row.id, labels=self.labels(row), thread_id=row.thread_id)
+        except MessageParseError as exc:
+            raise MailProviderError(f"message {row.id} cannot be read: {exc.reason}") from exc
+
+    # -- changing --------------------------------------------------------------------------------
+
+    def _label_id(self, name: str) -> str:
+        for label_id, label_name in self.names.items():
+            if name in (label_id, label_name):
+                return label_id
+        created = self.ops.create_label(name)
+        self.names[created["id"]] = created.get("name", name)
+        return created["id"]
+
+    def relabel(self, row: IndexRow, add: set[str], remove: set[str]) -> list[str]:
+        add_ids = [self._label_id(n) for n in sorted(add)]
+        remove_ids = [self._label_id(n) for n in sorted(remove)]
+        label_ids = self.ops.modify(row.id, add_ids, remove_ids)
+        if label_ids is None:  # the transport did not say: the known labels, changed as asked
+            label_ids = sorted((set(row.extra_labels) | set(add_ids)) - set(remove_ids))
+        self.journal.begin()
+        self._set_label_ids(row, label_ids)
+        self.journal.commit()
+        return self.labels(row)
+
+    def deliver(self, label: str, raw: bytes) -> str:
+        if label == "DRAFT":
+            draft_id, message_id = self.ops.create_draft(raw)
+            self.journal.set_meta(f"draft:{message_id}", draft_id)
+            return message_id
+        return self.ops.send(raw)
+
+    def remove(self, row: IndexRow) -> None:
+        draft_id = self.journal.meta(f"draft:{row.id}")
+        if draft_id:
+            self.ops.delete_draft(draft_id)
+        else:
+            self.ops.trash(row.id)
