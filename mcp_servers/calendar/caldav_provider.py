@@ -215,12 +215,12 @@ class CaldavProvider(ParsedProvider):
         with self._translated():
             calendar.add_missing_timezones()
             if item is None:
-                source.collection.add_event(calendar.to_ical().decode())
+                source.collection.add_event(calendar.to_ical().decode(), increase_seqno=False)
             elif not calendar.walk("VEVENT"):
                 item.delete()
             else:
                 item.data = calendar.to_ical().decode()
-                item.save()
+                item.save(increase_seqno=False)  # the edit set SEQUENCE as iCalendar wants it
 
     def _discard(self, source: Source) -> None:
         self._editing = {key: item for key, item in self._editing.items() if key[0] != source.id}

@@ -207,7 +207,8 @@ def set_response(component: Component, email: str, response: str) -> None:
         if str(attendee).lower().removeprefix("mailto:") == email.lower():
             attendee.params["PARTSTAT"] = response.upper()
             attendee.params.pop("RSVP", None)
-            bump_sequence(component)
+            component.pop("DTSTAMP", None)  # an answer is no new version: SEQUENCE is the organizer's
+            component.add("DTSTAMP", datetime.now(UTC))
             return
     raise InvalidEventError(f"{email} is not invited to this event, so there is no invitation to answer")
 

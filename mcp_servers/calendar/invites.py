@@ -5,6 +5,8 @@ versions series by series. For every series the user organises that changed and 
 people, it yields a METHOD:REQUEST with the whole series (new events, edits, cancelled or split
 occurrences: the SEQUENCE the edit raised tells attendees it is newer) to the current attendees,
 and a METHOD:CANCEL to the attendees who were dropped or, when the series is gone, to everyone.
+For someone else's event whose invitation the user answered, it yields a METHOD:REPLY to its
+organizer naming the user as the only attendee.
 `itip_email` wraps one in a multipart e-mail (text/plain and text/calendar; method=...), which an
 `OutboxFolder` writes as a .eml file or an `SmtpRelay` sends.
 """
@@ -37,7 +39,7 @@ __all__ = [
     "mailer_from",
 ]
 
-Method = Literal["REQUEST", "CANCEL"]
+Method = Literal["REQUEST", "CANCEL", "REPLY"]
 
 
 @dataclass
@@ -62,24 +64,66 @@ class Mailer(Protocol):
     def deliver(self, message: EmailMessage) -> None: ...
 
 
-def invitations(
-    before: icalendar.Calendar | None, after: icalendar.Calendar, organizer: str
-) -> list[Invitation]:
-    """What to send for the difference between two versions of a calendar the user organises events in."""
+def invitations(before: icalendar.Calendar | None, after: icalendar.Calendar, user: str) -> list[Invitation]:
+    """What the user (`user`, their address) has to send for the difference between two versions."""
     old, new = _series(before), _series(after)
     result: list[Invitation] = []
     for uid in sorted(old.keys() | new.keys()):
         if _ical(old.get(uid)) == _ical(new.get(uid)):
             continue
-        was = _invitees(old.get(uid, []), organizer)
-        now = _invitees(new.get(uid, []), organizer)
+        was = _invitees(old.get(uid, []), user)
+        now = _invitees(new.get(uid, []), user)
         if uid in new and now:
             result.append(Invitation("REQUEST", uid, now, new[uid]))
         dropped = [email for email in was if email.lower() not in {n.lower() for n in now}]
         if dropped:  # told with the series as they knew it, at the new SEQUENCE
             sequence = _sequence(new[uid]) if uid in new else _sequence(old[uid]) + 1
             result.append(Invitation("CANCEL", uid, dropped, _cancelled(old[uid], dropped, sequence)))
+        reply = _reply(uid, old.get(uid, []), new.get(uid, []), user)
+        if reply is not None:
+            result.append(reply)
     return result
+
+
+def _reply(uid: str, old: list[Component], new: list[Component], user: str) -> Invitation | None:
+    """A REPLY to the organizer of someone else's event when the user's answer to it changed."""
+    master = next((c for c in new if "RECURRENCE-ID" not in c), new[0] if new else None)
+    host = _email(master.get("ORGANIZER", "")) if master is not None else ""
+    if not host or host.lower() == user.lower():
+        return None
+    before = {_occurrence(c): _answer(c, user) for c in old}
+    answered = [
+        c for c in new if _answer(c, user) is not None and _answer(c, user) != before.get(_occurrence(c))
+    ]
+    if not answered:
+        return None
+    return Invitation("REPLY", uid, [host], [_only(c, user) for c in answered])
+
+
+def _occurrence(component: Component) -> bytes:
+    rid = component.get("RECURRENCE-ID")
+    return rid.to_ical() if rid is not None else b""
+
+
+def _mine(component: Component, user: str) -> object | None:
+    attendees = component.get("ATTENDEE", [])
+    for attendee in attendees if isinstance(attendees, list) else [attendees]:
+        if _email(attendee).lower() == user.lower():
+            return attendee
+    return None
+
+
+def _answer(component: Component, user: str) -> str | None:
+    mine = _mine(component, user)
+    return None if mine is None else str(mine.params.get("PARTSTAT", "NEEDS-ACTION")).upper()
+
+
+def _only(component: Component, user: str) -> Component:
+    """A copy of the component that names the user as its only attendee, as a REPLY does."""
+    copy = icalendar.Event.from_ical(component.to_ical())
+    copy.pop("ATTENDEE", None)
+    copy.add("ATTENDEE", _mine(component, user))
+    return copy
 
 
 def _series(calendar: icalendar.Calendar | None) -> dict[str, list[Component]]:
@@ -133,8 +177,8 @@ def _cancelled(components: list[Component], recipients: list[str], sequence: int
     return copies
 
 
-def itip_email(invitation: Invitation, organizer: str) -> EmailMessage:
-    """The invitation as an iMIP e-mail from `organizer`."""
+def itip_email(invitation: Invitation, user: str) -> EmailMessage:
+    """The invitation (or answer) as an iMIP e-mail from the user's address."""
     calendar = icalendar.Calendar()
     calendar.add("PRODID", "-//Pepper//calendar//EN")
     calendar.add("VERSION", "2.0")
@@ -145,16 +189,21 @@ def itip_email(invitation: Invitation, organizer: str) -> EmailMessage:
         calendar.add_missing_timezones()
     except Exception:  # a zone icalendar cannot describe: the TZIDs still name it
         pass
-    verb = "Cancelled" if invitation.method == "CANCEL" else "Invitation"
+    verb = {"CANCEL": "Cancelled", "REQUEST": "Invitation"}.get(invitation.method, "")
     if invitation.method == "REQUEST" and invitation.sequence > 0:
         verb = "Updated invitation"
+    if invitation.method == "REPLY":
+        verb = _answer(invitation.components[0], user) or "Answer"
+        verb = {"NEEDS-ACTION": "Undecided"}.get(verb, verb.capitalize())
     message = EmailMessage()
-    message["From"] = organizer
+    message["From"] = user
     message["To"] = ", ".join(invitation.recipients)
     message["Subject"] = f"{verb}: {invitation.title}"
     message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain=organizer.partition("@")[2] or None)
-    message.set_content(f"{verb}: {invitation.title}\n\nThe event is attached as an iCalendar invitation.\n")
+    message["Message-ID"] = make_msgid(domain=user.partition("@")[2] or None)
+    message.set_content(
+        f"{verb}: {invitation.title}\n\nThe event is attached in iCalendar form (text/calendar).\n"
+    )
     message.add_alternative(
         calendar.to_ical().decode(), subtype="calendar", params={"method": invitation.method}
     )

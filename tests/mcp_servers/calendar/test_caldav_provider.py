@@ -241,3 +241,22 @@ async def test_caldav_walks_through_every_recurrence_change_on_the_server(accoun
     )
     objects = await anyio.to_thread.run_sync(collection.events)
     assert len(objects) == 3  # the weekly fixture, the series, and the series split off it
+
+
+@pytest.mark.slow
+@pytest.mark.anyio
+async def test_caldav_stores_the_sequence_an_edit_sets_and_an_answer_leaves_it(
+    account: tuple[str, str],
+) -> None:
+    url, user = account
+    provider = _provider(url, user)
+    start = datetime(2026, 3, 4, 12, tzinfo=ZONE)
+    created = await provider.create_event(EventDraft(title="Lunch", start=start, end=start.replace(hour=13)))
+    await provider.update_event(created.id, EventPatch(title="Long lunch"))
+    await provider.respond_to_invite("work:weekly@example.com", "me@example.com", "accepted")
+    other = caldav.DAVClient(url, username=user, password="x", timeout=10).principal().calendar(cal_id="work")
+    stored = {
+        str(event.icalendar_component["UID"]): int(event.icalendar_component.get("SEQUENCE", 0))
+        for event in await anyio.to_thread.run_sync(other.events)
+    }
+    assert stored == {created.uid: 1, "weekly@example.com": 0}

@@ -105,21 +105,35 @@ async def test_invites_send_the_series_again_when_one_occurrence_is_cancelled(
 
 
 @pytest.mark.anyio
-async def test_invites_stay_silent_for_events_without_guests_or_organised_by_others(
+async def test_invites_reply_to_the_organizer_of_someone_elses_event_and_nothing_without_guests(
     provider: IcsProvider, tmp_path: Path
 ) -> None:
     await provider.create_event(_draft())
     calendar_file = tmp_path / "work.ics"
     text = calendar_file.read_text().replace(
         "END:VCALENDAR",
-        "BEGIN:VEVENT\r\nUID:boss-meeting@example.com\r\nDTSTAMP:20260101T000000Z\r\n"
+        "BEGIN:VEVENT\r\nUID:boss-meeting@example.com\r\nDTSTAMP:20260101T000000Z\r\nSEQUENCE:2\r\n"
         "DTSTART:20260304T090000Z\r\nDTEND:20260304T100000Z\r\nSUMMARY:Boss's meeting\r\n"
         "ORGANIZER:mailto:boss@example.com\r\nATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:me@example.com\r\n"
         "ATTENDEE;PARTSTAT=ACCEPTED:mailto:ann@example.com\r\nEND:VEVENT\r\nEND:VCALENDAR",
     )
     calendar_file.write_text(text)
     await provider.respond_to_invite("work:boss-meeting@example.com", ME, "accepted")
-    assert not (tmp_path / "outbox").exists() or _sent(tmp_path / "outbox") == []
+    [path] = (tmp_path / "outbox").glob("*.eml")
+    message = _read(path)
+    method, calendar = _itip(message)
+    event = calendar.walk("VEVENT")[0]
+    assert (method, message["To"], message["Subject"]) == (
+        "REPLY",
+        "boss@example.com",
+        "Accepted: Boss's meeting",
+    )
+    assert int(event["SEQUENCE"]) == 2  # the organizer's version, answered: an answer is no new version
+    assert [(str(a), a.params["PARTSTAT"]) for a in [event["ATTENDEE"]]] == [
+        ("mailto:me@example.com", "ACCEPTED")
+    ]
+    await provider.respond_to_invite("work:boss-meeting@example.com", ME, "accepted")  # no change: no mail
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 1
 
 
 def test_mailer_from_settings_needs_the_organizers_address(tmp_path: Path) -> None:
