@@ -1,14 +1,14 @@
 """The Composio provider: a Gmail account reached through Composio's Gmail tools, not Google's API.
 
-`ComposioGmailStore` (a `MailStore`, blocking, run in a worker thread) syncs the account into the
-same local index and change journal as the other providers, so `list_changes` behaves identically:
-the first sync lists every message (`GMAIL_FETCH_EMAILS`, ids and labels only) and remembers the
-profile's historyId (`GMAIL_GET_PROFILE`); later syncs read `GMAIL_LIST_HISTORY`, and an expired
-historyId (Gmail's 404) falls back to a full listing that journals only the difference. Messages
-are read with `GMAIL_FETCH_MESSAGE_BY_MESSAGE_ID` and rebuilt from Gmail's `payload` MIME tree
-(attachment bodies are not downloaded: their size is kept). Composio's new-message trigger pushes
-to a webhook or websocket, which a local server cannot receive; changes are noticed by polling
-the history every `poll_seconds` instead. Sending, drafts, labels and trash map to
+`ComposioGmailOperations` runs the Gmail operations of the shared `GmailStore` (`gmail_store`, the
+same sync, index and change journal as the Gmail API provider) through Composio's GMAIL_* tools:
+the full listing is `GMAIL_FETCH_EMAILS` (ids and labels only, spam and trash included), the
+historyId `GMAIL_GET_PROFILE`, history `GMAIL_LIST_HISTORY`; a Gmail 404 that a tool reports (an
+expired historyId, a deleted message) is raised as `NotFoundError`, so the store resyncs as usual.
+Messages are read with `GMAIL_FETCH_MESSAGE_BY_MESSAGE_ID` and rebuilt from Gmail's `payload` MIME
+tree (attachment bodies are not downloaded: their size is kept). Composio's new-message trigger
+pushes to a webhook or websocket, which a local server cannot receive; changes are noticed by
+polling the history every `poll_seconds` instead. Sending, drafts, labels and trash map to
 `GMAIL_SEND_EMAIL`, `GMAIL_REPLY_TO_THREAD`, `GMAIL_CREATE_EMAIL_DRAFT`, `GMAIL_DELETE_DRAFT`,
 `GMAIL_ADD_LABEL_TO_EMAIL`, `GMAIL_CREATE_LABEL` and `GMAIL_MOVE_TO_TRASH`; what those tools cannot
 carry (attachments, forwarding) is refused with a `MailProviderError` that names the gap.
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -34,28 +33,23 @@ from mcp_servers.common.composio_client import (
 )
 
 from .composio_mime import outgoing_arguments, raw_from_composio
+from .gmail_store import Fetched, GmailStore
 from .indexed import IndexedProvider, MailStore
-from .journal import IndexRow, Journal
-from .models import Message
-from .parsing import MessageParseError, parse_message
+from .journal import Journal
 from .provider import Changed, MailProviderError, NotFoundError, ProviderUnavailableError
 from .settings import GmailSettings
 
-__all__ = ["ComposioGmailProvider", "ComposioGmailStore"]
+__all__ = ["ComposioGmailOperations", "ComposioGmailProvider"]
 
 logger = logging.getLogger(__name__)
 PAGE = 500
 
 
-class ComposioGmailStore:
-    """One Gmail account through Composio's Gmail tools (a `MailStore`); blocking."""
+class ComposioGmailOperations:
+    """`GmailOperations` over Composio's Gmail tools; see the module docstring."""
 
-    delivers_sent = True
-
-    def __init__(self, client: ComposioClient, journal: Journal) -> None:
-        self.client, self.journal = client, journal
-        self.names: dict[str, str] = {}
-        self._refresh_labels()
+    def __init__(self, client: ComposioClient) -> None:
+        self.client = client
 
     def call(self, slug: str, **arguments: Any) -> dict[str, Any]:
         """Run a Composio Gmail tool for the connected account, translating its failures."""
@@ -75,174 +69,55 @@ class ComposioGmailStore:
 
     def close(self) -> None:
         self.client.close()
-        self.journal.close()
 
-    def _refresh_labels(self) -> None:
-        found = self.call("GMAIL_LIST_LABELS")
-        self.names = {label["id"]: label.get("name", label["id"]) for label in found.get("labels", [])}
+    def list_labels(self) -> list[dict[str, Any]]:
+        return self.call("GMAIL_LIST_LABELS").get("labels", [])
 
-    def labels(self, row: IndexRow) -> list[str]:
-        return [self.names.get(label_id, label_id) for label_id in row.extra_labels]
+    def create_label(self, name: str) -> dict[str, Any]:
+        return self.call("GMAIL_CREATE_LABEL", label_name=name)
 
-    def folder_labels(self) -> list[str]:
-        return sorted(self.names.values())
+    def history_id(self) -> str:
+        return str(self.call("GMAIL_GET_PROFILE")["historyId"])
 
-    # -- sync ------------------------------------------------------------------------------------
+    def list_messages(self, page_token: str | None) -> dict[str, Any]:
+        arguments = {"max_results": PAGE, "include_spam_trash": True, "include_payload": False,
+                     "verbose": False} | ({"page_token": page_token} if page_token else {})  # fmt: skip
+        page = self.call("GMAIL_FETCH_EMAILS", **arguments)
+        messages = [
+            {"id": _id_of(item), "labelIds": item.get("labelIds")} for item in page.get("messages", [])
+        ]
+        return {"messages": messages, "nextPageToken": page.get("nextPageToken")}
 
-    def scan(self) -> int:
-        before = self.journal.last_seq()
-        history_id = self.journal.meta("history_id")
-        if history_id is None:
-            self._full_sync()
-        else:
-            try:
-                self._incremental(history_id)
-            except NotFoundError:
-                logger.warning("Gmail historyId %s expired: resyncing in full through Composio", history_id)
-                self._full_sync()
-        return self.journal.last_seq() - before
-
-    def _listing(self) -> Iterator[dict[str, Any]]:
-        token: str | None = None
-        while True:
-            arguments = {"max_results": PAGE, "include_spam_trash": True, "include_payload": False,
-                         "verbose": False} | ({"page_token": token} if token else {})  # fmt: skip
-            page = self.call("GMAIL_FETCH_EMAILS", **arguments)
-            yield from page.get("messages", [])
-            token = page.get("nextPageToken")
-            if not token:
-                return
-
-    def _full_sync(self) -> None:
-        history_id = self.call("GMAIL_GET_PROFILE")["historyId"]
-        current = {_id_of(item): item.get("labelIds") for item in self._listing()}
-        indexed = self.journal.rows()
-        self.journal.begin()
-        try:
-            for id in indexed.keys() - current.keys():
-                self.journal.delete(id)
-                self.journal.append("deleted", id, [])
-            for id in current.keys() & indexed.keys():
-                self._set_label_ids(indexed[id], current[id] or indexed[id].extra_labels)
-            for id in sorted(current.keys() - indexed.keys()):
-                self._add(id)
-            self.journal.set_meta("history_id", str(history_id))
-        finally:
-            self.journal.commit()
-
-    def _incremental(self, start: str) -> None:
-        records: list[dict[str, Any]] = []
-        latest, token = int(start), None
-        while True:
-            page = self.call(
-                "GMAIL_LIST_HISTORY", start_history_id=start, max_results=PAGE,
-                **({"page_token": token} if token else {}),
-            )  # fmt: skip
-            records += page.get("history", [])
-            latest = max(latest, int(page.get("historyId") or 0))
-            token = page.get("nextPageToken")
-            if not token:
-                break
-        self.journal.begin()
-        try:
-            for record in records:
-                self._apply(record)
-            self.journal.set_meta("history_id", str(max([latest, *(int(r["id"]) for r in records)])))
-        finally:
-            self.journal.commit()
-
-    def _apply(self, record: dict[str, Any]) -> None:
-        for item in record.get("messagesAdded", []):
-            if self.journal.row(item["message"]["id"]) is None:
-                self._add(item["message"]["id"])
-        for key in ("labelsAdded", "labelsRemoved"):
-            for item in record.get(key, []):
-                row = self.journal.row(item["message"]["id"])
-                if row is not None:
-                    self._set_label_ids(row, item["message"].get("labelIds", []))
-        for item in record.get("messagesDeleted", []):
-            if self.journal.row(item["message"]["id"]) is not None:
-                self.journal.delete(item["message"]["id"])
-                self.journal.append("deleted", item["message"]["id"], [])
+    def list_history(self, start: str, page_token: str | None) -> dict[str, Any]:
+        return self.call("GMAIL_LIST_HISTORY", start_history_id=start, max_results=PAGE,
+                         **({"page_token": page_token} if page_token else {}))  # fmt: skip
 
     def _fetch(self, id: str) -> dict[str, Any]:
         return self.call("GMAIL_FETCH_MESSAGE_BY_MESSAGE_ID", message_id=id, format="full")
 
-    def _add(self, id: str) -> None:
+    def label_ids(self, id: str) -> list[str]:
+        return self._fetch(id).get("labelIds") or []
+
+    def get_message(self, id: str) -> Fetched:
+        found = self._fetch(id)
+        fetched = Fetched(found.get("labelIds") or [], found.get("threadId"), _timestamp(found), None)
         try:
-            found = self._fetch(id)
-        except NotFoundError:
-            return  # added and deleted between the listing and now: nothing to report
-        label_ids = found.get("labelIds") or []
-        row = IndexRow.of_error(id, "", "", "", _timestamp(found), "")
-        row.extra_labels = label_ids
-        labels = self.labels(row)
-        try:
-            message = parse_message(
-                raw_from_composio(found), id=id, labels=labels, thread_id=found.get("threadId")
-            )
-        except (MessageParseError, ValueError) as exc:
-            row.error = getattr(exc, "reason", str(exc))
-            self.journal.upsert(row)
-            self.journal.append("added", id, labels, row.error)
-            return
-        indexed = IndexRow.of_message(message, "", "", "")
-        indexed.extra_labels = label_ids
-        self.journal.upsert(indexed)
-        self.journal.append("added", id, labels)
-
-    def _set_label_ids(self, row: IndexRow, label_ids: list[str]) -> None:
-        if sorted(row.extra_labels) != sorted(label_ids):
-            row.extra_labels = label_ids
-            self.journal.upsert(row)
-            self.journal.append("labels_changed", row.id, self.labels(row))
-
-    # -- reading ---------------------------------------------------------------------------------
-
-    def raw(self, row: IndexRow) -> bytes:
-        return raw_from_composio(self._fetch(row.id))
-
-    def read(self, row: IndexRow) -> Message:
-        try:
-            return parse_message(self.raw(row), id=row.id, labels=self.labels(row), thread_id=row.thread_id)
-        except MessageParseError as exc:
-            raise MailProviderError(f"message {row.id} cannot be read: {exc.reason}") from exc
+            fetched.raw = raw_from_composio(found)
         except ValueError as exc:
-            raise MailProviderError(f"message {row.id} cannot be read: {exc}") from exc
+            fetched.error = str(exc)
+        return fetched
 
-    # -- changing --------------------------------------------------------------------------------
-
-    def _label_id(self, name: str) -> str:
-        for label_id, label_name in self.names.items():
-            if name in (label_id, label_name):
-                return label_id
-        created = self.call("GMAIL_CREATE_LABEL", label_name=name)
-        self.names[created["id"]] = created.get("name", name)
-        return created["id"]
-
-    def relabel(self, row: IndexRow, add: set[str], remove: set[str]) -> list[str]:
+    def modify(self, id: str, add: list[str], remove: list[str]) -> list[str] | None:
         found = self.call(
-            "GMAIL_ADD_LABEL_TO_EMAIL", message_id=row.id,
-            add_label_ids=[self._label_id(n) for n in sorted(add)],
-            remove_label_ids=[self._label_id(n) for n in sorted(remove)],
-        )  # fmt: skip
-        current = set(row.extra_labels) | {self._label_id(n) for n in add}
-        label_ids = found.get("labelIds") or sorted(current - {self._label_id(n) for n in remove})
-        self.journal.begin()
-        self._set_label_ids(row, label_ids)
-        self.journal.commit()
-        return self.labels(row)
+            "GMAIL_ADD_LABEL_TO_EMAIL", message_id=id, add_label_ids=add, remove_label_ids=remove
+        )
+        return found.get("labelIds") or None
 
-    def deliver(self, label: str, raw: bytes) -> str:
-        outgoing = outgoing_arguments(raw)
-        thread_id = self._thread_of(outgoing.pop("in_reply_to"))
-        if label == "DRAFT":
-            draft = self.call(
-                "GMAIL_CREATE_EMAIL_DRAFT", **outgoing, **({"thread_id": thread_id} if thread_id else {})
-            )
-            message_id = draft.get("message", {}).get("id") or draft["id"]
-            self.journal.set_meta(f"draft:{message_id}", draft["id"])
-            return message_id
+    def trash(self, id: str) -> None:
+        self.call("GMAIL_MOVE_TO_TRASH", message_id=id)
+
+    def send(self, raw: bytes) -> str:
+        outgoing, thread_id = self._outgoing(raw)
         if thread_id:
             body = outgoing.pop("body")
             del outgoing["subject"]  # the thread's subject is kept
@@ -251,20 +126,26 @@ class ComposioGmailStore:
             sent = self.call("GMAIL_SEND_EMAIL", **outgoing)
         return str(sent.get("id") or sent.get("messageId"))
 
-    def _thread_of(self, in_reply_to: str | None) -> str | None:
+    def create_draft(self, raw: bytes) -> tuple[str, str]:
+        outgoing, thread_id = self._outgoing(raw)
+        draft = self.call(
+            "GMAIL_CREATE_EMAIL_DRAFT", **outgoing, **({"thread_id": thread_id} if thread_id else {})
+        )
+        return draft["id"], draft.get("message", {}).get("id") or draft["id"]
+
+    def delete_draft(self, draft_id: str) -> None:
+        self.call("GMAIL_DELETE_DRAFT", draft_id=draft_id)
+
+    def _outgoing(self, raw: bytes) -> tuple[dict[str, Any], str | None]:
+        """The send/draft tools' arguments, and the thread a reply joins (by its In-Reply-To)."""
+        outgoing = outgoing_arguments(raw)
+        in_reply_to = outgoing.pop("in_reply_to")
         if not in_reply_to:
-            return None
+            return outgoing, None
         found = self.call("GMAIL_FETCH_EMAILS", query=f"rfc822msgid:{in_reply_to}", max_results=1,
                           include_payload=False, verbose=False)  # fmt: skip
         messages = found.get("messages") or []
-        return messages[0].get("threadId") if messages else None
-
-    def remove(self, row: IndexRow) -> None:
-        draft_id = self.journal.meta(f"draft:{row.id}")
-        if draft_id:
-            self.call("GMAIL_DELETE_DRAFT", draft_id=draft_id)
-        else:
-            self.call("GMAIL_MOVE_TO_TRASH", message_id=row.id)
+        return outgoing, messages[0].get("threadId") if messages else None
 
 
 class ComposioGmailProvider(IndexedProvider):
@@ -281,7 +162,7 @@ class ComposioGmailProvider(IndexedProvider):
     def _open_store(self) -> MailStore:
         client = ComposioClient(self.config)
         try:
-            return ComposioGmailStore(client, Journal(self.index_path))
+            return GmailStore(ComposioGmailOperations(client), Journal(self.index_path))
         except BaseException:
             client.close()
             raise
