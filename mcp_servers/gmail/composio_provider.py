@@ -100,12 +100,10 @@ class ComposioGmailOperations:
 
     def get_message(self, id: str) -> Fetched:
         found = self._fetch(id)
-        fetched = Fetched(found.get("labelIds") or [], found.get("threadId"), _timestamp(found), None)
-        try:
-            fetched.raw = raw_from_composio(found)
-        except ValueError as exc:
-            fetched.error = str(exc)
-        return fetched
+        return Fetched.decoding(
+            found.get("labelIds") or [], found.get("threadId"), _timestamp(found),
+            lambda: raw_from_composio(found),
+        )  # fmt: skip
 
     def modify(self, id: str, add: list[str], remove: list[str]) -> list[str] | None:
         found = self.call(

@@ -91,19 +91,15 @@ class GmailApiOperations:
 
     def get_message(self, id: str) -> Fetched:
         found = self._get(id, "raw")
-        fetched = Fetched(found.get("labelIds", []), found.get("threadId"),
-                          int(found.get("internalDate", 0)) / 1000, None)  # fmt: skip
-        try:
-            fetched.raw = base64.urlsafe_b64decode(found.get("raw", "") + "==")
-        except ValueError as exc:
-            fetched.error = str(exc)
-        return fetched
+        return Fetched.decoding(
+            found.get("labelIds", []), found.get("threadId"), int(found.get("internalDate", 0)) / 1000,
+            lambda: base64.urlsafe_b64decode(found.get("raw", "") + "=="),
+        )  # fmt: skip
 
     def modify(self, id: str, add: list[str], remove: list[str]) -> list[str]:
         body = {"addLabelIds": add, "removeLabelIds": remove}
-        return _translated(self.users.messages().modify(userId="me", id=id, body=body).execute).get(
-            "labelIds", []
-        )
+        request = self.users.messages().modify(userId="me", id=id, body=body)
+        return _translated(request.execute).get("labelIds", [])
 
     def trash(self, id: str) -> None:
         _translated(self.users.messages().trash(userId="me", id=id).execute)

@@ -42,6 +42,15 @@ class Fetched:
     raw: bytes | None
     error: str | None = None
 
+    @classmethod
+    def decoding(cls, label_ids: list[str], thread_id: str | None, date: float,
+                 decode: Callable[[], bytes]) -> Fetched:  # fmt: skip
+        """A fetched message whose bytes are `decode()`, or its `ValueError` as the error."""
+        try:
+            return cls(label_ids, thread_id, date, decode())
+        except ValueError as exc:
+            return cls(label_ids, thread_id, date, None, str(exc))
+
 
 class GmailOperations(Protocol):
     """The Gmail operations `GmailStore` runs, over one transport; blocking. Pages are Gmail's own
