@@ -8,18 +8,16 @@ refused unless the settings allow writes. Calendar errors become `ToolError`s th
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import functools
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
+from anyio.abc import TaskGroup
 from fastmcp import FastMCP
 from fastmcp.exceptions import ResourceError, ToolError
 from pydantic import BaseModel, Field
@@ -41,6 +39,7 @@ from mcp_servers.calendar.models import (
 from mcp_servers.calendar.provider import CalendarProvider, EventDraft, EventPatch, Scope
 from mcp_servers.calendar.settings import CalendarSettings
 from mcp_servers.calendar.upcoming import Clock, SystemClock, UpcomingMonitor
+from mcp_servers.common.background import background
 from mcp_servers.common.subscriptions import ResourceSubscriptions
 
 __all__ = ["UPCOMING_URI", "build_server"]
@@ -98,7 +97,12 @@ def build_server(
             limit=settings.max_events,
         )
         try:
-            async with _background(functools.partial(_watch, provider, runtime.monitor), runtime.monitor.run):
+
+            async def services(tasks: TaskGroup) -> None:
+                tasks.start_soon(_watch, provider, runtime.monitor)
+                tasks.start_soon(runtime.monitor.run)
+
+            async with background(services):
                 yield {}
         finally:
             subscriptions.close()
@@ -152,28 +156,6 @@ def _change_log_path(settings: CalendarSettings) -> Path:
     sources = sources or settings.caldav_url or google
     digest = hashlib.sha256(sources.encode()).hexdigest()[:12]
     return settings.state_dir / f"changes-{digest}.sqlite3"
-
-
-@asynccontextmanager
-async def _background(*services: Callable[[], Awaitable[None]]) -> AsyncIterator[None]:
-    """Run `services` for the duration of the block, in a task of their own.
-
-    FastMCP exits a lifespan in a different cancel scope than it entered it in, where a task group
-    opened by the lifespan cannot exit; so the task group lives in its own task, cancelled on exit.
-    """
-
-    async def host() -> None:
-        async with anyio.create_task_group() as group:
-            for service in services:
-                group.start_soon(service)
-
-    runner = asyncio.get_running_loop().create_task(host())
-    try:
-        yield
-    finally:
-        runner.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await runner
 
 
 async def _watch(provider: CalendarProvider, monitor: UpcomingMonitor) -> None:

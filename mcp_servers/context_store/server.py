@@ -22,13 +22,14 @@ from fastmcp import FastMCP
 from fastmcp.exceptions import ResourceError, ToolError
 from pydantic import BaseModel, Field, JsonValue
 
+from mcp_servers.common.background import background
 from mcp_servers.common.subscriptions import ResourceSubscriptions
 
 from . import uris
 from .errors import ContextStoreError, NotFound
 from .models import EventPage, Item, ItemInput, SearchHit
 from .notifier import ChangeNotifier
-from .services import EmbeddingWorker, background, maintain, open_store
+from .services import EmbeddingWorker, maintain, open_store
 from .settings import ContextStoreSettings
 from .store import ContextStore, Written
 

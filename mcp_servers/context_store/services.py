@@ -7,19 +7,15 @@ down, `embedder=none`) the store opens without it and records why, which semanti
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
 
 import anyio
-from anyio.abc import TaskGroup
 
 from .events import Retention
 from .settings import ContextStoreSettings
 from .store import ContextStore, Limits
 
-__all__ = ["EmbeddingWorker", "background", "maintain", "open_store"]
+__all__ = ["EmbeddingWorker", "maintain", "open_store"]
 
 logger = logging.getLogger(__name__)
 
@@ -98,35 +94,3 @@ class EmbeddingWorker:
             async with self._lock:
                 if not await anyio.to_thread.run_sync(self._store.embed_pending):
                     return
-
-
-@contextlib.asynccontextmanager
-async def background(start: Callable[[TaskGroup], Awaitable[None]]) -> AsyncIterator[None]:
-    """Run services in their own task group for the duration of the block.
-
-    FastMCP exits a server's lifespan inside a shielded cancel scope of its own, where a task group
-    entered by the lifespan cannot exit (anyio: "exit a cancel scope that isn't the current task's").
-    So the task group lives in one task of its own, started here and cancelled on the way out.
-    """
-    ready, failure = anyio.Event(), []
-
-    async def host() -> None:
-        try:
-            async with anyio.create_task_group() as tasks:
-                await start(tasks)
-                ready.set()
-        except Exception as exc:
-            failure.append(exc)
-            ready.set()
-            raise
-
-    runner = asyncio.get_running_loop().create_task(host())
-    await ready.wait()
-    if failure:
-        raise failure[0]
-    try:
-        yield
-    finally:
-        runner.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await runner

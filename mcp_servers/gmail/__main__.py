@@ -30,7 +30,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add_transport_arguments(parser, DEFAULT_PORT)
     parser.add_argument("--maildir", type=Path, help="Maildir++ folder to serve (maildir provider)")
     parser.add_argument(
-        "--provider", choices=["maildir", "imap", "gmail", "composio"], help="Mailbox backend (default: maildir)"
+        "--provider",
+        choices=["maildir", "imap", "gmail", "composio"],
+        help="Mailbox backend (default: maildir)",
     )
     parser.add_argument("--state-dir", type=Path, help="Where the index and change journal live")
     parser.add_argument(

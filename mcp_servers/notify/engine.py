@@ -15,7 +15,6 @@ transaction that records its notification.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -23,6 +22,8 @@ from datetime import datetime, timedelta
 
 import anyio
 from anyio.abc import TaskGroup
+
+from mcp_servers.common.background import background
 
 from .channels import DeliveryError, Sender
 from .checks import NotifyInputError, check_notification
@@ -100,22 +101,15 @@ class Notifier:
         self._store = await anyio.to_thread.run_sync(Store, self.settings.db_path)
         try:
             await self.fire_due_reminders()
-            # FastMCP exits a lifespan inside a shielded cancel scope, so a task group opened in the
-            # lifespan cannot be exited there; the loops run in a task of their own, cancelled on exit.
-            loops = asyncio.get_running_loop().create_task(self._run_loops())
-            try:
+            async with background(self._start_loops):
                 yield self
-            finally:
-                loops.cancel()
-                await asyncio.wait([loops])
         finally:
             store, self._store = self._store, None
             await anyio.to_thread.run_sync(store.close)
 
-    async def _run_loops(self) -> None:
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(self._reminder_loop)
-            tg.start_soon(self._outbox_loop, tg)
+    async def _start_loops(self, tasks: TaskGroup) -> None:
+        tasks.start_soon(self._reminder_loop)
+        tasks.start_soon(self._outbox_loop, tasks)
 
     # sending -------------------------------------------------------------------------------------
 
