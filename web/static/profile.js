@@ -56,10 +56,11 @@ function renderProfile(profile) {
   $("profile-status").textContent = profile.learned.name || profile.learned.role
     ? `Learned from your mail: ${[profile.learned.name, profile.learned.role].filter(Boolean).join(", ")}. What you set here wins.`
     : "Pepper learns your name, role and projects from the mail you send; what you set here wins.";
-  for (const field of ["name", "role"]) {
+  for (const field of ["name", "role"]) {  // a half-typed change (value ≠ what was shown) is kept
     const input = $(`profile-${field}`);
+    const edited = input.value !== input.defaultValue;
     input.defaultValue = profile[field] || "";
-    input.value = profile[field] || "";
+    if (!edited) input.value = profile[field] || "";
   }
   const vips = profile.vips.map((address) => el("li", { class: "profile-row" }, el("span", { class: "profile-name" }, address),
     el("span", { class: "actions" }, removeButton(`Remove VIP ${address}`, { action: "remove_vip", value: address }))));

@@ -63,67 +63,50 @@ function toast(text) {
 
 // ---- rendering -------------------------------------------------------------------------------
 
-const SOURCE_LABEL = { "gmail://message/": "Show the mail", "calendar://event/": "Show the event" };
-
-function linkFor(link) {
-  if (!link) return null;
-  if (/^https?:\/\//.test(link)) return el("a", { href: link, target: "_blank", rel: "noopener noreferrer" }, "Open");
-  const prefix = Object.keys(SOURCE_LABEL).find((start) => link.startsWith(start));
-  if (!prefix) return el("span", { class: "detail", title: "Pepper resource" }, link);
-  const box = el("div", { class: "source", hidden: true });
-  const button = el("button", { type: "button", class: "link", "aria-expanded": "false" }, SOURCE_LABEL[prefix]);
-  button.addEventListener("click", async () => {
-    const open = button.getAttribute("aria-expanded") !== "true";
-    button.setAttribute("aria-expanded", String(open));
-    box.hidden = !open;
-    if (!open || box.dataset.loaded) return;
-    box.textContent = "Loading…";
-    try {
-      const answer = await getJson(`/pepper/api/source?link=${encodeURIComponent(link)}`);
-      box.textContent = answer.text || "(no text)";
-      box.dataset.loaded = "1";
-    } catch (error) { box.textContent = `Could not load it: ${error.message}`; }
-  });
-  return [button, box];
-}
-
-function signalCard(signal, notification) {
+function signalCard(key, signal, notification) {
   const priority = signal.priority || "normal";
   const source = KIND_LABEL[signal.kind] || signal.kind || "Notification";
   const reasons = (signal.reasons || []).join(" · ");
   const due = signal.deadlines && signal.deadlines.length ? `due ${when(signal.deadlines[0].due, true)}` : null;
   const quiet = notification && (notification.read_at || snoozed(notification));
-  return el("li", { class: `card ${priority}${quiet ? " read" : ""}` },
+  return el("li", { class: `card ${priority}${quiet ? " read" : ""}`, "data-key": `signal ${key}` },
     el("div", { class: "meta" }, el("span", { class: `pill ${priority}` }, priority), el("span", {}, source),
       due ? el("span", { class: "due" }, due) : null),
     el("div", { class: "title" }, signal.summary || ""),
     reasons ? el("div", { class: "detail" }, reasons) : null,
     signal.action_items && signal.action_items.length ? el("div", { class: "detail" }, "→ " + signal.action_items[0]) : null,
-    el("div", { class: "actions" }, linkFor(signal.link), notification ? notificationActions(notification) : null));
+    el("div", { class: "actions" }, linkFor(signal.link, "now"), notification ? notificationActions(notification) : null));
 }
 
 function notificationCard(notification) {
   const priority = notification.priority || "normal";
-  return el("li", { class: `card ${priority}${notification.read_at || snoozed(notification) ? " read" : ""}` },
+  const quiet = notification.read_at || snoozed(notification);
+  return el("li", { class: `card ${priority}${quiet ? " read" : ""}`, "data-key": `notification ${notification.id}` },
     el("div", { class: "meta" }, el("span", { class: `pill ${priority}` }, priority), el("span", {}, "Notification"),
       el("span", {}, when(notification.created_at, true))),
     el("div", { class: "title" }, notification.title),
     notification.body ? el("div", { class: "detail" }, notification.body) : null,
-    el("div", { class: "actions" }, (notification.links || []).map(linkFor), notificationActions(notification)));
+    el("div", { class: "actions" }, (notification.links || []).map((link) => linkFor(link, "now")), notificationActions(notification)));
 }
 
+const busy = new Set();
 const snoozed = (notification) => notification.deliver_at && new Date(notification.deliver_at) > new Date();
 
 function notificationActions(notification) {
   if (notification.read_at) return el("span", { class: "detail" }, "Read");
   if (snoozed(notification)) return el("span", { class: "detail" }, `Snoozed until ${when(notification.deliver_at)}`);
-  const act = (verb, body) => async (event) => {
-    event.target.disabled = true;
-    try { await post(`/pepper/api/notifications/${encodeURIComponent(notification.id)}/${verb}`, body); toast(verb === "read" ? "Marked read" : "Snoozed for an hour"); }
-    catch (error) { toast(error.message); event.target.disabled = false; }
+  // A click in flight is remembered here, not on the button, which a redraw may replace meanwhile.
+  const button = (verb, body, text) => {
+    const job = `${notification.id}/${verb}`;
+    return el("button", { type: "button", disabled: busy.has(job), onclick: async () => {
+      busy.add(job);
+      renderNow();
+      try { await post(`/pepper/api/notifications/${encodeURIComponent(notification.id)}/${verb}`, body); toast(verb === "read" ? "Marked read" : "Snoozed for an hour"); }
+      catch (error) { toast(error.message); }
+      finally { busy.delete(job); renderNow(); }
+    } }, text);
   };
-  return [el("button", { type: "button", onclick: act("read") }, "Mark read"),
-          el("button", { type: "button", onclick: act("snooze", { until: "1h" }) }, "Snooze 1 h")];
+  return [button("read", undefined, "Mark read"), button("snooze", { until: "1h" }, "Snooze 1 h")];
 }
 
 function renderNow() {
@@ -134,13 +117,13 @@ function renderNow() {
     for (const link of notification.links || []) byLink.set(link, notification);
   }
   const shown = new Set();
-  for (const signal of state.signals.values()) {
+  for (const [key, signal] of state.signals) {
     if (signal.kind === "meeting" || signal.kind === "follow_up") continue;
     if (!showLow && (signal.priority === "low" || signal.category === "bulk")) continue;
     const notification = signal.link ? byLink.get(signal.link) : undefined;
     if (notification) shown.add(notification.id);
     const quiet = Boolean(notification && (notification.read_at || snoozed(notification)));
-    entries.push({ quiet, priority: signal.priority, at: signal.deadlines?.[0]?.due || "", node: () => signalCard(signal, notification) });
+    entries.push({ quiet, priority: signal.priority, at: signal.deadlines?.[0]?.due || "", node: () => signalCard(key, signal, notification) });
   }
   for (const notification of state.notifications.values()) {
     if (shown.has(notification.id) || ((notification.read_at || snoozed(notification)) && !showLow)) continue;
@@ -149,7 +132,7 @@ function renderNow() {
   }
   // What still needs the user comes first: unread before read or snoozed, then by priority, newest first.
   entries.sort((a, b) => a.quiet - b.quiet || (PRIORITY[a.priority] ?? 9) - (PRIORITY[b.priority] ?? 9) || String(b.at).localeCompare(String(a.at)));
-  $("now-list").replaceChildren(...entries.slice(0, 150).map((entry) => entry.node()));
+  redraw($("now-list"), entries.slice(0, 150).map((entry) => entry.node()));
   $("now-empty").hidden = entries.length > 0;
   $("now-count").textContent = entries.length ? String(entries.length) : "";
 }
@@ -177,27 +160,27 @@ function stillOn(meeting, recent) {
 
 function renderToday() {
   const recent = Date.now() - 3600 * 1000;  // a meeting that started within the hour is still on
-  const meetings = [...state.signals.values()]
-    .filter((s) => s.kind === "meeting" && (!s.starts_at || stillOn(s, recent)))
-    .sort((a, b) => String(a.starts_at).localeCompare(String(b.starts_at)));
+  const meetings = [...state.signals]
+    .filter(([, s]) => s.kind === "meeting" && (!s.starts_at || stillOn(s, recent)))
+    .sort(([, a], [, b]) => String(a.starts_at).localeCompare(String(b.starts_at)));
   const rows = [];
   let lastDay = null;
-  for (const meeting of meetings) {
+  for (const [key, meeting] of meetings) {
     const label = meeting.starts_at ? dayLabel(meeting.all_day ? localDate(meeting.starts_at) : meeting.starts_at) : "Undated";
     if (label !== lastDay) rows.push(el("li", { class: "day" }, label));
     lastDay = label;
-    rows.push(el("li", { class: `card ${meeting.priority}` },
+    rows.push(el("li", { class: `card ${meeting.priority}`, "data-key": `signal ${key}` },
       el("div", { class: "meta" }, el("strong", { class: "when" }, meeting.all_day ? "All day" : when(meeting.starts_at))),
       el("div", { class: "title" }, meeting.summary),
       meeting.brief ? el("div", { class: "detail brief" }, meeting.brief) : null,
-      el("div", { class: "actions" }, linkFor(meeting.link))));
+      el("div", { class: "actions" }, linkFor(meeting.link, "today"))));
   }
-  $("meetings-list").replaceChildren(...rows);
+  redraw($("meetings-list"), rows);
   $("meetings-empty").hidden = meetings.length > 0;
-  const followUps = [...state.signals.values()].filter((s) => s.kind === "follow_up");
-  $("followups-list").replaceChildren(...followUps.map((signal) => el("li", { class: `card ${signal.priority}` },
+  const followUps = [...state.signals].filter(([, s]) => s.kind === "follow_up");
+  redraw($("followups-list"), followUps.map(([key, signal]) => el("li", { class: `card ${signal.priority}`, "data-key": `signal ${key}` },
     el("div", { class: "title" }, signal.summary), el("div", { class: "detail" }, (signal.reasons || []).join(" · ")),
-    el("div", { class: "actions" }, linkFor(signal.link)))));
+    el("div", { class: "actions" }, linkFor(signal.link, "today")))));
   $("followups-empty").hidden = followUps.length > 0;
 }
 
@@ -347,7 +330,7 @@ function searchCard(item) {
       data.date || data.start ? el("span", {}, data.all_day ? day(data.start) : when(data.date || data.start, true)) : null),
     el("div", { class: "title" }, data.subject || data.title || data.summary || item.id),
     el("div", { class: "detail clamp" }, (item.text || "").slice(0, 400)),
-    el("div", { class: "actions" }, linkFor(link)));
+    el("div", { class: "actions" }, linkFor(link, "search")));
 }
 
 async function search(event) {
@@ -358,6 +341,7 @@ async function search(event) {
     const response = await fetch(`/pepper/api/search?q=${encodeURIComponent(query)}`);
     const answer = await response.json();
     if (!response.ok) throw new Error(answer.error);
+    forgetSources("search");
     $("search-list").replaceChildren(...answer.items.map(searchCard));
     $("search-empty").hidden = answer.items.length > 0;
   } catch (error) { toast(`Search failed: ${error.message}`); }

@@ -1,0 +1,114 @@
+"""The live lists redraw under the user's hands: what they opened, focused or scrolled to stays put.
+
+New mail keeps arriving (here dropped into the demo Maildir, read by a real Pepper), and every new
+signal draws the Now and Today lists anew. The mail behind a card is fetched through
+`/pepper/api/source`, which these tests hold back with `page.route` so that redraws happen while
+the fetch is in flight, then let through.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page, Route, expect
+
+from orchestrator.demo.agenda import QBR_TITLE
+from tests.web.conftest import SIGNAL_WAIT_MS, PepperProcess
+from tests.web.test_ui import drop_mail
+
+pytestmark = pytest.mark.slow
+
+REPLACED = "[data-before-redraw]"
+
+
+def _wait_until(page: Page, condition: Callable[[], object], message: str) -> None:
+    """Let Playwright deliver events (route calls) until `condition()` holds."""
+    deadline = time.monotonic() + SIGNAL_WAIT_MS / 1000
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(message)
+        page.wait_for_timeout(50)
+
+
+def _redraw_with_new_mail(page: Page, pepper: PepperProcess) -> None:
+    """Mark every card, deliver a mail, wait for its signal: both lists are then new nodes."""
+    page.evaluate(
+        """() => { for (const card of document.querySelectorAll("#now-list .card, #meetings-list .card"))
+                    card.dataset.beforeRedraw = "1"; }"""
+    )
+    subject = f"Can you look at the venue options today? ({time.time_ns()})"
+    drop_mail(pepper, subject, "Can you look at the venue options today? Three are attached.")
+    expect(page.locator("#now-list")).to_contain_text(subject)
+    expect(page.locator(f"#now-list {REPLACED}, #meetings-list {REPLACED}")).to_have_count(0)
+
+
+def test_an_opened_card_keeps_its_source_and_focus_while_new_mail_redraws_the_lists(
+    page: Page, pepper: PepperProcess
+) -> None:
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:  # answered later, by `held[n].continue_()`
+        held.append(route)
+
+    page.route(lambda url: "/pepper/api/source?" in url, hold)
+    expect(page.locator("#live")).to_have_text("live")
+    meeting = page.locator("#meetings-list .card", has_text=QBR_TITLE).first
+    meeting.get_by_role("button", name="Show the event").click()
+    _wait_until(page, lambda: len(held) == 1, "the page did not ask for the event")
+    held[0].continue_()
+    expect(meeting.locator(".source")).to_contain_text(QBR_TITLE)
+
+    card = page.locator("#now-list .card", has_text="Atlas pricing before the board")
+    button = card.get_by_role("button", name="Show the mail")
+    button.click()
+    _wait_until(page, lambda: len(held) == 2, "the page did not ask for the mail")
+    expect(card.locator(".source")).to_have_text("Loading…")
+    expect(button).to_be_focused()
+
+    _redraw_with_new_mail(page, pepper)  # while the mail is still on its way
+    expect(button).to_have_attribute("aria-expanded", "true")
+    expect(card.locator(".source")).to_have_text("Loading…")
+    expect(button).to_be_focused()
+    held[1].continue_()
+    expect(card.locator(".source")).to_contain_text("Atlas pricing proposal")
+
+    _redraw_with_new_mail(page, pepper)  # after it came
+    expect(button).to_have_attribute("aria-expanded", "true")
+    expect(card.locator(".source")).to_be_visible()
+    expect(card.locator(".source")).to_contain_text("Atlas pricing proposal")
+    expect(button).to_be_focused()
+    expect(meeting.get_by_role("button", name="Show the event")).to_have_attribute("aria-expanded", "true")
+    expect(meeting.locator(".source")).to_contain_text(QBR_TITLE)
+    assert len(held) == 2, "a redraw fetched a source again instead of using the one it had"
+
+    button.press("Enter")  # closing it still works, and stays closed across a redraw
+    expect(button).to_have_attribute("aria-expanded", "false")
+    expect(card.locator(".source")).to_be_hidden()
+    _redraw_with_new_mail(page, pepper)
+    expect(button).to_have_attribute("aria-expanded", "false")
+    expect(card.locator(".source")).to_be_hidden()
+
+
+URGENT_SIGNAL = """(summary) => apply("signals.email", "redraw-test", { data: {
+  kind: "email", priority: "urgent", summary, reasons: ["injected by the test"],
+  deadlines: [{ due: "9999-12-31T00:00:00Z" }] } })"""
+
+
+def test_a_card_above_the_one_in_view_does_not_push_it_away(page: Page) -> None:
+    now = page.locator("#now")
+    expect(page.locator("#now-list")).to_contain_text("Atlas pricing before the board")
+    expect(page.locator("#live")).to_have_text("live")
+    scrolled = now.evaluate("panel => { panel.scrollTop = panel.scrollHeight / 3; return panel.scrollTop; }")
+    assert scrolled > 0, "the Now panel is too short to scroll in this test"
+    key = now.evaluate(
+        """panel => [...panel.querySelectorAll("#now-list > .card")].find(
+             (card) => card.getBoundingClientRect().top >= panel.getBoundingClientRect().top).dataset.key"""
+    )
+    top = "key => [...document.querySelectorAll('#now-list > .card')].find((c) => c.dataset.key === key).getBoundingClientRect().top"
+    before = page.evaluate(top, key)
+    page.evaluate(URGENT_SIGNAL, "Injected above everything")  # what the event stream would apply
+    expect(page.locator("#now-list > .card").first).to_contain_text("Injected above everything")
+    after = page.evaluate(top, key)
+    assert abs(after - before) < 1, f"the card in view moved from {before} to {after}"
