@@ -12,6 +12,7 @@ from mcp_servers.gmail.imap import ImapProvider
 from mcp_servers.gmail.settings import GmailSettings
 
 from .dovecot import DOVECOT, Dovecot, imap_account, running_dovecot
+from .gmail_emulator import GmailEmulator
 
 
 def _cpython_email_data() -> Path | None:
@@ -40,6 +41,13 @@ def dovecot() -> Iterator[Dovecot]:
         pytest.skip("Dovecot runs mail processes as nobody: the tests need root")
     with running_dovecot() as server:
         yield server
+
+
+@pytest.fixture
+def emulator() -> Iterator[GmailEmulator]:
+    """A running Gmail API emulator."""
+    with GmailEmulator() as running:
+        yield running
 
 
 @pytest.fixture

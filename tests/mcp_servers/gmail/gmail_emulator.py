@@ -20,7 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import count
+from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+from mcp_servers.gmail.settings import GmailSettings
 
 SYSTEM = ["INBOX", "SENT", "DRAFT", "TRASH", "SPAM", "UNREAD", "STARRED", "IMPORTANT"]
 
@@ -101,6 +105,14 @@ class GmailEmulator:
         with self.mailbox.lock:
             self.mailbox.history.clear()
             self.mailbox.oldest_history = self.mailbox.history_id
+
+    def settings(self, state_dir: Path, **fields: Any) -> GmailSettings:
+        """The gmail provider's settings for this emulator, its (expired) token written in `state_dir`."""
+        token = state_dir / "gmail-token.json"
+        token.parent.mkdir(parents=True)
+        token.write_text(self.token_file_content())
+        return GmailSettings(provider="gmail", state_dir=state_dir, gmail_api_endpoint=self.url,
+                             gmail_token_uri=f"{self.url}token", **fields)  # fmt: skip
 
     def token_file_content(self) -> str:
         """An authorized-user token whose access token has expired, refreshable here."""

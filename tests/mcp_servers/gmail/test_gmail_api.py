@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
@@ -21,18 +20,8 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-def emulator() -> Iterator[GmailEmulator]:
-    with GmailEmulator() as running:
-        yield running
-
-
-@pytest.fixture
 def settings(emulator: GmailEmulator, tmp_path: Path) -> GmailSettings:
-    token = tmp_path / "state" / "gmail-token.json"
-    token.parent.mkdir(parents=True)
-    token.write_text(emulator.token_file_content())
-    return GmailSettings(provider="gmail", state_dir=tmp_path / "state", gmail_api_endpoint=emulator.url,
-                         gmail_token_uri=f"{emulator.url}token", allow_send=True, poll_seconds=0.05)  # fmt: skip
+    return emulator.settings(tmp_path / "state", allow_send=True, poll_seconds=0.05)
 
 
 @pytest.fixture

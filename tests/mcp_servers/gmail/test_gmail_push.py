@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
@@ -36,19 +35,9 @@ def push_body(history_id: int, email: str = "me@example.org") -> bytes:
 
 
 @pytest.fixture
-def emulator() -> Iterator[GmailEmulator]:
-    with GmailEmulator() as running:
-        yield running
-
-
-@pytest.fixture
 def settings(emulator: GmailEmulator, tmp_path: Path) -> GmailSettings:
-    token = tmp_path / "state" / "gmail-token.json"
-    token.parent.mkdir(parents=True)
-    token.write_text(emulator.token_file_content())
-    return GmailSettings(provider="gmail", state_dir=tmp_path / "state", gmail_api_endpoint=emulator.url,
-                         gmail_token_uri=f"{emulator.url}token", poll_seconds=3600,
-                         gmail_pubsub_topic=TOPIC, gmail_push_token=SecretStr("push-secret"))  # fmt: skip
+    return emulator.settings(tmp_path / "state", poll_seconds=3600, gmail_pubsub_topic=TOPIC,
+                             gmail_push_token=SecretStr("push-secret"))  # fmt: skip
 
 
 def test_parse_push_reads_the_pubsub_envelope() -> None:
