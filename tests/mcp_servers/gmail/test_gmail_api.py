@@ -13,6 +13,7 @@ from mcp_servers.gmail.provider import ProviderUnavailableError
 from mcp_servers.gmail.query import parse_query
 from mcp_servers.gmail.settings import GmailSettings
 
+from . import gmail_emulator
 from .gmail_emulator import GmailEmulator
 from .messages import plain_message
 
@@ -116,3 +117,24 @@ async def test_watch_polls_history_and_calls_back(
             await arrived.wait()
         group.cancel_scope.cancel()
     assert [c.kind for c in (await provider.list_changes(None, 10)).changes] == ["added"]
+
+
+async def test_message_arriving_while_history_is_read_is_reported_at_the_next_sync(
+    emulator: GmailEmulator, provider: GmailApiProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The new historyId is the one the history answer gives, not a later profile's, which would
+    already include (and so skip) a message that arrived just after the history was read."""
+    cursor = (await provider.list_changes(None, 50)).cursor
+    history = gmail_emulator._ROUTES[("GET", "history")]
+    arrived: list[str] = []
+
+    def then_a_message_arrives(box, id, query, body):  # runs under the emulator's lock
+        answer = history(box, id, query, body)
+        if not arrived:
+            arrived.append(box.add(plain_message(subject="just after"), ["INBOX"])["id"])
+        return answer
+
+    monkeypatch.setitem(gmail_emulator._ROUTES, ("GET", "history"), then_a_message_arrives)
+    assert (await provider.list_changes(cursor, 50)).changes == []
+    page = await provider.list_changes(cursor, 50)
+    assert [(c.kind, c.message_id) for c in page.changes] == [("added", arrived[0])]
