@@ -291,3 +291,29 @@ async def test_main_over_stdio_picks_composio_from_the_standard_environment_vari
     assert [m["subject"] for m in found.structured_content["messages"]] == ["Smoke through Composio"]
     with composio.lock:
         assert {body["user_id"] for _, _, body in composio.calls} == {"ada"}
+
+
+@pytest.mark.parametrize("listing_has_labels", [True, False])
+async def test_full_resync_journals_labels_changed_while_history_was_lost(
+    composio: ComposioServer, gmail: FakeGmail, provider: ComposioGmailProvider, listing_has_labels: bool
+) -> None:
+    """Labels come from the listing, or, where a listing item has none, from the message itself."""
+    id = arrive(composio, gmail, plain_message())
+    cursor = (await provider.list_changes(None, 50)).cursor
+    fetch_emails = composio.tools["GMAIL_FETCH_EMAILS"]
+
+    def listing(arguments: dict) -> dict:
+        found = fetch_emails(arguments)
+        for item in found["messages"] if not listing_has_labels else []:
+            del item["labelIds"]
+        return found
+
+    new = arrive(composio, gmail, plain_message(subject="new"))
+    with composio.lock:
+        composio.tools["GMAIL_FETCH_EMAILS"] = listing
+        gmail.messages[id].label_ids = ["INBOX"]  # read elsewhere, and then the history is lost
+        gmail.expire_history()
+    page = await provider.list_changes(cursor, 50)
+    assert sorted((c.kind, c.message_id, tuple(c.labels)) for c in page.changes) == [
+        ("added", new, ("INBOX", "UNREAD")), ("labels_changed", id, ("INBOX",))
+    ]  # fmt: skip
