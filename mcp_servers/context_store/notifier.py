@@ -1,10 +1,10 @@
 """Turning writes into `notifications/resources/updated`, for this process's writes and everyone else's.
 
 One path serves both: the notifier follows the event log. It wakes when this process writes
-(`wake()`) and when any connection commits to the database file: a watcher thread checks SQLite's
+(`wake()`), when another process's store commits to the same file and says so (a datagram, see
+`wakeups`), and when any connection at all commits: a watcher thread checks SQLite's
 `PRAGMA data_version` every `poll_interval` seconds on a connection of its own (a few microseconds,
-no event-loop work unless something changed), which is how writes by another process sharing the
-file reach our subscribers. For each new event it notifies every subscribed URI that matches:
+no event-loop work unless something changed), which catches writers that send no wake-up. For each new event it notifies every subscribed URI that matches:
 `context://namespace/{glob}` when the item's namespace matches the glob,
 `context://item/{namespace}/{id}` exactly.
 """
@@ -12,6 +12,7 @@ file reach our subscribers. For each new event it notifies every subscribed URI 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from collections.abc import Callable, Iterable
@@ -27,6 +28,7 @@ from .errors import InvalidInput
 from .models import Event
 from .sqlite import connect
 from .store import ContextStore
+from .wakeups import Wakeups
 
 __all__ = ["ChangeNotifier", "matching_uris", "watch_commits"]
 
@@ -59,6 +61,8 @@ class ChangeNotifier:
         async with anyio.create_task_group() as tasks:
             if self._store.path is not None:
                 tasks.start_soon(self._watch, self._store.path)
+            if self._store.wakeups is not None:
+                tasks.start_soon(self._receive_wakeups, self._store.wakeups)
             task_status.started()
             await self._follow(SAFETY_POLL if self._store.path is not None else self._poll_interval)
 
@@ -71,6 +75,21 @@ class ChangeNotifier:
                 await self.deliver()
             except Exception:  # a failed round must not end notifications for good
                 logger.exception("delivering resource updates failed; retrying on the next round")
+
+    async def _receive_wakeups(self, wakeups: Wakeups) -> None:
+        """Another process's store committed: deliver now (see `wakeups`)."""
+        receiver = wakeups.listen()
+        if receiver is None:
+            return
+        try:
+            while True:
+                await anyio.wait_readable(receiver)
+                with contextlib.suppress(BlockingIOError):
+                    while receiver.recv(64):
+                        pass
+                self._wake.set()
+        finally:
+            wakeups.stop_listening(receiver)
 
     async def _watch(self, path: Path) -> None:
         stop = threading.Event()

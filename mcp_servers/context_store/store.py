@@ -42,6 +42,7 @@ from .models import (
     to_epoch,
 )
 from .sqlite import connect
+from .wakeups import Wakeups
 
 if TYPE_CHECKING:
     from .embedders import Embedder
@@ -101,6 +102,7 @@ class ContextStore:
     ) -> None:
         self._db = connection
         self.path: Path | None = None  # the file, when known: lets a watcher see other processes' commits
+        self.wakeups: Wakeups | None = None  # with a file: other processes' notifiers, woken per commit
         self._lock = threading.Lock()
         self.embedder = embedder
         self.limits = limits
@@ -113,12 +115,16 @@ class ContextStore:
     @classmethod
     def open(cls, path: Path | str, embedder: Embedder | None = None, **options: Any) -> ContextStore:
         store = cls(connect(path), embedder=embedder, **options)
-        store.path = None if str(path) == ":memory:" else Path(path)
+        if str(path) != ":memory:":
+            store.path = Path(path)
+            store.wakeups = Wakeups(store.path)
         return store
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+        if self.wakeups is not None:
+            self.wakeups.close()
 
     @contextmanager
     def _write(self) -> Iterator[Any]:
@@ -130,6 +136,8 @@ class ContextStore:
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+        if self.wakeups is not None:
+            self.wakeups.announce()
 
     @contextmanager
     def _read(self) -> Iterator[Any]:

@@ -82,6 +82,22 @@ async def test_two_processes_write_concurrently_and_see_each_others_writes(db_pa
     store.close()
 
 
+async def test_a_write_in_one_server_process_wakes_the_subscriber_of_another_at_once(db_path: Path) -> None:
+    # With the data_version poll every 30 s, only the commit wake-up can deliver within the deadline.
+    slow_poll = {**ENV, "PEPPER_CONTEXT_POLL_INTERVAL_SECONDS": "30"}
+    recorder = UpdateRecorder()
+    listener = Client(
+        stdio_transport(MODULE, ["--db", str(db_path)], slow_poll), mode="legacy", message_handler=recorder
+    )
+    writer = Client(stdio_transport(MODULE, ["--db", str(db_path)], slow_poll))
+    async with listener, writer:
+        await legacy_subscribe(listener, SIGNALS)
+        for round in range(1, 4):
+            await writer.call_tool("store", {"namespace": "signals.email", "data": round})
+            with anyio.fail_after(3):
+                assert await recorder.wait_for(round) == [SIGNALS] * round
+
+
 def pid_serving(db_path: Path) -> int:
     """The pid of the server process started with `--db db_path`."""
     for entry in Path("/proc").iterdir():
