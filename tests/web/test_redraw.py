@@ -8,6 +8,7 @@ the fetch is in flight, then let through.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 
@@ -112,3 +113,37 @@ def test_a_card_above_the_one_in_view_does_not_push_it_away(page: Page) -> None:
     expect(page.locator("#now-list > .card").first).to_contain_text("Injected above everything")
     after = page.evaluate(top, key)
     assert abs(after - before) < 1, f"the card in view moved from {before} to {after}"
+
+
+def test_a_mark_read_in_flight_keeps_its_button_disabled_across_a_redraw(page: Page) -> None:
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:
+        held.append(route)
+
+    page.route(lambda url: "/pepper/api/notifications/" in url, hold)
+    expect(page.locator("#live")).to_have_text("live")
+    first = page.locator("#now-list > .card").filter(has=page.get_by_role("button", name="Mark read")).first
+    expect(first).to_be_visible()
+    card = page.locator(f"#now-list > .card[data-key={json.dumps(first.get_attribute('data-key'))}]")
+    card.get_by_role("button", name="Mark read").click()
+    _wait_until(page, lambda: len(held) == 1, "the page did not post the mark read")
+    expect(card.get_by_role("button", name="Mark read")).to_be_disabled()
+    card.evaluate("node => { node.dataset.beforeRedraw = '1'; }")
+    page.evaluate(URGENT_SIGNAL, "Injected while a mark read is on its way")
+    expect(page.locator(f"#now-list {REPLACED}")).to_have_count(0)
+    expect(card.get_by_role("button", name="Mark read")).to_be_disabled()
+    expect(card.get_by_role("button", name="Snooze 1 h")).to_be_enabled()
+    held[0].continue_()
+    expect(page.locator("#toast")).to_have_text("Marked read")
+    expect(card.locator(".actions")).to_contain_text("Read")
+
+
+def test_a_half_typed_role_survives_the_profile_being_drawn_again(page: Page) -> None:
+    name, role = page.get_by_label("Name", exact=True), page.get_by_label("Role", exact=True)
+    expect(name).to_have_value("Alex Morgan")
+    role.fill("Chief Half-Typed Officer")
+    page.evaluate("loadProfile()")  # what a `memory.profile` change from the mail feed leads to
+    expect(role).to_have_value("Chief Half-Typed Officer")
+    expect(name).to_have_value("Alex Morgan")
+    expect(page.locator("#profile-status")).to_contain_text("Alex Morgan")
