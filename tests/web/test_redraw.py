@@ -17,7 +17,7 @@ from playwright.sync_api import Page, Route, expect
 
 from orchestrator.demo.agenda import QBR_TITLE
 from tests.web.conftest import SIGNAL_WAIT_MS, PepperProcess
-from tests.web.test_ui import drop_mail
+from tests.web.test_ui import drop_mail, send_chat
 
 pytestmark = pytest.mark.slow
 
@@ -147,3 +147,27 @@ def test_a_half_typed_role_survives_the_profile_being_drawn_again(page: Page) ->
     expect(role).to_have_value("Chief Half-Typed Officer")
     expect(name).to_have_value("Alex Morgan")
     expect(page.locator("#profile-status")).to_contain_text("Alex Morgan")
+
+
+SELECT = """(text) => {
+  const body = [...document.querySelectorAll("#messages .message.user .body")].find((node) => node.textContent === text);
+  const range = document.createRange();
+  range.selectNodeContents(body);
+  getSelection().removeAllRanges();
+  getSelection().addRange(range);
+}"""
+
+
+def test_text_selected_in_the_chat_stays_selected_when_a_reply_comes_in(page: Page) -> None:
+    first, second = (f"{word} message ({time.time_ns()})" for word in ("first", "second"))
+    send_chat(page, first)
+    expect(page.locator("#messages .message.assistant", has_text=first)).to_be_visible()
+    page.evaluate(SELECT, first)
+    sent = page.request.post(  # from elsewhere (another tab), so nothing on this page moves the selection
+        "/pepper/api/chat",
+        data=json.dumps({"text": second}),
+        headers={"Content-Type": "application/json", "X-Pepper-CSRF": "1"},
+    )
+    assert sent.ok, sent.text()
+    expect(page.locator("#messages .message.assistant", has_text=second)).to_be_visible()
+    assert page.evaluate("getSelection().toString()") == first

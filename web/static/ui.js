@@ -200,12 +200,20 @@ function renderChat() {
   const messages = [...state.chat.values()].sort((a, b) => a.id.localeCompare(b.id));
   const list = $("messages");
   const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
-  list.replaceChildren(...messages.map((message) => {
+  const drawn = renderChat.drawn || (renderChat.drawn = new Map());
+  const wanted = messages.map((message) => {
+    const known = drawn.get(message.id);
+    if (known && known.message === message) return known.node;
     const body = el("div", { class: "body" });
     if (message.role === "assistant") body.innerHTML = window.PepperMarkdown.renderMarkdown(message.text);
     else body.textContent = message.text;
-    return el("li", { class: `message ${message.role}` }, body, el("time", { datetime: message.at }, when(message.at)));
-  }));
+    const node = el("li", { class: `message ${message.role}` }, body, el("time", { datetime: message.at }, when(message.at)));
+    drawn.set(message.id, { message, node });
+    return node;
+  });
+  // Messages already shown keep their nodes (and so a selection in them): only new or changed ones move in.
+  wanted.forEach((node, index) => { if (list.children[index] !== node) list.insertBefore(node, list.children[index] || null); });
+  while (list.children.length > wanted.length) list.lastElementChild.remove();
   $("chat-empty").hidden = messages.length > 0;
   const last = messages[messages.length - 1];
   $("thinking").hidden = !(last && last.role === "user");
