@@ -95,24 +95,42 @@ def test_an_opened_card_keeps_its_source_and_focus_while_new_mail_redraws_the_li
 URGENT_SIGNAL = """(summary) => apply("signals.email", "redraw-test", { data: {
   kind: "email", priority: "urgent", summary, reasons: ["injected by the test"],
   deadlines: [{ due: "9999-12-31T00:00:00Z" }] } })"""
+SOON_MEETING = """(summary) => apply("signals.meeting", "redraw-test", { data: {
+  kind: "meeting", priority: "normal", summary, starts_at: new Date(Date.now() - 30 * 60 * 1000).toISOString() } })"""
 
 
-def test_a_card_above_the_one_in_view_does_not_push_it_away(page: Page) -> None:
-    now = page.locator("#now")
-    expect(page.locator("#now-list")).to_contain_text("Atlas pricing before the board")
-    expect(page.locator("#live")).to_have_text("live")
-    scrolled = now.evaluate("panel => { panel.scrollTop = panel.scrollHeight / 3; return panel.scrollTop; }")
-    assert scrolled > 0, "the Now panel is too short to scroll in this test"
-    key = now.evaluate(
-        """panel => [...panel.querySelectorAll("#now-list > .card")].find(
-             (card) => card.getBoundingClientRect().top >= panel.getBoundingClientRect().top).dataset.key"""
+FIRST_IN_VIEW = """panel => [...panel.querySelectorAll(".cards > .card")].find(
+  (card) => card.getBoundingClientRect().top >= panel.getBoundingClientRect().top).dataset.key"""
+TOP_OF = """key => [...document.querySelectorAll(".cards > .card")].find((c) => c.dataset.key === key).getBoundingClientRect().top"""
+ABOVE = """([panel, key, text]) => {
+  const cards = [...document.querySelectorAll(`#${panel} .cards > .card`)];
+  return cards.findIndex((c) => c.textContent.includes(text)) < cards.findIndex((c) => c.dataset.key === key);
+}"""
+
+
+def _scroll_then_inject(page: Page, panel: str, inject: str, summary: str, at: float) -> None:
+    """Scroll `panel` to `at` of its height, draw a card above the first one in view: it stays put."""
+    scrolled = page.locator(f"#{panel}").evaluate(
+        "(panel, at) => { panel.scrollTop = (panel.scrollHeight - panel.clientHeight) * at; return panel.scrollTop; }",
+        at,
     )
-    top = "key => [...document.querySelectorAll('#now-list > .card')].find((c) => c.dataset.key === key).getBoundingClientRect().top"
-    before = page.evaluate(top, key)
-    page.evaluate(URGENT_SIGNAL, "Injected above everything")  # what the event stream would apply
-    expect(page.locator("#now-list > .card").first).to_contain_text("Injected above everything")
-    after = page.evaluate(top, key)
+    assert scrolled > 0, f"the {panel} panel is too short to scroll in this test"
+    key = page.locator(f"#{panel}").evaluate(FIRST_IN_VIEW)
+    before = page.evaluate(TOP_OF, key)
+    page.evaluate(inject, summary)  # what the event stream would apply
+    expect(page.locator(f"#{panel}")).to_contain_text(summary)
+    assert page.evaluate(ABOVE, [panel, key, summary]), "the new card is not above the one in view"
+    after = page.evaluate(TOP_OF, key)
     assert abs(after - before) < 1, f"the card in view moved from {before} to {after}"
+
+
+def test_a_card_drawn_above_the_one_in_view_does_not_push_it_away(page: Page) -> None:
+    page.set_viewport_size({"width": 1440, "height": 560})
+    expect(page.locator("#now-list")).to_contain_text("Atlas pricing before the board")
+    expect(page.locator("#meetings-list")).to_contain_text(QBR_TITLE)
+    expect(page.locator("#live")).to_have_text("live")
+    _scroll_then_inject(page, "now", URGENT_SIGNAL, "Injected above everything", 0.3)
+    _scroll_then_inject(page, "today", SOON_MEETING, "Injected meeting, started half an hour ago", 1.0)
 
 
 def test_a_mark_read_in_flight_keeps_its_button_disabled_across_a_redraw(page: Page) -> None:

@@ -65,7 +65,8 @@ function forgetSources(scope) {
 
 const controlsOf = (card) => [...card.querySelectorAll("button, a[href], input, textarea, select")];
 const controlName = (node) => node.getAttribute("aria-label") || node.textContent.trim();
-const cardIn = (list, key) => [...list.children].find((card) => card.dataset.key === key);
+const cardsOf = (lists) => lists.flatMap((list) => [...list.children]);
+const cardIn = (lists, key) => cardsOf(lists).find((card) => card.dataset.key === key);
 
 function scrollerOf(node) {
   for (let parent = node.parentElement; parent; parent = parent.parentElement) {
@@ -74,41 +75,44 @@ function scrollerOf(node) {
   return document.scrollingElement;
 }
 
-// Where the user is in `list`: the focused control (card key, name, which of the same name), the
-// first card in view when scrolled away from the top, and the scroll inside each open source.
-function placeIn(list) {
-  const place = { scroller: scrollerOf(list), sources: new Map() };
+// Where the user is in `lists` (one panel): the focused control (card key, name, which of the same
+// name), the first card in view when scrolled away from the top, and the scroll in each open source.
+function placeIn(lists) {
+  const place = { scroller: scrollerOf(lists[0]), sources: new Map() };
   const active = document.activeElement;
-  const card = active && active !== list && list.contains(active) ? active.closest("[data-key]") : null;
+  const card = lists.some((list) => active !== list && list.contains(active)) ? active.closest("[data-key]") : null;
   if (card) {
     const same = controlsOf(card).filter((node) => controlName(node) === controlName(active));
     place.focus = { key: card.dataset.key, name: controlName(active), index: same.indexOf(active) };
   }
   if (place.scroller.scrollTop > 0) {
     const top = place.scroller === document.scrollingElement ? 0 : place.scroller.getBoundingClientRect().top;
-    const first = [...list.children].find((node) => node.dataset.key && node.getBoundingClientRect().bottom > top);
+    const first = cardsOf(lists).find((node) => node.dataset.key && node.getBoundingClientRect().bottom > top);
     if (first) place.anchor = { key: first.dataset.key, top: first.getBoundingClientRect().top };
   }
-  for (const box of list.querySelectorAll(".source:not([hidden])")) place.sources.set(box.dataset.sourceKey, box.scrollTop);
+  const boxes = lists.flatMap((list) => [...list.querySelectorAll(".source:not([hidden])")]);
+  for (const box of boxes) place.sources.set(box.dataset.sourceKey, box.scrollTop);
   return place;
 }
 
-function restorePlace(list, place) {
-  for (const box of list.querySelectorAll(".source:not([hidden])")) {
+function restorePlace(lists, place) {
+  for (const box of lists.flatMap((list) => [...list.querySelectorAll(".source:not([hidden])")])) {
     if (place.sources.get(box.dataset.sourceKey)) box.scrollTop = place.sources.get(box.dataset.sourceKey);
   }
-  const anchor = place.anchor && cardIn(list, place.anchor.key);
+  const anchor = place.anchor && cardIn(lists, place.anchor.key);
   if (anchor) place.scroller.scrollTop += anchor.getBoundingClientRect().top - place.anchor.top;
-  const card = place.focus && cardIn(list, place.focus.key);
+  const card = place.focus && cardIn(lists, place.focus.key);
   if (!card) return;
   const same = controlsOf(card).filter((node) => controlName(node) === place.focus.name);
   const target = same[place.focus.index] || same[0];
   if (target && !target.disabled) target.focus({ preventScroll: true });
 }
 
-// Replace the items of a live list, keeping the user's place in it (cards carry `data-key`).
-function redraw(list, nodes) {
-  const place = placeIn(list);
-  list.replaceChildren(...nodes);
-  restorePlace(list, place);
+// Replace the items of live lists that share a panel, each `[list, nodes]`, keeping the user's
+// place in them (cards carry `data-key`).
+function redraw(...drawings) {
+  const lists = drawings.map(([list]) => list);
+  const place = placeIn(lists);
+  for (const [list, nodes] of drawings) list.replaceChildren(...nodes);
+  restorePlace(lists, place);
 }

@@ -132,7 +132,7 @@ function renderNow() {
   }
   // What still needs the user comes first: unread before read or snoozed, then by priority, newest first.
   entries.sort((a, b) => a.quiet - b.quiet || (PRIORITY[a.priority] ?? 9) - (PRIORITY[b.priority] ?? 9) || String(b.at).localeCompare(String(a.at)));
-  redraw($("now-list"), entries.slice(0, 150).map((entry) => entry.node()));
+  redraw([$("now-list"), entries.slice(0, 150).map((entry) => entry.node())]);
   $("now-empty").hidden = entries.length > 0;
   $("now-count").textContent = entries.length ? String(entries.length) : "";
 }
@@ -175,12 +175,11 @@ function renderToday() {
       meeting.brief ? el("div", { class: "detail brief" }, meeting.brief) : null,
       el("div", { class: "actions" }, linkFor(meeting.link, "today"))));
   }
-  redraw($("meetings-list"), rows);
   $("meetings-empty").hidden = meetings.length > 0;
   const followUps = [...state.signals].filter(([, s]) => s.kind === "follow_up");
-  redraw($("followups-list"), followUps.map(([key, signal]) => el("li", { class: `card ${signal.priority}`, "data-key": `signal ${key}` },
+  redraw([$("meetings-list"), rows], [$("followups-list"), followUps.map(([key, signal]) => el("li", { class: `card ${signal.priority}`, "data-key": `signal ${key}` },
     el("div", { class: "title" }, signal.summary), el("div", { class: "detail" }, (signal.reasons || []).join(" · ")),
-    el("div", { class: "actions" }, linkFor(signal.link, "today")))));
+    el("div", { class: "actions" }, linkFor(signal.link, "today"))))]);
   $("followups-empty").hidden = followUps.length > 0;
 }
 
