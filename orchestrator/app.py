@@ -13,17 +13,14 @@ from datetime import UTC, datetime, timedelta
 
 import anyio
 from anyio.abc import TaskStatus
-from fastmcp.client.transports import ClientTransport
 
 from orchestrator.activity import Activity
-from orchestrator.adopted_stdio import AdoptedStdioTransport
 from orchestrator.brains.llm_brain import LLMBrain, llm_summarizer
 from orchestrator.brains.rules_brain import RulesBrain
 from orchestrator.chat import ChatLog
 from orchestrator.chat_commands import answer_command, is_command
-from orchestrator.config import SERVER_MODULES, OrchestratorSettings
+from orchestrator.config import OrchestratorSettings
 from orchestrator.context_items import ContextItems
-from orchestrator.early_servers import EarlyServers
 from orchestrator.event_log import EventLog
 from orchestrator.feeds.ingest import CalendarIngest, MailIngest, follow
 from orchestrator.feeds.mail_feed import MailFeed
@@ -52,19 +49,14 @@ __all__ = ["Pepper"]
 
 logger = logging.getLogger(__name__)
 OVERDUE_CHECK_SECONDS = 600
-SERVERS = tuple(SERVER_MODULES)  # context, gmail, calendar, notify
 
 
 class Pepper:
-    def __init__(self, settings: OrchestratorSettings, early: EarlyServers | None = None) -> None:
+    def __init__(self, settings: OrchestratorSettings) -> None:
         self.settings = settings
         self.connections = {
-            name: ServerConnection(
-                _spec(name, settings),
-                call_timeout=settings.tool_timeout_seconds,
-                first_transport=_adopted(early, name, settings),
-            )
-            for name in SERVERS
+            name: ServerConnection(_spec(name, settings), call_timeout=settings.tool_timeout_seconds)
+            for name in ("context", "gmail", "calendar", "notify")
             if settings.server(name).enabled
         }
         if "context" not in self.connections:
@@ -194,11 +186,6 @@ class Pepper:
     async def aclose(self) -> None:
         if self.model is not None:
             await self.model.close()
-
-
-def _adopted(early: EarlyServers | None, name: str, settings: OrchestratorSettings) -> ClientTransport | None:
-    process = early.take(name, settings.server(name).command) if early is not None else None
-    return AdoptedStdioTransport(process) if process is not None else None
 
 
 def _spec(name: str, settings: OrchestratorSettings) -> ServerSpec:

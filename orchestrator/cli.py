@@ -26,13 +26,10 @@ from pathlib import Path
 
 import anyio
 
-from orchestrator import runtime
-from orchestrator.config import SERVER_MODULES, OrchestratorSettings, load_settings
-from orchestrator.early_servers import start_servers_early
+from orchestrator import remote, runtime
+from orchestrator.config import OrchestratorSettings, load_settings
 from orchestrator.mcp_config import mcp_servers_config
-
-# The MCP stack takes about a second to import: `run` starts the servers before it loads it (see
-# early_servers), and the other commands import what they need when they run.
+from orchestrator.setup_accounts import SetupError, setup_account
 
 __all__ = ["main"]
 
@@ -89,8 +86,6 @@ def _add_profile_parser(commands: argparse._SubParsersAction) -> None:
 
 def profile_command(settings: OrchestratorSettings, arguments: argparse.Namespace) -> str:
     """Run `profile ...` against the running Pepper."""
-    from orchestrator import remote
-
     if arguments.edit == "show":
         return remote.show_profile(settings)
     value = " ".join(arguments.value) if isinstance(arguments.value, list) else arguments.value
@@ -122,20 +117,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     if arguments.command == "run":
         run_pepper(settings, arguments)
     elif arguments.command == "setup":
-        from orchestrator.setup_accounts import SetupError, setup_account
-
         try:
             written = setup_account(arguments.kind, settings, arguments.allow_send, arguments.config)
         except SetupError as exc:
             raise SystemExit(f"pepper-orchestrator setup: {exc}") from exc
         print(f"{arguments.kind} is set up; its settings are in {written} (readable only by you).")
-    elif arguments.command in ("status", "approve"):
-        from orchestrator import remote
-
-        if arguments.command == "status":
-            print(remote.status(settings))
-        else:
-            print(remote.decide(settings, arguments.action_id, reject=arguments.reject))
+    elif arguments.command == "status":
+        print(remote.status(settings))
+    elif arguments.command == "approve":
+        print(remote.decide(settings, arguments.action_id, reject=arguments.reject))
     elif arguments.command == "profile":
         print(profile_command(settings, arguments))
     elif arguments.command == "mcp-config":
@@ -150,11 +140,7 @@ def run_pepper(settings: OrchestratorSettings, arguments: argparse.Namespace) ->
     if arguments.demo and arguments.data_dir is None:
         settings = settings.model_copy(update={"data_dir": settings.data_dir / "demo"})
     settings = runtime.prepare_data(settings, arguments.demo)
-    early = start_servers_early(settings, list(SERVER_MODULES))
-    try:
-        anyio.run(runtime.run, settings, early)
-    finally:
-        early.close()
+    anyio.run(runtime.run, settings)
 
 
 if __name__ == "__main__":

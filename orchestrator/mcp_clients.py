@@ -102,10 +102,8 @@ class ServerConnection:
         call_timeout: float = 60.0,
         connect_timeout: float = 20.0,
         max_backoff: float = 30.0,
-        first_transport: ClientTransport | None = None,
     ) -> None:
         self.spec = spec
-        self._first_transport = first_transport  # e.g. a process started early; later sessions spawn anew
         self.call_timeout = call_timeout
         self.connect_timeout = connect_timeout
         self.max_backoff = max_backoff
@@ -123,8 +121,7 @@ class ServerConnection:
         started = False
         while True:
             try:
-                transport, self._first_transport = self._first_transport or self.spec.transport(), None
-                async with Client(transport, init_timeout=self.connect_timeout) as client:
+                async with Client(self.spec.transport(), init_timeout=self.connect_timeout) as client:
                     self._client, self.state, self.last_error = client, ConnectionState.CONNECTED, None
                     self._ready.set()
                     backoff = 0.25

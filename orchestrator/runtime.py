@@ -14,17 +14,13 @@ import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import anyio
 import uvicorn
 
-from mcp_servers.common.hosts import is_loopback
+from mcp_servers.common.transport import is_loopback
+from orchestrator.app import Pepper
 from orchestrator.config import OrchestratorSettings
-from orchestrator.early_servers import EarlyServers
-
-if TYPE_CHECKING:
-    from orchestrator.app import Pepper
 
 __all__ = ["prepare_data", "run"]
 
@@ -62,13 +58,12 @@ def ui_token(settings: OrchestratorSettings) -> str | None:
     return token
 
 
-async def run(settings: OrchestratorSettings, early: EarlyServers | None = None) -> None:
-    """Run Pepper and its UI until interrupted; `early` holds servers started before this was imported."""
-    from orchestrator.app import Pepper
+async def run(settings: OrchestratorSettings) -> None:
+    """Run Pepper and its UI until interrupted."""
     from web.app import create_app
 
     token = ui_token(settings)
-    pepper = Pepper(settings, early)
+    pepper = Pepper(settings)
     config = uvicorn.Config(
         create_app(pepper, token),
         host=settings.ui_host,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import hmac
+import ipaddress
 import logging
 import sys
 from collections.abc import Sequence
@@ -22,7 +23,6 @@ from pydantic import BaseModel, Field, SecretStr
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .hosts import is_loopback
 from .stdio_pipes import serve_stdio
 
 __all__ = [
@@ -82,6 +82,16 @@ async def _send_unauthorized(send: Send) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost and the loopback ranges (127.0.0.0/8, ::1)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def add_transport_arguments(parser: argparse.ArgumentParser, default_port: int) -> None:
