@@ -41,8 +41,8 @@ from mcp_servers.calendar.ics_events import sort_key
 from mcp_servers.calendar.ics_write import check_times
 from mcp_servers.calendar.models import CalendarInfo, Event, ResponseStatus
 from mcp_servers.calendar.parsed_provider import ParsedProvider, Source
-from mcp_servers.calendar.provider import AttendeeBusy, EventDraft, EventPatch, OnChange, Scope
-from mcp_servers.calendar.recurrence_edit import original_start, resolve_scope, shifted_patch
+from mcp_servers.calendar.provider import AttendeeBusy, EventDraft, EventPatch, OnChange
+from mcp_servers.calendar.recurrence_edit import original_start, shifted_patch
 from mcp_servers.calendar.rrules import fit_rule, parse_rule, split_rule
 from mcp_servers.calendar.settings import CalendarSettings
 
@@ -218,15 +218,6 @@ class GoogleCalendarProvider(ParsedProvider):
             return self._get_event(EventRef(source.id, created.get("iCalUID", created["id"])))
 
         return await self._run(create)
-
-    async def update_event(self, event_id: str, patch: EventPatch, scope: Scope | None = None) -> Event:
-        ref = parse_event_id(event_id)
-        resolved = resolve_scope(ref, scope, patch)
-        if resolved == "instance":
-            return await self._run(lambda: self._update_instance(ref, patch))
-        if resolved == "series":
-            return await self._run(lambda: self._update_series(ref, patch))
-        return await self._run(lambda: self._update_following(ref, patch))
 
     def _body(self, patch: EventPatch, current: Event) -> dict[str, Any]:
         body: dict[str, Any] = google_details(patch)
