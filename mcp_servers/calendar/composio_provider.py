@@ -163,14 +163,7 @@ class ComposioCalendarProvider(GoogleCalendarProvider):
         """A provider over the Google Calendar connection the Composio settings name."""
         if settings.composio_api_key is None:
             raise CalendarSourceError("the composio calendar needs COMPOSIO_API_KEY")
-        config = ComposioConfig(
-            api_key=settings.composio_api_key,
-            base_url=settings.composio_base_url,
-            user_id=settings.composio_user_id,
-            connected_account_id=settings.composio_connected_account_id,
-            toolkit_version=settings.composio_toolkit_version,
-            timeout_seconds=settings.caldav_timeout_seconds,
-        )
+        config = ComposioConfig.of(settings, timeout_seconds=settings.caldav_timeout_seconds)
         # the calendar server never closes its provider, so no connection is kept open between calls
         service = ComposioCalendarService(
             ComposioClient(config, keep_alive=False), account=settings.user_email

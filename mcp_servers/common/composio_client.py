@@ -62,6 +62,18 @@ class ComposioConfig(BaseModel):
     toolkit_version: str | None = Field(None, description="Toolkit version to execute, e.g. 20250906_01")
     timeout_seconds: float = Field(30.0, gt=0, description="Timeout of every Composio request")
 
+    @classmethod
+    def of(cls, settings: Any, **overrides: Any) -> ComposioConfig:
+        """The config a server's settings hold in their `composio_*` fields (the key must be set)."""
+        return cls(
+            api_key=settings.composio_api_key,
+            base_url=settings.composio_base_url,
+            user_id=settings.composio_user_id,
+            connected_account_id=settings.composio_connected_account_id,
+            toolkit_version=settings.composio_toolkit_version,
+            **overrides,
+        )
+
 
 class ComposioClient:
     """Executes Composio tools by slug; blocking, safe to share between worker threads."""

@@ -59,11 +59,4 @@ def _composio_provider(settings: GmailSettings) -> MailProvider:
         raise SystemExit(
             "the composio provider needs an API key: set COMPOSIO_API_KEY (or PEPPER_GMAIL_COMPOSIO_API_KEY)"
         )
-    config = ComposioConfig(
-        api_key=settings.composio_api_key,
-        base_url=settings.composio_base_url,
-        user_id=settings.composio_user_id,
-        connected_account_id=settings.composio_connected_account_id,
-        toolkit_version=settings.composio_toolkit_version,
-    )
-    return ComposioGmailProvider(settings, config)
+    return ComposioGmailProvider(settings, ComposioConfig.of(settings))
