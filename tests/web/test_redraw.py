@@ -9,6 +9,7 @@ the fetch is in flight, then let through.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 
@@ -189,3 +190,15 @@ def test_text_selected_in_the_chat_stays_selected_when_a_reply_comes_in(page: Pa
     assert sent.ok, sent.text()
     expect(page.locator("#messages .message.assistant", has_text=second)).to_be_visible()
     assert page.evaluate("getSelection().toString()") == first
+
+
+def test_screen_readers_hear_how_many_items_wait_not_the_whole_list_again(
+    page: Page, pepper: PepperProcess
+) -> None:
+    status = page.locator("#now-announce")
+    expect(page.locator("#now-list")).not_to_have_attribute("aria-live", "polite")
+    expect(status).to_have_attribute("role", "status")
+    expect(status).to_have_text(re.compile(r"^\d+ items? needs? you$"))
+    before = int(status.text_content().split()[0])
+    _redraw_with_new_mail(page, pepper)  # a question to the user from the CEO: it waits for them
+    expect(status).to_have_text(f"{before + 1} items need you")

@@ -135,6 +135,16 @@ function renderNow() {
   redraw([$("now-list"), entries.slice(0, 150).map((entry) => entry.node())]);
   $("now-empty").hidden = entries.length > 0;
   $("now-count").textContent = entries.length ? String(entries.length) : "";
+  announceWaiting(entries.filter((entry) => !entry.quiet).length);
+}
+
+// The list itself is redrawn whole on every change, so a screen reader would read all of it again:
+// only a change in how many items wait for the user is announced.
+let waitingAnnounced = null;
+function announceWaiting(waiting) {
+  if (waiting === waitingAnnounced) return;
+  waitingAnnounced = waiting;
+  $("now-announce").textContent = waiting === 1 ? "1 item needs you" : `${waiting} items need you`;
 }
 
 function dayLabel(iso) {
