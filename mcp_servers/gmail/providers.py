@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from .gmail_api import GmailApiProvider
 from .imap import ImapProvider
 from .maildir import MaildirProvider
 from .provider import MailProvider, MailProviderError
@@ -41,6 +40,8 @@ def make_provider(settings: GmailSettings) -> MailProvider:
                 "PEPPER_GMAIL_GMAIL_PUBSUB_TOPIC needs PEPPER_GMAIL_GMAIL_PUSH_TOKEN: the token that the "
                 "Pub/Sub push subscription sends to /gmail/push?token=..."
             )
+        from .gmail_api import GmailApiProvider  # google-api-python-client: only for this provider
+
         return GmailApiProvider(settings)
     if settings.provider == "composio":
         return _composio_provider(settings)
