@@ -3,7 +3,8 @@ and stop cleanly (every child server ends with it) on Ctrl-C or SIGTERM.
 
 With `--demo`, a generated mailbox and calendar are written under the data directory first (once; an
 existing mailbox is kept) and the demo user's address and VIPs are used. The UI binds to 127.0.0.1;
-bound elsewhere it requires `PEPPER_UI_TOKEN` and prints a one-time login link.
+bound elsewhere it requires `PEPPER_UI_TOKEN` and prints a one-time login link. The UI serves from
+the start: its data waits for the context store, and the page shows the other servers as they connect.
 """
 
 from __future__ import annotations
@@ -76,8 +77,10 @@ async def run(settings: OrchestratorSettings) -> None:
     try:
         async with anyio.create_task_group() as task_group:
             task_group.start_soon(_stop_on_signals, web)
-            await task_group.start(pepper.run)
+            # The UI serves while the servers start: its data comes from the context store, whose
+            # answers wait for it to connect; the page shows which servers are still connecting.
             task_group.start_soon(_serve_then_stop, web, task_group.cancel_scope)
+            await task_group.start(pepper.run)
             while not web.started:  # noqa: ASYNC110 - uvicorn offers no event for this
                 await anyio.sleep(0.05)
             print(startup_summary(pepper, token), file=sys.stderr, flush=True)

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -57,10 +58,22 @@ def test_run_prints_a_summary_serves_the_ui_and_stops_every_child_on_ctrl_c(tmp_
     process = subprocess.Popen(
         command, env=env, cwd=REPO_ROOT, stderr=subprocess.PIPE, text=True, start_new_session=True
     )
+    lines: list[str] = []
+    summary = threading.Event()
+
+    def read_stderr() -> None:
+        with process.stderr:
+            for line in process.stderr:
+                lines.append(line)
+                if line.startswith("Press Ctrl-C to stop."):
+                    summary.set()
+
+    reader = threading.Thread(target=read_stderr, daemon=True)
+    reader.start()
     try:
         deadline = time.monotonic() + 90
         while True:
-            assert process.poll() is None, process.stderr.read()
+            assert process.poll() is None, "".join(lines)
             assert time.monotonic() < deadline, "the UI never answered"
             try:
                 if httpx.get(f"http://127.0.0.1:{port}/pepper/api/state", timeout=5).status_code == 200:
@@ -69,8 +82,12 @@ def test_run_prints_a_summary_serves_the_ui_and_stops_every_child_on_ctrl_c(tmp_
                 time.sleep(0.2)
         servers = children_of(process.pid)
         assert len(servers) == 4, f"expected the four servers as children, found {servers}"
+        # The UI serves while Pepper finishes starting; the summary follows once everything runs.
+        assert summary.wait(60), "".join(lines)
         process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=60)
+        process.wait(timeout=60)
+        reader.join(timeout=10)
+        stderr = "".join(lines)
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
