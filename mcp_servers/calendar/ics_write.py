@@ -129,7 +129,7 @@ def override_for(calendar: icalendar.Calendar, uid: str, recurrence: str) -> Com
     for name, value in master.property_items(recursive=False):
         if name not in ("BEGIN", "END", "DTSTART", "DTEND", "DURATION", *_SERIES_ONLY):
             override.add(name, value, encode=False)
-    duration = _duration(master)
+    duration = duration_of(master)
     override.add("RECURRENCE-ID", original)
     override.add("DTSTART", original)
     override.add("DTEND", original + duration)
@@ -146,7 +146,8 @@ def _from_key(recurrence: str, like: date) -> date:
     return moment
 
 
-def _duration(component: Component) -> timedelta:
+def duration_of(component: Component) -> timedelta:
+    """How long one occurrence lasts: DTEND - DTSTART, DURATION, else 0 (timed) or 1 day (all-day)."""
     if "DTEND" in component:
         return component["DTEND"].dt - component["DTSTART"].dt
     if "DURATION" in component:
@@ -159,7 +160,7 @@ def apply_patch(component: Component, patch: EventPatch, organizer: str | None, 
     if patch.start is not None or patch.end is not None:
         old_start = component["DTSTART"].dt
         start = patch.start if patch.start is not None else old_start
-        end = patch.end if patch.end is not None else start + _duration(component)
+        end = patch.end if patch.end is not None else start + duration_of(component)
         start, end = check_times(start, end, zone)
         for name in ("DTSTART", "DTEND", "DURATION"):
             component.pop(name, None)

@@ -21,7 +21,7 @@ from icalendar.cal import Component
 from mcp_servers.calendar.errors import EventNotFoundError, InvalidEventError
 from mcp_servers.calendar.event_ids import EventRef
 from mcp_servers.calendar.ics_events import aware, sort_key
-from mcp_servers.calendar.ics_write import bump_sequence, find_component
+from mcp_servers.calendar.ics_write import bump_sequence, duration_of, find_component
 from mcp_servers.calendar.models import Event
 from mcp_servers.calendar.provider import EventPatch
 from mcp_servers.calendar.rrules import fit_rule, parse_rule, split_rule
@@ -154,7 +154,7 @@ def split_series(calendar: icalendar.Calendar, uid: str, key: str, zone: tzinfo)
 
 def _successor(master: Component, new_uid: str, at: date, rule: icalendar.vRecur, zone: tzinfo) -> Component:
     successor = icalendar.Event()
-    length = _length(master)
+    length = duration_of(master)
     for name, value in master.property_items(recursive=False):
         if name not in ("BEGIN", "END", "UID", "DTSTART", "DTEND", "DURATION", "SEQUENCE", "RRULE"):
             successor.add(name, value, encode=False)
@@ -166,14 +166,6 @@ def _successor(master: Component, new_uid: str, at: date, rule: icalendar.vRecur
     successor.add("RELATED-TO", str(master["UID"]))
     _keep_exdates_from(successor, at, zone)
     return successor
-
-
-def _length(component: Component) -> timedelta:
-    if "DTEND" in component:
-        return component["DTEND"].dt - component["DTSTART"].dt
-    if "DURATION" in component:
-        return component["DURATION"].dt
-    return timedelta(0) if isinstance(component["DTSTART"].dt, datetime) else timedelta(days=1)
 
 
 def _keep_exdates_from(successor: Component, at: date, zone: tzinfo) -> None:
