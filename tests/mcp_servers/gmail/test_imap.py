@@ -83,7 +83,7 @@ async def test_uidvalidity_change_resyncs_the_folder_without_losing_mail(
     other.append("Projects", plain_message(subject="old"), "")
     before = await provider.list_changes(None, 10)
     other.imap.delete("Projects")
-    other.imap.create("Projects")  # same name, new UIDVALIDITY
+    other.imap.create("Projects")  # same name, new UIDVALIDITY (and a HIGHESTMODSEQ already stored)
     other.append("Projects", plain_message(subject="new"), "")
     other.close()
     page = await provider.list_changes(before.cursor, 10)

@@ -70,22 +70,6 @@ async def test_expunge_and_append_are_found_with_condstore(
     assert all(since is not None for since, _ in flag_fetches[1:])
 
 
-async def test_uidvalidity_change_resyncs_even_with_a_stored_modseq(
-    provider: ImapProvider, account: GmailSettings
-) -> None:
-    other = other_client(account)
-    other.imap.create("Projects")
-    other.append("Projects", plain_message(subject="old"), "")
-    before = await provider.list_changes(None, 10)
-    other.imap.delete("Projects")
-    other.imap.create("Projects")
-    other.append("Projects", plain_message(subject="new"), "")
-    other.close()
-    page = await provider.list_changes(before.cursor, 10)
-    assert [c.kind for c in page.changes] == ["deleted", "added"]
-    assert (await provider.get_message(page.changes[1].message_id)).subject == "new"
-
-
 EXACT = ["from:bob", "to:bob", "subject:lunch", "is:unread", "is:read", "is:starred", "label:Receipts",
          "label:Travel", "label:INBOX", "label:SENT", "from:bob subject:invoice", "label:INBOX is:unread",
          "label:UNREAD", "label:Nowhere", ""]  # fmt: skip
