@@ -61,7 +61,9 @@ def cache_dir() -> Path:
     return Path(configured) if configured else Path.home() / ".cache" / "pepper-bench"
 
 
-def load_corpus(split: str = "dev", *, final_report: bool = False, cache: Path | None = None) -> list[CorpusMessage]:
+def load_corpus(
+    split: str = "dev", *, final_report: bool = False, cache: Path | None = None
+) -> list[CorpusMessage]:
     """Every message of `split` ("dev" or "reserved"), in file-name order, fetched if need be."""
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}: use one of {sorted(SPLITS)}")

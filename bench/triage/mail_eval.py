@@ -35,6 +35,7 @@ __all__ = [
     "has_visible_text",
     "in_now",
     "judge",
+    "measure",
     "new_user_profile",
 ]
 
@@ -203,6 +204,8 @@ def figures(outcomes: list[Outcome]) -> dict:
     judged = [o for o in outcomes if o.priority is not None]
     parse_total = sum(o.parse_seconds for o in judged)
     triage_total = sum(o.triage_seconds for o in judged)
+    # LLMTriage keeps the rules verdict, saying so in its reasons, when the model fails twice
+    result["fallbacks_to_rules"] = sum(any(r.startswith("rules used:") for r in o.reasons) for o in judged)
     result["speed"] = {
         "parse_ms_per_message": round(1000 * parse_total / len(judged), 2) if judged else 0.0,
         "triage_ms_per_message": round(1000 * triage_total / len(judged), 2) if judged else 0.0,
@@ -211,7 +214,10 @@ def figures(outcomes: list[Outcome]) -> dict:
 
 
 async def evaluate(
-    messages: Iterable[tuple[str, str, bytes]], engine: TriageEngine, profile: UserProfile, concurrency: int = 1
+    messages: Iterable[tuple[str, str, bytes]],
+    engine: TriageEngine,
+    profile: UserProfile,
+    concurrency: int = 1,
 ) -> list[Outcome]:
     """Judge every (id, label, raw) message, `concurrency` at a time, in the given order."""
     todo = list(messages)
@@ -228,6 +234,23 @@ async def evaluate(
         for index, (id, label, raw) in enumerate(todo):
             group.start_soon(one, index, id, label, raw)
     return [outcome for outcome in outcomes if outcome is not None]
+
+
+async def measure(
+    messages: list[tuple[str, str, bytes]], engine: TriageEngine, concurrency: int, shown: int
+) -> dict:
+    """`figures` for (id, label, raw) messages judged for a new user, with the wall time and the
+    `shown` first messages behind each bad figure."""
+    started = time.perf_counter()
+    outcomes = await evaluate(messages, engine, new_user_profile(), concurrency)
+    elapsed = time.perf_counter() - started
+    result = figures(outcomes)
+    result["speed"] |= {
+        "seconds": round(elapsed, 1),
+        "messages_per_second": round(len(outcomes) / elapsed, 1),
+    }
+    result["examples"] = examples(outcomes, shown)
+    return result
 
 
 def examples(outcomes: list[Outcome], limit: int) -> dict[str, list[dict]]:
