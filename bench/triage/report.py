@@ -63,7 +63,7 @@ def _phrase_lines(by_split: dict[str, dict]) -> list[str]:
             f"| {split} | {s['phrases']} | {s['with_deadline']} | {s['detected']} | {s['right']} "
             f"| {s['precision_pct']}% | {s['recall_pct']}% |"
         )
-    dev = by_split["dev"]
+    dev = by_split["dev"]  # the reserved phrases are never listed
     lines += ["", "Per family (dev): right / phrases", ""]
     lines.append(", ".join(f"{name} {t['right']}/{t['phrases']}" for name, t in dev["families"].items()))
     lines += ["", f"False positives (dev, {len(dev['false_positives'])}):", ""]
@@ -110,7 +110,10 @@ def render(report: dict) -> str:
     measured = {split: llm for split, llm in report["llm"].items() if "skipped" not in llm}
     if measured:
         model = next(iter(measured.values()))["model"]
-        lines += [*_table(f"LLM triage ({model['name']}, {model['sample']} sampled)", measured), ""]
+        lines += [
+            *_table(f"LLM triage ({model['name']}, {model['sample']} sampled, half spam)", measured),
+            "",
+        ]
     lines += _phrase_lines(report["deadline_phrases"])
     lines += _example_lines("Rules, dev", report["rules"]["dev"]["examples"])
     return "\n".join(lines)
