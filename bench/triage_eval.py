@@ -37,7 +37,7 @@ from importlib.metadata import version
 
 import anyio
 
-from bench.triage.corpus import PACKAGE, CorpusMessage, load_corpus
+from bench.triage.corpus import PACKAGE, CorpusError, CorpusMessage, load_corpus
 from bench.triage.llm_eval import measure_llm
 from bench.triage.mail_eval import OWNER_ADDRESSES, measure
 from bench.triage.phrases import load_phrases, score_phrases
@@ -133,7 +133,10 @@ def main(argv: list[str] | None = None) -> None:
         help="also measure the reserved (unseen) split: for the closing figures of a change only",
     )
     args = parser.parse_args(argv)
-    report = run(args)
+    try:
+        report = run(args)
+    except CorpusError as exc:
+        raise SystemExit(f"triage_eval: {exc}") from exc
     print(json.dumps(report, indent=2, default=str) if args.json else render(report))
 
 
