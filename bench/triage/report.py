@@ -1,0 +1,119 @@
+"""The evaluation's report as text: the machine, then one table per engine and split, then the
+deadline phrases and the messages behind the worst figures."""
+
+from __future__ import annotations
+
+__all__ = ["render"]
+
+
+def _mail_rows(f: dict) -> list[tuple[str, str]]:
+    ham, spam, now = f["ham"], f["spam"], f["now"]
+    return [
+        ("messages (ham / spam)", f"{ham['messages']} / {spam['messages']}"),
+        ("spam at urgent/high", f"{spam['urgent_or_high']}"),
+        ("spam at normal or above", f"{spam['normal_or_above']} ({spam['normal_or_above_pct']}%)"),
+        ("**spam in Now**", f"{spam['in_now']} ({spam['in_now_pct']}% of spam)"),
+        ("spam share of Now cards", f"{now['spam_share_pct']}% ({now['spam_cards']} of {now['cards']})"),
+        ("deadlines found in spam", f"{spam['deadlines']} in {spam['with_deadline']} messages"),
+        ("spam priority urgent/high/normal/low", _priorities(spam)),
+        ("ham marked bulk or low", f"{ham['bulk_or_low']} ({ham['bulk_or_low_pct']}%; bulk {ham['bulk']})"),
+        ("ham priority urgent/high/normal/low", _priorities(ham)),
+        ("ham in Now", f"{ham['in_now']} ({ham['in_now_pct']}% of ham)"),
+        ("deadlines found in ham", f"{ham['deadlines']} in {ham['with_deadline']} messages"),
+        ("parse failures (ham / spam)", f"{ham['parse_failures']} / {spam['parse_failures']}"),
+        ("text empty, raw has text: ham", _lost(ham)),
+        ("text empty, raw has text: spam", _lost(spam)),
+        ("LLM answers replaced by rules", f"{f['fallbacks_to_rules']}"),
+        ("ms per message (parse / triage)", _speed(f["speed"])),
+    ]
+
+
+def _lost(group: dict) -> str:
+    return f"{group['text_lost']} ({_where(group['text_lost_where'])})" if group["text_lost"] else "0"
+
+
+def _priorities(group: dict) -> str:
+    return " / ".join(str(group["priority"][p]) for p in ("urgent", "high", "normal", "low"))
+
+
+def _where(where: dict) -> str:
+    return ", ".join(f"{place} {count}" for place, count in sorted(where.items()))
+
+
+def _speed(speed: dict) -> str:
+    line = f"{speed['parse_ms_per_message']} / {speed['triage_ms_per_message']}"
+    return line + f" ({speed['messages_per_second']} msg/s, {speed['seconds']} s)"
+
+
+def _table(title: str, by_split: dict[str, dict]) -> list[str]:
+    splits = list(by_split)
+    rows = {split: dict(_mail_rows(by_split[split])) for split in splits}
+    lines = [f"### {title}", "", "| figure | " + " | ".join(splits) + " |", "|---|" + "---|" * len(splits)]
+    for name in rows[splits[0]]:
+        lines.append(f"| {name} | " + " | ".join(rows[split][name] for split in splits) + " |")
+    return lines
+
+
+def _phrase_lines(by_split: dict[str, dict]) -> list[str]:
+    lines = ["### Deadline phrases (`bench/data/deadline_phrases.tsv`, date within a day)", ""]
+    lines += ["| split | phrases | with a deadline | detected | right | precision | recall |"]
+    lines += ["|---|---|---|---|---|---|---|"]
+    for split, s in by_split.items():
+        lines.append(
+            f"| {split} | {s['phrases']} | {s['with_deadline']} | {s['detected']} | {s['right']} "
+            f"| {s['precision_pct']}% | {s['recall_pct']}% |"
+        )
+    dev = by_split["dev"]  # the reserved phrases are never listed
+    lines += ["", "Per family (dev): right / phrases", ""]
+    lines.append(", ".join(f"{name} {t['right']}/{t['phrases']}" for name, t in dev["families"].items()))
+    lines += ["", f"False positives (dev, {len(dev['false_positives'])}):", ""]
+    lines += [
+        f"- #{fp['number']} [{fp['family']}] {fp['phrase']!r}: found {', '.join(fp['found'])}, "
+        f"expected {fp['expected']}"
+        for fp in dev["false_positives"]
+    ]
+    return lines
+
+
+def _example_lines(name: str, examples: dict[str, list[dict]]) -> list[str]:
+    lines = []
+    for kind, rows in examples.items():
+        if rows:
+            lines += ["", f"{name}, {kind.replace('_', ' ')} (first {len(rows)}):"]
+            for row in rows:
+                detail = (
+                    row["parse_error"] or row["text_lost"] or "; ".join(row["deadlines"] or row["reasons"])
+                )
+                detail = detail or "no rule fired"
+                lines.append(
+                    f"- {row['id']} [{row['priority']}/{row['category']}] {row['summary']} | {detail}"
+                )
+    return lines
+
+
+def render(report: dict) -> str:
+    m = report["machine"]
+    uncommitted = ", ".join(m["uncommitted"]) or "none"
+    lines = [
+        f"Triage evaluation, {m['date']}, commit {m['commit']} (uncommitted changes: {uncommitted})",
+        f"{m['platform']}, Python {m['python']}, {m['cpus']} CPUs, load average {m['load_before']} before, "
+        f"{m['load_after']} after; " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()),
+        f"Corpus {m['corpus']}; seed {m['seed']}; the user: {', '.join(report['user_addresses'])} (new: "
+        "no correspondents, VIPs or projects); Now = email signals not low and not bulk (web/static/ui.js)",
+        "",
+        *_table("Rules triage, SpamAssassin public corpus", report["rules"]),
+        "",
+    ]
+    for split, llm in report["llm"].items():
+        if "skipped" in llm:
+            lines += [f"LLM triage ({split}): skipped, {llm['skipped']}", ""]
+    measured = {split: llm for split, llm in report["llm"].items() if "skipped" not in llm}
+    if measured:
+        model = next(iter(measured.values()))["model"]
+        lines += [
+            *_table(f"LLM triage ({model['name']}, {model['sample']} sampled, half spam)", measured),
+            "",
+        ]
+    lines += _phrase_lines(report["deadline_phrases"])
+    lines += _example_lines("Rules, dev", report["rules"]["dev"]["examples"])
+    return "\n".join(lines)
