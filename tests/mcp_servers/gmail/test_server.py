@@ -1,4 +1,7 @@
-"""The MCP surface over a real Maildir: tools, resources, the send guard and inbox subscriptions."""
+"""The MCP surface over a real Maildir: tools, resources and inbox subscriptions.
+
+The write flags and the annotations of every tool are tested in tests/mcp_servers/test_write_flags.py
+and tests/mcp_servers/test_annotations.py."""
 
 from __future__ import annotations
 
@@ -26,13 +29,13 @@ from .maildirs import deliver
 from .messages import message_with_attachment, plain_message
 
 pytestmark = pytest.mark.anyio
-READ_ONLY = {"search_messages", "get_message", "get_thread", "list_changes", "list_labels"}
-DESTRUCTIVE = {"send_draft", "send_message", "reply", "forward", "trash"}
 
 
-def make_server(tmp_path: Path, allow_send: bool = False) -> tuple[FastMCP, MaildirProvider]:
+def make_server(
+    tmp_path: Path, allow_send: bool = False, allow_write: bool = False
+) -> tuple[FastMCP, MaildirProvider]:
     settings = GmailSettings(maildir=tmp_path / "Mail", state_dir=tmp_path / "state", allow_send=allow_send,
-                             from_address="ada@example.org")  # fmt: skip
+                             allow_write=allow_write, from_address="ada@example.org")  # fmt: skip
     provider = MaildirProvider(tmp_path / "Mail", tmp_path / "state")
     return build_server(settings, provider), provider
 
@@ -51,35 +54,6 @@ async def watched_server(tmp_path: Path) -> AsyncIterator[tuple[FastMCP, Path]]:
             group.cancel_scope.cancel()
     finally:
         await provider.aclose()
-
-
-async def test_tools_carry_read_only_and_destructive_hints(tmp_path: Path) -> None:
-    server, _ = make_server(tmp_path)
-    async with Client(server) as client:
-        tools = {tool.name: tool.annotations for tool in await client.list_tools()}
-    assert {name for name, hints in tools.items() if hints.read_only_hint} == READ_ONLY
-    assert {name for name, hints in tools.items() if hints.destructive_hint} == DESTRUCTIVE
-    assert len(tools) == 14
-
-
-@pytest.mark.parametrize(
-    ("tool", "arguments"),
-    [
-        ("send_message", {"message": {"to": ["bob@example.org"], "subject": "hi"}}),
-        ("send_draft", {"draft_id": "d1"}),
-        ("reply", {"id": "m1", "body": "yes"}),
-        ("forward", {"id": "m1", "to": ["bob@example.org"]}),
-        ("trash", {"id": "m1"}),
-    ],
-)
-async def test_destructive_tools_are_refused_without_allow_send(
-    tmp_path: Path, tool: str, arguments: dict
-) -> None:
-    server, _ = make_server(tmp_path)
-    async with Client(server) as client:
-        with pytest.raises(ToolError, match=f"{tool} is disabled: .* --allow-send"):
-            await client.call_tool(tool, arguments)
-    assert not list((tmp_path / "Mail" / ".Sent" / "new").iterdir())
 
 
 async def test_search_get_and_thread_tools_read_the_maildir(tmp_path: Path) -> None:
@@ -121,8 +95,8 @@ async def test_bad_query_and_unknown_id_are_clear_tool_errors(tmp_path: Path) ->
             await client.call_tool("list_changes", {"since": "garbage"})
 
 
-async def test_label_tools_mark_read_archive_and_relabel(tmp_path: Path) -> None:
-    server, _ = make_server(tmp_path)
+async def test_label_tools_mark_read_archive_and_relabel_with_allow_write(tmp_path: Path) -> None:
+    server, _ = make_server(tmp_path, allow_write=True)
     key = deliver(tmp_path / "Mail", plain_message())
     async with Client(server) as client:
         assert (await client.call_tool("mark_read", {"id": key})).structured_content["result"] == ["INBOX"]
