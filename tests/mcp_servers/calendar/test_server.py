@@ -250,3 +250,31 @@ async def test_server_find_free_slots_reports_attendees_an_ics_calendar_cannot_r
     assert found["checked_attendees"] == []
     assert [u["email"] for u in found["unread_attendees"]] == ["boss@example.com"]  # not the user
     assert "only the events in your calendars" in found["unread_attendees"][0]["reason"]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("draft", "problem"),
+    [
+        ({"attendees": ["not an address"]}, "attendees: 'not an address' is not an e-mail address"),
+        ({"attendees": ["ann@example.com", ""]}, "attendees: '' is not an e-mail address"),
+        ({"attendees": ["Ann <ann@example.com>"]}, "give the bare address ann@example.com"),
+        ({"attendees": ["ann@example.com\r\nBcc: eve@evil.example"]}, "attendees contains a line break"),
+        ({"title": "Sync\r\nBcc: eve@evil.example"}, "title contains a line break"),
+    ],
+)
+async def test_server_refuses_bad_attendees_and_a_title_with_a_line_break(
+    tmp_path: Path, draft: dict, problem: str
+) -> None:
+    settings = _settings(tmp_path, allow_send=True)
+    before = (tmp_path / "cals" / "work.ics").read_bytes()
+    async with Client(build_server(settings, clock=ManualClock(NOW))) as client:
+        event = {"title": "Sync", "start": "2026-03-03T10:00", "end": "2026-03-03T10:30", **draft}
+        with pytest.raises(ToolError, match=problem):
+            await client.call_tool("create_event", {"draft": event})
+        with pytest.raises(ToolError, match=problem):
+            changes = {key: value for key, value in draft.items() if key in ("title", "attendees")}
+            await client.call_tool(
+                "update_event", {"event_id": "work:planning@example.com", "changes": changes}
+            )
+    assert (tmp_path / "cals" / "work.ics").read_bytes() == before

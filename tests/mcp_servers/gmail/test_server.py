@@ -134,6 +134,46 @@ async def test_send_reply_forward_and_drafts_with_allow_send(tmp_path: Path) -> 
         ]
 
 
+@pytest.mark.parametrize(
+    ("message", "problem"),
+    [
+        ({"to": ["not an address"]}, "to: 'not an address' is not an e-mail address"),
+        ({"to": [""]}, "to: '' is not an e-mail address"),
+        ({"to": []}, "at least 1 item"),
+        ({"to": ["bob@example.org, eve@evil.example"]}, "is not one address"),
+        ({"to": ["bob@example.org"], "cc": ["carol@"]}, "cc: 'carol@' is not an e-mail address"),
+        ({"to": ["bob@example.org"], "bcc": ["x\r\nSubject: hi"]}, "bcc contains a line break"),
+        ({"to": ["bob@example.org\r\nBcc: eve@evil.example"]}, "to contains a line break"),
+        (
+            {"to": ["bob@example.org"], "subject": "Hi\r\nBcc: eve@evil.example"},
+            "subject contains a line break",
+        ),
+    ],
+)
+async def test_create_draft_and_send_message_refuse_bad_recipients_and_broken_headers(
+    tmp_path: Path, message: dict, problem: str
+) -> None:
+    server, _ = make_server(tmp_path, allow_send=True)
+    async with Client(server) as client:
+        for tool in ("create_draft", "send_message"):
+            with pytest.raises(ToolError, match=problem):
+                await client.call_tool(tool, {"message": message})
+    assert not any((tmp_path / "Mail").glob(".*/*/*")), "nothing is drafted or sent"
+
+
+async def test_forward_refuses_a_bad_address_and_reply_needs_someone_to_reply_to(tmp_path: Path) -> None:
+    server, _ = make_server(tmp_path, allow_send=True)
+    original = deliver(tmp_path / "Mail", plain_message())
+    anonymous = deliver(tmp_path / "Mail", plain_message(sender="", to=""))
+    async with Client(server) as client:
+        with pytest.raises(ToolError, match="to: 'carol' is not an e-mail address"):
+            await client.call_tool("forward", {"id": original, "to": ["carol"]})
+        with pytest.raises(ToolError, match="no sender to reply to"):
+            await client.call_tool("reply", {"id": anonymous, "body": "Who are you?"})
+        named = await client.call_tool("forward", {"id": original, "to": ["Carol <carol@example.org>"]})
+        assert named.structured_content["recipients"] == ["carol@example.org"]
+
+
 async def test_inbox_update_reaches_legacy_subscriber_when_a_file_lands(tmp_path: Path) -> None:
     class Recorder(MessageHandler):
         def __init__(self) -> None:
