@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator.config import load_settings
+from orchestrator.runtime import prepare_data
 
 TOML = """
 model = "from-file"
@@ -88,3 +89,12 @@ def test_settings_start_gmail_and_calendar_read_only_unless_writing_or_sending_i
         "--timezone",
         "Europe/London",
     ]
+
+
+def test_the_demo_starts_gmail_and_calendar_with_both_write_flags_on_its_own_data(tmp_path: Path) -> None:
+    (tmp_path / "mail").mkdir()  # a demo mailbox that is already there is kept: nothing to generate
+    demo = prepare_data(load_settings(data_dir=tmp_path), demo=True)
+    for name in ("gmail", "calendar"):
+        command = demo.server(name).command
+        assert {"--allow-write", "--allow-send"} <= set(command)
+        assert str(tmp_path) in " ".join(command)
