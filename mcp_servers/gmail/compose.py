@@ -19,7 +19,7 @@ from mcp_servers.common.addresses import HeaderValueError, header_text, mailbox,
 
 from .models import Message, OutgoingMessage
 
-__all__ = ["HeaderValueError", "compose", "forward_of", "reply_to"]
+__all__ = ["compose", "forward_of", "reply_to"]
 
 
 def _prefixed(prefix: str, subject: str) -> str:

@@ -27,10 +27,11 @@ from fastmcp.exceptions import ResourceError, ToolError
 from mcp_types import ToolAnnotations
 from pydantic import Field
 
+from mcp_servers.common.addresses import HeaderValueError, header_text
 from mcp_servers.common.subscriptions import ResourceSubscriptions
 from mcp_servers.common.write_flags import Needs, WriteGate
 
-from .compose import HeaderValueError, compose, forward_of, reply_to
+from .compose import compose, forward_of, reply_to
 from .gmail_push import PushReceiver, add_push_route
 from .models import ChangePage, DraftRef, Label, Message, OutgoingMessage, SearchResult, SentRef, Thread
 from .provider import MailProvider, MailProviderError
@@ -199,6 +200,8 @@ def _add_feed_tools(server: FastMCP, ctx: _Context) -> None:
 def _add_label_tools(server: FastMCP, ctx: _Context) -> None:
     async def relabel(id: str, add: list[str], remove: list[str]) -> list[str]:
         with _tool_errors():
+            for label in add + remove:  # a label becomes an IMAP folder name or a Gmail API value
+                header_text(label, "labels")
             labels = await ctx.provider.modify_labels(id, add, remove)
         await ctx.changed()
         return labels

@@ -106,6 +106,8 @@ async def test_label_tools_mark_read_archive_and_relabel_with_allow_write(tmp_pa
         assert relabelled.structured_content["result"] == ["STARRED", "Receipts"]
         with pytest.raises(ToolError, match="nothing to do"):
             await client.call_tool("modify_labels", {"id": key})
+        with pytest.raises(ToolError, match="labels contains a line break"):
+            await client.call_tool("modify_labels", {"id": key, "add": ["Work\r\nA1 LOGOUT"]})
 
 
 async def test_send_reply_forward_and_drafts_with_allow_send(tmp_path: Path) -> None:
