@@ -22,12 +22,8 @@ __all__ = ["Needs", "WriteGate"]
 class Needs(Enum):
     """What a call needs: a reversible change (`WRITE`) or one that reaches others or destroys (`SEND`)."""
 
-    WRITE = ("--allow-write", "ALLOW_WRITE", "reversible changes (labels, read state, drafts, own events)")
+    WRITE = ("--allow-write", "ALLOW_WRITE", "reversible changes at the provider")
     SEND = ("--allow-send", "ALLOW_SEND", "what reaches other people or cannot be undone")
-
-    @property
-    def flag(self) -> str:
-        return self.value[0]
 
 
 @dataclass(frozen=True)
