@@ -50,9 +50,14 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     setup.add_argument("kind", choices=["gmail", "imap", "caldav", "google-calendar"])
     setup.add_argument(
+        "--allow-write",
+        action="store_true",
+        help="let Pepper change labels, read state, drafts and your own events (reversible)",
+    )
+    setup.add_argument(
         "--allow-send",
         action="store_true",
-        help="let Pepper send, trash, invite and delete (each still needs your approval)",
+        help="also let Pepper send, trash, invite and delete (each still needs your approval)",
     )
     commands.add_parser("status", help="show what the running Pepper is doing")
     approve = commands.add_parser(
@@ -118,7 +123,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         run_pepper(settings, arguments)
     elif arguments.command == "setup":
         try:
-            written = setup_account(arguments.kind, settings, arguments.allow_send, arguments.config)
+            written = setup_account(
+                arguments.kind,
+                settings,
+                arguments.allow_send,
+                arguments.config,
+                allow_write=arguments.allow_write,
+            )
         except SetupError as exc:
             raise SystemExit(f"pepper-orchestrator setup: {exc}") from exc
         print(f"{arguments.kind} is set up; its settings are in {written} (readable only by you).")

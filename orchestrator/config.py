@@ -26,9 +26,9 @@ from pydantic_settings import (
 
 from orchestrator.llm import LLMConfig
 
-__all__ = ["OrchestratorSettings", "ServerConfig", "default_config_path", "load_settings"]
+__all__ = ["OrchestratorSettings", "ServerConfig", "default_config_path", "load_settings", "write_flags"]
 
-WRITE_FLAGS = {"gmail": "--allow-send", "calendar": "--allow-write"}
+WRITE_SERVERS = ("gmail", "calendar")  # Pepper's servers that act on a provider: read-only without flags
 SERVER_MODULES = {
     "context": "mcp_servers.context_store",
     "gmail": "mcp_servers.gmail",
@@ -79,10 +79,16 @@ class OrchestratorSettings(BaseSettings):
     timezone: str | None = Field(
         None, description="The user's IANA timezone, e.g. Europe/London (default: the system's)"
     )
+    allow_write: bool = Field(
+        False,
+        description="Start Pepper's own gmail and calendar servers with --allow-write: labels, read state, "
+        "archive, drafts and the user's own events without other people (reversible changes)",
+    )
     allow_send: bool = Field(
         False,
-        description="Start Pepper's own gmail and calendar servers able to send, trash, invite and delete "
-        "(each such action still waits for the user's approval); off means read-only",
+        description="Start Pepper's own gmail and calendar servers with --allow-send too: send, trash, spam, "
+        "invite, answer invitations and delete (each such action still waits for the user's approval); "
+        "implies allow_write",
     )
 
     @classmethod
@@ -109,9 +115,7 @@ class OrchestratorSettings(BaseSettings):
         configured = self.servers.get(name, ServerConfig())
         if configured.command or configured.url:
             return configured
-        command = default_command(name, self.data_dir)
-        if self.allow_send and name in WRITE_FLAGS:
-            command.append(WRITE_FLAGS[name])
+        command = default_command(name, self.data_dir) + write_flags(name, self.allow_write, self.allow_send)
         if self.timezone and name == "calendar":
             command += ["--timezone", self.timezone]
         return configured.model_copy(update={"command": command})
@@ -128,6 +132,16 @@ def default_command(name: str, data_dir: Path) -> list[str]:
     if name not in SERVER_MODULES:
         raise ValueError(f"unknown server {name!r}; Pepper's servers are {', '.join(SERVER_MODULES)}")
     return [sys.executable, "-m", SERVER_MODULES[name], *arguments[name]]
+
+
+def write_flags(name: str, allow_write: bool, allow_send: bool) -> list[str]:
+    """The flags that let Pepper's own server `name` make reversible changes, or also reach others.
+
+    `--allow-send` implies `--allow-write` in the servers; both are written so a config file says it."""
+    if name not in WRITE_SERVERS:
+        return []
+    wanted = (("--allow-write", allow_write or allow_send), ("--allow-send", allow_send))
+    return [flag for flag, on in wanted if on]
 
 
 def default_config_path() -> Path:

@@ -44,7 +44,8 @@ def prepare_data(settings: OrchestratorSettings, demo: bool) -> OrchestratorSett
         update={
             "user_addresses": sorted({*settings.user_addresses, summary.user_address}),
             "vips": sorted({*settings.vips, *summary.vips}),
-            "allow_send": True,  # a local demo mailbox: approved replies land in its Sent folder
+            "allow_write": True,  # the demo's own local mailbox and calendar: both flags on
+            "allow_send": True,  # approved replies land in its Sent folder, invitations in its outbox
             "timezone": settings.timezone or summary.timezone,
         }
     )

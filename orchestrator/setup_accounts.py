@@ -4,8 +4,9 @@ Each walk-through asks for what the provider needs, proves it works by starting 
 with those settings and calling a read-only tool over MCP (so what is tested is exactly what will run),
 and only then writes the `[servers.NAME]` table into the config file. The config file holds
 credentials, so it is written with mode 0600 in a 0700 directory; OAuth tokens likewise. Accounts are
-read-only unless `--allow-send` is given: the server then may send, trash, invite and delete, and
-every such action still waits for the user's approval in Pepper.
+read-only unless `--allow-write` is given (labels, read state, archive, drafts, the user's own events)
+or `--allow-send` (which also lets the server send, trash, invite and delete; every such action still
+waits for the user's approval in Pepper).
 """
 
 from __future__ import annotations
@@ -16,25 +17,27 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import anyio
 import tomlkit
 from fastmcp import Client
 from fastmcp.client.transports import StdioTransport
 
-from orchestrator.config import SERVER_MODULES, WRITE_FLAGS, OrchestratorSettings, default_config_path
+from orchestrator.config import SERVER_MODULES, OrchestratorSettings, default_config_path, write_flags
 
 __all__ = ["ACCOUNTS", "SetupError", "setup_account"]
 
 GMAIL_READ = ["https://www.googleapis.com/auth/gmail.readonly"]
-GMAIL_WRITE = ["https://www.googleapis.com/auth/gmail.modify", "https://www.googleapis.com/auth/gmail.send"]
+GMAIL_MODIFY = ["https://www.googleapis.com/auth/gmail.modify"]
+GMAIL_WRITE = [*GMAIL_MODIFY, "https://www.googleapis.com/auth/gmail.send"]
 CALENDAR_READ = ["https://www.googleapis.com/auth/calendar.readonly"]
 CALENDAR_WRITE = ["https://www.googleapis.com/auth/calendar"]
 ACCOUNTS = {"imap": "gmail", "gmail": "gmail", "caldav": "calendar", "google-calendar": "calendar"}
 PROBES = {"gmail": "list_labels", "calendar": "list_calendars"}
 
 Ask = Callable[[str], str]
+Access = Literal["read", "write", "send"]
 
 
 class SetupError(RuntimeError):
@@ -49,16 +52,17 @@ def setup_account(
     ask: Ask = input,
     ask_secret: Ask = getpass.getpass,
     authorize: Callable[[Path, list[str]], Any] | None = None,
+    allow_write: bool = False,
 ) -> Path:
     """Ask, verify over MCP, and write the server's table; returns the config file written."""
     server = ACCOUNTS[kind]
     path = config_file or default_config_path()
-    env = ENVIRONMENTS[kind](settings, path.parent, allow_send, ask, ask_secret, authorize or _oauth)
+    access: Access = "send" if allow_send else "write" if allow_write else "read"
+    env = ENVIRONMENTS[kind](settings, path.parent, access, ask, ask_secret, authorize or _oauth)
     command = [sys.executable, "-m", SERVER_MODULES[server]]
     if server == "gmail":
         command += ["--state-dir", str(settings.data_dir / f"gmail-{kind}")]
-    if allow_send:
-        command.append(WRITE_FLAGS[server])
+    command += write_flags(server, allow_write, allow_send)
     anyio.run(verify, server, command, env)
     write_server(path, server, command, env)
     return path
@@ -105,7 +109,7 @@ def write_server(path: Path, server: str, command: list[str], env: dict[str, str
     path.chmod(0o600)
 
 
-def _imap(settings, folder, allow_send, ask: Ask, ask_secret: Ask, authorize) -> dict[str, str]:
+def _imap(settings, folder, access: Access, ask: Ask, ask_secret: Ask, authorize) -> dict[str, str]:
     host = _required(ask, "IMAP server (e.g. imap.fastmail.com)")
     username = _required(ask, "User name")
     env = {
@@ -117,13 +121,13 @@ def _imap(settings, folder, allow_send, ask: Ask, ask_secret: Ask, authorize) ->
         "PEPPER_GMAIL_IMAP_PASSWORD": _required(ask_secret, "Password or app password"),
         "PEPPER_GMAIL_FROM_ADDRESS": ask(f"Your address [{username}]: ").strip() or username,
     }
-    if allow_send and (smtp := ask("SMTP server for sending (empty: file sent mail only): ").strip()):
+    if access == "send" and (smtp := ask("SMTP server for sending (empty: file sent mail only): ").strip()):
         env["PEPPER_GMAIL_SMTP_HOST"] = smtp
         env["PEPPER_GMAIL_SMTP_PORT"] = ask("SMTP port [587]: ").strip() or "587"
     return env
 
 
-def _caldav(settings, folder, allow_send, ask: Ask, ask_secret: Ask, authorize) -> dict[str, str]:
+def _caldav(settings, folder, access: Access, ask: Ask, ask_secret: Ask, authorize) -> dict[str, str]:
     return {
         "PEPPER_CALENDAR_CALDAV_URL": _required(ask, "CalDAV URL (e.g. https://caldav.fastmail.com/)"),
         "PEPPER_CALENDAR_CALDAV_USERNAME": _required(ask, "User name"),
@@ -131,17 +135,16 @@ def _caldav(settings, folder, allow_send, ask: Ask, ask_secret: Ask, authorize) 
     }
 
 
-def _gmail(settings, folder: Path, allow_send, ask: Ask, ask_secret: Ask, authorize) -> dict[str, str]:
-    token = _google_token(
-        folder / "gmail-token.json", GMAIL_WRITE if allow_send else GMAIL_READ, ask, authorize
-    )
+def _gmail(settings, folder: Path, access: Access, ask: Ask, ask_secret: Ask, authorize) -> dict[str, str]:
+    scopes = {"read": GMAIL_READ, "write": GMAIL_MODIFY, "send": GMAIL_WRITE}[access]
+    token = _google_token(folder / "gmail-token.json", scopes, ask, authorize)
     return {"PEPPER_GMAIL_PROVIDER": "gmail", "PEPPER_GMAIL_GMAIL_TOKEN_FILE": str(token)}
 
 
 def _google_calendar(
-    settings, folder: Path, allow_send, ask: Ask, ask_secret: Ask, authorize
+    settings, folder: Path, access: Access, ask: Ask, ask_secret: Ask, authorize
 ) -> dict[str, str]:
-    scopes = CALENDAR_WRITE if allow_send else CALENDAR_READ
+    scopes = CALENDAR_READ if access == "read" else CALENDAR_WRITE
     return {
         "PEPPER_CALENDAR_GOOGLE_TOKEN_FILE": str(
             _google_token(folder / "google-calendar-token.json", scopes, ask, authorize)

@@ -1,6 +1,6 @@
 """`pepper-calendar`: run the calendar MCP server over stdio (default) or streamable HTTP.
 
-    pepper-calendar --ics PATH [--ics PATH ...] [--allow-write] [--timezone Europe/Berlin]
+    pepper-calendar --ics PATH [--ics PATH ...] [--allow-write] [--allow-send] [--timezone Europe/Berlin]
                     [--transport stdio|http] [--host 127.0.0.1] [--port 8767]
 
 Settings come from `PEPPER_CALENDAR_*` variables (the HTTP bearer token from `PEPPER_CALENDAR_TOKEN`);
@@ -29,7 +29,15 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--ics", type=Path, action="append", help="a .ics file or a folder of them (repeatable)"
     )
     parser.add_argument(
-        "--allow-write", action="store_true", help="allow deletions and events that invite other people"
+        "--allow-write",
+        action="store_true",
+        help="allow creating, changing and deleting your own events without other people",
+    )
+    parser.add_argument(
+        "--allow-send",
+        action="store_true",
+        help="also allow invitations, answers to invitations, and changes or deletions of events "
+        "other people are invited to (implies --allow-write)",
     )
     parser.add_argument("--timezone", help="your IANA timezone, e.g. Europe/Berlin (default: the system's)")
     return parser.parse_args(argv)
@@ -42,6 +50,8 @@ def settings_from(arguments: argparse.Namespace) -> CalendarSettings:
         updates["ics"] = arguments.ics
     if arguments.allow_write:
         updates["allow_write"] = True
+    if arguments.allow_send:
+        updates["allow_send"] = True
     if arguments.timezone:
         try:
             ZoneInfo(arguments.timezone)

@@ -198,7 +198,9 @@ def itip_email(invitation: Invitation, user: str) -> EmailMessage:
     message = EmailMessage()
     message["From"] = user
     message["To"] = ", ".join(invitation.recipients)
-    message["Subject"] = f"{verb}: {invitation.title}"
+    message["Subject"] = (
+        f"{verb}: {' '.join(invitation.title.splitlines())}"  # someone else's title may break lines
+    )
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=user.partition("@")[2] or None)
     message.set_content(

@@ -2,7 +2,8 @@
 
 The server and the upcoming-events monitor talk only to a `CalendarProvider`: the local ICS files,
 a CalDAV account, or any later backend. Reads return `mcp_servers.calendar.models` objects; writes
-take an `EventDraft` (create) or an `EventPatch` (update). `fingerprints()` lets the change log see
+take an `EventDraft` (create) or an `EventPatch` (update), whose attendees must be bare RFC 5322
+addresses and whose title one line (it becomes an invitation's Subject). `fingerprints()` lets the change log see
 which event series appeared, changed or disappeared; `watch()` wakes it when something may have.
 """
 
@@ -17,6 +18,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from mcp_servers.calendar.models import CalendarInfo, Event, EventList, ResponseStatus, When
 from mcp_servers.calendar.rrules import normalize_rule
+from mcp_servers.common.addresses import addr_spec, header_text
 
 __all__ = ["AttendeeBusy", "CalendarProvider", "EventDraft", "EventPatch", "Fingerprint", "OnChange", "Scope"]
 
@@ -24,6 +26,14 @@ OnChange = Callable[[], Awaitable[None]]
 Fingerprint = tuple[str, str | None]  # (hash of the series' components, its title)
 Scope = Literal["instance", "following", "series"]
 _RULE = "Recurrence rule (RRULE), e.g. FREQ=WEEKLY;INTERVAL=2;COUNT=10 or FREQ=DAILY;UNTIL=20260630"
+
+
+def _attendees(emails: list[str] | None) -> list[str] | None:
+    return None if emails is None else [addr_spec(email, "attendees") for email in emails]
+
+
+def _one_line(title: str | None) -> str | None:
+    return None if title is None else header_text(title, "title")
 
 
 class EventDraft(BaseModel):
@@ -43,6 +53,9 @@ class EventDraft(BaseModel):
     @classmethod
     def _valid_rule(cls, rule: str | None) -> str | None:
         return normalize_rule(rule)
+
+    _valid_attendees = field_validator("attendees")(_attendees)
+    _valid_title = field_validator("title")(_one_line)
 
 
 class EventPatch(BaseModel):
@@ -66,6 +79,9 @@ class EventPatch(BaseModel):
     @classmethod
     def _valid_rule(cls, rule: str | None) -> str | None:
         return normalize_rule(rule)
+
+    _valid_attendees = field_validator("attendees")(_attendees)
+    _valid_title = field_validator("title")(_one_line)
 
 
 @dataclass

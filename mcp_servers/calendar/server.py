@@ -2,8 +2,10 @@
 
 `build_server(settings, provider=None, clock=None)` returns a FastMCP server. Its lifespan opens the
 change log, watches the provider and runs the `UpcomingMonitor`, which notifies subscribers of
-`calendar://upcoming` in both protocol eras. Deletions and events that invite other people are
-refused unless the settings allow writes. Calendar errors become `ToolError`s that say what to do.
+`calendar://upcoming` in both protocol eras. Read-only means read-only: the user's own events
+(no other people) are written only with `settings.allow_write`, and invitations, answers to them and
+changes or deletions of events with other people only with `settings.allow_send`
+(`mcp_servers.common.write_flags`). Calendar errors become `ToolError`s that say what to do.
 """
 
 from __future__ import annotations
@@ -41,14 +43,18 @@ from mcp_servers.calendar.settings import CalendarSettings
 from mcp_servers.calendar.upcoming import Clock, SystemClock, UpcomingMonitor
 from mcp_servers.common.background import background
 from mcp_servers.common.subscriptions import ResourceSubscriptions
+from mcp_servers.common.write_flags import Needs, WriteGate
 
 __all__ = ["UPCOMING_URI", "build_server"]
 
 logger = logging.getLogger(__name__)
 UPCOMING_URI = "calendar://upcoming"
-READ_ONLY = {"readOnlyHint": True, "idempotentHint": True, "openWorldHint": False}
-WRITE = {"readOnlyHint": False, "destructiveHint": False, "idempotentHint": False, "openWorldHint": False}
-RISKY = {"readOnlyHint": False, "destructiveHint": True, "idempotentHint": False, "openWorldHint": True}
+READ_ONLY = {"readOnlyHint": True, "destructiveHint": False, "idempotentHint": True, "openWorldHint": False}
+# Every write may reach other people (invitations, updates, cancellations, answers): open world.
+INVITING = {"readOnlyHint": False, "destructiveHint": False, "idempotentHint": False, "openWorldHint": True}
+CHANGING = {**INVITING, "destructiveHint": True}
+DELETING = {**CHANGING, "idempotentHint": True}  # a second delete finds nothing left to delete
+ANSWERING = CHANGING  # replaces the previous answer and mails the organizer each time
 
 EventId = Annotated[str, Field(description="Event id from list_events, search_events or upcoming")]
 Start = Annotated[When, Field(description="ISO 8601 date-time (no offset: your timezone) or date")]
@@ -319,26 +325,27 @@ def _haystack(event: Event) -> str:
 
 
 def _register_writes(server: FastMCP, provider: CalendarProvider, settings: CalendarSettings) -> None:
-    def require_write(what: str) -> None:
-        if not settings.allow_write:
-            raise ToolError(
-                f"{what} is turned off: restart the calendar server with --allow-write "
-                "(or PEPPER_CALENDAR_ALLOW_WRITE=true) to allow it"
-            )
+    gate = WriteGate(settings.allow_write, settings.allow_send, "PEPPER_CALENDAR_")
 
-    def others(emails: list[str]) -> list[str]:
+    def require(action: str, people: list[str]) -> None:
+        """Own events need --allow-write; anything another person hears of needs --allow-send."""
         own = (settings.user_email or "").lower()
-        return [email for email in emails if email.lower() != own]
+        if any(email.lower() != own for email in people):
+            gate.require(Needs.SEND, f"{action} on an event with other people")
+        gate.require(Needs.WRITE, action)
 
-    @server.tool(annotations=RISKY)
+    def people_of(event: Event) -> list[str]:
+        people = [a.email for a in event.attendees if a.email]
+        return people + ([event.organizer.email] if event.organizer and event.organizer.email else [])
+
+    @server.tool(annotations=INVITING)
     async def create_event(draft: Annotated[EventDraft, Field(description="The new event")]) -> Event:
-        """Create an event; inviting other people sends them invitations and needs --allow-write."""
-        if others(draft.attendees):
-            require_write("creating an event that invites other people")
+        """Create an event. Needs --allow-write; inviting other people sends invitations and needs --allow-send."""
+        require("create_event", draft.attendees)
         with _tool_errors():
             return await provider.create_event(draft)
 
-    @server.tool(annotations=RISKY)
+    @server.tool(annotations=CHANGING)
     async def update_event(
         event_id: EventId,
         changes: Annotated[EventPatch, Field(description="Only the fields to change")],
@@ -353,34 +360,32 @@ def _register_writes(server: FastMCP, provider: CalendarProvider, settings: Cale
     ) -> Event:
         """Change an event, one occurrence, it and the following ones, or a whole series (its rule too).
 
-        With invitees, or to cancel occurrences, it needs --allow-write.
+        Needs --allow-write; when other people are (or become) invited, it needs --allow-send.
         """
-        if changes.cancel:
-            require_write("cancelling occurrences")
         with _tool_errors():
             current = await provider.get_event(event_id)
-            people = [a.email for a in current.attendees if a.email] + (changes.attendees or [])
-            if current.organizer and current.organizer.email:
-                people.append(current.organizer.email)
-            invited = others(people)
-            if invited:
-                require_write("changing an event that other people are invited to")
+            require("update_event", people_of(current) + (changes.attendees or []))
             return await provider.update_event(event_id, changes, scope)
 
-    @server.tool(annotations=RISKY)
+    @server.tool(annotations=DELETING)
     async def delete_event(event_id: EventId) -> Deleted:
-        """Delete a single event, a whole series, or one occurrence; needs --allow-write."""
-        require_write("deleting events")
+        """Delete a single event, a whole series, or one occurrence.
+
+        Needs --allow-write; when other people are invited (they get a cancellation), --allow-send.
+        """
         with _tool_errors():
+            require("delete_event", people_of(await provider.get_event(event_id)))
             await provider.delete_event(event_id)
         return Deleted(deleted=event_id)
 
-    @server.tool(annotations={**WRITE, "idempotentHint": True})
+    @server.tool(annotations=ANSWERING)
     async def respond_to_invite(
         event_id: EventId,
         response: Annotated[ResponseStatus, Field(description="accepted, declined or tentative")],
     ) -> Event:
-        """Answer an invitation as the user (PEPPER_CALENDAR_USER_EMAIL)."""
+        """Answer an invitation as the user (PEPPER_CALENDAR_USER_EMAIL); the organizer is told by
+        e-mail. Needs --allow-send."""
+        gate.require(Needs.SEND, "respond_to_invite")
         if not settings.user_email:
             raise ToolError(
                 "set PEPPER_CALENDAR_USER_EMAIL to your address so that I know which attendee you are"

@@ -1,7 +1,8 @@
 """Configuration of the calendar server, from `PEPPER_CALENDAR_*` environment variables and CLI flags.
 
 Nothing is read at import: `CalendarSettings()` reads the environment when `main()` builds it, and
-`main()` lays the command-line flags (`--ics`, `--allow-write`, `--timezone`) over it.
+`main()` lays the command-line flags (`--ics`, `--allow-write`, `--allow-send`, `--timezone`) over it.
+`allow_send` implies `allow_write` (see `mcp_servers.common.write_flags`).
 """
 
 from __future__ import annotations
@@ -56,7 +57,14 @@ class CalendarSettings(BaseSettings):
     composio_toolkit_version: str | None = Field(
         None, description="Composio Google Calendar toolkit version to execute; latest when unset"
     )
-    allow_write: bool = Field(False, description="Allow deletions and events that invite other people")
+    allow_write: bool = Field(
+        False, description="Allow creating, changing and deleting your own events without other people"
+    )
+    allow_send: bool = Field(
+        False,
+        description="Allow what reaches other people: invitations, answers to invitations, changes and "
+        "deletions of events others are invited to (implies allow_write)",
+    )
     timezone: str | None = Field(None, description="Your IANA timezone; the system's when unset")
     user_email: str | None = Field(None, description="Your address: organizer of invites you send")
     lead_times_minutes: list[int] = Field(

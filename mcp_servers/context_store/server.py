@@ -39,8 +39,12 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 SEARCH_CATCH_UP_SECONDS = 2.0  # a semantic search waits this long at most for queued items
-READ_ONLY = {"readOnlyHint": True, "idempotentHint": True}
-WRITE = {"readOnlyHint": False, "destructiveHint": False, "idempotentHint": True}
+READ_ONLY = {"readOnlyHint": True, "destructiveHint": False, "idempotentHint": True, "openWorldHint": False}
+# An upsert replaces what was stored under its id (destructive), and without an id each call
+# stores one more item (not idempotent).
+UPSERT = {"readOnlyHint": False, "destructiveHint": True, "idempotentHint": False, "openWorldHint": False}
+DELETE = {**UPSERT, "idempotentHint": True}  # a second delete finds nothing to delete
+CURSOR = {"readOnlyHint": False, "destructiveHint": False, "idempotentHint": True, "openWorldHint": False}
 
 Namespace = Annotated[str, Field(description="Dotted namespace, e.g. 'signals.email'")]
 ItemId = Annotated[str, Field(description="The item's id within its namespace")]
@@ -146,7 +150,7 @@ def _lifespan(
 
 
 def _add_write_tools(server: FastMCP, runtime: _Runtime) -> None:
-    @server.tool(annotations=WRITE)
+    @server.tool(annotations=UPSERT)
     async def store(
         namespace: Namespace,
         data: Annotated[JsonValue, Field(description="Any JSON value")] = None,
@@ -174,7 +178,7 @@ def _add_write_tools(server: FastMCP, runtime: _Runtime) -> None:
         runtime.written(written.seq)
         return written
 
-    @server.tool(annotations=WRITE)
+    @server.tool(annotations=UPSERT)
     async def store_many(
         items: Annotated[list[ItemInput], Field(description="Items to store in one transaction")],
     ) -> StoredBatch:
@@ -189,7 +193,7 @@ def _add_write_tools(server: FastMCP, runtime: _Runtime) -> None:
             last_seq=written[-1].seq if written else None,
         )
 
-    @server.tool(annotations={"readOnlyHint": False, "destructiveHint": True, "idempotentHint": False})
+    @server.tool(annotations=DELETE)
     async def delete(namespace: Namespace, id: ItemId) -> Written:
         """Delete one item; fails when there is no such item."""
         written = await runtime.call(runtime.store.delete, namespace, id)
@@ -255,7 +259,7 @@ def _add_event_tools(server: FastMCP, runtime: _Runtime) -> None:
         """Read the event log after a cursor, oldest first (at-least-once: ack what you processed)."""
         return await runtime.call(runtime.store.read_events, after, namespaces, limit, consumer)
 
-    @server.tool(annotations={"readOnlyHint": False, "destructiveHint": False, "idempotentHint": True})
+    @server.tool(annotations=CURSOR)  # the cursor only moves forward
     async def ack(
         consumer: Annotated[str, Field(description="Consumer name, e.g. 'feeds.email'")],
         seq: Annotated[int, Field(description="The last seq the consumer has processed")],

@@ -1,4 +1,4 @@
-"""Command line of `pepper-gmail`: pick the mailbox, decide whether sending is allowed, serve MCP."""
+"""Command line of `pepper-gmail`: pick the mailbox, decide what it may change or send, serve MCP."""
 
 from __future__ import annotations
 
@@ -36,7 +36,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--state-dir", type=Path, help="Where the index and change journal live")
     parser.add_argument(
-        "--allow-send", action="store_true", help="Enable sending, replying, forwarding and trashing"
+        "--allow-write",
+        action="store_true",
+        help="Enable reversible changes: labels, read state, archive, drafts",
+    )
+    parser.add_argument(
+        "--allow-send",
+        action="store_true",
+        help="Enable sending, replying, forwarding, trash and spam (implies --allow-write)",
     )
     return parser.parse_args(argv)
 
@@ -51,6 +58,7 @@ def main(argv: list[str] | None = None) -> None:
             "maildir": args.maildir,
             "provider": args.provider,
             "state_dir": args.state_dir,
+            "allow_write": args.allow_write or None,
             "allow_send": args.allow_send or None,
         }.items()
         if value is not None

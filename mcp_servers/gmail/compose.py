@@ -3,7 +3,9 @@
 Replies carry `In-Reply-To` and `References` so that every client threads them, quote the original
 with the usual `On <date>, <sender> wrote:` header, and address the sender (or Reply-To), plus the
 other recipients for reply-all minus the user. Forwards attach the original unchanged as
-message/rfc822, so nothing of it (attachments included) is lost.
+message/rfc822, so nothing of it (attachments included) is lost. Every message passes `compose`,
+which checks each recipient (one RFC 5322 address per entry, at least one To) and refuses header
+text with a line break, raising `HeaderValueError` (see `mcp_servers.common.addresses`).
 """
 
 from __future__ import annotations
@@ -13,31 +15,38 @@ import email.policy
 from email.message import EmailMessage
 from email.utils import format_datetime, formatdate, make_msgid
 
+from mcp_servers.common.addresses import HeaderValueError, header_text, mailbox, recipients
+
 from .models import Message, OutgoingMessage
 
 __all__ = ["compose", "forward_of", "reply_to"]
 
 
 def _prefixed(prefix: str, subject: str) -> str:
+    subject = " ".join(
+        subject.splitlines()
+    )  # an encoded word may hide a line break: never refuse a reply for it
     return subject if subject.lower().startswith(prefix.lower()) else f"{prefix} {subject}".strip()
 
 
 def compose(outgoing: OutgoingMessage, from_address: str) -> EmailMessage:
-    """An RFC 5322 message from `outgoing`, with fresh Message-ID and Date."""
+    """An RFC 5322 message from `outgoing`, with fresh Message-ID and Date.
+
+    Raises `HeaderValueError` for a recipient that is not one address, an empty To, or header text
+    with a line break."""
     message = EmailMessage()
-    message["From"] = from_address
-    message["To"] = ", ".join(outgoing.to)
-    if outgoing.cc:
-        message["Cc"] = ", ".join(outgoing.cc)
-    if outgoing.bcc:
-        message["Bcc"] = ", ".join(outgoing.bcc)
-    message["Subject"] = outgoing.subject
+    message["From"] = mailbox(from_address, "from address (PEPPER_GMAIL_FROM_ADDRESS)")
+    message["To"] = ", ".join(recipients(outgoing.to, "to", required=True))
+    for field, values in (("Cc", outgoing.cc), ("Bcc", outgoing.bcc)):
+        if values:
+            message[field] = ", ".join(recipients(values, field.lower()))
+    message["Subject"] = header_text(outgoing.subject, "subject")
     message["Date"] = formatdate(localtime=False, usegmt=True)
     message["Message-ID"] = make_msgid(domain=from_address.rpartition("@")[2].strip(">") or "pepper.invalid")
     if outgoing.in_reply_to:
-        message["In-Reply-To"] = outgoing.in_reply_to
+        message["In-Reply-To"] = header_text(outgoing.in_reply_to, "in_reply_to")
     if outgoing.references:
-        message["References"] = " ".join(outgoing.references)
+        message["References"] = " ".join(header_text(ref, "references") for ref in outgoing.references)
     message.set_content(outgoing.body)
     return message
 
@@ -54,12 +63,14 @@ def reply_to(original: Message, body: str, from_address: str, reply_all: bool = 
     if not to:
         to = cc[:1]
         cc = cc[1:]
+    if not to:
+        raise HeaderValueError("the message has no sender to reply to: write a new message with send_message")
     sender = original.from_.formatted() if original.from_ else "someone"
     quoted = "\n".join(f"> {line}" if line else ">" for line in original.text.splitlines())
     text = f"{body.rstrip()}\n\nOn {format_datetime(original.date)}, {sender} wrote:\n{quoted}\n"
     references = [*original.references, original.message_id] if original.message_id else original.references
     outgoing = OutgoingMessage(
-        to=to or ["undisclosed-recipients:;"],
+        to=to,
         cc=cc,
         subject=_prefixed("Re:", original.subject),
         body=text,

@@ -25,7 +25,7 @@ from anyio.abc import TaskStatus
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
-from .gmail_auth import READ_SCOPES, SEND_SCOPES, load_credentials
+from .gmail_auth import MODIFY_SCOPES, READ_SCOPES, SEND_SCOPES, load_credentials
 from .gmail_push import PushNotice
 from .gmail_store import Fetched, GmailStore
 from .indexed import IndexedProvider, MailStore
@@ -50,7 +50,7 @@ def _translated(call: Callable[[], T]) -> T:
         if status in (401, 403):
             raise ProviderUnavailableError(
                 f"Gmail refused the request ({status} {exc.reason}): the token lacks a scope or was revoked; "
-                "start with --allow-send for modify/send scopes, or delete the token and consent again"
+                "start with --allow-write (modify) or --allow-send (modify + send), or delete the token and consent again"
             ) from exc
         raise MailProviderError(f"Gmail API error {status}: {exc.reason}") from exc
     except OSError as exc:
@@ -137,7 +137,8 @@ class GmailApiProvider(IndexedProvider):
         self._pushed: anyio.Event | None = None  # made by `watch`: an Event needs the event loop
 
     def _open_store(self) -> MailStore:
-        scopes = SEND_SCOPES if self.settings.allow_send else READ_SCOPES
+        writes = MODIFY_SCOPES if self.settings.allow_write else READ_SCOPES
+        scopes = SEND_SCOPES if self.settings.allow_send else writes
         credentials = load_credentials(
             self.token_file, scopes, self.settings.gmail_client_secrets, self.settings.gmail_token_uri
         )

@@ -1,6 +1,6 @@
 """OAuth credentials of the Gmail API provider: loaded, refreshed and stored with 0600 permissions.
 
-The scope is read-only unless sending is enabled (then modify + send). The first consent needs a
+The scope is read-only unless writing is enabled (then modify) or sending (then modify + send). The first consent needs a
 browser (`InstalledAppFlow` with the client secrets file); after that the stored refresh token is
 used, and the refreshed token is written back atomically, readable by its owner only.
 """
@@ -17,9 +17,10 @@ from google.oauth2.credentials import Credentials
 
 from .provider import ProviderUnavailableError
 
-__all__ = ["READ_SCOPES", "SEND_SCOPES", "load_credentials", "save_credentials"]
+__all__ = ["MODIFY_SCOPES", "READ_SCOPES", "SEND_SCOPES", "load_credentials", "save_credentials"]
 
 READ_SCOPES = ["https://www.googleapis.com/auth/gmail.readonly"]
+MODIFY_SCOPES = ["https://www.googleapis.com/auth/gmail.modify"]
 SEND_SCOPES = ["https://www.googleapis.com/auth/gmail.modify", "https://www.googleapis.com/auth/gmail.send"]
 
 

@@ -4,9 +4,11 @@
 `watch_inbox` runs the provider's watcher beside it, so that `gmail://inbox` subscribers (both MCP
 protocol eras, through `mcp_servers.common.subscriptions`) hear about every new change-journal
 entry. (The watcher cannot live in the FastMCP lifespan: FastMCP tears lifespans down inside a
-shielded cancel scope, which a task group spanning the lifespan cannot exit.) Tools that send,
-forward or trash are refused unless `settings.allow_send` is on; provider and query errors reach
-the client as `ToolError`s that say what to do. With a push token set, a provider that takes
+shielded cancel scope, which a task group spanning the lifespan cannot exit.) Read-only means
+read-only: label, read-state, archive and draft changes need `settings.allow_write` (or
+`allow_send`), and what reaches other people or destroys (send, reply, forward, send_draft, trash,
+labels that add TRASH or SPAM) needs `settings.allow_send` (`mcp_servers.common.write_flags`).
+Provider, query and address errors reach the client as `ToolError`s that say what to do. With a push token set, a provider that takes
 pushes (the Gmail API) also gets `POST /gmail/push` on the HTTP transport (`gmail_push`).
 """
 
@@ -25,7 +27,9 @@ from fastmcp.exceptions import ResourceError, ToolError
 from mcp_types import ToolAnnotations
 from pydantic import Field
 
+from mcp_servers.common.addresses import HeaderValueError, header_text
 from mcp_servers.common.subscriptions import ResourceSubscriptions
+from mcp_servers.common.write_flags import Needs, WriteGate
 
 from .compose import compose, forward_of, reply_to
 from .gmail_push import PushReceiver, add_push_route
@@ -37,19 +41,26 @@ from .settings import GmailSettings
 __all__ = ["INBOX_URI", "build_server", "watch_inbox"]
 
 INBOX_URI = "gmail://inbox"
-READ = ToolAnnotations(read_only_hint=True, open_world_hint=False)
-LABELS = ToolAnnotations(
-    read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
-)
-DRAFT = ToolAnnotations(
-    read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
-)
-SEND = ToolAnnotations(
-    read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True
-)
-TRASH = ToolAnnotations(
-    read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
-)
+OUTWARD_LABELS = frozenset({"TRASH", "SPAM"})  # adding one hides mail like a delete: needs --allow-send
+
+
+def _hints(read_only: bool, destructive: bool, idempotent: bool, open_world: bool) -> ToolAnnotations:
+    return ToolAnnotations(
+        read_only_hint=read_only,
+        destructive_hint=destructive,
+        idempotent_hint=idempotent,
+        open_world_hint=open_world,
+    )
+
+
+READ = _hints(read_only=True, destructive=False, idempotent=True, open_world=False)
+STATE = _hints(read_only=False, destructive=False, idempotent=True, open_world=False)  # read, archive
+LABELS = _hints(read_only=False, destructive=True, idempotent=True, open_world=False)  # may remove or trash
+DRAFT = _hints(
+    read_only=False, destructive=False, idempotent=False, open_world=False
+)  # a new draft each call
+SEND = _hints(read_only=False, destructive=True, idempotent=False, open_world=True)
+TRASH = _hints(read_only=False, destructive=True, idempotent=True, open_world=False)
 
 MessageId = Annotated[str, Field(min_length=1, description="Message id from search_messages or list_changes")]
 
@@ -58,7 +69,7 @@ MessageId = Annotated[str, Field(min_length=1, description="Message id from sear
 def _tool_errors() -> Iterator[None]:
     try:
         yield
-    except (MailProviderError, QueryError) as exc:
+    except (MailProviderError, QueryError, HeaderValueError) as exc:
         raise ToolError(str(exc)) from exc
 
 
@@ -123,17 +134,14 @@ class _Context:
         self, settings: GmailSettings, provider: MailProvider, subscriptions: ResourceSubscriptions
     ) -> None:
         self.settings, self.provider, self.subscriptions = settings, provider, subscriptions
+        self.gate = WriteGate(settings.allow_write, settings.allow_send, "PEPPER_GMAIL_")
 
     @property
     def from_address(self) -> str:
         return self.settings.from_address or self.settings.imap_username or "me@localhost"
 
-    def require_send(self, action: str) -> None:
-        if not self.settings.allow_send:
-            raise ToolError(
-                f"{action} is disabled: this server runs read-only. Restart it with --allow-send "
-                "(or PEPPER_GMAIL_ALLOW_SEND=true) to let it send, forward and trash mail"
-            )
+    def require(self, needs: Needs, action: str) -> None:
+        self.gate.require(needs, action)
 
     async def changed(self) -> None:
         await self.subscriptions.notify(INBOX_URI)
@@ -192,6 +200,8 @@ def _add_feed_tools(server: FastMCP, ctx: _Context) -> None:
 def _add_label_tools(server: FastMCP, ctx: _Context) -> None:
     async def relabel(id: str, add: list[str], remove: list[str]) -> list[str]:
         with _tool_errors():
+            for label in add + remove:  # a label becomes an IMAP folder name or a Gmail API value
+                header_text(label, "labels")
             labels = await ctx.provider.modify_labels(id, add, remove)
         await ctx.changed()
         return labels
@@ -202,28 +212,36 @@ def _add_label_tools(server: FastMCP, ctx: _Context) -> None:
         add: Annotated[list[str], Field(description="Labels to add, e.g. STARRED or a user label")] = [],  # noqa: B006
         remove: Annotated[list[str], Field(description="Labels to remove, e.g. UNREAD or INBOX")] = [],  # noqa: B006
     ) -> list[str]:
-        """Add and remove labels on a message; returns its labels afterwards."""
+        """Add and remove labels on a message; returns its labels afterwards.
+
+        Needs --allow-write; adding TRASH or SPAM needs --allow-send."""
         if not add and not remove:
             raise ToolError("nothing to do: give labels to add or to remove")
+        outward = sorted(OUTWARD_LABELS & {label.upper() for label in add})
+        if outward:
+            ctx.require(Needs.SEND, f"modify_labels adding {' and '.join(outward)}")
+        ctx.require(Needs.WRITE, "modify_labels")
         return await relabel(id, add, remove)
 
-    @server.tool(annotations=LABELS)
+    @server.tool(annotations=STATE)
     async def mark_read(
         id: MessageId,
         read: Annotated[bool, Field(description="False marks the message unread again")] = True,
     ) -> list[str]:
-        """Mark a message read (or unread)."""
+        """Mark a message read (or unread). Needs --allow-write."""
+        ctx.require(Needs.WRITE, "mark_read")
         return await relabel(id, [] if read else ["UNREAD"], ["UNREAD"] if read else [])
 
-    @server.tool(annotations=LABELS)
+    @server.tool(annotations=STATE)
     async def archive(id: MessageId) -> list[str]:
-        """Take a message out of the inbox (it stays searchable)."""
+        """Take a message out of the inbox (it stays searchable). Needs --allow-write."""
+        ctx.require(Needs.WRITE, "archive")
         return await relabel(id, [], ["INBOX"])
 
     @server.tool(annotations=TRASH)
     async def trash(id: MessageId) -> list[str]:
         """Move a message to the trash. Needs --allow-send."""
-        ctx.require_send("trash")
+        ctx.require(Needs.SEND, "trash")
         return await relabel(id, ["TRASH"], ["INBOX"])
 
 
@@ -237,7 +255,8 @@ async def _send(ctx: _Context, message: EmailMessage, draft_id: str | None = Non
 def _add_draft_tools(server: FastMCP, ctx: _Context) -> None:
     @server.tool(annotations=DRAFT)
     async def create_draft(message: OutgoingMessage) -> DraftRef:
-        """Save a message as a draft (nothing is sent)."""
+        """Save a message as a draft (nothing is sent). Needs --allow-write."""
+        ctx.require(Needs.WRITE, "create_draft")
         with _tool_errors():
             draft = await ctx.provider.save_draft(compose(message, ctx.from_address))
         await ctx.changed()
@@ -248,7 +267,7 @@ def _add_draft_tools(server: FastMCP, ctx: _Context) -> None:
         draft_id: Annotated[str, Field(min_length=1, description="draft_id from create_draft")],
     ) -> SentRef:
         """Send a stored draft. Needs --allow-send."""
-        ctx.require_send("send_draft")
+        ctx.require(Needs.SEND, "send_draft")
         with _tool_errors():
             message = await ctx.provider.get_draft(draft_id)
         return await _send(ctx, message, draft_id)
@@ -258,8 +277,10 @@ def _add_send_tools(server: FastMCP, ctx: _Context) -> None:
     @server.tool(annotations=SEND)
     async def send_message(message: OutgoingMessage) -> SentRef:
         """Send a new message. Needs --allow-send."""
-        ctx.require_send("send_message")
-        return await _send(ctx, compose(message, ctx.from_address))
+        ctx.require(Needs.SEND, "send_message")
+        with _tool_errors():
+            composed = compose(message, ctx.from_address)
+        return await _send(ctx, composed)
 
     @server.tool(annotations=SEND)
     async def reply(
@@ -270,10 +291,11 @@ def _add_send_tools(server: FastMCP, ctx: _Context) -> None:
         reply_all: Annotated[bool, Field(description="Also reply to the other recipients")] = False,
     ) -> SentRef:
         """Reply to a message, in its thread. Needs --allow-send."""
-        ctx.require_send("reply")
+        ctx.require(Needs.SEND, "reply")
         with _tool_errors():
             original = await ctx.provider.get_message(id)
-        return await _send(ctx, reply_to(original, body, ctx.from_address, reply_all))
+            composed = reply_to(original, body, ctx.from_address, reply_all)
+        return await _send(ctx, composed)
 
     @server.tool(annotations=SEND)
     async def forward(
@@ -282,11 +304,12 @@ def _add_send_tools(server: FastMCP, ctx: _Context) -> None:
         body: Annotated[str, Field(description="A note above the forwarded message")] = "",
     ) -> SentRef:
         """Forward a message with its attachments. Needs --allow-send."""
-        ctx.require_send("forward")
+        ctx.require(Needs.SEND, "forward")
         with _tool_errors():
             original = await ctx.provider.get_message(id)
             raw = await ctx.provider.get_raw(id)
-        return await _send(ctx, forward_of(original, raw, to, body, ctx.from_address))
+            composed = forward_of(original, raw, to, body, ctx.from_address)
+        return await _send(ctx, composed)
 
 
 def _add_resources(server: FastMCP, ctx: _Context) -> None:

@@ -1,7 +1,8 @@
-"""Configuration of the gmail server: which provider, where the mail is, and whether sending is on.
+"""Configuration of the gmail server: which provider, where the mail is, and what it may change.
 
 One pydantic-settings class read from `PEPPER_GMAIL_*` environment variables; command-line flags
-(`--maildir`, `--allow-send`) override it in `__main__`. Nothing is read at import time.
+(`--maildir`, `--allow-write`, `--allow-send`) override it in `__main__`. Nothing is read at import
+time. `allow_send` implies `allow_write` (see `mcp_servers.common.write_flags`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,13 @@ class GmailSettings(BaseSettings):
         default_factory=lambda: Path(user_state_dir("pepper")) / "gmail",
         description="Where the index and change journal are kept",
     )
-    allow_send: bool = Field(False, description="Enable send, forward, reply and trash (off: read-only host)")
+    allow_write: bool = Field(
+        False, description="Enable reversible changes: labels, read state, archive, drafts (off: read-only)"
+    )
+    allow_send: bool = Field(
+        False,
+        description="Enable send, reply, forward, send_draft, trash and spam (implies allow_write; off: nothing leaves)",
+    )
     token: SecretStr | None = Field(None, description="Bearer token required on HTTP off loopback")
     smtp_host: str | None = Field(None, description="SMTP server for sending; unset: sent mail is only filed")
     smtp_port: int = Field(587, description="SMTP port")

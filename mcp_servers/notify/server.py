@@ -47,6 +47,10 @@ T = TypeVar("T")
 _READ_ONLY = {"readOnlyHint": True, "destructiveHint": False, "idempotentHint": True, "openWorldHint": False}
 _WRITE = {"readOnlyHint": False, "destructiveHint": False, "idempotentHint": False, "openWorldHint": True}
 _UPDATE = {"readOnlyHint": False, "destructiveHint": False, "idempotentHint": True, "openWorldHint": False}
+# A snooze brings the notification back on every channel, and '30m' means later on each call.
+_SNOOZE = {**_WRITE}
+# A new digest schedule replaces the old one, and send_now sends one more digest each call.
+_DIGEST = {**_WRITE, "destructiveHint": True}
 
 
 MAX_BATCH = 1000
@@ -228,7 +232,7 @@ def _add_notification_tools(server: FastMCP, notifier: Notifier) -> None:
         await notifier.announce([] if all else list(ids or []))
         return MarkReadResult(marked=count)
 
-    @server.tool(annotations=_UPDATE)
+    @server.tool(annotations=_SNOOZE)
     async def snooze(
         id: Annotated[str, Field(description="A notification id (n_...) or a reminder id (r_...)")],
         until: Annotated[str, Field(description="ISO time, or a duration from now such as '30m'")],
@@ -301,7 +305,7 @@ def _add_reminder_tools(server: FastMCP, notifier: Notifier) -> None:
         assert cancelled is not None
         return cancelled
 
-    @server.tool(annotations=_WRITE)
+    @server.tool(annotations=_DIGEST)
     async def daily_digest(
         at: Annotated[str, Field(description="Local time of day, HH:MM (e.g. '08:30')")],
         timezone: Annotated[str | None, Field(description="IANA zone; default from settings")] = None,

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator.config import load_settings
+from orchestrator.runtime import prepare_data
 
 TOML = """
 model = "from-file"
@@ -72,14 +73,28 @@ def test_settings_never_show_the_api_key(monkeypatch: pytest.MonkeyPatch) -> Non
     assert "sk-very-secret" not in repr(settings) and "sk-very-secret" not in str(settings.model_dump())
 
 
-def test_settings_start_gmail_and_calendar_read_only_unless_sending_is_allowed(tmp_path: Path) -> None:
+def test_settings_start_gmail_and_calendar_read_only_unless_writing_or_sending_is_allowed(
+    tmp_path: Path,
+) -> None:
     read_only = load_settings(data_dir=tmp_path)
-    assert "--allow-send" not in read_only.server("gmail").command
+    for name in ("gmail", "calendar"):
+        assert not {"--allow-write", "--allow-send"} & set(read_only.server(name).command)
+        writing = load_settings(data_dir=tmp_path, allow_write=True).server(name).command
+        assert writing[-1] == "--allow-write" and "--allow-send" not in writing
     writable = load_settings(data_dir=tmp_path, allow_send=True)
-    assert writable.server("gmail").command[-1] == "--allow-send"
-    assert writable.server("calendar").command[-1] == "--allow-write"
+    assert writable.server("gmail").command[-2:] == ["--allow-write", "--allow-send"]
+    assert writable.server("calendar").command[-2:] == ["--allow-write", "--allow-send"]
     assert writable.server("notify").command[-2] == "--db"
     assert load_settings(data_dir=tmp_path, timezone="Europe/London").server("calendar").command[-2:] == [
         "--timezone",
         "Europe/London",
     ]
+
+
+def test_the_demo_starts_gmail_and_calendar_with_both_write_flags_on_its_own_data(tmp_path: Path) -> None:
+    (tmp_path / "mail").mkdir()  # a demo mailbox that is already there is kept: nothing to generate
+    demo = prepare_data(load_settings(data_dir=tmp_path), demo=True)
+    for name in ("gmail", "calendar"):
+        command = demo.server(name).command
+        assert {"--allow-write", "--allow-send"} <= set(command)
+        assert str(tmp_path) in " ".join(command)

@@ -97,7 +97,7 @@ def test_setup_caldav_against_radicale(settings, tmp_path: Path) -> None:
         stop(process)
     calendar = tomllib.loads(written.read_text())["servers"]["calendar"]
     assert calendar["env"]["PEPPER_CALENDAR_CALDAV_URL"] == f"http://127.0.0.1:{port}/"
-    assert calendar["command"][-1] == "--allow-write"
+    assert calendar["command"][-2:] == ["--allow-write", "--allow-send"]
 
 
 def test_setup_requires_an_existing_oauth_client_file(settings, tmp_path: Path) -> None:

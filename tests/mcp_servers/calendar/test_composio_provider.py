@@ -189,7 +189,7 @@ async def test_mcp_server_built_from_composio_settings_lists_and_creates(
 ) -> None:
     settings = CalendarSettings(composio_api_key=API_KEY, composio_base_url=composio.base_url,
                                 composio_user_id="ada", state_dir=tmp_path, timezone="Europe/Berlin",
-                                user_email=PRIMARY)  # fmt: skip
+                                user_email=PRIMARY, allow_write=True)  # fmt: skip
     async with Client(build_server(settings)) as client:
         calendars = (await client.call_tool("list_calendars", {})).structured_content["calendars"]
         draft = {"title": "Dentist", "start": "2026-03-03T08:30:00", "end": "2026-03-03T09:00:00"}

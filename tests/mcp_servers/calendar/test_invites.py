@@ -163,13 +163,13 @@ def smtp_sink() -> Iterator[tuple[int, _Sink]]:
 
 
 @pytest.mark.anyio
-async def test_server_sends_invitations_through_smtp_with_allow_write(
+async def test_server_sends_invitations_through_smtp_with_allow_send(
     smtp_sink: tuple[int, _Sink], tmp_path: Path
 ) -> None:
     port, sink = smtp_sink
     settings = CalendarSettings(
         ics=[tmp_path / "work.ics"], timezone="Europe/Berlin", state_dir=tmp_path / "state", user_email=ME,
-        allow_write=True, smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False,
+        allow_send=True, smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False,
     )  # fmt: skip
     async with Client(build_server(settings)) as client:
         draft = {"title": "Kick-off", "start": "2026-03-05T10:00", "end": "2026-03-05T11:00",

@@ -43,6 +43,8 @@ def test_settings_from_flags_override_the_environment(
         parse_arguments(["--ics", str(tmp_path), "--allow-write", "--timezone", "Asia/Tokyo"])
     )
     assert (settings.ics, settings.allow_write, settings.timezone) == ([tmp_path], True, "Asia/Tokyo")
+    assert settings.allow_send is False
+    assert settings_from(parse_arguments(["--ics", str(tmp_path), "--allow-send"])).allow_send is True
     assert parse_arguments([]).port == 8767
 
 

@@ -1,4 +1,4 @@
-"""The MCP surface in memory: tools, write guard, change cursor, resources, subscriptions in both eras."""
+"""The MCP surface in memory: tools, write flags, change cursor, resources, subscriptions in both eras."""
 
 from __future__ import annotations
 
@@ -66,18 +66,6 @@ async def _call(client: Client, tool: str, **arguments: object) -> dict:
 
 
 @pytest.mark.anyio
-async def test_server_marks_deletion_and_invitations_destructive(tmp_path: Path) -> None:
-    async with Client(build_server(_settings(tmp_path), clock=ManualClock(NOW))) as client:
-        tools = {tool.name: tool.annotations for tool in await client.list_tools()}
-    assert set(tools) == {
-        "list_events", "get_event", "upcoming", "search_events", "create_event", "update_event",
-        "delete_event", "respond_to_invite", "find_free_slots", "list_calendars", "list_changes",
-    }  # fmt: skip
-    assert all(tools[name].destructive_hint for name in ("create_event", "update_event", "delete_event"))
-    assert all(tools[name].read_only_hint for name in ("list_events", "upcoming", "find_free_slots"))
-
-
-@pytest.mark.anyio
 async def test_server_reads_lists_searches_and_gets_events(tmp_path: Path) -> None:
     async with Client(build_server(_settings(tmp_path), clock=ManualClock(NOW))) as client:
         listed = await _call(client, "list_events", start="2026-03-02", end="2026-03-03")
@@ -99,7 +87,7 @@ async def test_server_reads_lists_searches_and_gets_events(tmp_path: Path) -> No
 
 @pytest.mark.anyio
 async def test_server_explains_bad_requests(tmp_path: Path) -> None:
-    async with Client(build_server(_settings(tmp_path), clock=ManualClock(NOW))) as client:
+    async with Client(build_server(_settings(tmp_path, allow_write=True), clock=ManualClock(NOW))) as client:
         with pytest.raises(ToolError, match="end must be after start"):
             await client.call_tool("list_events", {"start": "2026-03-03", "end": "2026-03-02"})
         with pytest.raises(ToolError, match="not an event id"):
@@ -114,28 +102,29 @@ async def test_server_explains_bad_requests(tmp_path: Path) -> None:
 
 
 @pytest.mark.anyio
-async def test_server_refuses_invites_and_deletions_without_allow_write(tmp_path: Path) -> None:
-    async with Client(build_server(_settings(tmp_path), clock=ManualClock(NOW))) as client:
+async def test_server_writes_own_events_with_allow_write_but_nothing_others_hear_of(tmp_path: Path) -> None:
+    async with Client(build_server(_settings(tmp_path, allow_write=True), clock=ManualClock(NOW))) as client:
         draft = {"title": "Sync", "start": "2026-03-03T10:00", "end": "2026-03-03T10:30"}
-        with pytest.raises(ToolError, match="--allow-write"):
+        with pytest.raises(ToolError, match="--allow-send"):
             await client.call_tool("create_event", {"draft": {**draft, "attendees": ["ann@example.com"]}})
-        with pytest.raises(ToolError, match="--allow-write"):
+        with pytest.raises(ToolError, match="--allow-send"):
             await client.call_tool("delete_event", {"event_id": "work:planning@example.com"})
-        with pytest.raises(ToolError, match="--allow-write"):
+        with pytest.raises(ToolError, match="--allow-send"):
             await client.call_tool(
                 "update_event", {"event_id": "work:planning@example.com", "changes": {"title": "x"}}
             )
+        with pytest.raises(ToolError, match="--allow-send"):
+            await _call(
+                client, "respond_to_invite", event_id="work:planning@example.com", response="accepted"
+            )
         created = await _call(client, "create_event", draft=draft)  # only the user: no one is invited
         assert created["title"] == "Sync"
-        answered = await _call(
-            client, "respond_to_invite", event_id="work:planning@example.com", response="accepted"
-        )
-        assert answered["attendees"][0]["response"] == "accepted"
+        assert (await _call(client, "delete_event", event_id=created["id"]))["deleted"] == created["id"]
 
 
 @pytest.mark.anyio
-async def test_server_invites_and_deletes_with_allow_write(tmp_path: Path) -> None:
-    settings = _settings(tmp_path, allow_write=True)
+async def test_server_invites_answers_and_deletes_with_allow_send(tmp_path: Path) -> None:
+    settings = _settings(tmp_path, allow_send=True)
     async with Client(build_server(settings, clock=ManualClock(NOW))) as client:
         draft = {
             "title": "Sync",
@@ -149,6 +138,10 @@ async def test_server_invites_and_deletes_with_allow_write(tmp_path: Path) -> No
         assert (await _call(client, "delete_event", event_id=created["id"]))["deleted"] == created["id"]
         with pytest.raises(ToolError, match="no event"):
             await client.call_tool("get_event", {"event_id": created["id"]})
+        answered = await _call(
+            client, "respond_to_invite", event_id="work:planning@example.com", response="accepted"
+        )
+        assert answered["attendees"][0]["response"] == "accepted"
 
 
 @pytest.mark.anyio
@@ -218,7 +211,7 @@ async def test_server_upcoming_notifies_listeners_at_the_lead_time(tmp_path: Pat
 
 @pytest.mark.anyio
 async def test_server_update_event_changes_a_rule_and_splits_a_series_by_scope(tmp_path: Path) -> None:
-    async with Client(build_server(_settings(tmp_path), clock=ManualClock(NOW))) as client:
+    async with Client(build_server(_settings(tmp_path, allow_write=True), clock=ManualClock(NOW))) as client:
         draft = {"title": "1:1", "start": "2026-03-03T10:00", "end": "2026-03-03T10:30",
                  "recurrence": "RRULE:FREQ=WEEKLY;COUNT=4"}  # fmt: skip
         series = (await _call(client, "create_event", draft=draft))["id"]
@@ -236,10 +229,9 @@ async def test_server_update_event_changes_a_rule_and_splits_a_series_by_scope(t
             await client.call_tool(
                 "update_event", {"event_id": series, "changes": {"recurrence": "FREQ=FORTNIGHTLY"}}
             )
-        with pytest.raises(ToolError, match="--allow-write"):
-            await client.call_tool(
-                "update_event", {"event_id": f"{series}:20260317T090000Z", "changes": {"cancel": True}}
-            )
+        await _call(client, "update_event", event_id=f"{series}:20260317T090000Z", changes={"cancel": True})
+        listed = await _call(client, "list_events", start="2026-03-01", end="2026-05-01")
+        assert [e["start"][:10] for e in listed["events"] if e["title"] == "1:1"] == ["2026-03-03"]
 
 
 @pytest.mark.anyio
@@ -258,3 +250,31 @@ async def test_server_find_free_slots_reports_attendees_an_ics_calendar_cannot_r
     assert found["checked_attendees"] == []
     assert [u["email"] for u in found["unread_attendees"]] == ["boss@example.com"]  # not the user
     assert "only the events in your calendars" in found["unread_attendees"][0]["reason"]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("draft", "problem"),
+    [
+        ({"attendees": ["not an address"]}, "attendees: 'not an address' is not an e-mail address"),
+        ({"attendees": ["ann@example.com", ""]}, "attendees: '' is not an e-mail address"),
+        ({"attendees": ["Ann <ann@example.com>"]}, "give the bare address ann@example.com"),
+        ({"attendees": ["ann@example.com\r\nBcc: eve@evil.example"]}, "attendees contains a line break"),
+        ({"title": "Sync\r\nBcc: eve@evil.example"}, "title contains a line break"),
+    ],
+)
+async def test_server_refuses_bad_attendees_and_a_title_with_a_line_break(
+    tmp_path: Path, draft: dict, problem: str
+) -> None:
+    settings = _settings(tmp_path, allow_send=True)
+    before = (tmp_path / "cals" / "work.ics").read_bytes()
+    async with Client(build_server(settings, clock=ManualClock(NOW))) as client:
+        event = {"title": "Sync", "start": "2026-03-03T10:00", "end": "2026-03-03T10:30", **draft}
+        with pytest.raises(ToolError, match=problem):
+            await client.call_tool("create_event", {"draft": event})
+        with pytest.raises(ToolError, match=problem):
+            changes = {key: value for key, value in draft.items() if key in ("title", "attendees")}
+            await client.call_tool(
+                "update_event", {"event_id": "work:planning@example.com", "changes": changes}
+            )
+    assert (tmp_path / "cals" / "work.ics").read_bytes() == before

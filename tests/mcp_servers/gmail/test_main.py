@@ -21,12 +21,15 @@ def mailbox(tmp_path: Path) -> list[str]:
     return ["--maildir", str(tmp_path / "Mail"), "--state-dir", str(tmp_path / "state")]
 
 
-async def test_main_serves_over_stdio(tmp_path: Path) -> None:
-    async with Client(stdio_transport(MODULE, mailbox(tmp_path))) as client:
+async def test_main_serves_over_stdio_with_allow_write_but_not_send(tmp_path: Path) -> None:
+    async with Client(stdio_transport(MODULE, [*mailbox(tmp_path), "--allow-write"])) as client:
         found = await client.call_tool("search_messages", {"query": "subject:smoke"})
-        refused = await client.call_tool("trash", {"id": "x"}, raise_on_error=False)
+        message = found.structured_content["messages"][0]["id"]
+        read = await client.call_tool("mark_read", {"id": message})
+        refused = await client.call_tool("trash", {"id": message}, raise_on_error=False)
     assert [m["subject"] for m in found.structured_content["messages"]] == ["Smoke signal"]
-    assert refused.is_error and "--allow-send" in refused.content[0].text
+    assert read.structured_content["result"] == ["INBOX"]
+    assert refused.is_error and "trash needs --allow-send" in refused.content[0].text
 
 
 async def test_main_serves_over_http_with_allow_send(tmp_path: Path) -> None:

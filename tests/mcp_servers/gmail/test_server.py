@@ -1,4 +1,7 @@
-"""The MCP surface over a real Maildir: tools, resources, the send guard and inbox subscriptions."""
+"""The MCP surface over a real Maildir: tools, resources and inbox subscriptions.
+
+The write flags and the annotations of every tool are tested in tests/mcp_servers/test_write_flags.py
+and tests/mcp_servers/test_annotations.py."""
 
 from __future__ import annotations
 
@@ -26,13 +29,13 @@ from .maildirs import deliver
 from .messages import message_with_attachment, plain_message
 
 pytestmark = pytest.mark.anyio
-READ_ONLY = {"search_messages", "get_message", "get_thread", "list_changes", "list_labels"}
-DESTRUCTIVE = {"send_draft", "send_message", "reply", "forward", "trash"}
 
 
-def make_server(tmp_path: Path, allow_send: bool = False) -> tuple[FastMCP, MaildirProvider]:
+def make_server(
+    tmp_path: Path, allow_send: bool = False, allow_write: bool = False
+) -> tuple[FastMCP, MaildirProvider]:
     settings = GmailSettings(maildir=tmp_path / "Mail", state_dir=tmp_path / "state", allow_send=allow_send,
-                             from_address="ada@example.org")  # fmt: skip
+                             allow_write=allow_write, from_address="ada@example.org")  # fmt: skip
     provider = MaildirProvider(tmp_path / "Mail", tmp_path / "state")
     return build_server(settings, provider), provider
 
@@ -51,35 +54,6 @@ async def watched_server(tmp_path: Path) -> AsyncIterator[tuple[FastMCP, Path]]:
             group.cancel_scope.cancel()
     finally:
         await provider.aclose()
-
-
-async def test_tools_carry_read_only_and_destructive_hints(tmp_path: Path) -> None:
-    server, _ = make_server(tmp_path)
-    async with Client(server) as client:
-        tools = {tool.name: tool.annotations for tool in await client.list_tools()}
-    assert {name for name, hints in tools.items() if hints.read_only_hint} == READ_ONLY
-    assert {name for name, hints in tools.items() if hints.destructive_hint} == DESTRUCTIVE
-    assert len(tools) == 14
-
-
-@pytest.mark.parametrize(
-    ("tool", "arguments"),
-    [
-        ("send_message", {"message": {"to": ["bob@example.org"], "subject": "hi"}}),
-        ("send_draft", {"draft_id": "d1"}),
-        ("reply", {"id": "m1", "body": "yes"}),
-        ("forward", {"id": "m1", "to": ["bob@example.org"]}),
-        ("trash", {"id": "m1"}),
-    ],
-)
-async def test_destructive_tools_are_refused_without_allow_send(
-    tmp_path: Path, tool: str, arguments: dict
-) -> None:
-    server, _ = make_server(tmp_path)
-    async with Client(server) as client:
-        with pytest.raises(ToolError, match=f"{tool} is disabled: .* --allow-send"):
-            await client.call_tool(tool, arguments)
-    assert not list((tmp_path / "Mail" / ".Sent" / "new").iterdir())
 
 
 async def test_search_get_and_thread_tools_read_the_maildir(tmp_path: Path) -> None:
@@ -121,8 +95,8 @@ async def test_bad_query_and_unknown_id_are_clear_tool_errors(tmp_path: Path) ->
             await client.call_tool("list_changes", {"since": "garbage"})
 
 
-async def test_label_tools_mark_read_archive_and_relabel(tmp_path: Path) -> None:
-    server, _ = make_server(tmp_path)
+async def test_label_tools_mark_read_archive_and_relabel_with_allow_write(tmp_path: Path) -> None:
+    server, _ = make_server(tmp_path, allow_write=True)
     key = deliver(tmp_path / "Mail", plain_message())
     async with Client(server) as client:
         assert (await client.call_tool("mark_read", {"id": key})).structured_content["result"] == ["INBOX"]
@@ -132,6 +106,8 @@ async def test_label_tools_mark_read_archive_and_relabel(tmp_path: Path) -> None
         assert relabelled.structured_content["result"] == ["STARRED", "Receipts"]
         with pytest.raises(ToolError, match="nothing to do"):
             await client.call_tool("modify_labels", {"id": key})
+        with pytest.raises(ToolError, match="labels contains a line break"):
+            await client.call_tool("modify_labels", {"id": key, "add": ["Work\r\nA1 LOGOUT"]})
 
 
 async def test_send_reply_forward_and_drafts_with_allow_send(tmp_path: Path) -> None:
@@ -158,6 +134,46 @@ async def test_send_reply_forward_and_drafts_with_allow_send(tmp_path: Path) -> 
             "TRASH",
             "UNREAD",
         ]
+
+
+@pytest.mark.parametrize(
+    ("message", "problem"),
+    [
+        ({"to": ["not an address"]}, "to: 'not an address' is not an e-mail address"),
+        ({"to": [""]}, "to: '' is not an e-mail address"),
+        ({"to": []}, "at least 1 item"),
+        ({"to": ["bob@example.org, eve@evil.example"]}, "is not one address"),
+        ({"to": ["bob@example.org"], "cc": ["carol@"]}, "cc: 'carol@' is not an e-mail address"),
+        ({"to": ["bob@example.org"], "bcc": ["x\r\nSubject: hi"]}, "bcc contains a line break"),
+        ({"to": ["bob@example.org\r\nBcc: eve@evil.example"]}, "to contains a line break"),
+        (
+            {"to": ["bob@example.org"], "subject": "Hi\r\nBcc: eve@evil.example"},
+            "subject contains a line break",
+        ),
+    ],
+)
+async def test_create_draft_and_send_message_refuse_bad_recipients_and_broken_headers(
+    tmp_path: Path, message: dict, problem: str
+) -> None:
+    server, _ = make_server(tmp_path, allow_send=True)
+    async with Client(server) as client:
+        for tool in ("create_draft", "send_message"):
+            with pytest.raises(ToolError, match=problem):
+                await client.call_tool(tool, {"message": message})
+    assert not any((tmp_path / "Mail").glob(".*/*/*")), "nothing is drafted or sent"
+
+
+async def test_forward_refuses_a_bad_address_and_reply_needs_someone_to_reply_to(tmp_path: Path) -> None:
+    server, _ = make_server(tmp_path, allow_send=True)
+    original = deliver(tmp_path / "Mail", plain_message())
+    anonymous = deliver(tmp_path / "Mail", plain_message(sender="", to=""))
+    async with Client(server) as client:
+        with pytest.raises(ToolError, match="to: 'carol' is not an e-mail address"):
+            await client.call_tool("forward", {"id": original, "to": ["carol"]})
+        with pytest.raises(ToolError, match="no sender to reply to"):
+            await client.call_tool("reply", {"id": anonymous, "body": "Who are you?"})
+        named = await client.call_tool("forward", {"id": original, "to": ["Carol <carol@example.org>"]})
+        assert named.structured_content["recipients"] == ["carol@example.org"]
 
 
 async def test_inbox_update_reaches_legacy_subscriber_when_a_file_lands(tmp_path: Path) -> None:
