@@ -40,7 +40,12 @@ def open_store(settings: ContextStoreSettings) -> ContextStore:
     return ContextStore.open(
         settings.db_path,
         embedder=embedder,
-        limits=Limits(max_item_bytes=settings.max_item_bytes, max_batch_items=settings.max_batch_items),
+        limits=Limits(
+            max_item_bytes=settings.max_item_bytes,
+            max_batch_items=settings.max_batch_items,
+            max_query_chars=settings.max_query_chars,
+            query_seconds=settings.query_timeout_seconds,
+        ),
         retention=Retention(
             max_age_days=settings.event_retention_days,
             max_events=settings.event_retention_max,

@@ -118,6 +118,7 @@ class Readers:
         self._busy_timeout_ms = busy_timeout_ms
         self._idle: queue.LifoQueue[Any] = queue.LifoQueue()
         self._slots = threading.BoundedSemaphore(size)
+        self._busy: set[Any] = set()
 
     @contextmanager
     def connection(self, seconds: float) -> Iterator[Any]:
@@ -131,15 +132,23 @@ class Readers:
                 connection = self._idle.get_nowait()
             except queue.Empty:
                 connection = connect(self._path, self._busy_timeout_ms)
+            self._busy.add(connection)
             try:
                 with deadline(connection, seconds):
                     yield connection
             finally:
+                self._busy.discard(connection)
                 self._idle.put(connection)
         finally:
             self._slots.release()
 
+    def interrupt_all(self) -> None:
+        """Stop every read running now (at shutdown: nothing waits for a long search to end)."""
+        for connection in list(self._busy):
+            connection.interrupt()
+
     def close(self) -> None:
+        self.interrupt_all()
         while True:
             try:
                 self._idle.get_nowait().close()

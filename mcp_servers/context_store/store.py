@@ -279,17 +279,7 @@ class ContextStore:
 
     def search(self, text: str, mode: str = "hybrid", limit: int = 10, **filters: Any) -> list[SearchHit]:
         """Lexical, semantic or hybrid search; semantic modes need an embedder."""
-        limit = self._check_limit(limit)
-        if not text or not text.strip():
-            raise InvalidInput("search text is empty: say what to look for")
-        if len(text) > self.limits.max_query_chars:
-            raise InvalidInput(
-                f"search text is {len(text):,} characters: the limit is {self.limits.max_query_chars:,}; "
-                "search for the key words or a short passage instead"
-            )
-        self._check_filters(filters.get("namespaces") or (), filters.get("tags") or ())
-        if mode not in ("lexical", "semantic", "hybrid"):
-            raise InvalidInput(f"unknown search mode {mode!r}: use lexical, semantic or hybrid")
+        self.check_search(text, mode, limit, filters.get("namespaces") or (), filters.get("tags") or ())
         vector = None
         if mode != "lexical":
             if self.embedder is None:
@@ -313,6 +303,22 @@ class ContextStore:
         with self._read() as db:
             ranked = search.run(db, mode, text, vector, where, params, limit)
             return [SearchHit(item=item_from_row(row), score=score) for row, score in ranked]
+
+    def check_search(
+        self, text: str, mode: str, limit: int, namespaces: Sequence[str] = (), tags: Sequence[str] = ()
+    ) -> None:
+        """Refuse a search that breaks a limit, before any work (cheap: call it on the event loop)."""
+        self._check_limit(limit)
+        if not text or not text.strip():
+            raise InvalidInput("search text is empty: say what to look for")
+        if len(text) > self.limits.max_query_chars:
+            raise InvalidInput(
+                f"search text is {len(text):,} characters: the limit is {self.limits.max_query_chars:,}; "
+                "search for the key words or a short passage instead"
+            )
+        self._check_filters(namespaces, tags)
+        if mode not in ("lexical", "semantic", "hybrid"):
+            raise InvalidInput(f"unknown search mode {mode!r}: use lexical, semantic or hybrid")
 
     def pending_embeddings(self) -> int:
         with self._locked() as db:
