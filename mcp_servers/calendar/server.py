@@ -46,6 +46,8 @@ __all__ = ["UPCOMING_URI", "build_server"]
 
 logger = logging.getLogger(__name__)
 UPCOMING_URI = "calendar://upcoming"
+MAX_LIST_SPAN = timedelta(days=3 * 366)  # list_events, search_events
+MAX_SLOT_SPAN = timedelta(days=366)  # find_free_slots
 READ_ONLY = {"readOnlyHint": True, "idempotentHint": True, "openWorldHint": False}
 WRITE = {"readOnlyHint": False, "destructiveHint": False, "idempotentHint": False, "openWorldHint": False}
 RISKY = {"readOnlyHint": False, "destructiveHint": True, "idempotentHint": False, "openWorldHint": True}
@@ -182,6 +184,17 @@ def _instant(moment: date, zone: Any) -> datetime:
     return sort_key(moment, zone)
 
 
+def _check_span(begin: datetime, finish: datetime, most: timedelta, what: str) -> None:
+    """Refuse a window that is empty or too long to expand, before any work."""
+    if finish <= begin:
+        raise ToolError(f"end must be after start: pass {what}'s beginning, then its end")
+    if finish - begin > most:
+        raise ToolError(
+            f"{what} spans {(finish - begin).days} days: at most {most.days} days per call; "
+            "ask for shorter windows one after the other"
+        )
+
+
 def _register_reads(
     server: FastMCP, provider: CalendarProvider, settings: CalendarSettings, clock: Clock
 ) -> None:
@@ -196,8 +209,7 @@ def _register_reads(
     ) -> EventList:
         """Events (recurring ones expanded) that overlap [start, end), in start order."""
         begin, finish = _instant(start, zone), _instant(end, zone)
-        if finish <= begin:
-            raise ToolError("end must be after start: pass the window's beginning, then its end")
+        _check_span(begin, finish, MAX_LIST_SPAN, "the window")
         with _tool_errors():
             return await provider.list_events(begin, finish, calendars, cap(limit))
 
@@ -232,6 +244,7 @@ def _register_reads(
         now = clock.now()
         begin = _instant(start, zone) if start else now - timedelta(days=30)
         finish = _instant(end, zone) if end else now + timedelta(days=365)
+        _check_span(begin, finish, MAX_LIST_SPAN, "the search window")
         words = text.lower().split()
         with _tool_errors():
             found = await provider.list_events(begin, finish, None, settings.max_events)
@@ -261,8 +274,7 @@ def _register_planning(
         """Free stretches at least `duration` long, inside working hours, where nobody named is busy."""
         hours = working_hours or WorkingHours(start=settings.working_start, end=settings.working_end)
         begin, finish = _instant(window.start, zone), _instant(window.end, zone)
-        if finish <= begin:
-            raise ToolError("the window must end after it starts")
+        _check_span(begin, finish, MAX_SLOT_SPAN, "the window")
         people = [a for a in dict.fromkeys(attendees) if a.lower() != (settings.user_email or "").lower()]
         with _tool_errors():
             events = await provider.list_events(begin, finish, None, 100_000)
