@@ -19,7 +19,6 @@ import time
 import uuid
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -29,6 +28,7 @@ from pydantic import BaseModel
 from . import embedding_queue, events, schema, search
 from .database import Database
 from .errors import InvalidInput, NotFound, SemanticSearchOff
+from .limits import Limits
 from .models import (
     Event,
     EventPage,
@@ -68,19 +68,6 @@ QUEUE_EMBEDDING = (
     "ON CONFLICT (item_rowid) DO UPDATE SET attempts = 0, not_before = 0"
 )
 FORGET_VECTOR = "DELETE FROM items_vec WHERE rowid = (SELECT rowid FROM items WHERE namespace = ? AND id = ?)"
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Documented input limits (see the README)."""
-
-    max_item_bytes: int = 1_048_576
-    max_batch_items: int = 10_000
-    max_page: int = 1_000
-    max_query_chars: int = 2_000
-    max_json_depth: int = 32
-    max_filters: int = 32  # namespace globs, or tags, in one query
-    query_seconds: float = 10.0
 
 
 class Written(BaseModel):
@@ -159,10 +146,7 @@ class ContextStore:
 
     def store_many(self, inputs: Sequence[ItemInput]) -> list[Written]:
         """Upsert every item in one transaction; all of them are stored or none."""
-        if len(inputs) > self.limits.max_batch_items:
-            raise InvalidInput(
-                f"batch of {len(inputs)} items is too large: send at most {self.limits.max_batch_items} per call"
-            )
+        self.limits.check_batch(len(inputs))
         now = time.time()
         namespaces: set[str] = set()
         rows = [self._prepare(item, now, namespaces) for item in inputs]
@@ -267,8 +251,8 @@ class ContextStore:
         limit: int = 50,
     ) -> list[Item]:
         """Live items matching every filter, newest (by updated_at) first."""
-        limit = self._check_limit(limit)
-        self._check_filters(namespaces, tags)
+        limit = self.limits.check_page(limit)
+        self.limits.check_filters(namespaces, tags)
         where, params = search.item_filter(namespaces, tags, since, until, time.time())
         with self._read() as db:
             rows = db.execute(
@@ -304,21 +288,9 @@ class ContextStore:
             ranked = search.run(db, mode, text, vector, where, params, limit)
             return [SearchHit(item=item_from_row(row), score=score) for row, score in ranked]
 
-    def check_search(
-        self, text: str, mode: str, limit: int, namespaces: Sequence[str] = (), tags: Sequence[str] = ()
-    ) -> None:
+    def check_search(self, text: str, mode: str, limit: int, *filters: Sequence[str]) -> None:
         """Refuse a search that breaks a limit, before any work (cheap: call it on the event loop)."""
-        self._check_limit(limit)
-        if not text or not text.strip():
-            raise InvalidInput("search text is empty: say what to look for")
-        if len(text) > self.limits.max_query_chars:
-            raise InvalidInput(
-                f"search text is {len(text):,} characters: the limit is {self.limits.max_query_chars:,}; "
-                "search for the key words or a short passage instead"
-            )
-        self._check_filters(namespaces, tags)
-        if mode not in ("lexical", "semantic", "hybrid"):
-            raise InvalidInput(f"unknown search mode {mode!r}: use lexical, semantic or hybrid")
+        self.limits.check_search(text, mode, limit, *filters)
 
     def pending_embeddings(self) -> int:
         with self._locked() as db:
@@ -355,8 +327,8 @@ class ContextStore:
         consumer: str | None = None,
     ) -> EventPage:
         """Events after `after` (or after `consumer`'s acked cursor when `after` is None)."""
-        limit = self._check_limit(limit)
-        self._check_filters(namespaces, ())
+        limit = self.limits.check_page(limit)
+        self.limits.check_filters(namespaces, ())
         if after is not None and after < 0:
             raise InvalidInput(f"after={after} is negative: pass 0 to read from the start")
         with self._read() as db:
@@ -390,17 +362,6 @@ class ContextStore:
             items = db.execute("SELECT count(*) FROM items").fetchone()[0]
             logged = db.execute("SELECT count(*) FROM events").fetchone()[0]
         return int(items), int(logged)
-
-    def _check_filters(self, namespaces: Sequence[str], tags: Sequence[str]) -> None:
-        most = self.limits.max_filters
-        for what, given in (("namespace patterns", namespaces), ("tags", tags)):
-            if len(given) > most:
-                raise InvalidInput(f"{len(given)} {what} in one filter: at most {most}")
-
-    def _check_limit(self, limit: int) -> int:
-        if not 0 < limit <= self.limits.max_page:
-            raise InvalidInput(f"limit {limit} is out of range: use 1 to {self.limits.max_page}")
-        return limit
 
 
 def item_from_row(row: Sequence[Any]) -> Item:
