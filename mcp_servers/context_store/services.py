@@ -11,6 +11,7 @@ import logging
 
 import anyio
 
+from .errors import ContextStoreError
 from .events import Retention
 from .settings import ContextStoreSettings
 from .store import ContextStore, Limits
@@ -63,6 +64,8 @@ async def maintain(store: ContextStore, interval: float) -> None:
             compacted = await anyio.to_thread.run_sync(store.compact_events)
             if purged or compacted:
                 logger.info("purged %d expired items, compacted %d events", purged, compacted)
+        except ContextStoreError as exc:  # disk full, locked ...: said in words; the next round retries
+            logger.warning("maintenance round failed: %s", exc)
         except Exception:  # the next round retries; a busy database is no reason to stop
             logger.exception("maintenance round failed")
         await anyio.sleep(interval)
