@@ -72,6 +72,23 @@ def test_an_item_deleted_while_it_waits_is_dropped(db_path: Path) -> None:
     store.close()
 
 
+def test_an_item_deleted_or_emptied_during_its_embedding_gets_no_vector(db_path: Path) -> None:
+    embedder = PickyEmbedder()
+    store = ContextStore.open(db_path, embedder=embedder)
+    store.store_many([ItemInput(namespace="n", id=str(i), text=f"item {i}") for i in range(4)])
+    original = embedder.embed_documents
+
+    def meanwhile(texts: Sequence[str]) -> list[list[float]]:
+        store.delete("n", "1")  # the store's lock is free while the embedder runs
+        store.store(ItemInput(namespace="n", id="2", text=None))
+        return original(texts)
+
+    embedder.embed_documents = meanwhile  # type: ignore[method-assign]
+    assert store.embed_pending() == 4
+    assert (vectors(store), store.pending_embeddings(), store.embedding_failures()) == (2, 0, [])
+    store.close()
+
+
 def test_one_bad_item_fails_alone_then_is_given_up_with_its_reason(db_path: Path) -> None:
     store = ContextStore.open(db_path, embedder=PickyEmbedder())
     items = [ItemInput(namespace="n", id=str(i), text=f"item {i}") for i in range(10)]
