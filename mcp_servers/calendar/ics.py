@@ -4,14 +4,14 @@
 (Google exports), the events that cannot be used left out with a note saying why, and a
 `recurring_ical_events` query over the rest. `expand` lists the occurrences in a window, bounded:
 each series yields at most `limit` occurrences, so a rule with 50,000 instances costs no more than
-`limit` and the result says it was truncated. Floating times are read in the user's timezone.
+`limit` and the result says it was truncated. A hostile or broken file cannot make a listing hang:
+see `bounded` for the caps (dense rules, occurrences and time per listing); each cut is noted. Floating times are read in the user's timezone.
 Parsing touches the global warnings filter, so callers serialise calls (the provider holds a lock).
 """
 
 from __future__ import annotations
 
 import hashlib
-import itertools
 import warnings
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
@@ -22,6 +22,7 @@ import recurring_ical_events
 import x_wr_timezone
 from icalendar.cal import Component
 
+from mcp_servers.calendar.bounded import cap_dense_series, collect
 from mcp_servers.calendar.errors import CalendarSourceError
 from mcp_servers.calendar.event_ids import event_id
 from mcp_servers.calendar.ics_events import aware, component_to_event, sort_key
@@ -65,6 +66,8 @@ class ParsedCalendar:
     recurring_uids: set[str] = field(default_factory=set)
     templates: dict[int, Event] = field(default_factory=dict, repr=False)
     years: dict[int, Expansion] = field(default_factory=dict, repr=False)
+    guarded_series: set[str] = field(default_factory=set)  # UIDs expanded under a deadline (`bounded`)
+    slow_series: set[str] = field(default_factory=set)  # UIDs whose expansion ran out of time
 
 
 def parse_ics(data: bytes, source: str) -> ParsedCalendar:
@@ -83,8 +86,10 @@ def prepare(calendar: icalendar.Calendar, source: str) -> ParsedCalendar:
         warnings.simplefilter("always")
         calendar = x_wr_timezone.to_standard(calendar)
         notes = _drop_unusable_events(calendar)
+        expandable, capped, guarded = cap_dense_series(calendar)
+        notes.extend(capped)
         try:
-            query = _TolerantQuery(calendar, skip_bad_series=True)
+            query = _TolerantQuery(expandable, skip_bad_series=True)
         except _QUERY_ERRORS as exc:
             raise CalendarSourceError(f"{source}: cannot expand its events: {exc}") from exc
     notes.extend(_warning_notes(caught))
@@ -94,7 +99,9 @@ def prepare(calendar: icalendar.Calendar, source: str) -> ParsedCalendar:
         for event in calendar.walk("VEVENT")
         if any(key in event for key in ("RRULE", "RDATE", "RECURRENCE-ID"))
     }
-    return ParsedCalendar(calendar, query, str(name) if name else None, notes, recurring)
+    parsed = ParsedCalendar(calendar, query, str(name) if name else None, notes, recurring)
+    parsed.guarded_series = guarded
+    return parsed
 
 
 def _read_calendar(data: bytes, source: str) -> icalendar.Calendar:
@@ -236,14 +243,14 @@ def expand(
     expansion = Expansion(events=[])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        for series in parsed.query.series:
-            try:
-                found = list(itertools.islice(series.between(start, end), limit + 1))
-            except _QUERY_ERRORS as exc:
-                expansion.notes.append(f"series {series.uid!s} skipped: {exc}")
-                continue
-            expansion.truncated |= len(found) > limit
-            occurrences.extend(found[:limit])
+        expansion.truncated = collect(
+            parsed.query.series,
+            (start, end),
+            limit,
+            occurrences,
+            (parsed.guarded_series, parsed.slow_series),
+            expansion.notes,
+        )
         events = [_occurrence_to_event(occurrence, parsed, calendar_id, zone) for occurrence in occurrences]
     expansion.notes.extend(_warning_notes(caught))
     events.sort(key=lambda event: sort_key(event.start, zone))

@@ -5,6 +5,10 @@ returns it in canonical form or raises a `ValueError` that says what is wrong wi
 makes a rule's UNTIL the kind of value its series' DTSTART is (RFC 5545: a date for all-day
 series, UTC for zoned times, floating for floating ones). `split_rule` ends a rule before one
 occurrence and gives the rule of the rest (COUNT reduced by the occurrences already past).
+`mean_gap` estimates the average time between occurrences: a rule a caller writes must leave at
+least `MIN_GAP` (an hour) between them on average (`normalize_rule` refuses FREQ=SECONDLY, MINUTELY and the
+like, which would make every listing expand millions of occurrences), and `capped_rule` bounds a
+denser rule read from a file or a server to `DENSE_COUNT` occurrences.
 Plain functions over `icalendar.vRecur` and `dateutil`, shared by every provider.
 """
 
@@ -15,10 +19,34 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 import icalendar
 from dateutil.rrule import rrulestr
 
-__all__ = ["fit_rule", "normalize_rule", "parse_rule", "split_rule"]
+__all__ = [
+    "DENSE_COUNT",
+    "MIN_GAP",
+    "capped_rule",
+    "fit_rule",
+    "may_run_long",
+    "normalize_rule",
+    "parse_rule",
+    "mean_gap",
+    "split_rule",
+]
 
 _EXAMPLE = "write one like FREQ=WEEKLY;INTERVAL=2;COUNT=10 or FREQ=DAILY;UNTIL=20260630"
 _COUNT_LIMIT = 100_000  # counting occurrences before a split date never walks further than this
+MIN_GAP = timedelta(hours=1)
+DENSE_COUNT = 50_000  # a series denser than MIN_GAP read from a file ends after this many occurrences
+# Seconds in each FREQ's period (months and years at their shortest), finest first.
+_PERIODS = {
+    "SECONDLY": 1,
+    "MINUTELY": 60,
+    "HOURLY": 3_600,
+    "DAILY": 86_400,
+    "WEEKLY": 604_800,
+    "MONTHLY": 2_419_200,
+    "YEARLY": 31_536_000,
+}
+# A BYxxx part multiplies the occurrences of a period only when it is finer than the FREQ.
+_EXPANDING = (("BYSECOND", "SECONDLY"), ("BYMINUTE", "MINUTELY"), ("BYHOUR", "HOURLY"))
 
 
 def parse_rule(text: str) -> icalendar.vRecur:
@@ -48,10 +76,79 @@ def parse_rule(text: str) -> icalendar.vRecur:
 
 
 def normalize_rule(text: str | None) -> str | None:
-    """`text` in canonical form (no prefix), for a pydantic validator; None stays None."""
+    """`text` in canonical form (no prefix), for a pydantic validator; None stays None.
+
+    Refuses rules that repeat more often than once an hour (see `mean_gap`)."""
     if text is None:
         return None
-    return parse_rule(text).to_ical().decode()
+    rule = parse_rule(text)
+    gap = mean_gap(rule)
+    if gap < MIN_GAP:
+        raise ValueError(
+            f"{text!r} repeats every {_spoken(gap)}: calendar events may repeat at most once an hour; "
+            "use FREQ=HOURLY, DAILY, WEEKLY, MONTHLY or YEARLY (a reminder server suits finer repeats)"
+        )
+    return rule.to_ical().decode()
+
+
+def mean_gap(rule: icalendar.vRecur) -> timedelta:
+    """The average time between occurrences, which sets how many a year brings: the rule's FREQ
+    times its INTERVAL, divided by what BYHOUR, BYMINUTE and BYSECOND add (when finer than the FREQ)."""
+    freq = str(rule["FREQ"][0]).upper()
+    period = _PERIODS.get(freq, _PERIODS["YEARLY"]) * int(rule.get("INTERVAL", [1])[0] or 1)
+    finer = list(_PERIODS)[: list(_PERIODS).index(freq)] if freq in _PERIODS else list(_PERIODS)
+    per_period = 1
+    for part, unit in _EXPANDING:
+        if unit in finer:
+            per_period *= max(len(rule.get(part, [])), 1)
+    return timedelta(seconds=period / per_period)
+
+
+def capped_rule(rule: icalendar.vRecur, dtstart: date) -> icalendar.vRecur | None:
+    """For a rule denser than `MIN_GAP`, a copy that ends after at most `DENSE_COUNT` occurrences
+    (its UNTIL kept when that comes first); None when the rule needs no cap."""
+    gap = mean_gap(rule)
+    if gap >= MIN_GAP:
+        return None
+    capped = icalendar.vRecur(dict(rule))
+    if "COUNT" in rule:
+        capped["COUNT"] = [min(int(rule["COUNT"][0]), DENSE_COUNT)]
+        return capped
+    until = rule.get("UNTIL", [None])[0]
+    if until is not None and _span(dtstart, until) <= gap * DENSE_COUNT:
+        return None
+    capped.pop("UNTIL", None)
+    capped["COUNT"] = [DENSE_COUNT]
+    return capped
+
+
+_RESTRICTING = ("BYMONTH", "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYSETPOS")
+_ANCIENT = 1900
+
+
+def may_run_long(rule: icalendar.vRecur, dtstart: date) -> bool:
+    """Whether expanding `rule` could take long whatever the window: dateutil walks every period from
+    DTSTART, also periods that a filter rejects (a rule that never matches walks to the year 9999).
+    So: hourly or denser rules, filtered rules finer than yearly, and series from before 1900."""
+    freq = str(rule["FREQ"][0]).upper()
+    if mean_gap(rule) <= MIN_GAP or dtstart.year < _ANCIENT:
+        return True
+    return freq != "YEARLY" and any(part in rule for part in _RESTRICTING)
+
+
+def _span(start: date, until: date) -> timedelta:
+    begin = start if isinstance(start, datetime) else datetime.combine(start, time())
+    end = until if isinstance(until, datetime) else datetime.combine(until, time())
+    if (begin.tzinfo is None) != (end.tzinfo is None):
+        begin, end = begin.replace(tzinfo=None), end.replace(tzinfo=None)
+    return end - begin
+
+
+def _spoken(gap: timedelta) -> str:
+    seconds = gap.total_seconds()
+    if seconds < 60:
+        return f"{seconds:g} second(s)"
+    return f"{seconds / 60:g} minute(s)"
 
 
 def fit_rule(rule: icalendar.vRecur, dtstart: date, zone: tzinfo) -> icalendar.vRecur:

@@ -55,6 +55,8 @@ INVITING = {"readOnlyHint": False, "destructiveHint": False, "idempotentHint": F
 CHANGING = {**INVITING, "destructiveHint": True}
 DELETING = {**CHANGING, "idempotentHint": True}  # a second delete finds nothing left to delete
 ANSWERING = CHANGING  # replaces the previous answer and mails the organizer each time
+MAX_LIST_SPAN = timedelta(days=3 * 366)  # list_events, search_events
+MAX_SLOT_SPAN = timedelta(days=366)  # find_free_slots
 
 EventId = Annotated[str, Field(description="Event id from list_events, search_events or upcoming")]
 Start = Annotated[When, Field(description="ISO 8601 date-time (no offset: your timezone) or date")]
@@ -188,6 +190,17 @@ def _instant(moment: date, zone: Any) -> datetime:
     return sort_key(moment, zone)
 
 
+def _check_span(begin: datetime, finish: datetime, most: timedelta, what: str) -> None:
+    """Refuse a window that is empty or too long to expand, before any work."""
+    if finish <= begin:
+        raise ToolError(f"end must be after start: pass {what}'s beginning, then its end")
+    if finish - begin > most:
+        raise ToolError(
+            f"{what} spans {(finish - begin).days} days: at most {most.days} days per call; "
+            "ask for shorter windows one after the other"
+        )
+
+
 def _register_reads(
     server: FastMCP, provider: CalendarProvider, settings: CalendarSettings, clock: Clock
 ) -> None:
@@ -202,8 +215,7 @@ def _register_reads(
     ) -> EventList:
         """Events (recurring ones expanded) that overlap [start, end), in start order."""
         begin, finish = _instant(start, zone), _instant(end, zone)
-        if finish <= begin:
-            raise ToolError("end must be after start: pass the window's beginning, then its end")
+        _check_span(begin, finish, MAX_LIST_SPAN, "the window")
         with _tool_errors():
             return await provider.list_events(begin, finish, calendars, cap(limit))
 
@@ -238,6 +250,7 @@ def _register_reads(
         now = clock.now()
         begin = _instant(start, zone) if start else now - timedelta(days=30)
         finish = _instant(end, zone) if end else now + timedelta(days=365)
+        _check_span(begin, finish, MAX_LIST_SPAN, "the search window")
         words = text.lower().split()
         with _tool_errors():
             found = await provider.list_events(begin, finish, None, settings.max_events)
@@ -267,8 +280,7 @@ def _register_planning(
         """Free stretches at least `duration` long, inside working hours, where nobody named is busy."""
         hours = working_hours or WorkingHours(start=settings.working_start, end=settings.working_end)
         begin, finish = _instant(window.start, zone), _instant(window.end, zone)
-        if finish <= begin:
-            raise ToolError("the window must end after it starts")
+        _check_span(begin, finish, MAX_SLOT_SPAN, "the window")
         people = [a for a in dict.fromkeys(attendees) if a.lower() != (settings.user_email or "").lower()]
         with _tool_errors():
             events = await provider.list_events(begin, finish, None, 100_000)

@@ -25,6 +25,7 @@ __all__ = [
     "Op",
     "SearchHit",
     "check_consumer",
+    "check_depth",
     "check_glob",
     "check_id",
     "check_namespace",
@@ -140,6 +141,21 @@ def check_tags(tags: list[str]) -> list[str]:
                 f"invalid tag {tag!r}: use a non-empty string of at most {MAX_TAG_CHARS} chars"
             )
     return sorted(set(tags))
+
+
+def check_depth(value: object, most: int, what: str) -> None:
+    """Refuse JSON nested deeper than `most` levels (walked without recursion, so any depth is safe)."""
+    level: list[tuple[object, int]] = [(value, 1)]
+    while level:
+        node, depth = level.pop()
+        if isinstance(node, dict | list):
+            if depth > most:
+                raise InvalidInput(
+                    f"{what} is nested more than {most} levels deep: flatten it (store nested parts as "
+                    "separate items or as a JSON string)"
+                )
+            children = node.values() if isinstance(node, dict) else node
+            level.extend((child, depth + 1) for child in children)
 
 
 _ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"), ensure_ascii=False)

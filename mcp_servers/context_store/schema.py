@@ -3,7 +3,8 @@
 `items` holds one row per (namespace, id); `items_fts` is an FTS5 index kept in step by triggers;
 `events` is the append-only log (AUTOINCREMENT, so a seq is never reused, even after compaction);
 `consumers` holds each named consumer's acked cursor; `pending_embeddings` queues items whose text
-still needs a vector. A vec0 table's dimension is fixed, so `meta` records which embedder filled
+still needs a vector (with the attempts so far and when to try next), `embedding_failures` keeps
+the items given up on and why (see `embedding_queue`). A vec0 table's dimension is fixed, so `meta` records which embedder filled
 `items_vec`: when the embedder's name or dimension changes, the table is re-created and every item
 with text is queued for embedding again.
 """
@@ -48,7 +49,16 @@ CREATE TABLE IF NOT EXISTS consumers (
     seq INTEGER NOT NULL,
     acked_at REAL NOT NULL
 );
-CREATE TABLE IF NOT EXISTS pending_embeddings (item_rowid INTEGER PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS pending_embeddings (
+    item_rowid INTEGER PRIMARY KEY,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    not_before REAL NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS embedding_failures (
+    item_rowid INTEGER PRIMARY KEY,
+    reason TEXT NOT NULL,
+    failed_at REAL NOT NULL
+);
 CREATE VIRTUAL TABLE IF NOT EXISTS items_fts USING fts5 (
     text, content='items', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2'
 );
@@ -69,19 +79,51 @@ END;
 CREATE TRIGGER IF NOT EXISTS items_forget_embedding AFTER DELETE ON items BEGIN
     DELETE FROM pending_embeddings WHERE item_rowid = old.rowid;
 END;
+CREATE TRIGGER IF NOT EXISTS items_forget_embedding_failure AFTER DELETE ON items BEGIN
+    DELETE FROM embedding_failures WHERE item_rowid = old.rowid;
+END;
+CREATE TRIGGER IF NOT EXISTS items_unqueue_textless AFTER UPDATE OF text ON items
+WHEN new.text IS NULL BEGIN
+    DELETE FROM pending_embeddings WHERE item_rowid = new.rowid;
+END;
+CREATE TRIGGER IF NOT EXISTS items_retry_embedding AFTER UPDATE OF text ON items
+WHEN new.text IS NOT NULL BEGIN
+    DELETE FROM embedding_failures WHERE item_rowid = new.rowid;
+END;
 """
 
 
+# Columns added since the first release, added to older files on open.
+ADDED_COLUMNS = {
+    "pending_embeddings": (
+        ("attempts", "INTEGER NOT NULL DEFAULT 0"),
+        ("not_before", "REAL NOT NULL DEFAULT 0"),
+    ),
+}
+LATE_INDEXES = "CREATE INDEX IF NOT EXISTS pending_embeddings_due ON pending_embeddings (not_before)"
+
+
 def create_schema(connection: Any) -> None:
-    """Create every table, index and trigger that does not exist yet (one transaction)."""
+    """Create every table, column, index and trigger that does not exist yet (one transaction)."""
     connection.execute("BEGIN IMMEDIATE")
     try:
         for statement in _statements(SCHEMA):
             connection.execute(statement)
+        _add_columns(connection)
+        connection.execute(LATE_INDEXES)
         connection.execute("COMMIT")
     except BaseException:
-        connection.execute("ROLLBACK")
+        if connection.in_transaction:  # SQLite ends the transaction itself on some errors (SQLITE_FULL)
+            connection.execute("ROLLBACK")
         raise
+
+
+def _add_columns(connection: Any) -> None:
+    for table, columns in ADDED_COLUMNS.items():
+        present = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
+        for name, declaration in columns:
+            if name not in present:
+                connection.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
 
 
 def _statements(script: str) -> list[str]:
@@ -121,7 +163,8 @@ def prepare_vector_table(connection: Any, embedder_name: str, dimension: int) ->
         connection.execute("COMMIT")
         return queued
     except BaseException:
-        connection.execute("ROLLBACK")
+        if connection.in_transaction:  # SQLite ends the transaction itself on some errors (SQLITE_FULL)
+            connection.execute("ROLLBACK")
         raise
 
 
@@ -131,6 +174,7 @@ def _recreate_vector_table(connection: Any, dimension: int) -> int:
         f"CREATE VIRTUAL TABLE items_vec USING vec0 (embedding float[{int(dimension)}] distance_metric=cosine)"
     )
     connection.execute("DELETE FROM pending_embeddings")
+    connection.execute("DELETE FROM embedding_failures")
     cursor = connection.execute(
         "INSERT INTO pending_embeddings (item_rowid) SELECT rowid FROM items WHERE text IS NOT NULL"
     )

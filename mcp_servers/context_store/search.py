@@ -89,7 +89,7 @@ def run(
 
 
 def lexical(db: Any, text: str, where: str, params: list[Any], limit: int) -> Ranked:
-    words = WORD.findall(text)
+    words = list(dict.fromkeys(word.lower() for word in WORD.findall(text)))  # FTS5 folds case anyway
     if not words:
         return []
     match = " OR ".join('"' + word.replace('"', "") + '"' for word in words)

@@ -230,6 +230,10 @@ def _add_read_tools(server: FastMCP, runtime: _Runtime) -> None:
         limit: Annotated[int, Field(description="Most hits to return (1-1000)")] = 10,
     ) -> SearchResult:
         """Search item text: lexical (keywords, bm25), semantic (meaning) or hybrid (both fused)."""
+        try:  # refused before any work, even before catching up with the embedding queue
+            runtime.store.check_search(text, mode, limit, namespaces, tags)
+        except ContextStoreError as exc:
+            raise ToolError(str(exc)) from exc
         pending = 0
         if mode != "lexical" and runtime.embedding is not None:
             try:

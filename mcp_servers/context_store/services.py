@@ -11,6 +11,7 @@ import logging
 
 import anyio
 
+from .errors import ContextStoreError
 from .events import Retention
 from .settings import ContextStoreSettings
 from .store import ContextStore, Limits
@@ -40,7 +41,12 @@ def open_store(settings: ContextStoreSettings) -> ContextStore:
     return ContextStore.open(
         settings.db_path,
         embedder=embedder,
-        limits=Limits(max_item_bytes=settings.max_item_bytes, max_batch_items=settings.max_batch_items),
+        limits=Limits(
+            max_item_bytes=settings.max_item_bytes,
+            max_batch_items=settings.max_batch_items,
+            max_query_chars=settings.max_query_chars,
+            query_seconds=settings.query_timeout_seconds,
+        ),
         retention=Retention(
             max_age_days=settings.event_retention_days,
             max_events=settings.event_retention_max,
@@ -58,39 +64,62 @@ async def maintain(store: ContextStore, interval: float) -> None:
             compacted = await anyio.to_thread.run_sync(store.compact_events)
             if purged or compacted:
                 logger.info("purged %d expired items, compacted %d events", purged, compacted)
+        except ContextStoreError as exc:  # disk full, locked ...: said in words; the next round retries
+            logger.warning("maintenance round failed: %s", exc)
         except Exception:  # the next round retries; a busy database is no reason to stop
             logger.exception("maintenance round failed")
         await anyio.sleep(interval)
 
 
 class EmbeddingWorker:
-    """Fills vectors for queued items in the background; `flush` lets a search catch up first."""
+    """Fills vectors for queued items in the background; `flush` lets a search catch up first.
 
-    def __init__(self, store: ContextStore) -> None:
+    When the embedder itself fails, the worker waits `backoff` seconds (doubling up to
+    `max_backoff`) before it tries again, and neither writes (`wake`) nor searches (`flush`) cut the
+    wait short: a broken endpoint is asked once a minute at most, not once per write.
+    """
+
+    def __init__(self, store: ContextStore, backoff: float = 2.0, max_backoff: float = 60.0) -> None:
         self._store = store
         self._wake = anyio.Event()
         self._lock = anyio.Lock()
+        self._backoff = backoff
+        self._max_backoff = max_backoff
+        self._pause = 0.0
+        self.retry_at: float | None = None  # anyio clock time; None when the embedder works
+        self.rounds = 0  # batches handed to the embedder, for tests and logs
 
     def wake(self) -> None:
         self._wake.set()
 
-    async def run(self, idle_poll: float = 1.0, max_backoff: float = 60.0) -> None:
-        pause = idle_poll
+    async def run(self, idle_poll: float = 1.0) -> None:
         while True:
-            with anyio.move_on_after(pause):
-                await self._wake.wait()
+            if self.retry_at is None:
+                with anyio.move_on_after(idle_poll):  # also picks up items whose retry time came
+                    await self._wake.wait()
+            else:
+                await anyio.sleep_until(self.retry_at)
             self._wake = anyio.Event()
             try:
-                await self.flush()
-                pause = idle_poll
+                await self._embed_all()
             except Exception as exc:  # the items stay queued; a broken embedder is retried ever more rarely
-                pause = min(max_backoff, pause * 2)
-                logger.warning("embedding queued items failed (%s); retrying in %.0f s", exc, pause)
+                self._pause = min(self._max_backoff, max(self._backoff, self._pause * 2))
+                self.retry_at = anyio.current_time() + self._pause
+                logger.warning("the embedder failed (%s); retrying in %.0f s", exc, self._pause)
+            else:
+                self._pause, self.retry_at = 0.0, None
 
     async def flush(self) -> None:
-        """Embed queued items until none are left; bound it with a cancel scope (`move_on_after`)."""
+        """Embed queued items until none are due; bound it with a cancel scope (`move_on_after`).
+        While the embedder is known to be failing, returns at once (the worker retries it)."""
+        if self.retry_at is not None:
+            return
+        await self._embed_all()
+
+    async def _embed_all(self) -> None:
         while True:
             # One batch per turn of the lock: a search catching up waits for at most one batch of ours.
             async with self._lock:
+                self.rounds += 1
                 if not await anyio.to_thread.run_sync(self._store.embed_pending):
                     return

@@ -47,6 +47,10 @@ class ContextStoreSettings(BaseSettings):
         1_048_576, gt=0, description="Largest data + text + metadata of one item, in bytes"
     )
     max_batch_items: int = Field(10_000, gt=0, description="Most items one store_many call may carry")
+    max_query_chars: int = Field(2_000, gt=0, description="Longest search text, in characters")
+    query_timeout_seconds: float = Field(
+        10.0, gt=0, description="A read (search, query, get, read_events) is stopped after this long"
+    )
     event_retention_days: float = Field(7.0, gt=0, description="Events older than this may be compacted")
     event_retention_max: int = Field(
         1_000_000, gt=0, description="Events beyond the newest N may be compacted"

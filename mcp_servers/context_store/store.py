@@ -1,32 +1,34 @@
 """`ContextStore`: items, the event log and search over one SQLite file, as blocking calls.
 
-Every method is synchronous and thread-safe (one connection behind a lock); the MCP server runs
-them with `anyio.to_thread.run_sync`, never on the event loop. Each write is one `BEGIN IMMEDIATE`
+Every method is synchronous and thread-safe (one write connection behind a lock, reads on
+connections of their own, each under a deadline); the MCP server runs them with
+`anyio.to_thread.run_sync`, never on the event loop. Each write is one `BEGIN IMMEDIATE`
 transaction that changes the items and appends their events together, so after any crash the log
 and the items agree, and a `store_many` batch is all there or not at all. Expired items are
 filtered out of every read at once and purged (with an `expire` event) by `purge_expired`.
 Embedding is deferred: a write queues the item in `pending_embeddings` (same transaction) and
-`embed_pending` fills vectors later, so a slow embedder never holds up a write.
+`embed_pending` fills vectors later (see `embedding_queue`), so a slow embedder never holds up a
+write. SQLite's errors become `StorageError`s at one boundary, `Database.translated`.
 """
 
 from __future__ import annotations
 
 import json
-import threading
+import logging
 import time
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-import sqlite_vec
 from pydantic import BaseModel
 
-from . import events, schema, search
+from . import embedding_queue, events, schema, search
+from .database import Database
 from .errors import InvalidInput, NotFound, SemanticSearchOff
+from .limits import Limits
 from .models import (
     Event,
     EventPage,
@@ -34,6 +36,7 @@ from .models import (
     ItemInput,
     SearchHit,
     check_consumer,
+    check_depth,
     check_id,
     check_namespace,
     check_tags,
@@ -41,13 +44,15 @@ from .models import (
     from_epoch,
     to_epoch,
 )
-from .sqlite import connect
+from .sqlite import BUSY_TIMEOUT_MS
 from .wakeups import Wakeups
 
 if TYPE_CHECKING:
     from .embedders import Embedder
 
 __all__ = ["ContextStore", "Limits", "Written"]
+
+logger = logging.getLogger(__name__)
 
 ITEM_COLUMNS = "namespace, id, data, text, tags, metadata, created_at, updated_at, expires_at"
 UPSERT = (
@@ -58,17 +63,11 @@ UPSERT = (
     "expires_at = excluded.expires_at, created_at = CASE WHEN items.expires_at <= excluded.updated_at "
     "THEN excluded.created_at ELSE items.created_at END"
 )
-QUEUE_EMBEDDING = "INSERT OR IGNORE INTO pending_embeddings (item_rowid) SELECT rowid FROM items WHERE namespace = ? AND id = ?"
+QUEUE_EMBEDDING = (
+    "INSERT INTO pending_embeddings (item_rowid) SELECT rowid FROM items WHERE namespace = ? AND id = ? "
+    "ON CONFLICT (item_rowid) DO UPDATE SET attempts = 0, not_before = 0"
+)
 FORGET_VECTOR = "DELETE FROM items_vec WHERE rowid = (SELECT rowid FROM items WHERE namespace = ? AND id = ?)"
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Documented input limits (see the README)."""
-
-    max_item_bytes: int = 1_048_576
-    max_batch_items: int = 10_000
-    max_page: int = 1_000
 
 
 class Written(BaseModel):
@@ -90,73 +89,64 @@ class _Row(NamedTuple):
 
 
 class ContextStore:
-    """The context store over one SQLite connection; see the module docstring."""
+    """The context store over one SQLite file; see the module docstring."""
 
     def __init__(
         self,
-        connection: Any,
+        database: Database,
         embedder: Embedder | None = None,
         limits: Limits = Limits(),
         retention: events.Retention = events.Retention(),
         semantic_off_reason: str = "no embedder is configured",
     ) -> None:
-        self._db = connection
-        self.path: Path | None = None  # the file, when known: lets a watcher see other processes' commits
-        self.wakeups: Wakeups | None = None  # with a file: other processes' notifiers, woken per commit
-        self._lock = threading.Lock()
+        self._database = database
+        self._db = database.connection
+        self.path: Path | None = database.path  # lets a watcher see other processes' commits
+        self.wakeups: Wakeups | None = database.wakeups  # other processes' notifiers, woken per commit
         self.embedder = embedder
         self.limits = limits
         self.retention = retention
         self.semantic_off_reason = semantic_off_reason
-        schema.create_schema(connection)
-        if embedder is not None:
-            schema.prepare_vector_table(connection, embedder.name, embedder.dimension)
+        with database.locked() as connection:
+            schema.create_schema(connection)
+            if embedder is not None:
+                schema.prepare_vector_table(connection, embedder.name, embedder.dimension)
+            if dropped := embedding_queue.tidy(connection):  # one statement: atomic on its own
+                logger.info("dropped %d queued embeddings of items without text", dropped)
 
     @classmethod
-    def open(cls, path: Path | str, embedder: Embedder | None = None, **options: Any) -> ContextStore:
-        store = cls(connect(path), embedder=embedder, **options)
-        if str(path) != ":memory:":
-            store.path = Path(path)
-            store.wakeups = Wakeups(store.path)
-        return store
+    def open(
+        cls,
+        path: Path | str,
+        embedder: Embedder | None = None,
+        busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+        **options: Any,
+    ) -> ContextStore:
+        """Open (or create) the database file; raises a `StorageError` that says what is wrong."""
+        database = Database.open(path, busy_timeout_ms)
+        try:
+            return cls(database, embedder=embedder, **options)
+        except BaseException:
+            database.close()
+            raise
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
-        if self.wakeups is not None:
-            self.wakeups.close()
+        self._database.close()
 
-    @contextmanager
-    def _write(self) -> Iterator[Any]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-        if self.wakeups is not None:
-            self.wakeups.announce()
+    def _write(self) -> AbstractContextManager[Any]:
+        return self._database.write()
 
-    @contextmanager
-    def _read(self) -> Iterator[Any]:
-        """A consistent snapshot: several SELECTs see the same committed state."""
-        with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                yield self._db
-            finally:
-                self._db.execute("COMMIT")
+    def _read(self) -> AbstractContextManager[Any]:
+        return self._database.read(self.limits.query_seconds)
+
+    def _locked(self) -> AbstractContextManager[Any]:
+        return self._database.locked()
 
     # Writes ----------------------------------------------------------------------------------
 
     def store_many(self, inputs: Sequence[ItemInput]) -> list[Written]:
         """Upsert every item in one transaction; all of them are stored or none."""
-        if len(inputs) > self.limits.max_batch_items:
-            raise InvalidInput(
-                f"batch of {len(inputs)} items is too large: send at most {self.limits.max_batch_items} per call"
-            )
+        self.limits.check_batch(len(inputs))
         now = time.time()
         namespaces: set[str] = set()
         rows = [self._prepare(item, now, namespaces) for item in inputs]
@@ -171,6 +161,8 @@ class ContextStore:
         if namespace not in checked:  # a batch mostly repeats a few namespaces: check each once
             checked.add(check_namespace(namespace))
         item_id = check_id(item.id) if item.id is not None else str(uuid.uuid4())
+        check_depth(item.data, self.limits.max_json_depth, "data")
+        check_depth(item.metadata, self.limits.max_json_depth, "metadata")
         data = encode_json(item.data, "data")
         metadata = encode_json(item.metadata, "metadata") if item.metadata else "{}"
         size = len(data.encode()) + len((item.text or "").encode()) + len(metadata.encode())
@@ -238,8 +230,8 @@ class ContextStore:
 
     def get(self, namespace: str, item_id: str) -> Item:
         check_namespace(namespace), check_id(item_id)
-        with self._lock:
-            row = self._db.execute(
+        with self._read() as db:
+            row = db.execute(
                 f"SELECT {ITEM_COLUMNS} FROM items WHERE namespace = ? AND id = ? "
                 "AND (expires_at IS NULL OR expires_at > ?)",
                 (namespace, item_id, time.time()),
@@ -259,10 +251,11 @@ class ContextStore:
         limit: int = 50,
     ) -> list[Item]:
         """Live items matching every filter, newest (by updated_at) first."""
-        limit = self._check_limit(limit)
+        limit = self.limits.check_page(limit)
+        self.limits.check_filters(namespaces, tags)
         where, params = search.item_filter(namespaces, tags, since, until, time.time())
-        with self._lock:
-            rows = self._db.execute(
+        with self._read() as db:
+            rows = db.execute(
                 f"SELECT {ITEM_COLUMNS} FROM items WHERE {where} ORDER BY updated_at DESC, rowid DESC LIMIT ?",
                 [*params, limit],
             ).fetchall()
@@ -270,11 +263,7 @@ class ContextStore:
 
     def search(self, text: str, mode: str = "hybrid", limit: int = 10, **filters: Any) -> list[SearchHit]:
         """Lexical, semantic or hybrid search; semantic modes need an embedder."""
-        limit = self._check_limit(limit)
-        if not text or not text.strip():
-            raise InvalidInput("search text is empty: say what to look for")
-        if mode not in ("lexical", "semantic", "hybrid"):
-            raise InvalidInput(f"unknown search mode {mode!r}: use lexical, semantic or hybrid")
+        self.check_search(text, mode, limit, filters.get("namespaces") or (), filters.get("tags") or ())
         vector = None
         if mode != "lexical":
             if self.embedder is None:
@@ -299,31 +288,34 @@ class ContextStore:
             ranked = search.run(db, mode, text, vector, where, params, limit)
             return [SearchHit(item=item_from_row(row), score=score) for row, score in ranked]
 
-    def pending_embeddings(self) -> int:
-        with self._lock:
-            return int(self._db.execute("SELECT count(*) FROM pending_embeddings").fetchone()[0])
+    def check_search(self, text: str, mode: str, limit: int, *filters: Sequence[str]) -> None:
+        """Refuse a search that breaks a limit, before any work (cheap: call it on the event loop)."""
+        self.limits.check_search(text, mode, limit, *filters)
 
-    def embed_pending(self, batch: int = 64) -> int:
-        """Embed up to `batch` queued items (the embedder runs outside the lock); returns how many."""
+    def pending_embeddings(self) -> int:
+        with self._locked() as db:
+            return int(db.execute("SELECT count(*) FROM pending_embeddings").fetchone()[0])
+
+    def embed_pending(self, batch: int = 64, now: float | None = None) -> int:
+        """Embed up to `batch` due items (the embedder runs outside the lock); returns how many were
+        tried. One bad item fails alone; an error means the embedder itself is down (see
+        `embedding_queue`)."""
         if self.embedder is None:
             return 0
-        with self._lock:
-            queued = self._db.execute(
-                "SELECT i.rowid, i.text FROM pending_embeddings p JOIN items i ON i.rowid = p.item_rowid LIMIT ?",
-                (batch,),
-            ).fetchall()
+        now = time.time() if now is None else now
+        with self._locked() as db:
+            queued = embedding_queue.due(db, now, batch)
         if not queued:
             return 0
-        vectors = self.embedder.embed_documents([text for _, text in queued])
+        result = embedding_queue.embed_round(self.embedder, queued)
         with self._write() as db:
-            for (rowid, text), vector in zip(queued, vectors, strict=True):
-                # The item may have changed while we embedded: keep it queued for its new text.
-                current = db.execute("SELECT text FROM items WHERE rowid = ?", (rowid,)).fetchone()
-                if current is None or current[0] != text:
-                    continue
-                search.put_vector(db, rowid, sqlite_vec.serialize_float32(vector))
-                db.execute("DELETE FROM pending_embeddings WHERE item_rowid = ?", (rowid,))
+            embedding_queue.record(db, queued, result, now)
         return len(queued)
+
+    def embedding_failures(self) -> list[tuple[str, str, str]]:
+        """(namespace, id, reason) of the items whose embedding was given up."""
+        with self._locked() as db:
+            return embedding_queue.failures(db)
 
     # Event log -------------------------------------------------------------------------------
 
@@ -335,7 +327,8 @@ class ContextStore:
         consumer: str | None = None,
     ) -> EventPage:
         """Events after `after` (or after `consumer`'s acked cursor when `after` is None)."""
-        limit = self._check_limit(limit)
+        limit = self.limits.check_page(limit)
+        self.limits.check_filters(namespaces, ())
         if after is not None and after < 0:
             raise InvalidInput(f"after={after} is negative: pass 0 to read from the start")
         with self._read() as db:
@@ -351,29 +344,24 @@ class ContextStore:
             return events.ack(db, consumer, seq, time.time())
 
     def cursor(self, consumer: str) -> int:
-        with self._lock:
-            return events.cursor_of(self._db, check_consumer(consumer))
+        with self._locked() as db:
+            return events.cursor_of(db, check_consumer(consumer))
 
     def last_seq(self) -> int:
-        with self._lock:
-            return events.last_seq(self._db)
+        with self._locked() as db:
+            return events.last_seq(db)
 
     def events_after(self, seq: int, limit: int = 1000) -> list[Event]:
         """Raw events after `seq` for the notifier (no filters, no gap detection)."""
-        with self._lock:
-            return events.read_events(self._db, seq, None, limit).events
+        with self._locked() as db:
+            return events.read_events(db, seq, None, limit).events
 
     def count(self) -> tuple[int, int]:
         """(live and expired items, events): for checks that the log and the items agree."""
-        with self._lock:
-            items = self._db.execute("SELECT count(*) FROM items").fetchone()[0]
-            logged = self._db.execute("SELECT count(*) FROM events").fetchone()[0]
+        with self._locked() as db:
+            items = db.execute("SELECT count(*) FROM items").fetchone()[0]
+            logged = db.execute("SELECT count(*) FROM events").fetchone()[0]
         return int(items), int(logged)
-
-    def _check_limit(self, limit: int) -> int:
-        if not 0 < limit <= self.limits.max_page:
-            raise InvalidInput(f"limit {limit} is out of range: use 1 to {self.limits.max_page}")
-        return limit
 
 
 def item_from_row(row: Sequence[Any]) -> Item:
