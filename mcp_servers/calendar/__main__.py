@@ -55,9 +55,10 @@ def settings_from(arguments: argparse.Namespace) -> CalendarSettings:
 
 def main(argv: Sequence[str] | None = None) -> None:
     arguments = parse_arguments(argv)
-    log_to_stderr()
+    log_to_stderr(arguments.log_level)
     settings = settings_from(arguments)
-    run_server(build_server(settings), transport_options(arguments, settings.token))
+    options = transport_options(arguments, settings.token, settings.allowed_hosts)
+    run_server(build_server(settings), options)
 
 
 if __name__ == "__main__":

@@ -33,11 +33,12 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> None:
     arguments = parse_arguments(argv)
-    log_to_stderr()
+    log_to_stderr(arguments.log_level)
     settings = ContextStoreSettings()
     if arguments.db is not None:
         settings = settings.model_copy(update={"db_path": arguments.db})
-    run_server(build_server(settings), transport_options(arguments, settings.token))
+    options = transport_options(arguments, settings.token, settings.allowed_hosts)
+    run_server(build_server(settings), options)
 
 
 if __name__ == "__main__":

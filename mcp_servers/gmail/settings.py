@@ -13,6 +13,8 @@ from platformdirs import user_state_dir
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mcp_servers.common.host_guard import AllowedHosts
+
 __all__ = ["GmailSettings"]
 
 
@@ -31,6 +33,11 @@ class GmailSettings(BaseSettings):
     )
     allow_send: bool = Field(False, description="Enable send, forward, reply and trash (off: read-only host)")
     token: SecretStr | None = Field(None, description="Bearer token required on HTTP off loopback")
+    allowed_hosts: AllowedHosts = Field(
+        (),
+        description="HTTP: host names besides 127.0.0.1, localhost and [::1] that requests may name, "
+        "comma-separated (a LAN deployment; needs the token)",
+    )
     smtp_host: str | None = Field(None, description="SMTP server for sending; unset: sent mail is only filed")
     smtp_port: int = Field(587, description="SMTP port")
     smtp_security: Literal["starttls", "tls", "none"] = Field(

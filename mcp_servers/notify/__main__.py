@@ -26,7 +26,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--db", type=Path, help="SQLite file (default: PEPPER_NOTIFY_DB_PATH or the user data dir)"
     )
-    parser.add_argument("--log-level", default="INFO", help="stderr log level (default INFO)")
     return parser.parse_args(argv)
 
 
@@ -38,7 +37,7 @@ def main(argv: list[str] | None = None) -> None:
     except ValidationError as exc:
         raise SystemExit(f"pepper-notify: invalid PEPPER_NOTIFY_* setting:\n{exc}") from None
     logging.getLogger(__name__).info("notify store at %s", settings.db_path)
-    run_server(build_server(settings), transport_options(args, settings.token))
+    run_server(build_server(settings), transport_options(args, settings.token, settings.allowed_hosts))
 
 
 if __name__ == "__main__":
