@@ -14,7 +14,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from mcp_servers.common.transport import add_transport_arguments, log_to_stderr, run_server, transport_options
+from mcp_servers.common.startup import reporting_startup_errors
+from mcp_servers.common.transport import (
+    add_transport_arguments,
+    check_options,
+    log_to_stderr,
+    run_server,
+    transport_options,
+)
 
 from .server import build_server
 from .settings import CalendarSettings
@@ -56,9 +63,11 @@ def settings_from(arguments: argparse.Namespace) -> CalendarSettings:
 def main(argv: Sequence[str] | None = None) -> None:
     arguments = parse_arguments(argv)
     log_to_stderr(arguments.log_level)
-    settings = settings_from(arguments)
-    options = transport_options(arguments, settings.token, settings.allowed_hosts)
-    run_server(build_server(settings), options)
+    with reporting_startup_errors("pepper-calendar"):
+        settings = settings_from(arguments)
+        options = transport_options(arguments, settings.token, settings.allowed_hosts)
+        check_options(options)
+        run_server(build_server(settings), options)
 
 
 if __name__ == "__main__":

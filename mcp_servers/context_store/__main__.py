@@ -12,7 +12,14 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from mcp_servers.common.transport import add_transport_arguments, log_to_stderr, run_server, transport_options
+from mcp_servers.common.startup import reporting_startup_errors
+from mcp_servers.common.transport import (
+    add_transport_arguments,
+    check_options,
+    log_to_stderr,
+    run_server,
+    transport_options,
+)
 
 from .server import build_server
 from .settings import ContextStoreSettings
@@ -34,11 +41,13 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> None:
     arguments = parse_arguments(argv)
     log_to_stderr(arguments.log_level)
-    settings = ContextStoreSettings()
-    if arguments.db is not None:
-        settings = settings.model_copy(update={"db_path": arguments.db})
-    options = transport_options(arguments, settings.token, settings.allowed_hosts)
-    run_server(build_server(settings), options)
+    with reporting_startup_errors("pepper-context-store"):
+        settings = ContextStoreSettings()
+        if arguments.db is not None:
+            settings = settings.model_copy(update={"db_path": arguments.db})
+        options = transport_options(arguments, settings.token, settings.allowed_hosts)
+        check_options(options)
+        run_server(build_server(settings), options)
 
 
 if __name__ == "__main__":
