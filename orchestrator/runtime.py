@@ -114,9 +114,18 @@ async def _serve_then_stop(web: uvicorn.Server, scope: anyio.CancelScope) -> Non
     scope.cancel()
 
 
+def ui_link_host(settings: OrchestratorSettings) -> str:
+    """The host name for the printed link: one the UI answers to (a wildcard bind answers none)."""
+    if is_loopback(settings.ui_host):
+        return "localhost"
+    name = settings.ui_host if settings.ui_host not in ("0.0.0.0", "::", "") else None
+    name = name or next(iter(settings.ui_allowed_hosts), "localhost")
+    return f"[{name}]" if ":" in name else name
+
+
 def startup_summary(pepper: Pepper, token: str | None) -> str:
     settings = pepper.settings
-    host = "localhost" if is_loopback(settings.ui_host) else settings.ui_host
+    host = ui_link_host(settings)
     url = f"http://{host}:{settings.ui_port}/pepper/ui.html"
     if token:
         url = f"http://{host}:{settings.ui_port}/pepper/login?token={token}"

@@ -3,8 +3,8 @@ and against pages served by other local web servers.
 
 A browser tricked by DNS rebinding sends `Host: evil.example:PORT` (and a matching Origin) to our
 port; a page on another local port sends our Host but its own Origin. So every request must name an
-allowed host (127.0.0.1, localhost, [::1], the bind address when it is a specific IP, and the names
-configured for a LAN deployment) and, when its Host carries a port, the port the server listens on;
+allowed host (127.0.0.1, localhost, [::1], the bind address unless it is a wildcard such as 0.0.0.0,
+and the names configured for a LAN deployment) and, when its Host carries a port, the port the server listens on;
 otherwise 421 Misdirected Request. An Origin header, when present, must be exactly
 `<the server's scheme>://<an allowed host>:<the listening port>`; otherwise 403. The listening port is
 read from the connection itself (the ASGI `server` address), so it is right even with `--port 0`.
@@ -76,11 +76,12 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _is_specific_address(host: str) -> bool:
+def _is_specific(host: str) -> bool:
+    """True unless `host` is a wildcard bind address (0.0.0.0, ::, empty)."""
     try:
         return not ipaddress.ip_address(_normalized(host)).is_unspecified
     except ValueError:
-        return False
+        return bool(_normalized(host))
 
 
 def needs_token(bind_host: str, allowed_hosts: Iterable[str]) -> bool:
@@ -95,7 +96,7 @@ class HostAllowlist:
 
     def __init__(self, bind_host: str, configured: Iterable[str] = ()) -> None:
         names = {*LOOPBACK_NAMES, *(_normalized(name) for name in configured)}
-        if _is_specific_address(bind_host):
+        if _is_specific(bind_host):
             names.add(_normalized(bind_host))
         self.names = frozenset(names)
 

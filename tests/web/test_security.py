@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from pydantic import SecretStr
 
 from orchestrator.config import OrchestratorSettings
-from orchestrator.runtime import ui_token
+from orchestrator.runtime import ui_link_host, ui_token
 from tests.support.processes import REPO_ROOT, free_port
 from tests.web.conftest import DESKTOP, PepperProcess, pepper_env
 
@@ -170,3 +170,12 @@ def test_ui_answers_its_own_origin_on_each_loopback_name(loopback: PepperProcess
             "profile": 200,
         }, name
     assert "friend@example.org" in httpx.get(loopback.url + "/pepper/api/profile", timeout=60).text
+
+
+def test_printed_ui_link_names_a_host_the_ui_answers_to() -> None:
+    assert ui_link_host(OrchestratorSettings(ui_host="127.0.0.1")) == "localhost"
+    assert ui_link_host(OrchestratorSettings(ui_host="0.0.0.0")) == "localhost"
+    assert (
+        ui_link_host(OrchestratorSettings(ui_host="0.0.0.0", ui_allowed_hosts="pepper.lan")) == "pepper.lan"
+    )
+    assert ui_link_host(OrchestratorSettings(ui_host="fd00::7")) == "[fd00::7]"

@@ -70,9 +70,11 @@ def test_allowlist_answers_421_to_other_hosts_and_ports(host: str | None) -> Non
     assert refusal is not None and refusal[0] == 421
 
 
-def test_allowlist_allows_a_specific_bind_address_but_not_the_unspecified_one() -> None:
+def test_allowlist_allows_a_specific_bind_address_but_not_a_wildcard() -> None:
     assert HostAllowlist("192.168.1.4").refusal(scope("192.168.1.4:8765")) is None
+    assert HostAllowlist("pepper.lan").refusal(scope("pepper.lan:8765")) is None
     assert HostAllowlist("0.0.0.0").refusal(scope("0.0.0.0:8765")) is not None
+    assert HostAllowlist("::").refusal(scope("[::]:8765")) is not None
 
 
 @pytest.mark.parametrize(
