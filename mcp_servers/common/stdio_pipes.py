@@ -6,8 +6,9 @@ a third of a small tool call's round trip. When fd 0 and fd 1 are pipes or socke
 under every MCP host), `serve_stdio` attaches them to the asyncio loop instead and hands the SDK
 async line streams; anything else (a file, a terminal) gets FastMCP's own stdio transport.
 Each frame is checked first (frames.py): a malformed or oversized one gets its JSON-RPC error here,
-since the SDK would drop it without a word. As the SDK does, fd 0 is pointed at /dev/null and fd 1 at stderr while serving, so a stray
-`print()` or a child process cannot corrupt the protocol stream; both are restored afterwards.
+since the SDK would drop it without a word. As the SDK does, fd 0 is pointed at /dev/null and fd 1
+at stderr while serving, so a stray `print()` or a child process cannot corrupt the protocol
+stream; both are restored afterwards.
 
 `serve_stdio` repeats the few lines of FastMCP 4.2's `run_stdio_async` (transport marker, lifespan,
 SDK server loop) because that method does not accept streams; re-check it when FastMCP is upgraded.
@@ -54,13 +55,14 @@ class PipeLines:
             frame = await self._read_frame()
             if frame is None:
                 raise StopAsyncIteration
+            if not frame.strip():
+                continue
             error = oversized_reply(self._limit) if frame is _OVERSIZED else frame_error(frame)
             if error is None:
                 return frame.decode("utf-8", errors="replace")
-            if frame.strip():
-                logger.info("answered a malformed frame with %s", error["error"]["message"][:200])
-                await self._replies.write(json.dumps(error) + "\n")
-                await self._replies.flush()
+            logger.info("answered a malformed frame with %s", error["error"]["message"][:200])
+            await self._replies.write(json.dumps(error) + "\n")
+            await self._replies.flush()
 
     async def _read_frame(self) -> bytes | None:
         """One line (None at the end of the input); `_OVERSIZED` for a line over the limit, skipped."""
