@@ -179,3 +179,20 @@ def test_printed_ui_link_names_a_host_the_ui_answers_to() -> None:
         ui_link_host(OrchestratorSettings(ui_host="0.0.0.0", ui_allowed_hosts="pepper.lan")) == "pepper.lan"
     )
     assert ui_link_host(OrchestratorSettings(ui_host="fd00::7")) == "[fd00::7]"
+
+
+@pytest.mark.slow
+def test_ui_on_all_interfaces_answers_only_its_configured_names(tmp_path) -> None:
+    env = pepper_env(PEPPER_UI_TOKEN=TOKEN, PEPPER_UI_ALLOWED_HOSTS="pepper.lan")
+    lan = PepperProcess(tmp_path / "data", env, ["--host", "0.0.0.0"])
+    lan.start()
+    try:
+        bearer = {"Authorization": f"Bearer {TOKEN}"}
+        named = {**bearer, "Host": f"pepper.lan:{lan.port}", "Origin": f"http://pepper.lan:{lan.port}"}
+        assert httpx.get(lan.url + "/pepper/api/state", headers=named, timeout=60).status_code == 200
+        for host in (f"evil.example:{lan.port}", f"0.0.0.0:{lan.port}"):
+            refused = httpx.get(lan.url + "/pepper/api/state", headers={**bearer, "Host": host}, timeout=60)
+            assert refused.status_code == 421, host
+        assert printed_login_link(lan) == f"http://pepper.lan:{lan.port}/pepper/login?token={TOKEN}"
+    finally:
+        lan.stop()
