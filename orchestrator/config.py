@@ -24,6 +24,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from mcp_servers.common.host_guard import AllowedHosts
 from orchestrator.llm import LLMConfig
 
 __all__ = ["OrchestratorSettings", "ServerConfig", "default_config_path", "load_settings", "write_flags"]
@@ -69,6 +70,11 @@ class OrchestratorSettings(BaseSettings):
     ui_host: str = Field("127.0.0.1", description="Web UI bind address")
     ui_port: int = Field(5050, ge=0, le=65535, description="Web UI port")
     ui_token: SecretStr | None = Field(None, description="Token the UI requires when not on loopback")
+    ui_allowed_hosts: AllowedHosts = Field(
+        (),
+        description="Host names besides 127.0.0.1, localhost and [::1] the UI answers to, comma-separated "
+        "(a LAN deployment, e.g. pepper.lan; needs PEPPER_UI_TOKEN)",
+    )
     user_addresses: list[str] = Field(default_factory=list, description="The user's own email addresses")
     vips: list[str] = Field(default_factory=list, description="Senders whose mail is always important")
     batch_size: int = Field(8, ge=1, le=100, description="Events the scheduler takes per step")

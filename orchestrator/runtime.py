@@ -19,7 +19,7 @@ from pathlib import Path
 import anyio
 import uvicorn
 
-from mcp_servers.common.transport import is_loopback
+from mcp_servers.common.host_guard import HostAllowlist, is_loopback, needs_token
 from orchestrator.app import Pepper
 from orchestrator.config import OrchestratorSettings
 
@@ -53,9 +53,13 @@ def prepare_data(settings: OrchestratorSettings, demo: bool) -> OrchestratorSett
 
 def ui_token(settings: OrchestratorSettings) -> str | None:
     token = settings.ui_token.get_secret_value() if settings.ui_token else None
-    if token is None and not is_loopback(settings.ui_host):
+    if token is None and needs_token(settings.ui_host, settings.ui_allowed_hosts):
+        hosts = ", ".join(settings.ui_allowed_hosts)
         raise SystemExit(
-            f"refusing to serve the UI on {settings.ui_host} without PEPPER_UI_TOKEN; or use 127.0.0.1"
+            f"refusing to serve the UI on {settings.ui_host}"
+            + (f" for the hosts {hosts}" if hosts else "")
+            + " without PEPPER_UI_TOKEN; or use 127.0.0.1"
+            + (" and no PEPPER_UI_ALLOWED_HOSTS" if hosts else "")
         )
     return token
 
@@ -67,7 +71,7 @@ async def run(settings: OrchestratorSettings) -> None:
     token = ui_token(settings)
     pepper = Pepper(settings)
     config = uvicorn.Config(
-        create_app(pepper, token),
+        create_app(pepper, token, HostAllowlist(settings.ui_host, settings.ui_allowed_hosts)),
         host=settings.ui_host,
         port=settings.ui_port,
         timeout_graceful_shutdown=3,  # open event streams never end by themselves
@@ -111,9 +115,18 @@ async def _serve_then_stop(web: uvicorn.Server, scope: anyio.CancelScope) -> Non
     scope.cancel()
 
 
+def ui_link_host(settings: OrchestratorSettings) -> str:
+    """The host name for the printed link: one the UI answers to (a wildcard bind answers none)."""
+    if is_loopback(settings.ui_host):
+        return "localhost"
+    name = settings.ui_host if settings.ui_host not in ("0.0.0.0", "::", "") else None
+    name = name or next(iter(settings.ui_allowed_hosts), "localhost")
+    return f"[{name}]" if ":" in name else name
+
+
 def startup_summary(pepper: Pepper, token: str | None) -> str:
     settings = pepper.settings
-    host = "localhost" if is_loopback(settings.ui_host) else settings.ui_host
+    host = ui_link_host(settings)
     url = f"http://{host}:{settings.ui_port}/pepper/ui.html"
     if token:
         url = f"http://{host}:{settings.ui_port}/pepper/login?token={token}"

@@ -10,6 +10,7 @@ from starlette.responses import FileResponse, RedirectResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from mcp_servers.common.host_guard import HostAllowlist
 from orchestrator.app import Pepper
 from web.api import Api
 from web.security import UIGuard, login
@@ -20,8 +21,9 @@ __all__ = ["create_app"]
 STATIC = Path(__file__).parent / "static"
 
 
-def create_app(pepper: Pepper, token: str | None = None) -> Starlette:
-    """The UI for `pepper`; with a `token`, every request must prove it (see web.security)."""
+def create_app(pepper: Pepper, token: str | None = None, hosts: HostAllowlist | None = None) -> Starlette:
+    """The UI for `pepper`; with a `token`, every request must prove it; only the `hosts` (loopback
+    names by default) are answered (see web.security)."""
     api = Api(pepper)
 
     async def page(request):
@@ -45,4 +47,7 @@ def create_app(pepper: Pepper, token: str | None = None) -> Starlette:
         Route("/pepper/api/source", api.source),
         Mount("/pepper/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
-    return Starlette(routes=routes, middleware=[Middleware(UIGuard, token=token)])
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(UIGuard, token=token, hosts=hosts or HostAllowlist("127.0.0.1"))],
+    )

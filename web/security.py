@@ -1,17 +1,21 @@
 """Who may use the UI: anyone on this machine when it listens on loopback; elsewhere only holders of
 the token (an `Authorization: Bearer` header, or the cookie that `/pepper/login?token=…` sets once).
-State-changing requests must carry `X-Pepper-CSRF: 1`, a header a cross-site form cannot send and a
-cross-site script cannot add without a CORS preflight this app never grants; a request whose Origin
-names another site is refused, streams included."""
+Every request must name an allowed host (127.0.0.1, localhost, [::1], `PEPPER_UI_ALLOWED_HOSTS`) and
+the UI's own port, else 421: a DNS-rebinding page names its own host; a request whose Origin is not
+exactly this UI's (an allowed host, this scheme and port) is refused with 403, streams included
+(mcp_servers/common/host_guard.py). State-changing requests must carry `X-Pepper-CSRF: 1`, a header a
+cross-site form cannot send and a cross-site script cannot add without a CORS preflight this app
+never grants."""
 
 from __future__ import annotations
 
 import hmac
-from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mcp_servers.common.host_guard import HostAllowlist
 
 __all__ = ["COOKIE", "UIGuard", "login"]
 
@@ -23,9 +27,10 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 class UIGuard:
     """ASGI middleware enforcing the rules above."""
 
-    def __init__(self, app: ASGIApp, token: str | None) -> None:
+    def __init__(self, app: ASGIApp, token: str | None, hosts: HostAllowlist) -> None:
         self._app = app
         self._token = token
+        self._hosts = hosts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -39,13 +44,14 @@ class UIGuard:
         await self._app(scope, receive, send)
 
     def refusal(self, request: Request) -> Response | None:
+        # Host and Origin first: a rebinding page must not even learn whether a token is needed.
+        if (wrong_host := self._hosts.refusal(request.scope)) is not None:
+            status, reason = wrong_host
+            return JSONResponse({"error": reason}, status)
         if request.url.path == "/pepper/login":
             return None
         if self._token and not self._authorized(request):
             return JSONResponse({"error": "this Pepper needs its token: open the login link it printed"}, 401)
-        origin = request.headers.get("origin")
-        if origin and urlsplit(origin).netloc != request.headers.get("host"):
-            return JSONResponse({"error": f"requests from {origin} are not allowed"}, 403)
         if request.method not in SAFE_METHODS and request.headers.get(CSRF_HEADER) != "1":
             return JSONResponse({"error": "missing X-Pepper-CSRF header"}, 403)
         return None

@@ -14,7 +14,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from mcp_servers.common.transport import add_transport_arguments, log_to_stderr, run_server, transport_options
+from mcp_servers.common.startup import reporting_startup_errors
+from mcp_servers.common.transport import (
+    add_transport_arguments,
+    check_options,
+    log_to_stderr,
+    run_server,
+    transport_options,
+)
 
 from .server import build_server
 from .settings import CalendarSettings
@@ -65,9 +72,12 @@ def settings_from(arguments: argparse.Namespace) -> CalendarSettings:
 
 def main(argv: Sequence[str] | None = None) -> None:
     arguments = parse_arguments(argv)
-    log_to_stderr()
-    settings = settings_from(arguments)
-    run_server(build_server(settings), transport_options(arguments, settings.token))
+    log_to_stderr(arguments.log_level)
+    with reporting_startup_errors("pepper-calendar"):
+        settings = settings_from(arguments)
+        options = transport_options(arguments, settings.token, settings.allowed_hosts)
+        check_options(options)
+        run_server(build_server(settings), options)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ from platformdirs import user_state_dir
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mcp_servers.common.host_guard import AllowedHosts
+
 __all__ = ["CalendarSettings", "local_zone"]
 
 
@@ -92,6 +94,11 @@ class CalendarSettings(BaseSettings):
     smtp_starttls: bool = Field(True, description="Upgrade the SMTP connection with STARTTLS")
     state_dir: Path = Field(default_factory=_default_state_dir, description="Where the change log lives")
     token: SecretStr | None = Field(None, description="Bearer token required on the HTTP transport")
+    allowed_hosts: AllowedHosts = Field(
+        (),
+        description="HTTP: host names besides 127.0.0.1, localhost and [::1] that requests may name, "
+        "comma-separated (a LAN deployment; needs the token)",
+    )
 
     @field_validator("timezone")
     @classmethod

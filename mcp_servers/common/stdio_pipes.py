@@ -5,8 +5,10 @@ worker-thread hand-off per message in each direction. On a busy two-core machine
 a third of a small tool call's round trip. When fd 0 and fd 1 are pipes or sockets (as they are
 under every MCP host), `serve_stdio` attaches them to the asyncio loop instead and hands the SDK
 async line streams; anything else (a file, a terminal) gets FastMCP's own stdio transport.
-As the SDK does, fd 0 is pointed at /dev/null and fd 1 at stderr while serving, so a stray
-`print()` or a child process cannot corrupt the protocol stream; both are restored afterwards.
+Each frame is checked first (frames.py): a malformed or oversized one gets its JSON-RPC error here,
+since the SDK would drop it without a word. As the SDK does, fd 0 is pointed at /dev/null and fd 1
+at stderr while serving, so a stray `print()` or a child process cannot corrupt the protocol
+stream; both are restored afterwards.
 
 `serve_stdio` repeats the few lines of FastMCP 4.2's `run_stdio_async` (transport marker, lifespan,
 SDK server loop) because that method does not accept streams; re-check it when FastMCP is upgraded.
@@ -17,6 +19,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import json
+import logging
 import os
 import stat
 from collections.abc import AsyncIterator, Iterator
@@ -25,30 +29,65 @@ from fastmcp import FastMCP
 from fastmcp.server.context import reset_transport, set_transport
 from mcp.server.stdio import stdio_server
 
+from .frames import MAX_STDIO_FRAME_BYTES, frame_error, oversized_reply
+
 __all__ = ["serve_stdio"]
 
-# Longest JSON-RPC line accepted (the SDK's threaded reader has no limit; this keeps one bounded).
-MAX_LINE_BYTES = 256 * 1024 * 1024
+logger = logging.getLogger(__name__)
+_OVERSIZED = b"<a frame over the limit>"
 
 
 class PipeLines:
-    """The lines of a pipe, decoded as UTF-8 (invalid bytes replaced), as `async for` yields them."""
+    """The frames (lines) of a pipe that the SDK can parse, as `async for` yields them. A frame it
+    could not parse, or one longer than `limit`, is answered here with a JSON-RPC error (see frames.py)
+    and skipped; blank lines are skipped."""
 
-    def __init__(self, reader: asyncio.StreamReader) -> None:
+    def __init__(self, reader: asyncio.StreamReader, replies: PipeWriter, limit: int) -> None:
         self._reader = reader
+        self._replies = replies
+        self._limit = limit
 
     def __aiter__(self) -> PipeLines:
         return self
 
     async def __anext__(self) -> str:
-        line = await self._reader.readline()
-        if not line:
-            raise StopAsyncIteration
-        return line.decode("utf-8", errors="replace")
+        while True:
+            frame = await self._read_frame()
+            if frame is None:
+                raise StopAsyncIteration
+            if not frame.strip():
+                continue
+            error = oversized_reply(self._limit) if frame is _OVERSIZED else frame_error(frame)
+            if error is None:
+                return frame.decode("utf-8", errors="replace")
+            logger.info("answered a malformed frame with %s", error["error"]["message"][:200])
+            await self._replies.write(json.dumps(error) + "\n")
+            await self._replies.flush()
+
+    async def _read_frame(self) -> bytes | None:
+        """One line (None at the end of the input); `_OVERSIZED` for a line over the limit, skipped."""
+        try:
+            return await self._reader.readuntil(b"\n")
+        except asyncio.IncompleteReadError as exc:
+            return exc.partial or None
+        except asyncio.LimitOverrunError:
+            await self._skip_line()
+            return _OVERSIZED
+
+    async def _skip_line(self) -> None:
+        while True:
+            try:
+                await self._reader.readuntil(b"\n")
+                return
+            except asyncio.LimitOverrunError as exc:
+                await self._reader.readexactly(exc.consumed)
+            except asyncio.IncompleteReadError:
+                return
 
 
 class PipeWriter:
-    """Text written to a pipe; `flush` waits while the reader is behind (back-pressure)."""
+    """Text written to a pipe, one whole write at a time (replies never interleave); `flush` waits
+    while the reader is behind (back-pressure)."""
 
     def __init__(self, writer: asyncio.StreamWriter) -> None:
         self._writer = writer
@@ -82,12 +121,12 @@ def _claimed(fd: int, replacement: int) -> Iterator[int]:
 
 
 @contextlib.asynccontextmanager
-async def _pipe_streams() -> AsyncIterator[tuple[PipeLines, PipeWriter]]:
+async def _pipe_streams(limit: int) -> AsyncIterator[tuple[PipeLines, PipeWriter]]:
     loop = asyncio.get_running_loop()
     null = os.open(os.devnull, os.O_RDONLY)
     try:
         with _claimed(0, null) as wire_in, _claimed(1, 2) as wire_out:
-            reader = asyncio.StreamReader(limit=MAX_LINE_BYTES)
+            reader = asyncio.StreamReader(limit=limit)
             in_transport, _ = await loop.connect_read_pipe(
                 lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(wire_in, "rb", buffering=0)
             )
@@ -96,7 +135,8 @@ async def _pipe_streams() -> AsyncIterator[tuple[PipeLines, PipeWriter]]:
             )
             writer = asyncio.StreamWriter(out_transport, out_protocol, None, loop)
             try:
-                yield PipeLines(reader), PipeWriter(writer)
+                replies = PipeWriter(writer)
+                yield PipeLines(reader, replies, limit), replies
             finally:
                 in_transport.close()
                 out_transport.close()
@@ -104,14 +144,14 @@ async def _pipe_streams() -> AsyncIterator[tuple[PipeLines, PipeWriter]]:
         os.close(null)
 
 
-async def serve_stdio(server: FastMCP) -> None:
+async def serve_stdio(server: FastMCP, max_frame_bytes: int = MAX_STDIO_FRAME_BYTES) -> None:
     """Serve `server` over this process's stdin/stdout until the host closes them."""
     if not (_is_stream(0) and _is_stream(1)):
         await server.run_stdio_async(show_banner=False)
         return
     token = set_transport("stdio")
     try:
-        async with server._lifespan_manager(), _pipe_streams() as (lines, writer):
+        async with server._lifespan_manager(), _pipe_streams(max_frame_bytes) as (lines, writer):
             async with stdio_server(lines, writer) as (read_stream, write_stream):
                 low_level = server._mcp_server
                 await low_level.run(read_stream, write_stream, low_level.create_initialization_options())

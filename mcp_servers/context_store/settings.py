@@ -12,6 +12,8 @@ from platformdirs import user_data_dir
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mcp_servers.common.host_guard import AllowedHosts
+
 if TYPE_CHECKING:
     from .embedders import EmbedderSpec
 
@@ -29,6 +31,11 @@ class ContextStoreSettings(BaseSettings):
 
     db_path: Path = Field(default_factory=default_db_path, description="SQLite database file")
     token: SecretStr | None = Field(None, description="Bearer token required on the HTTP transport")
+    allowed_hosts: AllowedHosts = Field(
+        (),
+        description="HTTP: host names besides 127.0.0.1, localhost and [::1] that requests may name, "
+        "comma-separated (a LAN deployment; needs the token)",
+    )
     embedder: Literal["local", "openai", "none"] = Field(
         "local",
         description="Embedder for semantic search: a bundled local model, an OpenAI-compatible endpoint, or none",

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import anyio
 
+from mcp_servers.common.startup import StartupError, reporting_startup_errors
 from mcp_servers.common.subscriptions import ResourceSubscriptions
 from mcp_servers.common.transport import (
     TransportOptions,
     add_transport_arguments,
+    check_options,
     log_to_stderr,
     serve,
     transport_options,
@@ -50,8 +52,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `pepper-gmail` console script."""
-    log_to_stderr()
     args = parse_args(argv)
+    log_to_stderr(args.log_level)
     overrides = {
         key: value
         for key, value in {
@@ -64,8 +66,10 @@ def main(argv: list[str] | None = None) -> None:
         if value is not None
     }
     settings = GmailSettings(**overrides)
-    options = transport_options(args, settings.token)
-    anyio.run(run, settings, make_provider(settings), options)
+    options = transport_options(args, settings.token, settings.allowed_hosts)
+    with reporting_startup_errors("pepper-gmail"):
+        check_options(options)
+        anyio.run(run, settings, make_provider(settings), options)
 
 
 async def run(settings: GmailSettings, provider: MailProvider, options: TransportOptions) -> None:
@@ -75,7 +79,7 @@ async def run(settings: GmailSettings, provider: MailProvider, options: Transpor
     try:
         await provider.open()
     except MailProviderError as exc:  # bad credentials, unreachable server: say so, no traceback
-        raise SystemExit(f"pepper-gmail: {exc}") from exc
+        raise StartupError(str(exc)) from exc
     try:
         async with anyio.create_task_group() as group:
             await group.start(watch_inbox, provider, subscriptions)

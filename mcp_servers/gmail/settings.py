@@ -14,6 +14,8 @@ from platformdirs import user_state_dir
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mcp_servers.common.host_guard import AllowedHosts
+
 __all__ = ["GmailSettings"]
 
 
@@ -38,6 +40,11 @@ class GmailSettings(BaseSettings):
         description="Enable send, reply, forward, send_draft, trash and spam (implies allow_write; off: nothing leaves)",
     )
     token: SecretStr | None = Field(None, description="Bearer token required on HTTP off loopback")
+    allowed_hosts: AllowedHosts = Field(
+        (),
+        description="HTTP: host names besides 127.0.0.1, localhost and [::1] that requests may name, "
+        "comma-separated (a LAN deployment; needs the token)",
+    )
     smtp_host: str | None = Field(None, description="SMTP server for sending; unset: sent mail is only filed")
     smtp_port: int = Field(587, description="SMTP port")
     smtp_security: Literal["starttls", "tls", "none"] = Field(

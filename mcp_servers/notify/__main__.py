@@ -12,7 +12,14 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from mcp_servers.common.transport import add_transport_arguments, log_to_stderr, run_server, transport_options
+from mcp_servers.common.startup import StartupError, reporting_startup_errors
+from mcp_servers.common.transport import (
+    add_transport_arguments,
+    check_options,
+    log_to_stderr,
+    run_server,
+    transport_options,
+)
 
 from .server import build_server
 from .settings import NotifySettings
@@ -26,19 +33,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--db", type=Path, help="SQLite file (default: PEPPER_NOTIFY_DB_PATH or the user data dir)"
     )
-    parser.add_argument("--log-level", default="INFO", help="stderr log level (default INFO)")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     log_to_stderr(args.log_level)
-    try:
-        settings = NotifySettings() if args.db is None else NotifySettings(db_path=args.db)
-    except ValidationError as exc:
-        raise SystemExit(f"pepper-notify: invalid PEPPER_NOTIFY_* setting:\n{exc}") from None
-    logging.getLogger(__name__).info("notify store at %s", settings.db_path)
-    run_server(build_server(settings), transport_options(args, settings.token))
+    with reporting_startup_errors("pepper-notify"):
+        try:
+            settings = NotifySettings() if args.db is None else NotifySettings(db_path=args.db)
+        except ValidationError as exc:
+            raise StartupError(f"invalid PEPPER_NOTIFY_* setting:\n{exc}") from None
+        options = transport_options(args, settings.token, settings.allowed_hosts)
+        check_options(options)
+        logging.getLogger(__name__).info("notify store at %s", settings.db_path)
+        run_server(build_server(settings), options)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ from platformdirs import user_data_dir
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mcp_servers.common.host_guard import AllowedHosts
+
 __all__ = ["MAX_BODY_BYTES", "NotifySettings", "default_db_path"]
 
 MAX_BODY_BYTES = 64 * 1024
@@ -34,6 +36,11 @@ class NotifySettings(BaseSettings):
 
     db_path: Path = Field(default_factory=default_db_path, description="SQLite file of the store")
     token: SecretStr | None = Field(None, description="Bearer token required on HTTP requests")
+    allowed_hosts: AllowedHosts = Field(
+        (),
+        description="HTTP: host names besides 127.0.0.1, localhost and [::1] that requests may name, "
+        "comma-separated (a LAN deployment; needs the token)",
+    )
     timezone: str = Field("UTC", description="IANA zone for naive times, quiet hours and digests")
     dedupe_window_seconds: float = Field(
         3600.0, gt=0, description="A repeated dedupe_key within this window counts, not re-notifies"

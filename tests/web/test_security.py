@@ -1,6 +1,7 @@
 """Who may use the UI, checked against a real `pepper-orchestrator run` and a real browser: no token
 off loopback means no start; with a token, nothing answers without it and the login link lets the
-browser in (an HttpOnly cookie the page's scripts cannot read)."""
+browser in (an HttpOnly cookie the page's scripts cannot read); a DNS-rebinding Host or an Origin
+from another local port is refused on the state, the event stream and the profile."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from playwright.sync_api import expect
+from pydantic import SecretStr
 
 from orchestrator.config import OrchestratorSettings
-from orchestrator.runtime import ui_token
+from orchestrator.runtime import ui_link_host, ui_token
 from tests.support.processes import REPO_ROOT, free_port
 from tests.web.conftest import DESKTOP, PepperProcess, pepper_env
 
@@ -27,6 +29,14 @@ def test_ui_token_is_required_off_loopback_only() -> None:
     assert ui_token(OrchestratorSettings(ui_host="0.0.0.0", ui_token=TOKEN)) == TOKEN
     with pytest.raises(SystemExit, match="PEPPER_UI_TOKEN"):
         ui_token(OrchestratorSettings(ui_host="0.0.0.0"))
+
+
+def test_ui_token_is_required_for_allowed_host_names_beyond_loopback() -> None:
+    lan = OrchestratorSettings(ui_host="127.0.0.1", ui_allowed_hosts="pepper.lan")
+    with pytest.raises(SystemExit, match="for the hosts pepper.lan without PEPPER_UI_TOKEN"):
+        ui_token(lan)
+    assert ui_token(lan.model_copy(update={"ui_token": SecretStr(TOKEN)})) == TOKEN
+    assert ui_token(OrchestratorSettings(ui_allowed_hosts=["localhost", "[::1]"])) is None
 
 
 @pytest.mark.slow
@@ -65,7 +75,10 @@ def test_api_answers_401_without_the_token_and_200_with_it(guarded: PepperProces
     assert refused.status_code == 401
     wrong = httpx.get(guarded.url + "/pepper/api/state", headers={"Authorization": "Bearer nope"})
     assert wrong.status_code == 401
-    answer = httpx.get(guarded.url + "/pepper/api/state", headers={"Authorization": f"Bearer {TOKEN}"})
+    # The state waits for the context store to connect: on a loaded machine, longer than httpx's 5 s.
+    answer = httpx.get(
+        guarded.url + "/pepper/api/state", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60
+    )
     assert answer.status_code == 200
     assert answer.json()["status"]["mode"] == "rules"
 
@@ -101,3 +114,85 @@ def test_login_link_lets_the_browser_in_with_a_cookie_scripts_cannot_read(
         expect(page.locator("#messages .message.assistant").first).to_be_visible()
     finally:
         context.close()
+
+
+@pytest.fixture(scope="module")
+def loopback(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PepperProcess]:
+    """Pepper in rules mode on an empty mailbox, on loopback without a token (the default)."""
+    process = PepperProcess(tmp_path_factory.mktemp("loopback") / "data", pepper_env(), [])
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+def guarded_routes(
+    pepper: PepperProcess, headers: dict[str, str], vip: str = "attacker@evil.example"
+) -> dict[str, int]:
+    """The status of reading the state, opening the event stream and adding `vip`, with `headers`."""
+    with httpx.Client(base_url=pepper.url, headers=headers, timeout=60) as client:
+        state = client.get("/pepper/api/state").status_code
+        with client.stream("GET", "/pepper/api/events") as events:
+            stream = events.status_code
+        vip = client.post(
+            "/pepper/api/profile",
+            json={"action": "add_vip", "value": vip},
+            headers={"X-Pepper-CSRF": "1"},
+        ).status_code
+    return {"state": state, "events": stream, "profile": vip}
+
+
+@pytest.mark.slow
+def test_ui_refuses_dns_rebinding_and_saves_nothing(loopback: PepperProcess) -> None:
+    rebound = {"Host": f"evil.example:{loopback.port}", "Origin": f"http://evil.example:{loopback.port}"}
+    assert guarded_routes(loopback, rebound) == {"state": 421, "events": 421, "profile": 421}
+    assert "attacker@evil.example" not in httpx.get(loopback.url + "/pepper/api/profile", timeout=60).text
+
+
+@pytest.mark.slow
+def test_ui_refuses_an_origin_on_another_local_port(loopback: PepperProcess) -> None:
+    other_port = {"Origin": f"http://127.0.0.1:{free_port()}"}
+    assert guarded_routes(loopback, other_port) == {"state": 403, "events": 403, "profile": 403}
+    assert "attacker@evil.example" not in httpx.get(loopback.url + "/pepper/api/profile", timeout=60).text
+
+
+@pytest.mark.slow
+def test_ui_answers_its_own_origin_on_each_loopback_name(loopback: PepperProcess) -> None:
+    for name in ("localhost", "127.0.0.1", "[::1]"):
+        own = {
+            "Host": f"{name}:{loopback.port}",
+            "Origin": f"http://{name}:{loopback.port}",
+        }
+        assert guarded_routes(loopback, own, vip="friend@example.org") == {
+            "state": 200,
+            "events": 200,
+            "profile": 200,
+        }, name
+    assert "friend@example.org" in httpx.get(loopback.url + "/pepper/api/profile", timeout=60).text
+
+
+def test_printed_ui_link_names_a_host_the_ui_answers_to() -> None:
+    assert ui_link_host(OrchestratorSettings(ui_host="127.0.0.1")) == "localhost"
+    assert ui_link_host(OrchestratorSettings(ui_host="0.0.0.0")) == "localhost"
+    assert (
+        ui_link_host(OrchestratorSettings(ui_host="0.0.0.0", ui_allowed_hosts="pepper.lan")) == "pepper.lan"
+    )
+    assert ui_link_host(OrchestratorSettings(ui_host="fd00::7")) == "[fd00::7]"
+
+
+@pytest.mark.slow
+def test_ui_on_all_interfaces_answers_only_its_configured_names(tmp_path) -> None:
+    env = pepper_env(PEPPER_UI_TOKEN=TOKEN, PEPPER_UI_ALLOWED_HOSTS="pepper.lan")
+    lan = PepperProcess(tmp_path / "data", env, ["--host", "0.0.0.0"])
+    lan.start()
+    try:
+        bearer = {"Authorization": f"Bearer {TOKEN}"}
+        named = {**bearer, "Host": f"pepper.lan:{lan.port}", "Origin": f"http://pepper.lan:{lan.port}"}
+        assert httpx.get(lan.url + "/pepper/api/state", headers=named, timeout=60).status_code == 200
+        for host in (f"evil.example:{lan.port}", f"0.0.0.0:{lan.port}"):
+            refused = httpx.get(lan.url + "/pepper/api/state", headers={**bearer, "Host": host}, timeout=60)
+            assert refused.status_code == 421, host
+        assert printed_login_link(lan) == f"http://pepper.lan:{lan.port}/pepper/login?token={TOKEN}"
+    finally:
+        lan.stop()

@@ -57,7 +57,7 @@ def start(db_path: Path, *flags: str) -> subprocess.CompletedProcess[str]:
 def failures(result: subprocess.CompletedProcess[str]) -> list[str]:
     """The lines that report the failure (besides, say, a warning that semantic search is off)."""
     assert "Traceback" not in result.stderr
-    return [line for line in result.stderr.splitlines() if "ERROR" in line]
+    return [line for line in result.stderr.splitlines() if line.startswith("pepper-context-store: ")]
 
 
 def fill_until_full(store: ContextStore) -> list[str]:
@@ -145,7 +145,7 @@ def test_a_file_that_is_not_a_database_is_one_line_and_exit_code_2_with_a_traceb
     [line] = failures(result)
     assert f"the database {corrupt} is corrupt or not a SQLite database" in line
     assert "move it aside" in line
-    debug = start(corrupt, "--debug")
+    debug = start(corrupt, "--log-level", "DEBUG")
     assert debug.returncode == 2 and "Traceback" in debug.stderr
 
 

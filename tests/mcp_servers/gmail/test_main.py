@@ -63,6 +63,6 @@ def test_main_explains_missing_configuration(tmp_path: Path, args: list[str], me
     done = subprocess.run(
         command, env=env, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL
     )
-    assert done.returncode == 1
-    assert re.search(message, done.stderr), done.stderr
+    assert done.returncode == 2
+    assert re.search(message, done.stderr) and "Traceback" not in done.stderr, done.stderr
     assert done.stdout == ""

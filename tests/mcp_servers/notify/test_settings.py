@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import time
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
+from mcp_servers.common.startup import EXIT_STARTUP
 from mcp_servers.notify.__main__ import main, parse_args
 from mcp_servers.notify.settings import NotifySettings, default_db_path
 
@@ -44,10 +46,16 @@ def test_settings_refuse_bad_values(field: str, value: object, message: str) -> 
         NotifySettings(**{field: value})
 
 
-def test_main_exits_with_message_on_bad_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_main_exits_with_message_on_bad_environment(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("PEPPER_NOTIFY_TIMEZONE", "Mars/Olympus_Mons")
-    with pytest.raises(SystemExit, match="(?s)invalid PEPPER_NOTIFY_\\* setting.*unknown time zone"):
+    with pytest.raises(SystemExit) as exited:
         main(["--transport", "stdio"])
+    assert exited.value.code == EXIT_STARTUP
+    assert re.search(
+        r"(?s)^pepper-notify: invalid PEPPER_NOTIFY_\* setting.*unknown time zone", capsys.readouterr().err
+    )
 
 
 def test_parse_args_defaults_to_stdio_and_port_8768() -> None:
