@@ -18,8 +18,9 @@ import re
 
 __all__ = ["split_reply"]
 
-# Lines quoted with `>` (any depth) or supercite initials (`JM> `); always a quote, wherever they sit.
-_QUOTED = re.compile(r"^[ \t]{0,3}(?:>|[A-Za-z]{1,4}>(?=[ \t]|$))")
+# Lines quoted with `>` (any depth) or supercite names (`JM> `, Gnus' indented `    Neale> `);
+# always a quote, wherever they sit.
+_QUOTED = re.compile(r"^[ \t]{0,8}(?:>|[A-Za-z][\w.-]{0,9}>(?=[ \t]|$))")
 # A line that stands for quoted text the sender cut: `[...]`, `<snip>`.
 _ELISION = re.compile(r"^\s*[\[<(]?\s*(\.\.\.|…|snip|snipped|schnipp|cut)\s*[\]>)]?\s*$", re.IGNORECASE)
 # Rarer prefixes, trusted only on the lines right after an attribution.
@@ -96,7 +97,7 @@ def _quoted_lines(lines: list[str]) -> list[bool]:
 
 def _attributed_quote_end(lines: list[str], quoted: list[bool], index: int) -> int | None:
     """Where the attribution at `index` and the prefixed block under it end, if there is one."""
-    span = _attribution_span(lines, index)
+    span = _attribution_span(lines, index) or _field_block_span(lines, index)
     after = _next_filled(lines, index + span) if span else None
     if after is None:
         return None
@@ -162,6 +163,16 @@ def _attribution_span(lines: list[str], index: int) -> int:
         ):
             return span
     return 0
+
+
+def _field_block_span(lines: list[str], index: int) -> int:
+    """The length of a `Date:` / `From:` / `Message-ID:` block (nmh and exmh attribute this way)."""
+    span = 0
+    while index + span < len(lines) and span < 6 and _FIELD.match(lines[index + span].strip()):
+        span += 1
+    block = [line.strip() for line in lines[index : index + span]]
+    named = any(_FROM_FIELD.match(line) for line in block) and any(_DATE_FIELD.match(line) for line in block)
+    return span if span >= 2 and named else 0
 
 
 def _original_starts(lines: list[str], index: int) -> bool:
@@ -250,9 +261,7 @@ def _blocks(marked: list[str | None]) -> list[str]:
 
 def _unquote(text: str) -> str:
     """One level of quote prefix removed from each line."""
-    return "\n".join(
-        re.sub(r"^[ \t]{0,3}(?:[A-Za-z]{1,4})?> ?", "", line) for line in text.split("\n")
-    ).strip()
+    return "\n".join(_QUOTED.sub("", line, count=1).removeprefix(" ") for line in text.split("\n")).strip()
 
 
 def _joined(lines: list[str], index: int, span: int) -> str:

@@ -87,7 +87,7 @@ def decode_header_value(value: object) -> str:
 
 _CELL_END = re.compile(r"(</t[dh]\s*>)", re.IGNORECASE)
 _ROW_END = re.compile(r"(</tr\s*>)", re.IGNORECASE)
-_EMPTY_LINK = re.compile(r"\[\]\([^()\s]*\)")
+_EMPTY_LINK = re.compile(r"\[\s*\]\([^()\s]*\)")
 _SPACES = re.compile(r"[ \t\u00a0\u2007\u202f]+")
 
 
