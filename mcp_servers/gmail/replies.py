@@ -148,6 +148,8 @@ def _wrapped_quotes(lines: list[str], quoted: list[bool]) -> list[bool]:
 
 def _attribution_span(lines: list[str], index: int) -> int:
     """1 or 2 when the line (or the line and the next, as clients wrap it) is an attribution."""
+    if not any(line.rstrip().endswith(":") for line in lines[index : index + 2]):
+        return 0
     for span in (1, 2):
         if index + span > len(lines) or _QUOTED.match(lines[index + span - 1]):
             break
