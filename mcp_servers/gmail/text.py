@@ -107,8 +107,6 @@ def html_to_text(html: str) -> str:
         text = converter.handle(markup)
     except Exception:  # html2text gives up on some broken markup: strip tags instead
         text = _stripped_markup(html)
-    if not text.strip() and "<" in html:
-        text = _stripped_markup(html)
     text = _EMPTY_LINK.sub("", text)  # a linked image with its image dropped leaves nothing to read
     lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

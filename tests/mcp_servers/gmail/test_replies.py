@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mcp_servers.gmail.parsing import parse_message
-from mcp_servers.gmail.replies import split_reply
+from mcp_servers.gmail.replies import _QUOTED, split_reply
 
 from . import reply_messages as mail
 
@@ -160,3 +164,40 @@ def test_split_reply_recognizes_other_quote_styles(body: str) -> None:
 def test_split_reply_leaves_a_colon_line_of_the_new_text_alone() -> None:
     body = "Here is the plan:\n\n1. Tag the release\n2. Publish it\n\nThanks, Bob"
     assert split_reply(body) == (body, "", "")
+
+
+LINES = [
+    "On Mon, 3 Feb 2025 at 10:00, Bob <bob@example.org> wrote:",
+    "Am 03.02.25 um 10:00 schrieb Bob:",
+    "-----Original Message-----",
+    "From: Bob <bob@example.org>",
+    "Sent: Monday, February 3, 2025 10:00 AM",
+    "To: Ada",
+    "Subject: Lunch",
+    "> Lunch on Friday?",
+    ">> Earlier question",
+    "JM> supercite line",
+    "| piped quote",
+    "-- ",
+    "Sent from my iPhone",
+    "_______________________________________________",
+    "[...]",
+    "Yes, Friday works.",
+    "",
+]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(st.sampled_from(LINES), st.text(max_size=60)), max_size=25))
+def test_split_reply_loses_no_line_of_the_body(lines: list[str]) -> None:
+    body = "\n".join(lines)
+    text, quoted, signature = split_reply(body)
+    kept = "\n".join([text, quoted, signature])
+    for line in body.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        words = line.split()
+        if re.fullmatch(r"\s*(--|_{10,})\s*", line):  # the delimiters themselves are not content
+            continue
+        if words and not _QUOTED.match(line):
+            assert " ".join(words) in " ".join(kept.split())
+        elif words:  # a quoted line is kept whole, or without its prefix when it is all there is
+            assert " ".join(words[1:]) in " ".join(kept.split())

@@ -69,8 +69,9 @@ def test_html_to_text_shows_mail_addresses_as_text_and_drops_bare_image_links() 
     assert html_to_text(html) == "Ada <ada@x.test>"
 
 
-def test_html_to_text_falls_back_to_stripping_tags_when_the_converter_finds_nothing() -> None:
-    assert html_to_text("<html><body><!-- x --><div hidden>Hello there</div></body></html>") == "Hello there"
+def test_html_to_text_reads_text_outside_the_body_and_skips_head_and_scripts() -> None:
+    html = "<html><head><title>T</title><style>p{}</style><script>x()</script></head></html>Buy now"
+    assert html_to_text(html) == "Buy now"
 
 
 @pytest.mark.parametrize(
