@@ -44,9 +44,10 @@ _STUB = re.compile(
     re.IGNORECASE,
 )
 _FIELD_LINE = re.compile(
-    r"[\w-]{1,20}: *\S+(?: \S+){0,2}|(Date|From|To|Cc|Sent|Subject|Message-ID|Reply-To|Organization): .*",
+    r"[\w-]{1,20}: *\S+|(Date|From|To|Cc|Sent|Subject|Message-ID|Reply-To|Organization|Forwarded-by|Resent-From|X-[\w-]+): .*",
     re.I,
 )
+_FIELD_START = re.compile(r"[A-Z][\w-]{0,20}: ")  # "Date: ...", "Note: ..." start a line of their own
 _WORD = re.compile(r"[^\W\d_]+")
 _WRAP_WIDTH = 50
 
@@ -120,7 +121,12 @@ def _units(text: str) -> list[str]:
 
 def _stands_alone(line: str, following: str) -> bool:
     """Whether a line ends its sentence although no punctuation says so."""
-    if line.endswith(":") or _LIST_ITEM.match(following) or GREETING.match(line):
+    if (
+        line.endswith(":")
+        or _LIST_ITEM.match(following)
+        or _FIELD_START.match(following)
+        or GREETING.match(line)
+    ):
         return True
     return not following[:1].islower() and len(line) < _WRAP_WIDTH  # a lower-case line continues
 
