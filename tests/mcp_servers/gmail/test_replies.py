@@ -166,6 +166,22 @@ def test_split_reply_leaves_a_colon_line_of_the_new_text_alone() -> None:
     assert split_reply(body) == (body, "", "")
 
 
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Von: Ada Lovelace <ada@example.org>\nGesendet: Dienstag, 4. März 2025 09:30\nAn: Bob\nBetreff: Budget",
+        "De : Ada Lovelace <ada@example.org>\nEnvoyé : mardi 4 mars 2025 09:30\nÀ : Bob\nObjet : Budget",
+        "________________________________\nFrom: Ada Lovelace <ada@example.org>\nSent: Tuesday, March 4, 2025 9:30 AM\n"
+        "To: Bob\nSubject: Budget",
+        "El mar, 4 mar 2025 a las 9:30, Ada Lovelace (<ada@example.org>) escribió:",
+    ],
+)
+def test_split_reply_files_localized_unprefixed_originals_under_a_top_post(header: str) -> None:
+    text, quoted, _ = split_reply(f"Approved.\n\n{header}\n\nPlease approve the budget.\n")
+    assert text == "Approved."
+    assert quoted.endswith("Please approve the budget.")
+
+
 LINES = [
     "On Mon, 3 Feb 2025 at 10:00, Bob <bob@example.org> wrote:",
     "Am 03.02.25 um 10:00 schrieb Bob:",
