@@ -29,8 +29,8 @@ _VERBS = (
     r"wrote|writes|said|says|schrieb|a écrit|escribió|escribio|ha scritto|scrisse|schreef|skrev|"
     r"kirjoitti|napisał|escreveu|написал|написала|quoting|zitiert|citando"
 )
-# An attribution line: short, ends with a colon, names the act of writing.
-_ATTRIBUTION = re.compile(rf"^.{{0,250}}\b(?:{_VERBS})\b.{{0,120}}:$", re.IGNORECASE)
+# An attribution line (short, ends with a colon) names the act of writing.
+_ATTRIBUTION = re.compile(rf"\b(?:{_VERBS})\b", re.IGNORECASE)
 # Attributions without a verb (mutt's `* Name <addr> [date]:`), trusted only right above a quote.
 _SOURCE = re.compile(r"@|\d{1,2}:\d{2}|\b(19|20)\d\d\b")
 # Attributions specific enough to mark an unprefixed original that runs to the end.
@@ -76,18 +76,19 @@ def _quoted_lines(lines: list[str]) -> list[bool]:
     """Which lines belong to a quote: prefixed blocks with their attribution, and unprefixed tails."""
     marked = [bool(_QUOTED.match(line) or _ELISION.match(line)) for line in lines]
     quoted = _wrapped_quotes(lines, marked)
-    index = 0
+    index, written = 0, False  # written: new text seen above this line
     while index < len(lines):
         if quoted[index] or not lines[index].strip():
             index += 1
             continue
-        end = _attributed_quote_end(lines, quoted, index)
-        if end is None and _unprefixed_original(lines, index):
-            if any(line.strip() and not quoted[i] for i, line in enumerate(lines[:index])):
-                end = len(lines)  # under a top-posted reply the original runs to the end
-            else:  # at the top: a bottom-posted reply or a forward follows its header block
-                end = _header_end(lines, index)
+        span = _attribution_span(lines, index)
+        end = _attributed_quote_end(lines, quoted, index, span)
+        if end is None and _unprefixed_original(lines, index, span):
+            # Under a top-posted reply the original runs to the end; at the top, a bottom-posted
+            # reply or a forwarded message follows the marker and its header fields.
+            end = len(lines) if written else _header_end(lines, index, span)
         if end is None:
+            written = True
             index += 1
             continue
         quoted[index:end] = [True] * (end - index)
@@ -95,9 +96,9 @@ def _quoted_lines(lines: list[str]) -> list[bool]:
     return quoted
 
 
-def _attributed_quote_end(lines: list[str], quoted: list[bool], index: int) -> int | None:
-    """Where the attribution at `index` and the prefixed block under it end, if there is one."""
-    span = _attribution_span(lines, index) or _field_block_span(lines, index)
+def _attributed_quote_end(lines: list[str], quoted: list[bool], index: int, span: int) -> int | None:
+    """Where the attribution at `index` (`span` lines) and the prefixed block under it end, if any."""
+    span = span or _field_block_span(lines, index)
     after = _next_filled(lines, index + span) if span else None
     if after is None:
         return None
@@ -107,17 +108,15 @@ def _attributed_quote_end(lines: list[str], quoted: list[bool], index: int) -> i
     return _prefixed_run(lines, after, prefix.group(1)) if prefix else None
 
 
-def _unprefixed_original(lines: list[str], index: int) -> bool:
-    """An attribution or Outlook header with the original under it unprefixed."""
-    span = _attribution_span(lines, index)
+def _unprefixed_original(lines: list[str], index: int, span: int) -> bool:
+    """An attribution (`span` lines) or Outlook header with the original under it unprefixed."""
     return bool(span and _STRICT_ATTRIBUTION.match(_joined(lines, index, span))) or _original_starts(
         lines, index
     )
 
 
-def _header_end(lines: list[str], index: int) -> int:
-    """The end of an attribution, or of a marker line and the header fields under it."""
-    span = _attribution_span(lines, index)
+def _header_end(lines: list[str], index: int, span: int) -> int:
+    """The end of an attribution (`span` lines), or of a marker line and the header fields under it."""
     if span and _STRICT_ATTRIBUTION.match(_joined(lines, index, span)):
         return index + span
     start = _next_filled(lines, index + 1) if _ORIGINAL.match(lines[index].strip()) else index
@@ -126,7 +125,7 @@ def _header_end(lines: list[str], index: int) -> int:
     for position in range(start, min(len(lines), start + 12)):
         if not lines[position].strip():
             break
-        if _FIELD.match(lines[position].strip()):
+        if _is_field(lines[position]):
             end = position + 1  # wrapped field values in between come along
     return end
 
@@ -161,7 +160,7 @@ def _attribution_span(lines: list[str], index: int) -> int:
         if (
             len(joined) < 400
             and joined.endswith(":")
-            and (_ATTRIBUTION.match(joined) or _STRICT_ATTRIBUTION.match(joined) or _SOURCE.search(joined))
+            and (_ATTRIBUTION.search(joined) or _STRICT_ATTRIBUTION.match(joined) or _SOURCE.search(joined))
         ):
             return span
     return 0
@@ -170,11 +169,15 @@ def _attribution_span(lines: list[str], index: int) -> int:
 def _field_block_span(lines: list[str], index: int) -> int:
     """The length of a `Date:` / `From:` / `Message-ID:` block (nmh and exmh attribute this way)."""
     span = 0
-    while index + span < len(lines) and span < 6 and _FIELD.match(lines[index + span].strip()):
+    while index + span < len(lines) and span < 6 and _is_field(lines[index + span]):
         span += 1
     block = [line.strip() for line in lines[index : index + span]]
     named = any(_FROM_FIELD.match(line) for line in block) and any(_DATE_FIELD.match(line) for line in block)
     return span if span >= 2 and named else 0
+
+
+def _is_field(line: str) -> bool:
+    return ":" in line and bool(_FIELD.match(line.strip()))
 
 
 def _original_starts(lines: list[str], index: int) -> bool:
@@ -185,10 +188,11 @@ def _original_starts(lines: list[str], index: int) -> bool:
     if _RULE.match(line):
         after = _next_filled(lines, index + 1)
         return after is not None and _header_block(lines, after)
+    if not _header_block(lines, index):
+        return False
     before = _previous_filled(lines, index)
     # A forward's header block (or the middle of any header block) is content, not a quote.
-    inside = before is not None and (_FORWARD.search(lines[before]) or _FIELD.match(lines[before].strip()))
-    return not inside and _header_block(lines, index)
+    return before is None or not (_FORWARD.search(lines[before]) or _is_field(lines[before]))
 
 
 def _header_block(lines: list[str], index: int) -> bool:
