@@ -21,6 +21,7 @@ from html.parser import HTMLParser
 
 import anyio
 
+from bench.triage.summary_checks import summary_flaw
 from mcp_servers.gmail.parsing import MessageParseError, parse_message
 from orchestrator.feeds.mail import Email, UserProfile
 from orchestrator.feeds.triage_llm import TriageEngine
@@ -72,6 +73,7 @@ class Outcome:
     label: str  # "ham" | "spam"
     parse_error: str | None = None
     text_lost: str | None = None  # where the text went when it went missing: quoted | signature | nowhere
+    summary_flaw: str | None = None  # how the summary reads wrong (bench/triage/summary_checks.py)
     priority: str | None = None
     category: str | None = None
     deadlines: list[str] = field(default_factory=list)
@@ -106,6 +108,7 @@ async def judge(id: str, label: str, raw: bytes, engine: TriageEngine, profile: 
     outcome.priority, outcome.category = verdict.priority, verdict.category
     outcome.deadlines = [f"{d.phrase} -> {d.due:%Y-%m-%d %H:%M}" for d in verdict.deadlines]
     outcome.reasons, outcome.summary = list(verdict.reasons), verdict.summary
+    outcome.summary_flaw = summary_flaw(verdict.summary, stored.text)
     return outcome
 
 
@@ -187,6 +190,8 @@ def _label_figures(outcomes: list[Outcome]) -> dict:
         "parse_failures": total - len(judged),
         "text_lost": sum(1 for o in judged if o.text_lost),
         "text_lost_where": dict(Counter(o.text_lost for o in judged if o.text_lost)),
+        "summary_flaws": sum(1 for o in judged if o.summary_flaw),
+        "summary_flaws_kind": dict(Counter(o.summary_flaw for o in judged if o.summary_flaw)),
     }
 
 
@@ -265,6 +270,7 @@ def examples(outcomes: list[Outcome], limit: int) -> dict[str, list[dict]]:
             "reasons": outcome.reasons,
             "deadlines": outcome.deadlines,
             "text_lost": outcome.text_lost,
+            "summary_flaw": outcome.summary_flaw,
             "parse_error": outcome.parse_error,
         }
 
@@ -274,5 +280,6 @@ def examples(outcomes: list[Outcome], limit: int) -> dict[str, list[dict]]:
         "spam_with_deadline": [row(o) for o in spam if o.deadlines][:limit],
         "spam_in_now": [row(o) for o in spam if o.in_now][:limit],
         "text_lost": [row(o) for o in outcomes if o.text_lost][:limit],
+        "summary_flaws": [row(o) for o in outcomes if o.summary_flaw][:limit],
         "parse_failures": [row(o) for o in outcomes if o.parse_error][:limit],
     }

@@ -23,6 +23,8 @@ def _mail_rows(f: dict) -> list[tuple[str, str]]:
         ("parse failures (ham / spam)", f"{ham['parse_failures']} / {spam['parse_failures']}"),
         ("text empty, raw has text: ham", _lost(ham)),
         ("text empty, raw has text: spam", _lost(spam)),
+        ("summary cut wrong or a stub: ham", _flaws(ham)),
+        ("summary cut wrong or a stub: spam", _flaws(spam)),
         ("LLM answers replaced by rules", f"{f['fallbacks_to_rules']}"),
         ("ms per message (parse / triage)", _speed(f["speed"])),
     ]
@@ -30,6 +32,11 @@ def _mail_rows(f: dict) -> list[tuple[str, str]]:
 
 def _lost(group: dict) -> str:
     return f"{group['text_lost']} ({_where(group['text_lost_where'])})" if group["text_lost"] else "0"
+
+
+def _flaws(group: dict) -> str:
+    kinds = group.get("summary_flaws_kind", {})
+    return f"{group['summary_flaws']} ({_where(kinds)})" if group.get("summary_flaws") else "0"
 
 
 def _priorities(group: dict) -> str:
@@ -82,7 +89,10 @@ def _example_lines(name: str, examples: dict[str, list[dict]]) -> list[str]:
             lines += ["", f"{name}, {kind.replace('_', ' ')} (first {len(rows)}):"]
             for row in rows:
                 detail = (
-                    row["parse_error"] or row["text_lost"] or "; ".join(row["deadlines"] or row["reasons"])
+                    row["parse_error"]
+                    or row["text_lost"]
+                    or (row.get("summary_flaw") and f"summary: {row['summary_flaw']}")
+                    or "; ".join(row["deadlines"] or row["reasons"])
                 )
                 detail = detail or "no rule fired"
                 lines.append(

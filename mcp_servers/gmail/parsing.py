@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .models import Address, Attachment, ListHeaders, Message
 from .slim import OMITTED_HEADER, slim_message
-from .text import decode_bytes, decode_header_value, html_to_text, split_reply
+from .text import decode_bytes, decode_header_value, html_to_text, is_stub, plain_to_text, split_reply
 
 __all__ = ["SLIM_THRESHOLD", "MessageParseError", "parse_file", "parse_message", "thread_key"]
 
@@ -174,7 +174,9 @@ class _Body:
         self.attachments: list[Attachment] = []
 
     def text(self) -> str:
-        return "\n\n".join(section for section in self.sections if section.strip())
+        readable = [section for section in self.sections if not is_stub(section)]
+        # A stub ("this is an HTML message") is kept only when nothing else is there to read.
+        return "\n\n".join(readable or [s for s in self.sections if s.strip()])
 
     def collect(self, part: MimeMessage, defects: list[str]) -> None:
         maintype, ctype = part.get_content_maintype(), part.get_content_type()
@@ -198,12 +200,22 @@ class _Body:
             self.attachments.append(_attachment(part, len(self.attachments)))
 
     def _alternative(self, part: MimeMessage, defects: list[str]) -> None:
+        """The plain-text version unless it is blank or a stub, else the richest readable one."""
         children = _children(part)
-        preferred = [c for c in children if c.get_content_type() == "text/plain"]
-        preferred = preferred or [c for c in children if c.get_content_type() == "text/html"]
-        preferred = preferred or children[-1:]
-        for child in preferred[:1]:
-            self.collect(child, defects)
+        plain = [c for c in children if c.get_content_type() == "text/plain"]
+        others = [c for c in reversed(children) if c.get_content_type() != "text/plain"]
+        first: tuple[_Body, list[str]] | None = None
+        for child in plain + others:
+            body, found = _Body(), list[str]()
+            body.collect(child, found)
+            first = first or (body, found)
+            if not is_stub(body.text()):
+                first = (body, found)
+                break
+        if first is not None:
+            self.sections += first[0].sections
+            self.attachments += first[0].attachments
+            defects += first[1]
 
     def _forwarded(self, part: MimeMessage, defects: list[str]) -> None:
         for inner in _children(part):
@@ -237,7 +249,7 @@ def _part_text(part: MimeMessage, defects: list[str]) -> str:
         raw = part.get_payload()
         payload = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
     text = decode_bytes(payload, part.get_content_charset(), defects)
-    return html_to_text(text) if part.get_content_type() == "text/html" else text
+    return html_to_text(text) if part.get_content_type() == "text/html" else plain_to_text(text)
 
 
 def _attachment(part: MimeMessage, index: int) -> Attachment:

@@ -2,20 +2,23 @@
 
 Everything here is lenient by design: a wrong or unknown charset falls back to UTF-8, then
 Windows-1252, then Latin-1 (which never fails), and each fallback is reported as a defect string so
-that the caller can see what was guessed. Quoted replies and signatures are split off the new text
-with the conventions real clients use (`On ... wrote:`, `-----Original Message-----`, `> ` blocks,
-the RFC 3676 `-- ` delimiter).
+that the caller can see what was guessed. HTML becomes plain text with its entities decoded, and a
+text/plain part that only says "this is an HTML message" is recognized (`is_stub`) so that the HTML
+is read instead. Splitting a reply into new text, quote and signature lives in `replies`.
 """
 
 from __future__ import annotations
 
 import codecs
+import html as htmllib
 import re
 from email.header import Header, decode_header
 
 import html2text
 
-__all__ = ["decode_bytes", "decode_header_value", "html_to_text", "split_reply"]
+from .replies import split_reply
+
+__all__ = ["decode_bytes", "decode_header_value", "html_to_text", "is_stub", "plain_to_text", "split_reply"]
 
 _FALLBACKS = ("utf-8", "cp1252", "latin-1")
 # Mail labels these often; the superset codec decodes what the label says and more.
@@ -82,55 +85,77 @@ def decode_header_value(value: object) -> str:
     return re.sub(r"\s*\r?\n\s*", " ", joined).strip()
 
 
+_CELL_END = re.compile(r"(</t[dh]\s*>)", re.IGNORECASE)
+_ROW_END = re.compile(r"(</tr\s*>)", re.IGNORECASE)
+_EMPTY_LINK = re.compile(r"\[\s*\]\([^()\s]*\)")
+_SPACES = re.compile(r"[ \t\u00a0\u2007\u202f]+")
+
+
 def html_to_text(html: str) -> str:
-    """Readable plain text from HTML mail; links kept, images and layout dropped."""
+    """Readable plain text from HTML mail: links kept, images and layout dropped, every entity
+    (named or numeric) decoded to its character, so accents survive, and no-break spaces made plain."""
     converter = html2text.HTML2Text(bodywidth=0)
     converter.ignore_images = True
     converter.ignore_emphasis = True
     converter.ignore_tables = True
+    converter.ignore_mailto_links = True  # `Ada <ada@example.org>`, not a Markdown link to itself
+    converter.unicode_snob = True  # é stays é rather than becoming e
     converter.single_line_break = False
+    # Layout tables hold most HTML-only mail: keep their cells and rows apart once the tags go.
+    markup = _ROW_END.sub(r"\1<br>", _CELL_END.sub(r"\1 ", html))
     try:
-        text = converter.handle(html)
+        text = converter.handle(markup)
     except Exception:  # html2text gives up on some broken markup: strip tags instead
-        text = re.sub(r"<[^>]*>", " ", html)
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
+        text = _stripped_markup(html)
+    text = _EMPTY_LINK.sub("", text)  # a linked image with its image dropped leaves nothing to read
+    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
-_REPLY_HEADER = re.compile(
-    r"^(On .{0,300} wrote:|Le .{0,300} a écrit ?:|Am .{0,300} schrieb .{0,200}:|"
-    r"-{2,}\s*Original Message\s*-{2,}|_{10,})\s*$",
-    re.IGNORECASE,
+_HTML_DOCUMENT = re.compile(
+    r"^\s*(<!--.*?-->\s*)?<(!doctype html|html|head|body)\b", re.IGNORECASE | re.DOTALL
 )
-_SIGNATURE = re.compile(r"^(-- ?|Sent from my \w+.*|Get Outlook for \w+.*)$")
+_NUMERIC_REFERENCE = re.compile(r"&#(?:(\d{2,7})|[xX]([0-9a-fA-F]{2,6}));")
 
 
-def _quote_start(lines: list[str]) -> int | None:
-    for index, line in enumerate(lines):
-        if _REPLY_HEADER.match(line.strip()):
-            return index
-    # A trailing block made only of `>` lines (and blank lines) is a bottom-less top-post quote.
-    tail = len(lines)
-    while tail > 0 and (lines[tail - 1].startswith(">") or not lines[tail - 1].strip()):
-        tail -= 1
-    if tail < len(lines) and any(line.startswith(">") for line in lines[tail:]):
-        return tail
-    return None
+def plain_to_text(text: str) -> str:
+    """A text/plain body as readable text: an HTML document sent as text/plain is converted, and the
+    numeric character references HTML-to-text gateways leave behind (`&#8220;`) become characters."""
+    if _HTML_DOCUMENT.match(text[:2000]):
+        return html_to_text(text)
+    return _NUMERIC_REFERENCE.sub(_character, text) if "&#" in text else text
 
 
-def split_reply(text: str) -> tuple[str, str, str]:
-    """Split a body into (new text, quoted earlier message, signature)."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    quoted = ""
-    start = _quote_start(lines)
-    if start is not None:
-        quoted = "\n".join(lines[start:]).strip()
-        lines = lines[:start]
-    signature = ""
-    for index in range(len(lines) - 1, -1, -1):
-        if _SIGNATURE.match(lines[index].rstrip()) and len(lines) - index <= 12:
-            # The RFC 3676 delimiter itself is not part of the signature.
-            first = index + 1 if lines[index].rstrip() == "--" else index
-            signature = "\n".join(lines[first:]).strip()
-            lines = lines[:index]
-            break
-    return "\n".join(lines).strip(), quoted, signature
+def _character(match: re.Match[str]) -> str:
+    code = int(match.group(1)) if match.group(1) else int(match.group(2), 16)
+    if code == 0xFEFF:  # a byte-order mark shows nothing
+        return ""
+    printable = code in (9, 10, 13) or 32 <= code < 0xD800 or 0xE000 <= code <= 0x10FFFF
+    return chr(code) if printable else match.group()
+
+
+def _stripped_markup(html: str) -> str:
+    without_hidden = re.sub(r"(?is)<(script|style|head|title)\b.*?</\1\s*>", " ", html)
+    return htmllib.unescape(re.sub(r"<[^>]*>", " ", without_hidden))
+
+
+_STUB = re.compile(
+    r"this is an? (html|multi-?part|mime)[- ]?(formatted |encoded )?(e-?mail|message)"
+    r"|^\W*html (e-?mail|message)\W*$"
+    r"|(e-?mail|mail) ?(client|program|reader|software|viewer|application)s? (does not|doesn'?t|do not|don'?t|"
+    r"cannot|can'?t|may not|might not|is unable to|are unable to) (support|display|read|show|view|render)"
+    r"|(html|browser)[- ](capable|compatible|enabled) (e-?mail|mail|reader|client|program|browser)"
+    r"|(view|read|see|open) (this|the) (e-?mail|message|newsletter|mail) (online|in (your|a) (web )?browser)"
+    r"|(can'?t|cannot|unable to|trouble|problems?) (read|see|view|display)(ing)? (this|the) (e-?mail|message)"
+    r"|this (e-?mail|message) (is|was) (in|sent in|written in|formatted in|composed in) html"
+    r"|diese (e-?mail|nachricht) (ist im|enthält|wurde im) html"
+    r"|ce (message|courriel|mail) est (au|en) format html",
+    re.IGNORECASE | re.MULTILINE,
+)
+STUB_LIMIT = 400
+
+
+def is_stub(text: str) -> bool:
+    """Whether a text/plain part only says "this is an HTML message" (or "view it in a browser")."""
+    stripped = text.strip()
+    return not stripped or (len(stripped) <= STUB_LIMIT and _STUB.search(stripped) is not None)

@@ -53,12 +53,24 @@ class Email(BaseModel):
     cc: list[Mailbox] = Field(default_factory=list)
     date: datetime
     subject: str = ""
-    text: str = ""
+    text: str = Field("", description="What the sender wrote in this message (no quote, no signature)")
+    quoted: str = Field("", description="The earlier messages it quotes; context, not the sender's words")
     signature: str = ""
     labels: list[str] = Field(default_factory=list)
     list_headers: ListHeaders = Field(default_factory=ListHeaders)
     in_reply_to: str | None = None
     references: list[str] = Field(default_factory=list)
+
+    def text_with_context(self, limit: int = 6000) -> str:
+        """The new text, then the quoted earlier messages, marked as such, in what room is left."""
+        text = self.text[:limit]
+        room = limit - len(text) - len(QUOTED_MARK) - 2
+        if not self.quoted.strip() or room < 200:
+            return text
+        return f"{text}\n\n{QUOTED_MARK}\n{self.quoted[:room]}".strip()
+
+
+QUOTED_MARK = "[Quoted from earlier messages in the thread: context only, not written by the sender now]"
 
 
 class ProjectEdit(BaseModel):

@@ -108,7 +108,7 @@ class LLMTriage:
             f"- {(item.text or '').splitlines()[0][:160]}" for item in related if item.id != email.id
         )
         mail = f"From: {sender}\nTo: {', '.join(m.email for m in email.to)}\nCc: {', '.join(m.email for m in email.cc)}\n"
-        mail += f"Date: {email.date.isoformat()}\nSubject: {email.subject}\n\n{email.text[:6000]}"
+        mail += f"Date: {email.date.isoformat()}\nSubject: {email.subject}\n\n{email.text_with_context(6000)}"
         lines = [
             f"Now: {now.isoformat()}",
             profile.describe(now=now),

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel, Field
 
 from orchestrator.feeds.mail import Email, UserProfile
+from orchestrator.feeds.summary import summarize
 
 __all__ = ["Deadline", "Triage", "find_deadlines", "requests_in", "summarize", "triage_email"]
 
@@ -28,7 +29,6 @@ NO_REPLY = re.compile(
 )
 STALE = timedelta(days=7)
 YOU = re.compile(r"\byou(r|rs)?\b", re.I)
-GREETING = re.compile(r"^(hi|hello|hey|dear|good (morning|afternoon|evening))\b[^.!?]{0,40}[,!:]?$", re.I)
 URGENT_WORDS = re.compile(r"\b(urgent|asap|immediately|right away|emergency|critical)\b", re.I)
 DEADLINE_CUE = re.compile(
     r"\b(?:by|before|due(?: on| by)?|deadline(?: is| of)?:?|until|no later than|not later than|expires?(?: on)?)"
@@ -205,14 +205,3 @@ def _trim_phrase(words: str) -> str:
         if word[-1] in ",.;:!?":
             break
     return " ".join(kept)
-
-
-def summarize(email: Email) -> str:
-    """One line: sender, subject, and the first sentence of the new text."""
-    sender = email.sender.display if email.sender else "unknown sender"
-    sentences = (" ".join(m.group().split()) for m in SENTENCE.finditer(email.text[:2000]))
-    first = next((s for s in sentences if s and not GREETING.match(s)), "")
-    line = f"{sender}: {email.subject or '(no subject)'}"
-    if first and first.lower() != email.subject.lower():
-        line += f" — {first}"
-    return line if len(line) <= 160 else line[:157] + "..."

@@ -94,10 +94,10 @@ async def test_concurrent_evaluation_keeps_the_corpus_order() -> None:
 
 
 async def test_text_lost_is_counted_when_the_parser_keeps_nothing_of_a_real_text_part() -> None:
-    # nothing but a quote: the parser files all of it as quoted and the new text is empty
-    quoted_only = mail("normal fyi", "> the whole body is a quote\n> of an earlier message\n")
-    outcome = await judge("easy-ham-1/7", "ham", quoted_only, ScriptedEngine(), new_user_profile())
-    assert outcome.text_lost == "quoted"
+    # nothing but a signature: the parser files all of it as the signature and the new text is empty
+    signature_only = mail("normal fyi", "-- \nAda Lovelace\nAnalytical Engines Ltd\n")
+    outcome = await judge("easy-ham-1/7", "ham", signature_only, ScriptedEngine(), new_user_profile())
+    assert outcome.text_lost == "signature"
     kept = await judge("easy-ham-1/8", "ham", mail("normal fyi"), ScriptedEngine(), new_user_profile())
     assert kept.text_lost is None
     others = [
@@ -105,7 +105,7 @@ async def test_text_lost_is_counted_when_the_parser_keeps_nothing_of_a_real_text
         Outcome(id="c", label="ham", priority="low", category="bulk"),
     ]
     ham = figures([outcome, kept, *others])["ham"]
-    assert (ham["text_lost"], ham["text_lost_where"]) == (2, {"quoted": 1, "nowhere": 1})
+    assert (ham["text_lost"], ham["text_lost_where"]) == (2, {"signature": 1, "nowhere": 1})
 
 
 def test_has_visible_text_reads_html_and_skips_attachments_and_markup() -> None:

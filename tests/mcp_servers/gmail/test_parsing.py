@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from mcp_servers.gmail.parsing import MessageParseError, parse_file, parse_message
 
+from . import reply_messages as mail
 from .messages import message_with_attachment, plain_message
 
 RECEIVED = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -120,6 +121,46 @@ def test_parse_message_prefers_plain_alternative_and_decodes_shift_jis() -> None
     parsed = parse_message(bytes(message), id="m6")
     assert parsed.subject == "テスト"
     assert parsed.text == "こんにちは"
+
+
+def test_parse_message_reads_html_only_mail_with_entities_and_accents() -> None:
+    parsed = parse_message(mail.HTML_ONLY_ENTITIES, id="h1")
+    assert parsed.subject == "Café du jeudi"
+    assert parsed.text == (
+        "Bonjour Ada,\n\nLe café de jeudi est à 10 h — apportez les crèmes brûlées. Müller & Fils\n\nÀ jeudi !"
+    )
+
+
+def test_parse_message_prefers_html_over_a_blank_plain_alternative() -> None:
+    parsed = parse_message(mail.EMPTY_PLAIN_WITH_HTML, id="h2")
+    assert parsed.text == "The slides for Thursday are ready. Could you check the last page?"
+
+
+@pytest.mark.parametrize(
+    "stub",
+    [
+        "This is an HTML message. Please use an HTML capable mail program to read this message.",
+        "HTML Message !",
+        "Your mail client does not support HTML.\nView it online: https://shop.example/o/4411",
+    ],
+)
+def test_parse_message_replaces_an_html_stub_with_the_related_html(stub: str) -> None:
+    parsed = parse_message(mail.stub_with_html(stub), id="h3")
+    assert parsed.text == "Your order #4411 has shipped and arrives Friday."
+    assert [a.name for a in parsed.attachments] == ["logo.png"]
+
+
+def test_parse_message_keeps_the_stub_when_the_html_has_nothing_to_read() -> None:
+    parsed = parse_message(mail.stub_with_html("HTML Message !", html="<p>&nbsp;</p>"), id="h4")
+    assert parsed.text == "HTML Message !"
+
+
+def test_parse_message_drops_a_stub_part_beside_a_real_html_part() -> None:
+    assert parse_message(mail.MIXED_STUB_AND_HTML, id="h5").text == "The spring catalogue is out."
+
+
+def test_parse_message_converts_an_html_document_sent_as_text_plain() -> None:
+    assert parse_message(mail.HTML_AS_PLAIN, id="h6").text == "The report is ready for review."
 
 
 def test_parse_message_inlines_nested_rfc822_and_lists_it_as_attachment() -> None:

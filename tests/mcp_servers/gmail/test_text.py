@@ -1,10 +1,12 @@
-"""Charset fallbacks, RFC 2047 headers, HTML conversion and reply splitting."""
+"""Charset fallbacks, RFC 2047 headers, HTML conversion and HTML stubs (reply splitting: test_replies)."""
 
 from __future__ import annotations
 
 from email.header import Header
 
-from mcp_servers.gmail.text import decode_bytes, decode_header_value, html_to_text, split_reply
+import pytest
+
+from mcp_servers.gmail.text import decode_bytes, decode_header_value, html_to_text, is_stub, plain_to_text
 
 
 def test_decode_bytes_uses_declared_charset_for_cjk() -> None:
@@ -50,24 +52,59 @@ def test_html_to_text_keeps_words_and_links_and_drops_markup() -> None:
     assert "<" not in text
 
 
-def test_split_reply_separates_quote_and_signature() -> None:
-    body = (
-        "Sounds good.\n\n-- \nAda Lovelace\nAnalytical Engines\n\nOn Mon, 3 Feb 2025, Bob wrote:\n> Lunch?\n"
+def test_html_to_text_decodes_named_and_numeric_entities_keeping_accents() -> None:
+    html = "<p>Caf&eacute; cr&egrave;me br&ucirc;l&eacute;e, &#233;t&#xE9; &agrave; Z&uuml;rich &amp; Gen&egrave;ve</p>"
+    assert html_to_text(html) == "Café crème brûlée, été à Zürich & Genève"
+
+
+def test_html_to_text_makes_no_break_spaces_plain_and_keeps_table_cells_apart() -> None:
+    html = (
+        "<table><tr><td>Total&nbsp;due</td><td>1&#8239;200&nbsp;EUR</td></tr><tr><td>Paid</td></tr></table>"
     )
-    text, quoted, signature = split_reply(body)
-    assert text == "Sounds good."
-    assert signature == "Ada Lovelace\nAnalytical Engines"
-    assert quoted == "On Mon, 3 Feb 2025, Bob wrote:\n> Lunch?"
+    assert html_to_text(html) == "Total due 1 200 EUR\n\nPaid"
 
 
-def test_split_reply_recognizes_outlook_original_message_block() -> None:
-    text, quoted, _ = split_reply("Yes.\r\n\r\n-----Original Message-----\r\nFrom: Bob\r\nLunch?")
-    assert text == "Yes."
-    assert quoted.startswith("-----Original Message-----")
+def test_html_to_text_shows_mail_addresses_as_text_and_drops_bare_image_links() -> None:
+    html = '<a href="https://x.test/"><img src="logo.png"></a><p>Ada &lt;<a href="mailto:ada@x.test">ada@x.test</a>&gt;</p>'
+    assert html_to_text(html) == "Ada <ada@x.test>"
 
 
-def test_split_reply_keeps_inline_replies_in_the_text() -> None:
-    body = "> Can you come?\nYes.\n> At noon?\nBetter at one."
-    text, quoted, signature = split_reply(body)
-    assert text == body
-    assert quoted == signature == ""
+def test_html_to_text_reads_text_outside_the_body_and_skips_head_and_scripts() -> None:
+    html = "<html><head><title>T</title><style>p{}</style><script>x()</script></head></html>Buy now"
+    assert html_to_text(html) == "Buy now"
+
+
+@pytest.mark.parametrize(
+    "stub",
+    [
+        "This is an HTML message. Please use an HTML capable mail program to read this message.",
+        "HTML Message !",
+        "Your mail client does not support HTML. View this email online: https://shop.example/v/1",
+        "If you cannot read this email, view it in your browser: https://news.example/1",
+        "This message is in HTML format.",
+        "Diese E-Mail enthält HTML. Bitte verwenden Sie ein HTML-fähiges Programm.",
+        "Ce message est au format HTML.",
+        "",
+        " \t\n",
+    ],
+)
+def test_is_stub_recognizes_html_placeholders_and_blank_parts(stub: str) -> None:
+    assert is_stub(stub)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hi Ada, the HTML message you sent rendered fine on my phone.",
+        "Can you view the email in your browser and tell me if the logo shows? "
+        + "More details follow. " * 30,
+    ],
+)
+def test_is_stub_leaves_real_text_alone(text: str) -> None:
+    assert not is_stub(text)
+
+
+def test_plain_to_text_decodes_numeric_references_and_converts_html_documents() -> None:
+    assert plain_to_text("&#8220;Fish&#8221; &amp; chips&#65279;") == "“Fish” &amp; chips"
+    assert plain_to_text("<!DOCTYPE html><html><body><p>Hi&nbsp;Ada</p></body></html>") == "Hi Ada"
+    assert plain_to_text("Use <b> for bold.") == "Use <b> for bold."

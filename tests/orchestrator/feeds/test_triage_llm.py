@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from orchestrator.context_items import ContextItems
-from orchestrator.feeds.mail import Email, UserProfile
+from orchestrator.feeds.mail import QUOTED_MARK, Email, UserProfile
 from orchestrator.feeds.triage_llm import LLMTriage
 from orchestrator.llm import ChatModel, LLMConfig
 from tests.support.scripted_llm import Step, scripted_llm_server
@@ -101,3 +101,30 @@ async def test_llm_triage_prompt_carries_the_profile_with_its_projects_and_notes
     assert "Projects: Contract (with dana@example.org; last 24 Nov)." in prompt
     assert "This email is about the user's active project Contract." in prompt
     assert "The user asked you to remember: Dana is my lawyer" in prompt
+
+
+async def test_llm_triage_prompt_gives_the_new_text_then_the_quote_marked_as_context(connections) -> None:
+    reply = EMAIL.model_copy(
+        update={
+            "text": "Yes, I will sign it tonight.",
+            "quoted": "On Mon, Dana wrote:\n> Could you sign the contract by tomorrow?",
+        }
+    )
+    with scripted_llm_server(record(GOOD)) as llm:
+        model = ChatModel(LLMConfig(base_url=llm.base_url, max_retries=0))
+        await LLMTriage(model, ContextItems(connections["context"])).triage(reply, PROFILE, NOW)
+        await model.close()
+    prompt = llm.requests[0]["messages"][1]["content"]
+    new, mark, quote = (
+        prompt.index("Yes, I will sign it tonight."),
+        prompt.index(QUOTED_MARK),
+        prompt.index("&gt; Could you sign the contract by tomorrow?"),
+    )
+    assert new < mark < quote < prompt.index("</email>")
+
+
+def test_email_from_an_older_stored_message_without_a_quote_field_loads() -> None:
+    stored = {"id": "old", "from": {"email": "dana@example.org"}, "date": NOW.isoformat(), "text": "Hello"}
+    email = Email.model_validate(stored)
+    assert (email.text, email.quoted) == ("Hello", "")
+    assert email.text_with_context() == "Hello"
