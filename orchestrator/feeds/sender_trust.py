@@ -11,8 +11,8 @@ a forged or borrowed identity, each a reason the triage shows:
   message in twenty does this): a stranger, and a forgery when authentication failed;
 - a display name of a contact, or of the user, on an address the user never wrote to;
 - an address that resembles a known one without being it: the same local part at a near-identical
-  domain (`brlghtstack.example`), or the same letters once look-alikes are folded (`0`→`o`,
-  `rn`→`m`, dots and dashes dropped).
+  domain (`brlghtstack.example`, `pepper-example.com` for `pepper.example`), or the same letters once
+  look-alikes are folded (`0`→`o`, `rn`→`m`, dots and dashes dropped).
 
 Only a trusted sender's urgency words and deadlines raise priority (see `triage_rules`).
 """
@@ -96,7 +96,8 @@ def _borrowed_identity(name: str, address: str, profile: UserProfile) -> list[st
 
 def resembles(address: str, known: str) -> bool:
     """Whether `address` imitates `known` (another address): equal once look-alikes are folded, or
-    the same local part at a domain a couple of edits away (or with the same first label)."""
+    the same local part at a domain a couple of edits away, with the same first label, or that
+    extends the known domain's letters."""
     address, known = address.lower(), known.lower()
     if address == known or "@" not in address or "@" not in known:
         return False
@@ -107,7 +108,8 @@ def resembles(address: str, known: str) -> bool:
     if local != known_local:
         return False
     same_first_label = _skeleton(domain.split(".")[0]) == _skeleton(known_domain.split(".")[0])
-    return same_first_label or _edits(domain, known_domain, NEAR_DOMAIN + 1) <= NEAR_DOMAIN
+    extended = _skeleton(domain).startswith(_skeleton(known_domain))  # pepper.example -> pepper-example.com
+    return same_first_label or extended or _edits(domain, known_domain, NEAR_DOMAIN + 1) <= NEAR_DOMAIN
 
 
 def _skeleton(text: str) -> str:
