@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from orchestrator.feeds.projects import (
     THREADS_KEPT,
@@ -135,6 +135,7 @@ class UserProfile(BaseModel):
     threads: dict[str, SentThread] = Field(default_factory=dict, description="Threads the user wrote in")
     learned_projects: list[Project] = Field(default_factory=list, description="What the project rule found")
     edits: ProfileEdits = Field(default_factory=ProfileEdits)
+    _known_people: object = PrivateAttr(None)  # `sender_trust`'s look-up tables, never stored
 
     def is_user(self, mailbox: Mailbox | None) -> bool:
         """Whether the address is one of the user's: says who a mailbox names, not who wrote."""

@@ -79,19 +79,61 @@ def sender_trust(email: Email, profile: UserProfile) -> SenderTrust:
 def _borrowed_identity(name: str, address: str, profile: UserProfile) -> list[str]:
     """Signs that an unknown address poses as someone the user knows."""
     found = []
+    people = _known_people(profile)
     shown = _folded_name(name)
-    user_name = _folded_name(profile.display_name or "")
     if shown and len(shown.split()) >= 2:
-        if shown == user_name:
+        if shown == _folded_name(profile.display_name or ""):
             found.append(f"uses the user's own name on {address}, an address that is not theirs")
-        elif known := [a for a, n in profile.contact_names.items() if _folded_name(n) == shown]:
+        elif contact := people.by_name.get(shown):
             found.append(
-                f"uses the name of a contact ({name.strip()}, {known[0]}) on an address the user never wrote to"
+                f"uses the name of a contact ({name.strip()}, {contact}) on an address the user never wrote to"
             )
-    known_addresses = profile.correspondents() | profile.vips | profile.addresses
-    if similar := next((k for k in sorted(known_addresses) if resembles(address, k)), None):
+    if similar := people.resembling(address):
         found.append(f"the address {address} resembles {similar}, a known address")
     return found
+
+
+class KnownPeople:
+    """The user's known addresses indexed for look-alike checks (by folded letters and by local
+    part) and their contacts by name: one dictionary look-up per email instead of a scan."""
+
+    def __init__(self, profile: UserProfile) -> None:
+        self.key = _people_key(profile)
+        known = sorted(profile.correspondents() | profile.vips | profile.addresses)
+        self.by_skeleton: dict[str, str] = {}
+        self.by_local: dict[str, list[str]] = {}
+        for address in known:
+            self.by_skeleton.setdefault(_skeleton(address), address)
+            self.by_local.setdefault(address.rpartition("@")[0], []).append(address)
+        self.by_name: dict[str, str] = {}
+        for address, name in sorted(profile.contact_names.items()):
+            self.by_name.setdefault(_folded_name(name), address)
+
+    def resembling(self, address: str) -> str | None:
+        """A known address that `address` imitates (see `resembles`), if any."""
+        twin = self.by_skeleton.get(_skeleton(address))
+        if twin is not None and twin != address:
+            return twin
+        local = address.rpartition("@")[0]
+        return next((known for known in self.by_local.get(local, []) if resembles(address, known)), None)
+
+
+def _people_key(profile: UserProfile) -> tuple:
+    # Learning only adds correspondents and names; VIPs and addresses may also lose one.
+    return (
+        len(profile.sent_to),
+        len(profile.replied_to),
+        len(profile.contact_names),
+        tuple(sorted(profile.vips)),
+        tuple(sorted(profile.addresses)),
+    )
+
+
+def _known_people(profile: UserProfile) -> KnownPeople:
+    people = profile._known_people
+    if not isinstance(people, KnownPeople) or people.key != _people_key(profile):
+        people = profile._known_people = KnownPeople(profile)
+    return people
 
 
 def resembles(address: str, known: str) -> bool:
