@@ -5,6 +5,7 @@ correspondents, and re-ranks the mail of someone the user has just written to.""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -35,6 +36,11 @@ CAMPAIGN = [  # subject, body: every one signed as the user would never sign
 SIGNED = "\n\n-- \nMe Myself\nHead of Testing · Example Ltd"
 
 
+def slug(text: str) -> str:
+    """A stable Message-ID local part made of the text's words."""
+    return ".".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
 def forged(subject: str, body: str) -> bytes:
     lines = [
         f"Authentication-Results: {FORGED_AUTH}",
@@ -42,7 +48,7 @@ def forged(subject: str, body: str) -> bytes:
         f"To: {ME}",
         f"Subject: {subject}",
         "Date: Tue, 24 Nov 2026 09:00:00 +0000",
-        f"Message-ID: <{abs(hash(subject))}@bulk.example>",
+        f"Message-ID: <{slug(subject)}@bulk.example>",
         "Content-Type: text/plain; charset=utf-8",
         "",
         body,
@@ -58,7 +64,7 @@ def as_email(raw: bytes, labels: list[str], id: str = "m1") -> Email:
 
 def sent_mail(subject: str, to: str = "Sam Lee <sam@example.org>") -> bytes:
     head = f"From: Me Myself <{ME}>\nTo: {to}\nSubject: {subject}\nDate: Tue, 24 Nov 2026 09:00:00 +0000\n"
-    return (head + f"Message-ID: <{abs(hash(subject))}@example.org>\n\nNotes attached.{SIGNED}\n").encode()
+    return (head + f"Message-ID: <{slug(subject)}@example.org>\n\nNotes attached.{SIGNED}\n").encode()
 
 
 def test_learn_from_sent_refuses_forged_mail_from_the_users_address() -> None:
