@@ -188,8 +188,10 @@ def _is_bulk(email: Email) -> bool:
 
 
 def _people(email: Email, profile: UserProfile) -> list[str]:
-    mailboxes = [m for m in [email.sender, *email.to, *email.cc] if m is not None and not profile.is_user(m)]
-    return list(dict.fromkeys(m.display for m in mailboxes))
+    """Who else is on the mail; a sender using the user's address on mail not from Sent is listed."""
+    others = [m for m in [*email.to, *email.cc] if not profile.is_user(m)]
+    sender = [email.sender] if email.sender and not (email.in_sent and profile.is_user(email.sender)) else []
+    return list(dict.fromkeys(m.display for m in [*sender, *others]))
 
 
 def requests_in(text: str) -> list[str]:
