@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from mcp_servers.gmail.parsing import parse_message
+from orchestrator.feeds.follow_ups import answered_follow_up, follow_up_for
 from orchestrator.feeds.mail import Email, UserProfile
 from orchestrator.feeds.sender_trust import resembles, sender_trust
 from orchestrator.feeds.triage_rules import triage_email
@@ -180,3 +181,17 @@ def test_stranger_using_the_users_own_name_is_suspicious() -> None:
     assert trust.suspicious == [
         "uses the user's own name on alex.morgan.work@mail.example, an address that is not theirs"
     ]
+
+
+def test_a_reply_failing_authentication_does_not_answer_a_follow_up() -> None:
+    question = raw(f"Alex Morgan <{ME}>", "Atlas numbers?", "Could you send the Atlas numbers?")
+    sent = email(
+        question.replace(f"To: Alex Morgan <{ME}>".encode(), f"To: Jordan Blake <{BOSS}>".encode()), ("SENT",)
+    )
+    follow_up = follow_up_for(sent, user())
+    assert follow_up is not None and follow_up.recipients == [BOSS]
+    answer = {"subject": "Re: Atlas numbers?", "body": "Attached.", "In_Reply_To": sent.message_id}
+    genuine = email(raw(f"Jordan Blake <{BOSS}>", auth=PASS, **answer))
+    forged = email(raw(f"Jordan Blake <{BOSS}>", auth=FAIL, **answer))
+    assert answered_follow_up(genuine, [follow_up]) == follow_up
+    assert answered_follow_up(forged, [follow_up]) is None
