@@ -234,6 +234,11 @@ def migrate_profile(data: dict[str, Any] | None) -> tuple[UserProfile, bool]:
     learned again from the Sent mail in the store; the user's addresses, VIPs and edits are kept."""
     if data is None:
         return UserProfile(), False
+    if not isinstance(data, dict):
+        raise ProfileEditError(
+            f"the stored profile {'/'.join(PROFILE)} is a {type(data).__name__}, not an object: "
+            "delete that item to start a new profile"
+        )
     if int(data.get("version", 1)) >= PROFILE_VERSION:
         return UserProfile.model_validate(data), False
     kept = {key: value for key, value in data.items() if key not in LEARNED_FIELDS}

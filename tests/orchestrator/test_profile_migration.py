@@ -72,6 +72,8 @@ def test_migrate_profile_reads_todays_format_and_nothing_as_they_are() -> None:
     again, relearn = migrate_profile(current.model_dump(mode="json"))
     assert not relearn and again == current
     assert migrate_profile(None)[1] is False
+    with pytest.raises(ValueError, match="is a list, not an object: delete that item"):
+        migrate_profile(["not", "a", "profile"])  # type: ignore[arg-type]
 
 
 async def test_profile_book_relearns_a_version_1_profile_from_sent_mail_once(connections) -> None:
