@@ -54,7 +54,11 @@ class Authentication(BaseModel):
     dmarc: str | None = None
 
     def failures(self) -> list[str]:
-        """The failed checks, as `method=result` (e.g. `spf=softfail`): a sign of a forged From."""
+        """The failed checks, as `method=result` (e.g. `spf=softfail`): a sign of a forged From.
+        None when DMARC passed: the From's domain was then authenticated by one of the others (a
+        forwarded message fails SPF, a list's footer breaks one DKIM signature, and neither is forgery)."""
+        if (self.dmarc or "").lower() == "pass":
+            return []
         found = {"spf": self.spf, "dkim": self.dkim, "dmarc": self.dmarc}
         return [f"{m}={r}" for m, r in found.items() if r is not None and r.lower() in AUTH_FAILURES[m]]
 

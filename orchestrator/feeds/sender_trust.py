@@ -6,7 +6,8 @@ user marked the address a VIP or wrote to it (learned from the Sent folder only,
 a forged or borrowed identity, each a reason the triage shows:
 
 - failed sender authentication: the receiving server's Authentication-Results or Received-SPF say
-  `spf=fail|softfail`, `dkim=fail` or `dmarc=fail`;
+  `spf=fail|softfail`, `dkim=fail` or `dmarc=fail` (unless DMARC passed, which vouches for the From's
+  domain whatever a forwarder did to SPF or a list to one DKIM signature);
 - the user's own address in the From of mail that did not come from the Sent folder (about one spam
   message in twenty does this): a stranger, and a forgery when authentication failed;
 - a display name of a contact, or of the user, on an address the user never wrote to;

@@ -119,6 +119,17 @@ def test_spoofed_frequent_contact_failing_dmarc_ranks_as_a_stranger_and_is_suspi
     assert "marked urgent in the subject, not raised: the sender is not trusted" in verdict.reasons
 
 
+def test_forwarded_contact_mail_failing_spf_but_passing_dmarc_is_trusted() -> None:
+    forwarded = (
+        "mx.pepper.example; spf=fail smtp.mailfrom=fwd.example; dkim=pass header.d={domain}; dmarc=pass"
+    )
+    verdict = triage_email(
+        email(raw(f"Jordan Blake <{BOSS}>", "URGENT: numbers", ASK, auth=forwarded)), user(), NOW
+    )
+    assert verdict.priority == "urgent"
+    assert not [r for r in verdict.reasons if r.startswith("suspicious")]
+
+
 def test_contacts_name_on_an_unknown_address_is_suspicious_and_a_stranger() -> None:
     message = raw("Jordan Blake <jordan.blake.ceo@gmail.example>", "URGENT: quick favour", ASK, auth=PASS)
     verdict = triage_email(email(message), user(), NOW)
