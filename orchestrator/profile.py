@@ -222,7 +222,16 @@ def _learn(profile: UserProfile, email: Email) -> None:
     profile.learn_from_sent(email)
 
 
-LEARNED_FIELDS = ("sent_to", "replied_to", "contact_names", "name", "role", "threads", "learned_projects")
+LEARNED_FIELDS = (
+    "sent_to",
+    "replied_to",
+    "contact_names",
+    "name",
+    "role",
+    "threads",
+    "learned_projects",
+    "learned_ids",
+)
 
 
 def migrate_profile(data: dict[str, Any] | None) -> tuple[UserProfile, bool]:

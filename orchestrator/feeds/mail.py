@@ -115,6 +115,7 @@ ACTIVE_FOR = timedelta(days=30)
 DESCRIBE_LIMIT = 1500
 
 
+LEARNED_IDS_KEPT = 1000  # more than a replayed page or a burst of relabelled sent mail
 PROFILE_VERSION = 2  # 2: learned only from mail in Sent (1 also believed a From of the user's address)
 
 
@@ -139,6 +140,9 @@ class UserProfile(BaseModel):
     threads: dict[str, SentThread] = Field(default_factory=dict, description="Threads the user wrote in")
     learned_projects: list[Project] = Field(default_factory=list, description="What the project rule found")
     edits: ProfileEdits = Field(default_factory=ProfileEdits)
+    learned_ids: list[str] = Field(
+        default_factory=list, description="Provider ids of the latest sent mail learned (a replay is skipped)"
+    )
     _known_people: object = PrivateAttr(None)  # `sender_trust`'s look-up tables, never stored
 
     def is_user(self, mailbox: Mailbox | None) -> bool:
@@ -156,9 +160,11 @@ class UserProfile(BaseModel):
     def learn_from_sent(self, email: Email) -> bool:
         """Count the recipients of a message the user sent (and whether it was a reply); learn the
         user's name, role, projects and their contacts' names from it. Only mail the provider filed
-        under Sent teaches (see `Email.in_sent`); anything else is refused: returns whether it learned."""
-        if not email.in_sent:
+        under Sent teaches (see `Email.in_sent`); anything else is refused, and so is a message learned
+        lately (the feed's at-least-once delivery replays a page): returns whether it learned."""
+        if not email.in_sent or email.id in self.learned_ids:
             return False
+        self.learned_ids = [*self.learned_ids, email.id][-LEARNED_IDS_KEPT:]
         recipients = [mailbox.email.lower() for mailbox in [*email.to, *email.cc]]
         for address in recipients:
             self.sent_to[address] = self.sent_to.get(address, 0) + 1

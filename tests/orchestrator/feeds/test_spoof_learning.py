@@ -81,9 +81,10 @@ def test_learn_from_sent_learns_from_a_sent_folder_message() -> None:
     assert profile.learn_from_sent(as_email(sent_mail("Re: the Beacon launch plan"), ["SENT"], "s2"))
     assert (profile.name, profile.role) == ("Me Myself", "Head of Testing")
     assert [p.name for p in profile.projects()] == ["Beacon"]
-    assert profile.sent_to == {"sam@example.org": 2} and profile.contact_names == {
-        "sam@example.org": "Sam Lee"
-    }
+    assert profile.sent_to == {"sam@example.org": 2}
+    assert profile.contact_names == {"sam@example.org": "Sam Lee"}
+    assert not profile.learn_from_sent(as_email(sent_mail("Beacon: notes"), ["SENT"], "s1"))  # a replay
+    assert profile.sent_to == {"sam@example.org": 2}
 
 
 @pytest.mark.anyio
@@ -112,16 +113,19 @@ async def test_mail_feed_learns_only_from_sent_and_reranks_a_new_correspondent(
     ask = "Could you sign the contract by tomorrow at 5pm?"
     deliver(tmp_path, "dana", "Dana <dana@example.org>", ME, "URGENT: contract", ask)
     deliver_raw(tmp_path, "sent1", sent_mail("Beacon: notes"), ".Sent")
-    deliver_raw(tmp_path, "sent2", sent_mail("Beacon launch plan", "Dana <dana@example.org>"), ".Sent")
     await MailIngest(connections["gmail"], items).sync()
     feed = MailFeed(items, user_addresses=[ME], vips=[], now=lambda: NOW)
     log = EventLog(connections["context"], idle_poll=0.5)
 
-    async def dana_urgent() -> bool:
+    async def dana_is(priority: str) -> bool:
         signals = await items.query(["signals.email"], tags=["from:dana@example.org"])
-        return bool(signals) and signals[0].data["priority"] == "urgent"
+        return bool(signals) and signals[0].data["priority"] == priority
 
-    await drain(feed, log, dana_urgent)  # the inbox comes first: Dana is re-ranked once Sent is read
+    await drain(feed, log, lambda: dana_is("normal"))  # a stranger so far: her URGENT is not raised
+    deliver_raw(tmp_path, "sent2", sent_mail("Beacon launch plan", "Dana <dana@example.org>"), ".Sent")
+    await MailIngest(connections["gmail"], items).sync()
+    await drain(feed, log, lambda: dana_is("urgent"))  # the user wrote to her: her mail is ranked again
+
     profile = await ProfileBook(items, [ME], []).load()
     assert (profile.name, profile.role) == ("Me Myself", "Head of Testing")
     assert [p.name for p in profile.projects()] == ["Beacon"]
