@@ -5,20 +5,25 @@ learning step and an edit never overwrite each other.
 Edits are `ProfileChange`s: set the name or role, add or remove a VIP, add, remove or rename a
 project, remember or forget a note. They land in the profile's `edits` section, which learning never
 touches, so a removed project or VIP stays removed and a rename sticks while the mail keeps teaching.
+
+Learning reads only mail the provider filed under Sent. A profile stored before that rule (format
+version 1) is migrated on load by `migrate_profile`: its learned part is relearned from the Sent mail
+in the store, dropping whatever forged mail had taught it.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal
 
 import anyio
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from orchestrator.context_items import ContextItems
-from orchestrator.feeds.mail import Email, ProjectEdit, UserProfile
+from orchestrator.feeds.mail import PROFILE_VERSION, Email, ProjectEdit, UserProfile
 
 __all__ = [
     "PROFILE",
@@ -26,11 +31,14 @@ __all__ = [
     "ProfileChange",
     "ProfileEditError",
     "apply_change",
+    "migrate_profile",
     "profile_view",
     "render_profile",
 ]
 
+logger = logging.getLogger(__name__)
 PROFILE = ("memory.profile", "user")
+RELEARN_LIMIT = 1000
 ADDRESS = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 Action = Literal[
     "set_name",
@@ -158,16 +166,35 @@ class ProfileBook:
         self._addresses = {a.lower() for a in user_addresses}
         self._vips = {v.lower() for v in vips}
         self._lock = anyio.Lock()
+        self._loading = anyio.Lock()
         self.profile: UserProfile | None = None
 
     async def load(self) -> UserProfile:
-        if self.profile is None:
-            stored = await self._items.get(*PROFILE)
-            profile = UserProfile.model_validate(stored.data) if stored is not None else UserProfile()
-            profile.addresses |= self._addresses
-            profile.vips |= self._vips - profile.edits.vips_removed
-            self.profile = profile
+        async with self._loading:  # one load (and one migration) however many callers ask at once
+            if self.profile is None:
+                stored = await self._items.get(*PROFILE)
+                profile, relearn = migrate_profile(stored.data if stored is not None else None)
+                profile.addresses |= self._addresses
+                profile.vips |= self._vips - profile.edits.vips_removed
+                if relearn:
+                    await self._relearn(profile)
+                self.profile = profile
         return self.profile
+
+    async def _relearn(self, profile: UserProfile) -> None:
+        """Learn again from the mail the store holds with the SENT label (the newest 1,000), and save."""
+        sent = []
+        for item in await self._items.query(["raw.email"], tags=["SENT"], limit=RELEARN_LIMIT):
+            try:
+                sent.append(Email.model_validate(item.data))
+            except ValidationError as exc:
+                logger.warning("profile relearning skipped raw.email/%s: %s", item.id, exc)
+        for email in sorted(sent, key=lambda e: e.date):
+            _learn(profile, email)
+        await self._items.put(*PROFILE, profile.model_dump(mode="json"), text=profile.describe())
+        logger.info(
+            "profile migrated to version %d: relearned from %d sent messages", PROFILE_VERSION, len(sent)
+        )
 
     async def learn(self, email: Email) -> UserProfile:
         """Learn from a message the user sent, and save."""
@@ -188,9 +215,43 @@ class ProfileBook:
 
 
 def _learn(profile: UserProfile, email: Email) -> None:
+    if not email.in_sent:  # a From header proves nothing: only the Sent folder says the user wrote it
+        return
     if email.sender is not None:
         profile.addresses.add(email.sender.email.lower())
     profile.learn_from_sent(email)
+
+
+LEARNED_FIELDS = (
+    "sent_to",
+    "replied_to",
+    "contact_names",
+    "name",
+    "role",
+    "threads",
+    "learned_projects",
+    "learned_ids",
+)
+
+
+def migrate_profile(data: dict[str, Any] | None) -> tuple[UserProfile, bool]:
+    """The stored profile in today's format, and whether its learned part must be learned again.
+
+    Version 1 (no `version` field) learned from any mail whose From was one of the user's addresses,
+    so forged mail could rename the user or add projects, and what it taught cannot be told apart
+    afterwards. Its learned part (correspondents, name, role, threads, projects) is dropped and
+    learned again from the Sent mail in the store; the user's addresses, VIPs and edits are kept."""
+    if data is None:
+        return UserProfile(), False
+    if not isinstance(data, dict):
+        raise ProfileEditError(
+            f"the stored profile {'/'.join(PROFILE)} is a {type(data).__name__}, not an object: "
+            "delete that item to start a new profile"
+        )
+    if int(data.get("version", 1)) >= PROFILE_VERSION:
+        return UserProfile.model_validate(data), False
+    kept = {key: value for key, value in data.items() if key not in LEARNED_FIELDS}
+    return UserProfile.model_validate({**kept, "version": PROFILE_VERSION}), True
 
 
 def render_profile(view: dict[str, Any]) -> str:

@@ -116,7 +116,8 @@ class ImapStore:
     def scan(self) -> int:
         before = self.journal.last_seq()
         self.folders = {folder.name: folder for folder in self._call(lambda conn: conn.folders())}
-        for folder in list(self.folders.values()):
+        # Sent first, as in the Maildir store: a first sync journals the user's own mail before the inbox.
+        for folder in sorted(self.folders.values(), key=lambda folder: folder.role != "SENT"):
             self._call(partial(self._scan_folder, folder=folder))
         return self.journal.last_seq() - before
 

@@ -120,7 +120,9 @@ class MaildirStore:
     def files(self) -> dict[str, StoredFile]:
         """Every message file on disk, by key; a key seen twice keeps the first (stable) copy."""
         files: dict[str, StoredFile] = {}
-        for folder in self.folders():
+        # Sent first: a first sync then journals the user's own mail before the inbox, so a client
+        # learns whom the user writes to before it judges what they receive.
+        for folder in sorted(self.folders(), key=lambda name: name != "Sent"):
             for sub in ("new", "cur"):
                 with os.scandir(self.folder_path(folder) / sub) as entries:
                     for entry in entries:

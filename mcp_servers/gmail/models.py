@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "Address",
     "Attachment",
+    "Authentication",
     "Change",
     "ChangePage",
     "DraftRef",
@@ -58,6 +59,16 @@ class ListHeaders(BaseModel):
     precedence: str | None = Field(None, description="Precedence header (bulk, list, junk)")
 
 
+class Authentication(BaseModel):
+    """The sender authentication results the receiving servers recorded (Authentication-Results,
+    Received-SPF), nearest server first; None where no header says. Good for noticing a failure
+    (a forged From), never for vouching for a sender: a header can be written by anyone upstream."""
+
+    spf: str | None = Field(None, description="pass, fail, softfail, neutral, none, temperror or permerror")
+    dkim: str | None = Field(None, description="pass, fail, neutral, none, policy, temperror or permerror")
+    dmarc: str | None = Field(None, description="pass, fail, none, temperror or permerror")
+
+
 class Message(BaseModel):
     """One normalized email message."""
 
@@ -83,6 +94,10 @@ class Message(BaseModel):
     attachments: list[Attachment] = Field(default_factory=list, description="Attached files")
     size: int = Field(0, description="Raw size in bytes")
     defects: list[str] = Field(default_factory=list, description="What was malformed and how it was repaired")
+    authentication: Authentication = Field(
+        default_factory=Authentication,
+        description="SPF, DKIM and DMARC results as the receiving servers wrote them",
+    )
 
 
 class MessageSummary(BaseModel):

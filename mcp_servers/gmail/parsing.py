@@ -17,6 +17,7 @@ from email.message import Message as MimeMessage
 from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 
+from .authentication import authentication_of
 from .models import Address, Attachment, ListHeaders, Message
 from .slim import OMITTED_HEADER, slim_message
 from .text import decode_bytes, decode_header_value, html_to_text, is_stub, plain_to_text, split_reply
@@ -112,6 +113,7 @@ def _normalize(
         attachments=body.attachments,
         size=size if size is not None else len(raw),
         defects=defects,
+        authentication=authentication_of(mime),
     )
 
 

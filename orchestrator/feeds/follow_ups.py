@@ -2,7 +2,8 @@
 
 A sent message expects a reply when it asks its recipients something (a question, or a request such as
 "could you", "please send", "let me know"). It is answered by a later message from one of its
-recipients that replies to it (In-Reply-To or References name it) or continues its thread. It is
+recipients that replies to it (In-Reply-To or References name it) or continues its thread, unless
+its sender authentication failed (see `sender_trust`). It is
 overdue once `wait` has passed with no answer, counting only working days (Saturday and Sunday are not
 days anyone is expected to answer).
 """
@@ -58,7 +59,10 @@ def follow_up_for(email: Email, profile: UserProfile, wait_working_days: int = 3
 
 
 def answered_follow_up(email: Email, awaiting: Iterable[FollowUp]) -> FollowUp | None:
-    """The follow-up this incoming message answers, if any."""
+    """The follow-up this incoming message answers, if any; never one whose sender authentication
+    failed (a forged reply must not make the user stop waiting)."""
+    if email.authentication.failures():
+        return None
     sender = email.sender.email.lower() if email.sender else ""
     cited = {email.in_reply_to, *email.references} - {None}
     for follow_up in awaiting:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from orchestrator.feeds.projects import (
     THREADS_KEPT,
@@ -40,6 +40,29 @@ class ListHeaders(BaseModel):
     precedence: str | None = None
 
 
+AUTH_FAILURES = {"spf": ("fail", "softfail"), "dkim": ("fail",), "dmarc": ("fail",)}
+
+
+class Authentication(BaseModel):
+    """SPF, DKIM and DMARC results as the receiving servers wrote them (the gmail server's
+    `authentication`); mail stored before the field existed reads as unknown (None)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    spf: str | None = None
+    dkim: str | None = None
+    dmarc: str | None = None
+
+    def failures(self) -> list[str]:
+        """The failed checks, as `method=result` (e.g. `spf=softfail`): a sign of a forged From.
+        None when DMARC passed: the From's domain was then authenticated by one of the others (a
+        forwarded message fails SPF, a list's footer breaks one DKIM signature, and neither is forgery)."""
+        if (self.dmarc or "").lower() == "pass":
+            return []
+        found = {"spf": self.spf, "dkim": self.dkim, "dmarc": self.dmarc}
+        return [f"{m}={r}" for m, r in found.items() if r is not None and r.lower() in AUTH_FAILURES[m]]
+
+
 class Email(BaseModel):
     """A message as the feeds see it."""
 
@@ -60,6 +83,14 @@ class Email(BaseModel):
     list_headers: ListHeaders = Field(default_factory=ListHeaders)
     in_reply_to: str | None = None
     references: list[str] = Field(default_factory=list)
+    authentication: Authentication = Field(default_factory=Authentication)
+
+    @property
+    def in_sent(self) -> bool:
+        """Filed by the provider under Sent (the Gmail SENT label, the IMAP \\Sent folder, Maildir
+        `.Sent`), which is where mail sent through Pepper lands too: the only proof the user wrote it.
+        A From header proves nothing; anyone can write the user's address there."""
+        return "SENT" in self.labels
 
     def text_with_context(self, limit: int = 6000) -> str:
         """The new text, then the quoted earlier messages, marked as such, in what room is left."""
@@ -96,10 +127,15 @@ ACTIVE_FOR = timedelta(days=30)
 DESCRIBE_LIMIT = 1500
 
 
-class UserProfile(BaseModel):
-    """Who the user is, whom they care about and what they work on: learned from their own mail,
-    editable (`edits`), used in triage and prompts."""
+LEARNED_IDS_KEPT = 1000  # more than a replayed page or a burst of relabelled sent mail
+PROFILE_VERSION = 2  # 2: learned only from mail in Sent (1 also believed a From of the user's address)
 
+
+class UserProfile(BaseModel):
+    """Who the user is, whom they care about and what they work on: learned only from the mail the
+    provider files under Sent, editable (`edits`), used in triage and prompts."""
+
+    version: int = Field(PROFILE_VERSION, description="The stored format; see `orchestrator.profile`")
     addresses: set[str] = Field(default_factory=set, description="The user's own addresses, lower case")
     vips: set[str] = Field(default_factory=set, description="Addresses the user marked important")
     sent_to: dict[str, int] = Field(
@@ -108,26 +144,51 @@ class UserProfile(BaseModel):
     replied_to: dict[str, int] = Field(
         default_factory=dict, description="Replies the user wrote to each address"
     )
+    contact_names: dict[str, str] = Field(
+        default_factory=dict, description="The name the user's own mail gives each address it wrote to"
+    )
     name: str | None = Field(None, description="Learned from the From name and signature of sent mail")
     role: str | None = Field(None, description="Learned from the signature of sent mail")
     threads: dict[str, SentThread] = Field(default_factory=dict, description="Threads the user wrote in")
     learned_projects: list[Project] = Field(default_factory=list, description="What the project rule found")
     edits: ProfileEdits = Field(default_factory=ProfileEdits)
+    learned_ids: list[str] = Field(
+        default_factory=list, description="Provider ids of the latest sent mail learned (a replay is skipped)"
+    )
+    _known_people: object = PrivateAttr(None)  # `sender_trust`'s look-up tables, never stored
 
     def is_user(self, mailbox: Mailbox | None) -> bool:
+        """Whether the address is one of the user's: says who a mailbox names, not who wrote."""
         return mailbox is not None and mailbox.email.lower() in self.addresses
 
-    def learn_from_sent(self, email: Email) -> None:
+    def has_written_to(self, address: str) -> bool:
+        """Whether the user's sent mail went to `address` (a correspondent, not a stranger)."""
+        address = address.lower()
+        return self.sent_to.get(address, 0) > 0 or self.replied_to.get(address, 0) > 0
+
+    def correspondents(self) -> set[str]:
+        return {address for address in [*self.sent_to, *self.replied_to] if self.has_written_to(address)}
+
+    def learn_from_sent(self, email: Email) -> bool:
         """Count the recipients of a message the user sent (and whether it was a reply); learn the
-        user's name, role and projects from it."""
+        user's name, role, projects and their contacts' names from it. Only mail the provider filed
+        under Sent teaches (see `Email.in_sent`); anything else is refused, and so is a message learned
+        lately (the feed's at-least-once delivery replays a page): returns whether it learned."""
+        if not email.in_sent or email.id in self.learned_ids:
+            return False
+        self.learned_ids = [*self.learned_ids, email.id][-LEARNED_IDS_KEPT:]
         recipients = [mailbox.email.lower() for mailbox in [*email.to, *email.cc]]
         for address in recipients:
             self.sent_to[address] = self.sent_to.get(address, 0) + 1
             if email.in_reply_to:
                 self.replied_to[address] = self.replied_to.get(address, 0) + 1
+        for mailbox in [*email.to, *email.cc]:
+            if mailbox.name and "@" not in mailbox.name:
+                self.contact_names[mailbox.email.lower()] = " ".join(mailbox.name.split())[:100]
         name, role = identity_from_signature(email.signature, email.sender.name if email.sender else "")
         self.name, self.role = name or self.name, role or self.role
         self._learn_thread(email, recipients)
+        return True
 
     def _learn_thread(self, email: Email, recipients: list[str]) -> None:
         key = email.thread_id or subject_topic(email.subject).lower()

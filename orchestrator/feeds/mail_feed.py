@@ -3,8 +3,10 @@ mail they send, and keep `signals.follow_up` for sent mail awaiting a reply.
 
 The profile (`memory.profile/user`, kept by `orchestrator.profile.ProfileBook`) holds the user's
 addresses, name and role, VIPs, how often they write and reply to each correspondent, and their
-projects; mail labelled SENT or sent from one of the user's addresses teaches it, and the user's edits
-win over what it learns. A follow-up signal is written when the user's message asks something,
+projects; only mail the provider filed under Sent (the SENT label, where mail sent through Pepper
+lands too) teaches it, never a From header: mail from outside that carries the user's address is
+triaged as a stranger's. The user's edits win over what it learns. Drafts are neither learned nor
+triaged. When sent mail makes someone a correspondent, their mail already triaged is ranked again. A follow-up signal is written when the user's message asks something,
 becomes overdue after its wait (`check_overdue`), and is deleted when a recipient answers.
 """
 
@@ -17,8 +19,9 @@ from orchestrator.context_items import ContextItems
 from orchestrator.event_log import ContextEvent
 from orchestrator.feeds.follow_ups import FollowUp, answered_follow_up, follow_up_for
 from orchestrator.feeds.mail import Email, UserProfile
-from orchestrator.feeds.signals import Signal
+from orchestrator.feeds.signals import Signal, sender_tag
 from orchestrator.feeds.triage_llm import RulesTriage, TriageEngine
+from orchestrator.feeds.triage_rules import Triage
 from orchestrator.profile import ProfileBook
 
 __all__ = ["MailFeed"]
@@ -45,6 +48,7 @@ class MailFeed:
         self._now = now
         self._awaiting: dict[str, FollowUp] | None = None  # by sent email id; loaded once
         self._pending: list[dict] = []  # triage signals of the current page, stored together by flush()
+        self._new_correspondents: set[str] = set()  # learned during the page: their mail is re-ranked
 
     async def handle(self, event: ContextEvent) -> None:
         if event.op != "store":
@@ -54,27 +58,33 @@ class MailFeed:
             return
         email = Email.model_validate(item.data)
         profile = await self.profiles.load()
-        if self._is_sent(email, profile):
-            await self._learn(email)
-        else:
+        if email.in_sent:
+            await self._learn(email, profile)
+        elif "DRAFT" not in email.labels:  # a draft is neither sent nor received
             await self._triage(email, profile)
-
-    def _is_sent(self, email: Email, profile: UserProfile) -> bool:
-        return "SENT" in email.labels or profile.is_user(email.sender)
 
     @property
     def profile(self) -> UserProfile | None:
         return self.profiles.profile
 
-    async def _learn(self, email: Email) -> None:
+    async def _learn(self, email: Email, profile: UserProfile) -> None:
+        recipients = [mailbox.email.lower() for mailbox in [*email.to, *email.cc]]
+        self._new_correspondents |= {a for a in recipients if not profile.has_written_to(a)}
         profile = await self.profiles.learn(email)
         follow_up = follow_up_for(email, profile)
         if follow_up is not None:
             await self._store_follow_up(follow_up, overdue=follow_up.due_at <= self._now())
 
     async def _triage(self, email: Email, profile: UserProfile) -> None:
-        verdict = await self._engine.triage(email, profile, self._now())
-        signal = Signal(
+        self._pending.append(self._signal(email, await self._engine.triage(email, profile, self._now())))
+        awaiting = await self._awaiting_replies()
+        answered = answered_follow_up(email, awaiting.values())
+        if answered is not None:
+            await self._items.delete(FOLLOW_UPS, answered.email_id)
+            awaiting.pop(answered.email_id, None)
+
+    def _signal(self, email: Email, verdict: Triage) -> dict:
+        return Signal(
             kind="email",
             source_id=email.id,
             priority=verdict.priority,
@@ -86,18 +96,37 @@ class MailFeed:
             reasons=verdict.reasons,
             link=f"gmail://message/{email.id}",
             engine=self._engine.name,
-        )
-        self._pending.append(signal.store_item())
-        awaiting = await self._awaiting_replies()
-        answered = answered_follow_up(email, awaiting.values())
-        if answered is not None:
-            await self._items.delete(FOLLOW_UPS, answered.email_id)
-            awaiting.pop(answered.email_id, None)
+            sender=email.sender.email.lower() if email.sender else None,
+        ).store_item()
 
     async def flush(self) -> None:
-        """Store the page's triage signals in one transaction (the runner calls it before acking)."""
+        """Store the page's triage signals in one transaction (the runner calls it before acking),
+        then rank again the mail of anyone the page's sent mail made a correspondent."""
         pending, self._pending = self._pending, []
         await self._items.put_many(pending)
+        new, self._new_correspondents = self._new_correspondents, set()
+        if new:
+            await self._retriage(new)
+
+    async def _retriage(self, senders: set[str]) -> None:
+        """Triage again the stored mail of `senders`, judged while the user had not yet written to
+        them: a first sync meets the inbox before the Sent folder, and a reply makes a stranger a
+        correspondent. Only changed signals are stored."""
+        profile = await self.profiles.load()
+        changed = []
+        for sender in sorted(senders):
+            for stored in await self._items.query(["signals.email"], tags=[sender_tag(sender)], limit=100):
+                raw = await self._items.get("raw.email", stored.id)
+                if raw is None:
+                    continue
+                email = Email.model_validate(raw.data)
+                signal = self._signal(email, await self._engine.triage(email, profile, self._now()))
+                if (signal["data"]["priority"], signal["data"]["reasons"]) != (
+                    stored.data.get("priority"),
+                    stored.data.get("reasons"),
+                ):
+                    changed.append(signal)
+        await self._items.put_many(changed)
 
     async def check_overdue(self) -> int:
         """Raise the follow-ups whose wait is over; returns how many changed."""

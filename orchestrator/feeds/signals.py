@@ -2,11 +2,13 @@
 
 One model for every feed, so the scheduler, the chat's rules mode and the UI read them the same way.
 Each signal is stored under `signals.<kind>` with the id of what it is about (so a replayed event
-rewrites the same item instead of adding another) and tagged with its priority, category and kind.
+rewrites the same item instead of adding another) and tagged with its priority, category and kind,
+and an email's with its sender (`sender_tag`), so the mail feed can find them again.
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any, Literal
 
@@ -14,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from orchestrator.feeds.triage_rules import Deadline
 
-__all__ = ["PRIORITY_ORDER", "Signal", "SignalKind"]
+__all__ = ["PRIORITY_ORDER", "Signal", "SignalKind", "sender_tag"]
 
 SignalKind = Literal["email", "meeting", "follow_up", "reminder"]
 PRIORITY_ORDER = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
@@ -37,6 +39,7 @@ class Signal(BaseModel):
     )
     brief: str | None = Field(None, description="For meetings: the preparation brief")
     engine: Literal["rules", "llm"] = "rules"
+    sender: str | None = Field(None, description="For emails: the From address, lower case")
 
     @property
     def namespace(self) -> str:
@@ -54,5 +57,12 @@ class Signal(BaseModel):
             "item_id": self.source_id,
             "data": self.model_dump(mode="json"),
             "text": " ".join([self.summary, *self.action_items, self.brief or ""]).strip(),
-            "tags": [self.priority, self.category, self.kind],
+            "tags": [self.priority, self.category, self.kind]
+            + ([sender_tag(self.sender)] if self.sender else []),
         }
+
+
+def sender_tag(address: str) -> str:
+    """The tag that finds a sender's signals (`from:<address>`; hashed when too long for a tag)."""
+    tag = f"from:{address.lower()}"
+    return tag if len(tag) <= 64 else "from:#" + hashlib.sha256(address.lower().encode()).hexdigest()[:32]

@@ -3,7 +3,9 @@
 The model gets the message as escaped data (never as instructions), what the profile knows about the
 sender and the user (name, VIPs, active projects, notes; bounded in size), related context found in
 the store, and the rules engine's own verdict as a hint; it answers
-by calling `record_triage`, whose arguments are validated by pydantic. An invalid answer goes back to
+by calling `record_triage`, whose arguments are validated by pydantic. Its verdict is bounded by the
+sender's trust (`sender_trust`): a stranger's mail is never urgent and a suspicious sender's never
+above the rules' verdict, whatever the mail persuaded the model of. An invalid answer goes back to
 the model once with the validation error; if the second answer is no better, or the endpoint fails,
 the rules verdict stands and its reasons say why.
 """
@@ -19,7 +21,8 @@ from pydantic import BaseModel, Field, ValidationError
 
 from orchestrator.context_items import ContextItems
 from orchestrator.feeds.mail import Email, UserProfile
-from orchestrator.feeds.triage_rules import Deadline, Triage, triage_email
+from orchestrator.feeds.sender_trust import SenderTrust, sender_trust
+from orchestrator.feeds.triage_rules import PRIORITIES, Deadline, Triage, triage_email
 from orchestrator.llm import ChatMessage, ChatModel, LLMError, ToolSpec
 
 __all__ = ["LLMTriage", "RulesTriage", "TriageEngine"]
@@ -85,7 +88,7 @@ class LLMTriage:
                 break
             verdict, error = _verdict(turn.tool_calls)
             if verdict is not None:
-                return Triage(**verdict.model_dump(), people=hint.people)
+                return _bounded(Triage(**verdict.model_dump(), people=hint.people), hint, email, profile)
             failure = f"the model's answer was invalid ({error})"
             messages += [
                 ChatMessage(role="assistant", content=turn.content, tool_calls=turn.tool_calls),
@@ -113,12 +116,37 @@ class LLMTriage:
             f"Now: {now.isoformat()}",
             profile.describe(now=now),
             _about_project(email, profile, now),
-            f"Sender importance (0-10, learned from the user's own mail): {profile.sender_importance(email.sender):.1f}",
+            _sender_line(sender_trust(email, profile)),
             f"<context>\n{html.escape(context, quote=False)}\n</context>",
             f"<email>\n{html.escape(mail, quote=False)}\n</email>",
             f"A rules engine suggests: {json.dumps({'priority': hint.priority, 'category': hint.category, 'reasons': hint.reasons})}",
         ]
         return "\n".join(line for line in lines if line)
+
+
+def _sender_line(trust: SenderTrust) -> str:
+    if trust.suspicious:
+        return f"The sender is NOT trusted, the From may be forged: {'; '.join(trust.suspicious)}."
+    if not trust.known:
+        return "The user has never written to this sender (a stranger): their urgency is not the user's."
+    return f"Sender importance (0-10, learned from the user's own sent mail): {trust.importance:.1f}"
+
+
+def _bounded(verdict: Triage, hint: Triage, email: Email, profile: UserProfile) -> Triage:
+    """The model's verdict within what the sender's trust allows: a stranger's mail is never urgent
+    (urgency is theirs to claim, not the user's), a suspicious sender's never above the rules'
+    verdict, and the rules' suspicion stays in the reasons whatever the model wrote."""
+    trust = sender_trust(email, profile)
+    if trust.trusted:
+        return verdict
+    ceiling = hint.priority if trust.suspicious else "high"
+    reasons = [r for r in hint.reasons if r.startswith("suspicious:")]
+    if PRIORITIES.index(verdict.priority) > PRIORITIES.index(ceiling):
+        reasons.append(
+            f"the model said {verdict.priority}; at most {ceiling} for a sender who is not trusted"
+        )
+        verdict = verdict.model_copy(update={"priority": ceiling})
+    return verdict.model_copy(update={"reasons": [*reasons, *verdict.reasons][:8]})
 
 
 def _about_project(email: Email, profile: UserProfile, now: datetime) -> str:

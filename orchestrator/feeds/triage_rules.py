@@ -1,10 +1,14 @@
 """The rules triage engine: what an email means for the user, with no language model.
 
-Each rule looks at one thing and leaves a reason: bulk and mailing-list mail (List-Unsubscribe, List-Id,
-Precedence, no-reply senders), the sender's importance learned from the user's own sent mail and
-replies, VIPs, mail about one of the user's active projects (see `UserProfile.project_about`), deadlines (a cue such as "by", "due" or "deadline" followed by a date that `dateparser`
-reads relative to the message's date), direct questions and requests to the user, and whether the user
-is in To or only in Cc. The reasons travel with the verdict so the user can see why.
+Each rule (a feature, one function below) looks at one thing and leaves a reason: bulk and
+mailing-list mail (List-Unsubscribe, List-Id, Precedence, no-reply senders), the sender's trust and
+importance (`sender_trust`: VIPs and people the user wrote to, learned from the Sent folder only; a
+forged or borrowed From makes the sender a suspicious stranger), mail about one of the user's active
+projects (see `UserProfile.project_about`), deadlines (a cue such as "by", "due" or "deadline"
+followed by a date that `dateparser` reads relative to the message's date), urgency words in the
+subject, direct questions and requests to the user, and whether the user is in To or only in Cc.
+Deadlines and urgency words raise priority only when a trusted sender wrote them: from a stranger
+they are noted and change nothing. The reasons travel with the verdict so the user can see why.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel, Field
 
 from orchestrator.feeds.mail import Email, UserProfile
+from orchestrator.feeds.sender_trust import SenderTrust, sender_trust
 from orchestrator.feeds.summary import summarize
 
 __all__ = ["Deadline", "Triage", "find_deadlines", "requests_in", "summarize", "triage_email"]
@@ -63,18 +68,26 @@ def triage_email(email: Email, profile: UserProfile, now: datetime | None = None
     """Judge one email for the user described by `profile`, as of `now` (default: its date)."""
     now = now or email.date
     people = _people(email, profile)
+    trust = sender_trust(email, profile)
     if _is_bulk(email):
-        reasons = ["bulk, automated or mailing-list mail"]
+        reasons = ["bulk, automated or mailing-list mail", *_suspicion(trust)]
         return Triage(
             priority="low", category="bulk", summary=summarize(email), people=people, reasons=reasons
         )
-    importance = profile.sender_importance(email.sender)
     addressed = any(profile.is_user(m) for m in email.to)
     requests = requests_in(email.text) if addressed else []
     deadlines = find_deadlines(email.text, email.date) + find_deadlines(email.subject, email.date)
-    reasons: list[str] = []
-    level = _level(email, profile, importance, addressed, requests, deadlines, now, reasons)
-    category = "action" if requests or (deadlines and addressed) else _quiet_category(importance)
+    reasons = _suspicion(trust)
+    level = _sender_level(trust, reasons)
+    if requests:
+        reasons.append("asks the user directly")
+    level = _deadline_level(level, trust, deadlines, bool(requests), now, reasons)
+    if (project := profile.project_about(email, now)) is not None:
+        level = max(level, 2)  # high, no further: a project makes mail matter, not urgent
+        reasons.append(f"about the active project {project.name}")
+    level = _urgent_words_level(level, email, trust, reasons)
+    level = _damped_level(level, email, profile, addressed, now, reasons)
+    category = "action" if requests or (deadlines and addressed) else _quiet_category(trust.importance)
     return Triage(
         priority=PRIORITIES[level],
         category=category,
@@ -86,36 +99,67 @@ def triage_email(email: Email, profile: UserProfile, now: datetime | None = None
     )
 
 
-def _level(
-    email: Email,
-    profile: UserProfile,
-    importance: float,
-    addressed: bool,
-    requests: list[str],
-    deadlines: list[Deadline],
-    now: datetime,
-    reasons: list[str],
+# The features, each a step on the level (0 low .. 3 urgent) that explains itself in `reasons`.
+
+
+def _suspicion(trust: SenderTrust) -> list[str]:
+    """Feature: signs of a forged or borrowed From (see `sender_trust`), and the user's own address
+    on mail from outside. Such a sender counts as a stranger for every feature below."""
+    reasons = [f"suspicious: {why}" for why in trust.suspicious]
+    if trust.own_address:
+        reasons.append("From is the user's own address, but the mail did not come from Sent: a stranger")
+    return reasons
+
+
+def _sender_level(trust: SenderTrust, reasons: list[str]) -> int:
+    """Feature: whom it is from. A VIP or someone the user often writes to makes it high."""
+    if trust.importance >= 2:
+        reasons.append(
+            "sender is a VIP" if trust.importance >= 10 else "the user often writes to this sender"
+        )
+        return 2
+    return 1
+
+
+def _deadline_level(
+    level: int, trust: SenderTrust, deadlines: list[Deadline], asks: bool, now: datetime, reasons: list[str]
 ) -> int:
-    """0 low .. 3 urgent, explaining each step in `reasons`."""
-    level = 1
-    if importance >= 2:
-        level = 2
-        reasons.append("sender is a VIP" if importance >= 10 else "the user often writes to this sender")
-    if requests:
-        reasons.append("asks the user directly")
+    """Feature: deadlines. One within 48 h raises to high, to urgent with a direct request; a later
+    one with a request raises to high. Only from a trusted sender: a stranger's deadline is noted."""
     upcoming = [d.due for d in deadlines if d.due >= now]
-    if upcoming:
-        soon = min(upcoming) - now <= timedelta(hours=48)
-        level = max(level, 3 if soon and requests else 2 if soon or requests else level)
-        reasons.append(f"deadline {min(upcoming):%a %d %b %H:%M}" + (" (within 48 h)" if soon else ""))
-    elif deadlines:
-        reasons.append("its deadline has passed")
-    if (project := profile.project_about(email, now)) is not None:
-        level = max(level, 2)  # high, no further: a project makes mail matter, not urgent
-        reasons.append(f"about the active project {project.name}")
-    if URGENT_WORDS.search(email.subject):
-        level = min(level + 1, 3)
-        reasons.append("marked urgent in the subject")
+    if not upcoming:
+        if deadlines:
+            reasons.append("its deadline has passed")
+        return level
+    soon = min(upcoming) - now <= timedelta(hours=48)
+    reason = f"deadline {min(upcoming):%a %d %b %H:%M}" + (" (within 48 h)" if soon else "")
+    if not trust.trusted:
+        reasons.append(f"{reason}, not raised: {_stranger(trust)}")
+        return level
+    reasons.append(reason)
+    return max(level, 3 if soon and asks else 2 if soon or asks else level)
+
+
+def _urgent_words_level(level: int, email: Email, trust: SenderTrust, reasons: list[str]) -> int:
+    """Feature: "urgent", "ASAP", "emergency" ... in the subject add a step, from a trusted sender only
+    (anyone can write "URGENT"; it is the commonest lure in spam and phishing)."""
+    if not URGENT_WORDS.search(email.subject):
+        return level
+    if not trust.trusted:
+        reasons.append(f"marked urgent in the subject, not raised: {_stranger(trust)}")
+        return level
+    reasons.append("marked urgent in the subject")
+    return min(level + 1, 3)
+
+
+def _stranger(trust: SenderTrust) -> str:
+    return "the sender is not trusted" if trust.suspicious else "the user never wrote to this sender"
+
+
+def _damped_level(
+    level: int, email: Email, profile: UserProfile, addressed: bool, now: datetime, reasons: list[str]
+) -> int:
+    """Features that lower: the user only in Cc, mail older than a week, mail already read."""
     if not addressed and any(profile.is_user(m) for m in email.cc):
         level = max(level - 1, 0)
         reasons.append("the user is only in Cc")
@@ -144,8 +188,10 @@ def _is_bulk(email: Email) -> bool:
 
 
 def _people(email: Email, profile: UserProfile) -> list[str]:
-    mailboxes = [m for m in [email.sender, *email.to, *email.cc] if m is not None and not profile.is_user(m)]
-    return list(dict.fromkeys(m.display for m in mailboxes))
+    """Who else is on the mail; a sender using the user's address on mail not from Sent is listed."""
+    others = [m for m in [*email.to, *email.cc] if not profile.is_user(m)]
+    sender = [email.sender] if email.sender and not (email.in_sent and profile.is_user(email.sender)) else []
+    return list(dict.fromkeys(m.display for m in [*sender, *others]))
 
 
 def requests_in(text: str) -> list[str]:

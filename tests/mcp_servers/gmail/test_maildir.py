@@ -58,6 +58,15 @@ async def test_list_changes_pages_without_skipping_or_repeating(provider: Maildi
     assert sorted(seen) == sorted(keys)
 
 
+async def test_first_sync_journals_the_sent_folder_before_the_inbox(provider: MaildirProvider) -> None:
+    inbox = deliver(provider.root, plain_message(subject="asked"))
+    archived = deliver(provider.root, plain_message(subject="old"), folder="Archive", flags="S")
+    sent = deliver(provider.root, plain_message(subject="Re: asked", sender="ada@example.org"), folder="Sent")
+    page = await provider.list_changes(None, 50)
+    assert [c.message_id for c in page.changes] == [sent, inbox, archived]
+    assert page.changes[0].labels == ["SENT"]
+
+
 async def test_list_changes_journals_a_bad_message_with_its_error_and_goes_on(
     provider: MaildirProvider,
 ) -> None:

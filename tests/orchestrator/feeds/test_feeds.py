@@ -85,7 +85,8 @@ async def test_mail_feed_triages_mail_and_tracks_follow_ups_until_answered(
 
     await drain(feed, log, three_signals)
     signals = {item.data["summary"].split(":")[0]: item.data for item in await items.query(["signals.*"])}
-    assert signals["Dana"]["priority"] == "urgent" and signals["Dana"]["category"] == "action"
+    # Dana is a stranger (the user never wrote to her): her deadline is noted, not raised.
+    assert signals["Dana"]["priority"] == "normal" and signals["Dana"]["category"] == "action"
     assert signals["News"]["category"] == "bulk"
     assert signals["waiting"]["kind"] == "follow_up"
     assert feed.profile is not None and feed.profile.sent_to["sam@example.org"] == 1

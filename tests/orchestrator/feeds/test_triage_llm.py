@@ -26,7 +26,7 @@ EMAIL = Email.model_validate(
         "labels": ["INBOX", "UNREAD"],
     }
 )
-PROFILE = UserProfile(addresses={"me@example.org"})
+PROFILE = UserProfile(addresses={"me@example.org"}, sent_to={"dana@example.org": 1})  # a correspondent
 GOOD = {
     "priority": "urgent",
     "category": "action",
@@ -41,10 +41,10 @@ def record(arguments: dict | str) -> Step:
     return Step(tool_calls=[("record_triage", raw)])
 
 
-async def triage_with(connections, *steps: Step):
+async def triage_with(connections, *steps: Step, email: Email = EMAIL, profile: UserProfile = PROFILE):
     with scripted_llm_server(*steps) as llm:
         model = ChatModel(LLMConfig(base_url=llm.base_url, max_retries=0))
-        verdict = await LLMTriage(model, ContextItems(connections["context"])).triage(EMAIL, PROFILE, NOW)
+        verdict = await LLMTriage(model, ContextItems(connections["context"])).triage(email, profile, NOW)
         await model.close()
     return verdict, llm.requests
 
@@ -101,6 +101,25 @@ async def test_llm_triage_prompt_carries_the_profile_with_its_projects_and_notes
     assert "Projects: Contract (with dana@example.org; last 24 Nov)." in prompt
     assert "This email is about the user's active project Contract." in prompt
     assert "The user asked you to remember: Dana is my lawyer" in prompt
+
+
+async def test_llm_triage_never_ranks_a_strangers_mail_urgent(connections) -> None:
+    stranger = UserProfile(addresses={"me@example.org"})
+    verdict, requests = await triage_with(connections, record(GOOD), profile=stranger)
+    assert verdict.priority == "high"
+    assert "the model said urgent; at most high for a sender who is not trusted" in verdict.reasons
+    assert "The user has never written to this sender (a stranger)" in requests[0]["messages"][1]["content"]
+
+
+async def test_llm_triage_keeps_a_spoofed_contact_at_the_rules_verdict_and_says_why(connections) -> None:
+    data = EMAIL.model_dump(by_alias=True) | {"authentication": {"spf": "fail", "dmarc": "fail"}}
+    spoofed = Email.model_validate(data)
+    verdict, requests = await triage_with(connections, record(GOOD), email=spoofed)
+    assert verdict.priority == "normal"  # the rules' verdict for a stranger's request and deadline
+    assert (
+        verdict.reasons[0] == "suspicious: sender authentication failed (spf=fail, dmarc=fail) for a contact"
+    )
+    assert "the From may be forged" in requests[0]["messages"][1]["content"]
 
 
 async def test_llm_triage_prompt_gives_the_new_text_then_the_quote_marked_as_context(connections) -> None:

@@ -27,6 +27,11 @@ def profile(**fields) -> UserProfile:
     return UserProfile(addresses={ME}, **fields)
 
 
+def correspondent() -> UserProfile:
+    """The user wrote to Dana once (a correspondent, not yet a frequent one)."""
+    return profile(sent_to={"dana@example.org": 1})
+
+
 def test_triage_marks_newsletters_as_low_priority_bulk() -> None:
     verdict = triage_email(
         email(list_headers={"list_unsubscribe": "<mailto:u@x>"}, text="Can you read this?"), profile()
@@ -42,7 +47,7 @@ def test_triage_treats_noreply_senders_as_bulk() -> None:
 
 def test_triage_direct_request_with_near_deadline_is_urgent_action() -> None:
     text = "Hi, could you send me the signed contract by tomorrow at 5pm? Thanks."
-    verdict = triage_email(email(text=text), profile())
+    verdict = triage_email(email(text=text), correspondent())
     assert (verdict.priority, verdict.category) == ("urgent", "action")
     assert verdict.action_items == ["Hi, could you send me the signed contract by tomorrow at 5pm?"]
     assert [(d.phrase, d.due) for d in verdict.deadlines] == [
@@ -74,7 +79,7 @@ def test_triage_lowers_mail_where_user_is_only_in_cc() -> None:
 
 
 def test_triage_urgent_subject_raises_priority() -> None:
-    assert triage_email(email(subject="URGENT: server down"), profile()).priority == "high"
+    assert triage_email(email(subject="URGENT: server down"), correspondent()).priority == "high"
 
 
 def test_find_deadlines_reads_dates_after_cues_relative_to_the_message() -> None:
@@ -111,7 +116,7 @@ def test_triage_caps_mail_older_than_a_week_and_lowers_read_mail() -> None:
     old = triage_email(email(text=ask, labels=["INBOX", "UNREAD"]), profile(), now=weeks_later)
     assert old.priority == "normal" and "more than a week old" in old.reasons
     assert "its deadline has passed" in old.reasons
-    read = triage_email(email(text=ask, labels=["INBOX"]), profile())
+    read = triage_email(email(text=ask, labels=["INBOX"]), correspondent())
     assert read.priority == "high" and "already read" in read.reasons
 
 
