@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field, SecretStr
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .orphan_guard import die_with_parent
 from .stdio_pipes import serve_stdio
 
 __all__ = [
@@ -148,6 +149,7 @@ async def serve(
 ) -> None:
     """Run `server` on the chosen transport until cancelled (see `http_middleware` for the paths)."""
     if options.transport == "stdio":
+        die_with_parent()  # a stdio server has no use without the host that spawned it
         try:
             await serve_stdio(server)
         except* (BrokenPipeError, ConnectionResetError):
