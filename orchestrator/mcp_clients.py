@@ -148,8 +148,7 @@ class ServerConnection:
         with exponential backoff. Started once the first attempt ends, whether it connected or not
         (a server that is down must not stop the rest)."""
         backoff, started = INITIAL_BACKOFF, False
-        while True:
-            self._set_state(ConnectionState.CONNECTING)
+        while True:  # after a loss the server shows as down, not connecting, until it is back
             connected_at = await self._hold_session(task_status if not started else None)
             started = True
             if connected_at is not None and anyio.current_time() - connected_at >= STABLE_SECONDS:
