@@ -127,10 +127,12 @@ class ServerConnection:
         connect_timeout: float = 20.0,
         max_backoff: float = 30.0,
         health_interval: float = 1.0,
+        init_timeout: float | None = None,
     ) -> None:
         self.spec = spec
         self.call_timeout = call_timeout
-        self.connect_timeout = connect_timeout
+        self.connect_timeout = connect_timeout  # how long a call waits for a session
+        self.init_timeout = init_timeout or connect_timeout  # how long a new session may take to start
         self.max_backoff = max_backoff
         self.health_interval = health_interval
         self.state = ConnectionState.CONNECTING
@@ -162,7 +164,7 @@ class ServerConnection:
         connected_at = None
         transport = self.spec.transport()
         try:
-            async with Client(transport, init_timeout=self.connect_timeout) as client:
+            async with Client(transport, init_timeout=self.init_timeout) as client:
                 connected_at = anyio.current_time()
                 self._client, self.last_error, self._lost = client, None, anyio.Event()
                 self._set_state(ConnectionState.CONNECTED)
