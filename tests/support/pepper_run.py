@@ -86,6 +86,7 @@ class PepperRun:
         self.log = log
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
+        self._log_start = 0
 
     def start(self, timeout: float = 90.0) -> None:
         env = child_env(
@@ -161,7 +162,7 @@ class PepperRun:
         """Wait until every server is connected, nothing is queued or in flight, and the event log
         has not moved for `quiet` seconds."""
         deadline = time.monotonic() + timeout
-        wait_until(lambda: "Pepper is running." in self.log.read_text(), timeout, "Pepper never started", 0.2)
+        wait_until(self.started, timeout, "Pepper never finished starting", 0.2)
         last, since = None, time.monotonic()
         while time.monotonic() - since < quiet:
             assert self.process is not None and self.process.poll() is None, "Pepper exited"
@@ -175,6 +176,12 @@ class PepperRun:
             if busy or down or mark != last:
                 last, since = mark, time.monotonic()
             time.sleep(0.5)
+
+    def started(self) -> bool:
+        """This start (not an earlier one on the same log) printed its summary."""
+        with self.log.open("rb") as log:
+            log.seek(self._log_start)
+            return b"Pepper is running." in log.read()
 
     def stop(self) -> None:
         if self.process is not None:

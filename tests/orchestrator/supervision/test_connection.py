@@ -12,7 +12,7 @@ import pytest
 from orchestrator.mcp_clients import ConnectionState, ServerConnection, ServerSpec, ServerUnavailable
 from orchestrator.supervision.retry import PatientConnection, supervised, until_available
 from orchestrator.supervision.status import server_status, wait_for_change
-from tests.support.processes import REPO_ROOT
+from tests.support.processes import REPO_ROOT, free_port, http_server
 
 pytestmark = pytest.mark.anyio
 
@@ -125,3 +125,23 @@ async def test_supervised_finds_an_outage_inside_a_task_group() -> None:
             await supervised("grouped loop", loop)
         task_group.cancel_scope.cancel()
     assert attempts == 2
+
+
+async def test_http_connection_shows_a_stopped_server_down_and_reconnects_when_it_is_back(tmp_path) -> None:
+    port = free_port()
+    arguments = ["--db", str(tmp_path / "notify.db")]
+    spec = ServerSpec(name="notify", url=f"http://127.0.0.1:{port}/mcp")
+    connection = ServerConnection(spec, health_interval=0.2, max_backoff=1)
+    async with anyio.create_task_group() as task_group:
+        with http_server("mcp_servers.notify", arguments, port=port):
+            await task_group.start(connection.run)
+            assert connection.state is ConnectionState.CONNECTED
+        with anyio.fail_after(5):  # two missed pings
+            while connection.state is not ConnectionState.DOWN:
+                await connection.wait_changed()
+        with http_server("mcp_servers.notify", arguments, port=port):
+            with anyio.fail_after(30):
+                await connection.wait_available()
+            listed = await connection.call_tool("list_notifications", {})
+        task_group.cancel_scope.cancel()
+    assert listed.structured["notifications"] == []
