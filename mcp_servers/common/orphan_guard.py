@@ -6,6 +6,10 @@ SIGKILLed by many seconds, and the SDK starts each server in a session of its ow
 ends it. `die_with_parent()` asks Linux to send this process SIGTERM when its parent dies
 (`prctl(PR_SET_PDEATHSIG)`); elsewhere a daemon thread watches for the parent to change. A host that
 sets `PEPPER_PARENT_PID` closes the race of a parent that died before the request was made.
+
+A host can also set the signal before the server even starts importing, by spawning it through this
+file: `python .../orphan_guard.py -- COMMAND ARGS...` sets it, then `exec`s COMMAND in the same
+process (the signal survives `exec`). The orchestrator spawns every stdio server that way.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import signal
 import sys
 import threading
 
-__all__ = ["PARENT_PID_ENV", "die_with_parent"]
+__all__ = ["PARENT_PID_ENV", "die_with_parent", "guarded_command"]
 
 logger = logging.getLogger(__name__)
 
@@ -69,3 +73,26 @@ def _watch_parent(parent: int, signum: int) -> None:
         if os.getppid() != parent:
             os.kill(os.getpid(), signum)
             return
+
+
+def guarded_command(command: list[str]) -> list[str]:
+    """`command`, started through this file so that it dies with its parent from its first moment.
+    Runs this file by path, needing nothing importable; Linux only (elsewhere `command` as it is)."""
+    if not sys.platform.startswith("linux"):
+        return command
+    return [sys.executable, os.path.abspath(__file__), "--", *command]
+
+
+def main(argv: list[str]) -> None:
+    command = argv[1:] if argv[:1] == ["--"] else argv
+    if not command:
+        raise SystemExit("usage: python orphan_guard.py -- COMMAND [ARGS...]")
+    die_with_parent()
+    try:
+        os.execvp(command[0], command)
+    except OSError as exc:
+        raise SystemExit(f"orphan_guard: cannot run {command[0]!r}: {exc}") from None
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -3,8 +3,9 @@
 FastMCP's `StdioTransport` notices a dead server only when the next call fails, so a server killed
 between calls would still show as connected. `WatchedStdioTransport` spawns the server with the SDK's
 `stdio_client` (same spawn, same shutdown) and relays the messages it reads to the session; when the
-server's stdout ends, the relay sets `ended`, which `ServerConnection` waits on. The child is told
-the orchestrator's pid (`PEPPER_PARENT_PID`) so that it can die with it (mcp_servers.common.orphan_guard).
+server's stdout ends, the relay sets `ended`, which `ServerConnection` waits on. The child is started through
+mcp_servers.common.orphan_guard and told the orchestrator's pid (`PEPPER_PARENT_PID`), so that it dies
+with the orchestrator however that ends.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from mcp.client.stdio import stdio_client
 from mcp.shared.message import SessionMessage
 from typing_extensions import Unpack
 
-from mcp_servers.common.orphan_guard import PARENT_PID_ENV
+from mcp_servers.common.orphan_guard import PARENT_PID_ENV, guarded_command
 
 __all__ = ["WatchedStdioTransport"]
 
@@ -33,8 +34,9 @@ class WatchedStdioTransport(ClientTransport):
     """Spawns `command args` for one session; `ended` is set once the server's output ends."""
 
     def __init__(self, command: str, args: list[str], env: Mapping[str, str], cwd: str | None = None) -> None:
+        argv = guarded_command([command, *args])  # dies with the orchestrator, even while importing
         self.parameters = StdioServerParameters(
-            command=command, args=args, env={**env, PARENT_PID_ENV: str(os.getpid())}, cwd=cwd
+            command=argv[0], args=argv[1:], env={**env, PARENT_PID_ENV: str(os.getpid())}, cwd=cwd
         )
         self.ended = anyio.Event()
 

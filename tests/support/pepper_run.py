@@ -26,6 +26,8 @@ from typing import Any, TypeVar
 import anyio
 import httpx
 
+from orchestrator import remote
+from orchestrator.config import OrchestratorSettings
 from orchestrator.mcp_clients import ServerConnection, ServerSpec
 from tests.support.processes import REPO_ROOT, child_env, free_port, stop, wait_for_port
 
@@ -141,6 +143,10 @@ class PepperRun:
             return response.json() if response.status_code in (200, 503) else None
         except (httpx.HTTPError, ValueError):
             return None
+
+    def status_text(self) -> str:
+        """What `pepper-orchestrator status` prints for this Pepper."""
+        return remote.status(OrchestratorSettings(ui_host="127.0.0.1", ui_port=self.port, ui_token=None))
 
     def server_state(self, name: str) -> str | None:
         snapshot = self.state()

@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from mcp_servers.common.orphan_guard import guarded_command
 from tests.support.pepper_run import alive, wait_until
 from tests.support.processes import REPO_ROOT, child_env
 
@@ -67,3 +68,23 @@ def test_guard_lets_a_server_started_through_a_wrapper_run() -> None:
     ) as server:
         assert int(server.stdout.readline()) == server.pid
         server.terminate()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_guarded_command_dies_with_its_host_before_it_has_set_anything_itself() -> None:
+    """Spawned through `guarded_command`, a plain sleeper (no guard of its own) dies with its host."""
+    sleeper = guarded_command(
+        [sys.executable, "-c", "import os, time; print(os.getpid(), flush=True); time.sleep(60)"]
+    )
+    host_code = "import subprocess, sys; subprocess.Popen(sys.argv[1:], start_new_session=True).wait()"
+    host = subprocess.Popen(
+        [sys.executable, "-c", host_code, *sleeper], env=child_env(), stdout=subprocess.PIPE, text=True
+    )
+    try:
+        child = int(host.stdout.readline())
+        host.kill()
+        host.wait()
+        wait_until(lambda: not alive(child), 1.0, f"the sleeper {child} outlived its host")
+    finally:
+        host.kill()
+        host.stdout.close()

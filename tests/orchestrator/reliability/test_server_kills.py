@@ -58,6 +58,7 @@ def test_pepper_survives_a_server_killed_during_the_ingest_and_loses_nothing(
         wait_until(lambda: busy(run), 120, "Pepper never got busy", every=0.2)
         first = run.servers()[server]
         assert run.kill_server(server) < 1.0, "the dead server was not shown as down within 1 s"
+        assert f"server {server}: down" in run.status_text()
         run.wait_connected(server, timeout=60)
         assert run.servers()[server] != first
         run.settle()
