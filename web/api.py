@@ -53,8 +53,8 @@ class Api:
     async def state(self, request: Request) -> JSONResponse:
         pepper = self.pepper
         context = pepper.connections["context"]
-        if context.state is not ConnectionState.CONNECTED:  # the lists would wait for it: say so now
-            error = f"the context store is {context.state.value}; Pepper restarts it and resumes"
+        if context.state is ConnectionState.DOWN:  # the lists would wait for its restart: say so now
+            error = "the context store is down; Pepper restarts it and resumes where it stopped"
             return JSONResponse({"error": error, "status": self.status()}, 503)
         cursor = await pepper.log.last_seq()
         lists = {
