@@ -8,8 +8,11 @@ runs the scheduler's tools; delegated work goes to workers whose irreversible ca
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import anyio
 from anyio.abc import TaskStatus
@@ -39,6 +42,7 @@ from orchestrator.scheduler.history import plain_summary
 from orchestrator.scheduler.loop import Decision, Scheduler
 from orchestrator.scheduler.queue import EventQueue
 from orchestrator.scheduler_tools import QUIET_TOOLS, SchedulerToolRunner, scheduler_tools
+from orchestrator.supervision.retry import PatientConnection, supervised
 from orchestrator.workers.action_store import ContextActionStore
 from orchestrator.workers.approvals import ApprovalDesk
 from orchestrator.workers.loop import Worker
@@ -61,8 +65,9 @@ class Pepper:
         }
         if "context" not in self.connections:
             raise ValueError("the context store cannot be disabled: everything else builds on it")
-        self.items = ContextItems(self.connections["context"])
-        self.log = EventLog(self.connections["context"])
+        context = PatientConnection(self.connections["context"])  # the loops wait out its restarts
+        self.items = ContextItems(context)
+        self.log = EventLog(context)
         self.chat = ChatLog(self.items)
         self.activity = Activity(self.items)
         self.model = ChatModel(settings.llm()) if settings.llm_mode else None
@@ -110,22 +115,25 @@ class Pepper:
             await self.toolbox.load()
             await self._restore()
             self._start_senses(task_group)
-            task_group.start_soon(self.inbox.run)
+            task_group.start_soon(supervised, "inbox bridge", self.inbox.run)
             await task_group.start(self.scheduler.run)
             task_group.start_soon(self.activity.record, "start", f"Pepper started in {self.mode} mode")
             task_status.started()
 
     def _start_senses(self, task_group: anyio.abc.TaskGroup) -> None:
+        """Each loop is `supervised`: one that stops because a server is gone starts again, from its
+        cursor, once the server is back."""
+        start = functools.partial(_start_supervised, task_group)
         if gmail := self.connections.get("gmail"):
-            task_group.start_soon(follow, gmail, "gmail://inbox", MailIngest(gmail, self.items).sync)
-            task_group.start_soon(run_feed, self.mail_feed, self.log)
-            task_group.start_soon(self._check_overdue)
+            start("mail ingest", follow, gmail, "gmail://inbox", MailIngest(gmail, self.items).sync)
+            start("mail feed", run_feed, self.mail_feed, self.log)
+            start("overdue check", self._check_overdue)
         if calendar := self.connections.get("calendar"):
             ingest = CalendarIngest(calendar, self.items, horizon=timedelta(days=2))
-            task_group.start_soon(follow, calendar, "calendar://upcoming", ingest.sync, 300.0)
-            task_group.start_soon(run_feed, MeetingFeed(self.items), self.log)
+            start("calendar ingest", follow, calendar, "calendar://upcoming", ingest.sync, 300.0)
+            start("meeting feed", run_feed, MeetingFeed(self.items), self.log)
         if self.notifications is not None:
-            task_group.start_soon(self.notifications.run)
+            start("notifications mirror", self.notifications.run)
 
     async def _restore(self) -> None:
         entries, queued = await ContextStateStore(self.items).load()
@@ -186,6 +194,12 @@ class Pepper:
     async def aclose(self) -> None:
         if self.model is not None:
             await self.model.close()
+
+
+def _start_supervised(
+    task_group: anyio.abc.TaskGroup, name: str, loop: Callable[..., Awaitable[None]], *args: Any
+) -> None:
+    task_group.start_soon(supervised, name, functools.partial(loop, *args), name=name)
 
 
 def _spec(name: str, settings: OrchestratorSettings) -> ServerSpec:

@@ -30,15 +30,15 @@ def _unreachable(settings: OrchestratorSettings) -> SystemExit:
 def status(settings: OrchestratorSettings) -> str:
     try:
         with _client(settings) as client:
-            snapshot = client.get("/state").raise_for_status().json()
+            response = client.get("/state")
     except httpx.ConnectError as exc:
         raise _unreachable(settings) from exc
+    snapshot = response.json()
+    if response.status_code == 503 and "status" in snapshot:  # a server is down: say which
+        return "\n".join([*_status_lines(snapshot["status"]), snapshot["error"]])
+    response.raise_for_status()
     state = snapshot["status"]
-    lines = [f"mode: {state['mode']}" + (f" ({state['model']})" if state["model"] else "")]
-    lines += [
-        f"server {s['name']}: {s['state']}" + (f" ({s['error']})" if s["error"] else "")
-        for s in state["servers"]
-    ]
+    lines = _status_lines(state)
     lines.append(
         f"scheduler: {state['steps']} steps, {state['queued']} queued, {len(state['in_flight'])} tool calls in flight"
     )
@@ -50,6 +50,15 @@ def status(settings: OrchestratorSettings) -> str:
         for a in snapshot["approvals"]
     ]
     return "\n".join(lines)
+
+
+def _status_lines(state: dict[str, Any]) -> list[str]:
+    lines = [f"mode: {state['mode']}" + (f" ({state['model']})" if state["model"] else "")]
+    lines += [
+        f"server {s['name']}: {s['state']}" + (f" ({s['error']})" if s["error"] else "")
+        for s in state["servers"]
+    ]
+    return lines
 
 
 def decide(settings: OrchestratorSettings, action_id: str, reject: bool) -> str:

@@ -4,11 +4,13 @@
 or into nothing); `notify`, `delegate` and `search_context` run in the background in the tool-call
 engine. Arguments are validated here with pydantic, so whatever a model got wrong comes back to it as
 a precise error message, and the call's id is the notification's dedupe key: a call repeated after a
-restart never pings the user twice.
+restart never pings the user twice. A call whose server is unavailable becomes `RetryLater`: the
+engine keeps it and runs it again once the server is back.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
@@ -17,8 +19,9 @@ from pydantic import BaseModel, Field, ValidationError
 
 from orchestrator.context_items import ContextItems, StoredItem
 from orchestrator.mcp_clients import ServerConnection, ServerUnavailable
-from orchestrator.scheduler.engine import PendingCall
+from orchestrator.scheduler.engine import PendingCall, RetryLater
 from orchestrator.scheduler.loop import ToolDescription
+from orchestrator.supervision.retry import back_again
 from orchestrator.workers.pool import WorkerPool
 
 __all__ = ["QUIET_TOOLS", "SchedulerToolRunner", "scheduler_tools"]
@@ -115,6 +118,14 @@ class SchedulerToolRunner:
 
     async def __call__(self, call: PendingCall) -> str:
         arguments = validate_arguments(call.name, call.arguments)
+        try:
+            return await self._run(call, arguments)
+        except ServerUnavailable as exc:
+            if exc.connection is None:  # not configured at all: waiting would not help
+                raise
+            raise RetryLater(str(exc), functools.partial(back_again, exc.connection)) from exc
+
+    async def _run(self, call: PendingCall, arguments: BaseModel) -> str:
         match arguments:
             case SendToUser(text=text):
                 await self._reply(text)

@@ -14,9 +14,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from orchestrator.app import Pepper
-from orchestrator.mcp_clients import ServerUnavailable, ToolCallFailed, ToolCallTimeout
+from orchestrator.mcp_clients import ConnectionState, ServerUnavailable, ToolCallFailed, ToolCallTimeout
 from orchestrator.notifications import NAMESPACE as NOTIFICATIONS
 from orchestrator.profile import ProfileChange, ProfileEditError, profile_view
+from orchestrator.supervision.status import server_status
 
 __all__ = ["Api"]
 
@@ -51,6 +52,10 @@ class Api:
 
     async def state(self, request: Request) -> JSONResponse:
         pepper = self.pepper
+        context = pepper.connections["context"]
+        if context.state is ConnectionState.DOWN:  # the lists would wait for its restart: say so now
+            error = "the context store is down; Pepper restarts it and resumes where it stopped"
+            return JSONResponse({"error": error, "status": self.status()}, 503)
         cursor = await pepper.log.last_seq()
         lists = {
             name: [item.model_dump(mode="json") for item in await pepper.items.query(ns, limit=n)]
@@ -64,10 +69,7 @@ class Api:
 
     def status(self) -> dict[str, Any]:
         pepper = self.pepper
-        servers = [
-            {"name": name, "state": c.state.value, "error": c.last_error, "reconnects": c.reconnects}
-            for name, c in pepper.connections.items()
-        ]
+        servers = server_status(pepper.connections)
         usage = pepper.model.usage if pepper.model else None
         return {
             "mode": pepper.mode,

@@ -3,7 +3,8 @@
 Each event's SSE id is the context store's `seq`, so a browser that reconnects with `Last-Event-ID`
 (or a page that opens the stream with `?after=` the cursor of its snapshot) misses nothing, across a
 dropped connection or a restart of the orchestrator: the log is durable. Status (servers, tool calls
-in flight) is sent every few seconds as `status` events without an id.
+in flight) is sent as `status` events without an id every few seconds, and at once when a server
+goes down or comes back.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.requests import Request
 
 from orchestrator.app import Pepper
+from orchestrator.supervision.status import wait_for_change
 from web.api import Api
 
 __all__ = ["UI_NAMESPACES", "stream"]
@@ -76,4 +78,4 @@ async def _status_events(api: Api, send: MemoryObjectSendStream[ServerSentEvent]
     async with send:
         while True:
             await send.send(ServerSentEvent(data=json.dumps(api.status()), event="status"))
-            await anyio.sleep(STATUS_SECONDS)
+            await wait_for_change(api.pepper.connections.values(), STATUS_SECONDS)
