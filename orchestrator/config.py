@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from platformdirs import user_config_dir, user_data_dir
 from pydantic import AliasChoices, BaseModel, Field, SecretStr
@@ -83,6 +83,14 @@ class OrchestratorSettings(BaseSettings):
         False,
         description="Start Pepper's own gmail and calendar servers able to send, trash, invite and delete "
         "(each such action still waits for the user's approval); off means read-only",
+    )
+    approval_reminder_hours: float = Field(
+        24.0, gt=0, description="Announce once, on the user's channels, an approval waiting this long"
+    )
+    tool_classes: dict[str, dict[str, Literal["read", "local_write", "outward"]]] = Field(
+        default_factory=dict,
+        description="Your classification of tools of servers you added ({server: {tool: class}}); "
+        "unclassified tools wait for approval",
     )
 
     @classmethod

@@ -17,6 +17,8 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.requests import Request
 
 from orchestrator.app import Pepper
+from orchestrator.trust.actions import NAMESPACE as ACTIONS
+from orchestrator.trust.cards import card
 from web.api import Api
 
 __all__ = ["UI_NAMESPACES", "stream"]
@@ -62,6 +64,11 @@ async def _log_events(pepper: Pepper, after: int, send: MemoryObjectSendStream[S
     async with pepper.log.follow(None, UI_NAMESPACES, after) as events:
         async for event in events:
             item = await pepper.items.get(event.namespace, event.id) if event.op == "store" else None
+            if item is not None and event.namespace == ACTIONS:  # only what Pepper itself signed
+                action = await pepper.desk.shown(event.id)
+                if action is None:
+                    continue
+                item.data = card(action)
             payload = {
                 "seq": event.seq,
                 "namespace": event.namespace,

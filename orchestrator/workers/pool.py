@@ -1,5 +1,7 @@
 """Running delegated tasks: stateless workers end with their answer; a named (stateful) worker keeps
-notes of its past tasks in `memory.worker.<name>` and runs one task at a time."""
+notes of its past tasks in `memory.worker.<name>` and runs one task at a time. `make_worker(name,
+task, remembers)` builds the worker of one run; `remembers` says its prompt carries earlier notes
+(which count as read content for the trust boundary)."""
 
 from __future__ import annotations
 
@@ -19,7 +21,9 @@ MEMORY_CHARS = 4000
 class WorkerPool:
     """Starts workers for delegated tasks, bounded by `limit` at once."""
 
-    def __init__(self, make_worker: Callable[[str], Worker], items: ContextItems, limit: int = 4) -> None:
+    def __init__(
+        self, make_worker: Callable[[str, str, bool], Worker], items: ContextItems, limit: int = 4
+    ) -> None:
         self._make_worker = make_worker
         self._items = items
         self._limiter = anyio.CapacityLimiter(limit)
@@ -41,7 +45,7 @@ class WorkerPool:
         key = f"{name}:{next(self._runs)}"
         self.running[key] = task
         try:
-            return await self._make_worker(name).run(task, memory)
+            return await self._make_worker(name, task, bool(memory)).run(task, memory)
         finally:
             self.running.pop(key, None)
 
