@@ -125,7 +125,7 @@ class ContextActionStore:
     def __init__(self, items: ContextItems, signer: Signer) -> None:
         self._items = items
         self._signer = signer
-        self.forged: set[str] = set()
+        self.forged_ids: set[str] = set()
 
     async def save(self, action: PendingAction) -> None:
         action.updated_at = _now()
@@ -163,6 +163,6 @@ class ContextActionStore:
         return action
 
     def _forged(self, item_id: str, why: str) -> None:
-        if item_id not in self.forged:
+        if item_id not in self.forged_ids:
             logger.warning("ignoring pending action %r written by someone else: %s", item_id, why)
-        self.forged.add(item_id)
+        self.forged_ids.add(item_id)

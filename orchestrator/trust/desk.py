@@ -176,6 +176,8 @@ class ApprovalDesk:
     async def _pending(self, action_id: str, allow_unverified: bool = False) -> PendingAction:
         action = await self._store.load(action_id)
         if action is None:
+            if self._store.forged_ids and action_id in self._store.forged_ids:
+                raise LookupError(f"action {action_id!r} was not written by this Pepper: it is ignored")
             raise LookupError(f"there is no action {action_id!r}")
         if action.status != "pending":
             raise ValueError(f"action {action_id} is already {action.status}")
