@@ -43,7 +43,7 @@ class Sink(ThreadingHTTPServer):
 
 
 class SinkHandler(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+    def do_POST(self) -> None:
         server = self.server
         assert isinstance(server, Sink)
         server.hits.append(self.rfile.read(int(self.headers.get("content-length", 0))))
