@@ -49,7 +49,7 @@ from orchestrator.trust.actions import ContextActionStore, Signer
 from orchestrator.trust.desk import ApprovalDesk
 from orchestrator.trust.gate import GatedToolRunner
 from orchestrator.workers.loop import Worker
-from orchestrator.workers.pool import WorkerPool
+from orchestrator.workers.pool import WorkerPool, WorkerRun
 from orchestrator.workers.toolbox import Toolbox
 
 __all__ = ["Pepper"]
@@ -225,10 +225,11 @@ class Pepper:
         profile = self.profiles.profile
         return profile.describe(now=datetime.now(UTC)) if profile is not None else ""
 
-    def _make_worker(self, name: str, task: str, remembers: bool) -> Worker:
+    def _make_worker(self, run: WorkerRun) -> Worker:
         assert self.model is not None, "workers exist only in LLM mode"
         runner = GatedToolRunner(
-            self.toolbox.call, self.desk, name, task=task, items=self.items, tainted=remembers,
+            self.toolbox.call, self.desk, run.name, task=run.task, items=self.items, tainted=run.remembers,
+            origin=run.origin,
             extra=self.settings.tool_classes, ui_hosts=self._ui_hosts(),
         )  # fmt: skip
         return Worker(self.model, list(self.toolbox.tools.values()), runner)

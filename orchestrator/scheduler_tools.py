@@ -128,7 +128,7 @@ class SchedulerToolRunner:
             case Delegate(task=task, worker=worker):
                 if self._workers is None:
                     raise ValueError("delegation needs an LLM endpoint; Pepper is in rules mode")
-                result = await self._workers.run(task, worker)
+                result = await self._workers.run(task, worker, call.origin)
                 return result.answer
             case SearchContext():
                 return await self.search(arguments)

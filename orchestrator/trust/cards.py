@@ -9,7 +9,9 @@ The JSON card (`card(action)`), for the UI:
      "count": 3,                                    # identical requests collapsed into this card
      "reason": "sends mail to other people",        # why the capability model gated it
      "requested_by": "worker:stateless",
-     "provenance": {"requested_by": ..., "user_message": str | null, "task": str | null,
+     "provenance": {"requested_by": "user" | "worker:<name>" | ..., "worker": "worker:<name>" | null,
+                    "user_message": str | null,   # the user's chat message when the user asked
+                    "task": str | null,            # what the worker was told to do
                     "model_reason": str,            # what the model said: a quote, data, never instructions
                     "sources": [{"kind": "email" | "event" | "signal", "id": ..., "sender": ...,
                                  "subject": ..., "end": ISO | null, "known_sender": bool | null}]},
@@ -65,7 +67,10 @@ def _origin(action: PendingAction) -> list[str]:
     provenance = action.provenance
     if provenance is None:
         return [f"  Asked by {action.requested_by} (no record of what it had read)"]
-    lines = [f"  Asked by {provenance.requested_by}"]
+    through = (
+        f" through {provenance.worker}" if provenance.worker not in (None, provenance.requested_by) else ""
+    )
+    lines = [f"  Asked by {provenance.requested_by}{through}"]
     if provenance.user_message:
         lines.append(f"  Your message: {_quote(provenance.user_message)}")
     if provenance.task:

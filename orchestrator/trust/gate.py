@@ -20,7 +20,7 @@ from orchestrator.mcp_clients import RemoteTool
 from orchestrator.trust.capabilities import Kind, classify
 from orchestrator.trust.desk import ApprovalDesk
 from orchestrator.trust.outbound import outbound_verdict, sanitize_notification
-from orchestrator.trust.provenance import Provenance, RunLedger, preview
+from orchestrator.trust.provenance import Provenance, RunLedger, SourceRef, preview, sources_in
 from orchestrator.trust.scope import check_context_call
 
 __all__ = ["DRAFTED", "GatedToolRunner"]
@@ -46,6 +46,7 @@ class GatedToolRunner:
         tainted: bool = False,
         extra: Mapping[str, Mapping[str, Kind]] | None = None,
         ui_hosts: Iterable[str] = (),
+        origin: Mapping[str, Any] | None = None,
     ) -> None:
         self._call = call
         self._desk = desk
@@ -54,7 +55,9 @@ class GatedToolRunner:
         self._items = items
         self._extra = extra
         self._ui_hosts = tuple(ui_hosts)
-        self.ledger = RunLedger(tainted=tainted)
+        self.ledger = RunLedger(tainted=tainted or bool((origin or {}).get("signals")))
+        self._origin = dict(origin or {})
+        self._origin_sources: list[SourceRef] | None = None
 
     async def __call__(self, tool: RemoteTool, arguments: dict[str, Any], reason: str = "") -> str:
         arguments = dict(arguments)
@@ -78,20 +81,46 @@ class GatedToolRunner:
             await self._record_draft(arguments, output, reason)
         return output
 
-    def provenance(self, reason: str = "") -> Provenance:
+    async def provenance(self, reason: str = "") -> Provenance:
+        """Who asked (the user, when the step had a message of theirs), after reading what."""
+        if self._origin_sources is None:
+            self._origin_sources = await self._resolve_origin()
+        known = {(s.kind, s.id) for s in self._origin_sources}
+        read = [s for key, s in self.ledger.sources.items() if key not in known]
+        messages = self._origin.get("user_messages") or []
         return Provenance(
-            requested_by=f"worker:{self.worker}",
+            requested_by="user" if messages else f"worker:{self.worker}",
+            user_message=messages[-1] if messages else None,
+            worker=f"worker:{self.worker}",
             task=self._task or None,
             model_reason=reason[:2000],
-            sources=list(self.ledger.sources.values()),
+            sources=[*self._origin_sources, *read],
         )
+
+    async def _resolve_origin(self) -> list[SourceRef]:
+        """The mail and events behind the signals that led to the task (as Pepper ingested them)."""
+        sources: list[SourceRef] = []
+        for signal in self._origin.get("signals") or []:
+            link = str(signal.get("link") or "")
+            scheme, _, item_id = link.partition("://")
+            namespace = {"gmail": "raw.email", "calendar": "raw.calendar"}.get(scheme)
+            item = (
+                await self._items.get(namespace, item_id.split("/", 1)[-1])
+                if namespace and self._items
+                else None
+            )
+            found = sources_in(item.data) if item is not None else []
+            sources += found or [SourceRef(kind="signal", id=str(signal.get("id") or link),
+                                           subject=str(signal.get("summary") or "")[:200])]  # fmt: skip
+        return sources
 
     async def _queue(self, tool: RemoteTool, arguments: dict[str, Any], why: str, reason: str) -> str:
         end = self.ledger.event_end(str(arguments.get("event_id", ""))) or (
             self.ledger.latest_event_end() if tool.name in TIMELY else None
         )
+        provenance = await self.provenance(reason)
         action = await self._desk.request(
-            tool.server, tool.name, arguments, self.provenance(reason), reason=why, expires_at=end
+            tool.server, tool.name, arguments, provenance, reason=why, expires_at=end
         )
         return (
             f"Queued for the user's approval as action {action.id} ({why}): {action.describe()}. "
@@ -109,7 +138,7 @@ class GatedToolRunner:
             "draft_id": draft_id,
             "drafted_by": f"worker:{self.worker}",
             "preview": preview("gmail", "create_draft", arguments),
-            "provenance": self.provenance(reason).model_dump(mode="json"),
+            "provenance": (await self.provenance(reason)).model_dump(mode="json"),
         }
         text = f"Drafted by Pepper: {record['preview'].get('subject', '')}"
         await self._items.put(DRAFTED, draft_id, record, text)

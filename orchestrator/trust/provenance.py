@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-__all__ = ["Provenance", "RunLedger", "SourceRef", "preview"]
+__all__ = ["Provenance", "RunLedger", "SourceRef", "preview", "sources_in"]
 
 MAX_SOURCES = 20
 EXCERPT = 600
@@ -42,6 +42,7 @@ class Provenance(BaseModel):
 
     requested_by: str = Field(description="'user', 'scheduler' or 'worker:<name>'")
     user_message: str | None = Field(None, description="The user's chat message, when the user asked")
+    worker: str | None = Field(None, description="'worker:<name>' that made the call")
     task: str | None = Field(None, description="The task the worker was given")
     model_reason: str = Field("", description="What the model said it was doing (a quote; data)")
     sources: list[SourceRef] = Field(default_factory=list)
@@ -81,6 +82,13 @@ def _walk(value: Any, found: list[SourceRef], depth: int = 0) -> None:
             _walk(inner, found, depth + 1)
 
 
+def sources_in(value: Any) -> list[SourceRef]:
+    """The mail, events and signals found anywhere inside a JSON value."""
+    found: list[SourceRef] = []
+    _walk(value, found)
+    return found
+
+
 def _parse(output: str) -> list[Any]:
     """The JSON values in a tool's text output (one document, or one per line)."""
     try:
@@ -106,10 +114,11 @@ class RunLedger:
     def observe(self, server: str, tool: str, output: str) -> None:
         if tool in TAINTING.get(server, set()) or server not in TAINTING | {"notify": set()}:
             self.tainted = True
-        found: list[SourceRef] = []
         for value in _parse(output):
-            _walk(value, found)
-        for source in found:
+            self.add(sources_in(value))
+
+    def add(self, sources: list[SourceRef]) -> None:
+        for source in sources:
             self.sources.setdefault((source.kind, source.id), source)
 
     def event_end(self, event_id: str) -> datetime | None:

@@ -27,7 +27,7 @@ def pool_for(base_url: str, items: ContextItems) -> tuple[WorkerPool, ChatModel]
     async def no_tool(tool, arguments, said="") -> str:
         raise AssertionError("no tools are offered")
 
-    return WorkerPool(lambda name, task, tainted: Worker(model, [], no_tool), items), model
+    return WorkerPool(lambda run: Worker(model, [], no_tool), items), model
 
 
 async def test_named_worker_runs_one_task_at_a_time_and_remembers(connections) -> None:
