@@ -48,6 +48,7 @@ from orchestrator.scheduler_tools import QUIET_TOOLS, SchedulerToolRunner, sched
 from orchestrator.trust.actions import ContextActionStore, Signer
 from orchestrator.trust.desk import ApprovalDesk
 from orchestrator.trust.gate import GatedToolRunner
+from orchestrator.trust.outbound import inert_links
 from orchestrator.workers.loop import Worker
 from orchestrator.workers.pool import WorkerPool, WorkerRun
 from orchestrator.workers.toolbox import Toolbox
@@ -166,7 +167,8 @@ class Pepper:
         await self.chat.add("user", text)
 
     async def reply(self, text: str) -> None:
-        await self.chat.add("assistant", text)
+        """Pepper's chat message; a link in it (from mail, as often as not) is shown, never live."""
+        await self.chat.add("assistant", inert_links(text, self._ui_hosts()))
 
     async def _deliver(self, event: SchedulerEvent) -> None:
         await self.scheduler.put(event)

@@ -79,7 +79,8 @@ def _origin(action: PendingAction) -> list[str]:
         who = source.sender or "unknown sender"
         stranger = " — someone you never wrote to" if source.known_sender is False else ""
         lines.append(
-            f"  After reading {source.kind} {source.id} from {who}{stranger}: {_quote(source.subject or '', 120)}"
+            f"  {'After reading' if source.opened else 'Seen in a list:'} {source.kind} {source.id} from {who}"
+            f"{stranger}: {_quote(source.subject or '', 120)}"
         )
     if len(provenance.sources) > 5:
         lines.append(f"  … and {len(provenance.sources) - 5} more")

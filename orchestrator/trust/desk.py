@@ -10,9 +10,12 @@ over) and announces, once, actions that have waited longer than `remind_after`.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import anyio
 
 from orchestrator.mcp_clients import RemoteTool
 from orchestrator.trust.actions import ContextActionStore, PendingAction, digest_of
@@ -52,6 +55,7 @@ class ApprovalDesk:
         self._announce = announce
         self.remind_after = remind_after
         self._clock = clock
+        self._filing = anyio.Lock()
 
     async def request(
         self,
@@ -65,17 +69,21 @@ class ApprovalDesk:
     ) -> PendingAction:
         """File the call for the user's decision (or count it again on its identical card)."""
         digest = digest_of(server, tool, arguments)
-        for waiting in await self._store.pending():
-            if waiting.verification == "signed" and waiting.digest == digest:
-                waiting.count += 1
-                known = {(s.kind, s.id) for s in waiting.provenance.sources} if waiting.provenance else set()
-                if waiting.provenance is not None:
-                    waiting.provenance.sources += [
-                        s for s in provenance.sources if (s.kind, s.id) not in known
-                    ]
-                await self._store.save(waiting)
-                return waiting
+        async with self._filing:  # two identical requests at once make one card counted twice
+            waiting = await self._store.load(digest[:12])
+            if waiting is not None and waiting.status == "pending" and waiting.digest == digest:
+                return await self._count_again(waiting, provenance)
+            return await self._file(
+                server, tool, arguments, digest, provenance, reason, expires_at, waiting is None
+            )
+
+    async def _file(
+        self, server: str, tool: str, arguments: dict[str, Any], digest: str, provenance: Provenance,
+        reason: str, expires_at: datetime | None, id_is_free: bool,
+    ) -> PendingAction:  # fmt: skip
+        fresh_id = digest[:12] if id_is_free else uuid.uuid4().hex[:12]
         action = PendingAction(
+            id=fresh_id,
             server=server, tool=tool, arguments=arguments, digest=digest,
             requested_by=provenance.requested_by, reason=reason, provenance=provenance,
             preview=preview(server, tool, arguments), expires_at=expires_at, created_at=self._clock(),
@@ -84,8 +92,18 @@ class ApprovalDesk:
         await self._store.save(action)
         return action
 
+    async def _count_again(self, waiting: PendingAction, provenance: Provenance) -> PendingAction:
+        """An identical request: the same card, one more in its count, any new sources added."""
+        waiting.count += 1
+        if waiting.provenance is not None:
+            known = {(s.kind, s.id) for s in waiting.provenance.sources}
+            waiting.provenance.sources += [s for s in provenance.sources if (s.kind, s.id) not in known]
+        await self._store.save(waiting)
+        return waiting
+
     def _known(self, action: PendingAction) -> bool | None:
-        senders = [s for s in (action.provenance.sources if action.provenance else []) if s.kind == "email"]
+        emails = [s for s in (action.provenance.sources if action.provenance else []) if s.kind == "email"]
+        senders = [s for s in emails if s.opened] or emails
         people = self._correspondents()
         if not senders or people is None:
             return None

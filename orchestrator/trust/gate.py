@@ -86,7 +86,7 @@ class GatedToolRunner:
         if self._origin_sources is None:
             self._origin_sources = await self._resolve_origin()
         known = {(s.kind, s.id) for s in self._origin_sources}
-        read = [s for key, s in self.ledger.sources.items() if key not in known]
+        read = [s for s in self.ledger.ranked() if (s.kind, s.id) not in known]
         messages = self._origin.get("user_messages") or []
         return Provenance(
             requested_by="user" if messages else f"worker:{self.worker}",

@@ -17,7 +17,8 @@ from pydantic import BaseModel, Field
 
 __all__ = ["Provenance", "RunLedger", "SourceRef", "preview", "sources_in"]
 
-MAX_SOURCES = 20
+MAX_SOURCES = 60
+LISTINGS = {"search_messages", "list_events", "upcoming", "search_events", "query", "search"}
 EXCERPT = 600
 TAINTING = {
     "gmail": {"search_messages", "get_message", "get_thread"},
@@ -35,6 +36,7 @@ class SourceRef(BaseModel):
     subject: str | None = Field(None, description="Subject (mail), title (event) or summary (signal)")
     end: datetime | None = Field(None, description="When the event ends")
     known_sender: bool | None = Field(None, description="Whether the user ever wrote to the sender")
+    opened: bool = Field(True, description="Read in full (False: only seen in a search or listing)")
 
 
 class Provenance(BaseModel):
@@ -114,12 +116,20 @@ class RunLedger:
     def observe(self, server: str, tool: str, output: str) -> None:
         if tool in TAINTING.get(server, set()) or server not in TAINTING | {"notify": set()}:
             self.tainted = True
+        listing = tool in LISTINGS
         for value in _parse(output):
-            self.add(sources_in(value))
+            self.add([s.model_copy(update={"opened": not listing}) for s in sources_in(value)])
 
     def add(self, sources: list[SourceRef]) -> None:
         for source in sources:
-            self.sources.setdefault((source.kind, source.id), source)
+            key = (source.kind, source.id)
+            if key not in self.sources or (source.opened and not self.sources[key].opened):
+                self.sources[key] = source
+
+    def ranked(self) -> list[SourceRef]:
+        """What was read in full first, then what was only listed; at most MAX_SOURCES."""
+        values = list(self.sources.values())
+        return ([s for s in values if s.opened] + [s for s in values if not s.opened])[:MAX_SOURCES]
 
     def event_end(self, event_id: str) -> datetime | None:
         source = self.sources.get(("event", event_id))
