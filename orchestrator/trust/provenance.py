@@ -136,7 +136,8 @@ class RunLedger:
         return source.end if source is not None else None
 
     def latest_event_end(self) -> datetime | None:
-        ends = [s.end for s in self.sources.values() if s.kind == "event" and s.end is not None]
+        """The end of the last event read in full: a reply or an answer about it is moot after."""
+        ends = [s.end for s in self.sources.values() if s.kind == "event" and s.opened and s.end is not None]
         return max(ends) if ends else None
 
 

@@ -3,6 +3,8 @@ mail), traced back to the ingested mail, and the model's stated reason taken out
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -78,3 +80,28 @@ async def test_pending_action_asked_for_in_chat_says_the_user_asked(connections,
     assert (action.provenance.requested_by, action.provenance.worker) == ("user", "worker:mail")
     assert "Asked by user through worker:mail" in card_text(action)
     assert "Your message: “tell Mallory it is done”" in card_text(action)
+
+
+async def test_an_answer_about_an_event_read_in_the_run_expires_when_it_ends(
+    connections, tmp_path: Path
+) -> None:
+    runner, desk = await gate(connections, tmp_path, {})
+    event = {
+        "id": "e1",
+        "uid": "u1",
+        "title": "Sync",
+        "start": "2026-12-06T09:00:00Z",
+        "end": "2026-12-06T10:00:00Z",
+    }
+    runner.ledger.observe("calendar", "get_event", json.dumps(event))
+    answer = RemoteTool(server="calendar", name="respond_to_invite")
+    await runner(answer, {"event_id": "e1", "response": "declined"})
+    listed = {"events": [{**event, "id": "e2", "end": "2026-12-07T10:00:00Z"}]}
+    runner.ledger.observe("calendar", "upcoming", json.dumps(listed))
+    await runner(SEND, {"message": {"to": ["a@example.org"], "body": "About the sync"}})
+    expiries = {a.tool: a.expires_at for a in await desk.pending()}
+    assert expiries == {
+        "respond_to_invite": datetime(2026, 12, 6, 10, tzinfo=UTC),
+        "send_message": expiries["send_message"],
+    }
+    assert expiries["send_message"] == datetime(2026, 12, 6, 10, tzinfo=UTC), "only events read in full count"
