@@ -100,8 +100,5 @@ async def test_an_answer_about_an_event_read_in_the_run_expires_when_it_ends(
     runner.ledger.observe("calendar", "upcoming", json.dumps(listed))
     await runner(SEND, {"message": {"to": ["a@example.org"], "body": "About the sync"}})
     expiries = {a.tool: a.expires_at for a in await desk.pending()}
-    assert expiries == {
-        "respond_to_invite": datetime(2026, 12, 6, 10, tzinfo=UTC),
-        "send_message": expiries["send_message"],
-    }
-    assert expiries["send_message"] == datetime(2026, 12, 6, 10, tzinfo=UTC), "only events read in full count"
+    ended = datetime(2026, 12, 6, 10, tzinfo=UTC)  # e1's end: e2 was only listed, so it does not count
+    assert expiries == {"respond_to_invite": ended, "send_message": ended}
