@@ -18,7 +18,7 @@ from typing import Any
 from orchestrator.context_items import ContextItems
 from orchestrator.mcp_clients import RemoteTool
 from orchestrator.trust.capabilities import Kind, classify
-from orchestrator.trust.desk import ApprovalDesk
+from orchestrator.trust.desk import ApprovalDesk, ToolCaller
 from orchestrator.trust.outbound import outbound_verdict, sanitize_notification
 from orchestrator.trust.provenance import Provenance, RunLedger, SourceRef, preview, sources_in
 from orchestrator.trust.scope import check_context_call
@@ -37,7 +37,7 @@ class GatedToolRunner:
 
     def __init__(
         self,
-        call: Any,
+        call: ToolCaller,
         desk: ApprovalDesk,
         worker: str,
         *,

@@ -36,7 +36,7 @@ class Toolbox:
         return list(self.tools.values())
 
     async def call(self, tool: RemoteTool, arguments: dict[str, Any]) -> str:
-        """Run the call for real, with no gate: only the approval desk and read paths use this."""
+        """Run the call for real, with no gate: only the approval desk and the trust gate use this."""
         outcome = await self.connections[tool.server].call_tool(tool.name, arguments)
         if outcome.text or outcome.structured is None:
             return outcome.text
