@@ -28,11 +28,20 @@ from pydantic import BaseModel, Field, ValidationError
 from orchestrator.context_items import ContextItems
 from orchestrator.trust.provenance import Provenance
 
-__all__ = ["NAMESPACE", "ContextActionStore", "PendingAction", "Signer", "digest_of"]
+__all__ = [
+    "DRAFTED",
+    "NAMESPACE",
+    "ContextActionStore",
+    "DraftRecord",
+    "PendingAction",
+    "Signer",
+    "digest_of",
+]
 
 logger = logging.getLogger(__name__)
 
 NAMESPACE = "actions.pending"
+DRAFTED = "actions.drafted"
 KEY_FILE = Path("trust") / "approval.key"
 Status = Literal["pending", "approved", "rejected", "done", "failed", "expired"]
 Verification = Literal["signed", "unverified"]
@@ -84,6 +93,17 @@ class PendingAction(BaseModel):
         return digest_of(self.server, self.tool, self.arguments)
 
 
+class DraftRecord(BaseModel):
+    """A draft Pepper saved in the user's mailbox: what it says and why it was written."""
+
+    draft_id: str
+    drafted_by: str = Field(description="'worker:<name>'")
+    preview: dict[str, Any] = Field(default_factory=dict)
+    provenance: Provenance | None = None
+    created_at: datetime = Field(default_factory=_now)
+    signature: str = ""
+
+
 class Signer:
     """HMAC-SHA256 over an action's record, with a key only this orchestrator can read."""
 
@@ -108,15 +128,15 @@ class Signer:
             handle.write(secrets.token_hex(32))
         return cls(bytes.fromhex(path.read_text().strip()))
 
-    def sign(self, action: PendingAction) -> str:
-        return hmac.new(self._key, canonical(_signed_part(action)), hashlib.sha256).hexdigest()
+    def sign(self, record: PendingAction | DraftRecord) -> str:
+        return hmac.new(self._key, canonical(_signed_part(record)), hashlib.sha256).hexdigest()
 
-    def verify(self, action: PendingAction) -> bool:
-        return bool(action.signature) and hmac.compare_digest(action.signature, self.sign(action))
+    def verify(self, record: PendingAction | DraftRecord) -> bool:
+        return bool(record.signature) and hmac.compare_digest(record.signature, self.sign(record))
 
 
-def _signed_part(action: PendingAction) -> dict[str, Any]:
-    return action.model_dump(mode="json", exclude={"signature", "verification"})
+def _signed_part(record: PendingAction | DraftRecord) -> dict[str, Any]:
+    return record.model_dump(mode="json", exclude={"signature", "verification"})
 
 
 class ContextActionStore:
@@ -143,6 +163,20 @@ class ContextActionStore:
         items = await self._items.query([NAMESPACE], tags=["pending"], limit=1000)
         checked = [self._checked(item.id, item.data) for item in items]
         return [action for action in checked if action is not None and action.status == "pending"]
+
+    async def save_draft(self, record: DraftRecord) -> None:
+        record.signature = self._signer.sign(record)
+        text = f"Drafted by Pepper: {record.preview.get('subject', '')}"
+        await self._items.put(DRAFTED, record.draft_id, record.model_dump(mode="json"), text, ["drafted"])
+
+    async def draft(self, draft_id: str) -> DraftRecord | None:
+        """The record of a draft Pepper wrote, or None (none, or not signed by this Pepper)."""
+        item = await self._items.get(DRAFTED, draft_id)
+        try:
+            record = DraftRecord.model_validate(item.data) if item is not None else None
+        except ValidationError:
+            return None
+        return record if record is not None and self._signer.verify(record) else None
 
     def _checked(self, item_id: str, data: Any) -> PendingAction | None:
         """The action if this orchestrator wrote it (or an unsigned old record, marked); else None."""

@@ -10,7 +10,6 @@ over) and announces, once, actions that have waited longer than `remind_after`.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 import anyio
 
 from orchestrator.mcp_clients import RemoteTool
-from orchestrator.trust.actions import ContextActionStore, PendingAction, digest_of
+from orchestrator.trust.actions import ContextActionStore, DraftRecord, PendingAction, digest_of
 from orchestrator.trust.provenance import Provenance, preview
 
 __all__ = ["ApprovalDesk", "StaleDigest", "UnverifiedAction"]
@@ -66,31 +65,25 @@ class ApprovalDesk:
         *,
         reason: str = "",
         expires_at: datetime | None = None,
+        details: dict[str, Any] | None = None,
     ) -> PendingAction:
         """File the call for the user's decision (or count it again on its identical card)."""
         digest = digest_of(server, tool, arguments)
+        action = PendingAction(
+            server=server, tool=tool, arguments=arguments, digest=digest,
+            requested_by=provenance.requested_by, reason=reason, provenance=provenance,
+            preview={**preview(server, tool, arguments), **(details or {})}, expires_at=expires_at,
+            created_at=self._clock(),
+        )  # fmt: skip
         async with self._filing:  # two identical requests at once make one card counted twice
             waiting = await self._store.load(digest[:12])
             if waiting is not None and waiting.status == "pending" and waiting.digest == digest:
                 return await self._count_again(waiting, provenance)
-            return await self._file(
-                server, tool, arguments, digest, provenance, reason, expires_at, waiting is None
-            )
-
-    async def _file(
-        self, server: str, tool: str, arguments: dict[str, Any], digest: str, provenance: Provenance,
-        reason: str, expires_at: datetime | None, id_is_free: bool,
-    ) -> PendingAction:  # fmt: skip
-        fresh_id = digest[:12] if id_is_free else uuid.uuid4().hex[:12]
-        action = PendingAction(
-            id=fresh_id,
-            server=server, tool=tool, arguments=arguments, digest=digest,
-            requested_by=provenance.requested_by, reason=reason, provenance=provenance,
-            preview=preview(server, tool, arguments), expires_at=expires_at, created_at=self._clock(),
-        )  # fmt: skip
-        action.origin_known_sender = self._known(action)
-        await self._store.save(action)
-        return action
+            if waiting is None:  # the card's id follows from what it does, unless that id is taken
+                action.id = digest[:12]
+            action.origin_known_sender = self._known(action)
+            await self._store.save(action)
+            return action
 
     async def _count_again(self, waiting: PendingAction, provenance: Provenance) -> PendingAction:
         """An identical request: the same card, one more in its count, any new sources added."""
@@ -157,6 +150,13 @@ class ApprovalDesk:
                 continue
             waiting.append(action)
         return sorted(waiting, key=lambda action: action.created_at)
+
+    async def record_draft(self, record: DraftRecord) -> None:
+        """Keep (signed) what a draft Pepper wrote says and why, for the card that would send it."""
+        await self._store.save_draft(record)
+
+    async def drafted(self, draft_id: str) -> DraftRecord | None:
+        return await self._store.draft(draft_id)
 
     async def shown(self, action_id: str) -> PendingAction | None:
         """The action as the UI may show it; None when it is missing or was not written by Pepper."""

@@ -17,17 +17,17 @@ from typing import Any
 
 from orchestrator.context_items import ContextItems
 from orchestrator.mcp_clients import RemoteTool
+from orchestrator.trust.actions import DraftRecord
 from orchestrator.trust.capabilities import Kind, classify
 from orchestrator.trust.desk import ApprovalDesk, ToolCaller
 from orchestrator.trust.outbound import outbound_verdict, sanitize_notification
 from orchestrator.trust.provenance import Provenance, RunLedger, SourceRef, preview, sources_in
 from orchestrator.trust.scope import check_context_call
 
-__all__ = ["DRAFTED", "GatedToolRunner"]
+__all__ = ["GatedToolRunner"]
 
 logger = logging.getLogger(__name__)
 
-DRAFTED = "actions.drafted"
 NOTIFYING = {"send_notification", "schedule_reminder"}
 TIMELY = {"reply", "send_message", "forward", "respond_to_invite", "update_event"}
 
@@ -119,26 +119,34 @@ class GatedToolRunner:
             self.ledger.latest_event_end() if tool.name in TIMELY else None
         )
         provenance = await self.provenance(reason)
+        details = await self._draft_details(tool, arguments)
         action = await self._desk.request(
-            tool.server, tool.name, arguments, provenance, reason=why, expires_at=end
+            tool.server, tool.name, arguments, provenance, reason=why, expires_at=end, details=details
         )
         return (
             f"Queued for the user's approval as action {action.id} ({why}): {action.describe()}. "
             "It has NOT been done; it runs only if the user approves it."
         )
 
+    async def _draft_details(self, tool: RemoteTool, arguments: dict[str, Any]) -> dict[str, Any] | None:
+        """For sending a draft: what Pepper's record says the draft holds (absent: an unknown draft)."""
+        if (tool.server, tool.name) != ("gmail", "send_draft"):
+            return None
+        record = await self._desk.drafted(str(arguments.get("draft_id", "")))
+        if record is None:
+            return {"drafted_by": None, "note": "not a draft Pepper wrote: its content is not known here"}
+        shown = {k: v for k, v in record.preview.items() if k not in ("kind", "action")}
+        return {**shown, "drafted_by": record.drafted_by, "drafted_at": record.created_at.isoformat()}
+
     async def _record_draft(self, arguments: dict[str, Any], output: str, reason: str) -> None:
-        if self._items is None:
-            return
         try:
-            draft_id = str(json.loads(output).get("draft_id"))
-        except (ValueError, AttributeError):
+            draft_id = str(json.loads(output)["draft_id"])
+        except (ValueError, KeyError, TypeError):
             return
-        record = {
-            "draft_id": draft_id,
-            "drafted_by": f"worker:{self.worker}",
-            "preview": preview("gmail", "create_draft", arguments),
-            "provenance": (await self.provenance(reason)).model_dump(mode="json"),
-        }
-        text = f"Drafted by Pepper: {record['preview'].get('subject', '')}"
-        await self._items.put(DRAFTED, draft_id, record, text)
+        record = DraftRecord(
+            draft_id=draft_id,
+            drafted_by=f"worker:{self.worker}",
+            preview=preview("gmail", "create_draft", arguments),
+            provenance=await self.provenance(reason),
+        )
+        await self._desk.record_draft(record)

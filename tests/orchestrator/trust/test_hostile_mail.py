@@ -19,10 +19,10 @@ import pytest
 from orchestrator.context_items import ContextItems
 from orchestrator.llm import ChatModel, LLMConfig
 from orchestrator.mcp_clients import ServerConnection, ServerSpec
-from orchestrator.trust.actions import NAMESPACE, ContextActionStore, Signer
+from orchestrator.trust.actions import DRAFTED, NAMESPACE, ContextActionStore, Signer
 from orchestrator.trust.cards import card_text
 from orchestrator.trust.desk import ApprovalDesk
-from orchestrator.trust.gate import DRAFTED, GatedToolRunner
+from orchestrator.trust.gate import GatedToolRunner
 from orchestrator.workers.loop import Worker
 from orchestrator.workers.toolbox import Toolbox
 from tests.orchestrator.conftest import server_specs
