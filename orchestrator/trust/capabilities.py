@@ -15,6 +15,7 @@ apply to every call's arguments whatever its class.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
@@ -42,7 +43,10 @@ class Verdict(BaseModel):
 Rule = Verdict | Callable[[dict[str, Any]], Verdict]
 
 READ = Verdict(kind="read", reason="only reads")
-HIDING_LABELS = {"TRASH", "SPAM"}
+HIDING = re.compile(
+    r"(?:^|[/.\]\s])(?:trash|bin|deleted( items| messages)?|spam|junk( e-?mail)?|archive|all mail)$", re.I
+)
+"""Labels (or IMAP folders: `[Gmail]/Trash`, `Junk`, `Deleted Items`) that take mail out of sight."""
 
 
 def _local(reason: str) -> Verdict:
@@ -54,9 +58,9 @@ def _outward(reason: str) -> Verdict:
 
 
 def _labels(arguments: dict[str, Any]) -> Verdict:
-    added = {str(label).upper() for label in arguments.get("add") or []}
-    removed = {str(label).upper() for label in arguments.get("remove") or []}
-    if hidden := sorted(added & HIDING_LABELS):
+    added = {str(label).strip() for label in arguments.get("add") or []}
+    removed = {str(label).strip().upper() for label in arguments.get("remove") or []}
+    if hidden := sorted(label for label in added if HIDING.search(label)):
         return _outward(f"adds {', '.join(hidden)}: the mail leaves the inbox for the trash or spam")
     if "INBOX" in removed:
         return _outward("removes INBOX: the mail disappears from the inbox (archive)")
