@@ -77,14 +77,7 @@ class Pepper:
         self.model = ChatModel(settings.llm()) if settings.llm_mode else None
         self.mode = "llm" if self.model else "rules"
         self.toolbox = Toolbox(self.connections)
-        self.desk = ApprovalDesk(
-            ContextActionStore(self.items, Signer.from_data_dir(settings.data_dir)),
-            self.toolbox.call,
-            self.toolbox.tools,
-            correspondents=self._correspondents,
-            announce=self._announce,
-            remind_after=timedelta(hours=settings.approval_reminder_hours),
-        )
+        self.desk = self._make_desk()
         self.workers = WorkerPool(self._make_worker, self.items) if self.model else None
         self.engine = ToolCallEngine(
             SchedulerToolRunner(
@@ -226,6 +219,17 @@ class Pepper:
     def _profile_text(self) -> str:
         profile = self.profiles.profile
         return profile.describe(now=datetime.now(UTC)) if profile is not None else ""
+
+    def _make_desk(self) -> ApprovalDesk:
+        """The approval desk, its signing key in the data directory (never in the context store)."""
+        return ApprovalDesk(
+            ContextActionStore(self.items, Signer.from_data_dir(self.settings.data_dir)),
+            self.toolbox.call,
+            self.toolbox.tools,
+            correspondents=self._correspondents,
+            announce=self._announce,
+            remind_after=timedelta(hours=self.settings.approval_reminder_hours),
+        )
 
     def _make_worker(self, run: WorkerRun) -> Worker:
         assert self.model is not None, "workers exist only in LLM mode"
