@@ -6,6 +6,8 @@ prefix, except the OpenAI-compatible endpoint, which reads the variables every O
 `OPENAI_BASE_URL`, `OPENAI_API_KEY`, plus `PEPPER_MODEL`. With neither a base URL nor a key set,
 Pepper runs in rules mode. Each server is a `[servers.NAME]` table: a `command` to spawn over stdio, or
 a `url` of a streamable-HTTP server; by default the four Pepper servers run as children on local data.
+Tools of a server you add wait for your approval on every call until you classify them in a
+`[tool_classes.NAME]` table (`fetch = "read"`; see orchestrator.trust.capabilities).
 """
 
 from __future__ import annotations
