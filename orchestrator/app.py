@@ -32,7 +32,13 @@ from orchestrator.feeds.runner import run_feed
 from orchestrator.feeds.triage_llm import LLMTriage, RulesTriage
 from orchestrator.inbox_bridge import InboxBridge
 from orchestrator.llm import ChatModel
-from orchestrator.mcp_clients import ServerConnection, ServerSpec
+from orchestrator.mcp_clients import (
+    ServerConnection,
+    ServerSpec,
+    ServerUnavailable,
+    ToolCallFailed,
+    ToolCallTimeout,
+)
 from orchestrator.notifications import NotificationMirror
 from orchestrator.persistence import ContextCallJournal, ContextStateStore
 from orchestrator.profile import ProfileBook
@@ -43,16 +49,19 @@ from orchestrator.scheduler.loop import Decision, Scheduler
 from orchestrator.scheduler.queue import EventQueue
 from orchestrator.scheduler_tools import QUIET_TOOLS, SchedulerToolRunner, scheduler_tools
 from orchestrator.supervision.retry import PatientConnection, supervised
-from orchestrator.workers.action_store import ContextActionStore
-from orchestrator.workers.approvals import ApprovalDesk
+from orchestrator.trust.actions import ContextActionStore, Signer
+from orchestrator.trust.desk import ApprovalDesk
+from orchestrator.trust.gate import GatedToolRunner
+from orchestrator.trust.outbound import inert_links
 from orchestrator.workers.loop import Worker
-from orchestrator.workers.pool import WorkerPool
-from orchestrator.workers.toolbox import GatedToolRunner, Toolbox
+from orchestrator.workers.pool import WorkerPool, WorkerRun
+from orchestrator.workers.toolbox import Toolbox
 
 __all__ = ["Pepper"]
 
 logger = logging.getLogger(__name__)
 OVERDUE_CHECK_SECONDS = 600
+APPROVAL_CHECK_SECONDS = 300
 
 
 class Pepper:
@@ -73,10 +82,16 @@ class Pepper:
         self.model = ChatModel(settings.llm()) if settings.llm_mode else None
         self.mode = "llm" if self.model else "rules"
         self.toolbox = Toolbox(self.connections)
-        self.desk = ApprovalDesk(ContextActionStore(self.items), self.toolbox.call, self.toolbox.tools)
+        self.desk = self._make_desk()
         self.workers = WorkerPool(self._make_worker, self.items) if self.model else None
         self.engine = ToolCallEngine(
-            SchedulerToolRunner(self.items, self.connections.get("notify"), self.reply, self.workers),
+            SchedulerToolRunner(
+                self.items,
+                self.connections.get("notify"),
+                self.reply,
+                self.workers,
+                ui_hosts=self._ui_hosts(),
+            ),
             self._deliver,
             ContextCallJournal(self.items),
             limit=settings.max_concurrent_tools,
@@ -128,6 +143,7 @@ class Pepper:
             start("mail ingest", follow, gmail, "gmail://inbox", MailIngest(gmail, self.items).sync)
             start("mail feed", run_feed, self.mail_feed, self.log)
             start("overdue check", self._check_overdue)
+        start("approvals watch", self._watch_approvals)
         if calendar := self.connections.get("calendar"):
             ingest = CalendarIngest(calendar, self.items, horizon=timedelta(days=2))
             start("calendar ingest", follow, calendar, "calendar://upcoming", ingest.sync, 300.0)
@@ -152,7 +168,8 @@ class Pepper:
         await self.chat.add("user", text)
 
     async def reply(self, text: str) -> None:
-        await self.chat.add("assistant", text)
+        """Pepper's chat message; a link in it (from mail, as often as not) is shown, never live."""
+        await self.chat.add("assistant", inert_links(text, self._ui_hosts()))
 
     async def _deliver(self, event: SchedulerEvent) -> None:
         await self.scheduler.put(event)
@@ -182,13 +199,53 @@ class Pepper:
             await anyio.sleep(OVERDUE_CHECK_SECONDS)
             await self.mail_feed.check_overdue()
 
+    async def _watch_approvals(self) -> None:
+        while True:
+            try:
+                await self.desk.sweep()
+            except (ServerUnavailable, ToolCallFailed, ToolCallTimeout) as exc:
+                logger.warning("could not check the pending actions: %s", exc)
+            await anyio.sleep(APPROVAL_CHECK_SECONDS)
+
+    async def _announce(self, title: str, body: str, dedupe_key: str) -> None:
+        notify = self.connections.get("notify")
+        if notify is None:
+            await self.reply(f"{title}\n{body}")
+            return
+        arguments = {"title": title, "body": body, "priority": "normal", "source": "pepper"}
+        await notify.call_tool("send_notification", {**arguments, "dedupe_key": dedupe_key})
+
+    def _correspondents(self) -> set[str] | None:
+        profile = self.profiles.profile
+        if profile is None:
+            return None
+        return set(profile.sent_to) | set(profile.replied_to) | profile.vips | profile.addresses
+
+    def _ui_hosts(self) -> list[str]:
+        return [self.settings.ui_host] if self.settings.ui_host not in ("0.0.0.0", "::") else []
+
     def _profile_text(self) -> str:
         profile = self.profiles.profile
         return profile.describe(now=datetime.now(UTC)) if profile is not None else ""
 
-    def _make_worker(self, name: str) -> Worker:
+    def _make_desk(self) -> ApprovalDesk:
+        """The approval desk, its signing key in the data directory (never in the context store)."""
+        return ApprovalDesk(
+            ContextActionStore(self.items, Signer.from_data_dir(self.settings.data_dir)),
+            self.toolbox.call,
+            self.toolbox.tools,
+            correspondents=self._correspondents,
+            announce=self._announce,
+            remind_after=timedelta(hours=self.settings.approval_reminder_hours),
+        )
+
+    def _make_worker(self, run: WorkerRun) -> Worker:
         assert self.model is not None, "workers exist only in LLM mode"
-        runner = GatedToolRunner(self.toolbox, self.desk, requested_by=f"worker:{name}")
+        runner = GatedToolRunner(
+            self.toolbox.call, self.desk, run.name, task=run.task, items=self.items, tainted=run.remembers,
+            origin=run.origin,
+            extra=self.settings.tool_classes, ui_hosts=self._ui_hosts(),
+        )  # fmt: skip
         return Worker(self.model, list(self.toolbox.tools.values()), runner)
 
     async def aclose(self) -> None:

@@ -1,6 +1,7 @@
 """The scheduler's own tools and the runner that carries them out over MCP.
 
-`send_to_user` and `wait` are answered inside the step (the brain adapters turn them into the reply
+Notifications are the user's own channels: they go out as plain text, their foreign links inert
+(`trust.outbound.sanitize_notification`). `send_to_user` and `wait` are answered inside the step (the brain adapters turn them into the reply
 or into nothing); `notify`, `delegate` and `search_context` run in the background in the tool-call
 engine. Arguments are validated here with pydantic, so whatever a model got wrong comes back to it as
 a precise error message, and the call's id is the notification's dedupe key: a call repeated after a
@@ -22,6 +23,7 @@ from orchestrator.mcp_clients import ServerConnection, ServerUnavailable
 from orchestrator.scheduler.engine import PendingCall, RetryLater
 from orchestrator.scheduler.loop import ToolDescription
 from orchestrator.supervision.retry import back_again
+from orchestrator.trust.outbound import sanitize_notification
 from orchestrator.workers.pool import WorkerPool
 
 __all__ = ["QUIET_TOOLS", "SchedulerToolRunner", "scheduler_tools"]
@@ -110,11 +112,13 @@ class SchedulerToolRunner:
         notify: ServerConnection | None,
         reply: Callable[[str], Awaitable[None]],
         workers: WorkerPool | None = None,
+        ui_hosts: list[str] | None = None,
     ) -> None:
         self._items = items
         self._notify = notify
         self._reply = reply
         self._workers = workers
+        self._ui_hosts = ui_hosts or []
 
     async def __call__(self, call: PendingCall) -> str:
         arguments = validate_arguments(call.name, call.arguments)
@@ -135,7 +139,7 @@ class SchedulerToolRunner:
             case Delegate(task=task, worker=worker):
                 if self._workers is None:
                     raise ValueError("delegation needs an LLM endpoint; Pepper is in rules mode")
-                result = await self._workers.run(task, worker)
+                result = await self._workers.run(task, worker, call.origin)
                 return result.answer
             case SearchContext():
                 return await self.search(arguments)
@@ -146,16 +150,12 @@ class SchedulerToolRunner:
         if self._notify is None:
             raise ServerUnavailable("the notify server is not configured")
         links = [notification.link] if notification.link else []
+        plain = sanitize_notification(
+            {"title": notification.title, "body": notification.body, "links": links}, self._ui_hosts
+        )
         outcome = await self._notify.call_tool(
             "send_notification",
-            {
-                "title": notification.title,
-                "body": notification.body,
-                "priority": notification.priority,
-                "source": "pepper",
-                "links": links,
-                "dedupe_key": call_id,
-            },
+            {**plain, "priority": notification.priority, "source": "pepper", "dedupe_key": call_id},
         )
         return outcome.text or "sent"
 

@@ -18,6 +18,7 @@ from orchestrator.mcp_clients import ConnectionState, ServerUnavailable, ToolCal
 from orchestrator.notifications import NAMESPACE as NOTIFICATIONS
 from orchestrator.profile import ProfileChange, ProfileEditError, profile_view
 from orchestrator.supervision.status import server_status
+from orchestrator.trust.cards import card
 
 __all__ = ["Api"]
 
@@ -39,7 +40,10 @@ class ChatIn(BaseModel):
 
 class DecisionIn(BaseModel):
     decision: str = Field(pattern="^(approve|reject)$")
-    arguments: dict[str, Any] | None = None
+    arguments: dict[str, Any] | None = Field(None, description="The user's edit of the arguments")
+    digest: str | None = Field(
+        None, pattern="^[0-9a-f]{64}$", description="The digest of the card the user saw (see trust.cards)"
+    )
 
 
 class SnoozeIn(BaseModel):
@@ -62,7 +66,7 @@ class Api:
             for name, (ns, n) in UI_LISTS.items()
         }
         chat = [message.model_dump(mode="json") for message in await pepper.chat.recent(200)]
-        approvals = [action.model_dump(mode="json") for action in await pepper.desk.pending()]
+        approvals = [card(action) for action in await pepper.desk.pending()]
         return JSONResponse(
             {"cursor": cursor, "status": self.status(), "chat": chat, "approvals": approvals, **lists}
         )
@@ -103,14 +107,14 @@ class Api:
         action_id = request.path_params["action_id"]
         try:
             if decision.decision == "approve":
-                action = await self.pepper.desk.approve(action_id, decision.arguments)
+                action = await self.pepper.desk.approve(action_id, decision.arguments, digest=decision.digest)
             else:
                 action = await self.pepper.desk.reject(action_id)
         except LookupError as exc:
             return JSONResponse({"error": str(exc)}, 404)
         except ValueError as exc:
             return JSONResponse({"error": str(exc)}, 409)
-        return JSONResponse(action.model_dump(mode="json"))
+        return JSONResponse(card(action))
 
     async def notification(self, request: Request) -> JSONResponse:
         notify = self.pepper.connections.get("notify")

@@ -33,6 +33,11 @@ class PendingCall(BaseModel):
     id: str
     name: str
     arguments: dict[str, Any] = Field(default_factory=dict)
+    origin: dict[str, Any] = Field(
+        default_factory=dict,
+        description="What the step that made the call had in front of it: the user's messages and the "
+        "signals (id, link, summary) of its batch; the trust boundary's provenance",
+    )
 
 
 class RetryLater(Exception):
