@@ -184,4 +184,4 @@ async def draft_reply(
     return (
         f"Draft reply to **{first}** about *{message.get('subject') or '(no subject)'}*:\n\n{body}\n\n"
         f"It waits for your approval: say `approve {action.id}` (or `reject {action.id}`)."
-    ), []
+    ), [Ref("action", action.id, f"reply to {first}")]

@@ -180,17 +180,22 @@ class Conversation:
         elif reading.intent in ("approve", "reject", "pending"):
             text = await self._command_text(reading)
         answer = await answer_command(desk, text, self.services.profiles)
+        if reading.intent == "pending":
+            self.shown = [Ref("action", a.id, a.describe()) for a in await desk.pending()]
         return answer or self.help_text(reading)
 
     async def _command_text(self, reading: Reading) -> str:
+        """`approve ID` for chat_commands; "approve it" names the one action this conversation just
+        showed (a draft, or a pending list of one), and nothing else."""
         item = reading.slots.get("item")
         if reading.intent == "pending":
             return "pending"
         if item in (None, "this"):
             assert self.services.desk is not None
-            waiting = await self.services.desk.pending()
+            shown = {ref.id for ref in self.shown if ref.kind == "action"}
+            waiting = [a for a in await self.services.desk.pending() if a.id in shown]
             if len(waiting) != 1:
-                choices = ", ".join(f"`{a.id}` {a.describe()[:60]}" for a in waiting) or "nothing is pending"
+                choices = "say `pending` to list them, then `approve ID`"
                 raise ActionError(self.language.questions["which_action"].format(choices=choices))
             item = waiting[0].id
         return f"{reading.intent} {item}"

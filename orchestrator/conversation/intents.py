@@ -209,7 +209,7 @@ def _complete(reading: Reading, rest: str, language: Language) -> Reading:
     questions = language.questions
     slots, when = reading.slots, reading.when
     if reading.intent == "remind_me":
-        message = _message(rest, language)
+        message = _message(rest, reading.text, language)
         question = None
         if when.until is not None:
             question = questions["remind_day"]
@@ -229,11 +229,12 @@ def _complete(reading: Reading, rest: str, language: Language) -> Reading:
     return reading
 
 
-def _message(rest: str, language: Language) -> str:
+def _message(rest: str, original: str, language: Language) -> str:
     message = rest
     for pattern in language.message:
         message = pattern.sub("", message).strip(" :,")
-    return message
+    written = {word.lower(): word for word in re.findall(r"[\w'-]+", original)}
+    return re.sub(r"[\w'-]+", lambda m: written.get(m.group(0), m.group(0)), message)
 
 
 def _body(text: str, language: Language) -> str | None:

@@ -25,6 +25,7 @@ __all__ = [
 ]
 
 SHOWN = 10
+GREETING = re.compile(r"^(?:hi|hello|hey|dear|thanks|thank you|best|cheers|regards)\b[^.!?]{0,40},?$", re.I)
 ASKING = re.compile(r"\?|\b(?:please|could you|can you|would you|let me know|need you to|asap)\b", re.I)
 
 
@@ -135,8 +136,7 @@ async def from_person(services: Services, reading: Reading, now: datetime) -> tu
 
 async def about_topic(services: Services, reading: Reading, now: datetime) -> tuple[str, list[Ref]]:
     topic = reading.slots.get("topic") or reading.normal
-    items = await services.items.search(topic, ["raw.email"], limit=25)
-    mail = [i.data for i in items if isinstance(i.data, dict) and i.data.get("date")]
+    mail = await _search(services, topic, 25)
     if person := reading.slots.get("person"):
         mail = [m for m in mail if person in _sender(m).lower()]
     if not mail:
@@ -147,15 +147,12 @@ async def about_topic(services: Services, reading: Reading, now: datetime) -> tu
 async def summarize(
     services: Services, reading: Reading, now: datetime, message: dict[str, Any]
 ) -> tuple[str, list[Ref]]:
-    """An extractive summary of `message`'s thread: who wrote, the newest text's first sentences,
-    its questions and requests, and its deadlines."""
-    thread = [m for m in await _inbox(services) if m.get("thread_id") == message.get("thread_id")] or [
-        message
-    ]
-    latest = thread[0]
-    sentences = [
-        s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", latest.get("text") or "") if len(s.strip()) > 3
-    ]
+    """An extractive summary of `message` in its thread: who wrote, its first sentences (greetings
+    left out), its questions and requests, and its deadlines."""
+    thread = [m for m in await _inbox(services) if m.get("thread_id") == message.get("thread_id")]
+    thread = thread or [message]
+    latest = message
+    sentences = [s for s in _sentences(latest.get("text") or "") if not GREETING.match(s)]
     asks = [s for s in sentences if ASKING.search(s)]
     deadlines = find_deadlines(latest.get("text") or "", datetime.fromisoformat(latest["date"]))
     people = sorted(
@@ -170,14 +167,28 @@ async def summarize(
     return "\n".join(lines), [_ref(latest)]
 
 
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if len(s.strip()) > 3]
+
+
 async def mail_refs(services: Services, reading: Reading) -> list[dict[str, Any]]:
     """The messages a summary request names by person or topic (newest first)."""
     if person := reading.slots.get("person"):
         return [m for m in await _inbox(services) if person in _sender(m).lower()]
     if topic := reading.slots.get("topic"):
-        items = await services.items.search(topic, ["raw.email"], limit=10)
-        return [i.data for i in items if isinstance(i.data, dict) and i.data.get("date")]
+        return await _search(services, topic, 10)
     return []
+
+
+async def _search(services: Services, topic: str, limit: int) -> list[dict[str, Any]]:
+    """Keyword search of the mail: chat answers at once, and the embedder may be busy indexing."""
+    arguments = {"text": topic, "mode": "lexical", "namespaces": ["raw.email"], "limit": limit}
+    hits = (await services.call("context", "search", arguments)).get("hits", [])
+    return [
+        h["item"]["data"]
+        for h in hits
+        if isinstance(h.get("item", {}).get("data"), dict) and h["item"]["data"].get("date")
+    ]
 
 
 async def waiting_on_me(services: Services, reading: Reading, now: datetime) -> tuple[str, list[Ref]]:
