@@ -176,7 +176,7 @@ async def draft_reply(
     sentence = sentence[:1].upper() + sentence[1:]
     if sentence and sentence[-1] not in ".!?":
         sentence += "."
-    body = f"Hi {first},\n\n{sentence}\n\nBest,\n{signer}".rstrip()
+    body = f"Hi {first},\n\n{sentence}" + (f"\n\nBest,\n{signer}" if signer else "")
     action = await services.desk.request(
         services.tools[("gmail", "reply")], {"id": message["id"], "body": body}, requested_by="chat",
         reason=f"reply to {message.get('subject') or 'your mail'}",

@@ -62,7 +62,7 @@ class Conversation:
             else:
                 reply, question = await self._act(reading, now), False
         except ActionError as exc:
-            reply, question = str(exc), str(exc).endswith("?")
+            reply, question = str(exc), "?" in str(exc)
         return Answer(reply, reading.intent, question, (time.perf_counter() - started) * 1000)
 
     async def _act(self, reading: Reading, now: datetime) -> str:
@@ -195,7 +195,7 @@ class Conversation:
             shown = {ref.id for ref in self.shown if ref.kind == "action"}
             waiting = [a for a in await self.services.desk.pending() if a.id in shown]
             if len(waiting) != 1:
-                choices = "say `pending` to list them, then `approve ID`"
+                choices = "Say `pending` to list them, then `approve ID`."
                 raise ActionError(self.language.questions["which_action"].format(choices=choices))
             item = waiting[0].id
         return f"{reading.intent} {item}"

@@ -200,7 +200,7 @@ QUESTIONS = {
     "remind_what": "What should I remind you of?",
     "which_person": "Which {name} do you mean: {choices}?",
     "which_item": "Which one do you mean? Say its number, for example: the first one.",
-    "which_action": "Which action do you mean? ({choices})",
+    "which_action": "Which action do you mean? {choices}",
     "reply_what": "What should the reply say?",
     "reply_whom": "Who should the reply go to?",
 }
