@@ -4,6 +4,7 @@
     .venv/bin/python bench/conversation.py --reader today   # rules-mode chat before the engine
     .venv/bin/python bench/conversation.py --json           # the same, machine-readable
     .venv/bin/python bench/conversation.py --final-report   # + the reserved split: closing figures ONLY
+    .venv/bin/python bench/conversation.py --demo           # + reply latency acting on the demo (~1 min)
 
 The corpus is `bench/data/conversation/` (see its README): hand-written utterances with their intent
 and slots, each file under a fixed clock and timezone, so the figures do not depend on the day.
@@ -11,7 +12,9 @@ Figures: intent accuracy; slot accuracy (date, time, person, item; counted where
 right, an invented slot as wrong as a missed one); confidently wrong answers (a wrong intent answered
 without a clarifying question; the help text is not an answer); the help text given to a request
 that has an intent; the clarifying-question rate; and reading latency (recognition and slot filling,
-in process). Every fifth utterance is reserved and read only with `--final-report`.
+in process). With `--demo`, a seeded sample of the development utterances is also answered for
+real by a Pepper on generated demo data (reading and acting over MCP): the reply latency a user
+sees. Every fifth utterance is reserved and read only with `--final-report`.
 """
 
 # ruff: noqa: E402 - sys.path must be repaired before the standard library is imported further
@@ -32,10 +35,13 @@ import platform
 import subprocess
 from datetime import UTC, datetime
 
+import anyio
+
 from bench.conversation_eval.corpus import CORPUS, CorpusFileError, load_utterances
 from bench.conversation_eval.score import Reader, render, score
 
 ROOT = Path(__file__).resolve().parents[1]
+SEED = 15
 
 
 def machine() -> dict:
@@ -74,6 +80,11 @@ def run(args: argparse.Namespace) -> dict:
         # The reserved split gives figures only: none of its utterances is shown, so none is studied.
         shown = args.examples if split == "dev" else 0
         report["splits"][split] = score(utterances, reader(args.reader), shown)
+    if args.demo and args.reader == "engine":
+        from bench.conversation_eval.replies import measure_replies
+
+        dev = load_utterances("dev")
+        report["demo_replies"] = anyio.run(measure_replies, dev, args.sample, SEED)
     report["machine"]["load_after"] = round(os.getloadavg()[0], 2)
     return report
 
@@ -83,6 +94,8 @@ def main(argv: list[str] | None = None) -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--demo", action="store_true", help="also answer a sample for real on demo data")
+    parser.add_argument("--sample", type=int, default=80, help="utterances answered on the demo (seeded)")
     parser.add_argument(
         "--reader", choices=["engine", "today"], default="engine",
         help="engine: orchestrator.conversation; today: rules-mode chat before it (the BEFORE figures)",

@@ -147,6 +147,14 @@ def render(report: dict) -> str:
             for row in rows:
                 detail = "; ".join(row.get("wrong", [])) or f"got {row['got']} {row['slots']}"
                 lines.append(f"  [{kind}] {row['source']} {row['text']!r} ({row['expected']}): {detail}")
+    if demo := report.get("demo_replies"):
+        lines += [
+            "",
+            f"== replies acting on the demo ({demo['replies']} utterances, seeded sample of dev) ==",
+        ]
+        lines.append(f"reply latency ms     p50 {demo['p50_ms']}  p95 {demo['p95_ms']}  max {demo['max_ms']}")
+        lines.append("slowest: " + ", ".join(demo["slowest"]))
+        lines += [f"  [error] {error}" for error in demo["errors"]]
     return "\n".join(lines)
 
 

@@ -57,9 +57,14 @@ def _numbered(title: str, messages: list[dict[str, Any]], now: datetime) -> tupl
     return f"{title}\n" + "\n".join(lines) + more, [_ref(m) for m in shown]
 
 
-async def _inbox(services: Services, limit: int = 500) -> list[dict[str, Any]]:
-    items = await services.items.query(["raw.email"], limit=limit)
-    mail = [i.data for i in items if isinstance(i.data, dict) and i.data.get("date")]
+async def _inbox(services: Services, since: datetime | None = None, limit: int = 500) -> list[dict[str, Any]]:
+    """Ingested mail, newest first. A message is stored after it is sent, so the store's own
+    `since` (its update time) never drops one sent after `since`: it only narrows the read."""
+    arguments: dict[str, Any] = {"namespaces": ["raw.email"], "limit": limit}
+    if since is not None:
+        arguments["since"] = since.isoformat()
+    items = (await services.call("context", "query", arguments)).get("items", [])
+    mail = [i["data"] for i in items if isinstance(i.get("data"), dict) and i["data"].get("date")]
     return sorted(mail, key=lambda m: m["date"], reverse=True)
 
 
@@ -92,7 +97,7 @@ async def new_since(services: Services, reading: Reading, now: datetime) -> tupl
     since = _since(reading, now)
     mail = [
         m
-        for m in await _inbox(services)
+        for m in await _inbox(services, since)
         if datetime.fromisoformat(m["date"]) >= since and not _mine(m, services)
     ]
     if not mail:
@@ -115,7 +120,7 @@ def _since(reading: Reading, now: datetime) -> datetime:
 
 async def from_person(services: Services, reading: Reading, now: datetime) -> tuple[str, list[Ref]]:
     person = reading.slots.get("person", "")
-    mail = [m for m in await _inbox(services) if person in _sender(m).lower() and not _mine(m, services)]
+    mail = [m for m in await _from(services, person) if not _mine(m, services)]
     if reading.when.day:
         mail = [
             m
@@ -149,7 +154,9 @@ async def summarize(
 ) -> tuple[str, list[Ref]]:
     """An extractive summary of `message` in its thread: who wrote, its first sentences (greetings
     left out), its questions and requests, and its deadlines."""
-    thread = [m for m in await _inbox(services) if m.get("thread_id") == message.get("thread_id")]
+    subject = re.sub(r"^(?:(?:re|fwd?|aw|wg):\s*)+", "", message.get("subject") or "", flags=re.I)
+    found = await _search(services, subject, 50) if subject.strip() else []
+    thread = [m for m in found if m.get("thread_id") == message.get("thread_id")]
     thread = thread or [message]
     latest = message
     sentences = [s for s in _sentences(latest.get("text") or "") if not GREETING.match(s)]
@@ -174,10 +181,17 @@ def _sentences(text: str) -> list[str]:
 async def mail_refs(services: Services, reading: Reading) -> list[dict[str, Any]]:
     """The messages a summary request names by person or topic (newest first)."""
     if person := reading.slots.get("person"):
-        return [m for m in await _inbox(services) if person in _sender(m).lower()]
+        return await _from(services, person)
     if topic := reading.slots.get("topic"):
         return await _search(services, topic, 10)
     return []
+
+
+async def _from(services: Services, person: str) -> list[dict[str, Any]]:
+    """Mail whose sender's name or address contains `person`, newest first (found by keyword: the
+    sender is part of each message's indexed text)."""
+    found = [m for m in await _search(services, person, 100) if person in _sender(m).lower()]
+    return sorted(found, key=lambda m: m["date"], reverse=True)
 
 
 async def _search(services: Services, topic: str, limit: int) -> list[dict[str, Any]]:
