@@ -75,7 +75,12 @@ def _mine(message: dict[str, Any], services: Services) -> bool:
 
 
 async def urgent(services: Services, reading: Reading, now: datetime) -> tuple[str, list[Ref]]:
-    items = await services.items.query(["signals.email", "signals.follow_up", "signals.meeting"], limit=300)
+    namespaces = ["signals.email", "signals.follow_up", "signals.meeting"]
+    items = [
+        item
+        for tag in ("urgent", "high")
+        for item in await services.items.query(namespaces, [tag], limit=100)
+    ]
     signals = [
         (i, i.data)
         for i in items
