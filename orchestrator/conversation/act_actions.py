@@ -103,32 +103,52 @@ def _choose_reminders(
         return listed[-1:] if item == "last" or len(listed) == 1 else listed
     if topic:
         return [r for r in reminders if all(word in r["message"].lower() for word in topic.split())]
-    if reading.when.day:
-        return [r for r in reminders if r.get("next_fire_at") and _day(r, now) == reading.when.day]
+    if reading.when.day or reading.when.clock:
+        return [r for r in reminders if r.get("next_fire_at") and _at(r, reading, now)]
     return []
 
 
+def _at(reminder: dict[str, Any], reading: Reading, now: datetime) -> bool:
+    fires = datetime.fromisoformat(reminder["next_fire_at"]).astimezone(now.tzinfo)
+    day, clock = reading.when.day, reading.when.clock
+    return (day is None or fires.date() == day) and (clock is None or f"{fires:%H:%M}" == clock)
+
+
 async def digest(services: Services, reading: Reading, now: datetime) -> tuple[str, list[Ref]]:
-    if reading.intent == "digest_time":
-        clock = reading.when.clock or "08:00"
-        await services.call("notify", "daily_digest", {"at": clock})
-        return f"Your daily digest now comes at {clock}.", []
     schedules = [
         r
         for r in (await services.call("notify", "list_reminders", {})).get("reminders", [])
         if r.get("kind") == "digest"
     ]
-    clock = (
+    current = (
         f"{datetime.fromisoformat(schedules[0]['next_fire_at']).astimezone(now.tzinfo):%H:%M}"
         if schedules
-        else "08:00"
+        else None
     )
-    result = await services.call("notify", "daily_digest", {"at": clock, "send_now": True})
+    if reading.intent == "digest_time" and reading.when.clock is None:
+        return (
+            f"Your daily digest comes at {current}."
+            if current
+            else "No daily digest is set: say `send my digest at 8am`."
+        ), []
+    if reading.intent == "digest_time":
+        await services.call("notify", "daily_digest", {"at": reading.when.clock, **_zone(services, now)})
+        return f"Your daily digest now comes at {reading.when.clock}.", []
+    clock = current or "08:00"
+    result = await services.call(
+        "notify", "daily_digest", {"at": clock, "send_now": True, **_zone(services, now)}
+    )
     sent = result.get("sent_now") or {}
     count = sent.get("count", sent.get("items")) if isinstance(sent, dict) else None
     return "Digest sent" + (
         f" ({count} items)" if isinstance(count, int) else ""
     ) + f"; the daily one comes at {clock}.", []
+
+
+def _zone(services: Services, now: datetime) -> dict[str, str]:
+    """The user's IANA zone for the notify server, which reads a time of day in it."""
+    zone = services.timezone or getattr(now.tzinfo, "key", None)
+    return {"timezone": zone} if zone else {}
 
 
 async def snooze(

@@ -71,6 +71,9 @@ class Conversation:
             return await self._command(reading)
         if intent in ("help", "unknown"):
             return self.help_text(reading)
+        if intent == "greeting":
+            thanks = reading.normal.startswith(("thank", "thx", "cheers"))
+            return self.language.extra["thanks" if thanks else "greeting"]
         if intent in CALENDAR or intent in MAIL:
             reply, refs = await self._lookup(reading, now)
         elif intent == "summarize_thread":

@@ -42,6 +42,9 @@ async def agenda(services: Services, reading: Reading, now: datetime) -> tuple[s
     if reading.when.part and not reading.when.until:
         events = [e for e in events if _in_part(e, reading.when.part, now)]
     label = _label(first, last, now)
+    if reading.when.clock and not reading.when.until:
+        events = [e for e in events if _overlaps(e, first, reading.when.clock, now)]
+        label += f" at {reading.when.clock}"
     if not events:
         return f"No meetings {label}.", []
     lines = [_line(e, now.tzinfo, first != last) for e in events]
@@ -54,6 +57,14 @@ def _in_part(event: dict[str, Any], part: str, now: datetime) -> bool:
     windows = {"morning": (0, 12), "afternoon": (12, 18), "evening": (17, 24)}
     low, high = windows.get(part, (0, 24))
     return start is not None and low <= start.hour < high
+
+
+def _overlaps(event: dict[str, Any], day: date, clock: str, now: datetime) -> bool:
+    """Whether the event runs during the hour from `clock` on `day` (all-day events always do)."""
+    start, end = _start(event, now.tzinfo), _start({"start": event.get("end")}, now.tzinfo)
+    hour, minute = (int(part) for part in clock.split(":"))
+    begin = datetime.combine(day, time(hour, minute), tzinfo=now.tzinfo)
+    return start is None or end is None or (start < begin + timedelta(hours=1) and end > begin)
 
 
 def _label(first: date, last: date, now: datetime) -> str:

@@ -34,7 +34,7 @@ SLOTS_USED: dict[str, tuple[str, ...]] = {
     "i_am_waiting_on": ("person",),
     "remind_me": ("date", "time", "item"),
     "list_reminders": ("date",),
-    "cancel_reminder": ("date", "item", "topic"),
+    "cancel_reminder": ("date", "time", "item", "topic"),
     "snooze_item": ("item", "date", "time"),
     "mark_read_item": ("item",),
     "mark_done_item": ("item",),

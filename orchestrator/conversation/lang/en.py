@@ -71,30 +71,31 @@ DATE_PATTERNS = {
 
 # The order matters: the first intent whose pattern matches wins.
 INTENTS = [
+    ("greeting", r"^(?:hi|hello|hey|good (?:morning|afternoon|evening)|thanks|thank you|thx|cheers)(?: pepper)?[\s!.]*$"),
     ("help", r"^(?:help\b|\?+$|what can you do|what commands|how do i use you|what can i ask|commands?$)"),
     ("reject", r"^(?:reject|decline)\b|^don'?t send (?:it|that|this)\b"),
     ("approve", r"^(?:go ahead and |yes,? )?approve\b"),
     ("pending", r"\bpending\b|^approvals?\b|\bto approve\b|\b(?:waiting for|needs?) my approval\b"),
-    ("cancel_reminder", r"\b(?:cancel|delete|remove|drop|unschedule|never ?mind|forget)\b.*\breminders?\b|\bstop reminding\b"),
+    ("cancel_reminder", r"\b(?:cancel|delete|remove|drop|clear|unschedule|never ?mind|forget)\b.*\breminders?\b|\bstop reminding\b"),
     ("list_reminders", r"\breminders\b|\bhave a reminder\b|\bask(?:ed)? you to remind\b|\breminded of\b"),
-    ("digest_time", r"\bdigest\b.*\b(?:at|to|for|every|each)\b.*\d|\bdigest\b.*\bnoon\b|\bset digest\b"),
+    ("digest_time", r"\bwhat time\b.*\bdigest\b|\bwhen\b.*\bdigest\b|\bdigest\b.*\b(?:at|to|for|every|each)\b.*\d|\bdigest\b.*\bnoon\b|\bset digest\b"),
     ("digest_now", r"\bdigest\b|\bdaily summary\b"),
     ("remind_me", r"\bremind(?:er)?\b|\bping me\b|\bdon'?t let me forget\b"),
     ("snooze_item", r"\bsnooze\b|\bpush (?:this|it|that)\b|\bput off\b|\bhide (?:this|it|that)\b|\blater for\b"),
     ("mark_read_item", r"\bmark\b.*\bread\b|\bas read\b|\bi'?ve read (?:it|this|that)\b"),
     ("mark_done_item", r"\bmark\b.*\b(?:done|complete)\b|\bdone with\b|\bthat'?s done\b|^done\b|\barchive (?:this|it|that)\b|\bdismiss\b|\bhandled\b|\bcheck off\b|\bclear the\b"),
-    ("draft_reply", r"^(?:draft|reply|respond|write back|write to|answer|email \w+ back|send \w+ an? (?:reply|response)|let \w+ know)\b|^tell (?!me\b|us\b)\w+"),
+    ("draft_reply", r"^(?:i need to |i want to |help me )?(?:draft|reply|respond|write back|write to|answer|email \w+ back|send \w+ an? (?:reply|response)|let \w+ know)\b|^tell (?!me\b|us\b)\w+"),
     ("waiting_on_me", r"\bwaiting (?:on|for) me\b|\bfrom me\b|\bkeeping waiting\b|\bi owe\b|\bowe people\b|\bneeds? my (?:reply|answer|response)\b|\bhaven'?t i answered\b|\bi need to respond\b|\bwants? something from me\b|\bquestions for me\b|\bwaiting for me\b|\bwaiting on me\b"),
-    ("i_am_waiting_on", r"\bfollow ?-?ups?\b|\bfollowups?\b|\bwaiting on\b|\bam i waiting\b|\bwaiting for a reply\b|\bawaiting\b|\bhasn'?t replied\b|\bowes me\b|\bthat i sent\b|\bgot no answer\b|\breplied yet\b|\bchase\b|\boutstanding replies\b"),
+    ("i_am_waiting_on", r"\bfollow ?-?ups?\b|\bfollowups?\b|\bwaiting on\b|\bam i waiting\b|\bwaiting for a reply\b|\bawaiting\b|\bhasn'?t replied\b|\bowes me\b|\bthat i sent\b|\bgot no answer\b|\breplied yet\b|\bchase\b|\boutstanding replies\b|\bdid \w+ (?:answer|reply|respond|get back)\b"),
     ("summarize_thread", r"\bsummar(?:ize|ise|y)\b|\bsum up\b|\brecap\b|\btl;?dr\b|\bgist\b|\bkey points\b|\bshort version\b"),
     ("meeting_brief", r"\bbrief\b|\bprep(?:are)?\b|\bbackground for\b|\bneed to know for\b|\bmeeting (?:with \w+ )?about\b|\bnext meeting about\b|\btell me about my\b"),
     ("free_time", r"\bfree\b|\bavailable\b|\bopen slots?\b|\bgap in\b|\bnot busy\b|\bfit an?\b|\bfind (?:me )?an? (?:hour|slot|free)\b|\bfree slot\b"),
     ("next_meeting", r"\bnext (?:meeting|call|thing|one)\b|\bwhat'?s next\b|\bcoming up next\b|\bnext on my\b|\bwhen do i (?:next )?(?:meet|see)\b"),
-    ("agenda", r"\bmeetings?\b|\bcalendar\b|\bagenda\b|\bschedule\b|\bwhat'?s on\b|\bwhat is on\b|\bwhat'?s happening\b|\bmy day look\b|\bhow does \w+ look\b|\bwhat have i got\b|\bwhat do i have\b|\bbusy\b|\bcoming up\b"),
+    ("agenda", r"\bmeetings?\b|\bcalendar\b|\bagenda\b|\bschedule\b|\bwhat'?s on\b|\bwhat is on\b|\bwhat'?s happening\b|\bmy day look\b|\bhow does \w+ look\b|\bwhat have i got\b|\bwhat do i have\b|\bbusy\b|\bcoming up\b|\bdo i have anything\b|\bmy day\b|\bon my plate\b"),
     ("mail_about_topic", r"^(?:search|find|look (?:for|up))\b|\b(?:e?mails?|messages?|anything|anyone|thread)\b.*\b(?:about|regarding|mentioning|on)\b"),
     ("urgent_mail", r"\burgent\b|\bimportant\b|\bpriorit|\battention\b|\bcritical\b|\blook at first\b|\bdeal with now\b|\bwhat matters\b|\bwhat'?s hot\b"),
     ("mail_from_person", r"\bfrom (?!the |my |last |past |this )[a-z]|\bwhat \w+ sent\b|\bwhat did \w+ send\b|\bhas \w+ (?:emailed|written|sent)\b|\bwhat has \w+ sent\b|\b\w+'s e?mails\b|\bmails? by\b|\bbeen sending\b|\bdid \w+ write\b"),
-    ("new_mail_since", r"\bnew\b|\bsince\b|\bcame in\b|\barrived\b|\b(?:last|past) (?:\w+ )?(?:hours?|minutes?)\b|\bunread\b|\bwhat did i get\b"),
+    ("new_mail_since", r"\bnew\b|\bsince\b|\bcame in\b|\barrived\b|\b(?:last|past) (?:\w+ )?(?:hours?|minutes?)\b|\bunread\b|\bwhat did i get\b|\bwho (?:e-?mailed|wrote to|messaged) me\b"),
 ]  # fmt: skip
 
 NAME = r"(?P<name>[a-z][a-z'-]+)"
@@ -110,7 +111,9 @@ PERSONS = {
     "meeting_brief": (rf"\bwith {NAME}",),
     "summarize_thread": (rf"\b(?:with|from) {NAME}",),
     "waiting_on_me": (rf"\bis {NAME} waiting\b",),
-    "i_am_waiting_on": (rf"\bwaiting on {NAME}", rf"\bhas {NAME} replied\b"),
+    "i_am_waiting_on": (
+        rf"\bwaiting on {NAME}", rf"\bhas {NAME} replied\b", rf"\bdid {NAME} (?:answer|reply|respond|get back)\b",
+    ),
     "draft_reply": (
         rf"\b(?:reply|respond|response|answer|write back|write) to {NAME}", rf"^tell {NAME}",
         rf"^let {NAME} know\b", rf"^email {NAME} back\b", rf"^send {NAME} an? (?:reply|response)\b",
@@ -250,4 +253,8 @@ ENGLISH = Language(
     questions=QUESTIONS,
     help_lines=HELP_LINES,
     help_intro="I did not understand that. Without a language model I can do these:",
+    extra={
+        "greeting": "Hello! Ask me what is urgent, what's on tomorrow, or to remind you of something; say help for more.",
+        "thanks": "You're welcome.",
+    },
 )

@@ -187,3 +187,15 @@ async def test_a_reply_draft_waits_for_approval_and_sends_nothing(connections, t
     assert f"approve {pending.id}" in answer.text
     sent = [path for path in (tmp_path / "mail").rglob("*") if path.is_file() and ".Sent" in path.parts]
     assert sent == [], "nothing may be sent before approval"
+
+
+@pytest.mark.servers("context", "notify")
+async def test_the_digest_time_is_set_asked_and_the_digest_sent_now(connections) -> None:
+    talk = conversation(connections, clock=lambda: datetime.now(BERLIN))
+    assert (await talk.answer("what time is my digest?")).text.startswith("No daily digest is set")
+    assert (await talk.answer("send my digest at 7:30")).text == "Your daily digest now comes at 07:30."
+    assert (await talk.answer("when does the digest come?")).text == "Your daily digest comes at 07:30."
+    sent = await talk.answer("send me the digest now")
+    assert sent.text.startswith("Digest sent") and sent.text.endswith("the daily one comes at 07:30.")
+    schedules = (await connections["notify"].call_tool("list_reminders", {})).structured["reminders"]
+    assert [s["kind"] for s in schedules] == ["digest"]

@@ -58,6 +58,31 @@ def test_a_request_is_read_as_its_intent_with_its_slots(
     assert (reading.intent, reading.slots, reading.question) == (intent, slots, None)
 
 
+@pytest.mark.parametrize(
+    ("text", "intent", "slots"),
+    [
+        ("do I have anything at 4", "agenda_day", {"date": "2026-05-06", "time": "16:00"}),
+        ("show me my day", "agenda_day", {"date": "2026-05-06"}),
+        ("cancel my 3pm reminder", "cancel_reminder", {"time": "15:00"}),
+        ("clear all reminders", "cancel_reminder", {"item": "all"}),
+        ("who emailed me today", "new_mail_since", {"date": "2026-05-06"}),
+        ("did Tom answer me?", "i_am_waiting_on", {"person": "tom"}),
+        ("could you snooze the 3rd one till next monday", "snooze_item", {"item": "3", "date": "2026-05-11"}),
+        ("good morning", "greeting", {}),
+        ("thanks!", "greeting", {}),
+    ],
+)
+def test_everyday_phrasings_beyond_the_corpus(text: str, intent: str, slots: dict[str, str]) -> None:
+    reading = read(text, NOW)
+    assert (reading.intent, reading.slots, reading.question) == (intent, slots, None)
+
+
+def test_asking_when_the_digest_comes_changes_nothing() -> None:
+    """A question about the digest is not an order to send it, nor to move it."""
+    reading = read("what time is my digest?", NOW)
+    assert (reading.intent, reading.when.clock) == ("digest_time", None)
+
+
 def test_typos_are_repaired_and_lower_the_confidence() -> None:
     reading = read("wat meetings do i have tomorow", NOW)
     assert (reading.intent, reading.slots["date"]) == ("agenda_day", "2026-05-07")
