@@ -7,6 +7,7 @@ text, led by the requests closest to what was asked.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,9 +17,12 @@ from typing import Any
 from orchestrator.conversation import act_actions, calendar_actions, mail_actions
 from orchestrator.conversation.intents import Reading, read
 from orchestrator.conversation.lang import LANGUAGES, Language
+from orchestrator.conversation.mail_index import MailIndex
 from orchestrator.conversation.services import ActionError, Ref, Services
 
 __all__ = ["Answer", "Conversation"]
+
+logger = logging.getLogger(__name__)
 
 CALENDAR = {"agenda_day", "agenda_range", "next_meeting", "free_time", "meeting_brief"}
 MAIL = {
@@ -51,6 +55,14 @@ class Conversation:
         self.clock = clock  # aware, in the user's timezone
         self.language = language or LANGUAGES["en"]
         self.shown: list[Ref] = []
+        self.mail = MailIndex()
+
+    async def warm(self) -> None:
+        """Read the mail index ahead of the first question (at start-up)."""
+        try:
+            await self.mail.messages(self.services)
+        except ActionError as exc:
+            logger.info("the conversation's mail index will be read on first use: %s", exc)
 
     async def answer(self, text: str) -> Answer:
         started = time.perf_counter()
@@ -110,7 +122,6 @@ class Conversation:
             "next_meeting": calendar_actions.next_meeting,
             "meeting_brief": calendar_actions.meeting_brief,
             "urgent_mail": mail_actions.urgent,
-            "new_mail_since": mail_actions.new_since,
             "mail_from_person": mail_actions.from_person,
             "mail_about_topic": mail_actions.about_topic,
             "waiting_on_me": mail_actions.waiting_on_me,
@@ -118,6 +129,8 @@ class Conversation:
         }
         if reading.intent == "free_time":
             return await calendar_actions.free_time(self.services, reading, now, self.language)
+        if reading.intent == "new_mail_since":
+            return await mail_actions.new_since(self.services, reading, now, self.mail)
         return await handlers[reading.intent](self.services, reading, now)
 
     async def _refs(self, reading: Reading) -> list[Ref]:

@@ -10,6 +10,7 @@ from datetime import datetime, time
 from typing import Any
 
 from orchestrator.conversation.intents import Reading
+from orchestrator.conversation.mail_index import MailIndex
 from orchestrator.conversation.services import ActionError, Ref, Services
 from orchestrator.feeds.triage_rules import find_deadlines
 
@@ -57,17 +58,6 @@ def _numbered(title: str, messages: list[dict[str, Any]], now: datetime) -> tupl
     return f"{title}\n" + "\n".join(lines) + more, [_ref(m) for m in shown]
 
 
-async def _inbox(services: Services, since: datetime | None = None, limit: int = 500) -> list[dict[str, Any]]:
-    """Ingested mail, newest first. A message is stored after it is sent, so the store's own
-    `since` (its update time) never drops one sent after `since`: it only narrows the read."""
-    arguments: dict[str, Any] = {"namespaces": ["raw.email"], "limit": limit}
-    if since is not None:
-        arguments["since"] = since.isoformat()
-    items = (await services.call("context", "query", arguments)).get("items", [])
-    mail = [i["data"] for i in items if isinstance(i.get("data"), dict) and i["data"].get("date")]
-    return sorted(mail, key=lambda m: m["date"], reverse=True)
-
-
 def _mine(message: dict[str, Any], services: Services) -> bool:
     return ((message.get("from") or {}).get("email") or "").lower() in {
         a.lower() for a in services.user_addresses
@@ -98,11 +88,13 @@ async def urgent(services: Services, reading: Reading, now: datetime) -> tuple[s
     return "Needs your attention:\n" + "\n".join(lines), refs
 
 
-async def new_since(services: Services, reading: Reading, now: datetime) -> tuple[str, list[Ref]]:
+async def new_since(
+    services: Services, reading: Reading, now: datetime, index: MailIndex
+) -> tuple[str, list[Ref]]:
     since = _since(reading, now)
     mail = [
         m
-        for m in await _inbox(services, since)
+        for m in await index.messages(services)
         if datetime.fromisoformat(m["date"]) >= since and not _mine(m, services)
     ]
     if not mail:
