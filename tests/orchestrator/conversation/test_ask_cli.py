@@ -3,6 +3,7 @@ by the CLI from `--data-dir` alone (it listens on a port the config does not nam
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -10,6 +11,7 @@ import sys
 import threading
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.support.processes import REPO_ROOT, child_env, free_port
@@ -24,6 +26,19 @@ def cli(env: dict[str, str], *arguments: str) -> str:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+def _chat_in_the_ui_gets_the_same_answer(data: Path) -> None:
+    """Rules-mode chat (the UI's POST /chat) is answered by the same engine, before it returns."""
+    port = json.loads((data / "ui.json").read_text())["port"]
+    api = f"http://127.0.0.1:{port}/pepper/api"
+    sent = httpx.post(
+        f"{api}/chat", json={"text": "what are my reminders?"}, headers={"X-Pepper-CSRF": "1"}, timeout=30
+    )
+    assert sent.status_code == 202
+    chat = httpx.get(f"{api}/state", timeout=30).json()["chat"]
+    assert [m["role"] for m in chat[-2:]] == ["user", "assistant"]
+    assert chat[-1]["text"].startswith("Your reminders:\n1. Stretch — "), chat[-1]["text"]
 
 
 def test_ask_creates_a_reminder_in_the_running_demo_and_lists_it(tmp_path: Path) -> None:
@@ -65,6 +80,7 @@ def test_ask_creates_a_reminder_in_the_running_demo_and_lists_it(tmp_path: Path)
         assert listed.startswith("Your reminders:\n1. Stretch — "), listed
         asked = cli(env, "ask", "--data-dir", str(data), "remind me to call Dana")
         assert asked.startswith("When should I remind you?"), asked
+        _chat_in_the_ui_gets_the_same_answer(data)
         assert "rules" in cli(env, "status", "--data-dir", str(data))
         profile = cli(env, "profile", "show", "--data-dir", str(data))
         assert profile.startswith("Name: Alex Morgan") and "**" not in profile, profile
