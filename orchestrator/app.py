@@ -24,6 +24,8 @@ from orchestrator.chat import ChatLog
 from orchestrator.chat_commands import answer_command, is_command
 from orchestrator.config import OrchestratorSettings
 from orchestrator.context_items import ContextItems
+from orchestrator.conversation.actions import Answer, Conversation
+from orchestrator.conversation.services import Services, user_clock
 from orchestrator.event_log import EventLog
 from orchestrator.feeds.ingest import CalendarIngest, MailIngest, follow
 from orchestrator.feeds.mail_feed import MailFeed
@@ -115,6 +117,11 @@ class Pepper:
         self.mail_feed = MailFeed(
             self.items, settings.user_addresses, settings.vips, engine=triage, profiles=self.profiles
         )
+        services = Services(
+            self.connections, self.items, self.desk, self.toolbox.tools, self.profiles,
+            settings.user_addresses, settings.timezone,
+        )  # fmt: skip
+        self.conversation = Conversation(services, user_clock(settings.timezone))
         self.notifications = (
             NotificationMirror(self.connections["notify"], self.items)
             if "notify" in self.connections
@@ -133,6 +140,7 @@ class Pepper:
             task_group.start_soon(supervised, "inbox bridge", self.inbox.run)
             await task_group.start(self.scheduler.run)
             task_group.start_soon(self.activity.record, "start", f"Pepper started in {self.mode} mode")
+            task_group.start_soon(self.conversation.warm)
             task_status.started()
 
     def _start_senses(self, task_group: anyio.abc.TaskGroup) -> None:
@@ -159,13 +167,24 @@ class Pepper:
 
     async def send(self, text: str) -> None:
         """A message from the user: kept in the chat, answered by the scheduler (through the log),
-        or at once by code when it is a command (approvals, the profile: see chat_commands)."""
+        or at once by code when it is a command (approvals, the profile: see chat_commands). In rules
+        mode the conversation engine answers every message at once (see orchestrator.conversation)."""
+        if self.model is None:
+            await self.ask(text)
+            return
         if is_command(text):
             await self.chat.add("user", text, command=True)
             answer = await answer_command(self.desk, text, self.profiles)
             await self.chat.add("assistant", answer or "", command=True)
             return
         await self.chat.add("user", text)
+
+    async def ask(self, text: str) -> Answer:
+        """The conversation engine's answer to `text`, kept in the chat (both modes can use it)."""
+        await self.chat.add("user", text, command=True)
+        answer = await self.conversation.answer(text)
+        await self.chat.add("assistant", answer.text, command=True)
+        return answer
 
     async def reply(self, text: str) -> None:
         """Pepper's chat message; a link in it (from mail, as often as not) is shown, never live."""

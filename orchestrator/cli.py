@@ -3,6 +3,7 @@
     pepper-orchestrator run [--demo] [--data-dir DIR] [--port 5050]   run Pepper and its web UI
     pepper-orchestrator setup gmail|imap|caldav|google-calendar      connect a real account (read-only)
     pepper-orchestrator status                                        what a running Pepper is doing
+    pepper-orchestrator ask "what's on tomorrow?"                     ask the running Pepper (rules engine)
     pepper-orchestrator approve ID [--reject]                         decide on a pending action
     pepper-orchestrator profile show                                  what Pepper knows about you
     pepper-orchestrator profile set name|role VALUE                   your name or role
@@ -12,7 +13,9 @@
     pepper-orchestrator profile remember FACT | forget WORDS          facts Pepper keeps in mind
     pepper-orchestrator mcp-config [--host claude-desktop|vscode]     the MCP host's JSON for the servers
 
-Every command takes `--config PATH` (a TOML file; see orchestrator.config). Logs go to stderr.
+Every command takes `--config PATH` (a TOML file; see orchestrator.config). `status`, `approve`,
+`profile` and `ask` find the running Pepper from `--data-dir` (or the config), or at `--port`.
+Logs go to stderr.
 """
 
 from __future__ import annotations
@@ -59,9 +62,12 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="also let Pepper send, trash, invite and delete (each still needs your approval)",
     )
-    commands.add_parser("status", help="show what the running Pepper is doing")
+    instance = _instance_options()
+    commands.add_parser("status", parents=[instance], help="show what the running Pepper is doing")
+    ask = commands.add_parser("ask", parents=[instance], help="ask the running Pepper, as in chat")
+    ask.add_argument("text", nargs="+", help='what to ask, e.g. "what\'s on tomorrow?"')
     approve = commands.add_parser(
-        "approve", help="approve (or reject) a pending action of the running Pepper"
+        "approve", parents=[instance], help="approve (or reject) a pending action of the running Pepper"
     )
     approve.add_argument("action_id")
     approve.add_argument("--reject", action="store_true", help="reject instead of approving")
@@ -74,22 +80,37 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _instance_options() -> argparse.ArgumentParser:
+    """`--data-dir` and `--port`: which running Pepper to talk to (given before or after a subcommand)."""
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument(
+        "--data-dir", type=Path, default=argparse.SUPPRESS, help="the running Pepper's data dir"
+    )
+    options.add_argument("--port", type=int, default=argparse.SUPPRESS, help="the running Pepper's UI port")
+    return options
+
+
 def _add_profile_parser(commands: argparse._SubParsersAction) -> None:
-    profile = commands.add_parser("profile", help="show or edit what the running Pepper knows about you")
+    instance = _instance_options()
+    profile = commands.add_parser(
+        "profile", parents=[instance], help="show or edit what the running Pepper knows about you"
+    )
     edits = profile.add_subparsers(dest="edit", required=True)
-    edits.add_parser("show", help="the profile: name, role, VIPs, projects, remembered facts")
-    field = edits.add_parser("set", help="set your name or role")
+    edits.add_parser(
+        "show", parents=[instance], help="the profile: name, role, VIPs, projects, remembered facts"
+    )
+    field = edits.add_parser("set", parents=[instance], help="set your name or role")
     field.add_argument("field", choices=["name", "role"])
     field.add_argument("value", nargs="+")
-    vip = edits.add_parser("vip", help="add or remove a VIP (an email address)")
+    vip = edits.add_parser("vip", parents=[instance], help="add or remove a VIP (an email address)")
     vip.add_argument("verb", choices=["add", "remove"])
     vip.add_argument("value", metavar="ADDRESS")
-    project = edits.add_parser("project", help="add, remove or rename a project")
+    project = edits.add_parser("project", parents=[instance], help="add, remove or rename a project")
     project.add_argument("verb", choices=["add", "remove", "rename"])
     project.add_argument("value", metavar="NAME")
     project.add_argument("to", nargs="?", metavar="NEW_NAME", help="the new name (rename only)")
     for verb, text in (("remember", "a fact to keep in mind"), ("forget", "drop the facts with these words")):
-        edits.add_parser(verb, help=text).add_argument("value", nargs="+")
+        edits.add_parser(verb, parents=[instance], help=text).add_argument("value", nargs="+")
 
 
 def profile_command(settings: OrchestratorSettings, arguments: argparse.Namespace) -> str:
@@ -136,14 +157,30 @@ def main(argv: Sequence[str] | None = None) -> None:
         except SetupError as exc:
             raise SystemExit(f"pepper-orchestrator setup: {exc}") from exc
         print(f"{arguments.kind} is set up; its settings are in {written} (readable only by you).")
-    elif arguments.command == "status":
-        print(remote.status(settings))
-    elif arguments.command == "approve":
-        print(remote.decide(settings, arguments.action_id, reject=arguments.reject, digest=arguments.digest))
-    elif arguments.command == "profile":
-        print(profile_command(settings, arguments))
+    elif arguments.command in ("status", "ask", "approve", "profile"):
+        print(instance_command(_instance(settings, arguments), arguments))
     elif arguments.command == "mcp-config":
         print(json.dumps(mcp_servers_config(settings, arguments.host), indent=2))
+
+
+def _instance(settings: OrchestratorSettings, arguments: argparse.Namespace) -> OrchestratorSettings:
+    """The settings that reach the running Pepper: its data dir's record, or the port given."""
+    if data_dir := getattr(arguments, "data_dir", None):
+        settings = settings.model_copy(update={"data_dir": data_dir})
+    settings = remote.locate(settings)
+    if port := getattr(arguments, "port", None):
+        settings = settings.model_copy(update={"ui_port": port})
+    return settings
+
+
+def instance_command(settings: OrchestratorSettings, arguments: argparse.Namespace) -> str:
+    if arguments.command == "status":
+        return remote.status(settings)
+    if arguments.command == "ask":
+        return remote.ask(settings, " ".join(arguments.text))
+    if arguments.command == "approve":
+        return remote.decide(settings, arguments.action_id, reject=arguments.reject, digest=arguments.digest)
+    return profile_command(settings, arguments)
 
 
 def run_pepper(settings: OrchestratorSettings, arguments: argparse.Namespace) -> None:

@@ -1,8 +1,13 @@
 """The CLI's view of a running Pepper, through its web API on the UI port (`status`, `approve`,
-`profile`)."""
+`profile`, `ask`). A running Pepper writes where its UI listens to `ui.json` in its data dir, so the
+CLI finds it from `--data-dir` (or the config) even on another port; `--port` says it outright.
+Answers are printed as plain text: the markdown the chat shows is taken out."""
 
 from __future__ import annotations
 
+import json
+import os
+import re
 from typing import Any
 
 import httpx
@@ -12,7 +17,51 @@ from orchestrator.profile import render_profile
 from orchestrator.trust.actions import PendingAction
 from orchestrator.trust.cards import card_text
 
-__all__ = ["decide", "edit_profile", "show_profile", "status"]
+__all__ = [
+    "announce",
+    "ask",
+    "decide",
+    "edit_profile",
+    "locate",
+    "plain",
+    "show_profile",
+    "status",
+    "withdraw",
+]
+
+RUNNING = "ui.json"
+
+
+def announce(settings: OrchestratorSettings) -> None:
+    """Record, in the data dir, where this Pepper's UI listens (for the CLI)."""
+    place = {"host": settings.ui_host, "port": settings.ui_port, "pid": os.getpid()}
+    (settings.data_dir / RUNNING).write_text(json.dumps(place), encoding="utf-8")
+
+
+def withdraw(settings: OrchestratorSettings) -> None:
+    path = settings.data_dir / RUNNING
+    try:
+        if json.loads(path.read_text(encoding="utf-8")).get("pid") == os.getpid():
+            path.unlink()
+    except (OSError, ValueError):
+        pass
+
+
+def locate(settings: OrchestratorSettings) -> OrchestratorSettings:
+    """`settings` with the UI host and port of the Pepper running on its data dir, when one is."""
+    try:
+        place = json.loads((settings.data_dir / RUNNING).read_text(encoding="utf-8"))
+        os.kill(int(place["pid"]), 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return settings
+    return settings.model_copy(update={"ui_host": place["host"], "ui_port": int(place["port"])})
+
+
+def plain(text: str) -> str:
+    """Chat markdown as terminal text: no bold, italics or code marks."""
+    text = re.sub(r"\*\*(.+?)\*\*", r"\1", text)
+    text = re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"\1", text)
+    return re.sub(r"`([^`]*)`", r"\1", text)
 
 
 def _client(settings: OrchestratorSettings) -> httpx.Client:
@@ -79,7 +128,20 @@ def decide(settings: OrchestratorSettings, action_id: str, reject: bool, digest:
 
 
 def show_profile(settings: OrchestratorSettings) -> str:
-    return render_profile(_profile_call(settings, None)["profile"])
+    return plain(render_profile(_profile_call(settings, None)["profile"]))
+
+
+def ask(settings: OrchestratorSettings, text: str) -> str:
+    """The running Pepper's conversation engine on `text`: its reply, as plain text."""
+    try:
+        with _client(settings) as client:
+            response = client.post("/ask", json={"text": text})
+    except httpx.ConnectError as exc:
+        raise _unreachable(settings) from exc
+    answer = response.json()
+    if response.status_code != 200:
+        raise SystemExit(f"pepper-orchestrator ask: {answer.get('error', response.text)}")
+    return plain(answer["reply"])
 
 
 def edit_profile(settings: OrchestratorSettings, change: dict[str, Any]) -> str:

@@ -20,6 +20,7 @@ import anyio
 import uvicorn
 
 from mcp_servers.common.host_guard import HostAllowlist, is_loopback, needs_token
+from orchestrator import remote
 from orchestrator.app import Pepper
 from orchestrator.config import OrchestratorSettings
 
@@ -88,8 +89,10 @@ async def run(settings: OrchestratorSettings) -> None:
             await task_group.start(pepper.run)
             while not web.started:  # noqa: ASYNC110 - uvicorn offers no event for this
                 await anyio.sleep(0.05)
+            remote.announce(settings)
             print(startup_summary(pepper, token), file=sys.stderr, flush=True)
     finally:
+        remote.withdraw(settings)
         await pepper.aclose()
     print("Pepper stopped.", file=sys.stderr)
 

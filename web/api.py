@@ -1,6 +1,7 @@
-"""The UI's JSON API over a running `Pepper`: a snapshot of everything the page shows, chat,
-approvals, notification actions, search and the user's profile (shown and edited in Settings, and by
-`pepper-orchestrator profile`). Live updates come from `web/stream.py`."""
+"""The UI's JSON API over a running `Pepper`: a snapshot of everything the page shows, chat (and
+`ask`, answered at once by the conversation engine), approvals, notification actions, search and
+the user's profile (shown and edited in Settings, and by `pepper-orchestrator profile`). Live
+updates come from `web/stream.py`."""
 
 from __future__ import annotations
 
@@ -99,6 +100,17 @@ class Api:
             return message
         await self.pepper.send(message.text)
         return JSONResponse({"ok": True}, 202)
+
+    async def ask(self, request: Request) -> JSONResponse:
+        """The conversation engine's answer, at once (`pepper-orchestrator ask`)."""
+        message = await _parse(request, ChatIn)
+        if isinstance(message, JSONResponse):
+            return message
+        try:
+            answer = await self.pepper.ask(message.text)
+        except (ServerUnavailable, ToolCallFailed, ToolCallTimeout) as exc:
+            return JSONResponse({"error": str(exc)}, 503)
+        return JSONResponse({"reply": answer.text, "intent": answer.intent, "question": answer.question})
 
     async def decide(self, request: Request) -> JSONResponse:
         decision = await _parse(request, DecisionIn)

@@ -181,7 +181,8 @@ def _check_chat_and_profile_commands(pepper: RunningPepper) -> None:
     refused = pepper.cli("profile", "vip", "add", "not-an-address", ok=False)
     assert "pepper-orchestrator profile: 'not-an-address' is not an email address" in refused
     shown = pepper.cli("profile", "show")
-    assert "**Name:** Alex Morgan (learned from your mail)" in shown and "- Moonshot Two (yours)" in shown
+    assert "Name: Alex Morgan (learned from your mail)" in shown and "- Moonshot Two (yours)" in shown
+    assert "**" not in shown, "the terminal gets plain text, not markdown"
     assert "- Jordan is my manager" in shown and re.search(r"- Northwind \(\d+ threads, active\)", shown)
 
 

@@ -1,0 +1,237 @@
+"""`Conversation`: rules-mode chat's answer to one message: read it (`intents.read`), resolve what
+it points at ("the first one", "Tom's mail"), run the intent's action over MCP (`calendar_actions`,
+`mail_actions`, `act_actions`), and say what happened, or ask one short question. The profile and
+approval commands are answered by `chat_commands`, as before. Requests it cannot place get the help
+text, led by the requests closest to what was asked.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from orchestrator.conversation import act_actions, calendar_actions, mail_actions
+from orchestrator.conversation.intents import Reading, read
+from orchestrator.conversation.lang import LANGUAGES, Language
+from orchestrator.conversation.mail_index import MailIndex
+from orchestrator.conversation.services import ActionError, Ref, Services
+
+__all__ = ["Answer", "Conversation"]
+
+logger = logging.getLogger(__name__)
+
+CALENDAR = {"agenda_day", "agenda_range", "next_meeting", "free_time", "meeting_brief"}
+MAIL = {
+    "urgent_mail",
+    "new_mail_since",
+    "mail_from_person",
+    "mail_about_topic",
+    "waiting_on_me",
+    "i_am_waiting_on",
+}
+ON_ITEMS = {"snooze_item", "mark_read_item", "mark_done_item"}
+COMMANDS = {"profile_show", "profile_edit", "pending", "approve", "reject"}
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    intent: str
+    question: bool = False  # the answer is a clarifying question
+    milliseconds: float = 0.0
+
+
+class Conversation:
+    """One user's rules-mode conversation; it remembers the last list it showed, for references."""
+
+    def __init__(
+        self, services: Services, clock: Callable[[], datetime], language: Language | None = None
+    ) -> None:
+        self.services = services
+        self.clock = clock  # aware, in the user's timezone
+        self.language = language or LANGUAGES["en"]
+        self.shown: list[Ref] = []
+        self.mail = MailIndex()
+
+    async def warm(self) -> None:
+        """Read the mail index ahead of the first question (at start-up)."""
+        try:
+            await self.mail.messages(self.services)
+        except ActionError as exc:
+            logger.info("the conversation's mail index will be read on first use: %s", exc)
+
+    async def answer(self, text: str) -> Answer:
+        started = time.perf_counter()
+        now = self.clock()
+        reading = read(text, now, self.language)
+        try:
+            if reading.question is not None:
+                reply, question = reading.question, True
+            else:
+                reply, question = await self._act(reading, now), False
+        except ActionError as exc:
+            reply, question = str(exc), "?" in str(exc)
+        return Answer(reply, reading.intent, question, (time.perf_counter() - started) * 1000)
+
+    async def _act(self, reading: Reading, now: datetime) -> str:
+        intent, services = reading.intent, self.services
+        if intent in COMMANDS:
+            return await self._command(reading)
+        if intent in ("help", "unknown"):
+            return self.help_text(reading)
+        if intent == "greeting":
+            thanks = reading.normal.startswith(("thank", "thx", "cheers"))
+            return self.language.extra["thanks" if thanks else "greeting"]
+        if intent in CALENDAR or intent in MAIL:
+            reply, refs = await self._lookup(reading, now)
+        elif intent == "summarize_thread":
+            reply, refs = await mail_actions.summarize(
+                services, reading, now, await self._one_message(reading)
+            )
+        elif intent == "remind_me":
+            about = (await self._refs(reading))[0] if "item" in reading.slots else None
+            reply, refs = await act_actions.remind(services, reading, now, self.language, about)
+        elif intent == "list_reminders":
+            reply, refs = await act_actions.list_reminders(services, reading, now)
+        elif intent == "cancel_reminder":
+            reply, refs = await act_actions.cancel_reminder(services, reading, now, self.shown)
+        elif intent in ("digest_now", "digest_time"):
+            reply, refs = await act_actions.digest(services, reading, now)
+        elif intent == "snooze_item":
+            reply, refs = await act_actions.snooze(
+                services, reading, now, self.language, await self._refs(reading)
+            )
+        elif intent in ON_ITEMS:
+            reply, refs = await act_actions.mark(services, reading, await self._refs(reading))
+        else:  # draft_reply
+            reply, refs = await act_actions.draft_reply(
+                services, reading, await self._one_message(reading), await self._signer()
+            )
+        if refs:
+            self.shown = refs
+        return reply
+
+    async def _lookup(self, reading: Reading, now: datetime) -> tuple[str, list[Ref]]:
+        handlers: dict[str, Any] = {
+            "agenda_day": calendar_actions.agenda,
+            "agenda_range": calendar_actions.agenda,
+            "next_meeting": calendar_actions.next_meeting,
+            "meeting_brief": calendar_actions.meeting_brief,
+            "urgent_mail": mail_actions.urgent,
+            "mail_from_person": mail_actions.from_person,
+            "mail_about_topic": mail_actions.about_topic,
+            "waiting_on_me": mail_actions.waiting_on_me,
+            "i_am_waiting_on": mail_actions.i_am_waiting_on,
+        }
+        if reading.intent == "free_time":
+            return await calendar_actions.free_time(self.services, reading, now, self.language)
+        if reading.intent == "new_mail_since":
+            return await mail_actions.new_since(self.services, reading, now, self.mail)
+        return await handlers[reading.intent](self.services, reading, now)
+
+    async def _refs(self, reading: Reading) -> list[Ref]:
+        """What the item slot points at among the things last shown (or, for a person, their mail)."""
+        item = reading.slots.get("item")
+        questions = self.language.questions
+        if item is None:
+            raise ActionError(questions["which_item"])
+        if item.startswith("from:"):
+            name = item.removeprefix("from:")
+            matching = [ref for ref in self.shown if name in ref.person] or [
+                Ref("email", m["id"], m.get("subject") or "(no subject)", "", "raw.email")
+                for m in (await mail_actions.mail_refs(self.services, _with_person(reading, name)))[:1]
+            ]
+            if not matching:
+                raise ActionError(f"I found no mail from {name.title()}.")
+            return matching[:1]
+        if not self.shown:
+            raise ActionError("Nothing is listed yet to point at: ask me `what is urgent?` first.")
+        if item == "all":
+            return list(self.shown)
+        if item == "last" or (item == "this" and len(self.shown) == 1):
+            return self.shown[-1:]
+        if item.isdigit() and 1 <= int(item) <= len(self.shown):
+            return [self.shown[int(item) - 1]]
+        if item.isdigit():
+            raise ActionError(f"I listed {len(self.shown)}; which one do you mean?")
+        raise ActionError(questions["which_item"])
+
+    async def _one_message(self, reading: Reading) -> dict[str, Any]:
+        if "item" in reading.slots:
+            ref = (await self._refs(reading))[0]
+            message_id = ref.id
+        else:
+            found = await mail_actions.mail_refs(self.services, reading)
+            senders = {m.get("from", {}).get("email") for m in found} if "person" in reading.slots else set()
+            if len(senders) > 1:
+                raise ActionError(
+                    f"Which {reading.slots['person'].title()} do you mean: {', '.join(sorted(filter(None, senders)))}?"
+                )
+            if not found:
+                raise ActionError("I found no such mail.")
+            message_id = found[0]["id"]
+        item = await self.services.items.get("raw.email", message_id)
+        if item is None or not isinstance(item.data, dict):
+            raise ActionError("That is not a mail I have read.")
+        return item.data
+
+    async def _signer(self) -> str:
+        profiles = self.services.profiles
+        profile = await profiles.load() if profiles is not None else None
+        return (profile.display_name if profile is not None else None) or ""
+
+    async def _command(self, reading: Reading) -> str:
+        from orchestrator.chat_commands import answer_command
+
+        desk = self.services.desk
+        if desk is None:
+            raise ActionError("approvals are not available here")
+        text = reading.text
+        if reading.intent == "profile_show":
+            text = "profile"
+        elif reading.intent in ("approve", "reject", "pending"):
+            text = await self._command_text(reading)
+        answer = await answer_command(desk, text, self.services.profiles)
+        if reading.intent == "pending":
+            self.shown = [Ref("action", a.id, a.describe()) for a in await desk.pending()]
+        return answer or self.help_text(reading)
+
+    async def _command_text(self, reading: Reading) -> str:
+        """`approve ID` for chat_commands; "approve it" names the one action this conversation just
+        showed (a draft, or a pending list of one), and nothing else."""
+        item = reading.slots.get("item")
+        if reading.intent == "pending":
+            return "pending"
+        if item in (None, "this"):
+            assert self.services.desk is not None
+            shown = {ref.id for ref in self.shown if ref.kind == "action"}
+            waiting = [a for a in await self.services.desk.pending() if a.id in shown]
+            if len(waiting) != 1:
+                choices = "Say `pending` to list them, then `approve ID`."
+                raise ActionError(self.language.questions["which_action"].format(choices=choices))
+            item = waiting[0].id
+        return f"{reading.intent} {item}"
+
+    def help_text(self, reading: Reading) -> str:
+        """The help text, led by the requests whose words are closest to what was asked."""
+        lines = self.language.help_lines
+        words = set(reading.normal.split())
+        ranked = sorted(
+            lines, key=lambda intent: -len(words & set(lines[intent].lower().replace("*", "").split()))
+        )
+        intro = (
+            self.language.help_intro
+            if reading.intent == "unknown"
+            else "Without a language model I can do these:"
+        )
+        return intro + "\n" + "\n".join(f"- {lines[intent]}" for intent in ranked)
+
+
+def _with_person(reading: Reading, name: str) -> Reading:
+    from dataclasses import replace
+
+    return replace(reading, slots={**reading.slots, "person": name})

@@ -1,0 +1,247 @@
+"""The mail intents: what is urgent, new since a time, from a person, about a topic, a thread's
+summary, who waits on the user and whom the user waits on. They read the context store: the mail
+feed's `signals.*` and the ingested `raw.email` (the same items the LLM mode's `search_context`
+reads). A person who matches more than one sender gets a question, never a guess."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time
+from typing import Any
+
+from orchestrator.conversation.intents import Reading
+from orchestrator.conversation.mail_index import MailIndex
+from orchestrator.conversation.services import ActionError, Ref, Services
+from orchestrator.feeds.triage_rules import find_deadlines
+
+__all__ = [
+    "about_topic",
+    "from_person",
+    "i_am_waiting_on",
+    "mail_refs",
+    "new_since",
+    "summarize",
+    "urgent",
+    "waiting_on_me",
+]
+
+SHOWN = 10
+GREETING = re.compile(r"^(?:hi|hello|hey|dear|thanks|thank you|best|cheers|regards)\b[^.!?]{0,40},?$", re.I)
+ASKING = re.compile(r"\?|\b(?:please|could you|can you|would you|let me know|need you to|asap)\b", re.I)
+
+
+def _sender(message: dict[str, Any]) -> str:
+    sender = message.get("from") or {}
+    return f"{sender.get('name', '')} <{sender.get('email', '')}>".strip()
+
+
+def _ref(message: dict[str, Any]) -> Ref:
+    return Ref(
+        "email",
+        message["id"],
+        message.get("subject") or "(no subject)",
+        _sender(message).lower(),
+        "raw.email",
+    )
+
+
+def _line(message: dict[str, Any], now: datetime) -> str:
+    sent = datetime.fromisoformat(message["date"]).astimezone(now.tzinfo)
+    name = (message.get("from") or {}).get("name") or (message.get("from") or {}).get("email", "")
+    return f"**{name}** — {message.get('subject') or '(no subject)'} ({sent:%a %H:%M})"
+
+
+def _numbered(title: str, messages: list[dict[str, Any]], now: datetime) -> tuple[str, list[Ref]]:
+    shown = messages[:SHOWN]
+    lines = [f"{n}. {_line(m, now)}" for n, m in enumerate(shown, start=1)]
+    more = f"\n… and {len(messages) - SHOWN} more" if len(messages) > SHOWN else ""
+    return f"{title}\n" + "\n".join(lines) + more, [_ref(m) for m in shown]
+
+
+def _mine(message: dict[str, Any], services: Services) -> bool:
+    return ((message.get("from") or {}).get("email") or "").lower() in {
+        a.lower() for a in services.user_addresses
+    }
+
+
+async def urgent(services: Services, reading: Reading, now: datetime) -> tuple[str, list[Ref]]:
+    namespaces = ["signals.email", "signals.follow_up", "signals.meeting"]
+    items = [
+        item
+        for tag in ("urgent", "high")
+        for item in await services.items.query(namespaces, [tag], limit=100)
+    ]
+    signals = [
+        (i, i.data)
+        for i in items
+        if isinstance(i.data, dict) and i.data.get("priority") in ("urgent", "high")
+    ]
+    if not signals:
+        return "Nothing urgent right now.", []
+    signals.sort(key=lambda pair: (pair[1]["priority"] != "urgent", pair[1].get("summary", "")))
+    shown = signals[:SHOWN]
+    lines = [f"{n}. **{s['priority']}** {s['summary']}" for n, (_, s) in enumerate(shown, start=1)]
+    refs = [
+        Ref("signal", s["source_id"], s["summary"], " ".join(s.get("people", [])).lower(), i.namespace)
+        for i, s in shown
+    ]
+    return "Needs your attention:\n" + "\n".join(lines), refs
+
+
+async def new_since(
+    services: Services, reading: Reading, now: datetime, index: MailIndex
+) -> tuple[str, list[Ref]]:
+    since = _since(reading, now)
+    mail = [
+        m
+        for m in await index.messages(services)
+        if datetime.fromisoformat(m["date"]) >= since and not _mine(m, services)
+    ]
+    if not mail:
+        return f"Nothing new since {since:%a %H:%M}.", []
+    return _numbered(f"New since {since:%a %H:%M}:", mail, now)
+
+
+def _since(reading: Reading, now: datetime) -> datetime:
+    when = reading.when
+    if when.moment is not None:
+        return when.moment
+    hours = {"morning": 6, "afternoon": 12, "evening": 17}
+    day = when.day or now.date()
+    if when.clock:
+        hour, minute = (int(p) for p in when.clock.split(":"))
+        return datetime.combine(day, time(hour, minute), tzinfo=now.tzinfo)
+    start = datetime.combine(day, time(hours.get(when.part or "", 0)), tzinfo=now.tzinfo)
+    return start if when.day or when.part else datetime.combine(now.date(), time(0), tzinfo=now.tzinfo)
+
+
+async def from_person(services: Services, reading: Reading, now: datetime) -> tuple[str, list[Ref]]:
+    person = reading.slots.get("person", "")
+    mail = [m for m in await _from(services, person) if not _mine(m, services)]
+    if reading.when.day:
+        mail = [
+            m
+            for m in mail
+            if datetime.fromisoformat(m["date"]).astimezone(now.tzinfo).date() >= reading.when.day
+        ]
+    senders = sorted({(m.get("from") or {}).get("email", "").lower() for m in mail})
+    if len(senders) > 1:
+        names = [
+            f"{_sender(next(m for m in mail if (m.get('from') or {}).get('email', '').lower() == s))}"
+            for s in senders
+        ]
+        raise ActionError(f"Which {person.title()} do you mean: {', '.join(names[:5])}?")
+    if not mail:
+        return f"Nothing from {person.title()}.", []
+    return _numbered(f"From {person.title()}:", mail, now)
+
+
+async def about_topic(services: Services, reading: Reading, now: datetime) -> tuple[str, list[Ref]]:
+    topic = reading.slots.get("topic") or reading.normal
+    mail = await _search(services, topic, 25)
+    if person := reading.slots.get("person"):
+        mail = [m for m in mail if person in _sender(m).lower()]
+    if not mail:
+        return f"No mail about {topic}.", []
+    return _numbered(f"Mail about {topic}:", mail, now)
+
+
+async def summarize(
+    services: Services, reading: Reading, now: datetime, message: dict[str, Any]
+) -> tuple[str, list[Ref]]:
+    """An extractive summary of `message` in its thread: who wrote, its first sentences (greetings
+    left out), its questions and requests, and its deadlines."""
+    subject = re.sub(r"^(?:(?:re|fwd?|aw|wg):\s*)+", "", message.get("subject") or "", flags=re.I)
+    found = await _search(services, subject, 50) if subject.strip() else []
+    thread = [m for m in found if m.get("thread_id") == message.get("thread_id")]
+    thread = thread or [message]
+    latest = message
+    sentences = [s for s in _sentences(latest.get("text") or "") if not GREETING.match(s)]
+    asks = [s for s in sentences if ASKING.search(s)]
+    deadlines = find_deadlines(latest.get("text") or "", datetime.fromisoformat(latest["date"]))
+    people = sorted(
+        {(m.get("from") or {}).get("name") or (m.get("from") or {}).get("email", "") for m in thread}
+    )
+    lines = [
+        f"**{latest.get('subject') or '(no subject)'}** — {len(thread)} message(s) from {', '.join(people)}"
+    ]
+    lines += [f"- {s}" for s in sentences[:2]]
+    lines += [f"- asks: {s}" for s in asks[:3] if s not in sentences[:2]]
+    lines += [f"- due: {d.due.astimezone(now.tzinfo):%a %d %b} ({d.phrase})" for d in deadlines[:2]]
+    return "\n".join(lines), [_ref(latest)]
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if len(s.strip()) > 3]
+
+
+async def mail_refs(services: Services, reading: Reading) -> list[dict[str, Any]]:
+    """The messages a summary request names by person or topic (newest first)."""
+    if person := reading.slots.get("person"):
+        return await _from(services, person)
+    if topic := reading.slots.get("topic"):
+        return await _search(services, topic, 10)
+    return []
+
+
+async def _from(services: Services, person: str) -> list[dict[str, Any]]:
+    """Mail whose sender's name or address contains `person`, newest first (found by keyword: the
+    sender is part of each message's indexed text)."""
+    found = [m for m in await _search(services, person, 100) if person in _sender(m).lower()]
+    return sorted(found, key=lambda m: m["date"], reverse=True)
+
+
+async def _search(services: Services, topic: str, limit: int) -> list[dict[str, Any]]:
+    """Keyword search of the mail: chat answers at once, and the embedder may be busy indexing."""
+    arguments = {"text": topic, "mode": "lexical", "namespaces": ["raw.email"], "limit": limit}
+    hits = (await services.call("context", "search", arguments)).get("hits", [])
+    return [
+        h["item"]["data"]
+        for h in hits
+        if isinstance(h.get("item", {}).get("data"), dict) and h["item"]["data"].get("date")
+    ]
+
+
+async def waiting_on_me(services: Services, reading: Reading, now: datetime) -> tuple[str, list[Ref]]:
+    """Interim: mail the triage found asking something of the user (category `action`); the feed
+    that also checks for the user's reply is still to come (issue 15)."""
+    items = await services.items.query(["signals.email"], limit=300)
+    asking = [i.data for i in items if isinstance(i.data, dict) and i.data.get("category") == "action"]
+    if person := reading.slots.get("person"):
+        asking = [s for s in asking if any(person in p.lower() for p in s.get("people", []))]
+    if not asking:
+        return "Nobody seems to be waiting on you.", []
+    shown = asking[:SHOWN]
+    lines = [f"{n}. {s['summary']}" for n, s in enumerate(shown, start=1)]
+    refs = [
+        Ref("signal", s["source_id"], s["summary"], " ".join(s.get("people", [])).lower(), "signals.email")
+        for s in shown
+    ]
+    return "Asking something of you:\n" + "\n".join(lines), refs
+
+
+async def i_am_waiting_on(services: Services, reading: Reading, now: datetime) -> tuple[str, list[Ref]]:
+    items = await services.items.query(["signals.follow_up"], limit=200)
+    waiting = [i.data for i in items if isinstance(i.data, dict)]
+    if person := reading.slots.get("person"):
+        waiting = [
+            w
+            for w in waiting
+            if any(person in p.lower() for p in w.get("people", [])) or person in w.get("summary", "").lower()
+        ]
+    if not waiting:
+        return (
+            "Nobody owes you a reply."
+            if "person" not in reading.slots
+            else f"You are not waiting on {reading.slots['person'].title()}.",
+            [],
+        )
+    shown = waiting[:SHOWN]
+    lines = [f"{n}. {w['summary']}" for n, w in enumerate(shown, start=1)]
+    refs = [
+        Ref(
+            "signal", w["source_id"], w["summary"], " ".join(w.get("people", [])).lower(), "signals.follow_up"
+        )
+        for w in shown
+    ]
+    return "Waiting for replies:\n" + "\n".join(lines), refs
