@@ -5,7 +5,8 @@ One run checks, in order: LLM mode is announced; triage requests reach the model
 land as signals; the profile learned from the demo mail (projects too) is in the scheduler's prompt;
 a chat message gets the model's reply; profile commands from chat and from the CLI change the
 profile; a reply the model drafts waits for approval and is sent only once approved; Ctrl-C stops
-Pepper and every server it started.
+Pepper and every server it started. Pepper's clock is pinned (libfaketime, `tests/support/clock.py`):
+the demo it generates, and what it makes of it, depend on the day.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import httpx
 import pytest
 
 from tests.orchestrator.test_cli_run import alive, children_of
+from tests.support.clock import PinnedClock
 from tests.support.processes import REPO_ROOT, child_env, free_port
 from tests.support.scripted_llm import ScriptedLLM, Step, offered_tools, scripted_llm_server, tool_arguments
 from tests.web.brain import ScriptedPepperModel
@@ -79,6 +81,7 @@ class RunningPepper:
         )
         for name in ("PEPPER_UI_TOKEN", "PEPPER_UI_HOST"):
             self.env.pop(name, None)
+        self.env = PinnedClock().env(self.env)
         command = [sys.executable, "-m", "orchestrator.cli", "run", "--demo", "--data-dir", str(self.data)]
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
