@@ -17,9 +17,11 @@ from playwright.sync_api import expect
 from orchestrator.config import OrchestratorSettings
 from orchestrator.runtime import ui_token
 from tests.support.processes import REPO_ROOT, free_port
-from tests.web.conftest import DESKTOP, PepperProcess, pepper_env
+from tests.web.conftest import DESKTOP, STARTUP_SECONDS, PepperProcess, new_context, pepper_env
 
 TOKEN = "s3cret-token-for-the-browser-test"
+# Generous: a test that starts Pepper may wait up to STARTUP_SECONDS for it on a busy machine.
+pytestmark = pytest.mark.timeout(300)
 
 
 def test_ui_token_is_required_off_loopback_only() -> None:
@@ -37,7 +39,7 @@ def test_run_refuses_a_non_loopback_host_without_a_token(tmp_path) -> None:
         env=pepper_env(),
         cwd=REPO_ROOT,
         capture_output=True,
-        timeout=60,
+        timeout=STARTUP_SECONDS,
     )
     assert finished.returncode != 0
     assert b"refusing to serve the UI on 0.0.0.0 without PEPPER_UI_TOKEN" in finished.stderr
@@ -72,7 +74,7 @@ def test_api_answers_401_without_the_token_and_200_with_it(guarded: PepperProces
 
 def printed_login_link(pepper: PepperProcess) -> str:
     """The UI link Pepper printed at start-up (it prints once its web server listens)."""
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + STARTUP_SECONDS
     while (found := re.search(r"UI: +(\S+)", pepper.log())) is None:
         assert time.monotonic() < deadline, f"no UI link in Pepper's log:\n{pepper.log()[-2000:]}"
         time.sleep(0.1)
@@ -83,7 +85,7 @@ def printed_login_link(pepper: PepperProcess) -> str:
 def test_login_link_lets_the_browser_in_with_a_cookie_scripts_cannot_read(
     browser, guarded: PepperProcess
 ) -> None:
-    context = browser.new_context(viewport=DESKTOP, base_url=guarded.url)
+    context = new_context(browser, guarded, viewport=DESKTOP)
     page = context.new_page()
     try:
         assert page.goto("/pepper/ui.html").status == 401
