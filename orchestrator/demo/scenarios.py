@@ -185,8 +185,9 @@ def launch_pre_read(timeline: Timeline) -> list[Mail]:
 
 def ceo_question(timeline: Timeline) -> list[Mail]:
     """Asks for time before the board meeting, naming its day: the one the calendar holds, whatever today is."""
-    assert isinstance(board_meeting(timeline).start, datetime)
-    board_day = board_meeting(timeline).start.date()
+    board = board_meeting(timeline)
+    assert isinstance(board.start, datetime)
+    board_day = board.start.date()
     thread = Conversation(timeline)
     text = (
         f"Do you have ten minutes before {_long(board_day)} to walk me through the Atlas pricing "
