@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from orchestrator.config import OrchestratorSettings
 from orchestrator.runtime import ui_token
 from tests.support.processes import REPO_ROOT, free_port
-from tests.web.conftest import DESKTOP, STARTUP_SECONDS, PepperProcess, new_context, pepper_env
+from tests.web.conftest import DESKTOP, HTTP_SECONDS, STARTUP_SECONDS, PepperProcess, new_context, pepper_env
 
 TOKEN = "s3cret-token-for-the-browser-test"
 # Generous: a test that starts Pepper may wait up to STARTUP_SECONDS for it on a busy machine.
@@ -60,14 +60,21 @@ def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PepperProcess]
 @pytest.mark.slow
 def test_api_answers_401_without_the_token_and_200_with_it(guarded: PepperProcess) -> None:
     for path in ("/pepper/ui.html", "/pepper/api/state", "/pepper/api/events"):
-        assert httpx.get(guarded.url + path).status_code == 401, path
+        assert httpx.get(guarded.url + path, timeout=HTTP_SECONDS).status_code == 401, path
     refused = httpx.post(
-        guarded.url + "/pepper/api/chat", json={"text": "hi"}, headers={"X-Pepper-CSRF": "1"}
+        guarded.url + "/pepper/api/chat",
+        json={"text": "hi"},
+        headers={"X-Pepper-CSRF": "1"},
+        timeout=HTTP_SECONDS,
     )
     assert refused.status_code == 401
-    wrong = httpx.get(guarded.url + "/pepper/api/state", headers={"Authorization": "Bearer nope"})
+    wrong = httpx.get(
+        guarded.url + "/pepper/api/state", headers={"Authorization": "Bearer nope"}, timeout=HTTP_SECONDS
+    )
     assert wrong.status_code == 401
-    answer = httpx.get(guarded.url + "/pepper/api/state", headers={"Authorization": f"Bearer {TOKEN}"})
+    answer = httpx.get(
+        guarded.url + "/pepper/api/state", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=HTTP_SECONDS
+    )
     assert answer.status_code == 200
     assert answer.json()["status"]["mode"] == "rules"
 

@@ -426,7 +426,7 @@ def _signal(page: Page, summary_part: str) -> dict:
     """The signal whose summary contains `summary_part`, read from the page's own API."""
     deadline = time.monotonic() + SIGNAL_WAIT_MS / 1000
     while time.monotonic() < deadline:
-        state = page.request.get("/pepper/api/state").json()
+        state = page.request.get("/pepper/api/state", timeout=SIGNAL_WAIT_MS).json()
         for item in state["signals"]:
             if summary_part in item["data"].get("summary", ""):
                 return item["data"]
