@@ -69,12 +69,14 @@ def qbr(timeline: Timeline) -> Meeting:
 
 
 def board_meeting(timeline: Timeline) -> Meeting:
-    """In three days; the mailbox holds the CEO's invitation, read but not answered."""
+    """On the first working day at least three days on; the mailbox holds the CEO's invitation, read
+    but not answered, and the CEO's question about it."""
+    day = timeline.working_day_ahead(3)
     return Meeting(
         uid="board-meeting@pepper.demo",
         title=BOARD_TITLE,
-        start=timeline.local(timeline.day(3), 9),
-        end=timeline.local(timeline.day(3), 12),
+        start=timeline.local(day, 9),
+        end=timeline.local(day, 12),
         organizer=CEO,
         attendees=[(CEO, "ACCEPTED"), (MANAGER, "ACCEPTED"), (USER, "NEEDS-ACTION")],
         location="Boardroom, 5th floor",

@@ -6,7 +6,9 @@
   colleague did answer (In-Reply-To and References point at the question);
 - a calendar invitation from a VIP client for tomorrow's meeting (the calendar has the same UID);
 - a pre-read thread for today's launch review, which the meeting brief should find;
-- a direct question from the CEO, a draft the user left unfinished, and promotions in the trash.
+- a direct question from the CEO, asking for time before the board meeting and naming its day
+  (a working day at least three days on, as in the calendar), a draft the user left unfinished,
+  and promotions in the trash.
 Every mail `scenarios` returns keeps the read state it is given: the everyday rules never touch it.
 `routine` adds what recurs around the manager and the company (weekly updates, the user's 1:1
 topics, all-hands announcements), which follows the everyday rules.
@@ -184,10 +186,14 @@ def launch_pre_read(timeline: Timeline) -> list[Mail]:
 
 
 def ceo_question(timeline: Timeline) -> list[Mail]:
+    """Asks for time before the board meeting, naming the day the calendar holds, whatever today is."""
+    board = board_meeting(timeline)
+    assert isinstance(board.start, datetime)
+    board_day = board.start.date()
     thread = Conversation(timeline)
     text = (
-        "Do you have ten minutes before Thursday to walk me through the Atlas pricing proposal? "
-        "I want to be able to defend the enterprise tier to the board."
+        f"Do you have ten minutes before {_long(board_day)} to walk me through the Atlas pricing "
+        "proposal? I want to be able to defend the enterprise tier to the board that morning."
     )
     thread.start(
         CEO, [USER], "Atlas pricing before the board", text, timeline.local(timeline.working_day(1), 18, 30)

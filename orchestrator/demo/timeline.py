@@ -58,6 +58,13 @@ class Timeline:
             day -= timedelta(days=1)
         return day
 
+    def working_day_ahead(self, days: int) -> date:
+        """The date `days` days on, moved later to a Monday-Friday."""
+        day = self.day(days)
+        while day.weekday() >= 5:
+            day += timedelta(days=1)
+        return day
+
     def jitter(self, moment: datetime, minutes: int) -> datetime:
         """`moment` plus up to `minutes` minutes, never reaching `now`."""
         moved = moment + timedelta(minutes=self.rng.randint(1, max(minutes, 1)))

@@ -6,7 +6,8 @@ land as signals; the profile learned from the demo mail (projects too) is in the
 a chat message gets the model's reply; profile commands from chat and from the CLI change the
 profile; a reply the model drafts waits for approval (a signed card that says the user asked, shown by
 `status`, refused with a stale digest) and is sent only once approved; Ctrl-C stops
-Pepper and every server it started.
+Pepper and every server it started. Pepper's clock is pinned (libfaketime, `tests/support/clock.py`):
+the demo it generates, and what it makes of it, depend on the day.
 """
 
 from __future__ import annotations
@@ -25,14 +26,17 @@ import httpx
 import pytest
 
 from tests.orchestrator.test_cli_run import alive, children_of
+from tests.support.clock import PinnedClock
 from tests.support.processes import REPO_ROOT, child_env, free_port
 from tests.support.scripted_llm import ScriptedLLM, Step, offered_tools, scripted_llm_server, tool_arguments
 from tests.web.brain import ScriptedPepperModel
 
-pytestmark = pytest.mark.slow
+# Generous: the run starts Pepper, waits for it to read the demo through the model, and stops it.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 SUBJECT = re.compile(r"^Subject: (.*)$", re.M)
 WAIT_SECONDS = 45.0
+READ_SECONDS = 300.0  # until the first page of the demo is triaged by the model: minutes on a loaded machine
 
 
 class EndToEndModel(ScriptedPepperModel):
@@ -80,13 +84,16 @@ class RunningPepper:
         )
         for name in ("PEPPER_UI_TOKEN", "PEPPER_UI_HOST"):
             self.env.pop(name, None)
+        self.env = PinnedClock().env(self.env)
         command = [sys.executable, "-m", "orchestrator.cli", "run", "--demo", "--data-dir", str(self.data)]
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
                 command, env=self.env, cwd=REPO_ROOT, stdout=log, stderr=log, start_new_session=True
             )
         self.api = httpx.Client(
-            base_url=f"http://127.0.0.1:{self.port}/pepper/api", headers={"X-Pepper-CSRF": "1"}, timeout=30
+            base_url=f"http://127.0.0.1:{self.port}/pepper/api",
+            headers={"X-Pepper-CSRF": "1"},
+            timeout=WAIT_SECONDS,
         )
 
     def log(self) -> str:
@@ -137,7 +144,7 @@ def test_pepper_runs_end_to_end_in_llm_mode_and_stops_cleanly(running) -> None:
         signals = [item["data"] for item in pepper.state()["signals"] if item["namespace"] == "signals.email"]
         return [s for s in signals if s["summary"].startswith("LLM verdict: ")]
 
-    judged = wait_for("signals with the model's verdicts", llm_signals)
+    judged = wait_for("signals with the model's verdicts", llm_signals, timeout=READ_SECONDS)
     assert all(s["engine"] == "llm" and s["reasons"] == ["the scripted model read it"] for s in judged)
     assert any("record_triage" in offered_tools(request) for request in llm.requests)
     _check_profile_in_prompts(pepper, llm)
@@ -156,7 +163,7 @@ def _check_profile_in_prompts(pepper: RunningPepper, llm: ScriptedLLM) -> None:
             if message["role"] == "system" and "Projects: " in (message.get("content") or "")
         ]
 
-    about = wait_for("the profile with projects in a scheduler prompt", about_the_user)[-1]
+    about = wait_for("the profile with projects in a scheduler prompt", about_the_user, READ_SECONDS)[-1]
     assert about.startswith("About the user:\nThe user: Alex Morgan, Head of Product (alex@pepper.demo).")
     assert "Northwind" in about and len(about) <= 1600
 

@@ -4,17 +4,35 @@
 the scripted model of `tests/web/brain.py`, on a free port; tests can stop and start it again on the
 same port and data. `browser` is headless Chromium; `page` opens Pepper's UI in a fresh context.
 Screenshots go to `test-artifacts/ui/`.
+
+The demo is dated from the clock, and what it shows (which mail is urgent, which meetings are still to
+come) depends on the day and the hour, so Pepper runs with its clock pinned to `PINNED` (a Monday
+morning) by libfaketime, servers included (see `tests/support/clock.py` for why libfaketime and not a
+setting of Pepper's), and every page gets the same time from Playwright's clock and London's timezone
+(`new_context`). The day-to-day variation itself is tested in-process, for each day of a week, by
+`tests/orchestrator/demo/test_any_day.py`.
+
+Waits are conditions with generous deadlines, never fixed pauses: `pepper` is handed over only once
+Pepper has read the demo (`wait_until_demo_read`, which took from 10 s on an idle machine to over 45 s
+on a loaded one), and `expect` and every action wait up to `SIGNAL_WAIT_MS` (Playwright's default is
+30 s for a click), so each test waits only for what it does itself.
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 
+from orchestrator.demo import DEMO_TIMEZONE
+from orchestrator.demo.agenda import QBR_TITLE
+from tests.support.clock import PinnedClock
 from tests.support.processes import REPO_ROOT, child_env, free_port, stop, wait_for_port
 from tests.support.scripted_llm import ScriptedLLM, scripted_llm_server
 from tests.web.brain import ScriptedPepperModel
@@ -31,16 +49,23 @@ ARTIFACTS = REPO_ROOT / "test-artifacts" / "ui"
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
 STARTUP_SECONDS = 90.0
-SIGNAL_WAIT_MS = 45_000  # how long `expect` waits: the feeds read the whole demo mailbox after start-up
+READ_DEMO_SECONDS = 300.0  # for the feeds to read the whole demo mailbox after start-up, on a loaded machine
+# What the tests rely on, and what comes last: the scripted model notifies the demo's urgent mail.
+URGENT_IN_DEMO = ("URGENT: Atlas numbers for the board deck", "Q4 budget template due tomorrow 5pm")
+HTTP_SECONDS = 45.0  # for one answer from Pepper's API (httpx waits 5 s by default)
+SIGNAL_WAIT_MS = 45_000  # how long `expect` and actions wait (Playwright's default for actions: 30 s)
 
 
 class PepperProcess:
     """`python -m orchestrator.cli run` on `data_dir` and `port`, started and stopped at will."""
 
-    def __init__(self, data_dir: Path, env: dict[str, str], arguments: list[str]) -> None:
+    def __init__(
+        self, data_dir: Path, env: dict[str, str], arguments: list[str], clock: PinnedClock | None = None
+    ) -> None:
         self.data_dir = data_dir
         self.port = free_port()
-        self.env = env
+        self.clock = clock
+        self.env = clock.env(env) if clock is not None else env
         self.arguments = arguments
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
@@ -80,6 +105,42 @@ class PepperProcess:
     def log(self) -> str:
         return (self.data_dir.parent / f"pepper-{self.starts}.log").read_text(errors="replace")
 
+    def wait_until_demo_read(self, timeout: float = READ_DEMO_SECONDS) -> None:
+        """Until the demo's urgent mail is notified, the CEO's question triaged, tomorrow's client review
+        listed and the unanswered vendor question followed up (sent mail comes last), so that each
+        test's own waits cover only what it does, not Pepper's first reading of the mailbox."""
+        deadline = time.monotonic() + timeout
+        while not self._demo_read():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"Pepper did not read the demo in {timeout:.0f} s\n{self.log()[-3000:]}")
+            try:  # the pause between looks doubles as a check that Pepper is still running
+                code = self.process.wait(timeout=1.0) if self.process is not None else "never started"
+            except subprocess.TimeoutExpired:
+                continue
+            raise RuntimeError(f"Pepper stopped ({code}) before it read the demo\n{self.log()[-3000:]}")
+
+    def _demo_read(self) -> bool:
+        try:  # while the feeds read the demo, a busy machine can take longer than this to answer
+            answer = httpx.get(f"{self.url}/pepper/api/state", timeout=HTTP_SECONDS)
+        except httpx.TimeoutException:
+            return False
+        state = answer.raise_for_status().json()
+        notified = " ".join(item["data"].get("title", "") for item in state["notifications"])
+        signals = {namespace: "" for namespace in ("signals.email", "signals.meeting", "signals.follow_up")}
+        for item in state["signals"]:
+            if item["namespace"] in signals:
+                signals[item["namespace"]] += item["data"].get("summary", "") + "\n"
+        return (
+            all(subject in notified for subject in URGENT_IN_DEMO)
+            and "Atlas pricing before the board" in signals["signals.email"]
+            and QBR_TITLE in signals["signals.meeting"]
+            and "BrightStack" in signals["signals.follow_up"]
+        )
+
+    def now(self) -> datetime:
+        """The time as Pepper sees it (pinned, or the real one)."""
+        return self.clock.now() if self.clock is not None else datetime.now(UTC)
+
 
 def pepper_env(**extra: str) -> dict[str, str]:
     """A hermetic environment: no config file, no embedding model, no inherited LLM or token."""
@@ -101,11 +162,12 @@ def llm() -> Iterator[ScriptedLLM]:
 
 @pytest.fixture(scope="module")
 def pepper(llm: ScriptedLLM, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PepperProcess]:
-    """Pepper on the demo data, in LLM mode with the scripted model."""
+    """Pepper on the demo data, in LLM mode with the scripted model, its clock pinned to a Monday morning."""
     env = pepper_env(OPENAI_BASE_URL=llm.base_url, OPENAI_API_KEY="test", PEPPER_MODEL="scripted")
-    process = PepperProcess(tmp_path_factory.mktemp("pepper") / "data", env, ["--demo"])
-    process.start()
+    process = PepperProcess(tmp_path_factory.mktemp("pepper") / "data", env, ["--demo"], PinnedClock())
     try:
+        process.start()
+        process.wait_until_demo_read()
         yield process
     finally:
         process.stop()
@@ -127,10 +189,20 @@ def browser():  # runs, and anyio tests collected after the browser tests could 
         playwright.stop()
 
 
+def new_context(browser, pepper: PepperProcess, **options):
+    """A browser context on `pepper` that shares its clock, in the demo's timezone, with generous waits."""
+    context = browser.new_context(base_url=pepper.url, timezone_id=DEMO_TIMEZONE, **options)
+    context.set_default_timeout(SIGNAL_WAIT_MS)
+    context.set_default_navigation_timeout(SIGNAL_WAIT_MS)
+    if pepper.clock is not None:
+        context.clock.install(time=pepper.now())
+    return context
+
+
 @pytest.fixture
 def page(browser, pepper: PepperProcess):
     """Pepper's page at desktop size, loaded; a script error on it fails the test."""
-    context = browser.new_context(viewport=DESKTOP, base_url=pepper.url)
+    context = new_context(browser, pepper, viewport=DESKTOP)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))

@@ -20,7 +20,9 @@ from orchestrator.demo.agenda import QBR_TITLE
 from tests.web.conftest import SIGNAL_WAIT_MS, PepperProcess
 from tests.web.test_ui import drop_mail, send_chat
 
-pytestmark = pytest.mark.slow
+# Generous: the first test of a module also waits for Pepper to start (up to STARTUP_SECONDS) and
+# read the demo (READ_DEMO_SECONDS), on a machine that may be busy with other work.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 REPLACED = "[data-before-redraw]"
 

@@ -19,9 +19,11 @@ from pydantic import SecretStr
 from orchestrator.config import OrchestratorSettings
 from orchestrator.runtime import ui_link_host, ui_token
 from tests.support.processes import REPO_ROOT, free_port
-from tests.web.conftest import DESKTOP, PepperProcess, pepper_env
+from tests.web.conftest import DESKTOP, HTTP_SECONDS, STARTUP_SECONDS, PepperProcess, new_context, pepper_env
 
 TOKEN = "s3cret-token-for-the-browser-test"
+# Generous: a test that starts Pepper may wait up to STARTUP_SECONDS for it on a busy machine.
+pytestmark = pytest.mark.timeout(300)
 
 
 def test_ui_token_is_required_off_loopback_only() -> None:
@@ -47,7 +49,7 @@ def test_run_refuses_a_non_loopback_host_without_a_token(tmp_path) -> None:
         env=pepper_env(),
         cwd=REPO_ROOT,
         capture_output=True,
-        timeout=60,
+        timeout=STARTUP_SECONDS,
     )
     assert finished.returncode != 0
     assert b"refusing to serve the UI on 0.0.0.0 without PEPPER_UI_TOKEN" in finished.stderr
@@ -68,16 +70,20 @@ def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PepperProcess]
 @pytest.mark.slow
 def test_api_answers_401_without_the_token_and_200_with_it(guarded: PepperProcess) -> None:
     for path in ("/pepper/ui.html", "/pepper/api/state", "/pepper/api/events"):
-        assert httpx.get(guarded.url + path).status_code == 401, path
+        assert httpx.get(guarded.url + path, timeout=HTTP_SECONDS).status_code == 401, path
     refused = httpx.post(
-        guarded.url + "/pepper/api/chat", json={"text": "hi"}, headers={"X-Pepper-CSRF": "1"}
+        guarded.url + "/pepper/api/chat",
+        json={"text": "hi"},
+        headers={"X-Pepper-CSRF": "1"},
+        timeout=HTTP_SECONDS,
     )
     assert refused.status_code == 401
-    wrong = httpx.get(guarded.url + "/pepper/api/state", headers={"Authorization": "Bearer nope"})
+    wrong = httpx.get(
+        guarded.url + "/pepper/api/state", headers={"Authorization": "Bearer nope"}, timeout=HTTP_SECONDS
+    )
     assert wrong.status_code == 401
-    # The state waits for the context store to connect: on a loaded machine, longer than httpx's 5 s.
     answer = httpx.get(
-        guarded.url + "/pepper/api/state", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60
+        guarded.url + "/pepper/api/state", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=HTTP_SECONDS
     )
     assert answer.status_code == 200
     assert answer.json()["status"]["mode"] == "rules"
@@ -85,7 +91,7 @@ def test_api_answers_401_without_the_token_and_200_with_it(guarded: PepperProces
 
 def printed_login_link(pepper: PepperProcess) -> str:
     """The UI link Pepper printed at start-up (it prints once its web server listens)."""
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + STARTUP_SECONDS
     while (found := re.search(r"UI: +(\S+)", pepper.log())) is None:
         assert time.monotonic() < deadline, f"no UI link in Pepper's log:\n{pepper.log()[-2000:]}"
         time.sleep(0.1)
@@ -96,7 +102,7 @@ def printed_login_link(pepper: PepperProcess) -> str:
 def test_login_link_lets_the_browser_in_with_a_cookie_scripts_cannot_read(
     browser, guarded: PepperProcess
 ) -> None:
-    context = browser.new_context(viewport=DESKTOP, base_url=guarded.url)
+    context = new_context(browser, guarded, viewport=DESKTOP)
     page = context.new_page()
     try:
         assert page.goto("/pepper/ui.html").status == 401

@@ -2,6 +2,8 @@
 
 The tests share one Pepper process (LLM mode, scripted model from `tests/web/brain.py`); the last one
 stops and restarts it under the open page. Each checks what a person would see, through the page.
+Pepper and the page live on a pinned Monday morning (`tests/web/conftest.py`): the demo is dated from
+the clock, and the day decides which of its mail is urgent and which meetings are still to come.
 """
 
 from __future__ import annotations
@@ -19,9 +21,19 @@ from playwright.sync_api import Page, expect
 from orchestrator.demo.agenda import QBR_TITLE
 from orchestrator.demo.people import CEO, DEMO_USER_ADDRESS
 from tests.web.brain import echo
-from tests.web.conftest import DESKTOP, PHONE, SIGNAL_WAIT_MS, PepperProcess, screenshot, screenshot_path
+from tests.web.conftest import (
+    DESKTOP,
+    PHONE,
+    SIGNAL_WAIT_MS,
+    PepperProcess,
+    new_context,
+    screenshot,
+    screenshot_path,
+)
 
-pytestmark = pytest.mark.slow
+# Generous: the first test of a module also waits for Pepper to start (up to STARTUP_SECONDS) and
+# read the demo (READ_DEMO_SECONDS), on a machine that may be busy with other work.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 TABS = ["now", "chat", "today", "approvals", "activity", "search", "settings"]
 
@@ -32,19 +44,13 @@ def drop_mail(pepper: PepperProcess, subject: str, body: str) -> None:
     mail["From"] = f"{CEO.name} <{CEO.email}>"
     mail["To"] = DEMO_USER_ADDRESS
     mail["Subject"] = subject
-    mail["Date"] = format_datetime(_now())
+    mail["Date"] = format_datetime(pepper.now())
     mail["Message-ID"] = make_msgid(domain="pepper.test")
     mail.set_content(body)
     name = f"{time.time_ns()}.test.pepper-test"
     maildir = pepper.data_dir / "mail"
     (maildir / "tmp" / name).write_bytes(bytes(mail))
     (maildir / "tmp" / name).rename(maildir / "new" / name)
-
-
-def _now():
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC)
 
 
 def send_chat(page: Page, text: str) -> None:
@@ -87,13 +93,13 @@ def test_urgent_mail_can_be_marked_read_and_snoozed(page: Page) -> None:
     expect(page.locator("#toast")).to_have_text("Marked read")
     expect(budget.locator(".actions")).to_contain_text("Read")
     expect(budget).to_have_class(re.compile(r"\bread\b"))
-    pricing = page.locator("#now-list .card", has_text="Atlas pricing before the board")
-    pricing.get_by_role("button", name="Snooze 1 h").click()
+    numbers = page.locator("#now-list .card", has_text="URGENT: Atlas numbers for the board deck")
+    numbers.get_by_role("button", name="Snooze 1 h").click()
     expect(page.locator("#toast")).to_have_text("Snoozed for an hour")
-    expect(pricing.locator(".actions")).to_contain_text("Snoozed until")
+    expect(numbers.locator(".actions")).to_contain_text("Snoozed until")
     page.reload()
     expect(budget.locator(".actions")).to_contain_text("Read")
-    expect(pricing.locator(".actions")).to_contain_text("Snoozed until")
+    expect(numbers.locator(".actions")).to_contain_text("Snoozed until")
 
 
 def test_search_finds_mail_by_words(page: Page) -> None:
@@ -133,7 +139,7 @@ AUDIT = """() => {
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_text_has_enough_contrast_and_every_control_a_name(browser, pepper: PepperProcess, scheme) -> None:
-    context = browser.new_context(viewport=DESKTOP, color_scheme=scheme)
+    context = new_context(browser, pepper, viewport=DESKTOP, color_scheme=scheme)
     page = context.new_page()
     try:
         page.goto(pepper.page_url)
@@ -147,7 +153,7 @@ def test_text_has_enough_contrast_and_every_control_a_name(browser, pepper: Pepp
 
 
 def test_dark_scheme_is_dark_and_readable(browser, pepper: PepperProcess) -> None:
-    context = browser.new_context(viewport=DESKTOP, color_scheme="dark")
+    context = new_context(browser, pepper, viewport=DESKTOP, color_scheme="dark")
     page = context.new_page()
     try:
         page.goto(pepper.page_url)
@@ -161,7 +167,7 @@ def test_dark_scheme_is_dark_and_readable(browser, pepper: PepperProcess) -> Non
 
 
 def test_page_on_a_phone_shows_one_section_per_tab(browser, pepper: PepperProcess) -> None:
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    context = new_context(browser, pepper, viewport=PHONE, is_mobile=True, has_touch=True)
     page = context.new_page()
     try:
         page.goto(pepper.page_url)
@@ -192,7 +198,7 @@ LONG_TEXT = """(long) => {
 
 
 def test_long_unbroken_text_never_widens_the_phone_page(browser, pepper: PepperProcess) -> None:
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    context = new_context(browser, pepper, viewport=PHONE, is_mobile=True, has_touch=True)
     page = context.new_page()
     try:
         page.goto(pepper.page_url)
@@ -398,7 +404,7 @@ def _eventually(condition, message: str) -> None:
 
 
 def _phone_screenshot(browser, pepper: PepperProcess, tab: str, name: str) -> None:
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    context = new_context(browser, pepper, viewport=PHONE, is_mobile=True, has_touch=True)
     try:
         page = context.new_page()
         page.goto(pepper.page_url)
@@ -420,7 +426,7 @@ def _signal(page: Page, summary_part: str) -> dict:
     """The signal whose summary contains `summary_part`, read from the page's own API."""
     deadline = time.monotonic() + SIGNAL_WAIT_MS / 1000
     while time.monotonic() < deadline:
-        state = page.request.get("/pepper/api/state").json()
+        state = page.request.get("/pepper/api/state", timeout=SIGNAL_WAIT_MS).json()
         for item in state["signals"]:
             if summary_part in item["data"].get("summary", ""):
                 return item["data"]

@@ -205,6 +205,8 @@ function renderApprovals() {
   $("approvals-list").replaceChildren(...actions.map((action) => cards.get(action.id)));
 }
 
+const sameMessage = (a, b) => a.role === b.role && a.text === b.text && a.at === b.at;
+
 function renderChat() {
   const messages = [...state.chat.values()].sort((a, b) => a.id.localeCompare(b.id));
   const list = $("messages");
@@ -212,7 +214,8 @@ function renderChat() {
   const drawn = renderChat.drawn || (renderChat.drawn = new Map());
   const wanted = messages.map((message) => {
     const known = drawn.get(message.id);
-    if (known && known.message === message) return known.node;
+    // The same message delivered again (the stream replays from the page's cursor) keeps its node.
+    if (known && (known.message === message || sameMessage(known.message, message))) return known.node;
     const body = el("div", { class: "body" });
     if (message.role === "assistant") body.innerHTML = window.PepperMarkdown.renderMarkdown(message.text);
     else body.textContent = message.text;

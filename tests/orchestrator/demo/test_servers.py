@@ -1,4 +1,8 @@
-"""Pepper's real gmail and calendar servers, started over stdio on freshly generated demo data."""
+"""Pepper's real gmail and calendar servers, started over stdio on freshly generated demo data.
+
+The demo is dated at `PINNED` and the servers run with their clock pinned there too (libfaketime, see
+`tests/support/clock.py`): `upcoming` reads the system clock, and what it finds depends on the day.
+"""
 
 from __future__ import annotations
 
@@ -9,20 +13,24 @@ from fastmcp import Client
 
 from orchestrator.demo import DEMO_TIMEZONE, generate_demo
 from orchestrator.demo.agenda import QBR_TITLE, RENEWAL_TITLE
+from tests.support.clock import PinnedClock
 from tests.support.processes import stdio_transport
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 
 async def test_servers_serve_the_demo_data_over_stdio(tmp_path: Path) -> None:
-    summary = generate_demo(tmp_path / "data")  # dated from the real clock, as `run --demo` does
+    clock = PinnedClock()
+    summary = generate_demo(tmp_path / "data", now=clock.now())  # as `run --demo` does, at its clock
     gmail = stdio_transport(
-        "mcp_servers.gmail", ["--maildir", str(summary.mail_dir), "--state-dir", str(tmp_path / "gmail")]
+        "mcp_servers.gmail",
+        ["--maildir", str(summary.mail_dir), "--state-dir", str(tmp_path / "gmail")],
+        clock.env(),
     )
     calendar = stdio_transport(
         "mcp_servers.calendar",
         ["--ics", str(summary.calendar_dir), "--timezone", DEMO_TIMEZONE],
-        {"PEPPER_CALENDAR_STATE_DIR": str(tmp_path / "calendar-state")},
+        clock.env({"PEPPER_CALENDAR_STATE_DIR": str(tmp_path / "calendar-state")}),
     )
     async with Client(gmail) as mail, Client(calendar) as cal:
         due = await mail.call_tool("search_messages", {"query": "subject:budget is:unread"})
