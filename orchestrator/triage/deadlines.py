@@ -1,0 +1,159 @@
+"""Deadlines in mail text: a cue, then a date a reader would put in the diary.
+
+A deadline needs both: a cue from a language table of `deadline_words` ("by", "due", "before", "no
+later than", "within", "deadline", "bis", "avant", "antes de" ...) and, right after it (a few words
+later after a noun such as "deadline" or "closing date"), a date expression that
+`date_expressions` can resolve against the mail's own date, inside the window of a deadline: from
+the day it was sent to a year ahead, or up to three months back when the words say it was due
+("was due Monday"). Bare numbers are never dates ("by 24", "by 0.01", sizes, versions, prices,
+phone numbers). "Until", "till" and "expires" are cues only for a trusted, non-bulk sender, and
+from anyone else a sentence that sells (an offer, a deal, a coupon, "win", "delivery") sets none.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+
+from pydantic import BaseModel, Field
+
+from orchestrator.triage.date_expressions import (
+    DAYS,
+    END_OF_DAY,
+    REL,
+    WD,
+    Reading,
+    alternation,
+    fold,
+    in_window,
+    read_date,
+    read_span,
+)
+from orchestrator.triage.deadline_words import LANGUAGES
+
+__all__ = ["Deadline", "find_deadlines"]
+
+SCANNED = 4000  # characters of a body read: deadlines sit at the top of real mail
+MAX_GAP_WORDS = 5  # "closing date for applications is 9 July"
+
+
+class Deadline(BaseModel):
+    phrase: str = Field(description="The words that gave the date, as written")
+    due: datetime = Field(description="When it is due (the message's timezone)")
+
+
+def _kinds() -> dict[str, set[str]]:
+    kinds: dict[str, set[str]] = {}
+    for language in LANGUAGES:
+        for kind in ("cues", "nouns", "trusted_cues", "span_cues"):
+            for word in getattr(language, kind):
+                kinds.setdefault(word, set()).add(kind)
+    return kinds
+
+
+CUE_KINDS = _kinds()
+CUE = re.compile(rf"(?<![\w-])(?:{alternation(CUE_KINDS)})(?![\w'])")
+FILLERS = alternation({word for language in LANGUAGES for word in language.fillers})
+LEAD = re.compile(rf"\s*[:\-]?\s*(?:(?:{FILLERS})\s+){{0,2}}")
+GAP_WORD = re.compile(r"\s*[:\-]?\s*[a-z']+\s*:?")
+PAST = alternation({word for language in LANGUAGES for word in language.past})
+PAST_BEFORE = re.compile(rf"\b(?:{PAST})\s+(?:(?:already|originally|actually)\s+)?$")
+PAST_IN_GAP = re.compile(rf"\b(?:{PAST})\b")
+DAY_BEFORE = re.compile(rf"\b(?P<day>{REL}|{WD})\s+$")
+BARE_HOUR = re.compile(r"(\d{1,2})(?![\d,:/-]|\.\d|\s*%)")
+SENTENCE_END = re.compile(r"[!?;\n]|\.(?:\s|$)")
+SELLING = re.compile(
+    r"\b(?:offers?|deals?|sale|discounts?|coupons?|promo\w*|vouchers?|\d+\s*% off|win|winners?|prizes?"
+    r"|sweepstakes?|early[- ]bird|delivery|shipping|while (?:stocks|supplies) last|in stock|hurry"
+    r"|limited time|act now|buy now|order now|free (?:gift|trial|shipping|cruise|sample)s?"
+    r"|angebot\w*|rabatt\w*|offre\w*|promotion|soldes|oferta\w*|descuento\w*|gratis)\b"
+)
+
+
+def find_deadlines(text: str, sent_at: datetime, *, trusted: bool = False) -> list[Deadline]:
+    """The deadlines in `text`, read relative to `sent_at` (the message's own date and timezone).
+
+    `trusted`: the sender is trusted and the mail is not bulk; only then do "until", "till" and
+    "expires" announce a deadline, and only then may a sentence that sells set one."""
+    original = text[:SCANNED]
+    folded = fold(original)
+    found: dict[datetime, Deadline] = {}
+    for cue in CUE.finditer(folded):
+        kinds = CUE_KINDS[re.sub(r"\s+", " ", cue[0])]
+        if kinds == {"trusted_cues"} and not trusted:
+            continue
+        if not trusted and SELLING.search(_sentence(folded, cue.start())):
+            continue
+        reading = _after_cue(folded, cue, kinds, sent_at)
+        if reading is None:
+            continue
+        due, end = reading
+        found.setdefault(
+            due, Deadline(phrase=" ".join(original[cue.start() : end].split()).rstrip(".,;:"), due=due)
+        )
+    return list(found.values())
+
+
+def _after_cue(folded: str, cue: re.Match, kinds: set[str], sent_at: datetime) -> tuple[datetime, int] | None:
+    """The due moment the words after `cue` give, and where they end."""
+    start = LEAD.match(folded, cue.end()).end()
+    if "span_cues" in kinds and (span := read_span(folded, start, sent_at)):
+        return span if in_window(span[0].date(), sent_at, past=False) else None
+    past = bool(PAST_BEFORE.search(folded[max(0, cue.start() - 30) : cue.start()]))
+    for _ in range(MAX_GAP_WORDS + 1 if "nouns" in kinds else 1):
+        reading = _dated(folded, cue, start, sent_at, past)
+        if reading is not None:
+            return reading
+        gap = GAP_WORD.match(folded, start)
+        if gap is None or SENTENCE_END.search(gap[0]):
+            return None
+        past = past or bool(PAST_IN_GAP.search(gap[0]))
+        start = LEAD.match(folded, gap.end()).end()
+    return None
+
+
+def _dated(
+    folded: str, cue: re.Match, start: int, sent_at: datetime, past: bool
+) -> tuple[datetime, int] | None:
+    reading = read_date(folded, start, sent_at, past)
+    bare = reading is None
+    reading = reading or _bare_hour(folded, start, sent_at)
+    if reading is None:
+        return None
+    if not reading.named:
+        # "Friday before noon", "today before 6": the day is written just before the cue
+        if day := DAY_BEFORE.search(folded[max(0, cue.start() - 30) : cue.start()]):
+            reading = reading._replace(day=_named_day(day["day"], sent_at, past))
+        elif bare:
+            return None
+    relative_past = reading.day < sent_at.date() and _is_past_word(folded, start)
+    if not in_window(reading.day, sent_at, past or relative_past):
+        return None
+    due = datetime.combine(reading.day, reading.at or END_OF_DAY, tzinfo=sent_at.tzinfo)
+    return due, reading.end
+
+
+def _bare_hour(folded: str, start: int, sent_at: datetime) -> Reading | None:
+    """A bare hour ("before 6"), kept only when a day is named just before the cue."""
+    m = BARE_HOUR.match(folded, start)
+    if not m or not 1 <= int(m[1]) <= 12:
+        return None
+    hour = int(m[1]) + (12 if int(m[1]) < 8 else 0)  # "before 6" in a working day is 18:00
+    return Reading(sent_at.date(), time(hour, 0), m.end(), named=False)
+
+
+def _is_past_word(folded: str, start: int) -> bool:
+    """Whether a day word that lies behind ("yesterday", "gestern") starts at `start`."""
+    return any(offset < 0 and folded.startswith(word, start) for word, offset in DAYS.items())
+
+
+def _named_day(word: str, sent_at: datetime, past: bool) -> date:
+    reading = read_date(word, 0, sent_at, past)
+    return reading.day if reading else sent_at.date()
+
+
+def _sentence(folded: str, at: int) -> str:
+    """The sentence around position `at`."""
+    starts = [m.end() for m in SENTENCE_END.finditer(folded, 0, at)]
+    after = SENTENCE_END.search(folded, at)
+    return folded[starts[-1] if starts else 0 : after.end() if after else len(folded)]
