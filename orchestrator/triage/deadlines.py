@@ -62,6 +62,11 @@ PAST_IN_GAP = re.compile(rf"\b(?:{PAST})\b")
 DAY_BEFORE = re.compile(rf"\b(?P<day>{REL}|{WD})\s+$")
 BARE_HOUR = re.compile(r"(\d{1,2})(?![\d,:/-]|\.\d|\s*%)")
 SENTENCE_END = re.compile(r"[!?;\n]|\.(?:\s|$)")
+REQUEST = re.compile(
+    r"(?:^\s*|[.!?;\n]\s*)(?:send|reply|respond|return|submit|pay|complete|confirm|sign|finish|get back|let me know)\b"
+    r"|\b(?:please|kindly|can you|could you|would you|must|need|needs|have to|has to|required|should"
+    r"|bitte|merci de|veuillez|por favor|per favore|graag|por favor)\b"
+)
 SELLING = re.compile(
     r"\b(?:offers?|deals?|sale|discounts?|coupons?|promo\w*|vouchers?|\d+\s*% off|win|winners?|prizes?"
     r"|sweepstakes?|early[- ]bird|delivery|shipping|while (?:stocks|supplies) last|in stock|hurry"
@@ -82,7 +87,7 @@ def find_deadlines(text: str, sent_at: datetime, *, trusted: bool = False) -> li
         kinds = CUE_KINDS[re.sub(r"\s+", " ", cue[0])]
         if kinds == {"trusted_cues"} and not trusted:
             continue
-        if not trusted and SELLING.search(_sentence(folded, cue.start())):
+        if not trusted and SELLING.search(_sentence(folded, cue.start(), before=1)):
             continue
         reading = _after_cue(folded, cue, kinds, sent_at)
         if reading is None:
@@ -98,7 +103,9 @@ def _after_cue(folded: str, cue: re.Match, kinds: set[str], sent_at: datetime) -
     """The due moment the words after `cue` give, and where they end."""
     start = LEAD.match(folded, cue.end()).end()
     if "span_cues" in kinds and (span := read_span(folded, start, sent_at)):
-        return span if in_window(span[0].date(), sent_at, past=False) else None
+        # "within 48 hours" binds the reader only in a request; in ads it is a promise
+        asks = cue[0].startswith("due") or REQUEST.search(_sentence(folded, cue.start()))
+        return span if asks and in_window(span[0].date(), sent_at, past=False) else None
     past = bool(PAST_BEFORE.search(folded[max(0, cue.start() - 30) : cue.start()]))
     for _ in range(MAX_GAP_WORDS + 1 if "nouns" in kinds else 1):
         reading = _dated(folded, cue, start, sent_at, past)
@@ -152,8 +159,8 @@ def _named_day(word: str, sent_at: datetime, past: bool) -> date:
     return reading.day if reading else sent_at.date()
 
 
-def _sentence(folded: str, at: int) -> str:
-    """The sentence around position `at`."""
-    starts = [m.end() for m in SENTENCE_END.finditer(folded, 0, at)]
+def _sentence(folded: str, at: int, before: int = 0) -> str:
+    """The sentence around position `at`, with `before` sentences before it."""
+    starts = [0] + [m.end() for m in SENTENCE_END.finditer(folded, 0, at)]
     after = SENTENCE_END.search(folded, at)
-    return folded[starts[-1] if starts else 0 : after.end() if after else len(folded)]
+    return folded[starts[max(len(starts) - 1 - before, 0)] : after.end() if after else len(folded)]
