@@ -85,8 +85,8 @@ def find_deadlines(text: str, sent_at: datetime, *, trusted: bool = False) -> li
     found: dict[datetime, Deadline] = {}
     for cue in CUE.finditer(folded):
         kinds = CUE_KINDS[re.sub(r"\s+", " ", cue[0])]
-        if kinds == {"trusted_cues"} and not trusted:
-            continue
+        if kinds == {"trusted_cues"} and (not trusted or _opens_sentence(folded, cue.start())):
+            continue  # "Until tomorrow," opens a sign-off, not a deadline
         if not trusted and SELLING.search(_sentence(folded, cue.start(), before=1)):
             continue
         reading = _after_cue(folded, cue, kinds, sent_at)
@@ -157,6 +157,12 @@ def _is_past_word(folded: str, start: int) -> bool:
 def _named_day(word: str, sent_at: datetime, past: bool) -> date:
     reading = read_date(word, 0, sent_at, past)
     return reading.day if reading else sent_at.date()
+
+
+def _opens_sentence(folded: str, at: int) -> bool:
+    return not folded[max(0, at - 3) : at].strip(" \t,") or bool(
+        SENTENCE_END.search(folded[max(0, at - 3) : at])
+    )
 
 
 def _sentence(folded: str, at: int, before: int = 0) -> str:
