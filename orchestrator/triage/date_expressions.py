@@ -76,7 +76,7 @@ TIME = re.compile(
     rf"|(?P<word>{alternation(TIME_WORDS)})\b"
 )
 CONNECTOR = re.compile(r"\s*,?\s*(?:at|um|a las|a la|a|alle|om|on|am|le|el)?\s*")
-ISO = re.compile(rf"(\d{{4}})-(\d{{1,2}})-(\d{{1,2}}){NOT_AFTER}")
+ISO = re.compile(rf"(\d{{4}})([-/])(\d{{1,2}})\2(\d{{1,2}}){NOT_AFTER}")
 DOTTED = re.compile(
     rf"(\d{{1,2}})\.(\d{{1,2}})\.(\d{{4}}|\d{{2}}){NOT_AFTER}|(\d{{2}})\.(\d{{2}})\.(?![\w.])"
 )
@@ -90,20 +90,21 @@ DAY_MONTH = re.compile(
 MONTH_DAY = re.compile(rf"({MON})\b\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?(?![\w:]|[.,]\d)(?:,?\s+(\d{{4}})\b)?")
 ORDINAL = re.compile(r"(\d{1,2})(?:st|nd|rd|th)\b(?:\s+of\s+(?:this|the)\s+month)?")
 WEEKDAY = re.compile(
-    rf"(?:(?P<pre>{NEXT}|this)\s+)?(?P<wd>{WD})\b\.?(?P<post>\s+(?:of\s+)?(?:{NEXT})(?:\s+(?:{WEEK}))?\b)?"
+    rf"(?:(?P<pre>{NEXT}|this\s+coming|this|coming|last)\s+)?(?P<wd>{WD})\b\.?(?P<post>\s+(?:of\s+)?(?:{NEXT})(?:\s+(?:{WEEK}))?\b)?"
 )
 RELATIVE = re.compile(rf"(?:{REL})(?![\w-])")
 END_OF_DAY_WORDS = re.compile(
     rf"(?:eod|cob|eob|close of (?:business|play)|end of (?:the\s+)?(?:business\s+|working\s+)?day"
-    rf"|end of business|end of today)\b(?:\s+(?:on\s+)?(?P<day>{REL}|{WD})\b)?"
+    rf"|end of (?:business|play))\b(?:\s+(?:on\s+)?(?P<day>{REL}|{WD})\b)?"
+    rf"|end of (?P<named>{REL}|{WD})\b"
 )
 END_OF_PERIOD = re.compile(
-    rf"(?:eow\b(?P<eow>)|(?:{END})\s+(?:(?:the|this|la|de la|del|der|dieser|des)\s+)?(?:(?P<pre>{NEXT})\s+)?"
+    rf"(?:eo(?P<short>[wmy])\b|(?P<short2>week|month|quarter|year)[- ]end\b|(?:{END})\s+(?:(?:the|this|la|de la|del|der|dieser|des)\s+)?(?:(?P<pre>{NEXT})\s+)?"
     rf"(?:(?P<week>{WEEK})|(?P<month>{MONTH_WORDS})|(?P<year>{YEAR_WORDS})|(?P<q>q[1-4]|(?:the\s+)?quarter))\b"
     rf"(?:\s+(?P<post>{NEXT})\b)?)"
 )
 SPAN = re.compile(
-    rf"(?:the\s+)?(?P<n>\d{{1,3}}|{alternation(NUMBERS)})\s+(?:(?P<biz>business|working)\s+)?"
+    rf"(?:the\s+)?(?:next\s+)?(?P<n>\d{{1,3}}|{alternation(NUMBERS)})\s+(?:(?P<biz>business|working)\s+)?"
     rf"(?P<unit>{alternation(UNITS)})\b"
 )
 
@@ -152,7 +153,9 @@ def _numeric(m: re.Match, now: datetime, past: bool) -> date | None:
 
 def _weekday(m: re.Match, today: date, past: bool) -> date:
     wd = WEEKDAYS[re.sub(r"\s+", " ", m["wd"])]
-    if m["post"] or (m["pre"] and m["pre"] != "this"):
+    if m["pre"] == "last":
+        return today - timedelta(days=(today.weekday() - wd) % 7 or 7)
+    if m["post"] or (m["pre"] and not re.match(r"this|coming", m["pre"])):
         return today + timedelta(days=7 - today.weekday() + wd)  # in the next calendar week
     if past:
         return today - timedelta(days=(today.weekday() - wd) % 7 or 7)
@@ -161,15 +164,17 @@ def _weekday(m: re.Match, today: date, past: bool) -> date:
 
 def _end_of_period(m: re.Match, today: date) -> date:
     ahead = bool(m["pre"] or m["post"])
-    if m["eow"] is not None or m["week"]:
+    short = (m["short"] or m["short2"] or "")[:1]
+    if short == "w" or m["week"]:
         friday = today + timedelta(days=(FRIDAY - today.weekday()) % 7)
         return friday + timedelta(days=7 * ahead) if today.weekday() <= FRIDAY else friday
-    if m["month"]:
+    if short == "m" or m["month"]:
         year, month = divmod(today.year * 12 + today.month - 1 + ahead, 12)
         return date(year, month + 1, monthrange(year, month + 1)[1])
-    if m["year"]:
+    if short == "y" or m["year"]:
         return date(today.year + ahead, 12, 31)
-    quarter = int(m["q"][1]) if m["q"].startswith("q") else (today.month - 1) // 3 + 1
+    named = re.fullmatch(r"q[1-4]", m["q"] or "")
+    quarter = int(named[0][1]) if named else (today.month - 1) // 3 + 1
     end = date(today.year, quarter * 3, monthrange(today.year, quarter * 3)[1])
     return end if end >= today else date(today.year + 1, quarter * 3, end.day)
 
@@ -187,7 +192,7 @@ def _calendar_date(text: str, pos: int, now: datetime, past: bool) -> Reading | 
     """A date written with numbers or a month name, at `pos`."""
     today = now.date()
     if m := ISO.match(text, pos):
-        day = _safe(int(m[1]), int(m[2]), int(m[3]))
+        day = _safe(int(m[1]), int(m[3]), int(m[4]))
     elif m := DOTTED.match(text, pos):
         day = (
             _dated(int(m[2]), int(m[1]), m[3], today, past)
@@ -211,7 +216,8 @@ def _day(text: str, pos: int, now: datetime, past: bool) -> Reading | None:
     if found := _calendar_date(text, pos, now, past):
         return found
     if m := END_OF_DAY_WORDS.match(text, pos):
-        day = _day_word(m["day"], today, past) if m["day"] else today
+        named = m["day"] or m["named"]
+        day = _day_word(named, today, past) if named else today
         return Reading(day, CLOSE_OF_BUSINESS, m.end())
     if m := END_OF_PERIOD.match(text, pos):
         return Reading(_end_of_period(m, today), None, m.end())
@@ -250,6 +256,8 @@ def read_time(text: str, pos: int) -> tuple[time, int] | None:
             if not 1 <= hour <= 12:
                 return None
             hour = hour % 12 + (12 if m["ap"] == "p" else 0)
+        elif m["h2"] and 1 <= hour <= 7:
+            hour += 12  # "before 2:30" in a working day is the afternoon
     if hour > 23 or minute > 59:
         return None
     return time(hour, minute), m.end()

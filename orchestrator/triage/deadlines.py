@@ -18,6 +18,7 @@ from datetime import date, datetime, time
 from pydantic import BaseModel, Field
 
 from orchestrator.triage.date_expressions import (
+    CONNECTOR,
     DAYS,
     END_OF_DAY,
     REL,
@@ -28,6 +29,7 @@ from orchestrator.triage.date_expressions import (
     in_window,
     read_date,
     read_span,
+    read_time,
 )
 from orchestrator.triage.deadline_words import LANGUAGES
 
@@ -62,6 +64,11 @@ PAST_IN_GAP = re.compile(rf"\b(?:{PAST})\b")
 DAY_BEFORE = re.compile(rf"\b(?P<day>{REL}|{WD})\s+$")
 BARE_HOUR = re.compile(r"(\d{1,2})(?![\d,:/-]|\.\d|\s*%)")
 SENTENCE_END = re.compile(r"[!?;\n]|\.(?:\s|$)")
+AMOUNT_BEFORE = re.compile(
+    r"\b(?:increas|decreas|reduc|cut|drop|fall|fell|ris|rose|grow|grew|gain|los|improv|boost|lower|rais|shrink"
+    r"|enlarg|multipl|divid|beat|won|win|trail|exceed|slash)\w*"
+    r"(?:\s+[a-z']+){0,2}\s+$"
+)
 REQUEST = re.compile(
     r"(?:^\s*|[.!?;\n]\s*)(?:send|reply|respond|return|submit|pay|complete|confirm|sign|finish|get back|let me know)\b"
     r"|\b(?:please|kindly|can you|could you|would you|must|need|needs|have to|has to|required|should"
@@ -106,7 +113,10 @@ def _after_cue(folded: str, cue: re.Match, kinds: set[str], sent_at: datetime) -
         # "within 48 hours" binds the reader only in a request; in ads it is a promise
         asks = cue[0].startswith("due") or REQUEST.search(_sentence(folded, cue.start()))
         return span if asks and in_window(span[0].date(), sent_at, past=False) else None
-    past = bool(PAST_BEFORE.search(folded[max(0, cue.start() - 30) : cue.start()]))
+    before = folded[max(0, cue.start() - 40) : cue.start()]
+    if AMOUNT_BEFORE.search(before) and folded[start : start + 1].isdigit() and not read_time(folded, start):
+        return None  # "cut your bills by 1/2", "grew by 3.5": an amount, not a date
+    past = bool(PAST_BEFORE.search(before))
     for _ in range(MAX_GAP_WORDS + 1 if "nouns" in kinds else 1):
         reading = _dated(folded, cue, start, sent_at, past)
         if reading is not None:
@@ -146,6 +156,9 @@ def _bare_hour(folded: str, start: int, sent_at: datetime) -> Reading | None:
     if not m or not 1 <= int(m[1]) <= 12:
         return None
     hour = int(m[1]) + (12 if int(m[1]) < 8 else 0)  # "before 6" in a working day is 18:00
+    day = read_date(folded, CONNECTOR.match(folded, m.end()).end(), sent_at)  # "by 9 tonight"
+    if day is not None and day.named and day.at is None:
+        return Reading(day.day, time(hour, 0), day.end)
     return Reading(sent_at.date(), time(hour, 0), m.end(), named=False)
 
 
