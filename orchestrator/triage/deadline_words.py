@@ -65,6 +65,7 @@ ENGLISH = Language(
     ),
     nouns=(
         "deadline",
+        "deadlines",
         "due date",
         "closing date",
         "target date",

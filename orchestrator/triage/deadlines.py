@@ -69,6 +69,12 @@ AMOUNT_BEFORE = re.compile(
     r"|enlarg|multipl|divid|beat|won|win|trail|exceed|slash)\w*"
     r"(?:\s+[a-z']+){0,2}\s+$"
 )
+VISIT_BEFORE = re.compile(r"\b(?:drop|stop|come|came|swing|pass|passed|walk|go|went|stand|pop)\s+$")
+VENUE_BEFORE = re.compile(
+    r"\b(?:shop|store|office|bank|library|restaurant|cafe|bar|pool|gym|museum|doors?|branch|park|kitchen"
+    r"|canteen|reception|desk|hotline|lines?)s?\s+(?:[a-z]+\s+)?$"
+)
+HABITUAL_AFTER = re.compile(rf"\s*,?\s*(?:on\s+)?(?:every|each|(?:{WD})s\b|weekdays|weekends|daily)")
 REQUEST = re.compile(
     r"(?:^\s*|[.!?;\n]\s*)(?:send|reply|respond|return|submit|pay|complete|confirm|sign|finish|get back|let me know)\b"
     r"|\b(?:please|kindly|can you|could you|would you|must|need|needs|have to|has to|required|should"
@@ -114,8 +120,8 @@ def _after_cue(folded: str, cue: re.Match, kinds: set[str], sent_at: datetime) -
         asks = cue[0].startswith("due") or REQUEST.search(_sentence(folded, cue.start()))
         return span if asks and in_window(span[0].date(), sent_at, past=False) else None
     before = folded[max(0, cue.start() - 40) : cue.start()]
-    if AMOUNT_BEFORE.search(before) and folded[start : start + 1].isdigit() and not read_time(folded, start):
-        return None  # "cut your bills by 1/2", "grew by 3.5": an amount, not a date
+    if _not_a_deadline(folded, cue, start, before):
+        return None
     past = bool(PAST_BEFORE.search(before))
     for _ in range(MAX_GAP_WORDS + 1 if "nouns" in kinds else 1):
         reading = _dated(folded, cue, start, sent_at, past)
@@ -127,6 +133,17 @@ def _after_cue(folded: str, cue: re.Match, kinds: set[str], sent_at: datetime) -
         past = past or bool(PAST_IN_GAP.search(gap[0]))
         start = LEAD.match(folded, gap.end()).end()
     return None
+
+
+def _not_a_deadline(folded: str, cue: re.Match, start: int, before: str) -> bool:
+    """Words around the cue that make it something else: an amount ("cut your bills by 1/2"), a
+    visit ("drop by on Friday"), a venue's hours ("the shop closes at 6")."""
+    amount = folded[start : start + 1].isdigit() and not read_time(folded, start)
+    if amount and AMOUNT_BEFORE.search(before):
+        return True
+    if cue[0] == "by" and VISIT_BEFORE.search(before):
+        return True
+    return cue[0].startswith("close") and bool(VENUE_BEFORE.search(before))
 
 
 def _dated(
@@ -143,6 +160,8 @@ def _dated(
             reading = reading._replace(day=_named_day(day["day"], sent_at, past))
         elif bare:
             return None
+    if HABITUAL_AFTER.match(folded, reading.end):
+        return None  # "closes at 5pm on Fridays": every week, no deadline
     relative_past = reading.day < sent_at.date() and _is_past_word(folded, start)
     if not in_window(reading.day, sent_at, past or relative_past):
         return None

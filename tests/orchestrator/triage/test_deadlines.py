@@ -205,3 +205,36 @@ def test_fold_keeps_one_character_per_character() -> None:
 def test_read_span_skips_weekends_for_business_days() -> None:
     friday = datetime(2026, 10, 16, 9, 0, tzinfo=UTC)
     assert read_span("3 business days", 0, friday) == (datetime(2026, 10, 21, 9, 0, tzinfo=UTC), 15)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Drop by on Friday for cake.",  # a visit
+        "The office closes at 5pm on Fridays.",  # a venue's hours, every week
+        "The store closes at 6pm.",
+        "Costs were cut by 5/8 this year.",  # an amount after a change verb
+        "We ship every Friday, please send fixes by Thursdays.",
+    ],
+)
+def test_find_deadlines_tells_visits_opening_hours_and_amounts_from_deadlines(text: str) -> None:
+    assert days(text, WEDNESDAY) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "due"),
+    [
+        ("Please send it by the end of tomorrow.", date(2026, 4, 16)),
+        ("Numbers by EOM, please.", date(2026, 4, 30)),
+        ("Close the books by year-end.", date(2026, 12, 31)),
+        ("Please reply by this coming Monday.", date(2026, 4, 20)),
+        ("The rent was due last Friday.", date(2026, 4, 10)),
+        ("Submit prior to May 3.", date(2026, 5, 3)),
+        ("Please reply by 9 tonight.", date(2026, 4, 15)),
+        ("Registration closes at 5pm.", date(2026, 4, 15)),
+        ("Deadlines: 3 May for abstracts.", date(2026, 5, 3)),
+        ("Please file by 2026/05/20.", date(2026, 5, 20)),
+    ],
+)
+def test_find_deadlines_reads_other_common_wordings(text: str, due: date) -> None:
+    assert days(text, WEDNESDAY) == [due]
