@@ -13,7 +13,8 @@ from anyone else a sentence that sells (an offer, a deal, a coupon, "win", "deli
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from collections.abc import Iterator
+from datetime import MAXYEAR, MINYEAR, date, datetime, time
 
 from pydantic import BaseModel, Field
 
@@ -69,6 +70,10 @@ AMOUNT_BEFORE = re.compile(
     r"|enlarg|multipl|divid|beat|won|win|trail|exceed|slash)\w*"
     r"(?:\s+[a-z']+){0,2}\s+$"
 )
+TRAILING_CUE = re.compile(
+    r"\s*,?\s*\b(?:at the latest|at the very latest|au plus tard|spatestens|a mas tardar)\b"
+    r"(?!\s+(?:news|version|release|update|edition|figures|numbers|data)\b)"
+)
 VISIT_BEFORE = re.compile(r"\b(?:drop|stop|come|came|swing|pass|passed|walk|go|went|stand|pop)\s+$")
 VENUE_BEFORE = re.compile(
     r"\b(?:shop|store|office|bank|library|restaurant|cafe|bar|pool|gym|museum|doors?|branch|park|kitchen"
@@ -93,23 +98,43 @@ def find_deadlines(text: str, sent_at: datetime, *, trusted: bool = False) -> li
 
     `trusted`: the sender is trusted and the mail is not bulk; only then do "until", "till" and
     "expires" announce a deadline, and only then may a sentence that sells set one."""
+    if not MINYEAR < sent_at.year < MAXYEAR:
+        return []  # a mangled Date header: nothing can be read relative to it
     original = text[:SCANNED]
     folded = fold(original)
     found: dict[datetime, Deadline] = {}
+    for due, start, end in [*_cued(folded, sent_at, trusted), *_trailing(folded, sent_at, trusted)]:
+        phrase = " ".join(original[start:end].split()).rstrip(".,;:")
+        found.setdefault(due, Deadline(phrase=phrase, due=due))
+    return list(found.values())
+
+
+def _cued(folded: str, sent_at: datetime, trusted: bool) -> Iterator[tuple[datetime, int, int]]:
+    """Deadlines a cue announces before the date: "by Friday", "due 3 May", "deadline is ..."."""
     for cue in CUE.finditer(folded):
         kinds = CUE_KINDS[re.sub(r"\s+", " ", cue[0])]
         if kinds == {"trusted_cues"} and (not trusted or _opens_sentence(folded, cue.start())):
             continue  # "Until tomorrow," opens a sign-off, not a deadline
         if not trusted and SELLING.search(_sentence(folded, cue.start(), before=1)):
             continue
-        reading = _after_cue(folded, cue, kinds, sent_at)
-        if reading is None:
+        if reading := _after_cue(folded, cue, kinds, sent_at):
+            yield reading[0], cue.start(), reading[1]
+
+
+def _trailing(folded: str, sent_at: datetime, trusted: bool) -> Iterator[tuple[datetime, int, int]]:
+    """Deadlines whose cue follows the date: "Friday at the latest", "le 3 mai au plus tard"."""
+    for cue in TRAILING_CUE.finditer(folded):
+        if not trusted and SELLING.search(_sentence(folded, cue.start(), before=1)):
             continue
-        due, end = reading
-        found.setdefault(
-            due, Deadline(phrase=" ".join(original[cue.start() : end].split()).rstrip(".,;:"), due=due)
-        )
-    return list(found.values())
+        first = max(_sentence_starts(folded, cue.start())[-1], cue.start() - 40)
+        for start in [m.start() for m in re.finditer(r"(?<![\w'])\w", folded[first : cue.start()])]:
+            start += first
+            reading = read_date(folded, start, sent_at)
+            if reading and reading.named and not folded[reading.end : cue.start()].strip(" ,"):
+                if in_window(reading.day, sent_at, past=False):
+                    due = datetime.combine(reading.day, reading.at or END_OF_DAY, tzinfo=sent_at.tzinfo)
+                    yield due, start, cue.end()
+                break
 
 
 def _after_cue(folded: str, cue: re.Match, kinds: set[str], sent_at: datetime) -> tuple[datetime, int] | None:
@@ -197,8 +222,12 @@ def _opens_sentence(folded: str, at: int) -> bool:
     )
 
 
+def _sentence_starts(folded: str, at: int) -> list[int]:
+    return [0] + [m.end() for m in SENTENCE_END.finditer(folded, 0, at)]
+
+
 def _sentence(folded: str, at: int, before: int = 0) -> str:
     """The sentence around position `at`, with `before` sentences before it."""
-    starts = [0] + [m.end() for m in SENTENCE_END.finditer(folded, 0, at)]
+    starts = _sentence_starts(folded, at)
     after = SENTENCE_END.search(folded, at)
     return folded[starts[max(len(starts) - 1 - before, 0)] : after.end() if after else len(folded)]

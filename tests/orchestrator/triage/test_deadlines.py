@@ -238,3 +238,24 @@ def test_find_deadlines_tells_visits_opening_hours_and_amounts_from_deadlines(te
 )
 def test_find_deadlines_reads_other_common_wordings(text: str, due: date) -> None:
     assert days(text, WEDNESDAY) == [due]
+
+
+@pytest.mark.parametrize("sent", [datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, tzinfo=UTC)])
+def test_find_deadlines_reads_nothing_against_a_date_at_the_calendars_edge(sent: datetime) -> None:
+    assert days("Please reply by Friday, within 3 days, by the 5th or by Jan 2.", sent) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase", "due"),
+    [
+        ("Friday at the latest, please.", "Friday at the latest", date(2026, 4, 17)),
+        ("Thanks. Monday 5pm at the latest.", "Monday 5pm at the latest", date(2026, 4, 20)),
+        ("Merci, vendredi au plus tard.", "vendredi au plus tard", date(2026, 4, 17)),
+    ],
+)
+def test_find_deadlines_reads_a_cue_that_follows_the_date(text: str, phrase: str, due: date) -> None:
+    assert [(d.phrase, d.due.date()) for d in find_deadlines(text, WEDNESDAY)] == [(phrase, due)]
+
+
+def test_find_deadlines_ignores_at_the_latest_before_a_noun() -> None:
+    assert days("We met Friday, at the latest news.", WEDNESDAY) == []
