@@ -88,9 +88,13 @@ DAY_MONTH = re.compile(
     rf"(\d{{1,2}})(?:st|nd|rd|th|er|\.)?\s+(?:(?:of|de)\s+)?({MON})\b\.?(?:,?\s+(?:de\s+)?(\d{{4}})\b)?"
 )
 MONTH_DAY = re.compile(rf"({MON})\b\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?(?![\w:]|[.,]\d)(?:,?\s+(\d{{4}})\b)?")
-ORDINAL = re.compile(r"(\d{1,2})(?:st|nd|rd|th)\b(?:\s+of\s+(?:this|the)\s+month)?")
+ORDINAL = re.compile(r"(\d{1,2})(?:st|nd|rd|th)\b(?:\s+of\s+(?:this|the|(?P<next>next))\s+month)?")
+# "le 14", "el 14", "il 14", "dia 14", "zum 14.": after an article a bare day of the month is a date
+ARTICLE = re.compile(r"(?<![\w'])(?:le|el|del|il|dia|o|zum|am|den)\s*$")
+ARTICLE_DAY = re.compile(r"(\d{1,2})(?:\.(?!\d)|(?!\d|[.,:/-]\d|\s*(?:%|[a-z])))")
+THIS = r"this\s+coming|this|coming|kommenden|kommender|diesen|ce|este|esta|questo|deze"
 WEEKDAY = re.compile(
-    rf"(?:(?P<pre>{NEXT}|this\s+coming|this|coming|last)\s+)?(?P<wd>{WD})\b\.?(?P<post>\s+(?:of\s+)?(?:{NEXT})(?:\s+(?:{WEEK}))?\b)?"
+    rf"(?:(?P<pre>{NEXT}|{THIS}|last)\s+)?(?P<wd>{WD})\b\.?(?P<post>\s+(?:of\s+)?(?:{NEXT})(?:\s+(?:{WEEK}))?\b)?"
 )
 RELATIVE = re.compile(rf"(?:{REL})(?![\w-])")
 END_OF_DAY_WORDS = re.compile(
@@ -155,7 +159,7 @@ def _weekday(m: re.Match, today: date, past: bool) -> date:
     wd = WEEKDAYS[re.sub(r"\s+", " ", m["wd"])]
     if m["pre"] == "last":
         return today - timedelta(days=(today.weekday() - wd) % 7 or 7)
-    if m["post"] or (m["pre"] and not re.match(r"this|coming", m["pre"])):
+    if m["post"] or (m["pre"] and not re.fullmatch(THIS, m["pre"])):
         return today + timedelta(days=7 - today.weekday() + wd)  # in the next calendar week
     if past:
         return today - timedelta(days=(today.weekday() - wd) % 7 or 7)
@@ -225,7 +229,8 @@ def _day(text: str, pos: int, now: datetime, past: bool) -> Reading | None:
         explicit = _calendar_date(text, CONNECTOR.match(text, m.end()).end(), now, past)  # "Thu 12 March"
         return explicit or Reading(_weekday(m, today, past), None, m.end())
     if m := ORDINAL.match(text, pos):
-        return _ordinal(int(m[1]), today, past, m.end())
+        first_of_next = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+        return _ordinal(int(m[1]), first_of_next if m["next"] else today, past, m.end())
     if m := RELATIVE.match(text, pos):
         return Reading(today + timedelta(days=DAYS[re.sub(r"\s+", " ", m[0])]), None, m.end())
     return None

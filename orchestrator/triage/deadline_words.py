@@ -119,7 +119,7 @@ GERMAN = Language(
     ),
     days={"heute": 0, "heute abend": 0, "morgen": 1, "ubermorgen": 2, "gestern": -1},
     end_of=("ende", "ende der", "ende des", "ende dieser"),
-    next_words=("nachster", "nachsten", "kommender", "kommenden"),
+    next_words=("nachster", "nachsten"),
     week=("woche",),
     month=("monats", "monat"),
     year=("jahres", "jahr"),
@@ -171,7 +171,7 @@ SPANISH = Language(
     year=("ano", "del ano"),
     units={"horas": 1 / 24, "dias": 1, "semanas": 7},
     numbers={"un": 1, "una": 1, "dos": 2, "tres": 3, "cinco": 5, "siete": 7, "quince": 15},
-    fillers=("el",),
+    fillers=("el", "las", "la"),
     times={"mediodia": "12:00", "medianoche": "23:59"},
     past=("vencio", "era", "fue"),
 )

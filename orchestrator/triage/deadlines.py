@@ -19,6 +19,8 @@ from datetime import MAXYEAR, MINYEAR, date, datetime, time
 from pydantic import BaseModel, Field
 
 from orchestrator.triage.date_expressions import (
+    ARTICLE,
+    ARTICLE_DAY,
     CONNECTOR,
     DAYS,
     END_OF_DAY,
@@ -174,7 +176,7 @@ def _not_a_deadline(folded: str, cue: re.Match, start: int, before: str) -> bool
 def _dated(
     folded: str, cue: re.Match, start: int, sent_at: datetime, past: bool
 ) -> tuple[datetime, int] | None:
-    reading = read_date(folded, start, sent_at, past)
+    reading = read_date(folded, start, sent_at, past) or _article_day(folded, cue, start, sent_at, past)
     bare = reading is None
     reading = reading or _bare_hour(folded, start, sent_at)
     if reading is None:
@@ -192,6 +194,15 @@ def _dated(
         return None
     due = datetime.combine(reading.day, reading.at or END_OF_DAY, tzinfo=sent_at.tzinfo)
     return due, reading.end
+
+
+def _article_day(folded: str, cue: re.Match, start: int, sent_at: datetime, past: bool) -> Reading | None:
+    """ "avant le 14", "antes del 14", "bis zum 14.": a bare day of the month after an article."""
+    m = ARTICLE_DAY.match(folded, start)
+    if not m or not ARTICLE.search(folded[cue.start() : start]):
+        return None
+    reading = read_date(f"{int(m[1])}th", 0, sent_at, past)
+    return reading._replace(end=m.end()) if reading else None
 
 
 def _bare_hour(folded: str, start: int, sent_at: datetime) -> Reading | None:

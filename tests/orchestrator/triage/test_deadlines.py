@@ -259,3 +259,26 @@ def test_find_deadlines_reads_a_cue_that_follows_the_date(text: str, phrase: str
 
 def test_find_deadlines_ignores_at_the_latest_before_a_noun() -> None:
     assert days("We met Friday, at the latest news.", WEDNESDAY) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "due"),
+    [
+        ("Merci de répondre avant le 24.", date(2026, 4, 24)),
+        ("Envíalo antes del 20, por favor.", date(2026, 4, 20)),
+        ("Bitte bis zum 20. antworten.", date(2026, 4, 20)),
+        ("Até o dia 22, por favor.", date(2026, 4, 22)),
+        ("Please pay by the 10th of next month.", date(2026, 5, 10)),
+        ("Bitte bis kommenden Freitag.", date(2026, 4, 17)),
+        ("Bitte bis nächsten Freitag.", date(2026, 4, 24)),
+    ],
+)
+def test_find_deadlines_reads_a_bare_day_after_an_article_and_this_or_next(text: str, due: date) -> None:
+    assert days(text, WEDNESDAY) == [due]
+
+
+@pytest.mark.parametrize(
+    "text", ["Avant le 24 heures.", "Bis zum 1.000. Kunden.", "It was done by the 3 of us."]
+)
+def test_find_deadlines_takes_no_counted_thing_for_a_day_of_the_month(text: str) -> None:
+    assert days(text, WEDNESDAY) == []
