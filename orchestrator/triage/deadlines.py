@@ -76,6 +76,11 @@ TRAILING_CUE = re.compile(
     r"\s*,?\s*\b(?:at the latest|at the very latest|au plus tard|spatestens|a mas tardar)\b"
     r"(?!\s+(?:news|version|release|update|edition|figures|numbers|data)\b)"
 )
+# "away until Monday", "bis Freitag im Urlaub": an absence, whoever writes it
+ABSENT = re.compile(
+    r"\b(?:away|out of (?:the )?office|on (?:holiday|vacation|leave)|ooo|urlaub|abwesend|en conge|absente?"
+    r"|de vacaciones|fuera de la oficina|in ferie|afwezig|op vakantie|de ferias)\b"
+)
 VISIT_BEFORE = re.compile(r"\b(?:drop|stop|come|came|swing|pass|passed|walk|go|went|stand|pop)\s+$")
 VENUE_BEFORE = re.compile(
     r"\b(?:shop|store|office|bank|library|restaurant|cafe|bar|pool|gym|museum|doors?|branch|park|kitchen"
@@ -91,6 +96,7 @@ SELLING = re.compile(
     r"\b(?:offers?|deals?|sale|discounts?|coupons?|promo\w*|vouchers?|\d+\s*% off|win|winners?|prizes?"
     r"|sweepstakes?|early[- ]bird|delivery|shipping|while (?:stocks|supplies) last|in stock|hurry"
     r"|limited time|act now|buy now|order now|free (?:gift|trial|shipping|cruise|sample)s?"
+    r"|guarantee\w*|bonus|save (?:up to )?\$?\d+|risk[- ]free|claim your|no obligation|money[- ]back|cash|clearance"
     r"|angebot\w*|rabatt\w*|offre\w*|promotion|soldes|oferta\w*|descuento\w*|gratis)\b"
 )
 
@@ -118,6 +124,8 @@ def _cued(folded: str, sent_at: datetime, trusted: bool) -> Iterator[tuple[datet
         if kinds == {"trusted_cues"} and (not trusted or _opens_sentence(folded, cue.start())):
             continue  # "Until tomorrow," opens a sign-off, not a deadline
         if not trusted and SELLING.search(_sentence(folded, cue.start(), before=1)):
+            continue
+        if ABSENT.search(_near(folded, cue)):
             continue
         if reading := _after_cue(folded, cue, kinds, sent_at):
             yield reading[0], cue.start(), reading[1]
@@ -231,6 +239,13 @@ def _opens_sentence(folded: str, at: int) -> bool:
     return not folded[max(0, at - 3) : at].strip(" \t,") or bool(
         SENTENCE_END.search(folded[max(0, at - 3) : at])
     )
+
+
+def _near(folded: str, cue: re.Match) -> str:
+    """The few words either side of `cue`, within its sentence and clause."""
+    before = re.split(r"[,;.!?\n]", folded[max(0, cue.start() - 25) : cue.start()])[-1]
+    after = re.split(r"[,;!?\n]|\.\s", folded[cue.end() : cue.end() + 30])[0]
+    return f"{before}{cue[0]}{after}"
 
 
 def _sentence_starts(folded: str, at: int) -> list[int]:

@@ -282,3 +282,27 @@ def test_find_deadlines_reads_a_bare_day_after_an_article_and_this_or_next(text:
 )
 def test_find_deadlines_takes_no_counted_thing_for_a_day_of_the_month(text: str) -> None:
     assert days(text, WEDNESDAY) == []
+
+
+@pytest.mark.parametrize(
+    "text", ["I am away until Monday.", "Ich bin bis Freitag im Urlaub.", "Out of office until May 4."]
+)
+def test_find_deadlines_reads_an_absence_as_no_deadline_even_from_a_trusted_sender(text: str) -> None:
+    assert days(text, WEDNESDAY, trusted=True) == []
+
+
+def test_find_deadlines_keeps_a_request_next_to_an_absence() -> None:
+    text = "I am on leave next week, so please send it by Friday."
+    assert days(text, WEDNESDAY) == [date(2026, 4, 17)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Subscribe by Friday and save 40%.",
+        "Claim your bonus before Friday!",
+        "Add 2-3 inches by Friday, guaranteed!",
+    ],
+)
+def test_find_deadlines_ignores_more_sales_talk_from_an_untrusted_sender(text: str) -> None:
+    assert days(text, WEDNESDAY) == []
