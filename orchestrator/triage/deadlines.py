@@ -6,8 +6,10 @@ later after a noun such as "deadline" or "closing date"), a date expression that
 `date_expressions` can resolve against the mail's own date, inside the window of a deadline: from
 the day it was sent to a year ahead, or up to three months back when the words say it was due
 ("was due Monday"). Bare numbers are never dates ("by 24", "by 0.01", sizes, versions, prices,
-phone numbers). "Until", "till" and "expires" are cues only for a trusted, non-bulk sender, and
-from anyone else a sentence that sells (an offer, a deal, a coupon, "win", "delivery") sets none.
+phone numbers), nor are amounts after a change verb ("cut by 1/2"), visits ("drop by on Friday"),
+venue hours, weekly habits or absences ("away until Monday"). A few cues follow the date ("Friday at
+the latest"). "Until", "till" and "expires" are cues only for a trusted, non-bulk sender, and from
+anyone else a sentence that sells (an offer, a deal, a coupon, "win", "delivery") sets none.
 """
 
 from __future__ import annotations
