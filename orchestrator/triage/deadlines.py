@@ -15,6 +15,7 @@ anyone else a sentence that sells (an offer, a deal, a coupon, "win", "delivery"
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterator
 from datetime import MAXYEAR, MINYEAR, date, datetime, time
 
@@ -41,6 +42,7 @@ from orchestrator.triage.deadline_words import LANGUAGES
 __all__ = ["Deadline", "find_deadlines"]
 
 SCANNED = 4000  # characters of a body read: deadlines sit at the top of real mail
+SENTENCE_REACH = 400  # characters looked back for a sentence's start
 MAX_GAP_WORDS = 5  # "closing date for applications is 9 July"
 
 
@@ -121,11 +123,12 @@ def find_deadlines(text: str, sent_at: datetime, *, trusted: bool = False) -> li
 
 def _cued(folded: str, sent_at: datetime, trusted: bool) -> Iterator[tuple[datetime, int, int]]:
     """Deadlines a cue announces before the date: "by Friday", "due 3 May", "deadline is ..."."""
+    selling = [m.start() for m in SELLING.finditer(folded)]
     for cue in CUE.finditer(folded):
         kinds = CUE_KINDS[re.sub(r"\s+", " ", cue[0])]
         if kinds == {"trusted_cues"} and (not trusted or _opens_sentence(folded, cue.start())):
             continue  # "Until tomorrow," opens a sign-off, not a deadline
-        if not trusted and SELLING.search(_sentence(folded, cue.start(), before=1)):
+        if not trusted and _sells(folded, cue.start(), selling):
             continue
         if ABSENT.search(_near(folded, cue)):
             continue
@@ -135,8 +138,9 @@ def _cued(folded: str, sent_at: datetime, trusted: bool) -> Iterator[tuple[datet
 
 def _trailing(folded: str, sent_at: datetime, trusted: bool) -> Iterator[tuple[datetime, int, int]]:
     """Deadlines whose cue follows the date: "Friday at the latest", "le 3 mai au plus tard"."""
+    selling = [m.start() for m in SELLING.finditer(folded)]
     for cue in TRAILING_CUE.finditer(folded):
-        if not trusted and SELLING.search(_sentence(folded, cue.start(), before=1)):
+        if not trusted and _sells(folded, cue.start(), selling):
             continue
         first = max(_sentence_starts(folded, cue.start())[-1], cue.start() - 40)
         for start in [m.start() for m in re.finditer(r"(?<![\w'])\w", folded[first : cue.start()])]:
@@ -243,6 +247,13 @@ def _opens_sentence(folded: str, at: int) -> bool:
     )
 
 
+def _sells(folded: str, at: int, selling: list[int]) -> bool:
+    """Whether the sentence at `at`, or the one before it, holds a selling word (at `selling`)."""
+    first, end = _sentence_span(folded, at, before=1)
+    index = bisect_left(selling, first)
+    return index < len(selling) and selling[index] < end
+
+
 def _near(folded: str, cue: re.Match) -> str:
     """The few words either side of `cue`, within its sentence and clause."""
     before = re.split(r"[,;.!?\n]", folded[max(0, cue.start() - 25) : cue.start()])[-1]
@@ -251,11 +262,20 @@ def _near(folded: str, cue: re.Match) -> str:
 
 
 def _sentence_starts(folded: str, at: int) -> list[int]:
-    return [0] + [m.end() for m in SENTENCE_END.finditer(folded, 0, at)]
+    """Where the sentences before `at` start, looking back a long sentence's length at most."""
+    first = max(0, at - SENTENCE_REACH)
+    return [first] + [m.end() for m in SENTENCE_END.finditer(folded, first, at)]
 
 
-def _sentence(folded: str, at: int, before: int = 0) -> str:
-    """The sentence around position `at`, with `before` sentences before it."""
+def _sentence_span(folded: str, at: int, before: int = 0) -> tuple[int, int]:
+    """Where the sentence around position `at` (and `before` sentences before it) starts and ends."""
     starts = _sentence_starts(folded, at)
-    after = SENTENCE_END.search(folded, at)
-    return folded[starts[max(len(starts) - 1 - before, 0)] : after.end() if after else len(folded)]
+    after = SENTENCE_END.search(folded, at, at + SENTENCE_REACH)
+    end = after.end() if after else min(len(folded), at + SENTENCE_REACH)
+    return starts[max(len(starts) - 1 - before, 0)], end
+
+
+def _sentence(folded: str, at: int) -> str:
+    """The sentence around position `at`."""
+    first, end = _sentence_span(folded, at)
+    return folded[first:end]
