@@ -96,6 +96,8 @@ THIS = r"this\s+coming|this|coming|kommenden|kommender|diesen|ce|este|esta|quest
 WEEKDAY = re.compile(
     rf"(?:(?P<pre>{NEXT}|{THIS}|last)\s+)?(?P<wd>{WD})\b\.?(?P<post>\s+(?:of\s+)?(?:{NEXT})(?:\s+(?:{WEEK}))?\b)?"
 )
+WEEKEND = re.compile(rf"(?:(?P<next>{NEXT})\s+|this\s+)?(?:weekend|week-end|wochenende)\b")
+SATURDAY = 5
 RELATIVE = re.compile(rf"(?:{REL})(?![\w-])")
 END_OF_DAY_WORDS = re.compile(
     rf"(?:eod|cob|eob|close of (?:business|play)|end of (?:the\s+)?(?:business\s+|working\s+)?day"
@@ -228,6 +230,11 @@ def _day(text: str, pos: int, now: datetime, past: bool) -> Reading | None:
     if m := WEEKDAY.match(text, pos):
         explicit = _calendar_date(text, CONNECTOR.match(text, m.end()).end(), now, past)  # "Thu 12 March"
         return explicit or Reading(_weekday(m, today, past), None, m.end())
+    if m := WEEKEND.match(text, pos):  # its Saturday: within a day of Friday evening and Sunday
+        saturday = today + timedelta(days=(SATURDAY - today.weekday()) % 7 or 7)
+        return Reading(
+            saturday + timedelta(days=7 * bool(m["next"] and today.weekday() < SATURDAY)), None, m.end()
+        )
     if m := ORDINAL.match(text, pos):
         first_of_next = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
         return _ordinal(int(m[1]), first_of_next if m["next"] else today, past, m.end())

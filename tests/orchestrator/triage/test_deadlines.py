@@ -306,3 +306,15 @@ def test_find_deadlines_keeps_a_request_next_to_an_absence() -> None:
 )
 def test_find_deadlines_ignores_more_sales_talk_from_an_untrusted_sender(text: str) -> None:
     assert days(text, WEDNESDAY) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "sent", "due"),
+    [
+        ("Please get it done by the weekend.", WEDNESDAY, date(2026, 4, 18)),
+        ("Bitte bis zum Wochenende.", WEDNESDAY, date(2026, 4, 18)),
+        ("Please get it done by the weekend.", SATURDAY, date(2026, 10, 24)),  # this one has begun
+    ],
+)
+def test_find_deadlines_reads_the_weekend_as_its_saturday(text: str, sent: datetime, due: date) -> None:
+    assert days(text, sent) == [due]
