@@ -15,7 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from bench.triage.corpus import ReservedSplitError
-from orchestrator.feeds.triage_rules import find_deadlines
+from orchestrator.triage.deadlines import find_deadlines
 
 __all__ = ["PHRASES", "Phrase", "PhraseFileError", "detect_deadlines", "load_phrases", "score_phrases"]
 

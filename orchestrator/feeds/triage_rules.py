@@ -4,9 +4,9 @@ Each rule (a feature, one function below) looks at one thing and leaves a reason
 mailing-list mail (List-Unsubscribe, List-Id, Precedence, no-reply senders), the sender's trust and
 importance (`sender_trust`: VIPs and people the user wrote to, learned from the Sent folder only; a
 forged or borrowed From makes the sender a suspicious stranger), mail about one of the user's active
-projects (see `UserProfile.project_about`), deadlines (a cue such as "by", "due" or "deadline"
-followed by a date that `dateparser` reads relative to the message's date), urgency words in the
-subject, direct questions and requests to the user, and whether the user is in To or only in Cc.
+projects (see `UserProfile.project_about`), deadlines (`orchestrator.triage.deadlines`: a cue
+and a date in a plausible range, read relative to the message's date), urgency words in the subject,
+direct questions and requests to the user, and whether the user is in To or only in Cc.
 Deadlines and urgency words raise priority only when a trusted sender wrote them: from a stranger
 they are noted and change nothing. The reasons travel with the verdict so the user can see why.
 """
@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 from orchestrator.feeds.mail import Email, UserProfile
 from orchestrator.feeds.sender_trust import SenderTrust, sender_trust
 from orchestrator.feeds.summary import summarize
+from orchestrator.triage.deadlines import Deadline, find_deadlines
 
 __all__ = ["Deadline", "Triage", "find_deadlines", "requests_in", "summarize", "triage_email"]
 
@@ -35,21 +36,10 @@ NO_REPLY = re.compile(
 STALE = timedelta(days=7)
 YOU = re.compile(r"\byou(r|rs)?\b", re.I)
 URGENT_WORDS = re.compile(r"\b(urgent|asap|immediately|right away|emergency|critical)\b", re.I)
-DEADLINE_CUE = re.compile(
-    r"\b(?:by|before|due(?: on| by)?|deadline(?: is| of)?:?|until|no later than|not later than|expires?(?: on)?)"
-    r"\s+((?:[\w:,./-]+\s*){1,5})",
-    re.I,
-)
-END_OF = {"eod": "today 17:00", "end of day": "today 17:00", "cob": "today 17:00", "eow": "friday 17:00"}
 REQUEST = re.compile(
     r"\b(can you|could you|would you|will you|please|let me know|do you|are you|kindly|need you to)\b", re.I
 )
 SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
-
-
-class Deadline(BaseModel):
-    phrase: str = Field(description="The words that gave the date, as written")
-    due: datetime = Field(description="When it is due (the message's timezone)")
 
 
 class Triage(BaseModel):
@@ -76,7 +66,10 @@ def triage_email(email: Email, profile: UserProfile, now: datetime | None = None
         )
     addressed = any(profile.is_user(m) for m in email.to)
     requests = requests_in(email.text) if addressed else []
-    deadlines = find_deadlines(email.text, email.date) + find_deadlines(email.subject, email.date)
+    deadlines = [
+        *find_deadlines(email.text, email.date, trusted=trust.trusted),
+        *find_deadlines(email.subject, email.date, trusted=trust.trusted),
+    ]
     reasons = _suspicion(trust)
     level = _sender_level(trust, reasons)
     if requests:
@@ -204,50 +197,3 @@ def requests_in(text: str) -> list[str]:
         if asks and (len(sentence.split()) >= 3 or YOU.search(sentence)):
             found.append(sentence[:200])
     return found[:5]
-
-
-def find_deadlines(text: str, sent_at: datetime) -> list[Deadline]:
-    """Dates that follow a deadline cue, read relative to when the message was sent."""
-    from dateparser import parse  # imported on first use: it takes half a second
-
-    deadlines: list[Deadline] = []
-    for match in DEADLINE_CUE.finditer(text[:4000]):
-        phrase = _trim_phrase(match.group(1))
-        wording = END_OF.get(phrase.lower(), phrase)
-        settings = {
-            "RELATIVE_BASE": sent_at.replace(tzinfo=None),
-            "PREFER_DATES_FROM": "future",
-            "REQUIRE_PARTS": [],
-        }
-        due = parse(wording, languages=["en"], settings=settings)  # type: ignore[arg-type]
-        if due is None or not _looks_like_date(phrase):
-            continue
-        cue = " ".join(match.group(0)[: match.start(1) - match.start()].split())
-        deadlines.append(Deadline(phrase=f"{cue} {phrase}", due=due.replace(tzinfo=sent_at.tzinfo)))
-    return deadlines
-
-
-DATE_WORD = re.compile(
-    r"\d|today|tonight|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|week|month|"
-    r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|eod|eow|cob|end of day|noon|midnight",
-    re.I,
-)
-
-
-def _looks_like_date(phrase: str) -> bool:
-    return bool(DATE_WORD.search(phrase))
-
-
-def _trim_phrase(words: str) -> str:
-    """The cue's date words, cut at the first word that cannot be part of a date."""
-    kept = []
-    for word in words.split():
-        bare = word.strip(",.;:!?")
-        if kept and not (
-            DATE_WORD.search(bare) or bare.lower() in {"at", "the", "of", "on", "next", "this", "pm", "am"}
-        ):
-            break
-        kept.append(bare)
-        if word[-1] in ",.;:!?":
-            break
-    return " ".join(kept)
