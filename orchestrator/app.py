@@ -39,6 +39,7 @@ from orchestrator.scheduler.history import plain_summary
 from orchestrator.scheduler.loop import Decision, Scheduler
 from orchestrator.scheduler.queue import EventQueue
 from orchestrator.scheduler_tools import QUIET_TOOLS, SchedulerToolRunner, scheduler_tools
+from orchestrator.triage.content_book import ContentBook
 from orchestrator.workers.action_store import ContextActionStore
 from orchestrator.workers.approvals import ApprovalDesk
 from orchestrator.workers.loop import Worker
@@ -90,10 +91,18 @@ class Pepper:
             on_step=self._after_step,
         )
         self.inbox = InboxBridge(self.items, self.log, self.scheduler)
-        triage = LLMTriage(self.model, self.items) if self.model else RulesTriage()
+        content = ContentBook(self.items)
+        triage = (
+            LLMTriage(self.model, self.items, content.model) if self.model else RulesTriage(content.model)
+        )
         self.profiles = ProfileBook(self.items, settings.user_addresses, settings.vips)
         self.mail_feed = MailFeed(
-            self.items, settings.user_addresses, settings.vips, engine=triage, profiles=self.profiles
+            self.items,
+            settings.user_addresses,
+            settings.vips,
+            engine=triage,
+            profiles=self.profiles,
+            content=content,
         )
         self.notifications = (
             NotificationMirror(self.connections["notify"], self.items)
