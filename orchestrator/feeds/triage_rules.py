@@ -8,7 +8,8 @@ projects (see `UserProfile.project_about`), deadlines (a cue such as "by", "due"
 followed by a date that `dateparser` reads relative to the message's date), urgency words in the
 subject, direct questions and requests to the user, and whether the user is in To or only in Cc.
 Mail the content model (`orchestrator.triage.content`: words and headers) calls spam goes to low
-priority in the "spam" category, with the words that gave it away, unless the user knows the sender:
+priority in the "spam" category (list mail stays "bulk"), with the words that gave it away as a
+reason, unless the user knows the sender:
 content alone never silences a VIP or a correspondent (a forged From of theirs is caught by the
 trust rules instead, and a mail-merge from a colleague can read like spam).
 Deadlines and urgency words raise priority only when a trusted sender wrote them: from a stranger
@@ -77,15 +78,18 @@ def triage_email(
     now = now or email.date
     people = _people(email, profile)
     trust = sender_trust(email, profile)
-    if (spam := _spam_reason(email, trust, content or seed_model())) is not None:
-        reasons = [spam, *_suspicion(trust)]
+    spam = _spam_reason(email, trust, content or seed_model())
+    if spam is not None or _is_bulk(email):
+        # List mail that reads like spam stays bulk (a newsletter is not junk): low either way.
+        category = "bulk" if _is_bulk(email) else "spam"
+        reasons = ["bulk, automated or mailing-list mail"] if category == "bulk" else []
+        reasons += [spam] if spam else []
         return Triage(
-            priority="low", category="spam", summary=summarize(email), people=people, reasons=reasons
-        )
-    if _is_bulk(email):
-        reasons = ["bulk, automated or mailing-list mail", *_suspicion(trust)]
-        return Triage(
-            priority="low", category="bulk", summary=summarize(email), people=people, reasons=reasons
+            priority="low",
+            category=category,
+            summary=summarize(email),
+            people=people,
+            reasons=[*reasons, *_suspicion(trust)],
         )
     addressed = any(profile.is_user(m) for m in email.to)
     requests = requests_in(email.text) if addressed else []

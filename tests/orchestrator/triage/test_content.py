@@ -142,3 +142,12 @@ async def test_content_book_keeps_the_users_counts_in_the_store(connections) -> 
     assert stored is not None and stored.data["learned_ids"] == ["j1"]
     fresh = await ContentBook(items, seed_model().with_delta(ContentCounts())).load()
     assert fresh.delta.spam_docs == book.model.delta.spam_docs > 0
+
+
+def test_list_mail_that_reads_like_spam_stays_bulk_and_says_so() -> None:
+    offer = mail(
+        PILLS, "Cheap meds, 80% off!!!", list_headers={"list_unsubscribe": "<mailto:u@deals.example>"}
+    )
+    verdict = triage_email(offer, user())
+    assert (verdict.priority, verdict.category) == ("low", "bulk")
+    assert any(reason.startswith("looks like spam") for reason in verdict.reasons)
