@@ -3,7 +3,7 @@ deadline phrases and the messages behind the worst figures."""
 
 from __future__ import annotations
 
-__all__ = ["render"]
+__all__ = ["cv_lines", "render"]
 
 
 def _mail_rows(f: dict) -> list[tuple[str, str]]:
@@ -103,7 +103,7 @@ def _example_lines(name: str, examples: dict[str, list[dict]]) -> list[str]:
     return lines
 
 
-def _cv_lines(cv: dict) -> list[str]:
+def cv_lines(cv: dict) -> list[str]:
     """The content model's cross-validated figures: the honest ones (the main table's model saw every
     message it scores there)."""
 
@@ -162,7 +162,7 @@ def render(report: dict) -> str:
             "",
         ]
     if "content_cv" in report:
-        lines += [*_cv_lines(report["content_cv"]), ""]
+        lines += [*cv_lines(report["content_cv"]), ""]
     lines += _phrase_lines(report["deadline_phrases"])
     lines += _example_lines("Rules, dev", report["rules"]["dev"]["examples"])
     return "\n".join(lines)
