@@ -8,8 +8,11 @@ runs the scheduler's tools; delegated work goes to workers whose irreversible ca
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import anyio
 from anyio.abc import TaskStatus
@@ -29,7 +32,13 @@ from orchestrator.feeds.runner import run_feed
 from orchestrator.feeds.triage_llm import LLMTriage, RulesTriage
 from orchestrator.inbox_bridge import InboxBridge
 from orchestrator.llm import ChatModel
-from orchestrator.mcp_clients import ServerConnection, ServerSpec
+from orchestrator.mcp_clients import (
+    ServerConnection,
+    ServerSpec,
+    ServerUnavailable,
+    ToolCallFailed,
+    ToolCallTimeout,
+)
 from orchestrator.notifications import NotificationMirror
 from orchestrator.persistence import ContextCallJournal, ContextStateStore
 from orchestrator.profile import ProfileBook
@@ -39,17 +48,21 @@ from orchestrator.scheduler.history import plain_summary
 from orchestrator.scheduler.loop import Decision, Scheduler
 from orchestrator.scheduler.queue import EventQueue
 from orchestrator.scheduler_tools import QUIET_TOOLS, SchedulerToolRunner, scheduler_tools
+from orchestrator.supervision.retry import PatientConnection, supervised
 from orchestrator.triage.content_book import ContentBook
-from orchestrator.workers.action_store import ContextActionStore
-from orchestrator.workers.approvals import ApprovalDesk
+from orchestrator.trust.actions import ContextActionStore, Signer
+from orchestrator.trust.desk import ApprovalDesk
+from orchestrator.trust.gate import GatedToolRunner
+from orchestrator.trust.outbound import inert_links
 from orchestrator.workers.loop import Worker
-from orchestrator.workers.pool import WorkerPool
-from orchestrator.workers.toolbox import GatedToolRunner, Toolbox
+from orchestrator.workers.pool import WorkerPool, WorkerRun
+from orchestrator.workers.toolbox import Toolbox
 
 __all__ = ["Pepper"]
 
 logger = logging.getLogger(__name__)
 OVERDUE_CHECK_SECONDS = 600
+APPROVAL_CHECK_SECONDS = 300
 
 
 class Pepper:
@@ -62,17 +75,24 @@ class Pepper:
         }
         if "context" not in self.connections:
             raise ValueError("the context store cannot be disabled: everything else builds on it")
-        self.items = ContextItems(self.connections["context"])
-        self.log = EventLog(self.connections["context"])
+        context = PatientConnection(self.connections["context"])  # the loops wait out its restarts
+        self.items = ContextItems(context)
+        self.log = EventLog(context)
         self.chat = ChatLog(self.items)
         self.activity = Activity(self.items)
         self.model = ChatModel(settings.llm()) if settings.llm_mode else None
         self.mode = "llm" if self.model else "rules"
         self.toolbox = Toolbox(self.connections)
-        self.desk = ApprovalDesk(ContextActionStore(self.items), self.toolbox.call, self.toolbox.tools)
+        self.desk = self._make_desk()
         self.workers = WorkerPool(self._make_worker, self.items) if self.model else None
         self.engine = ToolCallEngine(
-            SchedulerToolRunner(self.items, self.connections.get("notify"), self.reply, self.workers),
+            SchedulerToolRunner(
+                self.items,
+                self.connections.get("notify"),
+                self.reply,
+                self.workers,
+                ui_hosts=self._ui_hosts(),
+            ),
             self._deliver,
             ContextCallJournal(self.items),
             limit=settings.max_concurrent_tools,
@@ -119,22 +139,26 @@ class Pepper:
             await self.toolbox.load()
             await self._restore()
             self._start_senses(task_group)
-            task_group.start_soon(self.inbox.run)
+            task_group.start_soon(supervised, "inbox bridge", self.inbox.run)
             await task_group.start(self.scheduler.run)
             task_group.start_soon(self.activity.record, "start", f"Pepper started in {self.mode} mode")
             task_status.started()
 
     def _start_senses(self, task_group: anyio.abc.TaskGroup) -> None:
+        """Each loop is `supervised`: one that stops because a server is gone starts again, from its
+        cursor, once the server is back."""
+        start = functools.partial(_start_supervised, task_group)
         if gmail := self.connections.get("gmail"):
-            task_group.start_soon(follow, gmail, "gmail://inbox", MailIngest(gmail, self.items).sync)
-            task_group.start_soon(run_feed, self.mail_feed, self.log)
-            task_group.start_soon(self._check_overdue)
+            start("mail ingest", follow, gmail, "gmail://inbox", MailIngest(gmail, self.items).sync)
+            start("mail feed", run_feed, self.mail_feed, self.log)
+            start("overdue check", self._check_overdue)
+        start("approvals watch", self._watch_approvals)
         if calendar := self.connections.get("calendar"):
             ingest = CalendarIngest(calendar, self.items, horizon=timedelta(days=2))
-            task_group.start_soon(follow, calendar, "calendar://upcoming", ingest.sync, 300.0)
-            task_group.start_soon(run_feed, MeetingFeed(self.items), self.log)
+            start("calendar ingest", follow, calendar, "calendar://upcoming", ingest.sync, 300.0)
+            start("meeting feed", run_feed, MeetingFeed(self.items), self.log)
         if self.notifications is not None:
-            task_group.start_soon(self.notifications.run)
+            start("notifications mirror", self.notifications.run)
 
     async def _restore(self) -> None:
         entries, queued = await ContextStateStore(self.items).load()
@@ -153,7 +177,8 @@ class Pepper:
         await self.chat.add("user", text)
 
     async def reply(self, text: str) -> None:
-        await self.chat.add("assistant", text)
+        """Pepper's chat message; a link in it (from mail, as often as not) is shown, never live."""
+        await self.chat.add("assistant", inert_links(text, self._ui_hosts()))
 
     async def _deliver(self, event: SchedulerEvent) -> None:
         await self.scheduler.put(event)
@@ -183,18 +208,64 @@ class Pepper:
             await anyio.sleep(OVERDUE_CHECK_SECONDS)
             await self.mail_feed.check_overdue()
 
+    async def _watch_approvals(self) -> None:
+        while True:
+            try:
+                await self.desk.sweep()
+            except (ServerUnavailable, ToolCallFailed, ToolCallTimeout) as exc:
+                logger.warning("could not check the pending actions: %s", exc)
+            await anyio.sleep(APPROVAL_CHECK_SECONDS)
+
+    async def _announce(self, title: str, body: str, dedupe_key: str) -> None:
+        notify = self.connections.get("notify")
+        if notify is None:
+            await self.reply(f"{title}\n{body}")
+            return
+        arguments = {"title": title, "body": body, "priority": "normal", "source": "pepper"}
+        await notify.call_tool("send_notification", {**arguments, "dedupe_key": dedupe_key})
+
+    def _correspondents(self) -> set[str] | None:
+        profile = self.profiles.profile
+        if profile is None:
+            return None
+        return set(profile.sent_to) | set(profile.replied_to) | profile.vips | profile.addresses
+
+    def _ui_hosts(self) -> list[str]:
+        return [self.settings.ui_host] if self.settings.ui_host not in ("0.0.0.0", "::") else []
+
     def _profile_text(self) -> str:
         profile = self.profiles.profile
         return profile.describe(now=datetime.now(UTC)) if profile is not None else ""
 
-    def _make_worker(self, name: str) -> Worker:
+    def _make_desk(self) -> ApprovalDesk:
+        """The approval desk, its signing key in the data directory (never in the context store)."""
+        return ApprovalDesk(
+            ContextActionStore(self.items, Signer.from_data_dir(self.settings.data_dir)),
+            self.toolbox.call,
+            self.toolbox.tools,
+            correspondents=self._correspondents,
+            announce=self._announce,
+            remind_after=timedelta(hours=self.settings.approval_reminder_hours),
+        )
+
+    def _make_worker(self, run: WorkerRun) -> Worker:
         assert self.model is not None, "workers exist only in LLM mode"
-        runner = GatedToolRunner(self.toolbox, self.desk, requested_by=f"worker:{name}")
+        runner = GatedToolRunner(
+            self.toolbox.call, self.desk, run.name, task=run.task, items=self.items, tainted=run.remembers,
+            origin=run.origin,
+            extra=self.settings.tool_classes, ui_hosts=self._ui_hosts(),
+        )  # fmt: skip
         return Worker(self.model, list(self.toolbox.tools.values()), runner)
 
     async def aclose(self) -> None:
         if self.model is not None:
             await self.model.close()
+
+
+def _start_supervised(
+    task_group: anyio.abc.TaskGroup, name: str, loop: Callable[..., Awaitable[None]], *args: Any
+) -> None:
+    task_group.start_soon(supervised, name, functools.partial(loop, *args), name=name)
 
 
 def _spec(name: str, settings: OrchestratorSettings) -> ServerSpec:

@@ -18,7 +18,8 @@ import re
 from datetime import UTC, datetime
 
 from orchestrator.profile import ProfileBook, ProfileChange, ProfileEditError, profile_view, render_profile
-from orchestrator.workers.approvals import ApprovalDesk
+from orchestrator.trust.cards import card_text
+from orchestrator.trust.desk import ApprovalDesk
 
 __all__ = ["COMMAND", "answer_command", "is_command"]
 
@@ -70,8 +71,8 @@ async def answer_command(desk: ApprovalDesk, text: str, profiles: ProfileBook | 
         actions = await desk.pending()
         if not actions:
             return "Nothing is waiting for your approval."
-        lines = [f"- `{a.id}` {a.describe()} (asked by {a.requested_by})" for a in actions]
-        return "Waiting for your approval:\n" + "\n".join(lines) + "\n\nSay `approve ID` or `reject ID`."
+        cards = "\n".join(card_text(action) for action in actions)
+        return f"Waiting for your approval:\n{cards}\n\nSay `approve ID` or `reject ID`."
     if action_id is None:
         return f"Say which action: `{verb} ID` (`pending` lists them)."
     try:
@@ -79,7 +80,7 @@ async def answer_command(desk: ApprovalDesk, text: str, profiles: ProfileBook | 
     except (LookupError, ValueError) as exc:
         return f"Could not {verb} it: {exc}"
     outcome = {"done": "done", "failed": f"failed: {action.result}", "rejected": "rejected; nothing was done"}
-    return f"{action.describe()}: {outcome.get(action.status, action.status)}"
+    return f"{card_text(action)}\n→ {outcome.get(action.status, action.status)}"
 
 
 async def _answer_profile(profiles: ProfileBook, text: str) -> str:

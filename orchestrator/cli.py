@@ -65,6 +65,9 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     approve.add_argument("action_id")
     approve.add_argument("--reject", action="store_true", help="reject instead of approving")
+    approve.add_argument(
+        "--digest", help="the digest `status` showed (the full 64 hex digits): refuse if the action changed"
+    )
     _add_profile_parser(commands)
     host = commands.add_parser("mcp-config", help="print the MCP host configuration for Pepper's servers")
     host.add_argument("--host", choices=["claude-desktop", "vscode"], default="claude-desktop")
@@ -136,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     elif arguments.command == "status":
         print(remote.status(settings))
     elif arguments.command == "approve":
-        print(remote.decide(settings, arguments.action_id, reject=arguments.reject))
+        print(remote.decide(settings, arguments.action_id, reject=arguments.reject, digest=arguments.digest))
     elif arguments.command == "profile":
         print(profile_command(settings, arguments))
     elif arguments.command == "mcp-config":

@@ -6,6 +6,8 @@ prefix, except the OpenAI-compatible endpoint, which reads the variables every O
 `OPENAI_BASE_URL`, `OPENAI_API_KEY`, plus `PEPPER_MODEL`. With neither a base URL nor a key set,
 Pepper runs in rules mode. Each server is a `[servers.NAME]` table: a `command` to spawn over stdio, or
 a `url` of a streamable-HTTP server; by default the four Pepper servers run as children on local data.
+Tools of a server you add wait for your approval on every call until you classify them in a
+`[tool_classes.NAME]` table (`fetch = "read"`; see orchestrator.trust.capabilities).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from platformdirs import user_config_dir, user_data_dir
 from pydantic import AliasChoices, BaseModel, Field, SecretStr
@@ -95,6 +97,14 @@ class OrchestratorSettings(BaseSettings):
         description="Start Pepper's own gmail and calendar servers with --allow-send too: send, trash, spam, "
         "invite, answer invitations and delete (each such action still waits for the user's approval); "
         "implies allow_write",
+    )
+    approval_reminder_hours: float = Field(
+        24.0, gt=0, description="Announce once, on the user's channels, an approval waiting this long"
+    )
+    tool_classes: dict[str, dict[str, Literal["read", "local_write", "outward"]]] = Field(
+        default_factory=dict,
+        description="Your classification of tools of servers you added ({server: {tool: class}}); "
+        "unclassified tools wait for approval",
     )
 
     @classmethod

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, JsonValue
 
-from orchestrator.mcp_clients import ServerConnection, ToolCallFailed
+from orchestrator.mcp_clients import ToolCaller, ToolCallFailed
 
 __all__ = ["ContextItems", "StoredItem"]
 
@@ -25,7 +25,7 @@ class StoredItem(BaseModel):
 
 
 class ContextItems:
-    def __init__(self, context: ServerConnection) -> None:
+    def __init__(self, context: ToolCaller) -> None:
         self.connection = context
 
     async def get(self, namespace: str, item_id: str) -> StoredItem | None:

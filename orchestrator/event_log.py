@@ -20,7 +20,7 @@ from typing import Any, Literal
 import anyio
 from pydantic import BaseModel
 
-from orchestrator.mcp_clients import ServerConnection
+from orchestrator.mcp_clients import ToolCaller
 
 __all__ = ["ContextEvent", "EventLog", "EventStream"]
 
@@ -89,7 +89,7 @@ class EventStream:
 
 
 class EventLog:
-    def __init__(self, context: ServerConnection, idle_poll: float = 30.0, page_size: int = 100) -> None:
+    def __init__(self, context: ToolCaller, idle_poll: float = 30.0, page_size: int = 100) -> None:
         self._context = context
         self.idle_poll = idle_poll
         self._page_size = page_size

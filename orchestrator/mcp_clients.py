@@ -1,26 +1,32 @@
 """Long-lived MCP client sessions to Pepper's servers, reconnected when they fail.
 
 One `ServerConnection` per server, shared by every worker and feed: a process is spawned (stdio) or a
-URL is opened (streamable HTTP) once, not per call. `run()` owns the session in its own task and
-reconnects with exponential backoff whenever the session is lost. A call on a lost session fails at
-once with `ServerUnavailable` (a clear message for the scheduler), and the next call uses the new
-session. A tool's own failure is `ToolCallFailed`; a call past its deadline is `ToolCallTimeout`.
+URL is opened (streamable HTTP) once, not per call. `run()` owns the session in its own task; it
+notices a lost session at once (a stdio server's output ending, an HTTP server failing its health
+ping, a call breaking the session), shows the server as down, and respawns or reconnects with
+exponential backoff. A call on a lost session fails with `ServerUnavailable`, which carries the
+connection so a caller can `await exc.connection.wait_available()` (orchestrator.supervision has the
+helpers that loops use). A tool's own failure is `ToolCallFailed`; a call past its deadline is
+`ToolCallTimeout`.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 from anyio.abc import TaskStatus
 from fastmcp import Client
-from fastmcp.client.transports import ClientTransport, StdioTransport, StreamableHttpTransport
+from fastmcp.client.transports import ClientTransport, StreamableHttpTransport
 from mcp.client.subscriptions import listen
 from pydantic import BaseModel, Field, SecretStr
+
+from orchestrator.supervision.stdio import WatchedStdioTransport
 
 __all__ = [
     "ConnectionState",
@@ -30,10 +36,14 @@ __all__ = [
     "ServerUnavailable",
     "ToolCallFailed",
     "ToolCallTimeout",
+    "ToolCaller",
     "ToolOutcome",
 ]
 
 logger = logging.getLogger(__name__)
+INITIAL_BACKOFF = 0.25
+STABLE_SECONDS = 10.0  # a session that lasted this long resets the backoff
+PING_MISSES = 2
 
 
 class ServerSpec(BaseModel):
@@ -51,9 +61,7 @@ class ServerSpec(BaseModel):
             return StreamableHttpTransport(self.url, headers=headers)
         if not self.command:
             raise ValueError(f"server {self.name!r} needs a command or a url")
-        return StdioTransport(
-            self.command[0], self.command[1:], env={**os.environ, **self.env}, keep_alive=False
-        )
+        return WatchedStdioTransport(self.command[0], self.command[1:], env={**os.environ, **self.env})
 
 
 class ConnectionState(StrEnum):
@@ -63,7 +71,12 @@ class ConnectionState(StrEnum):
 
 
 class ServerUnavailable(RuntimeError):
-    """The server cannot be reached now; the connection keeps trying in the background."""
+    """The server cannot be reached now; the connection keeps trying in the background, and
+    `connection.wait_available()` returns once it is back."""
+
+    def __init__(self, message: str, connection: ServerConnection | None = None) -> None:
+        super().__init__(message)
+        self.connection = connection
 
 
 class ToolCallFailed(RuntimeError):
@@ -92,6 +105,17 @@ class ToolOutcome(BaseModel):
     structured: dict[str, Any] | None = None
 
 
+class ToolCaller(Protocol):
+    """What the typed wrappers (ContextItems, EventLog) need: a `ServerConnection`, or a view of
+    one such as orchestrator.supervision.retry.PatientConnection."""
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], deadline: float | None = None
+    ) -> ToolOutcome: ...
+
+    async def watch(self, uri: str, wake: Callable[[], None]) -> None: ...
+
+
 class ServerConnection:
     """A shared, self-healing session to one server."""
 
@@ -102,44 +126,108 @@ class ServerConnection:
         call_timeout: float = 60.0,
         connect_timeout: float = 20.0,
         max_backoff: float = 30.0,
+        health_interval: float = 1.0,
+        init_timeout: float | None = None,
     ) -> None:
         self.spec = spec
         self.call_timeout = call_timeout
-        self.connect_timeout = connect_timeout
+        self.connect_timeout = connect_timeout  # how long a call waits for a session
+        self.init_timeout = init_timeout or connect_timeout  # how long a new session may take to start
         self.max_backoff = max_backoff
+        self.health_interval = health_interval
         self.state = ConnectionState.CONNECTING
+        self.state_since = time.time()
         self.last_error: str | None = None
         self.reconnects = 0
         self._client: Client | None = None
         self._ready = anyio.Event()
         self._lost = anyio.Event()
+        self._changed = anyio.Event()
 
     async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
-        """Hold the session open; reconnect with backoff when it is lost. Started once the first
-        attempt ends, whether it connected or not (a server that is down must not stop the rest)."""
-        backoff = 0.25
-        started = False
-        while True:
-            try:
-                async with Client(self.spec.transport(), init_timeout=self.connect_timeout) as client:
-                    self._client, self.state, self.last_error = client, ConnectionState.CONNECTED, None
-                    self._ready.set()
-                    backoff = 0.25
-                    if not started:
-                        started = True
-                        task_status.started()
-                    await self._lost.wait()
-            except Exception as exc:  # any failure to connect or to stay connected is retried
-                self.last_error = f"{type(exc).__name__}: {exc}"
-                logger.warning("MCP server %s unavailable: %s", self.spec.name, self.last_error)
-            self._mark_down()
-            if not started:
-                started = True
-                task_status.started()
+        """Hold the session open; when it ends (the server died, a call broke it, an HTTP server
+        stopped answering), mark the server down at once and reconnect (a stdio server: respawn)
+        with exponential backoff. Started once the first attempt ends, whether it connected or not
+        (a server that is down must not stop the rest)."""
+        backoff, started = INITIAL_BACKOFF, False
+        while True:  # after a loss the server shows as down, not connecting, until it is back
+            connected_at = await self._hold_session(task_status if not started else None)
+            started = True
+            if connected_at is not None and anyio.current_time() - connected_at >= STABLE_SECONDS:
+                backoff = INITIAL_BACKOFF  # a server that crashes at once is not respawned in a tight loop
             await anyio.sleep(backoff)
             backoff = min(backoff * 2, self.max_backoff)
             self.reconnects += 1
-            self.state = ConnectionState.CONNECTING
+
+    async def _hold_session(self, task_status: TaskStatus[None] | None) -> float | None:
+        """One session, from connecting to its end; returns when it connected (None: never)."""
+        connected_at = None
+        transport = self.spec.transport()
+        try:
+            async with Client(transport, init_timeout=self.init_timeout) as client:
+                connected_at = anyio.current_time()
+                self._client, self.last_error, self._lost = client, None, anyio.Event()
+                self._set_state(ConnectionState.CONNECTED)
+                self._ready.set()
+                if task_status is not None:
+                    task_status.started()
+                    task_status = None
+                self.last_error = await self._until_lost(client, transport)
+                self._mark_down()  # before the teardown below, which may take a moment
+        except Exception as exc:  # any failure to connect or to stay connected is retried
+            self.last_error = f"{type(exc).__name__}: {exc}"
+        self._mark_down()
+        logger.warning("MCP server %s unavailable: %s", self.spec.name, self.last_error)
+        if task_status is not None:
+            task_status.started()
+        return connected_at
+
+    async def _until_lost(self, client: Client, transport: ClientTransport) -> str:
+        """Wait for whichever comes first: a call that broke the session, the stdio server's
+        output ending (it died), or an HTTP server failing its health ping. Returns why."""
+        reasons: list[str] = []
+        async with anyio.create_task_group() as watchers:
+
+            async def first(reason: str, wait: Callable[[], Awaitable[Any]]) -> None:
+                await wait()
+                reasons.append(reason)
+                watchers.cancel_scope.cancel()
+
+            watchers.start_soon(first, "the session broke during a call", self._lost.wait)
+            if isinstance(transport, WatchedStdioTransport):
+                watchers.start_soon(first, "the server process exited", transport.ended.wait)
+            else:
+                watchers.start_soon(first, "the server stopped answering pings", lambda: self._probe(client))
+        return reasons[0] if reasons else "the session ended"
+
+    async def _probe(self, client: Client) -> None:
+        """Returns once the server has missed `PING_MISSES` health pings in a row."""
+        misses = 0
+        while misses < PING_MISSES:
+            await anyio.sleep(self.health_interval)
+            misses = 0 if await self._answers_ping(client) else misses + 1
+
+    async def _answers_ping(self, client: Client) -> bool:
+        with anyio.move_on_after(self.health_interval * 2):
+            try:
+                return bool(await client.ping())
+            except Exception:  # a failed ping is the fact we are looking for
+                return False
+        return False
+
+    def _set_state(self, state: ConnectionState) -> None:
+        if state is not self.state:
+            self.state, self.state_since = state, time.time()
+            self._changed.set()
+            self._changed = anyio.Event()
+
+    async def wait_changed(self) -> None:
+        """Returns at the next change of `state` (for the UI's live status)."""
+        await self._changed.wait()
+
+    async def wait_available(self) -> None:
+        """Returns once the server is connected (at once if it is)."""
+        await self._wait_connected()
 
     def _session_lost(self, client: Client) -> None:
         """Stop handing out `client` at once; `run()` opens the next session."""
@@ -151,10 +239,12 @@ class ServerConnection:
 
     def _mark_down(self) -> None:
         self._client = None
-        self.state = ConnectionState.DOWN
+        self._set_state(ConnectionState.DOWN)
         if self._ready.is_set():  # callers already waiting keep the event that the reconnect will set
             self._ready = anyio.Event()
-        self._lost = anyio.Event()
+
+    def unavailable(self, message: str) -> ServerUnavailable:
+        return ServerUnavailable(message, connection=self)
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], deadline: float | None = None
@@ -169,7 +259,7 @@ class ServerConnection:
             raise ToolCallTimeout(f"{self.spec.name}.{name} did not answer within {deadline:g} s") from exc
         except Exception as exc:  # the session broke under the call: say so, and reconnect
             self._session_lost(client)
-            raise ServerUnavailable(
+            raise self.unavailable(
                 f"{self.spec.name} failed during {name}: {type(exc).__name__}: {exc}"
             ) from exc
         text = "\n".join(block.text for block in result.content if getattr(block, "text", None))
@@ -185,7 +275,7 @@ class ServerConnection:
                 tools = await client.list_tools()
         except Exception as exc:  # same rule as a call: a broken session is reported and replaced
             self._session_lost(client)
-            raise ServerUnavailable(f"{self.spec.name} failed to list its tools: {exc}") from exc
+            raise self.unavailable(f"{self.spec.name} failed to list its tools: {exc}") from exc
         return [
             RemoteTool(
                 server=self.spec.name,
@@ -223,5 +313,5 @@ class ServerConnection:
             with anyio.move_on_after(self.connect_timeout):
                 await self._ready.wait()
         if self._client is None:
-            raise ServerUnavailable(f"{self.spec.name} is not connected ({self.last_error or 'connecting'})")
+            raise self.unavailable(f"{self.spec.name} is not connected ({self.last_error or 'connecting'})")
         return self._client

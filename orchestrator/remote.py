@@ -9,6 +9,8 @@ import httpx
 
 from orchestrator.config import OrchestratorSettings
 from orchestrator.profile import render_profile
+from orchestrator.trust.actions import PendingAction
+from orchestrator.trust.cards import card_text
 
 __all__ = ["decide", "edit_profile", "show_profile", "status"]
 
@@ -30,30 +32,38 @@ def _unreachable(settings: OrchestratorSettings) -> SystemExit:
 def status(settings: OrchestratorSettings) -> str:
     try:
         with _client(settings) as client:
-            snapshot = client.get("/state").raise_for_status().json()
+            response = client.get("/state")
     except httpx.ConnectError as exc:
         raise _unreachable(settings) from exc
+    snapshot = response.json()
+    if response.status_code == 503 and "status" in snapshot:  # a server is down: say which
+        return "\n".join([*_status_lines(snapshot["status"]), snapshot["error"]])
+    response.raise_for_status()
     state = snapshot["status"]
-    lines = [f"mode: {state['mode']}" + (f" ({state['model']})" if state["model"] else "")]
-    lines += [
-        f"server {s['name']}: {s['state']}" + (f" ({s['error']})" if s["error"] else "")
-        for s in state["servers"]
-    ]
+    lines = _status_lines(state)
     lines.append(
         f"scheduler: {state['steps']} steps, {state['queued']} queued, {len(state['in_flight'])} tool calls in flight"
     )
     urgent = [s["data"] for s in snapshot["signals"] if s["data"].get("priority") in ("urgent", "high")]
     lines.append(f"signals: {len(snapshot['signals'])} ({len(urgent)} high or urgent)")
     lines.append(f"pending approvals: {len(snapshot['approvals'])}")
-    lines += [
-        f"  {a['id']}: {a['server']}.{a['tool']} requested by {a['requested_by']}"
-        for a in snapshot["approvals"]
-    ]
+    lines += [card_text(PendingAction.model_validate(a)) for a in snapshot["approvals"]]
     return "\n".join(lines)
 
 
-def decide(settings: OrchestratorSettings, action_id: str, reject: bool) -> str:
-    body = {"decision": "reject" if reject else "approve"}
+def _status_lines(state: dict[str, Any]) -> list[str]:
+    lines = [f"mode: {state['mode']}" + (f" ({state['model']})" if state["model"] else "")]
+    lines += [
+        f"server {s['name']}: {s['state']}" + (f" ({s['error']})" if s["error"] else "")
+        for s in state["servers"]
+    ]
+    return lines
+
+
+def decide(settings: OrchestratorSettings, action_id: str, reject: bool, digest: str | None = None) -> str:
+    body: dict[str, Any] = {"decision": "reject" if reject else "approve"}
+    if digest:
+        body["digest"] = digest
     try:
         with _client(settings) as client:
             response = client.post(f"/approvals/{action_id}", json=body)
@@ -62,7 +72,8 @@ def decide(settings: OrchestratorSettings, action_id: str, reject: bool) -> str:
     answer = response.json()
     if response.status_code != 200:
         raise SystemExit(f"pepper-orchestrator approve: {answer.get('error', response.text)}")
-    return f"action {answer['id']}: {answer['status']}" + (
+    shown = card_text(PendingAction.model_validate(answer))
+    return f"{shown}\naction {answer['id']}: {answer['status']}" + (
         f" — {answer['result']}" if answer.get("result") else ""
     )
 

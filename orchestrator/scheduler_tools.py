@@ -1,14 +1,17 @@
 """The scheduler's own tools and the runner that carries them out over MCP.
 
-`send_to_user` and `wait` are answered inside the step (the brain adapters turn them into the reply
+Notifications are the user's own channels: they go out as plain text, their foreign links inert
+(`trust.outbound.sanitize_notification`). `send_to_user` and `wait` are answered inside the step (the brain adapters turn them into the reply
 or into nothing); `notify`, `delegate` and `search_context` run in the background in the tool-call
 engine. Arguments are validated here with pydantic, so whatever a model got wrong comes back to it as
 a precise error message, and the call's id is the notification's dedupe key: a call repeated after a
-restart never pings the user twice.
+restart never pings the user twice. A call whose server is unavailable becomes `RetryLater`: the
+engine keeps it and runs it again once the server is back.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
@@ -17,8 +20,10 @@ from pydantic import BaseModel, Field, ValidationError
 
 from orchestrator.context_items import ContextItems, StoredItem
 from orchestrator.mcp_clients import ServerConnection, ServerUnavailable
-from orchestrator.scheduler.engine import PendingCall
+from orchestrator.scheduler.engine import PendingCall, RetryLater
 from orchestrator.scheduler.loop import ToolDescription
+from orchestrator.supervision.retry import back_again
+from orchestrator.trust.outbound import sanitize_notification
 from orchestrator.workers.pool import WorkerPool
 
 __all__ = ["QUIET_TOOLS", "SchedulerToolRunner", "scheduler_tools"]
@@ -107,14 +112,24 @@ class SchedulerToolRunner:
         notify: ServerConnection | None,
         reply: Callable[[str], Awaitable[None]],
         workers: WorkerPool | None = None,
+        ui_hosts: list[str] | None = None,
     ) -> None:
         self._items = items
         self._notify = notify
         self._reply = reply
         self._workers = workers
+        self._ui_hosts = ui_hosts or []
 
     async def __call__(self, call: PendingCall) -> str:
         arguments = validate_arguments(call.name, call.arguments)
+        try:
+            return await self._run(call, arguments)
+        except ServerUnavailable as exc:
+            if exc.connection is None:  # not configured at all: waiting would not help
+                raise
+            raise RetryLater(str(exc), functools.partial(back_again, exc.connection)) from exc
+
+    async def _run(self, call: PendingCall, arguments: BaseModel) -> str:
         match arguments:
             case SendToUser(text=text):
                 await self._reply(text)
@@ -124,7 +139,7 @@ class SchedulerToolRunner:
             case Delegate(task=task, worker=worker):
                 if self._workers is None:
                     raise ValueError("delegation needs an LLM endpoint; Pepper is in rules mode")
-                result = await self._workers.run(task, worker)
+                result = await self._workers.run(task, worker, call.origin)
                 return result.answer
             case SearchContext():
                 return await self.search(arguments)
@@ -135,16 +150,12 @@ class SchedulerToolRunner:
         if self._notify is None:
             raise ServerUnavailable("the notify server is not configured")
         links = [notification.link] if notification.link else []
+        plain = sanitize_notification(
+            {"title": notification.title, "body": notification.body, "links": links}, self._ui_hosts
+        )
         outcome = await self._notify.call_tool(
             "send_notification",
-            {
-                "title": notification.title,
-                "body": notification.body,
-                "priority": notification.priority,
-                "source": "pepper",
-                "links": links,
-                "dedupe_key": call_id,
-            },
+            {**plain, "priority": notification.priority, "source": "pepper", "dedupe_key": call_id},
         )
         return outcome.text or "sent"
 

@@ -14,9 +14,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from orchestrator.app import Pepper
-from orchestrator.mcp_clients import ServerUnavailable, ToolCallFailed, ToolCallTimeout
+from orchestrator.mcp_clients import ConnectionState, ServerUnavailable, ToolCallFailed, ToolCallTimeout
 from orchestrator.notifications import NAMESPACE as NOTIFICATIONS
 from orchestrator.profile import ProfileChange, ProfileEditError, profile_view
+from orchestrator.supervision.status import server_status
+from orchestrator.trust.cards import card
 
 __all__ = ["Api"]
 
@@ -38,7 +40,10 @@ class ChatIn(BaseModel):
 
 class DecisionIn(BaseModel):
     decision: str = Field(pattern="^(approve|reject)$")
-    arguments: dict[str, Any] | None = None
+    arguments: dict[str, Any] | None = Field(None, description="The user's edit of the arguments")
+    digest: str | None = Field(
+        None, pattern="^[0-9a-f]{64}$", description="The digest of the card the user saw (see trust.cards)"
+    )
 
 
 class SnoozeIn(BaseModel):
@@ -51,23 +56,24 @@ class Api:
 
     async def state(self, request: Request) -> JSONResponse:
         pepper = self.pepper
+        context = pepper.connections["context"]
+        if context.state is ConnectionState.DOWN:  # the lists would wait for its restart: say so now
+            error = "the context store is down; Pepper restarts it and resumes where it stopped"
+            return JSONResponse({"error": error, "status": self.status()}, 503)
         cursor = await pepper.log.last_seq()
         lists = {
             name: [item.model_dump(mode="json") for item in await pepper.items.query(ns, limit=n)]
             for name, (ns, n) in UI_LISTS.items()
         }
         chat = [message.model_dump(mode="json") for message in await pepper.chat.recent(200)]
-        approvals = [action.model_dump(mode="json") for action in await pepper.desk.pending()]
+        approvals = [card(action) for action in await pepper.desk.pending()]
         return JSONResponse(
             {"cursor": cursor, "status": self.status(), "chat": chat, "approvals": approvals, **lists}
         )
 
     def status(self) -> dict[str, Any]:
         pepper = self.pepper
-        servers = [
-            {"name": name, "state": c.state.value, "error": c.last_error, "reconnects": c.reconnects}
-            for name, c in pepper.connections.items()
-        ]
+        servers = server_status(pepper.connections)
         usage = pepper.model.usage if pepper.model else None
         return {
             "mode": pepper.mode,
@@ -101,14 +107,14 @@ class Api:
         action_id = request.path_params["action_id"]
         try:
             if decision.decision == "approve":
-                action = await self.pepper.desk.approve(action_id, decision.arguments)
+                action = await self.pepper.desk.approve(action_id, decision.arguments, digest=decision.digest)
             else:
                 action = await self.pepper.desk.reject(action_id)
         except LookupError as exc:
             return JSONResponse({"error": str(exc)}, 404)
         except ValueError as exc:
             return JSONResponse({"error": str(exc)}, 409)
-        return JSONResponse(action.model_dump(mode="json"))
+        return JSONResponse(card(action))
 
     async def notification(self, request: Request) -> JSONResponse:
         notify = self.pepper.connections.get("notify")

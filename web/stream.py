@@ -3,13 +3,15 @@
 Each event's SSE id is the context store's `seq`, so a browser that reconnects with `Last-Event-ID`
 (or a page that opens the stream with `?after=` the cursor of its snapshot) misses nothing, across a
 dropped connection or a restart of the orchestrator: the log is durable. Status (servers, tool calls
-in flight) is sent every few seconds as `status` events without an id.
+in flight) is sent as `status` events without an id every few seconds, and at once when a server
+goes down or comes back.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+from typing import Any
 
 import anyio
 from anyio.streams.memory import MemoryObjectSendStream
@@ -17,9 +19,13 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.requests import Request
 
 from orchestrator.app import Pepper
+from orchestrator.event_log import ContextEvent
+from orchestrator.supervision.status import wait_for_change
+from orchestrator.trust.actions import NAMESPACE as ACTIONS
+from orchestrator.trust.cards import card
 from web.api import Api
 
-__all__ = ["UI_NAMESPACES", "stream"]
+__all__ = ["UI_NAMESPACES", "stream", "ui_payload"]
 
 UI_NAMESPACES = [
     "chat.messages",
@@ -61,19 +67,31 @@ async def _produce(api: Api, after: int | None, send: MemoryObjectSendStream[Ser
 async def _log_events(pepper: Pepper, after: int, send: MemoryObjectSendStream[ServerSentEvent]) -> None:
     async with pepper.log.follow(None, UI_NAMESPACES, after) as events:
         async for event in events:
-            item = await pepper.items.get(event.namespace, event.id) if event.op == "store" else None
-            payload = {
-                "seq": event.seq,
-                "namespace": event.namespace,
-                "id": event.id,
-                "op": event.op,
-                "item": item.model_dump(mode="json") if item else None,
-            }
-            await send.send(ServerSentEvent(data=json.dumps(payload), event="item", id=str(event.seq)))
+            payload = await ui_payload(pepper, event)
+            if payload is not None:
+                await send.send(ServerSentEvent(data=json.dumps(payload), event="item", id=str(event.seq)))
+
+
+async def ui_payload(pepper: Pepper, event: ContextEvent) -> dict[str, Any] | None:
+    """What the page gets for a logged write; None for a pending action Pepper did not sign, which is
+    never shown (a pending action is sent as its card, see orchestrator.trust.cards)."""
+    item = await pepper.items.get(event.namespace, event.id) if event.op == "store" else None
+    if item is not None and event.namespace == ACTIONS:
+        action = await pepper.desk.shown(event.id)
+        if action is None:
+            return None
+        item.data = card(action)
+    return {
+        "seq": event.seq,
+        "namespace": event.namespace,
+        "id": event.id,
+        "op": event.op,
+        "item": item.model_dump(mode="json") if item else None,
+    }
 
 
 async def _status_events(api: Api, send: MemoryObjectSendStream[ServerSentEvent]) -> None:
     async with send:
         while True:
             await send.send(ServerSentEvent(data=json.dumps(api.status()), event="status"))
-            await anyio.sleep(STATUS_SECONDS)
+            await wait_for_change(api.pepper.connections.values(), STATUS_SECONDS)

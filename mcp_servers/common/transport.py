@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .frames import FrameGuard
 from .host_guard import AllowedHosts, HostAllowlist, HostOriginGuard, is_loopback, needs_token
+from .orphan_guard import die_with_parent
 from .startup import StartupError, bind_listener, reporting_startup_errors
 from .stdio_pipes import serve_stdio
 
@@ -166,6 +167,7 @@ def http_middleware(options: TransportOptions, exempt_paths: Sequence[str] = ())
 async def serve(server: FastMCP, options: TransportOptions, token_exempt_paths: Sequence[str] = ()) -> None:
     """Run `server` on the chosen transport until cancelled (see `http_middleware` for the paths)."""
     if options.transport == "stdio":
+        die_with_parent()  # a stdio server has no use without the host that spawned it
         try:
             await serve_stdio(server)
         except* (BrokenPipeError, ConnectionResetError):

@@ -5,10 +5,16 @@ outcome arrives later as a `tool_result` event through `deliver`. Every call is 
 before it starts and removed after its result is delivered, so after a restart `resume()` runs again
 each call that had no result. Calls carry their id, which tools use as an idempotency key, so a call
 that did finish before the crash but was not yet cleared is harmless to repeat.
+
+A call whose server was unreachable (the runner raises `RetryLater`) has no result yet: it stays in
+the journal, gives up its slot, and runs again under the same id once `ready()` returns (the server is
+back), so a notification is delivered at least once, never dropped because the notify server was
+restarting. A tool's own error, or a call past its timeout, is a result like any other.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -18,13 +24,28 @@ from pydantic import BaseModel, Field
 
 from orchestrator.scheduler.events import EventKind, Priority, SchedulerEvent
 
-__all__ = ["CallJournal", "MemoryJournal", "PendingCall", "ToolCallEngine", "ToolRunner"]
+__all__ = ["CallJournal", "MemoryJournal", "PendingCall", "RetryLater", "ToolCallEngine", "ToolRunner"]
+
+logger = logging.getLogger(__name__)
 
 
 class PendingCall(BaseModel):
     id: str
     name: str
     arguments: dict[str, Any] = Field(default_factory=dict)
+    origin: dict[str, Any] = Field(
+        default_factory=dict,
+        description="What the step that made the call had in front of it: the user's messages and the "
+        "signals (id, link, summary) of its batch; the trust boundary's provenance",
+    )
+
+
+class RetryLater(Exception):
+    """Raised by a runner when the call could not reach its server: run it again after `ready()`."""
+
+    def __init__(self, message: str, ready: Callable[[], Awaitable[None]]) -> None:
+        super().__init__(message)
+        self.ready = ready
 
 
 class ToolRunner(Protocol):
@@ -97,15 +118,9 @@ class ToolCallEngine:
         return calls
 
     async def _run(self, call: PendingCall) -> None:
-        ok = True
-        async with self._limiter:
-            try:
-                with anyio.fail_after(self._timeout):
-                    text = await self._runner(call)
-            except TimeoutError:
-                ok, text = False, f"{call.name} did not finish within {self._timeout:g} s"
-            except Exception as exc:  # the model hears about every failure; nothing escapes the engine
-                ok, text = False, f"{call.name} failed: {exc}"
+        while (outcome := await self._attempt(call)) is None:
+            pass
+        ok, text = outcome
         await self._deliver(
             SchedulerEvent(
                 kind=EventKind.TOOL_RESULT,
@@ -117,3 +132,19 @@ class ToolCallEngine:
         )
         await self._journal.clear(call.id)
         self.in_flight.pop(call.id, None)
+
+    async def _attempt(self, call: PendingCall) -> tuple[bool, str] | None:
+        """One run of the call: (ok, text), or None once its server is back after an outage."""
+        async with self._limiter:
+            try:
+                with anyio.fail_after(self._timeout):
+                    return True, await self._runner(call)
+            except RetryLater as exc:
+                retry = exc
+            except TimeoutError:
+                return False, f"{call.name} did not finish within {self._timeout:g} s"
+            except Exception as exc:  # the model hears about every failure; nothing escapes the engine
+                return False, f"{call.name} failed: {exc}"
+        logger.warning("tool call %s (%s) waits for its server: %s", call.id, call.name, retry)
+        await retry.ready()  # outside the limiter: other calls go on meanwhile
+        return None

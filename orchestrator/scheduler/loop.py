@@ -120,15 +120,16 @@ class Scheduler:
         if decision.reply:
             self.history.add(HistoryEntry(kind="assistant", content=decision.reply))
             await self._reply(decision.reply)
+        origin = origin_of(batch)
         for call in decision.calls:
-            await self._start(call)
+            await self._start(call, origin)
         self.steps += 1
         if self._state is not None:
             await self._state.save(self.history.entries, self.queue.snapshot())
         if self._on_step is not None:
             await self._on_step(batch, decision)
 
-    async def _start(self, call: ProposedCall) -> None:
+    async def _start(self, call: ProposedCall, origin: dict[str, Any]) -> None:
         self.history.add(
             HistoryEntry(
                 kind="tool_call",
@@ -147,7 +148,24 @@ class Scheduler:
                 )
             )
             return
-        await self.engine.submit(PendingCall(id=call.id, name=call.name, arguments=call.arguments))
+        await self.engine.submit(
+            PendingCall(id=call.id, name=call.name, arguments=call.arguments, origin=origin)
+        )
+
+
+def origin_of(batch: list[SchedulerEvent]) -> dict[str, Any]:
+    """The user's messages and the signals of a batch: where a call made in that step came from."""
+    messages = [event.content[:2000] for event in batch if event.kind is EventKind.USER_MESSAGE]
+    signals = [
+        {
+            "id": event.attributes.get("id"),
+            "link": event.attributes.get("link"),
+            "summary": event.content[:300],
+        }
+        for event in batch
+        if event.kind is EventKind.SIGNAL
+    ]
+    return {"user_messages": messages, "signals": signals}
 
 
 def _arguments_text(call: ProposedCall) -> str:

@@ -1,25 +1,40 @@
 """Running delegated tasks: stateless workers end with their answer; a named (stateful) worker keeps
-notes of its past tasks in `memory.worker.<name>` and runs one task at a time."""
+notes of its past tasks in `memory.worker.<name>` and runs one task at a time. `make_worker(run)`
+builds the worker of one `WorkerRun`: its name, task, whether its prompt carries earlier notes (read
+content, for the trust boundary) and the origin of the task (the scheduler step's user messages and
+signals), which pending actions show as their provenance."""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 import anyio
 
 from orchestrator.context_items import ContextItems
 from orchestrator.workers.loop import Worker, WorkerResult
 
-__all__ = ["WorkerPool"]
+__all__ = ["WorkerPool", "WorkerRun"]
 
 MEMORY_CHARS = 4000
+
+
+@dataclass(frozen=True)
+class WorkerRun:
+    name: str
+    task: str
+    remembers: bool = False
+    origin: dict[str, Any] = field(default_factory=dict)
 
 
 class WorkerPool:
     """Starts workers for delegated tasks, bounded by `limit` at once."""
 
-    def __init__(self, make_worker: Callable[[str], Worker], items: ContextItems, limit: int = 4) -> None:
+    def __init__(
+        self, make_worker: Callable[[WorkerRun], Worker], items: ContextItems, limit: int = 4
+    ) -> None:
         self._make_worker = make_worker
         self._items = items
         self._limiter = anyio.CapacityLimiter(limit)
@@ -27,21 +42,23 @@ class WorkerPool:
         self.running: dict[str, str] = {}
         self._runs = itertools.count(1)
 
-    async def run(self, task: str, worker: str | None = None) -> WorkerResult:
+    async def run(
+        self, task: str, worker: str | None = None, origin: dict[str, Any] | None = None
+    ) -> WorkerResult:
         async with self._limiter:
             if worker is None:
-                return await self._run_once("stateless", task, "")
+                return await self._run_once(WorkerRun("stateless", task, False, origin or {}), "")
             async with self._locks.setdefault(worker, anyio.Lock()):
                 memory = await self._recall(worker)
-                result = await self._run_once(worker, task, memory)
+                result = await self._run_once(WorkerRun(worker, task, bool(memory), origin or {}), memory)
                 await self._remember(worker, memory, task, result)
                 return result
 
-    async def _run_once(self, name: str, task: str, memory: str) -> WorkerResult:
-        key = f"{name}:{next(self._runs)}"
-        self.running[key] = task
+    async def _run_once(self, run: WorkerRun, memory: str) -> WorkerResult:
+        key = f"{run.name}:{next(self._runs)}"
+        self.running[key] = run.task
         try:
-            return await self._make_worker(name).run(task, memory)
+            return await self._make_worker(run).run(run.task, memory)
         finally:
             self.running.pop(key, None)
 

@@ -1,4 +1,5 @@
-"""The tools workers may use, gathered from the connected servers, and the gated way to call them."""
+"""The tools workers may use, gathered from the connected servers; workers call them only through
+the trust boundary (`orchestrator.trust.gate.GatedToolRunner`)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,8 @@ import logging
 from typing import Any
 
 from orchestrator.mcp_clients import RemoteTool, ServerConnection, ServerUnavailable
-from orchestrator.workers.approvals import ApprovalDesk, needs_approval
 
-__all__ = ["GatedToolRunner", "Toolbox"]
+__all__ = ["Toolbox"]
 
 logger = logging.getLogger(__name__)
 
@@ -36,26 +36,8 @@ class Toolbox:
         return list(self.tools.values())
 
     async def call(self, tool: RemoteTool, arguments: dict[str, Any]) -> str:
-        """Run the call for real, with no gate: only the approval desk and read paths use this."""
+        """Run the call for real, with no gate: only the approval desk and the trust gate use this."""
         outcome = await self.connections[tool.server].call_tool(tool.name, arguments)
         if outcome.text or outcome.structured is None:
             return outcome.text
         return json.dumps(outcome.structured, ensure_ascii=False, default=str)
-
-
-class GatedToolRunner:
-    """What a worker calls: safe tools run, irreversible ones become pending actions."""
-
-    def __init__(self, toolbox: Toolbox, desk: ApprovalDesk, requested_by: str) -> None:
-        self._toolbox = toolbox
-        self._desk = desk
-        self._requested_by = requested_by
-
-    async def __call__(self, tool: RemoteTool, arguments: dict[str, Any]) -> str:
-        if needs_approval(tool, arguments):
-            action = await self._desk.request(tool, arguments, self._requested_by)
-            return (
-                f"Queued for the user's approval as action {action.id}: {action.describe()}. "
-                "It has NOT been done; it runs only if the user approves it."
-            )
-        return await self._toolbox.call(tool, arguments)

@@ -8,8 +8,9 @@ import pytest
 
 from orchestrator.chat_commands import answer_command
 from orchestrator.context_items import ContextItems
-from orchestrator.workers.action_store import ContextActionStore
-from orchestrator.workers.approvals import ApprovalDesk
+from orchestrator.trust.actions import ContextActionStore, Signer
+from orchestrator.trust.desk import ApprovalDesk
+from orchestrator.trust.provenance import Provenance
 from orchestrator.workers.toolbox import Toolbox
 
 pytestmark = [pytest.mark.anyio, pytest.mark.servers("context", "peer")]
@@ -18,8 +19,10 @@ pytestmark = [pytest.mark.anyio, pytest.mark.servers("context", "peer")]
 async def desk_with_action(connections, target: Path):
     toolbox = Toolbox({"peer": connections["peer"]})
     await toolbox.load()
-    desk = ApprovalDesk(ContextActionStore(ContextItems(connections["context"])), toolbox.call, toolbox.tools)
-    action = await desk.request(toolbox.tools[("peer", "erase")], {"path": str(target)}, "worker:test")
+    store = ContextActionStore(ContextItems(connections["context"]), Signer.from_data_dir(target.parent))
+    desk = ApprovalDesk(store, toolbox.call, toolbox.tools)
+    asked = Provenance(requested_by="worker:test", task="tidy up")
+    action = await desk.request("peer", "erase", {"path": str(target)}, asked, reason="not classified")
     return desk, action
 
 
@@ -28,8 +31,9 @@ async def test_chat_commands_list_and_approve_pending_actions(connections, tmp_p
     target.write_text("x")
     desk, action = await desk_with_action(connections, target)
     listing = await answer_command(desk, "pending")
-    assert f"`{action.id}` peer.erase" in listing and "asked by worker:test" in listing
-    assert await answer_command(desk, f"Approve {action.id}.") == f"{action.describe()}: done"
+    assert f"`{action.id}` peer.erase: not classified" in listing and "Asked by worker:test" in listing
+    assert f"Digest: {action.digest[:12]}" in listing and "Task: “tidy up”" in listing
+    assert (await answer_command(desk, f"Approve {action.id}.")).endswith("→ done")
     assert not target.exists()
     assert await answer_command(desk, "pending") == "Nothing is waiting for your approval."
 
@@ -76,7 +80,7 @@ async def test_profile_commands_edit_and_show_the_stored_profile(connections) ->
 
     items = ContextItems(connections["context"])
     profiles = ProfileBook(items, ["me@example.org"], ["boss@example.org"])
-    desk = ApprovalDesk(ContextActionStore(items), None, {})
+    desk = ApprovalDesk(ContextActionStore(items, Signer(b"k" * 32)), None, {})
     assert await answer_command(desk, "my name is Ada", profiles) == "Your name is now Ada."
     assert await answer_command(desk, "add project Engine", profiles) == (
         "Added the project Engine: mail that names it gets more attention."

@@ -4,7 +4,8 @@ server children, talking over real HTTP to the scripted OpenAI-compatible model.
 One run checks, in order: LLM mode is announced; triage requests reach the model and its verdicts
 land as signals; the profile learned from the demo mail (projects too) is in the scheduler's prompt;
 a chat message gets the model's reply; profile commands from chat and from the CLI change the
-profile; a reply the model drafts waits for approval and is sent only once approved; Ctrl-C stops
+profile; a reply the model drafts waits for approval (a signed card that says the user asked, shown by
+`status`, refused with a stale digest) and is sent only once approved; Ctrl-C stops
 Pepper and every server it started.
 """
 
@@ -199,7 +200,14 @@ def _check_drafted_reply_waits_for_approval(pepper: RunningPepper) -> None:
     [action] = wait_for("the drafted reply to wait for approval", pending)
     assert (action["server"], action["tool"], action["status"]) == ("gmail", "reply", "pending")
     assert pepper.sent_containing(body) == [], "the reply went out before it was approved"
-    decided = pepper.api.post(f"/approvals/{action['id']}", json={"decision": "approve"})
+    assert (action["verification"], action["preview"]["kind"], action["count"]) == ("signed", "email", 1)
+    assert action["provenance"]["requested_by"] == "user" and body in action["provenance"]["user_message"]
+    assert f"Digest: {action['digest'][:12]}" in pepper.cli("status")
+    stale = pepper.api.post(f"/approvals/{action['id']}", json={"decision": "approve", "digest": "0" * 64})
+    assert stale.status_code == 409 and "is not what you were shown" in stale.json()["error"]
+    decided = pepper.api.post(
+        f"/approvals/{action['id']}", json={"decision": "approve", "digest": action["digest"]}
+    )
     assert decided.status_code == 200 and decided.json()["status"] == "done", decided.text
     assert len(pepper.sent_containing(body)) == 1
 

@@ -59,6 +59,26 @@ async def test_runner_notify_uses_the_call_id_as_dedupe_key(connections) -> None
     assert len(notifications) == 1 and notifications[0]["title"] == "Contract due"
 
 
+async def test_runner_notify_sends_plain_text_with_foreign_links_inert(connections) -> None:
+    runner = SchedulerToolRunner(ContextItems(connections["context"]), connections["notify"], reply=_no_reply)
+    arguments = {
+        "title": "Verify [here](https://evil.example/v?code=1)",
+        "body": "Your code: 1",
+        "link": "https://evil.example/v?code=1",
+    }
+    await runner(PendingCall(id="n-evil", name="notify", arguments=arguments))
+    await runner(
+        PendingCall(id="n-own", name="notify", arguments={"title": "Mail", "link": "gmail://message/7"})
+    )
+    listed = (await connections["notify"].call_tool("list_notifications", {})).structured["notifications"]
+    by_title = {n["title"]: n for n in listed}
+    evil = by_title["Verify here (hxxps://evil[.]example/v?code=1 (link not opened))"]
+    assert evil["links"] == [] and evil["body"].endswith(
+        "Link: hxxps://evil[.]example/v?code=1 (link not opened)"
+    )
+    assert by_title["Mail"]["links"] == ["gmail://message/7"]
+
+
 async def test_runner_refuses_delegation_without_a_model(connections) -> None:
     runner = SchedulerToolRunner(ContextItems(connections["context"]), connections["notify"], reply=_no_reply)
     with pytest.raises(ValueError, match="rules mode"):

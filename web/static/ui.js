@@ -280,6 +280,13 @@ function key(map, id, data) { if (data) map.set(id, data); else map.delete(id); 
 
 async function load() {
   const response = await fetch("/pepper/api/state");
+  if (response.status === 503) { // the context store is restarting: show the servers, try again
+    const answer = await response.json();
+    if (answer.status) { state.status = answer.status; renderStatus(); }
+    $("mode").textContent = answer.error || "waiting for Pepper's servers…";
+    setTimeout(() => load().catch((error) => { $("mode").textContent = error.message; }), 1000);
+    return;
+  }
   if (!response.ok) throw new Error(`could not load Pepper's state (HTTP ${response.status})`);
   const snapshot = await response.json();
   for (const item of snapshot.signals) state.signals.set(`${item.namespace}/${item.id}`, item.data);

@@ -68,9 +68,10 @@ def start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
 
 def state(port: int) -> dict | None:
     try:
-        return httpx.get(f"http://127.0.0.1:{port}/pepper/api/state", timeout=10).json()
-    except (httpx.HTTPError, ValueError):
+        response = httpx.get(f"http://127.0.0.1:{port}/pepper/api/state", timeout=10)
+    except httpx.HTTPError:
         return None
+    return response.json() if response.status_code == 200 else None  # 503 while the store starts
 
 
 def wait_until_settled(port: int, process: subprocess.Popen[bytes], deadline: float) -> None:

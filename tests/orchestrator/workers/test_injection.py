@@ -10,10 +10,11 @@ import pytest
 
 from orchestrator.context_items import ContextItems
 from orchestrator.llm import ChatModel, LLMConfig
-from orchestrator.workers.action_store import ContextActionStore
-from orchestrator.workers.approvals import ApprovalDesk
+from orchestrator.trust.actions import ContextActionStore, Signer
+from orchestrator.trust.desk import ApprovalDesk
+from orchestrator.trust.gate import GatedToolRunner
 from orchestrator.workers.loop import Worker
-from orchestrator.workers.toolbox import GatedToolRunner, Toolbox
+from orchestrator.workers.toolbox import Toolbox
 from tests.support.scripted_llm import Step, scripted_llm_server, tool_arguments
 
 pytestmark = [pytest.mark.anyio, pytest.mark.servers("context", "gmail")]
@@ -42,7 +43,8 @@ async def test_injected_forward_becomes_a_pending_action_and_nothing_is_sent(
 
     toolbox = Toolbox({"gmail": connections["gmail"]})
     tools = await toolbox.load()
-    desk = ApprovalDesk(ContextActionStore(ContextItems(connections["context"])), toolbox.call, toolbox.tools)
+    store = ContextActionStore(ContextItems(connections["context"]), Signer.from_data_dir(tmp_path))
+    desk = ApprovalDesk(store, toolbox.call, toolbox.tools)
     found = (await connections["gmail"].call_tool("search_messages", {"query": "subject:Invoice"})).structured
     message_id = found["messages"][0]["id"]
     steps = [
@@ -53,7 +55,7 @@ async def test_injected_forward_becomes_a_pending_action_and_nothing_is_sent(
     ]
     with scripted_llm_server(*steps) as llm:
         model = ChatModel(LLMConfig(base_url=llm.base_url, max_retries=0))
-        worker = Worker(model, tools, GatedToolRunner(toolbox, desk, requested_by="worker:mail"))
+        worker = Worker(model, tools, GatedToolRunner(toolbox.call, desk, "mail"))
         result = await worker.run("Summarize my new mail")
         await model.close()
 

@@ -24,10 +24,10 @@ async def running(pool: WorkerPool, count: int) -> None:
 def pool_for(base_url: str, items: ContextItems) -> tuple[WorkerPool, ChatModel]:
     model = ChatModel(LLMConfig(base_url=base_url, max_retries=0, timeout_seconds=10))
 
-    async def no_tool(tool, arguments) -> str:
+    async def no_tool(tool, arguments, said="") -> str:
         raise AssertionError("no tools are offered")
 
-    return WorkerPool(lambda name: Worker(model, [], no_tool), items), model
+    return WorkerPool(lambda run: Worker(model, [], no_tool), items), model
 
 
 async def test_named_worker_runs_one_task_at_a_time_and_remembers(connections) -> None:

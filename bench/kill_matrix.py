@@ -1,0 +1,187 @@
+"""Kill matrix (issue 13): SIGKILL Pepper's parts at random points of the demo ingest and count what is
+lost or duplicated against a clean run of the same data.
+
+- per server (context, gmail, calendar, notify): one `run --demo` (rules mode, no embedder) on a copy
+  of the demo (294 emails, 17 events); `--kills` times, after a random pause, the server's process is
+  SIGKILLed; the time until `/pepper/api/state` shows it down and until it is connected again is
+  measured, and the orchestrator must stay up throughout;
+- the orchestrator: `--orchestrator-kills` times it is SIGKILLed (its servers must all be gone within
+  1 s) and started again on the same data;
+- each run then settles, and its `raw.email` and `signals.*` ids and notifications (by dedupe key) are
+  compared with the clean run's: lost = missing, duplicated = a dedupe key notified twice.
+
+Run: `.venv/bin/python bench/kill_matrix.py` (about 15 minutes here with the defaults);
+`--kills 2 --orchestrator-kills 2 --servers notify` for a quick look; `--json` for machine output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import os
+import platform
+import random
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+# bench/ holds calendar.py, which would shadow the stdlib's `calendar`: keep bench/ off the path.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _HERE]
+sys.path.insert(0, str(_HERE.parent))
+
+from importlib import metadata  # noqa: E402  (imports the stdlib calendar module)
+
+from tests.support.pepper_run import (  # noqa: E402
+    SERVER_MODULES,
+    Outcome,
+    PepperRun,
+    alive,
+    demo_copy,
+    read_outcome,
+    wait_until,
+)
+
+SEED = 20261205
+
+
+def server_kills(template: Path, work: Path, server: str, kills: int, rng: random.Random) -> dict[str, Any]:
+    """One run with `kills` SIGKILLs of `server`; times to show it down and to have it back."""
+    run = PepperRun(demo_copy(template, work / server), work / f"{server}.log")
+    detect, recover, orchestrator_up = [], [], True
+    run.start()
+    try:
+        for _ in range(kills):
+            time.sleep(rng.uniform(0.5, 4.0))
+            killed = time.monotonic()
+            detect.append(run.kill_server(server))
+            run.wait_connected(server, timeout=120)
+            recover.append(time.monotonic() - killed)
+            orchestrator_up &= run.process is not None and run.process.poll() is None
+        run.settle(timeout=600)
+    finally:
+        orchestrator_up &= run.process is not None and run.process.poll() is None
+        run.stop()
+    return {"detect": detect, "recover": recover, "orchestrator_up": orchestrator_up, "data": run.data_dir}
+
+
+def orchestrator_kills(template: Path, work: Path, kills: int, rng: random.Random) -> dict[str, Any]:
+    """`kills` SIGKILLs of the orchestrator, each followed by a restart; how long its servers lived on."""
+    run = PepperRun(demo_copy(template, work / "orchestrator"), work / "orchestrator.log")
+    outlived, left_behind = [], 0
+    for _ in range(kills):
+        run.start()
+        time.sleep(rng.uniform(1.0, 8.0))
+        servers = list(run.servers().values())
+        os.kill(run.pid, signal.SIGKILL)
+        run.process.wait()
+        killed = time.monotonic()
+        try:
+            wait_until(functools.partial(all_gone, servers), 1.0, "servers outlived Pepper")
+        except TimeoutError:
+            left_behind += 1
+            wait_until(functools.partial(all_gone, servers), 30.0, "servers outlived Pepper")
+        outlived.append(time.monotonic() - killed)
+        run.process = None
+    run.start()
+    try:
+        run.settle(timeout=600)
+    finally:
+        run.stop()
+    return {"detect": [], "recover": outlived, "left_behind": left_behind, "data": run.data_dir}
+
+
+def all_gone(pids: list[int]) -> bool:
+    return not any(alive(pid) for pid in pids)
+
+
+def clean(template: Path, work: Path) -> Outcome:
+    run = PepperRun(demo_copy(template, work / "clean"), work / "clean.log")
+    run.start()
+    try:
+        run.settle(timeout=600)
+    finally:
+        run.stop()
+    return read_outcome(run.data_dir)
+
+
+def row(name: str, result: dict[str, Any], baseline: Outcome, kills: int) -> dict[str, Any]:
+    counts = read_outcome(result["data"]).compare(baseline)
+
+    def stats(values: list[float]) -> str:
+        return f"{statistics.median(values):.2f} / {max(values):.2f}" if values else "-"
+
+    return {
+        "experiment": name,
+        "runs": kills,
+        "lost": counts["lost"],
+        "duplicated": counts["duplicated"],
+        "extra": counts["extra"],
+        "shown_down_s_p50_max": stats(result["detect"]),
+        "recover_s_p50_max": stats(result["recover"]),
+        "note": "orchestrator up throughout"
+        if result.get("orchestrator_up")
+        else (
+            f"servers left after 1 s: {result['left_behind']}"
+            if "left_behind" in result
+            else "ORCHESTRATOR DIED"
+        ),
+    }
+
+
+def environment() -> str:
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    versions = ", ".join(f"{name} {metadata.version(name)}" for name in ("mcp", "fastmcp", "anyio"))
+    return f"{platform.node()} · {os.cpu_count()} cores · load {load} · Python {platform.python_version()} · {versions}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kills", type=int, default=10, help="SIGKILLs per server (default 10)")
+    parser.add_argument("--orchestrator-kills", type=int, default=10, help="SIGKILLs of the orchestrator")
+    parser.add_argument("--servers", default=",".join(SERVER_MODULES), help="comma-separated server names")
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    arguments = parser.parse_args()
+    rng = random.Random(arguments.seed)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="pepper-kills-") as directory:
+        work = Path(directory)
+        template = work / "template"
+        baseline = clean(template, work)
+        for server in filter(None, arguments.servers.split(",")):
+            result = server_kills(template, work, server, arguments.kills, rng)
+            rows.append(row(f"kill {server}", result, baseline, arguments.kills))
+        if arguments.orchestrator_kills:
+            result = orchestrator_kills(template, work, arguments.orchestrator_kills, rng)
+            rows.append(row("kill orchestrator", result, baseline, arguments.orchestrator_kills))
+    if arguments.json:
+        print(json.dumps({"environment": environment(), "seed": arguments.seed, "rows": rows}, indent=2))
+        return
+    print(f"kill matrix · seed {arguments.seed} · {environment()}")
+    print(
+        f"clean run: {len(baseline.emails)} emails, {len(baseline.signals)} signals, "
+        f"{len(baseline.notifications)} notifications"
+    )
+    header = [
+        "experiment",
+        "runs",
+        "lost",
+        "duplicated",
+        "extra",
+        "shown_down_s_p50_max",
+        "recover_s_p50_max",
+        "note",
+    ]
+    print(" | ".join(header))
+    for entry in rows:
+        print(" | ".join(str(entry[key]) for key in header))
+
+
+if __name__ == "__main__":
+    main()

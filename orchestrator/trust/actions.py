@@ -1,0 +1,202 @@
+"""Pending actions, their digest and their signature, and where they are kept.
+
+A `PendingAction` is exactly one call (`server`, `tool`, `arguments`) with its `digest`: sha256 over
+the canonical JSON of those three, so "what the user saw" has one name. The orchestrator signs every
+record it writes with an HMAC (SHA-256) keyed by a secret in its data directory (`trust/approval.key`,
+mode 0600, created on first use, never in the context store). The context store is shared with other
+MCP hosts, so a record that does not carry a valid signature was not written by this orchestrator:
+`ContextActionStore` drops it as forged (logged, never listed, never run). Records of the format
+before signatures (no digest, no signature) load as `verification="unverified"`: listed with that
+mark, but approving one only re-queues it as a new signed action for the user to look at again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import os
+import secrets
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError
+
+from orchestrator.context_items import ContextItems
+from orchestrator.trust.provenance import Provenance
+
+__all__ = [
+    "DRAFTED",
+    "NAMESPACE",
+    "ContextActionStore",
+    "DraftRecord",
+    "PendingAction",
+    "Signer",
+    "digest_of",
+]
+
+logger = logging.getLogger(__name__)
+
+NAMESPACE = "actions.pending"
+DRAFTED = "actions.drafted"
+KEY_FILE = Path("trust") / "approval.key"
+Status = Literal["pending", "approved", "rejected", "done", "failed", "expired"]
+Verification = Literal["signed", "unverified"]
+
+
+def canonical(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+
+
+def digest_of(server: str, tool: str, arguments: dict[str, Any]) -> str:
+    """sha256 over the canonical JSON of the call: the name of what the user saw."""
+    return hashlib.sha256(canonical({"server": server, "tool": tool, "arguments": arguments})).hexdigest()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class PendingAction(BaseModel):
+    id: str = Field(default_factory=lambda: uuid.uuid4().hex[:12])
+    server: str
+    tool: str
+    arguments: dict[str, Any]
+    digest: str = Field("", description="sha256 of server, tool and arguments; empty in old records")
+    requested_by: str = Field(description="'user', 'scheduler' or 'worker:<name>'")
+    reason: str = Field("", description="Why the capability model gated it")
+    provenance: Provenance | None = None
+    preview: dict[str, Any] = Field(default_factory=dict, description="What it would do, readably")
+    origin_known_sender: bool | None = Field(
+        None, description="False when it came from mail of someone the user never wrote to"
+    )
+    count: int = Field(1, description="How many identical requests this card stands for")
+    status: Status = "pending"
+    result: str | None = None
+    note: str | None = Field(None, description="Why it expired, or what replaced it")
+    created_at: datetime = Field(default_factory=_now)
+    updated_at: datetime | None = None
+    decided_at: datetime | None = None
+    expires_at: datetime | None = Field(None, description="When its moment passes (an event's end)")
+    announced_at: datetime | None = Field(None, description="When the long wait was announced")
+    edited: bool = Field(False, description="The user changed the arguments")
+    signature: str = ""
+    verification: Verification = Field("signed", exclude=True)
+
+    def describe(self) -> str:
+        return f"{self.server}.{self.tool}({json.dumps(self.arguments, ensure_ascii=False, sort_keys=True)})"
+
+    def recompute_digest(self) -> str:
+        return digest_of(self.server, self.tool, self.arguments)
+
+
+class DraftRecord(BaseModel):
+    """A draft Pepper saved in the user's mailbox: what it says and why it was written."""
+
+    draft_id: str
+    drafted_by: str = Field(description="'worker:<name>'")
+    preview: dict[str, Any] = Field(default_factory=dict)
+    provenance: Provenance | None = None
+    created_at: datetime = Field(default_factory=_now)
+    signature: str = ""
+
+
+class Signer:
+    """HMAC-SHA256 over an action's record, with a key only this orchestrator can read."""
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) < 32:
+            raise ValueError("the approval key must be at least 32 bytes")
+        self._key = key
+
+    @classmethod
+    def from_data_dir(cls, data_dir: Path) -> Signer:
+        """The key in `data_dir/trust/approval.key`, created (0600) on first use."""
+        path = data_dir / KEY_FILE
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            if path.stat().st_mode & 0o077:
+                logger.warning("%s was readable by others; making it private", path)
+                path.chmod(0o600)
+            return cls(bytes.fromhex(path.read_text().strip()))
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        return cls(bytes.fromhex(path.read_text().strip()))
+
+    def sign(self, record: PendingAction | DraftRecord) -> str:
+        return hmac.new(self._key, canonical(_signed_part(record)), hashlib.sha256).hexdigest()
+
+    def verify(self, record: PendingAction | DraftRecord) -> bool:
+        return bool(record.signature) and hmac.compare_digest(record.signature, self.sign(record))
+
+
+def _signed_part(record: PendingAction | DraftRecord) -> dict[str, Any]:
+    return record.model_dump(mode="json", exclude={"signature", "verification"})
+
+
+class ContextActionStore:
+    """Pending actions in the context store (`actions.pending`, tagged with their status), signed."""
+
+    def __init__(self, items: ContextItems, signer: Signer) -> None:
+        self._items = items
+        self._signer = signer
+        self.forged_ids: set[str] = set()
+
+    async def save(self, action: PendingAction) -> None:
+        action.updated_at = _now()
+        action.signature = self._signer.sign(action)
+        text = f"{action.server}.{action.tool}: {action.preview.get('subject') or action.reason}"
+        await self._items.put(
+            NAMESPACE, action.id, action.model_dump(mode="json"), text, [action.status, action.server]
+        )
+
+    async def load(self, action_id: str) -> PendingAction | None:
+        item = await self._items.get(NAMESPACE, action_id)
+        return None if item is None else self._checked(item.id, item.data)
+
+    async def pending(self) -> list[PendingAction]:
+        items = await self._items.query([NAMESPACE], tags=["pending"], limit=1000)
+        checked = [self._checked(item.id, item.data) for item in items]
+        return [action for action in checked if action is not None and action.status == "pending"]
+
+    async def save_draft(self, record: DraftRecord) -> None:
+        record.signature = self._signer.sign(record)
+        text = f"Drafted by Pepper: {record.preview.get('subject', '')}"
+        await self._items.put(DRAFTED, record.draft_id, record.model_dump(mode="json"), text, ["drafted"])
+
+    async def draft(self, draft_id: str) -> DraftRecord | None:
+        """The record of a draft Pepper wrote, or None (none, or not signed by this Pepper)."""
+        item = await self._items.get(DRAFTED, draft_id)
+        try:
+            record = DraftRecord.model_validate(item.data) if item is not None else None
+        except ValidationError:
+            return None
+        return record if record is not None and self._signer.verify(record) else None
+
+    def _checked(self, item_id: str, data: Any) -> PendingAction | None:
+        """The action if this orchestrator wrote it (or an unsigned old record, marked); else None."""
+        try:
+            action = PendingAction.model_validate(data)
+        except ValidationError:
+            self._forged(item_id, "not an action record")
+            return None
+        if action.id != item_id:
+            self._forged(item_id, f"it claims the id {action.id!r}")
+            return None
+        if not action.signature and not action.digest and isinstance(data, dict) and "digest" not in data:
+            action.verification = "unverified"
+            return action
+        if not self._signer.verify(action) or action.digest != action.recompute_digest():
+            self._forged(item_id, "its signature does not match")
+            return None
+        return action
+
+    def _forged(self, item_id: str, why: str) -> None:
+        if item_id not in self.forged_ids:
+            logger.warning("ignoring pending action %r written by someone else: %s", item_id, why)
+        self.forged_ids.add(item_id)

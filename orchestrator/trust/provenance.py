@@ -1,0 +1,200 @@
+"""Where a pending action came from, and what it would do, in words the user can judge.
+
+A `RunLedger` follows one worker run: every tool result it sees is walked for the mail, events and
+signals in it (ids, senders, subjects, event ends), and any content from mail, calendars or the
+context store's shared namespaces marks the run tainted (see `trust.outbound`). `preview` turns a
+call's arguments into a readable card: kind, recipients, subject, body excerpt, labels added and
+removed, event title, start and attendees. All of it is data, shown as such, never instructions.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+__all__ = ["Provenance", "RunLedger", "SourceRef", "preview", "sources_in"]
+
+MAX_SOURCES = 60
+LISTINGS = {"search_messages", "list_events", "upcoming", "search_events", "query", "search"}
+EXCERPT = 600
+TAINTING = {
+    "gmail": {"search_messages", "get_message", "get_thread"},
+    "calendar": {"list_events", "get_event", "upcoming", "search_events"},
+    "context": {"get", "query", "search"},
+}
+
+
+class SourceRef(BaseModel):
+    """A mail, event or signal the requester had read before asking."""
+
+    kind: Literal["email", "event", "signal"]
+    id: str
+    sender: str | None = Field(None, description="Sender address (mail) or organizer (event)")
+    subject: str | None = Field(None, description="Subject (mail), title (event) or summary (signal)")
+    end: datetime | None = Field(None, description="When the event ends")
+    known_sender: bool | None = Field(None, description="Whether the user ever wrote to the sender")
+    opened: bool = Field(True, description="Read in full (False: only seen in a search or listing)")
+
+
+class Provenance(BaseModel):
+    """Who asked, with what in front of them."""
+
+    requested_by: str = Field(description="'user', 'scheduler' or 'worker:<name>'")
+    user_message: str | None = Field(None, description="The user's chat message, when the user asked")
+    worker: str | None = Field(None, description="'worker:<name>' that made the call")
+    task: str | None = Field(None, description="The task the worker was given")
+    model_reason: str = Field("", description="What the model said it was doing (a quote; data)")
+    sources: list[SourceRef] = Field(default_factory=list)
+
+
+def _address(value: Any) -> str | None:
+    if isinstance(value, dict):
+        return value.get("email") or value.get("address")
+    return value if isinstance(value, str) else None
+
+
+def _source(node: dict[str, Any]) -> SourceRef | None:
+    if "thread_id" in node and "id" in node and ("from" in node or "subject" in node):
+        return SourceRef(kind="email", id=str(node["id"]), sender=_address(node.get("from")),
+                         subject=str(node.get("subject") or ""))  # fmt: skip
+    if {"uid", "title", "start", "end"} <= node.keys() and "id" in node:
+        end = node["end"] if "T" in str(node["end"]) else None
+        return SourceRef(kind="event", id=str(node["id"]), sender=_address(node.get("organizer")),
+                         subject=str(node["title"]), end=end)  # fmt: skip
+    if "source_id" in node and "summary" in node:
+        sender = node.get("sender") or node.get("from")
+        return SourceRef(kind="signal", id=str(node["source_id"]), sender=_address(sender),
+                         subject=str(node["summary"])[:200])  # fmt: skip
+    return None
+
+
+def _walk(value: Any, found: list[SourceRef], depth: int = 0) -> None:
+    if depth > 6 or len(found) >= MAX_SOURCES:
+        return
+    if isinstance(value, dict):
+        if (source := _source(value)) is not None:
+            found.append(source)
+        for inner in value.values():
+            _walk(inner, found, depth + 1)
+    elif isinstance(value, list):
+        for inner in value:
+            _walk(inner, found, depth + 1)
+
+
+def sources_in(value: Any) -> list[SourceRef]:
+    """The mail, events and signals found anywhere inside a JSON value."""
+    found: list[SourceRef] = []
+    _walk(value, found)
+    return found
+
+
+def _parse(output: str) -> list[Any]:
+    """The JSON values in a tool's text output (one document, or one per line)."""
+    try:
+        return [json.loads(output)]
+    except ValueError:
+        pass
+    values = []
+    for line in output.splitlines():
+        try:
+            values.append(json.loads(line))
+        except ValueError:
+            continue
+    return values
+
+
+class RunLedger:
+    """What one worker run has read: its taint and the sources an action can be traced to."""
+
+    def __init__(self, tainted: bool = False) -> None:
+        self.tainted = tainted
+        self.sources: dict[tuple[str, str], SourceRef] = {}
+
+    def observe(self, server: str, tool: str, output: str) -> None:
+        if tool in TAINTING.get(server, set()) or server not in TAINTING | {"notify": set()}:
+            self.tainted = True
+        listing = tool in LISTINGS
+        for value in _parse(output):
+            self.add([s.model_copy(update={"opened": not listing}) for s in sources_in(value)])
+
+    def add(self, sources: list[SourceRef]) -> None:
+        for source in sources:
+            key = (source.kind, source.id)
+            if key not in self.sources or (source.opened and not self.sources[key].opened):
+                self.sources[key] = source
+
+    def ranked(self) -> list[SourceRef]:
+        """What was read in full first, then what was only listed; at most MAX_SOURCES."""
+        values = list(self.sources.values())
+        return ([s for s in values if s.opened] + [s for s in values if not s.opened])[:MAX_SOURCES]
+
+    def event_end(self, event_id: str) -> datetime | None:
+        source = self.sources.get(("event", event_id))
+        return source.end if source is not None else None
+
+    def latest_event_end(self) -> datetime | None:
+        """The end of the last event read in full: a reply or an answer about it is moot after."""
+        ends = [s.end for s in self.sources.values() if s.kind == "event" and s.opened and s.end is not None]
+        return max(ends) if ends else None
+
+
+def _excerpt(text: Any) -> str:
+    text = str(text or "")
+    return text if len(text) <= EXCERPT else text[:EXCERPT] + "…"
+
+
+def _mail_preview(tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    message = arguments.get("message") if isinstance(arguments.get("message"), dict) else arguments
+    card: dict[str, Any] = {"kind": "email", "action": tool}
+    for key in ("to", "cc", "bcc"):
+        if message.get(key):
+            card[key] = list(message[key])
+    if message.get("subject"):
+        card["subject"] = str(message["subject"])
+    if message.get("body"):
+        card["body_excerpt"] = _excerpt(message["body"])
+    for key in ("id", "draft_id"):
+        if arguments.get(key):
+            card["message_id" if key == "id" else "draft_id"] = str(arguments[key])
+    if tool == "reply":
+        card["reply_all"] = bool(arguments.get("reply_all"))
+    return card
+
+
+def _event_preview(tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    event = arguments.get("draft") or arguments.get("changes") or {}
+    card: dict[str, Any] = {"kind": "event", "action": tool}
+    if arguments.get("event_id"):
+        card["event_id"] = str(arguments["event_id"])
+    for key in ("title", "start", "end", "location"):
+        if isinstance(event, dict) and event.get(key):
+            card[key] = str(event[key])
+    if isinstance(event, dict) and event.get("attendees"):
+        card["attendees"] = list(event["attendees"])
+    if isinstance(event, dict) and event.get("description"):
+        card["body_excerpt"] = _excerpt(event["description"])
+    if arguments.get("response"):
+        card["response"] = str(arguments["response"])
+    return card
+
+
+def preview(server: str, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    """A readable card of what the call would do."""
+    if server == "gmail" and tool in ("modify_labels", "archive", "trash", "mark_read"):
+        added = list(arguments.get("add") or []) + (["TRASH"] if tool == "trash" else [])
+        removed = list(arguments.get("remove") or []) + (["INBOX"] if tool in ("archive", "trash") else [])
+        return {"kind": "labels", "action": tool, "message_id": str(arguments.get("id", "")),
+                "labels_added": added, "labels_removed": removed}  # fmt: skip
+    if server == "gmail":
+        return _mail_preview(tool, arguments)
+    if server == "calendar":
+        return _event_preview(tool, arguments)
+    if server == "notify":
+        return {"kind": "notification", "action": tool, "subject": str(arguments.get("title", "")),
+                "body_excerpt": _excerpt(arguments.get("body") or arguments.get("message")),
+                "links": list(arguments.get("links") or [])}  # fmt: skip
+    text = json.dumps(arguments, ensure_ascii=False, sort_keys=True, default=str)
+    return {"kind": "call", "action": f"{server}.{tool}", "body_excerpt": _excerpt(text)}
