@@ -9,7 +9,8 @@ followed by a date that `dateparser` reads relative to the message's date), urge
 subject, direct questions and requests to the user, and whether the user is in To or only in Cc.
 Mail the content model (`orchestrator.triage.content`: words and headers) calls spam goes to low
 priority in the "spam" category (list mail stays "bulk"), with the words that gave it away as a
-reason, unless the user knows the sender:
+reason, and so does mail the provider filed as spam (the SPAM label: a Junk/Spam folder), unless
+the user knows the sender:
 content alone never silences a VIP or a correspondent (a forged From of theirs is caught by the
 trust rules instead, and a mail-merge from a colleague can read like spam).
 Deadlines and urgency words raise priority only when a trusted sender wrote them: from a stranger
@@ -120,9 +121,14 @@ def triage_email(
 
 
 def _spam_reason(email: Email, trust: SenderTrust, content: ContentModel) -> str | None:
-    """Feature: the content model's verdict, acted on only for a sender the user does not know."""
+    """Feature: the provider's spam folder, then the content model's verdict; either acted on only for
+    a sender the user does not know."""
+    if trust.known:
+        return None
+    if "SPAM" in email.labels:
+        return "the mail provider filed it as spam"
     verdict = content.judge(email)
-    return verdict.reason() if verdict.spam and not trust.known else None
+    return verdict.reason() if verdict.spam else None
 
 
 def _suspicion(trust: SenderTrust) -> list[str]:

@@ -98,6 +98,10 @@ class ContentModel:
         """Count `email` as spam or ham for this user: the next verdict already reflects it."""
         self.delta.add(features(email), is_spam, USER_WEIGHT)
 
+    def unlearn(self, email: Email, is_spam: bool) -> None:
+        """Take back an earlier `learn(email, is_spam)` (the user changed their mind)."""
+        self.delta.add(features(email), is_spam, -USER_WEIGHT)
+
     def judge(self, email: Email) -> ContentVerdict:
         tokens = features(email)
         contributions = self._contributions(tokens)

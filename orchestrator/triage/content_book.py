@@ -3,8 +3,9 @@
 One `ContentModel` per Pepper: the shipped seed with the user's own counts (`delta`) laid over it.
 The book reads the stored counts once (`load`, at the first message) and saves them after each
 `learn`. What teaches it today is mail the provider filed as spam: the Gmail SPAM label, which the
-IMAP and Maildir stores give to the Junk/Spam folder. A message is learned once (the feed's
-at-least-once delivery replays a page; the ids lately learned are kept). Corrections from the cards,
+IMAP and Maildir stores give to the Junk/Spam folder; a message learned so and later taken out of
+that folder is learned again as ham. A message is learned once per verdict (the feed's
+at-least-once delivery replays a page; the ids lately learned are kept with their verdict). Corrections from the cards,
 chat and CLI ("not spam", "spam") are to call `learn` too; they are not wired yet.
 """
 
@@ -29,14 +30,16 @@ class StoredCounts(BaseModel):
     """What is stored: the user's counts and the ids of the messages lately learned."""
 
     delta: ContentCounts = Field(default_factory=ContentCounts)
-    learned_ids: list[str] = Field(default_factory=list)
+    learned: dict[str, bool] = Field(
+        default_factory=dict, description="The messages lately learned, oldest first: id -> learned as spam"
+    )
 
 
 class ContentBook:
     def __init__(self, items: ContextItems, model: ContentModel | None = None) -> None:
         self._items = items
         self.model = model or seed_model().with_delta(ContentCounts())
-        self._learned: list[str] = []
+        self._learned: dict[str, bool] = {}
         self._loaded = False
         self._lock = anyio.Lock()
 
@@ -53,27 +56,40 @@ class ContentBook:
                 except ValidationError:
                     stored = StoredCounts()
                 self.model.delta = stored.delta
-                self._learned = stored.learned_ids
+                self._learned = stored.learned
                 self._loaded = True
         return self.model
 
     async def learn(self, email: Email, is_spam: bool) -> bool:
-        """Teach the model that `email` is (not) spam, at once, and store the counts; returns
-        whether it learned (False for a message already learned)."""
+        """Teach the model that `email` is (not) spam, at once, and store the counts; returns whether
+        it learned: False when it already holds that verdict on the message. A message learned the
+        other way before (taken out of the Junk folder, a correction) is unlearned first."""
         await self.load()
         async with self._lock:
-            if email.id in self._learned:
+            before = self._learned.get(email.id)
+            if before is is_spam:
                 return False
+            if before is not None:
+                self.model.unlearn(email, before)
             self.model.learn(email, is_spam)
-            self._learned = [*self._learned, email.id][-LEARNED_IDS_KEPT:]
+            self._learned.pop(email.id, None)
+            self._learned[email.id] = is_spam
+            while len(self._learned) > LEARNED_IDS_KEPT:
+                del self._learned[next(iter(self._learned))]
             _trim(self.model.delta)
-            stored = StoredCounts(delta=self.model.delta, learned_ids=self._learned)
+            stored = StoredCounts(delta=self.model.delta, learned=self._learned)
             await self._items.put(*CONTENT_MODEL, stored.model_dump(mode="json"))
         return True
 
     async def learn_from_labels(self, email: Email) -> bool:
-        """Learn `email` as spam when the provider filed it as spam (Junk/Spam folder)."""
-        return SPAM_LABEL in email.labels and await self.learn(email, True)
+        """Learn `email` as spam when the provider filed it as spam (Junk/Spam folder), and as ham
+        when it was learned as spam and is no longer there (the user took it out)."""
+        await self.load()
+        if SPAM_LABEL in email.labels:
+            return await self.learn(email, True)
+        if self._learned.get(email.id) is True:
+            return await self.learn(email, False)
+        return False
 
 
 def _trim(counts: ContentCounts) -> None:

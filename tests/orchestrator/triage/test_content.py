@@ -139,7 +139,7 @@ async def test_content_book_keeps_the_users_counts_in_the_store(connections) -> 
     assert not await book.learn_from_labels(junk)  # a replay is not counted twice
     assert not await book.learn_from_labels(mail(MEETING, "patch", id="inbox1"))
     stored = await items.get(*CONTENT_MODEL)
-    assert stored is not None and stored.data["learned_ids"] == ["j1"]
+    assert stored is not None and stored.data["learned"] == {"j1": True}
     fresh = await ContentBook(items, seed_model().with_delta(ContentCounts())).load()
     assert fresh.delta.spam_docs == book.model.delta.spam_docs > 0
 
@@ -151,3 +151,27 @@ def test_list_mail_that_reads_like_spam_stays_bulk_and_says_so() -> None:
     verdict = triage_email(offer, user())
     assert (verdict.priority, verdict.category) == ("low", "bulk")
     assert any(reason.startswith("looks like spam") for reason in verdict.reasons)
+
+
+def test_mail_the_provider_filed_as_spam_is_spam_unless_from_a_correspondent() -> None:
+    junk = mail(MEETING, "Re: the retry patch", labels=["SPAM"])
+    verdict = triage_email(junk, user())
+    assert (verdict.priority, verdict.category) == ("low", "spam")
+    assert verdict.reasons[0] == "the mail provider filed it as spam"
+    assert triage_email(junk, user(sent_to={"stranger@example.net": 1})).category != "spam"
+
+
+@pytest.mark.anyio
+@pytest.mark.servers("context")
+async def test_content_book_learns_ham_when_mail_leaves_the_spam_folder(connections) -> None:
+    items = ContextItems(connections["context"])
+    book = ContentBook(items, seed_model().with_delta(ContentCounts()))
+    assert await book.learn_from_labels(mail("Zorblax digest, zorblax perks.", "Zorblax", labels=["SPAM"]))
+    rescued = mail("Zorblax digest, zorblax perks.", "Zorblax", labels=["INBOX"])
+    assert await book.learn_from_labels(rescued)
+    assert not await book.learn_from_labels(rescued)
+    delta = book.model.delta
+    assert (delta.spam_docs, delta.ham_docs) == (0, 3)
+    assert delta.tokens["subj:zorblax"] == [0, 3]
+    stored = await items.get(*CONTENT_MODEL)
+    assert stored is not None and stored.data["learned"] == {"m1": False}

@@ -44,8 +44,11 @@ async def test_mail_feed_learns_spam_from_the_spam_folder_before_triage(connecti
     assert await items.get(*CONTENT_MODEL) is None  # inbox mail teaches nothing
 
     await feed.handle(await store(items, "junk-1", ["SPAM"]))
+    await feed.flush()
     stored = await items.get(*CONTENT_MODEL)
-    assert stored is not None and stored.data["learned_ids"] == ["junk-1"]
+    assert stored is not None and stored.data["learned"] == {"junk-1": True}
+    junk = await items.get("signals.email", "junk-1")
+    assert junk is not None and junk.data["category"] == "spam"
 
     await feed.handle(await store(items, "inbox-2", ["INBOX", "UNREAD"]))
     await feed.flush()
