@@ -37,11 +37,13 @@ from importlib.metadata import version
 
 import anyio
 
+from bench.triage.content_cv import cross_validate
 from bench.triage.corpus import PACKAGE, CorpusError, CorpusMessage, load_corpus
 from bench.triage.llm_eval import measure_llm
 from bench.triage.mail_eval import OWNER_ADDRESSES, measure
 from bench.triage.phrases import load_phrases, score_phrases
 from bench.triage.report import render
+from bench.triage.train_seed import corpus_emails
 from orchestrator.feeds.triage_llm import RulesTriage
 
 SEED = 14
@@ -106,6 +108,10 @@ def run(args: argparse.Namespace) -> dict:
     # The reserved split gives figures only: no message or phrase of it is shown, so none is studied.
     shown = {"dev": args.examples, "reserved": 0}
     report["rules"] = {s: anyio.run(measure, pairs(corpora[s]), RulesTriage(), 1, shown[s]) for s in splits}
+    if not args.no_cv:  # the dev split only, whatever else is measured
+        report["content_cv"] = cross_validate(
+            corpus_emails(corpora["dev"]), args.cv_folds, SEED, args.examples
+        )
     report["deadline_phrases"] = {
         s: score_phrases(load_phrases(s, final_report=args.final_report)) for s in splits
     }
@@ -127,6 +133,10 @@ def main(argv: list[str] | None = None) -> None:
         "--llm-sample", type=int, default=300, help="messages sent to the LLM (seeded, half spam)"
     )
     parser.add_argument("--llm-concurrency", type=int, default=4, help="LLM requests in flight")
+    parser.add_argument(
+        "--cv-folds", type=int, default=5, help="folds of the content model's cross-validation"
+    )
+    parser.add_argument("--no-cv", action="store_true", help="skip the content model's cross-validation")
     parser.add_argument(
         "--final-report",
         action="store_true",

@@ -51,6 +51,7 @@ from orchestrator.scheduler.loop import Decision, Scheduler
 from orchestrator.scheduler.queue import EventQueue
 from orchestrator.scheduler_tools import QUIET_TOOLS, SchedulerToolRunner, scheduler_tools
 from orchestrator.supervision.retry import PatientConnection, supervised
+from orchestrator.triage.content_book import ContentBook
 from orchestrator.trust.actions import ContextActionStore, Signer
 from orchestrator.trust.desk import ApprovalDesk
 from orchestrator.trust.gate import GatedToolRunner
@@ -112,10 +113,18 @@ class Pepper:
             on_step=self._after_step,
         )
         self.inbox = InboxBridge(self.items, self.log, self.scheduler)
-        triage = LLMTriage(self.model, self.items) if self.model else RulesTriage()
+        content = ContentBook(self.items)
+        triage = (
+            LLMTriage(self.model, self.items, content.model) if self.model else RulesTriage(content.model)
+        )
         self.profiles = ProfileBook(self.items, settings.user_addresses, settings.vips)
         self.mail_feed = MailFeed(
-            self.items, settings.user_addresses, settings.vips, engine=triage, profiles=self.profiles
+            self.items,
+            settings.user_addresses,
+            settings.vips,
+            engine=triage,
+            profiles=self.profiles,
+            content=content,
         )
         services = Services(
             self.connections, self.items, self.desk, self.toolbox.tools, self.profiles,

@@ -6,7 +6,7 @@ by the feeds as an `Email`), and is judged by a `TriageEngine` with "now" set to
 the labels of new mail (INBOX, UNREAD). The user is new: their own addresses are known (the corpus
 owner's anonymised ones), no correspondents, no VIPs, no projects. A message counts as in Now by the
 web UI's rule (`web/static/ui.js` `renderNow`, default view): every email signal except those at low
-priority or in the bulk category.
+priority or in the bulk or spam category.
 """
 
 from __future__ import annotations
@@ -61,8 +61,8 @@ def new_user_profile(addresses: Iterable[str] = OWNER_ADDRESSES) -> UserProfile:
 
 
 def in_now(priority: str, category: str) -> bool:
-    """Whether the UI's Now list shows an email signal (low priority and bulk are hidden by default)."""
-    return priority != "low" and category != "bulk"
+    """Whether the UI's Now list shows an email signal (low priority, bulk and spam are hidden by default)."""
+    return priority != "low" and category not in ("bulk", "spam")
 
 
 @dataclass
@@ -181,6 +181,7 @@ def _label_figures(outcomes: list[Outcome]) -> dict:
         "normal_or_above": normal_up,
         "normal_or_above_pct": _percent(normal_up, total),
         "bulk": sum(1 for o in judged if o.category == "bulk"),
+        "marked_spam": sum(1 for o in judged if o.category == "spam"),
         "bulk_or_low": bulk_or_low,
         "bulk_or_low_pct": _percent(bulk_or_low, total),
         "in_now": sum(1 for o in judged if o.in_now),

@@ -3,7 +3,7 @@ deadline phrases and the messages behind the worst figures."""
 
 from __future__ import annotations
 
-__all__ = ["render"]
+__all__ = ["cv_lines", "render"]
 
 
 def _mail_rows(f: dict) -> list[tuple[str, str]]:
@@ -17,6 +17,8 @@ def _mail_rows(f: dict) -> list[tuple[str, str]]:
         ("deadlines found in spam", f"{spam['deadlines']} in {spam['with_deadline']} messages"),
         ("spam priority urgent/high/normal/low", _priorities(spam)),
         ("ham marked bulk or low", f"{ham['bulk_or_low']} ({ham['bulk_or_low_pct']}%; bulk {ham['bulk']})"),
+        ("ham marked spam (content model)", f"{ham.get('marked_spam', 0)}"),
+        ("spam marked spam (content model)", f"{spam.get('marked_spam', 0)}"),
         ("ham priority urgent/high/normal/low", _priorities(ham)),
         ("ham in Now", f"{ham['in_now']} ({ham['in_now_pct']}% of ham)"),
         ("deadlines found in ham", f"{ham['deadlines']} in {ham['with_deadline']} messages"),
@@ -101,6 +103,41 @@ def _example_lines(name: str, examples: dict[str, list[dict]]) -> list[str]:
     return lines
 
 
+def cv_lines(cv: dict) -> list[str]:
+    """The content model's cross-validated figures: the honest ones (the main table's model saw every
+    message it scores there)."""
+
+    def share(figure: dict) -> str:
+        return f"{figure['count']} of {figure['of']} ({figure['percent']}%)"
+
+    lines = [
+        f"### Content model, {cv['k']}-fold cross-validation (dev, stratified, seed {cv['seed']})",
+        "",
+        "Each message scored and triaged by a model built without it; operating threshold: log-odds "
+        f">= {cv['threshold']:g}.",
+        "",
+        "| threshold (log-odds) | spam recall | ham marked spam |",
+        "|---|---|---|",
+    ]
+    for threshold, row in cv["model_alone"].items():
+        lines.append(f"| {threshold} | {share(row['spam_recall'])} | {share(row['ham_marked_spam'])} |")
+    lines += [
+        "",
+        "| through rules triage (CV) | figure |",
+        "|---|---|",
+        f"| spam at urgent/high | {cv['spam_urgent_high']} |",
+        f"| spam at normal or above | {share(cv['spam_normal_or_above'])} |",
+        f"| spam in Now | {share(cv['spam_in_now'])} |",
+        f"| ham marked spam | {share(cv['ham_marked_spam'])} |",
+        f"| ham marked bulk or low | {share(cv['ham_bulk_or_low'])} |",
+    ]
+    for kind in ("spam_missed_examples", "ham_marked_spam_examples"):
+        if cv[kind]:
+            lines += ["", f"CV, {kind.replace('_', ' ')} (first {len(cv[kind])}):", ""]
+            lines += [f"- {row}" for row in cv[kind]]
+    return lines
+
+
 def render(report: dict) -> str:
     m = report["machine"]
     uncommitted = ", ".join(m["uncommitted"]) or "none"
@@ -109,7 +146,7 @@ def render(report: dict) -> str:
         f"{m['platform']}, Python {m['python']}, {m['cpus']} CPUs, load average {m['load_before']} before, "
         f"{m['load_after']} after; " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()),
         f"Corpus {m['corpus']}; seed {m['seed']}; the user: {', '.join(report['user_addresses'])} (new: "
-        "no correspondents, VIPs or projects); Now = email signals not low and not bulk (web/static/ui.js)",
+        "no correspondents, VIPs or projects); Now = email signals not low, not bulk and not spam (web/static/ui.js)",
         "",
         *_table("Rules triage, SpamAssassin public corpus", report["rules"]),
         "",
@@ -124,6 +161,8 @@ def render(report: dict) -> str:
             *_table(f"LLM triage ({model['name']}, {model['sample']} sampled, half spam)", measured),
             "",
         ]
+    if "content_cv" in report:
+        lines += [*cv_lines(report["content_cv"]), ""]
     lines += _phrase_lines(report["deadline_phrases"])
     lines += _example_lines("Rules, dev", report["rules"]["dev"]["examples"])
     return "\n".join(lines)

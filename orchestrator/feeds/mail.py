@@ -63,6 +63,13 @@ class Authentication(BaseModel):
         return [f"{m}={r}" for m, r in found.items() if r is not None and r.lower() in AUTH_FAILURES[m]]
 
 
+class AttachmentInfo(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    name: str = ""
+    content_type: str = ""
+
+
 class Email(BaseModel):
     """A message as the feeds see it."""
 
@@ -84,6 +91,8 @@ class Email(BaseModel):
     in_reply_to: str | None = None
     references: list[str] = Field(default_factory=list)
     authentication: Authentication = Field(default_factory=Authentication)
+    reply_to: list[Mailbox] = Field(default_factory=list)
+    attachments: list[AttachmentInfo] = Field(default_factory=list)
 
     @property
     def in_sent(self) -> bool:

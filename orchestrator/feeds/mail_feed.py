@@ -6,7 +6,9 @@ addresses, name and role, VIPs, how often they write and reply to each correspon
 projects; only mail the provider filed under Sent (the SENT label, where mail sent through Pepper
 lands too) teaches it, never a From header: mail from outside that carries the user's address is
 triaged as a stranger's. The user's edits win over what it learns. Drafts are neither learned nor
-triaged. When sent mail makes someone a correspondent, their mail already triaged is ranked again. A follow-up signal is written when the user's message asks something,
+triaged. Mail the provider filed as spam (the Junk/Spam folder) teaches the user's content model
+(`orchestrator.triage.content_book`) before it is triaged; the engine must be built on the same
+book's model (`content.model`). When sent mail makes someone a correspondent, their mail already triaged is ranked again. A follow-up signal is written when the user's message asks something,
 becomes overdue after its wait (`check_overdue`), and is deleted when a recipient answers.
 """
 
@@ -23,6 +25,7 @@ from orchestrator.feeds.signals import Signal, sender_tag
 from orchestrator.feeds.triage_llm import RulesTriage, TriageEngine
 from orchestrator.feeds.triage_rules import Triage
 from orchestrator.profile import ProfileBook
+from orchestrator.triage.content_book import ContentBook
 
 __all__ = ["MailFeed"]
 
@@ -41,9 +44,11 @@ class MailFeed:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         engine: TriageEngine | None = None,
         profiles: ProfileBook | None = None,
+        content: ContentBook | None = None,
     ) -> None:
         self._items = items
-        self._engine = engine or RulesTriage()
+        self.content = content or ContentBook(items)
+        self._engine = engine or RulesTriage(self.content.model)
         self.profiles = profiles or ProfileBook(items, user_addresses, vips)
         self._now = now
         self._awaiting: dict[str, FollowUp] | None = None  # by sent email id; loaded once
@@ -61,6 +66,8 @@ class MailFeed:
         if email.in_sent:
             await self._learn(email, profile)
         elif "DRAFT" not in email.labels:  # a draft is neither sent nor received
+            await self.content.load()
+            await self.content.learn_from_labels(email)
             await self._triage(email, profile)
 
     @property

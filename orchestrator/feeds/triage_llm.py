@@ -7,7 +7,8 @@ by calling `record_triage`, whose arguments are validated by pydantic. Its verdi
 sender's trust (`sender_trust`): a stranger's mail is never urgent and a suspicious sender's never
 above the rules' verdict, whatever the mail persuaded the model of. An invalid answer goes back to
 the model once with the validation error; if the second answer is no better, or the endpoint fails,
-the rules verdict stands and its reasons say why.
+the rules verdict stands and its reasons say why. Mail the rules put in spam (the content model,
+from a sender the user does not know) is not sent to the model at all.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from orchestrator.feeds.mail import Email, UserProfile
 from orchestrator.feeds.sender_trust import SenderTrust, sender_trust
 from orchestrator.feeds.triage_rules import PRIORITIES, Deadline, Triage, triage_email
 from orchestrator.llm import ChatMessage, ChatModel, LLMError, ToolSpec
+from orchestrator.triage.content import ContentModel
 
 __all__ = ["LLMTriage", "RulesTriage", "TriageEngine"]
 
@@ -35,12 +37,15 @@ class TriageEngine(Protocol):
 
 
 class RulesTriage:
-    """The rules engine as a `TriageEngine`."""
+    """The rules engine as a `TriageEngine`, with the user's content model (default: the seed)."""
 
     name: Literal["rules", "llm"] = "rules"
 
+    def __init__(self, content: ContentModel | None = None) -> None:
+        self.content = content
+
     async def triage(self, email: Email, profile: UserProfile, now: datetime) -> Triage:
-        return triage_email(email, profile, now)
+        return triage_email(email, profile, now, self.content)
 
 
 class Verdict(BaseModel):
@@ -68,13 +73,15 @@ from someone important), high, normal, low (bulk, automated, FYI)."""
 class LLMTriage:
     name: Literal["rules", "llm"] = "llm"
 
-    def __init__(self, model: ChatModel, items: ContextItems) -> None:
+    def __init__(self, model: ChatModel, items: ContextItems, content: ContentModel | None = None) -> None:
         self._model = model
         self._items = items
-        self._rules = RulesTriage()
+        self._rules = RulesTriage(content)
 
     async def triage(self, email: Email, profile: UserProfile, now: datetime) -> Triage:
         hint = await self._rules.triage(email, profile, now)
+        if hint.category == "spam":  # the content model's verdict on a stranger's mail: no model call
+            return hint
         messages = [
             ChatMessage(role="system", content=SYSTEM),
             ChatMessage(role="user", content=await self._prompt(email, profile, now, hint)),

@@ -7,6 +7,12 @@ forged or borrowed From makes the sender a suspicious stranger), mail about one 
 projects (see `UserProfile.project_about`), deadlines (`orchestrator.triage.deadlines`: a cue
 and a date in a plausible range, read relative to the message's date), urgency words in the subject,
 direct questions and requests to the user, and whether the user is in To or only in Cc.
+Mail the content model (`orchestrator.triage.content`: words and headers) calls spam goes to low
+priority in the "spam" category (list mail stays "bulk"), with the words that gave it away as a
+reason, and so does mail the provider filed as spam (the SPAM label: a Junk/Spam folder), unless
+the user knows the sender:
+content alone never silences a VIP or a correspondent (a forged From of theirs is caught by the
+trust rules instead, and a mail-merge from a colleague can read like spam).
 Deadlines and urgency words raise priority only when a trusted sender wrote them: from a stranger
 they are noted and change nothing. The reasons travel with the verdict so the user can see why.
 """
@@ -21,6 +27,7 @@ from pydantic import BaseModel, Field
 from orchestrator.feeds.mail import Email, UserProfile
 from orchestrator.feeds.sender_trust import SenderTrust, sender_trust
 from orchestrator.feeds.summary import summarize
+from orchestrator.triage.content import ContentModel, seed_model
 from orchestrator.triage.deadlines import Deadline, find_deadlines
 
 __all__ = ["Deadline", "Triage", "find_deadlines", "requests_in", "summarize", "triage_email"]
@@ -46,7 +53,7 @@ class Triage(BaseModel):
     """The verdict on one email."""
 
     priority: str = Field(description="low | normal | high | urgent")
-    category: str = Field(description="action | fyi | bulk | personal")
+    category: str = Field(description="action | fyi | bulk | personal | spam")
     summary: str = Field(description="One line: who, what")
     action_items: list[str] = Field(default_factory=list)
     deadlines: list[Deadline] = Field(default_factory=list)
@@ -54,15 +61,26 @@ class Triage(BaseModel):
     reasons: list[str] = Field(default_factory=list, description="Why: one entry per rule that fired")
 
 
-def triage_email(email: Email, profile: UserProfile, now: datetime | None = None) -> Triage:
-    """Judge one email for the user described by `profile`, as of `now` (default: its date)."""
+def triage_email(
+    email: Email, profile: UserProfile, now: datetime | None = None, content: ContentModel | None = None
+) -> Triage:
+    """Judge one email for the user described by `profile`, as of `now` (default: its date), with the
+    user's content model (default: the shipped seed model)."""
     now = now or email.date
     people = _people(email, profile)
     trust = sender_trust(email, profile)
-    if _is_bulk(email):
-        reasons = ["bulk, automated or mailing-list mail", *_suspicion(trust)]
+    spam = _spam_reason(email, trust, content or seed_model())
+    if spam is not None or _is_bulk(email):
+        # List mail that reads like spam stays bulk (a newsletter is not junk): low either way.
+        category = "bulk" if _is_bulk(email) else "spam"
+        reasons = ["bulk, automated or mailing-list mail"] if category == "bulk" else []
+        reasons += [spam] if spam else []
         return Triage(
-            priority="low", category="bulk", summary=summarize(email), people=people, reasons=reasons
+            priority="low",
+            category=category,
+            summary=summarize(email),
+            people=people,
+            reasons=[*reasons, *_suspicion(trust)],
         )
     addressed = any(profile.is_user(m) for m in email.to)
     requests = requests_in(email.text) if addressed else []
@@ -93,6 +111,17 @@ def triage_email(email: Email, profile: UserProfile, now: datetime | None = None
 
 
 # The features, each a step on the level (0 low .. 3 urgent) that explains itself in `reasons`.
+
+
+def _spam_reason(email: Email, trust: SenderTrust, content: ContentModel) -> str | None:
+    """Feature: the provider's spam folder, then the content model's verdict; either acted on only for
+    a sender the user does not know."""
+    if trust.known:
+        return None
+    if "SPAM" in email.labels:
+        return "the mail provider filed it as spam"
+    verdict = content.judge(email)
+    return verdict.reason() if verdict.spam else None
 
 
 def _suspicion(trust: SenderTrust) -> list[str]:

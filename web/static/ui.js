@@ -119,7 +119,7 @@ function renderNow() {
   const shown = new Set();
   for (const [key, signal] of state.signals) {
     if (signal.kind === "meeting" || signal.kind === "follow_up") continue;
-    if (!showLow && (signal.priority === "low" || signal.category === "bulk")) continue;
+    if (!showLow && (signal.priority === "low" || signal.category === "bulk" || signal.category === "spam")) continue;
     const notification = signal.link ? byLink.get(signal.link) : undefined;
     if (notification) shown.add(notification.id);
     const quiet = Boolean(notification && (notification.read_at || snoozed(notification)));

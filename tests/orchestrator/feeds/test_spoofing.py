@@ -14,6 +14,11 @@ from orchestrator.feeds.follow_ups import answered_follow_up, follow_up_for
 from orchestrator.feeds.mail import Email, UserProfile
 from orchestrator.feeds.sender_trust import resembles, sender_trust
 from orchestrator.feeds.triage_rules import triage_email
+from orchestrator.triage.content import ContentCounts, ContentModel
+
+# These tests are about the trust rules: a content model that calls nothing spam keeps the lures
+# below (which the shipped model rightly calls spam) in front of the rules under test.
+TRUST_ONLY = ContentModel(ContentCounts(), threshold=float("inf"))
 
 NOW = datetime(2026, 11, 24, 10, 30, tzinfo=UTC)  # a Tuesday; every message below is from 09:12
 ME = "alex@pepper.example"
@@ -71,7 +76,7 @@ LURE = "Your mailbox will be suspended. Please verify your account immediately o
 
 def test_stranger_urgent_subject_and_deadline_stay_normal_and_say_why() -> None:
     verdict = triage_email(
-        email(raw("IT Desk <it-desk@mailbox-help.example>", "URGENT: account", LURE)), user(), NOW
+        email(raw("IT Desk <it-desk@mailbox-help.example>", "URGENT: account", LURE)), user(), NOW, TRUST_ONLY
     )
     assert verdict.priority == "normal" and verdict.category == "action"
     assert "marked urgent in the subject, not raised: the user never wrote to this sender" in verdict.reasons
@@ -82,7 +87,8 @@ def test_stranger_emergency_immediately_is_normal_and_low_when_bulk() -> None:
     message = raw(
         "Security Team <security@acct-alerts.example>", "Emergency: act immediately", LURE, auth=PASS
     )
-    assert triage_email(email(message), user(), NOW).priority == "normal"
+    assert triage_email(email(message), user(), NOW, TRUST_ONLY).priority == "normal"
+    assert triage_email(email(message), user(), NOW).category == "spam"  # the shipped content model
     bulk = raw(
         "Deals <deals@shop.example>",
         "Emergency sale ends immediately",
@@ -170,7 +176,7 @@ def test_resembles_catches_look_alikes_and_not_colleagues(address: str, known: s
 
 def test_forged_from_the_users_own_address_in_the_inbox_is_a_suspicious_stranger() -> None:
     message = raw(f"Alex Morgan <{ME}>", "URGENT: Time over, low balance", LURE, auth=FAIL)
-    verdict = triage_email(email(message), user(), NOW)
+    verdict = triage_email(email(message), user(), NOW, TRUST_ONLY)
     assert verdict.priority == "normal"
     assert (
         "suspicious: sender authentication failed (spf=softfail, dmarc=fail) for the user's own address"

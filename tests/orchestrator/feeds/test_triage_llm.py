@@ -147,3 +147,17 @@ def test_email_from_an_older_stored_message_without_a_quote_field_loads() -> Non
     email = Email.model_validate(stored)
     assert (email.text, email.quoted) == ("Hello", "")
     assert email.text_with_context() == "Hello"
+
+
+async def test_llm_triage_leaves_a_strangers_spam_to_the_content_model(connections) -> None:
+    spam = EMAIL.model_copy(
+        update={
+            "sender": EMAIL.sender.model_copy(update={"email": "deals@pills.example"}),
+            "subject": "Cheap meds, 80% off!!!",
+            "text": "CHEAP MEDS ONLINE!!! Buy viagra at 80% OFF, no prescription. Order now at "
+            "http://192.168.7.1/pharmacy, FREE shipping! Money back guaranteed, $19.99 only! Click here.",
+        }
+    )
+    verdict, requests = await triage_with(connections, record(GOOD), email=spam)
+    assert (verdict.priority, verdict.category) == ("low", "spam")
+    assert requests == []
