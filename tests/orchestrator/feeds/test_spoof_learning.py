@@ -133,5 +133,5 @@ async def test_mail_feed_learns_only_from_sent_and_reranks_a_new_correspondent(
     forged_signals = [s.data for s in await items.query(["signals.email"], tags=[f"from:{ME}"])]
     assert len(forged_signals) == 3
     for signal in forged_signals:
-        assert signal["priority"] == "normal"
+        assert signal["priority"] in ("normal", "low")  # never raised (the content model may call it spam)
         assert any(r.startswith("suspicious: sender authentication failed") for r in signal["reasons"])
