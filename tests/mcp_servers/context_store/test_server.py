@@ -239,3 +239,22 @@ async def test_search_does_not_wait_for_a_slow_embedder_beyond_its_catch_up_time
         result = await client.call_tool("search", {"text": "slow to embed", "mode": "semantic"})
         assert [hit["item"]["id"] for hit in result.structured_content["hits"]] == ["a"]
     store.close()
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments", "problem"),
+    [
+        ("read_events", {"after": 2**63}, "less than or equal to 9223372036854775807"),
+        ("ack", {"consumer": "feeds.email", "seq": 2**63}, "less than or equal to 9223372036854775807"),
+        ("query", {"namespaces": ["signals.*"] * 1000}, "at most 32 items"),
+        ("read_events", {"namespaces": ["signals.*"] * 33}, "at most 32 items"),
+        ("search", {"text": "x", "mode": "lexical", "tags": ["a"] * 33}, "at most 32 items"),
+    ],
+)
+async def test_seqs_past_sqlite_integers_and_too_many_filters_are_refused_in_words(
+    settings: ContextStoreSettings, tool: str, arguments: dict, problem: str
+) -> None:
+    async with Client(build_server(settings)) as client:
+        with pytest.raises(ToolError, match=problem):
+            await client.call_tool(tool, arguments)
+        assert (await client.call_tool("query", {"limit": 1})).structured_content == {"items": []}
