@@ -4,6 +4,7 @@ A `ToolFuzzer` holds one server (a `Wire`), lists its tools, runs the target's s
 ids that results name as hints for later arguments (so a fuzzed `mark_read` can hit a real message).
 `call` sends one `tools/call` under a deadline and sorts the answer into an `Outcome` kind: a result,
 a tool error (the server refused in words), invalid arguments (the schema refused), a JSON-RPC error,
+an HTTP refusal (a 4xx without JSON-RPC, such as 413 for a body over the transport's limit),
 an internal error (an exception that escaped a tool: FastMCP's "Error calling tool 'x': <exception>",
 or a traceback in any message), a timeout, or a lost connection. `alive` calls the target's read
 tool under the same deadline.
@@ -25,6 +26,7 @@ from .wire import Wire
 __all__ = ["BAD_KINDS", "Outcome", "ToolFuzzer"]
 
 RESULT, TOOL_ERROR, INVALID, RPC_ERROR = "result", "tool error", "invalid arguments", "JSON-RPC error"
+HTTP_REFUSAL = "HTTP refusal"
 INTERNAL, TIMEOUT, LOST = "internal error", "timeout", "connection lost"
 BAD_KINDS = frozenset({INTERNAL, TIMEOUT, LOST})
 
@@ -104,7 +106,8 @@ class ToolFuzzer:
             leaked = reply["error"].get("code") == -32603 or _LEAKS.search(message)
             return (INTERNAL if leaked else RPC_ERROR), f"{reply['error'].get('code')}: {message}"
         if "result" not in reply:
-            return LOST, f"no JSON-RPC answer: {reply}"
+            refused = 400 <= reply.get("http_status", 0) < 500  # e.g. 413 for a body over the SDK's limit
+            return (HTTP_REFUSAL if refused else LOST), f"no JSON-RPC answer: {reply}"
         result = reply["result"]
         text = " ".join(str(part.get("text", "")) for part in result.get("content", []))
         if not result.get("isError"):
