@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,7 +25,7 @@ import httpx
 from anyio.abc import Process
 from anyio.streams.buffered import BufferedByteReceiveStream
 
-from tests.support.processes import REPO_ROOT, child_env, http_server
+from tests.support.processes import REPO_ROOT, child_env, free_port
 
 __all__ = ["HttpWire", "StdioWire", "Wire", "open_wire"]
 
@@ -125,11 +126,43 @@ async def open_wire(
         async with _stdio(module, arguments, env, log) as wire:
             yield wire
     else:
-        with http_server(module, arguments, env) as url:
+        async with _http_server(module, arguments, env, log) as url:
             async with httpx.AsyncClient(timeout=None) as client:
                 wire = HttpWire(url, client)
                 await _initialize(wire)
                 yield wire
+
+
+@asynccontextmanager
+async def _http_server(
+    module: str, arguments: list[str], env: dict[str, str], log: Path
+) -> AsyncIterator[str]:
+    """As `tests.support.processes.http_server`, with the server's log in a file: fuzzing makes a lot."""
+    port = free_port()
+    command = [sys.executable, "-m", module, "--transport", "http", "--port", str(port), *arguments]
+    with log.open("wb") as stderr:
+        process = await anyio.open_process(
+            command, env=child_env(env), cwd=REPO_ROOT, stdin=subprocess.DEVNULL, stderr=stderr,
+            start_new_session=True,
+        )  # fmt: skip
+    async with process:
+        try:
+            with anyio.fail_after(60):
+                await _listening(port, process)
+            yield f"http://127.0.0.1:{port}/mcp"
+        finally:
+            await _stop(process)
+
+
+async def _listening(port: int, process: Process) -> None:
+    while True:
+        if process.returncode is not None:
+            raise RuntimeError(f"server exited with {process.returncode} before listening on {port}")
+        try:
+            await (await anyio.connect_tcp("127.0.0.1", port)).aclose()
+            return
+        except OSError:
+            await anyio.sleep(0.05)
 
 
 @asynccontextmanager
@@ -164,10 +197,15 @@ async def _close(process: Process) -> None:
         await process.stdin.aclose()
         with anyio.move_on_after(5):
             await process.wait()
-            return
-        process.terminate()
-        with anyio.move_on_after(5):
+    await _stop(process)
+
+
+async def _stop(process: Process) -> None:
+    with anyio.CancelScope(shield=True):
+        if process.returncode is None:
+            process.terminate()
+            with anyio.move_on_after(5):
+                await process.wait()
+        if process.returncode is None:
+            process.kill()
             await process.wait()
-            return
-        process.kill()
-        await process.wait()
