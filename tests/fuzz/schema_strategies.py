@@ -62,6 +62,8 @@ _DATETIMES = [
     "2026-03-02T08:00:00.123456789Z", "2026-03-02T08:00:00-23:59", "1970-01-01T00:00:00Z", "now",
     "2026-03-29T02:30:00", "20260302T080000Z", "2026-03-02 08:00",
 ]  # fmt: skip
+# Around the targets' data (March 2026), so that windows meet real events and each other.
+_NEAR = (datetime(2026, 2, 23), datetime(2026, 3, 16))
 _NAMED: dict[str, list[Any]] = {
     "recurrence": _RRULES,
     "repeat": _RRULES,
@@ -110,10 +112,11 @@ def _formatted(fmt: str | None) -> st.SearchStrategy[str] | None:
     far = {"min_value": datetime(1, 1, 2), "max_value": datetime(9999, 12, 30)}
     zones = st.sampled_from([None, UTC, timezone(timedelta(hours=14)), timezone(-timedelta(hours=12))])
     if fmt == "date-time":
-        made = st.datetimes(**far, timezones=zones).map(datetime.isoformat)
-        return made | st.sampled_from(_DATETIMES)
+        made = st.datetimes(**far, timezones=zones) | st.datetimes(*_NEAR, timezones=st.none() | zones)
+        return made.map(datetime.isoformat) | st.sampled_from(_DATETIMES)
     if fmt == "date":
-        return st.dates(date(1, 1, 1), date(9999, 12, 31)).map(date.isoformat) | st.sampled_from(_DATES)
+        days = st.dates(date(1, 1, 1), date(9999, 12, 31)) | st.dates(_NEAR[0].date(), _NEAR[1].date())
+        return days.map(date.isoformat) | st.sampled_from(_DATES)
     if fmt == "time":
         return st.times().map(time.isoformat) | st.sampled_from(_TIMES)
     if fmt == "duration":
