@@ -51,7 +51,7 @@ def parse_zone(name: str) -> ZoneInfo:
     """The IANA zone called `name`."""
     try:
         return ZoneInfo(name.strip())
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: a name too long for a file
         raise TimeInputError(
             f"unknown time zone {name!r}: use an IANA name such as 'Europe/Paris' or 'UTC'"
         ) from exc

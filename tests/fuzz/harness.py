@@ -35,8 +35,12 @@ _LEAKS = re.compile(r"Traceback \(most recent call last\)|File \"/|site-packages
 _INVALID = re.compile(
     r"^(Input validation error|Invalid arguments|\d+ validation errors? for)", re.IGNORECASE
 )
-_HARVESTED = {"id": ("id", "ids", "event_id", "reminder_id"), "draft_id": ("draft_id",),
-              "thread_id": ("thread_id",), "namespace": ("namespace",)}  # fmt: skip
+_HARVESTED = {
+    "id": ("id", "ids", "event_id", "reminder_id"),
+    "draft_id": ("draft_id",),
+    "thread_id": ("thread_id",),
+    "namespace": ("namespace",),
+}
 _POOL = 20
 
 

@@ -103,9 +103,12 @@ def strings(*, frame_extremes: bool = False) -> st.SearchStrategy[str]:
     """Hostile text: sharp characters mixed with letters, plain unicode, and huge repeated runs."""
     sharp = _SHARP + (_LONE_SURROGATES if frame_extremes else [])
     pieces = st.sampled_from(sharp) | st.text(max_size=3)
-    huge = st.builds(lambda piece, size: piece * (size // len(piece)), st.sampled_from(_HUGE_PIECES),
-                     st.sampled_from(_HUGE_SIZES))  # fmt: skip
+    huge = st.builds(_repeated, st.sampled_from(_HUGE_PIECES), st.sampled_from(_HUGE_SIZES))
     return st.one_of(st.lists(pieces, max_size=8).map("".join), st.text(max_size=30), huge)
+
+
+def _repeated(piece: str, size: int) -> str:
+    return piece * (size // len(piece))
 
 
 def _formatted(fmt: str | None) -> st.SearchStrategy[str] | None:
@@ -157,7 +160,11 @@ def json_values(*, frame_extremes: bool = False) -> st.SearchStrategy[Any]:
         | st.sampled_from(_INTEGERS + _NUMBERS)
         | strings(frame_extremes=frame_extremes)
     )
-    trees = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=12)  # fmt: skip
+    trees = st.recursive(
+        scalars,
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+        max_leaves=12,
+    )
     depths = [50, 150, 190] + ([250, 1000, 5000] if frame_extremes else [])
     deep = st.builds(_nested, st.sampled_from(depths), st.booleans())
     return st.one_of(trees, deep)
@@ -209,7 +216,8 @@ def _by_schema(schema: Schema, name: str | None, hints: Hints, extremes: bool) -
 def _array(schema: Schema, name: str | None, hints: Hints, extremes: bool) -> st.SearchStrategy[list[Any]]:
     item_schema = schema.get("items", {})
     item = _value(item_schema, name, hints, extremes)
-    many = st.builds(lambda value, count: [value] * count, _small(item_schema, name, hints), st.sampled_from([1000, 1001, 5000]))  # fmt: skip
+    counts = st.sampled_from([1000, 1001, 5000])
+    many = st.builds(lambda value, count: [value] * count, _small(item_schema, name, hints), counts)
     return st.lists(item, min_size=min(schema.get("minItems", 0), 4), max_size=4) | many
 
 
@@ -219,8 +227,10 @@ def _small(schema: Schema, name: str | None, hints: Hints) -> st.SearchStrategy[
     kind = schema.get("type")
     if kind == "integer":
         return st.integers(-10, 10)
-    if kind == "string" or known:
-        return st.sampled_from(known) | st.text(max_size=8) if known else st.text(max_size=8)
+    if known:
+        return st.sampled_from(known) | st.text(max_size=8)
+    if kind == "string":
+        return st.text(max_size=8)
     return st.sampled_from([None, 0, "x", [], {}])
 
 
@@ -260,13 +270,19 @@ def invalid_arguments(
                 min_size=1,
                 max_size=2,
             ),
-        ),  # fmt: skip
+        ),
         st.sampled_from([None, [], "arguments", 5, [{"id": "x"}]]),
     ]
     if keys:
-        options.append(st.builds(lambda args, key, wrong: {**args, key: wrong}, valid, st.sampled_from(keys), st.sampled_from(_WRONG)))  # fmt: skip
+        wrong = st.sampled_from(_WRONG)
+        options.append(
+            st.builds(lambda args, key, value: {**args, key: value}, valid, st.sampled_from(keys), wrong)
+        )
     if required:
-        options.append(st.builds(lambda args, key: {k: v for k, v in args.items() if k != key}, valid, st.sampled_from(required)))  # fmt: skip
+        dropped = st.builds(
+            lambda args, key: {k: v for k, v in args.items() if k != key}, valid, st.sampled_from(required)
+        )
+        options.append(dropped)
     return st.one_of(options)
 
 

@@ -142,9 +142,13 @@ async def _http_server(
     command = [sys.executable, "-m", module, "--transport", "http", "--port", str(port), *arguments]
     with log.open("wb") as stderr:
         process = await anyio.open_process(
-            command, env=child_env(env), cwd=REPO_ROOT, stdin=subprocess.DEVNULL, stderr=stderr,
+            command,
+            env=child_env(env),
+            cwd=REPO_ROOT,
+            stdin=subprocess.DEVNULL,
+            stderr=stderr,
             start_new_session=True,
-        )  # fmt: skip
+        )
     async with process:
         try:
             with anyio.fail_after(60):

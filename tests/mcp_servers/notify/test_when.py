@@ -25,6 +25,12 @@ def test_parse_zone_rejects_unknown_zone_with_hint() -> None:
         parse_zone("Mars/Olympus")
 
 
+def test_parse_zone_rejects_a_name_too_long_for_a_file_without_naming_the_file() -> None:
+    with pytest.raises(TimeInputError, match="unknown time zone") as refused:
+        parse_zone("a\r\n" * 2_000)
+    assert "site-packages" not in str(refused.value)
+
+
 def test_parse_moment_reads_naive_time_in_given_zone() -> None:
     assert parse_moment("2026-07-01T09:00", PARIS) == datetime(2026, 7, 1, 7, 0, tzinfo=UTC)
 
