@@ -303,3 +303,14 @@ async def test_server_refuses_times_at_the_edge_of_the_calendar_in_words(
         with pytest.raises(ToolError, match="at the edge of the calendar: give a year from 2 to 9998"):
             await client.call_tool(tool, arguments)
     assert (tmp_path / "cals" / "work.ics").read_bytes() == before
+
+
+@pytest.mark.anyio
+async def test_an_event_lasting_millennia_does_not_stop_reads_of_the_calendar(tmp_path: Path) -> None:
+    async with Client(build_server(_settings(tmp_path, allow_send=True), clock=ManualClock(NOW))) as client:
+        draft = {"title": "Forever", "start": "2026-03-10T19:56:37+14:00", "end": "4101-04-28T20:19:01+14:00"}
+        await client.call_tool("create_event", {"draft": draft})
+        listed = await client.call_tool("list_events", {"start": "2026-03-01", "end": "2026-03-12"})
+        upcoming = await client.call_tool("upcoming", {"within": "P1D"})
+    assert "Quarterly planning" in [e["title"] for e in listed.structured_content["events"]]
+    assert [e["title"] for e in upcoming.structured_content["events"]] == ["Quarterly planning"]
