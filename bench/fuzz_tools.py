@@ -69,6 +69,10 @@ def fuzz_server(name: str, transport: str, examples: int, options: argparse.Name
         run.timeouts += outcome.kind == TIMEOUT
         run.kinds[outcome.kind] = run.kinds.get(outcome.kind, 0) + 1
         run.dead_probes += probe.kind != RESULT
+        if probe.kind != RESULT:
+            run.bad.setdefault(
+                f"probe {_shape(probe)}", f"probe after {outcome.describe(120)}: {probe.describe(240)}"
+            )
         if outcome.kind in BAD_KINDS:
             run.bad.setdefault(f"{outcome.kind} {_shape(outcome)}", outcome.describe(240))
 

@@ -27,7 +27,7 @@ from mcp_servers.common.subscriptions import ResourceSubscriptions
 
 from . import uris
 from .errors import ContextStoreError, NotFound
-from .models import EventPage, Item, ItemInput, SearchHit
+from .models import EventPage, Expiry, Item, ItemInput, SearchHit, Ttl
 from .notifier import ChangeNotifier
 from .services import EmbeddingWorker, maintain, open_store
 from .settings import ContextStoreSettings
@@ -166,10 +166,8 @@ def _add_write_tools(server: FastMCP, runtime: _Runtime) -> None:
         id: Annotated[str | None, Field(description="Upsert key; a uuid is generated when absent")] = None,
         tags: Annotated[list[str] | None, Field(description="Labels to filter on")] = None,
         metadata: Annotated[dict[str, JsonValue] | None, Field(description="Free-form JSON object")] = None,
-        ttl_seconds: Annotated[
-            float | None, Field(gt=0, description="Expire after this many seconds")
-        ] = None,
-        expires_at: Annotated[datetime | None, Field(description="Expire at this time")] = None,
+        ttl_seconds: Annotated[Ttl | None, Field(description="Expire after this many seconds")] = None,
+        expires_at: Annotated[Expiry | None, Field(description="Expire at this time")] = None,
     ) -> Written:
         """Store (insert or replace) one item; returns its id and the seq of its event."""
         item = ItemInput(

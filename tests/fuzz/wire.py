@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -103,7 +104,10 @@ class HttpWire:
 def _replies(answer: httpx.Response) -> list[dict[str, Any]]:
     """The JSON-RPC messages in a response body: one JSON object, or the `data:` lines of an SSE stream."""
     if answer.headers.get("content-type", "").startswith("text/event-stream"):
-        bodies = [line[5:].strip() for line in answer.text.splitlines() if line.startswith("data:")]
+        lines = re.split(
+            r"\r\n|\r|\n", answer.text
+        )  # SSE's line ends only: not str.splitlines's \x85, \u2028...
+        bodies = [line[5:].strip() for line in lines if line.startswith("data:")]
     else:
         bodies = [answer.text]
     found = []
