@@ -48,7 +48,7 @@ class WorkingHours(BaseModel):
             return default
         try:
             return ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
+        except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: a name too long for a file
             raise InvalidEventError(
                 f"unknown timezone {self.timezone!r}; use an IANA name like Europe/Berlin"
             ) from exc

@@ -37,7 +37,7 @@ __all__ = [
     "prepare",
 ]
 
-_QUERY_ERRORS = (ValueError, KeyError, TypeError, AttributeError, icalendar.InvalidCalendar)
+_QUERY_ERRORS = (ValueError, KeyError, TypeError, AttributeError, OverflowError, icalendar.InvalidCalendar)
 
 
 class _TolerantQuery(recurring_ical_events.CalendarQuery):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
 __all__ = [
     "Attendee",
@@ -26,6 +26,7 @@ __all__ = [
     "ResponseStatus",
     "UnreadAttendee",
     "When",
+    "WhenGiven",
 ]
 
 ResponseStatus = Literal["needs-action", "accepted", "declined", "tentative", "delegated"]
@@ -40,6 +41,17 @@ def _date_if_plain_day(value: object) -> object:
 
 
 When = Annotated[datetime | date, BeforeValidator(_date_if_plain_day)]
+
+
+def _inside_the_calendar(value: date) -> date:
+    """Refuse years 1 and 9999: a zone change or a day added there leaves the calendar (OverflowError)."""
+    if not 2 <= value.year <= 9998:
+        raise ValueError(f"{value.isoformat()} is at the edge of the calendar: give a year from 2 to 9998")
+    return value
+
+
+# A time a caller gives (tool arguments): a `When` that can be converted and expanded safely.
+WhenGiven = Annotated[When, AfterValidator(_inside_the_calendar)]
 
 
 class Person(BaseModel):

@@ -16,7 +16,7 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field, field_validator
 
-from mcp_servers.calendar.models import CalendarInfo, Event, EventList, ResponseStatus, When
+from mcp_servers.calendar.models import CalendarInfo, Event, EventList, ResponseStatus, WhenGiven
 from mcp_servers.calendar.rrules import normalize_rule
 from mcp_servers.common.addresses import addr_spec, header_text
 
@@ -40,8 +40,8 @@ class EventDraft(BaseModel):
     """A new event."""
 
     title: str = Field(min_length=1)
-    start: When
-    end: When
+    start: WhenGiven
+    end: WhenGiven
     calendar: str | None = Field(None, description="Calendar id; the first writable one if omitted")
     location: str | None = None
     description: str | None = None
@@ -62,8 +62,8 @@ class EventPatch(BaseModel):
     """Fields to change on an event; None leaves a field as it is."""
 
     title: str | None = None
-    start: When | None = None
-    end: When | None = None
+    start: WhenGiven | None = None
+    end: WhenGiven | None = None
     location: str | None = None
     description: str | None = None
     attendees: list[str] | None = Field(None, description="The full new list of invitees")

@@ -36,7 +36,7 @@ from mcp_servers.calendar.models import (
     FreeSlotList,
     ResponseStatus,
     UnreadAttendee,
-    When,
+    WhenGiven,
 )
 from mcp_servers.calendar.provider import CalendarProvider, EventDraft, EventPatch, Scope
 from mcp_servers.calendar.settings import CalendarSettings
@@ -59,14 +59,14 @@ MAX_LIST_SPAN = timedelta(days=3 * 366)  # list_events, search_events
 MAX_SLOT_SPAN = timedelta(days=366)  # find_free_slots
 
 EventId = Annotated[str, Field(description="Event id from list_events, search_events or upcoming")]
-Start = Annotated[When, Field(description="ISO 8601 date-time (no offset: your timezone) or date")]
+Start = Annotated[WhenGiven, Field(description="ISO 8601 date-time (no offset: your timezone) or date")]
 Calendars = Annotated[list[str] | None, Field(description="Calendar ids to read; all when omitted")]
 Limit = Annotated[int | None, Field(ge=1, description="Most events to return (server maximum if omitted)")]
 
 
 class TimeWindow(BaseModel):
-    start: When = Field(description="Beginning of the window (date-time or date)")
-    end: When = Field(description="End of the window (date-time or date, exclusive)")
+    start: WhenGiven = Field(description="Beginning of the window (date-time or date)")
+    end: WhenGiven = Field(description="End of the window (date-time or date, exclusive)")
 
 
 class Deleted(BaseModel):
@@ -242,8 +242,8 @@ def _register_reads(
     @server.tool(annotations=READ_ONLY)
     async def search_events(
         text: Annotated[str, Field(min_length=1, description="Words to find in title, place, notes, people")],
-        start: Annotated[When | None, Field(description="From (default: 30 days ago)")] = None,
-        end: Annotated[When | None, Field(description="Until (default: a year from now)")] = None,
+        start: Annotated[WhenGiven | None, Field(description="From (default: 30 days ago)")] = None,
+        end: Annotated[WhenGiven | None, Field(description="Until (default: a year from now)")] = None,
         limit: Limit = None,
     ) -> EventList:
         """Events whose title, location, description or people contain every word of `text`."""

@@ -4,7 +4,9 @@ Every recipient of a message (to, cc, bcc) must be one RFC 5322 mailbox: an addr
 (`ada@example.org`) or a display name with one (`Ada <ada@example.org>`); an event's attendee must
 be a bare addr-spec. Both are parsed with the standard library's RFC 5322 parser and refused on any
 defect. Header text (subjects, names, ids)
-may not hold CR, LF or NUL, which would let a value start a header of its own. Both raise
+may not hold CR, LF or NUL, which would let a value start a header of its own, nor run past
+`MAX_HEADER_CHARS` (folding a long header is quadratic in the standard library: a megabyte subject
+took 90 s, holding the whole server); a field takes at most `MAX_RECIPIENTS` addresses. All raise
 `HeaderValueError` (a `ValueError`, so pydantic validators may use them too) with a message that
 names the field and says what to send instead.
 """
@@ -16,19 +18,31 @@ from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.policy import default
 
-__all__ = ["HeaderValueError", "addr_spec", "header_text", "mailbox", "recipients"]
+__all__ = [
+    "MAX_HEADER_CHARS",
+    "MAX_RECIPIENTS",
+    "HeaderValueError",
+    "addr_spec",
+    "header_text",
+    "mailbox",
+    "recipients",
+]
 
 _BREAKS = ("\r", "\n", "\0")
+MAX_HEADER_CHARS = 2_000
+MAX_RECIPIENTS = 500
 
 
 class HeaderValueError(ValueError):
     """A value that cannot go into a mail header as given."""
 
 
-def header_text(value: str, field: str) -> str:
-    """`value` unchanged when it is one line; else a `HeaderValueError`."""
+def header_text(value: str, field: str, limit: int = MAX_HEADER_CHARS) -> str:
+    """`value` unchanged when it is one line of at most `limit` characters; else a `HeaderValueError`."""
     if any(mark in value for mark in _BREAKS):
         raise HeaderValueError(f"{field} contains a line break: send it as one line of text")
+    if len(value) > limit:
+        raise HeaderValueError(f"{field} is {len(value):,} characters long: at most {limit:,}; shorten it")
     return value
 
 
@@ -64,7 +78,14 @@ def _parse(value: str, field: str, like: str) -> Address:
 
 
 def recipients(values: Iterable[str], field: str, *, required: bool = False) -> list[str]:
-    """Every entry of `values` checked by `mailbox`; an empty list refused when `required`."""
+    """Every entry of `values` checked by `mailbox`; an empty list refused when `required`, and more
+    than `MAX_RECIPIENTS` entries always."""
+    values = list(values)
+    if len(values) > MAX_RECIPIENTS:
+        raise HeaderValueError(
+            f"{field} has {len(values):,} addresses: at most {MAX_RECIPIENTS} per field; "
+            "write to a list address or send several messages"
+        )
     checked = [mailbox(value, field) for value in values]
     if required and not checked:
         raise HeaderValueError(f"{field} is empty: give at least one recipient address")

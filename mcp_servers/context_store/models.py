@@ -11,9 +11,9 @@ import json
 import math
 import re
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, JsonValue
+from pydantic import AfterValidator, BaseModel, Field, JsonValue
 
 from .errors import InvalidInput
 
@@ -43,6 +43,18 @@ MAX_TAGS = 32
 MAX_TAG_CHARS = 64
 
 Op = Literal["store", "delete", "expire"]
+MAX_TTL_SECONDS = 100 * 366 * 86_400  # a century: further expiries would overflow dates read back
+
+
+def _inside_the_calendar(moment: datetime) -> datetime:
+    """Refuse an expiry in year 1 or 9999: stored as epoch seconds, it could not be read back as a date."""
+    if not 2 <= moment.year <= 9998:
+        raise ValueError(f"{moment.isoformat()} is at the edge of the calendar: give a year from 2 to 9998")
+    return moment
+
+
+Ttl = Annotated[float, Field(gt=0, le=MAX_TTL_SECONDS)]
+Expiry = Annotated[datetime, AfterValidator(_inside_the_calendar)]
 
 
 class ItemInput(BaseModel):
@@ -54,8 +66,8 @@ class ItemInput(BaseModel):
     text: str | None = Field(None, description="Searchable text (lexical and semantic)")
     tags: list[str] = Field(default_factory=list, description="Labels to filter on")
     metadata: dict[str, JsonValue] = Field(default_factory=dict, description="Free-form JSON object")
-    ttl_seconds: float | None = Field(None, gt=0, description="Seconds until the item expires")
-    expires_at: datetime | None = Field(None, description="When the item expires (instead of ttl)")
+    ttl_seconds: Ttl | None = Field(None, description="Seconds until the item expires (at most a century)")
+    expires_at: Expiry | None = Field(None, description="When the item expires (instead of ttl)")
 
 
 class Item(BaseModel):

@@ -27,7 +27,8 @@ from mcp_servers.common.subscriptions import ResourceSubscriptions
 
 from . import uris
 from .errors import ContextStoreError, NotFound
-from .models import EventPage, Item, ItemInput, SearchHit
+from .limits import Limits
+from .models import EventPage, Expiry, Item, ItemInput, SearchHit, Ttl
 from .notifier import ChangeNotifier
 from .services import EmbeddingWorker, maintain, open_store
 from .settings import ContextStoreSettings
@@ -48,10 +49,18 @@ CURSOR = {"readOnlyHint": False, "destructiveHint": False, "idempotentHint": Tru
 
 Namespace = Annotated[str, Field(description="Dotted namespace, e.g. 'signals.email'")]
 ItemId = Annotated[str, Field(description="The item's id within its namespace")]
-Globs = Annotated[list[str], Field(description="Namespace globs, e.g. ['signals.*']; empty means all")]
-Tags = Annotated[list[str], Field(description="Only items carrying every one of these tags")]
+# One OR (globs) or AND (tags) term per entry: a thousand of them overflow SQLite's expression tree.
+MAX_FILTERS = Limits.max_filters  # the schema says it too, so the model sees the bound
+Globs = Annotated[
+    list[str],
+    Field(max_length=MAX_FILTERS, description="Namespace globs, e.g. ['signals.*']; empty means all"),
+]
+Tags = Annotated[
+    list[str], Field(max_length=MAX_FILTERS, description="Only items carrying every one of these tags")
+]
 Since = Annotated[datetime | None, Field(description="Only items updated at or after this time")]
 Until = Annotated[datetime | None, Field(description="Only items updated before this time")]
+MAX_SEQ = 2**63 - 1  # SQLite's largest INTEGER: a larger seq cannot even be compared with the log
 
 
 class StoredBatch(BaseModel):
@@ -158,10 +167,8 @@ def _add_write_tools(server: FastMCP, runtime: _Runtime) -> None:
         id: Annotated[str | None, Field(description="Upsert key; a uuid is generated when absent")] = None,
         tags: Annotated[list[str] | None, Field(description="Labels to filter on")] = None,
         metadata: Annotated[dict[str, JsonValue] | None, Field(description="Free-form JSON object")] = None,
-        ttl_seconds: Annotated[
-            float | None, Field(gt=0, description="Expire after this many seconds")
-        ] = None,
-        expires_at: Annotated[datetime | None, Field(description="Expire at this time")] = None,
+        ttl_seconds: Annotated[Ttl | None, Field(description="Expire after this many seconds")] = None,
+        expires_at: Annotated[Expiry | None, Field(description="Expire at this time")] = None,
     ) -> Written:
         """Store (insert or replace) one item; returns its id and the seq of its event."""
         item = ItemInput(
@@ -252,7 +259,9 @@ def _add_event_tools(server: FastMCP, runtime: _Runtime) -> None:
     async def read_events(
         after: Annotated[
             int | None,
-            Field(description="Return events after this seq; default: the consumer's cursor, or 0"),
+            Field(
+                le=MAX_SEQ, description="Return events after this seq; default: the consumer's cursor, or 0"
+            ),
         ] = None,
         namespaces: Globs = [],  # noqa: B006
         limit: Annotated[int, Field(description="Most events to return (1-1000)")] = 100,
@@ -266,7 +275,7 @@ def _add_event_tools(server: FastMCP, runtime: _Runtime) -> None:
     @server.tool(annotations=CURSOR)  # the cursor only moves forward
     async def ack(
         consumer: Annotated[str, Field(description="Consumer name, e.g. 'feeds.email'")],
-        seq: Annotated[int, Field(description="The last seq the consumer has processed")],
+        seq: Annotated[int, Field(le=MAX_SEQ, description="The last seq the consumer has processed")],
     ) -> Cursor:
         """Commit a consumer's cursor: after a restart it resumes after `seq`."""
         return Cursor(consumer=consumer, seq=await runtime.call(runtime.store.ack, consumer, seq))

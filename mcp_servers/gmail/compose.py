@@ -21,6 +21,9 @@ from .models import Message, OutgoingMessage
 
 __all__ = ["compose", "forward_of", "reply_to"]
 
+# Long threads carry long References (about 60 characters an id); past this, folding gets slow.
+MAX_REFERENCES_CHARS = 20_000
+
 
 def _prefixed(prefix: str, subject: str) -> str:
     subject = " ".join(
@@ -46,7 +49,8 @@ def compose(outgoing: OutgoingMessage, from_address: str) -> EmailMessage:
     if outgoing.in_reply_to:
         message["In-Reply-To"] = header_text(outgoing.in_reply_to, "in_reply_to")
     if outgoing.references:
-        message["References"] = " ".join(header_text(ref, "references") for ref in outgoing.references)
+        joined = " ".join(header_text(ref, "references") for ref in outgoing.references)
+        message["References"] = header_text(joined, "references", limit=MAX_REFERENCES_CHARS)
     message.set_content(outgoing.body)
     return message
 

@@ -41,6 +41,8 @@ from .settings import GmailSettings
 __all__ = ["INBOX_URI", "build_server", "watch_inbox"]
 
 INBOX_URI = "gmail://inbox"
+# Longest search query: parsing and matching are linear in it and run before any limit applies.
+MAX_QUERY_CHARS = 2_000
 OUTWARD_LABELS = frozenset({"TRASH", "SPAM"})  # adding one hides mail like a delete: needs --allow-send
 
 
@@ -153,7 +155,8 @@ def _add_read_tools(server: FastMCP, ctx: _Context) -> None:
         query: Annotated[
             str,
             Field(
-                description="Gmail-style query: from:, to:, subject:, label:, is:unread, newer_than:2d, has:attachment, free words"
+                max_length=MAX_QUERY_CHARS,
+                description="Gmail-style query: from:, to:, subject:, label:, is:unread, newer_than:2d, has:attachment, free words",
             ),
         ] = "",
         limit: Annotated[int, Field(ge=1, le=500, description="Maximum number of messages")] = 25,

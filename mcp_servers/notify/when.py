@@ -30,6 +30,8 @@ class TimeInputError(ValueError):
     """A time, duration, zone or repeat that cannot be understood or is not acceptable."""
 
 
+# The longest duration read (a century): anything longer overflows the dates it is added to.
+MAX_DURATION = timedelta(days=36_525)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
 _WORD_UNITS = {"second": "s", "minute": "m", "hour": "h", "day": "d", "week": "w"}
@@ -49,7 +51,7 @@ def parse_zone(name: str) -> ZoneInfo:
     """The IANA zone called `name`."""
     try:
         return ZoneInfo(name.strip())
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: a name too long for a file
         raise TimeInputError(
             f"unknown time zone {name!r}: use an IANA name such as 'Europe/Paris' or 'UTC'"
         ) from exc
@@ -66,7 +68,12 @@ def parse_moment(text: str, zone: ZoneInfo) -> datetime:
         ) from exc
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01 east of UTC, 9999-12-31 west of it
+        raise TimeInputError(
+            f"{text!r} is at the very edge of the calendar: give a time in years 2 to 9998"
+        ) from None
 
 
 def parse_duration(text: str) -> timedelta:
@@ -85,6 +92,8 @@ def parse_duration(text: str) -> timedelta:
     seconds = sum(float(amount) * _UNIT_SECONDS[unit] for amount, unit in parts)
     if seconds <= 0:
         raise TimeInputError(f"duration {text!r} must be longer than zero")
+    if seconds > MAX_DURATION.total_seconds():
+        raise TimeInputError(f"duration {text!r} is longer than {MAX_DURATION.days} days: give a nearer time")
     return timedelta(seconds=seconds)
 
 

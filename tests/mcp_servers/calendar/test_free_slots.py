@@ -95,6 +95,12 @@ def test_find_free_slots_stops_at_the_limit_and_says_so() -> None:
             WorkingHours(timezone="Nowhere/Land"),
             "unknown timezone",
         ),
+        (
+            timedelta(hours=1),
+            (_at(0, 0), _at(1, 0)),
+            WorkingHours(timezone="Europe/" + "x" * 300),
+            "unknown timezone",
+        ),
     ],
 )
 def test_find_free_slots_explains_a_bad_request(duration, window, hours, message) -> None:

@@ -278,3 +278,39 @@ async def test_server_refuses_bad_attendees_and_a_title_with_a_line_break(
                 "update_event", {"event_id": "work:planning@example.com", "changes": changes}
             )
     assert (tmp_path / "cals" / "work.ics").read_bytes() == before
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("tool", "arguments"),
+    [
+        ("list_events", {"start": "0001-01-01", "end": "0001-01-05"}),
+        ("list_events", {"start": "9999-12-30", "end": "9999-12-31"}),
+        ("search_events", {"text": "sync", "start": "0001-01-01T00:00"}),
+        ("find_free_slots", {"duration": "PT30M", "window": {"start": "0001-01-01", "end": "0001-01-03"}}),
+        (
+            "create_event",
+            {"draft": {"title": "Sync", "start": "9999-12-31T09:00", "end": "9999-12-31T10:00"}},
+        ),
+        ("update_event", {"event_id": "work:planning@example.com", "changes": {"start": "0001-01-01T09:00"}}),
+    ],
+)
+async def test_server_refuses_times_at_the_edge_of_the_calendar_in_words(
+    tmp_path: Path, tool: str, arguments: dict
+) -> None:
+    async with Client(build_server(_settings(tmp_path, allow_send=True), clock=ManualClock(NOW))) as client:
+        before = (tmp_path / "cals" / "work.ics").read_bytes()
+        with pytest.raises(ToolError, match="at the edge of the calendar: give a year from 2 to 9998"):
+            await client.call_tool(tool, arguments)
+    assert (tmp_path / "cals" / "work.ics").read_bytes() == before
+
+
+@pytest.mark.anyio
+async def test_an_event_lasting_millennia_does_not_stop_reads_of_the_calendar(tmp_path: Path) -> None:
+    async with Client(build_server(_settings(tmp_path, allow_send=True), clock=ManualClock(NOW))) as client:
+        draft = {"title": "Forever", "start": "2026-03-10T19:56:37+14:00", "end": "4101-04-28T20:19:01+14:00"}
+        await client.call_tool("create_event", {"draft": draft})
+        listed = await client.call_tool("list_events", {"start": "2026-03-01", "end": "2026-03-12"})
+        upcoming = await client.call_tool("upcoming", {"within": "P1D"})
+    assert "Quarterly planning" in [e["title"] for e in listed.structured_content["events"]]
+    assert [e["title"] for e in upcoming.structured_content["events"]] == ["Quarterly planning"]

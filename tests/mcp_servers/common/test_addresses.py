@@ -72,3 +72,16 @@ def test_a_very_long_value_is_cut_short_in_the_message() -> None:
     with pytest.raises(HeaderValueError) as refused:
         mailbox("x" * 100_000, "to")
     assert len(str(refused.value)) < 200
+
+
+def test_header_text_refuses_a_value_past_the_limit_before_any_folding() -> None:
+    assert header_text("s" * 2_000, "subject") == "s" * 2_000
+    with pytest.raises(HeaderValueError, match="subject is 1,000,000 characters long: at most 2,000"):
+        header_text("word " * 200_000, "subject")
+    assert header_text("r" * 20_000, "references", limit=20_000) == "r" * 20_000
+
+
+def test_recipients_refuses_more_than_500_addresses_in_one_field() -> None:
+    assert len(recipients(["a@example.org"] * 500, "to")) == 500
+    with pytest.raises(HeaderValueError, match="cc has 501 addresses: at most 500 per field"):
+        recipients(["a@example.org"] * 501, "cc")

@@ -239,3 +239,41 @@ async def test_search_does_not_wait_for_a_slow_embedder_beyond_its_catch_up_time
         result = await client.call_tool("search", {"text": "slow to embed", "mode": "semantic"})
         assert [hit["item"]["id"] for hit in result.structured_content["hits"]] == ["a"]
     store.close()
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments", "problem"),
+    [
+        ("read_events", {"after": 2**63}, "less than or equal to 9223372036854775807"),
+        ("ack", {"consumer": "feeds.email", "seq": 2**63}, "less than or equal to 9223372036854775807"),
+        ("query", {"namespaces": ["signals.*"] * 1000}, "at most 32 items"),
+        ("read_events", {"namespaces": ["signals.*"] * 33}, "at most 32 items"),
+        ("search", {"text": "x", "mode": "lexical", "tags": ["a"] * 33}, "at most 32 items"),
+    ],
+)
+async def test_seqs_past_sqlite_integers_and_too_many_filters_are_refused_in_words(
+    settings: ContextStoreSettings, tool: str, arguments: dict, problem: str
+) -> None:
+    async with Client(build_server(settings)) as client:
+        with pytest.raises(ToolError, match=problem):
+            await client.call_tool(tool, arguments)
+        assert (await client.call_tool("query", {"limit": 1})).structured_content == {"items": []}
+
+
+@pytest.mark.parametrize(
+    "expiry",
+    [
+        {"ttl_seconds": 1e16},
+        {"expires_at": "9999-12-31T23:59:00-12:00"},
+        {"expires_at": "0001-01-01T00:00:00Z"},
+    ],
+)
+async def test_an_expiry_past_the_calendar_is_refused_and_reads_keep_working(
+    settings: ContextStoreSettings, expiry: dict
+) -> None:
+    async with Client(build_server(settings)) as client:
+        with pytest.raises(ToolError, match="less than or equal to 3162240000|edge of the calendar"):
+            await client.call_tool("store", {"namespace": "n", "id": "a", **expiry})
+        with pytest.raises(ToolError, match="less than or equal to 3162240000|edge of the calendar"):
+            await client.call_tool("store_many", {"items": [{"namespace": "n", "id": "b", **expiry}]})
+        assert (await client.call_tool("query", {"limit": 1})).structured_content == {"items": []}

@@ -25,12 +25,26 @@ def test_parse_zone_rejects_unknown_zone_with_hint() -> None:
         parse_zone("Mars/Olympus")
 
 
+def test_parse_zone_rejects_a_name_too_long_for_a_file_without_naming_the_file() -> None:
+    with pytest.raises(TimeInputError, match="unknown time zone") as refused:
+        parse_zone("a\r\n" * 2_000)
+    assert "site-packages" not in str(refused.value)
+
+
 def test_parse_moment_reads_naive_time_in_given_zone() -> None:
     assert parse_moment("2026-07-01T09:00", PARIS) == datetime(2026, 7, 1, 7, 0, tzinfo=UTC)
 
 
 def test_parse_moment_keeps_explicit_offset() -> None:
     assert parse_moment("2026-07-01T09:00+00:00", PARIS) == datetime(2026, 7, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "zone"), [("0001-01-01T00:00", "Europe/Berlin"), ("9999-12-31T23:59", "America/New_York")]
+)
+def test_parse_moment_refuses_a_time_that_overflows_in_utc(text: str, zone: str) -> None:
+    with pytest.raises(TimeInputError, match="edge of the calendar"):
+        parse_moment(text, ZoneInfo(zone))
 
 
 def test_parse_moment_rejects_prose_with_example() -> None:
@@ -54,8 +68,8 @@ def test_parse_duration_reads_common_forms(text: str, seconds: int) -> None:
     assert parse_duration(text) == timedelta(seconds=seconds)
 
 
-@pytest.mark.parametrize("text", ["", "soon", "0m", "10 parsecs", "-5m"])
-def test_parse_duration_rejects_unreadable_or_zero(text: str) -> None:
+@pytest.mark.parametrize("text", ["", "soon", "0m", "10 parsecs", "-5m", "99999999d", "36526d"])
+def test_parse_duration_rejects_unreadable_zero_or_over_a_century(text: str) -> None:
     with pytest.raises(TimeInputError):
         parse_duration(text)
 
