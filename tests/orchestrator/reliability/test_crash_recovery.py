@@ -26,8 +26,18 @@ ME = "me@example.org"
 
 
 def write_mailbox(data_dir: Path) -> None:
+    """300 emails from 17 people the user has written to (their URGENT mail counts: see sender_trust)."""
     for folder in ("cur", "new", "tmp"):
         (data_dir / "mail" / folder).mkdir(parents=True, exist_ok=True)
+        (data_dir / "mail" / ".Sent" / folder).mkdir(parents=True, exist_ok=True)
+    for index in range(17):
+        sent = EmailMessage()
+        sent["From"], sent["To"] = ME, f"Sender {index} <sender{index}@example.org>"
+        sent["Message-ID"] = f"<sent{index}@example.org>"
+        sent["Date"] = time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime(time.time() - 86400))
+        sent["Subject"] = f"Hello {index}"
+        sent.set_content("Good to meet you.")
+        (data_dir / "mail" / ".Sent" / "cur" / f"sent{index:02d}.eml:2,S").write_bytes(bytes(sent))
     for index in range(EMAILS):
         message = EmailMessage()
         message["From"] = f"Sender {index % 17} <sender{index % 17}@example.org>"
