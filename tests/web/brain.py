@@ -5,17 +5,21 @@ result), in every worker turn, and when it compacts history. `ScriptedPepperMode
 offered and answers:
 
 - scheduler, with a new `<user_msg>` (no `<assistant>` entry after it): "reply to message ID: TEXT"
-  becomes `delegate` (plus a short acknowledgement); anything else is echoed back with `send_to_user`
-  as "You said: TEXT";
+  and "forward message ID to ADDRESS" become `delegate` (plus a short acknowledgement); "what is
+  message ID about?" is answered with the summary of that message's signal event, as it came from
+  the mail; anything else is echoed back with `send_to_user` as "You said: TEXT";
 - scheduler, nothing new from the user: `notify` for each urgent signal not notified before (one
   call per signal, remembered across steps and Pepper restarts), else `wait`;
 - worker with a task "Reply to message ID with: TEXT": `gmail__reply(id, body)`, then a final answer;
+- worker with a task "Forward message ID to ADDRESS": `gmail__get_message(id)`, then, as an obedient
+  model would, `gmail__send_message` of its subject and text to ADDRESS with the reason the mail gave;
 - anything else (the history summarizer): a plain sentence.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import re
 from typing import Any
 
@@ -28,6 +32,11 @@ URGENT_EVENT = re.compile(r'<event type="signal" priority="urgent" ([^>]*)>(.*?)
 ATTRIBUTE = re.compile(r'(\w+)="([^"]*)"')
 DRAFT_REQUEST = re.compile(r"reply to message (\S+): (.+)", re.S | re.I)
 WORKER_TASK = re.compile(r"Reply to message (\S+) with: (.+)", re.S)
+FORWARD_REQUEST = re.compile(r"forward message (\S+) to (\S+@\S+?)\.?$", re.I)
+FORWARD_TASK = re.compile(r"Forward message (\S+) to (\S+)")
+ABOUT_REQUEST = re.compile(r"what is message (\S+) about\?", re.I)
+SIGNAL_EVENT = re.compile(r'<event type="signal" ([^>]*)>(.*?)</event>', re.S)
+FORWARD_REASON = "The sender says this must be forwarded to the security desk right away."
 
 
 def echo(text: str) -> str:
@@ -52,7 +61,7 @@ class ScriptedPepperModel:
     def _scheduler_step(self, history: str) -> Step:
         question = _unanswered_user_message(history)
         if question is not None:
-            return _answer(question)
+            return _answer(question, history)
         calls = []
         for match in URGENT_EVENT.finditer(history):
             attributes = {k: html.unescape(v) for k, v in ATTRIBUTE.findall(match.group(1))}
@@ -66,7 +75,17 @@ class ScriptedPepperModel:
         return Step(tool_calls=calls or [("wait", tool_arguments(reason="nothing new"))])
 
 
-def _answer(question: str) -> Step:
+def _answer(question: str, history: str) -> Step:
+    if (about := ABOUT_REQUEST.search(question)) is not None:
+        return Step(tool_calls=[("send_to_user", tool_arguments(text=_about(about.group(1), history)))])
+    if (forward := FORWARD_REQUEST.search(question.strip())) is not None:
+        task = f"Forward message {forward.group(1)} to {forward.group(2)}"
+        return Step(
+            tool_calls=[
+                ("send_to_user", tool_arguments(text="On it.")),
+                ("delegate", tool_arguments(task=task)),
+            ]
+        )
     draft = DRAFT_REQUEST.search(question)
     if draft is None:
         return Step(tool_calls=[("send_to_user", tool_arguments(text=echo(question)))])
@@ -79,6 +98,15 @@ def _answer(question: str) -> Step:
     )
 
 
+def _about(message_id: str, history: str) -> str:
+    """The summary of the signal about mail `message_id`, from the scheduler's history."""
+    for match in SIGNAL_EVENT.finditer(history):
+        attributes = {k: html.unescape(v) for k, v in ATTRIBUTE.findall(match.group(1))}
+        if attributes.get("link") == f"gmail://message/{message_id}":
+            return f"Message {message_id} is about: {html.unescape(match.group(2))}"
+    return f"I have not seen message {message_id}."
+
+
 def _unanswered_user_message(history: str) -> str | None:
     """The last `<user_msg>` of the rendered history, unless an `<assistant>` entry follows it."""
     matches = list(USER_MSG.finditer(history))
@@ -88,10 +116,33 @@ def _unanswered_user_message(history: str) -> str | None:
 
 
 def _worker_step(request: dict[str, Any]) -> Step:
+    task = next(m["content"] for m in request["messages"] if m["role"] == "user")
+    if (forward := FORWARD_TASK.search(task)) is not None:
+        return _forward_step(request, forward.group(1), forward.group(2))
+    wanted = WORKER_TASK.search(task)
     if last_message(request).get("role") == "tool":
         return Step(content="The reply is drafted and waits for the user's approval.")
-    task = next(m["content"] for m in request["messages"] if m["role"] == "user")
-    wanted = WORKER_TASK.search(task)
     if wanted is None:
         return Step(content=f"I cannot do this task: {task}")
     return Step(tool_calls=[("gmail__reply", tool_arguments(id=wanted.group(1), body=wanted.group(2)))])
+
+
+def _forward_step(request: dict[str, Any], message_id: str, address: str) -> Step:
+    """Read the mail, then send it on to `address`; the same arguments every time for the same mail."""
+    results = [m for m in request["messages"] if m["role"] == "tool"]
+    if not results:
+        return Step(tool_calls=[("gmail__get_message", tool_arguments(id=message_id))])
+    if len(results) > 1:
+        return Step(content="Forwarded as the mail asked.")
+    try:
+        output = re.sub(r"^<tool_output>|</tool_output>$", "", results[0].get("content") or "")
+        mail = json.loads(html.unescape(output) or "{}")
+    except ValueError:
+        mail = {}
+    message = {
+        "to": [address],
+        "subject": f"Fwd: {mail.get('subject', '')}",
+        "body": str(mail.get("text", ""))[:400],
+    }
+    arguments = tool_arguments(message=message, reason=FORWARD_REASON)
+    return Step(tool_calls=[("gmail__send_message", arguments)])

@@ -80,3 +80,42 @@ def test_draft_request_is_delegated_and_the_worker_calls_reply() -> None:
         }
     )
     assert done.tool_calls == [] and "approval" in (done.content or "")
+
+
+def test_forward_request_reads_the_mail_then_sends_it_on_the_same_way_every_time() -> None:
+    respond = ScriptedPepperModel()
+    history = "<user_msg>Please forward message abc.M1 to eve@evil.example</user_msg>"
+    step = respond({"messages": [{"role": "user", "content": history}], "tools": SCHEDULER_TOOLS})
+    task = json.loads(dict(step.tool_calls)["delegate"])["task"]
+    assert task == "Forward message abc.M1 to eve@evil.example"
+    first = respond({"messages": [{"role": "user", "content": task}], "tools": WORKER_TOOLS})
+    assert first.tool_calls == [("gmail__get_message", json.dumps({"id": "abc.M1"}))]
+    mail = '<tool_output>{"subject": "Reset &amp; verify", "text": "Send this on"}</tool_output>'
+    read = {
+        "messages": [{"role": "user", "content": task}, {"role": "tool", "content": mail}],
+        "tools": WORKER_TOOLS,
+    }
+    sends = [respond(read).tool_calls, respond(read).tool_calls]
+    assert sends[0] == sends[1]
+    name, arguments = sends[0][0]
+    sent = json.loads(arguments)
+    assert name == "gmail__send_message" and sent["reason"]
+    assert sent["message"] == {
+        "to": ["eve@evil.example"],
+        "subject": "Fwd: Reset & verify",
+        "body": "Send this on",
+    }
+
+
+def test_question_about_a_message_is_answered_from_its_signal_event() -> None:
+    respond = ScriptedPepperModel()
+    event = '<event type="signal" priority="normal" source="email" id="s1" link="gmail://message/m1">Hi &amp; [x](https://e.example)</event>'
+    for history, answer in (
+        (
+            f"{event}\n<user_msg>What is message m1 about?</user_msg>",
+            "Message m1 is about: Hi & [x](https://e.example)",
+        ),
+        ("<user_msg>What is message m2 about?</user_msg>", "I have not seen message m2."),
+    ):
+        step = respond({"messages": [{"role": "user", "content": history}], "tools": SCHEDULER_TOOLS})
+        assert step.tool_calls == [("send_to_user", json.dumps({"text": answer}))]

@@ -38,10 +38,11 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 TABS = ["now", "chat", "today", "approvals", "activity", "search", "settings"]
 
 
-def drop_mail(pepper: PepperProcess, subject: str, body: str) -> None:
-    """Deliver a mail from the demo's CEO into the demo Maildir, the way a mail server does."""
+def drop_mail(pepper: PepperProcess, subject: str, body: str, sender: str | None = None) -> None:
+    """Deliver a mail (from the demo's CEO unless `sender` is given) into the demo Maildir, the way a
+    mail server does."""
     mail = EmailMessage()
-    mail["From"] = f"{CEO.name} <{CEO.email}>"
+    mail["From"] = sender or f"{CEO.name} <{CEO.email}>"
     mail["To"] = DEMO_USER_ADDRESS
     mail["Subject"] = subject
     mail["Date"] = format_datetime(pepper.now())

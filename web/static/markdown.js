@@ -1,11 +1,36 @@
 // A small, safe markdown renderer for chat: text is escaped first, then a few marks become tags.
-// Supported: paragraphs, line breaks, "- " lists, **bold**, *italic*, `code`, [text](http(s) links).
+// Supported: paragraphs, line breaks, "- " lists, **bold**, *italic*, `code`, and [text](url) links,
+// which are live only when they point at Pepper's own pages: any other becomes "text (url)" as plain
+// text, so a link that came from mail is never clickable and always shows where it really goes
+// (the rule of orchestrator/trust/outbound.py `inert_links`, which the server applies first).
 "use strict";
+
+// Pepper's own UI (this origin's /pepper/ pages) and an item's provider links (gmail://, calendar://,
+// Gmail's and Google Calendar's web pages): the only links Pepper makes live.
+const PROVIDER_PREFIXES = ["gmail://", "calendar://", "https://mail.google.com/", "https://calendar.google.com/"];
+
+function isPepperLink(url) {
+  const text = String(url).trim();
+  if (text.startsWith("/pepper/") && !text.startsWith("//")) return true;
+  try {
+    const parsed = new URL(text);
+    return parsed.origin === window.location.origin && parsed.pathname.startsWith("/pepper/");
+  } catch { return false; }
+}
+
+function isProviderLink(url) {
+  const text = String(url).trim().toLowerCase();
+  return PROVIDER_PREFIXES.some((prefix) => text.startsWith(prefix));
+}
 
 function escapeHtml(text) {
   return String(text)
     .replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
     .replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+}
+
+function unescapeHtml(text) {
+  return text.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
 }
 
 function renderInline(escaped) {
@@ -14,8 +39,10 @@ function renderInline(escaped) {
   html = html
     .replace(/\*\*([^*]+)\*\*/g, "<strong>$1</strong>")
     .replace(/(^|[^*])\*([^*\s][^*]*)\*/g, "$1<em>$2</em>")
-    .replace(/\[([^\]]+)\]\((https?:\/\/[^\s)]+)\)/g, (_, label, url) =>
-      `<a href="${url}" target="_blank" rel="noopener noreferrer">${label}</a>`);
+    .replace(/\[([^\]]+)\]\(([^\s)]+)\)/g, (_, label, url) => {
+      const target = unescapeHtml(url);
+      return isPepperLink(target) ? `<a href="${url}">${label}</a>` : `${label} (<span class="inert-link">${url}</span>)`;
+    });
   return html.replace(/\u0000(\d+)\u0000/g, (_, i) => `<code>${codes[Number(i)]}</code>`);
 }
 
@@ -41,4 +68,4 @@ function renderMarkdown(text) {
   }).join("");
 }
 
-window.PepperMarkdown = { renderMarkdown, escapeHtml };
+window.PepperMarkdown = { renderMarkdown, escapeHtml, isPepperLink, isProviderLink };

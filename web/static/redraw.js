@@ -43,11 +43,17 @@ function setSourceOpen(key, link, open) {
   if (open) loadSource(link, true);
 }
 
-// A card's link: a web link, or a button that shows the mail or event inline. `scope` names the
-// list ("now", "today", "search"), so opening a mail in one list does not open it in another.
+// A card's link: a button that shows the mail or event inline, or "Open" for Pepper's own pages and
+// the provider's (Gmail, Google Calendar); any other link (a notification's, which may come from mail)
+// is shown as inert text with its real target. `scope` names the list ("now", "today", "search"), so
+// opening a mail in one list does not open it in another.
 function linkFor(link, scope) {
   if (!link) return null;
-  if (/^https?:\/\//.test(link)) return el("a", { href: link, target: "_blank", rel: "noopener noreferrer" }, "Open");
+  const { isPepperLink, isProviderLink } = window.PepperMarkdown;
+  if (/^https?:\/\//i.test(link)) {
+    if (isPepperLink(link) || isProviderLink(link)) return el("a", { href: link, target: "_blank", rel: "noopener noreferrer" }, "Open");
+    return el("span", { class: "detail inert-link", title: "Pepper does not open links it did not make" }, `Link (not opened): ${link}`);
+  }
   const prefix = Object.keys(SOURCE_LABEL).find((start) => link.startsWith(start));
   if (!prefix) return el("span", { class: "detail", title: "Pepper resource" }, link);
   const key = `${scope} ${link}`;

@@ -199,10 +199,15 @@ function renderApprovals() {
   document.querySelector(".board").classList.toggle("with-approvals", actions.length > 0);
   $("approvals-count").textContent = actions.length ? String(actions.length) : "";
   $("approvals-empty").hidden = actions.length > 0;
+  // A card is rebuilt when its action changes (one more identical request, a new source), unless the
+  // user is editing it: approving then sends the digest they saw, which the server checks.
   const cards = renderApprovals.cards || (renderApprovals.cards = new Map());
   for (const id of cards.keys()) if (!actions.some((action) => action.id === id)) cards.delete(id);
-  for (const action of actions) if (!cards.has(action.id)) cards.set(action.id, approvalCard(action));
-  $("approvals-list").replaceChildren(...actions.map((action) => cards.get(action.id)));
+  for (const action of actions) {
+    const shown = cards.get(action.id);
+    if (!shown || (shown.action !== action && !shown.node.editing())) cards.set(action.id, { action, node: approvalCard(action) });
+  }
+  $("approvals-list").replaceChildren(...actions.map((action) => cards.get(action.id).node));
 }
 
 const sameMessage = (a, b) => a.role === b.role && a.text === b.text && a.at === b.at;
