@@ -15,8 +15,9 @@ from orchestrator.scheduler.engine import MemoryJournal, PendingCall, RetryLater
 from orchestrator.scheduler.events import SchedulerEvent
 from orchestrator.scheduler_tools import SchedulerToolRunner
 from tests.support.processes import REPO_ROOT
+from tests.support.reaping import ABANDONED_PROCESS_WARNINGS
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, *ABANDONED_PROCESS_WARNINGS]
 
 
 class Results:
