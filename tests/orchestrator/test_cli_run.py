@@ -3,18 +3,13 @@ every server it spawned."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import threading
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.support.processes import REPO_ROOT, child_env, free_port
+from tests.support.processes import PepperCli, child_env, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -45,31 +40,8 @@ def test_run_prints_a_summary_serves_the_ui_and_stops_every_child_on_ctrl_c(tmp_
     env = child_env({"PEPPER_CONFIG": str(tmp_path / "absent.toml"), "PEPPER_CONTEXT_EMBEDDER": "none"})
     for name in ("OPENAI_BASE_URL", "OPENAI_API_KEY"):
         env.pop(name, None)
-    command = [
-        sys.executable,
-        "-m",
-        "orchestrator.cli",
-        "run",
-        "--data-dir",
-        str(tmp_path / "data"),
-        "--port",
-        str(port),
-    ]
-    process = subprocess.Popen(
-        command, env=env, cwd=REPO_ROOT, stderr=subprocess.PIPE, text=True, start_new_session=True
-    )
-    lines: list[str] = []
-    summary = threading.Event()
-
-    def read_stderr() -> None:
-        with process.stderr:
-            for line in process.stderr:
-                lines.append(line)
-                if line.startswith("Press Ctrl-C to stop."):
-                    summary.set()
-
-    reader = threading.Thread(target=read_stderr, daemon=True)
-    reader.start()
+    pepper = PepperCli(["--data-dir", str(tmp_path / "data"), "--port", str(port)], env)
+    process, lines, summary = pepper.process, pepper.lines, pepper.running
     try:
         deadline = time.monotonic() + 90
         while True:
@@ -84,14 +56,11 @@ def test_run_prints_a_summary_serves_the_ui_and_stops_every_child_on_ctrl_c(tmp_
         assert len(servers) == 4, f"expected the four servers as children, found {servers}"
         # The UI serves while Pepper finishes starting; the summary follows once everything runs.
         assert summary.wait(60), "".join(lines)
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=60)
-        reader.join(timeout=10)
-        stderr = "".join(lines)
+        pepper.interrupt()
+        pepper.reader.join(timeout=10)
+        stderr = pepper.stderr
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        pepper.kill_if_running()
     assert process.returncode == 0, stderr
     assert (
         "Pepper is running." in stderr

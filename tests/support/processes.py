@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -78,3 +79,40 @@ def stop(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
+
+
+class PepperCli:
+    """`python -m orchestrator.cli run ARGS` with its stderr collected line by line; `running` is set
+    when it prints "Press Ctrl-C to stop." (the end of its start-up summary)."""
+
+    def __init__(self, arguments: list[str], env: Mapping[str, str]) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "orchestrator.cli", "run", *arguments],
+            env=dict(env), cwd=REPO_ROOT, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        )  # fmt: skip
+        self.lines: list[str] = []
+        self.running = threading.Event()
+        self.reader = threading.Thread(target=self._read_stderr, daemon=True)
+        self.reader.start()
+
+    @property
+    def stderr(self) -> str:
+        return "".join(self.lines)
+
+    def _read_stderr(self) -> None:
+        assert self.process.stderr is not None
+        with self.process.stderr:
+            for line in self.process.stderr:
+                self.lines.append(line)
+                if line.startswith("Press Ctrl-C to stop."):
+                    self.running.set()
+
+    def interrupt(self, timeout: float = 60) -> None:
+        """Ctrl-C, and wait for it to exit."""
+        self.process.send_signal(signal.SIGINT)
+        self.process.wait(timeout=timeout)
+
+    def kill_if_running(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()

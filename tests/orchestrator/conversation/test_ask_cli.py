@@ -4,17 +4,14 @@ by the CLI from `--data-dir` alone (it listens on a port the config does not nam
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.support.processes import REPO_ROOT, child_env, free_port
+from tests.support.processes import REPO_ROOT, PepperCli, child_env, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -46,32 +43,8 @@ def test_ask_creates_a_reminder_in_the_running_demo_and_lists_it(tmp_path: Path)
     env = child_env({"PEPPER_CONFIG": str(tmp_path / "absent.toml"), "PEPPER_CONTEXT_EMBEDDER": "none"})
     for name in ("OPENAI_BASE_URL", "OPENAI_API_KEY"):
         env.pop(name, None)
-    command = [
-        sys.executable,
-        "-m",
-        "orchestrator.cli",
-        "run",
-        "--demo",
-        "--data-dir",
-        str(data),
-        "--port",
-        str(free_port()),
-    ]
-    process = subprocess.Popen(
-        command, env=env, cwd=REPO_ROOT, stderr=subprocess.PIPE, text=True, start_new_session=True
-    )
-    lines: list[str] = []
-    running = threading.Event()
-
-    def read_stderr() -> None:
-        with process.stderr:
-            for line in process.stderr:
-                lines.append(line)
-                if line.startswith("Press Ctrl-C to stop."):
-                    running.set()
-
-    reader = threading.Thread(target=read_stderr, daemon=True)
-    reader.start()
+    pepper = PepperCli(["--demo", "--data-dir", str(data), "--port", str(free_port())], env)
+    process, lines, running = pepper.process, pepper.lines, pepper.running
     try:
         assert running.wait(120), "".join(lines)
         created = cli(env, "ask", "--data-dir", str(data), "remind me in 2 hours to stretch")
@@ -84,12 +57,9 @@ def test_ask_creates_a_reminder_in_the_running_demo_and_lists_it(tmp_path: Path)
         assert "rules" in cli(env, "status", "--data-dir", str(data))
         profile = cli(env, "profile", "show", "--data-dir", str(data))
         assert profile.startswith("Name: Alex Morgan") and "**" not in profile, profile
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=60)
+        pepper.interrupt()
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-    reader.join(timeout=10)
+        pepper.kill_if_running()
+    pepper.reader.join(timeout=10)
     assert process.returncode == 0, "".join(lines)
     assert not (data / "ui.json").exists(), "a stopped Pepper leaves no record of where it listened"
