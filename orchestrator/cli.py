@@ -12,6 +12,7 @@
     pepper-orchestrator profile project rename OLD NEW
     pepper-orchestrator profile remember FACT | forget WORDS          facts Pepper keeps in mind
     pepper-orchestrator mcp-config [--host claude-desktop|vscode]     the MCP host's JSON for the servers
+    pepper-orchestrator service install|uninstall|status|logs        run Pepper in the background, at login
 
 Every command takes `--config PATH` (a TOML file; see orchestrator.config). `status`, `approve`,
 `profile` and `ask` find the running Pepper from `--data-dir` (or the config), or at `--port`.
@@ -28,8 +29,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import anyio
+from platformdirs import user_config_dir
 
-from orchestrator import remote, runtime
+from orchestrator import remote, runtime, service
 from orchestrator.config import OrchestratorSettings, load_settings
 from orchestrator.mcp_config import mcp_servers_config
 from orchestrator.setup_accounts import SetupError, setup_account
@@ -48,6 +50,7 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     run.add_argument("--data-dir", type=Path, help="where Pepper keeps its data (default: the user data dir)")
     run.add_argument("--host", help="UI bind address (default 127.0.0.1)")
     run.add_argument("--port", type=int, help="UI port (default 5050)")
+    run.add_argument("--log-file", type=Path, help="also log to this file, rotated at 5 MiB (4 kept)")
     setup = commands.add_parser(
         "setup", help="connect a real mail or calendar account (read-only by default)"
     )
@@ -77,7 +80,24 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     _add_profile_parser(commands)
     host = commands.add_parser("mcp-config", help="print the MCP host configuration for Pepper's servers")
     host.add_argument("--host", choices=["claude-desktop", "vscode"], default="claude-desktop")
+    _add_service_parser(commands)
     return parser.parse_args(argv)
+
+
+def _add_service_parser(commands: argparse._SubParsersAction) -> None:
+    service = commands.add_parser(
+        "service", help="run Pepper in the background: at login, restarted on failure"
+    )
+    actions = service.add_subparsers(dest="action", required=True)
+    install = actions.add_parser("install", help="write the user service (systemd or launchd) and start it")
+    install.add_argument(
+        "--data-dir", type=Path, help="the data dir the service runs on (default: the config's)"
+    )
+    install.add_argument("--port", type=int, help="the UI port (default: the config's)")
+    actions.add_parser("uninstall", help="stop the service and remove it (data and logs stay)")
+    actions.add_parser("status", help="whether the service runs, restarts, starts at login")
+    logs = actions.add_parser("logs", help="the end of the service's log file")
+    logs.add_argument("--lines", type=int, default=50, help="how many lines (1-10000, default 50)")
 
 
 def _instance_options() -> argparse.ArgumentParser:
@@ -161,6 +181,26 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(instance_command(_instance(settings, arguments), arguments))
     elif arguments.command == "mcp-config":
         print(json.dumps(mcp_servers_config(settings, arguments.host), indent=2))
+    elif arguments.command == "service":
+        print(service_command(arguments))
+
+
+def service_command(arguments: argparse.Namespace) -> str:
+    """Run `service install|uninstall|status|logs`."""
+    plan = service.ServicePlan(
+        log_file=service.default_log_file(),
+        config=arguments.config.resolve() if arguments.config else None,
+        data_dir=(arguments.data_dir.resolve() if getattr(arguments, "data_dir", None) else None),
+        port=getattr(arguments, "port", None),
+        environment_file=Path(user_config_dir("pepper")) / "environment",
+    )
+    try:
+        manager = service.service_manager(plan)
+        if arguments.action == "logs":
+            return manager.logs(arguments.lines)
+        return getattr(manager, arguments.action)()
+    except service.ServiceError as exc:
+        raise SystemExit(f"pepper-orchestrator service {arguments.action}: {exc}") from exc
 
 
 def _instance(settings: OrchestratorSettings, arguments: argparse.Namespace) -> OrchestratorSettings:
@@ -184,6 +224,8 @@ def instance_command(settings: OrchestratorSettings, arguments: argparse.Namespa
 
 
 def run_pepper(settings: OrchestratorSettings, arguments: argparse.Namespace) -> None:
+    if arguments.log_file is not None:
+        service.log_to_file(arguments.log_file)
     overrides = {"data_dir": arguments.data_dir, "ui_host": arguments.host, "ui_port": arguments.port}
     settings = settings.model_copy(
         update={key: value for key, value in overrides.items() if value is not None}
