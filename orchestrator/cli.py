@@ -13,6 +13,7 @@
     pepper-orchestrator profile remember FACT | forget WORDS          facts Pepper keeps in mind
     pepper-orchestrator mcp-config [--host claude-desktop|vscode]     the MCP host's JSON for the servers
     pepper-orchestrator service install|uninstall|status|logs        run Pepper in the background, at login
+    pepper-orchestrator doctor                                        check the installation, say what to fix
 
 Every command takes `--config PATH` (a TOML file; see orchestrator.config). `status`, `approve`,
 `profile` and `ask` find the running Pepper from `--data-dir` (or the config), or at `--port`.
@@ -31,8 +32,8 @@ from pathlib import Path
 import anyio
 from platformdirs import user_config_dir
 
-from orchestrator import remote, runtime, service
-from orchestrator.config import OrchestratorSettings, load_settings
+from orchestrator import health, remote, runtime, service
+from orchestrator.config import OrchestratorSettings, default_config_path, load_settings
 from orchestrator.mcp_config import mcp_servers_config
 from orchestrator.setup_accounts import SetupError, setup_account
 
@@ -81,6 +82,9 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     host = commands.add_parser("mcp-config", help="print the MCP host configuration for Pepper's servers")
     host.add_argument("--host", choices=["claude-desktop", "vscode"], default="claude-desktop")
     _add_service_parser(commands)
+    doctor = commands.add_parser("doctor", help="check servers, accounts, model, disk, permissions, service")
+    doctor.add_argument("--data-dir", type=Path, help="the data dir to check (default: the config's)")
+    doctor.add_argument("--port", type=int, help="the UI port to check (default: the config's)")
     return parser.parse_args(argv)
 
 
@@ -183,6 +187,21 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(json.dumps(mcp_servers_config(settings, arguments.host), indent=2))
     elif arguments.command == "service":
         print(service_command(arguments))
+    elif arguments.command == "doctor":
+        doctor_command(settings, arguments)
+
+
+def doctor_command(settings: OrchestratorSettings, arguments: argparse.Namespace) -> None:
+    """Run `doctor`: print every check, exit 1 when one failed."""
+    overrides = {"data_dir": arguments.data_dir, "ui_port": arguments.port}
+    settings = settings.model_copy(
+        update={key: value for key, value in overrides.items() if value is not None}
+    )
+    config_file = arguments.config or default_config_path()
+    text, status = health.report(anyio.run(health.diagnose, settings, config_file))
+    print(text)
+    if status:
+        raise SystemExit(status)
 
 
 def service_command(arguments: argparse.Namespace) -> str:
