@@ -64,7 +64,7 @@ def test_disk_check_fails_below_one_gibibyte_and_warns_below_five(
     levels = {}
     for free in (512 << 20, 3 << 30, 50 << 30):
         monkeypatch.setattr(
-            shutil, "disk_usage", lambda _path, free=free: shutil._ntuple_diskusage(100 << 30, 0, free)
+            shutil, "disk_usage", lambda _path, free=free: SimpleNamespace(total=100 << 30, used=0, free=free)
         )
         levels[free] = check_disk(settings).level
 
