@@ -65,7 +65,10 @@ class ScriptedLLM:
         return Starlette(routes=routes)
 
     async def _models(self, request: Request) -> Response:
-        listed = [{"id": name, "object": "model", "created": 0, "owned_by": "scripted"} for name in self.models or []]
+        listed = [
+            {"id": name, "object": "model", "created": 0, "owned_by": "scripted"}
+            for name in self.models or []
+        ]
         return JSONResponse({"object": "list", "data": listed})
 
     async def _complete(self, request: Request) -> Response:
