@@ -11,7 +11,8 @@
     pepper-orchestrator profile project add|remove NAME               what you work on
     pepper-orchestrator profile project rename OLD NEW
     pepper-orchestrator profile remember FACT | forget WORDS          facts Pepper keeps in mind
-    pepper-orchestrator mcp-config [--host claude-desktop|vscode]     the MCP host's JSON for the servers
+    pepper-orchestrator mcp-config [--host claude-desktop|vscode] [--demo]  the MCP host's JSON for the servers
+    pepper-orchestrator serve gmail|calendar|context|notify           one server over stdio (what hosts run)
     pepper-orchestrator service install|uninstall|status|logs        run Pepper in the background, at login
     pepper-orchestrator doctor                                        check the installation, say what to fix
 
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,7 +35,7 @@ import anyio
 from platformdirs import user_config_dir
 
 from orchestrator import health, remote, runtime, service
-from orchestrator.config import OrchestratorSettings, default_config_path, load_settings
+from orchestrator.config import SERVER_MODULES, OrchestratorSettings, default_config_path, load_settings
 from orchestrator.mcp_config import mcp_servers_config
 from orchestrator.setup_accounts import SetupError, setup_account
 
@@ -81,6 +83,15 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     _add_profile_parser(commands)
     host = commands.add_parser("mcp-config", help="print the MCP host configuration for Pepper's servers")
     host.add_argument("--host", choices=["claude-desktop", "vscode"], default="claude-desktop")
+    host.add_argument(
+        "--demo", action="store_true", help="point the host at the demo's data (as `run --demo`)"
+    )
+    host.add_argument("--data-dir", type=Path, help="the data the servers use (default: the config's)")
+    serve = commands.add_parser(
+        "serve", help="run one of Pepper's servers over stdio with the config's settings (for MCP hosts)"
+    )
+    serve.add_argument("server", choices=list(SERVER_MODULES))
+    serve.add_argument("--data-dir", type=Path, help="the data dir (default: the config's)")
     _add_service_parser(commands)
     doctor = commands.add_parser("doctor", help="check servers, accounts, model, disk, permissions, service")
     doctor.add_argument("--data-dir", type=Path, help="the data dir to check (default: the config's)")
@@ -184,7 +195,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     elif arguments.command in ("status", "ask", "approve", "profile"):
         print(instance_command(_instance(settings, arguments), arguments))
     elif arguments.command == "mcp-config":
-        print(json.dumps(mcp_servers_config(settings, arguments.host), indent=2))
+        mcp_config_command(settings, arguments)
+    elif arguments.command == "serve":
+        serve_command(settings, arguments)
     elif arguments.command == "service":
         print(service_command(arguments))
     elif arguments.command == "doctor":
@@ -202,6 +215,43 @@ def doctor_command(settings: OrchestratorSettings, arguments: argparse.Namespace
     print(text)
     if status:
         raise SystemExit(status)
+
+
+def mcp_config_command(settings: OrchestratorSettings, arguments: argparse.Namespace) -> None:
+    """Print the host's JSON on stdout and what the user must still do on stderr."""
+    if arguments.data_dir is not None:
+        settings = settings.model_copy(update={"data_dir": arguments.data_dir.resolve()})
+    if arguments.demo:
+        settings = settings.model_copy(update={"data_dir": settings.data_dir / "demo"})
+        if not (settings.data_dir / "mail").exists():
+            print(f"note: no demo data at {settings.data_dir} yet: `make run` creates it", file=sys.stderr)
+    elif _has_demo_only(settings):
+        print(
+            f"warning: {settings.data_dir} has no mail of its own; the demo's is in {settings.data_dir / 'demo'}: "
+            "add --demo to point the host at it",
+            file=sys.stderr,
+        )
+    config_file = arguments.config or (default_config_path() if default_config_path().exists() else None)
+    shaped = mcp_servers_config(settings, arguments.host, config_file)
+    print(json.dumps(shaped, indent=2))
+    for note in shaped.notes:
+        print(f"note: {note}", file=sys.stderr)
+
+
+def _has_demo_only(settings: OrchestratorSettings) -> bool:
+    mail = settings.data_dir / "mail"
+    no_mail = not mail.exists() or not any(mail.glob("*/*"))
+    return no_mail and (settings.data_dir / "demo" / "mail").exists() and settings.server("gmail").url is None
+
+
+def serve_command(settings: OrchestratorSettings, arguments: argparse.Namespace) -> None:
+    """Become Pepper's server `arguments.server`, with the command and env the config gives it."""
+    if arguments.data_dir is not None:
+        settings = settings.model_copy(update={"data_dir": arguments.data_dir})
+    config = settings.server(arguments.server)
+    if config.url:
+        raise SystemExit(f"pepper-orchestrator serve: {arguments.server} is an HTTP server at {config.url}")
+    os.execvpe(config.command[0], config.command, {**os.environ, **config.env})
 
 
 def service_command(arguments: argparse.Namespace) -> str:
