@@ -90,7 +90,7 @@ def test_mcp_config_never_prints_a_password_and_its_serve_entry_still_starts(tmp
     async def labels() -> list[str]:
         async with Client(transport) as client:
             listed = await client.call_tool("list_labels", {})
-        return [label["name"] for label in (listed.structured_content or {})["labels"]]
+        return [label["name"] for label in (listed.structured_content or {})["result"]]
 
     assert "INBOX" in anyio.run(labels)
 
