@@ -36,6 +36,7 @@ from platformdirs import user_config_dir
 
 from orchestrator import health, remote, runtime, service
 from orchestrator.config import SERVER_MODULES, OrchestratorSettings, default_config_path, load_settings
+from orchestrator.health.host import build_health_server
 from orchestrator.mcp_config import mcp_servers_config
 from orchestrator.setup_accounts import SetupError, setup_account
 
@@ -90,8 +91,11 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     serve = commands.add_parser(
         "serve", help="run one of Pepper's servers over stdio with the config's settings (for MCP hosts)"
     )
-    serve.add_argument("server", choices=list(SERVER_MODULES))
+    serve.add_argument(
+        "server", choices=[*SERVER_MODULES, "pepper"], help="pepper: the running Pepper's health"
+    )
     serve.add_argument("--data-dir", type=Path, help="the data dir (default: the config's)")
+    serve.add_argument("--port", type=int, help="pepper: the running Pepper's UI port")
     _add_service_parser(commands)
     doctor = commands.add_parser("doctor", help="check servers, accounts, model, disk, permissions, service")
     doctor.add_argument("--data-dir", type=Path, help="the data dir to check (default: the config's)")
@@ -248,6 +252,9 @@ def serve_command(settings: OrchestratorSettings, arguments: argparse.Namespace)
     """Become Pepper's server `arguments.server`, with the command and env the config gives it."""
     if arguments.data_dir is not None:
         settings = settings.model_copy(update={"data_dir": arguments.data_dir})
+    if arguments.server == "pepper":
+        build_health_server(_instance(settings, arguments)).run(show_banner=False)
+        return
     config = settings.server(arguments.server)
     if config.url:
         raise SystemExit(f"pepper-orchestrator serve: {arguments.server} is an HTTP server at {config.url}")

@@ -5,6 +5,7 @@ No secret is ever printed. A server whose settings hold one (an IMAP password, a
 client secret) is started through `pepper-orchestrator serve NAME`, which reads them from the
 config file (mode 0600) and then becomes the server; an HTTP server's bearer token is written as a
 reference to an environment variable the host must set. `notes` says what the user still has to do.
+The `pepper` entry is the running Pepper's own health (`pepper://health`, orchestrator.health.host).
 """
 
 from __future__ import annotations
@@ -70,6 +71,12 @@ def mcp_servers_config(
         if host == "vscode":
             entry = {"type": "http" if config.url else "stdio", **entry}
         servers[f"pepper-{name}"] = entry
+    command, *args = _orchestrator()
+    health = {
+        "command": command,
+        "args": [*args, *_config_args(config_file), "serve", "pepper", "--data-dir", str(settings.data_dir)],
+    }
+    servers["pepper"] = {"type": "stdio", **health} if host == "vscode" else health
     shaped = HostConfig({"servers": servers} if host == "vscode" else {"mcpServers": servers})
     shaped.notes = notes
     return shaped

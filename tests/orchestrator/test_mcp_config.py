@@ -43,7 +43,7 @@ def host_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 def test_mcp_config_for_vscode_types_each_server(tmp_path: Path) -> None:
     servers = print_config(tmp_path, "vscode")["servers"]
-    assert set(servers) == {f"pepper-{name}" for name in SERVER_MODULES}
+    assert set(servers) == {f"pepper-{name}" for name in SERVER_MODULES} | {"pepper"}
     assert {entry["type"] for entry in servers.values()} == {"stdio"}
 
 
