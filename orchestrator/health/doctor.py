@@ -20,7 +20,7 @@ from orchestrator.health.checks import (
     check_secret_files,
     check_service,
 )
-from orchestrator.health.probes import probe_model, probe_server
+from orchestrator.health.probes import clock_references, probe_clock, probe_model, probe_server
 from orchestrator.mcp_clients import ServerSpec
 
 __all__ = ["PEPPER_SERVERS", "diagnose", "report"]
@@ -49,6 +49,9 @@ async def diagnose(settings: OrchestratorSettings, config_file: Path | None) -> 
     async def model() -> None:
         probed["~model"] = [await probe_model(settings)]
 
+    async def clock() -> None:
+        probed["~clock"] = [await probe_clock(clock_references(settings))]
+
     async with anyio.create_task_group() as checks:
         for name in PEPPER_SERVERS:
             if settings.server(name).enabled:
@@ -56,7 +59,8 @@ async def diagnose(settings: OrchestratorSettings, config_file: Path | None) -> 
             else:
                 probed[name] = [Check(f"server {name}", Level.INFO, "disabled in the config")]
         checks.start_soon(model)
-    for name in [*PEPPER_SERVERS, "~model"]:
+        checks.start_soon(clock)
+    for name in [*PEPPER_SERVERS, "~model", "~clock"]:
         found.extend(probed.get(name, []))
     return found
 

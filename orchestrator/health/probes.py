@@ -12,9 +12,11 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from email.utils import parsedate_to_datetime
 from typing import TextIO
 
 import anyio
+import httpx
 from fastmcp import Client
 from fastmcp.exceptions import ToolError
 
@@ -24,12 +26,15 @@ from orchestrator.llm import ChatMessage, ChatModel, LLMError
 from orchestrator.mcp_clients import ServerSpec
 from orchestrator.supervision.stdio import WatchedStdioTransport
 
-__all__ = ["ACCOUNT_PROBES", "probe_model", "probe_server"]
+__all__ = ["ACCOUNT_PROBES", "clock_references", "probe_clock", "probe_model", "probe_server"]
 
 ACCOUNT_PROBES = {"gmail": "list_labels", "calendar": "list_calendars"}
 """A read-only call that needs the account itself: the login happens here, not at start-up."""
 SERVER_SECONDS = 60.0
 MODEL_SECONDS = 30.0
+CLOCK_SECONDS = 10.0
+CLOCK_WARN_SECONDS = 60.0
+CLOCK_FAIL_SECONDS = 300.0  # OAuth providers refuse tokens beyond about five minutes of skew
 
 
 async def probe_server(spec: ServerSpec, seconds: float = SERVER_SECONDS) -> list[Check]:
@@ -144,3 +149,43 @@ def _reason(exc: BaseException) -> str:
     while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
         exc = exc.exceptions[0]
     return str(exc) or type(exc).__name__
+
+
+async def probe_clock(urls: list[str], seconds: float = CLOCK_SECONDS) -> Check:
+    """This machine's clock against the `Date` header of the first of `urls` that answers.
+
+    OAuth tokens, TLS certificates, reminders and "due tomorrow" all go wrong on a clock that is off;
+    mail servers speak no time, so the HTTP services Pepper uses (the model endpoint, Google's APIs,
+    a CalDAV server) are asked instead."""
+    if not urls:
+        return Check("clock", Level.INFO, "no HTTP service configured to compare the clock with")
+    async with httpx.AsyncClient(timeout=seconds, follow_redirects=False) as client:
+        for url in urls:
+            try:
+                sent = time.time()
+                response = await client.head(url)
+                received = time.time()
+            except httpx.HTTPError:
+                continue
+            if not (stamp := response.headers.get("date")):
+                continue
+            theirs = parsedate_to_datetime(stamp).timestamp()
+            skew = (sent + received) / 2 - theirs  # > 0: this machine is ahead
+            host = httpx.URL(url).host
+            said = f"{abs(skew):.0f} s {'ahead of' if skew > 0 else 'behind'} {host}"
+            if abs(skew) > CLOCK_FAIL_SECONDS:
+                return Check("clock", Level.FAIL, said, "turn on time sync (timedatectl set-ntp true)")
+            if abs(skew) > CLOCK_WARN_SECONDS:
+                return Check("clock", Level.WARN, said, "turn on time sync (timedatectl set-ntp true)")
+            return Check("clock", Level.OK, f"within {max(1.0, abs(skew)):.0f} s of {host}")
+    return Check("clock", Level.INFO, "no configured HTTP service answered with its time")
+
+
+def clock_references(settings: OrchestratorSettings) -> list[str]:
+    """The HTTP services in the configuration whose clocks count: model endpoint, servers' URLs."""
+    urls = [settings.openai_base_url] if settings.openai_base_url else []
+    for name in ("gmail", "calendar", "context", "notify"):
+        config = settings.server(name)
+        urls += [config.url] if config.url else []
+        urls += [value for key, value in config.env.items() if key.endswith(("_URL", "_ENDPOINT", "_URI"))]
+    return [url for url in urls if url.startswith(("http://", "https://"))]
