@@ -36,6 +36,7 @@ from .gmail_push import PushReceiver, add_push_route
 from .models import ChangePage, DraftRef, Label, Message, OutgoingMessage, SearchResult, SentRef, Thread
 from .provider import MailProvider, MailProviderError
 from .query import QueryError, parse_query
+from .search_index import MAX_PAGE
 from .settings import GmailSettings
 
 __all__ = ["INBOX_URI", "build_server", "watch_inbox"]
@@ -156,15 +157,22 @@ def _add_read_tools(server: FastMCP, ctx: _Context) -> None:
             str,
             Field(
                 max_length=MAX_QUERY_CHARS,
-                description="Gmail-style query: from:, to:, subject:, label:, is:unread, newer_than:2d, has:attachment, free words",
+                description="Gmail search: from: to: cc: bcc: subject: label: in: is: has: filename: "
+                "larger: smaller: before: after: older_than: newer_than: category: list: deliveredto:, "
+                'OR, -term, {a b}, ( ), "phrases"; empty for every message (spam and trash only when asked)',
             ),
         ] = "",
-        limit: Annotated[int, Field(ge=1, le=500, description="Maximum number of messages")] = 25,
+        limit: Annotated[int, Field(ge=1, le=MAX_PAGE, description="Messages per page (1-500)")] = 25,
+        cursor: Annotated[
+            str | None, Field(max_length=1_000, description="next_cursor of the previous page of this query")
+        ] = None,
     ) -> SearchResult:
-        """Find messages, newest first."""
+        """Find messages, newest first, a page at a time."""
         with _tool_errors():
-            hits = await ctx.provider.search(parse_query(query), limit)
-        return SearchResult(query=query, messages=hits)
+            page = await ctx.provider.search_page(
+                parse_query(query), limit, cursor, me=ctx.settings.from_address
+            )
+        return SearchResult(query=query, messages=page.messages, next_cursor=page.next_cursor)
 
     @server.tool(annotations=READ)
     async def get_message(id: MessageId) -> Message:
