@@ -21,7 +21,7 @@ __all__ = ["MAX_DEPTH", "MAX_TERMS", "Query", "QueryError", "parse_query"]
 MAX_DEPTH = 32  # nested groups and negations
 MAX_TERMS = 100  # leaves: each becomes an SQL condition
 _TOKEN = re.compile(r'\s+|(?P<open>[({])|(?P<close>[)}])|"(?P<phrase>[^"]*)(?P<end>"?)|(?P<word>[^\s(){}"]+)')
-_OPERATOR = re.compile(r"(?P<op>[A-Za-z_]+):(?P<value>.*)", re.S)
+_OPERATOR = re.compile(r"(?P<op>[A-Za-z_][A-Za-z0-9_]*):(?P<value>.*)", re.S)
 
 
 @dataclass(frozen=True)

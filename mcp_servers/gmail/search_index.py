@@ -75,14 +75,14 @@ class SearchFields:
 
     @classmethod
     def of(cls, message: Message) -> SearchFields:
-        people = [[a.formatted() for a in group] for group in (message.to, message.cc, message.bcc)]
+        people = [[f"{a.name} {a.email}" for a in group] for group in (message.to, message.cc, message.bcc)]
         texts = (
-            message.from_.formatted() if message.from_ else "", *(" ".join(group) for group in people),
+            f"{message.from_.name} {message.from_.email}" if message.from_ else "", *(" ".join(group) for group in people),
             message.subject, "\n".join(filter(None, (message.text, message.quoted, message.signature))),
             " ".join(a.name for a in message.attachments), message.list_headers.list_id or "",
             " ".join(message.delivered_to),
         )  # fmt: skip
-        return cls(texts, message.size, message.message_id)
+        return cls(texts, message.size, message.message_id.strip("<>") if message.message_id else None)
 
 
 def write_fields(db: sqlite3.Connection, id: str, fields: SearchFields) -> None:
