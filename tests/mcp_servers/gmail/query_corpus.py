@@ -35,7 +35,9 @@ def _at(month: int, day: int, hour: int, year: int = 2026) -> datetime:
 
 def _attach(message: EmailMessage, name: str, size: int, content_type: str) -> EmailMessage:
     maintype, subtype = content_type.split("/")
-    message.add_attachment(bytes(range(256)) * (size // 256), maintype=maintype, subtype=subtype, filename=name)
+    message.add_attachment(
+        bytes(range(256)) * (size // 256), maintype=maintype, subtype=subtype, filename=name
+    )
     return message
 
 
@@ -77,4 +79,7 @@ DEFAULT = EVERYWHERE - {"spam", "trash"}
 
 def write_corpus(root: Path) -> dict[str, str]:
     """Deliver the corpus into the Maildir at `root`; returns the Maildir key of each name."""
-    return {name: deliver(root, bytes(message), folder, flags) for name, (folder, flags, message) in CORPUS.items()}
+    return {
+        name: deliver(root, bytes(message), folder, flags)
+        for name, (folder, flags, message) in CORPUS.items()
+    }

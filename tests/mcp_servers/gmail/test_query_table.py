@@ -8,7 +8,6 @@ the constructs the server cannot run, each refused by name. The mailbox is `quer
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
