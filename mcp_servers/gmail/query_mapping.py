@@ -3,7 +3,8 @@
 The index answers `search_messages` for every provider (see the README), so these mappings are what
 a server-side search would send. `imap_search` gives the UID SEARCH criteria for one folder and
 whether they select exactly what the index would. Exact: labels, folders, flags, keywords,
-`larger`/`smaller` (both count RFC822.SIZE), `in:anywhere`, and AND, OR and NOT of exact terms.
+`larger`/`smaller` (both count RFC822.SIZE), `in:anywhere` (keywords are compared case-insensitively,
+as Dovecot does), and AND, OR and NOT of exact terms.
 Not exact, and then a superset to refine with the index: text terms (IMAP matches substrings of the
 raw header or body, the index whole words with accents folded; non-ASCII text is left out: it would
 need a literal), dates (IMAP's SENTSINCE/SENTBEFORE count whole days in the sender's zone: widened by
@@ -45,6 +46,7 @@ _FOLDER_KEYS = {"inbox", "sent", "draft", "trash", "spam"}
 _KEYWORD = re.compile(r"^[A-Za-z0-9_.\-]+$")
 _IMAP_TEXT = {"from": "FROM", "to": "TO", "cc": "CC", "bcc": "BCC", "subject": "SUBJECT", "": "TEXT"}
 _NOTHING = ["NOT ALL"]
+_FLAG_KEY = re.compile(r"(NOT )?(UN)?(SEEN|FLAGGED|ANSWERED|DELETED|DRAFT)")
 
 
 @dataclass
@@ -60,6 +62,20 @@ class ImapSearch:
 
 def _string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _negate(key: str) -> str:
+    return key.removeprefix("NOT ") if key.startswith("NOT ") and " " not in key[4:] else f"NOT {key}"
+
+
+def _either(first: str, second: str) -> str:
+    """`OR first second`, each flag key guarded: Dovecot 2.3 answers `OR UNSEEN UNFLAGGED` (and its
+    other ORs of negated \\Seen) as if it were an AND; `(UNSEEN UID 1:*)` keeps its meaning."""
+    return f"OR {_guard(first)} {_guard(second)}"
+
+
+def _guard(key: str) -> str:
+    return f"({key} UID 1:*)" if _FLAG_KEY.fullmatch(key) else key
 
 
 def _imap_day(moment: datetime) -> str:
@@ -89,10 +105,15 @@ class _ImapMapper:
             second, second_exact = self.one(Or(rest) if len(rest) > 1 else rest[0])
             if "ALL" in (first, second):
                 return [], exact and second_exact
-            return [f"OR {first} {second}"], exact and second_exact
+            return [_either(first, second)], exact and second_exact
         if isinstance(node, Not):
-            inner, exact = self.one(node.child)
-            return ([f"NOT {inner}"], True) if exact else ([], False)
+            keys, exact = self.map(node.child)
+            if not exact or keys == _NOTHING:
+                return [], exact
+            negated = [_negate(key) for key in keys] or _NOTHING
+            while len(negated) > 1:  # De Morgan: NOT (A B) = OR (NOT A) (NOT B)
+                negated[-2:] = [_either(*negated[-2:])]
+            return negated, True
         keys, exact = self.leaf(node)
         return keys, exact
 
@@ -128,10 +149,14 @@ class _ImapMapper:
             return ["UNSEEN"] if unread_possible else _NOTHING
         if node.key == "starred":
             return ["FLAGGED"]
-        written = node.written.partition(":")[2]
-        if node.written.startswith("label:") and _KEYWORD.match(written) and node.key not in _FOLDER_KEYS:
-            return [f"KEYWORD {written}"]
-        return _NOTHING  # a label only a folder can give, and not this one
+        op, _, written = node.written.partition(":")
+        if node.key in _FOLDER_KEYS or not _KEYWORD.match(node.key):
+            return _NOTHING  # a label only a folder can give, and not this one
+        if op in ("is", "category"):  # Gmail's system label ids: IMPORTANT, CATEGORY_UPDATES
+            return [f"KEYWORD {node.key.upper()}"]
+        return [
+            f"KEYWORD {written if label_key(written) == node.key and _KEYWORD.match(written) else node.key}"
+        ]
 
 
 def imap_search(
@@ -159,7 +184,9 @@ def _q(node: Node, now: datetime, zone: tzinfo, top: bool = False) -> str:
         inner = " ".join(_q(child, now, zone) for child in node.children)
         return inner if top else f"({inner})"
     if isinstance(node, Or):
-        return "{" + " ".join(_q(child, now, zone) for child in node.children) + "}"
+        parts = [_q(child, now, zone) for child in node.children]
+        simple = all(not isinstance(c, And | Or) for c in node.children)
+        return "{" + " ".join(parts) + "}" if simple else "(" + " OR ".join(parts) + ")"
     if isinstance(node, Not):
         return "-" + _q(node.child, now, zone)
     if isinstance(node, Text):
