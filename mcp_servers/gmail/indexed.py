@@ -25,7 +25,8 @@ from .journal import IndexRow, Journal
 from .models import ChangePage, DraftRef, Label, Message, MessageSummary, SearchPage, SentRef, Thread
 from .provider import MailProvider, MailProviderError, NotFoundError
 from .query import Query, QueryError
-from .search_index import SearchFields, plan_search
+from .search_index import SearchFields
+from .search_sql import plan_search
 from .smtp import SmtpSender, recipients_of
 
 __all__ = ["SYSTEM_LABELS", "IndexedProvider", "MailStore"]
@@ -104,17 +105,16 @@ class IndexedProvider(MailProvider):
             store.scan()
             _reread_legacy(store)
             try:
-                rows = store.journal.search(plan)
+                found = store.journal.search(plan)
             except sqlite3.OperationalError as exc:  # FTS5 refusing an expression the parser let through
                 raise QueryError(f"the index cannot run {query.text!r}: {exc}; simplify the query") from exc
             hits = [
                 MessageSummary.model_validate({**row.summary, "labels": store.labels(row)})
-                for row in rows[:limit]
+                for row, _ in found[:limit]
             ]
-            more = len(rows) > limit
+            more = len(found) > limit
             return SearchPage(
-                messages=hits,
-                next_cursor=plan.next_cursor(rows[limit - 1].date, rows[limit - 1].id) if more else None,
+                messages=hits, next_cursor=plan.next_cursor(found[limit - 1][1]) if more else None
             )
 
         return await self._run(find)

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from .models import Change, ChangePage, Message
 from .provider import CursorError
-from .search_index import SearchFields, SearchPlan, forget, migrate, set_labels, write_fields
+from .search_index import SearchFields, forget, migrate, set_labels, write_fields
+from .search_sql import SearchPlan
 
 __all__ = ["IndexRow", "Journal"]
 
@@ -140,14 +141,11 @@ class Journal:
         )
         return [_row(row) for row in cursor]
 
-    def search(self, plan: SearchPlan) -> list[IndexRow]:
-        """One page of a planned search, newest first (one row more than the page: there is a next)."""
-        cursor = self._db.execute(
-            f"SELECT {', '.join('m.' + c for c in _COLUMNS.split(', '))} FROM messages m WHERE {plan.where} "
-            "ORDER BY m.date DESC, m.id DESC LIMIT ?",
-            [*plan.params, plan.limit + 1],
-        )
-        return [_row(row) for row in cursor]
+    def search(self, plan: SearchPlan) -> list[tuple[IndexRow, int]]:
+        """One page of a planned search, newest first, each row with its key (one row more than
+        the page when there is a next)."""
+        sql, params = plan.statement(", ".join(f"m.{column}" for column in _COLUMNS.split(", ")))
+        return [(_row(found[:-1]), found[-1]) for found in self._db.execute(sql, params)]
 
     def update(self, row: IndexRow, labels_before: list[str], labels_after: list[str]) -> None:
         """Store the row, and log `labels_changed` when its labels differ from before."""

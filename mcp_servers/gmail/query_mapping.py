@@ -37,7 +37,7 @@ from .query_terms import (
     Text,
     label_key,
 )  # fmt: skip
-from .search_index import instant
+from .search_sql import instant
 
 __all__ = ["ImapSearch", "gmail_q", "imap_search"]
 

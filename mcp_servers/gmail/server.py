@@ -36,7 +36,7 @@ from .gmail_push import PushReceiver, add_push_route
 from .models import ChangePage, DraftRef, Label, Message, OutgoingMessage, SearchResult, SentRef, Thread
 from .provider import MailProvider, MailProviderError
 from .query import QueryError, parse_query
-from .search_index import MAX_PAGE
+from .search_sql import MAX_PAGE
 from .settings import GmailSettings
 
 __all__ = ["INBOX_URI", "build_server", "watch_inbox"]
