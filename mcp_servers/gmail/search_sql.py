@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, time, tzinfo
 
@@ -53,14 +54,18 @@ class SearchPlan:
     now: datetime
     digest: str
     after: int | None = field(default=None)
+    keys: tuple[int | None, int | None] = (None, None)  # the top-level dates as a key range
 
     def statement(self, columns: str) -> tuple[str, list]:
         """The SELECT of `columns` (plus the key, last) for this page: one row more than the page."""
         conditions = list(self.where)
         params = ([self.driving] if self.driving is not None else []) + list(self.params)
-        if self.after is not None:
-            conditions.append("m.fts_key < ?")
-            params.append(self.after)
+        key = "messages_fts.rowid" if self.driving is not None else "m.fts_key"  # FTS5 seeks a rowid range
+        highest = min((k for k in (self.after, self.keys[1]) if k is not None), default=None)
+        for bound, operator in ((self.keys[0], ">="), (highest, "<")):
+            if bound is not None:
+                conditions.append(f"{key} {operator} ?")
+                params.append(bound)
         where = " AND ".join(conditions) or "1"
         if self.driving is not None:
             source = "messages_fts JOIN messages m ON m.fts_key = messages_fts.rowid"
@@ -92,7 +97,9 @@ def plan_search(
     where.insert(0, "m.error IS NULL")
     if not query.names() & {"trash", "spam", "anywhere"}:  # Gmail leaves them out unless asked
         where.append("NOT EXISTS (SELECT 1 FROM labels l WHERE l.id = m.id AND l.label IN ('trash', 'spam'))")
-    return SearchPlan(driving, where, compiler.params, limit, now, digest, after)
+    return SearchPlan(
+        driving, where, compiler.params, limit, now, digest, after, compiler.key_range(query.tree)
+    )
 
 
 def _read_cursor(cursor: str, digest: str) -> tuple[datetime, int]:
@@ -166,6 +173,18 @@ class _Compiler:
         driving = self._fts_and(tuple(textual)) if textual else None
         rest = [c for c in node.children if driving is None or c not in textual]
         return driving, [self.sql(c) for c in rest]
+
+    def key_range(self, node: Node | None) -> tuple[int | None, int | None]:
+        """Bounds on `fts_key` implied by the top-level dates (a superset: the dates stay conditions)."""
+        dates = (
+            [node]
+            if isinstance(node, DateTerm)
+            else [c for c in getattr(node, "children", ()) if isinstance(c, DateTerm)]
+        )
+        seconds = [(d.after, math.floor(instant(d, self.now, self.zone).timestamp())) for d in dates]
+        lows = [second << 20 for after, second in seconds if after]
+        highs = [(second + 1) << 20 for after, second in seconds if not after]
+        return max(lows, default=None), min(highs, default=None)
 
     def _textual(self, children: tuple[Node, ...]) -> list[Node]:
         """The children of an AND that FTS5 can take: text terms and negated text terms."""

@@ -136,6 +136,11 @@ TABLE: list[tuple[str, set[str]]] = [
     ("newer_than:12h", {"rene"}),
     ("older:2026/01/01", {"news"}),
     ("newer:2026/03/09", {"dana", "rene"}),
+    ("holiday after:2026/01/01", {"draft", "photos", "carol"}),
+    ("holiday before:2026/03/01", {"photos"}),
+    ("budget older_than:1m", {"news"}),
+    ("from:priya newer_than:60d", {"priya", "photos"}),
+    ("from:priya after:2026/01/16 before:2026/03/06", {"priya"}),
     # combinations
     ("(from:dana OR from:priya) has:attachment", {"photos"}),
     ("from:priya (subject:lunch OR subject:holiday)", {"priya", "photos"}),
