@@ -40,7 +40,8 @@ _SCHEMA_2 = f"""
 CREATE TABLE IF NOT EXISTS labels (id TEXT NOT NULL, label TEXT NOT NULL, PRIMARY KEY (id, label)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS labels_by_label ON labels (label, id);
 CREATE INDEX IF NOT EXISTS messages_by_date ON messages (date);
-CREATE UNIQUE INDEX IF NOT EXISTS messages_by_fts_key ON messages (fts_key);
+-- Covering the conditions on the message row, so a search checks them without reading the row.
+CREATE UNIQUE INDEX IF NOT EXISTS messages_by_fts_key ON messages (fts_key, error, has_attachment, size, date, id);
 CREATE INDEX IF NOT EXISTS messages_by_message_id ON messages (message_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5 (
     {", ".join(FTS_COLUMNS)}, tokenize='unicode61 remove_diacritics 2');
