@@ -118,7 +118,7 @@ def _read_cursor(cursor: str, digest: str) -> tuple[datetime, int]:
 
 
 def _phrase(value: str) -> str:
-    return '"' + value.replace('"', '""') + '"'
+    return '"' + value.replace("\x00", " ").replace('"', '""') + '"'  # an FTS5 string ends at a NUL
 
 
 class _Compiler:

@@ -10,14 +10,18 @@ from pathlib import Path
 import pytest
 from fastmcp import Client
 from fastmcp.exceptions import ToolError
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from mcp_servers.gmail.journal import IndexRow, Journal
 from mcp_servers.gmail.maildir import MaildirProvider
-from mcp_servers.gmail.parsing import parse_file
+from mcp_servers.gmail.parsing import parse_file, parse_message
 from mcp_servers.gmail.query import QueryError, parse_query
+from mcp_servers.gmail.search_sql import plan_search
 from mcp_servers.gmail.server import build_server
 from mcp_servers.gmail.settings import GmailSettings
 
-from .query_corpus import DEFAULT, NOW, write_corpus
+from .query_corpus import CORPUS, DEFAULT, ME, NOW, write_corpus
 
 pytestmark = pytest.mark.anyio
 
@@ -153,3 +157,39 @@ async def test_an_index_of_the_previous_format_is_upgraded_in_place(tmp_path: Pa
     db = sqlite3.connect(index)
     assert db.execute("SELECT COUNT(*) FROM messages WHERE fields_version < 2").fetchone() == (0,)
     db.close()
+
+
+PIECES = [
+    *'abcé日 :-"(){}*@.\x00',
+    "from:",
+    "is:",
+    "label:",
+    "larger:",
+    "after:",
+    "OR ",
+    "AND ",
+    "AROUND 2 ",
+    "in:spam ",
+]
+
+
+def test_any_text_is_run_or_refused_with_a_query_error(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "fuzz.sqlite3")
+    for n, (_, _, message) in enumerate(CORPUS.values()):
+        parsed = parse_message(bytes(message), id=f"m{n}", labels=["INBOX"])
+        journal.upsert(IndexRow.of_message(parsed, "", f"/m{n}", ""))
+        journal.append("added", parsed.id, ["INBOX"])
+
+    @settings(max_examples=300, deadline=None)
+    @given(text=st.lists(st.sampled_from(PIECES), max_size=25).map("".join))
+    def run_or_refuse(text: str) -> None:
+        try:
+            plan = plan_search(parse_query(text), now=NOW, zone=UTC, me=ME, limit=10, cursor=None)
+        except QueryError:
+            return
+        journal.search(plan)  # FTS5 accepts every expression the compiler writes
+
+    try:
+        run_or_refuse()
+    finally:
+        journal.close()
