@@ -84,6 +84,7 @@ class Journal:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
         migrate(self._db)
+        self._upgraded = False
         self._db.execute("INSERT OR IGNORE INTO meta VALUES ('journal_id', ?)", (uuid.uuid4().hex[:12],))
         self.journal_id = self._db.execute("SELECT value FROM meta WHERE key='journal_id'").fetchone()[0]
 
@@ -135,11 +136,16 @@ class Journal:
         write_fields(self._db, id, fields)
 
     def legacy_rows(self) -> list[IndexRow]:
-        """Rows migrated from schema 1 whose fields were not re-read yet."""
+        """Rows migrated from schema 1 whose fields were not re-read yet (once none are left, none
+        come back: new rows are written whole, so later searches skip the scan)."""
+        if self._upgraded:
+            return []
         cursor = self._db.execute(
             f"SELECT {_COLUMNS} FROM messages WHERE fields_version < 2 AND error IS NULL"
         )
-        return [_row(row) for row in cursor]
+        rows = [_row(row) for row in cursor]
+        self._upgraded = not rows
+        return rows
 
     def search(self, plan: SearchPlan) -> list[tuple[IndexRow, int]]:
         """One page of a planned search, newest first, each row with its key (one row more than
