@@ -63,7 +63,11 @@ class _ArgumentErrors(Middleware):
                 raise
             tool = await context.fastmcp_context.fastmcp.get_tool(context.message.name)
             schema = tool.parameters if tool is not None else {}
-            raise ToolError(argument_sentence(exc.__cause__, schema)) from exc
+            try:
+                sentence = argument_sentence(exc.__cause__, schema)
+            except (KeyError, TypeError, ValueError, IndexError):  # a schema shape not foreseen here
+                sentence = "the arguments do not match this tool's input schema: see tools/list."
+            raise ToolError(sentence) from exc
 
 
 def argument_sentence(error: PydanticValidationError, schema: dict) -> str:
