@@ -43,6 +43,7 @@ from mcp_servers.calendar.settings import CalendarSettings
 from mcp_servers.calendar.upcoming import Clock, SystemClock, UpcomingMonitor
 from mcp_servers.common.background import background
 from mcp_servers.common.subscriptions import ResourceSubscriptions
+from mcp_servers.common.surface import pepper_server
 from mcp_servers.common.write_flags import Needs, WriteGate
 
 __all__ = ["UPCOMING_URI", "build_server"]
@@ -116,7 +117,7 @@ def build_server(
             subscriptions.close()
             runtime.changes.close()
 
-    server = FastMCP("pepper-calendar", lifespan=lifespan, instructions=_INSTRUCTIONS)
+    server = pepper_server("pepper-calendar", lifespan=lifespan, instructions=_INSTRUCTIONS)
     subscriptions.install(server)
     _register_reads(server, provider, settings, clock)
     _register_planning(server, provider, settings, runtime)

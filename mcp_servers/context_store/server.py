@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field, JsonValue
 
 from mcp_servers.common.background import background
 from mcp_servers.common.subscriptions import ResourceSubscriptions
+from mcp_servers.common.surface import pepper_server
 
 from . import uris
 from .errors import ContextStoreError, NotFound
@@ -114,7 +115,7 @@ def build_server(settings: ContextStoreSettings, store: ContextStore | None = No
     """The context store MCP server; `store`, when given, is used as is and left open at shutdown."""
     runtime = _Runtime()
     subscriptions = ResourceSubscriptions()
-    server = FastMCP(
+    server = pepper_server(
         "pepper-context-store",
         instructions="Pepper's shared memory: store items in dotted namespaces, query and search them, "
         "follow changes through the event log (read_events/ack) or resource subscriptions.",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 import anyio
 from anyio.abc import TaskStatus
@@ -72,11 +72,13 @@ class ImapProvider(IndexedProvider):
     def _open_store(self) -> MailStore:
         return ImapStore(self._connect, Journal(self.index_path))
 
-    async def server_search(self, query: Query) -> tuple[set[str], bool]:
+    async def server_search(
+        self, query: Query, *, now: datetime | None = None, zone: tzinfo = UTC, me: str | None = None
+    ) -> tuple[set[str], bool]:
         """Ids the IMAP server's own SEARCH finds for `query`, and whether that equals the index's
         answer exactly (else it is a superset); `search` answers from the index."""
-        now = datetime.now(UTC)
-        return await self._run(lambda store: store.server_search(query, now))  # type: ignore[attr-defined]
+        moment = now or datetime.now(UTC)
+        return await self._run(lambda store: store.server_search(query, moment, zone=zone, me=me))  # type: ignore[attr-defined]
 
     async def watch(
         self, changed: Changed, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED

@@ -21,7 +21,7 @@ import logging
 import re
 import tempfile
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from functools import partial
 from typing import TypeVar
 
@@ -183,14 +183,16 @@ class ImapStore:
             return changed, []
         return changed, [f"{selected.validity}:{uid}" for uid in known - conn.uids()]
 
-    def server_search(self, query: Query, now: datetime) -> tuple[set[str], bool]:
+    def server_search(
+        self, query: Query, now: datetime, *, zone: tzinfo = UTC, me: str | None = None
+    ) -> tuple[set[str], bool]:
         """Ids of the messages the server's UID SEARCH finds for `query` in every folder, and
         whether that is exact (see `query_mapping`); the index answers `search_messages`."""
         found: set[str] = set()
         exact = True
         rows = self.journal.rows().values()
         for folder in self.folders.values():
-            search = imap_search(query, now, folder)
+            search = imap_search(query, now, folder, zone=zone, me=me)
             exact = exact and search.exact
             validity, uids = self._call(
                 partial(_search_folder, name=folder.name, criteria=search.arguments())

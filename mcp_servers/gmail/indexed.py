@@ -11,22 +11,25 @@ from __future__ import annotations
 
 import email
 import email.policy
+import sqlite3
 import threading
 from abc import abstractmethod
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from email.message import EmailMessage
 from typing import Protocol, TypeVar
 
 import anyio
 
 from .journal import IndexRow, Journal
-from .models import ChangePage, DraftRef, Label, Message, MessageSummary, SentRef, Thread
+from .models import ChangePage, DraftRef, Label, Message, MessageSummary, SearchPage, SentRef, Thread
 from .provider import MailProvider, MailProviderError, NotFoundError
-from .query import Query
+from .query import Query, QueryError
+from .search_index import SearchFields
+from .search_sql import plan_search
 from .smtp import SmtpSender, recipients_of
 
-__all__ = ["SYSTEM_LABELS", "IndexedProvider", "MailStore", "matches"]
+__all__ = ["SYSTEM_LABELS", "IndexedProvider", "MailStore"]
 
 T = TypeVar("T")
 SYSTEM_LABELS = {"INBOX", "UNREAD", "STARRED", "TRASH", "SPAM", "SENT", "DRAFT"}
@@ -91,16 +94,28 @@ class IndexedProvider(MailProvider):
         """Sync the index with the mailbox now; returns the number of new journal entries."""
         return await self._run(lambda store: store.scan())
 
-    async def search(self, query: Query, limit: int) -> list[MessageSummary]:
-        def find(store: MailStore) -> list[MessageSummary]:
+    async def search_page(self, query: Query, limit: int, cursor: str | None = None, *,
+                          now: datetime | None = None, zone: tzinfo | None = None,
+                          me: str | None = None) -> SearchPage:  # fmt: skip
+        moment = now or datetime.now(UTC)
+        plan = plan_search(query, now=moment, zone=zone or moment.astimezone().tzinfo or UTC, me=me,
+                           limit=limit, cursor=cursor)  # fmt: skip
+
+        def find(store: MailStore) -> SearchPage:
             store.scan()
-            rows = sorted(store.journal.rows().values(), key=lambda row: row.date, reverse=True)
-            now = datetime.now(UTC)
-            hits = [row for row in rows if row.error is None and matches(query, row, store.labels(row), now)]
-            return [
+            _reread_legacy(store)
+            try:
+                found = store.journal.search(plan)
+            except sqlite3.OperationalError as exc:  # FTS5 refusing an expression the parser let through
+                raise QueryError(f"the index cannot run {query.text!r}: {exc}; simplify the query") from exc
+            hits = [
                 MessageSummary.model_validate({**row.summary, "labels": store.labels(row)})
-                for row in hits[:limit]
+                for row, _ in found[:limit]
             ]
+            more = len(found) > limit
+            return SearchPage(
+                messages=hits, next_cursor=plan.next_cursor(found[limit - 1][1]) if more else None
+            )
 
         return await self._run(find)
 
@@ -186,25 +201,21 @@ def _require(store: MailStore, id: str) -> IndexRow:
     return row
 
 
-def matches(query: Query, row: IndexRow, labels: list[str], now: datetime) -> bool:
-    """Whether an indexed message satisfies every criterion of `query`."""
-    summary, text = row.summary, row.search_text
-    sender = summary.get("from") or {}
-    sender_text = f"{sender.get('name', '')} <{sender.get('email', '')}>".lower()
-    recipients = text.split("\n", 2)[1] if text.count("\n") >= 2 else ""
-    lowered = {label.lower() for label in labels}
-    since = query.since(now)
-    return (
-        all(term in sender_text for term in query.sender)
-        and all(term in recipients for term in query.recipient)
-        and all(term in (summary.get("subject") or "").lower() for term in query.subject)
-        and all(label.lower() in lowered for label in query.labels)
-        and (query.unread is None or query.unread == ("unread" in lowered))
-        and (query.starred is None or query.starred == ("starred" in lowered))
-        and (not query.has_attachment or row.has_attachment)
-        and (since is None or row.date >= since.timestamp())
-        and all(word in text for word in query.words)
-    )
+def _reread_legacy(store: MailStore) -> None:
+    """Re-read, once, the messages an index from before schema 2 holds without their full search
+    fields (Cc apart from To, Bcc, file names, size, lists, Delivered-To)."""
+    legacy = store.journal.legacy_rows()
+    if not legacy:
+        return
+    store.journal.begin()
+    try:
+        for row in legacy:
+            try:
+                store.journal.reindex(row.id, SearchFields.of(store.read(row)))
+            except MailProviderError:  # gone or unreadable since: the next scan settles it
+                continue
+    finally:
+        store.journal.commit()
 
 
 def _labels(store: MailStore) -> list[Label]:

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from .models import Change, ChangePage, Message
 from .provider import CursorError
+from .search_index import SearchFields, forget, migrate, set_labels, write_fields
+from .search_sql import SearchPlan
 
 __all__ = ["IndexRow", "Journal"]
 
@@ -32,6 +34,10 @@ CREATE TABLE IF NOT EXISTS messages (
     summary TEXT NOT NULL, search_text TEXT NOT NULL, has_attachment INTEGER NOT NULL, error TEXT);
 CREATE INDEX IF NOT EXISTS messages_thread ON messages(thread_id);
 """
+# The columns of `IndexRow`, in order (schema 2 added more after them: see `search_index`).
+_COLUMNS = (
+    "id, folder, path, flags, extra_labels, thread_id, date, summary, search_text, has_attachment, error"
+)
 
 
 @dataclass
@@ -49,6 +55,7 @@ class IndexRow:
     search_text: str
     has_attachment: bool
     error: str | None
+    fields: SearchFields | None = None  # set when freshly parsed; rows read back leave the index's as is
 
     @classmethod
     def of_message(cls, message: Message, folder: str, path: str, flags: str) -> IndexRow:
@@ -57,12 +64,9 @@ class IndexRow:
             mode="json", include={"id", "thread_id", "from_", "subject", "date", "snippet"}
         )
         summary["has_attachment"] = bool(message.attachments)
-        recipients = " ".join(a.formatted() for a in message.to + message.cc)
-        sender = message.from_.formatted() if message.from_ else ""
-        search_text = "\n".join([sender, recipients, message.subject, message.text]).lower()
         return cls(
             message.id, folder, path, flags, [], message.thread_id, message.date.timestamp(), summary,
-            search_text, bool(message.attachments), None,
+            "", bool(message.attachments), None, SearchFields.of(message),
         )  # fmt: skip
 
     @classmethod
@@ -79,6 +83,8 @@ class Journal:
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
+        migrate(self._db)
+        self._upgraded = False
         self._db.execute("INSERT OR IGNORE INTO meta VALUES ('journal_id', ?)", (uuid.uuid4().hex[:12],))
         self.journal_id = self._db.execute("SELECT value FROM meta WHERE key='journal_id'").fetchone()[0]
 
@@ -99,23 +105,53 @@ class Journal:
         self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     def rows(self) -> dict[str, IndexRow]:
-        cursor = self._db.execute("SELECT * FROM messages")
+        cursor = self._db.execute(f"SELECT {_COLUMNS} FROM messages")
         return {row[0]: _row(row) for row in cursor}
 
     def row(self, id: str) -> IndexRow | None:
-        found = self._db.execute("SELECT * FROM messages WHERE id=?", (id,)).fetchone()
+        found = self._db.execute(f"SELECT {_COLUMNS} FROM messages WHERE id=?", (id,)).fetchone()
         return _row(found) if found else None
 
     def thread_rows(self, thread_id: str) -> list[IndexRow]:
-        cursor = self._db.execute("SELECT * FROM messages WHERE thread_id=? ORDER BY date", (thread_id,))
+        cursor = self._db.execute(
+            f"SELECT {_COLUMNS} FROM messages WHERE thread_id=? ORDER BY date", (thread_id,)
+        )
         return [_row(row) for row in cursor]
 
     def upsert(self, row: IndexRow) -> None:
+        """Store the row; its search fields too when it carries them (a freshly parsed message)."""
         self._db.execute(
-            "INSERT OR REPLACE INTO messages VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT INTO messages ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET "
+            "folder=excluded.folder, path=excluded.path, flags=excluded.flags, extra_labels=excluded.extra_labels, "
+            "thread_id=excluded.thread_id, date=excluded.date, summary=excluded.summary, "
+            "search_text=excluded.search_text, has_attachment=excluded.has_attachment, error=excluded.error",
             (row.id, row.folder, row.path, row.flags, json.dumps(row.extra_labels), row.thread_id, row.date,
              json.dumps(row.summary), row.search_text, int(row.has_attachment), row.error),
         )  # fmt: skip
+        if row.fields is not None:
+            write_fields(self._db, row.id, row.fields)
+
+    def reindex(self, id: str, fields: SearchFields) -> None:
+        """Replace the search fields of message `id` (a row migrated from schema 1, re-read)."""
+        write_fields(self._db, id, fields)
+
+    def legacy_rows(self) -> list[IndexRow]:
+        """Rows migrated from schema 1 whose fields were not re-read yet (once none are left, none
+        come back: new rows are written whole, so later searches skip the scan)."""
+        if self._upgraded:
+            return []
+        cursor = self._db.execute(
+            f"SELECT {_COLUMNS} FROM messages WHERE fields_version < 2 AND error IS NULL"
+        )
+        rows = [_row(row) for row in cursor]
+        self._upgraded = not rows
+        return rows
+
+    def search(self, plan: SearchPlan) -> list[tuple[IndexRow, int]]:
+        """One page of a planned search, newest first, each row with its key (one row more than
+        the page when there is a next)."""
+        sql, params = plan.statement(", ".join(f"m.{column}" for column in _COLUMNS.split(", ")))
+        return [(_row(found[:-1]), found[-1]) for found in self._db.execute(sql, params)]
 
     def update(self, row: IndexRow, labels_before: list[str], labels_after: list[str]) -> None:
         """Store the row, and log `labels_changed` when its labels differ from before."""
@@ -124,6 +160,7 @@ class Journal:
             self.append("labels_changed", row.id, labels_after)
 
     def delete(self, id: str) -> None:
+        forget(self._db, id)
         self._db.execute("DELETE FROM messages WHERE id=?", (id,))
 
     def append(self, kind: str, message_id: str, labels: list[str], error: str | None = None) -> None:
@@ -131,6 +168,9 @@ class Journal:
             "INSERT INTO changes (kind, message_id, labels, error) VALUES (?,?,?,?)",
             (kind, message_id, json.dumps(labels), error),
         )
+        set_labels(
+            self._db, message_id, [] if kind == "deleted" else labels
+        )  # search sees what the feed says
 
     def last_seq(self) -> int:
         return self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()[0]

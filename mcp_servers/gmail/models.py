@@ -80,6 +80,12 @@ class Message(BaseModel):
     from_: Address | None = Field(None, alias="from", description="Sender")
     to: list[Address] = Field(default_factory=list, description="To recipients")
     cc: list[Address] = Field(default_factory=list, description="Cc recipients")
+    bcc: list[Address] = Field(
+        default_factory=list, description="Bcc recipients (present only in mail the user sent or drafted)"
+    )
+    delivered_to: list[str] = Field(
+        default_factory=list, description="Delivered-To addresses: the mailboxes the mail was delivered to"
+    )
     reply_to: list[Address] = Field(default_factory=list, description="Reply-To addresses")
     date: datetime = Field(description="Timezone-aware date (delivery time when Date is missing)")
     subject: str = Field("", description="Decoded subject")
@@ -115,11 +121,21 @@ class MessageSummary(BaseModel):
     has_attachment: bool = False
 
 
+class SearchPage(BaseModel):
+    """One page of search hits."""
+
+    messages: list[MessageSummary] = Field(default_factory=list)
+    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last")
+
+
 class SearchResult(BaseModel):
     """The messages matching a query, newest first."""
 
     query: str = Field(description="The query as given")
     messages: list[MessageSummary] = Field(default_factory=list)
+    next_cursor: str | None = Field(
+        None, description="More messages match: pass this as `cursor` (with the same query) for the next page"
+    )
 
 
 class Thread(BaseModel):

@@ -99,6 +99,8 @@ def _normalize(
         from_=(_addresses(mime.get_all("From")) or [None])[0],
         to=_addresses(mime.get_all("To")),
         cc=_addresses(mime.get_all("Cc")),
+        bcc=_addresses(mime.get_all("Bcc")),
+        delivered_to=[a.email for a in _addresses(mime.get_all("Delivered-To"))],
         reply_to=_addresses(mime.get_all("Reply-To")),
         date=_date(mime.get("Date"), received, defects),
         subject=decode_header_value(mime.get("Subject")),

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
+from datetime import datetime, tzinfo
 from email.message import EmailMessage
 
 from anyio.abc import TaskStatus
 
-from .models import ChangePage, DraftRef, Label, Message, MessageSummary, SentRef, Thread
+from .models import ChangePage, DraftRef, Label, Message, MessageSummary, SearchPage, SentRef, Thread
 from .query import Query
 
 __all__ = [
@@ -62,8 +63,16 @@ class MailProvider(ABC):
         """Release connections."""
 
     @abstractmethod
+    async def search_page(
+        self, query: Query, limit: int, cursor: str | None = None, *,
+        now: datetime | None = None, zone: tzinfo | None = None, me: str | None = None,
+    ) -> SearchPage:  # fmt: skip
+        """A page of the messages matching `query`, newest first, after `cursor` (a previous page's
+        `next_cursor`); `now` and `zone` date relative and calendar terms, `me` is `from:me`."""
+
     async def search(self, query: Query, limit: int) -> list[MessageSummary]:
-        """Messages matching `query`, newest first, at most `limit`."""
+        """The first `limit` messages matching `query`, newest first."""
+        return (await self.search_page(query, limit)).messages
 
     @abstractmethod
     async def get_message(self, id: str) -> Message:

@@ -21,6 +21,7 @@ from fastmcp.exceptions import ResourceError, ToolError
 from pydantic import BaseModel, Field
 
 from mcp_servers.common.subscriptions import ResourceSubscriptions
+from mcp_servers.common.surface import pepper_server
 
 from .channels import build_senders
 from .checks import NotifyInputError
@@ -137,7 +138,7 @@ def build_server(settings: NotifySettings, clock: Clock | None = None) -> FastMC
                 finally:
                     subscriptions.close()
 
-    server = FastMCP("pepper-notify", lifespan=lifespan)
+    server = pepper_server("pepper-notify", lifespan=lifespan)
     subscriptions.install(server)
     _add_notification_tools(server, notifier)
     _add_reminder_tools(server, notifier)

@@ -70,10 +70,16 @@ async def test_expunge_and_append_are_found_with_condstore(
     assert all(since is not None for since, _ in flag_fetches[1:])
 
 
-EXACT = ["from:bob", "to:bob", "subject:lunch", "is:unread", "is:read", "is:starred", "label:Receipts",
-         "label:Travel", "label:INBOX", "label:SENT", "from:bob subject:invoice", "label:INBOX is:unread",
-         "label:UNREAD", "label:Nowhere", ""]  # fmt: skip
-SUPERSET = ["has:attachment", "newer_than:30d", "pizza", "from:rené"]
+# Gmail searches whose IMAP SEARCH form is exact (flags, folders, keywords, sizes, and OR/NOT of
+# them), and those whose IMAP form is a superset (text, dates, attachments).
+EXACT = ["is:unread", "is:read", "is:starred", "label:Receipts", "label:Travel", "label:INBOX", "label:SENT",
+         "label:INBOX is:unread", "label:UNREAD", "label:Nowhere", "", "is:unread OR is:starred", "-is:starred",
+         "-label:Travel", "{label:Travel label:Receipts}", "(is:unread label:Travel) OR is:starred",
+         "-(is:read is:starred)", "larger:400", "smaller:400", "larger:300 -is:unread", "in:anywhere",
+         "label:SENT OR label:Receipts", "-{label:INBOX label:SENT}"]  # fmt: skip
+SUPERSET = ["has:attachment", "newer_than:30d", "pizza", "from:rené", "from:bob", "subject:lunch", "to:bob",
+            "from:carol OR is:starred", "-from:carol", "subject:(lunch invoice)", "after:2020/01/01",
+            "filename:pdf", "from:bob subject:invoice", "before:2026/01/01 is:read"]  # fmt: skip
 
 
 async def _mailbox_for_search(account: GmailSettings) -> None:
@@ -115,5 +121,6 @@ async def test_imap_server_search_agrees_with_the_index(
         else:
             assert found >= indexed, text
     assert sizes["label:INBOX"] == 3 and sizes["is:read"] == 3 and sizes[""] == 5  # the data mean something
+    assert sizes["larger:400"] + sizes["smaller:400"] == 5 and 0 < sizes["larger:400"] < 5
     found, _ = await provider.server_search(parse_query("has:attachment"))
     assert len(found) == 5 and len(await provider.search(parse_query("has:attachment"), 100)) == 1

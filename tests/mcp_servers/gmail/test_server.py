@@ -87,8 +87,10 @@ async def test_search_get_and_thread_tools_read_the_maildir(tmp_path: Path) -> N
 async def test_bad_query_and_unknown_id_are_clear_tool_errors(tmp_path: Path) -> None:
     server, _ = make_server(tmp_path)
     async with Client(server) as client:
-        with pytest.raises(ToolError, match="unsupported search term before:2024"):
+        with pytest.raises(ToolError, match="before:2024 is not a date: use YYYY/MM/DD"):
             await client.call_tool("search_messages", {"query": "before:2024"})
+        with pytest.raises(ToolError, match="unsupported search term frm:bob"):
+            await client.call_tool("search_messages", {"query": "frm:bob"})
         with pytest.raises(ToolError, match="no message with id 'missing'"):
             await client.call_tool("get_message", {"id": "missing"})
         with pytest.raises(ToolError, match="malformed"):
