@@ -29,6 +29,7 @@ from .errors import StorageError
 from .server import build_server
 from .services import open_store
 from .settings import ContextStoreSettings
+from .sqlite_storage import SqliteStorage
 from .store import ContextStore
 
 DEFAULT_PORT = 8765
@@ -64,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         check_options(options)
         store = open_or_fail(settings)
         try:
-            run_server(build_server(settings, store), options)
+            run_server(build_server(settings, SqliteStorage(store, settings.poll_interval_seconds)), options)
         finally:
             store.close()
 

@@ -23,8 +23,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from pydantic import BaseModel
-
 from . import embedding_queue, events, schema, search
 from .database import Database
 from .errors import InvalidInput, NotFound, SemanticSearchOff
@@ -35,6 +33,7 @@ from .models import (
     Item,
     ItemInput,
     SearchHit,
+    Written,
     check_consumer,
     check_depth,
     check_id,
@@ -68,14 +67,6 @@ QUEUE_EMBEDDING = (
     "ON CONFLICT (item_rowid) DO UPDATE SET attempts = 0, not_before = 0"
 )
 FORGET_VECTOR = "DELETE FROM items_vec WHERE rowid = (SELECT rowid FROM items WHERE namespace = ? AND id = ?)"
-
-
-class Written(BaseModel):
-    """What one write did: the item's key and the seq of its event."""
-
-    namespace: str
-    id: str
-    seq: int
 
 
 class _Row(NamedTuple):
