@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from .errors import ContextStoreError
+from .errors import ContextStoreError, StorageError
 from .events import Retention
 from .settings import ContextStoreSettings
 from .sqlite_storage import SqliteStorage
@@ -73,9 +73,26 @@ def open_store(settings: ContextStoreSettings) -> ContextStore:
 
 
 async def open_storage(settings: ContextStoreSettings) -> Storage:
-    """The backend the settings name, opened: SQLite (the default)."""
-    store = await anyio.to_thread.run_sync(open_store, settings)
-    return SqliteStorage(store, settings.poll_interval_seconds)
+    """The backend the settings name, opened: PostgreSQL when `database_url` is set, else SQLite."""
+    if settings.database_url is None:
+        store = await anyio.to_thread.run_sync(open_store, settings)
+        return SqliteStorage(store, settings.poll_interval_seconds)
+    url = settings.database_url.get_secret_value()
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise StorageError(
+            "PEPPER_CONTEXT_DATABASE_URL must start with postgresql:// (unset it to use the SQLite file)"
+        )
+    try:
+        from .postgres import PostgresStorage
+    except ImportError as exc:
+        raise StorageError(
+            f"PEPPER_CONTEXT_DATABASE_URL names PostgreSQL but its driver is missing ({exc}): "
+            'install the postgres extra (pip install -e ".[postgres]")'
+        ) from exc
+    embedder, reason = await anyio.to_thread.run_sync(load_embedder, settings)
+    return await PostgresStorage.open(
+        url, settings.tenant, embedder, semantic_off_reason=reason, **store_options(settings)
+    )
 
 
 async def maintain(store: Storage, interval: float) -> None:
