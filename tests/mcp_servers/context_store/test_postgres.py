@@ -1,6 +1,6 @@
 """The PostgreSQL backend's own guarantees: positions in commit order under concurrent writers (no
 consumer can skip an event that commits late), LISTEN/NOTIFY wake-ups that carry the position,
-tenants kept apart, clear errors when the server cannot be reached. The shared behaviour is
+tenants kept apart, clear errors when the server cannot be reached, and the migration from SQLite. The shared behaviour is
 checked by the rest of the suite, which runs against both backends."""
 
 from __future__ import annotations
@@ -14,10 +14,15 @@ import anyio.lowlevel
 import psycopg
 import pytest
 
-from mcp_servers.context_store.errors import InvalidInput
+from mcp_servers.context_store.errors import InvalidInput, StorageError
 from mcp_servers.context_store.models import ItemInput
 from mcp_servers.context_store.postgres import PostgresStorage
 from mcp_servers.context_store.postgres.errors import DatabaseUnavailable
+from mcp_servers.context_store.postgres.migrate import migrate
+from mcp_servers.context_store.store import ContextStore
+
+from .conftest import HashingEmbedder
+from .test_search import WORDS
 
 pytestmark = pytest.mark.anyio
 
@@ -163,3 +168,46 @@ async def test_a_nul_character_in_text_is_refused_in_words(postgres_url: str, pg
     assert await storage.count() == (0, 0)
     await storage.aclose()
 
+
+async def test_migration_copies_items_vectors_events_and_cursors_and_verifies_the_counts(
+    postgres_url: str, pg_tenant: str, db_path
+) -> None:
+    embedder = HashingEmbedder()
+    source = ContextStore.open(db_path, embedder=embedder)
+    source.store_many(
+        [
+            ItemInput(namespace="raw.email", id=str(i), text=f"{WORDS[i % 8]} offer", tags=["t"])
+            for i in range(40)
+        ]
+    )
+    source.embed_pending(batch=30)  # ten items stay queued
+    source.delete("raw.email", "3")
+    source.ack("feeds.email", 20)
+    expected_events = source.read_events(0, limit=1000).events
+    expected_hits = [round(hit.score, 5) for hit in source.search("apple offer", mode="semantic", limit=5)]
+    source.close()
+
+    counts = await migrate(db_path, postgres_url, pg_tenant)
+
+    assert counts == {
+        "items": 39,
+        "events": 41,
+        "consumers": 1,
+        "pending_embeddings": 10,
+        "embedding_failures": 0,
+        "items_vec": 29,
+    }
+    target = await PostgresStorage.open(postgres_url, pg_tenant, embedder)
+    assert (await target.read_events(0, limit=1000)).events == expected_events
+    assert [e.seq for e in (await target.read_events(consumer="feeds.email", limit=1000)).events][0] == 21
+    assert (await target.get("raw.email", "7")).tags == ["t"]
+    hits = await target.search("apple offer", mode="semantic", limit=5)
+    assert [round(hit.score, 5) for hit in hits] == expected_hits  # the copied vectors rank alike
+    assert await target.pending_embeddings() == 10
+    while await target.embed_pending():
+        pass
+    assert await target.pending_embeddings() == 0
+    assert (await target.store(ItemInput(namespace="n", id="after"))).seq == 42
+    with pytest.raises(StorageError, match="not empty"):
+        await migrate(db_path, postgres_url, pg_tenant)
+    await target.aclose()
