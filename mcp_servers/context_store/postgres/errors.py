@@ -1,7 +1,8 @@
 """The one boundary where psycopg's errors become the context store's (`translated`).
 
 A server that cannot be reached (down, restarting, a wrong URL) is a `DatabaseUnavailable` that says
-so and that nothing of the call was stored; a statement stopped by `statement_timeout` is a
+so and that the call was not acknowledged (a write cut off at its commit may or may not have landed:
+a retry with the same ids is idempotent); a statement stopped by `statement_timeout` is a
 `QueryTimeout`; a value PostgreSQL cannot hold (a NUL character in text) is `InvalidInput`. Anything
 else is a bug and surfaces as it is.
 """
@@ -41,9 +42,9 @@ async def translated(where: str) -> AsyncIterator[None]:
         ) from exc
     except (psycopg.OperationalError, PoolTimeout) as exc:
         raise DatabaseUnavailable(
-            f"the PostgreSQL server {where} is unavailable ({_first_line(exc)}); nothing of this call was "
-            "stored: check that it is running and that PEPPER_CONTEXT_DATABASE_URL is right, then try "
-            "again (the store reconnects by itself)"
+            f"the PostgreSQL server {where} is unavailable ({_first_line(exc)}); the call was not "
+            "acknowledged: check that the server is running and that PEPPER_CONTEXT_DATABASE_URL is right, "
+            "then retry it (the store reconnects by itself; a write with ids is safe to repeat)"
         ) from exc
 
 

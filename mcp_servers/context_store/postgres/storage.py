@@ -138,6 +138,8 @@ class PostgresStorage:
 
     async def _configure(self, connection: Any) -> None:
         await self._set_path(connection)
+        # An acknowledged write must survive a crash of the server, whatever its configuration says.
+        await connection.execute("SET synchronous_commit = on")
         await register_vector_async(connection)
 
     async def aclose(self) -> None:

@@ -68,7 +68,7 @@ def backend() -> str:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
+def postgres_server() -> Iterator[Any]:
     """A PostgreSQL server with pgvector for the session (as root, pgserver runs it as its own user).
 
     Its data lives outside pytest's temporary folders: pytest makes /tmp/pytest-of-<user> private
@@ -78,6 +78,7 @@ def postgres_url() -> Iterator[str]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns at import when XDG_RUNTIME_DIR is unset
         import pgserver
+        from pgserver._commands import pg_ctl
 
         server = pgserver.get_server(folder / "pgdata", cleanup_mode="delete")
     # Test data need not survive a power cut: without fsync each test's schema is created in half the time.
@@ -85,10 +86,18 @@ def postgres_url() -> Iterator[str]:
         "ALTER SYSTEM SET fsync = off; ALTER SYSTEM SET synchronous_commit = off; SELECT pg_reload_conf();"
     )
     try:
-        yield server.get_uri()
+        yield server
     finally:
-        server.cleanup()
-        shutil.rmtree(folder, ignore_errors=True)
+        try:  # stopped here: after a restart (crash tests) pgserver's own clean-up no longer knows its pid
+            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user)
+        finally:
+            server.cleanup()
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server: Any) -> str:
+    return postgres_server.get_uri()
 
 
 @pytest.fixture

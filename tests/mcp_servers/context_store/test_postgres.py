@@ -157,7 +157,7 @@ async def test_tenants_share_a_server_but_neither_items_nor_positions(
 
 async def test_an_unreachable_server_is_named_in_words(tmp_path) -> None:
     url = f"postgresql://pepper@/pepper?host={tmp_path}&connect_timeout=2"
-    with pytest.raises(DatabaseUnavailable, match="is unavailable .*nothing of this call was stored"):
+    with pytest.raises(DatabaseUnavailable, match="is unavailable .*the call was not acknowledged"):
         await PostgresStorage.open(url)
 
 
