@@ -1,12 +1,16 @@
 """Crashes on the PostgreSQL backend: a context-store process SIGKILLed in the middle of a
 `store_many`, and PostgreSQL itself restarted (immediate mode: a crash and recovery) while writers
 and a consumer run. Nothing acknowledged may be lost, no batch torn, no position skipped by the
-consumer; while the database is away calls fail in words, and they recover by themselves after."""
+consumer; while the database is away calls fail in words, and they recover by themselves after.
+Also the server process on PostgreSQL end to end: subscriptions in both eras, and one line with exit
+code 2 when the database cannot be reached at start."""
 
 from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,11 +23,12 @@ from fastmcp import Client
 from mcp_servers.context_store.models import ItemInput
 from mcp_servers.context_store.postgres import PostgresStorage
 from mcp_servers.context_store.postgres.errors import DatabaseUnavailable
-from tests.support.processes import stdio_transport
+from tests.support.processes import child_env, stdio_transport
 
-from .test_processes import ENV, MODULE, pid_serving
+from .test_processes import ENV, MODULE, check_both_eras, pid_serving
+from .test_storage_errors import failures
 
-pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+pytestmark = [pytest.mark.slow]
 
 
 @pytest.fixture
@@ -59,6 +64,7 @@ async def wait_for_an_open_write(url: str, tenant: str, give_up: float) -> None:
                 await anyio.sleep(0.001)  # PostgreSQL sends no event when a lock is taken: ask every ms
 
 
+@pytest.mark.anyio
 async def test_sigkill_of_a_server_during_store_many_loses_no_acknowledged_write_and_tears_no_batch(
     postgres_url: str, pg_tenant: str, db_path: Path
 ) -> None:
@@ -96,6 +102,7 @@ async def test_sigkill_of_a_server_during_store_many_loses_no_acknowledged_write
     await storage.aclose()
 
 
+@pytest.mark.anyio
 async def test_a_postgres_restart_during_writes_is_reported_in_words_and_recovered_from_by_itself(
     postgres_server, postgres_url: str, pg_tenant: str
 ) -> None:
@@ -144,3 +151,28 @@ async def test_a_postgres_restart_during_writes_is_reported_in_words_and_recover
     assert set(acknowledged) <= stored, "an acknowledged write was lost"
     assert await all_positions(writer) == list(range(1, logged + 1))
     await writer.aclose()
+
+
+@pytest.mark.anyio
+async def test_a_stdio_server_on_postgres_delivers_subscriptions_in_both_eras(
+    postgres_url: str, pg_tenant: str, db_path: Path
+) -> None:
+    env = {**ENV, "PEPPER_CONTEXT_DATABASE_URL": postgres_url, "PEPPER_CONTEXT_TENANT": pg_tenant}
+    await check_both_eras(
+        lambda **options: Client(stdio_transport(MODULE, ["--db", str(db_path)], env), **options)
+    )
+
+
+def test_an_unreachable_postgres_is_one_line_and_exit_code_2(tmp_path: Path) -> None:
+    env = child_env({**ENV, "PEPPER_CONTEXT_DATABASE_URL": f"postgresql://pepper@/pepper?host={tmp_path}"})
+    done = subprocess.run(
+        [sys.executable, "-m", MODULE],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 2
+    [line] = failures(done)
+    assert "cannot start: the PostgreSQL server" in line and "is unavailable" in line
