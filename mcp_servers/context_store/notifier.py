@@ -56,7 +56,7 @@ class ChangeNotifier:
     async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
         self._seen = await self._store.last_seq()
         async with anyio.create_task_group() as tasks:
-            tasks.start_soon(self._store.watch_changes, self._changed)
+            await tasks.start(self._store.watch_changes, self._changed)  # listening before "ready"
             task_status.started()
             await self._follow(SAFETY_POLL if self._store.watches_commits else self._poll_interval)
 

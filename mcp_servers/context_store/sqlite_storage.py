@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
+from anyio.abc import TaskStatus
 
 from .models import Event, EventPage, Item, ItemInput, SearchHit, Written
 from .sqlite import connect
@@ -124,8 +125,11 @@ class SqliteStorage:
     async def aclose(self) -> None:
         await self._run(self.blocking.close)
 
-    async def watch_changes(self, on_change: Callable[[int], None]) -> None:
+    async def watch_changes(
+        self, on_change: Callable[[int], None], *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
         """Call `on_change(0)` on every commit another connection makes; runs until cancelled."""
+        task_status.started()
         if self.blocking.path is None:
             return  # an in-memory database has no other connection
         async with anyio.create_task_group() as tasks:

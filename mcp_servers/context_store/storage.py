@@ -7,7 +7,8 @@ event at or below `p`. Tenancy is fixed when a backend is opened; no method name
 limits (`Limits`) are checked by each backend with the same shared checks, before any work.
 `watch_changes` is how other writers' commits reach the notifier: it calls `on_change(position)`
 for each commit it learns of (0 when the backend cannot tell the position) and runs until
-cancelled; a wake-up only says "read the log", the log stays the truth. (D2 sketched it as an
+cancelled; it reports itself started (`task_status`) once it is listening, so that a server that
+says it is ready misses no commit; a wake-up only says "read the log", the log stays the truth. (D2 sketched it as an
 async iterator; a callback keeps the backend's listener tasks inside the caller's task group.)
 """
 
@@ -16,6 +17,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
+
+import anyio
+from anyio.abc import TaskStatus
 
 from .limits import Limits
 from .models import Event, EventPage, Item, ItemInput, SearchHit, Written
@@ -83,6 +87,8 @@ class Storage(Protocol):
 
     async def count(self) -> tuple[int, int]: ...
 
-    async def watch_changes(self, on_change: Callable[[int], None]) -> None: ...
+    async def watch_changes(
+        self, on_change: Callable[[int], None], *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    ) -> None: ...
 
     async def aclose(self) -> None: ...

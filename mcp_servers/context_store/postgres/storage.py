@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -27,9 +26,9 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 import psycopg
+from anyio.abc import TaskStatus
 from pgvector.psycopg import register_vector_async
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import AsyncConnectionPool
 
 from .. import embedding_queue
@@ -47,49 +46,17 @@ from ..models import (
     check_id,
     check_namespace,
 )
-from ..models import from_epoch as epoch
 from ..store import Row, prepare_row
 from . import embeddings, queries, schema
 from .errors import translated
+from .rows import FORGET, QUEUE, UNFAIL, UNQUEUE, UPSERT, checked, describe, item_from_row, schema_name
 
 if TYPE_CHECKING:
     from ..embedders import Embedder
 
-__all__ = ["PostgresStorage", "schema_name"]
+__all__ = ["PostgresStorage", "describe", "schema_name"]
 
 logger = logging.getLogger(__name__)
-
-TENANT_RE = re.compile(r"^[a-z0-9_]{1,40}$")
-UPSERT = (
-    "INSERT INTO items AS i (namespace, id, data, text, tags, metadata, expires_at, created_at, updated_at) "
-    "VALUES (%s, %s, %s::json, %s, %s::text[], %s::json, %s, %s, %s) "
-    "ON CONFLICT (namespace, id) DO UPDATE SET data = excluded.data, text = excluded.text, "
-    "tags = excluded.tags, metadata = excluded.metadata, updated_at = excluded.updated_at, "
-    "expires_at = excluded.expires_at, created_at = CASE WHEN i.expires_at <= excluded.updated_at "
-    "THEN excluded.created_at ELSE i.created_at END"
-)
-KEY = "namespace = %s AND id = %s"
-QUEUE = (
-    "INSERT INTO pending_embeddings (item_rowid) SELECT rowid FROM items WHERE " + KEY + " "
-    "ON CONFLICT (item_rowid) DO UPDATE SET attempts = 0, not_before = 0"
-)
-UNQUEUE = "DELETE FROM pending_embeddings WHERE item_rowid = (SELECT rowid FROM items WHERE " + KEY + ")"
-UNFAIL = "DELETE FROM embedding_failures WHERE item_rowid = (SELECT rowid FROM items WHERE " + KEY + ")"
-FORGET = "DELETE FROM items_vec WHERE item_rowid = (SELECT rowid FROM items WHERE " + KEY + ")"
-
-
-def schema_name(tenant: str | None) -> str:
-    if tenant is None:
-        return "pepper"
-    if not TENANT_RE.match(tenant):
-        raise InvalidInput(f"invalid tenant {tenant!r}: use 1-40 chars of [a-z0-9_]")
-    return f"pepper_{tenant}"
-
-
-def describe(url: str) -> str:
-    """The server and database of `url`, without the password, for messages."""
-    parts = conninfo_to_dict(url)
-    return f"{parts.get('host', 'localhost')}:{parts.get('port', 5432)}/{parts.get('dbname', '')}"
 
 
 class PostgresStorage:
@@ -191,7 +158,7 @@ class PostgresStorage:
         self.limits.check_batch(len(inputs))
         now = time.time()
         namespaces: set[str] = set()
-        rows = [_checked(prepare_row(item, self.limits, now, namespaces)) for item in inputs]
+        rows = [checked(prepare_row(item, self.limits, now, namespaces)) for item in inputs]
         if not rows:
             return []
         async with self._write() as db:
@@ -411,52 +378,38 @@ class PostgresStorage:
         async with self._read() as db:
             return (await queries.read_events(db, seq, [], limit)).events
 
-    async def watch_changes(self, on_change: Callable[[int], None], retry_seconds: float = 0.5) -> None:
-        """`LISTEN` for other writers' commits; reconnects (with backoff) after losing the server."""
-        pause = retry_seconds
+    async def watch_changes(
+        self,
+        on_change: Callable[[int], None],
+        retry_seconds: float = 0.5,
+        *,
+        task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
+    ) -> None:
+        """`LISTEN` for other writers' commits (started once listening, or once the first try failed);
+        reconnects with backoff after losing the server."""
+        pause, starting = retry_seconds, [task_status]
         while True:
             try:
-                await self._listen(on_change)
+                await self._listen(on_change, starting)
                 pause = retry_seconds
             except psycopg.OperationalError as exc:
                 logger.warning(
                     "listening for changes on %s failed (%s); retrying in %.1f s", self.where, exc, pause
                 )
+            while starting:  # the first try failed: start anyway, the safety read covers the gap
+                starting.pop().started()
             await anyio.sleep(pause)
             pause = min(5.0, pause * 2)
 
-    async def _listen(self, on_change: Callable[[int], None]) -> None:
+    async def _listen(self, on_change: Callable[[int], None], starting: list[TaskStatus[None]]) -> None:
         connection = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
         try:
             await connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
+            while starting:
+                starting.pop().started()
             on_change(0)  # whatever was committed while nobody listened
             async for notice in connection.notifies():
                 on_change(int(notice.payload))
         finally:
             with anyio.CancelScope(shield=True):  # closed even when the listener is cancelled
                 await connection.close()
-
-
-def _checked(row: Row) -> Row:
-    """Refuse what PostgreSQL cannot store and SQLite can: NUL characters in text or tags."""
-    if (row.text and "\x00" in row.text) or "\\u0000" in row.tags:
-        raise InvalidInput(
-            f"item {row.namespace}/{row.id} holds a NUL character (\\u0000) in its text or tags, which "
-            "PostgreSQL cannot store: remove it"
-        )
-    return row
-
-
-def item_from_row(row: Sequence[Any]) -> Item:
-    namespace, item_id, data, text, tags, metadata, created, updated, expires = row
-    return Item(
-        namespace=namespace,
-        id=item_id,
-        data=data,
-        text=text,
-        tags=list(tags),
-        metadata=metadata,
-        created_at=epoch(created),
-        updated_at=epoch(updated),
-        expires_at=epoch(expires) if expires is not None else None,
-    )
