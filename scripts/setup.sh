@@ -23,7 +23,7 @@ if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e ".[dev]"
+.venv/bin/python -m pip install --quiet -e ".[dev,postgres]"
 
 # Node 22, the MCP conformance suite and the MCP Inspector CLI, pinned in tools/node.
 bash scripts/setup-node.sh

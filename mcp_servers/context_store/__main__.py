@@ -3,7 +3,8 @@
     pepper-context-store [--transport stdio|http] [--host 127.0.0.1] [--port 8765] [--db PATH] [--log-level INFO]
 
 Settings come from `PEPPER_CONTEXT_*` variables (the HTTP bearer token from `PEPPER_CONTEXT_TOKEN`);
-`--db` overrides `PEPPER_CONTEXT_DB_PATH`. Logs go to stderr: stdout carries the stdio transport.
+`--db` overrides `PEPPER_CONTEXT_DB_PATH`; with `PEPPER_CONTEXT_DATABASE_URL=postgresql://...` the store
+lives in PostgreSQL instead (see the README). Logs go to stderr: stdout carries the stdio transport.
 The database is opened before serving: when it cannot be (a read-only data directory, a file that
 is not a database, a lock held by another process), one line says why and the exit code is 2; the
 traceback is shown only with `--log-level DEBUG`.
@@ -16,6 +17,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import anyio
+
 from mcp_servers.common.startup import StartupError, reporting_startup_errors
 from mcp_servers.common.transport import (
     add_transport_arguments,
@@ -27,8 +30,9 @@ from mcp_servers.common.transport import (
 
 from .errors import StorageError
 from .server import build_server
-from .services import open_store
+from .services import open_storage, open_store
 from .settings import ContextStoreSettings
+from .sqlite_storage import SqliteStorage
 from .store import ContextStore
 
 DEFAULT_PORT = 8765
@@ -53,6 +57,20 @@ def open_or_fail(settings: ContextStoreSettings) -> ContextStore:
         raise StartupError(f"cannot start: {exc}") from exc
 
 
+def check_or_fail(settings: ContextStoreSettings) -> None:
+    """Open and close the PostgreSQL backend once (creating the tenant's schema), so that an unreachable
+    server is one line and exit code 2; the server opens its own pool on its event loop."""
+
+    async def probe() -> None:
+        storage = await open_storage(settings)
+        await storage.aclose()
+
+    try:
+        anyio.run(probe)
+    except StorageError as exc:
+        raise StartupError(f"cannot start: {exc}") from exc
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     arguments = parse_arguments(argv)
     log_to_stderr(arguments.log_level)
@@ -62,9 +80,13 @@ def main(argv: Sequence[str] | None = None) -> None:
             settings = settings.model_copy(update={"db_path": arguments.db})
         options = transport_options(arguments, settings.token, settings.allowed_hosts)
         check_options(options)
+        if settings.database_url is not None:
+            check_or_fail(settings)
+            run_server(build_server(settings), options)
+            return
         store = open_or_fail(settings)
         try:
-            run_server(build_server(settings, store), options)
+            run_server(build_server(settings, SqliteStorage(store, settings.poll_interval_seconds)), options)
         finally:
             store.close()
 

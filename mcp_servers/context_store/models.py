@@ -24,6 +24,7 @@ __all__ = [
     "ItemInput",
     "Op",
     "SearchHit",
+    "Written",
     "check_consumer",
     "check_depth",
     "check_glob",
@@ -101,6 +102,14 @@ class EventPage(BaseModel):
     next_after: int = Field(description="Pass as `after` to continue; ack it once processed")
     has_more: bool = Field(description="True when more events follow this page")
     gap: bool = Field(False, description="True when events after `after` were compacted away: resynchronise")
+
+
+class Written(BaseModel):
+    """What one write did: the item's key and the position (`seq`) of its event in the log."""
+
+    namespace: str
+    id: str
+    seq: int
 
 
 class SearchHit(BaseModel):

@@ -1,17 +1,16 @@
-"""The context store's MCP surface: tools, resources and subscriptions over a `ContextStore`.
+"""The context store's MCP surface: tools, resources and subscriptions over a `Storage` backend.
 
-`build_server(settings, store=None)` returns a FastMCP server. Its lifespan opens the store from the
-settings (unless one is passed in, which the caller then owns), and runs the change notifier, the
-maintenance loop and the embedding worker. Every store call runs in a worker thread; the store's
-own errors become `ToolError`s (or `ResourceError`s) with the store's message.
+`build_server(settings, store=None)` returns a FastMCP server. Its lifespan opens the backend the
+settings name (unless one is passed in, which the caller then owns), and runs the change notifier,
+the maintenance loop and the embedding worker. The server knows nothing of the backend beyond the
+`Storage` protocol; the store's own errors become `ToolError`s (or `ResourceError`s) with its message.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
@@ -29,11 +28,13 @@ from mcp_servers.common.surface import pepper_server
 from . import uris
 from .errors import ContextStoreError, NotFound
 from .limits import Limits
-from .models import EventPage, Expiry, Item, ItemInput, SearchHit, Ttl
+from .models import EventPage, Expiry, Item, ItemInput, SearchHit, Ttl, Written
 from .notifier import ChangeNotifier
-from .services import EmbeddingWorker, maintain, open_store
+from .services import EmbeddingWorker, maintain, open_storage
 from .settings import ContextStoreSettings
-from .store import ContextStore, Written
+from .sqlite_storage import SqliteStorage
+from .storage import Storage
+from .store import ContextStore
 
 __all__ = ["build_server"]
 
@@ -93,13 +94,13 @@ class Cursor(BaseModel):
 class _Runtime:
     """What the lifespan opens and the tools use."""
 
-    store: ContextStore
+    store: Storage
     notifier: ChangeNotifier
     embedding: EmbeddingWorker | None = None
 
-    async def call(self, function: Callable[..., T], *args: Any) -> T:
+    async def call(self, function: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
         try:
-            return await anyio.to_thread.run_sync(functools.partial(function, *args))
+            return await function(*args, **kwargs)
         except NotFound as exc:  # an answer, not a fault: no "Error calling tool" in the server's log
             raise ToolError(str(exc), log_level=logging.DEBUG) from exc
         except ContextStoreError as exc:
@@ -111,8 +112,11 @@ class _Runtime:
             self.embedding.wake()
 
 
-def build_server(settings: ContextStoreSettings, store: ContextStore | None = None) -> FastMCP:
-    """The context store MCP server; `store`, when given, is used as is and left open at shutdown."""
+def build_server(settings: ContextStoreSettings, store: Storage | ContextStore | None = None) -> FastMCP:
+    """The context store MCP server; `store`, when given, is used as is and left open at shutdown
+    (a blocking `ContextStore` is served through `SqliteStorage`)."""
+    if isinstance(store, ContextStore):
+        store = SqliteStorage(store, settings.poll_interval_seconds)
     runtime = _Runtime()
     subscriptions = ResourceSubscriptions()
     server = pepper_server(
@@ -131,13 +135,13 @@ def build_server(settings: ContextStoreSettings, store: ContextStore | None = No
 
 def _lifespan(
     settings: ContextStoreSettings,
-    given: ContextStore | None,
+    given: Storage | None,
     runtime: _Runtime,
     subscriptions: ResourceSubscriptions,
 ) -> Callable[[FastMCP], Any]:
     @asynccontextmanager
     async def lifespan(_: FastMCP) -> AsyncIterator[dict[str, Any]]:
-        store = given or await anyio.to_thread.run_sync(open_store, settings)
+        store = given or await open_storage(settings)
         runtime.store = store
         runtime.notifier = ChangeNotifier(store, subscriptions, settings.poll_interval_seconds)
         runtime.embedding = EmbeddingWorker(store) if store.embedder is not None else None
@@ -154,7 +158,7 @@ def _lifespan(
         finally:
             subscriptions.close()
             if given is None:
-                await anyio.to_thread.run_sync(store.close)
+                await store.aclose()
 
     return lifespan
 
@@ -251,7 +255,7 @@ def _add_read_tools(server: FastMCP, runtime: _Runtime) -> None:
                 logger.exception("catching up with queued embeddings failed")
             pending = await runtime.call(runtime.store.pending_embeddings)
         filters = {"namespaces": namespaces, "tags": tags, "since": since, "until": until}
-        hits = await runtime.call(functools.partial(runtime.store.search, text, mode, limit, **filters))
+        hits = await runtime.call(runtime.store.search, text, mode, limit, **filters)
         return SearchResult(mode=mode, hits=hits, pending_embeddings=pending)
 
 
@@ -305,8 +309,8 @@ def _parse(uri: str) -> uris.Target:
         raise ResourceError(str(exc)) from exc
 
 
-async def _read(runtime: _Runtime, function: Callable[..., T], *args: Any) -> T:
+async def _read(runtime: _Runtime, function: Callable[..., Awaitable[T]], *args: Any) -> T:
     try:
-        return await anyio.to_thread.run_sync(functools.partial(function, *args))
+        return await function(*args)
     except ContextStoreError as exc:
         raise ResourceError(str(exc)) from exc

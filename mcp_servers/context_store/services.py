@@ -1,4 +1,4 @@
-"""The context store's runtime pieces besides notifications: opening it from settings, and the
+"""The context store's runtime pieces besides notifications: opening a backend from settings, and the
 background loops that purge expired items, compact the event log and fill pending embeddings.
 
 The embedder is loaded here, off the event loop; when it cannot load (missing package, endpoint
@@ -8,21 +8,27 @@ down, `embedder=none`) the store opens without it and records why, which semanti
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from .errors import ContextStoreError
+from .errors import ContextStoreError, StorageError
 from .events import Retention
 from .settings import ContextStoreSettings
+from .sqlite_storage import SqliteStorage
+from .storage import Storage
 from .store import ContextStore, Limits
 
-__all__ = ["EmbeddingWorker", "maintain", "open_store"]
+if TYPE_CHECKING:
+    from .embedders import Embedder
+
+__all__ = ["EmbeddingWorker", "maintain", "open_storage", "open_store"]
 
 logger = logging.getLogger(__name__)
 
 
-def open_store(settings: ContextStoreSettings) -> ContextStore:
-    """Open the database and the configured embedder (blocking: call it in a worker thread)."""
+def load_embedder(settings: ContextStoreSettings) -> tuple[Embedder | None, str]:
+    """The configured embedder, or None and why semantic search is off (blocking: a worker thread)."""
     embedder, reason = None, "PEPPER_CONTEXT_EMBEDDER is 'none'"
     if settings.embedder != "none":
         try:
@@ -38,30 +44,63 @@ def open_store(settings: ContextStoreSettings) -> ContextStore:
                 embedder, reason = None, f"the {settings.embedder} embedder is unavailable: {exc}"
     if embedder is None:
         logger.warning("semantic search is off: %s", reason)
-    return ContextStore.open(
-        settings.db_path,
-        embedder=embedder,
-        limits=Limits(
+    return embedder, reason
+
+
+def store_options(settings: ContextStoreSettings) -> dict[str, Any]:
+    """The limits and the retention rule every backend takes from the settings."""
+    return {
+        "limits": Limits(
             max_item_bytes=settings.max_item_bytes,
             max_batch_items=settings.max_batch_items,
             max_query_chars=settings.max_query_chars,
             query_seconds=settings.query_timeout_seconds,
         ),
-        retention=Retention(
+        "retention": Retention(
             max_age_days=settings.event_retention_days,
             max_events=settings.event_retention_max,
             consumer_live_days=settings.consumer_live_days,
         ),
-        semantic_off_reason=reason,
+    }
+
+
+def open_store(settings: ContextStoreSettings) -> ContextStore:
+    """Open the SQLite database and the configured embedder (blocking: call it in a worker thread)."""
+    embedder, reason = load_embedder(settings)
+    return ContextStore.open(
+        settings.db_path, embedder=embedder, semantic_off_reason=reason, **store_options(settings)
     )
 
 
-async def maintain(store: ContextStore, interval: float) -> None:
+async def open_storage(settings: ContextStoreSettings) -> Storage:
+    """The backend the settings name, opened: PostgreSQL when `database_url` is set, else SQLite."""
+    if settings.database_url is None:
+        store = await anyio.to_thread.run_sync(open_store, settings)
+        return SqliteStorage(store, settings.poll_interval_seconds)
+    url = settings.database_url.get_secret_value()
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise StorageError(
+            "PEPPER_CONTEXT_DATABASE_URL must start with postgresql:// (unset it to use the SQLite file)"
+        )
+    try:
+        from .postgres import PostgresStorage
+    except ImportError as exc:
+        raise StorageError(
+            f"PEPPER_CONTEXT_DATABASE_URL names PostgreSQL but its driver is missing ({exc}): "
+            'install the postgres extra (pip install -e ".[postgres]")'
+        ) from exc
+    embedder, reason = await anyio.to_thread.run_sync(load_embedder, settings)
+    return await PostgresStorage.open(
+        url, settings.tenant, embedder, semantic_off_reason=reason, **store_options(settings)
+    )
+
+
+async def maintain(store: Storage, interval: float) -> None:
     """Purge expired items and compact the event log every `interval` seconds, forever."""
     while True:
         try:
-            purged = await anyio.to_thread.run_sync(store.purge_expired)
-            compacted = await anyio.to_thread.run_sync(store.compact_events)
+            purged = await store.purge_expired()
+            compacted = await store.compact_events()
             if purged or compacted:
                 logger.info("purged %d expired items, compacted %d events", purged, compacted)
         except ContextStoreError as exc:  # disk full, locked ...: said in words; the next round retries
@@ -79,7 +118,7 @@ class EmbeddingWorker:
     wait short: a broken endpoint is asked once a minute at most, not once per write.
     """
 
-    def __init__(self, store: ContextStore, backoff: float = 2.0, max_backoff: float = 60.0) -> None:
+    def __init__(self, store: Storage, backoff: float = 2.0, max_backoff: float = 60.0) -> None:
         self._store = store
         self._wake = anyio.Event()
         self._lock = anyio.Lock()
@@ -121,5 +160,5 @@ class EmbeddingWorker:
             # One batch per turn of the lock: a search catching up waits for at most one batch of ours.
             async with self._lock:
                 self.rounds += 1
-                if not await anyio.to_thread.run_sync(self._store.embed_pending):
+                if not await self._store.embed_pending():
                     return

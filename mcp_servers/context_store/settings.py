@@ -30,6 +30,16 @@ class ContextStoreSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PEPPER_CONTEXT_", extra="ignore")
 
     db_path: Path = Field(default_factory=default_db_path, description="SQLite database file")
+    database_url: SecretStr | None = Field(
+        None,
+        description="postgresql://USER:PASSWORD@HOST:PORT/DB: keep the store in PostgreSQL + pgvector "
+        "instead of the SQLite file (needs the postgres extra)",
+    )
+    tenant: str | None = Field(
+        None,
+        pattern=r"^[a-z0-9_]{1,40}$",
+        description="PostgreSQL: whose store this server serves (schema pepper_<tenant>; default: schema pepper)",
+    )
     token: SecretStr | None = Field(None, description="Bearer token required on the HTTP transport")
     allowed_hosts: AllowedHosts = Field(
         (),

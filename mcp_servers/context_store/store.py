@@ -23,8 +23,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from pydantic import BaseModel
-
 from . import embedding_queue, events, schema, search
 from .database import Database
 from .errors import InvalidInput, NotFound, SemanticSearchOff
@@ -35,6 +33,7 @@ from .models import (
     Item,
     ItemInput,
     SearchHit,
+    Written,
     check_consumer,
     check_depth,
     check_id,
@@ -50,7 +49,7 @@ from .wakeups import Wakeups
 if TYPE_CHECKING:
     from .embedders import Embedder
 
-__all__ = ["ContextStore", "Limits", "Written"]
+__all__ = ["ContextStore", "Limits", "Row", "Written", "prepare_row"]
 
 logger = logging.getLogger(__name__)
 
@@ -70,15 +69,9 @@ QUEUE_EMBEDDING = (
 FORGET_VECTOR = "DELETE FROM items_vec WHERE rowid = (SELECT rowid FROM items WHERE namespace = ? AND id = ?)"
 
 
-class Written(BaseModel):
-    """What one write did: the item's key and the seq of its event."""
+class Row(NamedTuple):
+    """One checked input, encoded as stored: JSON text for data, tags and metadata."""
 
-    namespace: str
-    id: str
-    seq: int
-
-
-class _Row(NamedTuple):
     namespace: str
     id: str
     data: str
@@ -149,37 +142,14 @@ class ContextStore:
         self.limits.check_batch(len(inputs))
         now = time.time()
         namespaces: set[str] = set()
-        rows = [self._prepare(item, now, namespaces) for item in inputs]
+        rows = [prepare_row(item, self.limits, now, namespaces) for item in inputs]
         with self._write() as db:
             return self._upsert_all(db, rows, now)
 
     def store(self, item: ItemInput) -> Written:
         return self.store_many([item])[0]
 
-    def _prepare(self, item: ItemInput, now: float, checked: set[str]) -> _Row:
-        namespace = item.namespace
-        if namespace not in checked:  # a batch mostly repeats a few namespaces: check each once
-            checked.add(check_namespace(namespace))
-        item_id = check_id(item.id) if item.id is not None else str(uuid.uuid4())
-        check_depth(item.data, self.limits.max_json_depth, "data")
-        check_depth(item.metadata, self.limits.max_json_depth, "metadata")
-        data = encode_json(item.data, "data")
-        metadata = encode_json(item.metadata, "metadata") if item.metadata else "{}"
-        size = len(data.encode()) + len((item.text or "").encode()) + len(metadata.encode())
-        if size > self.limits.max_item_bytes:
-            raise InvalidInput(
-                f"item {namespace}/{item_id} is {size} bytes: data + text + metadata may hold at most "
-                f"{self.limits.max_item_bytes} bytes; store large content elsewhere and keep a reference"
-            )
-        if item.ttl_seconds is not None and item.expires_at is not None:
-            raise InvalidInput("give either ttl_seconds or expires_at, not both")
-        expires_at = now + item.ttl_seconds if item.ttl_seconds is not None else None
-        if item.expires_at is not None:
-            expires_at = to_epoch(item.expires_at)
-        tags = json.dumps(check_tags(item.tags)) if item.tags else "[]"
-        return _Row(namespace, item_id, data, item.text, tags, metadata, expires_at)
-
-    def _upsert_all(self, db: Any, rows: list[_Row], now: float) -> list[Written]:
+    def _upsert_all(self, db: Any, rows: list[Row], now: float) -> list[Written]:
         """Upsert rows and log one event each, with executemany (per-row statements cost 2x)."""
         db.executemany(UPSERT, [(*row, now, now) for row in rows])
         if self.embedder is not None:
@@ -362,6 +332,31 @@ class ContextStore:
             items = db.execute("SELECT count(*) FROM items").fetchone()[0]
             logged = db.execute("SELECT count(*) FROM events").fetchone()[0]
         return int(items), int(logged)
+
+
+def prepare_row(item: ItemInput, limits: Limits, now: float, checked: set[str]) -> Row:
+    """Check one input against the rules and limits (every backend shares them) and encode it."""
+    namespace = item.namespace
+    if namespace not in checked:  # a batch mostly repeats a few namespaces: check each once
+        checked.add(check_namespace(namespace))
+    item_id = check_id(item.id) if item.id is not None else str(uuid.uuid4())
+    check_depth(item.data, limits.max_json_depth, "data")
+    check_depth(item.metadata, limits.max_json_depth, "metadata")
+    data = encode_json(item.data, "data")
+    metadata = encode_json(item.metadata, "metadata") if item.metadata else "{}"
+    size = len(data.encode()) + len((item.text or "").encode()) + len(metadata.encode())
+    if size > limits.max_item_bytes:
+        raise InvalidInput(
+            f"item {namespace}/{item_id} is {size} bytes: data + text + metadata may hold at most "
+            f"{limits.max_item_bytes} bytes; store large content elsewhere and keep a reference"
+        )
+    if item.ttl_seconds is not None and item.expires_at is not None:
+        raise InvalidInput("give either ttl_seconds or expires_at, not both")
+    expires_at = now + item.ttl_seconds if item.ttl_seconds is not None else None
+    if item.expires_at is not None:
+        expires_at = to_epoch(item.expires_at)
+    tags = json.dumps(check_tags(item.tags)) if item.tags else "[]"
+    return Row(namespace, item_id, data, item.text, tags, metadata, expires_at)
 
 
 def item_from_row(row: Sequence[Any]) -> Item:

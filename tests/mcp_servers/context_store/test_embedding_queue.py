@@ -16,6 +16,7 @@ from mcp_servers.context_store import embedding_queue
 from mcp_servers.context_store.models import ItemInput
 from mcp_servers.context_store.services import EmbeddingWorker
 from mcp_servers.context_store.sqlite import connect
+from mcp_servers.context_store.sqlite_storage import SqliteStorage
 from mcp_servers.context_store.store import ContextStore
 
 from .conftest import HashingEmbedder
@@ -137,7 +138,7 @@ def test_an_older_queue_is_migrated_and_its_textless_rows_dropped_at_start_up(db
 async def test_the_worker_backoff_holds_against_writes_and_searches(db_path: Path) -> None:
     embedder = PickyEmbedder(broken=True)
     store = ContextStore.open(db_path, embedder=embedder)
-    worker = EmbeddingWorker(store, backoff=60.0)
+    worker = EmbeddingWorker(SqliteStorage(store), backoff=60.0)
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(worker.run)
         await anyio.to_thread.run_sync(store.store, ItemInput(namespace="n", id="0", text="first"))

@@ -97,6 +97,7 @@ def test_a_long_read_holds_up_neither_writes_nor_other_reads(db_path: Path) -> N
     store.close()
 
 
+@pytest.mark.sqlite_only  # it serves a ContextStore it opened itself
 @pytest.mark.anyio
 async def test_tools_answer_while_a_long_read_runs(db_path: Path, settings: ContextStoreSettings) -> None:
     store = ContextStore.open(db_path, limits=Limits(query_seconds=30))

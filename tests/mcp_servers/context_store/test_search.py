@@ -131,8 +131,19 @@ def test_semantic_search_stays_exact_when_the_filter_is_too_selective_for_knn(
     semantic_store: ContextStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     exact_calls = []
-    original = search.exact
-    monkeypatch.setattr(search, "exact", lambda *args: exact_calls.append(1) or original(*args))
+    if isinstance(semantic_store, ContextStore):
+        original = search.exact
+        monkeypatch.setattr(search, "exact", lambda *args: exact_calls.append(1) or original(*args))
+    else:
+        from mcp_servers.context_store.postgres import queries
+
+        original_async = queries.exact
+
+        async def counted(*args):
+            exact_calls.append(1)
+            return await original_async(*args)
+
+        monkeypatch.setattr(queries, "exact", counted)
     bulk = [
         ItemInput(namespace="bulk", id=f"b{i}", text="apple banana cherry " + WORDS[i % 16])
         for i in range(5000)

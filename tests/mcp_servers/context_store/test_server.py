@@ -149,16 +149,15 @@ async def first_id(client: Client) -> str:
 
 
 async def test_writes_by_another_connection_reach_subscribers(
-    settings: ContextStoreSettings, db_path
+    settings: ContextStoreSettings, open_backend
 ) -> None:
     recorder = UpdateRecorder()
-    other_writer = ContextStore.open(db_path)
+    other_writer = open_backend()  # the same file, or the same PostgreSQL tenant
     async with Client(build_server(settings), mode="legacy", message_handler=recorder) as client:
         await legacy_subscribe(client, SIGNALS)
         await anyio.to_thread.run_sync(other_writer.store, ItemInput(namespace="signals.email", data=1))
         with anyio.fail_after(2):  # well before the notifier's 5 s safety read: the commit watcher woke it
             assert await recorder.wait_for(1) == [SIGNALS]
-    other_writer.close()
 
 
 async def test_semantic_search_through_the_tool_sees_just_written_items(db_path) -> None:

@@ -84,6 +84,7 @@ def test_disk_full_says_so_keeps_every_acknowledged_write_and_recovers_without_r
     store.close()
 
 
+@pytest.mark.sqlite_only  # it serves a ContextStore it opened itself
 @pytest.mark.anyio
 async def test_disk_full_reaches_the_caller_as_a_tool_error(
     db_path: Path, settings: ContextStoreSettings
