@@ -96,6 +96,7 @@ class RemoteTool(BaseModel):
     input_schema: dict[str, Any] = Field(default_factory=dict)
     read_only: bool = False
     destructive: bool = False
+    idempotent: bool = False
 
 
 class ToolOutcome(BaseModel):
@@ -284,6 +285,7 @@ class ServerConnection:
                 input_schema=dict(tool.input_schema or {}),
                 read_only=bool(tool.annotations and tool.annotations.read_only_hint),
                 destructive=bool(tool.annotations and tool.annotations.destructive_hint),
+                idempotent=bool(tool.annotations and tool.annotations.idempotent_hint),
             )
             for tool in tools
         ]

@@ -6,7 +6,9 @@ or into nothing); `notify`, `delegate` and `search_context` run in the backgroun
 engine. Arguments are validated here with pydantic, so whatever a model got wrong comes back to it as
 a precise error message, and the call's id is the notification's dedupe key: a call repeated after a
 restart never pings the user twice. A call whose server is unavailable becomes `RetryLater`: the
-engine keeps it and runs it again once the server is back.
+engine keeps it and runs it again once the server is back. A call that timed out becomes a
+`TimeoutError`, which the engine runs again only for the `REPEATABLE` tools (a search is a read, a
+notification carries its dedupe key); a delegation or a chat reply that timed out is not repeated.
 """
 
 from __future__ import annotations
@@ -19,14 +21,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from orchestrator.context_items import ContextItems, StoredItem
-from orchestrator.mcp_clients import ServerConnection, ServerUnavailable
+from orchestrator.mcp_clients import ServerConnection, ServerUnavailable, ToolCallTimeout
 from orchestrator.scheduler.engine import PendingCall, RetryLater
 from orchestrator.scheduler.loop import ToolDescription
 from orchestrator.supervision.retry import back_again
 from orchestrator.trust.outbound import sanitize_notification
 from orchestrator.workers.pool import WorkerPool
 
-__all__ = ["QUIET_TOOLS", "SchedulerToolRunner", "scheduler_tools"]
+__all__ = ["QUIET_TOOLS", "REPEATABLE_TOOLS", "SchedulerToolRunner", "scheduler_tools"]
 
 
 class SendToUser(BaseModel):
@@ -78,6 +80,8 @@ DESCRIPTIONS = {
     "wait": "Do nothing now.",
 }
 QUIET_TOOLS = frozenset({"notify", "send_to_user", "wait"})
+# Safe to run twice: a search reads, a notification goes out under its call's id as dedupe key.
+REPEATABLE_TOOLS = frozenset({"notify", "search_context", "wait"})
 
 
 def scheduler_tools(llm_mode: bool) -> list[ToolDescription]:
@@ -128,6 +132,13 @@ class SchedulerToolRunner:
             if exc.connection is None:  # not configured at all: waiting would not help
                 raise
             raise RetryLater(str(exc), functools.partial(back_again, exc.connection)) from exc
+        except ToolCallTimeout as exc:  # the engine decides, by `repeatable`, whether to run it again
+            raise TimeoutError(str(exc)) from exc
+
+    @staticmethod
+    def repeatable(call: PendingCall) -> bool:
+        """Whether running `call` a second time is harmless (after it timed out)."""
+        return call.name in REPEATABLE_TOOLS
 
     async def _run(self, call: PendingCall, arguments: BaseModel) -> str:
         match arguments:
