@@ -177,6 +177,9 @@ class ServerConnection:
                 self._mark_down()  # before the teardown below, which may take a moment
         except Exception as exc:  # any failure to connect or to stay connected is retried
             self.last_error = f"{type(exc).__name__}: {exc}"
+        finally:  # the old process is gone before a new one is spawned, or before `run` ends
+            if isinstance(transport, WatchedStdioTransport):
+                await transport.wait_closed()
         self._mark_down()
         logger.warning("MCP server %s unavailable: %s", self.spec.name, self.last_error)
         if task_status is not None:

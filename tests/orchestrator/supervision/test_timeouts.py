@@ -20,9 +20,8 @@ from orchestrator.supervision.retry import PatientConnection
 from orchestrator.supervision.timeouts import Backoff, CallKind, OutcomeUnknown, classify
 from orchestrator.workers.toolbox import Toolbox
 from tests.support.processes import REPO_ROOT
-from tests.support.reaping import ABANDONED_PROCESS_WARNINGS
 
-pytestmark = [pytest.mark.anyio, *ABANDONED_PROCESS_WARNINGS]
+pytestmark = pytest.mark.anyio
 
 PEER = ServerSpec(
     name="peer",
