@@ -161,7 +161,13 @@ def main() -> None:
             result = orchestrator_kills(template, work, arguments.orchestrator_kills, rng)
             rows.append(row("kill orchestrator", result, baseline, arguments.orchestrator_kills))
     if arguments.json:
-        print(json.dumps({"environment": environment(), "seed": arguments.seed, "rows": rows}, indent=2))
+        clean_run = {
+            "emails": len(baseline.emails),
+            "signals": len(baseline.signals),
+            "notifications": len(baseline.notifications),
+        }
+        report = {"environment": environment(), "seed": arguments.seed, "clean": clean_run, "rows": rows}
+        print(json.dumps(report, indent=2))
         return
     print(f"kill matrix · seed {arguments.seed} · {environment()}")
     print(

@@ -102,6 +102,7 @@ class Pepper:
             ContextCallJournal(self.items),
             limit=settings.max_concurrent_tools,
             timeout=settings.tool_timeout_seconds,
+            repeatable=SchedulerToolRunner.repeatable,
         )
         self.scheduler = Scheduler(
             LLMBrain(self.model, self._profile_text) if self.model else RulesBrain(),

@@ -96,6 +96,7 @@ class RemoteTool(BaseModel):
     input_schema: dict[str, Any] = Field(default_factory=dict)
     read_only: bool = False
     destructive: bool = False
+    idempotent: bool = False
 
 
 class ToolOutcome(BaseModel):
@@ -176,6 +177,9 @@ class ServerConnection:
                 self._mark_down()  # before the teardown below, which may take a moment
         except Exception as exc:  # any failure to connect or to stay connected is retried
             self.last_error = f"{type(exc).__name__}: {exc}"
+        finally:  # the old process is gone before a new one is spawned, or before `run` ends
+            if isinstance(transport, WatchedStdioTransport):
+                await transport.wait_closed()
         self._mark_down()
         logger.warning("MCP server %s unavailable: %s", self.spec.name, self.last_error)
         if task_status is not None:
@@ -284,6 +288,7 @@ class ServerConnection:
                 input_schema=dict(tool.input_schema or {}),
                 read_only=bool(tool.annotations and tool.annotations.read_only_hint),
                 destructive=bool(tool.annotations and tool.annotations.destructive_hint),
+                idempotent=bool(tool.annotations and tool.annotations.idempotent_hint),
             )
             for tool in tools
         ]

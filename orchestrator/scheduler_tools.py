@@ -6,7 +6,11 @@ or into nothing); `notify`, `delegate` and `search_context` run in the backgroun
 engine. Arguments are validated here with pydantic, so whatever a model got wrong comes back to it as
 a precise error message, and the call's id is the notification's dedupe key: a call repeated after a
 restart never pings the user twice. A call whose server is unavailable becomes `RetryLater`: the
-engine keeps it and runs it again once the server is back.
+engine keeps it and runs it again once the server is back; so does a notification the notify server
+could not store for now (its disk full or read-only, its database locked), every
+`storage_retry_seconds`, until the disk allows. A call that timed out becomes a
+`TimeoutError`, which the engine runs again only for the `REPEATABLE` tools (a search is a read, a
+notification carries its dedupe key); a delegation or a chat reply that timed out is not repeated.
 """
 
 from __future__ import annotations
@@ -16,17 +20,18 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
+import anyio
 from pydantic import BaseModel, Field, ValidationError
 
 from orchestrator.context_items import ContextItems, StoredItem
-from orchestrator.mcp_clients import ServerConnection, ServerUnavailable
+from orchestrator.mcp_clients import ServerConnection, ServerUnavailable, ToolCallFailed, ToolCallTimeout
 from orchestrator.scheduler.engine import PendingCall, RetryLater
 from orchestrator.scheduler.loop import ToolDescription
 from orchestrator.supervision.retry import back_again
 from orchestrator.trust.outbound import sanitize_notification
 from orchestrator.workers.pool import WorkerPool
 
-__all__ = ["QUIET_TOOLS", "SchedulerToolRunner", "scheduler_tools"]
+__all__ = ["QUIET_TOOLS", "REPEATABLE_TOOLS", "SchedulerToolRunner", "scheduler_tools"]
 
 
 class SendToUser(BaseModel):
@@ -78,6 +83,11 @@ DESCRIPTIONS = {
     "wait": "Do nothing now.",
 }
 QUIET_TOOLS = frozenset({"notify", "send_to_user", "wait"})
+# Safe to run twice: a search reads, a notification goes out under its call's id as dedupe key.
+REPEATABLE_TOOLS = frozenset({"notify", "search_context", "wait"})
+# How the notify server says it stored nothing because of its disk (mcp_servers/notify/errors.py):
+# once space returns, the same call goes through.
+STORAGE_TROUBLE = (": disk full: ", ": cannot write the database ", ": database is locked: ")
 
 
 def scheduler_tools(llm_mode: bool) -> list[ToolDescription]:
@@ -113,12 +123,14 @@ class SchedulerToolRunner:
         reply: Callable[[str], Awaitable[None]],
         workers: WorkerPool | None = None,
         ui_hosts: list[str] | None = None,
+        storage_retry_seconds: float = 30.0,
     ) -> None:
         self._items = items
         self._notify = notify
         self._reply = reply
         self._workers = workers
         self._ui_hosts = ui_hosts or []
+        self._storage_retry_seconds = storage_retry_seconds
 
     async def __call__(self, call: PendingCall) -> str:
         arguments = validate_arguments(call.name, call.arguments)
@@ -128,6 +140,13 @@ class SchedulerToolRunner:
             if exc.connection is None:  # not configured at all: waiting would not help
                 raise
             raise RetryLater(str(exc), functools.partial(back_again, exc.connection)) from exc
+        except ToolCallTimeout as exc:  # the engine decides, by `repeatable`, whether to run it again
+            raise TimeoutError(str(exc)) from exc
+
+    @staticmethod
+    def repeatable(call: PendingCall) -> bool:
+        """Whether running `call` a second time is harmless (after it timed out)."""
+        return call.name in REPEATABLE_TOOLS
 
     async def _run(self, call: PendingCall, arguments: BaseModel) -> str:
         match arguments:
@@ -153,10 +172,15 @@ class SchedulerToolRunner:
         plain = sanitize_notification(
             {"title": notification.title, "body": notification.body, "links": links}, self._ui_hosts
         )
-        outcome = await self._notify.call_tool(
-            "send_notification",
-            {**plain, "priority": notification.priority, "source": "pepper", "dedupe_key": call_id},
-        )
+        try:
+            outcome = await self._notify.call_tool(
+                "send_notification",
+                {**plain, "priority": notification.priority, "source": "pepper", "dedupe_key": call_id},
+            )
+        except ToolCallFailed as exc:
+            if not any(words in str(exc) for words in STORAGE_TROUBLE):
+                raise
+            raise RetryLater(str(exc), functools.partial(anyio.sleep, self._storage_retry_seconds)) from exc
         return outcome.text or "sent"
 
     async def search(self, search: SearchContext) -> str:

@@ -23,7 +23,7 @@ import anyio
 import icalendar
 from watchfiles import awatch
 
-from mcp_servers.calendar.errors import CalendarSourceError
+from mcp_servers.calendar.errors import CalendarSourceError, save_failure
 from mcp_servers.calendar.ics import parse_ics
 from mcp_servers.calendar.ics_write import atomic_write
 from mcp_servers.calendar.invites import Mailer, invitations, itip_email
@@ -143,7 +143,10 @@ class IcsProvider(ParsedProvider):
         except Exception as exc:  # a zone icalendar cannot describe: the file is still valid with TZIDs
             logger.info("no VTIMEZONE added to %s: %s", source.path, exc)
         before = self._on_disk(source) if self._mailer is not None else None
-        atomic_write(source.path, calendar.to_ical())
+        try:
+            atomic_write(source.path, calendar.to_ical())
+        except OSError as exc:
+            raise save_failure(source.path, exc) from exc
         source.stamp = None  # parse the file we wrote on the next read, as any reader would
         self._load(source)
         if self._mailer is not None and self._organizer:

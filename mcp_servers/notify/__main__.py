@@ -2,6 +2,9 @@
 
 Flags choose the transport and the database file; everything else comes from `PEPPER_NOTIFY_*`
 environment variables (see README.md), including the HTTP bearer token `PEPPER_NOTIFY_TOKEN`.
+The database is opened once before serving: when it cannot be used (a read-only data directory, a
+file that is not a database, a lock held by another process), one line says why and the exit status
+is 2; the traceback is shown only with `--log-level DEBUG`.
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ from mcp_servers.common.transport import (
     transport_options,
 )
 
+from .errors import StorageError
 from .server import build_server
 from .settings import NotifySettings
+from .store import Store
 
 DEFAULT_PORT = 8768
 
@@ -36,6 +41,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def check_store(path: Path) -> None:
+    """Open and close the database, so that one that cannot be used stops the start in words."""
+    try:
+        Store(path).close()
+    except StorageError as exc:
+        raise StartupError(f"cannot start: {exc}") from exc
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     log_to_stderr(args.log_level)
@@ -47,6 +60,7 @@ def main(argv: list[str] | None = None) -> None:
         options = transport_options(args, settings.token, settings.allowed_hosts)
         check_options(options)
         logging.getLogger(__name__).info("notify store at %s", settings.db_path)
+        check_store(settings.db_path)
         run_server(build_server(settings), options)
 
 

@@ -28,6 +28,7 @@ from mcp_servers.common.background import background
 from .channels import DeliveryError, Sender
 from .checks import NotifyInputError, check_notification
 from .clock import Clock
+from .errors import StorageError
 from .models import Channel, Delivery, Notification, OutgoingNotification, Priority, Reminder, SendResult
 from .settings import NotifySettings
 from .store import NewNotification, NewReminder, RateLimited, Store
@@ -268,6 +269,8 @@ class Notifier:
             try:
                 await self.fire_due_reminders()
                 next_at = await anyio.to_thread.run_sync(self.store.next_reminder_at)
+            except StorageError as exc:  # the reminder stays due: it fires once the disk allows
+                self._storage_trouble("firing reminders", exc)
             except Exception:  # a bad row must not stop every other reminder for good
                 logger.exception("firing reminders failed; retrying in %s s", self.settings.tick_seconds)
             self._reminder_wake = await self._wait(self._reminder_wake, next_at)
@@ -303,15 +306,40 @@ class Notifier:
                 if len(claimed) == _CLAIM_BATCH:
                     continue
                 next_at = await anyio.to_thread.run_sync(self.store.next_delivery_at)
-            except Exception:  # e.g. a locked or full disk: keep the loop, try again next tick
+            except StorageError as exc:  # a locked or full disk: keep the loop, try again next tick
+                self._storage_trouble("reading the outbox", exc)
+            except Exception:
                 logger.exception("reading the outbox failed; retrying in %s s", self.settings.tick_seconds)
             await self._wait(wake, next_at)
+
+    def _storage_trouble(self, what: str, exc: StorageError) -> None:
+        """One line for the user; the traceback only at debug level."""
+        logger.warning(
+            "%s failed, retrying in %s s: %s", what, self.settings.tick_seconds, exc,
+            exc_info=logger.isEnabledFor(logging.DEBUG),
+        )  # fmt: skip
 
     async def _deliver_logged(self, notification: Notification, delivery: Delivery) -> None:
         try:
             await self._deliver(notification, delivery)
         except Exception:  # the row stays `sending` and is retried after a restart
             logger.exception("recording the %s delivery of %s failed", delivery.channel, notification.id)
+
+    async def _record(
+        self, notification_id: str, channel: Channel, error: str | None, retry_at: datetime | None
+    ) -> None:
+        """Record an attempt, waiting out a full or locked disk: a delivery that was sent but never
+        recorded would be sent again."""
+        while True:
+            try:
+                now = self.clock.now()
+                await anyio.to_thread.run_sync(
+                    self.store.record_delivery, notification_id, channel, now, error, retry_at
+                )
+                return
+            except StorageError as exc:
+                self._storage_trouble(f"recording the {channel} delivery of {notification_id}", exc)
+                await self.clock.sleep_until(self.clock.now() + timedelta(seconds=self.settings.tick_seconds))
 
     async def _deliver(self, notification: Notification, delivery: Delivery) -> None:
         error: str | None = None
@@ -327,9 +355,7 @@ class Notifier:
             retry_at = self._retry_at(delivery.attempts + 1, now)
             logger.warning("%s delivery of %s failed (attempt %d): %s", delivery.channel, notification.id,
                            delivery.attempts + 1, error)  # fmt: skip
-        await anyio.to_thread.run_sync(
-            self.store.record_delivery, notification.id, delivery.channel, now, error, retry_at
-        )
+        await self._record(notification.id, delivery.channel, error, retry_at)
         if retry_at is not None:
             self._outbox_wake.set()
         if self._on_delivery is not None:

@@ -4,7 +4,8 @@
 and the channels, and runs the engine's loops. Input problems become `ToolError`s that say what to
 send instead. `notify://inbox` and `notify://notification/{id}` can be subscribed to in both MCP
 protocol eras (through `mcp_servers.common.subscriptions`); both are updated when a notification
-reaches the inbox.
+reaches the inbox. A storage failure (disk full, read-only, locked, corrupt; errors.py) reaches the
+caller as a `ToolError` in words that say what to do.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from .channels import build_senders
 from .checks import NotifyInputError
 from .clock import Clock, SystemClock
 from .engine import Notifier
+from .errors import reported
 from .models import (
     DigestSchedule,
     Notification,
@@ -148,6 +150,7 @@ def build_server(settings: NotifySettings, clock: Clock | None = None) -> FastMC
 
 def _add_notification_tools(server: FastMCP, notifier: Notifier) -> None:
     @server.tool(annotations=_WRITE)
+    @reported(ToolError)
     async def send_notification(
         title: Annotated[str, Field(description="One line the user sees first")],
         body: Annotated[str, Field(description="Details; at most 64 KiB of UTF-8")] = "",
@@ -172,6 +175,7 @@ def _add_notification_tools(server: FastMCP, notifier: Notifier) -> None:
             raise ToolError(str(exc)) from exc
 
     @server.tool(annotations=_WRITE)
+    @reported(ToolError)
     async def send_notifications(
         notifications: Annotated[
             list[OutgoingNotification],
@@ -203,6 +207,7 @@ def _add_notification_tools(server: FastMCP, notifier: Notifier) -> None:
         )
 
     @server.tool(annotations=_READ_ONLY)
+    @reported(ToolError)
     async def list_notifications(
         unread_only: Annotated[bool, Field(description="Only notifications not yet marked read")] = False,
         since: Annotated[str | None, Field(description="ISO time, or a duration ago such as '2h'")] = None,
@@ -220,6 +225,7 @@ def _add_notification_tools(server: FastMCP, notifier: Notifier) -> None:
         return NotificationList(notifications=items, unread=unread, held=held)
 
     @server.tool(annotations=_UPDATE)
+    @reported(ToolError)
     async def mark_read(
         ids: Annotated[list[str] | None, Field(description="Notification ids; omit with all=true")] = None,
         all: Annotated[bool, Field(description="Mark every delivered notification read")] = False,
@@ -234,6 +240,7 @@ def _add_notification_tools(server: FastMCP, notifier: Notifier) -> None:
         return MarkReadResult(marked=count)
 
     @server.tool(annotations=_SNOOZE)
+    @reported(ToolError)
     async def snooze(
         id: Annotated[str, Field(description="A notification id (n_...) or a reminder id (r_...)")],
         until: Annotated[str, Field(description="ISO time, or a duration from now such as '30m'")],
@@ -263,6 +270,7 @@ def _add_notification_tools(server: FastMCP, notifier: Notifier) -> None:
 
 def _add_reminder_tools(server: FastMCP, notifier: Notifier) -> None:
     @server.tool(annotations=_WRITE)
+    @reported(ToolError)
     async def schedule_reminder(
         message: Annotated[str, Field(description="What to remind the user of")],
         at: Annotated[str | None, Field(description="ISO time; naive times are read in `timezone`")] = None,
@@ -286,6 +294,7 @@ def _add_reminder_tools(server: FastMCP, notifier: Notifier) -> None:
         return await notifier.add_reminder(new)
 
     @server.tool(annotations=_READ_ONLY)
+    @reported(ToolError)
     async def list_reminders(
         include_finished: Annotated[bool, Field(description="Also list done and cancelled ones")] = False,
     ) -> ReminderList:
@@ -293,6 +302,7 @@ def _add_reminder_tools(server: FastMCP, notifier: Notifier) -> None:
         return ReminderList(reminders=await _thread(notifier.store.list_reminders, include_finished))
 
     @server.tool(annotations={**_UPDATE, "destructiveHint": True})
+    @reported(ToolError)
     async def cancel_reminder(
         reminder_id: Annotated[str, Field(description="The id from schedule_reminder or list_reminders")],
     ) -> Reminder:
@@ -307,6 +317,7 @@ def _add_reminder_tools(server: FastMCP, notifier: Notifier) -> None:
         return cancelled
 
     @server.tool(annotations=_DIGEST)
+    @reported(ToolError)
     async def daily_digest(
         at: Annotated[str, Field(description="Local time of day, HH:MM (e.g. '08:30')")],
         timezone: Annotated[str | None, Field(description="IANA zone; default from settings")] = None,
@@ -376,6 +387,7 @@ def _digest_reminder(notifier: Notifier, at: str, timezone: str | None) -> NewRe
 
 def _add_resources(server: FastMCP, notifier: Notifier) -> None:
     @server.resource(INBOX_URI, mime_type="application/json")
+    @reported(ResourceError)
     async def inbox() -> str:
         """The 50 most recent delivered notifications with unread and held counts."""
         now = notifier.clock.now()
@@ -384,6 +396,7 @@ def _add_resources(server: FastMCP, notifier: Notifier) -> None:
         return NotificationList(notifications=items, unread=unread, held=held).model_dump_json()
 
     @server.resource("notify://notification/{notification_id}", mime_type="application/json")
+    @reported(ResourceError)
     async def notification(notification_id: str) -> str:
         """One notification with its deliveries."""
         found = await _thread(notifier.store.get_notification, notification_id)

@@ -5,7 +5,9 @@ change that must happen together (a notification and its delivery rows; a remind
 notification it produces; a dedupe hit and its count) is one `BEGIN IMMEDIATE` transaction, which is
 why a SIGKILL can lose neither half and a reminder can never fire twice. The deliveries table is the
 durable outbox: a row stays `pending` until its channel confirms. Times are stored as UTC epoch
-seconds.
+seconds. Every statement runs inside `errors.translated`: a full disk, a read-only file, a lock held
+too long or a corrupt file raises a `StorageError` that says so (and a failed transaction is rolled
+back, so nothing of it is stored).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .errors import check_writable, translated
 from .models import Channel, Delivery, Notification, Priority, Reminder
 from .schema import SCHEMA, from_epoch, notification_from, reminder_from, to_epoch
 
@@ -68,13 +71,24 @@ def new_id(prefix: str) -> str:
 class Store:
     """One SQLite database file in WAL mode, shared by the engine's threads under a lock."""
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, path: Path, busy_timeout_ms: int = 5000) -> None:
+        """Open (or create) the database at `path`; a `StorageError` says why it cannot be used."""
+        check_writable(path)
+        self.path = path
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        with translated(path):
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            try:
+                self._prepare(busy_timeout_ms)
+            except BaseException:
+                self._db.close()
+                raise
+
+    def _prepare(self, busy_timeout_ms: int) -> None:
         self._db.row_factory = sqlite3.Row
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=5000"):
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
             self._db.execute(f"PRAGMA {pragma}")
+        self._db.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         self._db.executescript(SCHEMA)
         # Deliveries in flight when the process died are retried: the outbox is at-least-once.
         with self._transaction() as db:
@@ -85,19 +99,28 @@ class Store:
             self._db.close()
 
     @contextmanager
+    def _locked(self) -> Iterator[sqlite3.Connection]:
+        """The connection, alone, with SQLite's errors translated (the store's one boundary)."""
+        with self._lock, translated(self.path):
+            yield self._db
+
+    @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+        with self._locked() as db:
+            db.execute("BEGIN IMMEDIATE")
             try:
-                yield self._db
+                yield db
+                db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                # SQLite ends the transaction itself on some errors (SQLITE_FULL): a ROLLBACK then
+                # fails with "no transaction is active" and would hide the error that matters.
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
 
     def _read(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._db.execute(sql, args).fetchall()
+        with self._locked() as db:
+            return db.execute(sql, args).fetchall()
 
     # notifications -------------------------------------------------------------------------------
 
@@ -206,11 +229,9 @@ class Store:
         return notification_from(row, deliveries)
 
     def get_notification(self, notification_id: str) -> Notification | None:
-        with self._lock:
-            exists = self._db.execute(
-                "SELECT 1 FROM notifications WHERE id = ?", (notification_id,)
-            ).fetchone()
-            return self._notification(self._db, notification_id) if exists else None
+        with self._locked() as db:
+            exists = db.execute("SELECT 1 FROM notifications WHERE id = ?", (notification_id,)).fetchone()
+            return self._notification(db, notification_id) if exists else None
 
     def list_notifications(
         self, now: datetime, unread_only: bool, since: datetime | None, limit: int
@@ -219,12 +240,12 @@ class Store:
         sql = "SELECT id FROM notifications WHERE deliver_at <= ? AND created_at >= ?"
         if unread_only:
             sql += " AND read_at IS NULL"
-        with self._lock:
-            ids = self._db.execute(
+        with self._locked() as db:
+            ids = db.execute(
                 sql + " ORDER BY deliver_at DESC, seq DESC LIMIT ?",
                 (now.timestamp(), to_epoch(since) or 0.0, limit),
             ).fetchall()
-            return [self._notification(self._db, row[0]) for row in ids]
+            return [self._notification(db, row[0]) for row in ids]
 
     def counts(self, now: datetime) -> tuple[int, int]:
         """(unread delivered, held) notification counts."""
@@ -267,13 +288,13 @@ class Store:
             return self._notification(db, notification_id)
 
     def unread_for_digest(self, now: datetime, limit: int) -> list[Notification]:
-        with self._lock:
-            ids = self._db.execute(
+        with self._locked() as db:
+            ids = db.execute(
                 "SELECT id FROM notifications WHERE read_at IS NULL AND deliver_at <= ? AND kind != 'digest' "
                 "ORDER BY deliver_at DESC LIMIT ?",
                 (now.timestamp(), limit),
             ).fetchall()
-            return [self._notification(self._db, row[0]) for row in ids]
+            return [self._notification(db, row[0]) for row in ids]
 
     # the outbox ----------------------------------------------------------------------------------
 

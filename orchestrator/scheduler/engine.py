@@ -9,7 +9,11 @@ that did finish before the crash but was not yet cleared is harmless to repeat.
 A call whose server was unreachable (the runner raises `RetryLater`) has no result yet: it stays in
 the journal, gives up its slot, and runs again under the same id once `ready()` returns (the server is
 back), so a notification is delivered at least once, never dropped because the notify server was
-restarting. A tool's own error, or a call past its timeout, is a result like any other.
+restarting. A tool's own error is a result like any other. A call past its timeout (the engine's
+own, or its server's: the runner raises `TimeoutError`) is run again, after a pause that doubles, only
+when `repeatable(call)` says a second run is harmless (a read, a notification under its dedupe key),
+at most `timeout_attempts` times in all; any other call that timed out is reported as one that may
+have taken effect, and not run again.
 """
 
 from __future__ import annotations
@@ -89,12 +93,18 @@ class ToolCallEngine:
         *,
         limit: int = 8,
         timeout: float = 120.0,
+        repeatable: Callable[[PendingCall], bool] = lambda call: False,
+        timeout_attempts: int = 3,
+        first_pause: float = 0.5,
     ) -> None:
         self._runner = runner
         self._deliver = deliver
         self._journal = journal
         self._limiter = anyio.CapacityLimiter(limit)
         self._timeout = timeout
+        self._repeatable = repeatable
+        self._timeout_attempts = timeout_attempts
+        self._first_pause = first_pause
         self._task_group: TaskGroup | None = None
         self.in_flight: dict[str, PendingCall] = {}
 
@@ -118,9 +128,24 @@ class ToolCallEngine:
         return calls
 
     async def _run(self, call: PendingCall) -> None:
-        while (outcome := await self._attempt(call)) is None:
-            pass
-        ok, text = outcome
+        timeouts = 0
+        while True:
+            outcome = await self._attempt(call)
+            if isinstance(outcome, tuple):
+                result = outcome
+                break
+            if isinstance(outcome, RetryLater):
+                logger.warning("tool call %s (%s) waits for its server: %s", call.id, call.name, outcome)
+                await outcome.ready()  # outside the limiter: other calls go on meanwhile
+                continue
+            timeouts += 1
+            if not self._repeatable(call) or timeouts >= self._timeout_attempts:
+                result = (False, self._timed_out(call, outcome, timeouts))
+                break
+            pause = self._first_pause * 2 ** (timeouts - 1)
+            logger.warning("tool call %s (%s) timed out; running it again in %g s", call.id, call.name, pause)
+            await anyio.sleep(pause)
+        ok, text = result
         await self._deliver(
             SchedulerEvent(
                 kind=EventKind.TOOL_RESULT,
@@ -133,18 +158,22 @@ class ToolCallEngine:
         await self._journal.clear(call.id)
         self.in_flight.pop(call.id, None)
 
-    async def _attempt(self, call: PendingCall) -> tuple[bool, str] | None:
-        """One run of the call: (ok, text), or None once its server is back after an outage."""
+    async def _attempt(self, call: PendingCall) -> tuple[bool, str] | RetryLater | TimeoutError:
+        """One run of the call: (ok, text), or why it must be run again or reported as timed out."""
         async with self._limiter:
             try:
                 with anyio.fail_after(self._timeout):
                     return True, await self._runner(call)
-            except RetryLater as exc:
-                retry = exc
-            except TimeoutError:
-                return False, f"{call.name} did not finish within {self._timeout:g} s"
+            except (RetryLater, TimeoutError) as exc:
+                return exc
             except Exception as exc:  # the model hears about every failure; nothing escapes the engine
                 return False, f"{call.name} failed: {exc}"
-        logger.warning("tool call %s (%s) waits for its server: %s", call.id, call.name, retry)
-        await retry.ready()  # outside the limiter: other calls go on meanwhile
-        return None
+
+    def _timed_out(self, call: PendingCall, error: TimeoutError, attempts: int) -> str:
+        said = str(error) or f"{call.name} did not finish within {self._timeout:g} s"
+        if self._repeatable(call):
+            return f"{said} ({attempts} attempts): gave up for now; it is safe to ask for it again later"
+        return (
+            f"{said}: it may or may not have taken effect, so it was not run again: check its "
+            "result before asking for it again"
+        )

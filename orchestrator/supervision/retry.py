@@ -1,9 +1,9 @@
 """Waiting out a server's outage instead of failing: the one place that decides what to retry.
 
-Only `ServerUnavailable` that names its connection is waited out: a tool's own error, a timeout, or a
-server that is not configured at all still fails at once. Every operation retried here is safe to
-repeat: the context store's writes are upserts and acks, reads are reads, and notifications carry a
-dedupe key.
+Only `ServerUnavailable` that names its connection is waited out: a tool's own error, or a server
+that is not configured at all, still fails at once. Every operation retried here is safe to repeat:
+the context store's writes are upserts and acks, reads are reads, and notifications carry a dedupe
+key. A call that timed out is made again only when its class says that is safe (timeouts.py).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import anyio
 
 from orchestrator.mcp_clients import ServerConnection, ServerUnavailable, ToolOutcome
+from orchestrator.supervision.timeouts import Backoff, ToolClasses, retry_timeouts
 
 __all__ = ["PatientConnection", "back_again", "find_unavailable", "supervised", "until_available"]
 
@@ -49,18 +50,29 @@ async def back_again(connection: ServerConnection) -> None:
 
 
 class PatientConnection:
-    """A `ServerConnection` whose tool calls wait out outages: for the loops, which must not stop
-    while the context store restarts. Everything else is the connection's own."""
+    """A `ServerConnection` whose tool calls wait out outages, and are made again after a timeout
+    when that is safe (timeouts.py): for the loops, which must not stop while the context store
+    restarts or is slow. Everything else is the connection's own."""
 
-    def __init__(self, connection: ServerConnection) -> None:
+    def __init__(self, connection: ServerConnection, backoff: Backoff = Backoff()) -> None:
         self.connection = connection
+        self.classes = ToolClasses(connection)
+        self.backoff = backoff
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], deadline: float | None = None
     ) -> ToolOutcome:
+        what = f"{self.connection.spec.name}.{name}"
+        if self.classes.stale:
+            await self.classes.read()
         return await until_available(
-            lambda: self.connection.call_tool(name, arguments, deadline),
-            f"{self.connection.spec.name}.{name}",
+            lambda: retry_timeouts(
+                lambda: self.connection.call_tool(name, arguments, deadline),
+                lambda: self.classes.kind(name, arguments),
+                what,
+                self.backoff,
+            ),
+            what,
         )
 
     def __getattr__(self, name: str) -> Any:

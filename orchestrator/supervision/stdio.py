@@ -6,6 +6,13 @@ between calls would still show as connected. `WatchedStdioTransport` spawns the 
 server's stdout ends, the relay sets `ended`, which `ServerConnection` waits on. The child is started through
 mcp_servers.common.orphan_guard and told the orchestrator's pid (`PEPPER_PARENT_PID`), so that it dies
 with the orchestrator however that ends.
+
+`closed` is set once the spawn is fully wound down (stdin closed, the process gone and reaped, its
+pipes and asyncio transport closed). The owner of the session waits for it (`wait_closed`): FastMCP's
+client runs the session in a task of its own, and a client whose exit is cancelled returns at once
+while that task is still stopping the server (the SDK's shutdown can take several seconds). Left to
+itself, that task was cut off when the event loop ended, leaving an unreaped child and asyncio's
+"unclosed transport" and "subprocess is still running" warnings at garbage collection.
 """
 
 from __future__ import annotations
@@ -27,9 +34,12 @@ from typing_extensions import Unpack
 
 from mcp_servers.common.orphan_guard import PARENT_PID_ENV, guarded_command
 
-__all__ = ["WatchedStdioTransport"]
+__all__ = ["CLOSE_SECONDS", "WatchedStdioTransport"]
 
 Message = SessionMessage | Exception
+# The SDK's shutdown is bounded by about 6.5 s (0.5 s flush, 2 s for the server to exit, 2 s after
+# SIGTERM, 2 s to observe the SIGKILL); this leaves it room on a loaded machine.
+CLOSE_SECONDS = 10.0
 
 
 class WatchedStdioTransport(ClientTransport):
@@ -49,23 +59,34 @@ class WatchedStdioTransport(ClientTransport):
             command=argv[0], args=argv[1:], env={**env, PARENT_PID_ENV: str(os.getpid())}, cwd=cwd
         )
         self.ended = anyio.Event()
+        self.closed = anyio.Event()
+        self.closed.set()  # no session: nothing to wind down
+
+    async def wait_closed(self, patience: float = CLOSE_SECONDS) -> None:
+        """Return once the last session's server process is gone and reaped (at most `patience`
+        seconds), even when the caller is being cancelled."""
+        with anyio.CancelScope(shield=True), anyio.move_on_after(patience):
+            await self.closed.wait()
 
     @asynccontextmanager
     async def connect_session(
         self, *, transport_options: TransportOptions | None = None, **session_kwargs: Unpack[SessionKwargs]
     ) -> AsyncIterator[ClientSession]:
         session_class = (transport_options or TransportOptions()).session_class
-        self.ended = anyio.Event()
-        async with stdio_client(self.parameters, errlog=self.errlog) as (server_output, server_input):
-            sink, relayed = anyio.create_memory_object_stream[Message](0)
-            async with anyio.create_task_group() as relay:
-                relay.start_soon(self._relay, server_output, sink)
-                try:
-                    async with session_class(relayed, server_input, **session_kwargs) as session:
-                        yield session
-                finally:
-                    relay.cancel_scope.cancel()
-                    relayed.close()
+        self.ended, self.closed = anyio.Event(), anyio.Event()
+        try:
+            async with stdio_client(self.parameters, errlog=self.errlog) as (server_output, server_input):
+                sink, relayed = anyio.create_memory_object_stream[Message](0)
+                async with anyio.create_task_group() as relay:
+                    relay.start_soon(self._relay, server_output, sink)
+                    try:
+                        async with session_class(relayed, server_input, **session_kwargs) as session:
+                            yield session
+                    finally:
+                        relay.cancel_scope.cancel()
+                        relayed.close()
+        finally:
+            self.closed.set()
 
     async def _relay(self, source: ObjectReceiveStream[Message], sink: ObjectSendStream[Message]) -> None:
         try:

@@ -1,5 +1,7 @@
 """The tools workers may use, gathered from the connected servers; workers call them only through
-the trust boundary (`orchestrator.trust.gate.GatedToolRunner`)."""
+the trust boundary (`orchestrator.trust.gate.GatedToolRunner`). A call that times out is made again
+when its class allows (reads, idempotent or keyed calls); a write that timed out is reported as
+possibly done, never repeated (orchestrator.supervision.timeouts)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import logging
 from typing import Any
 
 from orchestrator.mcp_clients import RemoteTool, ServerConnection, ServerUnavailable
+from orchestrator.supervision.timeouts import CallKind, classify, retry_timeouts
 
 __all__ = ["Toolbox"]
 
@@ -37,7 +40,14 @@ class Toolbox:
 
     async def call(self, tool: RemoteTool, arguments: dict[str, Any]) -> str:
         """Run the call for real, with no gate: only the approval desk and the trust gate use this."""
-        outcome = await self.connections[tool.server].call_tool(tool.name, arguments)
+        connection = self.connections[tool.server]
+
+        async def kind() -> CallKind:
+            return classify(tool, connection.spec.name, tool.name, arguments)
+
+        outcome = await retry_timeouts(
+            lambda: connection.call_tool(tool.name, arguments), kind, f"{tool.server}.{tool.name}"
+        )
         if outcome.text or outcome.structured is None:
             return outcome.text
         return json.dumps(outcome.structured, ensure_ascii=False, default=str)

@@ -2,7 +2,9 @@
 
 Tools: `echo` answers at once, `pid` names its process (so a test can kill it), `nap` sleeps for the
 given seconds before answering (a call in flight), `refuse` raises a ToolError, `erase` (marked destructive) deletes the file it is given, and `bump`
-changes the subscribable resource `peer://counter`.
+changes the subscribable resource `peer://counter`. `stalled_read` (read-only) and `stalled_write` (a
+write, not idempotent) hang for a minute on their first `stalls` calls for a key, then answer how
+many calls that key has had; `calls` says the same without counting itself (for timeout tests).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ server = FastMCP("peer")
 subscriptions = ResourceSubscriptions()
 subscriptions.install(server)
 counter = {"value": 0}
+calls_by_key: dict[str, int] = {}
 
 
 @server.resource("peer://counter")
@@ -58,6 +61,28 @@ def refuse(reason: str) -> str:
 def erase(path: str) -> str:
     os.remove(path)
     return f"erased {path}"
+
+
+async def _stalled(key: str, stalls: int) -> int:
+    calls_by_key[key] = count = calls_by_key.get(key, 0) + 1
+    if count <= stalls:
+        await anyio.sleep(60)
+    return count
+
+
+@server.tool(annotations={"readOnlyHint": True})
+async def stalled_read(key: str, stalls: int) -> int:
+    return await _stalled(key, stalls)
+
+
+@server.tool(annotations={"readOnlyHint": False, "idempotentHint": False})
+async def stalled_write(key: str, stalls: int) -> int:
+    return await _stalled(key, stalls)
+
+
+@server.tool(annotations={"readOnlyHint": True})
+def calls(key: str) -> int:
+    return calls_by_key.get(key, 0)
 
 
 if __name__ == "__main__":

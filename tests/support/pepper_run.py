@@ -14,11 +14,13 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -165,8 +167,10 @@ class PepperRun:
         wait_until(lambda: self.server_state(name) == "connected", timeout, f"{name} never came back")
 
     def settle(self, timeout: float = 180.0, quiet: float = 4.0) -> None:
-        """Wait until every server is connected, nothing is queued or in flight, and the event log
-        has not moved for `quiet` seconds."""
+        """Wait until every server is connected, every message of the mailbox is in `raw.email`,
+        nothing is queued or in flight, and the event log has not moved for `quiet` seconds. (The
+        mail ingest writes a page of 100 messages at once: after a restart of the gmail server the
+        first page can take longer than `quiet` on a loaded machine.)"""
         deadline = time.monotonic() + timeout
         wait_until(self.started, timeout, "Pepper never finished starting", 0.2)
         last, since = None, time.monotonic()
@@ -176,12 +180,24 @@ class PepperRun:
                 raise TimeoutError(f"Pepper did not settle within {timeout:g} s")
             snapshot = self.state() or {}
             status = snapshot.get("status") or {}
-            busy = status.get("queued", 1) or status.get("in_flight", [1])
+            busy = status.get("queued", 1) or status.get("in_flight", [1]) or not self.mail_ingested()
             down = any(s["state"] != "connected" for s in status.get("servers", [{"state": "?"}]))
             mark = (snapshot.get("cursor"), busy, down)
             if busy or down or mark != last:
                 last, since = mark, time.monotonic()
             time.sleep(0.5)
+
+    def mail_ingested(self) -> bool:
+        """Every message of the demo mailbox is stored as a `raw.email` item."""
+        mailbox = sum(1 for sub in ("cur", "new") for _ in (self.data_dir / "mail" / sub).iterdir())
+        try:
+            with closing(
+                sqlite3.connect(f"file:{self.data_dir / 'context.sqlite3'}?mode=ro", uri=True)
+            ) as db:
+                [stored] = db.execute("SELECT count(*) FROM items WHERE namespace = 'raw.email'").fetchone()
+        except sqlite3.Error:  # not created yet, busy for a moment, or stored otherwise: cannot tell
+            return True
+        return stored >= mailbox
 
     def started(self) -> bool:
         """This start (not an earlier one on the same log) printed its summary."""

@@ -63,33 +63,66 @@ async def test_serve_stdio_carries_multi_megabyte_messages_both_ways() -> None:
     assert len(received.data) == size
 
 
-def test_serve_stdio_falls_back_to_fastmcp_when_stdin_is_a_regular_file(tmp_path: Path) -> None:
-    requests = [
-        {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-06-18",
-                "capabilities": {},
-                "clientInfo": {"name": "t", "version": "1"},
-            },
-        },
-        {"jsonrpc": "2.0", "method": "notifications/initialized"},
-    ]
-    script = tmp_path / "requests.jsonl"
-    script.write_text("".join(json.dumps(request) + "\n" for request in requests))
-    with script.open("rb") as stdin:
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"},
+    },
+}
+# Good requests between bad frames: a file of them, as `server < requests.jsonl` reads it.
+FRAMES = [
+    json.dumps(INITIALIZE).encode(),
+    b'{"jsonrpc":"2.0","method":"notifications/initialized"}',
+    b"{not json",
+    b"[" * 300,  # deeper than the parser's 200 levels
+    b'{"jsonrpc":"2.0","id":5,"method":"ping","params":{"x":"\\ud800"}}',
+    b'{"jsonrpc":"2.0","id":2,"method":"tools/list"}',
+    b"x" * 500,  # over the 400-byte frame limit this test sets
+    b'{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"noisy","arguments":{"text":"hi"}}}',
+    b'{"jsonrpc":"2.0","id":4,"method":"ping"}',
+]
+FILE_SERVER = SERVER.replace(
+    'run_server(server, TransportOptions(transport="stdio"))',
+    "import anyio\nfrom mcp_servers.common.stdio_pipes import serve_stdio\n"
+    "anyio.run(serve_stdio, server, 400)",
+)
+
+
+def answers(output: bytes) -> dict[object, dict[str, object]]:
+    replies = [json.loads(line) for line in output.decode().splitlines()]
+    assert all(reply["jsonrpc"] == "2.0" for reply in replies)
+    return {
+        reply["id"] if "result" in reply else ("error", reply["id"], i): reply
+        for i, reply in enumerate(replies)
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stdout_kind", ["pipe", "file"])
+def test_a_regular_file_as_stdin_gets_every_frame_checked_and_every_request_answered(
+    tmp_path: Path, stdout_kind: str
+) -> None:
+    requests, replies = tmp_path / "requests.jsonl", tmp_path / "replies.jsonl"
+    requests.write_bytes(b"".join(frame + b"\n" for frame in FRAMES))
+    with requests.open("rb") as stdin, replies.open("wb") as out:
         finished = subprocess.run(
-            [sys.executable, "-c", SERVER],
+            [sys.executable, "-c", FILE_SERVER],
             stdin=stdin,
-            capture_output=True,
+            stdout=out if stdout_kind == "file" else subprocess.PIPE,
+            stderr=subprocess.PIPE,
             env=child_env(),
             cwd=str(REPO_ROOT),
             timeout=60,
             check=True,
         )
-    # FastMCP's own transport answers (and stops at the file's end, cancelling what is in flight).
-    first = json.loads(finished.stdout.decode().splitlines()[0])
-    assert first["result"]["serverInfo"]["name"] == "pipes"
-    assert b"Starting MCP server 'pipes'" in finished.stderr
+    output = replies.read_bytes() if stdout_kind == "file" else finished.stdout
+    got = answers(output)
+    assert {key for key in got if not isinstance(key, tuple)} == {1, 2, 3, 4}  # none cancelled at the end
+    assert got[3]["result"]["content"][0]["text"] == "HI"  # type: ignore[index]
+    errors = [(reply["id"], reply["error"]["code"]) for key, reply in got.items() if isinstance(key, tuple)]  # type: ignore[index]
+    assert errors == [(None, -32700), (None, -32700), (5, -32600), (None, -32600)]
+    assert b"stray" not in output

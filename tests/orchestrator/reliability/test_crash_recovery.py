@@ -19,9 +19,8 @@ import pytest
 
 from orchestrator.mcp_clients import ServerConnection, ServerSpec
 from tests.support.processes import REPO_ROOT, child_env, free_port, stop
-from tests.support.reaping import ABANDONED_PROCESS_WARNINGS
 
-pytestmark = [pytest.mark.slow, *ABANDONED_PROCESS_WARNINGS]
+pytestmark = pytest.mark.slow
 EMAILS = 300
 ME = "me@example.org"
 

@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 
 from tests.support.pepper_run import Outcome, PepperRun, alive, demo_copy, read_outcome, wait_until
-from tests.support.reaping import ABANDONED_PROCESS_WARNINGS
 
-pytestmark = [pytest.mark.slow, *ABANDONED_PROCESS_WARNINGS]
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")

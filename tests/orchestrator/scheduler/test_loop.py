@@ -134,7 +134,7 @@ async def test_engine_reports_failures_and_timeouts_as_results() -> None:
                 await anyio.sleep(0.01)
     results = {e.attributes["id"]: e for e in scheduler.queue.take_nowait(5)}
     assert results["boom"].content == "slow_search failed: the index is locked"
-    assert results["slow"].content == "slow_search did not finish within 0.2 s"
+    assert results["slow"].content.startswith("slow_search did not finish within 0.2 s: it may or may not")
     assert not results["boom"].attributes["ok"] and not results["slow"].attributes["ok"]
 
 

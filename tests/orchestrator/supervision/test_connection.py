@@ -13,9 +13,8 @@ from orchestrator.mcp_clients import ConnectionState, ServerConnection, ServerSp
 from orchestrator.supervision.retry import PatientConnection, supervised, until_available
 from orchestrator.supervision.status import server_status, wait_for_change
 from tests.support.processes import REPO_ROOT, free_port, http_server
-from tests.support.reaping import ABANDONED_PROCESS_WARNINGS
 
-pytestmark = [pytest.mark.anyio, *ABANDONED_PROCESS_WARNINGS]
+pytestmark = pytest.mark.anyio
 
 PEER = ServerSpec(
     name="peer",

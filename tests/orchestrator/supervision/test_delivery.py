@@ -1,5 +1,6 @@
-"""At-least-once delivery: a scheduler call whose server is unavailable stays journaled and runs again
-under its id once the server is back; the notify server's dedupe key makes the repeat harmless."""
+"""At-least-once delivery: a scheduler call whose server is unavailable, or whose notify server could
+not store it for now (a full disk), stays journaled and runs again under its id once the server (or
+the space) is back; the notify server's dedupe key makes the repeat harmless."""
 
 from __future__ import annotations
 
@@ -14,10 +15,10 @@ from orchestrator.mcp_clients import ServerConnection, ServerSpec
 from orchestrator.scheduler.engine import MemoryJournal, PendingCall, RetryLater, ToolCallEngine
 from orchestrator.scheduler.events import SchedulerEvent
 from orchestrator.scheduler_tools import SchedulerToolRunner
+from tests.support.mounts import mounted
 from tests.support.processes import REPO_ROOT
-from tests.support.reaping import ABANDONED_PROCESS_WARNINGS
 
-pytestmark = [pytest.mark.anyio, *ABANDONED_PROCESS_WARNINGS]
+pytestmark = pytest.mark.anyio
 
 
 class Results:
@@ -105,5 +106,58 @@ async def test_a_notification_whose_server_was_down_is_sent_once_it_is_up(tmp_pa
     assert [(n["title"], n["dedupe_key"]) for n in notifications] == [("Invitation from Dana", "notify-vip")]
 
 
+def fill(path: Path) -> None:
+    """Write zeros to `path` until its disk is full."""
+    with path.open("wb", buffering=0) as sink:
+        try:
+            while True:
+                sink.write(b"\0" * 65536)
+        except OSError:
+            pass
+
+
 async def _no_reply(text: str) -> None:
     raise AssertionError(f"unexpected reply {text!r}")
+
+
+@pytest.mark.slow
+async def test_a_notification_the_notify_server_could_not_store_on_a_full_disk_goes_out_once_space_returns(
+    tmp_path: Path,
+) -> None:
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    with mounted("-t", "tmpfs", "-o", "size=2m", "tmpfs", str(disk)):
+        command = [sys.executable, "-m", "mcp_servers.notify", "--db", str(disk / "notify.sqlite3")]
+        env = {"PYTHONPATH": str(REPO_ROOT), "PEPPER_NOTIFY_DESKTOP": "off"}
+        notify = ServerConnection(ServerSpec(name="notify", command=command, env=env), init_timeout=60)
+        tools = SchedulerToolRunner(ContextItems(notify), notify, reply=_no_reply, storage_retry_seconds=0.2)
+        deferred = anyio.Event()
+
+        async def runner(call: PendingCall) -> str:
+            try:
+                return await tools(call)
+            except RetryLater:
+                deferred.set()
+                raise
+
+        journal, results = MemoryJournal(), Results()
+        engine = ToolCallEngine(runner, results.deliver, journal)
+        filler = disk / "filler"
+        async with anyio.create_task_group() as task_group:
+            await task_group.start(notify.run)
+            engine.bind(task_group)
+            fill(filler)
+            body = "the agenda, in full " * 2000
+            await engine.submit(
+                PendingCall(id="notify-vip", name="notify", arguments={"title": "VIP", "body": body})
+            )
+            with anyio.fail_after(30):
+                await deferred.wait()
+            assert list(journal.calls) == ["notify-vip"] and results.events == []
+            filler.unlink()
+            with anyio.fail_after(30):
+                await results.arrived.wait()
+            listed = await notify.call_tool("list_notifications", {})
+            task_group.cancel_scope.cancel()
+        assert results.events[0].attributes["ok"] is True and journal.calls == {}
+        assert [n["dedupe_key"] for n in listed.structured["notifications"]] == ["notify-vip"]
