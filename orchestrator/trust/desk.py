@@ -1,24 +1,30 @@
 """The approval desk: the only code that creates, changes or runs a pending action.
 
-`request` files an outward call with its provenance, preview and expiry; an identical pending call
-(same digest) is not filed twice: its card's `count` goes up. `approve(id, digest=...)` runs exactly
+`request` files an outward call with its provenance, preview and expiry; an identical pending call,
+or one alike up to the case and spacing of its text and the order of its recipients (the same
+`likeness_of`), is not filed twice: the waiting card's `count` goes up, and what it runs stays what
+it shows. `approve(id, digest=...)` runs exactly
 the stored, signed arguments, after checking that the digest the user saw is the stored one; the
 user's edit (`edited_arguments`) is the only way to change them, and produces a new digest, returned
-on the action. `sweep` expires actions whose moment has passed (an answer about a meeting that is
+on the action. Deciding is one at a time: an action approved twice at once runs once, and a decided
+one (or an older copy of it written back, see `ContextActionStore`) can never be approved again. The
+sender of each mail behind a card is judged as triage judges it (`sender_trust`: the Sent folder and
+the receiving servers' authentication results, not the From alone). `sweep` expires actions whose moment has passed (an answer about a meeting that is
 over) and announces, once, actions that have waited longer than `remind_after`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import anyio
 
+from orchestrator.feeds.mail import UserProfile
 from orchestrator.mcp_clients import RemoteTool
-from orchestrator.trust.actions import ContextActionStore, DraftRecord, PendingAction, digest_of
-from orchestrator.trust.provenance import Provenance, preview
+from orchestrator.trust.actions import ContextActionStore, DraftRecord, PendingAction, digest_of, likeness_of
+from orchestrator.trust.provenance import Provenance, judge_sender, preview
 
 __all__ = ["ApprovalDesk", "StaleDigest", "UnverifiedAction"]
 
@@ -42,7 +48,7 @@ class ApprovalDesk:
         call: ToolCaller,
         tools: dict[tuple[str, str], RemoteTool],
         *,
-        correspondents: Callable[[], Iterable[str] | None] = lambda: None,
+        profile: Callable[[], UserProfile | None] = lambda: None,
         announce: Announce | None = None,
         remind_after: timedelta = timedelta(hours=24),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -50,11 +56,12 @@ class ApprovalDesk:
         self._store = store
         self._call = call
         self._tools = tools
-        self._correspondents = correspondents
+        self._profile = profile
         self._announce = announce
         self.remind_after = remind_after
         self._clock = clock
         self._filing = anyio.Lock()
+        self._deciding = anyio.Lock()
 
     async def request(
         self,
@@ -76,14 +83,29 @@ class ApprovalDesk:
             created_at=self._clock(),
         )  # fmt: skip
         async with self._filing:  # two identical requests at once make one card counted twice
-            waiting = await self._store.load(digest[:12])
-            if waiting is not None and waiting.status == "pending" and waiting.digest == digest:
+            waiting = await self._alike(action)
+            if waiting is not None:
                 return await self._count_again(waiting, provenance)
-            if waiting is None:  # the card's id follows from what it does, unless that id is taken
+            if await self._store.load(digest[:12]) is None:  # the id follows from what it does, if free
                 action.id = digest[:12]
             action.origin_known_sender = self._known(action)
             await self._store.save(action)
             return action
+
+    async def _alike(self, action: PendingAction) -> PendingAction | None:
+        """The pending card for the same call, or one alike up to case, spacing and recipient order."""
+        same = await self._store.load(action.digest[:12])
+        if same is not None and same.status == "pending" and same.digest == action.digest:
+            return same
+        likeness = likeness_of(action.server, action.tool, action.arguments)
+        return next(
+            (
+                w
+                for w in await self._store.pending()
+                if w.verification == "signed" and w.likeness() == likeness
+            ),
+            None,
+        )
 
     async def _count_again(self, waiting: PendingAction, provenance: Provenance) -> PendingAction:
         """An identical request: the same card, one more in its count, any new sources added."""
@@ -95,37 +117,38 @@ class ApprovalDesk:
         return waiting
 
     def _known(self, action: PendingAction) -> bool | None:
+        """Whether every mail behind the card is from a trusted sender (each source says why not)."""
         emails = [s for s in (action.provenance.sources if action.provenance else []) if s.kind == "email"]
         senders = [s for s in emails if s.opened] or emails
-        people = self._correspondents()
-        if not senders or people is None:
+        profile = self._profile()
+        if not senders or profile is None:
             return None
-        known = {address.lower() for address in people}
         for source in senders:
-            source.known_sender = bool(source.sender) and source.sender.lower() in known
+            judge_sender(source, profile, action.created_at)
         return all(source.known_sender for source in senders)
 
     async def approve(
         self, action_id: str, edited_arguments: dict[str, Any] | None = None, *, digest: str | None = None
     ) -> PendingAction:
         """Run the action as the user saw it (`digest`), or as they edited it, and record the outcome."""
-        action = await self._pending(action_id)
-        if digest is not None and digest != action.digest:
-            raise StaleDigest(
-                f"action {action_id} is not what you were shown (digest {digest[:12]}…, stored "
-                f"{action.digest[:12]}…): look at it again before approving"
-            )
-        tool = self._tools.get((action.server, action.tool))
-        if tool is None:
-            raise LookupError(
-                f"action {action_id} needs {action.server}.{action.tool}, which is not connected"
-            )
-        if edited_arguments is not None and edited_arguments != action.arguments:
-            action.arguments, action.edited = edited_arguments, True
-            action.digest = action.recompute_digest()
-            action.preview = preview(action.server, action.tool, edited_arguments)
-        action.status, action.decided_at = "approved", self._clock()
-        await self._store.save(action)
+        async with self._deciding:  # two approvals at once: the second finds it already approved
+            action = await self._pending(action_id)
+            if digest is not None and digest != action.digest:
+                raise StaleDigest(
+                    f"action {action_id} is not what you were shown (digest {digest[:12]}…, stored "
+                    f"{action.digest[:12]}…): look at it again before approving"
+                )
+            tool = self._tools.get((action.server, action.tool))
+            if tool is None:
+                raise LookupError(
+                    f"action {action_id} needs {action.server}.{action.tool}, which is not connected"
+                )
+            if edited_arguments is not None and edited_arguments != action.arguments:
+                action.arguments, action.edited = edited_arguments, True
+                action.digest = action.recompute_digest()
+                action.preview = preview(action.server, action.tool, edited_arguments)
+            action.status, action.decided_at = "approved", self._clock()
+            await self._store.save(action)
         if action.recompute_digest() != action.digest:  # nothing but the lines above may change them
             raise StaleDigest(f"action {action_id} changed on its way to execution; nothing was done")
         try:
@@ -137,9 +160,10 @@ class ApprovalDesk:
         return action
 
     async def reject(self, action_id: str) -> PendingAction:
-        action = await self._pending(action_id, allow_unverified=True)
-        action.status, action.decided_at = "rejected", self._clock()
-        await self._store.save(action)
+        async with self._deciding:
+            action = await self._pending(action_id, allow_unverified=True)
+            action.status, action.decided_at = "rejected", self._clock()
+            await self._store.save(action)
         return action
 
     async def pending(self) -> list[PendingAction]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -82,19 +83,24 @@ class GatedToolRunner:
         return output
 
     async def provenance(self, reason: str = "") -> Provenance:
-        """Who asked (the user, when the step had a message of theirs), after reading what."""
+        """Who asked (the user, when the step had a message of theirs), after reading what: the mail
+        behind the step's signals that the request names (all of them when no one named any and no
+        user asked: they started it), then what this run itself read."""
         if self._origin_sources is None:
             self._origin_sources = await self._resolve_origin()
-        known = {(s.kind, s.id) for s in self._origin_sources}
-        read = [s for s in self.ledger.ranked() if (s.kind, s.id) not in known]
         messages = self._origin.get("user_messages") or []
+        behind = _named(self._origin_sources, [self._task, *messages])
+        if not behind and not messages:
+            behind = self._origin_sources
+        known = {(s.kind, s.id) for s in behind}
+        read = [s for s in self.ledger.ranked() if (s.kind, s.id) not in known]
         return Provenance(
             requested_by="user" if messages else f"worker:{self.worker}",
             user_message=messages[-1] if messages else None,
             worker=f"worker:{self.worker}",
             task=self._task or None,
             model_reason=reason[:2000],
-            sources=[*self._origin_sources, *read],
+            sources=[*behind, *read],
         )
 
     async def _resolve_origin(self) -> list[SourceRef]:
@@ -150,3 +156,9 @@ class GatedToolRunner:
             provenance=await self.provenance(reason),
         )
         await self._desk.record_draft(record)
+
+
+def _named(sources: list[SourceRef], texts: list[str]) -> list[SourceRef]:
+    """The sources whose id appears, as a word, in one of `texts` (the task, the user's words)."""
+    said = "\n".join(texts)
+    return [s for s in sources if s.id and re.search(rf"(?<![\w-]){re.escape(s.id)}(?![\w-])", said)]

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator.context_items import ContextItems
+from orchestrator.feeds.mail import UserProfile
 from orchestrator.mcp_clients import RemoteTool
 from orchestrator.scheduler.events import EventKind, SchedulerEvent
 from orchestrator.scheduler.loop import origin_of
@@ -49,7 +50,7 @@ async def gate(connections, tmp_path: Path, origin: dict) -> tuple[GatedToolRunn
     items = ContextItems(connections["context"])
     await items.put("raw.email", "m9", MAIL, "Wire the money")
     desk = ApprovalDesk(
-        ContextActionStore(items, Signer.from_data_dir(tmp_path)), never, {}, correspondents=set
+        ContextActionStore(items, Signer.from_data_dir(tmp_path)), never, {}, profile=UserProfile
     )
     return GatedToolRunner(never, desk, "mail", task="Answer Mallory", items=items, origin=origin), desk
 
