@@ -125,7 +125,9 @@ class GatedToolRunner:
             self.ledger.latest_event_end() if tool.name in TIMELY else None
         )
         provenance = await self.provenance(reason)
-        details = await self._draft_details(tool, arguments)
+        details, drafted_after = await self._draft_details(tool, arguments)
+        known = {(s.kind, s.id) for s in provenance.sources}
+        provenance.sources += [s for s in drafted_after if (s.kind, s.id) not in known]
         action = await self._desk.request(
             tool.server, tool.name, arguments, provenance, reason=why, expires_at=end, details=details
         )
@@ -134,15 +136,19 @@ class GatedToolRunner:
             "It has NOT been done; it runs only if the user approves it."
         )
 
-    async def _draft_details(self, tool: RemoteTool, arguments: dict[str, Any]) -> dict[str, Any] | None:
-        """For sending a draft: what Pepper's record says the draft holds (absent: an unknown draft)."""
+    async def _draft_details(
+        self, tool: RemoteTool, arguments: dict[str, Any]
+    ) -> tuple[dict[str, Any] | None, list[SourceRef]]:
+        """For sending a draft: what Pepper's record says it holds, who drafted it, and what had been
+        read when it was drafted (absent: a draft Pepper did not write, whose content is not known)."""
         if (tool.server, tool.name) != ("gmail", "send_draft"):
-            return None
+            return None, []
         record = await self._desk.drafted(str(arguments.get("draft_id", "")))
         if record is None:
-            return {"drafted_by": None, "note": "not a draft Pepper wrote: its content is not known here"}
+            return {"drafted_by": None, "note": "not a draft Pepper wrote: its content is not known here"}, []
         shown = {k: v for k, v in record.preview.items() if k not in ("kind", "action")}
-        return {**shown, "drafted_by": record.drafted_by, "drafted_at": record.created_at.isoformat()}
+        details = {**shown, "drafted_by": record.drafted_by, "drafted_at": record.created_at.isoformat()}
+        return details, record.provenance.sources if record.provenance else []
 
     async def _record_draft(self, arguments: dict[str, Any], output: str, reason: str) -> None:
         try:
