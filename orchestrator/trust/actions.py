@@ -40,6 +40,7 @@ from orchestrator.trust.provenance import Provenance
 
 __all__ = [
     "DRAFTED",
+    "ActionChanged",
     "NAMESPACE",
     "ContextActionStore",
     "DraftRecord",
@@ -87,8 +88,16 @@ def likeness_of(server: str, tool: str, arguments: dict[str, Any]) -> str:
     return digest_of(server, tool, _loose("", arguments))
 
 
+def _like_tag(likeness: str) -> str:
+    return f"like:{likeness[:32]}"
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+class ActionChanged(ValueError):
+    """An action was saved by another step since this one read it (approved while being counted)."""
 
 
 class PendingAction(BaseModel):
@@ -190,9 +199,19 @@ class ContextActionStore:
         self.replayed_ids: set[str] = set()
 
     async def save(self, action: PendingAction) -> None:
+        """Sign and store `action` as the next version of what was read (a new one: version 1).
+        Raises `ActionChanged` when it was saved by someone else since it was read."""
         async with self._saving:
             known = self._ledger.latest(action.id)
-            action.version = max(action.version, known.version if known else 0) + 1
+            if known is not None and known.version != action.version:
+                if action.version:
+                    raise ActionChanged(
+                        f"action {action.id} changed since it was read (version {action.version}, now "
+                        f"{known.version}); nothing was saved: look at it again"
+                    )
+                action.id = uuid.uuid4().hex[:12]  # a new action on the id of a deleted one
+                known = None
+            action.version += 1
             action.updated_at = _now()
             action.signature = self._signer.sign(action)
             record = action.model_dump(mode="json")
@@ -201,7 +220,10 @@ class ContextActionStore:
 
     async def _put(self, record: dict[str, Any]) -> None:
         text = f"{record['server']}.{record['tool']}: {record['preview'].get('subject') or record['reason']}"
-        await self._items.put(NAMESPACE, record["id"], record, text, [record["status"], record["server"]])
+        like = _like_tag(likeness_of(record["server"], record["tool"], record["arguments"]))
+        await self._items.put(
+            NAMESPACE, record["id"], record, text, [record["status"], record["server"], like]
+        )
 
     async def load(self, action_id: str) -> PendingAction | None:
         item = await self._items.get(NAMESPACE, action_id)
@@ -211,6 +233,12 @@ class ContextActionStore:
         items = await self._items.query([NAMESPACE], tags=["pending"], limit=1000)
         believed = [await self._believed(item.id, item.data) for item in items]
         return [action for action in believed if action is not None and action.status == "pending"]
+
+    async def alike(self, likeness: str) -> list[PendingAction]:
+        """Pending actions with this `likeness_of` (found by their tag, not by reading them all)."""
+        items = await self._items.query([NAMESPACE], tags=["pending", _like_tag(likeness)], limit=20)
+        believed = [await self._believed(item.id, item.data) for item in items]
+        return [a for a in believed if a is not None and a.status == "pending" and a.likeness() == likeness]
 
     async def save_draft(self, record: DraftRecord) -> None:
         record.signature = self._signer.sign(record)

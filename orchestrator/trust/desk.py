@@ -23,7 +23,14 @@ import anyio
 
 from orchestrator.feeds.mail import UserProfile
 from orchestrator.mcp_clients import RemoteTool
-from orchestrator.trust.actions import ContextActionStore, DraftRecord, PendingAction, digest_of, likeness_of
+from orchestrator.trust.actions import (
+    ActionChanged,
+    ContextActionStore,
+    DraftRecord,
+    PendingAction,
+    digest_of,
+    likeness_of,
+)
 from orchestrator.trust.provenance import Provenance, judge_sender, preview
 
 __all__ = ["ApprovalDesk", "StaleDigest", "UnverifiedAction"]
@@ -60,8 +67,7 @@ class ApprovalDesk:
         self._announce = announce
         self.remind_after = remind_after
         self._clock = clock
-        self._filing = anyio.Lock()
-        self._deciding = anyio.Lock()
+        self._deciding = anyio.Lock()  # filing, counting, approving and rejecting: one at a time
 
     async def request(
         self,
@@ -75,37 +81,32 @@ class ApprovalDesk:
         details: dict[str, Any] | None = None,
     ) -> PendingAction:
         """File the call for the user's decision (or count it again on its identical card)."""
-        digest = digest_of(server, tool, arguments)
         action = PendingAction(
-            server=server, tool=tool, arguments=arguments, digest=digest,
+            server=server, tool=tool, arguments=arguments, digest=digest_of(server, tool, arguments),
             requested_by=provenance.requested_by, reason=reason, provenance=provenance,
             preview={**preview(server, tool, arguments), **(details or {})}, expires_at=expires_at,
             created_at=self._clock(),
         )  # fmt: skip
-        async with self._filing:  # two identical requests at once make one card counted twice
-            waiting = await self._alike(action)
-            if waiting is not None:
-                return await self._count_again(waiting, provenance)
-            if await self._store.load(digest[:12]) is None:  # the id follows from what it does, if free
-                action.id = digest[:12]
-            action.origin_known_sender = self._known(action)
-            await self._store.save(action)
-            return action
+        async with self._deciding:  # two identical requests at once make one card counted twice
+            return await self._file(action, provenance)
+
+    async def _file(self, action: PendingAction, provenance: Provenance) -> PendingAction:
+        waiting = await self._alike(action)
+        if waiting is not None:
+            return await self._count_again(waiting, provenance)
+        if await self._store.load(action.digest[:12]) is None:  # the id follows from what it does, if free
+            action.id = action.digest[:12]
+        action.origin_known_sender = self._known(action)
+        await self._store.save(action)
+        return action
 
     async def _alike(self, action: PendingAction) -> PendingAction | None:
         """The pending card for the same call, or one alike up to case, spacing and recipient order."""
         same = await self._store.load(action.digest[:12])
         if same is not None and same.status == "pending" and same.digest == action.digest:
             return same
-        likeness = likeness_of(action.server, action.tool, action.arguments)
-        return next(
-            (
-                w
-                for w in await self._store.pending()
-                if w.verification == "signed" and w.likeness() == likeness
-            ),
-            None,
-        )
+        alike = await self._store.alike(likeness_of(action.server, action.tool, action.arguments))
+        return next((waiting for waiting in alike if waiting.verification == "signed"), None)
 
     async def _count_again(self, waiting: PendingAction, provenance: Provenance) -> PendingAction:
         """An identical request: the same card, one more in its count, any new sources added."""
@@ -201,7 +202,10 @@ class ApprovalDesk:
             body = f"{_summary(action)}\nSay `pending` in the chat or open Approvals to decide."
             await self._announce(title, body, f"approval-wait-{action.id}")
             action.announced_at = self._clock()
-            await self._store.save(action)
+            try:
+                await self._store.save(action)
+            except ActionChanged:  # decided or counted meanwhile: the next sweep sees it as it is now
+                continue
             announced.append(action)
         return announced
 
@@ -212,7 +216,10 @@ class ApprovalDesk:
         action.note = (
             f"expired: its moment passed at {action.expires_at:%Y-%m-%d %H:%M} UTC; nothing was done"
         )
-        await self._store.save(action)
+        try:
+            await self._store.save(action)
+        except ActionChanged:  # changed meanwhile: not listed as it was read
+            pass
         return True
 
     async def _pending(self, action_id: str, allow_unverified: bool = False) -> PendingAction:
@@ -235,7 +242,12 @@ class ApprovalDesk:
 
     async def _requeue(self, old: PendingAction) -> PendingAction:
         provenance = Provenance(requested_by=f"unverified record {old.id} (claimed: {old.requested_by})")
-        fresh = await self.request(old.server, old.tool, old.arguments, provenance, reason=old.reason)
+        fresh = PendingAction(
+            server=old.server, tool=old.tool, arguments=old.arguments, requested_by=provenance.requested_by,
+            digest=digest_of(old.server, old.tool, old.arguments), reason=old.reason, provenance=provenance,
+            preview=preview(old.server, old.tool, old.arguments), created_at=self._clock(),
+        )  # fmt: skip
+        fresh = await self._file(fresh, provenance)
         old.status, old.decided_at, old.note = "rejected", self._clock(), f"replaced by {fresh.id}"
         await self._store.save(old)
         return fresh

@@ -12,7 +12,7 @@ import pytest
 
 from orchestrator.context_items import ContextItems
 from orchestrator.feeds.mail import UserProfile
-from orchestrator.trust.actions import NAMESPACE, ContextActionStore, Signer, digest_of
+from orchestrator.trust.actions import NAMESPACE, ActionChanged, ContextActionStore, Signer, digest_of
 from orchestrator.trust.desk import ApprovalDesk, StaleDigest, UnverifiedAction
 from orchestrator.trust.ledger import ActionLedger
 from orchestrator.trust.provenance import Provenance, SourceRef
@@ -128,6 +128,20 @@ async def test_an_older_copy_of_a_rejected_or_recounted_action_is_not_believed(
         await items.put(NAMESPACE, item.id, item.data, "x", ["pending", "peer"])
     [waiting] = await desk.pending()
     assert (waiting.id, waiting.count, waiting.version) == (second.id, 2, 2)
+
+
+async def test_a_copy_read_before_the_decision_cannot_be_saved_over_it(connections, tmp_path: Path) -> None:
+    items = ContextItems(connections["context"])
+    store = ContextActionStore(items, Signer(b"k" * 32))
+    desk = ApprovalDesk(store, None, {})
+    action = await desk.request(*erase(tmp_path / "a"), asked())
+    read_earlier = await desk.shown(action.id)
+    assert read_earlier is not None
+    await desk.reject(action.id)
+    read_earlier.count += 1  # e.g. a request counted again while the user rejected it
+    with pytest.raises(ActionChanged, match="changed since it was read"):
+        await store.save(read_earlier)
+    assert await desk.pending() == []
 
 
 async def test_an_action_approved_twice_at_once_runs_once(connections, tmp_path: Path) -> None:
