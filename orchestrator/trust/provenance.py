@@ -102,8 +102,9 @@ def judge_sender(source: SourceRef, profile: UserProfile, when: datetime) -> Non
     except ValidationError:
         email = None
     trust = sender_trust(email, profile) if email is not None else None
-    source.known_sender = trust is not None and trust.trusted
-    source.suspicious = trust.suspicious if trust is not None else []
+    own = email is not None and email.in_sent and profile.is_user(email.sender)  # the user's Sent mail
+    source.known_sender = own or (trust is not None and trust.trusted)
+    source.suspicious = trust.suspicious if trust is not None and not own else []
 
 
 def _walk(value: Any, found: list[SourceRef], depth: int = 0) -> None:

@@ -152,7 +152,8 @@ async def test_a_card_from_a_spoofed_contact_says_its_from_may_be_forged(connect
         ContextActionStore(items, Signer.from_data_dir(tmp_path)), never, {}, profile=lambda: profile
     )
     verdicts = {}
-    for mail in (SPOOFED, GENUINE, {**MAIL, "id": "m5", "from": {"name": "Ada", "email": "ada@example.org"}}):
+    own = {**MAIL, "id": "m5", "from": {"name": "Ada", "email": "ada@example.org"}}
+    for mail in (SPOOFED, GENUINE, own, {**own, "id": "m4", "labels": ["SENT"]}):
         runner = GatedToolRunner(never, desk, "mail", items=items)
         runner.ledger.observe("gmail", "get_message", json.dumps(mail))
         await runner(SEND, {"message": {"to": ["x@evil.example"], "body": f"about {mail['id']}"}})
@@ -167,6 +168,7 @@ async def test_a_card_from_a_spoofed_contact_says_its_from_may_be_forged(connect
     assert verdicts["m7"] == (False, ["sender authentication failed (spf=fail, dmarc=fail) for a contact"])
     assert verdicts["m6"] == (True, [])
     assert verdicts["m5"][0] is False, "the user's own address on mail in the inbox is a stranger"
+    assert verdicts["m4"] == (True, []), "the user's own mail from the Sent folder is known"
 
 
 @pytest.mark.parametrize(
