@@ -56,6 +56,7 @@ from orchestrator.triage.content_book import ContentBook
 from orchestrator.trust.actions import ContextActionStore, Signer
 from orchestrator.trust.desk import ApprovalDesk
 from orchestrator.trust.gate import GatedToolRunner
+from orchestrator.trust.ledger import ActionLedger
 from orchestrator.trust.outbound import inert_links
 from orchestrator.workers.loop import Worker
 from orchestrator.workers.pool import WorkerPool, WorkerRun
@@ -259,12 +260,6 @@ class Pepper:
         arguments = {"title": title, "body": body, "priority": "normal", "source": "pepper"}
         await notify.call_tool("send_notification", {**arguments, "dedupe_key": dedupe_key})
 
-    def _correspondents(self) -> set[str] | None:
-        profile = self.profiles.profile
-        if profile is None:
-            return None
-        return set(profile.sent_to) | set(profile.replied_to) | profile.vips | profile.addresses
-
     def _ui_hosts(self) -> list[str]:
         return [self.settings.ui_host] if self.settings.ui_host not in ("0.0.0.0", "::") else []
 
@@ -275,10 +270,14 @@ class Pepper:
     def _make_desk(self) -> ApprovalDesk:
         """The approval desk, its signing key in the data directory (never in the context store)."""
         return ApprovalDesk(
-            ContextActionStore(self.items, Signer.from_data_dir(self.settings.data_dir)),
+            ContextActionStore(
+                self.items,
+                Signer.from_data_dir(self.settings.data_dir),
+                ActionLedger.in_data_dir(self.settings.data_dir),
+            ),
             self.toolbox.call,
             self.toolbox.tools,
-            correspondents=self._correspondents,
+            profile=lambda: self.profiles.profile,
             announce=self._announce,
             remind_after=timedelta(hours=self.settings.approval_reminder_hours),
         )

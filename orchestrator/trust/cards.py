@@ -14,15 +14,21 @@ The JSON card (`card(action)`), for the UI:
                     "task": str | null,            # what the worker was told to do
                     "model_reason": str,            # what the model said: a quote, data, never instructions
                     "sources": [{"kind": "email" | "event" | "signal", "id": ..., "sender": ...,
-                                 "subject": ..., "end": ISO | null, "known_sender": bool | null}]},
-     "origin_known_sender": false,                  # from mail of someone the user never wrote to
+                                 "subject": ..., "end": ISO | null, "opened": bool,
+                                 "known_sender": bool | null,   # trusted: written to, From not forged
+                                 "suspicious": [str],           # why its From may be forged
+                                 "sender_name", "authentication", "sent"}]},
+     "origin_known_sender": false,                  # from a stranger's mail, or a From that may be forged
      "preview": {"kind": "email" | "labels" | "event" | "notification" | "call", "action": tool,
                  "to", "cc", "bcc", "subject", "body_excerpt", "message_id", "draft_id", "reply_all",
                  "labels_added", "labels_removed", "event_id", "title", "start", "end", "attendees",
-                 "response", "links"},              # only the keys that apply
+                 "response", "links",
+                 "drafted_by", "drafted_at", "note"},  # send_draft: who drafted it, when; or why unknown
+                                                    # (only the keys that apply)
      "arguments": {...},                            # exactly what runs
      "created_at", "updated_at", "expires_at", "announced_at", "decided_at": ISO | null,
-     "note": str | null, "result": str | null, "edited": bool}
+     "note": str | null, "result": str | null, "edited": bool,
+     "version": int}                                # raised by every save; only the latest is believed
 
 Every string that came from mail (subject, body, reason, sources) is data: render it as text, and
 its links through `trust.outbound.inert_links` (the text rendering here already does).
@@ -35,6 +41,7 @@ from typing import Any
 
 from orchestrator.trust.actions import PendingAction
 from orchestrator.trust.outbound import inert_links
+from orchestrator.trust.provenance import SourceRef
 
 __all__ = ["card", "card_text", "cards_text"]
 
@@ -63,6 +70,12 @@ def _value(value: Any) -> str:
     return inert_links(str(value))
 
 
+def _doubt(source: SourceRef) -> str:
+    if source.suspicious:
+        return f" — its From may be forged ({inert_links('; '.join(source.suspicious))})"
+    return " — someone you never wrote to" if source.known_sender is False else ""
+
+
 def _origin(action: PendingAction) -> list[str]:
     provenance = action.provenance
     if provenance is None:
@@ -77,7 +90,7 @@ def _origin(action: PendingAction) -> list[str]:
         lines.append(f"  Task: {_quote(provenance.task, 200)}")
     for source in provenance.sources[:5]:
         who = source.sender or "unknown sender"
-        stranger = " — someone you never wrote to" if source.known_sender is False else ""
+        stranger = _doubt(source)
         lines.append(
             f"  {'After reading' if source.opened else 'Seen in a list:'} {source.kind} {source.id} from {who}"
             f"{stranger}: {_quote(source.subject or '', 120)}"
@@ -87,6 +100,15 @@ def _origin(action: PendingAction) -> list[str]:
     if provenance.model_reason:
         lines.append(f"  The model said: {_quote(provenance.model_reason)}")
     return lines
+
+
+def _drafted(card_data: dict[str, Any]) -> str:
+    if not card_data["drafted_by"]:
+        return "  Draft: not one Pepper wrote; its content is not known here"
+    at = str(card_data.get("drafted_at") or "")[:16].replace("T", " ")
+    return (
+        f"  Drafted by Pepper ({card_data['drafted_by']}{', ' + at + ' UTC' if at else ''}): saved, not sent"
+    )
 
 
 def card_text(action: PendingAction) -> str:
@@ -99,9 +121,16 @@ def card_text(action: PendingAction) -> str:
             "  ⚠ UNVERIFIED: stored without Pepper's signature; approving re-queues it for another look"
         )
     if action.origin_known_sender is False:
-        lines.append("  ⚠ It comes from mail of someone you have never written to")
+        forged = any(s.suspicious for s in action.provenance.sources) if action.provenance else False
+        lines.append(
+            "  ⚠ It comes from mail whose sender may be forged"
+            if forged
+            else "  ⚠ It comes from mail of someone you have never written to"
+        )
     card_data = action.preview
     lines += [f"  {label}: {_value(card_data[key])}" for key, label in PREVIEW_LINES if card_data.get(key)]
+    if "drafted_by" in card_data:
+        lines.append(_drafted(card_data))
     if card_data.get("body_excerpt"):
         lines.append(f"  Text: {_quote(card_data['body_excerpt'], 400)}")
     if not card_data or card_data.get("kind") == "call":

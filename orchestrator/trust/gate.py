@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -82,19 +83,24 @@ class GatedToolRunner:
         return output
 
     async def provenance(self, reason: str = "") -> Provenance:
-        """Who asked (the user, when the step had a message of theirs), after reading what."""
+        """Who asked (the user, when the step had a message of theirs), after reading what: the mail
+        behind the step's signals that the request names (all of them when no one named any and no
+        user asked: they started it), then what this run itself read."""
         if self._origin_sources is None:
             self._origin_sources = await self._resolve_origin()
-        known = {(s.kind, s.id) for s in self._origin_sources}
-        read = [s for s in self.ledger.ranked() if (s.kind, s.id) not in known]
         messages = self._origin.get("user_messages") or []
+        behind = _named(self._origin_sources, [self._task, *messages])
+        if not behind and not messages:
+            behind = self._origin_sources
+        known = {(s.kind, s.id) for s in behind}
+        read = [s for s in self.ledger.ranked() if (s.kind, s.id) not in known]
         return Provenance(
             requested_by="user" if messages else f"worker:{self.worker}",
             user_message=messages[-1] if messages else None,
             worker=f"worker:{self.worker}",
             task=self._task or None,
             model_reason=reason[:2000],
-            sources=[*self._origin_sources, *read],
+            sources=[*behind, *read],
         )
 
     async def _resolve_origin(self) -> list[SourceRef]:
@@ -119,7 +125,9 @@ class GatedToolRunner:
             self.ledger.latest_event_end() if tool.name in TIMELY else None
         )
         provenance = await self.provenance(reason)
-        details = await self._draft_details(tool, arguments)
+        details, drafted_after = await self._draft_details(tool, arguments)
+        known = {(s.kind, s.id) for s in provenance.sources}
+        provenance.sources += [s for s in drafted_after if (s.kind, s.id) not in known]
         action = await self._desk.request(
             tool.server, tool.name, arguments, provenance, reason=why, expires_at=end, details=details
         )
@@ -128,15 +136,19 @@ class GatedToolRunner:
             "It has NOT been done; it runs only if the user approves it."
         )
 
-    async def _draft_details(self, tool: RemoteTool, arguments: dict[str, Any]) -> dict[str, Any] | None:
-        """For sending a draft: what Pepper's record says the draft holds (absent: an unknown draft)."""
+    async def _draft_details(
+        self, tool: RemoteTool, arguments: dict[str, Any]
+    ) -> tuple[dict[str, Any] | None, list[SourceRef]]:
+        """For sending a draft: what Pepper's record says it holds, who drafted it, and what had been
+        read when it was drafted (absent: a draft Pepper did not write, whose content is not known)."""
         if (tool.server, tool.name) != ("gmail", "send_draft"):
-            return None
+            return None, []
         record = await self._desk.drafted(str(arguments.get("draft_id", "")))
         if record is None:
-            return {"drafted_by": None, "note": "not a draft Pepper wrote: its content is not known here"}
+            return {"drafted_by": None, "note": "not a draft Pepper wrote: its content is not known here"}, []
         shown = {k: v for k, v in record.preview.items() if k not in ("kind", "action")}
-        return {**shown, "drafted_by": record.drafted_by, "drafted_at": record.created_at.isoformat()}
+        details = {**shown, "drafted_by": record.drafted_by, "drafted_at": record.created_at.isoformat()}
+        return details, record.provenance.sources if record.provenance else []
 
     async def _record_draft(self, arguments: dict[str, Any], output: str, reason: str) -> None:
         try:
@@ -150,3 +162,9 @@ class GatedToolRunner:
             provenance=await self.provenance(reason),
         )
         await self._desk.record_draft(record)
+
+
+def _named(sources: list[SourceRef], texts: list[str]) -> list[SourceRef]:
+    """The sources whose id appears, as a word, in one of `texts` (the task, the user's words)."""
+    said = "\n".join(texts)
+    return [s for s in sources if s.id and re.search(rf"(?<![\w-]){re.escape(s.id)}(?![\w-])", said)]

@@ -5,6 +5,9 @@ signals in it (ids, senders, subjects, event ends), and any content from mail, c
 context store's shared namespaces marks the run tainted (see `trust.outbound`). `preview` turns a
 call's arguments into a readable card: kind, recipients, subject, body excerpt, labels added and
 removed, event title, start and attendees. All of it is data, shown as such, never instructions.
+`judge_sender` says whether a mail's sender is someone the user knows, the way triage says it
+(`feeds.sender_trust`: the Sent folder and the receiving servers' authentication results, never a
+From alone), so a spoofed contact reads as what it is on a card.
 """
 
 from __future__ import annotations
@@ -13,9 +16,12 @@ import json
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
-__all__ = ["Provenance", "RunLedger", "SourceRef", "preview", "sources_in"]
+from orchestrator.feeds.mail import Email, UserProfile
+from orchestrator.feeds.sender_trust import sender_trust
+
+__all__ = ["Provenance", "RunLedger", "SourceRef", "judge_sender", "preview", "sources_in"]
 
 MAX_SOURCES = 60
 LISTINGS = {"search_messages", "list_events", "upcoming", "search_events", "query", "search"}
@@ -35,8 +41,17 @@ class SourceRef(BaseModel):
     sender: str | None = Field(None, description="Sender address (mail) or organizer (event)")
     subject: str | None = Field(None, description="Subject (mail), title (event) or summary (signal)")
     end: datetime | None = Field(None, description="When the event ends")
-    known_sender: bool | None = Field(None, description="Whether the user ever wrote to the sender")
+    known_sender: bool | None = Field(
+        None,
+        description="Whether the sender is trusted: the user wrote to them, and nothing says the From is forged",
+    )
     opened: bool = Field(True, description="Read in full (False: only seen in a search or listing)")
+    sender_name: str | None = Field(None, description="The From's display name (mail)")
+    authentication: dict[str, str | None] | None = Field(
+        None, description="SPF, DKIM and DMARC results the receiving servers recorded (mail)"
+    )
+    sent: bool = Field(False, description="Filed under Sent: written by the user (mail)")
+    suspicious: list[str] = Field(default_factory=list, description="Why its From should not be believed")
 
 
 class Provenance(BaseModel):
@@ -58,8 +73,13 @@ def _address(value: Any) -> str | None:
 
 def _source(node: dict[str, Any]) -> SourceRef | None:
     if "thread_id" in node and "id" in node and ("from" in node or "subject" in node):
+        sender = node.get("from") if isinstance(node.get("from"), dict) else {}
+        checks = node.get("authentication")
         return SourceRef(kind="email", id=str(node["id"]), sender=_address(node.get("from")),
-                         subject=str(node.get("subject") or ""))  # fmt: skip
+                         subject=str(node.get("subject") or ""), sender_name=str(sender.get("name") or ""),
+                         authentication={k: v for k, v in checks.items() if isinstance(v, str)}
+                         if isinstance(checks, dict) else None,
+                         sent="SENT" in (node.get("labels") or []))  # fmt: skip
     if {"uid", "title", "start", "end"} <= node.keys() and "id" in node:
         end = node["end"] if "T" in str(node["end"]) else None
         return SourceRef(kind="event", id=str(node["id"]), sender=_address(node.get("organizer")),
@@ -69,6 +89,22 @@ def _source(node: dict[str, Any]) -> SourceRef | None:
         return SourceRef(kind="signal", id=str(node["source_id"]), sender=_address(sender),
                          subject=str(node["summary"])[:200])  # fmt: skip
     return None
+
+
+def judge_sender(source: SourceRef, profile: UserProfile, when: datetime) -> None:
+    """Set `known_sender` and `suspicious` on a mail's source as triage would judge its sender."""
+    try:
+        email = Email.model_validate({
+            "id": source.id, "date": when, "labels": ["SENT"] if source.sent else [],
+            "from": {"name": source.sender_name or "", "email": source.sender} if source.sender else None,
+            "authentication": source.authentication or {},
+        })  # fmt: skip
+    except ValidationError:
+        email = None
+    trust = sender_trust(email, profile) if email is not None else None
+    own = email is not None and email.in_sent and profile.is_user(email.sender)  # the user's Sent mail
+    source.known_sender = own or (trust is not None and trust.trusted)
+    source.suspicious = trust.suspicious if trust is not None and not own else []
 
 
 def _walk(value: Any, found: list[SourceRef], depth: int = 0) -> None:

@@ -177,3 +177,44 @@ def test_every_kind_of_card_reads_as_words_with_its_warnings(page: Page, kind: s
     assert "A worker (task: “Tidy the inbox”)" in shown["text"] and "expires at" in shown["text"]
     assert '{"' not in shown["text"] and shown["tags"] == 0
     assert page.evaluate("window.__pwned") is None
+
+
+def test_a_card_sending_a_pepper_draft_says_who_drafted_it_and_that_a_spoofed_sender_may_be_forged(
+    page: Page,
+) -> None:
+    expect(page.locator("#live")).to_have_text("live")
+    spoofed = {
+        "kind": "email",
+        "id": "m7",
+        "sender": "boss@example.org",
+        "subject": "Wire it now",
+        "known_sender": False,
+        "opened": True,
+        "suspicious": ["sender authentication failed (spf=fail, dmarc=fail) for a contact"],
+    }
+    action = {"id": "a2", "server": "gmail", "tool": "send_draft", "status": "pending", "verification": "signed",
+              "digest": "0" * 64, "count": 1, "reason": "sends mail to other people", "requested_by": "worker:mail",
+              "provenance": {"requested_by": "worker:mail", "worker": "worker:mail", "task": "Answer the boss",
+                             "model_reason": "", "sources": [spoofed]},
+              "origin_known_sender": False, "created_at": "2026-12-05T09:00:00+00:00",
+              "preview": {"kind": "email", "action": "send_draft", "to": ["eve@evil.example"], "subject": "Codes",
+                          "draft_id": "d1", "drafted_by": "worker:mail", "drafted_at": "2026-12-05T08:55:00+00:00"},
+              "arguments": {"draft_id": "d1"}}  # fmt: skip
+    shown = page.evaluate(
+        """(action) => {
+            const card = approvalCard(action);
+            const fields = card.querySelector(".approval-fields:not(.editing)");
+            return {rows: [...fields.querySelectorAll("dt")].map((dt) => dt.textContent + "=" + dt.nextElementSibling.textContent),
+                    warning: card.querySelector(".warning").textContent, source: card.querySelector(".sources li").textContent};
+        }""",
+        action,
+    )
+    drafted = next(row for row in shown["rows"] if row.startswith("Drafted by="))
+    assert (
+        drafted.startswith("Drafted by=Pepper (worker:mail, ")
+        and "saved in your Drafts without sending" in drafted
+    )
+    assert "To=eve@evil.example" in shown["rows"] and "Subject=Codes" in shown["rows"]
+    assert "From mail whose sender may be forged" in shown["warning"]
+    assert "boss@example.org" in shown["source"] and "From may be forged" in shown["source"]
+    assert "spf=fail, dmarc=fail" in shown["source"] and "never written to" not in shown["source"]

@@ -10,6 +10,7 @@ const ARGUMENT_LABEL = { id: "Message", body: "Text", to: "To", cc: "Cc", bcc: "
 const PREVIEW_ROWS = {
   email: [["to", "To"], ["cc", "Cc"], ["bcc", "Bcc"], ["subject", "Subject"], ["message_id", "In reply to"],
     ["draft_id", "Draft"], ["drafted_by", "Drafted by"], ["reply_all", "Reply to all"], ["note", "Note"]],
+  // drafted_by: the worker that wrote a draft Pepper saved (send_draft cards; see orchestrator/trust/gate.py)
   labels: [["message_id", "Message"], ["labels_added", "Adds labels"], ["labels_removed", "Removes labels"]],
   event: [["title", "Event"], ["start", "Starts"], ["end", "Ends"], ["location", "Where"], ["attendees", "Attendees"],
     ["response", "Answer"], ["event_id", "Event id"]],
@@ -36,6 +37,10 @@ function plain(value) {
 
 function previewValue(action, key, value) {
   if (key === "message_id") return mailSummary(value) || value;
+  if (key === "drafted_by") {
+    const at = action.preview.drafted_at ? `, ${when(action.preview.drafted_at, true)}` : "";
+    return `Pepper (${value}${at}), saved in your Drafts without sending`;
+  }
   if (key === "start" || key === "end") return when(value, true) || value;
   return plain(value);
 }
@@ -74,12 +79,16 @@ function whoAsked(action) {
   return `Asked by ${provenance.requested_by}`;
 }
 
+// A sender is trusted only as triage trusts one: written to (the Sent folder), its From not forged.
 function sourceItem(source) {
   const stranger = source.known_sender === false;
-  return el("li", { class: stranger ? "stranger" : null },
+  const forged = (source.suspicious || []).length > 0;
+  const tag = forged ? el("span", { class: "tag", title: source.suspicious.join("; ") }, " From may be forged")
+    : stranger ? el("span", { class: "tag" }, " never written to") : null;
+  return el("li", { class: stranger || forged ? "stranger" : null },
     `${SOURCE_KIND[source.kind] || source.kind}${source.opened === false ? " (seen in a list)" : ""} from `,
     el("strong", {}, source.sender || "an unknown sender"), source.subject ? `: ${quote(source.subject, 160)}` : "",
-    stranger ? el("span", { class: "tag" }, " never written to") : null);
+    tag, forged ? el("span", { class: "why" }, ` (${source.suspicious.join("; ")})`) : null);
 }
 
 // Who asked, after reading what, and what the model said: all of it data from mail, shown as such.
@@ -103,7 +112,11 @@ function approvalOrigin(action) {
 
 function approvalWarnings(action) {
   const warnings = [];
-  if (action.origin_known_sender === false) warnings.push("From mail by someone you have never written to: check it is what you want.");
+  const forged = (action.provenance?.sources || []).some((source) => (source.suspicious || []).length > 0);
+  if (action.origin_known_sender === false) {
+    warnings.push(forged ? "From mail whose sender may be forged (it failed the checks of your mail servers, or poses as someone you know): check it is what you want."
+      : "From mail by someone you have never written to: check it is what you want.");
+  }
   if (action.verification === "unverified") warnings.push("Unverified: Pepper did not sign this record. Approving queues it again for another look; nothing runs yet.");
   return warnings.map((text) => el("p", { class: "warning", role: "note" }, el("span", { "aria-hidden": "true" }, "⚠ "), text));
 }

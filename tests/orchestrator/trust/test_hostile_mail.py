@@ -17,6 +17,7 @@ import anyio
 import pytest
 
 from orchestrator.context_items import ContextItems
+from orchestrator.feeds.mail import UserProfile
 from orchestrator.llm import ChatModel, LLMConfig
 from orchestrator.mcp_clients import ServerConnection, ServerSpec
 from orchestrator.trust.actions import DRAFTED, NAMESPACE, ContextActionStore, Signer
@@ -148,7 +149,9 @@ async def _attack_and_check(connections: dict[str, ServerConnection], tmp_path: 
     toolbox = Toolbox(connections)
     tools = await toolbox.load()
     store = ContextActionStore(items, Signer.from_data_dir(tmp_path / "data"))
-    desk = ApprovalDesk(store, toolbox.call, toolbox.tools, correspondents=lambda: {"boss@example.org"})
+    desk = ApprovalDesk(
+        store, toolbox.call, toolbox.tools, profile=lambda: UserProfile(sent_to={"boss@example.org": 1})
+    )
     with scripted_llm_server(*attack(named)) as llm:
         model = ChatModel(LLMConfig(base_url=llm.base_url, max_retries=0))
         runner = GatedToolRunner(toolbox.call, desk, "stateless", task="Summarize my new mail", items=items)
