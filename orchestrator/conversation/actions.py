@@ -14,11 +14,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import anyio
+
 from orchestrator.conversation import act_actions, calendar_actions, mail_actions
 from orchestrator.conversation.intents import Reading, read
 from orchestrator.conversation.lang import LANGUAGES, Language
 from orchestrator.conversation.mail_index import MailIndex
 from orchestrator.conversation.services import ActionError, Ref, Services
+from orchestrator.event_log import EventLog
+from orchestrator.mcp_clients import ServerUnavailable
 
 __all__ = ["Answer", "Conversation"]
 
@@ -34,6 +38,7 @@ MAIL = {
     "i_am_waiting_on",
 }
 ON_ITEMS = {"snooze_item", "mark_read_item", "mark_done_item"}
+RETRY_SECONDS = 5.0
 COMMANDS = {"profile_show", "profile_edit", "pending", "approve", "reject"}
 
 
@@ -63,6 +68,18 @@ class Conversation:
             await self.mail.messages(self.services)
         except ActionError as exc:
             logger.info("the conversation's mail index will be read on first use: %s", exc)
+
+    async def follow_mail(self, log: EventLog) -> None:
+        """Keep the mail index current in the background, so questions about mail stay quick. A
+        server that is gone stops it (`supervised` starts it again); a failed read is retried."""
+        while True:
+            try:
+                await self.mail.follow(self.services, log)
+            except ActionError as exc:
+                if isinstance(exc.__cause__, ServerUnavailable):
+                    raise exc.__cause__ from exc
+                logger.warning("the conversation's mail index could not catch up (%s); retrying", exc)
+                await anyio.sleep(RETRY_SECONDS)
 
     async def answer(self, text: str) -> Answer:
         started = time.perf_counter()
@@ -124,13 +141,14 @@ class Conversation:
             "urgent_mail": mail_actions.urgent,
             "mail_from_person": mail_actions.from_person,
             "mail_about_topic": mail_actions.about_topic,
-            "waiting_on_me": mail_actions.waiting_on_me,
             "i_am_waiting_on": mail_actions.i_am_waiting_on,
         }
         if reading.intent == "free_time":
             return await calendar_actions.free_time(self.services, reading, now, self.language)
         if reading.intent == "new_mail_since":
             return await mail_actions.new_since(self.services, reading, now, self.mail)
+        if reading.intent == "waiting_on_me":
+            return await mail_actions.waiting_on_me(self.services, reading, now, self.mail)
         return await handlers[reading.intent](self.services, reading, now)
 
     async def _refs(self, reading: Reading) -> list[Ref]:

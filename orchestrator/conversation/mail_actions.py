@@ -13,6 +13,7 @@ from orchestrator.conversation.intents import Reading
 from orchestrator.conversation.mail_index import MailIndex
 from orchestrator.conversation.services import ActionError, Ref, Services
 from orchestrator.feeds.triage_rules import find_deadlines
+from orchestrator.feeds.waiting_on_me import how_long, waiting_on_user
 
 __all__ = [
     "about_topic",
@@ -202,22 +203,40 @@ async def _search(services: Services, topic: str, limit: int) -> list[dict[str, 
     ]
 
 
-async def waiting_on_me(services: Services, reading: Reading, now: datetime) -> tuple[str, list[Ref]]:
-    """Interim: mail the triage found asking something of the user (category `action`); the feed
-    that also checks for the user's reply is still to come (issue 15)."""
-    items = await services.items.query(["signals.email"], limit=300)
-    asking = [i.data for i in items if isinstance(i.data, dict) and i.data.get("category") == "action"]
+async def waiting_on_me(
+    services: Services, reading: Reading, now: datetime, index: MailIndex
+) -> tuple[str, list[Ref]]:
+    """Threads where someone asked the user something and the user has not replied, oldest first
+    (`feeds.waiting_on_me`), over the mail index and the asks the triage found."""
+    signals = await services.items.query(["signals.email"], ["action"], limit=1000)
+    asks = {s.id: list(s.data.get("action_items") or []) for s in signals if isinstance(s.data, dict)}
+    waiting = waiting_on_user(await index.messages(services), asks, services.user_addresses, now)
     if person := reading.slots.get("person"):
-        asking = [s for s in asking if any(person in p.lower() for p in s.get("people", []))]
-    if not asking:
-        return "Nobody seems to be waiting on you.", []
-    shown = asking[:SHOWN]
-    lines = [f"{n}. {s['summary']}" for n, s in enumerate(shown, start=1)]
-    refs = [
-        Ref("signal", s["source_id"], s["summary"], " ".join(s.get("people", [])).lower(), "signals.email")
-        for s in shown
+        waiting = [w for w in waiting if person in f"{w.sender} {w.sender_email}".lower()]
+    if not waiting:
+        return (
+            "Nobody is waiting on you."
+            if "person" not in reading.slots
+            else f"{reading.slots['person'].title()} is not waiting on you.",
+            [],
+        )
+    shown = waiting[:SHOWN]
+    lines = [
+        f"{n}. **{w.sender}** — {w.subject or '(no subject)'}: {w.asked[0]} (waiting {how_long(now - w.since)})"
+        for n, w in enumerate(shown, start=1)
     ]
-    return "Asking something of you:\n" + "\n".join(lines), refs
+    more = f"\n… and {len(waiting) - SHOWN} more" if len(waiting) > SHOWN else ""
+    refs = [
+        Ref(
+            "email",
+            w.email_id,
+            w.subject or "(no subject)",
+            f"{w.sender} <{w.sender_email}>".lower(),
+            "raw.email",
+        )
+        for w in shown
+    ]
+    return "Waiting on your reply, oldest first:\n" + "\n".join(lines) + more, refs
 
 
 async def i_am_waiting_on(services: Services, reading: Reading, now: datetime) -> tuple[str, list[Ref]]:

@@ -1,13 +1,17 @@
 """`MailIndex`: the headers of the ingested mail (`raw.email`: id, thread, sender, recipients, date,
 subject, labels), read once and then kept current from the context store's event log, so "what's
 new since …" does not re-read the whole mailbox on every question. A gap in the log (events
-compacted away) reloads it."""
+compacted away) reloads it. `follow` keeps it current in the background, so the catch-up a question
+pays for is one read of the log with nothing new in it."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import anyio
+
 from orchestrator.conversation.services import Services
+from orchestrator.event_log import EventLog
 
 __all__ = ["MailIndex"]
 
@@ -27,12 +31,22 @@ class MailIndex:
     def __init__(self) -> None:
         self._mail: dict[str, dict[str, Any]] = {}
         self._after: int | None = None
+        self._lock = anyio.Lock()  # the background follower and a question never catch up at once
 
     async def messages(self, services: Services) -> list[dict[str, Any]]:
         """Every ingested message's headers, newest first."""
-        if self._after is None or not await self._catch_up(services):
-            await self._load(services)
-        return sorted(self._mail.values(), key=lambda m: m["date"], reverse=True)
+        async with self._lock:
+            if self._after is None or not await self._catch_up(services):
+                await self._load(services)
+            return sorted(self._mail.values(), key=lambda m: m["date"], reverse=True)
+
+    async def follow(self, services: Services, log: EventLog) -> None:
+        """Catch up whenever mail is written, until cancelled (a big batch, such as the first sync,
+        reloads the index here rather than in the next question)."""
+        await self.messages(services)
+        async with log.follow(None, [NAMESPACE], self._after) as stream:
+            async for _ in stream.pages():
+                await self.messages(services)
 
     async def _load(self, services: Services) -> None:
         # The cursor is taken before the read: what is written in between is read twice, harmlessly.
