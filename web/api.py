@@ -29,6 +29,7 @@ UI_LISTS = {
     "signals": (["signals.*"], 300),
     "notifications": (["notifications.inbox"], 100),
     "activity": (["activity.log"], 100),
+    "hidden": (["now.hidden"], 1000),  # cards the user snoozed or finished (orchestrator.conversation.hidden)
 }
 
 

@@ -34,6 +34,7 @@ UI_NAMESPACES = [
     "actions.pending",
     "activity.log",
     "memory.profile",
+    "now.hidden",
 ]
 STATUS_SECONDS = 3.0
 

@@ -123,7 +123,7 @@ class Conversation:
                 services, reading, now, self.language, await self._refs(reading)
             )
         elif intent in ON_ITEMS:
-            reply, refs = await act_actions.mark(services, reading, await self._refs(reading))
+            reply, refs = await act_actions.mark(services, reading, now, await self._refs(reading))
         else:  # draft_reply
             reply, refs = await act_actions.draft_reply(
                 services, reading, await self._one_message(reading), await self._signer()
@@ -159,10 +159,14 @@ class Conversation:
             raise ActionError(questions["which_item"])
         if item.startswith("from:"):
             name = item.removeprefix("from:")
-            matching = [ref for ref in self.shown if name in ref.person] or [
-                Ref("email", m["id"], m.get("subject") or "(no subject)", "", "raw.email")
-                for m in (await mail_actions.mail_refs(self.services, _with_person(reading, name)))[:1]
-            ]
+            matching = (
+                [ref for ref in self.shown if name in ref.person]
+                or [ref for ref in self.shown if name in ref.title.lower()]
+                or [
+                    Ref("email", m["id"], m.get("subject") or "(no subject)", "", "raw.email")
+                    for m in (await mail_actions.mail_refs(self.services, _with_person(reading, name)))[:1]
+                ]
+            )
             if not matching:
                 raise ActionError(f"I found no mail from {name.title()}.")
             return matching[:1]

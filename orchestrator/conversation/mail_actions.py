@@ -9,6 +9,7 @@ import re
 from datetime import datetime, time
 from typing import Any
 
+from orchestrator.conversation.hidden import hidden_keys
 from orchestrator.conversation.intents import Reading
 from orchestrator.conversation.mail_index import MailIndex
 from orchestrator.conversation.services import ActionError, Ref, Services
@@ -72,10 +73,13 @@ async def urgent(services: Services, reading: Reading, now: datetime) -> tuple[s
         for tag in ("urgent", "high")
         for item in await services.items.query(namespaces, [tag], limit=100)
     ]
+    hidden = await hidden_keys(services.items, now)
     signals = [
         (i, i.data)
         for i in items
-        if isinstance(i.data, dict) and i.data.get("priority") in ("urgent", "high")
+        if isinstance(i.data, dict)
+        and i.data.get("priority") in ("urgent", "high")
+        and f"{i.namespace}/{i.id}" not in hidden
     ]
     if not signals:
         return "Nothing urgent right now.", []
@@ -211,6 +215,8 @@ async def waiting_on_me(
     signals = await services.items.query(["signals.email"], ["action"], limit=1000)
     asks = {s.id: list(s.data.get("action_items") or []) for s in signals if isinstance(s.data, dict)}
     waiting = waiting_on_user(await index.messages(services), asks, services.user_addresses, now)
+    hidden = await hidden_keys(services.items, now)
+    waiting = [w for w in waiting if f"signals.email/{w.email_id}" not in hidden]
     if person := reading.slots.get("person"):
         waiting = [w for w in waiting if person in f"{w.sender} {w.sender_email}".lower()]
     if not waiting:

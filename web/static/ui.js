@@ -6,7 +6,7 @@
 const PRIORITY = { urgent: 0, high: 1, normal: 2, low: 3 };
 const KIND_LABEL = { email: "Mail", meeting: "Meeting", follow_up: "Follow-up", reminder: "Reminder" };
 const state = {
-  signals: new Map(), notifications: new Map(), approvals: new Map(), chat: new Map(), activity: new Map(),
+  signals: new Map(), notifications: new Map(), approvals: new Map(), chat: new Map(), activity: new Map(), hidden: new Map(),
   status: null, cursor: 0,
 };
 const $ = (id) => document.getElementById(id);
@@ -118,7 +118,7 @@ function renderNow() {
   }
   const shown = new Set();
   for (const [key, signal] of state.signals) {
-    if (signal.kind === "meeting" || signal.kind === "follow_up") continue;
+    if (signal.kind === "meeting" || signal.kind === "follow_up" || putAway(key)) continue;
     if (!showLow && (signal.priority === "low" || signal.category === "bulk" || signal.category === "spam")) continue;
     const notification = signal.link ? byLink.get(signal.link) : undefined;
     if (notification) shown.add(notification.id);
@@ -136,6 +136,20 @@ function renderNow() {
   $("now-empty").hidden = entries.length > 0;
   $("now-count").textContent = entries.length ? String(entries.length) : "";
   announceWaiting(entries.filter((entry) => !entry.quiet).length);
+  wakeForSnoozes();
+}
+
+// A card snoozed or done in chat (now.hidden, keyed like state.signals) is left out of Now; a snoozed
+// one comes back when its time is reached, for which the list is drawn again then.
+function putAway(key) {
+  const hidden = state.hidden.get(key);
+  return Boolean(hidden) && (!hidden.until || new Date(hidden.until) > new Date());
+}
+
+function wakeForSnoozes() {
+  clearTimeout(wakeForSnoozes.timer);
+  const ends = [...state.hidden.values()].map((h) => (h.until ? new Date(h.until).getTime() - Date.now() : -1)).filter((ms) => ms > 0);
+  if (ends.length) wakeForSnoozes.timer = setTimeout(renderNow, Math.min(...ends) + 50);
 }
 
 // The list itself is redrawn whole on every change, so a screen reader would read all of it again:
@@ -281,6 +295,7 @@ function apply(namespace, id, item) {
   if (namespace === "notifications.inbox") { key(state.notifications, id, data); renderNow(); return; }
   if (namespace === "actions.pending") { key(state.approvals, id, data); renderApprovals(); return; }
   if (namespace === "activity.log") { if (item) state.activity.set(id, item); renderActivity(); return; }
+  if (namespace === "now.hidden") { key(state.hidden, id, data); renderNow(); return; }
   if (namespace === "memory.profile") document.dispatchEvent(new CustomEvent("pepper:profile"));
 }
 
@@ -300,6 +315,7 @@ async function load() {
   for (const item of snapshot.signals) state.signals.set(`${item.namespace}/${item.id}`, item.data);
   for (const item of snapshot.notifications) state.notifications.set(item.id, item.data);
   for (const item of snapshot.activity) state.activity.set(item.id, item);
+  for (const item of snapshot.hidden || []) state.hidden.set(item.id, item.data);
   for (const message of snapshot.chat) state.chat.set(message.id, message);
   for (const action of snapshot.approvals) state.approvals.set(action.id, action);
   state.status = snapshot.status;

@@ -155,6 +155,7 @@ ITEMS = {
     "all": (r"\b(?:all|everything)\b",),
     "possessive": (r"\b(?!(?:what|that|it|let|here|there|who|how)'s)(?P<name>[a-z]+?)'s (?:last |latest )?(?:e?mail|message)",),
     "next": (r"\bmy next meeting\b",),
+    "named": (r"\bthe (?!(?:first|second|third|fourth|fifth|sixth|last|next|other|same|new|old|right|wrong|urgent|latest|only|this|that)\b)(?P<name>[a-z][a-z'-]+) (?:one|card)\b",),
     "id": (r"^(?:go ahead and |yes,? )?(?:approve|reject|decline)(?: action)? (?P<id>(?=[a-z0-9_-]*\d)[a-z0-9_-]{4,64})\b",),
 }  # fmt: skip
 ITEM_PRONOUNS = {

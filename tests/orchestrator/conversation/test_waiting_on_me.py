@@ -67,7 +67,10 @@ async def triaged_mailbox(items: ContextItems) -> None:
     """Store the mailbox as the ingest bridge does, and run the real mail feed over it."""
     feed = MailFeed(items, [USER], [], now=lambda: PINNED)
     for seq, message in enumerate(MAILBOX, start=1):
-        await items.put("raw.email", message["id"], message, f"{message['subject']}\n{message['text']}")
+        sender = f"{message['from']['name']} <{message['from']['email']}>"
+        await items.put(
+            "raw.email", message["id"], message, f"{message['subject']}\n{sender}\n{message['text']}"
+        )
         await feed.handle(
             ContextEvent(seq=seq, namespace="raw.email", id=message["id"], op="store", at=PINNED)
         )
