@@ -139,16 +139,18 @@ class Conversation:
             "next_meeting": calendar_actions.next_meeting,
             "meeting_brief": calendar_actions.meeting_brief,
             "urgent_mail": mail_actions.urgent,
-            "mail_from_person": mail_actions.from_person,
             "mail_about_topic": mail_actions.about_topic,
             "i_am_waiting_on": mail_actions.i_am_waiting_on,
         }
+        indexed: dict[str, Any] = {  # these read the mail index's headers
+            "new_mail_since": mail_actions.new_since,
+            "mail_from_person": mail_actions.from_person,
+            "waiting_on_me": mail_actions.waiting_on_me,
+        }
         if reading.intent == "free_time":
             return await calendar_actions.free_time(self.services, reading, now, self.language)
-        if reading.intent == "new_mail_since":
-            return await mail_actions.new_since(self.services, reading, now, self.mail)
-        if reading.intent == "waiting_on_me":
-            return await mail_actions.waiting_on_me(self.services, reading, now, self.mail)
+        if reading.intent in indexed:
+            return await indexed[reading.intent](self.services, reading, now, self.mail)
         return await handlers[reading.intent](self.services, reading, now)
 
     async def _refs(self, reading: Reading) -> list[Ref]:
@@ -164,7 +166,9 @@ class Conversation:
                 or [ref for ref in self.shown if name in ref.title.lower()]
                 or [
                     Ref("email", m["id"], m.get("subject") or "(no subject)", "", "raw.email")
-                    for m in (await mail_actions.mail_refs(self.services, _with_person(reading, name)))[:1]
+                    for m in (
+                        await mail_actions.mail_refs(self.services, _with_person(reading, name), self.mail)
+                    )[:1]
                 ]
             )
             if not matching:
@@ -187,7 +191,7 @@ class Conversation:
             ref = (await self._refs(reading))[0]
             message_id = ref.id
         else:
-            found = await mail_actions.mail_refs(self.services, reading)
+            found = await mail_actions.mail_refs(self.services, reading, self.mail)
             senders = {m.get("from", {}).get("email") for m in found} if "person" in reading.slots else set()
             if len(senders) > 1:
                 raise ActionError(

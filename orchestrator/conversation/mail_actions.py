@@ -120,9 +120,11 @@ def _since(reading: Reading, now: datetime) -> datetime:
     return start if when.day or when.part else datetime.combine(now.date(), time(0), tzinfo=now.tzinfo)
 
 
-async def from_person(services: Services, reading: Reading, now: datetime) -> tuple[str, list[Ref]]:
+async def from_person(
+    services: Services, reading: Reading, now: datetime, index: MailIndex
+) -> tuple[str, list[Ref]]:
     person = reading.slots.get("person", "")
-    mail = [m for m in await _from(services, person) if not _mine(m, services)]
+    mail = [m for m in await _from(services, person, index) if not _mine(m, services)]
     if reading.when.day:
         mail = [
             m
@@ -180,20 +182,19 @@ def _sentences(text: str) -> list[str]:
     return [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if len(s.strip()) > 3]
 
 
-async def mail_refs(services: Services, reading: Reading) -> list[dict[str, Any]]:
+async def mail_refs(services: Services, reading: Reading, index: MailIndex) -> list[dict[str, Any]]:
     """The messages a summary request names by person or topic (newest first)."""
     if person := reading.slots.get("person"):
-        return await _from(services, person)
+        return await _from(services, person, index)
     if topic := reading.slots.get("topic"):
         return await _search(services, topic, 10)
     return []
 
 
-async def _from(services: Services, person: str) -> list[dict[str, Any]]:
-    """Mail whose sender's name or address contains `person`, newest first (found by keyword: the
-    sender is part of each message's indexed text)."""
-    found = [m for m in await _search(services, person, 100) if person in _sender(m).lower()]
-    return sorted(found, key=lambda m: m["date"], reverse=True)
+async def _from(services: Services, person: str, index: MailIndex) -> list[dict[str, Any]]:
+    """Mail whose sender's name or address contains `person`, newest first (from the mail index's
+    headers: no search, and no message text, is needed to know who sent what)."""
+    return [m for m in await index.messages(services) if person in _sender(m).lower()]
 
 
 async def _search(services: Services, topic: str, limit: int) -> list[dict[str, Any]]:

@@ -41,11 +41,14 @@ class MailIndex:
             return sorted(self._mail.values(), key=lambda m: m["date"], reverse=True)
 
     async def follow(self, services: Services, log: EventLog) -> None:
-        """Catch up whenever mail is written, until cancelled (a big batch, such as the first sync,
-        reloads the index here rather than in the next question)."""
+        """Catch up whenever mail is written, until cancelled. While mail pours in (full pages, as in
+        the first sync) nothing is read: the index is reloaded once, with the first small page after
+        them, here rather than in the next question."""
         await self.messages(services)
         async with log.follow(None, [NAMESPACE], self._after) as stream:
-            async for _ in stream.pages():
+            async for page in stream.pages():
+                if len(page) > RELOAD_AFTER:
+                    continue
                 await self.messages(services)
 
     async def _load(self, services: Services) -> None:

@@ -27,7 +27,7 @@ ORDINALS = {
     "fifth": 5, "5th": 5, "sixth": 6, "6th": 6,
 }  # fmt: skip
 UNITS = {
-    "minute": 60, "minutes": 60, "min": 60, "mins": 60, "m": 60, "hour": 3600, "hours": 3600,
+    "second": 1, "seconds": 1, "sec": 1, "secs": 1, "minute": 60, "minutes": 60, "min": 60, "mins": 60, "m": 60, "hour": 3600, "hours": 3600,
     "hr": 3600, "hrs": 3600, "h": 3600, "day": 86400, "days": 86400,
 }  # fmt: skip
 
