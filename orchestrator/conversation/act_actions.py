@@ -166,7 +166,7 @@ async def snooze(
         if ref.kind in ("notification", "reminder"):
             await services.call("notify", "snooze", {"id": ref.id, "until": until.isoformat()})
         elif (key := card_key(ref)) is not None:
-            await hide(services.items, key, ref.title, now, until)
+            await hide(services, key, ref.title, now, until)
         else:
             raise ActionError(f"{ref.title!r} is not a card or a notification, so it cannot be snoozed.")
     titles = "; ".join(ref.title for ref in refs)
@@ -182,7 +182,7 @@ async def mark(services: Services, reading: Reading, now: datetime, refs: list[R
         if ref.kind == "notification":
             await services.call("notify", "mark_read", {"ids": [ref.id]})
         elif key is not None and done:
-            await hide(services.items, key, ref.title, now, None)
+            await hide(services, key, ref.title, now, None)
         elif key is not None and ref.namespace in ("raw.email", "signals.email"):
             await services.call("gmail", "mark_read", {"id": ref.id})
         else:

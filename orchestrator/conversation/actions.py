@@ -107,7 +107,7 @@ class Conversation:
             reply, refs = await self._lookup(reading, now)
         elif intent == "summarize_thread":
             reply, refs = await mail_actions.summarize(
-                services, reading, now, await self._one_message(reading)
+                services, reading, now, await self._one_message(reading), self.mail
             )
         elif intent == "remind_me":
             about = (await self._refs(reading))[0] if "item" in reading.slots else None

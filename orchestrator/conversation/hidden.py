@@ -14,8 +14,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from orchestrator.context_items import ContextItems
-from orchestrator.conversation.services import Ref
+from orchestrator.conversation.services import Ref, Services
 
 __all__ = ["NAMESPACE", "card_key", "hidden_keys", "hide", "is_hidden"]
 
@@ -33,7 +32,7 @@ def card_key(ref: Ref) -> str | None:
     return None
 
 
-async def hide(items: ContextItems, key: str, title: str, now: datetime, until: datetime | None) -> None:
+async def hide(services: Services, key: str, title: str, now: datetime, until: datetime | None) -> None:
     """Put the card away: until `until`, or for good (done) when it is None."""
     data = {
         "key": key,
@@ -43,7 +42,8 @@ async def hide(items: ContextItems, key: str, title: str, now: datetime, until: 
         "at": now.isoformat(),
     }
     ttl = (until - now + KEPT_AFTER_SNOOZE).total_seconds() if until is not None else None
-    await items.put(NAMESPACE, key, data, f"{data['state']}: {title}", ttl_seconds=ttl)
+    await services.items.put(NAMESPACE, key, data, f"{data['state']}: {title}", ttl_seconds=ttl)
+    (await _cards(services))[key] = data
 
 
 def is_hidden(data: Any, now: datetime) -> bool:
@@ -54,6 +54,16 @@ def is_hidden(data: Any, now: datetime) -> bool:
     return until is None or datetime.fromisoformat(str(until)) > now
 
 
-async def hidden_keys(items: ContextItems, now: datetime) -> set[str]:
+async def hidden_keys(services: Services, now: datetime) -> set[str]:
     """The keys of the cards put away at `now`."""
-    return {item.id for item in await items.query([NAMESPACE], limit=MOST) if is_hidden(item.data, now)}
+    return {key for key, data in (await _cards(services)).items() if is_hidden(data, now)}
+
+
+async def _cards(services: Services) -> dict[str, Any]:
+    """Every put-away card, read from the store once: the conversation is their only writer, so its
+    own copy stays current and a question costs no call for them."""
+    cards = services.memo.get(NAMESPACE)
+    if cards is None:
+        cards = {item.id: item.data for item in await services.items.query([NAMESPACE], limit=MOST)}
+        services.memo[NAMESPACE] = cards
+    return cards

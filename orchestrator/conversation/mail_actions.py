@@ -73,7 +73,7 @@ async def urgent(services: Services, reading: Reading, now: datetime) -> tuple[s
         for tag in ("urgent", "high")
         for item in await services.items.query(namespaces, [tag], limit=100)
     ]
-    hidden = await hidden_keys(services.items, now)
+    hidden = await hidden_keys(services, now)
     signals = [
         (i, i.data)
         for i in items
@@ -154,13 +154,12 @@ async def about_topic(services: Services, reading: Reading, now: datetime) -> tu
 
 
 async def summarize(
-    services: Services, reading: Reading, now: datetime, message: dict[str, Any]
+    services: Services, reading: Reading, now: datetime, message: dict[str, Any], index: MailIndex
 ) -> tuple[str, list[Ref]]:
-    """An extractive summary of `message` in its thread: who wrote, its first sentences (greetings
-    left out), its questions and requests, and its deadlines."""
-    subject = re.sub(r"^(?:(?:re|fwd?|aw|wg):\s*)+", "", message.get("subject") or "", flags=re.I)
-    found = await _search(services, subject, 50) if subject.strip() else []
-    thread = [m for m in found if m.get("thread_id") == message.get("thread_id")]
+    """An extractive summary of `message` in its thread (the mail index's headers: who wrote): its
+    first sentences (greetings left out), its questions and requests, and its deadlines."""
+    thread_id = message.get("thread_id")
+    thread = [m for m in await index.messages(services) if thread_id and m.get("thread_id") == thread_id]
     thread = thread or [message]
     latest = message
     sentences = [s for s in _sentences(latest.get("text") or "") if not GREETING.match(s)]
@@ -216,7 +215,7 @@ async def waiting_on_me(
     signals = await services.items.query(["signals.email"], ["action"], limit=1000)
     asks = {s.id: list(s.data.get("action_items") or []) for s in signals if isinstance(s.data, dict)}
     waiting = waiting_on_user(await index.messages(services), asks, services.user_addresses, now)
-    hidden = await hidden_keys(services.items, now)
+    hidden = await hidden_keys(services, now)
     waiting = [w for w in waiting if f"signals.email/{w.email_id}" not in hidden]
     if person := reading.slots.get("person"):
         waiting = [w for w in waiting if person in f"{w.sender} {w.sender_email}".lower()]

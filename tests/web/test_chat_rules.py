@@ -71,7 +71,8 @@ def test_a_card_snoozed_by_reference_leaves_now_and_comes_back_when_the_snooze_e
     subject = f"Can you look at the offsite budget today? ({time.time_ns() % 1_000_000})"
     drop_mail(pepper, subject, "Could you look at the offsite budget today? I need an answer by 5pm.")
     card = page.locator("#now-list .card", has_text=subject)
-    expect(card).to_be_visible()
+    expect(card).to_be_visible(timeout=120_000)  # the mail is read, triaged and notified meanwhile
+    expect(card.get_by_role("button", name="Mark read")).to_be_visible()  # its notification came too
     send_chat(page, "what did Dana send me?")
     assistant_says(page, subject)  # the newest of hers comes first
     send_chat(page, "snooze the first one until tomorrow")

@@ -118,10 +118,11 @@ function renderNow() {
   }
   const shown = new Set();
   for (const [key, signal] of state.signals) {
-    if (signal.kind === "meeting" || signal.kind === "follow_up" || putAway(key)) continue;
-    if (!showLow && (signal.priority === "low" || signal.category === "bulk" || signal.category === "spam")) continue;
+    if (signal.kind === "meeting" || signal.kind === "follow_up") continue;
     const notification = signal.link ? byLink.get(signal.link) : undefined;
-    if (notification) shown.add(notification.id);
+    if (notification) shown.add(notification.id);  // its card is the signal's: put away with it
+    if (putAway(key)) continue;
+    if (!showLow && (signal.priority === "low" || signal.category === "bulk" || signal.category === "spam")) continue;
     const quiet = Boolean(notification && (notification.read_at || snoozed(notification)));
     entries.push({ quiet, priority: signal.priority, at: signal.deadlines?.[0]?.due || "", node: () => signalCard(key, signal, notification) });
   }

@@ -11,7 +11,7 @@ import anyio
 import pytest
 
 from orchestrator.context_items import ContextItems
-from orchestrator.conversation.hidden import NAMESPACE, hidden_keys
+from orchestrator.conversation.hidden import NAMESPACE, is_hidden
 from orchestrator.mcp_clients import ServerConnection
 from tests.orchestrator.conftest import server_specs
 from tests.orchestrator.conversation.test_actions import PINNED, conversation
@@ -39,11 +39,12 @@ async def test_snooze_that_until_monday_hides_the_card_until_monday_morning(conn
     assert (await talk.answer("what did Priya send me?")).text.startswith("From Priya:\n1.")
     snoozed = await talk.answer("snooze that until Monday")
     assert snoozed.text == "Snoozed until Mon 16 Mar at 09:00: Lunch"
-    assert "signals.email/p1" in await hidden_keys(items, PINNED)
+    [stored] = await items.query([NAMESPACE])
+    assert stored.id == "signals.email/p1" and is_hidden(stored.data, PINNED)
     clock.at = MONDAY_9 - timedelta(minutes=1)
     assert "Priya" not in (await talk.answer("who is waiting on me?")).text
     clock.at = MONDAY_9
-    assert "signals.email/p1" not in await hidden_keys(items, MONDAY_9)
+    assert not is_hidden(stored.data, MONDAY_9)
     assert "Priya" in (await talk.answer("who is waiting on me?")).text
 
 
