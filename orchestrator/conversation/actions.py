@@ -22,7 +22,8 @@ from orchestrator.conversation.lang import LANGUAGES, Language
 from orchestrator.conversation.mail_index import MailIndex
 from orchestrator.conversation.services import ActionError, Ref, Services
 from orchestrator.event_log import EventLog
-from orchestrator.mcp_clients import ServerUnavailable
+from orchestrator.feeds.waiting_feed import WaitingFeed
+from orchestrator.mcp_clients import ServerUnavailable, ToolCallFailed, ToolCallTimeout
 
 __all__ = ["Answer", "Conversation"]
 
@@ -70,12 +71,18 @@ class Conversation:
             logger.info("the conversation's mail index will be read on first use: %s", exc)
 
     async def follow_mail(self, log: EventLog) -> None:
-        """Keep the mail index current in the background, so questions about mail stay quick. A
-        server that is gone stops it (`supervised` starts it again); a failed read is retried."""
+        """Keep the mail index current in the background, so questions about mail stay quick, and
+        with it the "waiting on you" signals (`feeds.waiting_feed`). A server that is gone stops it
+        (`supervised` starts it again); a failed read is retried."""
+        feed = WaitingFeed(self.services.items, self.services.user_addresses)
+
+        async def changed(messages: list[dict[str, Any]]) -> None:
+            await feed.refresh(messages, self.clock())
+
         while True:
             try:
-                await self.mail.follow(self.services, log)
-            except ActionError as exc:
+                await self.mail.follow(self.services, log, changed, ("raw.email", "signals.email"))
+            except (ActionError, ToolCallFailed, ToolCallTimeout) as exc:
                 if isinstance(exc.__cause__, ServerUnavailable):
                     raise exc.__cause__ from exc
                 logger.warning("the conversation's mail index could not catch up (%s); retrying", exc)

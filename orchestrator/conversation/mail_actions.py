@@ -14,6 +14,7 @@ from orchestrator.conversation.intents import Reading
 from orchestrator.conversation.mail_index import MailIndex
 from orchestrator.conversation.services import ActionError, Ref, Services
 from orchestrator.feeds.triage_rules import find_deadlines
+from orchestrator.feeds.waiting_feed import triage_asks
 from orchestrator.feeds.waiting_on_me import how_long, waiting_on_user
 
 __all__ = [
@@ -212,8 +213,7 @@ async def waiting_on_me(
 ) -> tuple[str, list[Ref]]:
     """Threads where someone asked the user something and the user has not replied, oldest first
     (`feeds.waiting_on_me`), over the mail index and the asks the triage found."""
-    signals = await services.items.query(["signals.email"], ["action"], limit=1000)
-    asks = {s.id: list(s.data.get("action_items") or []) for s in signals if isinstance(s.data, dict)}
+    asks = await triage_asks(services.items)
     waiting = waiting_on_user(await index.messages(services), asks, services.user_addresses, now)
     hidden = await hidden_keys(services, now)
     waiting = [w for w in waiting if f"signals.email/{w.email_id}" not in hidden]

@@ -6,6 +6,7 @@ pays for is one read of the log with nothing new in it."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import anyio
@@ -40,16 +41,27 @@ class MailIndex:
                 await self._load(services)
             return sorted(self._mail.values(), key=lambda m: m["date"], reverse=True)
 
-    async def follow(self, services: Services, log: EventLog) -> None:
-        """Catch up whenever mail is written, until cancelled. While mail pours in (full pages, as in
-        the first sync) nothing is read: the index is reloaded once, with the first small page after
-        them, here rather than in the next question."""
-        await self.messages(services)
-        async with log.follow(None, [NAMESPACE], self._after) as stream:
+    async def follow(
+        self,
+        services: Services,
+        log: EventLog,
+        changed: Callable[[list[dict[str, Any]]], Awaitable[None]] | None = None,
+        namespaces: Sequence[str] = (NAMESPACE,),
+    ) -> None:
+        """Catch up whenever something in `namespaces` is written, then hand the mail to `changed`,
+        until cancelled. While mail pours in (big pages, as in the first sync) nothing is read: the
+        index is reloaded once, with the first small page after them, here rather than in the next
+        question."""
+        messages = await self.messages(services)
+        if changed is not None:
+            await changed(messages)
+        async with log.follow(None, list(namespaces), self._after) as stream:
             async for page in stream.pages():
                 if len(page) > RELOAD_AFTER:
                     continue
-                await self.messages(services)
+                messages = await self.messages(services)
+                if changed is not None:
+                    await changed(messages)
 
     async def _load(self, services: Services) -> None:
         # The cursor is taken before the read: what is written in between is read twice, harmlessly.

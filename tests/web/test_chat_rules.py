@@ -1,7 +1,7 @@
 """Chat in rules mode (no language model), end to end in Chromium against a real Pepper on the demo:
 a reminder set in chat fires and is shown, a reply drafted in chat is approved on its card and lands
-in the Maildir's Sent folder, and a card snoozed by reference leaves Now (after a restart of the page
-too) and comes back when the snooze ends on the page's pinned clock.
+in the Maildir's Sent folder, and a card snoozed by reference leaves Now and Today's "waiting on you"
+(after a reload of the page too) and comes back when the snooze ends on the page's pinned clock.
 
 Pepper runs as in `conftest.py` (demo data, clock pinned by libfaketime), but with no model: every
 chat message is answered by `orchestrator.conversation`.
@@ -73,11 +73,14 @@ def test_a_card_snoozed_by_reference_leaves_now_and_comes_back_when_the_snooze_e
     card = page.locator("#now-list .card", has_text=subject)
     expect(card).to_be_visible(timeout=120_000)  # the mail is read, triaged and notified meanwhile
     expect(card.get_by_role("button", name="Mark read")).to_be_visible()  # its notification came too
+    waiting = page.locator("#waiting-list .card", has_text=subject)  # Today: waiting on your reply
+    expect(waiting).to_contain_text("waiting 0 minutes")
     send_chat(page, "what did Dana send me?")
     assistant_says(page, subject)  # the newest of hers comes first
     send_chat(page, "snooze the first one until tomorrow")
     assistant_says(page, "Snoozed until tomorrow at 09:00")
     expect(card).to_have_count(0)
+    expect(waiting).to_have_count(0)
     page.reload()
     expect(page.locator("#live")).to_have_text("live")
     expect(card).to_have_count(0)

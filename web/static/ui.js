@@ -118,7 +118,7 @@ function renderNow() {
   }
   const shown = new Set();
   for (const [key, signal] of state.signals) {
-    if (signal.kind === "meeting" || signal.kind === "follow_up") continue;
+    if (signal.kind === "meeting" || signal.kind === "follow_up" || signal.kind === "waiting") continue;
     const notification = signal.link ? byLink.get(signal.link) : undefined;
     if (notification) shown.add(notification.id);  // its card is the signal's: put away with it
     if (putAway(key)) continue;
@@ -138,19 +138,6 @@ function renderNow() {
   $("now-count").textContent = entries.length ? String(entries.length) : "";
   announceWaiting(entries.filter((entry) => !entry.quiet).length);
   wakeForSnoozes();
-}
-
-// A card snoozed or done in chat (now.hidden, keyed like state.signals) is left out of Now; a snoozed
-// one comes back when its time is reached, for which the list is drawn again then.
-function putAway(key) {
-  const hidden = state.hidden.get(key);
-  return Boolean(hidden) && (!hidden.until || new Date(hidden.until) > new Date());
-}
-
-function wakeForSnoozes() {
-  clearTimeout(wakeForSnoozes.timer);
-  const ends = [...state.hidden.values()].map((h) => (h.until ? new Date(h.until).getTime() - Date.now() : -1)).filter((ms) => ms > 0);
-  if (ends.length) wakeForSnoozes.timer = setTimeout(renderNow, Math.min(...ends) + 50);
 }
 
 // The list itself is redrawn whole on every change, so a screen reader would read all of it again:
@@ -202,10 +189,16 @@ function renderToday() {
   }
   $("meetings-empty").hidden = meetings.length > 0;
   const followUps = [...state.signals].filter(([, s]) => s.kind === "follow_up");
-  redraw([$("meetings-list"), rows], [$("followups-list"), followUps.map(([key, signal]) => el("li", { class: `card ${signal.priority}`, "data-key": `signal ${key}` },
-    el("div", { class: "title" }, signal.summary), el("div", { class: "detail" }, (signal.reasons || []).join(" · ")),
-    el("div", { class: "actions" }, linkFor(signal.link, "today"))))]);
+  // Who waits on the user: oldest ask first, with how long (feeds/waiting_feed.py); put away with its mail's card.
+  const waiting = [...state.signals].filter(([key, s]) => s.kind === "waiting" && !putAway(`signals.email/${s.source_id}`))
+    .sort(([, a], [, b]) => String(a.since).localeCompare(String(b.since)));
+  const card = ([key, signal], detail) => el("li", { class: `card ${signal.priority}`, "data-key": `signal ${key}` },
+    el("div", { class: "title" }, signal.summary), el("div", { class: "detail" }, detail),
+    el("div", { class: "actions" }, linkFor(signal.link, "today")));
+  redraw([$("meetings-list"), rows], [$("followups-list"), followUps.map((entry) => card(entry, (entry[1].reasons || []).join(" · ")))],
+    [$("waiting-list"), waiting.map((entry) => card(entry, `waiting ${waited(entry[1].since)}`))]);
   $("followups-empty").hidden = followUps.length > 0;
+  $("waiting-empty").hidden = waiting.length > 0;
 }
 
 function renderApprovals() {
@@ -296,7 +289,7 @@ function apply(namespace, id, item) {
   if (namespace === "notifications.inbox") { key(state.notifications, id, data); renderNow(); return; }
   if (namespace === "actions.pending") { key(state.approvals, id, data); renderApprovals(); return; }
   if (namespace === "activity.log") { if (item) state.activity.set(id, item); renderActivity(); return; }
-  if (namespace === "now.hidden") { key(state.hidden, id, data); renderNow(); return; }
+  if (namespace === "now.hidden") { key(state.hidden, id, data); renderNow(); renderToday(); return; }
   if (namespace === "memory.profile") document.dispatchEvent(new CustomEvent("pepper:profile"));
 }
 
