@@ -63,13 +63,6 @@ class Conversation:
         self.shown: list[Ref] = []
         self.mail = MailIndex()
 
-    async def warm(self) -> None:
-        """Read the mail index ahead of the first question (at start-up)."""
-        try:
-            await self.mail.messages(self.services)
-        except ActionError as exc:
-            logger.info("the conversation's mail index will be read on first use: %s", exc)
-
     async def follow_mail(self, log: EventLog) -> None:
         """Keep the mail index current in the background, so questions about mail stay quick, and
         with it the "waiting on you" signals (`feeds.waiting_feed`). A server that is gone stops it
