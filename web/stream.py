@@ -35,6 +35,7 @@ UI_NAMESPACES = [
     "activity.log",
     "memory.profile",
     "now.hidden",
+    "today.waiting",
 ]
 STATUS_SECONDS = 3.0
 

@@ -1,10 +1,10 @@
-"""The "waiting on you" feed: `signals.waiting`, one signal per thread that waits on the user's
-reply (`waiting_on_me`), kept in step with the mail: a new ask adds one, the user's reply deletes it.
+"""The "waiting on you" feed: `today.waiting`, one signal per thread that waits on the user's reply
+(`waiting_on_me`), kept in step with the mail: a new ask adds one, the user's reply deletes it.
 
 It runs where the mail's headers are already held (the conversation's mail index, which follows the
 log), so finding who waits costs one read of the triage's asks. The page shows these in Today beside
-the follow-ups (`web/static/ui.js`); they are `low` and never notified: the mail itself already has its
-card in Now.
+the follow-ups (`web/static/ui.js`). They live outside `signals.*` on purpose: the scheduler acts on
+every signal, and the mail itself already reached it (and has its card in Now) as `signals.email`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from orchestrator.feeds.waiting_on_me import WaitingOnMe, waiting_on_user
 
 __all__ = ["NAMESPACE", "WaitingFeed", "triage_asks"]
 
-NAMESPACE = "signals.waiting"
+NAMESPACE = "today.waiting"
 MOST = 1000
 
 
@@ -69,4 +69,5 @@ def _signal(waiting: WaitingOnMe) -> dict[str, Any]:
         sender=waiting.sender_email or None,
     ).store_item()
     item["data"]["since"] = waiting.since.isoformat()
+    item["namespace"] = NAMESPACE
     return item

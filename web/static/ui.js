@@ -6,7 +6,7 @@
 const PRIORITY = { urgent: 0, high: 1, normal: 2, low: 3 };
 const KIND_LABEL = { email: "Mail", meeting: "Meeting", follow_up: "Follow-up", reminder: "Reminder" };
 const state = {
-  signals: new Map(), notifications: new Map(), approvals: new Map(), chat: new Map(), activity: new Map(), hidden: new Map(),
+  signals: new Map(), notifications: new Map(), approvals: new Map(), chat: new Map(), activity: new Map(), hidden: new Map(), waiting: new Map(),
   status: null, cursor: 0,
 };
 const $ = (id) => document.getElementById(id);
@@ -118,7 +118,7 @@ function renderNow() {
   }
   const shown = new Set();
   for (const [key, signal] of state.signals) {
-    if (signal.kind === "meeting" || signal.kind === "follow_up" || signal.kind === "waiting") continue;
+    if (signal.kind === "meeting" || signal.kind === "follow_up") continue;
     const notification = signal.link ? byLink.get(signal.link) : undefined;
     if (notification) shown.add(notification.id);  // its card is the signal's: put away with it
     if (putAway(key)) continue;
@@ -190,7 +190,7 @@ function renderToday() {
   $("meetings-empty").hidden = meetings.length > 0;
   const followUps = [...state.signals].filter(([, s]) => s.kind === "follow_up");
   // Who waits on the user: oldest ask first, with how long (feeds/waiting_feed.py); put away with its mail's card.
-  const waiting = [...state.signals].filter(([key, s]) => s.kind === "waiting" && !putAway(`signals.email/${s.source_id}`))
+  const waiting = [...state.waiting].filter(([, s]) => !putAway(`signals.email/${s.source_id}`))
     .sort(([, a], [, b]) => String(a.since).localeCompare(String(b.since)));
   const card = ([key, signal], detail) => el("li", { class: `card ${signal.priority}`, "data-key": `signal ${key}` },
     el("div", { class: "title" }, signal.summary), el("div", { class: "detail" }, detail),
@@ -290,6 +290,7 @@ function apply(namespace, id, item) {
   if (namespace === "actions.pending") { key(state.approvals, id, data); renderApprovals(); return; }
   if (namespace === "activity.log") { if (item) state.activity.set(id, item); renderActivity(); return; }
   if (namespace === "now.hidden") { key(state.hidden, id, data); renderNow(); renderToday(); return; }
+  if (namespace === "today.waiting") { key(state.waiting, id, data); renderToday(); return; }
   if (namespace === "memory.profile") document.dispatchEvent(new CustomEvent("pepper:profile"));
 }
 
@@ -310,6 +311,7 @@ async function load() {
   for (const item of snapshot.notifications) state.notifications.set(item.id, item.data);
   for (const item of snapshot.activity) state.activity.set(item.id, item);
   for (const item of snapshot.hidden || []) state.hidden.set(item.id, item.data);
+  for (const item of snapshot.waiting || []) state.waiting.set(item.id, item.data);
   for (const message of snapshot.chat) state.chat.set(message.id, message);
   for (const action of snapshot.approvals) state.approvals.set(action.id, action);
   state.status = snapshot.status;

@@ -1,4 +1,4 @@
-"""The "waiting on you" feed in a real context store: one `signals.waiting` per thread that waits on
+"""The "waiting on you" feed in a real context store: one `today.waiting` item per thread that waits on
 the user, written once, and deleted when the user replies."""
 
 from __future__ import annotations
