@@ -29,8 +29,8 @@ UI_LISTS = {
     "signals": (["signals.*"], 300),
     "notifications": (["notifications.inbox"], 100),
     "activity": (["activity.log"], 100),
-    "hidden": (["now.hidden"], 1000),
-    "waiting": (["today.waiting"], 300),  # who waits on the user's reply (orchestrator.feeds.waiting_feed)  # cards the user snoozed or finished (orchestrator.conversation.hidden)
+    "hidden": (["now.hidden"], 1000),  # cards the user snoozed or finished (orchestrator.conversation.hidden)
+    "waiting": (["today.waiting"], 300),  # who waits on the user's reply (orchestrator.feeds.waiting_feed)
 }
 
 
