@@ -163,7 +163,7 @@ class Pepper:
             task_group.start_soon(supervised, "inbox bridge", self.inbox.run)
             await task_group.start(self.scheduler.run)
             task_group.start_soon(self.activity.record, "start", f"Pepper started in {self.mode} mode")
-            task_group.start_soon(self.conversation.warm)
+            _start_supervised(task_group, "conversation mail index", self.conversation.follow_mail, self.log)
             task_status.started()
 
     def _start_senses(self, task_group: anyio.abc.TaskGroup) -> None:

@@ -31,6 +31,7 @@ __all__ = [
 ]
 
 RUNNING = "ui.json"
+ASK_MAX_CHARS = 20_000  # what the UI's API accepts for one message (web.api.ChatIn)
 
 
 def announce(settings: OrchestratorSettings) -> None:
@@ -146,6 +147,14 @@ def show_profile(settings: OrchestratorSettings) -> str:
 
 def ask(settings: OrchestratorSettings, text: str) -> str:
     """The running Pepper's conversation engine on `text`: its reply, as plain text."""
+    if not text.strip():
+        raise SystemExit(
+            'pepper-orchestrator ask: nothing to ask: write a request, e.g. ask "what\'s on tomorrow?"'
+        )
+    if len(text) > ASK_MAX_CHARS:
+        raise SystemExit(
+            f"pepper-orchestrator ask: the request is {len(text)} characters long; ask in at most {ASK_MAX_CHARS}"
+        )
     try:
         with _client(settings) as client:
             response = client.post("/ask", json={"text": text})

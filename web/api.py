@@ -10,7 +10,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -29,6 +29,8 @@ UI_LISTS = {
     "signals": (["signals.*"], 300),
     "notifications": (["notifications.inbox"], 100),
     "activity": (["activity.log"], 100),
+    "hidden": (["now.hidden"], 1000),  # cards the user snoozed or finished (orchestrator.conversation.hidden)
+    "waiting": (["today.waiting"], 300),  # who waits on the user's reply (orchestrator.feeds.waiting_feed)
 }
 
 
@@ -37,6 +39,13 @@ SOURCES = {"gmail://message/": "raw.email", "calendar://event/": "raw.calendar"}
 
 class ChatIn(BaseModel):
     text: str = Field(min_length=1, max_length=20_000)
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, text: str) -> str:
+        if not text.strip():
+            raise ValueError("the message is empty: write what you want to ask")
+        return text
 
 
 class DecisionIn(BaseModel):

@@ -34,6 +34,8 @@ UI_NAMESPACES = [
     "actions.pending",
     "activity.log",
     "memory.profile",
+    "now.hidden",
+    "today.waiting",
 ]
 STATUS_SECONDS = 3.0
 

@@ -153,6 +153,8 @@ def render(report: dict) -> str:
             f"== replies acting on the demo ({demo['replies']} utterances, seeded sample of dev) ==",
         ]
         lines.append(f"reply latency ms     p50 {demo['p50_ms']}  p95 {demo['p95_ms']}  max {demo['max_ms']}")
+        if "calls_mean" in demo:
+            lines.append(f"MCP calls per reply  mean {demo['calls_mean']}  p95 {demo['calls_p95']}")
         lines.append("slowest: " + ", ".join(demo["slowest"]))
         lines += [f"  [error] {error}" for error in demo["errors"]]
     return "\n".join(lines)

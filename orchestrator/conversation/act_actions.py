@@ -1,7 +1,7 @@
 """The acting intents: reminders (the notify server's `schedule_reminder`, `list_reminders`,
 `cancel_reminder`), the daily digest (`daily_digest`), snoozing, marking read or done a thing Pepper
-showed (notify `snooze` / `mark_read`, gmail `mark_read` / `archive`), and reply drafts, which go to
-the approval desk as a pending gmail `reply` like every send."""
+showed (a card is put away from Now by `hidden`; notify `snooze` / `mark_read`, gmail `mark_read`),
+and reply drafts, which go to the approval desk as a pending gmail `reply` like every send."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from orchestrator.conversation.dates import When, moment_of
+from orchestrator.conversation.hidden import card_key, hide
 from orchestrator.conversation.intents import Reading
 from orchestrator.conversation.lang import Language
 from orchestrator.conversation.services import ActionError, Ref, Services
@@ -155,6 +156,8 @@ def _zone(services: Services, now: datetime) -> dict[str, str]:
 async def snooze(
     services: Services, reading: Reading, now: datetime, language: Language, refs: list[Ref]
 ) -> tuple[str, list[Ref]]:
+    """Put the cards away from Now until a time (tomorrow morning when none is said); a notification
+    or a reminder is snoozed in the notify server, which delivers it again then."""
     when = reading.when if reading.when.found else When(day=now.date() + timedelta(days=1))
     until = moment_of(when, now, language)
     if until is None or until <= now:
@@ -162,27 +165,32 @@ async def snooze(
     for ref in refs:
         if ref.kind in ("notification", "reminder"):
             await services.call("notify", "snooze", {"id": ref.id, "until": until.isoformat()})
+        elif (key := card_key(ref)) is not None:
+            await hide(services, key, ref.title, now, until)
         else:
-            await services.call(
-                "notify", "schedule_reminder", {"message": f"Back: {ref.title}", "at": until.isoformat()}
-            )
+            raise ActionError(f"{ref.title!r} is not a card or a notification, so it cannot be snoozed.")
     titles = "; ".join(ref.title for ref in refs)
     return f"Snoozed until {_local(until.isoformat(), now)}: {titles}", []
 
 
-async def mark(services: Services, reading: Reading, refs: list[Ref]) -> tuple[str, list[Ref]]:
+async def mark(services: Services, reading: Reading, now: datetime, refs: list[Ref]) -> tuple[str, list[Ref]]:
+    """Mark read (the mail in the gmail server, a notification in the notify server), or done: the
+    card leaves Now for good (`hidden`) and its notification, if any, is marked read."""
     done = reading.intent == "mark_done_item"
     for ref in refs:
+        key = card_key(ref)
         if ref.kind == "notification":
             await services.call("notify", "mark_read", {"ids": [ref.id]})
-        elif ref.kind in ("email", "signal") and ref.namespace in ("raw.email", "signals.email"):
-            await services.call("gmail", "archive" if done else "mark_read", {"id": ref.id})
+        elif key is not None and done:
+            await hide(services, key, ref.title, now, None)
+        elif key is not None and ref.namespace in ("raw.email", "signals.email"):
+            await services.call("gmail", "mark_read", {"id": ref.id})
         else:
             raise ActionError(
                 f"{ref.title!r} is not a mail or a notification, so it cannot be marked {'done' if done else 'read'}."
             )
     titles = "; ".join(ref.title for ref in refs)
-    return ("Done (archived): " if done else "Marked read: ") + titles, []
+    return ("Done, off your Now list: " if done else "Marked read: ") + titles, []
 
 
 async def draft_reply(

@@ -14,11 +14,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import anyio
+
 from orchestrator.conversation import act_actions, calendar_actions, mail_actions
 from orchestrator.conversation.intents import Reading, read
 from orchestrator.conversation.lang import LANGUAGES, Language
 from orchestrator.conversation.mail_index import MailIndex
 from orchestrator.conversation.services import ActionError, Ref, Services
+from orchestrator.event_log import EventLog
+from orchestrator.feeds.waiting_feed import WaitingFeed
+from orchestrator.mcp_clients import ServerUnavailable, ToolCallFailed, ToolCallTimeout
 
 __all__ = ["Answer", "Conversation"]
 
@@ -34,6 +39,7 @@ MAIL = {
     "i_am_waiting_on",
 }
 ON_ITEMS = {"snooze_item", "mark_read_item", "mark_done_item"}
+RETRY_SECONDS = 5.0
 COMMANDS = {"profile_show", "profile_edit", "pending", "approve", "reject"}
 
 
@@ -57,12 +63,23 @@ class Conversation:
         self.shown: list[Ref] = []
         self.mail = MailIndex()
 
-    async def warm(self) -> None:
-        """Read the mail index ahead of the first question (at start-up)."""
-        try:
-            await self.mail.messages(self.services)
-        except ActionError as exc:
-            logger.info("the conversation's mail index will be read on first use: %s", exc)
+    async def follow_mail(self, log: EventLog) -> None:
+        """Keep the mail index current in the background, so questions about mail stay quick, and
+        with it the "waiting on you" signals (`feeds.waiting_feed`). A server that is gone stops it
+        (`supervised` starts it again); a failed read is retried."""
+        feed = WaitingFeed(self.services.items, self.services.user_addresses)
+
+        async def changed(messages: list[dict[str, Any]]) -> None:
+            await feed.refresh(messages, self.clock())
+
+        while True:
+            try:
+                await self.mail.follow(self.services, log, changed, ("raw.email", "signals.email"))
+            except (ActionError, ToolCallFailed, ToolCallTimeout) as exc:
+                if isinstance(exc.__cause__, ServerUnavailable):
+                    raise exc.__cause__ from exc
+                logger.warning("the conversation's mail index could not catch up (%s); retrying", exc)
+                await anyio.sleep(RETRY_SECONDS)
 
     async def answer(self, text: str) -> Answer:
         started = time.perf_counter()
@@ -90,7 +107,7 @@ class Conversation:
             reply, refs = await self._lookup(reading, now)
         elif intent == "summarize_thread":
             reply, refs = await mail_actions.summarize(
-                services, reading, now, await self._one_message(reading)
+                services, reading, now, await self._one_message(reading), self.mail
             )
         elif intent == "remind_me":
             about = (await self._refs(reading))[0] if "item" in reading.slots else None
@@ -106,7 +123,7 @@ class Conversation:
                 services, reading, now, self.language, await self._refs(reading)
             )
         elif intent in ON_ITEMS:
-            reply, refs = await act_actions.mark(services, reading, await self._refs(reading))
+            reply, refs = await act_actions.mark(services, reading, now, await self._refs(reading))
         else:  # draft_reply
             reply, refs = await act_actions.draft_reply(
                 services, reading, await self._one_message(reading), await self._signer()
@@ -122,15 +139,18 @@ class Conversation:
             "next_meeting": calendar_actions.next_meeting,
             "meeting_brief": calendar_actions.meeting_brief,
             "urgent_mail": mail_actions.urgent,
-            "mail_from_person": mail_actions.from_person,
             "mail_about_topic": mail_actions.about_topic,
-            "waiting_on_me": mail_actions.waiting_on_me,
             "i_am_waiting_on": mail_actions.i_am_waiting_on,
+        }
+        indexed: dict[str, Any] = {  # these read the mail index's headers
+            "new_mail_since": mail_actions.new_since,
+            "mail_from_person": mail_actions.from_person,
+            "waiting_on_me": mail_actions.waiting_on_me,
         }
         if reading.intent == "free_time":
             return await calendar_actions.free_time(self.services, reading, now, self.language)
-        if reading.intent == "new_mail_since":
-            return await mail_actions.new_since(self.services, reading, now, self.mail)
+        if reading.intent in indexed:
+            return await indexed[reading.intent](self.services, reading, now, self.mail)
         return await handlers[reading.intent](self.services, reading, now)
 
     async def _refs(self, reading: Reading) -> list[Ref]:
@@ -141,10 +161,16 @@ class Conversation:
             raise ActionError(questions["which_item"])
         if item.startswith("from:"):
             name = item.removeprefix("from:")
-            matching = [ref for ref in self.shown if name in ref.person] or [
-                Ref("email", m["id"], m.get("subject") or "(no subject)", "", "raw.email")
-                for m in (await mail_actions.mail_refs(self.services, _with_person(reading, name)))[:1]
-            ]
+            matching = (
+                [ref for ref in self.shown if name in ref.person]
+                or [ref for ref in self.shown if name in ref.title.lower()]
+                or [
+                    Ref("email", m["id"], m.get("subject") or "(no subject)", "", "raw.email")
+                    for m in (
+                        await mail_actions.mail_refs(self.services, _with_person(reading, name), self.mail)
+                    )[:1]
+                ]
+            )
             if not matching:
                 raise ActionError(f"I found no mail from {name.title()}.")
             return matching[:1]
@@ -165,7 +191,7 @@ class Conversation:
             ref = (await self._refs(reading))[0]
             message_id = ref.id
         else:
-            found = await mail_actions.mail_refs(self.services, reading)
+            found = await mail_actions.mail_refs(self.services, reading, self.mail)
             senders = {m.get("from", {}).get("email") for m in found} if "person" in reading.slots else set()
             if len(senders) > 1:
                 raise ActionError(

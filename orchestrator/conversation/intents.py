@@ -172,7 +172,7 @@ def _item(intent: str, normal: str, rest: str, language: Language) -> str | None
         if match := items["id"][0].search(normal):
             return match.group("id")
     else:
-        for kind in ("possessive", "next", "last", "ordinal", "number", "all"):
+        for kind in ("possessive", "next", "last", "ordinal", "named", "number", "all"):
             for pattern in items[kind]:
                 if match := pattern.search(rest):
                     return _item_value(kind, match, language)
@@ -181,7 +181,7 @@ def _item(intent: str, normal: str, rest: str, language: Language) -> str | None
 
 
 def _item_value(kind: str, match: re.Match[str], language: Language) -> str:
-    if kind == "possessive":
+    if kind in ("possessive", "named"):
         return f"from:{match.group('name')}"
     if kind == "ordinal":
         return str(language.ordinals[match.group("ord")])

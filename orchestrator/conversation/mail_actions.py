@@ -9,10 +9,13 @@ import re
 from datetime import datetime, time
 from typing import Any
 
+from orchestrator.conversation.hidden import hidden_keys
 from orchestrator.conversation.intents import Reading
 from orchestrator.conversation.mail_index import MailIndex
 from orchestrator.conversation.services import ActionError, Ref, Services
 from orchestrator.feeds.triage_rules import find_deadlines
+from orchestrator.feeds.waiting_feed import triage_asks
+from orchestrator.feeds.waiting_on_me import how_long, waiting_on_user
 
 __all__ = [
     "about_topic",
@@ -71,10 +74,13 @@ async def urgent(services: Services, reading: Reading, now: datetime) -> tuple[s
         for tag in ("urgent", "high")
         for item in await services.items.query(namespaces, [tag], limit=100)
     ]
+    hidden = await hidden_keys(services, now)
     signals = [
         (i, i.data)
         for i in items
-        if isinstance(i.data, dict) and i.data.get("priority") in ("urgent", "high")
+        if isinstance(i.data, dict)
+        and i.data.get("priority") in ("urgent", "high")
+        and f"{i.namespace}/{i.id}" not in hidden
     ]
     if not signals:
         return "Nothing urgent right now.", []
@@ -115,9 +121,11 @@ def _since(reading: Reading, now: datetime) -> datetime:
     return start if when.day or when.part else datetime.combine(now.date(), time(0), tzinfo=now.tzinfo)
 
 
-async def from_person(services: Services, reading: Reading, now: datetime) -> tuple[str, list[Ref]]:
+async def from_person(
+    services: Services, reading: Reading, now: datetime, index: MailIndex
+) -> tuple[str, list[Ref]]:
     person = reading.slots.get("person", "")
-    mail = [m for m in await _from(services, person) if not _mine(m, services)]
+    mail = [m for m in await _from(services, person, index) if not _mine(m, services)]
     if reading.when.day:
         mail = [
             m
@@ -147,13 +155,12 @@ async def about_topic(services: Services, reading: Reading, now: datetime) -> tu
 
 
 async def summarize(
-    services: Services, reading: Reading, now: datetime, message: dict[str, Any]
+    services: Services, reading: Reading, now: datetime, message: dict[str, Any], index: MailIndex
 ) -> tuple[str, list[Ref]]:
-    """An extractive summary of `message` in its thread: who wrote, its first sentences (greetings
-    left out), its questions and requests, and its deadlines."""
-    subject = re.sub(r"^(?:(?:re|fwd?|aw|wg):\s*)+", "", message.get("subject") or "", flags=re.I)
-    found = await _search(services, subject, 50) if subject.strip() else []
-    thread = [m for m in found if m.get("thread_id") == message.get("thread_id")]
+    """An extractive summary of `message` in its thread (the mail index's headers: who wrote): its
+    first sentences (greetings left out), its questions and requests, and its deadlines."""
+    thread_id = message.get("thread_id")
+    thread = [m for m in await index.messages(services) if thread_id and m.get("thread_id") == thread_id]
     thread = thread or [message]
     latest = message
     sentences = [s for s in _sentences(latest.get("text") or "") if not GREETING.match(s)]
@@ -175,20 +182,19 @@ def _sentences(text: str) -> list[str]:
     return [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if len(s.strip()) > 3]
 
 
-async def mail_refs(services: Services, reading: Reading) -> list[dict[str, Any]]:
+async def mail_refs(services: Services, reading: Reading, index: MailIndex) -> list[dict[str, Any]]:
     """The messages a summary request names by person or topic (newest first)."""
     if person := reading.slots.get("person"):
-        return await _from(services, person)
+        return await _from(services, person, index)
     if topic := reading.slots.get("topic"):
         return await _search(services, topic, 10)
     return []
 
 
-async def _from(services: Services, person: str) -> list[dict[str, Any]]:
-    """Mail whose sender's name or address contains `person`, newest first (found by keyword: the
-    sender is part of each message's indexed text)."""
-    found = [m for m in await _search(services, person, 100) if person in _sender(m).lower()]
-    return sorted(found, key=lambda m: m["date"], reverse=True)
+async def _from(services: Services, person: str, index: MailIndex) -> list[dict[str, Any]]:
+    """Mail whose sender's name or address contains `person`, newest first (from the mail index's
+    headers: no search, and no message text, is needed to know who sent what)."""
+    return [m for m in await index.messages(services) if person in _sender(m).lower()]
 
 
 async def _search(services: Services, topic: str, limit: int) -> list[dict[str, Any]]:
@@ -202,22 +208,41 @@ async def _search(services: Services, topic: str, limit: int) -> list[dict[str, 
     ]
 
 
-async def waiting_on_me(services: Services, reading: Reading, now: datetime) -> tuple[str, list[Ref]]:
-    """Interim: mail the triage found asking something of the user (category `action`); the feed
-    that also checks for the user's reply is still to come (issue 15)."""
-    items = await services.items.query(["signals.email"], limit=300)
-    asking = [i.data for i in items if isinstance(i.data, dict) and i.data.get("category") == "action"]
+async def waiting_on_me(
+    services: Services, reading: Reading, now: datetime, index: MailIndex
+) -> tuple[str, list[Ref]]:
+    """Threads where someone asked the user something and the user has not replied, oldest first
+    (`feeds.waiting_on_me`), over the mail index and the asks the triage found."""
+    asks = await triage_asks(services.items)
+    waiting = waiting_on_user(await index.messages(services), asks, services.user_addresses, now)
+    hidden = await hidden_keys(services, now)
+    waiting = [w for w in waiting if f"signals.email/{w.email_id}" not in hidden]
     if person := reading.slots.get("person"):
-        asking = [s for s in asking if any(person in p.lower() for p in s.get("people", []))]
-    if not asking:
-        return "Nobody seems to be waiting on you.", []
-    shown = asking[:SHOWN]
-    lines = [f"{n}. {s['summary']}" for n, s in enumerate(shown, start=1)]
-    refs = [
-        Ref("signal", s["source_id"], s["summary"], " ".join(s.get("people", [])).lower(), "signals.email")
-        for s in shown
+        waiting = [w for w in waiting if person in f"{w.sender} {w.sender_email}".lower()]
+    if not waiting:
+        return (
+            "Nobody is waiting on you."
+            if "person" not in reading.slots
+            else f"{reading.slots['person'].title()} is not waiting on you.",
+            [],
+        )
+    shown = waiting[:SHOWN]
+    lines = [
+        f"{n}. **{w.sender}** — {w.subject or '(no subject)'}: {w.asked[0]} (waiting {how_long(now - w.since)})"
+        for n, w in enumerate(shown, start=1)
     ]
-    return "Asking something of you:\n" + "\n".join(lines), refs
+    more = f"\n… and {len(waiting) - SHOWN} more" if len(waiting) > SHOWN else ""
+    refs = [
+        Ref(
+            "email",
+            w.email_id,
+            w.subject or "(no subject)",
+            f"{w.sender} <{w.sender_email}>".lower(),
+            "raw.email",
+        )
+        for w in shown
+    ]
+    return "Waiting on your reply, oldest first:\n" + "\n".join(lines) + more, refs
 
 
 async def i_am_waiting_on(services: Services, reading: Reading, now: datetime) -> tuple[str, list[Ref]]:

@@ -1,13 +1,18 @@
 """`MailIndex`: the headers of the ingested mail (`raw.email`: id, thread, sender, recipients, date,
 subject, labels), read once and then kept current from the context store's event log, so "what's
 new since …" does not re-read the whole mailbox on every question. A gap in the log (events
-compacted away) reloads it."""
+compacted away) reloads it. `follow` keeps it current in the background, so the catch-up a question
+pays for is one read of the log with nothing new in it."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+import anyio
+
 from orchestrator.conversation.services import Services
+from orchestrator.event_log import EventLog
 
 __all__ = ["MailIndex"]
 
@@ -27,12 +32,36 @@ class MailIndex:
     def __init__(self) -> None:
         self._mail: dict[str, dict[str, Any]] = {}
         self._after: int | None = None
+        self._lock = anyio.Lock()  # the background follower and a question never catch up at once
 
     async def messages(self, services: Services) -> list[dict[str, Any]]:
         """Every ingested message's headers, newest first."""
-        if self._after is None or not await self._catch_up(services):
-            await self._load(services)
-        return sorted(self._mail.values(), key=lambda m: m["date"], reverse=True)
+        async with self._lock:
+            if self._after is None or not await self._catch_up(services):
+                await self._load(services)
+            return sorted(self._mail.values(), key=lambda m: m["date"], reverse=True)
+
+    async def follow(
+        self,
+        services: Services,
+        log: EventLog,
+        changed: Callable[[list[dict[str, Any]]], Awaitable[None]] | None = None,
+        namespaces: Sequence[str] = (NAMESPACE,),
+    ) -> None:
+        """Catch up whenever something in `namespaces` is written, then hand the mail to `changed`,
+        until cancelled. While mail pours in (big pages, as in the first sync) nothing is read: the
+        index is reloaded once, with the first small page after them, here rather than in the next
+        question."""
+        messages = await self.messages(services)
+        if changed is not None:
+            await changed(messages)
+        async with log.follow(None, list(namespaces), self._after) as stream:
+            async for page in stream.pages():
+                if len(page) > RELOAD_AFTER:
+                    continue
+                messages = await self.messages(services)
+                if changed is not None:
+                    await changed(messages)
 
     async def _load(self, services: Services) -> None:
         # The cursor is taken before the read: what is written in between is read twice, harmlessly.

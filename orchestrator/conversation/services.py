@@ -47,6 +47,7 @@ class Services:
     profiles: ProfileBook | None = None
     user_addresses: list[str] = field(default_factory=list)
     timezone: str | None = None  # IANA name, passed to the notify server with reminders
+    memo: dict[str, Any] = field(default_factory=dict)  # what an action keeps between questions
 
     async def call(self, server: str, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
         """The tool's structured result; a failure becomes an `ActionError` the user can read."""

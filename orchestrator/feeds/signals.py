@@ -18,7 +18,7 @@ from orchestrator.feeds.triage_rules import Deadline
 
 __all__ = ["PRIORITY_ORDER", "Signal", "SignalKind", "sender_tag"]
 
-SignalKind = Literal["email", "meeting", "follow_up", "reminder"]
+SignalKind = Literal["email", "meeting", "follow_up", "reminder", "waiting"]
 PRIORITY_ORDER = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
 
 
@@ -26,7 +26,9 @@ class Signal(BaseModel):
     kind: SignalKind
     source_id: str = Field(description="Id of the mail, event or reminder it is about")
     priority: Literal["low", "normal", "high", "urgent"]
-    category: str = Field(description="action | fyi | bulk | personal | meeting | follow_up | reminder")
+    category: str = Field(
+        description="action | fyi | bulk | personal | meeting | follow_up | reminder | waiting"
+    )
     summary: str = Field(description="One line")
     action_items: list[str] = Field(default_factory=list)
     deadlines: list[Deadline] = Field(default_factory=list)

@@ -6,7 +6,7 @@
 const PRIORITY = { urgent: 0, high: 1, normal: 2, low: 3 };
 const KIND_LABEL = { email: "Mail", meeting: "Meeting", follow_up: "Follow-up", reminder: "Reminder" };
 const state = {
-  signals: new Map(), notifications: new Map(), approvals: new Map(), chat: new Map(), activity: new Map(),
+  signals: new Map(), notifications: new Map(), approvals: new Map(), chat: new Map(), activity: new Map(), hidden: new Map(), waiting: new Map(),
   status: null, cursor: 0,
 };
 const $ = (id) => document.getElementById(id);
@@ -119,9 +119,10 @@ function renderNow() {
   const shown = new Set();
   for (const [key, signal] of state.signals) {
     if (signal.kind === "meeting" || signal.kind === "follow_up") continue;
-    if (!showLow && (signal.priority === "low" || signal.category === "bulk" || signal.category === "spam")) continue;
     const notification = signal.link ? byLink.get(signal.link) : undefined;
-    if (notification) shown.add(notification.id);
+    if (notification) shown.add(notification.id);  // its card is the signal's: put away with it
+    if (putAway(key)) continue;
+    if (!showLow && (signal.priority === "low" || signal.category === "bulk" || signal.category === "spam")) continue;
     const quiet = Boolean(notification && (notification.read_at || snoozed(notification)));
     entries.push({ quiet, priority: signal.priority, at: signal.deadlines?.[0]?.due || "", node: () => signalCard(key, signal, notification) });
   }
@@ -136,6 +137,7 @@ function renderNow() {
   $("now-empty").hidden = entries.length > 0;
   $("now-count").textContent = entries.length ? String(entries.length) : "";
   announceWaiting(entries.filter((entry) => !entry.quiet).length);
+  wakeForSnoozes();
 }
 
 // The list itself is redrawn whole on every change, so a screen reader would read all of it again:
@@ -187,10 +189,16 @@ function renderToday() {
   }
   $("meetings-empty").hidden = meetings.length > 0;
   const followUps = [...state.signals].filter(([, s]) => s.kind === "follow_up");
-  redraw([$("meetings-list"), rows], [$("followups-list"), followUps.map(([key, signal]) => el("li", { class: `card ${signal.priority}`, "data-key": `signal ${key}` },
-    el("div", { class: "title" }, signal.summary), el("div", { class: "detail" }, (signal.reasons || []).join(" · ")),
-    el("div", { class: "actions" }, linkFor(signal.link, "today"))))]);
+  // Who waits on the user: oldest ask first, with how long (feeds/waiting_feed.py); put away with its mail's card.
+  const waiting = [...state.waiting].filter(([, s]) => !putAway(`signals.email/${s.source_id}`))
+    .sort(([, a], [, b]) => String(a.since).localeCompare(String(b.since)));
+  const card = ([key, signal], detail) => el("li", { class: `card ${signal.priority}`, "data-key": `signal ${key}` },
+    el("div", { class: "title" }, signal.summary), el("div", { class: "detail" }, detail),
+    el("div", { class: "actions" }, linkFor(signal.link, "today")));
+  redraw([$("meetings-list"), rows], [$("followups-list"), followUps.map((entry) => card(entry, (entry[1].reasons || []).join(" · ")))],
+    [$("waiting-list"), waiting.map((entry) => card(entry, `waiting ${waited(entry[1].since)}`))]);
   $("followups-empty").hidden = followUps.length > 0;
+  $("waiting-empty").hidden = waiting.length > 0;
 }
 
 function renderApprovals() {
@@ -286,6 +294,8 @@ function apply(namespace, id, item) {
   if (namespace === "notifications.inbox") { key(state.notifications, id, data); renderNow(); return; }
   if (namespace === "actions.pending") { key(state.approvals, id, data); renderApprovals(); return; }
   if (namespace === "activity.log") { if (item) state.activity.set(id, item); renderActivity(); return; }
+  if (namespace === "now.hidden") { key(state.hidden, id, data); renderNow(); renderToday(); return; }
+  if (namespace === "today.waiting") { key(state.waiting, id, data); renderToday(); return; }
   if (namespace === "memory.profile") document.dispatchEvent(new CustomEvent("pepper:profile"));
 }
 
@@ -305,6 +315,8 @@ async function load() {
   for (const item of snapshot.signals) state.signals.set(`${item.namespace}/${item.id}`, item.data);
   for (const item of snapshot.notifications) state.notifications.set(item.id, item.data);
   for (const item of snapshot.activity) state.activity.set(item.id, item);
+  for (const item of snapshot.hidden || []) state.hidden.set(item.id, item.data);
+  for (const item of snapshot.waiting || []) state.waiting.set(item.id, item.data);
   for (const message of snapshot.chat) state.chat.set(message.id, message);
   for (const action of snapshot.approvals) state.approvals.set(action.id, action);
   state.status = snapshot.status;

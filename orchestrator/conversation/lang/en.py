@@ -27,7 +27,7 @@ ORDINALS = {
     "fifth": 5, "5th": 5, "sixth": 6, "6th": 6,
 }  # fmt: skip
 UNITS = {
-    "minute": 60, "minutes": 60, "min": 60, "mins": 60, "m": 60, "hour": 3600, "hours": 3600,
+    "second": 1, "seconds": 1, "sec": 1, "secs": 1, "minute": 60, "minutes": 60, "min": 60, "mins": 60, "m": 60, "hour": 3600, "hours": 3600,
     "hr": 3600, "hrs": 3600, "h": 3600, "day": 86400, "days": 86400,
 }  # fmt: skip
 
@@ -155,6 +155,7 @@ ITEMS = {
     "all": (r"\b(?:all|everything)\b",),
     "possessive": (r"\b(?!(?:what|that|it|let|here|there|who|how)'s)(?P<name>[a-z]+?)'s (?:last |latest )?(?:e?mail|message)",),
     "next": (r"\bmy next meeting\b",),
+    "named": (r"\bthe (?!(?:first|second|third|fourth|fifth|sixth|last|next|other|same|new|old|right|wrong|urgent|latest|only|this|that)\b)(?P<name>[a-z][a-z'-]+) (?:one|card)\b",),
     "id": (r"^(?:go ahead and |yes,? )?(?:approve|reject|decline)(?: action)? (?P<id>(?=[a-z0-9_-]*\d)[a-z0-9_-]{4,64})\b",),
 }  # fmt: skip
 ITEM_PRONOUNS = {

@@ -63,3 +63,14 @@ def test_ask_creates_a_reminder_in_the_running_demo_and_lists_it(tmp_path: Path)
     pepper.reader.join(timeout=10)
     assert process.returncode == 0, "".join(lines)
     assert not (data / "ui.json").exists(), "a stopped Pepper leaves no record of where it listened"
+
+
+@pytest.mark.parametrize(
+    ("text", "said"), [("   ", "nothing to ask"), ("x" * 20_001, "the request is 20001 characters long")]
+)
+def test_ask_refuses_an_empty_or_overlong_request_before_reaching_pepper(text: str, said: str) -> None:
+    from orchestrator.cli import main
+
+    with pytest.raises(SystemExit) as refused:
+        main(["ask", "--port", str(free_port()), text])
+    assert str(refused.value).startswith(f"pepper-orchestrator ask: {said}")
