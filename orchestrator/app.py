@@ -27,6 +27,8 @@ from orchestrator.context_items import ContextItems
 from orchestrator.conversation.actions import Answer, Conversation
 from orchestrator.conversation.services import Services, user_clock
 from orchestrator.event_log import EventLog
+from orchestrator.extensions.servers import connect
+from orchestrator.extensions.tool_trust import ToolClasses
 from orchestrator.feeds.ingest import CalendarIngest, MailIngest, follow
 from orchestrator.feeds.mail_feed import MailFeed
 from orchestrator.feeds.meeting_feed import MeetingFeed
@@ -35,8 +37,6 @@ from orchestrator.feeds.triage_llm import LLMTriage, RulesTriage
 from orchestrator.inbox_bridge import InboxBridge
 from orchestrator.llm import ChatModel
 from orchestrator.mcp_clients import (
-    ServerConnection,
-    ServerSpec,
     ServerUnavailable,
     ToolCallFailed,
     ToolCallTimeout,
@@ -70,9 +70,10 @@ APPROVAL_CHECK_SECONDS = 300
 class Pepper:
     def __init__(self, settings: OrchestratorSettings) -> None:
         self.settings = settings
+        self.added = settings.added_servers()  # the user's own MCP servers, supervised like Pepper's
         self.connections = {
-            name: ServerConnection(_spec(name, settings), call_timeout=settings.tool_timeout_seconds)
-            for name in ("context", "gmail", "calendar", "notify")
+            name: connect(settings, name)
+            for name in ("context", "gmail", "calendar", "notify", *self.added)
             if settings.server(name).enabled
         }
         if "context" not in self.connections:
@@ -85,6 +86,7 @@ class Pepper:
         self.model = ChatModel(settings.llm()) if settings.llm_mode else None
         self.mode = "llm" if self.model else "rules"
         self.toolbox = Toolbox(self.connections)
+        self.tool_classes = ToolClasses(settings.servers, settings.tool_classes, self.toolbox.tools)
         self.desk = self._make_desk()
         self.workers = WorkerPool(self._make_worker, self.items) if self.model else None
         self.engine = ToolCallEngine(
@@ -144,6 +146,7 @@ class Pepper:
                 for connection in self.connections.values():
                     starting.start_soon(task_group.start, connection.run)
             await self.toolbox.load()
+            task_group.start_soon(self.toolbox.follow, self.added)
             await self._restore()
             self._start_senses(task_group)
             task_group.start_soon(supervised, "inbox bridge", self.inbox.run)
@@ -272,9 +275,9 @@ class Pepper:
         runner = GatedToolRunner(
             self.toolbox.call, self.desk, run.name, task=run.task, items=self.items, tainted=run.remembers,
             origin=run.origin,
-            extra=self.settings.tool_classes, ui_hosts=self._ui_hosts(),
+            extra=self.tool_classes, ui_hosts=self._ui_hosts(),
         )  # fmt: skip
-        return Worker(self.model, list(self.toolbox.tools.values()), runner)
+        return Worker(self.model, list(self.toolbox.tools.values()), runner, fenced=self.added)
 
     async def aclose(self) -> None:
         if self.model is not None:
@@ -285,8 +288,3 @@ def _start_supervised(
     task_group: anyio.abc.TaskGroup, name: str, loop: Callable[..., Awaitable[None]], *args: Any
 ) -> None:
     task_group.start_soon(supervised, name, functools.partial(loop, *args), name=name)
-
-
-def _spec(name: str, settings: OrchestratorSettings) -> ServerSpec:
-    config = settings.server(name)
-    return ServerSpec(name=name, command=config.command, url=config.url, env=config.env, token=config.token)

@@ -30,7 +30,7 @@ from pathlib import Path
 import anyio
 
 from orchestrator import remote, runtime
-from orchestrator.config import OrchestratorSettings, load_settings
+from orchestrator.config import ConfigError, OrchestratorSettings, load_settings
 from orchestrator.mcp_config import mcp_servers_config
 from orchestrator.setup_accounts import SetupError, setup_account
 
@@ -141,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     creating = arguments.command == "setup" and arguments.config is not None and not arguments.config.exists()
     try:
         settings = load_settings(None if creating else arguments.config)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, ConfigError) as exc:
         raise SystemExit(f"pepper-orchestrator: {exc}") from exc
     if arguments.command == "run":
         run_pepper(settings, arguments)
