@@ -88,7 +88,9 @@ class Pepper:
         self.toolbox = Toolbox(self.connections)
         self.tool_classes = ToolClasses(settings.servers, settings.tool_classes, self.toolbox.tools)
         self.desk = self._make_desk()
-        self.workers = WorkerPool(self._make_worker, self.items) if self.model else None
+        self.workers = (
+            WorkerPool(self._make_worker, self.items, custom=settings.workers) if self.model else None
+        )
         self.engine = ToolCallEngine(
             SchedulerToolRunner(
                 self.items,
@@ -105,7 +107,7 @@ class Pepper:
         self.scheduler = Scheduler(
             LLMBrain(self.model, self._profile_text) if self.model else RulesBrain(),
             self.engine,
-            scheduler_tools(self.model is not None),
+            scheduler_tools(self.model is not None, settings.workers),
             self.reply,
             llm_summarizer(self.model) if self.model else plain_summary,
             queue=EventQueue(settings.queue_size),
@@ -152,6 +154,10 @@ class Pepper:
             task_group.start_soon(supervised, "inbox bridge", self.inbox.run)
             await task_group.start(self.scheduler.run)
             task_group.start_soon(self.activity.record, "start", f"Pepper started in {self.mode} mode")
+            if self.model is None and self.settings.workers:
+                names = ", ".join(self.settings.workers)
+                note = f"custom workers unavailable in rules mode (they need a language model): {names}"
+                task_group.start_soon(self.activity.record, "workers", note)
             task_group.start_soon(self.conversation.warm)
             task_status.started()
 
@@ -277,7 +283,26 @@ class Pepper:
             origin=run.origin,
             extra=self.tool_classes, ui_hosts=self._ui_hosts(),
         )  # fmt: skip
-        return Worker(self.model, list(self.toolbox.tools.values()), runner, fenced=self.added)
+        tools = [
+            t
+            for t in self.toolbox.tools.values()
+            if run.config is None or run.config.allows(t.server, t.name)
+        ]
+        instructions = run.config.instructions if run.config else ""
+        return Worker(self.model, tools, runner, instructions=instructions, fenced=self.added)
+
+    def custom_workers(self) -> list[dict[str, Any]]:
+        """The `[workers.NAME]` of the config, and whether they can run (they need a model)."""
+        return [
+            {
+                "name": name,
+                "description": config.description,
+                "stateful": config.stateful,
+                "available": self.model is not None,
+                "why": None if self.model is not None else "rules mode: custom workers need a language model",
+            }
+            for name, config in self.settings.workers.items()
+        ]
 
     async def aclose(self) -> None:
         if self.model is not None:

@@ -106,6 +106,10 @@ def _status_lines(state: dict[str, Any]) -> list[str]:
         f"server {s['name']}: {s['state']}" + (f" ({s['error']})" if s["error"] else "")
         for s in state["servers"]
     ]
+    lines += [
+        f"worker {w['name']}: " + ("available" if w["available"] else f"unavailable ({w['why']})")
+        for w in state.get("custom_workers") or []
+    ]
     return lines
 
 
