@@ -22,11 +22,12 @@ from orchestrator.brains.llm_brain import LLMBrain, llm_summarizer
 from orchestrator.brains.rules_brain import RulesBrain
 from orchestrator.chat import ChatLog
 from orchestrator.chat_commands import answer_command, is_command
-from orchestrator.config import OrchestratorSettings
+from orchestrator.config import ConfigError, OrchestratorSettings
 from orchestrator.context_items import ContextItems
 from orchestrator.conversation.actions import Answer, Conversation
 from orchestrator.conversation.services import Services, user_clock
 from orchestrator.event_log import EventLog
+from orchestrator.extensions.feeds import Feed, FeedContext, build_feed
 from orchestrator.extensions.servers import connect
 from orchestrator.extensions.tool_trust import ToolClasses
 from orchestrator.feeds.ingest import CalendarIngest, MailIngest, follow
@@ -135,6 +136,7 @@ class Pepper:
             settings.user_addresses, settings.timezone,
         )  # fmt: skip
         self.conversation = Conversation(services, user_clock(settings.timezone))
+        self.feeds = _custom_feeds(settings, self.connections)
         self.notifications = (
             NotificationMirror(self.connections["notify"], self.items)
             if "notify" in self.connections
@@ -176,6 +178,8 @@ class Pepper:
             start("meeting feed", run_feed, MeetingFeed(self.items), self.log)
         if self.notifications is not None:
             start("notifications mirror", self.notifications.run)
+        for name, feed in self.feeds.items():
+            start(f"feed {name}", feed.run, FeedContext(name, self.connections, self.items))
 
     async def _restore(self) -> None:
         entries, queued = await ContextStateStore(self.items).load()
@@ -307,6 +311,20 @@ class Pepper:
     async def aclose(self) -> None:
         if self.model is not None:
             await self.model.close()
+
+
+def _custom_feeds(settings: OrchestratorSettings, connections: dict[str, Any]) -> dict[str, Feed]:
+    """The `[feeds.NAME]` of the config, each built now so that a missing plugin or server stops the
+    start with a clear message instead of failing later."""
+    feeds = {}
+    for name, config in settings.feeds.items():
+        if config.server and config.server not in connections:
+            raise ConfigError(f"feeds.{name}: the server {config.server!r} is disabled")
+        try:
+            feeds[name] = build_feed(config)
+        except ValueError as exc:
+            raise ConfigError(f"feeds.{name}: {exc}") from exc
+    return feeds
 
 
 def _start_supervised(

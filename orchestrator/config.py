@@ -39,7 +39,13 @@ from pydantic_settings import (
 )
 
 from mcp_servers.common.host_guard import AllowedHosts
-from orchestrator.extensions.config import WORKER_NAME, WorkerConfig, check_glob, check_server_name
+from orchestrator.extensions.config import (
+    WORKER_NAME,
+    FeedConfig,
+    WorkerConfig,
+    check_glob,
+    check_server_name,
+)
 from orchestrator.llm import LLMConfig
 
 __all__ = [
@@ -176,6 +182,9 @@ class OrchestratorSettings(BaseSettings):
     workers: dict[str, WorkerConfig] = Field(
         default_factory=dict, description="Custom workers the scheduler may delegate to (LLM mode)"
     )
+    feeds: dict[str, FeedConfig] = Field(
+        default_factory=dict, description="Custom feeds: resources of connected servers, or plugins"
+    )
 
     @model_validator(mode="after")
     def _extensions_are_complete(self) -> OrchestratorSettings:
@@ -194,6 +203,15 @@ class OrchestratorSettings(BaseSettings):
                 raise ValueError(
                     f"workers.{name}.servers: no server named {', '.join(unknown)}; "
                     f"add a [servers.NAME] table or use one of {', '.join(sorted(known))}"
+                )
+        for name, feed in self.feeds.items():
+            if not WORKER_NAME.match(name):
+                raise ValueError(
+                    f"feeds.{name}: use 1-32 lowercase letters, digits and _, starting with a letter"
+                )
+            if feed.server is not None and feed.server not in known:
+                raise ValueError(
+                    f"feeds.{name}.server: no server named {feed.server}; add a [servers.NAME] table"
                 )
         return self
 

@@ -27,6 +27,7 @@ from fastmcp import Client
 from fastmcp.client.messages import MessageHandler
 from fastmcp.client.transports import ClientTransport, StreamableHttpTransport
 from mcp.client.subscriptions import listen
+from mcp.shared.exceptions import MCPError
 from pydantic import BaseModel, Field, SecretStr
 
 from orchestrator.supervision.stdio import WatchedStdioTransport
@@ -115,6 +116,20 @@ class ToolCaller(Protocol):
     async def call_tool(
         self, name: str, arguments: dict[str, Any], deadline: float | None = None
     ) -> ToolOutcome: ...
+
+    async def read_resource(self, uri: str) -> str:
+        """The text of resource `uri`; raises ServerUnavailable, or ToolCallFailed when the server
+        answers with an error (an unknown URI)."""
+        client = await self._connected_client()
+        try:
+            with anyio.fail_after(self.call_timeout):
+                contents = await client.read_resource(uri)
+        except MCPError as exc:
+            raise ToolCallFailed(f"{self.spec.name} could not read {uri}: {exc}") from exc
+        except Exception as exc:  # same rule as a call: a broken session is reported and replaced
+            self._session_lost(client)
+            raise self.unavailable(f"{self.spec.name} failed to read {uri}: {exc}") from exc
+        return "".join(getattr(content, "text", "") or "" for content in contents)
 
     async def watch(self, uri: str, wake: Callable[[], None]) -> None: ...
 
@@ -326,6 +341,20 @@ class ServerConnection:
             )
             for tool in tools
         ]
+
+    async def read_resource(self, uri: str) -> str:
+        """The text of resource `uri`; raises ServerUnavailable, or ToolCallFailed when the server
+        answers with an error (an unknown URI)."""
+        client = await self._connected_client()
+        try:
+            with anyio.fail_after(self.call_timeout):
+                contents = await client.read_resource(uri)
+        except MCPError as exc:
+            raise ToolCallFailed(f"{self.spec.name} could not read {uri}: {exc}") from exc
+        except Exception as exc:  # same rule as a call: a broken session is reported and replaced
+            self._session_lost(client)
+            raise self.unavailable(f"{self.spec.name} failed to read {uri}: {exc}") from exc
+        return "".join(getattr(content, "text", "") or "" for content in contents)
 
     async def watch(self, uri: str, wake: Callable[[], None]) -> None:
         """Call `wake()` whenever the resource `uri` changes, and once after every (re)subscription,

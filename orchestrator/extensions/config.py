@@ -6,17 +6,22 @@ clear error at start, never a server or worker that silently does nothing.
 environment variable named by `token_env`. Its tools reach workers as `NAME__tool`; every one of
 them waits for approval unless `read_tools` (globs over the server's tool names) or
 `trust_annotations = true` (believe the server's readOnlyHint) says it only reads. `[workers.NAME]`
-is a custom worker the scheduler can delegate to in LLM mode (`WorkerConfig`).
+is a custom worker the scheduler can delegate to in LLM mode (`WorkerConfig`). `[feeds.NAME]` is a
+feed (`FeedConfig`): declarative (a resource of a connected server, read on each update, its new
+entries turned into signals by `rules`), or a plugin from the `pepper.feeds` entry-point group.
 """
 
 from __future__ import annotations
 
 import re
 from fnmatch import fnmatchcase
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
+    "FeedConfig",
+    "FeedRule",
     "SERVER_NAME",
     "WORKER_NAME",
     "WorkerConfig",
@@ -109,3 +114,69 @@ class WorkerConfig(BaseModel):
     def allows(self, server: str, tool: str) -> bool:
         """True when this worker may use `server`'s tool `tool`."""
         return server in self.servers or matches_any(f"{server}__{tool}", self.tools) is not None
+
+
+Priority = Literal["low", "normal", "high", "urgent"]
+TEMPLATE_FIELD = re.compile(r"\{(\w+)\}")
+
+
+class FeedRule(BaseModel):
+    """Entries whose `field` matches `pattern` (a regular expression, case-insensitive) become
+    signals of `priority`, summarized by `summary` (`{field}` is replaced by the entry's value)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    field: str = Field("text", min_length=1, description="The entry's field to match")
+    pattern: str = Field(min_length=1, description="Regular expression, matched case-insensitively")
+    priority: Priority = Field(description="The signal's priority")
+    summary: str = Field("{text}", min_length=1, description="One-line summary; {field} inserts a field")
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, pattern: str) -> str:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"pattern {pattern!r} is not a regular expression: {exc}") from None
+        return pattern
+
+    def matches(self, entry: dict[str, Any]) -> bool:
+        return re.search(self.pattern, str(entry.get(self.field, "")), re.IGNORECASE) is not None
+
+    def summarize(self, entry: dict[str, Any]) -> str:
+        return TEMPLATE_FIELD.sub(lambda m: str(entry.get(m.group(1), "")), self.summary)[:300]
+
+
+class FeedConfig(BaseModel):
+    """A custom feed: declarative (`server` + `uri` + `rules`) or a plugin (`plugin` + `options`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    server: str | None = Field(None, description="The connected server whose resource is followed")
+    uri: str | None = Field(None, description="The resource URI to subscribe to and read on each update")
+    entries: str = Field(
+        "", description="Key of the list of entries in the resource's JSON; empty: the list itself"
+    )
+    id_field: str = Field("id", min_length=1, description="The entry field that identifies it (stable)")
+    rules: list[FeedRule] = Field(default_factory=list, description="The first matching rule decides")
+    default_priority: Priority | Literal["skip"] = Field(
+        "skip", description="Entries that match no rule: skipped, or signals of this priority"
+    )
+    plugin: str | None = Field(None, description="Name of a feed in the `pepper.feeds` entry-point group")
+    options: dict[str, Any] = Field(default_factory=dict, description="Passed to the plugin's factory")
+
+    @model_validator(mode="after")
+    def _declarative_or_plugin(self) -> FeedConfig:
+        if self.plugin:
+            if self.uri or self.rules:
+                raise ValueError("a plugin feed takes `options`, not `uri` or `rules`")
+            return self
+        if not (self.server and self.uri):
+            raise ValueError(
+                "give `server` and `uri` (a declarative feed) or `plugin` (a feed from a package)"
+            )
+        if not self.rules and self.default_priority == "skip":
+            raise ValueError(
+                'no `rules` and default_priority = "skip": this feed would never signal anything'
+            )
+        return self

@@ -18,7 +18,9 @@ from orchestrator.feeds.triage_rules import Deadline
 
 __all__ = ["PRIORITY_ORDER", "Signal", "SignalKind", "sender_tag"]
 
-SignalKind = Literal["email", "meeting", "follow_up", "reminder"]
+SignalKind = Literal[
+    "email", "meeting", "follow_up", "reminder", "feed"
+]  # feed: a [feeds.NAME] of the config
 PRIORITY_ORDER = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
 
 
