@@ -68,8 +68,11 @@ class Run:
     approved: list[PendingAction]
 
 
-async def run_worker(context: ServerConnection, config_file: Path, steps: list[Step], task: str) -> Run:
-    """Connect the config's added servers, run one worker task, then approve whatever it queued."""
+async def run_worker(
+    context: ServerConnection, config_file: Path, steps: list[Step], task: str, tainted: bool = False
+) -> Run:
+    """Connect the config's added servers, run one worker task, then approve whatever it queued.
+    `tainted`: the run starts having read mail (its prompt carries it), as a stateful worker's may."""
     settings = load_settings(config_file, data_dir=config_file.parent)
     added = {name: connect(settings, name) for name in settings.added_servers()}
     toolbox = Toolbox(added)
@@ -84,7 +87,7 @@ async def run_worker(context: ServerConnection, config_file: Path, steps: list[S
             model = ChatModel(
                 LLMConfig(base_url=llm.base_url, model="scripted", timeout_seconds=10, max_retries=0)
             )
-            runner = GatedToolRunner(toolbox.call, desk, "data", extra=classes)
+            runner = GatedToolRunner(toolbox.call, desk, "data", extra=classes, tainted=tainted)
             worker = Worker(model, list(toolbox.tools.values()), runner, fenced=list(added))
             result = await worker.run(task)
             await model.close()
