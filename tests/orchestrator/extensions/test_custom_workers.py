@@ -1,12 +1,13 @@
 """Custom workers from `[workers.NAME]`: the scheduler's `delegate` offers them in LLM mode, each runs
 with its instructions and only its allowed tools, and a stateful one keeps its notes across a restart
-of Pepper. The whole path runs in-process against real server children and the scripted model."""
+of Pepper. The whole path runs in-process against real server children and the scripted model: the
+data worker of examples/data-worker, over the reference SQLite server, on a CSV the user imported."""
 
 from __future__ import annotations
 
 import html
 import re
-import sqlite3
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from tests.support.scripted_llm import Step, last_message, offered_tools, script
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(240)]
 
+DATA_EXAMPLE = REPO_ROOT / "examples" / "data-worker"
 USER_MSG = re.compile(r"<user_msg[^>]*>(.*?)</user_msg>", re.S)
 TOOL_RESULT = re.compile(r"<tool_result[^>]*>(.*?)</tool_result>", re.S)
 CHAT_SECONDS = 120
@@ -137,10 +139,15 @@ async def ask_once(config: Path, data_dir: Path, base_url: str, question: str, a
 async def test_stateful_custom_worker_answers_two_tasks_in_turn_and_remembers_across_a_restart(
     tmp_path: Path,
 ) -> None:
-    db = tmp_path / "expenses.db"
-    with sqlite3.connect(db) as connection:
-        connection.execute("CREATE TABLE expenses (item TEXT, amount REAL)")
-        connection.executemany("INSERT INTO expenses VALUES (?, ?)", [("train", 42.5), ("hotel", 120.0)])
+    db = tmp_path / "data.sqlite3"  # the user imports a CSV with the example's script
+    script = [
+        sys.executable,
+        str(DATA_EXAMPLE / "import_csv.py"),
+        str(DATA_EXAMPLE / "expenses.csv"),
+        str(db),
+    ]
+    imported = await anyio.run_process(script, check=True)
+    assert imported.stdout.decode().strip() == f"imported 2 rows into {db} table expenses"
     config, data_dir = write_config(tmp_path, db), tmp_path / "data"
     model = DataModel()
     with scripted_llm_server(responder=model) as llm:
