@@ -256,8 +256,6 @@ def check_server(name: str, server: ServerConfig) -> None:
     check_server_name(name)
     if name not in SERVER_MODULES and server.enabled and not (server.command or server.url):
         raise ValueError("give `command` (a program to run over stdio) or `url` (a streamable-HTTP endpoint)")
-    if server.enabled and server.url:
-        server.bearer()  # a token variable that is not set fails now, not at the first call
 
 
 def default_command(name: str, data_dir: Path) -> list[str]:

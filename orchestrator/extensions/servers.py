@@ -4,15 +4,21 @@ or the variable `token_env` names)."""
 
 from __future__ import annotations
 
-from orchestrator.config import OrchestratorSettings
+from orchestrator.config import ConfigError, OrchestratorSettings
 from orchestrator.mcp_clients import ServerConnection, ServerSpec
 
 __all__ = ["connect", "server_spec"]
 
 
 def server_spec(settings: OrchestratorSettings, name: str) -> ServerSpec:
+    """Raises ConfigError when `token_env` names a variable that is not set (at start, so that
+    `pepper-orchestrator status` from another shell does not need the token)."""
     config = settings.server(name)
-    return ServerSpec(name=name, command=config.argv(), url=config.url, env=config.env, token=config.bearer())
+    try:
+        token = config.bearer()
+    except ConfigError as exc:
+        raise ConfigError(f"servers.{name}: {exc}") from None
+    return ServerSpec(name=name, command=config.argv(), url=config.url, env=config.env, token=token)
 
 
 def connect(settings: OrchestratorSettings, name: str) -> ServerConnection:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from orchestrator.config import ConfigError, load_settings
+from orchestrator.extensions.servers import server_spec
+from tests.support.processes import REPO_ROOT, child_env
 
 
 @pytest.fixture(autouse=True)
@@ -54,12 +58,15 @@ enabled = false
 def test_http_server_token_comes_from_the_variable_token_env_names(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    text = '[servers.db]\nurl = "http://127.0.0.1:9/mcp"\ntoken_env = "DB_TOKEN"\n'
-    with pytest.raises(ConfigError, match="servers.db: token_env names DB_TOKEN, which is not set"):
-        load(tmp_path, text)
+    settings = load(tmp_path, '[servers.db]\nurl = "http://127.0.0.1:9/mcp"\ntoken_env = "DB_TOKEN"\n')
+    with pytest.raises(
+        ConfigError, match="servers.db: token_env names DB_TOKEN, which is not set in the environment"
+    ):
+        server_spec(settings, "db")  # at start: status and approve from another shell do not need it
     monkeypatch.setenv("DB_TOKEN", "s3cret")
-    bearer = load(tmp_path, text).server("db").bearer()
-    assert bearer is not None and bearer.get_secret_value() == "s3cret"
+    spec = server_spec(settings, "db")
+    assert spec.token is not None and spec.token.get_secret_value() == "s3cret"
+    assert spec.url == "http://127.0.0.1:9/mcp" and spec.command == []
 
 
 @pytest.mark.parametrize(
@@ -117,3 +124,24 @@ timeout_seconds = 30
     assert (worker.stateful, worker.concurrency, worker.timeout_seconds) == (False, 3, 30.0)
     assert worker.allows("sqlite", "write_query") and worker.allows("context", "search")
     assert not worker.allows("context", "store") and not worker.allows("gmail", "send_message")
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('[servers.sqlite]\ncomand = "x"\n', "servers.sqlite: unknown key 'comand'"),
+        ('[feeds.x]\nplugin = "no_such_feed"\n', "feeds.x: no feed plugin named 'no_such_feed' is installed"),
+        (
+            '[servers.db]\nurl = "http://127.0.0.1:9/mcp"\ntoken_env = "DB_TOKEN"\n',
+            "servers.db: token_env names",
+        ),
+    ],
+)
+def test_pepper_run_stops_at_once_with_the_config_error(tmp_path: Path, table: str, message: str) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(table)
+    command = [sys.executable, "-m", "orchestrator.cli", "--config", str(config), "run", "--port", "0"]
+    env = child_env({"PEPPER_DATA_DIR": str(tmp_path / "data"), "PEPPER_CONFIG": str(config)})
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, cwd=REPO_ROOT)
+    assert done.returncode == 1
+    assert message in done.stderr and "Traceback" not in done.stderr
