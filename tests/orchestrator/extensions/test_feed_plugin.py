@@ -44,10 +44,14 @@ def installed_example(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def example_on_path(installed_example: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The installed example first on sys.path, and not yet imported (collecting the example's own
+    tests imports it from examples/): the entry point must load the installed copy."""
+    for name in [name for name in sys.modules if name.startswith("pepper_chat_feed")]:
+        monkeypatch.delitem(sys.modules, name)  # put back when the test ends
     monkeypatch.syspath_prepend(str(installed_example))
     yield installed_example
     for name in [name for name in sys.modules if name.startswith("pepper_chat_feed")]:
-        monkeypatch.delitem(sys.modules, name)
+        del sys.modules[name]
 
 
 def test_plugin_feed_is_found_through_its_entry_point(example_on_path: Path) -> None:

@@ -19,8 +19,12 @@ from orchestrator.app import Pepper
 from orchestrator.config import ConfigError, load_settings
 from orchestrator.mcp_clients import ServerConnection
 from tests.support.processes import REPO_ROOT
+from tests.support.reaping import ABANDONED_PROCESS_WARNINGS, collect_abandoned_processes
 
-pytestmark = [pytest.mark.anyio, pytest.mark.timeout(240)]
+__all__ = ["collect_abandoned_processes"]
+
+# Pepper's shutdown may leave a server the SDK's stdio client gave up waiting for: collected here.
+pytestmark = [pytest.mark.anyio, pytest.mark.timeout(240), *ABANDONED_PROCESS_WARNINGS]
 
 EXAMPLE = REPO_ROOT / "examples" / "chat-feed"
 WAIT_SECONDS = 90
