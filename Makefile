@@ -6,7 +6,8 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint setup
 
-$(STAMP): pyproject.toml scripts/setup.sh scripts/apt-packages.txt scripts/setup-node.sh tools/node/package-lock.json
+$(STAMP): pyproject.toml scripts/setup.sh scripts/apt-packages.txt scripts/setup-node.sh tools/node/package-lock.json \
+		scripts/setup-mcp-reference.sh $(wildcard tools/mcp-reference/*.txt)
 	PYTHON=$(PYTHON) bash scripts/setup.sh
 	touch $(STAMP)
 

@@ -22,11 +22,14 @@ from orchestrator.brains.llm_brain import LLMBrain, llm_summarizer
 from orchestrator.brains.rules_brain import RulesBrain
 from orchestrator.chat import ChatLog
 from orchestrator.chat_commands import answer_command, is_command
-from orchestrator.config import OrchestratorSettings
+from orchestrator.config import ConfigError, OrchestratorSettings
 from orchestrator.context_items import ContextItems
 from orchestrator.conversation.actions import Answer, Conversation
 from orchestrator.conversation.services import Services, user_clock
 from orchestrator.event_log import EventLog
+from orchestrator.extensions.feeds import Feed, FeedContext, build_feed
+from orchestrator.extensions.servers import connect
+from orchestrator.extensions.tool_trust import ToolClasses
 from orchestrator.feeds.ingest import CalendarIngest, MailIngest, follow
 from orchestrator.feeds.mail_feed import MailFeed
 from orchestrator.feeds.meeting_feed import MeetingFeed
@@ -36,8 +39,6 @@ from orchestrator.health.sources import HealthBook
 from orchestrator.inbox_bridge import InboxBridge
 from orchestrator.llm import ChatModel
 from orchestrator.mcp_clients import (
-    ServerConnection,
-    ServerSpec,
     ServerUnavailable,
     ToolCallFailed,
     ToolCallTimeout,
@@ -74,9 +75,10 @@ CALENDAR_SYNC_SECONDS = 300.0
 class Pepper:
     def __init__(self, settings: OrchestratorSettings) -> None:
         self.settings = settings
+        self.added = settings.added_servers()  # the user's own MCP servers, supervised like Pepper's
         self.connections = {
-            name: ServerConnection(_spec(name, settings), call_timeout=settings.tool_timeout_seconds)
-            for name in ("context", "gmail", "calendar", "notify")
+            name: connect(settings, name)
+            for name in ("context", "gmail", "calendar", "notify", *self.added)
             if settings.server(name).enabled
         }
         if "context" not in self.connections:
@@ -89,8 +91,11 @@ class Pepper:
         self.model = ChatModel(settings.llm()) if settings.llm_mode else None
         self.mode = "llm" if self.model else "rules"
         self.toolbox = Toolbox(self.connections)
+        self.tool_classes = ToolClasses(settings.servers, settings.tool_classes, self.toolbox.tools)
         self.desk = self._make_desk()
-        self.workers = WorkerPool(self._make_worker, self.items) if self.model else None
+        self.workers = (
+            WorkerPool(self._make_worker, self.items, custom=settings.workers) if self.model else None
+        )
         self.engine = ToolCallEngine(
             SchedulerToolRunner(
                 self.items,
@@ -108,7 +113,7 @@ class Pepper:
         self.scheduler = Scheduler(
             LLMBrain(self.model, self._profile_text) if self.model else RulesBrain(),
             self.engine,
-            scheduler_tools(self.model is not None),
+            scheduler_tools(self.model is not None, settings.workers),
             self.reply,
             llm_summarizer(self.model) if self.model else plain_summary,
             queue=EventQueue(settings.queue_size),
@@ -144,6 +149,7 @@ class Pepper:
         ):
             if server in self.connections:
                 self.health.add(source, interval, alert_after, self.connections[server])
+        self.feeds = _custom_feeds(settings, self.connections)
         self.notifications = (
             NotificationMirror(self.connections["notify"], self.items)
             if "notify" in self.connections
@@ -157,6 +163,7 @@ class Pepper:
                 for connection in self.connections.values():
                     starting.start_soon(task_group.start, connection.run)
             await self.toolbox.load()
+            task_group.start_soon(self.toolbox.follow, self.added)
             await self._restore()
             await self.health.restore()
             self._start_senses(task_group)
@@ -164,6 +171,10 @@ class Pepper:
             await task_group.start(self.scheduler.run)
             task_group.start_soon(self.activity.record, "start", f"Pepper started in {self.mode} mode")
             _start_supervised(task_group, "conversation mail index", self.conversation.follow_mail, self.log)
+            if self.model is None and self.settings.workers:
+                names = ", ".join(self.settings.workers)
+                note = f"custom workers unavailable in rules mode (they need a language model): {names}"
+                task_group.start_soon(self.activity.record, "workers", note)
             task_status.started()
 
     def _start_senses(self, task_group: anyio.abc.TaskGroup) -> None:
@@ -184,6 +195,8 @@ class Pepper:
         if self.notifications is not None:
             start("notifications mirror", self.notifications.run)
         start("health watch", self.health.watch, self._announce)
+        for name, feed in self.feeds.items():
+            start(f"feed {name}", feed.run, FeedContext(name, self.connections, self.items))
 
     async def _restore(self) -> None:
         entries, queued = await ContextStateStore(self.items).load()
@@ -287,21 +300,49 @@ class Pepper:
         runner = GatedToolRunner(
             self.toolbox.call, self.desk, run.name, task=run.task, items=self.items, tainted=run.remembers,
             origin=run.origin,
-            extra=self.settings.tool_classes, ui_hosts=self._ui_hosts(),
+            extra=self.tool_classes, ui_hosts=self._ui_hosts(),
         )  # fmt: skip
-        return Worker(self.model, list(self.toolbox.tools.values()), runner)
+        tools = [
+            t
+            for t in self.toolbox.tools.values()
+            if run.config is None or run.config.allows(t.server, t.name)
+        ]
+        instructions = run.config.instructions if run.config else ""
+        return Worker(self.model, tools, runner, instructions=instructions, fenced=self.added)
+
+    def custom_workers(self) -> list[dict[str, Any]]:
+        """The `[workers.NAME]` of the config, and whether they can run (they need a model)."""
+        return [
+            {
+                "name": name,
+                "description": config.description,
+                "stateful": config.stateful,
+                "available": self.model is not None,
+                "why": None if self.model is not None else "rules mode: custom workers need a language model",
+            }
+            for name, config in self.settings.workers.items()
+        ]
 
     async def aclose(self) -> None:
         if self.model is not None:
             await self.model.close()
 
 
+def _custom_feeds(settings: OrchestratorSettings, connections: dict[str, Any]) -> dict[str, Feed]:
+    """The `[feeds.NAME]` of the config, each built now so that a missing plugin or server stops the
+    start with a clear message instead of failing later."""
+    feeds = {}
+    for name, config in settings.feeds.items():
+        if config.server and config.server not in connections:
+            raise ConfigError(f"feeds.{name}: the server {config.server!r} is disabled")
+        try:
+            feeds[name] = build_feed(config)
+        except ValueError as exc:
+            raise ConfigError(f"feeds.{name}: {exc}") from exc
+    return feeds
+
+
 def _start_supervised(
     task_group: anyio.abc.TaskGroup, name: str, loop: Callable[..., Awaitable[None]], *args: Any
 ) -> None:
     task_group.start_soon(supervised, name, functools.partial(loop, *args), name=name)
-
-
-def _spec(name: str, settings: OrchestratorSettings) -> ServerSpec:
-    config = settings.server(name)
-    return ServerSpec(name=name, command=config.command, url=config.url, env=config.env, token=config.token)

@@ -35,7 +35,13 @@ import anyio
 from platformdirs import user_config_dir
 
 from orchestrator import health, remote, runtime, service
-from orchestrator.config import SERVER_MODULES, OrchestratorSettings, default_config_path, load_settings
+from orchestrator.config import (
+    SERVER_MODULES,
+    ConfigError,
+    OrchestratorSettings,
+    default_config_path,
+    load_settings,
+)
 from orchestrator.health.host import build_health_server
 from orchestrator.mcp_config import mcp_servers_config
 from orchestrator.setup_accounts import SetupError, setup_account
@@ -180,7 +186,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     creating = arguments.command == "setup" and arguments.config is not None and not arguments.config.exists()
     try:
         settings = load_settings(None if creating else arguments.config)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, ConfigError) as exc:
         raise SystemExit(f"pepper-orchestrator: {exc}") from exc
     if arguments.command == "run":
         run_pepper(settings, arguments)

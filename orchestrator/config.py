@@ -6,8 +6,11 @@ prefix, except the OpenAI-compatible endpoint, which reads the variables every O
 `OPENAI_BASE_URL`, `OPENAI_API_KEY`, plus `PEPPER_MODEL`. With neither a base URL nor a key set,
 Pepper runs in rules mode. Each server is a `[servers.NAME]` table: a `command` to spawn over stdio, or
 a `url` of a streamable-HTTP server; by default the four Pepper servers run as children on local data.
-Tools of a server you add wait for your approval on every call until you classify them in a
-`[tool_classes.NAME]` table (`fetch = "read"`; see orchestrator.trust.capabilities).
+Any other name is a server you add (its tools reach workers as `NAME__tool`); its tools wait for
+your approval on every call unless its table says which only read (`read_tools` globs,
+`trust_annotations`) or a `[tool_classes.NAME]` table classifies them (`fetch = "read"`).
+`[workers.NAME]` tables are custom workers (orchestrator.extensions.config). Unknown keys in these
+tables, bad globs and servers without a command or URL are `ConfigError`s that say where.
 """
 
 from __future__ import annotations
@@ -18,7 +21,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 from platformdirs import user_config_dir, user_data_dir
-from pydantic import AliasChoices, BaseModel, Field, SecretStr
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -27,9 +39,23 @@ from pydantic_settings import (
 )
 
 from mcp_servers.common.host_guard import AllowedHosts
+from orchestrator.extensions.config import (
+    WORKER_NAME,
+    FeedConfig,
+    WorkerConfig,
+    check_glob,
+    check_server_name,
+)
 from orchestrator.llm import LLMConfig
 
-__all__ = ["OrchestratorSettings", "ServerConfig", "default_config_path", "load_settings", "write_flags"]
+__all__ = [
+    "ConfigError",
+    "OrchestratorSettings",
+    "ServerConfig",
+    "default_config_path",
+    "load_settings",
+    "write_flags",
+]
 
 WRITE_SERVERS = ("gmail", "calendar")  # Pepper's servers that act on a provider: read-only without flags
 SERVER_MODULES = {
@@ -40,14 +66,61 @@ SERVER_MODULES = {
 }
 
 
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message says where and what to change."""
+
+
 class ServerConfig(BaseModel):
-    """One MCP server: spawned over stdio (`command`) or reached over HTTP (`url`)."""
+    """One MCP server: spawned over stdio (`command` + `args`) or reached over HTTP (`url`). A server
+    the user added has its tools classified by `read_tools` / `trust_annotations` (else: outward)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     enabled: bool = Field(True, description="Start and use this server")
-    command: list[str] = Field(default_factory=list, description="argv; empty means Pepper's own server")
+    command: list[str] = Field(
+        default_factory=list, description="Program (and arguments); empty means Pepper's own server"
+    )
+    args: list[str] = Field(default_factory=list, description="Arguments after `command`")
     url: str | None = Field(None, description="Streamable HTTP URL instead of a child process")
     token: SecretStr | None = Field(None, description="Bearer token for an HTTP server")
+    token_env: str | None = Field(None, description="Environment variable that holds the bearer token")
     env: dict[str, str] = Field(default_factory=dict, description="Extra environment for the child")
+    read_tools: list[str] = Field(
+        default_factory=list, description="Globs of this server's tools that only read (run without approval)"
+    )
+    trust_annotations: bool = Field(False, description="Believe the server's readOnlyHint on its tools")
+
+    @field_validator("command", mode="before")
+    @classmethod
+    def _command_as_list(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("read_tools")
+    @classmethod
+    def _read_globs(cls, patterns: list[str]) -> list[str]:
+        return [check_glob(pattern, "read_tools") for pattern in patterns]
+
+    @model_validator(mode="after")
+    def _one_way_to_reach_it(self) -> ServerConfig:
+        if self.command and self.url:
+            raise ValueError("give either `command` (stdio) or `url` (streamable HTTP), not both")
+        if self.args and not self.command:
+            raise ValueError("`args` needs a `command` to pass them to")
+        if self.token_env and self.token:
+            raise ValueError("give either `token` or `token_env`, not both")
+        return self
+
+    def argv(self) -> list[str]:
+        return [*self.command, *self.args]
+
+    def bearer(self) -> SecretStr | None:
+        """The HTTP bearer token: `token`, or the value of the variable `token_env` names."""
+        if self.token_env:
+            value = os.environ.get(self.token_env)
+            if not value:
+                raise ConfigError(f"token_env names {self.token_env}, which is not set in the environment")
+            return SecretStr(value)
+        return self.token
 
 
 class OrchestratorSettings(BaseSettings):
@@ -112,6 +185,41 @@ class OrchestratorSettings(BaseSettings):
         description="Your classification of tools of servers you added ({server: {tool: class}}); "
         "unclassified tools wait for approval",
     )
+    workers: dict[str, WorkerConfig] = Field(
+        default_factory=dict, description="Custom workers the scheduler may delegate to (LLM mode)"
+    )
+    feeds: dict[str, FeedConfig] = Field(
+        default_factory=dict, description="Custom feeds: resources of connected servers, or plugins"
+    )
+
+    @model_validator(mode="after")
+    def _extensions_are_complete(self) -> OrchestratorSettings:
+        for name, server in self.servers.items():
+            try:
+                check_server(name, server)
+            except ValueError as exc:
+                raise ValueError(f"servers.{name}: {exc}") from None
+        known = set(SERVER_MODULES) | set(self.servers)
+        for name, worker in self.workers.items():
+            if not WORKER_NAME.match(name):
+                raise ValueError(
+                    f"workers.{name}: use 1-32 lowercase letters, digits and _, starting with a letter"
+                )
+            if unknown := sorted(set(worker.servers) - known):
+                raise ValueError(
+                    f"workers.{name}.servers: no server named {', '.join(unknown)}; "
+                    f"add a [servers.NAME] table or use one of {', '.join(sorted(known))}"
+                )
+        for name, feed in self.feeds.items():
+            if not WORKER_NAME.match(name):
+                raise ValueError(
+                    f"feeds.{name}: use 1-32 lowercase letters, digits and _, starting with a letter"
+                )
+            if feed.server is not None and feed.server not in known:
+                raise ValueError(
+                    f"feeds.{name}.server: no server named {feed.server}; add a [servers.NAME] table"
+                )
+        return self
 
     @classmethod
     def settings_customise_sources(
@@ -132,15 +240,28 @@ class OrchestratorSettings(BaseSettings):
     def llm(self) -> LLMConfig:
         return LLMConfig(base_url=self.openai_base_url, api_key=self.openai_api_key, model=self.model)
 
+    def added_servers(self) -> list[str]:
+        """The enabled servers the user added beside Pepper's own, in config order."""
+        return [
+            name for name, server in self.servers.items() if name not in SERVER_MODULES and server.enabled
+        ]
+
     def server(self, name: str) -> ServerConfig:
         """The configuration of `name`, filled in with Pepper's own server on local data."""
         configured = self.servers.get(name, ServerConfig())
-        if configured.command or configured.url:
+        if configured.command or configured.url or name not in SERVER_MODULES:
             return configured
         command = default_command(name, self.data_dir) + write_flags(name, self.allow_write, self.allow_send)
         if self.timezone and name == "calendar":
             command += ["--timezone", self.timezone]
         return configured.model_copy(update={"command": command})
+
+
+def check_server(name: str, server: ServerConfig) -> None:
+    """What the server table alone cannot check: its name, and that an added server can be reached."""
+    check_server_name(name)
+    if name not in SERVER_MODULES and server.enabled and not (server.command or server.url):
+        raise ValueError("give `command` (a program to run over stdio) or `url` (a streamable-HTTP endpoint)")
 
 
 def default_command(name: str, data_dir: Path) -> list[str]:
@@ -179,4 +300,25 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Orchestr
     class FileSettings(OrchestratorSettings):
         model_config = SettingsConfigDict(**{**OrchestratorSettings.model_config, "toml_file": path})
 
-    return FileSettings(**overrides)
+    try:
+        return FileSettings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(describe_errors(exc, path)) from None
+
+
+def describe_errors(error: ValidationError, path: Path) -> str:
+    """One line per problem: where in the config it is, and what is wrong with it."""
+    lines = []
+    for problem in error.errors():
+        where = ".".join(str(part) for part in problem["loc"])
+        message = str(problem["msg"]).removeprefix("Value error, ")
+        if problem["type"] in ("extra_forbidden", "missing"):
+            key = problem["loc"][-1]
+            message = (
+                f"unknown key {key!r} (check its spelling; see the README's settings)"
+                if problem["type"] == "extra_forbidden"
+                else f"missing key {key!r}"
+            )
+            where = ".".join(str(part) for part in problem["loc"][:-1])
+        lines.append(f"{where}: {message}" if where else message)
+    return f"the configuration ({path}) has {len(lines)} problem(s):\n  " + "\n  ".join(lines)

@@ -7,7 +7,8 @@ ping, a call breaking the session), shows the server as down, and respawns or re
 exponential backoff. A call on a lost session fails with `ServerUnavailable`, which carries the
 connection so a caller can `await exc.connection.wait_available()` (orchestrator.supervision has the
 helpers that loops use). A tool's own failure is `ToolCallFailed`; a call past its deadline is
-`ToolCallTimeout`.
+`ToolCallTimeout`. `tools_change()` is set when the server's tool list may have changed: on
+`notifications/tools/list_changed` (either protocol era) and on every new session.
 """
 
 from __future__ import annotations
@@ -20,10 +21,13 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 import anyio
+import mcp_types
 from anyio.abc import TaskStatus
 from fastmcp import Client
+from fastmcp.client.messages import MessageHandler
 from fastmcp.client.transports import ClientTransport, StreamableHttpTransport
 from mcp.client.subscriptions import listen
+from mcp.shared.exceptions import MCPError
 from pydantic import BaseModel, Field, SecretStr
 
 from orchestrator.supervision.stdio import WatchedStdioTransport
@@ -114,7 +118,31 @@ class ToolCaller(Protocol):
         self, name: str, arguments: dict[str, Any], deadline: float | None = None
     ) -> ToolOutcome: ...
 
+    async def read_resource(self, uri: str) -> str:
+        """The text of resource `uri`; raises ServerUnavailable, or ToolCallFailed when the server
+        answers with an error (an unknown URI)."""
+        client = await self._connected_client()
+        try:
+            with anyio.fail_after(self.call_timeout):
+                contents = await client.read_resource(uri)
+        except MCPError as exc:
+            raise ToolCallFailed(f"{self.spec.name} could not read {uri}: {exc}") from exc
+        except Exception as exc:  # same rule as a call: a broken session is reported and replaced
+            self._session_lost(client)
+            raise self.unavailable(f"{self.spec.name} failed to read {uri}: {exc}") from exc
+        return "".join(getattr(content, "text", "") or "" for content in contents)
+
     async def watch(self, uri: str, wake: Callable[[], None]) -> None: ...
+
+
+class _ToolListHandler(MessageHandler):
+    """Relays a handshake-era session's `notifications/tools/list_changed`."""
+
+    def __init__(self, changed: Callable[[], None]) -> None:
+        self._changed = changed
+
+    async def on_tool_list_changed(self, message: mcp_types.ToolListChangedNotification) -> None:
+        self._changed()
 
 
 class ServerConnection:
@@ -129,6 +157,7 @@ class ServerConnection:
         max_backoff: float = 30.0,
         health_interval: float = 1.0,
         init_timeout: float | None = None,
+        follow_tools: bool = False,
     ) -> None:
         self.spec = spec
         self.call_timeout = call_timeout
@@ -144,6 +173,8 @@ class ServerConnection:
         self._ready = anyio.Event()
         self._lost = anyio.Event()
         self._changed = anyio.Event()
+        self.follow_tools = follow_tools  # also listen for tool-list changes on 2026-07-28 sessions
+        self._tools_changed = anyio.Event()
 
     async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
         """Hold the session open; when it ends (the server died, a call broke it, an HTTP server
@@ -165,11 +196,13 @@ class ServerConnection:
         connected_at = None
         transport = self.spec.transport()
         try:
-            async with Client(transport, init_timeout=self.init_timeout) as client:
+            handler = _ToolListHandler(self._signal_tools_changed)
+            async with Client(transport, init_timeout=self.init_timeout, message_handler=handler) as client:
                 connected_at = anyio.current_time()
                 self._client, self.last_error, self._lost = client, None, anyio.Event()
                 self._set_state(ConnectionState.CONNECTED)
                 self._ready.set()
+                self._signal_tools_changed()  # a new session (a respawned server) may offer other tools
                 if task_status is not None:
                     task_status.started()
                     task_status = None
@@ -202,7 +235,28 @@ class ServerConnection:
                 watchers.start_soon(first, "the server process exited", transport.ended.wait)
             else:
                 watchers.start_soon(first, "the server stopped answering pings", lambda: self._probe(client))
+            if self.follow_tools:
+                watchers.start_soon(self._listen_for_tool_changes, client)
         return reasons[0] if reasons else "the session ended"
+
+    async def _listen_for_tool_changes(self, client: Client) -> None:
+        """On a 2026-07-28 session, tool-list changes arrive only on a listen stream; a handshake-era
+        session delivers them to the message handler instead. Ends with the session."""
+        try:
+            async with listen(client.session, tools_list_changed=True) as subscription:
+                async for _ in subscription:
+                    self._signal_tools_changed()
+        except Exception as exc:  # no listen support (or a lost stream): the legacy path remains
+            logger.info("%s: no tool-list subscription (%s)", self.spec.name, exc)
+
+    def _signal_tools_changed(self) -> None:
+        self._tools_changed.set()
+        self._tools_changed = anyio.Event()
+
+    def tools_change(self) -> anyio.Event:
+        """The event set at the next sign that the server's tools may have changed (take it before
+        reading the tools, so that a change while reading is not missed)."""
+        return self._tools_changed
 
     async def _probe(self, client: Client) -> None:
         """Returns once the server has missed `PING_MISSES` health pings in a row."""
@@ -292,6 +346,20 @@ class ServerConnection:
             )
             for tool in tools
         ]
+
+    async def read_resource(self, uri: str) -> str:
+        """The text of resource `uri`; raises ServerUnavailable, or ToolCallFailed when the server
+        answers with an error (an unknown URI)."""
+        client = await self._connected_client()
+        try:
+            with anyio.fail_after(self.call_timeout):
+                contents = await client.read_resource(uri)
+        except MCPError as exc:
+            raise ToolCallFailed(f"{self.spec.name} could not read {uri}: {exc}") from exc
+        except Exception as exc:  # same rule as a call: a broken session is reported and replaced
+            self._session_lost(client)
+            raise self.unavailable(f"{self.spec.name} failed to read {uri}: {exc}") from exc
+        return "".join(getattr(content, "text", "") or "" for content in contents)
 
     async def watch(self, uri: str, wake: Callable[[], None]) -> None:
         """Call `wake()` whenever the resource `uri` changes, and once after every (re)subscription,

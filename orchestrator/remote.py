@@ -111,6 +111,10 @@ def _status_lines(state: dict[str, Any]) -> list[str]:
     lines += [
         f"source {s['name']}: {s['state']} ({s['reason']})" + _caught_up(s) for s in state.get("sources", [])
     ]
+    lines += [
+        f"worker {w['name']}: " + ("available" if w["available"] else f"unavailable ({w['why']})")
+        for w in state.get("custom_workers") or []
+    ]
     return lines
 
 

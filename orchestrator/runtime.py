@@ -22,7 +22,7 @@ import uvicorn
 from mcp_servers.common.host_guard import HostAllowlist, is_loopback, needs_token
 from orchestrator import remote
 from orchestrator.app import Pepper
-from orchestrator.config import OrchestratorSettings
+from orchestrator.config import ConfigError, OrchestratorSettings
 
 __all__ = ["prepare_data", "run"]
 
@@ -70,7 +70,10 @@ async def run(settings: OrchestratorSettings) -> None:
     from web.app import create_app
 
     token = ui_token(settings)
-    pepper = Pepper(settings)
+    try:
+        pepper = Pepper(settings)
+    except ConfigError as exc:
+        raise SystemExit(f"pepper-orchestrator: {exc}") from exc
     config = uvicorn.Config(
         create_app(pepper, token, HostAllowlist(settings.ui_host, settings.ui_allowed_hosts)),
         host=settings.ui_host,

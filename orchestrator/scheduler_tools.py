@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Literal
 
 import anyio
 from pydantic import BaseModel, Field, ValidationError
 
 from orchestrator.context_items import ContextItems, StoredItem
+from orchestrator.extensions.config import WorkerConfig
 from orchestrator.mcp_clients import ServerConnection, ServerUnavailable, ToolCallFailed, ToolCallTimeout
 from orchestrator.scheduler.engine import PendingCall, RetryLater
 from orchestrator.scheduler.loop import ToolDescription
@@ -90,15 +91,32 @@ REPEATABLE_TOOLS = frozenset({"notify", "search_context", "wait"})
 STORAGE_TROUBLE = (": disk full: ", ": cannot write the database ", ": database is locked: ")
 
 
-def scheduler_tools(llm_mode: bool) -> list[ToolDescription]:
-    """The tools offered to the brain; delegation needs a model, so rules mode goes without it."""
+def scheduler_tools(
+    llm_mode: bool, workers: Mapping[str, WorkerConfig] | None = None
+) -> list[ToolDescription]:
+    """The tools offered to the brain; delegation needs a model, so rules mode goes without it. The
+    custom workers of the config are named in `delegate`'s description, each with what it is for."""
     names = [name for name in ARGUMENTS if llm_mode or name != "delegate"]
+    descriptions = {**DESCRIPTIONS, "delegate": delegate_description(workers or {})}
     return [
         ToolDescription(
-            name=name, description=DESCRIPTIONS[name], parameters=ARGUMENTS[name].model_json_schema()
+            name=name, description=descriptions[name], parameters=ARGUMENTS[name].model_json_schema()
         )
         for name in names
     ]
+
+
+def delegate_description(workers: Mapping[str, WorkerConfig]) -> str:
+    if not workers:
+        return DESCRIPTIONS["delegate"]
+    lines = [
+        f"- {name} ({'keeps notes across tasks' if config.stateful else 'one-off'}): {config.description}"
+        for name, config in workers.items()
+    ]
+    return (
+        f"{DESCRIPTIONS['delegate']} Name one of these workers in `worker` when the task is theirs:\n"
+        + "\n".join(lines)
+    )
 
 
 def validate_arguments(name: str, arguments: dict[str, Any]) -> BaseModel:

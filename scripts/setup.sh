@@ -27,3 +27,6 @@ fi
 
 # Node 22, the MCP conformance suite and the MCP Inspector CLI, pinned in tools/node.
 bash scripts/setup-node.sh
+
+# Third-party reference MCP servers (tests of servers the user adds), each in a venv of its own.
+PYTHON="$PYTHON" bash scripts/setup-mcp-reference.sh

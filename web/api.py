@@ -92,6 +92,7 @@ class Api:
             "sources": pepper.health.snapshot(),
             "in_flight": [call.model_dump(mode="json") for call in pepper.engine.in_flight.values()],
             "workers": list(pepper.workers.running.values()) if pepper.workers else [],
+            "custom_workers": pepper.custom_workers(),
             "steps": pepper.scheduler.steps,
             "queued": len(pepper.scheduler.queue),
             "tokens": {"prompt": usage.prompt_tokens, "completion": usage.completion_tokens}

@@ -18,7 +18,7 @@ from orchestrator.feeds.triage_rules import Deadline
 
 __all__ = ["PRIORITY_ORDER", "Signal", "SignalKind", "sender_tag"]
 
-SignalKind = Literal["email", "meeting", "follow_up", "reminder", "waiting"]
+SignalKind = Literal["email", "meeting", "follow_up", "reminder", "waiting", "feed"]  # feed: a [feeds.NAME]
 PRIORITY_ORDER = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
 
 

@@ -49,9 +49,11 @@ def test_a_clock_within_a_minute_is_ok_and_one_far_off_fails_with_what_to_do() -
         behind = anyio.run(probe_clock, [fast])
 
     assert fine.level is Level.OK
-    assert ahead.level is Level.FAIL and ahead.detail.startswith("900 s ahead of 127.0.0.1")
+    assert ahead.level is Level.FAIL and ahead.detail.endswith(" s ahead of 127.0.0.1")
+    assert abs(int(ahead.detail.split()[0]) - 900) <= 5  # a loaded machine answers a little late
     assert "timedatectl set-ntp true" in ahead.fix
-    assert behind.level is Level.WARN and behind.detail.startswith("120 s behind")
+    assert behind.level is Level.WARN and " s behind 127.0.0.1" in behind.detail
+    assert abs(int(behind.detail.split()[0]) - 120) <= 5
 
 
 def test_the_first_service_that_answers_is_used_and_none_is_information() -> None:

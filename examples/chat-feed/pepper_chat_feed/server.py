@@ -1,0 +1,73 @@
+"""A chat-like MCP server for the example: channels of messages in a SQLite file.
+
+Tools: `post_message(channel, author, text)` and `list_channels()`. Resource:
+`chat://channel/{name}`, a JSON object `{"channel": name, "messages": [{"id", "author", "text",
+"at"}, ...]}`, subscribable in both MCP protocol eras: every post notifies the channel's
+subscribers. Messages survive a restart (`--db PATH`), so a feed that follows a channel can show it
+resumes without losing or repeating any.
+
+    python -m pepper_chat_feed.server --db chat.sqlite3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fastmcp import FastMCP
+from fastmcp.exceptions import ToolError
+
+from mcp_servers.common.subscriptions import ResourceSubscriptions
+
+__all__ = ["build_server", "main"]
+
+SCHEMA = "CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY, channel TEXT, author TEXT, text TEXT, at TEXT)"
+
+
+def build_server(db: Path) -> FastMCP:
+    server = FastMCP("chat-example")
+    subscriptions = ResourceSubscriptions()
+    subscriptions.install(server)
+    connection = sqlite3.connect(db, check_same_thread=False)
+    connection.execute(SCHEMA)
+
+    @server.resource("chat://channel/{name}", mime_type="application/json")
+    def read_channel(name: str) -> str:
+        rows = connection.execute(
+            "SELECT id, author, text, at FROM messages WHERE channel = ? ORDER BY id", (name,)
+        ).fetchall()
+        messages = [{"id": str(i), "author": a, "text": t, "at": at} for i, a, t, at in rows]
+        return json.dumps({"channel": name, "messages": messages})
+
+    @server.tool(annotations={"readOnlyHint": False, "destructiveHint": False})
+    async def post_message(channel: str, author: str, text: str) -> str:
+        """Post `text` as `author` in `channel`; returns the new message's id."""
+        if not channel.isidentifier():
+            raise ToolError(f"channel {channel!r}: use letters, digits and _ only")
+        with connection:
+            cursor = connection.execute(
+                "INSERT INTO messages (channel, author, text, at) VALUES (?, ?, ?, ?)",
+                (channel, author, text, datetime.now(UTC).isoformat()),
+            )
+        await subscriptions.notify(f"chat://channel/{channel}")
+        return str(cursor.lastrowid)
+
+    @server.tool(annotations={"readOnlyHint": True})
+    def list_channels() -> list[str]:
+        """The channels that have messages."""
+        return [row[0] for row in connection.execute("SELECT DISTINCT channel FROM messages ORDER BY 1")]
+
+    return server
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", type=Path, required=True, help="SQLite file that keeps the messages")
+    build_server(parser.parse_args(argv).db).run(show_banner=False)
+
+
+if __name__ == "__main__":
+    main()
