@@ -19,7 +19,9 @@ from pathlib import Path
 from .models import Change, ChangePage, Message
 from .provider import CursorError
 
-__all__ = ["IndexRow", "Journal"]
+__all__ = ["IndexRow", "Journal", "Location"]
+
+Location = tuple[str, str, str]  # where a message is stored: (folder, flags, path)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -102,6 +104,11 @@ class Journal:
         cursor = self._db.execute("SELECT * FROM messages")
         return {row[0]: _row(row) for row in cursor}
 
+    def locations(self) -> dict[str, Location]:
+        """Where each indexed message is stored, by id (without reading summaries or text)."""
+        cursor = self._db.execute("SELECT id, folder, flags, path FROM messages")
+        return {id: (folder, flags, path) for id, folder, flags, path in cursor}
+
     def row(self, id: str) -> IndexRow | None:
         found = self._db.execute("SELECT * FROM messages WHERE id=?", (id,)).fetchone()
         return _row(found) if found else None
@@ -162,7 +169,10 @@ class Journal:
             for seq, kind, mid, labels, error in found[:limit]
         ]
         last = page[-1].seq if page else max(after, 0)
-        return ChangePage(changes=page, cursor=self.cursor(last), has_more=len(found) > limit)
+        pending = max(self.last_seq() - last, 0)  # seqs are dense: nothing is ever removed from the log
+        return ChangePage(
+            changes=page, cursor=self.cursor(last), has_more=len(found) > limit, pending=pending
+        )
 
 
 def _row(values: tuple) -> IndexRow:

@@ -19,6 +19,7 @@ __all__ = [
     "Change",
     "ChangePage",
     "DraftRef",
+    "IndexProgress",
     "Label",
     "ListHeaders",
     "Message",
@@ -115,11 +116,26 @@ class MessageSummary(BaseModel):
     has_attachment: bool = False
 
 
+class IndexProgress(BaseModel):
+    """How far the server's first indexing of the mailbox has come (it runs after the session is up)."""
+
+    indexed: int = Field(description="Messages indexed so far")
+    total: int = Field(description="Messages to index in all (0 while still counting)")
+
+    @property
+    def text(self) -> str:
+        return f"indexing, {self.indexed} of {self.total}" if self.total else "indexing"
+
+
 class SearchResult(BaseModel):
     """The messages matching a query, newest first."""
 
     query: str = Field(description="The query as given")
     messages: list[MessageSummary] = Field(default_factory=list)
+    indexing: str | None = Field(
+        None,
+        description="Set while the first indexing runs (e.g. 'indexing, 400 of 9000'): results may be partial",
+    )
 
 
 class Thread(BaseModel):
@@ -145,6 +161,10 @@ class ChangePage(BaseModel):
     changes: list[Change] = Field(default_factory=list)
     cursor: str = Field(description="Pass as `since` to get what happens after this page")
     has_more: bool = Field(False, description="True when more changes wait beyond this page")
+    pending: int = Field(0, description="Changes already recorded after this page")
+    indexing: IndexProgress | None = Field(
+        None, description="Set while the first indexing runs: more changes will follow as it goes on"
+    )
 
 
 class Label(BaseModel):

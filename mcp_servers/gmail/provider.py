@@ -15,7 +15,16 @@ from email.message import EmailMessage
 
 from anyio.abc import TaskStatus
 
-from .models import ChangePage, DraftRef, Label, Message, MessageSummary, SentRef, Thread
+from .models import (
+    ChangePage,
+    DraftRef,
+    IndexProgress,
+    Label,
+    Message,
+    MessageSummary,
+    SentRef,
+    Thread,
+)
 from .query import Query
 
 __all__ = [
@@ -60,6 +69,20 @@ class MailProvider(ABC):
     @abstractmethod
     async def aclose(self) -> None:
         """Release connections."""
+
+    async def connect(self) -> None:
+        """Connect without the first indexing, which `index` then does while the server answers
+        (the default: `open`, which indexes at once)."""
+        await self.open()
+
+    async def index(self, changed: Changed) -> None:
+        """Do the first indexing after `connect`, calling `changed()` as it goes (the default: none)."""
+        return None
+
+    @property
+    def indexing(self) -> IndexProgress | None:
+        """How far the first indexing has come; None when it is done (or was never needed)."""
+        return None
 
     @abstractmethod
     async def search(self, query: Query, limit: int) -> list[MessageSummary]:

@@ -33,12 +33,21 @@ from mcp_servers.common.write_flags import Needs, WriteGate
 
 from .compose import compose, forward_of, reply_to
 from .gmail_push import PushReceiver, add_push_route
-from .models import ChangePage, DraftRef, Label, Message, OutgoingMessage, SearchResult, SentRef, Thread
+from .models import (
+    ChangePage,
+    DraftRef,
+    Label,
+    Message,
+    OutgoingMessage,
+    SearchResult,
+    SentRef,
+    Thread,
+)
 from .provider import MailProvider, MailProviderError
 from .query import QueryError, parse_query
 from .settings import GmailSettings
 
-__all__ = ["INBOX_URI", "build_server", "watch_inbox"]
+__all__ = ["INBOX_URI", "build_server", "index_mailbox", "watch_inbox"]
 
 INBOX_URI = "gmail://inbox"
 # Longest search query: parsing and matching are linear in it and run before any limit applies.
@@ -129,6 +138,16 @@ async def watch_inbox(
     await provider.watch(changed, task_status=task_status)
 
 
+async def index_mailbox(provider: MailProvider, subscriptions: ResourceSubscriptions) -> None:
+    """The provider's first indexing, run beside the server once it was `connect`ed: tools answer
+    meanwhile, and `gmail://inbox` subscribers hear about each indexed step."""
+
+    async def changed() -> None:
+        await subscriptions.notify(INBOX_URI)
+
+    await provider.index(changed)
+
+
 class _Context:
     """What the tools share: settings, the provider and the subscriptions."""
 
@@ -162,9 +181,10 @@ def _add_read_tools(server: FastMCP, ctx: _Context) -> None:
         limit: Annotated[int, Field(ge=1, le=500, description="Maximum number of messages")] = 25,
     ) -> SearchResult:
         """Find messages, newest first."""
+        indexing = ctx.provider.indexing
         with _tool_errors():
             hits = await ctx.provider.search(parse_query(query), limit)
-        return SearchResult(query=query, messages=hits)
+        return SearchResult(query=query, messages=hits, indexing=indexing.text if indexing else None)
 
     @server.tool(annotations=READ)
     async def get_message(id: MessageId) -> Message:
@@ -190,8 +210,10 @@ def _add_feed_tools(server: FastMCP, ctx: _Context) -> None:
         limit: Annotated[int, Field(ge=1, le=1000, description="Maximum number of changes")] = 100,
     ) -> ChangePage:
         """Changes to the mailbox after a cursor: added, deleted and relabelled messages."""
+        indexing = ctx.provider.indexing  # read first: a page read after the end still gets the flag
         with _tool_errors():
-            return await ctx.provider.list_changes(since, limit)
+            page = await ctx.provider.list_changes(since, limit)
+        return page.model_copy(update={"indexing": indexing}) if indexing else page
 
     @server.tool(annotations=READ)
     async def list_labels() -> list[Label]:
