@@ -126,6 +126,11 @@ class Pepper:
             profiles=self.profiles,
             content=content,
         )
+        self.mail_ingest = (
+            MailIngest(gmail, self.items, log=self.log, triage_days=settings.triage_days)
+            if (gmail := self.connections.get("gmail"))
+            else None
+        )
         services = Services(
             self.connections, self.items, self.desk, self.toolbox.tools, self.profiles,
             settings.user_addresses, settings.timezone,
@@ -156,8 +161,8 @@ class Pepper:
         """Each loop is `supervised`: one that stops because a server is gone starts again, from its
         cursor, once the server is back."""
         start = functools.partial(_start_supervised, task_group)
-        if gmail := self.connections.get("gmail"):
-            start("mail ingest", follow, gmail, "gmail://inbox", MailIngest(gmail, self.items).sync)
+        if (gmail := self.connections.get("gmail")) and self.mail_ingest:
+            start("mail ingest", follow, gmail, "gmail://inbox", self.mail_ingest.sync)
             start("mail feed", run_feed, self.mail_feed, self.log)
             start("overdue check", self._check_overdue)
         start("approvals watch", self._watch_approvals)

@@ -84,6 +84,7 @@ class Api:
             "workers": list(pepper.workers.running.values()) if pepper.workers else [],
             "steps": pepper.scheduler.steps,
             "queued": len(pepper.scheduler.queue),
+            "mail_sync": pepper.mail_ingest.progress.as_status() if pepper.mail_ingest else None,
             "tokens": {"prompt": usage.prompt_tokens, "completion": usage.completion_tokens}
             if usage
             else None,

@@ -4,8 +4,9 @@ Mail: `list_changes(since=cursor)` on the gmail server; each added or relabelled
 `get_message` and stored as `raw.email/<provider id>`, a deleted one is deleted. Calendar: the events
 of the coming days from `upcoming` are stored as `raw.calendar/<event id>` when they are new or
 changed (a hash in the item's metadata tells), and ones that vanished are deleted. The mail cursor is
-saved in the context store (`state.cursors/gmail`) only after the page it covers is stored, so a crash
-repeats work and never skips it; stable ids make the repeat harmless. Both run on wake-ups
+saved in the context store (`state.cursors/gmail`, with the count stored so far) only after the page
+it covers is stored, so a crash repeats work and never skips it; stable ids make the repeat harmless.
+Given the event log, mail ingest bounds triage on a first sync (`orchestrator.feeds.first_sync`). Both run on wake-ups
 (`gmail://inbox`, `calendar://upcoming`) with a periodic look as a safety net.
 """
 
@@ -14,12 +15,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import anyio
 
 from orchestrator.context_items import ContextItems
+from orchestrator.event_log import EventLog
+from orchestrator.feeds.first_sync import BACKFILL, SyncProgress, needs_triage, wait_for_triage
 from orchestrator.mcp_clients import ServerConnection, ServerUnavailable, ToolCallFailed, ToolCallTimeout
 
 __all__ = ["CalendarIngest", "MailIngest", "follow"]
@@ -40,17 +44,35 @@ def mail_text(message: dict[str, Any]) -> str:
 
 
 class MailIngest:
-    def __init__(self, gmail: ServerConnection, items: ContextItems, page_size: int = 100) -> None:
+    """See the module docstring; with a `log`, also `orchestrator.feeds.first_sync`'s bounded triage."""
+
+    def __init__(
+        self,
+        gmail: ServerConnection,
+        items: ContextItems,
+        page_size: int = 100,
+        *,
+        log: EventLog | None = None,
+        triage_days: float = 14.0,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self._gmail = gmail
         self._items = items
         self._page_size = page_size
+        self._log = log
+        self._triage_days = triage_days
+        self._now = now
+        self._triage_settled = log is None  # True once the feed has triaged all recent mail stored
         self.stored = 0
         self.failed: list[str] = []
+        self.progress = SyncProgress()
 
     async def sync(self) -> int:
         """Bring `raw.email` up to date with the mailbox; returns how many changes were applied."""
         saved = await self._items.get(CURSORS, "gmail")
-        cursor = (saved.data or {}).get("cursor") if saved and isinstance(saved.data, dict) else None
+        state = saved.data if saved is not None and isinstance(saved.data, dict) else {}
+        cursor = state.get("cursor")
+        self.progress.stored = int(state.get("stored", 0))
         applied = 0
         while True:
             arguments: dict[str, Any] = {"limit": self._page_size}
@@ -62,12 +84,25 @@ class MailIngest:
                 batch.pop(change["message_id"], None)
                 if (item := await self._apply(change)) is not None:
                     batch[item["id"]] = item
-                applied += 1
-            await self._items.put_many(list(batch.values()))
+            await self._store(list(batch.values()))
+            applied += len(page.get("changes", []))
+            self.progress.after_page(page, len(page.get("changes", [])))
             cursor = page.get("cursor", cursor)
-            await self._items.put(CURSORS, "gmail", {"cursor": cursor})
+            await self._items.put(CURSORS, "gmail", {"cursor": cursor, "stored": self.progress.stored})
             if not page.get("has_more"):
                 return applied
+
+    async def _store(self, items: list[dict[str, Any]]) -> None:
+        """Store a page: mail to triage first; backfill only once the feed has triaged what came before."""
+        backfill = [item for item in items if BACKFILL in item["tags"]]
+        await self._items.put_many([item for item in items if BACKFILL not in item["tags"]])
+        if backfill and not self._triage_settled:
+            assert self._log is not None
+            await wait_for_triage(self._log)
+            self._triage_settled = True
+            self.progress.phase = "backfill"
+        await self._items.put_many(backfill)
+        self.progress.backfill += len(backfill)
 
     async def _apply(self, change: dict[str, Any]) -> dict[str, Any] | None:
         """The `raw.email` item a change leads to (None: deleted, or unreadable and skipped)."""
@@ -84,7 +119,9 @@ class MailIngest:
             self.failed.append(f"{message_id}: {exc}")
             return None
         self.stored += 1
-        labels = [label for label in message.get("labels", []) if label][:32]
+        labels = [label for label in message.get("labels", []) if label][:31]
+        if self._log is not None and not needs_triage(message, self._now(), self._triage_days):
+            labels.append(BACKFILL)
         return {
             "namespace": "raw.email",
             "id": message_id,

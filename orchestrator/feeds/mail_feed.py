@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 
 from orchestrator.context_items import ContextItems
 from orchestrator.event_log import ContextEvent
+from orchestrator.feeds.first_sync import BACKFILL
 from orchestrator.feeds.follow_ups import FollowUp, answered_follow_up, follow_up_for
 from orchestrator.feeds.mail import Email, UserProfile
 from orchestrator.feeds.signals import Signal, sender_tag
@@ -68,7 +69,10 @@ class MailFeed:
         elif "DRAFT" not in email.labels:  # a draft is neither sent nor received
             await self.content.load()
             await self.content.learn_from_labels(email)
-            await self._triage(email, profile)
+            if BACKFILL not in item.tags:  # old read mail of a first sync: for search, not for Now
+                await self._triage(email, profile)
+            else:
+                await self._close_follow_up(email)
 
     @property
     def profile(self) -> UserProfile | None:
@@ -84,6 +88,10 @@ class MailFeed:
 
     async def _triage(self, email: Email, profile: UserProfile) -> None:
         self._pending.append(self._signal(email, await self._engine.triage(email, profile, self._now())))
+        await self._close_follow_up(email)
+
+    async def _close_follow_up(self, email: Email) -> None:
+        """A received message that answers a follow-up ends it."""
         awaiting = await self._awaiting_replies()
         answered = answered_follow_up(email, awaiting.values())
         if answered is not None:

@@ -262,6 +262,9 @@ function renderStatus() {
   const servers = () => status.servers.map((server) => el("li", { title: server.error || server.state },
     el("span", { class: `dot ${server.state}`, "aria-hidden": "true" }), `${server.name}: ${server.state}`,
     server.error ? el("span", { class: "error" }, ` (${server.error})`) : null));
+  const sync = $("mail-sync"); // a first sync's progress, e.g. "indexed 12,400 of 100,000"; hidden when done
+  sync.hidden = !status.mail_sync || status.mail_sync.phase === "done";
+  sync.textContent = status.mail_sync ? status.mail_sync.text : "";
   $("servers").replaceChildren(...servers());
   $("activity-servers").replaceChildren(...servers());
   const settings = [["Mode", status.mode === "llm" ? "LLM" : "Rules"], ["Model", status.model || "—"], ["LLM endpoint", status.settings.llm_endpoint || "none"],
