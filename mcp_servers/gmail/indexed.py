@@ -27,6 +27,7 @@ from .models import (
     IndexProgress,
     Label,
     Message,
+    MessageBatch,
     MessageSummary,
     SentRef,
     Thread,
@@ -122,6 +123,18 @@ class IndexedProvider(MailProvider):
                 await changed()
         self._indexing = None
         await changed()
+
+    async def get_messages(self, ids: list[str]) -> MessageBatch:
+        def read(store: MailStore) -> MessageBatch:
+            batch = MessageBatch()
+            for id in ids:
+                try:
+                    batch.messages.append(store.read(_require(store, id)))
+                except MailProviderError as exc:
+                    batch.missing[id] = str(exc)
+            return batch
+
+        return await self._run(read)
 
     async def aclose(self) -> None:
         if self._store is not None:

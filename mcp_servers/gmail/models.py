@@ -23,6 +23,7 @@ __all__ = [
     "Label",
     "ListHeaders",
     "Message",
+    "MessageBatch",
     "MessageSummary",
     "OutgoingMessage",
     "SearchResult",
@@ -165,6 +166,13 @@ class ChangePage(BaseModel):
     indexing: IndexProgress | None = Field(
         None, description="Set while the first indexing runs: more changes will follow as it goes on"
     )
+
+
+class MessageBatch(BaseModel):
+    """The messages `get_messages` read, in the order asked, and the ids it could not read."""
+
+    messages: list[Message] = Field(default_factory=list)
+    missing: dict[str, str] = Field(default_factory=dict, description="id -> why it could not be read")
 
 
 class Label(BaseModel):

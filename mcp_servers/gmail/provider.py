@@ -21,6 +21,7 @@ from .models import (
     IndexProgress,
     Label,
     Message,
+    MessageBatch,
     MessageSummary,
     SentRef,
     Thread,
@@ -83,6 +84,16 @@ class MailProvider(ABC):
     def indexing(self) -> IndexProgress | None:
         """How far the first indexing has come; None when it is done (or was never needed)."""
         return None
+
+    async def get_messages(self, ids: list[str]) -> MessageBatch:
+        """Several messages at once, in the order asked; ids that cannot be read go to `missing`."""
+        batch = MessageBatch()
+        for id in ids:
+            try:
+                batch.messages.append(await self.get_message(id))
+            except MailProviderError as exc:
+                batch.missing[id] = str(exc)
+        return batch
 
     @abstractmethod
     async def search(self, query: Query, limit: int) -> list[MessageSummary]:

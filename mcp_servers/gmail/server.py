@@ -38,6 +38,7 @@ from .models import (
     DraftRef,
     Label,
     Message,
+    MessageBatch,
     OutgoingMessage,
     SearchResult,
     SentRef,
@@ -47,11 +48,12 @@ from .provider import MailProvider, MailProviderError
 from .query import QueryError, parse_query
 from .settings import GmailSettings
 
-__all__ = ["INBOX_URI", "build_server", "index_mailbox", "watch_inbox"]
+__all__ = ["INBOX_URI", "MAX_BATCH", "build_server", "index_mailbox", "watch_inbox"]
 
 INBOX_URI = "gmail://inbox"
 # Longest search query: parsing and matching are linear in it and run before any limit applies.
 MAX_QUERY_CHARS = 2_000
+MAX_BATCH = 100  # ids per get_messages call: ~100 parsed messages hold the mailbox lock well under a second
 OUTWARD_LABELS = frozenset({"TRASH", "SPAM"})  # adding one hides mail like a delete: needs --allow-send
 
 
@@ -191,6 +193,25 @@ def _add_read_tools(server: FastMCP, ctx: _Context) -> None:
         """One message: headers, plain-text body (quoted reply and signature apart), attachment list."""
         with _tool_errors():
             return await ctx.provider.get_message(id)
+
+    @server.tool(annotations=READ)
+    async def get_messages(
+        ids: Annotated[
+            list[str],
+            Field(
+                min_length=1,
+                description=f"Message ids (at most {MAX_BATCH}) from search_messages or list_changes",
+            ),
+        ],
+    ) -> MessageBatch:
+        """Several messages in one call, in the order asked (as get_message each); ids that cannot
+        be read are listed under `missing` with the reason."""
+        if len(ids) > MAX_BATCH:
+            raise ToolError(
+                f"get_messages reads at most {MAX_BATCH} ids per call, got {len(ids)}: split the ids into batches of {MAX_BATCH}"
+            )
+        with _tool_errors():
+            return await ctx.provider.get_messages(list(dict.fromkeys(ids)))
 
     @server.tool(annotations=READ)
     async def get_thread(

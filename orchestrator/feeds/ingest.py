@@ -1,7 +1,8 @@
 """The ingest bridge: provider changes into the context store's `raw.*` namespaces.
 
-Mail: `list_changes(since=cursor)` on the gmail server; each added or relabelled message is read with
-`get_message` and stored as `raw.email/<provider id>`, a deleted one is deleted. Calendar: the events
+Mail: `list_changes(since=cursor)` on the gmail server; the added or relabelled messages of a page are
+read with one `get_messages` call and stored, in one `store_many`, as `raw.email/<provider id>`; a
+deleted one is deleted. Calendar: the events
 of the coming days from `upcoming` are stored as `raw.calendar/<event id>` when they are new or
 changed (a hash in the item's metadata tells), and ones that vanished are deleted. The mail cursor is
 saved in the context store (`state.cursors/gmail`, with the count stored so far) only after the page
@@ -30,6 +31,7 @@ __all__ = ["CalendarIngest", "MailIngest", "follow"]
 
 logger = logging.getLogger(__name__)
 CURSORS = "state.cursors"
+READ_BATCH = 100  # the gmail server's get_messages limit
 
 
 def mail_text(message: dict[str, Any]) -> str:
@@ -79,52 +81,65 @@ class MailIngest:
             if cursor:
                 arguments["since"] = cursor
             page = (await self._gmail.call_tool("list_changes", arguments)).structured or {}
-            batch: dict[str, dict[str, Any]] = {}  # by id: a later change of the same message wins
-            for change in page.get("changes", []):
-                batch.pop(change["message_id"], None)
-                if (item := await self._apply(change)) is not None:
-                    batch[item["id"]] = item
-            await self._store(list(batch.values()))
+            items = await self._page_items(page.get("changes", []))
             applied += len(page.get("changes", []))
             self.progress.after_page(page, len(page.get("changes", [])))
             cursor = page.get("cursor", cursor)
-            await self._items.put(CURSORS, "gmail", {"cursor": cursor, "stored": self.progress.stored})
+            saved_cursor = {"cursor": cursor, "stored": self.progress.stored}
+            await self._store(items, {"namespace": CURSORS, "id": "gmail", "data": saved_cursor})
             if not page.get("has_more"):
                 return applied
 
-    async def _store(self, items: list[dict[str, Any]]) -> None:
-        """Store a page: mail to triage first; backfill only once the feed has triaged what came before."""
+    async def _store(self, items: list[dict[str, Any]], cursor: dict[str, Any]) -> None:
+        """Store a page, its cursor with its last write: mail to triage first; backfill only once the
+        feed has triaged what came before."""
         backfill = [item for item in items if BACKFILL in item["tags"]]
-        await self._items.put_many([item for item in items if BACKFILL not in item["tags"]])
+        recent = [item for item in items if BACKFILL not in item["tags"]]
         if backfill and not self._triage_settled:
+            await self._items.put_many(recent)
+            recent = []
             assert self._log is not None
             await wait_for_triage(self._log)
             self._triage_settled = True
             self.progress.phase = "backfill"
-        await self._items.put_many(backfill)
+        await self._items.put_many([*recent, *backfill, cursor])
         self.progress.backfill += len(backfill)
 
-    async def _apply(self, change: dict[str, Any]) -> dict[str, Any] | None:
-        """The `raw.email` item a change leads to (None: deleted, or unreadable and skipped)."""
-        message_id = change["message_id"]
-        if change["kind"] == "deleted":
-            await self._items.delete("raw.email", message_id)
-            return None
-        if change.get("error"):
-            self.failed.append(f"{message_id}: {change['error']}")
-            return None
-        try:
-            message = (await self._gmail.call_tool("get_message", {"id": message_id})).structured or {}
-        except ToolCallFailed as exc:  # gone since the change was logged, or unreadable: skip only it
-            self.failed.append(f"{message_id}: {exc}")
-            return None
+    async def _page_items(self, changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The `raw.email` items of a page of changes: deletions applied, every message still there
+        read in one `get_messages` call (a later change of the same message wins)."""
+        wanted: dict[str, None] = {}
+        for change in changes:
+            message_id = change["message_id"]
+            wanted.pop(message_id, None)
+            if change["kind"] == "deleted":
+                await self._items.delete("raw.email", message_id)
+            elif change.get("error"):
+                self.failed.append(f"{message_id}: {change['error']}")
+            else:
+                wanted[message_id] = None
+        messages = await self._read(list(wanted))
+        return [self._item(messages[id]) for id in wanted if id in messages]
+
+    async def _read(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The messages by id, `READ_BATCH` to a call; ids the server cannot read are skipped."""
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(ids), READ_BATCH):
+            batch = (
+                await self._gmail.call_tool("get_messages", {"ids": ids[start : start + READ_BATCH]})
+            ).structured or {}
+            found.update((message["id"], message) for message in batch.get("messages", []))
+            self.failed += [f"{id}: {why}" for id, why in batch.get("missing", {}).items()]
+        return found
+
+    def _item(self, message: dict[str, Any]) -> dict[str, Any]:
         self.stored += 1
         labels = [label for label in message.get("labels", []) if label][:31]
         if self._log is not None and not needs_triage(message, self._now(), self._triage_days):
             labels.append(BACKFILL)
         return {
             "namespace": "raw.email",
-            "id": message_id,
+            "id": message["id"],
             "data": message,
             "text": mail_text(message),
             "tags": labels,
