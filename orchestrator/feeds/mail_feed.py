@@ -70,8 +70,8 @@ class MailFeed:
             return
         email = Email.model_validate(item.data)
         profile = await self.profiles.load()
-        if email.in_sent:
-            await self._learn(email, profile)
+        if email.in_sent:  # an old sent question (backfill) is learned from, but not followed up
+            await self._learn(email, profile, follow_up=BACKFILL not in item.tags)
         elif "DRAFT" not in email.labels:  # a draft is neither sent nor received
             await self.content.load()
             await self.content.learn_from_labels(email)
@@ -84,13 +84,13 @@ class MailFeed:
     def profile(self) -> UserProfile | None:
         return self.profiles.profile
 
-    async def _learn(self, email: Email, profile: UserProfile) -> None:
+    async def _learn(self, email: Email, profile: UserProfile, follow_up: bool = True) -> None:
         recipients = [mailbox.email.lower() for mailbox in [*email.to, *email.cc]]
         self._new_correspondents |= {a for a in recipients if not profile.has_written_to(a)}
         profile = await self.profiles.learn(email, save=False)  # stored by flush(), once per page
-        follow_up = follow_up_for(email, profile)
-        if follow_up is not None:
-            await self._store_follow_up(follow_up, overdue=follow_up.due_at <= self._now(), later=True)
+        waiting = follow_up_for(email, profile) if follow_up else None
+        if waiting is not None:
+            await self._store_follow_up(waiting, overdue=waiting.due_at <= self._now(), later=True)
 
     async def _triage(self, email: Email, profile: UserProfile) -> None:
         self._pending.append(self._signal(email, await self._engine.triage(email, profile, self._now())))

@@ -102,6 +102,7 @@ async def test_recent_mail_reaches_now_before_the_backfill_starts(mailbox_server
     assert ingest.progress.stored == 74 and ingest.progress.backfill == 61
     profile = await ProfileBook(items, [ME], []).load()
     assert profile.has_written_to("dana@example.org")  # old Sent mail still teaches
+    assert await items.get("signals.follow_up", "sent0") is None  # but its question is not followed up
 
 
 def test_needs_triage_keeps_unread_and_recent_mail_and_drops_old_read_mail() -> None:
