@@ -56,6 +56,7 @@ from orchestrator.trust.actions import ContextActionStore, Signer
 from orchestrator.trust.desk import ApprovalDesk
 from orchestrator.trust.gate import GatedToolRunner
 from orchestrator.trust.outbound import inert_links
+from orchestrator.user_lane import UserLane
 from orchestrator.workers.loop import Worker
 from orchestrator.workers.pool import WorkerPool, WorkerRun
 from orchestrator.workers.toolbox import Toolbox
@@ -126,8 +127,9 @@ class Pepper:
             profiles=self.profiles,
             content=content,
         )
+        self.lane = UserLane()  # a user's message goes before ingest and triage work
         self.mail_ingest = (
-            MailIngest(gmail, self.items, log=self.log, triage_days=settings.triage_days)
+            MailIngest(gmail, self.items, log=self.log, triage_days=settings.triage_days, lane=self.lane)
             if (gmail := self.connections.get("gmail"))
             else None
         )
@@ -163,7 +165,7 @@ class Pepper:
         start = functools.partial(_start_supervised, task_group)
         if (gmail := self.connections.get("gmail")) and self.mail_ingest:
             start("mail ingest", follow, gmail, "gmail://inbox", self.mail_ingest.sync)
-            start("mail feed", run_feed, self.mail_feed, self.log)
+            start("mail feed", functools.partial(run_feed, lane=self.lane), self.mail_feed, self.log)
             start("overdue check", self._check_overdue)
         start("approvals watch", self._watch_approvals)
         if calendar := self.connections.get("calendar"):
@@ -186,6 +188,10 @@ class Pepper:
         if self.model is None:
             await self.ask(text)
             return
+        async with self.lane.serving():  # until the scheduler has the message
+            await self._send_to_scheduler(text)
+
+    async def _send_to_scheduler(self, text: str) -> None:
         if is_command(text):
             await self.chat.add("user", text, command=True)
             answer = await answer_command(self.desk, text, self.profiles)
@@ -194,10 +200,12 @@ class Pepper:
         await self.chat.add("user", text)
 
     async def ask(self, text: str) -> Answer:
-        """The conversation engine's answer to `text`, kept in the chat (both modes can use it)."""
-        await self.chat.add("user", text, command=True)
-        answer = await self.conversation.answer(text)
-        await self.chat.add("assistant", answer.text, command=True)
+        """The conversation engine's answer to `text`, kept in the chat (both modes can use it);
+        ingest and triage wait while it is worked out (the user's lane)."""
+        async with self.lane.serving():
+            await self.chat.add("user", text, command=True)
+            answer = await self.conversation.answer(text)
+            await self.chat.add("assistant", answer.text, command=True)
         return answer
 
     async def reply(self, text: str) -> None:

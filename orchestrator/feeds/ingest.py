@@ -26,6 +26,7 @@ from orchestrator.context_items import ContextItems
 from orchestrator.event_log import EventLog
 from orchestrator.feeds.first_sync import BACKFILL, SyncProgress, needs_triage, wait_for_triage
 from orchestrator.mcp_clients import ServerConnection, ServerUnavailable, ToolCallFailed, ToolCallTimeout
+from orchestrator.user_lane import UserLane
 
 __all__ = ["CalendarIngest", "MailIngest", "follow"]
 
@@ -57,8 +58,10 @@ class MailIngest:
         log: EventLog | None = None,
         triage_days: float = 14.0,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        lane: UserLane | None = None,
     ) -> None:
         self._gmail = gmail
+        self._lane = lane
         self._items = items
         self._page_size = page_size
         self._log = log
@@ -77,6 +80,8 @@ class MailIngest:
         self.progress.stored = int(state.get("stored", 0))
         applied = 0
         while True:
+            if self._lane is not None:  # the user's message first
+                await self._lane.yield_to_user()
             arguments: dict[str, Any] = {"limit": self._page_size}
             if cursor:
                 arguments["since"] = cursor

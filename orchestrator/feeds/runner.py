@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from orchestrator.event_log import ContextEvent, EventLog
 from orchestrator.mcp_clients import ServerUnavailable, ToolCallTimeout
+from orchestrator.user_lane import UserLane
 
 __all__ = ["Feed", "run_feed"]
 
@@ -34,11 +35,16 @@ class PrefetchingFeed(Protocol):
         """Read what the page's events need in one call, before `handle` sees them one by one."""
 
 
-async def run_feed(feed: Feed, log: EventLog, retry_after: float = 2.0) -> None:
+async def run_feed(
+    feed: Feed, log: EventLog, retry_after: float = 2.0, *, lane: UserLane | None = None
+) -> None:
     """Handle `feed`'s events forever, acking each page once all its events are handled (or skipped
-    as malformed); a crash mid-page replays that page, which the feeds' stable ids make harmless."""
+    as malformed); a crash mid-page replays that page, which the feeds' stable ids make harmless.
+    With a `lane`, each page waits while the user's message is being answered."""
     async with log.follow(feed.consumer, feed.namespaces) as stream:
         async for page in stream.pages():
+            if lane is not None:
+                await lane.yield_to_user()
             if isinstance(feed, PrefetchingFeed):
                 await feed.prefetch(page)
             for event in page:
