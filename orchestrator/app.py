@@ -32,6 +32,7 @@ from orchestrator.feeds.mail_feed import MailFeed
 from orchestrator.feeds.meeting_feed import MeetingFeed
 from orchestrator.feeds.runner import run_feed
 from orchestrator.feeds.triage_llm import LLMTriage, RulesTriage
+from orchestrator.health.sources import HealthBook
 from orchestrator.inbox_bridge import InboxBridge
 from orchestrator.llm import ChatModel
 from orchestrator.mcp_clients import (
@@ -66,6 +67,8 @@ __all__ = ["Pepper"]
 logger = logging.getLogger(__name__)
 OVERDUE_CHECK_SECONDS = 600
 APPROVAL_CHECK_SECONDS = 300
+MAIL_SYNC_SECONDS = 60.0  # a safety-net look even when no change notification arrives
+CALENDAR_SYNC_SECONDS = 300.0
 
 
 class Pepper:
@@ -138,6 +141,14 @@ class Pepper:
             settings.user_addresses, settings.timezone,
         )  # fmt: skip
         self.conversation = Conversation(services, user_clock(settings.timezone))
+        self.health = HealthBook(self.items)
+        alert_after = settings.health_alert_minutes * 60
+        for source, server, interval in (
+            ("mail", "gmail", MAIL_SYNC_SECONDS),
+            ("calendar", "calendar", CALENDAR_SYNC_SECONDS),
+        ):
+            if server in self.connections:
+                self.health.add(source, interval, alert_after, self.connections[server])
         self.notifications = (
             NotificationMirror(self.connections["notify"], self.items)
             if "notify" in self.connections
@@ -152,6 +163,7 @@ class Pepper:
                     starting.start_soon(task_group.start, connection.run)
             await self.toolbox.load()
             await self._restore()
+            await self.health.restore()
             self._start_senses(task_group)
             task_group.start_soon(supervised, "inbox bridge", self.inbox.run)
             await task_group.start(self.scheduler.run)
@@ -164,16 +176,19 @@ class Pepper:
         cursor, once the server is back."""
         start = functools.partial(_start_supervised, task_group)
         if (gmail := self.connections.get("gmail")) and self.mail_ingest:
-            start("mail ingest", follow, gmail, "gmail://inbox", self.mail_ingest.sync)
+            sync = functools.partial(self.health.record, "mail", self.mail_ingest.sync)
+            start("mail ingest", follow, gmail, "gmail://inbox", sync, MAIL_SYNC_SECONDS)
             start("mail feed", functools.partial(run_feed, lane=self.lane), self.mail_feed, self.log)
             start("overdue check", self._check_overdue)
         start("approvals watch", self._watch_approvals)
         if calendar := self.connections.get("calendar"):
             ingest = CalendarIngest(calendar, self.items, horizon=timedelta(days=2))
-            start("calendar ingest", follow, calendar, "calendar://upcoming", ingest.sync, 300.0)
+            sync = functools.partial(self.health.record, "calendar", ingest.sync)
+            start("calendar ingest", follow, calendar, "calendar://upcoming", sync, CALENDAR_SYNC_SECONDS)
             start("meeting feed", run_feed, MeetingFeed(self.items), self.log)
         if self.notifications is not None:
             start("notifications mirror", self.notifications.run)
+        start("health watch", self.health.watch, self._announce)
 
     async def _restore(self) -> None:
         entries, queued = await ContextStateStore(self.items).load()

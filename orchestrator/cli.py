@@ -11,7 +11,10 @@
     pepper-orchestrator profile project add|remove NAME               what you work on
     pepper-orchestrator profile project rename OLD NEW
     pepper-orchestrator profile remember FACT | forget WORDS          facts Pepper keeps in mind
-    pepper-orchestrator mcp-config [--host claude-desktop|vscode]     the MCP host's JSON for the servers
+    pepper-orchestrator mcp-config [--host claude-desktop|vscode] [--demo]  the MCP host's JSON for the servers
+    pepper-orchestrator serve gmail|calendar|context|notify           one server over stdio (what hosts run)
+    pepper-orchestrator service install|uninstall|status|logs        run Pepper in the background, at login
+    pepper-orchestrator doctor                                        check the installation, say what to fix
 
 Every command takes `--config PATH` (a TOML file; see orchestrator.config). `status`, `approve`,
 `profile` and `ask` find the running Pepper from `--data-dir` (or the config), or at `--port`.
@@ -23,14 +26,17 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import anyio
+from platformdirs import user_config_dir
 
-from orchestrator import remote, runtime
-from orchestrator.config import OrchestratorSettings, load_settings
+from orchestrator import health, remote, runtime, service
+from orchestrator.config import SERVER_MODULES, OrchestratorSettings, default_config_path, load_settings
+from orchestrator.health.host import build_health_server
 from orchestrator.mcp_config import mcp_servers_config
 from orchestrator.setup_accounts import SetupError, setup_account
 
@@ -48,6 +54,7 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     run.add_argument("--data-dir", type=Path, help="where Pepper keeps its data (default: the user data dir)")
     run.add_argument("--host", help="UI bind address (default 127.0.0.1)")
     run.add_argument("--port", type=int, help="UI port (default 5050)")
+    run.add_argument("--log-file", type=Path, help="also log to this file, rotated at 5 MiB (4 kept)")
     setup = commands.add_parser(
         "setup", help="connect a real mail or calendar account (read-only by default)"
     )
@@ -77,7 +84,39 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     _add_profile_parser(commands)
     host = commands.add_parser("mcp-config", help="print the MCP host configuration for Pepper's servers")
     host.add_argument("--host", choices=["claude-desktop", "vscode"], default="claude-desktop")
+    host.add_argument(
+        "--demo", action="store_true", help="point the host at the demo's data (as `run --demo`)"
+    )
+    host.add_argument("--data-dir", type=Path, help="the data the servers use (default: the config's)")
+    serve = commands.add_parser(
+        "serve", help="run one of Pepper's servers over stdio with the config's settings (for MCP hosts)"
+    )
+    serve.add_argument(
+        "server", choices=[*SERVER_MODULES, "pepper"], help="pepper: the running Pepper's health"
+    )
+    serve.add_argument("--data-dir", type=Path, help="the data dir (default: the config's)")
+    serve.add_argument("--port", type=int, help="pepper: the running Pepper's UI port")
+    _add_service_parser(commands)
+    doctor = commands.add_parser("doctor", help="check servers, accounts, model, disk, permissions, service")
+    doctor.add_argument("--data-dir", type=Path, help="the data dir to check (default: the config's)")
+    doctor.add_argument("--port", type=int, help="the UI port to check (default: the config's)")
     return parser.parse_args(argv)
+
+
+def _add_service_parser(commands: argparse._SubParsersAction) -> None:
+    service = commands.add_parser(
+        "service", help="run Pepper in the background: at login, restarted on failure"
+    )
+    actions = service.add_subparsers(dest="action", required=True)
+    install = actions.add_parser("install", help="write the user service (systemd or launchd) and start it")
+    install.add_argument(
+        "--data-dir", type=Path, help="the data dir the service runs on (default: the config's)"
+    )
+    install.add_argument("--port", type=int, help="the UI port (default: the config's)")
+    actions.add_parser("uninstall", help="stop the service and remove it (data and logs stay)")
+    actions.add_parser("status", help="whether the service runs, restarts, starts at login")
+    logs = actions.add_parser("logs", help="the end of the service's log file")
+    logs.add_argument("--lines", type=int, default=50, help="how many lines (1-10000, default 50)")
 
 
 def _instance_options() -> argparse.ArgumentParser:
@@ -160,7 +199,84 @@ def main(argv: Sequence[str] | None = None) -> None:
     elif arguments.command in ("status", "ask", "approve", "profile"):
         print(instance_command(_instance(settings, arguments), arguments))
     elif arguments.command == "mcp-config":
-        print(json.dumps(mcp_servers_config(settings, arguments.host), indent=2))
+        mcp_config_command(settings, arguments)
+    elif arguments.command == "serve":
+        serve_command(settings, arguments)
+    elif arguments.command == "service":
+        print(service_command(arguments))
+    elif arguments.command == "doctor":
+        doctor_command(settings, arguments)
+
+
+def doctor_command(settings: OrchestratorSettings, arguments: argparse.Namespace) -> None:
+    """Run `doctor`: print every check, exit 1 when one failed."""
+    overrides = {"data_dir": arguments.data_dir, "ui_port": arguments.port}
+    settings = settings.model_copy(
+        update={key: value for key, value in overrides.items() if value is not None}
+    )
+    config_file = arguments.config or default_config_path()
+    text, status = health.report(anyio.run(health.diagnose, settings, config_file))
+    print(text)
+    if status:
+        raise SystemExit(status)
+
+
+def mcp_config_command(settings: OrchestratorSettings, arguments: argparse.Namespace) -> None:
+    """Print the host's JSON on stdout and what the user must still do on stderr."""
+    if arguments.data_dir is not None:
+        settings = settings.model_copy(update={"data_dir": arguments.data_dir.resolve()})
+    if arguments.demo:
+        settings = settings.model_copy(update={"data_dir": settings.data_dir / "demo"})
+        if not (settings.data_dir / "mail").exists():
+            print(f"note: no demo data at {settings.data_dir} yet: `make run` creates it", file=sys.stderr)
+    elif _has_demo_only(settings):
+        print(
+            f"warning: {settings.data_dir} has no mail of its own; the demo's is in {settings.data_dir / 'demo'}: "
+            "add --demo to point the host at it",
+            file=sys.stderr,
+        )
+    config_file = arguments.config or (default_config_path() if default_config_path().exists() else None)
+    shaped = mcp_servers_config(settings, arguments.host, config_file)
+    print(json.dumps(shaped, indent=2))
+    for note in shaped.notes:
+        print(f"note: {note}", file=sys.stderr)
+
+
+def _has_demo_only(settings: OrchestratorSettings) -> bool:
+    mail = settings.data_dir / "mail"
+    no_mail = not mail.exists() or not any(mail.glob("*/*"))
+    return no_mail and (settings.data_dir / "demo" / "mail").exists() and settings.server("gmail").url is None
+
+
+def serve_command(settings: OrchestratorSettings, arguments: argparse.Namespace) -> None:
+    """Become Pepper's server `arguments.server`, with the command and env the config gives it."""
+    if arguments.data_dir is not None:
+        settings = settings.model_copy(update={"data_dir": arguments.data_dir})
+    if arguments.server == "pepper":
+        build_health_server(_instance(settings, arguments)).run(show_banner=False)
+        return
+    config = settings.server(arguments.server)
+    if config.url:
+        raise SystemExit(f"pepper-orchestrator serve: {arguments.server} is an HTTP server at {config.url}")
+    os.execvpe(config.command[0], config.command, {**os.environ, **config.env})
+
+
+def service_command(arguments: argparse.Namespace) -> str:
+    """Run `service install|uninstall|status|logs`."""
+    plan = service.ServicePlan(
+        log_file=service.default_log_file(),
+        config=arguments.config.resolve() if arguments.config else None,
+        data_dir=(arguments.data_dir.resolve() if getattr(arguments, "data_dir", None) else None),
+        port=getattr(arguments, "port", None),
+        environment_file=Path(user_config_dir("pepper")) / "environment",
+    )
+    try:
+        manager = service.service_manager(plan)
+        if arguments.action == "logs":
+            return manager.logs(arguments.lines)
+        return getattr(manager, arguments.action)()
+    except service.ServiceError as exc:
+        raise SystemExit(f"pepper-orchestrator service {arguments.action}: {exc}") from exc
 
 
 def _instance(settings: OrchestratorSettings, arguments: argparse.Namespace) -> OrchestratorSettings:
@@ -184,6 +300,8 @@ def instance_command(settings: OrchestratorSettings, arguments: argparse.Namespa
 
 
 def run_pepper(settings: OrchestratorSettings, arguments: argparse.Namespace) -> None:
+    if arguments.log_file is not None:
+        service.log_to_file(arguments.log_file)
     overrides = {"data_dir": arguments.data_dir, "ui_host": arguments.host, "ui_port": arguments.port}
     settings = settings.model_copy(
         update={key: value for key, value in overrides.items() if value is not None}

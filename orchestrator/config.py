@@ -106,6 +106,12 @@ class OrchestratorSettings(BaseSettings):
     approval_reminder_hours: float = Field(
         24.0, gt=0, description="Announce once, on the user's channels, an approval waiting this long"
     )
+    health_alert_minutes: float = Field(
+        15.0,
+        gt=0,
+        le=7 * 24 * 60,
+        description="Minutes a source (mail, calendar) may fail or its server be down before you get an alert",
+    )
     tool_classes: dict[str, dict[str, Literal["read", "local_write", "outward"]]] = Field(
         default_factory=dict,
         description="Your classification of tools of servers you added ({server: {tool: class}}); "

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -108,7 +109,19 @@ def _status_lines(state: dict[str, Any]) -> list[str]:
         f"server {s['name']}: {s['state']}" + (f" ({s['error']})" if s["error"] else "")
         for s in state["servers"]
     ]
+    lines += [
+        f"source {s['name']}: {s['state']} ({s['reason']})" + _caught_up(s) for s in state.get("sources", [])
+    ]
     return lines
+
+
+def _caught_up(source: dict[str, Any]) -> str:
+    """After a stop: how far behind the source was and when it caught up."""
+    behind, at = source.get("behind_seconds"), source.get("caught_up_at")
+    if behind is None or at is None or behind < 3600:
+        return ""
+    when = datetime.fromtimestamp(at).astimezone().strftime("%a %H:%M")
+    return f", {behind / 3600:.0f} h behind after the last stop, caught up {when}"
 
 
 def decide(settings: OrchestratorSettings, action_id: str, reject: bool, digest: str | None = None) -> str:

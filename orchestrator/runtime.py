@@ -91,9 +91,12 @@ async def run(settings: OrchestratorSettings) -> None:
                 await anyio.sleep(0.05)
             remote.announce(settings)
             print(startup_summary(pepper, token), file=sys.stderr, flush=True)
+            # The log (a service's only record) gets the summary too, without the login token.
+            logger.info("started: %s", "; ".join(startup_summary(pepper, None).splitlines()[1:-1]))
     finally:
         remote.withdraw(settings)
         await pepper.aclose()
+    logger.info("stopped")
     print("Pepper stopped.", file=sys.stderr)
 
 

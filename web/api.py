@@ -80,6 +80,7 @@ class Api:
             "mode": pepper.mode,
             "model": pepper.settings.model if pepper.model else None,
             "servers": servers,
+            "sources": pepper.health.snapshot(),
             "in_flight": [call.model_dump(mode="json") for call in pepper.engine.in_flight.values()],
             "workers": list(pepper.workers.running.values()) if pepper.workers else [],
             "steps": pepper.scheduler.steps,

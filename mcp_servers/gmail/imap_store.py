@@ -77,6 +77,7 @@ class ImapStore:
     def __init__(self, connect: Callable[[], ImapConnection], journal: Journal) -> None:
         self._connect = connect
         self.conn = connect()
+        self._lost = False  # True while self.conn is a closed session that could not be replaced
         self.journal = journal
         self.folders = {folder.name: folder for folder in self.conn.folders()}
 
@@ -85,12 +86,17 @@ class ImapStore:
         self.journal.close()
 
     def _call(self, operation: Callable[[ImapConnection], T]) -> T:
+        if self._lost:  # the server was away at the last reconnect: try again now, not the dead session
+            self.conn = self._connect()
+            self._lost = False
         try:
             return operation(self.conn)
         except (imaplib.IMAP4.abort, OSError) as exc:
             logger.warning("IMAP connection lost (%s); reconnecting", exc)
             self.conn.close()
+            self._lost = True
             self.conn = self._connect()
+            self._lost = False
             return operation(self.conn)
 
     def _role_folder(self, role: str) -> Folder:

@@ -43,6 +43,18 @@ class ChatModel:
     async def close(self) -> None:
         await self._client.close()
 
+    async def served_models(self) -> list[str] | None:
+        """The model ids the endpoint lists (`GET /models`); None when it has no such list."""
+        from openai import NotFoundError, OpenAIError
+
+        try:
+            page = await self._client.models.list()
+        except NotFoundError:
+            return None
+        except OpenAIError as exc:
+            raise LLMError(f"{type(exc).__name__}: {exc}") from exc
+        return [model.id for model in page.data]
+
     async def complete(self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec] = ()) -> ModelTurn:
         """Ask the model for its next turn; raises `LLMError` when no answer could be had."""
         request: dict[str, Any] = {"model": self.config.model, "messages": [to_wire(m) for m in messages]}

@@ -11,8 +11,10 @@ with the orchestrator however that ends.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager, suppress
+from typing import TextIO
 
 import anyio
 from anyio.abc import ObjectReceiveStream, ObjectSendStream
@@ -33,7 +35,15 @@ Message = SessionMessage | Exception
 class WatchedStdioTransport(ClientTransport):
     """Spawns `command args` for one session; `ended` is set once the server's output ends."""
 
-    def __init__(self, command: str, args: list[str], env: Mapping[str, str], cwd: str | None = None) -> None:
+    def __init__(
+        self,
+        command: str,
+        args: list[str],
+        env: Mapping[str, str],
+        cwd: str | None = None,
+        errlog: TextIO | None = None,
+    ) -> None:
+        self.errlog = errlog or sys.stderr  # where the server's own log goes
         argv = guarded_command([command, *args])  # dies with the orchestrator, even while importing
         self.parameters = StdioServerParameters(
             command=argv[0], args=argv[1:], env={**env, PARENT_PID_ENV: str(os.getpid())}, cwd=cwd
@@ -46,7 +56,7 @@ class WatchedStdioTransport(ClientTransport):
     ) -> AsyncIterator[ClientSession]:
         session_class = (transport_options or TransportOptions()).session_class
         self.ended = anyio.Event()
-        async with stdio_client(self.parameters) as (server_output, server_input):
+        async with stdio_client(self.parameters, errlog=self.errlog) as (server_output, server_input):
             sink, relayed = anyio.create_memory_object_stream[Message](0)
             async with anyio.create_task_group() as relay:
                 relay.start_soon(self._relay, server_output, sink)

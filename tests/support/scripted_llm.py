@@ -53,12 +53,23 @@ class ScriptedLLM:
     requests: list[dict[str, Any]] = field(default_factory=list)
     base_url: str = ""
     responder: Responder | None = None
+    models: list[str] | None = None  # served at /v1/models when set, as most endpoints do
 
     def add(self, *steps: Step) -> None:
         self.steps.extend(steps)
 
     def app(self) -> Starlette:
-        return Starlette(routes=[Route("/v1/chat/completions", self._complete, methods=["POST"])])
+        routes = [Route("/v1/chat/completions", self._complete, methods=["POST"])]
+        if self.models is not None:
+            routes.append(Route("/v1/models", self._models, methods=["GET"]))
+        return Starlette(routes=routes)
+
+    async def _models(self, request: Request) -> Response:
+        listed = [
+            {"id": name, "object": "model", "created": 0, "owned_by": "scripted"}
+            for name in self.models or []
+        ]
+        return JSONResponse({"object": "list", "data": listed})
 
     async def _complete(self, request: Request) -> Response:
         body = await request.json()
@@ -103,9 +114,11 @@ def completion_body(step: Step, model: str) -> dict[str, Any]:
 
 
 @contextmanager
-def scripted_llm_server(*steps: Step, responder: Responder | None = None) -> Iterator[ScriptedLLM]:
+def scripted_llm_server(
+    *steps: Step, responder: Responder | None = None, models: list[str] | None = None
+) -> Iterator[ScriptedLLM]:
     """Serve a `ScriptedLLM` on 127.0.0.1 for the duration of the block; `.base_url` ends in /v1."""
-    script = ScriptedLLM(steps=deque(steps), responder=responder)
+    script = ScriptedLLM(steps=deque(steps), responder=responder, models=models)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(script.app(), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -265,8 +265,13 @@ function renderStatus() {
   const sync = $("mail-sync"); // a first sync's progress, e.g. "indexed 12,400 of 100,000"; hidden when done
   sync.hidden = !status.mail_sync || status.mail_sync.phase === "done";
   sync.textContent = status.mail_sync ? status.mail_sync.text : "";
-  $("servers").replaceChildren(...servers());
-  $("activity-servers").replaceChildren(...servers());
+  // Sources say whether mail and calendar really arrive: a server can be up while nothing syncs.
+  const sourceDot = { ok: "connected", starting: "connecting", late: "late", failing: "down" };
+  const sources = () => (status.sources || []).map((source) => el("li", { class: "source", title: source.reason },
+    el("span", { class: `dot ${sourceDot[source.state]}`, "aria-hidden": "true" }), `${source.name}: ${source.state}`,
+    source.state === "ok" || source.state === "starting" ? null : el("span", { class: "error" }, ` (${source.reason})`)));
+  $("servers").replaceChildren(...servers(), ...sources());
+  $("activity-servers").replaceChildren(...servers(), ...sources());
   const settings = [["Mode", status.mode === "llm" ? "LLM" : "Rules"], ["Model", status.model || "—"], ["LLM endpoint", status.settings.llm_endpoint || "none"],
     ["Data directory", status.settings.data_dir], ...Object.entries(status.settings.servers).map(([name, how]) => [`${name} server`, how])];
   $("settings-facts").replaceChildren(...settings.flatMap(([name, value]) => [el("dt", {}, name), el("dd", {}, String(value))]));

@@ -1,0 +1,67 @@
+"""Pepper's own state for MCP hosts: `pepper-orchestrator serve pepper`, a small stdio MCP server.
+
+It answers from the running Pepper (found like `status` finds it: the data dir's record, or the
+port) with the servers, the sources (mail, calendar: ok, late or failing, and why), the mode and how
+many actions wait for approval, as the resource `pepper://health` and the tool `get_health`. When
+Pepper is not running it says so, rather than failing.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+from fastmcp import FastMCP
+from mcp.types import ToolAnnotations
+
+from orchestrator.config import OrchestratorSettings
+
+__all__ = ["HEALTH_URI", "build_health_server", "health_snapshot"]
+
+HEALTH_URI = "pepper://health"
+REQUEST_SECONDS = 10.0
+
+
+async def health_snapshot(settings: OrchestratorSettings) -> dict[str, Any]:
+    """The running Pepper's health, or why it could not be read."""
+    host = "127.0.0.1" if settings.ui_host in ("0.0.0.0", "::") else settings.ui_host
+    headers = {"X-Pepper-CSRF": "1"}
+    if settings.ui_token:
+        headers["Authorization"] = f"Bearer {settings.ui_token.get_secret_value()}"
+    base = f"http://{host}:{settings.ui_port}/pepper/api"
+    try:
+        async with httpx.AsyncClient(base_url=base, headers=headers, timeout=REQUEST_SECONDS) as client:
+            response = await client.get("/state")
+    except httpx.HTTPError as exc:
+        return {
+            "running": False,
+            "error": f"Pepper is not running on port {settings.ui_port} ({type(exc).__name__})",
+        }
+    answer = response.json()
+    status = answer.get("status") or {}
+    return {
+        "running": True,
+        "mode": status.get("mode"),
+        "servers": status.get("servers", []),
+        "sources": status.get("sources", []),
+        "pending_approvals": len(answer.get("approvals", [])),
+        "error": answer.get("error"),
+    }
+
+
+def build_health_server(settings: OrchestratorSettings) -> FastMCP:
+    """The `pepper` MCP server: Pepper's health for a host, read-only."""
+    server = FastMCP("pepper", instructions="Pepper's own health: its servers, mail and calendar sources.")
+
+    @server.resource(HEALTH_URI, mime_type="application/json", name="health")
+    async def health() -> str:
+        """Whether Pepper runs, and each server's and source's state with the reason."""
+        return json.dumps(await health_snapshot(settings))
+
+    @server.tool(annotations=ToolAnnotations(readOnlyHint=True, idempotentHint=True, openWorldHint=False))
+    async def get_health() -> dict[str, Any]:
+        """Whether Pepper runs; each server (connected/down) and source (ok/late/failing, why)."""
+        return await health_snapshot(settings)
+
+    return server

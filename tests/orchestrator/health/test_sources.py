@@ -1,0 +1,119 @@
+"""Source health over a real context store and notify server, on a clock the test moves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from orchestrator.context_items import ContextItems
+from orchestrator.health.sources import HealthBook, SourceState
+from orchestrator.mcp_clients import ServerConnection, ServerUnavailable
+from orchestrator.remote import _status_lines
+
+pytestmark = pytest.mark.anyio
+
+T0 = 1_800_000_000.0  # a fixed moment; the real one never matters here
+WEEK = 7 * 86400.0
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _announcer(notify: ServerConnection):  # type: ignore[no-untyped-def]
+    async def announce(title: str, body: str, dedupe_key: str) -> None:
+        arguments = {"title": title, "body": body, "source": "pepper", "dedupe_key": dedupe_key}
+        await notify.call_tool("send_notification", arguments)
+
+    return announce
+
+
+async def _inbox(notify: ServerConnection) -> list[dict[str, Any]]:
+    listed = await notify.call_tool("list_notifications", {"limit": 50})
+    return (listed.structured or {})["notifications"]
+
+
+async def _ok() -> int:
+    return 3
+
+
+async def _down() -> int:
+    raise ServerUnavailable("IMAP login failed: AUTHENTICATIONFAILED")
+
+
+@pytest.mark.servers("context")
+async def test_a_source_is_ok_then_late_then_failing_as_time_passes(
+    connections: dict[str, ServerConnection],
+) -> None:
+    clock = Clock()
+    book = HealthBook(ContextItems(connections["context"]), clock)
+    mail = book.add("mail", interval=60, alert_after=900)
+    assert mail.state(clock.now)[0] is SourceState.STARTING
+
+    await book.record("mail", _ok)
+    clock.now += 30
+    assert mail.state(clock.now) == (SourceState.OK, "synced 30 s ago")
+    clock.now += 200  # 230 s without a sync: more than twice the interval and a minute
+    assert mail.state(clock.now) == (SourceState.LATE, "no sync for 4 min")
+
+    with pytest.raises(ServerUnavailable):
+        await book.record("mail", _down)
+    clock.now += 900
+    state, reason = mail.state(clock.now)
+    assert state is SourceState.FAILING
+    assert reason == "failing for 15 min: IMAP login failed: AUTHENTICATIONFAILED"
+
+
+@pytest.mark.servers("context", "notify")
+async def test_one_alert_when_a_source_stops_and_one_when_it_is_back(
+    connections: dict[str, ServerConnection],
+) -> None:
+    clock = Clock()
+    book = HealthBook(ContextItems(connections["context"]), clock)
+    book.add("mail", interval=60, alert_after=900)
+    announce = _announcer(connections["notify"])
+    await book.record("mail", _ok)
+    with pytest.raises(ServerUnavailable):
+        await book.record("mail", _down)
+
+    for _ in range(3):  # the watch looks every 30 s: an outage is told once
+        clock.now += 600
+        await book.check(announce)
+    stopped = await _inbox(connections["notify"])
+    await book.record("mail", _ok)
+    for _ in range(2):
+        await book.check(announce)
+    inbox = await _inbox(connections["notify"])
+
+    assert [n["title"] for n in stopped] == ["Pepper stopped receiving mail"]
+    assert "AUTHENTICATIONFAILED" in stopped[0]["body"] and "pepper-orchestrator doctor" in stopped[0]["body"]
+    assert [n["title"] for n in inbox] == ["Pepper receives mail again", "Pepper stopped receiving mail"]
+
+
+@pytest.mark.servers("context")
+async def test_after_a_week_stopped_the_first_sync_says_how_far_behind_it_was(
+    connections: dict[str, ServerConnection],
+) -> None:
+    clock = Clock()
+    items = ContextItems(connections["context"])
+    before = HealthBook(items, clock)
+    before.add("mail", interval=60, alert_after=900)
+    await before.record("mail", _ok)
+
+    clock.now += WEEK  # Pepper was off (a laptop asleep) for a week
+    after = HealthBook(items, clock)
+    after.add("mail", interval=60, alert_after=900)
+    await after.restore()
+    await after.record("mail", _ok)
+    [source] = after.snapshot()
+
+    assert source["behind_seconds"] == WEEK
+    assert source["caught_up_at"] == clock.now
+    status = {"mode": "rules", "model": None, "servers": [], "sources": [source]}
+    line = _status_lines(status)[-1]
+    assert line.startswith("source mail: ok (synced 0 s ago), 168 h behind after the last stop, caught up ")
