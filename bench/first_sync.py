@@ -95,7 +95,9 @@ def get_state(port: int) -> dict[str, Any] | None:
 def ask(port: int, text: str) -> float:
     body = json.dumps({"text": text}).encode()
     request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/pepper/api/ask", body, {"Content-Type": "application/json"}
+        f"http://127.0.0.1:{port}/pepper/api/ask",
+        body,
+        {"Content-Type": "application/json", "X-Pepper-CSRF": "1"},
     )
     started = time.perf_counter()
     with urllib.request.urlopen(request, timeout=120) as answer:

@@ -238,9 +238,9 @@ class Pepper:
         )
 
     async def _after_step(self, batch: list[SchedulerEvent], decision: Decision) -> None:
-        for event in batch:
-            if "seq" in event.attributes:
-                await self.inbox.handled(int(event.attributes["seq"]))
+        await self.inbox.handled(
+            *(int(event.attributes["seq"]) for event in batch if "seq" in event.attributes)
+        )
         tokens = self.model.usage.total_tokens if self.model else 0
         calls = ", ".join(call.name for call in decision.calls) or "no tool calls"
         await self.activity.record(

@@ -144,13 +144,17 @@ class MaildirStore:
 
     def plan_index(self) -> int:
         """Begin the first indexing, to be done a step at a time (`index_step`) while the server
-        answers: moves and deletions are journalled now; new files wait, newest first (by mtime,
-        the Maildir received date), so that a client reading the change feed meets recent mail
-        first. Until the backlog is done `scan()` does nothing. Returns how many files wait."""
+        answers: moves and deletions are journalled now; new files wait, the Sent folder first (a
+        reader learns whom the user writes to before it judges what they receive), then the rest,
+        each newest first (by mtime, the Maildir received date), so that a client reading the change
+        feed meets recent mail first. Until the backlog is done `scan()` does nothing. Returns how many files wait."""
         on_disk, indexed = self.files(), self.journal.locations()
         self._apply_moves(on_disk, indexed)
         waiting = [stored for key, stored in on_disk.items() if key not in indexed]
         self._backlog = sorted(waiting, key=_received, reverse=True)
+        self._backlog.sort(
+            key=lambda stored: stored.folder != "Sent"
+        )  # stable: Sent first, each newest first
         self.progress = IndexProgress(indexed=0, total=len(waiting))
         return len(waiting)
 

@@ -100,7 +100,8 @@ class MailIngest:
         feed has triaged what came before."""
         backfill = [item for item in items if BACKFILL in item["tags"]]
         recent = [item for item in items if BACKFILL not in item["tags"]]
-        if backfill and not self._triage_settled:
+        received = [item for item in backfill if "SENT" not in item["tags"]]  # old Sent mail: learned at once
+        if received and not self._triage_settled:
             await self._items.put_many(recent)
             recent = []
             assert self._log is not None
