@@ -51,6 +51,7 @@ from orchestrator.scheduler.events import SchedulerEvent
 from orchestrator.scheduler.history import plain_summary
 from orchestrator.scheduler.loop import Decision, Scheduler
 from orchestrator.scheduler.queue import EventQueue
+from orchestrator.scheduler.user_lane import UserLane
 from orchestrator.scheduler_tools import QUIET_TOOLS, SchedulerToolRunner, scheduler_tools
 from orchestrator.supervision.retry import PatientConnection, supervised
 from orchestrator.triage.content_book import ContentBook
@@ -136,6 +137,12 @@ class Pepper:
             profiles=self.profiles,
             content=content,
         )
+        self.lane = UserLane()  # a user's message goes before ingest and triage work
+        self.mail_ingest = (
+            MailIngest(gmail, self.items, log=self.log, triage_days=settings.triage_days, lane=self.lane)
+            if (gmail := self.connections.get("gmail"))
+            else None
+        )
         services = Services(
             self.connections, self.items, self.desk, self.toolbox.tools, self.profiles,
             settings.user_addresses, settings.timezone,
@@ -181,10 +188,10 @@ class Pepper:
         """Each loop is `supervised`: one that stops because a server is gone starts again, from its
         cursor, once the server is back."""
         start = functools.partial(_start_supervised, task_group)
-        if gmail := self.connections.get("gmail"):
-            sync = functools.partial(self.health.record, "mail", MailIngest(gmail, self.items).sync)
+        if (gmail := self.connections.get("gmail")) and self.mail_ingest:
+            sync = functools.partial(self.health.record, "mail", self.mail_ingest.sync)
             start("mail ingest", follow, gmail, "gmail://inbox", sync, MAIL_SYNC_SECONDS)
-            start("mail feed", run_feed, self.mail_feed, self.log)
+            start("mail feed", functools.partial(run_feed, lane=self.lane), self.mail_feed, self.log)
             start("overdue check", self._check_overdue)
         start("approvals watch", self._watch_approvals)
         if calendar := self.connections.get("calendar"):
@@ -211,6 +218,10 @@ class Pepper:
         if self.model is None:
             await self.ask(text)
             return
+        async with self.lane.serving():  # until the scheduler has the message
+            await self._send_to_scheduler(text)
+
+    async def _send_to_scheduler(self, text: str) -> None:
         if is_command(text):
             await self.chat.add("user", text, command=True)
             answer = await answer_command(self.desk, text, self.profiles)
@@ -219,10 +230,12 @@ class Pepper:
         await self.chat.add("user", text)
 
     async def ask(self, text: str) -> Answer:
-        """The conversation engine's answer to `text`, kept in the chat (both modes can use it)."""
-        await self.chat.add("user", text, command=True)
-        answer = await self.conversation.answer(text)
-        await self.chat.add("assistant", answer.text, command=True)
+        """The conversation engine's answer to `text`, kept in the chat (both modes can use it);
+        ingest and triage wait while it is worked out (the user's lane)."""
+        async with self.lane.serving():
+            await self.chat.add("user", text, command=True)
+            answer = await self.conversation.answer(text)
+            await self.chat.add("assistant", answer.text, command=True)
         return answer
 
     async def reply(self, text: str) -> None:
@@ -240,9 +253,9 @@ class Pepper:
         )
 
     async def _after_step(self, batch: list[SchedulerEvent], decision: Decision) -> None:
-        for event in batch:
-            if "seq" in event.attributes:
-                await self.inbox.handled(int(event.attributes["seq"]))
+        await self.inbox.handled(
+            *(int(event.attributes["seq"]) for event in batch if "seq" in event.attributes)
+        )
         tokens = self.model.usage.total_tokens if self.model else 0
         calls = ", ".join(call.name for call in decision.calls) or "no tool calls"
         await self.activity.record(

@@ -156,6 +156,11 @@ class OrchestratorSettings(BaseSettings):
     queue_size: int = Field(1000, ge=10, description="Scheduler queue bound (see the overflow rule)")
     max_concurrent_tools: int = Field(8, ge=1, description="Tool calls running at once")
     tool_timeout_seconds: float = Field(120.0, gt=0, description="Deadline of one tool call")
+    triage_days: float = Field(
+        14.0,
+        gt=0,
+        description="Mail older than this many days that is already read is indexed for search, not triaged",
+    )
     servers: dict[str, ServerConfig] = Field(default_factory=dict, description="MCP servers by name")
     timezone: str | None = Field(
         None, description="The user's IANA timezone, e.g. Europe/London (default: the system's)"

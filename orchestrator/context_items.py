@@ -38,6 +38,17 @@ class ContextItems:
             raise
         return StoredItem.model_validate(outcome.structured)
 
+    async def get_many(self, namespace: str, item_ids: list[str]) -> dict[str, StoredItem]:
+        """The items of `namespace` with these ids that exist, by id, read in calls of up to 1000."""
+        found: dict[str, StoredItem] = {}
+        for start in range(0, len(item_ids), 1000):
+            arguments = {"namespace": namespace, "ids": item_ids[start : start + 1000]}
+            outcome = await self.connection.call_tool("get_many", arguments)
+            for raw in (outcome.structured or {}).get("items", []):
+                item = StoredItem.model_validate(raw)
+                found[item.id] = item
+        return found
+
     async def put(
         self,
         namespace: str,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from orchestrator.context_items import ContextItems
+from orchestrator.context_items import ContextItems, StoredItem
 from orchestrator.event_log import ContextEvent, EventLog
 from orchestrator.feeds.signals import PRIORITY_ORDER
 from orchestrator.scheduler.events import EventKind, Priority, SchedulerEvent
@@ -64,23 +64,39 @@ class InboxBridge:
             set(saved.data.get("seqs", [])) if saved is not None and isinstance(saved.data, dict) else set()
         )
         async with self._log.follow(CONSUMER, ["signals.*", "chat.messages"]) as events:
-            async for event in events:
-                self.tracker.opened(event.seq)
-                if event.seq in already:
-                    await self.handled(event.seq)
-                    continue
-                item = await self._items.get(event.namespace, event.id) if event.op == "store" else None
-                scheduled = to_scheduler_event(event, item.data if item is not None else None)
-                if scheduled is None:
-                    await self.handled(event.seq)
-                else:
-                    await self._scheduler.put(scheduled)
+            async for page in events.pages():
+                items = await self._read(page)
+                skipped = []
+                for event in page:
+                    self.tracker.opened(event.seq)
+                    item = items.get((event.namespace, event.id)) if event.seq not in already else None
+                    scheduled = to_scheduler_event(event, item.data if item is not None else None)
+                    if scheduled is None:
+                        skipped.append(event.seq)
+                    else:
+                        await self._scheduler.put(scheduled)
+                await self.handled(*skipped)
 
-    async def handled(self, seq: int) -> None:
-        """The scheduler took the event with this seq into a step: move the cursor if it can."""
-        cursor = self.tracker.done(seq)
-        if cursor is not None:
-            await self._log.ack(CONSUMER, cursor)
+    async def _read(self, page: list[ContextEvent]) -> dict[tuple[str, str], StoredItem]:
+        """The items the page's store events wrote, one `get_many` per namespace."""
+        wanted: dict[str, list[str]] = {}
+        for event in page:
+            if event.op == "store":
+                wanted.setdefault(event.namespace, []).append(event.id)
+        found: dict[tuple[str, str], StoredItem] = {}
+        for namespace, ids in wanted.items():
+            found.update(
+                ((namespace, id), item) for id, item in (await self._items.get_many(namespace, ids)).items()
+            )
+        return found
+
+    async def handled(self, *seqs: int) -> None:
+        """The scheduler took the events with these seqs into a step: move the cursor if it can."""
+        if not seqs:
+            return
+        cursors = [cursor for seq in seqs if (cursor := self.tracker.done(seq)) is not None]
+        if cursors:
+            await self._log.ack(CONSUMER, max(cursors))
         await self._items.put(*HANDLED, {"seqs": self.tracker.handled_above_cursor})
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Any, Protocol
@@ -169,6 +170,7 @@ class ServerConnection:
         self.state_since = time.time()
         self.last_error: str | None = None
         self.reconnects = 0
+        self.calls: Counter[str] = Counter()  # tool calls made, by tool name (figures for status, benches)
         self._client: Client | None = None
         self._ready = anyio.Event()
         self._lost = anyio.Event()
@@ -310,6 +312,7 @@ class ServerConnection:
         """Call `name` on the server; raises ServerUnavailable, ToolCallFailed or ToolCallTimeout."""
         client = await self._connected_client()
         deadline = deadline or self.call_timeout
+        self.calls[name] += 1
         try:
             with anyio.fail_after(deadline):
                 result = await client.call_tool(name, arguments, raise_on_error=False)

@@ -168,6 +168,7 @@ class ProfileBook:
         self._lock = anyio.Lock()
         self._loading = anyio.Lock()
         self.profile: UserProfile | None = None
+        self._unsaved = False  # learned with save=False and not saved yet
 
     async def load(self) -> UserProfile:
         async with self._loading:  # one load (and one migration) however many callers ask at once
@@ -196,9 +197,26 @@ class ProfileBook:
             "profile migrated to version %d: relearned from %d sent messages", PROFILE_VERSION, len(sent)
         )
 
-    async def learn(self, email: Email) -> UserProfile:
-        """Learn from a message the user sent, and save."""
-        return await self._change(lambda profile: _learn(profile, email))
+    async def learn(self, email: Email, save: bool = True) -> UserProfile:
+        """Learn from a message the user sent, and save (or, with `save=False`, leave the saving to a
+        later `save()`: a feed learning a page of sent mail saves once per page)."""
+        if save:
+            return await self._change(lambda profile: _learn(profile, email))
+        async with self._lock:
+            profile = await self.load()
+            _learn(profile, email)
+            self._unsaved = True
+        return profile
+
+    def unsaved_item(self) -> dict[str, Any] | None:
+        """What `learn(..., save=False)` learned, as a `store_many` item for the caller to store
+        with its own writes (then counted as saved); None when there is nothing to save."""
+        if not self._unsaved or self.profile is None:
+            return None
+        self._unsaved = False
+        namespace, item_id = PROFILE
+        data, text = self.profile.model_dump(mode="json"), self.profile.describe()
+        return {"namespace": namespace, "id": item_id, "data": data, "text": text}
 
     async def apply(self, change: ProfileChange) -> str:
         """Apply the user's edit and save; raises `ProfileEditError` when it cannot apply."""
@@ -210,8 +228,12 @@ class ProfileBook:
         async with self._lock:
             profile = await self.load()
             change(profile)
-            await self._items.put(*PROFILE, profile.model_dump(mode="json"), text=profile.describe())
+            await self._put(profile)
+            self._unsaved = False
         return profile
+
+    async def _put(self, profile: UserProfile) -> None:
+        await self._items.put(*PROFILE, profile.model_dump(mode="json"), text=profile.describe())
 
 
 def _learn(profile: UserProfile, email: Email) -> None:

@@ -95,6 +95,8 @@ def status(settings: OrchestratorSettings) -> str:
     lines.append(
         f"scheduler: {state['steps']} steps, {state['queued']} queued, {len(state['in_flight'])} tool calls in flight"
     )
+    if state.get("mail_sync"):
+        lines.append(state["mail_sync"]["text"])
     urgent = [s["data"] for s in snapshot["signals"] if s["data"].get("priority") in ("urgent", "high")]
     lines.append(f"signals: {len(snapshot['signals'])} ({len(urgent)} high or urgent)")
     lines.append(f"pending approvals: {len(snapshot['approvals'])}")

@@ -95,6 +95,8 @@ class Api:
             "custom_workers": pepper.custom_workers(),
             "steps": pepper.scheduler.steps,
             "queued": len(pepper.scheduler.queue),
+            "mail_sync": pepper.mail_ingest.progress.as_status() if pepper.mail_ingest else None,
+            "mcp_calls": {name: dict(connection.calls) for name, connection in pepper.connections.items()},
             "tokens": {"prompt": usage.prompt_tokens, "completion": usage.completion_tokens}
             if usage
             else None,

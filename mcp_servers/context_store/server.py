@@ -62,6 +62,7 @@ Tags = Annotated[
 ]
 Since = Annotated[datetime | None, Field(description="Only items updated at or after this time")]
 Until = Annotated[datetime | None, Field(description="Only items updated before this time")]
+MAX_GET_MANY = 1000  # ids per get_many: a feed reads a page of events (100) in one call
 MAX_SEQ = 2**63 - 1  # SQLite's largest INTEGER: a larger seq cannot even be compared with the log
 
 
@@ -220,6 +221,16 @@ def _add_read_tools(server: FastMCP, runtime: _Runtime) -> None:
         return await runtime.call(runtime.store.get, namespace, id)
 
     @server.tool(annotations=READ_ONLY)
+    async def get_many(
+        namespace: Namespace,
+        ids: Annotated[
+            list[str], Field(min_length=1, max_length=MAX_GET_MANY, description="Item ids (1-1000)")
+        ],
+    ) -> ItemList:
+        """Read several items of one namespace by id, in the order asked; ids with no item are left out."""
+        return ItemList(items=await runtime.call(_get_many, runtime.store, namespace, ids))
+
+    @server.tool(annotations=READ_ONLY)
     async def query(
         namespaces: Globs = [],  # noqa: B006 - pydantic copies defaults
         tags: Tags = [],  # noqa: B006
@@ -307,6 +318,16 @@ def _parse(uri: str) -> uris.Target:
         return uris.parse(uri)
     except ContextStoreError as exc:
         raise ResourceError(str(exc)) from exc
+
+
+async def _get_many(store: Storage, namespace: str, ids: list[str]) -> list[Item]:
+    found = []
+    for item_id in dict.fromkeys(ids):
+        try:
+            found.append(await store.get(namespace, item_id))
+        except NotFound:
+            continue
+    return found
 
 
 async def _read(runtime: _Runtime, function: Callable[..., Awaitable[T]], *args: Any) -> T:

@@ -21,7 +21,7 @@ from mcp_servers.common.transport import (
 from .gmail_push import PUSH_PATH
 from .provider import MailProvider, MailProviderError
 from .providers import make_provider
-from .server import build_server, watch_inbox
+from .server import build_server, index_mailbox, watch_inbox
 from .settings import GmailSettings
 
 DEFAULT_PORT = 8766
@@ -73,16 +73,17 @@ def main(argv: list[str] | None = None) -> None:
 
 
 async def run(settings: GmailSettings, provider: MailProvider, options: TransportOptions) -> None:
-    """Open the mailbox, watch it, and serve MCP until cancelled."""
+    """Connect to the mailbox, serve MCP at once, index and watch it beside, until cancelled."""
     subscriptions = ResourceSubscriptions()
     server = build_server(settings, provider, subscriptions)
-    try:
-        await provider.open()
+    try:  # connect only: the first indexing runs below, once the server answers
+        await provider.connect()
     except MailProviderError as exc:  # bad credentials, unreachable server: say so, no traceback
         raise StartupError(str(exc)) from exc
     try:
         async with anyio.create_task_group() as group:
             await group.start(watch_inbox, provider, subscriptions)
+            group.start_soon(index_mailbox, provider, subscriptions)
             # The push route checks its own token (Pub/Sub cannot send the transport's bearer token).
             exempt = (PUSH_PATH,) if settings.gmail_push_token is not None else ()
             await serve(server, options, token_exempt_paths=exempt)

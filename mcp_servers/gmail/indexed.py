@@ -17,13 +17,24 @@ from abc import abstractmethod
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 from email.message import EmailMessage
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, runtime_checkable
 
 import anyio
 
 from .journal import IndexRow, Journal
-from .models import ChangePage, DraftRef, Label, Message, MessageSummary, SearchPage, SentRef, Thread
-from .provider import MailProvider, MailProviderError, NotFoundError
+from .models import (
+    ChangePage,
+    DraftRef,
+    IndexProgress,
+    Label,
+    Message,
+    MessageBatch,
+    MessageSummary,
+    SearchPage,
+    SentRef,
+    Thread,
+)
+from .provider import Changed, MailProvider, MailProviderError, NotFoundError
 from .query import Query, QueryError
 from .search_index import SearchFields
 from .search_sql import plan_search
@@ -32,6 +43,7 @@ from .smtp import SmtpSender, recipients_of
 __all__ = ["SYSTEM_LABELS", "IndexedProvider", "MailStore"]
 
 T = TypeVar("T")
+INDEX_STEP = 200  # messages indexed per step of the first indexing: tools wait at most one step
 SYSTEM_LABELS = {"INBOX", "UNREAD", "STARRED", "TRASH", "SPAM", "SENT", "DRAFT"}
 
 
@@ -52,6 +64,16 @@ class MailStore(Protocol):
     def close(self) -> None: ...
 
 
+@runtime_checkable
+class SteppedStore(Protocol):
+    """A store whose first indexing can be done a step at a time (see `MaildirStore.plan_index`)."""
+
+    progress: IndexProgress | None
+
+    def plan_index(self) -> int: ...
+    def index_step(self, size: int) -> IndexProgress | None: ...
+
+
 class IndexedProvider(MailProvider):
     """A `MailProvider` over a `MailStore`; see the module docstring."""
 
@@ -59,6 +81,7 @@ class IndexedProvider(MailProvider):
         self._sender = sender
         self._lock = threading.Lock()
         self._store: MailStore | None = None
+        self._indexing: IndexProgress | None = None
 
     @abstractmethod
     def _open_store(self) -> MailStore:
@@ -75,6 +98,47 @@ class IndexedProvider(MailProvider):
             self._store = store
 
         await anyio.to_thread.run_sync(prepare)
+
+    async def connect(self) -> None:
+        def prepare() -> None:
+            store = self._open_store()
+            if isinstance(store, SteppedStore):  # planned before any tool can scan in one go
+                store.plan_index()
+            self._store = store
+
+        self._indexing = IndexProgress(indexed=0, total=0)
+        await anyio.to_thread.run_sync(prepare)
+        self._indexing = getattr(self._store, "progress", self._indexing)
+
+    @property
+    def indexing(self) -> IndexProgress | None:
+        return self._indexing
+
+    async def index(self, changed: Changed, step: int = INDEX_STEP) -> None:
+        """The first indexing after `connect`: a step at a time under the lock, so that tools answer
+        between steps (from what is indexed so far); `changed()` after each step. A store that cannot
+        step is scanned in one go (its tools wait for it, but the session is up)."""
+        stepped = self._store
+        if not isinstance(stepped, SteppedStore):
+            await self.scan()
+        else:
+            while (progress := await self._run(lambda _: stepped.index_step(step))) is not None:
+                self._indexing = progress
+                await changed()
+        self._indexing = None
+        await changed()
+
+    async def get_messages(self, ids: list[str]) -> MessageBatch:
+        def read(store: MailStore) -> MessageBatch:
+            batch = MessageBatch()
+            for id in ids:
+                try:
+                    batch.messages.append(store.read(_require(store, id)))
+                except MailProviderError as exc:
+                    batch.missing[id] = str(exc)
+            return batch
+
+        return await self._run(read)
 
     async def aclose(self) -> None:
         if self._store is not None:

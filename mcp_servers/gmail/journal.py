@@ -21,7 +21,9 @@ from .provider import CursorError
 from .search_index import SearchFields, forget, migrate, set_labels, write_fields
 from .search_sql import SearchPlan
 
-__all__ = ["IndexRow", "Journal"]
+__all__ = ["IndexRow", "Journal", "Location"]
+
+Location = tuple[str, str, str]  # where a message is stored: (folder, flags, path)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -107,6 +109,11 @@ class Journal:
     def rows(self) -> dict[str, IndexRow]:
         cursor = self._db.execute(f"SELECT {_COLUMNS} FROM messages")
         return {row[0]: _row(row) for row in cursor}
+
+    def locations(self) -> dict[str, Location]:
+        """Where each indexed message is stored, by id (without reading summaries or text)."""
+        cursor = self._db.execute("SELECT id, folder, flags, path FROM messages")
+        return {id: (folder, flags, path) for id, folder, flags, path in cursor}
 
     def row(self, id: str) -> IndexRow | None:
         found = self._db.execute(f"SELECT {_COLUMNS} FROM messages WHERE id=?", (id,)).fetchone()
@@ -202,7 +209,10 @@ class Journal:
             for seq, kind, mid, labels, error in found[:limit]
         ]
         last = page[-1].seq if page else max(after, 0)
-        return ChangePage(changes=page, cursor=self.cursor(last), has_more=len(found) > limit)
+        pending = max(self.last_seq() - last, 0)  # seqs are dense: nothing is ever removed from the log
+        return ChangePage(
+            changes=page, cursor=self.cursor(last), has_more=len(found) > limit, pending=pending
+        )
 
 
 def _row(values: tuple) -> IndexRow:

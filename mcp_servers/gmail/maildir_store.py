@@ -14,13 +14,14 @@ from __future__ import annotations
 import os
 import socket
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import count
 from pathlib import Path
 
 from .indexed import SYSTEM_LABELS
-from .journal import IndexRow, Journal
-from .models import Message
+from .journal import IndexRow, Journal, Location
+from .models import IndexProgress, Message
 from .parsing import MessageParseError, parse_file
 from .provider import MailProviderError
 
@@ -47,6 +48,13 @@ class StoredFile:
     folder: str
     path: str
     flags: str
+
+
+def _received(stored: StoredFile) -> float:
+    try:
+        return os.stat(stored.path).st_mtime
+    except OSError:  # gone since it was listed
+        return 0.0
 
 
 def _split_name(name: str) -> tuple[str, str]:
@@ -85,6 +93,8 @@ class MaildirStore:
             raise MailProviderError(f"{root} is not a directory: --maildir needs a Maildir folder")
         self.root = root
         self.journal = journal
+        self._backlog: list[StoredFile] = []
+        self.progress: IndexProgress | None = None
         for folder in ("", "Sent", "Drafts", "Trash"):
             self.ensure_folder(folder)
 
@@ -132,29 +142,73 @@ class MaildirStore:
                         files.setdefault(key, StoredFile(key, folder, entry.path, flags))
         return files
 
-    def scan(self) -> int:
-        """Bring the index and journal up to date with the disk; returns how many changes were added."""
-        before = self.journal.last_seq()
-        on_disk, indexed = self.files(), self.journal.rows()
+    def plan_index(self) -> int:
+        """Begin the first indexing, to be done a step at a time (`index_step`) while the server
+        answers: moves and deletions are journalled now; new files wait, the Sent folder first (a
+        reader learns whom the user writes to before it judges what they receive), then the rest,
+        each newest first (by mtime, the Maildir received date), so that a client reading the change
+        feed meets recent mail first. Until the backlog is done `scan()` does nothing. Returns how many files wait."""
+        on_disk, indexed = self.files(), self.journal.locations()
+        self._apply_moves(on_disk, indexed)
+        waiting = [stored for key, stored in on_disk.items() if key not in indexed]
+        self._backlog = sorted(waiting, key=_received, reverse=True)
+        self._backlog.sort(
+            key=lambda stored: stored.folder != "Sent"
+        )  # stable: Sent first, each newest first
+        self.progress = IndexProgress(indexed=0, total=len(waiting))
+        return len(waiting)
+
+    def index_step(self, size: int) -> IndexProgress | None:
+        """Index the next `size` files of the backlog in one transaction; None once it is empty
+        (after a full `scan()` that records what changed meanwhile)."""
+        if not self._backlog:
+            self.progress = None
+            self.scan()
+            return None
+        step, self._backlog = self._backlog[:size], self._backlog[size:]
         self.journal.begin()
         try:
-            pending = 0
-            for key, stored in on_disk.items():
-                row = indexed.get(key)
-                if row is None:
+            for stored in step:
+                if os.path.exists(stored.path):  # else moved since the plan: the final scan finds it
                     self._add(stored)
-                    pending += 1
-                elif (row.folder, row.flags, row.path) != (stored.folder, stored.flags, stored.path):
+        finally:
+            self.journal.commit()
+        assert self.progress is not None
+        self.progress = IndexProgress(indexed=self.progress.indexed + len(step), total=self.progress.total)
+        return self.progress
+
+    def _apply_moves(self, on_disk: dict[str, StoredFile], indexed: Mapping[str, Location]) -> None:
+        """Journal the indexed messages that moved, changed flags or vanished."""
+        self.journal.begin()
+        try:
+            for key, stored in on_disk.items():
+                known = indexed.get(key)
+                if known is not None and tuple(known) != (stored.folder, stored.flags, stored.path):
+                    row = self.journal.row(key)
+                    assert row is not None
                     self._update(row, stored)
-                if pending >= _COMMIT_EVERY:
-                    self.journal.commit()
-                    self.journal.begin()
-                    pending = 0
             for key in indexed.keys() - on_disk.keys():
                 self.journal.delete(key)
                 self.journal.append("deleted", key, [])
         finally:
             self.journal.commit()
+
+    def scan(self) -> int:
+        """Bring the index and journal up to date with the disk; returns how many changes were added.
+        Does nothing while the first indexing has a backlog (it owns the journal's order then)."""
+        if self._backlog:
+            return 0
+        before = self.journal.last_seq()
+        on_disk, indexed = self.files(), self.journal.locations()
+        self._apply_moves(on_disk, indexed)
+        new = [stored for key, stored in on_disk.items() if key not in indexed]
+        for start in range(0, len(new), _COMMIT_EVERY):
+            self.journal.begin()
+            try:
+                for stored in new[start : start + _COMMIT_EVERY]:
+                    self._add(stored)
+            finally:
+                self.journal.commit()
         return self.journal.last_seq() - before
 
     def _add(self, stored: StoredFile) -> None:

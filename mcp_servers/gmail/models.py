@@ -19,9 +19,11 @@ __all__ = [
     "Change",
     "ChangePage",
     "DraftRef",
+    "IndexProgress",
     "Label",
     "ListHeaders",
     "Message",
+    "MessageBatch",
     "MessageSummary",
     "OutgoingMessage",
     "SearchResult",
@@ -128,6 +130,17 @@ class SearchPage(BaseModel):
     next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last")
 
 
+class IndexProgress(BaseModel):
+    """How far the server's first indexing of the mailbox has come (it runs after the session is up)."""
+
+    indexed: int = Field(description="Messages indexed so far")
+    total: int = Field(description="Messages to index in all (0 while still counting)")
+
+    @property
+    def text(self) -> str:
+        return f"indexing, {self.indexed} of {self.total}" if self.total else "indexing"
+
+
 class SearchResult(BaseModel):
     """The messages matching a query, newest first."""
 
@@ -135,6 +148,10 @@ class SearchResult(BaseModel):
     messages: list[MessageSummary] = Field(default_factory=list)
     next_cursor: str | None = Field(
         None, description="More messages match: pass this as `cursor` (with the same query) for the next page"
+    )
+    indexing: str | None = Field(
+        None,
+        description="Set while the first indexing runs (e.g. 'indexing, 400 of 9000'): results may be partial",
     )
 
 
@@ -161,6 +178,17 @@ class ChangePage(BaseModel):
     changes: list[Change] = Field(default_factory=list)
     cursor: str = Field(description="Pass as `since` to get what happens after this page")
     has_more: bool = Field(False, description="True when more changes wait beyond this page")
+    pending: int = Field(0, description="Changes already recorded after this page")
+    indexing: IndexProgress | None = Field(
+        None, description="Set while the first indexing runs: more changes will follow as it goes on"
+    )
+
+
+class MessageBatch(BaseModel):
+    """The messages `get_messages` read, in the order asked, and the ids it could not read."""
+
+    messages: list[Message] = Field(default_factory=list)
+    missing: dict[str, str] = Field(default_factory=dict, description="id -> why it could not be read")
 
 
 class Label(BaseModel):

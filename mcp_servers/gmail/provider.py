@@ -16,7 +16,18 @@ from email.message import EmailMessage
 
 from anyio.abc import TaskStatus
 
-from .models import ChangePage, DraftRef, Label, Message, MessageSummary, SearchPage, SentRef, Thread
+from .models import (
+    ChangePage,
+    DraftRef,
+    IndexProgress,
+    Label,
+    Message,
+    MessageBatch,
+    MessageSummary,
+    SearchPage,
+    SentRef,
+    Thread,
+)
 from .query import Query
 
 __all__ = [
@@ -61,6 +72,30 @@ class MailProvider(ABC):
     @abstractmethod
     async def aclose(self) -> None:
         """Release connections."""
+
+    async def connect(self) -> None:
+        """Connect without the first indexing, which `index` then does while the server answers
+        (the default: `open`, which indexes at once)."""
+        await self.open()
+
+    async def index(self, changed: Changed) -> None:
+        """Do the first indexing after `connect`, calling `changed()` as it goes (the default: none)."""
+        return None
+
+    @property
+    def indexing(self) -> IndexProgress | None:
+        """How far the first indexing has come; None when it is done (or was never needed)."""
+        return None
+
+    async def get_messages(self, ids: list[str]) -> MessageBatch:
+        """Several messages at once, in the order asked; ids that cannot be read go to `missing`."""
+        batch = MessageBatch()
+        for id in ids:
+            try:
+                batch.messages.append(await self.get_message(id))
+            except MailProviderError as exc:
+                batch.missing[id] = str(exc)
+        return batch
 
     @abstractmethod
     async def search_page(

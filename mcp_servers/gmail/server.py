@@ -34,17 +34,28 @@ from mcp_servers.common.write_flags import Needs, WriteGate
 
 from .compose import compose, forward_of, reply_to
 from .gmail_push import PushReceiver, add_push_route
-from .models import ChangePage, DraftRef, Label, Message, OutgoingMessage, SearchResult, SentRef, Thread
+from .models import (
+    ChangePage,
+    DraftRef,
+    Label,
+    Message,
+    MessageBatch,
+    OutgoingMessage,
+    SearchResult,
+    SentRef,
+    Thread,
+)
 from .provider import MailProvider, MailProviderError
 from .query import QueryError, parse_query
 from .search_sql import MAX_PAGE
 from .settings import GmailSettings
 
-__all__ = ["INBOX_URI", "build_server", "watch_inbox"]
+__all__ = ["INBOX_URI", "MAX_BATCH", "build_server", "index_mailbox", "watch_inbox"]
 
 INBOX_URI = "gmail://inbox"
 # Longest search query: parsing and matching are linear in it and run before any limit applies.
 MAX_QUERY_CHARS = 2_000
+MAX_BATCH = 100  # ids per get_messages call: ~100 parsed messages hold the mailbox lock well under a second
 OUTWARD_LABELS = frozenset({"TRASH", "SPAM"})  # adding one hides mail like a delete: needs --allow-send
 
 
@@ -131,6 +142,16 @@ async def watch_inbox(
     await provider.watch(changed, task_status=task_status)
 
 
+async def index_mailbox(provider: MailProvider, subscriptions: ResourceSubscriptions) -> None:
+    """The provider's first indexing, run beside the server once it was `connect`ed: tools answer
+    meanwhile, and `gmail://inbox` subscribers hear about each indexed step."""
+
+    async def changed() -> None:
+        await subscriptions.notify(INBOX_URI)
+
+    await provider.index(changed)
+
+
 class _Context:
     """What the tools share: settings, the provider and the subscriptions."""
 
@@ -169,17 +190,42 @@ def _add_read_tools(server: FastMCP, ctx: _Context) -> None:
         ] = None,
     ) -> SearchResult:
         """Find messages, newest first, a page at a time."""
+        indexing = ctx.provider.indexing
         with _tool_errors():
             page = await ctx.provider.search_page(
                 parse_query(query), limit, cursor, me=ctx.settings.from_address
             )
-        return SearchResult(query=query, messages=page.messages, next_cursor=page.next_cursor)
+        return SearchResult(
+            query=query,
+            messages=page.messages,
+            next_cursor=page.next_cursor,
+            indexing=indexing.text if indexing else None,
+        )
 
     @server.tool(annotations=READ)
     async def get_message(id: MessageId) -> Message:
         """One message: headers, plain-text body (quoted reply and signature apart), attachment list."""
         with _tool_errors():
             return await ctx.provider.get_message(id)
+
+    @server.tool(annotations=READ)
+    async def get_messages(
+        ids: Annotated[
+            list[str],
+            Field(
+                min_length=1,
+                description=f"Message ids (at most {MAX_BATCH}) from search_messages or list_changes",
+            ),
+        ],
+    ) -> MessageBatch:
+        """Several messages in one call, in the order asked (as get_message each); ids that cannot
+        be read are listed under `missing` with the reason."""
+        if len(ids) > MAX_BATCH:
+            raise ToolError(
+                f"get_messages reads at most {MAX_BATCH} ids per call, got {len(ids)}: split the ids into batches of {MAX_BATCH}"
+            )
+        with _tool_errors():
+            return await ctx.provider.get_messages(list(dict.fromkeys(ids)))
 
     @server.tool(annotations=READ)
     async def get_thread(
@@ -199,8 +245,10 @@ def _add_feed_tools(server: FastMCP, ctx: _Context) -> None:
         limit: Annotated[int, Field(ge=1, le=1000, description="Maximum number of changes")] = 100,
     ) -> ChangePage:
         """Changes to the mailbox after a cursor: added, deleted and relabelled messages."""
+        indexing = ctx.provider.indexing  # read first: a page read after the end still gets the flag
         with _tool_errors():
-            return await ctx.provider.list_changes(since, limit)
+            page = await ctx.provider.list_changes(since, limit)
+        return page.model_copy(update={"indexing": indexing}) if indexing else page
 
     @server.tool(annotations=READ)
     async def list_labels() -> list[Label]:

@@ -1,11 +1,13 @@
 """The ingest bridge: provider changes into the context store's `raw.*` namespaces.
 
-Mail: `list_changes(since=cursor)` on the gmail server; each added or relabelled message is read with
-`get_message` and stored as `raw.email/<provider id>`, a deleted one is deleted. Calendar: the events
+Mail: `list_changes(since=cursor)` on the gmail server; the added or relabelled messages of a page are
+read with one `get_messages` call and stored, in one `store_many`, as `raw.email/<provider id>`; a
+deleted one is deleted. Calendar: the events
 of the coming days from `upcoming` are stored as `raw.calendar/<event id>` when they are new or
 changed (a hash in the item's metadata tells), and ones that vanished are deleted. The mail cursor is
-saved in the context store (`state.cursors/gmail`) only after the page it covers is stored, so a crash
-repeats work and never skips it; stable ids make the repeat harmless. Both run on wake-ups
+saved in the context store (`state.cursors/gmail`, with the count stored so far) only after the page
+it covers is stored, so a crash repeats work and never skips it; stable ids make the repeat harmless.
+Given the event log, mail ingest bounds triage on a first sync (`orchestrator.feeds.first_sync`). Both run on wake-ups
 (`gmail://inbox`, `calendar://upcoming`) with a periodic look as a safety net.
 """
 
@@ -14,18 +16,23 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import anyio
 
 from orchestrator.context_items import ContextItems
+from orchestrator.event_log import EventLog
+from orchestrator.feeds.first_sync import BACKFILL, SyncProgress, needs_triage, wait_for_triage
 from orchestrator.mcp_clients import ServerConnection, ServerUnavailable, ToolCallFailed, ToolCallTimeout
+from orchestrator.scheduler.user_lane import UserLane
 
 __all__ = ["CalendarIngest", "MailIngest", "follow"]
 
 logger = logging.getLogger(__name__)
 CURSORS = "state.cursors"
+READ_BATCH = 100  # the gmail server's get_messages limit
 
 
 def mail_text(message: dict[str, Any]) -> str:
@@ -40,54 +47,105 @@ def mail_text(message: dict[str, Any]) -> str:
 
 
 class MailIngest:
-    def __init__(self, gmail: ServerConnection, items: ContextItems, page_size: int = 100) -> None:
+    """See the module docstring; with a `log`, also `orchestrator.feeds.first_sync`'s bounded triage."""
+
+    def __init__(
+        self,
+        gmail: ServerConnection,
+        items: ContextItems,
+        page_size: int = 100,
+        *,
+        log: EventLog | None = None,
+        triage_days: float = 14.0,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        lane: UserLane | None = None,
+    ) -> None:
         self._gmail = gmail
+        self._lane = lane
         self._items = items
         self._page_size = page_size
+        self._log = log
+        self._triage_days = triage_days
+        self._now = now
+        self._triage_settled = log is None  # True once the feed has triaged all recent mail stored
         self.stored = 0
         self.failed: list[str] = []
+        self.progress = SyncProgress()
 
     async def sync(self) -> int:
         """Bring `raw.email` up to date with the mailbox; returns how many changes were applied."""
         saved = await self._items.get(CURSORS, "gmail")
-        cursor = (saved.data or {}).get("cursor") if saved and isinstance(saved.data, dict) else None
+        state = saved.data if saved is not None and isinstance(saved.data, dict) else {}
+        cursor = state.get("cursor")
+        self.progress.stored = int(state.get("stored", 0))
         applied = 0
         while True:
+            if self._lane is not None:  # the user's message first
+                await self._lane.yield_to_user()
             arguments: dict[str, Any] = {"limit": self._page_size}
             if cursor:
                 arguments["since"] = cursor
             page = (await self._gmail.call_tool("list_changes", arguments)).structured or {}
-            batch: dict[str, dict[str, Any]] = {}  # by id: a later change of the same message wins
-            for change in page.get("changes", []):
-                batch.pop(change["message_id"], None)
-                if (item := await self._apply(change)) is not None:
-                    batch[item["id"]] = item
-                applied += 1
-            await self._items.put_many(list(batch.values()))
+            items = await self._page_items(page.get("changes", []))
+            applied += len(page.get("changes", []))
+            self.progress.after_page(page, len(page.get("changes", [])))
             cursor = page.get("cursor", cursor)
-            await self._items.put(CURSORS, "gmail", {"cursor": cursor})
+            saved_cursor = {"cursor": cursor, "stored": self.progress.stored}
+            await self._store(items, {"namespace": CURSORS, "id": "gmail", "data": saved_cursor})
             if not page.get("has_more"):
                 return applied
 
-    async def _apply(self, change: dict[str, Any]) -> dict[str, Any] | None:
-        """The `raw.email` item a change leads to (None: deleted, or unreadable and skipped)."""
-        message_id = change["message_id"]
-        if change["kind"] == "deleted":
-            await self._items.delete("raw.email", message_id)
-            return None
-        if change.get("error"):
-            self.failed.append(f"{message_id}: {change['error']}")
-            return None
-        try:
-            message = (await self._gmail.call_tool("get_message", {"id": message_id})).structured or {}
-        except ToolCallFailed as exc:  # gone since the change was logged, or unreadable: skip only it
-            self.failed.append(f"{message_id}: {exc}")
-            return None
+    async def _store(self, items: list[dict[str, Any]], cursor: dict[str, Any]) -> None:
+        """Store a page, its cursor with its last write: mail to triage first; backfill only once the
+        feed has triaged what came before."""
+        backfill = [item for item in items if BACKFILL in item["tags"]]
+        recent = [item for item in items if BACKFILL not in item["tags"]]
+        received = [item for item in backfill if "SENT" not in item["tags"]]  # old Sent mail: learned at once
+        if received and not self._triage_settled:
+            await self._items.put_many(recent)
+            recent = []
+            assert self._log is not None
+            await wait_for_triage(self._log)
+            self._triage_settled = True
+            self.progress.phase = "backfill"
+        await self._items.put_many([*recent, *backfill, cursor])
+        self.progress.backfill += len(backfill)
+
+    async def _page_items(self, changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The `raw.email` items of a page of changes: deletions applied, every message still there
+        read in one `get_messages` call (a later change of the same message wins)."""
+        wanted: dict[str, None] = {}
+        for change in changes:
+            message_id = change["message_id"]
+            wanted.pop(message_id, None)
+            if change["kind"] == "deleted":
+                await self._items.delete("raw.email", message_id)
+            elif change.get("error"):
+                self.failed.append(f"{message_id}: {change['error']}")
+            else:
+                wanted[message_id] = None
+        messages = await self._read(list(wanted))
+        return [self._item(messages[id]) for id in wanted if id in messages]
+
+    async def _read(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The messages by id, `READ_BATCH` to a call; ids the server cannot read are skipped."""
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(ids), READ_BATCH):
+            batch = (
+                await self._gmail.call_tool("get_messages", {"ids": ids[start : start + READ_BATCH]})
+            ).structured or {}
+            found.update((message["id"], message) for message in batch.get("messages", []))
+            self.failed += [f"{id}: {why}" for id, why in batch.get("missing", {}).items()]
+        return found
+
+    def _item(self, message: dict[str, Any]) -> dict[str, Any]:
         self.stored += 1
-        labels = [label for label in message.get("labels", []) if label][:32]
+        labels = [label for label in message.get("labels", []) if label][:31]
+        if self._log is not None and not needs_triage(message, self._now(), self._triage_days):
+            labels.append(BACKFILL)
         return {
             "namespace": "raw.email",
-            "id": message_id,
+            "id": message["id"],
             "data": message,
             "text": mail_text(message),
             "tags": labels,

@@ -17,8 +17,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from orchestrator.context_items import ContextItems
+from orchestrator.context_items import ContextItems, StoredItem
 from orchestrator.event_log import ContextEvent
+from orchestrator.feeds.first_sync import BACKFILL
 from orchestrator.feeds.follow_ups import FollowUp, answered_follow_up, follow_up_for
 from orchestrator.feeds.mail import Email, UserProfile
 from orchestrator.feeds.signals import Signal, sender_tag
@@ -54,39 +55,55 @@ class MailFeed:
         self._awaiting: dict[str, FollowUp] | None = None  # by sent email id; loaded once
         self._pending: list[dict] = []  # triage signals of the current page, stored together by flush()
         self._new_correspondents: set[str] = set()  # learned during the page: their mail is re-ranked
+        self._prefetched: dict[str, StoredItem] = {}  # the page's raw.email items, read by prefetch()
+
+    async def prefetch(self, page: list[ContextEvent]) -> None:
+        """Read the page's mail in one call (the runner calls it before `handle`)."""
+        stored = [event.id for event in page if event.op == "store" and event.namespace == "raw.email"]
+        self._prefetched = await self._items.get_many("raw.email", stored) if stored else {}
 
     async def handle(self, event: ContextEvent) -> None:
         if event.op != "store":
             return
-        item = await self._items.get("raw.email", event.id)
+        item = self._prefetched.pop(event.id, None) or await self._items.get("raw.email", event.id)
         if item is None:
             return
         email = Email.model_validate(item.data)
         profile = await self.profiles.load()
-        if email.in_sent:
-            await self._learn(email, profile)
+        if email.in_sent:  # an old sent question (backfill) is learned from, but not followed up
+            await self._learn(email, profile, follow_up=BACKFILL not in item.tags)
         elif "DRAFT" not in email.labels:  # a draft is neither sent nor received
             await self.content.load()
             await self.content.learn_from_labels(email)
-            await self._triage(email, profile)
+            if BACKFILL not in item.tags:  # old read mail of a first sync: for search, not for Now
+                await self._triage(email, profile)
+            else:
+                await self._close_follow_up(email)
 
     @property
     def profile(self) -> UserProfile | None:
         return self.profiles.profile
 
-    async def _learn(self, email: Email, profile: UserProfile) -> None:
+    async def _learn(self, email: Email, profile: UserProfile, follow_up: bool = True) -> None:
         recipients = [mailbox.email.lower() for mailbox in [*email.to, *email.cc]]
         self._new_correspondents |= {a for a in recipients if not profile.has_written_to(a)}
-        profile = await self.profiles.learn(email)
-        follow_up = follow_up_for(email, profile)
-        if follow_up is not None:
-            await self._store_follow_up(follow_up, overdue=follow_up.due_at <= self._now())
+        profile = await self.profiles.learn(email, save=False)  # stored by flush(), once per page
+        waiting = follow_up_for(email, profile) if follow_up else None
+        if waiting is not None:
+            await self._store_follow_up(waiting, overdue=waiting.due_at <= self._now(), later=True)
 
     async def _triage(self, email: Email, profile: UserProfile) -> None:
         self._pending.append(self._signal(email, await self._engine.triage(email, profile, self._now())))
+        await self._close_follow_up(email)
+
+    async def _close_follow_up(self, email: Email) -> None:
+        """A received message that answers a follow-up ends it."""
         awaiting = await self._awaiting_replies()
         answered = answered_follow_up(email, awaiting.values())
         if answered is not None:
+            self._pending = [
+                p for p in self._pending if (p["namespace"], p["id"]) != (FOLLOW_UPS, answered.email_id)
+            ]
             await self._items.delete(FOLLOW_UPS, answered.email_id)
             awaiting.pop(answered.email_id, None)
 
@@ -110,7 +127,8 @@ class MailFeed:
         """Store the page's triage signals in one transaction (the runner calls it before acking),
         then rank again the mail of anyone the page's sent mail made a correspondent."""
         pending, self._pending = self._pending, []
-        await self._items.put_many(pending)
+        learned = self.profiles.unsaved_item()  # the profile, if the page's sent mail taught it
+        await self._items.put_many([*pending, learned] if learned else pending)
         new, self._new_correspondents = self._new_correspondents, set()
         if new:
             await self._retriage(new)
@@ -145,7 +163,8 @@ class MailFeed:
                 changed += 1
         return changed
 
-    async def _store_follow_up(self, follow_up: FollowUp, overdue: bool) -> None:
+    async def _store_follow_up(self, follow_up: FollowUp, overdue: bool, later: bool = False) -> None:
+        """Store the follow-up's signal now, or with `later` in the page's `flush()`."""
         who = ", ".join(follow_up.recipients)
         state = "overdue" if overdue else "waiting"
         signal = Signal(
@@ -165,7 +184,10 @@ class MailFeed:
             "follow_up": follow_up.model_dump(mode="json"),
             "state": state,
         }
-        await self._items.put(**arguments)
+        if later:
+            self._pending.append({"id": arguments.pop("item_id"), **arguments})
+        else:
+            await self._items.put(**arguments)
         (await self._awaiting_replies())[follow_up.email_id] = follow_up
 
     async def _awaiting_replies(self) -> dict[str, FollowUp]:

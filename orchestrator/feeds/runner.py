@@ -5,13 +5,14 @@ feed); when a server is unreachable the feed waits and retries the same event, s
 from __future__ import annotations
 
 import logging
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import anyio
 from pydantic import ValidationError
 
 from orchestrator.event_log import ContextEvent, EventLog
 from orchestrator.mcp_clients import ServerUnavailable, ToolCallTimeout
+from orchestrator.scheduler.user_lane import UserLane
 
 __all__ = ["Feed", "run_feed"]
 
@@ -28,11 +29,24 @@ class Feed(Protocol):
         """Store whatever `handle` held back for the page; called before the page is acked."""
 
 
-async def run_feed(feed: Feed, log: EventLog, retry_after: float = 2.0) -> None:
+@runtime_checkable
+class PrefetchingFeed(Protocol):
+    async def prefetch(self, page: list[ContextEvent]) -> None:
+        """Read what the page's events need in one call, before `handle` sees them one by one."""
+
+
+async def run_feed(
+    feed: Feed, log: EventLog, retry_after: float = 2.0, *, lane: UserLane | None = None
+) -> None:
     """Handle `feed`'s events forever, acking each page once all its events are handled (or skipped
-    as malformed); a crash mid-page replays that page, which the feeds' stable ids make harmless."""
+    as malformed); a crash mid-page replays that page, which the feeds' stable ids make harmless.
+    With a `lane`, each page waits while the user's message is being answered."""
     async with log.follow(feed.consumer, feed.namespaces) as stream:
         async for page in stream.pages():
+            if lane is not None:
+                await lane.yield_to_user()
+            if isinstance(feed, PrefetchingFeed):
+                await feed.prefetch(page)
             for event in page:
                 await _handle(feed, event, retry_after)
             await feed.flush()

@@ -81,6 +81,7 @@ def _create_event(arguments: dict[str, Any]) -> Verdict:
 GMAIL: dict[str, Rule] = {
     "search_messages": READ,
     "get_message": READ,
+    "get_messages": READ,
     "get_thread": READ,
     "list_changes": READ,
     "list_labels": READ,
@@ -120,6 +121,7 @@ NOTIFY: dict[str, Rule] = {
 }
 CONTEXT: dict[str, Rule] = {
     "get": READ,
+    "get_many": READ,
     "query": READ,
     "search": READ,
     "read_events": READ,

@@ -27,9 +27,9 @@ MAX_SOURCES = 60
 LISTINGS = {"search_messages", "list_events", "upcoming", "search_events", "query", "search"}
 EXCERPT = 600
 TAINTING = {
-    "gmail": {"search_messages", "get_message", "get_thread"},
+    "gmail": {"search_messages", "get_message", "get_messages", "get_thread"},
     "calendar": {"list_events", "get_event", "upcoming", "search_events"},
-    "context": {"get", "query", "search"},
+    "context": {"get", "get_many", "query", "search"},
 }
 
 

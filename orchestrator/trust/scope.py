@@ -19,7 +19,7 @@ __all__ = ["SHARED_READABLE", "ScopeError", "check_context_call", "own_namespace
 SHARED_READABLE = ("raw.", "signals.")
 WILDCARDS = "*?["
 WRITES = {"store", "delete"}
-READS = {"get"}
+READS = {"get", "get_many"}
 SEARCHES = {"query", "search"}
 
 

@@ -25,6 +25,7 @@ EXPECTED: dict[str, dict[str, Hints]] = {
     "gmail": {
         "search_messages": READ,
         "get_message": READ,
+        "get_messages": READ,
         "get_thread": READ,
         "list_changes": READ,
         "list_labels": READ,
@@ -53,6 +54,7 @@ EXPECTED: dict[str, dict[str, Hints]] = {
     },
     "context_store": {
         "get": READ,
+        "get_many": READ,
         "query": READ,
         "search": READ,
         "read_events": READ,

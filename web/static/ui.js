@@ -270,6 +270,9 @@ function renderStatus() {
   const servers = () => status.servers.map((server) => el("li", { title: server.error || server.state },
     el("span", { class: `dot ${server.state}`, "aria-hidden": "true" }), `${server.name}: ${server.state}`,
     server.error ? el("span", { class: "error" }, ` (${server.error})`) : null));
+  const sync = $("mail-sync"); // a first sync's progress, e.g. "indexed 12,400 of 100,000"; hidden when done
+  sync.hidden = !status.mail_sync || status.mail_sync.phase === "done";
+  sync.textContent = status.mail_sync ? status.mail_sync.text : "";
   // Sources say whether mail and calendar really arrive: a server can be up while nothing syncs.
   const sourceDot = { ok: "connected", starting: "connecting", late: "late", failing: "down" };
   const sources = () => (status.sources || []).map((source) => el("li", { class: "source", title: source.reason },

@@ -27,9 +27,30 @@ SIGNALS = "context://namespace/signals.*"
 async def test_tools_are_listed_with_annotations(settings: ContextStoreSettings) -> None:
     async with Client(build_server(settings)) as client:
         tools = {tool.name: tool for tool in await client.list_tools()}
-    assert set(tools) == {"store", "store_many", "get", "query", "search", "delete", "read_events", "ack"}
+    assert set(tools) == {
+        "store", "store_many", "get", "get_many", "query", "search", "delete", "read_events", "ack"
+    }  # fmt: skip
     assert tools["get"].annotations.read_only_hint is True
     assert tools["delete"].annotations.destructive_hint is True
+
+
+async def test_get_many_reads_items_in_the_order_asked_and_leaves_out_missing_ids(
+    settings: ContextStoreSettings,
+) -> None:
+    async with Client(build_server(settings)) as client:
+        items = [{"namespace": "raw.email", "id": f"m{i}", "data": {"n": i}} for i in range(3)]
+        await client.call_tool("store_many", {"items": items})
+        got = await client.call_tool(
+            "get_many", {"namespace": "raw.email", "ids": ["m2", "gone", "m0", "m2"]}
+        )
+        too_many = await client.call_tool(
+            "get_many", {"namespace": "raw.email", "ids": [str(i) for i in range(1001)]}, raise_on_error=False
+        )
+    assert [(item["id"], item["data"]) for item in got.structured_content["items"]] == [
+        ("m2", {"n": 2}),
+        ("m0", {"n": 0}),
+    ]
+    assert too_many.is_error and "1 to 1,000 items" in too_many.content[0].text
 
 
 async def test_store_get_query_delete_round_trip(settings: ContextStoreSettings) -> None:

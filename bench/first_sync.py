@@ -1,0 +1,239 @@
+"""A first sync of a big mailbox through `pepper-orchestrator run` (issue 16), in rules mode.
+
+    .venv/bin/python bench/first_sync.py [--size 100000] [--seed 16] [--json]
+
+It builds (once, into a cache dir) a generated Maildir of `--size` messages (bench/first_sync_mail.py:
+realistic sizes, ~10% HTML-only, 5% attachments, threads, five languages, three years), then runs
+Pepper on it with a HOME, state and data dir of its own, and measures, polling the UI's `/state` every
+2 s and reading the servers' SQLite files read-only: time to the UI serving; time until Now is
+complete for the last 14 days (every message received within 14 days or unread has its triage
+signal); time until every message is searchable by words (all in `raw.email`, whose text the store
+indexes on write); messages/s through each stage (gmail index, raw.email, triage, embeddings); MCP
+calls per message (the bench's own `/state` reads subtracted); peak RSS and USS per process;
+database size per 1,000 messages; chat (`/ask`, rules mode) latency p50/p95 during the sync, one
+question a second; new mail -> Now latency during and after the sync (a probe message delivered
+every 5 s). The figures are printed beside the issue's 20,000-message figures, with the ratio.
+"""
+
+# ruff: noqa: E402 - sys.path must be repaired before the standard library's email is imported
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.request
+from typing import Any
+
+from bench.first_sync_mail import Mailbox, build_mailbox
+from bench.first_sync_watch import Watch
+
+REPO = Path(__file__).resolve().parents[1]
+# Issue 16's figures for 20,000 messages (before this work): what the ratios are taken against.
+ISSUE = {
+    "first message in the context store (s)": 30.0,
+    "raw.email complete (s)": 430.0,
+    "signals complete (s)": 745.0,
+    "raw.email msgs/s": 46.0,
+    "triage msgs/s": 27.0,
+    "embeddings drained (s)": 35 * 60.0,
+    "context store peak RSS (MB)": 900.0,
+    "all processes peak RSS (MB)": 1400.0,
+    "DB MB per 1,000 messages": 143.0 / 20,
+    "chat p50 (s)": 6.8,
+    "chat p95 (s)": 19.3,
+}
+
+
+def cached_mailbox(cache: Path, size: int, seed: int) -> Mailbox:
+    root = cache / f"{size}-{seed}" / "Mail"
+    found = Mailbox.load(root)
+    if found is not None and found.size == size:
+        for probe in root.glob("new/*.probe"):  # left by an interrupted run
+            probe.unlink()
+        return found
+    shutil.rmtree(root, ignore_errors=True)
+    started = time.perf_counter()
+    mailbox = build_mailbox(root, size, seed)
+    print(
+        f"generated {size:,} messages in {time.perf_counter() - started:.0f} s into {root}", file=sys.stderr
+    )
+    return mailbox
+
+
+def start_pepper(data: Path, mailbox: Mailbox, port: int) -> subprocess.Popen[bytes]:
+    (data / "home").mkdir(parents=True)
+    os.symlink(mailbox.root, data / "mail")
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("PEPPER_", "OPENAI_"))}
+    env.update(HOME=str(data / "home"), XDG_STATE_HOME=str(data / "state"), PYTHONPATH=str(REPO),
+               PEPPER_CONFIG=str(data / "absent.toml"))  # fmt: skip
+    command = [sys.executable, "-m", "orchestrator.cli", "run", "--data-dir", str(data), "--port", str(port)]
+    log = open(data / "pepper.log", "wb")
+    return subprocess.Popen(command, env=env, cwd=REPO, start_new_session=True, stdout=log, stderr=log)
+
+
+def get_state(port: int) -> dict[str, Any] | None:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/pepper/api/state", timeout=10) as answer:
+            return json.load(answer)
+    except (OSError, ValueError):
+        return None
+
+
+def ask(port: int, text: str) -> float:
+    body = json.dumps({"text": text}).encode()
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/pepper/api/ask",
+        body,
+        {"Content-Type": "application/json", "X-Pepper-CSRF": "1"},
+    )
+    started = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=120) as answer:
+        answer.read()
+    return time.perf_counter() - started
+
+
+def chat_during(port: int, watch: Watch, latencies: list[float], errors: list[str]) -> None:
+    """One rules-mode question a second while the sync runs (after the UI serves)."""
+    questions = ["what is urgent?", "what's on tomorrow?", "what did Grace send me?"]
+    while not watch.finished.is_set() and "searchable" not in watch.marks:
+        if "ui" in watch.marks:
+            try:
+                latencies.append(ask(port, questions[len(latencies) % len(questions)]))
+            except OSError as exc:
+                errors.append(f"{watch.elapsed():.0f}s {type(exc).__name__}: {exc}")
+        watch.finished.wait(1.0)
+
+
+def calls_per_state(port: int) -> float:
+    """MCP calls that one `/state` read costs (it reads the Now list, chat, approvals): measured idle."""
+    samples = []
+    for _ in range(3):
+        before, after = get_state(port), get_state(port)
+        if before and after:
+            count = sum(sum(c.values()) for c in after["status"]["mcp_calls"].values())
+            samples.append(count - sum(sum(c.values()) for c in before["status"]["mcp_calls"].values()))
+    return min(samples) if samples else 0.0
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    mailbox = cached_mailbox(Path(args.cache).expanduser(), args.size, args.seed)
+    port = free_port()
+    data = Path(tempfile.mkdtemp(prefix="pepper-first-sync-"))
+    started_at = time.time()
+    triage = mailbox.needs_triage(started_at, args.triage_days)
+    recent = mailbox.needs_triage(started_at, args.triage_days, unread=False)
+    watch = Watch(data, mailbox, triage, recent, started_at)
+    chat: list[float] = []
+    errors: list[str] = []
+    process = start_pepper(data, mailbox, port)
+    watch.started = time.perf_counter()
+    threads = [threading.Thread(target=chat_during, args=(port, watch, chat, errors), daemon=True),
+               threading.Thread(target=watch.probe_loop, daemon=True)]  # fmt: skip
+    for thread in threads:
+        thread.start()
+    state: dict[str, Any] | None = None
+    fetches = 0
+    try:
+        deadline = time.perf_counter() + args.timeout
+        while time.perf_counter() < deadline and process.poll() is None:
+            state = get_state(port) or state
+            fetches += 1
+            watch.sample(process.pid, state)
+            if args.verbose:
+                print(f"{watch.elapsed():7.1f}s {watch.counts} {sorted(watch.marks)}", file=sys.stderr)
+            if watch.complete(args.wait_embeddings):
+                break
+            time.sleep(2.0)
+        watch.after_sync(args.probes_after)
+        per_state = calls_per_state(port)
+        final = get_state(port) or state
+    finally:
+        watch.finished.set()
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
+        watch.remove_probes()
+    report = watch.report(final, fetches * per_state, chat, errors)
+    report["machine"] = machine(started_at)
+    report["size"], report["data_dir"] = args.size, str(data)
+    if not args.keep:
+        shutil.rmtree(data, ignore_errors=True)
+    return report
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def machine(started_at: float) -> dict[str, Any]:
+    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short=12", "HEAD"],
+                            capture_output=True, text=True, check=False).stdout.strip()  # fmt: skip
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started_at)),
+        "commit": commit,
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "load_after": round(os.getloadavg()[0], 2),
+    }
+
+
+def print_report(report: dict[str, Any]) -> None:
+    figures = report["figures"]
+    scale = report["size"] / 20_000
+    print(f"first sync of {report['size']:,} messages, rules mode; {report['machine']}")
+    print(f"{'figure':<48} | {'this run':>12} | {'issue, 20k':>10} | ratio")
+    for name, value in figures.items():
+        before = ISSUE.get(name)
+        shown = f"{value:,.2f}" if isinstance(value, float) else f"{value}"
+        ratio = f"{value / before:.2f}" if before and isinstance(value, int | float) and value else ""
+        print(f"{name:<48} | {shown:>12} | {before if before is not None else '':>10} | {ratio}")
+    print(f"(times for {report['size']:,} messages; the issue's are for 20,000: scale {scale:.2f})")
+    for role, peak in report["memory"].items():
+        print(f"peak memory {role:<22} RSS {peak['rss_mb']:7.1f} MB   USS {peak['uss_mb']:7.1f} MB")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--size", type=int, default=100_000, help="messages in the generated mailbox")
+    parser.add_argument("--seed", type=int, default=16)
+    parser.add_argument(
+        "--cache", default="~/.cache/pepper/bench/first_sync", help="where mailboxes are kept"
+    )
+    parser.add_argument("--triage-days", type=float, default=14.0, help="Pepper's default: 14")
+    parser.add_argument(
+        "--timeout", type=float, default=3600.0, help="stop measuring after this many seconds"
+    )
+    parser.add_argument("--wait-embeddings", action="store_true", help="also wait until embeddings drain")
+    parser.add_argument("--probes-after", type=int, default=5, help="new-mail probes after the sync")
+    parser.add_argument("--keep", action="store_true", help="keep Pepper's data dir")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--verbose", action="store_true", help="print the counts every sample")
+    args = parser.parse_args(argv)
+    report = run(args)
+    print(json.dumps(report, indent=2)) if args.json else print_report(report)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,186 @@
+"""What bench/first_sync.py watches while Pepper syncs: the servers' SQLite files (read-only), the
+process tree's memory (RSS and USS, by psutil), and new-mail probes; and the report it makes of them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from bench.first_sync_mail import Mailbox, probe_message
+
+__all__ = ["Watch", "percentile"]
+
+ROLES = {"mcp_servers.context_store": "context store", "mcp_servers.gmail": "gmail",
+         "mcp_servers.calendar": "calendar", "mcp_servers.notify": "notify"}  # fmt: skip
+PROBE_EVERY = 5.0
+PROBE_TIMEOUT = 120.0
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(int(fraction * len(ordered)), len(ordered) - 1)]
+
+
+def _read(path: Path, sql: str) -> list[tuple]:
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5) as db:
+            return db.execute(sql).fetchall()
+    except sqlite3.Error:
+        return []
+
+
+@dataclass
+class Watch:
+    data: Path
+    mailbox: Mailbox
+    triage: set[str]  # keys that must get a triage signal: received in the window, or unread
+    recent: set[str]  # those received in the window: Now is complete once they all have one
+    started_at: float
+    started: float = 0.0  # perf_counter at launch
+    marks: dict[str, float] = field(default_factory=dict)  # figure -> seconds after launch
+    counts: dict[str, int] = field(default_factory=dict)
+    memory: dict[str, dict[str, float]] = field(default_factory=dict)
+    total_peak: dict[str, float] = field(default_factory=lambda: {"rss_mb": 0.0, "uss_mb": 0.0})
+    probes: dict[str, list[float]] = field(default_factory=lambda: {"during": [], "after": []})
+    probe_keys: list[str] = field(default_factory=list)
+    finished: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def context_db(self) -> Path:
+        return self.data / "context.sqlite3"
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def mark(self, name: str, condition: bool) -> None:
+        if condition and name not in self.marks:
+            self.marks[name] = self.elapsed()
+
+    def sample(self, pid: int, state: dict[str, Any] | None) -> None:
+        self.mark("ui", state is not None)
+        raw = _read(
+            self.context_db,
+            "SELECT count(*) FROM items WHERE namespace='raw.email' AND id NOT LIKE '%.probe'",
+        )
+        signals = {
+            row[0] for row in _read(self.context_db, "SELECT id FROM items WHERE namespace='signals.email'")
+        }
+        pending = _read(self.context_db, "SELECT count(*) FROM pending_embeddings")
+        indexes = list((self.data / "state").glob("pepper/gmail/maildir-*.sqlite3"))
+        indexed = _read(indexes[0], "SELECT count(*) FROM messages") if indexes else []
+        self.counts.update(
+            raw=raw[0][0] if raw else 0, signals=len(signals), indexed=indexed[0][0] if indexed else 0,
+            pending_embeddings=pending[0][0] if pending else 0,
+        )  # fmt: skip
+        self.counts["peak_pending_embeddings"] = max(
+            self.counts.get("peak_pending_embeddings", 0), self.counts["pending_embeddings"]
+        )
+        self.mark("first_raw", self.counts["raw"] > 0)
+        self.mark("first_signal", bool(signals))
+        self.mark("indexed", self.counts["indexed"] >= self.mailbox.size)
+        self.mark("searchable", self.counts["raw"] >= self.mailbox.size)
+        self.mark("now_complete", self.recent <= signals)
+        self.mark("unread_triaged", self.triage <= signals)
+        self.mark("embeddings_drained", "searchable" in self.marks and self.counts["pending_embeddings"] == 0)
+        self._sample_memory(pid)
+
+    def _sample_memory(self, pid: int) -> None:
+        try:
+            root = psutil.Process(pid)
+            processes = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            return
+        total = {"rss_mb": 0.0, "uss_mb": 0.0}
+        for process in processes:
+            try:
+                info, cmdline = process.memory_full_info(), " ".join(process.cmdline())
+            except psutil.Error:
+                continue
+            role = next((name for module, name in ROLES.items() if module in cmdline), "orchestrator")
+            peak = self.memory.setdefault(role, {"rss_mb": 0.0, "uss_mb": 0.0})
+            for key, value in (("rss_mb", info.rss), ("uss_mb", info.uss)):
+                peak[key] = max(peak[key], value / 2**20)
+                total[key] += value / 2**20
+        for key in total:
+            self.total_peak[key] = max(self.total_peak[key], total[key])
+
+    def complete(self, wait_embeddings: bool) -> bool:
+        needed = {"indexed", "searchable", "now_complete", "unread_triaged"} | (
+            {"embeddings_drained"} if wait_embeddings else set()
+        )
+        return needed <= self.marks.keys()
+
+    def probe_once(self, phase: str) -> None:
+        key = probe_message(self.mailbox.root, len(self.probe_keys))
+        self.probe_keys.append(key)
+        sent = time.perf_counter()
+        while time.perf_counter() - sent < PROBE_TIMEOUT:
+            if _read(self.context_db, f"SELECT 1 FROM items WHERE namespace='signals.email' AND id='{key}'"):
+                self.probes[phase].append(time.perf_counter() - sent)
+                return
+            time.sleep(0.05)
+
+    def probe_loop(self) -> None:
+        """New mail every PROBE_EVERY seconds from the first stored message until the sync is done."""
+        while not self.finished.is_set() and "searchable" not in self.marks:
+            if "first_raw" in self.marks:
+                self.probe_once("during")
+            self.finished.wait(PROBE_EVERY)
+
+    def after_sync(self, count: int) -> None:
+        for _ in range(count):
+            self.probe_once("after")
+
+    def remove_probes(self) -> None:
+        for path in self.mailbox.root.glob("*/*.probe*"):
+            path.unlink(missing_ok=True)
+
+    def report(
+        self, state: dict[str, Any] | None, bench_calls: float, chat: list[float], errors: list[str]
+    ) -> dict[str, Any]:
+        marks, size = self.marks, self.mailbox.size
+        calls = sum(sum(c.values()) for c in (state or {}).get("status", {}).get("mcp_calls", {}).values())
+        db_bytes = sum(p.stat().st_size for p in self.data.glob("context.sqlite3*"))
+
+        def rate(count: int, start: str, end: str) -> float | None:
+            if start in marks and end in marks and marks[end] > marks[start]:
+                return round(count / (marks[end] - marks[start]), 1)
+            return None
+
+        figures = {
+            "time to the UI serving (s)": marks.get("ui"),
+            "first message in the context store (s)": marks.get("first_raw"),
+            f"Now complete, {len(self.recent):,} msgs of the window (s)": marks.get("now_complete"),
+            f"signals complete (+ old unread: {len(self.triage):,}) (s)": marks.get("unread_triaged"),
+            "gmail index complete (s)": marks.get("indexed"),
+            "raw.email complete (s)": marks.get("searchable"),
+            "embeddings drained (s)": marks.get("embeddings_drained"),
+            "embeddings pending at the end": self.counts.get("pending_embeddings"),
+            "gmail index msgs/s": rate(size, "ui", "indexed"),
+            "raw.email msgs/s": rate(size, "first_raw", "searchable"),
+            "triage msgs/s": rate(len(self.triage), "first_signal", "unread_triaged"),
+            "MCP calls per message": round((calls - bench_calls) / max(size, 1), 3),
+            "context store peak RSS (MB)": round(self.memory.get("context store", {}).get("rss_mb", 0), 1),
+            "context store peak USS (MB)": round(self.memory.get("context store", {}).get("uss_mb", 0), 1),
+            "all processes peak RSS (MB)": round(self.total_peak["rss_mb"], 1),
+            "all processes peak USS (MB)": round(self.total_peak["uss_mb"], 1),
+            "DB MB per 1,000 messages": round(db_bytes / 2**20 / max(self.counts.get("raw", 1), 1) * 1000, 2),
+            "chat replies during the sync": len(chat),
+            "chat errors during the sync": len(errors),
+            "chat p50 (s)": round(percentile(chat, 0.5), 3),
+            "chat p95 (s)": round(percentile(chat, 0.95), 3),
+            "new mail -> Now p95 during the sync (s)": round(percentile(self.probes["during"], 0.95), 2),
+            "new mail -> Now p95 after the sync (s)": round(percentile(self.probes["after"], 0.95), 2),
+        }
+        return {"figures": figures, "memory": self.memory, "counts": self.counts, "probes": self.probes,
+                "mcp_calls": (state or {}).get("status", {}).get("mcp_calls"), "bench_calls": bench_calls,
+                "chat_errors": errors[:5]}  # fmt: skip

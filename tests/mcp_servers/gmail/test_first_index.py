@@ -1,0 +1,84 @@
+"""The first indexing of a big Maildir runs after the MCP session is up, newest first, in steps."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from pathlib import Path
+
+import anyio
+import pytest
+from fastmcp import Client
+
+from mcp_servers.gmail.journal import Journal
+from mcp_servers.gmail.maildir_store import MaildirStore
+from tests.support.processes import stdio_transport
+
+from .messages import plain_message
+
+pytestmark = pytest.mark.anyio
+BODY = "About the quarterly numbers: the draft is in the shared folder, comments welcome.\n" * 20
+BASE_TIME = 1_750_000_000
+
+
+def big_maildir(root: Path, count: int) -> list[str]:
+    """`count` messages in new/, message i received at BASE_TIME + i minutes; keys oldest first."""
+    for sub in ("cur", "new", "tmp"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    template = plain_message(subject="Numbers NUMBER", body=BODY, date=datetime.fromtimestamp(BASE_TIME, UTC))
+    stamp = format_datetime(datetime.fromtimestamp(BASE_TIME, UTC)).encode()
+    keys = []
+    for i in range(count):
+        key = f"{BASE_TIME + i}.M{i}P1.bench"
+        path = root / "new" / key
+        sent = format_datetime(
+            datetime.fromtimestamp(BASE_TIME + 60 * i, UTC)
+        ).encode()  # written as received
+        path.write_bytes(template.replace(b"NUMBER", str(i).encode()).replace(stamp, sent))
+        os.utime(path, (BASE_TIME + 60 * i, BASE_TIME + 60 * i))
+        keys.append(key)
+    return keys
+
+
+def test_first_index_goes_newest_first_in_steps_and_scan_waits_for_it(tmp_path: Path) -> None:
+    keys = big_maildir(tmp_path / "Mail", 500)
+    store = MaildirStore(tmp_path / "Mail", Journal(tmp_path / "state" / "index.sqlite3"))
+    assert store.plan_index() == 500
+    first = store.index_step(200)
+    assert first is not None and (first.indexed, first.total) == (200, 500)
+    assert store.scan() == 0  # a tool's scan waits for the backlog instead of indexing it in one go
+    (tmp_path / "Mail" / "new" / keys[0]).unlink()  # gone before its turn
+    while store.index_step(200) is not None:
+        pass
+    order = [change.message_id for change in store.journal.changes(None, 1000).changes]
+    assert order == list(reversed(keys[1:]))
+    assert store.progress is None and store.scan() == 0
+
+
+@pytest.mark.slow
+async def test_server_answers_while_it_indexes_a_big_maildir_over_stdio(tmp_path: Path) -> None:
+    keys = big_maildir(tmp_path / "Mail", 6000)
+    args = ["--maildir", str(tmp_path / "Mail"), "--state-dir", str(tmp_path / "state")]
+    async with Client(stdio_transport("mcp_servers.gmail", args), timeout=60) as client:
+        found = (
+            await client.call_tool("search_messages", {"query": "numbers", "limit": 5})
+        ).structured_content
+        assert found["indexing"].startswith("indexing")  # answered before the index was complete
+        seen: list[str] = []
+        cursor, partial_pages = None, 0
+        with anyio.fail_after(120):
+            while True:
+                arguments = {"limit": 500, **({"since": cursor} if cursor else {})}
+                page = (await client.call_tool("list_changes", arguments)).structured_content
+                seen += [change["message_id"] for change in page["changes"]]
+                cursor = page["cursor"]
+                partial_pages += page["indexing"] is not None
+                if page["indexing"] is None and not page["has_more"]:
+                    break
+        done = (
+            await client.call_tool("search_messages", {"query": "numbers", "limit": 1})
+        ).structured_content
+    assert partial_pages > 0
+    assert seen == list(reversed(keys))  # newest first, each message once
+    assert done["indexing"] is None and done["messages"][0]["id"] == keys[-1]
