@@ -61,6 +61,7 @@ class SourceHealth:
     behind_seconds: float | None = None  # how long it had not synced when this run caught up
     caught_up_at: float | None = None
     previous_success: float | None = None  # from before this run (the context store's record)
+    syncing_since: float | None = None  # a sync under way (a first sync of a big mailbox takes minutes)
 
     def succeeded(self, changes: int, now: float) -> None:
         if self.caught_up_at is None:
@@ -87,6 +88,10 @@ class SourceHealth:
                 self.last_error or (self.connection.last_error if self.connection else None) or "server down"
             )
             return SourceState.FAILING, f"failing for {_span(now - trouble_since)}: {why}"
+        if self.syncing_since is not None and not down and self.last_error is None:
+            if self.last_success is None:
+                return SourceState.STARTING, f"first sync running for {_span(now - self.syncing_since)}"
+            return SourceState.OK, f"syncing for {_span(now - self.syncing_since)}"
         if self.last_success is None and not down and quiet < self.interval * 2 + LATE_SLACK_SECONDS:
             return SourceState.STARTING, "first sync running"
         if quiet >= self.interval * 2 + LATE_SLACK_SECONDS or down:
@@ -136,11 +141,14 @@ class HealthBook:
     async def record(self, name: str, outcome: Callable[[], Awaitable[int]]) -> int:
         """Run one sync of `name` and record how it went (re-raising its failure for the caller)."""
         source = self.sources[name]
+        source.syncing_since = self._clock()
         try:
             changes = await outcome()
         except (ServerUnavailable, ToolCallFailed, ToolCallTimeout) as exc:
             source.failed(str(exc) or type(exc).__name__, self._clock())
             raise
+        finally:
+            source.syncing_since = None
         source.succeeded(changes, self._clock())
         await self._items.put(HEALTH_NAMESPACE, name, {"last_success": source.last_success})
         return changes

@@ -117,3 +117,21 @@ async def test_after_a_week_stopped_the_first_sync_says_how_far_behind_it_was(
     status = {"mode": "rules", "model": None, "servers": [], "sources": [source]}
     line = _status_lines(status)[-1]
     assert line.startswith("source mail: ok (synced 0 s ago), 168 h behind after the last stop, caught up ")
+
+
+@pytest.mark.servers("context")
+async def test_a_long_first_sync_is_starting_not_late(connections: dict[str, ServerConnection]) -> None:
+    clock = Clock()
+    book = HealthBook(ContextItems(connections["context"]), clock)
+    mail = book.add("mail", interval=60, alert_after=900)
+    seen: list[tuple[SourceState, str]] = []
+
+    async def first_sync_of_a_big_mailbox() -> int:
+        clock.now += 600  # ten minutes of pages
+        seen.append(mail.state(clock.now))
+        return 20_000
+
+    await book.record("mail", first_sync_of_a_big_mailbox)
+
+    assert seen == [(SourceState.STARTING, "first sync running for 10 min")]
+    assert mail.state(clock.now) == (SourceState.OK, "synced 0 s ago")
