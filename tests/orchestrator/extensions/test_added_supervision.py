@@ -18,15 +18,11 @@ from orchestrator.config import load_settings
 from orchestrator.extensions.servers import connect
 from orchestrator.mcp_clients import ConnectionState
 from orchestrator.supervision.status import server_status
-from tests.orchestrator.extensions.conftest import PEPPER_SHUTDOWN_WARNINGS
 from tests.orchestrator.extensions.test_feeds import feed_signals, mentions_notified, run_pepper, write_config
 from tests.orchestrator.test_cli_run import children_of
-from tests.support.reaping import collect_abandoned_processes
 from tests.support.reference_servers import reference_server
 
-__all__ = ["collect_abandoned_processes"]
-
-pytestmark = [pytest.mark.anyio, pytest.mark.timeout(120), *PEPPER_SHUTDOWN_WARNINGS]
+pytestmark = [pytest.mark.anyio, pytest.mark.timeout(120)]
 
 
 def server_pid(program: str) -> int:

@@ -19,16 +19,12 @@ from orchestrator.app import Pepper
 from orchestrator.config import load_settings
 from orchestrator.remote import _status_lines
 from orchestrator.scheduler_tools import scheduler_tools
-from tests.orchestrator.extensions.conftest import PEPPER_SHUTDOWN_WARNINGS
 from tests.support.processes import REPO_ROOT
-from tests.support.reaping import collect_abandoned_processes
 from tests.support.reference_servers import reference_server
 from tests.support.scripted_llm import Step, last_message, offered_tools, scripted_llm_server, tool_arguments
 
-__all__ = ["collect_abandoned_processes"]
-
 # Pepper's shutdown may leave a server the SDK's stdio client gave up waiting for: collected here.
-pytestmark = [pytest.mark.anyio, pytest.mark.timeout(240), *PEPPER_SHUTDOWN_WARNINGS]
+pytestmark = [pytest.mark.anyio, pytest.mark.timeout(240)]
 
 DATA_EXAMPLE = REPO_ROOT / "examples" / "data-worker"
 USER_MSG = re.compile(r"<user_msg[^>]*>(.*?)</user_msg>", re.S)

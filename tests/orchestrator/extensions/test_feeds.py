@@ -18,14 +18,10 @@ import pytest
 from orchestrator.app import Pepper
 from orchestrator.config import ConfigError, load_settings
 from orchestrator.mcp_clients import ServerConnection
-from tests.orchestrator.extensions.conftest import PEPPER_SHUTDOWN_WARNINGS
 from tests.support.processes import REPO_ROOT
-from tests.support.reaping import collect_abandoned_processes
-
-__all__ = ["collect_abandoned_processes"]
 
 # Pepper's shutdown may leave a server the SDK's stdio client gave up waiting for: collected here.
-pytestmark = [pytest.mark.anyio, pytest.mark.timeout(240), *PEPPER_SHUTDOWN_WARNINGS]
+pytestmark = [pytest.mark.anyio, pytest.mark.timeout(240)]
 
 EXAMPLE = REPO_ROOT / "examples" / "chat-feed"
 WAIT_SECONDS = 90
