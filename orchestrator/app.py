@@ -52,6 +52,7 @@ from orchestrator.scheduler.queue import EventQueue
 from orchestrator.scheduler_tools import QUIET_TOOLS, SchedulerToolRunner, scheduler_tools
 from orchestrator.supervision.retry import PatientConnection, supervised
 from orchestrator.triage.content_book import ContentBook
+from orchestrator.triage.ranker_book import RankerBook
 from orchestrator.trust.actions import ContextActionStore, Signer
 from orchestrator.trust.desk import ApprovalDesk
 from orchestrator.trust.gate import GatedToolRunner
@@ -118,6 +119,7 @@ class Pepper:
             LLMTriage(self.model, self.items, content.model) if self.model else RulesTriage(content.model)
         )
         self.profiles = ProfileBook(self.items, settings.user_addresses, settings.vips)
+        self.ranker = RankerBook(self.items)
         self.mail_feed = MailFeed(
             self.items,
             settings.user_addresses,
@@ -125,6 +127,7 @@ class Pepper:
             engine=triage,
             profiles=self.profiles,
             content=content,
+            ranker=self.ranker,
         )
         services = Services(
             self.connections, self.items, self.desk, self.toolbox.tools, self.profiles,

@@ -21,11 +21,13 @@ from orchestrator.context_items import ContextItems
 from orchestrator.event_log import ContextEvent
 from orchestrator.feeds.follow_ups import FollowUp, answered_follow_up, follow_up_for
 from orchestrator.feeds.mail import Email, UserProfile
+from orchestrator.feeds.sender_trust import sender_trust
 from orchestrator.feeds.signals import Signal, sender_tag
 from orchestrator.feeds.triage_llm import RulesTriage, TriageEngine
 from orchestrator.feeds.triage_rules import Triage
 from orchestrator.profile import ProfileBook
 from orchestrator.triage.content_book import ContentBook
+from orchestrator.triage.ranker_book import RankerBook
 
 __all__ = ["MailFeed"]
 
@@ -45,9 +47,11 @@ class MailFeed:
         engine: TriageEngine | None = None,
         profiles: ProfileBook | None = None,
         content: ContentBook | None = None,
+        ranker: RankerBook | None = None,
     ) -> None:
         self._items = items
         self.content = content or ContentBook(items)
+        self.ranker = ranker or RankerBook(items)
         self._engine = engine or RulesTriage(self.content.model)
         self.profiles = profiles or ProfileBook(items, user_addresses, vips)
         self._now = now
@@ -68,6 +72,7 @@ class MailFeed:
         elif "DRAFT" not in email.labels:  # a draft is neither sent nor received
             await self.content.load()
             await self.content.learn_from_labels(email)
+            await self.ranker.load()
             await self._triage(email, profile)
 
     @property
@@ -83,14 +88,18 @@ class MailFeed:
             await self._store_follow_up(follow_up, overdue=follow_up.due_at <= self._now())
 
     async def _triage(self, email: Email, profile: UserProfile) -> None:
-        self._pending.append(self._signal(email, await self._engine.triage(email, profile, self._now())))
+        verdict = await self._engine.triage(email, profile, self._now())
+        self._pending.append(self._signal(email, verdict, profile))
         awaiting = await self._awaiting_replies()
         answered = answered_follow_up(email, awaiting.values())
         if answered is not None:
             await self._items.delete(FOLLOW_UPS, answered.email_id)
             awaiting.pop(answered.email_id, None)
 
-    def _signal(self, email: Email, verdict: Triage) -> dict:
+    def _signal(self, email: Email, verdict: Triage, profile: UserProfile) -> dict:
+        """The signal of a judged mail, scored by the user's ranker."""
+        judged = verdict.model_dump()
+        ranking = self.ranker.rank(email, profile, sender_trust(email, profile), judged, self._now())
         return Signal(
             kind="email",
             source_id=email.id,
@@ -104,6 +113,11 @@ class MailFeed:
             link=f"gmail://message/{email.id}",
             engine=self._engine.name,
             sender=email.sender.email.lower() if email.sender else None,
+            score=ranking.score,
+            attention=ranking.attention,
+            seen=ranking.seen,
+            features=ranking.features,
+            keys=ranking.keys.model_dump(),
         ).store_item()
 
     async def flush(self) -> None:
@@ -111,6 +125,7 @@ class MailFeed:
         then rank again the mail of anyone the page's sent mail made a correspondent."""
         pending, self._pending = self._pending, []
         await self._items.put_many(pending)
+        await self.ranker.save()
         new, self._new_correspondents = self._new_correspondents, set()
         if new:
             await self._retriage(new)
@@ -127,11 +142,9 @@ class MailFeed:
                 if raw is None:
                     continue
                 email = Email.model_validate(raw.data)
-                signal = self._signal(email, await self._engine.triage(email, profile, self._now()))
-                if (signal["data"]["priority"], signal["data"]["reasons"]) != (
-                    stored.data.get("priority"),
-                    stored.data.get("reasons"),
-                ):
+                signal = self._signal(email, await self._engine.triage(email, profile, self._now()), profile)
+                fields = ("priority", "reasons", "score")
+                if [signal["data"][f] for f in fields] != [stored.data.get(f) for f in fields]:
                     changed.append(signal)
         await self._items.put_many(changed)
 
