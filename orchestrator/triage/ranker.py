@@ -138,7 +138,9 @@ class Ranker(BaseModel):
 
     def own_weight(self, keys: RankKeys) -> float:
         """The weight of this sender and its list together; a lift only when believed."""
-        own = self.senders.get(keys.sender, 0.0) + (self.lists.get(keys.list_id, 0.0) if keys.list_id else 0.0)
+        own = self.senders.get(keys.sender, 0.0) + (
+            self.lists.get(keys.list_id, 0.0) if keys.list_id else 0.0
+        )
         return own if keys.believed else min(own, 0.0)
 
     def shared_score(self, features: dict[str, float]) -> float:

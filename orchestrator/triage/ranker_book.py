@@ -170,9 +170,13 @@ class RankerBook:
             data = item.data if isinstance(item.data, dict) else {}
             if not data.get("keys"):
                 continue
-            ranking = self._ranking(data.get("features") or {}, RankKeys.model_validate(data["keys"]), bool(data.get("seen")))
+            ranking = self._ranking(
+                data.get("features") or {}, RankKeys.model_validate(data["keys"]), bool(data.get("seen"))
+            )
             if (ranking.score, ranking.attention) != (data.get("score"), data.get("attention")):
-                signal = Signal.model_validate({**data, "score": ranking.score, "attention": ranking.attention})
+                signal = Signal.model_validate(
+                    {**data, "score": ranking.score, "attention": ranking.attention}
+                )
                 changed.append(signal.store_item())
         await self._items.put_many(changed)
         return len(changed)

@@ -75,7 +75,27 @@ function signalCard(key, signal, notification) {
     el("div", { class: "title" }, signal.summary || ""),
     reasons ? el("div", { class: "detail" }, reasons) : null,
     signal.action_items && signal.action_items.length ? el("div", { class: "detail" }, "→ " + signal.action_items[0]) : null,
-    el("div", { class: "actions" }, linkFor(signal.link, "now"), notification ? notificationActions(notification) : null));
+    el("div", { class: "actions" }, linkFor(signal.link, "now"), notification ? notificationActions(notification) : null,
+      signal.kind === "email" && signal.source_id ? mailActions(signal) : null));
+}
+
+// The user's corrections teach the ranker at once (POST /pepper/api/corrections), and "Mark read"
+// sets \Seen in the mailbox when the account is writable (in Pepper only otherwise): either way the
+// signal is stored again and the card moves or leaves Now through the stream.
+const CORRECTIONS = [["important", "Important"], ["not_important", "Not important"], ["never", "Never from this sender"]];
+function mailActions(signal) {
+  const id = signal.source_id;
+  const button = (job, text, path, body, done) => el("button", { type: "button", disabled: busy.has(job), onclick: async () => {
+    busy.add(job);
+    renderNow();
+    try { const answer = await post(path, body); toast(done(answer)); }
+    catch (error) { toast(error.message); }
+    finally { busy.delete(job); renderNow(); }
+  } }, text);
+  const read = signal.seen ? el("span", { class: "detail" }, "Read")
+    : button(`${id}/read`, "Mark read", `/pepper/api/mail/${encodeURIComponent(id)}/read`, undefined,
+      (answer) => answer.marked === "mailbox" ? "Marked read in the mailbox" : "Marked read in Pepper (the mailbox is read-only)");
+  return [read, ...CORRECTIONS.map(([kind, text]) => button(`${id}/${kind}`, text, "/pepper/api/corrections", { kind, message_id: id }, (answer) => answer.message))];
 }
 
 function notificationCard(notification) {
@@ -109,6 +129,16 @@ function notificationActions(notification) {
   return [button("read", undefined, "Mark read"), button("snooze", { until: "1h" }, "Snooze 1 h")];
 }
 
+// Now is an attention budget (orchestrator/triage/now.py): what the ranker put above its threshold,
+// unread, best first, NOW_LIMIT cards and "show N more" for the rest; low priority and bulk behind the filter.
+const NOW_LIMIT = 15;
+const LEGACY_SCORES = { urgent: 4, high: 2, normal: 0.5, low: -1 };
+const nowScore = (item) => (typeof item.score === "number" ? item.score : LEGACY_SCORES[item.priority] ?? 0);
+function inNow(signal) {
+  if (signal.attention !== undefined && signal.attention !== null) return signal.attention;
+  return signal.priority !== "low" && signal.category !== "bulk" && signal.category !== "spam";
+}
+
 function renderNow() {
   const showLow = $("show-low").checked;
   const entries = [];
@@ -119,23 +149,30 @@ function renderNow() {
   const shown = new Set();
   for (const [key, signal] of state.signals) {
     if (signal.kind === "meeting" || signal.kind === "follow_up") continue;
-    if (!showLow && (signal.priority === "low" || signal.category === "bulk" || signal.category === "spam")) continue;
     const notification = signal.link ? byLink.get(signal.link) : undefined;
     if (notification) shown.add(notification.id);
-    const quiet = Boolean(notification && (notification.read_at || snoozed(notification)));
-    entries.push({ quiet, priority: signal.priority, at: signal.deadlines?.[0]?.due || "", node: () => signalCard(key, signal, notification) });
+    if (!showLow && !inNow(signal)) continue;
+    const quiet = Boolean(signal.seen || !inNow(signal) || (notification && (notification.read_at || snoozed(notification))));
+    entries.push({ quiet, score: nowScore(signal), at: signal.deadlines?.[0]?.due || "", node: () => signalCard(key, signal, notification) });
   }
   for (const notification of state.notifications.values()) {
     if (shown.has(notification.id) || ((notification.read_at || snoozed(notification)) && !showLow)) continue;
     const quiet = Boolean(notification.read_at || snoozed(notification));
-    entries.push({ quiet, priority: notification.priority, at: notification.created_at, node: () => notificationCard(notification) });
+    entries.push({ quiet, score: nowScore(notification), at: notification.created_at, node: () => notificationCard(notification) });
   }
-  // What still needs the user comes first: unread before read or snoozed, then by priority, newest first.
-  entries.sort((a, b) => a.quiet - b.quiet || (PRIORITY[a.priority] ?? 9) - (PRIORITY[b.priority] ?? 9) || String(b.at).localeCompare(String(a.at)));
-  redraw([$("now-list"), entries.slice(0, 150).map((entry) => entry.node())]);
-  $("now-empty").hidden = entries.length > 0;
-  $("now-count").textContent = entries.length ? String(entries.length) : "";
-  announceWaiting(entries.filter((entry) => !entry.quiet).length);
+  // What still needs the user comes first: unread before read or snoozed, then by the ranker's score, newest first.
+  entries.sort((a, b) => a.quiet - b.quiet || b.score - a.score || String(b.at).localeCompare(String(a.at)));
+  const waiting = entries.filter((entry) => !entry.quiet).length;
+  const budget = renderNow.expanded || showLow ? 150 : NOW_LIMIT;
+  const visible = entries.slice(0, Math.min(budget, showLow ? 150 : waiting));
+  redraw([$("now-list"), visible.map((entry) => entry.node())]);
+  const more = $("now-more");
+  const hidden = (showLow ? entries.length : waiting) - visible.length;
+  more.hidden = hidden <= 0 && !renderNow.expanded;
+  more.textContent = hidden > 0 ? `Show ${hidden} more` : "Show fewer";
+  $("now-empty").hidden = visible.length > 0;
+  $("now-count").textContent = waiting ? String(waiting) : "";
+  announceWaiting(waiting);
 }
 
 // The list itself is redrawn whole on every change, so a screen reader would read all of it again:
@@ -387,5 +424,6 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   $("search-form").addEventListener("submit", search);
   $("show-low").addEventListener("change", renderNow);
+  $("now-more").addEventListener("click", () => { renderNow.expanded = !renderNow.expanded; renderNow(); });
   load().catch((error) => { $("mode").textContent = error.message; });
 });
