@@ -98,7 +98,9 @@ def _pct(value: float | None) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--test", action="store_true", help="also the test mailboxes (held-out families)")
     parser.add_argument("--boxes", type=int, default=4, help="mailboxes per split (1-4)")

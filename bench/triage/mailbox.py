@@ -48,7 +48,13 @@ DEV = {101: datetime(2026, 3, 2, 9, 30), 102: datetime(2026, 3, 11, 14, 10),
 TEST = {201: datetime(2026, 6, 9, 10, 5), 202: datetime(2026, 6, 17, 15, 40),
         203: datetime(2026, 6, 25, 8, 15), 204: datetime(2026, 7, 3, 12, 0)}  # fmt: skip
 WEEKS, THREADS, SPAM_PER_BOX = 6, 50, 30
-NEEDS_ATTENTION = {"urgent_from_manager", "deadline_tomorrow", "ceo_question", "client_invitation", "i18n_request"}
+NEEDS_ATTENTION = {
+    "urgent_from_manager",
+    "deadline_tomorrow",
+    "ceo_question",
+    "client_invitation",
+    "i18n_request",
+}
 BULK = {"newsletters", "tool_notifications", "receipts", "trashed_promotions"}
 SPAM = {"spamassassin", "phishing"}
 HELD_OUT = {"cold_outreach", "phishing", "i18n_request"}
@@ -76,7 +82,13 @@ class Mailbox:
 
 
 def _folder_labels(mail: Mail) -> list[str]:
-    folder = {"": ["INBOX"], "Sent": ["SENT"], "Drafts": ["DRAFT"], "Trash": ["TRASH"], "Archive": ["Archive"]}
+    folder = {
+        "": ["INBOX"],
+        "Sent": ["SENT"],
+        "Drafts": ["DRAFT"],
+        "Trash": ["TRASH"],
+        "Archive": ["Archive"],
+    }
     unread = not mail.seen and mail.folder not in ("Sent", "Drafts")
     return folder[mail.folder] + (["UNREAD"] if unread else [])
 

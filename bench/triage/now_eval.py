@@ -149,8 +149,11 @@ def now_figures(boxes: list[tuple[Mailbox, list[Judged], int]], examples: int) -
         "after_attention": _pr([j for j in judged if j.attention], needing),
         "after_now": _pr([j for j in judged if j.shown], needing),
         "held_out_families": {
-            family: {"messages": n, "in_now": sum(j.shown for j in held if j.item.family == family),
-                     "before_in_now": sum(j.before for j in held if j.item.family == family)}
+            family: {
+                "messages": n,
+                "in_now": sum(j.shown for j in held if j.item.family == family),
+                "before_in_now": sum(j.before for j in held if j.item.family == family),
+            }
             for family, n in Counter(j.item.family for j in held).items()
         },  # fmt: skip
         "deadlines": _deadlines(judged),

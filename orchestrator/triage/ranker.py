@@ -40,22 +40,26 @@ __all__ = [
 CorrectionKind = Literal["important", "not_important", "never"]
 THRESHOLD = 0.0
 MARGIN = 2.0  # how far past the threshold a correction puts the corrected mail
+NOT_IMPORTANT_FLOOR = -4.0  # a sender marked not important stays below this: their urgent mail too
 LEARNING_RATE = 0.1
 LEVELS = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
 PRIOR: dict[str, float] = {
-    "bias": -2.5,
-    "priority": 3.0,  # the rules' level, 0 (low) .. 1 (urgent)
-    "wrote_to": 0.6,  # the user's Sent mail went to the sender
-    "replied_to": 0.5,  # ... as replies, log-scaled
-    "domain_known": 0.2,  # the user wrote to someone at the sender's domain
-    "thread": 0.5,  # the user wrote in this thread
-    "direct": 0.5,  # the user is in To
+    "bias": -3.2,
+    "priority": 2.4,  # the rules' level, 0 (low) .. 1 (urgent)
+    "wrote_to": 0.4,  # the user's Sent mail went to the sender
+    "replied_to": 0.3,  # ... as replies, log-scaled
+    "domain_known": 0.1,  # the user wrote to someone at the sender's domain
+    "thread": 0.2,  # the user wrote in this thread
+    "answered": -2.0,  # ... after this mail: the user already answered it
+    "direct": 0.3,  # the user is in To
     "cc_only": -0.7,
     "list": -2.0,  # bulk, automated or mailing-list mail
     "spam": -3.0,
     "suspicious": -1.5,  # a forged or borrowed From
-    "asks": 0.8,  # asks the user something directly
-    "deadline_soon": 1.0,  # a deadline within 48 h, from a trusted sender
+    "asks": 0.6,  # asks the user something directly
+    "asks_known": 1.2,  # ... and the user knows the sender: mail that waits on the user
+    "invitation": 1.5,  # a calendar invitation from someone the user knows, to answer
+    "deadline_soon": 1.2,  # a deadline within 48 h, from a trusted sender
     "unanswered_sender": -0.5,  # much mail from this sender and the user never wrote back
     "stale": -1.5,  # more than a week old
     "seen": -1.0,  # already read
@@ -105,6 +109,7 @@ def features_of(
     direct = any(profile.is_user(m) for m in email.to)
     category = verdict.get("category", "")
     thread = profile.threads.get(email.thread_id) if email.thread_id else None
+    asks = bool(verdict.get("action_items"))
     return {
         "bias": 1.0,
         "priority": LEVELS.get(verdict.get("priority", "normal"), 1) / 3,
@@ -112,17 +117,27 @@ def features_of(
         "replied_to": _log_scaled(profile.replied_to.get(address, 0)) if known else 0.0,
         "domain_known": 1.0 if domain and any(a.endswith("@" + domain) for a in profile.sent_to) else 0.0,
         "thread": 1.0 if thread is not None else 0.0,
+        "answered": 1.0 if thread is not None and thread.last_sent > email.date else 0.0,
         "direct": 1.0 if direct else 0.0,
         "cc_only": 1.0 if not direct and any(profile.is_user(m) for m in email.cc) else 0.0,
         "list": 1.0 if category == "bulk" else 0.0,
         "spam": 1.0 if category == "spam" else 0.0,
         "suspicious": 1.0 if trust.suspicious or trust.own_address else 0.0,
-        "asks": 1.0 if verdict.get("action_items") else 0.0,
+        "asks": 1.0 if asks else 0.0,
+        "asks_known": 1.0 if asks and trust.trusted else 0.0,
+        "invitation": 1.0 if trust.trusted and _invitation(email) else 0.0,
         "deadline_soon": 1.0 if deadline_soon and trust.trusted else 0.0,
         "unanswered_sender": _log_scaled(received, 20) if not trust.known else 0.0,
         "stale": 1.0 if stale else 0.0,
         "seen": 1.0 if email.labels and "UNREAD" not in email.labels else 0.0,
     }
+
+
+def _invitation(email: Email) -> bool:
+    return any(
+        a.content_type in ("text/calendar", "application/ics") or a.name.lower().endswith(".ics")
+        for a in email.attachments
+    )
 
 
 class Ranker(BaseModel):
@@ -164,12 +179,15 @@ class Ranker(BaseModel):
             if keys.list_id:
                 self.never.discard(f"list:{keys.list_id}")
         self._step(features, wanted, self._base(features) + self.own_weight(keys))
+        table, key = (self.lists, keys.list_id) if keys.list_id else (self.senders, keys.sender)
+        if not key:
+            return
         target = THRESHOLD + MARGIN if wanted else THRESHOLD - MARGIN
         gap = target - (self._base(features) + self.own_weight(keys))
         if (gap > 0) == bool(wanted) and gap != 0:  # passive-aggressive: move only when on the wrong side
-            table, key = (self.lists, keys.list_id) if keys.list_id else (self.senders, keys.sender)
-            if key:
-                table[key] = round(table.get(key, 0.0) + gap, 4)
+            table[key] = round(table.get(key, 0.0) + gap, 4)
+        if not wanted:  # "not important" holds for the sender's pressing mail too, until "important"
+            table[key] = min(table.get(key, 0.0), NOT_IMPORTANT_FLOOR)
 
     def _base(self, features: dict[str, float]) -> float:
         return self.shared_score(features) if features else THRESHOLD

@@ -23,7 +23,7 @@ from orchestrator.feeds.sender_trust import SenderTrust
 from orchestrator.feeds.signals import Signal
 from orchestrator.triage.ranker import THRESHOLD, CorrectionKind, Ranker, RankKeys, features_of, keys_of
 
-__all__ = ["RANKER", "Correction", "RankerBook", "Ranking", "StoredRanker"]
+__all__ = ["RANKER", "Correction", "RankerBook", "Ranking", "StoredRanker", "count_sender", "rank_mail"]
 
 RANKER = ("triage.ranker", "user")
 RANKER_VERSION = 1
@@ -91,32 +91,12 @@ class RankerBook:
     def rank(
         self, email: Email, profile: UserProfile, trust: SenderTrust, verdict: dict, now: datetime
     ) -> Ranking:
-        """Score one mail the rules just judged (`verdict`: the signal's priority, category,
-        action_items and deadlines), counting its sender's mail once per message."""
-        state = self.state
-        if trust.address and email.id not in state.counted:
-            state.counted = [*state.counted, email.id][-KEPT:]
-            state.received[trust.address] = state.received.get(trust.address, 0) + 1
-            if len(state.received) > KEPT:
-                del state.received[min(state.received, key=state.received.__getitem__)]
-            self._dirty = True
-        soon = any(now <= d["due"] <= now + SOON for d in verdict.get("deadlines", []))
-        features = features_of(
-            email,
-            profile,
-            trust,
-            verdict,
-            received=state.received.get(trust.address, 0),
-            stale=now - email.date > STALE,
-            deadline_soon=soon,
-        )
-        seen = bool(features["seen"]) or email.id in state.read_locally
-        return self._ranking(features, keys_of(email, trust), seen)
+        """Score one mail the rules just judged (see `rank_mail`)."""
+        self._dirty |= count_sender(self.state, email.id, trust.address)
+        return rank_mail(self.state, email, profile, trust, verdict, now)
 
     def _ranking(self, features: dict[str, float], keys: RankKeys, seen: bool) -> Ranking:
-        score = self.ranker.score(features, keys)
-        attention = score > THRESHOLD and not seen
-        return Ranking(score=score, attention=attention, seen=seen, features=features, keys=keys)
+        return _ranking(self.ranker, features, keys, seen)
 
     async def save(self) -> None:
         """Store the state when something changed (the feed calls it once per page)."""
@@ -180,6 +160,42 @@ class RankerBook:
                 changed.append(signal.store_item())
         await self._items.put_many(changed)
         return len(changed)
+
+
+def count_sender(state: StoredRanker, message_id: str, address: str) -> bool:
+    """Count a mail from `address` once (a replayed message is not); returns whether it counted."""
+    if not address or message_id in state.counted:
+        return False
+    state.counted = [*state.counted, message_id][-KEPT:]
+    state.received[address] = state.received.get(address, 0) + 1
+    if len(state.received) > KEPT:
+        del state.received[min(state.received, key=state.received.__getitem__)]
+    return True
+
+
+def rank_mail(
+    state: StoredRanker, email: Email, profile: UserProfile, trust: SenderTrust, verdict: dict, now: datetime
+) -> Ranking:
+    """Score one mail the rules just judged (`verdict`: the signal's priority, category, action_items
+    and deadlines) with the user's ranker, as of `now`."""
+    soon = any(now <= d["due"] <= now + SOON for d in verdict.get("deadlines", []))
+    features = features_of(
+        email,
+        profile,
+        trust,
+        verdict,
+        received=state.received.get(trust.address, 0),
+        stale=now - email.date > STALE,
+        deadline_soon=soon,
+    )
+    seen = bool(features["seen"]) or email.id in state.read_locally
+    return _ranking(state.ranker, features, keys_of(email, trust), seen)
+
+
+def _ranking(ranker: Ranker, features: dict[str, float], keys: RankKeys, seen: bool) -> Ranking:
+    score = ranker.score(features, keys)
+    attention = score > THRESHOLD and not seen
+    return Ranking(score=score, attention=attention, seen=seen, features=features, keys=keys)
 
 
 def _said(kind: CorrectionKind, keys: RankKeys) -> str:
