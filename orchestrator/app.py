@@ -162,6 +162,7 @@ class Pepper:
         if gmail := self.connections.get("gmail"):
             start("mail ingest", follow, gmail, "gmail://inbox", MailIngest(gmail, self.items).sync)
             start("mail feed", run_feed, self.mail_feed, self.log)
+            start("ranking stored mail", self.mail_feed.rank_unranked)
             start("overdue check", self._check_overdue)
         start("approvals watch", self._watch_approvals)
         if calendar := self.connections.get("calendar"):

@@ -8,16 +8,20 @@ lands too) teaches it, never a From header: mail from outside that carries the u
 triaged as a stranger's. The user's edits win over what it learns. Drafts are neither learned nor
 triaged. Mail the provider filed as spam (the Junk/Spam folder) teaches the user's content model
 (`orchestrator.triage.content_book`) before it is triaged; the engine must be built on the same
-book's model (`content.model`). When sent mail makes someone a correspondent, their mail already triaged is ranked again. A follow-up signal is written when the user's message asks something,
+book's model (`content.model`). When sent mail makes someone a correspondent, their mail already triaged is ranked again. Every
+mail signal carries the user's ranker's score (`orchestrator.triage.ranker_book`: whether it asks for
+a place in Now, and why); signals stored before the ranker are judged again once at start
+(`rank_unranked`). A follow-up signal is written when the user's message asks something,
 becomes overdue after its wait (`check_overdue`), and is deleted when a recipient answers.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from orchestrator.context_items import ContextItems
+from orchestrator.context_items import ContextItems, StoredItem
 from orchestrator.event_log import ContextEvent
 from orchestrator.feeds.follow_ups import FollowUp, answered_follow_up, follow_up_for
 from orchestrator.feeds.mail import Email, UserProfile
@@ -31,7 +35,9 @@ from orchestrator.triage.ranker_book import RankerBook
 
 __all__ = ["MailFeed"]
 
+logger = logging.getLogger(__name__)
 FOLLOW_UPS = "signals.follow_up"
+UNRANKED_LIMIT = 1000  # the newest mail signals looked at for a missing ranking, once per start
 
 
 class MailFeed:
@@ -118,6 +124,7 @@ class MailFeed:
             seen=ranking.seen,
             features=ranking.features,
             keys=ranking.keys.model_dump(),
+            why=ranking.why,
         ).store_item()
 
     async def flush(self) -> None:
@@ -134,19 +141,39 @@ class MailFeed:
         """Triage again the stored mail of `senders`, judged while the user had not yet written to
         them: a first sync meets the inbox before the Sent folder, and a reply makes a stranger a
         correspondent. Only changed signals are stored."""
+        stored = [
+            item
+            for sender in sorted(senders)
+            for item in await self._items.query(["signals.email"], tags=[sender_tag(sender)], limit=100)
+        ]
+        await self._rejudge(stored)
+
+    async def rank_unranked(self) -> None:
+        """Once at start: mail signals stored before the ranker existed (no ranker `keys`) are judged
+        again, so that Now ranks old and new mail alike."""
+        stored = await self._items.query(["signals.email"], limit=UNRANKED_LIMIT)
+        unranked = [item for item in stored if isinstance(item.data, dict) and not item.data.get("keys")]
+        if unranked:
+            await self.ranker.load()
+            changed = await self._rejudge(unranked)
+            logger.info(
+                "ranked %d mail signals stored before the ranker (%d changed)", len(unranked), changed
+            )
+
+    async def _rejudge(self, stored: list[StoredItem]) -> int:
         profile = await self.profiles.load()
         changed = []
-        for sender in sorted(senders):
-            for stored in await self._items.query(["signals.email"], tags=[sender_tag(sender)], limit=100):
-                raw = await self._items.get("raw.email", stored.id)
-                if raw is None:
-                    continue
-                email = Email.model_validate(raw.data)
-                signal = self._signal(email, await self._engine.triage(email, profile, self._now()), profile)
-                fields = ("priority", "reasons", "score")
-                if [signal["data"][f] for f in fields] != [stored.data.get(f) for f in fields]:
-                    changed.append(signal)
+        for item in stored:
+            raw = await self._items.get("raw.email", item.id)
+            if raw is None:
+                continue
+            email = Email.model_validate(raw.data)
+            signal = self._signal(email, await self._engine.triage(email, profile, self._now()), profile)
+            fields = ("priority", "reasons", "score")
+            if [signal["data"][f] for f in fields] != [item.data.get(f) for f in fields]:
+                changed.append(signal)
         await self._items.put_many(changed)
+        return len(changed)
 
     async def check_overdue(self) -> int:
         """Raise the follow-ups whose wait is over; returns how many changed."""

@@ -46,6 +46,7 @@ class Signal(BaseModel):
     seen: bool = Field(False, description="Read, in the mailbox or in Pepper")
     features: dict[str, float] = Field(default_factory=dict, description="The ranker's features")
     keys: dict[str, Any] | None = Field(None, description="Whose own weights apply (sender, list)")
+    why: list[str] = Field(default_factory=list, description="The ranker's top reasons, in words")
 
     @property
     def namespace(self) -> str:

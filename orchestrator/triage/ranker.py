@@ -46,6 +46,7 @@ LEVELS = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
 PRIOR: dict[str, float] = {
     "bias": -3.2,
     "priority": 2.4,  # the rules' level, 0 (low) .. 1 (urgent)
+    "vip": 1.2,  # a VIP of the user's (and the From can be believed)
     "wrote_to": 0.4,  # the user's Sent mail went to the sender
     "replied_to": 0.3,  # ... as replies, log-scaled
     "domain_known": 0.1,  # the user wrote to someone at the sender's domain
@@ -64,7 +65,26 @@ PRIOR: dict[str, float] = {
     "stale": -1.5,  # more than a week old
     "seen": -1.0,  # already read
 }
-SHARED = tuple(PRIOR)
+WHY = {
+    "priority": "ranked {level} by the rules",
+    "vip": "a VIP",
+    "wrote_to": "you write to this sender",
+    "replied_to": "you reply to this sender",
+    "thread": "a thread you wrote in",
+    "answered": "you already answered it",
+    "direct": "addressed to you",
+    "cc_only": "you are only in Cc",
+    "list": "bulk or list mail",
+    "spam": "looks like spam",
+    "suspicious": "the sender may be forged",
+    "asks": "asks you something",
+    "asks_known": "someone you know asks you",
+    "invitation": "an invitation to answer",
+    "deadline_soon": "a deadline within 48 h",
+    "unanswered_sender": "much mail from someone you never answer",
+    "stale": "more than a week old",
+    "seen": "already read",
+}
 
 
 class RankKeys(BaseModel):
@@ -113,6 +133,7 @@ def features_of(
     return {
         "bias": 1.0,
         "priority": LEVELS.get(verdict.get("priority", "normal"), 1) / 3,
+        "vip": 1.0 if trust.vip and trust.trusted else 0.0,
         "wrote_to": 1.0 if known and profile.sent_to.get(address, 0) else 0.0,
         "replied_to": _log_scaled(profile.replied_to.get(address, 0)) if known else 0.0,
         "domain_known": 1.0 if domain and any(a.endswith("@" + domain) for a in profile.sent_to) else 0.0,
@@ -166,6 +187,27 @@ class Ranker(BaseModel):
         if self.muted(keys):
             return -10.0
         return round(self.shared_score(features) + self.own_weight(keys), 4)
+
+    def why(self, features: dict[str, float], keys: RankKeys, top: int = 3) -> list[str]:
+        """The few features that moved this mail's score most, in words, and the user's own say."""
+        if self.muted(keys):
+            return [
+                "you said: never from this sender" if keys.sender in self.never else "you muted this list"
+            ]
+        said = []
+        own = self.own_weight(keys)
+        if own:
+            said.append(
+                "you marked this sender important" if own > 0 else "you marked this sender not important"
+            )
+        moved = sorted(
+            ((self.weights.get(n, 0.0) * v, n) for n, v in features.items() if v and n in WHY),
+            key=lambda pair: -abs(pair[0]),
+        )
+        level = next(
+            (name for name, value in LEVELS.items() if value / 3 == features.get("priority")), "normal"
+        )
+        return said + [WHY[name].format(level=level) for _, name in moved[: top - len(said)]]
 
     def correct(self, kind: CorrectionKind, features: dict[str, float], keys: RankKeys) -> None:
         """Learn from one correction of a mail with these features (empty: a correction of a sender

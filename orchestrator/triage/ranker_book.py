@@ -60,6 +60,7 @@ class Ranking(BaseModel):
     seen: bool
     features: dict[str, float]
     keys: RankKeys
+    why: list[str] = Field(default_factory=list, description="What moved the score most, in words")
 
 
 class RankerBook:
@@ -195,7 +196,8 @@ def rank_mail(
 def _ranking(ranker: Ranker, features: dict[str, float], keys: RankKeys, seen: bool) -> Ranking:
     score = ranker.score(features, keys)
     attention = score > THRESHOLD and not seen
-    return Ranking(score=score, attention=attention, seen=seen, features=features, keys=keys)
+    why = ranker.why(features, keys)
+    return Ranking(score=score, attention=attention, seen=seen, features=features, keys=keys, why=why)
 
 
 def _said(kind: CorrectionKind, keys: RankKeys) -> str:

@@ -68,15 +68,17 @@ function signalCard(key, signal, notification) {
   const source = KIND_LABEL[signal.kind] || signal.kind || "Notification";
   const reasons = (signal.reasons || []).join(" · ");
   const due = signal.deadlines && signal.deadlines.length ? `due ${when(signal.deadlines[0].due, true)}` : null;
-  const quiet = notification && (notification.read_at || snoozed(notification));
+  const quiet = signal.seen || (notification && (notification.read_at || snoozed(notification)));
+  const isMail = signal.kind === "email" && Boolean(signal.source_id);  // its own "Mark read" reaches the mailbox
   return el("li", { class: `card ${priority}${quiet ? " read" : ""}`, "data-key": `signal ${key}` },
     el("div", { class: "meta" }, el("span", { class: `pill ${priority}` }, priority), el("span", {}, source),
       due ? el("span", { class: "due" }, due) : null),
     el("div", { class: "title" }, signal.summary || ""),
+    signal.why && signal.why.length ? el("div", { class: "detail why" }, "Why here: " + signal.why.join(" · ")) : null,
     reasons ? el("div", { class: "detail" }, reasons) : null,
     signal.action_items && signal.action_items.length ? el("div", { class: "detail" }, "→ " + signal.action_items[0]) : null,
-    el("div", { class: "actions" }, linkFor(signal.link, "now"), notification ? notificationActions(notification) : null,
-      signal.kind === "email" && signal.source_id ? mailActions(signal) : null));
+    el("div", { class: "actions" }, linkFor(signal.link, "now"),
+      notification ? notificationActions(notification, !isMail) : null, isMail ? mailActions(signal) : null));
 }
 
 // The user's corrections teach the ranker at once (POST /pepper/api/corrections), and "Mark read"
@@ -112,8 +114,8 @@ function notificationCard(notification) {
 const busy = new Set();
 const snoozed = (notification) => notification.deliver_at && new Date(notification.deliver_at) > new Date();
 
-function notificationActions(notification) {
-  if (notification.read_at) return el("span", { class: "detail" }, "Read");
+function notificationActions(notification, canRead = true) {
+  if (notification.read_at && canRead) return el("span", { class: "detail" }, "Read");
   if (snoozed(notification)) return el("span", { class: "detail" }, `Snoozed until ${when(notification.deliver_at)}`);
   // A click in flight is remembered here, not on the button, which a redraw may replace meanwhile.
   const button = (verb, body, text) => {
@@ -126,7 +128,7 @@ function notificationActions(notification) {
       finally { busy.delete(job); renderNow(); }
     } }, text);
   };
-  return [button("read", undefined, "Mark read"), button("snooze", { until: "1h" }, "Snooze 1 h")];
+  return [canRead ? button("read", undefined, "Mark read") : null, button("snooze", { until: "1h" }, "Snooze 1 h")];
 }
 
 // Now is an attention budget (orchestrator/triage/now.py): what the ranker put above its threshold,

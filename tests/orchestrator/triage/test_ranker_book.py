@@ -115,3 +115,29 @@ async def test_a_damaged_or_unknown_stored_ranker_falls_back_to_the_prior(connec
     assert (await RankerBook(items).load()).ranker.weights == PRIOR
     await items.put(*RANKER, {"ranker": {"weights": "not a table"}})
     assert (await RankerBook(items).load()).ranker.weights == PRIOR
+
+
+@pytest.mark.servers("context")
+async def test_signals_stored_before_the_ranker_are_ranked_once_at_start(connections) -> None:
+    items = ContextItems(connections["context"])
+    feed = feed_for(items, RankerBook(items))
+    await correspondent(items, feed)
+    raw = {"id": "old", "from": {"email": DANA}, "to": [{"email": ME}], "date": WHEN.isoformat(),
+           "subject": "Numbers", "text": "Could you check the numbers today?", "labels": ["INBOX", "UNREAD"]}  # fmt: skip
+    await items.put("raw.email", "old", raw)
+    legacy = {
+        "kind": "email",
+        "source_id": "old",
+        "priority": "normal",
+        "category": "fyi",
+        "summary": "Dana: Numbers",
+    }
+    await items.put(
+        "signals.email", "old", legacy, tags=["normal", "fyi", "email"]
+    )  # the stored format before
+    assert await in_now(items) == ["old"]  # judged by the old rule meanwhile
+
+    await feed.rank_unranked()
+    ranked = await items.get("signals.email", "old")
+    assert ranked is not None and ranked.data["keys"]["sender"] == DANA
+    assert ranked.data["attention"] is True and ranked.data["why"]
