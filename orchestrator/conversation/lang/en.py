@@ -149,7 +149,7 @@ TOPIC_NOISE = frozenset(
 ITEMS = {
     "number": (
         r"#\s?(?P<n>\d{1,3})\b", r"\b(?:number|item|card|email|mail|message|reminder) #?(?P<n>\d{1,3})\b",
-        r"^\w+ (?P<n>\d{1,2})\b(?! ?(?:am|pm|:))",
+        r"^\w+ (?P<n>\d{1,2})\b(?! ?(?:am|pm|:))", r"^(?P<n>\d{1,2}) (?:is|was|isn'?t)\b",
     ),
     "ordinal": (r"\bthe (?P<ord>first|second|third|fourth|fifth|sixth|1st|2nd|3rd|4th|5th|6th)\b",),
     "last": (r"\bthe last (?:one|card|item|mail|email|message)\b",),
