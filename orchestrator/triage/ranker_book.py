@@ -31,6 +31,7 @@ EMAIL_SIGNALS = "signals.email"
 OPEN_LIMIT = 1000
 KEPT = 2000  # ids remembered for replays and local reads; senders counted
 CORRECTIONS_KEPT = 500
+SCORE_STEP = 0.25  # a score that moved less keeps its stored value and order
 STALE = timedelta(days=7)
 SOON = timedelta(hours=48)
 
@@ -145,7 +146,8 @@ class RankerBook:
             await self.save()
 
     async def rerank_open(self) -> int:
-        """Score every stored mail signal again with the current weights; store those that moved."""
+        """Score every stored mail signal again with the current weights; store those that moved in
+        or out of Now, or by `SCORE_STEP` (the shared weights' small drift rewrites nothing)."""
         changed = []
         for item in await self._items.query([EMAIL_SIGNALS], limit=OPEN_LIMIT):
             data = item.data if isinstance(item.data, dict) else {}
@@ -154,13 +156,21 @@ class RankerBook:
             ranking = self._ranking(
                 data.get("features") or {}, RankKeys.model_validate(data["keys"]), bool(data.get("seen"))
             )
-            if (ranking.score, ranking.attention) != (data.get("score"), data.get("attention")):
-                signal = Signal.model_validate(
-                    {**data, "score": ranking.score, "attention": ranking.attention}
-                )
-                changed.append(signal.store_item())
+            if _moved(ranking, data):
+                moved = {"score": ranking.score, "attention": ranking.attention, "why": ranking.why}
+                changed.append(Signal.model_validate({**data, **moved}).store_item())
         await self._items.put_many(changed)
         return len(changed)
+
+
+def _moved(ranking: Ranking, data: dict) -> bool:
+    score = data.get("score")
+    return (
+        ranking.attention != data.get("attention")
+        or score is None
+        or abs(ranking.score - float(score)) >= SCORE_STEP
+        or ranking.why != data.get("why")
+    )
 
 
 def count_sender(state: StoredRanker, message_id: str, address: str) -> bool:
