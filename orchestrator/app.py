@@ -55,6 +55,7 @@ from orchestrator.scheduler.user_lane import UserLane
 from orchestrator.scheduler_tools import QUIET_TOOLS, SchedulerToolRunner, scheduler_tools
 from orchestrator.supervision.retry import PatientConnection, supervised
 from orchestrator.triage.content_book import ContentBook
+from orchestrator.triage.ranker_book import RankerBook
 from orchestrator.trust.actions import ContextActionStore, Signer
 from orchestrator.trust.desk import ApprovalDesk
 from orchestrator.trust.gate import GatedToolRunner
@@ -129,6 +130,7 @@ class Pepper:
             LLMTriage(self.model, self.items, content.model) if self.model else RulesTriage(content.model)
         )
         self.profiles = ProfileBook(self.items, settings.user_addresses, settings.vips)
+        self.ranker = RankerBook(self.items)
         self.mail_feed = MailFeed(
             self.items,
             settings.user_addresses,
@@ -136,6 +138,7 @@ class Pepper:
             engine=triage,
             profiles=self.profiles,
             content=content,
+            ranker=self.ranker,
         )
         self.lane = UserLane()  # a user's message goes before ingest and triage work
         self.mail_ingest = (
@@ -145,7 +148,7 @@ class Pepper:
         )
         services = Services(
             self.connections, self.items, self.desk, self.toolbox.tools, self.profiles,
-            settings.user_addresses, settings.timezone,
+            settings.user_addresses, settings.timezone, self.ranker,
         )  # fmt: skip
         self.conversation = Conversation(services, user_clock(settings.timezone))
         self.health = HealthBook(self.items)
@@ -192,6 +195,7 @@ class Pepper:
             sync = functools.partial(self.health.record, "mail", self.mail_ingest.sync)
             start("mail ingest", follow, gmail, "gmail://inbox", sync, MAIL_SYNC_SECONDS)
             start("mail feed", functools.partial(run_feed, lane=self.lane), self.mail_feed, self.log)
+            start("ranking stored mail", self.mail_feed.rank_unranked)
             start("overdue check", self._check_overdue)
         start("approvals watch", self._watch_approvals)
         if calendar := self.connections.get("calendar"):

@@ -11,13 +11,14 @@
     pepper-orchestrator profile project add|remove NAME               what you work on
     pepper-orchestrator profile project rename OLD NEW
     pepper-orchestrator profile remember FACT | forget WORDS          facts Pepper keeps in mind
+    pepper-orchestrator correct important|not-important|never ID|ADDRESS   teach the Now list
     pepper-orchestrator mcp-config [--host claude-desktop|vscode] [--demo]  the MCP host's JSON for the servers
     pepper-orchestrator serve gmail|calendar|context|notify           one server over stdio (what hosts run)
     pepper-orchestrator service install|uninstall|status|logs        run Pepper in the background, at login
     pepper-orchestrator doctor                                        check the installation, say what to fix
 
 Every command takes `--config PATH` (a TOML file; see orchestrator.config). `status`, `approve`,
-`profile` and `ask` find the running Pepper from `--data-dir` (or the config), or at `--port`.
+`profile`, `correct` and `ask` find the running Pepper from `--data-dir` (or the config), or at `--port`.
 Logs go to stderr.
 """
 
@@ -88,6 +89,13 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         "--digest", help="the digest `status` showed (the full 64 hex digits): refuse if the action changed"
     )
     _add_profile_parser(commands)
+    correct = commands.add_parser(
+        "correct",
+        parents=[instance],
+        help="teach the Now list: a mail or sender is (not) important, or never",
+    )
+    correct.add_argument("kind", choices=["important", "not-important", "never"])
+    correct.add_argument("target", help="a mail id (as the UI and `ask` show it) or a sender's address")
     host = commands.add_parser("mcp-config", help="print the MCP host configuration for Pepper's servers")
     host.add_argument("--host", choices=["claude-desktop", "vscode"], default="claude-desktop")
     host.add_argument(
@@ -202,7 +210,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         except SetupError as exc:
             raise SystemExit(f"pepper-orchestrator setup: {exc}") from exc
         print(f"{arguments.kind} is set up; its settings are in {written} (readable only by you).")
-    elif arguments.command in ("status", "ask", "approve", "profile"):
+    elif arguments.command in ("status", "ask", "approve", "profile", "correct"):
         print(instance_command(_instance(settings, arguments), arguments))
     elif arguments.command == "mcp-config":
         mcp_config_command(settings, arguments)
@@ -300,6 +308,8 @@ def instance_command(settings: OrchestratorSettings, arguments: argparse.Namespa
         return remote.status(settings)
     if arguments.command == "ask":
         return remote.ask(settings, " ".join(arguments.text))
+    if arguments.command == "correct":
+        return remote.correct(settings, arguments.kind.replace("-", "_"), arguments.target)
     if arguments.command == "approve":
         return remote.decide(settings, arguments.action_id, reject=arguments.reject, digest=arguments.digest)
     return profile_command(settings, arguments)

@@ -21,6 +21,7 @@ from orchestrator.trust.cards import card_text
 __all__ = [
     "announce",
     "ask",
+    "correct",
     "decide",
     "edit_profile",
     "locate",
@@ -170,6 +171,21 @@ def ask(settings: OrchestratorSettings, text: str) -> str:
     if response.status_code != 200:
         raise SystemExit(f"pepper-orchestrator ask: {answer.get('error', response.text)}")
     return plain(answer["reply"])
+
+
+def correct(settings: OrchestratorSettings, kind: str, target: str) -> str:
+    """A correction of the Now list: `target` is a sender when it is an address, else a mail id."""
+    body = {"kind": kind, ("sender" if "@" in target and " " not in target else "message_id"): target}
+    try:
+        with _client(settings) as client:
+            response = client.post("/corrections", json=body)
+    except httpx.ConnectError as exc:
+        raise _unreachable(settings) from exc
+    answer = response.json()
+    if response.status_code != 200:
+        raise SystemExit(f"pepper-orchestrator correct: {answer.get('error', response.text)}")
+    moved = answer["moved"]
+    return f"{answer['message']} ({moved} open mail{'s' if moved != 1 else ''} ranked anew)"
 
 
 def edit_profile(settings: OrchestratorSettings, change: dict[str, Any]) -> str:

@@ -1,14 +1,15 @@
 """The UI's JSON API over a running `Pepper`: a snapshot of everything the page shows, chat (and
-`ask`, answered at once by the conversation engine), approvals, notification actions, search and
-the user's profile (shown and edited in Settings, and by `pepper-orchestrator profile`). Live
-updates come from `web/stream.py`."""
+`ask`, answered at once by the conversation engine), approvals, notification actions, corrections
+of the Now list and "mark read" of mail (`orchestrator.triage`), search and the user's profile
+(shown and edited in Settings, and by `pepper-orchestrator profile`). Live updates come from
+`web/stream.py`."""
 
 from __future__ import annotations
 
 import json
 import logging
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 from starlette.requests import Request
@@ -19,6 +20,7 @@ from orchestrator.mcp_clients import ConnectionState, ServerUnavailable, ToolCal
 from orchestrator.notifications import NAMESPACE as NOTIFICATIONS
 from orchestrator.profile import ProfileChange, ProfileEditError, profile_view
 from orchestrator.supervision.status import server_status
+from orchestrator.triage.read import mark_read
 from orchestrator.trust.cards import card
 
 __all__ = ["Api"]
@@ -54,6 +56,12 @@ class DecisionIn(BaseModel):
     digest: str | None = Field(
         None, pattern="^[0-9a-f]{64}$", description="The digest of the card the user saw (see trust.cards)"
     )
+
+
+class CorrectionIn(BaseModel):
+    kind: Literal["important", "not_important", "never"]
+    message_id: str | None = Field(None, min_length=1, max_length=500, description="The mail corrected")
+    sender: str | None = Field(None, min_length=3, max_length=320, description="Or a sender's address")
 
 
 class SnoozeIn(BaseModel):
@@ -166,6 +174,41 @@ class Api:
             text = f"{notification['title']}\n{notification.get('body', '')}"
             tags = [notification["priority"], "snoozed"]
             await self.pepper.items.put(NOTIFICATIONS, notification["id"], notification, text, tags=tags)
+
+    async def correct(self, request: Request) -> JSONResponse:
+        """A correction ("important", "not_important", "never") of a mail or a sender: learned at
+        once, and every open mail ranked again."""
+        correction = await _parse(request, CorrectionIn)
+        if isinstance(correction, JSONResponse):
+            return correction
+        if not (correction.message_id or correction.sender):
+            return JSONResponse({"error": "say which mail (message_id) or sender (sender) to correct"}, 400)
+        try:
+            said, moved = await self.pepper.ranker.correct(
+                correction.kind, datetime.now(UTC), message_id=correction.message_id, sender=correction.sender
+            )
+        except LookupError as exc:
+            return JSONResponse({"error": str(exc)}, 404)
+        except ValueError as exc:
+            return JSONResponse({"error": str(exc)}, 400)
+        except (ServerUnavailable, ToolCallFailed, ToolCallTimeout) as exc:
+            return JSONResponse({"error": str(exc)}, 503)
+        return JSONResponse({"message": said, "moved": moved})
+
+    async def mark_mail_read(self, request: Request) -> JSONResponse:
+        """Mark a mail read: \\Seen in the mailbox when the gmail server may write, in Pepper only
+        otherwise; either way its card leaves Now at once."""
+        message_id = request.path_params["message_id"]
+        try:
+            pepper = self.pepper
+            where = await mark_read(pepper.connections.get("gmail"), pepper.items, pepper.ranker, message_id)
+        except LookupError as exc:
+            return JSONResponse({"error": str(exc)}, 404)
+        except ToolCallFailed as exc:
+            return JSONResponse({"error": str(exc)}, 400)
+        except (ServerUnavailable, ToolCallTimeout) as exc:
+            return JSONResponse({"error": str(exc)}, 503)
+        return JSONResponse({"marked": where})
 
     async def source(self, request: Request) -> JSONResponse:
         """The mail or event a signal links to (`?link=gmail://message/ID`), as Pepper read it."""

@@ -43,6 +43,8 @@ def create_app(pepper: Pepper, token: str | None = None, hosts: HostAllowlist | 
         Route("/pepper/api/ask", api.ask, methods=["POST"]),
         Route("/pepper/api/approvals/{action_id}", api.decide, methods=["POST"]),
         Route("/pepper/api/notifications/{notification_id}/{verb}", api.notification, methods=["POST"]),
+        Route("/pepper/api/corrections", api.correct, methods=["POST"]),
+        Route("/pepper/api/mail/{message_id}/read", api.mark_mail_read, methods=["POST"]),
         Route("/pepper/api/search", api.search),
         Route("/pepper/api/profile", api.profile, methods=["GET", "POST"]),
         Route("/pepper/api/source", api.source),

@@ -5,6 +5,7 @@ and reply drafts, which go to the approval desk as a pending gmail `reply` like 
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,9 +14,24 @@ from orchestrator.conversation.hidden import card_key, hide
 from orchestrator.conversation.intents import Reading
 from orchestrator.conversation.lang import Language
 from orchestrator.conversation.services import ActionError, Ref, Services
+from orchestrator.mcp_clients import ToolCallFailed
+from orchestrator.triage.ranker import CorrectionKind
+from orchestrator.triage.read import mark_read
 from orchestrator.trust.provenance import Provenance, SourceRef
 
-__all__ = ["cancel_reminder", "digest", "draft_reply", "list_reminders", "mark", "remind", "snooze"]
+__all__ = [
+    "cancel_reminder",
+    "correct",
+    "digest",
+    "draft_reply",
+    "list_reminders",
+    "mark",
+    "remind",
+    "snooze",
+]
+
+ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+MAIL_NAMESPACES = ("raw.email", "signals.email")
 
 
 def _local(value: str | None, now: datetime) -> str:
@@ -183,14 +199,55 @@ async def mark(services: Services, reading: Reading, now: datetime, refs: list[R
             await services.call("notify", "mark_read", {"ids": [ref.id]})
         elif key is not None and done:
             await hide(services, key, ref.title, now, None)
-        elif key is not None and ref.namespace in ("raw.email", "signals.email"):
-            await services.call("gmail", "mark_read", {"id": ref.id})
+        elif key is not None and ref.namespace in MAIL_NAMESPACES:
+            if services.ranker is None:
+                await services.call("gmail", "mark_read", {"id": ref.id})
+            else:  # in the mailbox when it is writable, in Pepper otherwise: Now drops it either way
+                await _mark_read(services, ref.id)
         else:
             raise ActionError(
                 f"{ref.title!r} is not a mail or a notification, so it cannot be marked {'done' if done else 'read'}."
             )
     titles = "; ".join(ref.title for ref in refs)
     return ("Done, off your Now list: " if done else "Marked read: ") + titles, []
+
+
+async def _mark_read(services: Services, message_id: str) -> None:
+    try:
+        await mark_read(services.connections.get("gmail"), services.items, services.ranker, message_id)
+    except LookupError as exc:
+        raise ActionError(str(exc)) from exc
+    except ToolCallFailed as exc:
+        raise ActionError(str(exc)) from exc
+
+
+def _correction(normal: str) -> CorrectionKind:
+    if re.search(r"\bnever\b|\bmute\b", normal):
+        return "never"
+    return "not_important" if re.search(r"\bnot\b|\bunimportant\b|n'?t important\b", normal) else "important"
+
+
+async def correct(
+    services: Services, reading: Reading, now: datetime, refs: list[Ref]
+) -> tuple[str, list[Ref]]:
+    """Important / not important / never from this sender, about mail shown or a sender's address:
+    the ranker learns it at once and Now is ranked again."""
+    if services.ranker is None:
+        raise ActionError("corrections need the mail feed's ranker, which is not running here")
+    kind = _correction(reading.normal)
+    said = []
+    for ref in refs:
+        try:
+            if ref.kind == "sender":
+                message, _ = await services.ranker.correct(kind, now, sender=ref.id)
+            elif ref.kind in ("email", "signal") and ref.namespace in MAIL_NAMESPACES:
+                message, _ = await services.ranker.correct(kind, now, message_id=ref.id)
+            else:
+                raise ActionError(f"{ref.title!r} is not a mail, so there is no sender to correct.")
+        except (LookupError, ValueError) as exc:
+            raise ActionError(str(exc)) from exc
+        said.append(message)
+    return " ".join(dict.fromkeys(said)), []
 
 
 async def draft_reply(

@@ -122,6 +122,8 @@ class Conversation:
             reply, refs = await act_actions.snooze(
                 services, reading, now, self.language, await self._refs(reading)
             )
+        elif intent == "correct_item":
+            reply, refs = await act_actions.correct(services, reading, now, await self._correct_refs(reading))
         elif intent in ON_ITEMS:
             reply, refs = await act_actions.mark(services, reading, now, await self._refs(reading))
         else:  # draft_reply
@@ -185,6 +187,12 @@ class Conversation:
         if item.isdigit():
             raise ActionError(f"I listed {len(self.shown)}; which one do you mean?")
         raise ActionError(questions["which_item"])
+
+    async def _correct_refs(self, reading: Reading) -> list[Ref]:
+        """A correction points at something shown, or names a sender's address outright."""
+        if "item" not in reading.slots and (address := act_actions.ADDRESS.search(reading.text)):
+            return [Ref("sender", address.group().lower(), address.group().lower())]
+        return await self._refs(reading)
 
     async def _one_message(self, reading: Reading) -> dict[str, Any]:
         if "item" in reading.slots:

@@ -38,6 +38,7 @@ SLOTS_USED: dict[str, tuple[str, ...]] = {
     "snooze_item": ("item", "date", "time"),
     "mark_read_item": ("item",),
     "mark_done_item": ("item",),
+    "correct_item": ("item",),
     "digest_time": ("time",),
     "draft_reply": ("person", "item"),
     "approve": ("item",),

@@ -16,6 +16,7 @@ from orchestrator.conversation.services import ActionError, Ref, Services
 from orchestrator.feeds.triage_rules import find_deadlines
 from orchestrator.feeds.waiting_feed import triage_asks
 from orchestrator.feeds.waiting_on_me import how_long, waiting_on_user
+from orchestrator.triage.now import now_list
 
 __all__ = [
     "about_topic",
@@ -68,30 +69,37 @@ def _mine(message: dict[str, Any], services: Services) -> bool:
 
 
 async def urgent(services: Services, reading: Reading, now: datetime) -> tuple[str, list[Ref]]:
-    namespaces = ["signals.email", "signals.follow_up", "signals.meeting"]
-    items = [
+    """Urgent follow-ups and meetings, then the mail of the Now list, in its order
+    (`orchestrator.triage.now`): what the page shows first is what the chat says first."""
+    others = [
         item
         for tag in ("urgent", "high")
-        for item in await services.items.query(namespaces, [tag], limit=100)
+        for item in await services.items.query(["signals.follow_up", "signals.meeting"], [tag], limit=100)
+        if isinstance(item.data, dict) and item.data.get("priority") == tag
     ]
-    hidden = await hidden_keys(services, now)
-    signals = [
-        (i, i.data)
-        for i in items
-        if isinstance(i.data, dict)
-        and i.data.get("priority") in ("urgent", "high")
-        and f"{i.namespace}/{i.id}" not in hidden
+    shelved = await hidden_keys(services, now)  # snoozed or done: not in Now
+    others = [i for i in others if f"{i.namespace}/{i.id}" not in shelved]
+    others.sort(key=lambda item: item.data["priority"] != "urgent")
+    mail = {
+        item.id: item
+        for item in await services.items.query(["signals.email"], limit=300)
+        if isinstance(item.data, dict) and f"{item.namespace}/{item.id}" not in shelved
+    }
+    ranked, more = now_list([item.data for item in mail.values()])
+    signals = [(i, i.data) for i in others] + [
+        (mail[s["source_id"]], s) for s in ranked if s.get("source_id") in mail
     ]
     if not signals:
         return "Nothing urgent right now.", []
-    signals.sort(key=lambda pair: (pair[1]["priority"] != "urgent", pair[1].get("summary", "")))
     shown = signals[:SHOWN]
     lines = [f"{n}. **{s['priority']}** {s['summary']}" for n, (_, s) in enumerate(shown, start=1)]
     refs = [
         Ref("signal", s["source_id"], s["summary"], " ".join(s.get("people", [])).lower(), i.namespace)
         for i, s in shown
     ]
-    return "Needs your attention:\n" + "\n".join(lines), refs
+    hidden = more + len(signals) - len(shown)
+    tail = f"\n…and {hidden} more in Now." if hidden > 0 else ""
+    return "Needs your attention:\n" + "\n".join(lines) + tail, refs
 
 
 async def new_since(

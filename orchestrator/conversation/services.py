@@ -19,6 +19,7 @@ from orchestrator.mcp_clients import (
     ToolCallTimeout,
 )
 from orchestrator.profile import ProfileBook
+from orchestrator.triage.ranker_book import RankerBook
 from orchestrator.trust.desk import ApprovalDesk
 
 __all__ = ["ActionError", "Ref", "Services", "user_clock"]
@@ -48,6 +49,7 @@ class Services:
     user_addresses: list[str] = field(default_factory=list)
     timezone: str | None = None  # IANA name, passed to the notify server with reminders
     memo: dict[str, Any] = field(default_factory=dict)  # what an action keeps between questions
+    ranker: RankerBook | None = None  # the Now list's ranker, taught by corrections
 
     async def call(self, server: str, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
         """The tool's structured result; a failure becomes an `ActionError` the user can read."""

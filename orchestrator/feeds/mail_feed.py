@@ -8,12 +8,16 @@ lands too) teaches it, never a From header: mail from outside that carries the u
 triaged as a stranger's. The user's edits win over what it learns. Drafts are neither learned nor
 triaged. Mail the provider filed as spam (the Junk/Spam folder) teaches the user's content model
 (`orchestrator.triage.content_book`) before it is triaged; the engine must be built on the same
-book's model (`content.model`). When sent mail makes someone a correspondent, their mail already triaged is ranked again. A follow-up signal is written when the user's message asks something,
+book's model (`content.model`). When sent mail makes someone a correspondent, their mail already triaged is ranked again. Every
+mail signal carries the user's ranker's score (`orchestrator.triage.ranker_book`: whether it asks for
+a place in Now, and why); signals stored before the ranker are judged again once at start
+(`rank_unranked`). A follow-up signal is written when the user's message asks something,
 becomes overdue after its wait (`check_overdue`), and is deleted when a recipient answers.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -22,15 +26,19 @@ from orchestrator.event_log import ContextEvent
 from orchestrator.feeds.first_sync import BACKFILL
 from orchestrator.feeds.follow_ups import FollowUp, answered_follow_up, follow_up_for
 from orchestrator.feeds.mail import Email, UserProfile
+from orchestrator.feeds.sender_trust import sender_trust
 from orchestrator.feeds.signals import Signal, sender_tag
 from orchestrator.feeds.triage_llm import RulesTriage, TriageEngine
 from orchestrator.feeds.triage_rules import Triage
 from orchestrator.profile import ProfileBook
 from orchestrator.triage.content_book import ContentBook
+from orchestrator.triage.ranker_book import RankerBook
 
 __all__ = ["MailFeed"]
 
+logger = logging.getLogger(__name__)
 FOLLOW_UPS = "signals.follow_up"
+UNRANKED_LIMIT = 1000  # the newest mail signals looked at for a missing ranking, once per start
 
 
 class MailFeed:
@@ -46,9 +54,11 @@ class MailFeed:
         engine: TriageEngine | None = None,
         profiles: ProfileBook | None = None,
         content: ContentBook | None = None,
+        ranker: RankerBook | None = None,
     ) -> None:
         self._items = items
         self.content = content or ContentBook(items)
+        self.ranker = ranker or RankerBook(items)
         self._engine = engine or RulesTriage(self.content.model)
         self.profiles = profiles or ProfileBook(items, user_addresses, vips)
         self._now = now
@@ -76,6 +86,7 @@ class MailFeed:
             await self.content.load()
             await self.content.learn_from_labels(email)
             if BACKFILL not in item.tags:  # old read mail of a first sync: for search, not for Now
+                await self.ranker.load()
                 await self._triage(email, profile)
             else:
                 await self._close_follow_up(email)
@@ -93,7 +104,8 @@ class MailFeed:
             await self._store_follow_up(waiting, overdue=waiting.due_at <= self._now(), later=True)
 
     async def _triage(self, email: Email, profile: UserProfile) -> None:
-        self._pending.append(self._signal(email, await self._engine.triage(email, profile, self._now())))
+        verdict = await self._engine.triage(email, profile, self._now())
+        self._pending.append(self._signal(email, verdict, profile))
         await self._close_follow_up(email)
 
     async def _close_follow_up(self, email: Email) -> None:
@@ -107,7 +119,10 @@ class MailFeed:
             await self._items.delete(FOLLOW_UPS, answered.email_id)
             awaiting.pop(answered.email_id, None)
 
-    def _signal(self, email: Email, verdict: Triage) -> dict:
+    def _signal(self, email: Email, verdict: Triage, profile: UserProfile) -> dict:
+        """The signal of a judged mail, scored by the user's ranker."""
+        judged = verdict.model_dump()
+        ranking = self.ranker.rank(email, profile, sender_trust(email, profile), judged, self._now())
         return Signal(
             kind="email",
             source_id=email.id,
@@ -121,6 +136,12 @@ class MailFeed:
             link=f"gmail://message/{email.id}",
             engine=self._engine.name,
             sender=email.sender.email.lower() if email.sender else None,
+            score=ranking.score,
+            attention=ranking.attention,
+            seen=ranking.seen,
+            features=ranking.features,
+            keys=ranking.keys.model_dump(),
+            why=ranking.why,
         ).store_item()
 
     async def flush(self) -> None:
@@ -129,6 +150,7 @@ class MailFeed:
         pending, self._pending = self._pending, []
         learned = self.profiles.unsaved_item()  # the profile, if the page's sent mail taught it
         await self._items.put_many([*pending, learned] if learned else pending)
+        await self.ranker.save()
         new, self._new_correspondents = self._new_correspondents, set()
         if new:
             await self._retriage(new)
@@ -137,21 +159,39 @@ class MailFeed:
         """Triage again the stored mail of `senders`, judged while the user had not yet written to
         them: a first sync meets the inbox before the Sent folder, and a reply makes a stranger a
         correspondent. Only changed signals are stored."""
+        stored = [
+            item
+            for sender in sorted(senders)
+            for item in await self._items.query(["signals.email"], tags=[sender_tag(sender)], limit=100)
+        ]
+        await self._rejudge(stored)
+
+    async def rank_unranked(self) -> None:
+        """Once at start: mail signals stored before the ranker existed (no ranker `keys`) are judged
+        again, so that Now ranks old and new mail alike."""
+        stored = await self._items.query(["signals.email"], limit=UNRANKED_LIMIT)
+        unranked = [item for item in stored if isinstance(item.data, dict) and not item.data.get("keys")]
+        if unranked:
+            await self.ranker.load()
+            changed = await self._rejudge(unranked)
+            logger.info(
+                "ranked %d mail signals stored before the ranker (%d changed)", len(unranked), changed
+            )
+
+    async def _rejudge(self, stored: list[StoredItem]) -> int:
         profile = await self.profiles.load()
         changed = []
-        for sender in sorted(senders):
-            for stored in await self._items.query(["signals.email"], tags=[sender_tag(sender)], limit=100):
-                raw = await self._items.get("raw.email", stored.id)
-                if raw is None:
-                    continue
-                email = Email.model_validate(raw.data)
-                signal = self._signal(email, await self._engine.triage(email, profile, self._now()))
-                if (signal["data"]["priority"], signal["data"]["reasons"]) != (
-                    stored.data.get("priority"),
-                    stored.data.get("reasons"),
-                ):
-                    changed.append(signal)
+        for item in stored:
+            raw = await self._items.get("raw.email", item.id)
+            if raw is None:
+                continue
+            email = Email.model_validate(raw.data)
+            signal = self._signal(email, await self._engine.triage(email, profile, self._now()), profile)
+            fields = ("priority", "reasons", "score")
+            if [signal["data"][f] for f in fields] != [item.data.get(f) for f in fields]:
+                changed.append(signal)
         await self._items.put_many(changed)
+        return len(changed)
 
     async def check_overdue(self) -> int:
         """Raise the follow-ups whose wait is over; returns how many changed."""

@@ -42,6 +42,13 @@ class Signal(BaseModel):
     brief: str | None = Field(None, description="For meetings: the preparation brief")
     engine: Literal["rules", "llm"] = "rules"
     sender: str | None = Field(None, description="For emails: the From address, lower case")
+    # For emails, from the ranker (orchestrator.triage.ranker_book); absent on signals stored before it.
+    score: float | None = Field(None, description="How much it needs the user now (above 0: Now)")
+    attention: bool | None = Field(None, description="Asks for a place in Now (see orchestrator.triage.now)")
+    seen: bool = Field(False, description="Read, in the mailbox or in Pepper")
+    features: dict[str, float] = Field(default_factory=dict, description="The ranker's features")
+    keys: dict[str, Any] | None = Field(None, description="Whose own weights apply (sender, list)")
+    why: list[str] = Field(default_factory=list, description="The ranker's top reasons, in words")
 
     @property
     def namespace(self) -> str:
@@ -60,6 +67,7 @@ class Signal(BaseModel):
             "data": self.model_dump(mode="json"),
             "text": " ".join([self.summary, *self.action_items, self.brief or ""]).strip(),
             "tags": [self.priority, self.category, self.kind]
+            + (["now"] if self.attention else [])
             + ([sender_tag(self.sender)] if self.sender else []),
         }
 

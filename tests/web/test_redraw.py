@@ -129,6 +129,7 @@ def _scroll_then_inject(page: Page, panel: str, inject: str, summary: str, at: f
 
 def test_a_card_drawn_above_the_one_in_view_does_not_push_it_away(page: Page) -> None:
     page.set_viewport_size({"width": 1440, "height": 560})
+    page.get_by_label("low priority and bulk").check()  # Now alone holds a few cards: too short to scroll
     expect(page.locator("#now-list")).to_contain_text("Atlas pricing before the board")
     expect(page.locator("#meetings-list")).to_contain_text(QBR_TITLE)
     expect(page.locator("#live")).to_have_text("live")
@@ -142,7 +143,7 @@ def test_a_mark_read_in_flight_keeps_its_button_disabled_across_a_redraw(page: P
     def hold(route: Route) -> None:
         held.append(route)
 
-    page.route(lambda url: "/pepper/api/notifications/" in url, hold)
+    page.route(lambda url: "/pepper/api/notifications/" in url or "/pepper/api/mail/" in url, hold)
     expect(page.locator("#live")).to_have_text("live")
     first = page.locator("#now-list > .card").filter(has=page.get_by_role("button", name="Mark read")).first
     expect(first).to_be_visible()
@@ -156,8 +157,8 @@ def test_a_mark_read_in_flight_keeps_its_button_disabled_across_a_redraw(page: P
     expect(card.get_by_role("button", name="Mark read")).to_be_disabled()
     expect(card.get_by_role("button", name="Snooze 1 h")).to_be_enabled()
     held[0].continue_()
-    expect(page.locator("#toast")).to_have_text("Marked read")
-    expect(card.locator(".actions")).to_contain_text("Read")
+    expect(page.locator("#toast")).to_contain_text("Marked read")
+    expect(card).to_have_count(0)  # read: it leaves Now
 
 
 def test_a_half_typed_role_survives_the_profile_being_drawn_again(page: Page) -> None:

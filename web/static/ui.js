@@ -68,15 +68,19 @@ function signalCard(key, signal, notification) {
   const source = KIND_LABEL[signal.kind] || signal.kind || "Notification";
   const reasons = (signal.reasons || []).join(" · ");
   const due = signal.deadlines && signal.deadlines.length ? `due ${when(signal.deadlines[0].due, true)}` : null;
-  const quiet = notification && (notification.read_at || snoozed(notification));
+  const quiet = signal.seen || (notification && (notification.read_at || snoozed(notification)));
+  const isMail = signal.kind === "email" && Boolean(signal.source_id);  // its own "Mark read" reaches the mailbox
   return el("li", { class: `card ${priority}${quiet ? " read" : ""}`, "data-key": `signal ${key}` },
     el("div", { class: "meta" }, el("span", { class: `pill ${priority}` }, priority), el("span", {}, source),
       due ? el("span", { class: "due" }, due) : null),
     el("div", { class: "title" }, signal.summary || ""),
+    signal.why && signal.why.length ? el("div", { class: "detail why" }, "Why here: " + signal.why.join(" · ")) : null,
     reasons ? el("div", { class: "detail" }, reasons) : null,
     signal.action_items && signal.action_items.length ? el("div", { class: "detail" }, "→ " + signal.action_items[0]) : null,
-    el("div", { class: "actions" }, linkFor(signal.link, "now"), notification ? notificationActions(notification) : null));
+    el("div", { class: "actions" }, linkFor(signal.link, "now"),
+      notification ? notificationActions(notification, !isMail) : null, isMail ? mailActions(signal) : null));
 }
+
 
 function notificationCard(notification) {
   const priority = notification.priority || "normal";
@@ -92,8 +96,8 @@ function notificationCard(notification) {
 const busy = new Set();
 const snoozed = (notification) => notification.deliver_at && new Date(notification.deliver_at) > new Date();
 
-function notificationActions(notification) {
-  if (notification.read_at) return el("span", { class: "detail" }, "Read");
+function notificationActions(notification, canRead = true) {
+  if (notification.read_at && canRead) return el("span", { class: "detail" }, "Read");
   if (snoozed(notification)) return el("span", { class: "detail" }, `Snoozed until ${when(notification.deliver_at)}`);
   // A click in flight is remembered here, not on the button, which a redraw may replace meanwhile.
   const button = (verb, body, text) => {
@@ -106,7 +110,7 @@ function notificationActions(notification) {
       finally { busy.delete(job); renderNow(); }
     } }, text);
   };
-  return [button("read", undefined, "Mark read"), button("snooze", { until: "1h" }, "Snooze 1 h")];
+  return [canRead ? button("read", undefined, "Mark read") : null, button("snooze", { until: "1h" }, "Snooze 1 h")];
 }
 
 function renderNow() {
@@ -122,21 +126,28 @@ function renderNow() {
     const notification = signal.link ? byLink.get(signal.link) : undefined;
     if (notification) shown.add(notification.id);  // its card is the signal's: put away with it
     if (putAway(key)) continue;
-    if (!showLow && (signal.priority === "low" || signal.category === "bulk" || signal.category === "spam")) continue;
-    const quiet = Boolean(notification && (notification.read_at || snoozed(notification)));
-    entries.push({ quiet, priority: signal.priority, at: signal.deadlines?.[0]?.due || "", node: () => signalCard(key, signal, notification) });
+    if (!showLow && !inNow(signal)) continue;
+    const quiet = Boolean(signal.seen || !inNow(signal) || (notification && (notification.read_at || snoozed(notification))));
+    entries.push({ quiet, score: nowScore(signal), at: signal.deadlines?.[0]?.due || "", node: () => signalCard(key, signal, notification) });
   }
   for (const notification of state.notifications.values()) {
     if (shown.has(notification.id) || ((notification.read_at || snoozed(notification)) && !showLow)) continue;
     const quiet = Boolean(notification.read_at || snoozed(notification));
-    entries.push({ quiet, priority: notification.priority, at: notification.created_at, node: () => notificationCard(notification) });
+    entries.push({ quiet, score: nowScore(notification), at: notification.created_at, node: () => notificationCard(notification) });
   }
-  // What still needs the user comes first: unread before read or snoozed, then by priority, newest first.
-  entries.sort((a, b) => a.quiet - b.quiet || (PRIORITY[a.priority] ?? 9) - (PRIORITY[b.priority] ?? 9) || String(b.at).localeCompare(String(a.at)));
-  redraw([$("now-list"), entries.slice(0, 150).map((entry) => entry.node())]);
-  $("now-empty").hidden = entries.length > 0;
-  $("now-count").textContent = entries.length ? String(entries.length) : "";
-  announceWaiting(entries.filter((entry) => !entry.quiet).length);
+  // What still needs the user comes first: unread before read or snoozed, then by the ranker's score, newest first.
+  entries.sort((a, b) => a.quiet - b.quiet || b.score - a.score || String(b.at).localeCompare(String(a.at)));
+  const waiting = entries.filter((entry) => !entry.quiet).length;
+  const budget = renderNow.expanded || showLow ? 150 : NOW_LIMIT;
+  const visible = entries.slice(0, Math.min(budget, showLow ? 150 : waiting));
+  redraw([$("now-list"), visible.map((entry) => entry.node())]);
+  const more = $("now-more");
+  const hidden = (showLow ? entries.length : waiting) - visible.length;
+  more.hidden = hidden <= 0 && !renderNow.expanded;
+  more.textContent = hidden > 0 ? `Show ${hidden} more` : "Show fewer";
+  $("now-empty").hidden = visible.length > 0;
+  $("now-count").textContent = waiting ? String(waiting) : "";
+  announceWaiting(waiting);
   wakeForSnoozes();
 }
 
@@ -407,5 +418,6 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   $("search-form").addEventListener("submit", search);
   $("show-low").addEventListener("change", renderNow);
+  $("now-more").addEventListener("click", () => { renderNow.expanded = !renderNow.expanded; renderNow(); });
   load().catch((error) => { $("mode").textContent = error.message; });
 });

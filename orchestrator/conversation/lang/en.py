@@ -81,6 +81,7 @@ INTENTS = [
     ("digest_time", r"\bwhat time\b.*\bdigest\b|\bwhen\b.*\bdigest\b|\bdigest\b.*\b(?:at|to|for|every|each)\b.*\d|\bdigest\b.*\bnoon\b|\bset digest\b"),
     ("digest_now", r"\bdigest\b|\bdaily summary\b"),
     ("remind_me", r"\bremind(?:er)?\b|\bping me\b|\bdon'?t let me forget\b"),
+    ("correct_item", r"\bnot important\b|\bunimportant\b|\bisn'?t important\b|\bnever (?:show|from|again)\b|\bmute\b|\b(?:this|it|that|\d+|one) (?:is|was) important\b|\bmark\b.*\bimportant\b"),
     ("snooze_item", r"\bsnooze\b|\bpush (?:this|it|that)\b|\bput off\b|\bhide (?:this|it|that)\b|\blater for\b"),
     ("mark_read_item", r"\bmark\b.*\bread\b|\bas read\b|\bi'?ve read (?:it|this|that)\b"),
     ("mark_done_item", r"\bmark\b.*\b(?:done|complete)\b|\bdone with\b|\bthat'?s done\b|^done\b|\barchive (?:this|it|that)\b|\bdismiss\b|\bhandled\b|\bcheck off\b|\bclear the\b"),
@@ -148,7 +149,7 @@ TOPIC_NOISE = frozenset(
 ITEMS = {
     "number": (
         r"#\s?(?P<n>\d{1,3})\b", r"\b(?:number|item|card|email|mail|message|reminder) #?(?P<n>\d{1,3})\b",
-        r"^\w+ (?P<n>\d{1,2})\b(?! ?(?:am|pm|:))",
+        r"^\w+ (?P<n>\d{1,2})\b(?! ?(?:am|pm|:))", r"^(?P<n>\d{1,2}) (?:is|was|isn'?t)\b",
     ),
     "ordinal": (r"\bthe (?P<ord>first|second|third|fourth|fifth|sixth|1st|2nd|3rd|4th|5th|6th)\b",),
     "last": (r"\bthe last (?:one|card|item|mail|email|message)\b",),
@@ -159,6 +160,7 @@ ITEMS = {
     "id": (r"^(?:go ahead and |yes,? )?(?:approve|reject|decline)(?: action)? (?P<id>(?=[a-z0-9_-]*\d)[a-z0-9_-]{4,64})\b",),
 }  # fmt: skip
 ITEM_PRONOUNS = {
+    "correct_item": r"\b(?:this|it|that)\b|\bthis sender\b",
     "snooze_item": r"\b(?:this|it|that)\b",
     "mark_read_item": r"\b(?:this|it|that)\b",
     "mark_done_item": r"\b(?:this|it|that'?s)\b",
@@ -223,6 +225,7 @@ HELP_LINES = {
     "remind_me": "**remind me to** *something* **at 3pm tomorrow** / **in 2 hours**",
     "list_reminders": "**my reminders**, **cancel reminder 2**",
     "snooze_item": "**snooze the first one until tomorrow**, **mark it read**, **mark 2 done**",
+    "correct_item": "**2 is important**, **mark it not important**, **never from this sender** — teaches the Now list",
     "digest_now": "**send the digest now**, **send my digest at 8am**",
     "draft_reply": "**tell Tom I'll send it tonight** — a reply draft that waits for your approval",
     "pending": "**pending**, **approve** *id*, **reject** *id*",
