@@ -148,7 +148,7 @@ class Pepper:
         )
         services = Services(
             self.connections, self.items, self.desk, self.toolbox.tools, self.profiles,
-            settings.user_addresses, settings.timezone, self.ranker,
+            settings.user_addresses, settings.timezone, ranker=self.ranker,
         )  # fmt: skip
         self.conversation = Conversation(services, user_clock(settings.timezone))
         self.health = HealthBook(self.items)
