@@ -80,13 +80,26 @@ class PatientConnection:
 
 
 def find_unavailable(error: BaseException) -> ServerUnavailable | None:
-    """The `ServerUnavailable` that `error` is (or, from a task group, holds alone), else None."""
-    if isinstance(error, ServerUnavailable):
-        return error
+    """The `ServerUnavailable` that `error` is, was raised from (an error that translated it for a
+    user, such as the conversation's `ActionError`), or, from a task group, holds alone; else None."""
     if isinstance(error, BaseExceptionGroup):
-        matched, rest = error.split(ServerUnavailable)
+        matched, rest = error.split(lambda part: _unavailable_cause(part) is not None)
         if rest is None and matched is not None:
             return find_unavailable(matched.exceptions[0])
+        return None
+    return _unavailable_cause(error)
+
+
+def _unavailable_cause(error: BaseException) -> ServerUnavailable | None:
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ServerUnavailable):
+            return current
+        if isinstance(current, BaseExceptionGroup):
+            return None  # judged part by part above
+        seen.add(id(current))
+        current = current.__cause__
     return None
 
 

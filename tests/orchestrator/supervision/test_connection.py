@@ -10,7 +10,7 @@ import anyio
 import pytest
 
 from orchestrator.mcp_clients import ConnectionState, ServerConnection, ServerSpec, ServerUnavailable
-from orchestrator.supervision.retry import PatientConnection, supervised, until_available
+from orchestrator.supervision.retry import PatientConnection, find_unavailable, supervised, until_available
 from orchestrator.supervision.status import server_status, wait_for_change
 from tests.support.processes import REPO_ROOT, free_port, http_server
 
@@ -145,3 +145,23 @@ async def test_http_connection_shows_a_stopped_server_down_and_reconnects_when_i
             listed = await connection.call_tool("list_notifications", {})
         task_group.cancel_scope.cancel()
     assert listed.structured["notifications"] == []
+
+
+def test_an_outage_translated_for_the_user_still_counts_as_an_outage() -> None:
+    """The conversation turns ServerUnavailable into ActionError (words for the user); a background
+    loop built on it, inside a task group, must still wait for the server, not take Pepper down."""
+    gone = ServerUnavailable("context failed during read_events: Connection closed")
+
+    class ActionError(RuntimeError):
+        pass
+
+    try:
+        raise ActionError("the context server did not answer; try again in a moment") from gone
+    except ActionError as translated:
+        worded = translated
+    nested = ExceptionGroup("task group", [ExceptionGroup("inner", [worded])])
+
+    assert find_unavailable(worded) is gone
+    assert find_unavailable(nested) is gone
+    assert find_unavailable(ExceptionGroup("mixed", [worded, ValueError("a bug")])) is None
+    assert find_unavailable(ActionError("no server involved")) is None
