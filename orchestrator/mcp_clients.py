@@ -19,7 +19,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, TextIO
 
 import anyio
 import mcp_types
@@ -60,13 +60,16 @@ class ServerSpec(BaseModel):
     env: dict[str, str] = Field(default_factory=dict, description="extra environment for the child")
     token: SecretStr | None = Field(None, description="bearer token for an HTTP server")
 
-    def transport(self) -> ClientTransport:
+    def transport(self, errlog: TextIO | None = None) -> ClientTransport:
+        """The client transport; `errlog` receives a stdio server's own log (default: stderr)."""
         if self.url:
             headers = {"Authorization": f"Bearer {self.token.get_secret_value()}"} if self.token else None
             return StreamableHttpTransport(self.url, headers=headers)
         if not self.command:
             raise ValueError(f"server {self.name!r} needs a command or a url")
-        return WatchedStdioTransport(self.command[0], self.command[1:], env={**os.environ, **self.env})
+        return WatchedStdioTransport(
+            self.command[0], self.command[1:], env={**os.environ, **self.env}, errlog=errlog
+        )
 
 
 class ConnectionState(StrEnum):
@@ -119,19 +122,7 @@ class ToolCaller(Protocol):
         self, name: str, arguments: dict[str, Any], deadline: float | None = None
     ) -> ToolOutcome: ...
 
-    async def read_resource(self, uri: str) -> str:
-        """The text of resource `uri`; raises ServerUnavailable, or ToolCallFailed when the server
-        answers with an error (an unknown URI)."""
-        client = await self._connected_client()
-        try:
-            with anyio.fail_after(self.call_timeout):
-                contents = await client.read_resource(uri)
-        except MCPError as exc:
-            raise ToolCallFailed(f"{self.spec.name} could not read {uri}: {exc}") from exc
-        except Exception as exc:  # same rule as a call: a broken session is reported and replaced
-            self._session_lost(client)
-            raise self.unavailable(f"{self.spec.name} failed to read {uri}: {exc}") from exc
-        return "".join(getattr(content, "text", "") or "" for content in contents)
+    async def read_resource(self, uri: str) -> str: ...
 
     async def watch(self, uri: str, wake: Callable[[], None]) -> None: ...
 

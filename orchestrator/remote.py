@@ -67,12 +67,18 @@ def plain(text: str) -> str:
     return re.sub(r"`([^`]*)`", r"\1", text)
 
 
-def _client(settings: OrchestratorSettings) -> httpx.Client:
+def api_address(settings: OrchestratorSettings) -> tuple[str, dict[str, str]]:
+    """The running Pepper's API base URL and the headers it requires (CSRF, and its token if set)."""
     host = "127.0.0.1" if settings.ui_host in ("0.0.0.0", "::") else settings.ui_host
     headers = {"X-Pepper-CSRF": "1"}
     if settings.ui_token:
         headers["Authorization"] = f"Bearer {settings.ui_token.get_secret_value()}"
-    return httpx.Client(base_url=f"http://{host}:{settings.ui_port}/pepper/api", headers=headers, timeout=30)
+    return f"http://{host}:{settings.ui_port}/pepper/api", headers
+
+
+def _client(settings: OrchestratorSettings) -> httpx.Client:
+    base, headers = api_address(settings)
+    return httpx.Client(base_url=base, headers=headers, timeout=30)
 
 
 def _unreachable(settings: OrchestratorSettings) -> SystemExit:

@@ -16,6 +16,7 @@ from fastmcp import FastMCP
 from mcp.types import ToolAnnotations
 
 from orchestrator.config import OrchestratorSettings
+from orchestrator.remote import api_address
 
 __all__ = ["HEALTH_URI", "build_health_server", "health_snapshot"]
 
@@ -25,11 +26,7 @@ REQUEST_SECONDS = 10.0
 
 async def health_snapshot(settings: OrchestratorSettings) -> dict[str, Any]:
     """The running Pepper's health, or why it could not be read."""
-    host = "127.0.0.1" if settings.ui_host in ("0.0.0.0", "::") else settings.ui_host
-    headers = {"X-Pepper-CSRF": "1"}
-    if settings.ui_token:
-        headers["Authorization"] = f"Bearer {settings.ui_token.get_secret_value()}"
-    base = f"http://{host}:{settings.ui_port}/pepper/api"
+    base, headers = api_address(settings)
     try:
         async with httpx.AsyncClient(base_url=base, headers=headers, timeout=REQUEST_SECONDS) as client:
             response = await client.get("/state")

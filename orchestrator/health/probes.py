@@ -9,7 +9,6 @@ context store; the model by the endpoint's model list (or, where it has none, a 
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
 from email.utils import parsedate_to_datetime
@@ -24,7 +23,6 @@ from orchestrator.config import OrchestratorSettings
 from orchestrator.health.checks import Check, Level
 from orchestrator.llm import ChatMessage, ChatModel, LLMError
 from orchestrator.mcp_clients import ServerSpec
-from orchestrator.supervision.stdio import WatchedStdioTransport
 
 __all__ = ["ACCOUNT_PROBES", "clock_references", "probe_clock", "probe_model", "probe_server"]
 
@@ -50,13 +48,7 @@ async def probe_server(spec: ServerSpec, seconds: float = SERVER_SECONDS) -> lis
 
 async def _probe(spec: ServerSpec, seconds: float, errlog: TextIO) -> list[Check]:
     started = time.monotonic()
-    transport = (
-        spec.transport()
-        if spec.url
-        else WatchedStdioTransport(
-            spec.command[0], spec.command[1:], {**os.environ, **spec.env}, errlog=errlog
-        )
-    )
+    transport = spec.transport(errlog)
     try:
         with anyio.fail_after(seconds):
             async with Client(transport) as client:
