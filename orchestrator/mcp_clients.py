@@ -355,6 +355,17 @@ class ServerConnection:
             raise self.unavailable(f"{self.spec.name} failed to read {uri}: {exc}") from exc
         return "".join(getattr(content, "text", "") or "" for content in contents)
 
+    async def list_resource_templates(self) -> dict[str, str]:
+        """The server's resource templates, {name: uriTemplate}; raises ServerUnavailable."""
+        client = await self._connected_client()
+        try:
+            with anyio.fail_after(self.call_timeout):
+                templates = await client.list_resource_templates()
+        except Exception as exc:  # same rule as a call: a broken session is reported and replaced
+            self._session_lost(client)
+            raise self.unavailable(f"{self.spec.name} failed to list its resource templates: {exc}") from exc
+        return {template.name: template.uri_template for template in templates}
+
     async def watch(self, uri: str, wake: Callable[[], None]) -> None:
         """Call `wake()` whenever the resource `uri` changes, and once after every (re)subscription,
         since updates sent while unsubscribed are lost: a wake-up means "look again", never "this
