@@ -162,13 +162,14 @@ class FeedConfig(BaseModel):
         description="Instead of `uri`: a URI template (chat://channel/{name}) filled from `params`, "
         "or the name of a template the server lists",
     )
-    params: dict[str, str] = Field(
-        default_factory=dict, description="The template's values; also passed to `changes_tool`"
-    )
+    params: dict[str, str] = Field(default_factory=dict, description="The template's values")
     changes_tool: str | None = Field(
         None,
         description="The server's list_changes-style tool (since=cursor, limit; answers the entries, "
         "`cursor` and `has_more`): read from the saved cursor on start and on each update",
+    )
+    changes_arguments: dict[str, Any] = Field(
+        default_factory=dict, description="More arguments for `changes_tool` (e.g. the channel)"
     )
     triage: Literal["auto", "rules", "llm"] = Field(
         "auto", description="Who judges each entry: auto (the model when configured), rules, or llm"
@@ -197,6 +198,12 @@ class FeedConfig(BaseModel):
             )
         if self.uri and self.resource_template:
             raise ValueError("give `uri` or `resource_template`, not both")
+        if taken := sorted({"since", "limit"} & set(self.changes_arguments)):
+            raise ValueError(
+                f"changes_arguments: {', '.join(taken)} is Pepper's to set (the cursor, the page)"
+            )
+        if self.changes_arguments and not self.changes_tool:
+            raise ValueError("changes_arguments without changes_tool: name the list_changes-style tool")
         if self.resource_template and "{" in self.resource_template:
             fill_template(self.resource_template, self.params)
         if not self.rules and self.default_priority == "skip" and self.triage != "llm":

@@ -169,7 +169,7 @@ class DeclarativeFeed:
         cursor = saved.data.get("cursor") if saved is not None and isinstance(saved.data, dict) else None
         published = 0
         while True:
-            arguments: dict[str, Any] = {**self.config.params, "limit": PAGE_SIZE}
+            arguments: dict[str, Any] = {**self.config.changes_arguments, "limit": PAGE_SIZE}
             if cursor:
                 arguments["since"] = cursor
             try:
