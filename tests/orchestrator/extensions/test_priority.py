@@ -12,17 +12,22 @@ from pathlib import Path
 import pytest
 
 from orchestrator.config import ConfigError, load_settings
+from orchestrator.event_log import ContextEvent
 from orchestrator.extensions.priority import PriorityRule, Subject, apply_rules
 from orchestrator.extensions.priority_triage import PrioritizedTriage
 from orchestrator.feeds.mail import Email, UserProfile
 from orchestrator.feeds.triage_llm import LLMTriage, RulesTriage
+from orchestrator.inbox_bridge import to_scheduler_event
 from orchestrator.llm import ChatModel, LLMConfig
+from orchestrator.scheduler.events import Priority
+from orchestrator.scheduler.loop import entry_for
 from tests.support.scripted_llm import Step, scripted_llm_server, tool_arguments
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 BOSS = PriorityRule(name="boss", sender=["boss@corp.example"], priority="urgent")
 CORP = PriorityRule(name="corp", sender=["@corp.example"], boost=2)
 NEWS = PriorityRule(name="news", keyword=["unsubscribe", "weekly digest"], priority="low")
+BOSS_REASON = "priority rule 'boss': from boss@corp.example"
 INVOICES = PriorityRule(name="invoices", source="email", keyword=["invoice"], boost=1)
 
 
@@ -161,3 +166,16 @@ class _NoContext:
 
     async def search(self, *arguments, **options) -> list:
         return []
+
+
+def test_the_llm_brain_sees_the_ruled_priority_and_the_rule() -> None:
+    stored = {"kind": "email", "priority": "urgent", "summary": "Board numbers", "reasons": [BOSS_REASON]}
+    event = to_scheduler_event(
+        ContextEvent(seq=7, namespace="signals.email", id="m1", op="store", at=NOW), stored
+    )
+    assert event is not None and event.priority is Priority.URGENT
+    rendered = entry_for(event).render()
+    assert (
+        'priority="urgent"' in rendered
+        and "priority rule &#x27;boss&#x27;: from boss@corp.example" in rendered
+    )
