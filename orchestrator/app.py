@@ -35,6 +35,7 @@ from orchestrator.feeds.mail_feed import MailFeed
 from orchestrator.feeds.meeting_feed import MeetingFeed
 from orchestrator.feeds.runner import run_feed
 from orchestrator.feeds.triage_llm import LLMTriage, RulesTriage
+from orchestrator.health.account import STATUS_TOOL
 from orchestrator.health.sources import HealthBook
 from orchestrator.inbox_bridge import InboxBridge
 from orchestrator.llm import ChatModel
@@ -158,7 +159,8 @@ class Pepper:
             ("calendar", "calendar", CALENDAR_SYNC_SECONDS),
         ):
             if server in self.connections:
-                self.health.add(source, interval, alert_after, self.connections[server])
+                report = STATUS_TOOL if server == "gmail" else None  # the account's own health
+                self.health.add(source, interval, alert_after, self.connections[server], report)
         self.feeds = _custom_feeds(settings, self.connections)
         self.notifications = (
             NotificationMirror(self.connections["notify"], self.items)
