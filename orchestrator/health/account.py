@@ -1,7 +1,8 @@
 """Judging a mail account's own health, as its server reports it (the gmail server's `get_account_status`).
 
 `judge` turns the report into findings: **red** when the credentials are refused (a revoked or
-expired token, a wrong password) or the Gmail push watch has lapsed; **amber** when the watch lapses
+expired token, a wrong password) or the Gmail push watch has lapsed (or could never be registered);
+**amber** when the watch lapses
 within a day or renewing it fails, or the refresh token ends within a day. Each finding says what is
 wrong and what to do, and when the trouble began by the server's clock (the report's times are
 compared with its `checked_at`, never with this machine's clock). `describe` is the report in words,
@@ -65,8 +66,8 @@ def _watch(watch: dict[str, Any] | None, now: float) -> list[Finding]:
     expires, error = watch.get("expires_at"), watch.get("renewal_error")
     failing = f"; renewing it fails: {error}" if error else ""
     since = float(watch.get("renewal_failing_since") or now)
-    if expires is None:
-        return [Finding(Severity.AMBER, f"the Gmail push watch could not be registered: {error}", fix, since)]
+    if expires is None:  # push was asked for and never worked: as good as lapsed
+        return [Finding(Severity.RED, f"the Gmail push watch could not be registered: {error}", fix, since)]
     if expires <= now:
         return [
             Finding(
