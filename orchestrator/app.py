@@ -36,6 +36,8 @@ from orchestrator.feeds.meeting_feed import MeetingFeed
 from orchestrator.feeds.runner import run_feed
 from orchestrator.feeds.triage_llm import LLMTriage, RulesTriage
 from orchestrator.health.account import STATUS_TOOL
+from orchestrator.health.checks import check_disk
+from orchestrator.health.disk import DiskHealth
 from orchestrator.health.sources import HealthBook
 from orchestrator.inbox_bridge import InboxBridge
 from orchestrator.llm import ChatModel
@@ -161,6 +163,7 @@ class Pepper:
             if server in self.connections:
                 report = STATUS_TOOL if server == "gmail" else None  # the account's own health
                 self.health.add(source, interval, alert_after, self.connections[server], report)
+        self.health.others.append(DiskHealth(functools.partial(check_disk, settings)))
         self.feeds = _custom_feeds(settings, self.connections)
         self.notifications = (
             NotificationMirror(self.connections["notify"], self.items)

@@ -19,7 +19,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 
@@ -33,7 +33,7 @@ from orchestrator.mcp_clients import (
     ToolCallTimeout,
 )
 
-__all__ = ["HEALTH_NAMESPACE", "HealthBook", "SourceHealth", "SourceState"]
+__all__ = ["HEALTH_NAMESPACE", "HealthBook", "SourceHealth", "SourceState", "Watched"]
 
 logger = logging.getLogger(__name__)
 HEALTH_NAMESPACE = "state.health"
@@ -47,6 +47,18 @@ class SourceState(StrEnum):
     OK = "ok"
     LATE = "late"
     FAILING = "failing"
+
+
+class Watched(Protocol):
+    """What the health book judges and alerts on: a source, or the disk (`health.disk`)."""
+
+    name: str
+
+    def state(self, now: float) -> tuple[SourceState, str]: ...
+    def snapshot(self, now: float) -> dict[str, Any]: ...
+    def fix(self) -> str: ...
+    def outage_start(self, now: float) -> tuple[float, float]: ...
+    def alert_texts(self) -> tuple[str, str, str]: ...
 
 
 @dataclass
@@ -119,6 +131,24 @@ class SourceHealth:
             return SourceState.LATE, f"no sync for {span(quiet)}{why}"
         return SourceState.OK, f"synced {span(quiet)} ago"
 
+    def outage_start(self, now: float) -> tuple[float, float]:
+        """When the outage began, as the key of its alerts (one per outage) and on this machine's
+        clock: the account's own red finding (its key is on its server's clock, so the outage counts
+        from now), else the first failed sync, else the moment the server went down."""
+        findings = self.findings()
+        if findings and findings[0].severity is Severity.RED:
+            return findings[0].since, now
+        began = self.failing_since or (self.connection.state_since if self.connection else now)
+        return began, began
+
+    def alert_texts(self) -> tuple[str, str, str]:
+        """The titles of the alerts when it stops and when it is back, and the end of the second."""
+        return (
+            f"Pepper stopped receiving {self.name}",
+            f"Pepper receives {self.name} again",
+            "; what arrived meanwhile is being caught up.",
+        )
+
     def fix(self) -> str:
         """What to do about the source's trouble."""
         findings = self.findings()
@@ -146,6 +176,7 @@ class HealthBook:
         self._items = items
         self._clock = clock
         self.sources: dict[str, SourceHealth] = {}
+        self.others: list[Watched] = []  # judged like sources, not synced: the disk
         self._alerted: dict[str, tuple[float, float]] = {}  # source -> (outage start, when alerted)
 
     def add(
@@ -160,7 +191,10 @@ class HealthBook:
 
     def snapshot(self) -> list[dict[str, Any]]:
         now = self._clock()
-        return [source.snapshot(now) for source in self.sources.values()]
+        return [source.snapshot(now) for source in self._watched()]
+
+    def _watched(self) -> list[Watched]:
+        return [*self.sources.values(), *self.others]
 
     async def restore(self) -> None:
         """Read each source's last success from before this run."""
@@ -204,36 +238,23 @@ class HealthBook:
 
     async def check(self, announce: Announce) -> None:
         now = self._clock()
-        for source in self.sources.values():
+        for source in self._watched():
             state, reason = source.state(now)
             outage = self._alerted.get(source.name)
             if state is SourceState.FAILING and outage is None:
-                began, origin = _outage_start(source, now)
+                began, origin = source.outage_start(now)
                 self._alerted[source.name] = (began, origin)
-                await announce(
-                    f"Pepper stopped receiving {source.name}",
-                    f"{reason}. {source.fix()}",
-                    f"health:{source.name}:down:{int(began)}",
-                )
+                down, _, _ = source.alert_texts()
+                await announce(down, f"{reason}. {source.fix()}", f"health:{source.name}:down:{int(began)}")
             elif state is SourceState.OK and outage is not None:
                 del self._alerted[source.name]
                 began, origin = outage
+                _, up, note = source.alert_texts()
                 await announce(
-                    f"Pepper receives {source.name} again",
-                    f"{source.name} is back after {span(now - origin)}; what arrived meanwhile is being caught up.",
+                    up,
+                    f"{source.name} is back after {span(now - origin)}{note}",
                     f"health:{source.name}:up:{int(began)}",
                 )
-
-
-def _outage_start(source: SourceHealth, now: float) -> tuple[float, float]:
-    """When the outage began, as the key of its alerts (one per outage) and on this machine's clock:
-    the account's own red finding (its key is on its server's clock, so the outage counts from now),
-    else the first failed sync, else the moment the server went down."""
-    findings = source.findings()
-    if findings and findings[0].severity is Severity.RED:
-        return findings[0].since, now
-    began = source.failing_since or (source.connection.state_since if source.connection else now)
-    return began, began
 
 
 def _advice(name: str) -> str:
