@@ -162,7 +162,8 @@ class Pepper:
         ):
             if server in self.connections:
                 report = STATUS_TOOL if server == "gmail" else None  # the account's own health
-                self.health.add(source, interval, alert_after, self.connections[server], report)
+                self.health.add(source, interval, alert_after, self.connections[server], report,
+                                self._mail_position if server == "gmail" else None)  # fmt: skip
         self.health.others.append(DiskHealth(functools.partial(check_disk, settings)))
         self.feeds = _custom_feeds(settings, self.connections)
         self.notifications = (
@@ -294,6 +295,10 @@ class Pepper:
             return
         arguments = {"title": title, "body": body, "priority": "normal", "source": "pepper"}
         await notify.call_tool("send_notification", {**arguments, "dedupe_key": dedupe_key})
+
+    def _mail_position(self) -> tuple[str | None, float | None]:
+        ingest = self.mail_ingest
+        return (ingest.cursor, ingest.newest_at) if ingest else (None, None)
 
     def _ui_hosts(self) -> list[str]:
         return [self.settings.ui_host] if self.settings.ui_host not in ("0.0.0.0", "::") else []

@@ -6,7 +6,8 @@ server as unreachable), the Gmail API's OAuth tokens (when this server first saw
 when the access token expires, the last refresh) and the `users.watch` push registration (its expiry,
 the last renewal, whether renewing fails). `status()` reads it as an `AccountStatus`, stamped with
 the server's own clock (`checked_at`) so that a client compares the times with it, not with its own.
-The tool `get_account_status` and the resource `gmail://account` serve it, read-only.
+The tool `get_account_status` and the resource `gmail://account` serve it, read-only, with the date
+of the newest message indexed (the orchestrator's lag is its newest stored message against it).
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ class AccountStatus(BaseModel):
     failing_since: float | None = Field(None, description="When the current run of failures began")
     last_ok_at: float | None = Field(None, description="When a call to the account last worked")
     checked_at: float = Field(description="The server's clock when this was read: compare the times with it")
+    newest_message_at: float | None = Field(None, description="Date of the newest message indexed (epoch s)")
     oauth: OAuthStatus | None = Field(None, description="OAuth tokens (the Gmail API provider only)")
     watch: WatchStatus | None = Field(None, description="Push watch (the Gmail API provider with a topic)")
 
@@ -135,10 +137,16 @@ def add_status_surface(server: FastMCP, provider: MailProvider) -> None:
     async def get_account_status() -> AccountStatus:
         """The account's health: whether calls to it work, auth (token age and expiry, the last
         refresh, refused credentials) and the Gmail push watch (expiry, last renewal, failures)."""
-        return provider.account_health.status()
+        return await _status(provider)
 
     @server.resource(
         ACCOUNT_URI, mime_type="application/json", description="The account's health (as get_account_status)"
     )
     async def account() -> str:
-        return provider.account_health.status().model_dump_json()
+        return (await _status(provider)).model_dump_json()
+
+
+async def _status(provider: MailProvider) -> AccountStatus:
+    status = provider.account_health.status()
+    status.newest_message_at = await provider.newest_message_at()
+    return status

@@ -161,6 +161,15 @@ class IndexedProvider(MailProvider):
 
         return await self._reaching(locked)
 
+    async def newest_message_at(self) -> float | None:
+        """From the index alone (the account is not asked, so its health is not touched)."""
+
+        def read() -> float | None:
+            with self._lock:
+                return self._store.journal.newest_date() if self._store is not None else None
+
+        return await anyio.to_thread.run_sync(read)
+
     async def _reaching(self, call: Callable[[], T]) -> T:
         """Run blocking `call` in a worker thread, recording in `account_health` whether the account
         answered or could not be reached (or refused the credentials)."""

@@ -75,6 +75,10 @@ class MailProvider(ABC):
             health = self._account_health = AccountHealth(type(self).__name__, "")
         return health
 
+    async def newest_message_at(self) -> float | None:
+        """The date of the newest message the provider knows (epoch seconds); None when unknown."""
+        return None
+
     @property
     @abstractmethod
     def is_open(self) -> bool:

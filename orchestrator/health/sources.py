@@ -18,6 +18,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -57,6 +58,27 @@ class Watched(Protocol):
     def state(self, now: float) -> tuple[SourceState, str]: ...
     def snapshot(self, now: float) -> dict[str, Any]: ...
     def fix(self) -> str: ...
+    def _lag(self) -> dict[str, Any]:
+        """The cursor, the newest message stored, and how far it is behind the server's newest (both
+        are message dates, so no two clocks are compared)."""
+        cursor, newest = self.position() if self.position else (None, None)
+        theirs = (self.account or {}).get("newest_message_at")
+        lag = max(0.0, theirs - newest) if theirs is not None and newest is not None else None
+        return {"cursor": cursor, "newest_at": newest, "lag_seconds": lag}
+
+    def _position(self) -> list[str]:
+        found = self._lag()
+        if found["newest_at"] is None:
+            return []
+        newest = datetime.fromtimestamp(found["newest_at"]).astimezone().strftime("%a %d %b %H:%M")
+        lag = found["lag_seconds"]
+        behind = (
+            ""
+            if lag is None
+            else (", up to date with the server" if lag == 0 else f", {span(lag)} behind the server's newest")
+        )
+        return [f"newest message stored {newest}{behind}; cursor {found['cursor']}"]
+
     def outage_start(self, now: float) -> tuple[float, float]: ...
     def alert_texts(self) -> tuple[str, str, str]: ...
 
@@ -80,6 +102,9 @@ class SourceHealth:
     syncing_since: float | None = None  # a sync under way (a first sync of a big mailbox takes minutes)
     status_tool: str | None = None  # the server's account report (`orchestrator.health.account`)
     account: dict[str, Any] | None = None  # its last answer
+    position: Callable[[], tuple[str | None, float | None]] | None = (
+        None  # the ingest's cursor, newest stored
+    )
 
     def findings(self) -> list[Finding]:
         """What the account's own report says is wrong (nothing while its server is down)."""
@@ -131,6 +156,27 @@ class SourceHealth:
             return SourceState.LATE, f"no sync for {span(quiet)}{why}"
         return SourceState.OK, f"synced {span(quiet)} ago"
 
+    def _lag(self) -> dict[str, Any]:
+        """The cursor, the newest message stored, and how far it is behind the server's newest (both
+        are message dates, so no two clocks are compared)."""
+        cursor, newest = self.position() if self.position else (None, None)
+        theirs = (self.account or {}).get("newest_message_at")
+        lag = max(0.0, theirs - newest) if theirs is not None and newest is not None else None
+        return {"cursor": cursor, "newest_at": newest, "lag_seconds": lag}
+
+    def _position(self) -> list[str]:
+        found = self._lag()
+        if found["newest_at"] is None:
+            return []
+        newest = datetime.fromtimestamp(found["newest_at"]).astimezone().strftime("%a %d %b %H:%M")
+        lag = found["lag_seconds"]
+        behind = (
+            ""
+            if lag is None
+            else (", up to date with the server" if lag == 0 else f", {span(lag)} behind the server's newest")
+        )
+        return [f"newest message stored {newest}{behind}; cursor {found['cursor']}"]
+
     def outage_start(self, now: float) -> tuple[float, float]:
         """When the outage began, as the key of its alerts (one per outage) and on this machine's
         clock: the account's own red finding (its key is on its server's clock, so the outage counts
@@ -161,7 +207,8 @@ class SourceHealth:
             "state": state.value,
             "reason": reason,
             "fix": self.fix() if state in (SourceState.LATE, SourceState.FAILING) else None,
-            "details": describe(self.account) if self.account else [],
+            "details": [*describe(self.account), *self._position()] if self.account else self._position(),
+            **self._lag(),
             "last_success": self.last_success,
             "changes": self.changes,
             "behind_seconds": self.behind_seconds,
@@ -181,12 +228,14 @@ class HealthBook:
 
     def add(
         self, name: str, interval: float, alert_after: float, connection: ServerConnection | None = None,
-        status_tool: str | None = None,
+        status_tool: str | None = None, position: Callable[[], tuple[str | None, float | None]] | None = None,
     ) -> SourceHealth:  # fmt: skip
-        """Watch source `name`; with `status_tool`, also the account report its server gives."""
+        """Watch source `name`; with `status_tool`, also the account report its server gives; with
+        `position`, the ingest's cursor and newest message (for the lag)."""
         self.sources[name] = SourceHealth(
-            name, interval, alert_after, connection, started=self._clock(), status_tool=status_tool
-        )
+            name, interval, alert_after, connection, started=self._clock(), status_tool=status_tool,
+            position=position,
+        )  # fmt: skip
         return self.sources[name]
 
     def snapshot(self) -> list[dict[str, Any]]:

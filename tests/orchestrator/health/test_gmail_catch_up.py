@@ -36,10 +36,10 @@ async def run_pepper(spec: ServerSpec, context: ServerConnection, clock: Clock) 
     book = HealthBook(items, clock)
     async with anyio.create_task_group() as tasks:
         await tasks.start(gmail.run)
-        book.add("mail", 60, 900, gmail, STATUS_TOOL)
-        await book.restore()
         now = lambda: datetime.fromtimestamp(clock.now, UTC)  # noqa: E731
         ingest = MailIngest(gmail, items, log=EventLog(context), triage_days=3, now=now)
+        book.add("mail", 60, 900, gmail, STATUS_TOOL, lambda: (ingest.cursor, ingest.newest_at))
+        await book.restore()
         changes = await book.record("mail", ingest.sync)
         assert await book.record("mail", ingest.sync) == 0  # nothing is delivered twice
         tasks.cancel_scope.cancel()
@@ -82,6 +82,8 @@ async def test_a_week_off_with_expired_history_catches_up_once_and_triages_the_g
     assert [e["id"] for e in events if e["id"] in gap] == gap  # each message of the gap written once
     assert not [id for id in gap if BACKFILL in stored[id].tags]  # all of the gap is triaged
     assert mail["behind_seconds"] == WEEK.total_seconds() and mail["caught_up_at"] == clock.now
+    assert mail["newest_at"] == (T0 + timedelta(days=6)).timestamp() and mail["lag_seconds"] == 0
+    assert mail["cursor"] and f"up to date with the server; cursor {mail['cursor']}" in status
     when = datetime.fromtimestamp(clock.now).astimezone().strftime("%a %H:%M")
     assert f"source mail: ok (synced 0 s ago), 168 h behind after the last stop, caught up {when}" in status
 
