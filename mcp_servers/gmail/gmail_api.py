@@ -7,7 +7,9 @@ is `NotFoundError`; 401/403 name the missing scope). Changes are noticed by poll
 every `poll_seconds`, and with a Pub/Sub topic configured also at once: `users.watch` is
 registered and renewed before it expires (daily; Gmail's last 7 days), and a push to
 `/gmail/push` (`gmail_push`) wakes the watcher. Sending goes through `users.messages.send`;
-Gmail files the copy under SENT itself.
+Gmail files the copy under SENT itself. A refresh Google refuses (a revoked or expired grant) is
+`CredentialsRefused`; the OAuth tokens and the watch's expiry and renewals are recorded in the
+provider's `account_health` (`account_status`).
 """
 
 from __future__ import annotations
