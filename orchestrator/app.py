@@ -37,6 +37,9 @@ from orchestrator.feeds.mail_feed import MailFeed
 from orchestrator.feeds.meeting_feed import MeetingFeed
 from orchestrator.feeds.runner import run_feed
 from orchestrator.feeds.triage_llm import LLMTriage, RulesTriage
+from orchestrator.health.account import STATUS_TOOL
+from orchestrator.health.checks import check_disk
+from orchestrator.health.disk import DiskHealth
 from orchestrator.health.sources import HealthBook
 from orchestrator.inbox_bridge import InboxBridge
 from orchestrator.llm import ChatModel
@@ -162,7 +165,10 @@ class Pepper:
             ("calendar", "calendar", CALENDAR_SYNC_SECONDS),
         ):
             if server in self.connections:
-                self.health.add(source, interval, alert_after, self.connections[server])
+                report = STATUS_TOOL if server == "gmail" else None  # the account's own health
+                self.health.add(source, interval, alert_after, self.connections[server], report,
+                                self._mail_position if server == "gmail" else None)  # fmt: skip
+        self.health.others.append(DiskHealth(functools.partial(check_disk, settings)))
         self.feeds = _custom_feeds(settings, self.connections)
         self.notifications = (
             NotificationMirror(self.connections["notify"], self.items)
@@ -295,6 +301,10 @@ class Pepper:
             return
         arguments = {"title": title, "body": body, "priority": "normal", "source": "pepper"}
         await notify.call_tool("send_notification", {**arguments, "dedupe_key": dedupe_key})
+
+    def _mail_position(self) -> tuple[str | None, float | None]:
+        ingest = self.mail_ingest
+        return (ingest.cursor, ingest.newest_at) if ingest else (None, None)
 
     def _ui_hosts(self) -> list[str]:
         return [self.settings.ui_host] if self.settings.ui_host not in ("0.0.0.0", "::") else []

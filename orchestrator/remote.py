@@ -117,9 +117,10 @@ def _status_lines(state: dict[str, Any]) -> list[str]:
         f"server {s['name']}: {s['state']}" + (f" ({s['error']})" if s["error"] else "")
         for s in state["servers"]
     ]
-    lines += [
-        f"source {s['name']}: {s['state']} ({s['reason']})" + _caught_up(s) for s in state.get("sources", [])
-    ]
+    for source in state.get("sources", []):
+        lines.append(f"source {source['name']}: {source['state']} ({source['reason']})" + _caught_up(source))
+        lines += [f"  → {source['fix']}"] if source.get("fix") else []
+        lines += [f"  {detail}" for detail in source.get("details") or []]
     lines += [
         f"worker {w['name']}: " + ("available" if w["available"] else f"unavailable ({w['why']})")
         for w in state.get("custom_workers") or []

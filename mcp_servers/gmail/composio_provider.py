@@ -32,6 +32,7 @@ from mcp_servers.common.composio_client import (
     ComposioToolFailedError,
 )
 
+from .account_status import AccountHealth
 from .composio_mime import outgoing_arguments, raw_from_composio
 from .gmail_store import Fetched, GmailStore
 from .indexed import IndexedProvider, MailStore
@@ -153,6 +154,7 @@ class ComposioGmailProvider(IndexedProvider):
         super().__init__(None)
         self.settings, self.config = settings, config
         account = f"{config.base_url}|{config.user_id}|{config.connected_account_id}"
+        self._account_health = AccountHealth("composio", config.connected_account_id or config.user_id or "")
         self.index_path = (
             settings.state_dir / f"composio-{hashlib.sha256(account.encode()).hexdigest()[:12]}.sqlite3"
         )

@@ -7,7 +7,9 @@ is `NotFoundError`; 401/403 name the missing scope). Changes are noticed by poll
 every `poll_seconds`, and with a Pub/Sub topic configured also at once: `users.watch` is
 registered and renewed before it expires (daily; Gmail's last 7 days), and a push to
 `/gmail/push` (`gmail_push`) wakes the watcher. Sending goes through `users.messages.send`;
-Gmail files the copy under SENT itself.
+Gmail files the copy under SENT itself. A refresh Google refuses (a revoked or expired grant) is
+`CredentialsRefused`; the OAuth tokens and the watch's expiry and renewals are recorded in the
+provider's `account_health` (`account_status`).
 """
 
 from __future__ import annotations
@@ -22,15 +24,17 @@ from typing import Any, TypeVar
 
 import anyio
 from anyio.abc import TaskStatus
+from google.auth.exceptions import RefreshError, TransportError
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
-from .gmail_auth import MODIFY_SCOPES, READ_SCOPES, SEND_SCOPES, load_credentials
+from .account_status import AccountHealth
+from .gmail_auth import MODIFY_SCOPES, READ_SCOPES, SEND_SCOPES, OAuthTracker, load_credentials
 from .gmail_push import PushNotice
 from .gmail_store import Fetched, GmailStore
 from .indexed import IndexedProvider, MailStore
 from .journal import Journal
-from .provider import Changed, MailProviderError, NotFoundError, ProviderUnavailableError
+from .provider import Changed, CredentialsRefused, MailProviderError, NotFoundError, ProviderUnavailableError
 from .settings import GmailSettings
 
 __all__ = ["GmailApiOperations", "GmailApiProvider"]
@@ -47,13 +51,23 @@ def _translated(call: Callable[[], T]) -> T:
         status = exc.resp.status
         if status == 404:
             raise NotFoundError(f"Gmail has no such item: {exc.reason}") from exc
-        if status in (401, 403):
+        if status == 401:
+            raise CredentialsRefused(
+                f"Gmail refused the token ({status} {exc.reason}): it expired or was revoked; "
+                "run `pepper-orchestrator setup gmail` again to consent"
+            ) from exc
+        if status == 403:
             raise ProviderUnavailableError(
                 f"Gmail refused the request ({status} {exc.reason}): the token lacks a scope or was revoked; "
                 "start with --allow-write (modify) or --allow-send (modify + send), or delete the token and consent again"
             ) from exc
         raise MailProviderError(f"Gmail API error {status}: {exc.reason}") from exc
-    except OSError as exc:
+    except RefreshError as exc:  # the token endpoint answered, and said no
+        raise CredentialsRefused(
+            f"Google refused to refresh the Gmail token ({exc}): it expired or was revoked; "
+            "run `pepper-orchestrator setup gmail` again to consent"
+        ) from exc
+    except (OSError, TransportError) as exc:
         raise ProviderUnavailableError(f"cannot reach the Gmail API: {exc}") from exc
 
 
@@ -135,18 +149,43 @@ class GmailApiProvider(IndexedProvider):
         account = hashlib.sha256(str(self.token_file.resolve()).encode()).hexdigest()[:12]
         self.index_path = settings.state_dir / f"gmail-{account}.sqlite3"
         self._pushed: anyio.Event | None = None  # made by `watch`: an Event needs the event loop
+        self._account_health = AccountHealth("gmail", str(self.token_file))
+        self._oauth: OAuthTracker | None = None
 
     def _open_store(self) -> MailStore:
         writes = MODIFY_SCOPES if self.settings.allow_write else READ_SCOPES
         scopes = SEND_SCOPES if self.settings.allow_send else writes
-        credentials = load_credentials(
-            self.token_file, scopes, self.settings.gmail_client_secrets, self.settings.gmail_token_uri
+        journal = Journal(self.index_path)
+        tracker = OAuthTracker(
+            self.token_file, journal, self.account_health, self.settings.gmail_refresh_token_days
         )
-        options = (
-            {"api_endpoint": self.settings.gmail_api_endpoint} if self.settings.gmail_api_endpoint else None
-        )
-        service = build("gmail", "v1", credentials=credentials, static_discovery=True, client_options=options)
-        return GmailStore(GmailApiOperations(service), Journal(self.index_path))
+        try:
+            credentials = tracker.track(
+                load_credentials(
+                    self.token_file, scopes, self.settings.gmail_client_secrets, self.settings.gmail_token_uri
+                )
+            )
+            self._oauth = tracker
+            options = (
+                {"api_endpoint": self.settings.gmail_api_endpoint}
+                if self.settings.gmail_api_endpoint
+                else None
+            )
+            service = build(
+                "gmail", "v1", credentials=credentials, static_discovery=True, client_options=options
+            )
+            return GmailStore(GmailApiOperations(service), journal)
+        except BaseException:
+            journal.close()
+            raise
+
+    async def _reaching(self, call: Callable[[], T]) -> T:
+        """As `IndexedProvider._reaching`, noting (and saving) an access token refreshed meanwhile."""
+        try:
+            return await super()._reaching(call)
+        finally:
+            if self._oauth is not None:
+                await anyio.to_thread.run_sync(self._oauth.note_refresh)
 
     def pushed(self, notice: PushNotice) -> None:
         """A Pub/Sub push arrived (`gmail_push`): sync now rather than at the next poll."""
@@ -189,7 +228,9 @@ class GmailApiProvider(IndexedProvider):
             expires = await self._run(lambda store: store.ops.start_watch(topic))  # type: ignore[attr-defined]
         except MailProviderError as exc:
             logger.warning("Gmail users.watch on %s failed (%s); polling, retrying later", topic, exc)
+            self.account_health.watch_failed(topic, str(exc))
             return time.time() + self.settings.poll_seconds
+        self.account_health.watch_renewed(topic, expires)
         remaining = expires - time.time()
         logger.info("Gmail pushes changes to %s for %.1f h", topic, remaining / 3600)
         return time.time() + min(remaining / 2, RENEW_SECONDS)

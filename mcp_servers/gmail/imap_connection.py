@@ -17,7 +17,7 @@ import ssl
 from dataclasses import dataclass
 from typing import IO, NamedTuple
 
-from .provider import MailProviderError, ProviderUnavailableError
+from .provider import CredentialsRefused, MailProviderError, ProviderUnavailableError
 from .tls import refused_certificate
 from .utf7 import decode_mailbox, encode_mailbox
 
@@ -119,7 +119,7 @@ class ImapConnection:
             raise ProviderUnavailableError(f"IMAP server {self.where} dropped the connection: {exc}") from exc
         except imaplib.IMAP4.error as exc:
             self.imap.shutdown()
-            raise ProviderUnavailableError(
+            raise CredentialsRefused(
                 f"IMAP server {self.where} rejected the login of {username!r}: {exc}; "
                 "check PEPPER_GMAIL_IMAP_USERNAME and PEPPER_GMAIL_IMAP_PASSWORD (an app password for Gmail)"
             ) from exc

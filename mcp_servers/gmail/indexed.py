@@ -34,7 +34,14 @@ from .models import (
     SentRef,
     Thread,
 )
-from .provider import Changed, MailProvider, MailProviderError, NotFoundError
+from .provider import (
+    Changed,
+    CredentialsRefused,
+    MailProvider,
+    MailProviderError,
+    NotFoundError,
+    ProviderUnavailableError,
+)
 from .query import Query, QueryError
 from .search_index import SearchFields
 from .search_sql import plan_search
@@ -97,7 +104,7 @@ class IndexedProvider(MailProvider):
             store.scan()
             self._store = store
 
-        await anyio.to_thread.run_sync(prepare)
+        await self._reaching(prepare)
 
     async def connect(self) -> None:
         def prepare() -> None:
@@ -107,7 +114,7 @@ class IndexedProvider(MailProvider):
             self._store = store
 
         self._indexing = IndexProgress(indexed=0, total=0)
-        await anyio.to_thread.run_sync(prepare)
+        await self._reaching(prepare)
         self._indexing = getattr(self._store, "progress", self._indexing)
 
     @property
@@ -152,7 +159,27 @@ class IndexedProvider(MailProvider):
             with self._lock:
                 return work(self._store)
 
-        return await anyio.to_thread.run_sync(locked)
+        return await self._reaching(locked)
+
+    async def newest_message_at(self) -> float | None:
+        """From the index alone (the account is not asked, so its health is not touched)."""
+
+        def read() -> float | None:
+            with self._lock:
+                return self._store.journal.newest_date() if self._store is not None else None
+
+        return await anyio.to_thread.run_sync(read)
+
+    async def _reaching(self, call: Callable[[], T]) -> T:
+        """Run blocking `call` in a worker thread, recording in `account_health` whether the account
+        answered or could not be reached (or refused the credentials)."""
+        try:
+            result = await anyio.to_thread.run_sync(call)
+        except ProviderUnavailableError as exc:
+            self.account_health.failed(str(exc), refused=isinstance(exc, CredentialsRefused))
+            raise
+        self.account_health.reached()
+        return result
 
     async def scan(self) -> int:
         """Sync the index with the mailbox now; returns the number of new journal entries."""

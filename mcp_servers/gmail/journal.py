@@ -179,6 +179,10 @@ class Journal:
             self._db, message_id, [] if kind == "deleted" else labels
         )  # search sees what the feed says
 
+    def newest_date(self) -> float | None:
+        """The date of the newest message indexed (epoch seconds), None when there is none."""
+        return self._db.execute("SELECT MAX(date) FROM messages WHERE error IS NULL").fetchone()[0]
+
     def last_seq(self) -> int:
         return self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()[0]
 

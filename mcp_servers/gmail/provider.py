@@ -16,6 +16,7 @@ from email.message import EmailMessage
 
 from anyio.abc import TaskStatus
 
+from .account_status import AccountHealth
 from .models import (
     ChangePage,
     DraftRef,
@@ -31,6 +32,7 @@ from .models import (
 from .query import Query
 
 __all__ = [
+    "CredentialsRefused",
     "CursorError",
     "MailProvider",
     "MailProviderError",
@@ -57,8 +59,25 @@ class ProviderUnavailableError(MailProviderError):
     """The mail server cannot be reached or refused the credentials."""
 
 
+class CredentialsRefused(ProviderUnavailableError):
+    """The account refused the credentials (a wrong password, an expired or revoked token): waiting
+    does not help, the user must sign in again."""
+
+
 class MailProvider(ABC):
     """A mailbox: search and read, a change feed, label changes, drafts and sending."""
+
+    @property
+    def account_health(self) -> AccountHealth:
+        """What the provider saw of its account (`account_status`); providers set `_account_health`."""
+        health: AccountHealth | None = vars(self).get("_account_health")
+        if health is None:
+            health = self._account_health = AccountHealth(type(self).__name__, "")
+        return health
+
+    async def newest_message_at(self) -> float | None:
+        """The date of the newest message the provider knows (epoch seconds); None when unknown."""
+        return None
 
     @property
     @abstractmethod

@@ -32,6 +32,7 @@ from mcp_servers.common.subscriptions import ResourceSubscriptions
 from mcp_servers.common.surface import pepper_server
 from mcp_servers.common.write_flags import Needs, WriteGate
 
+from .account_status import add_status_surface
 from .compose import compose, forward_of, reply_to
 from .gmail_push import PushReceiver, add_push_route
 from .models import (
@@ -122,6 +123,7 @@ def build_server(
     _add_draft_tools(server, context)
     _add_send_tools(server, context)
     _add_resources(server, context)
+    add_status_surface(server, provider)
     if settings.gmail_push_token is not None and isinstance(provider, PushReceiver):
         add_push_route(server, settings.gmail_push_token, provider)
     return server

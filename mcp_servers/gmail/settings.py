@@ -74,6 +74,12 @@ class GmailSettings(BaseSettings):
         None, description="Gmail API base URL override (an emulator, a proxy)"
     )
     gmail_token_uri: str | None = Field(None, description="OAuth token endpoint override (an emulator)")
+    gmail_refresh_token_days: float | None = Field(
+        None,
+        gt=0,
+        description="How long Google's refresh token lasts (7 for an OAuth app in 'Testing' status); "
+        "unset: no known end. The account status warns a day before it ends",
+    )
     gmail_pubsub_topic: str | None = Field(
         None,
         pattern=r"^projects/[^/]+/topics/[^/]+$",

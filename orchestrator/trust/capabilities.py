@@ -84,6 +84,7 @@ GMAIL: dict[str, Rule] = {
     "get_messages": READ,
     "get_thread": READ,
     "list_changes": READ,
+    "get_account_status": READ,
     "list_labels": READ,
     "modify_labels": _labels,
     "mark_read": _local("marks mail read or unread"),

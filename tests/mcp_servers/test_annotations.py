@@ -28,6 +28,7 @@ EXPECTED: dict[str, dict[str, Hints]] = {
         "get_messages": READ,
         "get_thread": READ,
         "list_changes": READ,
+        "get_account_status": READ,
         "list_labels": READ,
         "mark_read": (False, False, True, False),
         "archive": (False, False, True, False),

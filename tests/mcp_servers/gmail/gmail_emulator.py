@@ -4,7 +4,8 @@ It serves, on a loopback port, the endpoints the Gmail API provider calls (paths
 `googleapiclient/discovery_cache/documents/gmail.v1.json`): profile, messages list/get/modify/
 send/trash, drafts create/delete, labels list/create, history list, watch and stop (push; it
 records the calls, Pub/Sub itself is not emulated), plus an OAuth token endpoint
-for refreshes. History ids grow with every change; `expire_history()` forgets the history so that
+for refreshes (`revoke()` makes it refuse them, as Google does for a revoked or expired refresh token;
+`watch_error` makes `users.watch` fail). History ids grow with every change; `expire_history()` forgets the history so that
 the next `history.list` answers 404 as Gmail does for an expired startHistoryId. Requests must
 carry the bearer token the emulator last issued.
 """
@@ -46,6 +47,8 @@ class Mailbox:
     stops: int = 0  # users.stop calls
     calls: list[str] = field(default_factory=list)  # "GET history", ... in order
     watch_seconds: float = 7 * 24 * 3600  # Gmail's watches last 7 days
+    watch_error: tuple[int, str] | None = None  # what users.watch answers instead, when set
+    refresh_refused: bool = False  # the token endpoint answers invalid_grant (revoked or expired)
     served: threading.Condition = field(init=False)
 
     def __post_init__(self) -> None:
@@ -100,6 +103,17 @@ class GmailEmulator:
         """Block until `predicate(mailbox)` holds after some request (False on timeout)."""
         with self.mailbox.served:
             return self.mailbox.served.wait_for(lambda: predicate(self.mailbox), timeout)
+
+    def revoke(self) -> None:
+        """Revoke the grant: the current access token stops working and refreshes are refused."""
+        with self.mailbox.lock:
+            self.mailbox.refresh_refused = True
+            self.mailbox.token = f"revoked-{next(self.mailbox.ids)}"
+
+    def reauthorize(self) -> None:
+        """The user consented again: refreshes work again."""
+        with self.mailbox.lock:
+            self.mailbox.refresh_refused = False
 
     def expire_history(self) -> None:
         with self.mailbox.lock:
@@ -156,6 +170,14 @@ class _Handler(BaseHTTPRequestHandler):
         if url.path == "/token" and method == "POST":
             self.rfile.read(int(self.headers.get("Content-Length") or 0))
             with self.mailbox.lock:
+                if self.mailbox.refresh_refused:
+                    self.mailbox.calls.append("POST token refused")
+                    self.mailbox.served.notify_all()
+                    error = {
+                        "error": "invalid_grant",
+                        "error_description": "Token has been expired or revoked.",
+                    }
+                    return self._reply(400, error)
                 self.mailbox.token = f"token-{next(self.mailbox.ids)}"
                 return self._reply(
                     200, {"access_token": self.mailbox.token, "expires_in": 3600, "token_type": "Bearer"}
@@ -276,6 +298,8 @@ def _history(box: Mailbox, _id: str, q: dict, _b: dict) -> tuple[int, dict]:
 def _watch(box: Mailbox, _id: str, _q: dict, body: dict) -> tuple[int, dict]:
     if not re.fullmatch(r"projects/[^/]+/topics/[^/]+", body.get("topicName", "")):
         return 400, {"message": "Invalid topicName: expected projects/PROJECT/topics/TOPIC"}
+    if box.watch_error is not None:
+        return box.watch_error[0], {"message": box.watch_error[1]}
     box.watches.append(body)
     expiration = int((time.time() + box.watch_seconds) * 1000)
     return 200, {"historyId": str(box.history_id), "expiration": str(expiration)}
