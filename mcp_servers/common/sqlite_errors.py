@@ -5,17 +5,21 @@ storage, a lock held too long, a corrupt file.
 full disk in disguise); `explain` says what happened to which file and what to do, naming the setting
 that moves the file; `unwritable` answers the same question before SQLite is asked, because a
 read-only mount otherwise shows as "unable to open database file". A server keeps its own exception
-tree and turns these into it at its one storage boundary (the notify server's errors.py).
+tree and turns these into it at its one storage boundary with `translating` (the notify server's
+errors.py, the gmail server's index_errors.py).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 
-__all__ = ["StorageProblem", "classify", "explain", "unwritable"]
+__all__ = ["StorageProblem", "classify", "explain", "translating", "unwritable"]
 
 # SQLite's primary result codes (the low byte of an extended code).
 SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY = 5, 6, 8
@@ -70,6 +74,21 @@ def explain(problem: StorageProblem, exc: BaseException, path: Path, relocate: s
                 f"the database {path} is corrupt or not a SQLite database ({exc}): move it aside and "
                 "restart to begin a new one, or restore it from a backup"
             )
+
+
+@contextmanager
+def translating(
+    path: Path, relocate: str, error: Callable[[StorageProblem, str], Exception]
+) -> Iterator[None]:
+    """A `sqlite3` error on `path` raised inside becomes `error(problem, explanation)`; an error that
+    is none of the four problems (a bug) passes unchanged."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        problem = classify(exc, path)
+        if problem is None:
+            raise
+        raise error(problem, explain(problem, exc, path, relocate)) from exc
 
 
 def unwritable(path: Path, relocate: str) -> str | None:

@@ -165,22 +165,19 @@ class MaildirStore:
             self.progress = None
             self.scan()
             return None
-        step, self._backlog = self._backlog[:size], self._backlog[size:]
-        self.journal.begin()
-        try:
+        step = self._backlog[:size]
+        with self.journal.transaction():
             for stored in step:
                 if os.path.exists(stored.path):  # else moved since the plan: the final scan finds it
                     self._add(stored)
-        finally:
-            self.journal.commit()
+        self._backlog = self._backlog[size:]  # only once stored: a failed step is tried again
         assert self.progress is not None
         self.progress = IndexProgress(indexed=self.progress.indexed + len(step), total=self.progress.total)
         return self.progress
 
     def _apply_moves(self, on_disk: dict[str, StoredFile], indexed: Mapping[str, Location]) -> None:
         """Journal the indexed messages that moved, changed flags or vanished."""
-        self.journal.begin()
-        try:
+        with self.journal.transaction():
             for key, stored in on_disk.items():
                 known = indexed.get(key)
                 if known is not None and tuple(known) != (stored.folder, stored.flags, stored.path):
@@ -190,8 +187,6 @@ class MaildirStore:
             for key in indexed.keys() - on_disk.keys():
                 self.journal.delete(key)
                 self.journal.append("deleted", key, [])
-        finally:
-            self.journal.commit()
 
     def scan(self) -> int:
         """Bring the index and journal up to date with the disk; returns how many changes were added.
@@ -203,12 +198,9 @@ class MaildirStore:
         self._apply_moves(on_disk, indexed)
         new = [stored for key, stored in on_disk.items() if key not in indexed]
         for start in range(0, len(new), _COMMIT_EVERY):
-            self.journal.begin()
-            try:
+            with self.journal.transaction():
                 for stored in new[start : start + _COMMIT_EVERY]:
                     self._add(stored)
-            finally:
-                self.journal.commit()
         return self.journal.last_seq() - before
 
     def _add(self, stored: StoredFile) -> None:
@@ -257,9 +249,8 @@ class MaildirStore:
         if target != row.path:
             os.rename(row.path, target)
         row.folder, row.flags, row.path, row.extra_labels = folder, flag_text, target, extra
-        self.journal.begin()
-        self.journal.update(row, old, self.labels(row))
-        self.journal.commit()
+        with self.journal.transaction():
+            self.journal.update(row, old, self.labels(row))
         return self.labels(row)
 
     def deliver(self, label: str, raw: bytes) -> str:
