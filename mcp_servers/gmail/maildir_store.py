@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -223,9 +224,8 @@ class MaildirStore:
         self.journal.update(row, old_labels, self.labels(row))
 
     def read(self, row: IndexRow) -> Message:
-        if not Path(row.path).exists():  # moved by another client since the last scan
-            self.scan()
-            row = self.journal.row(row.id) or row
+        if not Path(row.path).exists() and (moved := self.files().get(row.id)) is not None:
+            row.folder, row.path, row.flags = moved.folder, moved.path, moved.flags  # by another client
         try:
             return parse_file(Path(row.path), id=row.id, labels=self.labels(row), thread_id=row.thread_id)
         except MessageParseError as exc:
@@ -245,12 +245,17 @@ class MaildirStore:
         flags |= {"F"} if "STARRED" in wanted else set()
         extra = sorted(wanted - SYSTEM_LABELS - {FOLDER_LABELS.get(folder, folder)})
         flag_text = "".join(sorted(flags))
-        target = str(self.ensure_folder(folder) / "cur" / f"{row.id}:2,{flag_text}")
-        if target != row.path:
-            os.rename(row.path, target)
+        source, target = row.path, str(self.ensure_folder(folder) / "cur" / f"{row.id}:2,{flag_text}")
+        if target != source:
+            os.rename(source, target)
         row.folder, row.flags, row.path, row.extra_labels = folder, flag_text, target, extra
-        with self.journal.transaction():
-            self.journal.update(row, old, self.labels(row))
+        try:
+            with self.journal.transaction():
+                self.journal.update(row, old, self.labels(row))
+        except sqlite3.Error:  # the index cannot record it (a full disk): the change is not made
+            if target != source:
+                os.rename(target, source)
+            raise
         return self.labels(row)
 
     def deliver(self, label: str, raw: bytes) -> str:
