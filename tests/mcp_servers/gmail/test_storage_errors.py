@@ -22,7 +22,7 @@ from mcp_servers.gmail.maildir import MaildirProvider
 from mcp_servers.gmail.query import parse_query
 from mcp_servers.gmail.server import build_server
 from mcp_servers.gmail.settings import GmailSettings
-from tests.support.mounts import mounted
+from tests.support.mounts import ext4_failing_on_demand, mounted
 from tests.support.processes import REPO_ROOT, child_env, stdio_transport
 
 from .maildirs import deliver
@@ -141,6 +141,30 @@ async def test_a_full_tmpfs_under_the_index_over_stdio_keeps_reads_and_loses_no_
         await transport.close()  # the server must be gone before its disk is unmounted
     assert {c["message_id"] for c in feed["changes"]} == late
     assert len(answer["messages"]) == 5
+
+
+@pytest.mark.slow
+async def test_a_state_disk_the_kernel_turns_read_only_under_the_server_is_said_and_reads_go_on(
+    tmp_path: Path,
+) -> None:
+    disk, mail = tmp_path / "disk", tmp_path / "Mail"
+    disk.mkdir()
+    deliver(mail, plain_message(subject="early bird"))
+    with ext4_failing_on_demand(tmp_path / "ext4.img", disk) as fail:
+        transport = stdio_transport(MODULE, ["--maildir", str(mail), "--state-dir", str(disk)])
+        async with Client(transport) as client:
+            [early] = (await search(client, "subject:early"))["messages"]
+            fail.write_text("a failing disk\n")  # the kernel remounts it read-only: no mount flag says so
+            deliver(mail, plain_message(subject="late"))
+            answer = await search(client, "")
+            read = await client.call_tool("get_message", {"id": early["id"]})
+            feed = (await client.call_tool("list_changes", {})).structured_content
+        await transport.close()  # the server must be gone before its disk is unmounted
+    assert answer["index_trouble"].startswith("cannot write the database ")
+    assert f"make {disk} writable (it may be on a read-only mount)" in answer["index_trouble"]
+    assert [m["subject"] for m in answer["messages"]] == ["early bird"]
+    assert read.structured_content["subject"] == "early bird"
+    assert feed["index_trouble"] == answer["index_trouble"] and len(feed["changes"]) == 1
 
 
 def start(state_dir: Path, maildir: Path, *flags: str) -> subprocess.CompletedProcess[str]:
