@@ -25,7 +25,7 @@ from fastmcp.exceptions import ResourceError, ToolError
 from pydantic import BaseModel, Field
 
 from mcp_servers.calendar.changes import ChangeLog
-from mcp_servers.calendar.errors import CalendarError
+from mcp_servers.calendar.errors import CalendarError, StorageError
 from mcp_servers.calendar.free_slots import WorkingHours, attendee_busy, busy_intervals, find_free_slots
 from mcp_servers.calendar.ics_events import sort_key
 from mcp_servers.calendar.models import (
@@ -42,6 +42,7 @@ from mcp_servers.calendar.provider import CalendarProvider, EventDraft, EventPat
 from mcp_servers.calendar.settings import CalendarSettings
 from mcp_servers.calendar.upcoming import Clock, SystemClock, UpcomingMonitor
 from mcp_servers.common.background import background
+from mcp_servers.common.startup import StartupError
 from mcp_servers.common.subscriptions import ResourceSubscriptions
 from mcp_servers.common.surface import pepper_server
 from mcp_servers.common.write_flags import Needs, WriteGate
@@ -93,7 +94,10 @@ def build_server(
 
     @asynccontextmanager
     async def lifespan(_: FastMCP) -> AsyncIterator[dict[str, Any]]:
-        runtime.changes = await anyio.to_thread.run_sync(ChangeLog, _change_log_path(settings))
+        try:
+            runtime.changes = await anyio.to_thread.run_sync(ChangeLog, _change_log_path(settings))
+        except StorageError as exc:  # its state dir read-only, a corrupt file: one line, exit 2
+            raise StartupError(str(exc)) from exc
         runtime.monitor = UpcomingMonitor(
             provider,
             runtime.changes,
