@@ -4,6 +4,7 @@ lost or duplicated against a clean run of the same data.
 - per server (context, gmail, calendar, notify): one `run --demo` (rules mode, no embedder) on a copy
   of the demo (294 emails, 17 events); `--kills` times, after a random pause, the server's process is
   SIGKILLed; measured: when the supervisor marked it down (`since` of its state: detection), when
+  the page's event stream (`/pepper/api/events`, pushed at each change) said so, when
   `/pepper/api/status` (what `status` prints first, from memory) showed it down, when the full
   snapshot `/pepper/api/state` did (it waits for the context store's queries: the path measured
   before the status endpoint existed), and when it was connected again; the orchestrator must stay
@@ -42,6 +43,8 @@ sys.path.insert(0, str(_HERE.parent))
 
 from importlib import metadata  # noqa: E402  (imports the stdlib calendar module)
 
+import httpx  # noqa: E402
+
 from tests.support.pepper_run import (  # noqa: E402
     SERVER_MODULES,
     Outcome,
@@ -60,7 +63,13 @@ def server_kills(
 ) -> dict[str, Any]:
     """One run with `kills` SIGKILLs of `server`; times to detect, show it down and have it back."""
     run = PepperRun(demo_copy(template, work / server), work / f"{server}.log")
-    times: dict[str, list[float]] = {"detected": [], "detect": [], "snapshot": [], "recover": []}
+    times: dict[str, list[float]] = {
+        "detected": [],
+        "streamed": [],
+        "detect": [],
+        "snapshot": [],
+        "recover": [],
+    }
     orchestrator_up = True
     run.start()
     try:
@@ -78,9 +87,15 @@ def server_kills(
 
 
 def timed_kill(run: PepperRun, server: str) -> dict[str, float]:
-    """SIGKILL `server`; seconds until the supervisor marked it down, until `/status` and the full
-    snapshot `/state` (polled side by side) showed it, and until it was connected again."""
+    """SIGKILL `server`; seconds until the supervisor marked it down, until the page's event stream
+    said so, until `/status` and the full snapshot `/state` (polled side by side) showed it, and
+    until it was connected again."""
     snapshot: list[float] = []
+    streamed: list[float] = []
+    listening, killed_at = threading.Event(), []
+    stream = threading.Thread(target=stream_down, args=(run, server, listening, killed_at, streamed))
+    stream.start()
+    listening.wait(30)
 
     def poll_snapshot() -> None:
         def down() -> bool:
@@ -92,15 +107,42 @@ def timed_kill(run: PepperRun, server: str) -> dict[str, float]:
         snapshot.append(time.monotonic() - killed)
 
     pid, wall, killed = run.servers()[server], time.time(), time.monotonic()
+    killed_at.append(killed)
     os.kill(pid, signal.SIGKILL)
     poller = threading.Thread(target=poll_snapshot)
     poller.start()
     status = wait_until(lambda: down_entry(run, server), 10, f"{server} never showed as down")
     shown = time.monotonic() - killed
     poller.join()
+    stream.join()
     run.wait_connected(server, timeout=120)
     recover = time.monotonic() - killed
-    return {"detected": status["since"] - wall, "detect": shown, "snapshot": snapshot[0], "recover": recover}
+    return {
+        "detected": status["since"] - wall,
+        "streamed": streamed[0] if streamed else float("nan"),
+        "detect": shown,
+        "snapshot": snapshot[0],
+        "recover": recover,
+    }
+
+
+def stream_down(
+    run: PepperRun, server: str, listening: threading.Event, killed_at: list[float], streamed: list[float]
+) -> None:
+    """Read the page's event stream (`/pepper/api/events`) as the UI does; `listening` once its first
+    status arrived; the seconds from the kill to the status event that shows `server` down."""
+    url = f"http://127.0.0.1:{run.port}/pepper/api/events"
+    with httpx.stream("GET", url, timeout=httpx.Timeout(10, read=20)) as response:
+        kind = None
+        for line in response.iter_lines():
+            if line.startswith("event:"):
+                kind = line.partition(":")[2].strip()
+            elif line.startswith("data:") and kind == "status":
+                listening.set()
+                servers = {s["name"]: s["state"] for s in json.loads(line.partition(":")[2])["servers"]}
+                if killed_at and servers.get(server) == "down":
+                    streamed.append(time.monotonic() - killed_at[0])
+                    return
 
 
 def down_entry(run: PepperRun, server: str) -> dict[str, Any] | None:
@@ -166,6 +208,7 @@ def row(name: str, result: dict[str, Any], baseline: Outcome | None, kills: int)
         "duplicated": counts["duplicated"],
         "extra": counts["extra"],
         "detected_s_p50_max": stats(result.get("detected", [])),
+        "ui_stream_s_p50_max": stats(result.get("streamed", [])),
         "shown_down_s_p50_max": stats(result["detect"]),
         "snapshot_down_s_p50_max": stats(result.get("snapshot", [])),
         "recover_s_p50_max": stats(result["recover"]),
@@ -230,6 +273,7 @@ def main() -> None:
         "duplicated",
         "extra",
         "detected_s_p50_max",
+        "ui_stream_s_p50_max",
         "shown_down_s_p50_max",
         "snapshot_down_s_p50_max",
         "recover_s_p50_max",
