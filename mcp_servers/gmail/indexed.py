@@ -303,7 +303,9 @@ class IndexedProvider(MailProvider):
 
     async def send(self, message: EmailMessage, draft_id: str | None = None) -> SentRef:
         recipients = recipients_of(message)
-        if self._sender is not None and not (self._store and self._store.delivers_sent):
+        by_smtp = self._sender is not None and not (self._store and self._store.delivers_sent)
+        if by_smtp:
+            assert self._sender is not None
             recipients = await self._sender.send(message)
         if not recipients:
             raise MailProviderError("the message has no recipients: give at least one To address")
@@ -315,7 +317,16 @@ class IndexedProvider(MailProvider):
             self._catch_up(store)  # sent: an index that cannot follow yet must not make it look failed
             return sent_id
 
-        sent_id = await self._run(file_copy)
+        try:
+            sent_id = await self._run(file_copy)
+        except (OSError, MailProviderError) as exc:
+            if not by_smtp:
+                raise
+            # Sent already: failing now would have the caller send it again. Said in the log instead.
+            logger.warning(
+                "sent %s, but its copy could not be filed under Sent: %s", message["Message-ID"], exc
+            )
+            sent_id = ""
         delivered = self._sender is not None or bool(self._store and self._store.delivers_sent)
         return SentRef(
             id=sent_id, message_id=str(message["Message-ID"]), recipients=recipients, delivered=delivered

@@ -234,7 +234,9 @@ class DraftRef(BaseModel):
 class SentRef(BaseModel):
     """A sent message."""
 
-    id: str = Field(description="Provider id of the sent copy")
+    id: str = Field(
+        description="Provider id of the sent copy; empty when it was sent but its copy could not be filed"
+    )
     message_id: str = Field(description="Message-ID header of what was sent")
     recipients: list[str] = Field(default_factory=list)
     delivered: bool = Field(description="False when no SMTP server is configured: only filed under Sent")

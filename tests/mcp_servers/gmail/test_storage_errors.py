@@ -102,11 +102,10 @@ async def search(client: Client, query: str) -> dict[str, Any]:
 def fill(disk: Path) -> Path:
     """Write a file until the disk has no room left; returns it (delete it to free the space)."""
     filler = disk / "filler"
-    with filler.open("wb") as handle:
+    with filler.open("wb", buffering=0) as handle:
         try:
             while True:
                 handle.write(b"\0" * 65536)
-                handle.flush()
         except OSError:
             pass
     return filler
@@ -210,3 +209,37 @@ def test_a_corrupt_index_is_one_line_and_exit_code_2_with_a_traceback_only_in_de
     assert "move it aside" in line
     debug = start(state, mail, "--log-level", "DEBUG")
     assert debug.returncode == 2 and "Traceback" in debug.stderr
+
+
+@pytest.mark.slow
+async def test_mail_sent_by_smtp_is_not_reported_failed_when_its_copy_cannot_be_filed(tmp_path: Path) -> None:
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message as MessageHandlerBase
+
+    from mcp_servers.gmail.providers import make_provider
+    from tests.support.processes import free_port
+
+    received: list[bytes] = []
+
+    class Sink(MessageHandlerBase):
+        def handle_message(self, message) -> None:  # type: ignore[override]
+            received.append(message.as_bytes())
+
+    port, disk = free_port(), tmp_path / "disk"
+    disk.mkdir()
+    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        with mounted("-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)):
+            deliver(disk / "Mail", plain_message(subject="hello"))
+            settings = GmailSettings(maildir=disk / "Mail", state_dir=tmp_path / "state", allow_send=True,
+                                     smtp_host="127.0.0.1", smtp_port=port, smtp_security="none",
+                                     from_address="ada@example.org")  # fmt: skip
+            async with Client(build_server(settings, make_provider(settings))) as client:
+                fill(disk)  # the mailbox's disk is full: Sent cannot take the copy
+                message = {"to": ["bob@example.org"], "subject": "Once", "body": BIG}
+                sent = (await client.call_tool("send_message", {"message": message})).structured_content
+    finally:
+        controller.stop()
+    assert sent["delivered"] is True and sent["id"] == ""  # sent once, and not to be sent again
+    assert len(received) == 1
