@@ -18,6 +18,7 @@ import pytest
 from fastmcp import Client
 from fastmcp.exceptions import ToolError
 
+from mcp_servers.gmail.index_errors import IndexStorageError
 from mcp_servers.gmail.maildir import MaildirProvider
 from mcp_servers.gmail.query import parse_query
 from mcp_servers.gmail.server import build_server
@@ -66,6 +67,39 @@ async def test_a_full_index_is_said_searches_answer_from_it_and_it_catches_up_wh
         group.cancel_scope.cancel()
     assert provider.index_trouble is None
     assert [c.message_id for c in (await provider.list_changes(None, 10)).changes][-1] == late
+    await provider.aclose()
+
+
+async def test_the_first_indexing_waits_out_a_full_disk_and_finishes_when_space_returns(
+    tmp_path: Path,
+) -> None:
+    for i in range(30):
+        deliver(tmp_path / "Mail", plain_message(subject=f"old {i}", body=BIG))
+    provider = MaildirProvider(tmp_path / "Mail", tmp_path / "state")
+    provider.retry_seconds = 0.05
+    await provider.connect()
+    db = provider._store.journal._db  # type: ignore[union-attr]
+    db.execute(f"PRAGMA max_page_count = {db.execute('PRAGMA page_count').fetchone()[0]}")  # full
+    said, tell = anyio.Event(), provider._troubled
+
+    def troubled(exc: IndexStorageError) -> None:  # the first indexing met the full disk
+        tell(exc)
+        said.set()
+
+    async def changed() -> None:
+        pass
+
+    async def space_returns_once_said() -> None:
+        await said.wait()
+        db.execute("PRAGMA max_page_count = 1000000")
+
+    provider._troubled = troubled  # type: ignore[method-assign]
+    with anyio.fail_after(30):
+        async with anyio.create_task_group() as group:
+            group.start_soon(space_returns_once_said)
+            await provider.index(changed)
+    assert provider.indexing is None
+    assert len((await provider.list_changes(None, 100)).changes) == 30  # each message once
     await provider.aclose()
 
 
