@@ -89,6 +89,11 @@ class Api:
             {"cursor": cursor, "status": self.status(), "chat": chat, "approvals": approvals, **lists}
         )
 
+    async def live_status(self, request: Request) -> JSONResponse:
+        """`status()` alone, from memory: no MCP call, so a server that died shows as down at once,
+        even while the context store is busy (the snapshot of `state` waits for its queries)."""
+        return JSONResponse(self.status())
+
     def status(self) -> dict[str, Any]:
         pepper = self.pepper
         servers = server_status(pepper.connections)

@@ -38,6 +38,7 @@ def create_app(pepper: Pepper, token: str | None = None, hosts: HostAllowlist | 
         Route("/pepper/ui.html", page),
         Route("/pepper/login", login(token)),
         Route("/pepper/api/state", api.state),
+        Route("/pepper/api/status", api.live_status),
         Route("/pepper/api/events", stream(api)),
         Route("/pepper/api/chat", api.chat, methods=["POST"]),
         Route("/pepper/api/ask", api.ask, methods=["POST"]),

@@ -127,8 +127,7 @@ class GmailStore:
             for item in page.get("messages", [])
         }
         indexed = self.journal.rows()
-        self.journal.begin()
-        try:
+        with self.journal.transaction():
             for id in indexed.keys() - current.keys():
                 self.journal.delete(id)
                 self.journal.append("deleted", id, [])
@@ -138,8 +137,6 @@ class GmailStore:
             for id in sorted(current.keys() - indexed.keys()):
                 self._add(id)
             self.journal.set_meta("history_id", str(history_id))
-        finally:
-            self.journal.commit()
 
     def _incremental(self, start: str) -> None:
         pages = list(self._pages(lambda token: self.ops.list_history(start, token)))
@@ -147,13 +144,10 @@ class GmailStore:
         latest = max(
             [int(start), *(int(p.get("historyId") or 0) for p in pages), *(int(r["id"]) for r in records)]
         )
-        self.journal.begin()
-        try:
+        with self.journal.transaction():
             for record in records:
                 self._apply(record)
             self.journal.set_meta("history_id", str(latest))
-        finally:
-            self.journal.commit()
 
     def _apply(self, record: dict[str, Any]) -> None:
         for item in record.get("messagesAdded", []):
@@ -227,9 +221,8 @@ class GmailStore:
         label_ids = self.ops.modify(row.id, add_ids, remove_ids)
         if label_ids is None:  # the transport did not say: the known labels, changed as asked
             label_ids = sorted((set(row.extra_labels) | set(add_ids)) - set(remove_ids))
-        self.journal.begin()
-        self._set_label_ids(row, label_ids)
-        self.journal.commit()
+        with self.journal.transaction():
+            self._set_label_ids(row, label_ids)
         return self.labels(row)
 
     def deliver(self, label: str, raw: bytes) -> str:

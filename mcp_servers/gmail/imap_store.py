@@ -131,8 +131,7 @@ class ImapStore:
         selected = conn.select(folder.name)
         validity = selected.validity
         rows = {row.path: row for row in self.journal.rows().values() if row.folder == folder.name}
-        self.journal.begin()
-        try:
+        with self.journal.transaction():
             if self.journal.meta(f"uidvalidity:{folder.name}") not in (None, str(validity)):
                 logger.warning("UIDVALIDITY of %s changed: resyncing the folder", folder.name)
                 for row in rows.values():
@@ -158,8 +157,6 @@ class ImapStore:
                 self.journal.set_meta(
                     f"modseq:{folder.name}", f"{validity}:{selected.modseq}:{selected.uidnext}"
                 )
-        finally:
-            self.journal.commit()
 
     def _changes(
         self, conn: ImapConnection, folder: Folder, selected: Selection, rows: dict[str, IndexRow]
@@ -318,9 +315,8 @@ class ImapStore:
             sorted(desired) + [f for f in ("\\Draft", "\\Answered") if _LETTERS[f.lower()] in row.flags]
         )
         row.extra_labels = keywords
-        self.journal.begin()
-        self.journal.update(row, old, self.labels(row))
-        self.journal.commit()
+        with self.journal.transaction():
+            self.journal.update(row, old, self.labels(row))
         return self.labels(row)
 
     def deliver(self, label: str, raw: bytes) -> str:

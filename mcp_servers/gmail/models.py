@@ -153,6 +153,11 @@ class SearchResult(BaseModel):
         None,
         description="Set while the first indexing runs (e.g. 'indexing, 400 of 9000'): results may be partial",
     )
+    index_trouble: str | None = Field(
+        None,
+        description="Set while the index cannot be updated (disk full, read-only ...): results come from "
+        "what it holds and may miss the newest mail",
+    )
 
 
 class Thread(BaseModel):
@@ -181,6 +186,11 @@ class ChangePage(BaseModel):
     pending: int = Field(0, description="Changes already recorded after this page")
     indexing: IndexProgress | None = Field(
         None, description="Set while the first indexing runs: more changes will follow as it goes on"
+    )
+    index_trouble: str | None = Field(
+        None,
+        description="Set while the index cannot be updated (disk full, read-only ...): newer changes "
+        "follow once it can",
     )
 
 
@@ -224,7 +234,9 @@ class DraftRef(BaseModel):
 class SentRef(BaseModel):
     """A sent message."""
 
-    id: str = Field(description="Provider id of the sent copy")
+    id: str = Field(
+        description="Provider id of the sent copy; empty when it was sent but its copy could not be filed"
+    )
     message_id: str = Field(description="Message-ID header of what was sent")
     recipients: list[str] = Field(default_factory=list)
     delivered: bool = Field(description="False when no SMTP server is configured: only filed under Sent")

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, tzinfo
 from email.message import EmailMessage
 
+import anyio
 from anyio.abc import TaskStatus
 
 from .account_status import AccountHealth
@@ -105,6 +106,15 @@ class MailProvider(ABC):
     def indexing(self) -> IndexProgress | None:
         """How far the first indexing has come; None when it is done (or was never needed)."""
         return None
+
+    @property
+    def index_trouble(self) -> str | None:
+        """Why the local index cannot be written just now (answers come from what it holds), or None."""
+        return None
+
+    async def keep_index(self, changed: Changed) -> None:
+        """Bring a local index back up to date once it can be written again (the default: no index)."""
+        await anyio.sleep_forever()
 
     async def get_messages(self, ids: list[str]) -> MessageBatch:
         """Several messages at once, in the order asked; ids that cannot be read go to `missing`."""

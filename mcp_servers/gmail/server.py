@@ -136,12 +136,16 @@ async def watch_inbox(
     task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
 ) -> None:
     """Tell `gmail://inbox` subscribers whenever the provider's change journal grows (runs until
-    cancelled; the provider must be open)."""
+    cancelled; the provider must be open). Beside the watcher, `keep_index` brings an index that
+    could not be written (a full disk) up to date once it can."""
 
     async def changed() -> None:
         await subscriptions.notify(INBOX_URI)
 
-    await provider.watch(changed, task_status=task_status)
+    async with anyio.create_task_group() as group:
+        group.start_soon(provider.keep_index, changed)
+        await provider.watch(changed, task_status=task_status)
+        group.cancel_scope.cancel()
 
 
 async def index_mailbox(provider: MailProvider, subscriptions: ResourceSubscriptions) -> None:
@@ -202,6 +206,7 @@ def _add_read_tools(server: FastMCP, ctx: _Context) -> None:
             messages=page.messages,
             next_cursor=page.next_cursor,
             indexing=indexing.text if indexing else None,
+            index_trouble=ctx.provider.index_trouble,
         )
 
     @server.tool(annotations=READ)
@@ -250,7 +255,7 @@ def _add_feed_tools(server: FastMCP, ctx: _Context) -> None:
         indexing = ctx.provider.indexing  # read first: a page read after the end still gets the flag
         with _tool_errors():
             page = await ctx.provider.list_changes(since, limit)
-        return page.model_copy(update={"indexing": indexing}) if indexing else page
+        return page.model_copy(update={"indexing": indexing, "index_trouble": ctx.provider.index_trouble})
 
     @server.tool(annotations=READ)
     async def list_labels() -> list[Label]:
