@@ -43,6 +43,10 @@ __all__ = ["ComposioGmailOperations", "ComposioGmailProvider"]
 
 logger = logging.getLogger(__name__)
 PAGE = 500
+_NO_LABEL_MANAGEMENT = (
+    "renaming and deleting labels are not available with the composio provider (its Gmail tools for "
+    "them are not verified): do it in Gmail, or use the gmail provider"
+)
 
 
 class ComposioGmailOperations:
@@ -133,6 +137,15 @@ class ComposioGmailOperations:
 
     def delete_draft(self, draft_id: str) -> None:
         self.call("GMAIL_DELETE_DRAFT", draft_id=draft_id)
+
+    def draft_ids(self) -> dict[str, str]:
+        return {}  # only drafts made through Pepper are known (by their id); others are trashed
+
+    def rename_label(self, label_id: str, name: str) -> None:
+        raise MailProviderError(_NO_LABEL_MANAGEMENT)
+
+    def delete_label(self, label_id: str) -> None:
+        raise MailProviderError(_NO_LABEL_MANAGEMENT)
 
     def _outgoing(self, raw: bytes) -> tuple[dict[str, Any], str | None]:
         """The send/draft tools' arguments, and the thread a reply joins (by its In-Reply-To)."""

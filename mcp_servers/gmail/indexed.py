@@ -22,6 +22,7 @@ from typing import Protocol, TypeVar, runtime_checkable
 import anyio
 
 from .journal import IndexRow, Journal
+from .manage import store_ops
 from .models import (
     ChangePage,
     DraftRef,
@@ -230,12 +231,26 @@ class IndexedProvider(MailProvider):
 
     async def get_draft(self, draft_id: str) -> EmailMessage:
         def read(store: MailStore) -> EmailMessage:
-            row = store.journal.row(draft_id)
-            if row is None or "DRAFT" not in store.labels(row):
-                raise NotFoundError(f"no draft with id {draft_id!r}: create one with create_draft")
+            row = store_ops.draft_row(store, draft_id)
             return email.message_from_bytes(store.raw(row), policy=email.policy.default)
 
         return await self._run(read)
+
+    async def update_draft(self, draft_id: str, message: EmailMessage) -> DraftRef:
+        raw, message_id = bytes(message), str(message["Message-ID"])
+        return await self._run(lambda store: store_ops.replace_draft(store, draft_id, raw, message_id))
+
+    async def delete_draft(self, draft_id: str) -> None:
+        await self._run(lambda store: store_ops.delete_draft(store, draft_id))
+
+    async def create_label(self, name: str) -> Label:
+        return await self._run(lambda store: store_ops.create_label(store, name))
+
+    async def rename_label(self, name: str, new_name: str) -> Label:
+        return await self._run(lambda store: store_ops.rename_label(store, name, new_name))
+
+    async def delete_label(self, name: str) -> int:
+        return await self._run(lambda store: store_ops.delete_label(store, name))
 
     async def send(self, message: EmailMessage, draft_id: str | None = None) -> SentRef:
         recipients = recipients_of(message)
