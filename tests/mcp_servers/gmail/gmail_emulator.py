@@ -179,7 +179,9 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._error(404, f"no emulated endpoint {method} {match.group(1)}")
             item_id = match.group(1).split("/")[1] if "/" in match.group(1) else ""
             self.mailbox.calls.append(f"{method} {path}")
-            status, body = routed(self.mailbox, item_id, query, self._body() if method in ("POST", "PATCH") else {})
+            status, body = routed(
+                self.mailbox, item_id, query, self._body() if method in ("POST", "PATCH") else {}
+            )
             self.mailbox.served.notify_all()
         if status >= 400:
             return self._error(status, body["message"])
@@ -286,7 +288,10 @@ def _delete_label(box: Mailbox, id: str, _q: dict, _b: dict) -> tuple[int, dict]
 
 
 def _list_drafts(box: Mailbox, _id: str, _q: dict, _b: dict) -> tuple[int, dict]:
-    drafts = [{"id": d, "message": {"id": m, "threadId": box.messages[m]["threadId"]}} for d, m in box.drafts.items()]
+    drafts = [
+        {"id": d, "message": {"id": m, "threadId": box.messages[m]["threadId"]}}
+        for d, m in box.drafts.items()
+    ]
     return 200, {"drafts": drafts, "resultSizeEstimate": len(drafts)}
 
 

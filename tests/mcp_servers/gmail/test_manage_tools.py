@@ -50,7 +50,9 @@ class Mailbox:
 
 
 @asynccontextmanager
-async def serving(settings: GmailSettings, provider: MailProvider, deliver_raw, backend: str) -> AsyncIterator[Mailbox]:
+async def serving(
+    settings: GmailSettings, provider: MailProvider, deliver_raw, backend: str
+) -> AsyncIterator[Mailbox]:
     settings = settings.model_copy(update={"allow_send": True, "from_address": "ada@example.org"})
     async with Client(build_server(settings, provider)) as client:
         assert settings.files_dir is not None
@@ -71,7 +73,9 @@ async def mailbox(request, tmp_path: Path) -> AsyncIterator[Mailbox]:
         settings = imap_account(dovecot, tmp_path / "state").model_copy(update={"files_dir": files})
         phone = other_client(settings)
         try:
-            async with serving(settings, ImapProvider(settings), lambda raw: phone.append("INBOX", raw, ""), "imap") as box:
+            async with serving(
+                settings, ImapProvider(settings), lambda raw: phone.append("INBOX", raw, ""), "imap"
+            ) as box:
                 yield box
         finally:
             phone.close()
@@ -82,7 +86,9 @@ async def mailbox(request, tmp_path: Path) -> AsyncIterator[Mailbox]:
             yield box
 
 
-async def test_attachments_are_listed_read_as_a_resource_and_saved_without_overwriting(mailbox: Mailbox) -> None:
+async def test_attachments_are_listed_read_as_a_resource_and_saved_without_overwriting(
+    mailbox: Mailbox,
+) -> None:
     mailbox.deliver(message_with_attachment("q3 report.pdf", PDF))
     id = await mailbox.id_of("Report attached")
     [listed] = await mailbox.call("list_attachments", {"id": id})
@@ -116,12 +122,18 @@ async def test_attachments_outside_the_files_folder_or_over_the_limits_are_refus
     (mailbox.files.parent / "secret.txt").write_text("key")
     mailbox.deliver(plain_message(subject="Question"))
     id = await mailbox.id_of("Question")
-    with pytest.raises(ToolError, match=r"\.\./secret\.txt is outside the files folder .*: attach only files inside it"):
+    with pytest.raises(
+        ToolError, match=r"\.\./secret\.txt is outside the files folder .*: attach only files inside it"
+    ):
         await mailbox.call("reply", {"id": id, "body": "Here", "attachments": ["../secret.txt"]})
     with pytest.raises(ToolError, match="at most 10 attachments per message, got 11"):
-        await mailbox.call("send_message", {"message": {"to": ["bob@example.org"], "attachments": ["a"] * 11}})
+        await mailbox.call(
+            "send_message", {"message": {"to": ["bob@example.org"], "attachments": ["a"] * 11}}
+        )
     with pytest.raises(ToolError, match="missing.pdf is not a file in"):
-        await mailbox.call("create_draft", {"message": {"to": ["bob@example.org"], "attachments": ["missing.pdf"]}})
+        await mailbox.call(
+            "create_draft", {"message": {"to": ["bob@example.org"], "attachments": ["missing.pdf"]}}
+        )
 
 
 async def test_drafts_are_listed_updated_and_deleted(mailbox: Mailbox) -> None:
@@ -138,7 +150,9 @@ async def test_drafts_are_listed_updated_and_deleted(mailbox: Mailbox) -> None:
     assert (await mailbox.call("list_drafts"))["messages"] == []
 
 
-async def test_untrash_report_spam_and_not_spam_move_mail_between_inbox_trash_and_spam(mailbox: Mailbox) -> None:
+async def test_untrash_report_spam_and_not_spam_move_mail_between_inbox_trash_and_spam(
+    mailbox: Mailbox,
+) -> None:
     mailbox.deliver(plain_message(subject="Offer"))
     id = await mailbox.id_of("Offer")
     with pytest.raises(ToolError, match=f"message {id} is not in TRASH"):
@@ -152,7 +166,9 @@ async def test_untrash_report_spam_and_not_spam_move_mail_between_inbox_trash_an
     assert "INBOX" in labels and "SPAM" not in labels
 
 
-async def test_labels_are_created_renamed_on_their_mail_and_deleted_leaving_the_mail(mailbox: Mailbox) -> None:
+async def test_labels_are_created_renamed_on_their_mail_and_deleted_leaving_the_mail(
+    mailbox: Mailbox,
+) -> None:
     for subject in ("One", "Two"):
         mailbox.deliver(plain_message(subject=subject))
     one, two = await mailbox.id_of("One"), await mailbox.id_of("Two")
