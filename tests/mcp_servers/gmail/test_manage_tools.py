@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from fastmcp import Client
 from fastmcp.exceptions import ToolError
@@ -101,7 +102,7 @@ async def test_attachments_are_listed_read_as_a_resource_and_saved_without_overw
     second = await mailbox.call("save_attachment", {"id": id, "attachment_id": "1"})
     assert Path(first["path"]) == mailbox.files / "q3 report.pdf"
     assert Path(second["path"]) == mailbox.files / "q3 report (1).pdf"
-    assert Path(second["path"]).read_bytes() == PDF
+    assert await anyio.Path(second["path"]).read_bytes() == PDF
     with pytest.raises(ToolError, match="the message has no attachment '2': take ids from list_attachments"):
         await mailbox.call("save_attachment", {"id": id, "attachment_id": "2"})
 

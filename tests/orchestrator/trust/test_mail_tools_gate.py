@@ -68,6 +68,9 @@ async def test_a_worker_calling_each_outward_mail_tool_gets_a_pending_action(
             (t, given) == (tool, arguments) and reason in why and reason in card
             for t, given, why, card in queued
         ), f"{tool} {arguments} was not queued with '{reason}'"
+    cards = {a.tool: card_text(a) for a in await desk.pending()}
+    assert "Attaches files: q3.pdf" in cards["send_message"] and "<p>Hi</p>" in cards["send_message"]
+    assert "Adds labels: SPAM" in cards["report_spam"] and "Removes labels: INBOX" in cards["report_spam"]
 
 
 async def test_a_local_mail_write_or_read_runs_without_approval(connections, tmp_path: Path) -> None:
