@@ -8,6 +8,8 @@ shielded cancel scope, which a task group spanning the lifespan cannot exit.) Re
 read-only: label, read-state, archive and draft changes need `settings.allow_write` (or
 `allow_send`), and what reaches other people or destroys (send, reply, forward, send_draft, trash,
 labels that add TRASH or SPAM) needs `settings.allow_send` (`mcp_servers.common.write_flags`).
+Attachments, drafts beyond creating and sending, trash and spam moves, label management and batch
+label changes are registered from `manage.tools`.
 Provider, query and address errors reach the client as `ToolError`s that say what to do. With a push token set, a provider that takes
 pushes (the Gmail API) also gets `POST /gmail/push` on the HTTP transport (`gmail_push`).
 """
