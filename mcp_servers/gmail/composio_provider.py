@@ -115,6 +115,10 @@ class ComposioGmailOperations:
         )
         return found.get("labelIds") or None
 
+    def batch_modify(self, ids: list[str], add: list[str], remove: list[str]) -> None:
+        for id in ids:  # one GMAIL_ADD_LABEL_TO_EMAIL each: a batch tool's arguments are unverified
+            self.modify(id, add, remove)
+
     def trash(self, id: str) -> None:
         self.call("GMAIL_MOVE_TO_TRASH", message_id=id)
 

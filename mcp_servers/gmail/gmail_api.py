@@ -101,6 +101,10 @@ class GmailApiOperations:
         request = self.users.messages().modify(userId="me", id=id, body=body)
         return _translated(request.execute).get("labelIds", [])
 
+    def batch_modify(self, ids: list[str], add: list[str], remove: list[str]) -> None:
+        body = {"ids": ids, "addLabelIds": add, "removeLabelIds": remove}
+        _translated(self.users.messages().batchModify(userId="me", body=body).execute)
+
     def trash(self, id: str) -> None:
         _translated(self.users.messages().trash(userId="me", id=id).execute)
 

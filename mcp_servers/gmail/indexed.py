@@ -28,6 +28,7 @@ from .models import (
     DraftRef,
     IndexProgress,
     Label,
+    LabelChanges,
     Message,
     MessageBatch,
     MessageSummary,
@@ -220,6 +221,12 @@ class IndexedProvider(MailProvider):
             return store.relabel(_require(store, id), set(add), set(remove))
 
         return await self._run(relabel)
+
+    async def modify_labels_many(self, ids: list[str], add: list[str], remove: list[str]) -> LabelChanges:
+        for label in [*add, *remove]:
+            if label in ("SENT", "DRAFT"):
+                raise MailProviderError(f"label {label} is set by sending or drafting and cannot be changed")
+        return await self._run(lambda store: store_ops.relabel_many(store, ids, set(add), set(remove)))
 
     async def save_draft(self, message: EmailMessage) -> DraftRef:
         def save(store: MailStore) -> DraftRef:

@@ -16,14 +16,14 @@ import re
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from ..journal import IndexRow
-from ..models import DraftRef, Label
+from ..models import DraftRef, Label, LabelChanges
 from ..provider import MailProviderError, NotFoundError
 
 if TYPE_CHECKING:
     from ..indexed import MailStore
 
 __all__ = ["MAX_LABEL_CHARS", "LabelStore", "create_label", "delete_draft", "delete_label",
-           "draft_row", "rename_label", "replace_draft"]  # fmt: skip
+           "draft_row", "relabel_many", "rename_label", "replace_draft"]  # fmt: skip
 
 MAX_LABEL_CHARS = 225  # Gmail's limit on a label name
 RESERVED = {"INBOX", "UNREAD", "STARRED", "TRASH", "SPAM", "SENT", "DRAFT", "IMPORTANT", "CHAT", "ARCHIVE"}
@@ -59,6 +59,25 @@ def replace_draft(store: MailStore, draft_id: str, raw: bytes, message_id: str) 
 def delete_draft(store: MailStore, draft_id: str) -> None:
     store.remove(draft_row(store, draft_id))
     store.scan()
+
+
+def relabel_many(store: MailStore, ids: list[str], add: set[str], remove: set[str]) -> LabelChanges:
+    """One label change on many messages after one sync; a store with `relabel_many` (Gmail's
+    `messages.batchModify`) does them in one request."""
+    store.scan()
+    changes, rows = LabelChanges(), []
+    for id in ids:
+        row = store.journal.row(id)
+        if row is None:
+            changes.missing[id] = f"no message with id {id!r}: take ids from search_messages or list_changes"
+        else:
+            rows.append(row)
+    many = getattr(store, "relabel_many", None)
+    if many is not None:
+        changes.labels.update(many(rows, add, remove))
+    else:
+        changes.labels.update((row.id, store.relabel(row, add, remove)) for row in rows)
+    return changes
 
 
 def _label_store(store: MailStore) -> LabelStore:

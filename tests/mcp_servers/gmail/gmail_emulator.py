@@ -2,7 +2,7 @@
 
 It serves, on a loopback port, the endpoints the Gmail API provider calls (paths as in
 `googleapiclient/discovery_cache/documents/gmail.v1.json`): profile, messages list/get/modify/
-send/trash, drafts list/create/delete, labels list/create/patch/delete (a deleted label is taken off
+batchModify/send/trash, drafts list/create/delete, labels list/create/patch/delete (a deleted label is taken off
 its messages, as Gmail does), history list, watch and stop (push; it
 records the calls, Pub/Sub itself is not emulated), plus an OAuth token endpoint
 for refreshes. History ids grow with every change; `expire_history()` forgets the history so that
@@ -228,6 +228,14 @@ def _modify(box: Mailbox, id: str, _q: dict, body: dict) -> tuple[int, dict]:
     return 200, {k: v for k, v in message.items() if k != "raw"}
 
 
+def _batch_modify(box: Mailbox, _id: str, q: dict, body: dict) -> tuple[int, dict]:
+    for id in body.get("ids", []):
+        status, answer = _modify(box, id, q, body)
+        if status != 200:
+            return status, answer
+    return 204, {}
+
+
 def _trash(box: Mailbox, id: str, q: dict, _b: dict) -> tuple[int, dict]:
     return _modify(box, id, q, {"addLabelIds": ["TRASH"], "removeLabelIds": ["INBOX"]})
 
@@ -326,6 +334,7 @@ _ROUTES = {
     ("GET", "messages/{id}"): _get,
     ("POST", "messages/{id}/modify"): _modify,
     ("POST", "messages/{id}/trash"): _trash,
+    ("POST", "messages/batchModify"): _batch_modify,
     ("POST", "messages/send"): _send,
     ("POST", "drafts"): _create_draft,
     ("DELETE", "drafts/{id}"): _delete_draft,

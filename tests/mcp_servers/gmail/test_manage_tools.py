@@ -192,3 +192,24 @@ async def test_labels_are_created_renamed_on_their_mail_and_deleted_leaving_the_
         await mailbox.call("delete_label", {"name": "INBOX"})
     with pytest.raises(ToolError, match="there is no label 'Clients'"):
         await mailbox.call("rename_label", {"name": "Clients", "new_name": "X"})
+
+
+async def test_a_gmail_batch_is_one_batch_modify_request_and_journalled_once_per_message(
+    emulator, tmp_path: Path
+) -> None:
+    ids = [emulator.deliver(plain_message(subject=f"n{i}")) for i in range(3)]
+    settings = emulator.settings(tmp_path / "state", allow_write=True)
+    provider = GmailApiProvider(settings)
+    await provider.open()
+    try:
+        cursor = (await provider.list_changes(None, 100)).cursor
+        changed = await provider.modify_labels_many(ids, ["STARRED"], ["UNREAD"])
+        assert changed.labels == {id: ["INBOX", "STARRED"] for id in ids}
+        assert emulator.mailbox.calls.count("POST messages/batchModify") == 1
+        assert not any(call.endswith("/modify") for call in emulator.mailbox.calls)
+        changes = (await provider.list_changes(cursor, 100)).changes
+        assert sorted((c.kind, c.message_id) for c in changes) == [
+            ("labels_changed", id) for id in sorted(ids)
+        ]
+    finally:
+        await provider.aclose()
