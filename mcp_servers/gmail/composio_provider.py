@@ -11,7 +11,9 @@ pushes to a webhook or websocket, which a local server cannot receive; changes a
 polling the history every `poll_seconds` instead. Sending, drafts, labels and trash map to
 `GMAIL_SEND_EMAIL`, `GMAIL_REPLY_TO_THREAD`, `GMAIL_CREATE_EMAIL_DRAFT`, `GMAIL_DELETE_DRAFT`,
 `GMAIL_ADD_LABEL_TO_EMAIL`, `GMAIL_CREATE_LABEL` and `GMAIL_MOVE_TO_TRASH`; what those tools cannot
-carry (attachments, forwarding) is refused with a `MailProviderError` that names the gap.
+carry (attachments, forwarding) is refused with a `MailProviderError` that names the gap. HTML mail
+goes as the send tool's body with `is_html`. Renaming and deleting labels are refused (no verified
+tool for them); drafts written outside Pepper are not listed by id, so deleting one trashes it.
 """
 
 from __future__ import annotations
