@@ -27,7 +27,9 @@ from orchestrator.context_items import ContextItems
 from orchestrator.conversation.actions import Answer, Conversation
 from orchestrator.conversation.services import Services, user_clock
 from orchestrator.event_log import EventLog
+from orchestrator.extensions.feed_triage import FeedTriage
 from orchestrator.extensions.feeds import Feed, FeedContext, build_feed
+from orchestrator.extensions.priority_triage import PrioritizedTriage
 from orchestrator.extensions.servers import connect
 from orchestrator.extensions.tool_trust import ToolClasses
 from orchestrator.feeds.ingest import CalendarIngest, MailIngest, follow
@@ -129,6 +131,8 @@ class Pepper:
         triage = (
             LLMTriage(self.model, self.items, content.model) if self.model else RulesTriage(content.model)
         )
+        if settings.priority:  # the user's [[priority]] rules, after either engine
+            triage = PrioritizedTriage(triage, settings.priority)
         self.profiles = ProfileBook(self.items, settings.user_addresses, settings.vips)
         self.ranker = RankerBook(self.items)
         self.mail_feed = MailFeed(
@@ -207,7 +211,9 @@ class Pepper:
             start("notifications mirror", self.notifications.run)
         start("health watch", self.health.watch, self._announce)
         for name, feed in self.feeds.items():
-            start(f"feed {name}", feed.run, FeedContext(name, self.connections, self.items))
+            triage = FeedTriage(self.model) if self.model else None
+            context = FeedContext(name, self.connections, self.items, self.settings.priority, triage)
+            start(f"feed {name}", feed.run, context)
 
     async def _restore(self) -> None:
         entries, queued = await ContextStateStore(self.items).load()
@@ -352,6 +358,8 @@ def _custom_feeds(settings: OrchestratorSettings, connections: dict[str, Any]) -
     for name, config in settings.feeds.items():
         if config.server and config.server not in connections:
             raise ConfigError(f"feeds.{name}: the server {config.server!r} is disabled")
+        if config.triage == "llm" and not settings.llm_mode:
+            raise ConfigError(f'feeds.{name}: triage = "llm" needs a model (OPENAI_BASE_URL); or use "auto"')
         try:
             feeds[name] = build_feed(config)
         except ValueError as exc:

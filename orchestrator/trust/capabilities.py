@@ -135,6 +135,8 @@ CALENDAR: dict[str, Rule] = {
     "update_event": _outward("changes an event: its attendees (if any) receive the update"),
     "delete_event": _outward("deletes an event (attendees, if any, receive a cancellation)"),
     "respond_to_invite": _outward("answers an invitation: the organizer receives the answer"),
+    "quick_add_event": _local("creates an event in the user's own calendar, without attendees"),
+    "move_event": _outward("moves an event to another calendar: whoever shares that calendar sees it"),
 }
 NOTIFY: dict[str, Rule] = {
     "send_notification": _local("notifies the user on their own channels"),

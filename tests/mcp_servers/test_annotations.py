@@ -63,6 +63,8 @@ EXPECTED: dict[str, dict[str, Hints]] = {
         "update_event": (False, True, False, True),
         "delete_event": (False, True, True, True),  # cancellations reach the attendees
         "respond_to_invite": (False, True, False, True),  # replaces the answer, mails the organizer
+        "quick_add_event": (False, False, False, True),
+        "move_event": (False, True, False, True),  # the event leaves its calendar
     },
     "context_store": {
         "get": READ,

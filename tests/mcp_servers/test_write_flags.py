@@ -86,6 +86,9 @@ CASES = [
     Case("calendar", "delete_event", WRITE, {"event_id": servers.OWN_EVENT}, "own"),
     Case("calendar", "delete_event", SEND, {"event_id": servers.INVITATION}, "someone else's"),
     Case("calendar", "respond_to_invite", SEND, {"event_id": servers.INVITATION, "response": "declined"}),
+    Case("calendar", "quick_add_event", WRITE, {"text": "Focus block on March 5 2026 at 9am"}),
+    Case("calendar", "move_event", WRITE, {"event_id": servers.OWN_EVENT, "calendar": "home"}, "own"),
+    Case("calendar", "move_event", SEND, {"event_id": servers.INVITATION, "calendar": "home"}, "someone else's"),
 ]  # fmt: skip
 
 
@@ -146,6 +149,7 @@ async def test_write_tool_is_refused_naming_its_flag_without_it_and_done_with_it
     else:
         server = servers.calendar(tmp_path, **FLAGS[state])
         data = servers.calendar_file(tmp_path).parent
+        (data / "home.ics").write_text("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nEND:VCALENDAR\r\n")
     flag = refusal(case, state)
     async with Client(server) as client:
         arguments = await _arguments(case, provider, message)
