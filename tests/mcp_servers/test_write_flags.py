@@ -149,7 +149,9 @@ async def test_write_tool_is_refused_naming_its_flag_without_it_and_done_with_it
     else:
         server = servers.calendar(tmp_path, **FLAGS[state])
         data = servers.calendar_file(tmp_path).parent
-        (data / "home.ics").write_text("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nEND:VCALENDAR\r\n")
+        (data / "home.ics").write_text(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nEND:VCALENDAR\r\n"
+        )
     flag = refusal(case, state)
     async with Client(server) as client:
         arguments = await _arguments(case, provider, message)
