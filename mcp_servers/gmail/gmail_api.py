@@ -115,6 +115,10 @@ class GmailApiOperations:
         request = self.users.messages().modify(userId="me", id=id, body=body)
         return _translated(request.execute).get("labelIds", [])
 
+    def batch_modify(self, ids: list[str], add: list[str], remove: list[str]) -> None:
+        body = {"ids": ids, "addLabelIds": add, "removeLabelIds": remove}
+        _translated(self.users.messages().batchModify(userId="me", body=body).execute)
+
     def trash(self, id: str) -> None:
         _translated(self.users.messages().trash(userId="me", id=id).execute)
 
@@ -129,6 +133,21 @@ class GmailApiOperations:
 
     def delete_draft(self, draft_id: str) -> None:
         _translated(self.users.drafts().delete(userId="me", id=draft_id).execute)
+
+    def draft_ids(self) -> dict[str, str]:
+        found: dict[str, str] = {}
+        token: str | None = None
+        while True:
+            page = _translated(self.users.drafts().list(userId="me", pageToken=token).execute)
+            found.update((d["message"]["id"], d["id"]) for d in page.get("drafts", []))
+            if not (token := page.get("nextPageToken")):
+                return found
+
+    def rename_label(self, label_id: str, name: str) -> None:
+        _translated(self.users.labels().patch(userId="me", id=label_id, body={"name": name}).execute)
+
+    def delete_label(self, label_id: str) -> None:
+        _translated(self.users.labels().delete(userId="me", id=label_id).execute)
 
     def start_watch(self, topic: str) -> float:
         """Ask Gmail to publish mailbox changes to `topic` (users.watch); returns the expiry (epoch s)."""

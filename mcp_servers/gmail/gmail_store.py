@@ -64,10 +64,14 @@ class GmailOperations(Protocol):
     def label_ids(self, id: str) -> list[str]: ...
     def get_message(self, id: str) -> Fetched: ...
     def modify(self, id: str, add: list[str], remove: list[str]) -> list[str] | None: ...
+    def batch_modify(self, ids: list[str], add: list[str], remove: list[str]) -> None: ...
     def trash(self, id: str) -> None: ...
     def send(self, raw: bytes) -> str: ...
     def create_draft(self, raw: bytes) -> tuple[str, str]: ...
     def delete_draft(self, draft_id: str) -> None: ...
+    def draft_ids(self) -> dict[str, str]: ...  # message id -> draft id, for every draft
+    def rename_label(self, label_id: str, name: str) -> None: ...
+    def delete_label(self, label_id: str) -> None: ...
     def close(self) -> None: ...
 
 
@@ -225,6 +229,21 @@ class GmailStore:
             self._set_label_ids(row, label_ids)
         return self.labels(row)
 
+    def relabel_many(self, rows: list[IndexRow], add: set[str], remove: set[str]) -> dict[str, list[str]]:
+        """One `messages.batchModify` for every row (Gmail takes up to 1,000 ids a request)."""
+        add_ids = [self._label_id(n) for n in sorted(add)]
+        remove_ids = [self._label_id(n) for n in sorted(remove)]
+        for start in range(0, len(rows), 1000):
+            self.ops.batch_modify([row.id for row in rows[start : start + 1000]], add_ids, remove_ids)
+        self.journal.begin()
+        try:
+            for row in rows:
+                kept = [label for label in row.extra_labels if label not in remove_ids]
+                self._set_label_ids(row, kept + [label for label in add_ids if label not in kept])
+        finally:
+            self.journal.commit()
+        return {row.id: self.labels(row) for row in rows}
+
     def deliver(self, label: str, raw: bytes) -> str:
         if label == "DRAFT":
             draft_id, message_id = self.ops.create_draft(raw)
@@ -234,7 +253,43 @@ class GmailStore:
 
     def remove(self, row: IndexRow) -> None:
         draft_id = self.journal.meta(f"draft:{row.id}")
+        if not draft_id and "DRAFT" in row.extra_labels:  # a draft written elsewhere: ask Gmail its id
+            draft_id = self.ops.draft_ids().get(row.id)
         if draft_id:
             self.ops.delete_draft(draft_id)
         else:
             self.ops.trash(row.id)
+
+    # -- label management (`manage.store_ops.LabelStore`) ------------------------------------------
+
+    strips_on_drop = True  # Gmail takes a deleted label off its messages itself
+
+    def make_label(self, name: str) -> None:
+        self._label_id(name)
+
+    def rename_label(self, name: str, new_name: str) -> None:
+        label_id = self._label_id(name)
+        self.ops.rename_label(label_id, new_name)
+        self._relabelled(label_id, new_name)
+
+    def drop_label(self, name: str) -> None:
+        label_id = self._label_id(name)
+        self.ops.delete_label(label_id)
+        self._relabelled(label_id, None)
+
+    def _relabelled(self, label_id: str, new_name: str | None) -> None:
+        """Journal each message of label `label_id` now that it was renamed (or deleted: None)."""
+        carried = [row for row in self.journal.rows().values() if label_id in row.extra_labels]
+        before = {row.id: self.labels(row) for row in carried}
+        if new_name is None:
+            del self.names[label_id]
+        else:
+            self.names[label_id] = new_name
+        self.journal.begin()
+        try:
+            for row in carried:
+                if new_name is None:
+                    row.extra_labels = [x for x in row.extra_labels if x != label_id]
+                self.journal.update(row, before[row.id], self.labels(row))
+        finally:
+            self.journal.commit()

@@ -281,6 +281,17 @@ class ImapConnection:
         else:
             self._ok(self.imap.expunge())
 
+    def create_folder(self, name: str) -> None:
+        self._ok(self.imap.create(self.mailbox(name)))
+
+    def rename_folder(self, name: str, new_name: str) -> None:
+        self._ok(self.imap.rename(self.mailbox(name), self.mailbox(new_name)))
+
+    def delete_folder(self, name: str) -> None:
+        if self.selected == name:  # some servers refuse to delete the selected folder
+            self.select("INBOX")
+        self._ok(self.imap.delete(self.mailbox(name)))
+
     def append(self, folder: str, raw: bytes, flags: str) -> tuple[int, int] | None:
         """Append a message; returns its (UIDVALIDITY, UID) when the server says (UIDPLUS)."""
         data = self._ok(self.imap.append(self.mailbox(folder), flags or None, None, raw))

@@ -331,3 +331,38 @@ class ImapStore:
 
     def remove(self, row: IndexRow) -> None:
         self._call(lambda conn: conn.expunge(self._locate(conn, row, readonly=False)))
+
+    # -- label management (`manage.store_ops.LabelStore`) ------------------------------------------
+
+    strips_on_drop = False
+
+    def make_label(self, name: str) -> None:
+        self._call(lambda conn: conn.create_folder(name))
+        self.folders = {folder.name: folder for folder in self._call(lambda conn: conn.folders())}
+
+    def rename_label(self, name: str, new_name: str) -> None:
+        """RENAME the label's folder, if it has one; its messages keep their ids (UIDs survive a
+        rename), so they are journalled as relabelled, not deleted and added."""
+        folder = self.folders.get(name)
+        if folder is None or folder.role is not None:
+            return
+        self._call(lambda conn: conn.rename_folder(name, new_name))
+        self.folders = {folder.name: folder for folder in self._call(lambda conn: conn.folders())}
+        self.journal.begin()
+        try:
+            for key in ("uidvalidity", "modseq"):
+                if (value := self.journal.meta(f"{key}:{name}")) is not None:
+                    self.journal.set_meta(f"{key}:{new_name}", value)
+            for row in [row for row in self.journal.rows().values() if row.folder == name]:
+                old = self.labels(row)
+                row.folder = new_name
+                self.journal.update(row, old, self.labels(row))
+        finally:
+            self.journal.commit()
+
+    def drop_label(self, name: str) -> None:
+        folder = self.folders.get(name)
+        if folder is None or folder.role is not None:
+            return
+        self._call(lambda conn: conn.delete_folder(name))
+        self.folders.pop(name, None)

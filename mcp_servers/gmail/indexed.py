@@ -28,11 +28,13 @@ import anyio
 
 from .index_errors import IndexStorageError, check_writable, translated
 from .journal import IndexRow, Journal
+from .manage import store_ops
 from .models import (
     ChangePage,
     DraftRef,
     IndexProgress,
     Label,
+    LabelChanges,
     Message,
     MessageBatch,
     MessageSummary,
@@ -311,6 +313,12 @@ class IndexedProvider(MailProvider):
 
         return await self._run(relabel)
 
+    async def modify_labels_many(self, ids: list[str], add: list[str], remove: list[str]) -> LabelChanges:
+        for label in [*add, *remove]:
+            if label in ("SENT", "DRAFT"):
+                raise MailProviderError(f"label {label} is set by sending or drafting and cannot be changed")
+        return await self._run(lambda store: store_ops.relabel_many(store, ids, set(add), set(remove)))
+
     async def save_draft(self, message: EmailMessage) -> DraftRef:
         def save(store: MailStore) -> DraftRef:
             draft_id = store.deliver("DRAFT", bytes(message))
@@ -321,12 +329,26 @@ class IndexedProvider(MailProvider):
 
     async def get_draft(self, draft_id: str) -> EmailMessage:
         def read(store: MailStore) -> EmailMessage:
-            row = store.journal.row(draft_id)
-            if row is None or "DRAFT" not in store.labels(row):
-                raise NotFoundError(f"no draft with id {draft_id!r}: create one with create_draft")
+            row = store_ops.draft_row(store, draft_id)
             return email.message_from_bytes(store.raw(row), policy=email.policy.default)
 
         return await self._run(read)
+
+    async def update_draft(self, draft_id: str, message: EmailMessage) -> DraftRef:
+        raw, message_id = bytes(message), str(message["Message-ID"])
+        return await self._run(lambda store: store_ops.replace_draft(store, draft_id, raw, message_id))
+
+    async def delete_draft(self, draft_id: str) -> None:
+        await self._run(lambda store: store_ops.delete_draft(store, draft_id))
+
+    async def create_label(self, name: str) -> Label:
+        return await self._run(lambda store: store_ops.create_label(store, name))
+
+    async def rename_label(self, name: str, new_name: str) -> Label:
+        return await self._run(lambda store: store_ops.rename_label(store, name, new_name))
+
+    async def delete_label(self, name: str) -> int:
+        return await self._run(lambda store: store_ops.delete_label(store, name))
 
     async def send(self, message: EmailMessage, draft_id: str | None = None) -> SentRef:
         recipients = recipients_of(message)

@@ -12,6 +12,7 @@ Everything here blocks: the provider calls it from a worker thread.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import sqlite3
 import time
@@ -274,3 +275,31 @@ class MaildirStore:
 
     def remove(self, row: IndexRow) -> None:
         os.unlink(row.path)
+
+    # -- label management (`manage.store_ops.LabelStore`) ------------------------------------------
+
+    strips_on_drop = False
+
+    def make_label(self, name: str) -> None:
+        if "/" in name or name.startswith(".") or name in FOLDER_LABELS:
+            raise MailProviderError(f"{name!r} cannot be a Maildir folder: leave out '/' and a leading '.'")
+        self.ensure_folder(name)
+
+    def rename_label(self, name: str, new_name: str) -> None:
+        """Rename the label's folder, if it has one (its messages keep their keys, so their ids)."""
+        if "/" in new_name or new_name.startswith("."):
+            raise MailProviderError(
+                f"{new_name!r} cannot be a Maildir folder: leave out '/' and a leading '.'"
+            )
+        source = self.folder_path(name)
+        if name in self.folders() and name not in FOLDER_LABELS:
+            os.rename(source, self.folder_path(new_name))
+
+    def drop_label(self, name: str) -> None:
+        """Remove the label's folder once its messages have left it (only Maildir's tmp/ may remain)."""
+        path = self.folder_path(name)
+        if name in FOLDER_LABELS or not path.is_dir():
+            return
+        if any(any(os.scandir(path / sub)) for sub in ("cur", "new")):
+            raise MailProviderError(f"folder {path} still holds messages: delete_label left it in place")
+        shutil.rmtree(path)

@@ -23,6 +23,7 @@ from .models import (
     DraftRef,
     IndexProgress,
     Label,
+    LabelChanges,
     Message,
     MessageBatch,
     MessageSummary,
@@ -173,6 +174,36 @@ class MailProvider(ABC):
     @abstractmethod
     async def get_draft(self, draft_id: str) -> EmailMessage:
         """A stored draft, ready to send."""
+
+    async def update_draft(self, draft_id: str, message: EmailMessage) -> DraftRef:
+        """Replace draft `draft_id` with `message`; returns the new draft (its id changes)."""
+        raise MailProviderError(f"{type(self).__name__} cannot change drafts")
+
+    async def delete_draft(self, draft_id: str) -> None:
+        """Delete draft `draft_id` for good."""
+        raise MailProviderError(f"{type(self).__name__} cannot delete drafts")
+
+    async def create_label(self, name: str) -> Label:
+        """Create an empty user label (an IMAP or Maildir folder)."""
+        raise MailProviderError(f"{type(self).__name__} cannot create labels")
+
+    async def rename_label(self, name: str, new_name: str) -> Label:
+        """Rename user label `name`, on every message that has it."""
+        raise MailProviderError(f"{type(self).__name__} cannot rename labels")
+
+    async def delete_label(self, name: str) -> int:
+        """Delete user label `name`, taking it off its messages (which stay); returns how many had it."""
+        raise MailProviderError(f"{type(self).__name__} cannot delete labels")
+
+    async def modify_labels_many(self, ids: list[str], add: list[str], remove: list[str]) -> LabelChanges:
+        """`modify_labels` on each of `ids`; ids that cannot be changed go to `missing`."""
+        changes = LabelChanges()
+        for id in ids:
+            try:
+                changes.labels[id] = await self.modify_labels(id, add, remove)
+            except NotFoundError as exc:
+                changes.missing[id] = str(exc)
+        return changes
 
     @abstractmethod
     async def watch(self, changed: Changed, *, task_status: TaskStatus[None]) -> None:

@@ -39,6 +39,11 @@ class GmailSettings(BaseSettings):
         False,
         description="Enable send, reply, forward, send_draft, trash and spam (implies allow_write; off: nothing leaves)",
     )
+    files_dir: Path | None = Field(
+        None,
+        description="Folder save_attachment writes into and the only folder files may be attached from "
+        "(send_message, reply, create_draft, update_draft); unset: neither is possible",
+    )
     token: SecretStr | None = Field(None, description="Bearer token required on HTTP off loopback")
     allowed_hosts: AllowedHosts = Field(
         (),

@@ -2,7 +2,8 @@
 
 It serves, on a loopback port, the endpoints the Gmail API provider calls (paths as in
 `googleapiclient/discovery_cache/documents/gmail.v1.json`): profile, messages list/get/modify/
-send/trash, drafts create/delete, labels list/create, history list, watch and stop (push; it
+batchModify/send/trash, drafts list/create/delete, labels list/create/patch/delete (a deleted label is taken off
+its messages, as Gmail does), history list, watch and stop (push; it
 records the calls, Pub/Sub itself is not emulated), plus an OAuth token endpoint
 for refreshes (`revoke()` makes it refuse them, as Google does for a revoked or expired refresh token;
 `watch_error` makes `users.watch` fail). History ids grow with every change; `expire_history()` forgets the history so that
@@ -165,6 +166,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._route("DELETE")
 
+    def do_PATCH(self) -> None:
+        self._route("PATCH")
+
     def _route(self, method: str) -> None:
         url = urlparse(self.path)
         if url.path == "/token" and method == "POST":
@@ -191,13 +195,15 @@ class _Handler(BaseHTTPRequestHandler):
         with self.mailbox.lock:
             path = match.group(1)
             routed = _ROUTES.get((method, path)) or _ROUTES.get(
-                (method, re.sub(r"(messages|drafts)/[^/]+", r"\1/{id}", path))
+                (method, re.sub(r"(messages|drafts|labels)/[^/]+", r"\1/{id}", path))
             )
             if routed is None:
                 return self._error(404, f"no emulated endpoint {method} {match.group(1)}")
             item_id = match.group(1).split("/")[1] if "/" in match.group(1) else ""
             self.mailbox.calls.append(f"{method} {path}")
-            status, body = routed(self.mailbox, item_id, query, self._body() if method == "POST" else {})
+            status, body = routed(
+                self.mailbox, item_id, query, self._body() if method in ("POST", "PATCH") else {}
+            )
             self.mailbox.served.notify_all()
         if status >= 400:
             return self._error(status, body["message"])
@@ -244,6 +250,14 @@ def _modify(box: Mailbox, id: str, _q: dict, body: dict) -> tuple[int, dict]:
     return 200, {k: v for k, v in message.items() if k != "raw"}
 
 
+def _batch_modify(box: Mailbox, _id: str, q: dict, body: dict) -> tuple[int, dict]:
+    for id in body.get("ids", []):
+        status, answer = _modify(box, id, q, body)
+        if status != 200:
+            return status, answer
+    return 204, {}
+
+
 def _trash(box: Mailbox, id: str, q: dict, _b: dict) -> tuple[int, dict]:
     return _modify(box, id, q, {"addLabelIds": ["TRASH"], "removeLabelIds": ["INBOX"]})
 
@@ -285,6 +299,32 @@ def _create_label(box: Mailbox, _id: str, _q: dict, body: dict) -> tuple[int, di
     return 200, {"id": label_id, "name": body["name"], "type": "user"}
 
 
+def _patch_label(box: Mailbox, id: str, _q: dict, body: dict) -> tuple[int, dict]:
+    if id not in box.labels or id in SYSTEM:
+        return 404, {"message": "Requested entity was not found."}
+    box.labels[id] = body.get("name", box.labels[id])
+    return 200, {"id": id, "name": box.labels[id], "type": "user"}
+
+
+def _delete_label(box: Mailbox, id: str, _q: dict, _b: dict) -> tuple[int, dict]:
+    if id not in box.labels or id in SYSTEM:
+        return 404, {"message": "Requested entity was not found."}
+    del box.labels[id]
+    for message in box.messages.values():
+        if id in message["labelIds"]:
+            message["labelIds"].remove(id)
+            box.record("labelsRemoved", message)
+    return 204, {}
+
+
+def _list_drafts(box: Mailbox, _id: str, _q: dict, _b: dict) -> tuple[int, dict]:
+    drafts = [
+        {"id": d, "message": {"id": m, "threadId": box.messages[m]["threadId"]}}
+        for d, m in box.drafts.items()
+    ]
+    return 200, {"drafts": drafts, "resultSizeEstimate": len(drafts)}
+
+
 def _history(box: Mailbox, _id: str, q: dict, _b: dict) -> tuple[int, dict]:
     start = int(q["startHistoryId"])
     if start < box.oldest_history:
@@ -318,9 +358,13 @@ _ROUTES = {
     ("GET", "messages/{id}"): _get,
     ("POST", "messages/{id}/modify"): _modify,
     ("POST", "messages/{id}/trash"): _trash,
+    ("POST", "messages/batchModify"): _batch_modify,
     ("POST", "messages/send"): _send,
     ("POST", "drafts"): _create_draft,
     ("DELETE", "drafts/{id}"): _delete_draft,
+    ("GET", "drafts"): _list_drafts,
+    ("PATCH", "labels/{id}"): _patch_label,
+    ("DELETE", "labels/{id}"): _delete_label,
     ("GET", "labels"): _labels,
     ("POST", "labels"): _create_label,
     ("GET", "history"): _history,
