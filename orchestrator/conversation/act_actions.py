@@ -179,12 +179,14 @@ async def snooze(
     if until is None or until <= now:
         raise ActionError("Say a later time to snooze until, for example: until tomorrow.")
     for ref in refs:
-        if ref.kind in ("notification", "reminder"):
-            await services.call("notify", "snooze", {"id": ref.id, "until": until.isoformat()})
-        elif (key := card_key(ref)) is not None:
-            await hide(services, key, ref.title, now, until)
-        else:
+        key = card_key(ref)
+        if key is None and ref.kind != "reminder":
             raise ActionError(f"{ref.title!r} is not a card or a notification, so it cannot be snoozed.")
+    for ref in refs:
+        if ref.kind in ("notification", "reminder"):  # delivered again then by the notify server
+            await services.call("notify", "snooze", {"id": ref.id, "until": until.isoformat()})
+        if (key := card_key(ref)) is not None:
+            await hide(services, key, ref.title, now, until)
     titles = "; ".join(ref.title for ref in refs)
     return f"Snoozed until {_local(until.isoformat(), now)}: {titles}", []
 
@@ -197,6 +199,8 @@ async def mark(services: Services, reading: Reading, now: datetime, refs: list[R
         key = card_key(ref)
         if ref.kind == "notification":
             await services.call("notify", "mark_read", {"ids": [ref.id]})
+            if done and key is not None:
+                await hide(services, key, ref.title, now, None)
         elif key is not None and done:
             await hide(services, key, ref.title, now, None)
         elif key is not None and ref.namespace in MAIL_NAMESPACES:

@@ -44,6 +44,9 @@ class Language:
     help_lines: dict[str, str]  # intent → an example request, for the help text
     help_intro: str
     extra: dict[str, str] = field(default_factory=dict)
+    # a word a date pattern captures → the English value `dates` reads: a direction (`dir`: "next",
+    # "this", "since", "last", "on"), `noon` ("noon", "midnight"), `ap` ("am", "pm")
+    canonical: dict[str, str] = field(default_factory=dict)
 
 
 def _languages() -> dict[str, Language]:

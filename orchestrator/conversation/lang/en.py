@@ -84,7 +84,7 @@ INTENTS = [
     ("correct_item", r"\bnot important\b|\bunimportant\b|\bisn'?t important\b|\bnever (?:show|from|again)\b|\bmute\b|\b(?:this|it|that|\d+|one) (?:is|was) important\b|\bmark\b.*\bimportant\b"),
     ("snooze_item", r"\bsnooze\b|\bpush (?:this|it|that)\b|\bput off\b|\bhide (?:this|it|that)\b|\blater for\b"),
     ("mark_read_item", r"\bmark\b.*\bread\b|\bas read\b|\bi'?ve read (?:it|this|that)\b"),
-    ("mark_done_item", r"\bmark\b.*\b(?:done|complete)\b|\bdone with\b|\bthat'?s done\b|^done\b|\barchive (?:this|it|that)\b|\bdismiss\b|\bhandled\b|\bcheck off\b|\bclear the\b"),
+    ("mark_done_item", r"^(?:card |number |#)?\d{1,2} (?:is )?(?:done|finished|handled)\b|\bmark\b.*\b(?:done|complete)\b|\bdone with\b|\bthat'?s done\b|^done\b|\barchive (?:this|it|that)\b|\bdismiss\b|\bhandled\b|\bcheck off\b|\bclear the\b"),
     ("draft_reply", r"^(?:i need to |i want to |help me )?(?:draft|reply|respond|write back|write to|answer|email \w+ back|send \w+ an? (?:reply|response)|let \w+ know)\b|^tell (?!me\b|us\b)\w+"),
     ("waiting_on_me", r"\bwaiting (?:on|for) me\b|\bfrom me\b|\bkeeping waiting\b|\bi owe\b|\bowe people\b|\bneeds? my (?:reply|answer|response)\b|\bhaven'?t i answered\b|\bi need to respond\b|\bwants? something from me\b|\bquestions for me\b|\bwaiting for me\b|\bwaiting on me\b"),
     ("i_am_waiting_on", r"\bfollow ?-?ups?\b|\bfollowups?\b|\bwaiting on\b|\bam i waiting\b|\bwaiting for a reply\b|\bawaiting\b|\bhasn'?t replied\b|\bowes me\b|\bthat i sent\b|\bgot no answer\b|\breplied yet\b|\bchase\b|\boutstanding replies\b|\bdid \w+ (?:answer|reply|respond|get back)\b"),
@@ -146,12 +146,16 @@ TOPICS = {
 TOPIC_NOISE = frozenset(
     "the a an my mail mails email emails messages message thread meeting latest last first second third this that all".split()
 )
+ORD = "(?P<ord>first|second|third|fourth|fifth|sixth|1st|2nd|3rd|4th|5th|6th)"
 ITEMS = {
+    # a card's number as the page shows it (the Now list), whatever the chat listed last
+    "card": (r"\bcard #?(?P<n>\d{1,3})\b", rf"\bthe {ORD} card\b"),
     "number": (
         r"#\s?(?P<n>\d{1,3})\b", r"\b(?:number|item|card|email|mail|message|reminder) #?(?P<n>\d{1,3})\b",
-        r"^\w+ (?P<n>\d{1,2})\b(?! ?(?:am|pm|:))", r"^(?P<n>\d{1,2}) (?:is|was|isn'?t)\b",
+        r"^\w+ (?P<n>\d{1,2})\b(?! ?(?:am|pm|:))", r"^(?P<n>\d{1,2}) (?:is|was|isn'?t|done)\b",
+        r"\babout #?(?P<n>\d{1,2})$",
     ),
-    "ordinal": (r"\bthe (?P<ord>first|second|third|fourth|fifth|sixth|1st|2nd|3rd|4th|5th|6th)\b",),
+    "ordinal": (rf"\bthe {ORD}\b",),
     "last": (r"\bthe last (?:one|card|item|mail|email|message)\b",),
     "all": (r"\b(?:all|everything)\b",),
     "possessive": (r"\b(?!(?:what|that|it|let|here|there|who|how)'s)(?P<name>[a-z]+?)'s (?:last |latest )?(?:e?mail|message)",),
@@ -176,6 +180,7 @@ MESSAGE = compile_all(
         r"^(?:can you |could you |please )*(?:remind me|set a reminder|reminder:?|ping me|don'?t let me forget)\b(?: for)?",
         r"^(?:to|about|that|:)\s+",
         r"\b(?:to|about)$",
+        r"^(?:card |number |item |#)?\s?\d{1,3}$",  # "remind me about 1 tomorrow": a card, no text
     )
 )
 BODY = compile_all(
@@ -224,7 +229,7 @@ HELP_LINES = {
     "i_am_waiting_on": "**follow-ups** — who has not answered you",
     "remind_me": "**remind me to** *something* **at 3pm tomorrow** / **in 2 hours**",
     "list_reminders": "**my reminders**, **cancel reminder 2**",
-    "snooze_item": "**snooze the first one until tomorrow**, **mark it read**, **mark 2 done**",
+    "snooze_item": "**snooze card 3**, **snooze the first one until tomorrow**, **mark it read**, **card 2 done** (a card's number as Now shows it)",
     "correct_item": "**2 is important**, **mark it not important**, **never from this sender** — teaches the Now list",
     "digest_now": "**send the digest now**, **send my digest at 8am**",
     "draft_reply": "**tell Tom I'll send it tonight** — a reply draft that waits for your approval",
