@@ -124,7 +124,7 @@ NAME_STOPWORDS = frozenset(
     "me my the a an this that it them him her you us everyone all anything anyone someone i since about "
     "today tomorrow yesterday tonight this last past next lately recently and or saying say to for on in "
     "at with that's thanks no yes ok know back first second third one ones mail email emails message "
-    "messages thread boss people".split()
+    "messages thread boss people card cards item number".split()
     + list(WEEKDAYS)
     + list(MONTHS)
 )
