@@ -225,20 +225,21 @@ async def _mark_read(services: Services, message_id: str) -> None:
         raise ActionError(str(exc)) from exc
 
 
-def _correction(normal: str) -> CorrectionKind:
-    if re.search(r"\bnever\b|\bmute\b", normal):
-        return "never"
-    return "not_important" if re.search(r"\bnot\b|\bunimportant\b|n'?t important\b", normal) else "important"
+def _correction(normal: str, language: Language) -> CorrectionKind:
+    """Which correction: the language's patterns for "never" and "not important", else important."""
+    kinds: tuple[CorrectionKind, ...] = ("never", "not_important")
+    said = {kind: language.corrections.get(kind) for kind in kinds}
+    return next((kind for kind, pattern in said.items() if pattern and pattern.search(normal)), "important")
 
 
 async def correct(
-    services: Services, reading: Reading, now: datetime, refs: list[Ref]
+    services: Services, reading: Reading, now: datetime, refs: list[Ref], language: Language
 ) -> tuple[str, list[Ref]]:
     """Important / not important / never from this sender, about mail shown or a sender's address:
     the ranker learns it at once and Now is ranked again."""
     if services.ranker is None:
         raise ActionError("corrections need the mail feed's ranker, which is not running here")
-    kind = _correction(reading.normal)
+    kind = _correction(reading.normal, language)
     said = []
     for ref in refs:
         try:

@@ -133,7 +133,8 @@ class Conversation:
                 services, reading, now, self.language, await self._refs(reading)
             )
         elif intent == "correct_item":
-            reply, refs = await act_actions.correct(services, reading, now, await self._correct_refs(reading))
+            refs = await self._correct_refs(reading)
+            reply, refs = await act_actions.correct(services, reading, now, refs, self.language)
         elif intent in ON_ITEMS:
             reply, refs = await act_actions.mark(services, reading, now, await self._refs(reading))
         else:  # draft_reply

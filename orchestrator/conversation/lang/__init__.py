@@ -47,6 +47,8 @@ class Language:
     # a word a date pattern captures → the English value `dates` reads: a direction (`dir`: "next",
     # "this", "since", "last", "on"), `noon` ("noon", "midnight"), `ap` ("am", "pm")
     canonical: dict[str, str] = field(default_factory=dict)
+    # correction kind ("never", "not_important") → how it is said; anything else is "important"
+    corrections: dict[str, re.Pattern[str]] = field(default_factory=dict)
 
 
 def _languages() -> dict[str, Language]:

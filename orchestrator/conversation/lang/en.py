@@ -262,6 +262,10 @@ ENGLISH = Language(
     questions=QUESTIONS,
     help_lines=HELP_LINES,
     help_intro="I did not understand that. Without a language model I can do these:",
+    corrections={
+        "never": re.compile(r"\bnever\b|\bmute\b"),
+        "not_important": re.compile(r"\bnot\b|\bunimportant\b|n'?t important\b"),
+    },
     extra={
         "greeting": "Hello! Ask me what is urgent, what's on tomorrow, or to remind you of something; say help for more.",
         "thanks": "You're welcome.",

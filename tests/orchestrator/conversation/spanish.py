@@ -126,5 +126,6 @@ SPANISH = Language(
     },
     help_intro="No te he entendido. Sin un modelo de lenguaje puedo hacer esto:",
     extra={"greeting": "¡Hola! Pregúntame qué es urgente o qué tengo mañana.", "thanks": "De nada."},
+    corrections={"never": re.compile(r"\bnunca\b"), "not_important": re.compile(r"\bno es importante\b")},
     canonical={"próximo": "next", "proximo": "next", "mediodía": "noon", "medianoche": "midnight"},
 )
