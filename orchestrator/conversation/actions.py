@@ -8,6 +8,7 @@ text, led by the requests closest to what was asked.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -156,8 +157,6 @@ class Conversation:
 
     async def _lookup(self, reading: Reading, now: datetime) -> tuple[str, list[Ref]]:
         handlers: dict[str, Any] = {
-            "agenda_day": calendar_actions.agenda,
-            "agenda_range": calendar_actions.agenda,
             "next_meeting": calendar_actions.next_meeting,
             "meeting_brief": calendar_actions.meeting_brief,
             "mail_about_topic": mail_actions.about_topic,
@@ -168,8 +167,9 @@ class Conversation:
             "mail_from_person": mail_actions.from_person,
             "waiting_on_me": mail_actions.waiting_on_me,
         }
-        if reading.intent == "free_time":
-            return await calendar_actions.free_time(self.services, reading, now, self.language)
+        if reading.intent in ("free_time", "agenda_day", "agenda_range"):
+            answer = calendar_actions.free_time if reading.intent == "free_time" else calendar_actions.agenda
+            return await answer(self.services, reading, now, self.language)
         if reading.intent in indexed:
             return await indexed[reading.intent](self.services, reading, now, self.mail)
         if reading.intent == "urgent_mail":
@@ -294,10 +294,12 @@ class Conversation:
     def help_text(self, reading: Reading) -> str:
         """The help text, led by the requests whose words are closest to what was asked."""
         lines = self.language.help_lines
-        words = set(reading.normal.split())
-        ranked = sorted(
-            lines, key=lambda intent: -len(words & set(lines[intent].lower().replace("*", "").split()))
-        )
+
+        def content(text: str) -> set[str]:  # "the", "to", "me" say nothing about what was meant
+            return {word for word in re.findall(r"[^\W\d_]+", text.lower()) if len(word) > 3}
+
+        words = content(reading.normal)
+        ranked = sorted(lines, key=lambda intent: -len(words & content(lines[intent])))
         intro = (
             self.language.help_intro
             if reading.intent == "unknown"

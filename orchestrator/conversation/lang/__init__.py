@@ -49,6 +49,8 @@ class Language:
     canonical: dict[str, str] = field(default_factory=dict)
     # correction kind ("never", "not_important") → how it is said; anything else is "important"
     corrections: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    # part of day → hours whose meetings "this morning" lists (else `part_windows`)
+    agenda_windows: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 def _languages() -> dict[str, Language]:

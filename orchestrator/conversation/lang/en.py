@@ -87,7 +87,7 @@ INTENTS = [
     ("mark_done_item", r"^(?:card |number |#)?\d{1,2} (?:is )?(?:done|finished|handled)\b|\bmark\b.*\b(?:done|complete)\b|\bdone with\b|\bthat'?s done\b|^done\b|\barchive (?:this|it|that)\b|\bdismiss\b|\bhandled\b|\bcheck off\b|\bclear the\b"),
     ("draft_reply", r"^(?:i need to |i want to |help me )?(?:draft|reply|respond|write back|write to|answer|email \w+ back|send \w+ an? (?:reply|response)|let \w+ know)\b|^tell (?!me\b|us\b)\w+"),
     ("waiting_on_me", r"\bwaiting (?:on|for) me\b|\bfrom me\b|\bkeeping waiting\b|\bi owe\b|\bowe people\b|\bneeds? my (?:reply|answer|response)\b|\bhaven'?t i answered\b|\bi need to respond\b|\bwants? something from me\b|\bquestions for me\b|\bwaiting for me\b|\bwaiting on me\b"),
-    ("i_am_waiting_on", r"\bfollow ?-?ups?\b|\bfollowups?\b|\bwaiting on\b|\bam i waiting\b|\bwaiting for a reply\b|\bawaiting\b|\bhasn'?t replied\b|\bowes me\b|\bthat i sent\b|\bgot no answer\b|\breplied yet\b|\bchase\b|\boutstanding replies\b|\bdid \w+ (?:answer|reply|respond|get back)\b"),
+    ("i_am_waiting_on", r"\bfollow ?-?ups?\b|\bfollowups?\b|\bwaiting on\b|\bam i waiting\b|\bwaiting for a reply\b|\bawaiting\b|\bhasn'?t replied\b|\bowes me\b|\bthat i sent\b|\bgot no answer\b|\breplied yet\b|\bchase\b|\boutstanding replies\b|\bdid \w+ (?:answer|reply|respond|get back)\b|\bhas \w+ (?:replied|answered|responded|got back)\b"),
     ("summarize_thread", r"\bsummar(?:ize|ise|y)\b|\bsum up\b|\brecap\b|\btl;?dr\b|\bgist\b|\bkey points\b|\bshort version\b"),
     ("meeting_brief", r"\bbrief\b|\bprep(?:are)?\b|\bbackground for\b|\bneed to know for\b|\bmeeting (?:with \w+ )?about\b|\bnext meeting about\b|\btell me about my\b"),
     ("free_time", r"\bfree\b|\bavailable\b|\bopen slots?\b|\bgap in\b|\bnot busy\b|\bfit an?\b|\bfind (?:me )?an? (?:hour|slot|free)\b|\bfree slot\b"),
@@ -113,7 +113,7 @@ PERSONS = {
     "summarize_thread": (rf"\b(?:with|from) {NAME}",),
     "waiting_on_me": (rf"\bis {NAME} waiting\b",),
     "i_am_waiting_on": (
-        rf"\bwaiting on {NAME}", rf"\bhas {NAME} replied\b", rf"\bdid {NAME} (?:answer|reply|respond|get back)\b",
+        rf"\bwaiting on {NAME}", rf"\bhas {NAME} (?:replied|answered|responded|got back)\b", rf"\bdid {NAME} (?:answer|reply|respond|get back)\b",
     ),
     "draft_reply": (
         rf"\b(?:reply|respond|response|answer|write back|write) to {NAME}", rf"^tell {NAME}",
@@ -248,6 +248,7 @@ ENGLISH = Language(
     units=UNITS,
     part_hours={"morning": "09:00", "afternoon": "14:00", "evening": "18:00"},
     part_windows={"morning": (8, 12), "afternoon": (12, 18), "evening": (18, 22)},
+    agenda_windows={"morning": (0, 12), "afternoon": (12, 18), "evening": (17, 24)},
     date_patterns={kind: compile_all(patterns) for kind, patterns in DATE_PATTERNS.items()},
     polite=re.compile(r"^(?:(?:please|pls|can you|could you|would you|hey pepper|pepper|ok|okay),?\s+)+"),
     intents=tuple((name, re.compile(pattern)) for name, pattern in INTENTS),
