@@ -14,6 +14,7 @@ import re
 import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -104,3 +105,16 @@ def test_now_cards_show_their_numbers_and_snooze_card_3_hides_exactly_the_third(
     for index, key in ((0, keys[0]), (1, keys[1]), (2, keys[3])):  # the others keep their order
         expect(cards.nth(index)).to_have_attribute("data-key", key)
         expect(cards.nth(index).locator(".number")).to_have_text(str(index + 1))
+
+
+def test_the_page_may_hand_over_only_card_keys(pepper: PepperProcess) -> None:
+    headers = {"X-Pepper-CSRF": "1"}
+    wrong = httpx.post(f"{pepper.url}/pepper/api/now", json={"cards": ["raw.email/m1"]}, headers=headers)
+    assert wrong.status_code == 400
+    assert (
+        wrong.json()["error"]
+        == "'raw.email/m1' is not a card's key: use signals.<kind>/<id> or notifications.inbox/<id>"
+    )
+    chat = {"text": "snooze card 1", "cards": ["signals.email/m1"] * 201}
+    too_many = httpx.post(f"{pepper.url}/pepper/api/chat", json=chat, headers=headers)
+    assert too_many.status_code == 400 and "cards" in too_many.json()["error"]
