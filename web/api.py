@@ -1,8 +1,8 @@
 """The UI's JSON API over a running `Pepper`: a snapshot of everything the page shows, chat (and
-`ask`, answered at once by the conversation engine; the Now cards the page numbers, for "card 3"), approvals, notification actions, corrections
-of the Now list and "mark read" of mail (`orchestrator.triage`), search and the user's profile
-(shown and edited in Settings, and by `pepper-orchestrator profile`). Live updates come from
-`web/stream.py`."""
+`ask`, answered at once by the conversation engine), the Now cards as the page numbers them (for
+"card 3"), approvals, notification actions, corrections of the Now list and "mark read" of mail
+(`orchestrator.triage`), search and the user's profile (shown and edited in Settings, and by
+`pepper-orchestrator profile`). Live updates come from `web/stream.py`."""
 
 from __future__ import annotations
 

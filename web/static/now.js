@@ -1,5 +1,5 @@
-// The Now list's own parts (loaded before ui.js, whose helpers they call): the attention budget and
-// the buttons that teach the ranker. Text from mail goes in as text, never as HTML (see ui.js).
+// The Now list's own parts (loaded before ui.js, whose helpers they call): the attention budget, the
+// buttons that teach the ranker, the cards' numbers. Text from mail goes in as text, never as HTML.
 "use strict";
 
 // Now is an attention budget (orchestrator/triage/now.py): what the ranker put above its threshold,
