@@ -26,6 +26,7 @@ from orchestrator.chat_commands import answer_command, is_command
 from orchestrator.config import ConfigError, OrchestratorSettings
 from orchestrator.context_items import ContextItems
 from orchestrator.conversation.actions import Answer, Conversation
+from orchestrator.conversation.lang import LANGUAGES
 from orchestrator.conversation.services import Services, user_clock
 from orchestrator.conversation.tools import run_action
 from orchestrator.event_log import EventLog
@@ -153,7 +154,8 @@ class Pepper:
             self.connections, self.items, self.desk, self.toolbox.tools, self.profiles,
             settings.user_addresses, settings.timezone, ranker=self.ranker,
         )  # fmt: skip
-        self.conversation = Conversation(services, user_clock(settings.timezone))
+        language = LANGUAGES[settings.language]
+        self.conversation = Conversation(services, user_clock(settings.timezone), language)
         self.health = HealthBook(self.items)
         alert_after = settings.health_alert_minutes * 60
         for source, server, interval in (

@@ -7,10 +7,12 @@ context store through the same actions."""
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from orchestrator.config import ConfigError, load_settings
 from orchestrator.context_items import ContextItems
 from orchestrator.conversation.actions import Conversation
 from orchestrator.conversation.hidden import NAMESPACE
@@ -100,3 +102,12 @@ async def test_a_spanish_snooze_of_card_1_puts_that_card_away(connections) -> No
     assert answer.intent == "snooze_item" and "Presupuesto Q3" in answer.text
     [stored] = await items.query([NAMESPACE])
     assert (stored.id, stored.data["until"]) == ("signals.email/m1", "2026-03-30T09:00:00+02:00")
+
+
+def test_the_configured_language_must_have_a_table(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('language = "xx"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="language: .*no table for language 'xx': use one of en"):
+        load_settings(config, data_dir=tmp_path / "data")
+    config.write_text('language = "en"\n', encoding="utf-8")
+    assert load_settings(config, data_dir=tmp_path / "data").language == "en"
