@@ -52,25 +52,33 @@ class PageCards:
             if not 1 <= number <= len(self.keys):
                 raise ActionError(f"Now shows {len(self.keys)} cards; which one do you mean?")
         keys = [self.keys[n - 1] for n in numbers] if numbers is not None else self.keys
-        found = []
+        found = await _card_refs(services, keys)
         for key in keys:
-            ref = await card_ref(services, key)
-            if ref is None and numbers is not None:
+            if key not in found and numbers is not None:
                 raise ActionError(f"Card {self.keys.index(key) + 1} has just left Now; look again.")
-            found.extend([ref] if ref is not None else [])  # the page drops a vanished card too
-        return found
+        return [found[key] for key in keys if key in found]  # the page drops a vanished card too
 
 
 async def card_ref(services: Services, key: str) -> Ref | None:
     """The card behind a page key, as a reference the acting intents take; None once it is gone."""
-    match = KEY.match(key)
-    if match is None:
-        return None
-    namespace, item_id = match["namespace"], match["id"]
-    item = await services.items.get(namespace, item_id)
-    if item is None or not isinstance(item.data, dict):
-        return None
-    data: dict[str, Any] = item.data
+    return (await _card_refs(services, [key])).get(key) if KEY.match(key) else None
+
+
+async def _card_refs(services: Services, keys: list[str]) -> dict[str, Ref]:
+    """The cards behind page keys that still exist, by key: one read per namespace."""
+    wanted: dict[str, list[str]] = {}
+    for key in keys:
+        if match := KEY.match(key):
+            wanted.setdefault(match["namespace"], []).append(match["id"])
+    found: dict[str, Ref] = {}
+    for namespace, ids in wanted.items():
+        for item_id, item in (await services.items.get_many(namespace, ids)).items():
+            if isinstance(item.data, dict):
+                found[f"{namespace}/{item_id}"] = _ref(namespace, item_id, item.data)
+    return found
+
+
+def _ref(namespace: str, item_id: str, data: dict[str, Any]) -> Ref:
     if namespace == "notifications.inbox":
         title = str(data.get("title") or "(notification)")
         return Ref(
