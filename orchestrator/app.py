@@ -16,6 +16,7 @@ from typing import Any
 
 import anyio
 from anyio.abc import TaskStatus
+from pydantic import BaseModel
 
 from orchestrator.activity import Activity
 from orchestrator.brains.llm_brain import LLMBrain, llm_summarizer
@@ -25,7 +26,9 @@ from orchestrator.chat_commands import answer_command, is_command
 from orchestrator.config import ConfigError, OrchestratorSettings
 from orchestrator.context_items import ContextItems
 from orchestrator.conversation.actions import Answer, Conversation
+from orchestrator.conversation.lang import LANGUAGES
 from orchestrator.conversation.services import Services, user_clock
+from orchestrator.conversation.tools import run_action
 from orchestrator.event_log import EventLog
 from orchestrator.extensions.feed_triage import FeedTriage
 from orchestrator.extensions.feeds import Feed, FeedContext, build_feed
@@ -110,6 +113,7 @@ class Pepper:
                 self.reply,
                 self.workers,
                 ui_hosts=self._ui_hosts(),
+                actions=self._conversation_action,
             ),
             self._deliver,
             ContextCallJournal(self.items),
@@ -157,7 +161,8 @@ class Pepper:
             self.connections, self.items, self.desk, self.toolbox.tools, self.profiles,
             settings.user_addresses, settings.timezone, ranker=self.ranker,
         )  # fmt: skip
-        self.conversation = Conversation(services, user_clock(settings.timezone))
+        language = LANGUAGES[settings.language]
+        self.conversation = Conversation(services, user_clock(settings.timezone), language)
         self.health = HealthBook(self.items)
         alert_after = settings.health_alert_minutes * 60
         for source, server, interval in (
@@ -253,6 +258,10 @@ class Pepper:
             answer = await self.conversation.answer(text)
             await self.chat.add("assistant", answer.text, command=True)
         return answer
+
+    async def _conversation_action(self, name: str, arguments: BaseModel) -> str:
+        """An LLM-mode tool call of the conversation's actions, run as rules mode runs it."""
+        return await run_action(self.conversation, name, arguments)
 
     async def reply(self, text: str) -> None:
         """Pepper's chat message; a link in it (from mail, as often as not) is shown, never live."""

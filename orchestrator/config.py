@@ -167,6 +167,9 @@ class OrchestratorSettings(BaseSettings):
     timezone: str | None = Field(
         None, description="The user's IANA timezone, e.g. Europe/London (default: the system's)"
     )
+    language: str = Field(
+        "en", description="The language rules-mode chat reads: a table in orchestrator/conversation/lang"
+    )
     allow_write: bool = Field(
         False,
         description="Start Pepper's own gmail and calendar servers with --allow-write: labels, read state, "
@@ -202,6 +205,15 @@ class OrchestratorSettings(BaseSettings):
         default_factory=list,
         description="[[priority]] rules: by source, feed, sender or keyword, a priority or a boost",
     )
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, code: str) -> str:
+        from orchestrator.conversation.lang import LANGUAGES
+
+        if code not in LANGUAGES:
+            raise ValueError(f"no table for language {code!r}: use one of {', '.join(sorted(LANGUAGES))}")
+        return code
 
     @model_validator(mode="after")
     def _extensions_are_complete(self) -> OrchestratorSettings:

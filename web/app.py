@@ -42,6 +42,7 @@ def create_app(pepper: Pepper, token: str | None = None, hosts: HostAllowlist | 
         Route("/pepper/api/events", stream(api)),
         Route("/pepper/api/chat", api.chat, methods=["POST"]),
         Route("/pepper/api/ask", api.ask, methods=["POST"]),
+        Route("/pepper/api/now", api.now_cards, methods=["POST"]),
         Route("/pepper/api/approvals/{action_id}", api.decide, methods=["POST"]),
         Route("/pepper/api/notifications/{notification_id}/{verb}", api.notification, methods=["POST"]),
         Route("/pepper/api/corrections", api.correct, methods=["POST"]),
