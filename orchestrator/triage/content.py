@@ -11,7 +11,7 @@ threshold shipped with the model. The verdict names the features that pushed it 
 The seed model (`data/seed_model.json`) is built from the development split of the SpamAssassin
 public corpus by `bench/triage/train_seed.py` (its cross-validated figures are in
 `bench/RESULTS-triage.md`); it is read on first use, not at import. Each user's own evidence (mail
-they filed as Junk/Spam, later their corrections) goes into `learn`, which updates the counts at
+they filed as Junk/Spam, and their corrections: see `lessons`) goes into `learn`, which updates the counts at
 once; those counts are the user's `delta`, kept apart from the seed so they can be stored and laid
 over a newer seed. Content alone never decides about a sender the user knows: see `triage_rules`.
 """
@@ -94,13 +94,14 @@ class ContentModel:
         """The same seed, with another user's counts (the seed is shared, not copied)."""
         return ContentModel(self.seed, self.threshold, delta.model_copy(deep=True))
 
-    def learn(self, email: Email, is_spam: bool) -> None:
-        """Count `email` as spam or ham for this user: the next verdict already reflects it."""
-        self.delta.add(features(email), is_spam, USER_WEIGHT)
+    def learn(self, email: Email, is_spam: bool, weight: int = USER_WEIGHT) -> None:
+        """Count `email` as spam or ham for this user, as `weight` corpus messages: the next verdict
+        already reflects it."""
+        self.delta.add(features(email), is_spam, weight)
 
-    def unlearn(self, email: Email, is_spam: bool) -> None:
-        """Take back an earlier `learn(email, is_spam)` (the user changed their mind)."""
-        self.delta.add(features(email), is_spam, -USER_WEIGHT)
+    def unlearn(self, email: Email, is_spam: bool, weight: int = USER_WEIGHT) -> None:
+        """Take back an earlier `learn(email, is_spam, weight)` (the user changed their mind)."""
+        self.delta.add(features(email), is_spam, -weight)
 
     def judge(self, email: Email) -> ContentVerdict:
         tokens = features(email)
