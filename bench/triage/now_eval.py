@@ -26,7 +26,7 @@ from orchestrator.triage.now import NOW_LIMIT
 from orchestrator.triage.ranker import THRESHOLD
 from orchestrator.triage.ranker_book import StoredRanker, count_sender, rank_mail
 
-__all__ = ["Judged", "judge_mailbox", "now_figures"]
+__all__ = ["Judged", "judge_mailbox", "now_figures", "read_mailbox"]
 
 
 @dataclass
@@ -59,8 +59,9 @@ def _email(item: Labelled) -> Email | None:
     return email.model_copy(update={"date": item.date_override}) if item.date_override else email
 
 
-def judge_mailbox(box: Mailbox) -> tuple[list[Judged], int]:
-    """Every labelled message judged and ranked; and how many failed to parse."""
+def read_mailbox(box: Mailbox) -> tuple[list[tuple[Labelled, Email]], UserProfile, int]:
+    """The mailbox's messages parsed, oldest first; the profile its Sent mail taught (with the box's
+    VIPs); and how many failed to parse."""
     parsed = [(item, _email(item)) for item in box.messages]
     failures = sum(email is None for _, email in parsed)
     mails = sorted(((i, e) for i, e in parsed if e is not None), key=lambda pair: pair[1].date)
@@ -68,6 +69,12 @@ def judge_mailbox(box: Mailbox) -> tuple[list[Judged], int]:
     for item, email in mails:
         if item.label == "sent" and email.in_sent:
             profile.learn_from_sent(email)
+    return mails, profile, failures
+
+
+def judge_mailbox(box: Mailbox) -> tuple[list[Judged], int]:
+    """Every labelled message judged and ranked; and how many failed to parse."""
+    mails, profile, failures = read_mailbox(box)
     state = StoredRanker()
     judged = []
     for item, email in mails:

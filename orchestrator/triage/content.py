@@ -103,6 +103,10 @@ class ContentModel:
         """Take back an earlier `learn(email, is_spam, weight)` (the user changed their mind)."""
         self.delta.add(features(email), is_spam, -weight)
 
+    def log_odds(self, email: Email) -> float:
+        """The evidence for spam, unbounded (`judge` caps it at `SCORE_LIMIT`): for measuring."""
+        return sum(self._contributions(features(email)).values())
+
     def judge(self, email: Email) -> ContentVerdict:
         tokens = features(email)
         contributions = self._contributions(tokens)
