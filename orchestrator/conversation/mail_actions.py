@@ -69,26 +69,17 @@ def _mine(message: dict[str, Any], services: Services) -> bool:
 
 
 async def urgent(services: Services, reading: Reading, now: datetime) -> tuple[str, list[Ref]]:
-    """Urgent follow-ups and meetings, then the mail of the Now list, in its order
-    (`orchestrator.triage.now`): what the page shows first is what the chat says first."""
-    others = [
-        item
-        for tag in ("urgent", "high")
-        for item in await services.items.query(["signals.follow_up", "signals.meeting"], [tag], limit=100)
-        if isinstance(item.data, dict) and item.data.get("priority") == tag
-    ]
+    """The Now list, in its order (`orchestrator.triage.now`: mail, today's meetings, overdue
+    follow-ups): what the page shows first is what the chat says first."""
     shelved = await hidden_keys(services, now)  # snoozed or done: not in Now
-    others = [i for i in others if f"{i.namespace}/{i.id}" not in shelved]
-    others.sort(key=lambda item: item.data["priority"] != "urgent")
-    mail = {
-        item.id: item
-        for item in await services.items.query(["signals.email"], limit=300)
+    found = {
+        (item.data.get("kind"), item.data.get("source_id")): item
+        for namespace, limit in (("signals.email", 300), ("signals.meeting", 100), ("signals.follow_up", 100))
+        for item in await services.items.query([namespace], limit=limit)
         if isinstance(item.data, dict) and f"{item.namespace}/{item.id}" not in shelved
     }
-    ranked, more = now_list([item.data for item in mail.values()])
-    signals = [(i, i.data) for i in others] + [
-        (mail[s["source_id"]], s) for s in ranked if s.get("source_id") in mail
-    ]
+    ranked, more = now_list([item.data for item in found.values()], now=now)
+    signals = [(found[(s.get("kind"), s.get("source_id"))], s) for s in ranked]
     if not signals:
         return "Nothing urgent right now.", []
     shown = signals[:SHOWN]
