@@ -1,5 +1,5 @@
 """Chat in rules mode (no language model), end to end in Chromium against a real Pepper on the demo:
-a reminder set in chat fires and is shown, a reply drafted in chat is approved on its card and lands
+a reminder set in chat fires and is shown once, a reply drafted in chat is approved on its card and lands
 in the Maildir's Sent folder, and a card snoozed by reference leaves Now and Today's "waiting on you"
 (after a reload of the page too) and comes back when the snooze ends on the page's pinned clock.
 
@@ -18,7 +18,7 @@ from playwright.sync_api import Page, expect
 
 from orchestrator.demo.people import CEO
 from tests.support.clock import PinnedClock
-from tests.web.conftest import PepperProcess, pepper_env
+from tests.web.conftest import SIGNAL_WAIT_MS, PepperProcess, pepper_env
 from tests.web.test_ui import _sent_containing, drop_mail, send_chat
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
@@ -50,6 +50,13 @@ def test_a_reminder_set_in_chat_fires_and_is_shown(page: Page) -> None:
     reminder = page.locator("#now-list .card[data-key^=notification]", has_text=task[:1].upper() + task[1:])
     expect(reminder).to_be_visible()
     expect(reminder).to_contain_text("Reminder due")
+    # It is also a signal for the scheduler (signals.reminder): once that reached the page, still one card.
+    page.wait_for_function(
+        "task => [...state.signals.values()].some((s) => s.kind === 'reminder' && s.summary.toLowerCase().includes(task))",
+        arg=task,
+        timeout=SIGNAL_WAIT_MS,
+    )
+    expect(page.locator("#now-list .card", has_text=task[:1].upper() + task[1:])).to_have_count(1)
 
 
 def test_a_reply_drafted_in_chat_is_approved_on_its_card_and_sent(page: Page, pepper: PepperProcess) -> None:
