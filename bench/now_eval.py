@@ -74,12 +74,16 @@ def render(report: dict) -> str:
                   f"parse failures {f['parse_failures']}",
                   f"{'':24}{'cards':>7}{'precision':>11}{'recall':>8}{'spam':>6}{'bulk':>6}"]  # fmt: skip
         for name, key in (("before (old rule)", "before"), ("after: attention set", "after_attention"),
+                          (f"Now, mail only (<= {NOW_LIMIT})", "after_now_mail_only"),
                           (f"after: Now (<= {NOW_LIMIT}/box)", "after_now")):  # fmt: skip
             row = f[key]
             lines.append(
                 f"{name:24}{row['cards']:>7}{_pct(row['precision_pct']):>11}{_pct(row['recall_pct']):>8}"
                 f"{row['spam_cards']:>6}{row['bulk_cards']:>6}"
             )
+        lines.append("beside mail: " + "; ".join(
+            f"{kind}: {b['needs_attention_in_now']} of {b['needs_attention']} needing the user in Now, "
+            f"{b['others_in_now']} other cards in Now (of {b['cards']})" for kind, b in f["beside_mail"].items()))  # fmt: skip
         d = f["deadlines"]
         lines.append(f"deadlines: {d['found_within_a_day']}/{d['expected']} expected found within a day; "
                      f"found on {d['found_on_mail_with_none_expected']} mails with none expected")  # fmt: skip

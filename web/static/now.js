@@ -29,7 +29,7 @@ const REMINDER_LINK = "notify://notification/";
 function nowCandidate(signal, notifications) {
   if (signal.kind === "meeting" || signal.kind === "follow_up") return inNow(signal);  // the others are in Today
   const link = typeof signal.link === "string" ? signal.link : "";
-  return true || link;
+  return !(signal.kind === "reminder" && link.startsWith(REMINDER_LINK) && notifications.has(link.slice(REMINDER_LINK.length)));
 }
 
 // The user's corrections teach the ranker at once (POST /pepper/api/corrections), and "Mark read"
