@@ -1,5 +1,6 @@
 """Chat in rules mode (no language model), end to end in Chromium against a real Pepper on the demo:
-a reminder set in chat fires and is shown once, a reply drafted in chat is approved on its card and lands
+a reminder set in chat fires and is shown once, Now holds today's meetings and the overdue follow-up
+as the chat lists them, a reply drafted in chat is approved on its card and lands
 in the Maildir's Sent folder, and a card snoozed by reference leaves Now and Today's "waiting on you"
 (after a reload of the page too) and comes back when the snooze ends on the page's pinned clock.
 
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
+from orchestrator.demo.agenda import QBR_TITLE, RENEWAL_TITLE
 from orchestrator.demo.people import CEO
 from tests.support.clock import PinnedClock
 from tests.web.conftest import SIGNAL_WAIT_MS, PepperProcess, pepper_env
@@ -57,6 +59,17 @@ def test_a_reminder_set_in_chat_fires_and_is_shown(page: Page) -> None:
         timeout=SIGNAL_WAIT_MS,
     )
     expect(page.locator("#now-list .card", has_text=task[:1].upper() + task[1:])).to_have_count(1)
+
+
+def test_now_holds_todays_meetings_with_briefs_and_the_overdue_follow_up_as_the_chat_does(page: Page) -> None:
+    now = page.locator("#now-list")
+    meetings = now.locator(".card[data-key^='signal signals.meeting/']")
+    expect(meetings.filter(has_text=RENEWAL_TITLE)).to_contain_text("Agenda:")  # today, with its brief
+    expect(meetings.filter(has_text=QBR_TITLE)).to_have_count(0)  # tomorrow's: in Today only
+    expect(now.locator(".card", has_text="overdue: ben.carter@brightstack.example")).to_have_count(1)
+    assert now.locator("> .card").count() <= 15
+    send_chat(page, "what is urgent?")
+    assistant_says(page, RENEWAL_TITLE)
 
 
 def test_a_reply_drafted_in_chat_is_approved_on_its_card_and_sent(page: Page, pepper: PepperProcess) -> None:
