@@ -153,3 +153,18 @@ async def test_counts_stored_in_format_1_are_read_and_kept_learning(connections)
     stored = await items.get(*CONTENT_MODEL)
     assert stored is not None and stored.data["version"] == 2
     assert stored.data["delta"]["spam_docs"] == 0 and stored.data["delta"]["ham_docs"] == 6
+
+
+@pytest.mark.servers("context")
+async def test_junk_folder_mail_of_a_first_sync_rejudges_strangers_mail_triaged_before_it(
+    connections,
+) -> None:
+    items = ContextItems(connections["context"])
+    feed = feed_for(items)
+    await deliver(feed, items, "i1", "quinn@glimmer.example", subject="Your glimmerfax festival digest")
+    assert (await signal(items, "i1"))["category"] != "spam"
+    for n in range(2):  # the Junk folder comes after the inbox in the sync
+        await deliver(feed, items, f"j{n}", f"zed{n}@zorblax.example", labels=["SPAM"])
+    assert (await signal(items, "i1"))["category"] == "spam"
+    stored = await items.get(*CONTENT_MODEL)
+    assert stored is not None and set(stored.data["learned"]) == {"j0", "j1"}
