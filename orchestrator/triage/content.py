@@ -35,6 +35,9 @@ USER_WEIGHT = 3  # a message the user filed counts as this many corpus messages:
 SCORE_LIMIT = 40.0  # log-odds beyond this say nothing more, and would overflow the logistic
 REASONS_SHOWN = 5
 STRENGTH = 1.0  # imaginary messages at even odds behind every feature (Robinson's s)
+# ... behind a feature only the user's own mail holds: the corpus said nothing of how often ham holds
+# it, so a few corrections must not make it strong evidence (it would call the user's alike ham spam).
+NEW_STRENGTH = 6.0
 
 
 class ContentCounts(BaseModel):
@@ -143,7 +146,8 @@ class ContentModel:
                 continue
             share = spam_rate / (spam_rate + ham_rate)
             seen = spam + ham
-            pulled = (STRENGTH * 0.5 + seen * share) / (STRENGTH + seen)
+            strength = STRENGTH if counts is not None else NEW_STRENGTH
+            pulled = (strength * 0.5 + seen * share) / (strength + seen)
             found[token] = math.log(pulled / (1 - pulled))
         return found
 

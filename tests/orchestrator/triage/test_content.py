@@ -92,9 +92,9 @@ def test_learn_changes_the_verdict_at_once() -> None:
 def test_learning_ham_lowers_the_score_at_once() -> None:
     model = seed_model().with_delta(ContentCounts())
     offer = mail(PILLS, "Cheap meds, 80% off!!!")
-    before = model.judge(offer).score
+    before = model.log_odds(offer)  # uncapped: `judge` stops at SCORE_LIMIT
     model.learn(mail(PILLS, "Cheap meds, 80% off!!!", id="ham"), is_spam=False)
-    assert model.judge(offer).score < before
+    assert model.log_odds(offer) < before
 
 
 def test_an_email_stored_before_the_new_fields_is_scored() -> None:
