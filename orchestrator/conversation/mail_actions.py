@@ -73,17 +73,19 @@ async def urgent(
     services: Services, reading: Reading, now: datetime, cards: list[Ref] | None = None
 ) -> tuple[str, list[Ref]]:
     """The Now list, numbered as the page numbers it (`cards`, from `conversation.cards`; without a
-    page, in the order of `orchestrator.triage.now`), then urgent follow-ups and meetings: what the
-    page shows as card 2 is what the chat calls 2."""
+    page, in the order of `orchestrator.triage.now`: mail, today's meetings, overdue follow-ups),
+    then urgent follow-ups and meetings that are not in it: what the page shows as card 2 is what
+    the chat calls 2."""
     shelved = await hidden_keys(services, now)  # snoozed or done: not in Now
-    now_refs, more = (cards, 0) if cards is not None else await _ranked_now(services, shelved)
+    now_refs, more = (cards, 0) if cards is not None else await _ranked_now(services, shelved, now)
+    listed = {f"{ref.namespace}/{ref.id}" for ref in now_refs}
     others = [
         item
         for tag in ("urgent", "high")
         for item in await services.items.query(["signals.follow_up", "signals.meeting"], [tag], limit=100)
         if isinstance(item.data, dict) and item.data.get("priority") == tag
     ]
-    others = [i for i in others if f"{i.namespace}/{i.id}" not in shelved]
+    others = [i for i in others if f"{i.namespace}/{i.id}" not in shelved | listed]
     others.sort(key=lambda item: item.data["priority"] != "urgent")
     refs = now_refs + [signal_ref(item.namespace, item.id, item.data) for item in others]
     if not refs:
@@ -95,19 +97,20 @@ async def urgent(
     return "Needs your attention:\n" + "\n".join(lines) + tail, shown
 
 
-async def _ranked_now(services: Services, shelved: set[str]) -> tuple[list[Ref], int]:
-    mail = [
-        item
-        for item in await services.items.query(["signals.email"], limit=300)
+async def _ranked_now(services: Services, shelved: set[str], now: datetime) -> tuple[list[Ref], int]:
+    found = {
+        (item.data.get("kind"), item.data.get("source_id")): item
+        for namespace, limit in (("signals.email", 300), ("signals.meeting", 100), ("signals.follow_up", 100))
+        for item in await services.items.query([namespace], limit=limit)
         if isinstance(item.data, dict) and f"{item.namespace}/{item.id}" not in shelved
-    ]
-    by_id = {item.data.get("source_id"): item for item in mail}
-    ranked, more = now_list([item.data for item in mail])
-    return [
-        signal_ref(by_id[s["source_id"]].namespace, by_id[s["source_id"]].id, s)
-        for s in ranked
-        if s.get("source_id") in by_id
-    ], more
+    }
+    ranked, more = now_list([item.data for item in found.values()], now=now)
+    refs = []
+    for signal in ranked:
+        item = found.get((signal.get("kind"), signal.get("source_id")))
+        if item is not None:
+            refs.append(signal_ref(item.namespace, item.id, signal))
+    return refs, more
 
 
 async def new_since(

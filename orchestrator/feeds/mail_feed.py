@@ -8,7 +8,9 @@ lands too) teaches it, never a From header: mail from outside that carries the u
 triaged as a stranger's. The user's edits win over what it learns. Drafts are neither learned nor
 triaged. Mail the provider filed as spam (the Junk/Spam folder) teaches the user's content model
 (`orchestrator.triage.content_book`) before it is triaged; the engine must be built on the same
-book's model (`content.model`). When sent mail makes someone a correspondent, their mail already triaged is ranked again. Every
+book's model (`content.model`). A correction teaches it too: the feed hands its ranker the lessons
+(`orchestrator.triage.lessons`); whenever the content model learned (a correction, or a page with
+Junk mail), the open mail of senders the user does not know is judged again. When sent mail makes someone a correspondent, their mail already triaged is ranked again. Every
 mail signal carries the user's ranker's score (`orchestrator.triage.ranker_book`: whether it asks for
 a place in Now, and why); signals stored before the ranker are judged again once at start
 (`rank_unranked`). A follow-up signal is written when the user's message asks something,
@@ -32,6 +34,7 @@ from orchestrator.feeds.triage_llm import RulesTriage, TriageEngine
 from orchestrator.feeds.triage_rules import Triage
 from orchestrator.profile import ProfileBook
 from orchestrator.triage.content_book import ContentBook
+from orchestrator.triage.lessons import ContentLessons
 from orchestrator.triage.ranker_book import RankerBook
 
 __all__ = ["MailFeed"]
@@ -61,6 +64,7 @@ class MailFeed:
         self.ranker = ranker or RankerBook(items)
         self._engine = engine or RulesTriage(self.content.model)
         self.profiles = profiles or ProfileBook(items, user_addresses, vips)
+        self.ranker.lessons = ContentLessons(items, self.content, self.profiles, self.rejudge_strangers)
         self._now = now
         self._awaiting: dict[str, FollowUp] | None = None  # by sent email id; loaded once
         self._pending: list[dict] = []  # triage signals of the current page, stored together by flush()
@@ -151,6 +155,8 @@ class MailFeed:
         learned = self.profiles.unsaved_item()  # the profile, if the page's sent mail taught it
         await self._items.put_many([*pending, learned] if learned else pending)
         await self.ranker.save()
+        if await self.content.save():  # the page's Junk mail taught the model: judge strangers' mail again
+            await self.rejudge_strangers()
         new, self._new_correspondents = self._new_correspondents, set()
         if new:
             await self._retriage(new)
@@ -178,11 +184,19 @@ class MailFeed:
                 "ranked %d mail signals stored before the ranker (%d changed)", len(unranked), changed
             )
 
+    async def rejudge_strangers(self) -> int:
+        """Judge again the open (unread) mail of senders the user does not know, whose verdict the
+        content model decides; returns how many signals changed."""
+        stored = await self._items.query(["signals.email"], limit=UNRANKED_LIMIT)
+        await self.ranker.load()
+        return await self._rejudge([item for item in stored if _open_strangers(item)])
+
     async def _rejudge(self, stored: list[StoredItem]) -> int:
         profile = await self.profiles.load()
         changed = []
+        raws = await self._items.get_many("raw.email", [item.id for item in stored]) if stored else {}
         for item in stored:
-            raw = await self._items.get("raw.email", item.id)
+            raw = raws.get(item.id)
             if raw is None:
                 continue
             email = Email.model_validate(raw.data)
@@ -235,3 +249,10 @@ class MailFeed:
             stored = await self._items.query([FOLLOW_UPS], limit=1000)
             self._awaiting = {item.id: FollowUp.model_validate(item.data["follow_up"]) for item in stored}
         return self._awaiting
+
+
+def _open_strangers(item: StoredItem) -> bool:
+    data = item.data if isinstance(item.data, dict) else {}
+    features = data.get("features") or {}
+    known = features.get("wrote_to") or features.get("vip")
+    return not data.get("seen") and not known and data.get("category") != "bulk"

@@ -1,8 +1,9 @@
 """Chat in rules mode (no language model), end to end in Chromium against a real Pepper on the demo:
-a reminder set in chat fires and is shown, a reply drafted in chat is approved on its card and lands
-in the Maildir's Sent folder, a card snoozed by reference leaves Now and Today's "waiting on you"
-(after a reload of the page too) and comes back when the snooze ends on the page's pinned clock, and
-the Now cards show their numbers, which the chat follows: "snooze card 3" hides exactly the third.
+a reminder set in chat fires and is shown once, Now holds today's meetings and the overdue follow-up
+as the chat lists them, a reply drafted in chat is approved on its card and lands in the Maildir's
+Sent folder, a card snoozed by reference leaves Now and Today's "waiting on you" (after a reload of
+the page too) and comes back when the snooze ends on the page's pinned clock, and the Now cards show
+their numbers, which the chat follows: "snooze card 3" hides exactly the third.
 
 Pepper runs as in `conftest.py` (demo data, clock pinned by libfaketime), but with no model: every
 chat message is answered by `orchestrator.conversation`.
@@ -18,9 +19,10 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from orchestrator.demo.agenda import QBR_TITLE, RENEWAL_TITLE
 from orchestrator.demo.people import CEO
 from tests.support.clock import PinnedClock
-from tests.web.conftest import PepperProcess, pepper_env
+from tests.web.conftest import SIGNAL_WAIT_MS, PepperProcess, pepper_env
 from tests.web.test_ui import _sent_containing, drop_mail, send_chat
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
@@ -52,6 +54,24 @@ def test_a_reminder_set_in_chat_fires_and_is_shown(page: Page) -> None:
     reminder = page.locator("#now-list .card[data-key^=notification]", has_text=task[:1].upper() + task[1:])
     expect(reminder).to_be_visible()
     expect(reminder).to_contain_text("Reminder due")
+    # It is also a signal for the scheduler (signals.reminder): once that reached the page, still one card.
+    page.wait_for_function(
+        "task => [...state.signals.values()].some((s) => s.kind === 'reminder' && s.summary.toLowerCase().includes(task))",
+        arg=task,
+        timeout=SIGNAL_WAIT_MS,
+    )
+    expect(page.locator("#now-list .card", has_text=task[:1].upper() + task[1:])).to_have_count(1)
+
+
+def test_now_holds_todays_meetings_with_briefs_and_the_overdue_follow_up_as_the_chat_does(page: Page) -> None:
+    now = page.locator("#now-list")
+    meetings = now.locator(".card[data-key^='signal signals.meeting/']")
+    expect(meetings.filter(has_text=RENEWAL_TITLE)).to_contain_text("Agenda:")  # today, with its brief
+    expect(meetings.filter(has_text=QBR_TITLE)).to_have_count(0)  # tomorrow's: in Today only
+    expect(now.locator(".card", has_text="overdue: ben.carter@brightstack.example")).to_have_count(1)
+    assert now.locator("> .card").count() <= 15
+    send_chat(page, "what is urgent?")
+    assistant_says(page, RENEWAL_TITLE)
 
 
 def test_a_reply_drafted_in_chat_is_approved_on_its_card_and_sent(page: Page, pepper: PepperProcess) -> None:

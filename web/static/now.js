@@ -4,12 +4,32 @@
 
 // Now is an attention budget (orchestrator/triage/now.py): what the ranker put above its threshold,
 // unread, best first, NOW_LIMIT cards and "show N more" for the rest; low priority and bulk behind the filter.
+// Beside mail: the meetings of the rest of today (with their briefs) and the follow-ups whose wait is over.
 const NOW_LIMIT = 15;
 const LEGACY_SCORES = { urgent: 4, high: 2, normal: 0.5, low: -1 };
+const MEETING_GRACE_MS = 3600 * 1000;  // a meeting that started within the hour is still on
 const nowScore = (item) => (typeof item.score === "number" ? item.score : LEGACY_SCORES[item.priority] ?? 0);
 function inNow(signal) {
+  if (signal.kind === "meeting") return meetingToday(signal);
+  if (signal.kind === "follow_up") return signal.state === "overdue";
   if (signal.attention !== undefined && signal.attention !== null) return signal.attention;
   return signal.priority !== "low" && signal.category !== "bulk" && signal.category !== "spam";
+}
+function meetingToday(signal) {
+  if (signal.all_day || !signal.starts_at) return false;
+  const starts = new Date(signal.starts_at);
+  const endOfDay = new Date();
+  endOfDay.setHours(24, 0, 0, 0);
+  return starts.getTime() >= Date.now() - MEETING_GRACE_MS && starts < endOfDay;
+}
+
+// A reminder that fires is both a notification (with its own Mark read and Snooze) and a signal for the
+// scheduler (orchestrator/notifications.py): Now shows it once, as the notification while there is one.
+const REMINDER_LINK = "notify://notification/";
+function nowCandidate(signal, notifications) {
+  if (signal.kind === "meeting" || signal.kind === "follow_up") return inNow(signal);  // the others are in Today
+  const link = typeof signal.link === "string" ? signal.link : "";
+  return !(signal.kind === "reminder" && link.startsWith(REMINDER_LINK) && notifications.has(link.slice(REMINDER_LINK.length)));
 }
 
 // The user's corrections teach the ranker at once (POST /pepper/api/corrections), and "Mark read"

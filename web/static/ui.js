@@ -67,13 +67,15 @@ function signalCard(key, signal, notification) {
   const priority = signal.priority || "normal";
   const source = KIND_LABEL[signal.kind] || signal.kind || "Notification";
   const reasons = (signal.reasons || []).join(" · ");
-  const due = signal.deadlines && signal.deadlines.length ? `due ${when(signal.deadlines[0].due, true)}` : null;
+  const due = signal.deadlines && signal.deadlines.length ? `due ${when(signal.deadlines[0].due, true)}`
+    : signal.kind === "meeting" && signal.starts_at ? `at ${when(signal.starts_at)}` : null;
   const quiet = signal.seen || (notification && (notification.read_at || snoozed(notification)));
   const isMail = signal.kind === "email" && Boolean(signal.source_id);  // its own "Mark read" reaches the mailbox
   return el("li", { class: `card ${priority}${quiet ? " read" : ""}`, "data-key": `signal ${key}` },
     el("div", { class: "meta" }, el("span", { class: `pill ${priority}` }, priority), el("span", {}, source),
       due ? el("span", { class: "due" }, due) : null),
     el("div", { class: "title" }, signal.summary || ""),
+    signal.brief ? el("div", { class: "detail brief" }, signal.brief) : null,
     signal.why && signal.why.length ? el("div", { class: "detail why" }, "Why here: " + signal.why.join(" · ")) : null,
     reasons ? el("div", { class: "detail" }, reasons) : null,
     signal.action_items && signal.action_items.length ? el("div", { class: "detail" }, "→ " + signal.action_items[0]) : null,
@@ -122,7 +124,7 @@ function renderNow() {
   }
   const shown = new Set();
   for (const [key, signal] of state.signals) {
-    if (signal.kind === "meeting" || signal.kind === "follow_up") continue;
+    if (!nowCandidate(signal, state.notifications)) continue;
     const notification = signal.link ? byLink.get(signal.link) : undefined;
     if (notification) shown.add(notification.id);  // its card is the signal's: put away with it
     if (putAway(key)) continue;
