@@ -3,8 +3,10 @@
 Folders map to labels by their SPECIAL-USE role (INBOX, Sent, Drafts, Trash, Junk; Archive means
 "no label") and other folders to their own name; `\\Seen` missing is UNREAD, `\\Flagged` is
 STARRED, and IMAP keywords are user labels. `scan()` compares each folder's UIDs and flags with
-the index: new UIDs are fetched and parsed (one bad message is journalled with its error), vanished
-UIDs are `deleted`, changed flags are `labels_changed`. When the server has CONDSTORE, a folder
+the index: new UIDs are fetched newest first (highest UID first) in pages of up to `PAGE` messages
+or `PAGE_BYTES`, one UID FETCH over a compact UID set (`1000:1199`) per page, and parsed (one bad
+message is journalled with its error); vanished UIDs are `deleted`, changed flags are
+`labels_changed`. `read_many` reads a batch the same way: one SELECT and one FETCH per folder. When the server has CONDSTORE, a folder
 whose HIGHESTMODSEQ, UIDNEXT and count are unchanged costs one SELECT, and otherwise only messages
 changed since the stored HIGHESTMODSEQ are fetched (`CHANGEDSINCE`); without it, every UID's flags. When a folder's UIDVALIDITY changes, its
 old entries are journalled as deleted and everything is fetched again, so nothing is skipped.
@@ -41,7 +43,8 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 _LETTERS = {"\\seen": "S", "\\flagged": "F", "\\draft": "D", "\\answered": "R", "\\deleted": "T"}
 _KEYWORD = re.compile(r"^[A-Za-z0-9_.\-]+$")
-_BATCH = 50
+PAGE = 200  # messages per UID FETCH at a first sync or catch-up
+PAGE_BYTES = 8 * 1024 * 1024  # and at most this much mail per FETCH answer (sizes from RFC822.SIZE)
 
 
 def _slimmed(conn: ImapConnection, uid: int) -> bytes | None:
@@ -51,6 +54,55 @@ def _slimmed(conn: ImapConnection, uid: int) -> bytes | None:
             return None
         spool.seek(0)
         return slim_message(spool)  # type: ignore[arg-type]
+
+
+def _pages(uids: list[int], sizes: dict[int, int]) -> list[list[int]]:
+    """`uids` in order, cut into pages of at most `PAGE` messages and `PAGE_BYTES` of small mail
+    (a huge message is spooled apart, so it does not count)."""
+    pages: list[list[int]] = []
+    page: list[int] = []
+    weight = 0
+    for uid in uids:
+        size = sizes.get(uid, 0) if sizes.get(uid, 0) <= SLIM_THRESHOLD else 0
+        if page and (len(page) == PAGE or weight + size > PAGE_BYTES):
+            pages.append(page)
+            page, weight = [], 0
+        page.append(uid)
+        weight += size
+    return pages + [page] if page else pages
+
+
+def _fetch_page(conn: ImapConnection, sizes: dict[int, int]) -> dict[int, bytes | None]:
+    """Raw messages of the selected folder by UID: the small ones in one UID FETCH, each huge one
+    spooled in chunks and slimmed; None for a UID the folder no longer has."""
+    small = [uid for uid, size in sizes.items() if size <= SLIM_THRESHOLD]
+    raws: dict[int, bytes | None] = dict(conn.fetch(small))
+    for uid in sizes.keys() - set(small):
+        raws[uid] = _slimmed(conn, uid)
+    return raws
+
+
+def _fetch_rows(
+    conn: ImapConnection, folder: str, rows: list[IndexRow]
+) -> dict[str, bytes | MailProviderError | None]:
+    """The raw messages of indexed `rows` of one folder, by id, a page per FETCH; None for one the
+    folder no longer has, an error for one whose folder was rebuilt (UIDVALIDITY changed)."""
+    validity = str(conn.select(folder).validity)
+    raws: dict[str, bytes | MailProviderError | None] = {}
+    wanted: dict[int, IndexRow] = {}
+    for row in rows:
+        row_validity, _, uid = row.path.partition(":")
+        if row_validity == validity:
+            wanted[int(uid)] = row
+        else:
+            raws[row.id] = NotFoundError(
+                f"message {row.id} is gone (the folder was rebuilt): call list_changes to resync"
+            )
+    sizes = {uid: (row.summary or {}).get("size", 0) for uid, row in wanted.items()}
+    for page in _pages(sorted(wanted, reverse=True), sizes):
+        fetched = _fetch_page(conn, {uid: sizes[uid] for uid in page})
+        raws.update({wanted[uid].id: fetched.get(uid) for uid in page})
+    return raws
 
 
 def _search_folder(conn: ImapConnection, name: str, criteria: list[str]) -> tuple[int, set[int]]:
@@ -147,11 +199,9 @@ class ImapStore:
             for uid, (flags, _) in changed.items():
                 if (known := rows.get(f"{validity}:{uid}")) is not None:
                     self._update(known, flags)
-            fresh = [uid for uid in sorted(changed) if f"{validity}:{uid}" not in rows]
-            for start in range(0, len(fresh), _BATCH):
-                self._add(
-                    conn, folder, validity, {uid: changed[uid] for uid in fresh[start : start + _BATCH]}
-                )
+            fresh = [uid for uid in sorted(changed, reverse=True) if f"{validity}:{uid}" not in rows]
+            for page in _pages(fresh, {uid: changed[uid][1] for uid in fresh}):
+                self._add(conn, folder, validity, {uid: changed[uid] for uid in page})
                 self.journal.commit()
                 self.journal.begin()
             if selected.modseq is not None:
@@ -211,17 +261,14 @@ class ImapStore:
     def _add(
         self, conn: ImapConnection, folder: Folder, validity: int, batch: dict[int, tuple[list[str], int]]
     ) -> None:
-        small = [uid for uid, (_, size) in batch.items() if size <= SLIM_THRESHOLD]
-        raws = conn.fetch(small) if small else {}
-        for uid in set(batch) - set(small):  # huge: spooled in chunks and slimmed, never whole
-            raws[uid] = _slimmed(conn, uid) or b""
+        raws = _fetch_page(conn, {uid: size for uid, (_, size) in batch.items()})
         for uid, (flags, size) in batch.items():
             id, path = f"{folder.name}:{validity}:{uid}", f"{validity}:{uid}"
             row = IndexRow.of_error(id, folder.name, path, _letters(flags), datetime.now(UTC).timestamp(), "")
             row.extra_labels = _keywords(flags)
             labels = self.labels(row)
             try:
-                message = parse_message(raws.get(uid, b""), id=id, labels=labels, size=size)
+                message = parse_message(raws.get(uid) or b"", id=id, labels=labels, size=size)
             except MessageParseError as exc:
                 row.error = exc.reason
                 self.journal.upsert(row)
@@ -256,23 +303,38 @@ class ImapStore:
         return self._call(fetch)
 
     def read(self, row: IndexRow) -> Message:
-        def fetch(conn: ImapConnection) -> bytes:
-            uid = self._locate(conn, row)
-            if (row.summary or {}).get("size", 0) > SLIM_THRESHOLD:
-                found = _slimmed(conn, uid)
-            else:
-                found = conn.fetch([uid]).get(uid)
-            if found is None:
-                raise _gone(row)
-            return found
+        found = self.read_many([row])[row.id]
+        if isinstance(found, MailProviderError):
+            raise found
+        return found
 
+    def read_many(self, rows: list[IndexRow]) -> dict[str, Message | MailProviderError]:
+        """Several messages by id, each parsed or the error that stopped it: per folder one SELECT
+        and one UID FETCH per page (`read` is this for one)."""
+        folders: dict[str, list[IndexRow]] = {}
+        for row in rows:
+            folders.setdefault(row.folder, []).append(row)
+        found: dict[str, Message | MailProviderError] = {}
+        for folder, group in folders.items():
+            try:
+                raws = self._call(partial(_fetch_rows, folder=folder, rows=group))
+            except MailProviderError as exc:  # the folder cannot be read now: each of its ids says why
+                raws = dict.fromkeys((row.id for row in group), exc)
+            for row in group:
+                found[row.id] = self._parsed(row, raws.get(row.id))
+        return found
+
+    def _parsed(self, row: IndexRow, raw: bytes | MailProviderError | None) -> Message | MailProviderError:
+        if raw is None:
+            return _gone(row)
+        if isinstance(raw, MailProviderError):
+            return raw
         try:
-            raw = self._call(fetch)
             return parse_message(
                 raw, id=row.id, labels=self.labels(row), thread_id=row.thread_id, size=row.summary.get("size")
             )
         except MessageParseError as exc:
-            raise MailProviderError(f"message {row.id} cannot be read: {exc.reason}") from exc
+            return MailProviderError(f"message {row.id} cannot be read: {exc.reason}")
 
     def _target(self, row: IndexRow, wanted: set[str]) -> Folder:
         for role in ("TRASH", "SPAM", "INBOX"):

@@ -1,0 +1,64 @@
+"""IMAP reads by UID range against the real Dovecot: a first sync fetches a page of messages per
+UID FETCH, newest first, and `get_messages` costs one SELECT and one FETCH per folder, so the IMAP
+round trips per message are counted here, not guessed."""
+
+from __future__ import annotations
+
+import imaplib
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+
+from mcp_servers.gmail.imap import ImapProvider
+from mcp_servers.gmail.imap_connection import uid_set
+from mcp_servers.gmail.imap_store import PAGE
+from mcp_servers.gmail.settings import GmailSettings
+
+from .dovecot import Dovecot, drop_into_maildir
+from .messages import plain_message
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def commands(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
+    """Every IMAP command sent from now on (each one a round trip), by name."""
+    sent: Counter[str] = Counter()
+    real = imaplib.IMAP4._command
+
+    def counted(self: imaplib.IMAP4, name: str, *args: object) -> object:
+        sent[name if name != "UID" else f"UID {args[0]}"] += 1
+        return real(self, name, *args)
+
+    monkeypatch.setattr(imaplib.IMAP4, "_command", counted)
+    yield sent
+
+
+def test_uid_set_turns_runs_into_ranges() -> None:
+    assert uid_set([7, 3, 4, 5, 9, 10, 4]) == "3:5,7,9:10"
+    assert uid_set([1000 + n for n in range(200)]) == "1000:1199"
+    assert uid_set([42]) == "42"
+
+
+async def test_first_sync_fetches_pages_newest_first_in_few_round_trips(
+    dovecot: Dovecot, account: GmailSettings, commands: Counter[str]
+) -> None:
+    assert account.imap_username
+    total = 2 * PAGE + 50
+    drop_into_maildir(dovecot, account.imap_username, [plain_message(subject=f"n{n}") for n in range(total)])
+    provider = ImapProvider(account)
+    await provider.open()
+    try:
+        page = await provider.list_changes(None, total)
+        synced = Counter(commands)
+        batch = await provider.get_messages([change.message_id for change in page.changes[:100]])
+    finally:
+        await provider.aclose()
+    subjects = [message.subject for message in batch.messages]
+    assert subjects == [f"n{n}" for n in range(total - 1, total - 101, -1)]  # newest (highest UID) first
+    assert len(page.changes) == total and batch.missing == {}
+    assert synced["UID FETCH"] == 1 + 3  # the flag scan of INBOX, then 3 pages (before: 9 of 50)
+    assert sum(synced.values()) <= 23  # 0.05 per message, most of it per folder (before: 29)
+    read = commands - synced
+    assert read == Counter({"EXAMINE": 1, "UID FETCH": 1})  # before: 2 per message
