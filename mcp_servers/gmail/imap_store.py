@@ -3,17 +3,18 @@
 Folders map to labels by their SPECIAL-USE role (INBOX, Sent, Drafts, Trash, Junk; Archive means
 "no label") and other folders to their own name; `\\Seen` missing is UNREAD, `\\Flagged` is
 STARRED, and IMAP keywords are user labels. `scan()` compares each folder's UIDs and flags with
-the index: new UIDs are fetched newest first (highest UID first) in pages of up to `PAGE` messages
-or `PAGE_BYTES`, one UID FETCH over a compact UID set (`1000:1199`) per page, and parsed (one bad
+the index, Sent first, then INBOX: new UIDs are fetched newest first (highest UID first) a page at
+a time (`imap_pages`: one UID FETCH over a compact UID set such as `1000:1199`) and parsed (one bad
 message is journalled with its error); vanished UIDs are `deleted`, changed flags are
-`labels_changed`. `read_many` reads a batch the same way: one SELECT and one FETCH per folder. When the server has CONDSTORE, a folder
-whose HIGHESTMODSEQ, UIDNEXT and count are unchanged costs one SELECT, and otherwise only messages
-changed since the stored HIGHESTMODSEQ are fetched (`CHANGEDSINCE`); without it, every UID's flags. When a folder's UIDVALIDITY changes, its
-old entries are journalled as deleted and everything is fetched again, so nothing is skipped.
-Messages over `SLIM_THRESHOLD` are fetched in chunks into a spooled temporary file and slimmed
-(attachment bodies dropped, sizes kept), so a huge attachment never sits whole in memory. Message
-ids are assigned at first sight and survive moves made through this store (the server's
-COPYUID says where the message went). A dropped connection is reopened once per operation.
+`labels_changed`. A first indexing can instead be planned (`plan_index`) and done a page at a time
+(`index_step`), so that the server answers between steps. `read_many` reads a batch with one
+SELECT and one FETCH per folder. When the server has CONDSTORE, a folder whose HIGHESTMODSEQ,
+UIDNEXT and count are unchanged costs one SELECT, and otherwise only messages changed since the
+stored HIGHESTMODSEQ are fetched (`CHANGEDSINCE`); without it, every UID's flags. When a folder's
+UIDVALIDITY changes, its old entries are journalled as deleted and everything is fetched again, so
+nothing is skipped. Message ids are assigned at first sight and survive moves made through this
+store (the server's COPYUID says where the message went). A dropped connection is reopened once
+per operation.
 """
 
 from __future__ import annotations
@@ -25,84 +26,27 @@ import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 from functools import partial
+from itertools import groupby
 from typing import TypeVar
 
 from .imap_connection import FETCH_CHUNK, Folder, ImapConnection, Selection
+from .imap_pages import fetch_page, fetch_rows, pages
 from .indexed import SYSTEM_LABELS
 from .journal import IndexRow, Journal
-from .models import Message
-from .parsing import SLIM_THRESHOLD, MessageParseError, parse_message
+from .models import IndexProgress, Message
+from .parsing import MessageParseError, parse_message
 from .provider import MailProviderError, NotFoundError, ProviderUnavailableError
 from .query import Query
 from .query_mapping import imap_search
-from .slim import slim_message
 
 __all__ = ["ImapStore"]
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+_Batch = dict[int, tuple[list[str], int]]  # UID → (flags, size in bytes)
+_Waiting = tuple[str, int, int, list[str], int]  # (folder, UIDVALIDITY, UID, flags, size) to fetch
 _LETTERS = {"\\seen": "S", "\\flagged": "F", "\\draft": "D", "\\answered": "R", "\\deleted": "T"}
 _KEYWORD = re.compile(r"^[A-Za-z0-9_.\-]+$")
-PAGE = 200  # messages per UID FETCH at a first sync or catch-up
-PAGE_BYTES = 8 * 1024 * 1024  # and at most this much mail per FETCH answer (sizes from RFC822.SIZE)
-
-
-def _slimmed(conn: ImapConnection, uid: int) -> bytes | None:
-    """A huge message with its binary parts dropped (sizes kept), read through a spool file."""
-    with tempfile.SpooledTemporaryFile(FETCH_CHUNK) as spool:
-        if not conn.fetch_into(uid, spool):
-            return None
-        spool.seek(0)
-        return slim_message(spool)  # type: ignore[arg-type]
-
-
-def _pages(uids: list[int], sizes: dict[int, int]) -> list[list[int]]:
-    """`uids` in order, cut into pages of at most `PAGE` messages and `PAGE_BYTES` of small mail
-    (a huge message is spooled apart, so it does not count)."""
-    pages: list[list[int]] = []
-    page: list[int] = []
-    weight = 0
-    for uid in uids:
-        size = sizes.get(uid, 0) if sizes.get(uid, 0) <= SLIM_THRESHOLD else 0
-        if page and (len(page) == PAGE or weight + size > PAGE_BYTES):
-            pages.append(page)
-            page, weight = [], 0
-        page.append(uid)
-        weight += size
-    return pages + [page] if page else pages
-
-
-def _fetch_page(conn: ImapConnection, sizes: dict[int, int]) -> dict[int, bytes | None]:
-    """Raw messages of the selected folder by UID: the small ones in one UID FETCH, each huge one
-    spooled in chunks and slimmed; None for a UID the folder no longer has."""
-    small = [uid for uid, size in sizes.items() if size <= SLIM_THRESHOLD]
-    raws: dict[int, bytes | None] = dict(conn.fetch(small))
-    for uid in sizes.keys() - set(small):
-        raws[uid] = _slimmed(conn, uid)
-    return raws
-
-
-def _fetch_rows(
-    conn: ImapConnection, folder: str, rows: list[IndexRow]
-) -> dict[str, bytes | MailProviderError | None]:
-    """The raw messages of indexed `rows` of one folder, by id, a page per FETCH; None for one the
-    folder no longer has, an error for one whose folder was rebuilt (UIDVALIDITY changed)."""
-    validity = str(conn.select(folder).validity)
-    raws: dict[str, bytes | MailProviderError | None] = {}
-    wanted: dict[int, IndexRow] = {}
-    for row in rows:
-        row_validity, _, uid = row.path.partition(":")
-        if row_validity == validity:
-            wanted[int(uid)] = row
-        else:
-            raws[row.id] = NotFoundError(
-                f"message {row.id} is gone (the folder was rebuilt): call list_changes to resync"
-            )
-    sizes = {uid: (row.summary or {}).get("size", 0) for uid, row in wanted.items()}
-    for page in _pages(sorted(wanted, reverse=True), sizes):
-        fetched = _fetch_page(conn, {uid: sizes[uid] for uid in page})
-        raws.update({wanted[uid].id: fetched.get(uid) for uid in page})
-    return raws
 
 
 def _search_folder(conn: ImapConnection, name: str, criteria: list[str]) -> tuple[int, set[int]]:
@@ -132,6 +76,8 @@ class ImapStore:
         self._lost = False  # True while self.conn is a closed session that could not be replaced
         self.journal = journal
         self.folders = {folder.name: folder for folder in self.conn.folders()}
+        self._backlog: list[_Waiting] = []  # the first indexing's messages still to fetch
+        self.progress: IndexProgress | None = None
 
     def close(self) -> None:
         self.conn.close()
@@ -172,14 +118,59 @@ class ImapStore:
         return sorted({f.label for f in self.folders.values() if f.label})
 
     def scan(self) -> int:
+        """Bring the index up to date with every folder; does nothing while the first indexing has
+        a backlog (`plan_index`: it owns the journal's order then)."""
+        if self._backlog:
+            return 0
         before = self.journal.last_seq()
-        self.folders = {folder.name: folder for folder in self._call(lambda conn: conn.folders())}
-        # Sent first, as in the Maildir store: a first sync journals the user's own mail before the inbox.
-        for folder in sorted(self.folders.values(), key=lambda folder: folder.role != "SENT"):
+        for folder in self._ordered_folders():
             self._call(partial(self._scan_folder, folder=folder))
         return self.journal.last_seq() - before
 
-    def _scan_folder(self, conn: ImapConnection, folder: Folder) -> None:
+    def _ordered_folders(self) -> list[Folder]:
+        self.folders = {folder.name: folder for folder in self._call(lambda conn: conn.folders())}
+        # Sent first, as in the Maildir store: a first sync journals the user's own mail before the
+        # inbox; then the inbox, the mail that can need the user, before the other folders.
+        return sorted(self.folders.values(), key=lambda f: (f.role != "SENT", f.role != "INBOX"))
+
+    def plan_index(self) -> int:
+        """Begin the first indexing, to be done a page at a time (`index_step`) while the server
+        answers: each folder's flags are read and what vanished or changed is journalled now; the
+        new messages wait, Sent first, then INBOX, each folder newest first. Returns how many wait."""
+        self._backlog = []
+        for folder in self._ordered_folders():
+            self._backlog += self._call(partial(self._scan_folder, folder=folder, defer=True))
+        self.progress = IndexProgress(indexed=0, total=len(self._backlog))
+        return len(self._backlog)
+
+    def index_step(self, size: int) -> IndexProgress | None:
+        """Fetch and journal the next `size` waiting messages (a UID FETCH per folder page); None
+        once none wait (after a full `scan()` that records what changed meanwhile)."""
+        if not self._backlog:
+            self.progress = None
+            self.scan()
+            return None
+        step, self._backlog = self._backlog[:size], self._backlog[size:]
+        for (name, validity), group in groupby(step, key=lambda waiting: waiting[:2]):
+            batch = {uid: (flags, octets) for _, _, uid, flags, octets in group}
+            self._call(partial(self._add_waiting, folder=self.folders.get(name, Folder(name, None)),
+                               validity=validity, batch=batch))  # fmt: skip
+        assert self.progress is not None
+        self.progress = IndexProgress(indexed=self.progress.indexed + len(step), total=self.progress.total)
+        return self.progress
+
+    def _add_waiting(self, conn: ImapConnection, folder: Folder, validity: int, batch: _Batch) -> None:
+        if conn.select(folder.name).validity != validity:
+            return  # the folder was rebuilt since the plan: the final scan resyncs it
+        self.journal.begin()
+        try:
+            self._add(conn, folder, validity, batch)
+        finally:
+            self.journal.commit()
+
+    def _scan_folder(self, conn: ImapConnection, folder: Folder, defer: bool = False) -> list[_Waiting]:
+        """Sync one folder; with `defer`, its new messages are returned (newest first) instead of
+        fetched, and its HIGHESTMODSEQ is not stored, so the scan after them reads every flag."""
         selected = conn.select(folder.name)
         validity = selected.validity
         rows = {row.path: row for row in self.journal.rows().values() if row.folder == folder.name}
@@ -200,7 +191,9 @@ class ImapStore:
                 if (known := rows.get(f"{validity}:{uid}")) is not None:
                     self._update(known, flags)
             fresh = [uid for uid in sorted(changed, reverse=True) if f"{validity}:{uid}" not in rows]
-            for page in _pages(fresh, {uid: changed[uid][1] for uid in fresh}):
+            if defer:
+                return [(folder.name, validity, uid, *changed[uid]) for uid in fresh]
+            for page in pages(fresh, {uid: changed[uid][1] for uid in fresh}):
                 self._add(conn, folder, validity, {uid: changed[uid] for uid in page})
                 self.journal.commit()
                 self.journal.begin()
@@ -208,6 +201,7 @@ class ImapStore:
                 self.journal.set_meta(
                     f"modseq:{folder.name}", f"{validity}:{selected.modseq}:{selected.uidnext}"
                 )
+            return []
         finally:
             self.journal.commit()
 
@@ -258,17 +252,17 @@ class ImapStore:
             row.flags, row.extra_labels = letters, keywords
             self.journal.update(row, old, self.labels(row))
 
-    def _add(
-        self, conn: ImapConnection, folder: Folder, validity: int, batch: dict[int, tuple[list[str], int]]
-    ) -> None:
-        raws = _fetch_page(conn, {uid: size for uid, (_, size) in batch.items()})
+    def _add(self, conn: ImapConnection, folder: Folder, validity: int, batch: _Batch) -> None:
+        raws = fetch_page(conn, {uid: size for uid, (_, size) in batch.items()})
         for uid, (flags, size) in batch.items():
+            if raws.get(uid) is None:
+                continue  # expunged since its flags were read: nothing to report
             id, path = f"{folder.name}:{validity}:{uid}", f"{validity}:{uid}"
             row = IndexRow.of_error(id, folder.name, path, _letters(flags), datetime.now(UTC).timestamp(), "")
             row.extra_labels = _keywords(flags)
             labels = self.labels(row)
             try:
-                message = parse_message(raws.get(uid) or b"", id=id, labels=labels, size=size)
+                message = parse_message(raws[uid] or b"", id=id, labels=labels, size=size)
             except MessageParseError as exc:
                 row.error = exc.reason
                 self.journal.upsert(row)
@@ -317,7 +311,7 @@ class ImapStore:
         found: dict[str, Message | MailProviderError] = {}
         for folder, group in folders.items():
             try:
-                raws = self._call(partial(_fetch_rows, folder=folder, rows=group))
+                raws = self._call(partial(fetch_rows, folder=folder, rows=group))
             except MailProviderError as exc:  # the folder cannot be read now: each of its ids says why
                 raws = dict.fromkeys((row.id for row in group), exc)
             for row in group:

@@ -1,21 +1,24 @@
 """IMAP reads by UID range against the real Dovecot: a first sync fetches a page of messages per
-UID FETCH, newest first, and `get_messages` costs one SELECT and one FETCH per folder, so the IMAP
-round trips per message are counted here, not guessed."""
+UID FETCH, newest first (in one scan, or step by step while the server answers), and `get_messages`
+costs one SELECT and one FETCH per folder; the IMAP round trips per message are counted, not guessed."""
 
 from __future__ import annotations
 
 import imaplib
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from mcp_servers.gmail.imap import ImapProvider
 from mcp_servers.gmail.imap_connection import uid_set
-from mcp_servers.gmail.imap_store import PAGE
+from mcp_servers.gmail.imap_pages import PAGE
+from mcp_servers.gmail.imap_store import ImapStore
+from mcp_servers.gmail.journal import Journal
 from mcp_servers.gmail.settings import GmailSettings
 
-from .dovecot import Dovecot, drop_into_maildir
+from .dovecot import Dovecot, drop_into_maildir, other_client
 from .messages import plain_message
 
 pytestmark = pytest.mark.anyio
@@ -62,3 +65,27 @@ async def test_first_sync_fetches_pages_newest_first_in_few_round_trips(
     assert synced["UID FETCH"] == 1 + 3  # the flag scan of INBOX, then 3 pages (before: 9 of 50)
     assert sum(synced.values()) <= 23  # 0.05 per message, most of it per folder (before: 29)
     assert read == Counter({"EXAMINE": 1, "UID FETCH": 1})  # before: 2 per message
+
+
+def test_first_index_steps_newest_first_and_the_final_scan_catches_what_came_meanwhile(
+    dovecot: Dovecot, account: GmailSettings, tmp_path: Path
+) -> None:
+    assert account.imap_username
+    drop_into_maildir(dovecot, account.imap_username, [plain_message(subject=f"n{n}") for n in range(450)])
+    store = ImapStore(ImapProvider(account)._connect, Journal(tmp_path / "index.sqlite3"))
+    try:
+        assert store.plan_index() == 450
+        first = store.index_step(PAGE)
+        assert first is not None and (first.indexed, first.total) == (200, 450)
+        assert store.scan() == 0  # a tool's scan waits for the backlog instead of fetching it all
+        other = other_client(account)
+        other.append("INBOX", plain_message(subject="meanwhile"), "")
+        other.close()
+        while store.index_step(PAGE) is not None:
+            pass
+        changes = store.journal.changes(None, 1000).changes
+        subjects = [store.journal.row(change.message_id).summary["subject"] for change in changes]  # type: ignore[union-attr]
+    finally:
+        store.close()
+    assert subjects[:450] == [f"n{n}" for n in range(449, -1, -1)] and subjects[450:] == ["meanwhile"]
+    assert len({change.message_id for change in changes}) == 451 and store.progress is None
