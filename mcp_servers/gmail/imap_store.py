@@ -173,24 +173,22 @@ class ImapStore:
         fetched, and its HIGHESTMODSEQ is not stored, so the scan after them reads every flag."""
         selected = conn.select(folder.name)
         validity = selected.validity
-        rows = {row.path: row for row in self.journal.rows().values() if row.folder == folder.name}
+        paths = self.journal.paths(folder.name)  # path → id; whole rows only for flag changes
         self.journal.begin()
         try:
             if self.journal.meta(f"uidvalidity:{folder.name}") not in (None, str(validity)):
                 logger.warning("UIDVALIDITY of %s changed: resyncing the folder", folder.name)
-                for row in rows.values():
-                    self.journal.delete(row.id)
-                    self.journal.append("deleted", row.id, [])
-                rows = {}
+                for id in paths.values():
+                    self.journal.delete(id)
+                    self.journal.append("deleted", id, [])
+                paths = {}
             self.journal.set_meta(f"uidvalidity:{folder.name}", str(validity))
-            changed, vanished = self._changes(conn, folder, selected, rows)
+            changed, vanished = self._changes(conn, folder, selected, paths)
             for path in vanished:
-                self.journal.delete(rows[path].id)
-                self.journal.append("deleted", rows[path].id, [])
-            for uid, (flags, _) in changed.items():
-                if (known := rows.get(f"{validity}:{uid}")) is not None:
-                    self._update(known, flags)
-            fresh = [uid for uid in sorted(changed, reverse=True) if f"{validity}:{uid}" not in rows]
+                self.journal.delete(paths[path])
+                self.journal.append("deleted", paths[path], [])
+            self._update_flags(folder, validity, changed, paths)
+            fresh = [uid for uid in sorted(changed, reverse=True) if f"{validity}:{uid}" not in paths]
             if defer:
                 return [(folder.name, validity, uid, *changed[uid]) for uid in fresh]
             for page in pages(fresh, {uid: changed[uid][1] for uid in fresh}):
@@ -205,15 +203,23 @@ class ImapStore:
         finally:
             self.journal.commit()
 
+    def _update_flags(self, folder: Folder, validity: int, changed: _Batch, paths: dict[str, str]) -> None:
+        if not any(f"{validity}:{uid}" in paths for uid in changed):
+            return
+        rows = {row.path: row for row in self.journal.rows(folder.name).values()}
+        for uid, (flags, _) in changed.items():
+            if (known := rows.get(f"{validity}:{uid}")) is not None:
+                self._update(known, flags)
+
     def _changes(
-        self, conn: ImapConnection, folder: Folder, selected: Selection, rows: dict[str, IndexRow]
-    ) -> tuple[dict[int, tuple[list[str], int]], list[str]]:
+        self, conn: ImapConnection, folder: Folder, selected: Selection, paths: dict[str, str]
+    ) -> tuple[_Batch, list[str]]:
         """Flags and sizes of the folder's new and changed messages, and the paths of vanished ones.
 
         With CONDSTORE and a stored HIGHESTMODSEQ only what changed since is fetched; a message
         count that differs from what is then known means something was expunged, found by UID.
         """
-        known = {int(path.partition(":")[2]) for path in rows}
+        known = {int(path.partition(":")[2]) for path in paths}
         stored = (self.journal.meta(f"modseq:{folder.name}") or "::").split(":")
         if selected.modseq is None or stored[0] != str(selected.validity) or not stored[1]:
             current = conn.flags(selected.exists)  # the full flag scan
