@@ -225,14 +225,17 @@ class ImapConnection:
         data = self._ok(self.imap.uid("SEARCH", *criteria))
         return {int(uid) for uid in (data[0] or b"").split()}
 
-    def flags(self, count: int, changed_since: int | None = None) -> dict[int, tuple[list[str], int]]:
-        """UID → (flags, size in bytes) of every message in the selected folder, or with CONDSTORE
-        only of those added or changed after modification sequence `changed_since`."""
+    def flags(
+        self, count: int, changed_since: int | None = None, uids: str = "1:*"
+    ) -> dict[int, tuple[list[str], int]]:
+        """UID → (flags, size in bytes) of every message in the selected folder (or in UID set
+        `uids`), or with CONDSTORE only of those added or changed after modification sequence
+        `changed_since`."""
         if count == 0:
             return {}
         modifier = [f"(CHANGEDSINCE {changed_since})"] if changed_since is not None else []
         result: dict[int, tuple[list[str], int]] = {}
-        for line in self._ok(self.imap.uid("FETCH", "1:*", "(UID FLAGS RFC822.SIZE)", *modifier)):
+        for line in self._ok(self.imap.uid("FETCH", uids, "(UID FLAGS RFC822.SIZE)", *modifier)):
             raw = line[0] if isinstance(line, tuple) else line
             uid, flags, size = (
                 _FETCH_UID.search(raw or b""),

@@ -6,8 +6,8 @@ STARRED, and IMAP keywords are user labels. `scan()` compares each folder's UIDs
 the index, Sent first, then INBOX: new UIDs are fetched newest first (highest UID first) a page at
 a time (`imap_pages`: one UID FETCH over a compact UID set such as `1000:1199`) and parsed (one bad
 message is journalled with its error); vanished UIDs are `deleted`, changed flags are
-`labels_changed`. A first indexing can instead be planned (`plan_index`) and done a page at a time
-(`index_step`), so that the server answers between steps. `read_many` reads a batch with one
+`labels_changed`. A first indexing can instead be planned and done a page at a time while the
+server answers (`imap_backlog`). `read_many` reads a batch with one
 SELECT and one FETCH per folder. When the server has CONDSTORE, a folder whose HIGHESTMODSEQ,
 UIDNEXT and count are unchanged costs one SELECT, and otherwise only messages changed since the
 stored HIGHESTMODSEQ are fetched (`CHANGEDSINCE`); without it, every UID's flags. When a folder's
@@ -26,9 +26,9 @@ import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 from functools import partial
-from itertools import groupby
 from typing import TypeVar
 
+from .imap_backlog import Batch, FirstIndex, Waiting
 from .imap_connection import FETCH_CHUNK, Folder, ImapConnection, Selection
 from .imap_pages import fetch_page, fetch_rows, pages
 from .indexed import SYSTEM_LABELS
@@ -43,8 +43,6 @@ __all__ = ["ImapStore"]
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
-_Batch = dict[int, tuple[list[str], int]]  # UID → (flags, size in bytes)
-_Waiting = tuple[str, int, int, list[str], int]  # (folder, UIDVALIDITY, UID, flags, size) to fetch
 _LETTERS = {"\\seen": "S", "\\flagged": "F", "\\draft": "D", "\\answered": "R", "\\deleted": "T"}
 _KEYWORD = re.compile(r"^[A-Za-z0-9_.\-]+$")
 
@@ -65,7 +63,7 @@ def _keywords(flags: list[str]) -> list[str]:
     return sorted(f for f in flags if not f.startswith(("\\", "$")))
 
 
-class ImapStore:
+class ImapStore(FirstIndex):
     """Syncs and changes one IMAP account (a `MailStore`); blocking, used from a worker thread."""
 
     delivers_sent = False
@@ -76,7 +74,8 @@ class ImapStore:
         self._lost = False  # True while self.conn is a closed session that could not be replaced
         self.journal = journal
         self.folders = {folder.name: folder for folder in self.conn.folders()}
-        self._backlog: list[_Waiting] = []  # the first indexing's messages still to fetch
+        self._backlog: list[Waiting] = []  # the first indexing's messages still to fetch
+        self.planned: dict[str, tuple[int, int]] = {}  # folder → (UIDVALIDITY, UIDNEXT) at the plan
         self.progress: IndexProgress | None = None
 
     def close(self) -> None:
@@ -119,9 +118,9 @@ class ImapStore:
 
     def scan(self) -> int:
         """Bring the index up to date with every folder; does nothing while the first indexing has
-        a backlog (`plan_index`: it owns the journal's order then)."""
+        a backlog (`plan_index`: it owns the journal's order then) but index the inbox's arrivals."""
         if self._backlog:
-            return 0
+            return self.index_arrivals()
         before = self.journal.last_seq()
         for folder in self._ordered_folders():
             self._call(partial(self._scan_folder, folder=folder))
@@ -133,42 +132,7 @@ class ImapStore:
         # inbox; then the inbox, the mail that can need the user, before the other folders.
         return sorted(self.folders.values(), key=lambda f: (f.role != "SENT", f.role != "INBOX"))
 
-    def plan_index(self) -> int:
-        """Begin the first indexing, to be done a page at a time (`index_step`) while the server
-        answers: each folder's flags are read and what vanished or changed is journalled now; the
-        new messages wait, Sent first, then INBOX, each folder newest first. Returns how many wait."""
-        self._backlog = []
-        for folder in self._ordered_folders():
-            self._backlog += self._call(partial(self._scan_folder, folder=folder, defer=True))
-        self.progress = IndexProgress(indexed=0, total=len(self._backlog))
-        return len(self._backlog)
-
-    def index_step(self, size: int) -> IndexProgress | None:
-        """Fetch and journal the next `size` waiting messages (a UID FETCH per folder page); None
-        once none wait (after a full `scan()` that records what changed meanwhile)."""
-        if not self._backlog:
-            self.progress = None
-            self.scan()
-            return None
-        step, self._backlog = self._backlog[:size], self._backlog[size:]
-        for (name, validity), group in groupby(step, key=lambda waiting: waiting[:2]):
-            batch = {uid: (flags, octets) for _, _, uid, flags, octets in group}
-            self._call(partial(self._add_waiting, folder=self.folders.get(name, Folder(name, None)),
-                               validity=validity, batch=batch))  # fmt: skip
-        assert self.progress is not None
-        self.progress = IndexProgress(indexed=self.progress.indexed + len(step), total=self.progress.total)
-        return self.progress
-
-    def _add_waiting(self, conn: ImapConnection, folder: Folder, validity: int, batch: _Batch) -> None:
-        if conn.select(folder.name).validity != validity:
-            return  # the folder was rebuilt since the plan: the final scan resyncs it
-        self.journal.begin()
-        try:
-            self._add(conn, folder, validity, batch)
-        finally:
-            self.journal.commit()
-
-    def _scan_folder(self, conn: ImapConnection, folder: Folder, defer: bool = False) -> list[_Waiting]:
+    def _scan_folder(self, conn: ImapConnection, folder: Folder, defer: bool = False) -> list[Waiting]:
         """Sync one folder; with `defer`, its new messages are returned (newest first) instead of
         fetched, and its HIGHESTMODSEQ is not stored, so the scan after them reads every flag."""
         selected = conn.select(folder.name)
@@ -190,6 +154,8 @@ class ImapStore:
             self._update_flags(folder, validity, changed, paths)
             fresh = [uid for uid in sorted(changed, reverse=True) if f"{validity}:{uid}" not in paths]
             if defer:
+                if selected.uidnext is not None:
+                    self.planned[folder.name] = (validity, selected.uidnext)
                 return [(folder.name, validity, uid, *changed[uid]) for uid in fresh]
             for page in pages(fresh, {uid: changed[uid][1] for uid in fresh}):
                 self._add(conn, folder, validity, {uid: changed[uid] for uid in page})
@@ -203,7 +169,7 @@ class ImapStore:
         finally:
             self.journal.commit()
 
-    def _update_flags(self, folder: Folder, validity: int, changed: _Batch, paths: dict[str, str]) -> None:
+    def _update_flags(self, folder: Folder, validity: int, changed: Batch, paths: dict[str, str]) -> None:
         if not any(f"{validity}:{uid}" in paths for uid in changed):
             return
         rows = {row.path: row for row in self.journal.rows(folder.name).values()}
@@ -213,7 +179,7 @@ class ImapStore:
 
     def _changes(
         self, conn: ImapConnection, folder: Folder, selected: Selection, paths: dict[str, str]
-    ) -> tuple[_Batch, list[str]]:
+    ) -> tuple[Batch, list[str]]:
         """Flags and sizes of the folder's new and changed messages, and the paths of vanished ones.
 
         With CONDSTORE and a stored HIGHESTMODSEQ only what changed since is fetched; a message
@@ -258,7 +224,7 @@ class ImapStore:
             row.flags, row.extra_labels = letters, keywords
             self.journal.update(row, old, self.labels(row))
 
-    def _add(self, conn: ImapConnection, folder: Folder, validity: int, batch: _Batch) -> None:
+    def _add(self, conn: ImapConnection, folder: Folder, validity: int, batch: Batch) -> None:
         raws = fetch_page(conn, {uid: size for uid, (_, size) in batch.items()})
         for uid, (flags, size) in batch.items():
             if raws.get(uid) is None:
