@@ -2,11 +2,11 @@
 
 `GmailStore` (a `MailStore`, blocking, run in a worker thread) keeps the local index and change
 journal in step with a Gmail account through `GmailOperations`, the dozen Gmail operations it needs
-(labels, the message listing, history, one message or many, modify, trash, send, drafts). Two adapters supply
-them: google-api-python-client's `users()` resource (`gmail_api`) and Composio's GMAIL_* tools
-(`composio_provider`). The first sync lists every message, reads the new ones newest first (as listed) a page at a time
-with `get_messages` (one batch request per 50 on the Gmail API), and remembers the profile's historyId;
-later syncs read the history from it, taking the new historyId from the history answer itself, so a
+(labels, the message listing, history, one message or many, modify, trash, send, drafts). Two
+adapters supply them: google-api-python-client's `users()` resource (`gmail_api`) and Composio's
+GMAIL_* tools (`composio_provider`). The first sync lists every message, reads the new ones newest
+first (as listed) a page at a time with `get_messages` (one batch request per 50 on the Gmail API),
+and remembers the profile's historyId; later syncs read the history from it, taking the new historyId from the history answer itself, so a
 change made while the pages are read is read again next time rather than skipped. An expired
 historyId (the adapters raise `NotFoundError` for Gmail's 404) falls back to a full listing that
 journals only the difference with the index, so nothing is skipped or delivered twice. Each adapter
@@ -224,7 +224,10 @@ class GmailStore:
 
     def read_many(self, rows: list[IndexRow]) -> dict[str, Message | MailProviderError]:
         """Several messages in as few requests as the transport allows (Gmail's batch endpoint)."""
-        fetched = self.ops.get_messages([row.id for row in rows])
+        try:
+            fetched = self.ops.get_messages([row.id for row in rows])
+        except MailProviderError as exc:  # the whole batch failed: each id says why
+            return {row.id: exc for row in rows}
         return {row.id: self._parsed(row, fetched[row.id]) for row in rows}
 
     def _parsed(self, row: IndexRow, found: Fetched | MailProviderError) -> Message | MailProviderError:
