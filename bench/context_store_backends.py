@@ -10,8 +10,11 @@ single `store` round trips; `store_many` items per second (batches of 2,000); a 
 latency from a `store` in one server process to the `resources/updated` notification reaching a
 subscriber of another (SQLite: datagram + data_version watcher; PostgreSQL: LISTEN/NOTIFY); and
 four server processes writing at once: aggregate items per second (`store_many` of 200) and the
-notification latency p99 across processes. Semantic search is measured by bench/context_store.py
-(SQLite only). Embedders are off (PEPPER_CONTEXT_EMBEDDER=none). Fixed seed; prints load and versions.
+notification latency p99 across processes; then semantic top-10 search over the N items (random
+unit vectors written straight into each backend's vector table under the local embedder's name,
+since embedding 100,000 texts would take half an hour; each query embedded by the real local model:
+PostgreSQL's HNSW index is built after the copy). Embedders are otherwise off
+(PEPPER_CONTEXT_EMBEDDER=none). Fixed seed; prints load and versions.
 """
 
 from __future__ import annotations
@@ -34,18 +37,21 @@ import warnings
 from contextlib import AsyncExitStack
 
 import anyio
+import numpy
 from fastmcp import Client
 from fastmcp.client.transports import StdioTransport
 from mcp.client.subscriptions import listen
 
 from bench.context_store import WORDS, percentile, pid_serving, rss_mb, timed
+from mcp_servers.context_store.embedders import LocalE5Embedder
 
 Result = dict[str, str]
 
 
 def client(marker: Path, env: dict[str, str]) -> Client:
     """A server process; `marker` is its --db (the SQLite file, or a name that finds its pid)."""
-    environment = dict(os.environ, PYTHONPATH=str(REPO), PEPPER_CONTEXT_EMBEDDER="none", **env)
+    environment = dict(os.environ, PYTHONPATH=str(REPO), PEPPER_CONTEXT_EMBEDDER="none")
+    environment.update(env)
     transport = StdioTransport(
         sys.executable, ["-m", "mcp_servers.context_store", "--db", str(marker)], env=environment
     )
@@ -146,7 +152,74 @@ async def run_backend(folder: Path, env: dict[str, str], count: int) -> Result:
         await four_writers(writers, result)
         latencies = await notification_latency(main, writers, 25)
         result["notify latency, 4 writer processes"] = summarise(latencies)
+    await semantic(marker, env, count, result)
     return result
+
+
+def unit_vectors(count: int, dimension: int) -> numpy.ndarray:
+    vectors = numpy.random.default_rng(1).standard_normal((count, dimension)).astype(numpy.float32)
+    return vectors / numpy.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def vectors_into_sqlite(marker: Path, embedder: LocalE5Embedder) -> None:
+    from mcp_servers.context_store.store import ContextStore
+
+    store = ContextStore.open(marker, embedder=embedder)  # records the embedder, makes items_vec
+    with store._write() as db:
+        rowids = [row[0] for row in db.execute("SELECT rowid FROM items ORDER BY rowid")]
+        vectors = unit_vectors(len(rowids), embedder.dimension)
+        db.executemany(
+            "INSERT INTO items_vec (rowid, embedding) VALUES (?, ?)",
+            ((rowid, vectors[n].tobytes()) for n, rowid in enumerate(rowids)),
+        )
+        db.execute("DELETE FROM pending_embeddings")
+    store.close()
+
+
+async def vectors_into_postgres(url: str, tenant: str, embedder: LocalE5Embedder) -> None:
+    import psycopg
+    from pgvector.psycopg import register_vector_async
+
+    from mcp_servers.context_store.postgres import schema
+
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as connection:
+        await connection.execute(f"SET search_path TO pepper_{tenant}, public")
+        await register_vector_async(connection)
+        await schema.prepare_vector_table(connection, embedder.name, embedder.dimension)
+        await connection.execute("DROP INDEX items_vec_hnsw")  # built once, after the copy
+        rowids = [row[0] for row in await (await connection.execute("SELECT rowid FROM items")).fetchall()]
+        vectors = unit_vectors(len(rowids), embedder.dimension)
+        async with connection.cursor() as cursor:
+            async with cursor.copy(
+                "COPY items_vec (item_rowid, embedding) FROM STDIN (FORMAT BINARY)"
+            ) as copy:
+                copy.set_types(["bigint", "vector"])
+                for n, rowid in enumerate(rowids):
+                    await copy.write_row((rowid, vectors[n]))
+        await connection.execute("SET maintenance_work_mem = '512MB'")
+        await connection.execute(
+            "CREATE INDEX items_vec_hnsw ON items_vec USING hnsw (embedding vector_cosine_ops)"
+        )
+        await connection.execute("DELETE FROM pending_embeddings")
+
+
+async def semantic(marker: Path, env: dict[str, str], count: int, result: Result) -> None:
+    embedder = LocalE5Embedder()
+    started = time.perf_counter()
+    if "PEPPER_CONTEXT_DATABASE_URL" in env:
+        await vectors_into_postgres(
+            env["PEPPER_CONTEXT_DATABASE_URL"], env["PEPPER_CONTEXT_TENANT"], embedder
+        )
+    else:
+        await anyio.to_thread.run_sync(vectors_into_sqlite, marker, embedder)
+    result[f"write + index {count:,} random vectors"] = f"{time.perf_counter() - started:.1f} s"
+    queries = [" ".join(random.Random(i).choices(WORDS, k=3)) for i in range(50)]
+    async with client(marker, {**env, "PEPPER_CONTEXT_EMBEDDER": "local"}) as session:
+        await session.call_tool("search", {"text": "warm up the model", "mode": "semantic"})
+        latencies = await timed(
+            lambda i: session.call_tool("search", {"text": queries[i], "mode": "semantic"}), 50
+        )
+        result[f"semantic top-10 at {count:,} (query embedded)"] = summarise(latencies)
 
 
 def start_postgres(folder: Path) -> tuple[object, str]:

@@ -16,6 +16,7 @@ from typing import Any
 
 import anyio
 from anyio.abc import TaskStatus
+from pydantic import BaseModel
 
 from orchestrator.activity import Activity
 from orchestrator.brains.llm_brain import LLMBrain, llm_summarizer
@@ -25,9 +26,13 @@ from orchestrator.chat_commands import answer_command, is_command
 from orchestrator.config import ConfigError, OrchestratorSettings
 from orchestrator.context_items import ContextItems
 from orchestrator.conversation.actions import Answer, Conversation
+from orchestrator.conversation.lang import LANGUAGES
 from orchestrator.conversation.services import Services, user_clock
+from orchestrator.conversation.tools import run_action
 from orchestrator.event_log import EventLog
+from orchestrator.extensions.feed_triage import FeedTriage
 from orchestrator.extensions.feeds import Feed, FeedContext, build_feed
+from orchestrator.extensions.priority_triage import PrioritizedTriage
 from orchestrator.extensions.servers import connect
 from orchestrator.extensions.tool_trust import ToolClasses
 from orchestrator.feeds.ingest import CalendarIngest, MailIngest, follow
@@ -35,6 +40,9 @@ from orchestrator.feeds.mail_feed import MailFeed
 from orchestrator.feeds.meeting_feed import MeetingFeed
 from orchestrator.feeds.runner import run_feed
 from orchestrator.feeds.triage_llm import LLMTriage, RulesTriage
+from orchestrator.health.account import STATUS_TOOL
+from orchestrator.health.checks import check_disk
+from orchestrator.health.disk import DiskHealth
 from orchestrator.health.sources import HealthBook
 from orchestrator.inbox_bridge import InboxBridge
 from orchestrator.llm import ChatModel
@@ -105,6 +113,7 @@ class Pepper:
                 self.reply,
                 self.workers,
                 ui_hosts=self._ui_hosts(),
+                actions=self._conversation_action,
             ),
             self._deliver,
             ContextCallJournal(self.items),
@@ -129,6 +138,8 @@ class Pepper:
         triage = (
             LLMTriage(self.model, self.items, content.model) if self.model else RulesTriage(content.model)
         )
+        if settings.priority:  # the user's [[priority]] rules, after either engine
+            triage = PrioritizedTriage(triage, settings.priority)
         self.profiles = ProfileBook(self.items, settings.user_addresses, settings.vips)
         self.ranker = RankerBook(self.items)
         self.mail_feed = MailFeed(
@@ -150,7 +161,8 @@ class Pepper:
             self.connections, self.items, self.desk, self.toolbox.tools, self.profiles,
             settings.user_addresses, settings.timezone, ranker=self.ranker,
         )  # fmt: skip
-        self.conversation = Conversation(services, user_clock(settings.timezone))
+        language = LANGUAGES[settings.language]
+        self.conversation = Conversation(services, user_clock(settings.timezone), language)
         self.health = HealthBook(self.items)
         alert_after = settings.health_alert_minutes * 60
         for source, server, interval in (
@@ -158,7 +170,10 @@ class Pepper:
             ("calendar", "calendar", CALENDAR_SYNC_SECONDS),
         ):
             if server in self.connections:
-                self.health.add(source, interval, alert_after, self.connections[server])
+                report = STATUS_TOOL if server == "gmail" else None  # the account's own health
+                self.health.add(source, interval, alert_after, self.connections[server], report,
+                                self._mail_position if server == "gmail" else None)  # fmt: skip
+        self.health.others.append(DiskHealth(functools.partial(check_disk, settings)))
         self.feeds = _custom_feeds(settings, self.connections)
         self.notifications = (
             NotificationMirror(self.connections["notify"], self.items)
@@ -207,7 +222,9 @@ class Pepper:
             start("notifications mirror", self.notifications.run)
         start("health watch", self.health.watch, self._announce)
         for name, feed in self.feeds.items():
-            start(f"feed {name}", feed.run, FeedContext(name, self.connections, self.items))
+            triage = FeedTriage(self.model) if self.model else None
+            context = FeedContext(name, self.connections, self.items, self.settings.priority, triage)
+            start(f"feed {name}", feed.run, context)
 
     async def _restore(self) -> None:
         entries, queued = await ContextStateStore(self.items).load()
@@ -241,6 +258,10 @@ class Pepper:
             answer = await self.conversation.answer(text)
             await self.chat.add("assistant", answer.text, command=True)
         return answer
+
+    async def _conversation_action(self, name: str, arguments: BaseModel) -> str:
+        """An LLM-mode tool call of the conversation's actions, run as rules mode runs it."""
+        return await run_action(self.conversation, name, arguments)
 
     async def reply(self, text: str) -> None:
         """Pepper's chat message; a link in it (from mail, as often as not) is shown, never live."""
@@ -289,6 +310,10 @@ class Pepper:
             return
         arguments = {"title": title, "body": body, "priority": "normal", "source": "pepper"}
         await notify.call_tool("send_notification", {**arguments, "dedupe_key": dedupe_key})
+
+    def _mail_position(self) -> tuple[str | None, float | None]:
+        ingest = self.mail_ingest
+        return (ingest.cursor, ingest.newest_at) if ingest else (None, None)
 
     def _ui_hosts(self) -> list[str]:
         return [self.settings.ui_host] if self.settings.ui_host not in ("0.0.0.0", "::") else []
@@ -352,6 +377,8 @@ def _custom_feeds(settings: OrchestratorSettings, connections: dict[str, Any]) -
     for name, config in settings.feeds.items():
         if config.server and config.server not in connections:
             raise ConfigError(f"feeds.{name}: the server {config.server!r} is disabled")
+        if config.triage == "llm" and not settings.llm_mode:
+            raise ConfigError(f'feeds.{name}: triage = "llm" needs a model (OPENAI_BASE_URL); or use "auto"')
         try:
             feeds[name] = build_feed(config)
         except ValueError as exc:

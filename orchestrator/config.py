@@ -9,7 +9,8 @@ a `url` of a streamable-HTTP server; by default the four Pepper servers run as c
 Any other name is a server you add (its tools reach workers as `NAME__tool`); its tools wait for
 your approval on every call unless its table says which only read (`read_tools` globs,
 `trust_annotations`) or a `[tool_classes.NAME]` table classifies them (`fetch = "read"`).
-`[workers.NAME]` tables are custom workers (orchestrator.extensions.config). Unknown keys in these
+`[workers.NAME]` tables are custom workers (orchestrator.extensions.config), `[[priority]]` tables the
+user's priority rules (orchestrator.extensions.priority). Unknown keys in these
 tables, bad globs and servers without a command or URL are `ConfigError`s that say where.
 """
 
@@ -46,6 +47,7 @@ from orchestrator.extensions.config import (
     check_glob,
     check_server_name,
 )
+from orchestrator.extensions.priority import PriorityRule, check_rules
 from orchestrator.llm import LLMConfig
 
 __all__ = [
@@ -165,6 +167,9 @@ class OrchestratorSettings(BaseSettings):
     timezone: str | None = Field(
         None, description="The user's IANA timezone, e.g. Europe/London (default: the system's)"
     )
+    language: str = Field(
+        "en", description="The language rules-mode chat reads: a table in orchestrator/conversation/lang"
+    )
     allow_write: bool = Field(
         False,
         description="Start Pepper's own gmail and calendar servers with --allow-write: labels, read state, "
@@ -196,6 +201,19 @@ class OrchestratorSettings(BaseSettings):
     feeds: dict[str, FeedConfig] = Field(
         default_factory=dict, description="Custom feeds: resources of connected servers, or plugins"
     )
+    priority: list[PriorityRule] = Field(
+        default_factory=list,
+        description="[[priority]] rules: by source, feed, sender or keyword, a priority or a boost",
+    )
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, code: str) -> str:
+        from orchestrator.conversation.lang import LANGUAGES
+
+        if code not in LANGUAGES:
+            raise ValueError(f"no table for language {code!r}: use one of {', '.join(sorted(LANGUAGES))}")
+        return code
 
     @model_validator(mode="after")
     def _extensions_are_complete(self) -> OrchestratorSettings:
@@ -224,6 +242,7 @@ class OrchestratorSettings(BaseSettings):
                 raise ValueError(
                     f"feeds.{name}.server: no server named {feed.server}; add a [servers.NAME] table"
                 )
+        check_rules(self.priority, list(self.feeds))
         return self
 
     @classmethod

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Node tools the conformance tests use into tools/node (pinned by its package-lock.json):
-# the MCP conformance suite, the MCP Inspector CLI, and a Node 22 binary (the suite needs Node >= 22;
+# Installs the Node tools the tests use into tools/node (pinned by its package-lock.json):
+# the MCP conformance suite, the MCP Inspector CLI, the reference server @modelcontextprotocol/server-memory
+# (a third-party server the extension tests add through the config), and a Node 22 binary (the suite needs Node >= 22;
 # the system node may be older). Only npm is needed from the system; it is installed with apt when
 # missing and we are root. Re-running is cheap: nothing happens while the lock file is unchanged.
 set -euo pipefail

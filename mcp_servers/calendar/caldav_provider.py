@@ -186,6 +186,7 @@ class CaldavProvider(ParsedProvider):
             name=source.name or source.id,
             source=source.location,
             writable=True,
+            access_role="writer",  # the server refuses a write it does not allow (403), which is reported
             error=source.error,
             warnings=source.parsed.notes if source.parsed else [],
         )

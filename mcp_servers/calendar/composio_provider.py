@@ -31,7 +31,7 @@ from mcp_servers.calendar.errors import CalendarSourceError, InvalidEventError
 from mcp_servers.calendar.event_ids import parse_event_id
 from mcp_servers.calendar.google_provider import GoogleCalendarProvider
 from mcp_servers.calendar.models import Event, ResponseStatus
-from mcp_servers.calendar.provider import EventPatch, Scope
+from mcp_servers.calendar.provider import EventDraft, EventPatch, Scope
 from mcp_servers.calendar.recurrence_edit import resolve_scope
 from mcp_servers.calendar.settings import CalendarSettings
 from mcp_servers.common.composio_client import (
@@ -45,6 +45,10 @@ __all__ = ["ComposioCalendarProvider", "ComposioCalendarService"]
 
 MAX_DURATION_MINUTES = 24 * 60 + 59  # CREATE_EVENT takes 0-24 hours and 0-59 minutes
 _STATUS = re.compile(r"\b([45]\d\d)\b")
+NO_REMINDERS = (
+    "Composio's Google Calendar tools cannot set reminders: set them in Google Calendar, or use the "
+    "google provider"
+)
 NO_RULE_CHANGES = (
     "Composio's GOOGLECALENDAR_PATCH_EVENT cannot change a recurrence rule, so changing a series' rule "
     "or changing 'this and following' occurrences is not available with the composio calendar: change "
@@ -172,7 +176,20 @@ class ComposioCalendarProvider(GoogleCalendarProvider):
             service, settings.zone(), organizer=settings.user_email, poll_seconds=settings.poll_seconds
         )
 
+    async def create_event(self, draft: EventDraft) -> Event:
+        if draft.reminders:
+            raise InvalidEventError(NO_REMINDERS)
+        return await super().create_event(draft)
+
+    async def move_event(self, event_id: str, calendar: str) -> Event:
+        raise InvalidEventError(
+            "Composio's Google Calendar tools cannot move an event between calendars: move it in Google "
+            "Calendar, or connect the calendar through the Google API (PEPPER_CALENDAR_PROVIDER=google)"
+        )
+
     async def update_event(self, event_id: str, patch: EventPatch, scope: Scope | None = None) -> Event:
+        if patch.reminders is not None:
+            raise InvalidEventError(NO_REMINDERS)
         # Refused before anything is written: 'following' would create the new series and only then
         # fail to end the old one, leaving both.
         if (

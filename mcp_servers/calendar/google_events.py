@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import icalendar
 
 from mcp_servers.calendar.provider import AttendeeBusy, EventDraft, EventPatch
+from mcp_servers.calendar.reminders import alarms_from_google, google_reminders
 
 __all__ = [
     "COPIED",
@@ -55,6 +56,8 @@ def google_details(fields: EventDraft | EventPatch) -> dict[str, Any]:
         body["description"] = fields.description
     if fields.attendees is not None:
         body["attendees"] = [{"email": email} for email in fields.attendees]
+    if fields.reminders is not None:
+        body["reminders"] = google_reminders(fields.reminders)
     return body
 
 
@@ -120,6 +123,7 @@ def _vevent(item: dict[str, Any], uid: str) -> icalendar.Event:
         event.add("CONFERENCE", link, parameters={"VALUE": "URI"})
     for line in item.get("recurrence", []):
         _add_recurrence_line(event, line)
+    alarms_from_google(item, event)
     return event
 
 

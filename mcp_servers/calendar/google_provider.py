@@ -66,6 +66,7 @@ class _GoogleSource(Source):
     token: str | None = None
     items: dict[str, dict[str, Any]] = field(default_factory=dict)
     masters: dict[str, str] = field(default_factory=dict)  # iCalUID -> Google event id
+    access_role: str = "owner"  # calendarList's accessRole
 
 
 class GoogleCalendarProvider(ParsedProvider):
@@ -133,6 +134,7 @@ class GoogleCalendarProvider(ParsedProvider):
                     calendar_id, entry["id"], google_id=entry["id"]
                 )
                 source.name = entry.get("summaryOverride") or entry.get("summary")
+                source.access_role = entry.get("accessRole", "owner")
                 found[calendar_id] = source
             self._sources, self._discovered_at = found, time.monotonic()
         for source in self._sources.values():
@@ -175,12 +177,14 @@ class GoogleCalendarProvider(ParsedProvider):
         assert isinstance(source, _GoogleSource)
         warnings = source.parsed.notes if source.parsed else []
         return CalendarInfo(
-            id=source.id, name=source.name or source.id, source=f"google:{source.google_id}", writable=True,
-            error=source.error, warnings=warnings,
+            id=source.id, name=source.name or source.id, source=f"google:{source.google_id}",
+            writable=self._writable(source), access_role=source.access_role, error=source.error,
+            warnings=warnings,
         )  # fmt: skip
 
     def _writable(self, source: Source) -> bool:
-        return True
+        assert isinstance(source, _GoogleSource)
+        return source.access_role in ("owner", "writer")
 
     # -- writing ---------------------------------------------------------------------------------
 
@@ -204,7 +208,7 @@ class GoogleCalendarProvider(ParsedProvider):
 
     async def create_event(self, draft: EventDraft) -> Event:
         def create() -> Event:
-            source = self._source(draft.calendar or self._default_calendar())
+            source = self._writable_source(draft.calendar or self._default_calendar())
             assert isinstance(source, _GoogleSource)
             body = {"summary": draft.title, **self._times(draft.start, draft.end), **google_details(draft)}
             if draft.recurrence:
@@ -313,6 +317,27 @@ class GoogleCalendarProvider(ParsedProvider):
             calendarId=source.google_id, body=body, sendUpdates="all" if body.get("attendees") else "none"
         )
         return self._execute(request)
+
+    def _move_event(self, series: EventRef, calendar: str) -> Event:
+        """Google's own `events.move` (the event keeps its id; attendees are not told)."""
+        if calendar == series.calendar:
+            raise InvalidEventError(f"the event is already in calendar {calendar!r}")
+        self._writable_source(series.calendar)
+        target = self._writable_source(calendar)
+        assert isinstance(target, _GoogleSource)
+        self._get_event(series)
+        source, google_id = self._google_id(series)
+        self._execute(
+            self._service.events().move(
+                calendarId=source.google_id,
+                eventId=google_id,
+                destination=target.google_id,
+                sendUpdates="none",
+            )
+        )
+        self._sync(source)
+        self._sync(target)
+        return self._get_event(EventRef(target.id, series.uid))
 
     async def delete_event(self, event_id: str) -> None:
         ref = parse_event_id(event_id)

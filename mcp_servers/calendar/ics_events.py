@@ -15,6 +15,7 @@ from icalendar.cal import Component
 
 from mcp_servers.calendar.event_ids import event_id
 from mcp_servers.calendar.models import Attendee, Event, Person
+from mcp_servers.calendar.reminders import read_reminders
 
 __all__ = ["aware", "component_to_event", "sort_key"]
 
@@ -42,6 +43,7 @@ def component_to_event(component: Component, calendar_id: str, zone: tzinfo, rec
         recurring=recurring or "RRULE" in component or "RDATE" in component,
         status=_status(component),
         busy=str(component.get("TRANSP", "OPAQUE")).upper() != "TRANSPARENT",
+        reminders=read_reminders(component, start, end, zone),
     )
 
 

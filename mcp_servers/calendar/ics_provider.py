@@ -116,7 +116,8 @@ class IcsProvider(ParsedProvider):
             id=source.id,
             name=name,
             source=source.location,
-            writable=self._writable(source),
+            writable=(writable := self._writable(source)),
+            access_role="owner" if writable else "reader",
             error=source.error,
             warnings=source.parsed.notes if source.parsed else [],
         )

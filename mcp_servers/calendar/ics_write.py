@@ -21,6 +21,7 @@ from mcp_servers.calendar.errors import EventNotFoundError, InvalidEventError
 from mcp_servers.calendar.event_ids import recurrence_key
 from mcp_servers.calendar.ics_events import aware, sort_key
 from mcp_servers.calendar.provider import EventDraft, EventPatch
+from mcp_servers.calendar.reminders import set_reminders
 from mcp_servers.calendar.rrules import fit_rule, parse_rule
 
 __all__ = [
@@ -64,6 +65,8 @@ def new_event(draft: EventDraft, organizer: str | None, zone: tzinfo) -> Compone
     _set_optional(event, draft.location, draft.description, draft.conference_link)
     if draft.attendees:
         _set_attendees(event, draft.attendees, organizer)
+    if draft.reminders:
+        set_reminders(event, draft.reminders)
     return event
 
 
@@ -172,6 +175,8 @@ def apply_patch(component: Component, patch: EventPatch, organizer: str | None, 
     _set_optional(component, patch.location, patch.description, patch.conference_link)
     if patch.attendees is not None:
         _set_attendees(component, patch.attendees, organizer)
+    if patch.reminders is not None:
+        set_reminders(component, patch.reminders)
     bump_sequence(component)
 
 

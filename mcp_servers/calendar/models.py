@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
 __all__ = [
+    "AccessRole",
     "Attendee",
     "CalendarInfo",
     "CalendarList",
@@ -31,6 +32,7 @@ __all__ = [
 
 ResponseStatus = Literal["needs-action", "accepted", "declined", "tentative", "delegated"]
 EventStatus = Literal["confirmed", "tentative", "cancelled"]
+AccessRole = Literal["owner", "writer", "reader", "freeBusyReader"]
 
 
 def _date_if_plain_day(value: object) -> object:
@@ -87,6 +89,9 @@ class Event(BaseModel):
     recurring: bool = Field(False, description="True when the event belongs to a recurring series")
     status: EventStatus = "confirmed"
     busy: bool = Field(True, description="False when the event is marked free (TRANSP:TRANSPARENT)")
+    reminders: list[int] = Field(
+        default_factory=list, description="Reminders (VALARM), in minutes before the start"
+    )
 
 
 class EventList(BaseModel):
@@ -104,6 +109,10 @@ class CalendarInfo(BaseModel):
     name: str
     source: str = Field(description="File path or server URL")
     writable: bool
+    access_role: AccessRole = Field(
+        description="What you may do here: owner or writer (change events), reader (see them), "
+        "freeBusyReader (see only busy times), as the provider says or as the file allows"
+    )
     error: str | None = Field(None, description="Why the calendar cannot be read now, if it cannot")
     warnings: list[str] = Field(default_factory=list, description="Events skipped or read with a guess")
 

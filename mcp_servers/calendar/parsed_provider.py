@@ -212,10 +212,16 @@ class ParsedProvider:
         return self._get_event(EventRef(source.id, uid))
 
     def _default_calendar(self) -> str:
-        for source in self._refresh():
-            if source.parsed is not None and self._writable(source):
+        readable = [source for source in self._refresh() if source.parsed is not None]
+        for source in readable:
+            if self._writable(source):
                 return source.id
-        raise WriteNotAllowedError("no writable calendar: pass a writable .ics file, or a CalDAV calendar")
+        where = ", ".join(source.location for source in readable)
+        raise WriteNotAllowedError(
+            f"no writable calendar: {where or 'none could be read'}"
+            + (" read-only (a read-only mount or file); make it writable" if where else "")
+            + ", or pass a writable .ics file or a CalDAV calendar"
+        )
 
     def _edit(self, ref: EventRef, change: Callable[[icalendar.Calendar], None]) -> None:
         source = self._writable_source(ref.calendar)
@@ -326,6 +332,44 @@ class ParsedProvider:
         await self._run(
             lambda: self._edit(ref, lambda calendar: delete_from(calendar, ref.uid, ref.recurrence))
         )
+
+    async def move_event(self, event_id: str, calendar: str) -> Event:
+        ref = parse_event_id(event_id)
+        return await self._run(lambda: self._move_event(EventRef(ref.calendar, ref.uid), calendar))
+
+    def _move_event(self, series: EventRef, calendar: str) -> Event:
+        """Copy the series into `calendar`, then take it out of its own: a failure between the two
+        leaves it in both (reported), never in neither."""
+        if calendar == series.calendar:
+            raise InvalidEventError(f"the event is already in calendar {calendar!r}")
+        source, target = self._writable_source(series.calendar), self._writable_source(calendar)
+        self._get_event(series)
+        old = self._edit_target(source, series.uid)
+        components = [
+            c for c in old.subcomponents if c.name == "VEVENT" and str(c.get("UID", "")) == series.uid
+        ]
+        new = self._edit_target(target, None)
+        try:
+            zones = {str(c.get("TZID")) for c in new.subcomponents if c.name == "VTIMEZONE"}
+            for zone in (c for c in old.subcomponents if c.name == "VTIMEZONE"):
+                if str(zone.get("TZID")) not in zones:
+                    new.add_component(zone)
+            for component in components:
+                new.add_component(component)
+            self._store(target, series.uid, new)
+        except BaseException:
+            self._discard(target)
+            raise
+        try:
+            delete_from(old, series.uid, None)
+            self._store(source, series.uid, old)
+        except BaseException as exc:
+            self._discard(source)
+            raise CalendarSourceError(
+                f"the event was copied to {calendar!r} but could not be taken out of {series.calendar!r} "
+                f"({exc}): delete it there with delete_event"
+            ) from exc
+        return self._get_event(EventRef(target.id, series.uid))
 
     async def respond_to_invite(self, event_id: str, email: str, response: ResponseStatus) -> Event:
         ref = parse_event_id(event_id)

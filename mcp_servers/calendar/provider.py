@@ -17,6 +17,7 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, Field, field_validator
 
 from mcp_servers.calendar.models import CalendarInfo, Event, EventList, ResponseStatus, WhenGiven
+from mcp_servers.calendar.reminders import Reminders
 from mcp_servers.calendar.rrules import normalize_rule
 from mcp_servers.common.addresses import addr_spec, header_text
 
@@ -48,6 +49,9 @@ class EventDraft(BaseModel):
     attendees: list[str] = Field(default_factory=list, description="E-mail addresses to invite")
     conference_link: str | None = None
     recurrence: str | None = Field(None, description=f"{_RULE}; a single event if omitted")
+    reminders: Reminders | None = Field(
+        None, description="Minutes before the start to remind; none if omitted"
+    )
 
     @field_validator("recurrence")
     @classmethod
@@ -69,6 +73,7 @@ class EventPatch(BaseModel):
     attendees: list[str] | None = Field(None, description="The full new list of invitees")
     conference_link: str | None = None
     recurrence: str | None = Field(None, description=f"New {_RULE}; for scope 'series' or 'following' only")
+    reminders: Reminders | None = Field(None, description="The full new list of reminders, in minutes before")
     cancel: bool = Field(
         False,
         description="Cancel instead of change: one occurrence (scope 'instance', an EXDATE) or this "
@@ -113,6 +118,10 @@ class CalendarProvider(Protocol):
         ...
 
     async def delete_event(self, event_id: str) -> None: ...
+
+    async def move_event(self, event_id: str, calendar: str) -> Event:
+        """Move the event (a whole series, also when given one occurrence) to another calendar."""
+        ...
 
     async def respond_to_invite(self, event_id: str, email: str, response: ResponseStatus) -> Event: ...
 

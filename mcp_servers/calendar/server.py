@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,7 +25,7 @@ from fastmcp.exceptions import ResourceError, ToolError
 from pydantic import BaseModel, Field
 
 from mcp_servers.calendar.changes import ChangeLog
-from mcp_servers.calendar.errors import CalendarError
+from mcp_servers.calendar.errors import CalendarError, StorageError
 from mcp_servers.calendar.free_slots import WorkingHours, attendee_busy, busy_intervals, find_free_slots
 from mcp_servers.calendar.ics_events import sort_key
 from mcp_servers.calendar.models import (
@@ -34,32 +34,27 @@ from mcp_servers.calendar.models import (
     Event,
     EventList,
     FreeSlotList,
-    ResponseStatus,
     UnreadAttendee,
     WhenGiven,
 )
-from mcp_servers.calendar.provider import CalendarProvider, EventDraft, EventPatch, Scope
+from mcp_servers.calendar.provider import CalendarProvider
 from mcp_servers.calendar.settings import CalendarSettings
+from mcp_servers.calendar.tool_args import EventId, tool_errors
 from mcp_servers.calendar.upcoming import Clock, SystemClock, UpcomingMonitor
+from mcp_servers.calendar.write_tools import register_writes
 from mcp_servers.common.background import background
+from mcp_servers.common.startup import StartupError
 from mcp_servers.common.subscriptions import ResourceSubscriptions
 from mcp_servers.common.surface import pepper_server
-from mcp_servers.common.write_flags import Needs, WriteGate
 
 __all__ = ["UPCOMING_URI", "build_server"]
 
 logger = logging.getLogger(__name__)
 UPCOMING_URI = "calendar://upcoming"
 READ_ONLY = {"readOnlyHint": True, "destructiveHint": False, "idempotentHint": True, "openWorldHint": False}
-# Every write may reach other people (invitations, updates, cancellations, answers): open world.
-INVITING = {"readOnlyHint": False, "destructiveHint": False, "idempotentHint": False, "openWorldHint": True}
-CHANGING = {**INVITING, "destructiveHint": True}
-DELETING = {**CHANGING, "idempotentHint": True}  # a second delete finds nothing left to delete
-ANSWERING = CHANGING  # replaces the previous answer and mails the organizer each time
 MAX_LIST_SPAN = timedelta(days=3 * 366)  # list_events, search_events
 MAX_SLOT_SPAN = timedelta(days=366)  # find_free_slots
 
-EventId = Annotated[str, Field(description="Event id from list_events, search_events or upcoming")]
 Start = Annotated[WhenGiven, Field(description="ISO 8601 date-time (no offset: your timezone) or date")]
 Calendars = Annotated[list[str] | None, Field(description="Calendar ids to read; all when omitted")]
 Limit = Annotated[int | None, Field(ge=1, description="Most events to return (server maximum if omitted)")]
@@ -68,10 +63,6 @@ Limit = Annotated[int | None, Field(ge=1, description="Most events to return (se
 class TimeWindow(BaseModel):
     start: WhenGiven = Field(description="Beginning of the window (date-time or date)")
     end: WhenGiven = Field(description="End of the window (date-time or date, exclusive)")
-
-
-class Deleted(BaseModel):
-    deleted: str
 
 
 class _Runtime:
@@ -93,7 +84,10 @@ def build_server(
 
     @asynccontextmanager
     async def lifespan(_: FastMCP) -> AsyncIterator[dict[str, Any]]:
-        runtime.changes = await anyio.to_thread.run_sync(ChangeLog, _change_log_path(settings))
+        try:
+            runtime.changes = await anyio.to_thread.run_sync(ChangeLog, _change_log_path(settings))
+        except StorageError as exc:  # its state dir read-only, a corrupt file: one line, exit 2
+            raise StartupError(str(exc)) from exc
         runtime.monitor = UpcomingMonitor(
             provider,
             runtime.changes,
@@ -121,7 +115,7 @@ def build_server(
     subscriptions.install(server)
     _register_reads(server, provider, settings, clock)
     _register_planning(server, provider, settings, runtime)
-    _register_writes(server, provider, settings)
+    register_writes(server, provider, settings, clock)
     return server
 
 
@@ -179,14 +173,6 @@ async def _watch(provider: CalendarProvider, monitor: UpcomingMonitor) -> None:
         logger.exception("watching the calendars failed; changes are seen on reads and polls")
 
 
-@contextmanager
-def _tool_errors() -> Iterator[None]:
-    try:
-        yield
-    except CalendarError as exc:
-        raise ToolError(str(exc)) from exc
-
-
 def _instant(moment: date, zone: Any) -> datetime:
     return sort_key(moment, zone)
 
@@ -217,13 +203,13 @@ def _register_reads(
         """Events (recurring ones expanded) that overlap [start, end), in start order."""
         begin, finish = _instant(start, zone), _instant(end, zone)
         _check_span(begin, finish, MAX_LIST_SPAN, "the window")
-        with _tool_errors():
+        with tool_errors():
             return await provider.list_events(begin, finish, calendars, cap(limit))
 
     @server.tool(annotations=READ_ONLY)
     async def get_event(event_id: EventId) -> Event:
         """One event: a single event, a whole series, or one occurrence of a series."""
-        with _tool_errors():
+        with tool_errors():
             return await provider.get_event(event_id)
 
     @server.tool(annotations=READ_ONLY)
@@ -237,7 +223,7 @@ def _register_reads(
         if within <= timedelta(0) or within > timedelta(days=366):
             raise ToolError("within must be positive and at most a year, e.g. PT2H or P7D")
         now = clock.now()
-        with _tool_errors():
+        with tool_errors():
             return await provider.list_events(now, now + within, None, cap(limit))
 
     @server.tool(annotations=READ_ONLY)
@@ -253,7 +239,7 @@ def _register_reads(
         finish = _instant(end, zone) if end else now + timedelta(days=365)
         _check_span(begin, finish, MAX_LIST_SPAN, "the search window")
         words = text.lower().split()
-        with _tool_errors():
+        with tool_errors():
             found = await provider.list_events(begin, finish, None, settings.max_events)
         hits = [event for event in found.events if all(word in _haystack(event) for word in words)]
         return EventList(
@@ -283,7 +269,7 @@ def _register_planning(
         begin, finish = _instant(window.start, zone), _instant(window.end, zone)
         _check_span(begin, finish, MAX_SLOT_SPAN, "the window")
         people = [a for a in dict.fromkeys(attendees) if a.lower() != (settings.user_email or "").lower()]
-        with _tool_errors():
+        with tool_errors():
             events = await provider.list_events(begin, finish, None, 100_000)
             busy = busy_intervals(events.events, zone, settings.user_email, people)
             theirs = await attendee_busy(provider, people, begin, finish)
@@ -297,7 +283,7 @@ def _register_planning(
     @server.tool(annotations=READ_ONLY)
     async def list_calendars() -> CalendarList:
         """The calendars this server reads, whether each can be written, and any that cannot be read."""
-        with _tool_errors():
+        with tool_errors():
             return CalendarList(calendars=await provider.list_calendars())
 
     @server.tool(annotations={**READ_ONLY, "idempotentHint": False})
@@ -308,7 +294,7 @@ def _register_planning(
         limit: Annotated[int, Field(ge=1, le=1000)] = 200,
     ) -> ChangeList:
         """Event series created, updated or deleted since the cursor, oldest first; keep the new cursor."""
-        with _tool_errors():
+        with tool_errors():
             await runtime.changes.record_async(await provider.fingerprints())
             return await runtime.changes.read_async(since, limit)
 
@@ -335,73 +321,3 @@ def _haystack(event: Event) -> str:
     parts = [event.title, event.location or "", event.description or ""]
     parts += [f"{p.name or ''} {p.email or ''}" for p in people]
     return " ".join(parts).lower()
-
-
-def _register_writes(server: FastMCP, provider: CalendarProvider, settings: CalendarSettings) -> None:
-    gate = WriteGate(settings.allow_write, settings.allow_send, "PEPPER_CALENDAR_")
-
-    def require(action: str, people: list[str]) -> None:
-        """Own events need --allow-write; anything another person hears of needs --allow-send."""
-        own = (settings.user_email or "").lower()
-        if any(email.lower() != own for email in people):
-            gate.require(Needs.SEND, f"{action} on an event with other people")
-        gate.require(Needs.WRITE, action)
-
-    def people_of(event: Event) -> list[str]:
-        people = [a.email for a in event.attendees if a.email]
-        return people + ([event.organizer.email] if event.organizer and event.organizer.email else [])
-
-    @server.tool(annotations=INVITING)
-    async def create_event(draft: Annotated[EventDraft, Field(description="The new event")]) -> Event:
-        """Create an event. Needs --allow-write; inviting other people sends invitations and needs --allow-send."""
-        require("create_event", draft.attendees)
-        with _tool_errors():
-            return await provider.create_event(draft)
-
-    @server.tool(annotations=CHANGING)
-    async def update_event(
-        event_id: EventId,
-        changes: Annotated[EventPatch, Field(description="Only the fields to change")],
-        scope: Annotated[
-            Scope | None,
-            Field(
-                description="For a recurring event: 'instance' (this occurrence only), 'following' "
-                "(this occurrence and later ones: the series is split), 'series' (all occurrences). "
-                "Default: the occurrence for an occurrence id, the series for a series id"
-            ),
-        ] = None,
-    ) -> Event:
-        """Change an event, one occurrence, it and the following ones, or a whole series (its rule too).
-
-        Needs --allow-write; when other people are (or become) invited, it needs --allow-send.
-        """
-        with _tool_errors():
-            current = await provider.get_event(event_id)
-            require("update_event", people_of(current) + (changes.attendees or []))
-            return await provider.update_event(event_id, changes, scope)
-
-    @server.tool(annotations=DELETING)
-    async def delete_event(event_id: EventId) -> Deleted:
-        """Delete a single event, a whole series, or one occurrence.
-
-        Needs --allow-write; when other people are invited (they get a cancellation), --allow-send.
-        """
-        with _tool_errors():
-            require("delete_event", people_of(await provider.get_event(event_id)))
-            await provider.delete_event(event_id)
-        return Deleted(deleted=event_id)
-
-    @server.tool(annotations=ANSWERING)
-    async def respond_to_invite(
-        event_id: EventId,
-        response: Annotated[ResponseStatus, Field(description="accepted, declined or tentative")],
-    ) -> Event:
-        """Answer an invitation as the user (PEPPER_CALENDAR_USER_EMAIL); the organizer is told by
-        e-mail. Needs --allow-send."""
-        gate.require(Needs.SEND, "respond_to_invite")
-        if not settings.user_email:
-            raise ToolError(
-                "set PEPPER_CALENDAR_USER_EMAIL to your address so that I know which attendee you are"
-            )
-        with _tool_errors():
-            return await provider.respond_to_invite(event_id, settings.user_email, response)

@@ -39,6 +39,7 @@ __all__ = [
     "is_loopback",
     "log_to_stderr",
     "run_server",
+    "send_unauthorized",
     "serve",
     "transport_options",
 ]
@@ -73,12 +74,12 @@ class BearerTokenMiddleware:
         if scope["type"] == "http" and scope["path"] not in self._exempt:
             supplied = dict(scope["headers"]).get(b"authorization", b"")
             if not hmac.compare_digest(supplied, self._expected):
-                await _send_unauthorized(send)
+                await send_unauthorized(send)
                 return
         await self._app(scope, receive, send)
 
 
-async def _send_unauthorized(send: Send) -> None:
+async def send_unauthorized(send: Send) -> None:
     body = b'{"error": "missing or wrong bearer token"}'
     await send(
         {

@@ -4,7 +4,8 @@
 
 Settings come from `PEPPER_CONTEXT_*` variables (the HTTP bearer token from `PEPPER_CONTEXT_TOKEN`);
 `--db` overrides `PEPPER_CONTEXT_DB_PATH`; with `PEPPER_CONTEXT_DATABASE_URL=postgresql://...` the store
-lives in PostgreSQL instead (see the README). Logs go to stderr: stdout carries the stdio transport.
+lives in PostgreSQL instead, and with `PEPPER_CONTEXT_TENANTS_FILE` one HTTP server serves every
+tenant of that file, each request's token picking its tenant (see the README). Logs go to stderr: stdout carries the stdio transport.
 The database is opened before serving: when it cannot be (a read-only data directory, a file that
 is not a database, a lock held by another process), one line says why and the exit code is 2; the
 traceback is shown only with `--log-level DEBUG`.
@@ -21,6 +22,7 @@ import anyio
 
 from mcp_servers.common.startup import StartupError, reporting_startup_errors
 from mcp_servers.common.transport import (
+    TransportOptions,
     add_transport_arguments,
     check_options,
     log_to_stderr,
@@ -71,6 +73,15 @@ def check_or_fail(settings: ContextStoreSettings) -> None:
         raise StartupError(f"cannot start: {exc}") from exc
 
 
+def serve_many(settings: ContextStoreSettings, options: TransportOptions) -> None:
+    """One process for every tenant of the tenants file (HTTP and PostgreSQL only)."""
+    from .tenancy.router import check_tenant_options, serve_tenants
+
+    registry = check_tenant_options(settings, options.transport)
+    check_or_fail(settings.model_copy(update={"tenant": None}))
+    anyio.run(serve_tenants, settings, registry, options)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     arguments = parse_arguments(argv)
     log_to_stderr(arguments.log_level)
@@ -79,6 +90,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         if arguments.db is not None:
             settings = settings.model_copy(update={"db_path": arguments.db})
         options = transport_options(arguments, settings.token, settings.allowed_hosts)
+        if settings.tenants_file is not None:
+            serve_many(settings, options)
+            return
         check_options(options)
         if settings.database_url is not None:
             check_or_fail(settings)

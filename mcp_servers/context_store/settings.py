@@ -40,6 +40,15 @@ class ContextStoreSettings(BaseSettings):
         pattern=r"^[a-z0-9_]{1,40}$",
         description="PostgreSQL: whose store this server serves (schema pepper_<tenant>; default: schema pepper)",
     )
+    tenants_file: Path | None = Field(
+        None,
+        description="PostgreSQL over HTTP: serve every tenant of this file (written by pepper-context-admin), "
+        "each request's token picking its tenant",
+    )
+    max_open_tenants: int = Field(50, gt=0, description="With a tenants file: most tenants served at once")
+    tenant_pool_size: int = Field(
+        4, gt=0, description="With a tenants file: most database connections per tenant (plus one LISTEN)"
+    )
     token: SecretStr | None = Field(None, description="Bearer token required on the HTTP transport")
     allowed_hosts: AllowedHosts = Field(
         (),

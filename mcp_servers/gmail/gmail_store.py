@@ -67,10 +67,14 @@ class GmailOperations(Protocol):
     def get_message(self, id: str) -> Fetched: ...
     def get_messages(self, ids: list[str]) -> dict[str, Fetched | MailProviderError]: ...
     def modify(self, id: str, add: list[str], remove: list[str]) -> list[str] | None: ...
+    def batch_modify(self, ids: list[str], add: list[str], remove: list[str]) -> None: ...
     def trash(self, id: str) -> None: ...
     def send(self, raw: bytes) -> str: ...
     def create_draft(self, raw: bytes) -> tuple[str, str]: ...
     def delete_draft(self, draft_id: str) -> None: ...
+    def draft_ids(self) -> dict[str, str]: ...  # message id -> draft id, for every draft
+    def rename_label(self, label_id: str, name: str) -> None: ...
+    def delete_label(self, label_id: str) -> None: ...
     def close(self) -> None: ...
 
 
@@ -130,8 +134,7 @@ class GmailStore:
             for item in page.get("messages", [])
         }
         indexed = self.journal.rows()
-        self.journal.begin()
-        try:
+        with self.journal.transaction():
             for id in indexed.keys() - current.keys():
                 self.journal.delete(id)
                 self.journal.append("deleted", id, [])
@@ -142,8 +145,6 @@ class GmailStore:
             for start in range(0, len(fresh), READ_PAGE):
                 self._add_many(fresh[start : start + READ_PAGE])
             self.journal.set_meta("history_id", str(history_id))
-        finally:
-            self.journal.commit()
 
     def _incremental(self, start: str) -> None:
         pages = list(self._pages(lambda token: self.ops.list_history(start, token)))
@@ -153,13 +154,10 @@ class GmailStore:
         )
         added = [item["message"]["id"] for record in records for item in record.get("messagesAdded", [])]
         fetched = self.ops.get_messages([id for id in dict.fromkeys(added) if self.journal.row(id) is None])
-        self.journal.begin()
-        try:
+        with self.journal.transaction():
             for record in records:
                 self._apply(record, fetched)
             self.journal.set_meta("history_id", str(latest))
-        finally:
-            self.journal.commit()
 
     def _apply(self, record: dict[str, Any], fetched: dict[str, Fetched | MailProviderError]) -> None:
         for item in record.get("messagesAdded", []):
@@ -256,10 +254,24 @@ class GmailStore:
         label_ids = self.ops.modify(row.id, add_ids, remove_ids)
         if label_ids is None:  # the transport did not say: the known labels, changed as asked
             label_ids = sorted((set(row.extra_labels) | set(add_ids)) - set(remove_ids))
-        self.journal.begin()
-        self._set_label_ids(row, label_ids)
-        self.journal.commit()
+        with self.journal.transaction():
+            self._set_label_ids(row, label_ids)
         return self.labels(row)
+
+    def relabel_many(self, rows: list[IndexRow], add: set[str], remove: set[str]) -> dict[str, list[str]]:
+        """One `messages.batchModify` for every row (Gmail takes up to 1,000 ids a request)."""
+        add_ids = [self._label_id(n) for n in sorted(add)]
+        remove_ids = [self._label_id(n) for n in sorted(remove)]
+        for start in range(0, len(rows), 1000):
+            self.ops.batch_modify([row.id for row in rows[start : start + 1000]], add_ids, remove_ids)
+        self.journal.begin()
+        try:
+            for row in rows:
+                kept = [label for label in row.extra_labels if label not in remove_ids]
+                self._set_label_ids(row, kept + [label for label in add_ids if label not in kept])
+        finally:
+            self.journal.commit()
+        return {row.id: self.labels(row) for row in rows}
 
     def deliver(self, label: str, raw: bytes) -> str:
         if label == "DRAFT":
@@ -270,7 +282,43 @@ class GmailStore:
 
     def remove(self, row: IndexRow) -> None:
         draft_id = self.journal.meta(f"draft:{row.id}")
+        if not draft_id and "DRAFT" in row.extra_labels:  # a draft written elsewhere: ask Gmail its id
+            draft_id = self.ops.draft_ids().get(row.id)
         if draft_id:
             self.ops.delete_draft(draft_id)
         else:
             self.ops.trash(row.id)
+
+    # -- label management (`manage.store_ops.LabelStore`) ------------------------------------------
+
+    strips_on_drop = True  # Gmail takes a deleted label off its messages itself
+
+    def make_label(self, name: str) -> None:
+        self._label_id(name)
+
+    def rename_label(self, name: str, new_name: str) -> None:
+        label_id = self._label_id(name)
+        self.ops.rename_label(label_id, new_name)
+        self._relabelled(label_id, new_name)
+
+    def drop_label(self, name: str) -> None:
+        label_id = self._label_id(name)
+        self.ops.delete_label(label_id)
+        self._relabelled(label_id, None)
+
+    def _relabelled(self, label_id: str, new_name: str | None) -> None:
+        """Journal each message of label `label_id` now that it was renamed (or deleted: None)."""
+        carried = [row for row in self.journal.rows().values() if label_id in row.extra_labels]
+        before = {row.id: self.labels(row) for row in carried}
+        if new_name is None:
+            del self.names[label_id]
+        else:
+            self.names[label_id] = new_name
+        self.journal.begin()
+        try:
+            for row in carried:
+                if new_name is None:
+                    row.extra_labels = [x for x in row.extra_labels if x != label_id]
+                self.journal.update(row, before[row.id], self.labels(row))
+        finally:
+            self.journal.commit()

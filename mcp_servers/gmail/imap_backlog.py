@@ -90,8 +90,5 @@ class FirstIndex:
     def _add_waiting(self, conn: ImapConnection, folder: Folder, validity: int, batch: Batch) -> None:
         if not batch or conn.select(folder.name).validity != validity:
             return  # the folder was rebuilt since the plan: the final scan resyncs it
-        self.journal.begin()
-        try:
+        with self.journal.transaction():
             self._add(conn, folder, validity, dict(sorted(batch.items(), reverse=True)))
-        finally:
-            self.journal.commit()

@@ -17,7 +17,7 @@ import ssl
 from dataclasses import dataclass
 from typing import IO, NamedTuple
 
-from .provider import MailProviderError, ProviderUnavailableError
+from .provider import CredentialsRefused, MailProviderError, ProviderUnavailableError
 from .tls import refused_certificate
 from .utf7 import decode_mailbox, encode_mailbox
 
@@ -133,7 +133,7 @@ class ImapConnection:
             raise ProviderUnavailableError(f"IMAP server {self.where} dropped the connection: {exc}") from exc
         except imaplib.IMAP4.error as exc:
             self.imap.shutdown()
-            raise ProviderUnavailableError(
+            raise CredentialsRefused(
                 f"IMAP server {self.where} rejected the login of {username!r}: {exc}; "
                 "check PEPPER_GMAIL_IMAP_USERNAME and PEPPER_GMAIL_IMAP_PASSWORD (an app password for Gmail)"
             ) from exc
@@ -300,6 +300,17 @@ class ImapConnection:
             self._ok(self.imap._simple_command("UID", "EXPUNGE", str(uid)))
         else:
             self._ok(self.imap.expunge())
+
+    def create_folder(self, name: str) -> None:
+        self._ok(self.imap.create(self.mailbox(name)))
+
+    def rename_folder(self, name: str, new_name: str) -> None:
+        self._ok(self.imap.rename(self.mailbox(name), self.mailbox(new_name)))
+
+    def delete_folder(self, name: str) -> None:
+        if self.selected == name:  # some servers refuse to delete the selected folder
+            self.select("INBOX")
+        self._ok(self.imap.delete(self.mailbox(name)))
 
     def append(self, folder: str, raw: bytes, flags: str) -> tuple[int, int] | None:
         """Append a message; returns its (UIDVALIDITY, UID) when the server says (UIDPLUS)."""

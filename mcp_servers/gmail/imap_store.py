@@ -138,8 +138,7 @@ class ImapStore(FirstIndex):
         selected = conn.select(folder.name)
         validity = selected.validity
         paths = self.journal.paths(folder.name)  # path → id; whole rows only for flag changes
-        self.journal.begin()
-        try:
+        with self.journal.transaction():
             if self.journal.meta(f"uidvalidity:{folder.name}") not in (None, str(validity)):
                 logger.warning("UIDVALIDITY of %s changed: resyncing the folder", folder.name)
                 for id in paths.values():
@@ -166,8 +165,6 @@ class ImapStore(FirstIndex):
                     f"modseq:{folder.name}", f"{validity}:{selected.modseq}:{selected.uidnext}"
                 )
             return []
-        finally:
-            self.journal.commit()
 
     def _update_flags(self, folder: Folder, validity: int, changed: Batch, paths: dict[str, str]) -> None:
         if not any(f"{validity}:{uid}" in paths for uid in changed):
@@ -346,9 +343,8 @@ class ImapStore(FirstIndex):
             sorted(desired) + [f for f in ("\\Draft", "\\Answered") if _LETTERS[f.lower()] in row.flags]
         )
         row.extra_labels = keywords
-        self.journal.begin()
-        self.journal.update(row, old, self.labels(row))
-        self.journal.commit()
+        with self.journal.transaction():
+            self.journal.update(row, old, self.labels(row))
         return self.labels(row)
 
     def deliver(self, label: str, raw: bytes) -> str:
@@ -363,3 +359,38 @@ class ImapStore(FirstIndex):
 
     def remove(self, row: IndexRow) -> None:
         self._call(lambda conn: conn.expunge(self._locate(conn, row, readonly=False)))
+
+    # -- label management (`manage.store_ops.LabelStore`) ------------------------------------------
+
+    strips_on_drop = False
+
+    def make_label(self, name: str) -> None:
+        self._call(lambda conn: conn.create_folder(name))
+        self.folders = {folder.name: folder for folder in self._call(lambda conn: conn.folders())}
+
+    def rename_label(self, name: str, new_name: str) -> None:
+        """RENAME the label's folder, if it has one; its messages keep their ids (UIDs survive a
+        rename), so they are journalled as relabelled, not deleted and added."""
+        folder = self.folders.get(name)
+        if folder is None or folder.role is not None:
+            return
+        self._call(lambda conn: conn.rename_folder(name, new_name))
+        self.folders = {folder.name: folder for folder in self._call(lambda conn: conn.folders())}
+        self.journal.begin()
+        try:
+            for key in ("uidvalidity", "modseq"):
+                if (value := self.journal.meta(f"{key}:{name}")) is not None:
+                    self.journal.set_meta(f"{key}:{new_name}", value)
+            for row in [row for row in self.journal.rows().values() if row.folder == name]:
+                old = self.labels(row)
+                row.folder = new_name
+                self.journal.update(row, old, self.labels(row))
+        finally:
+            self.journal.commit()
+
+    def drop_label(self, name: str) -> None:
+        folder = self.folders.get(name)
+        if folder is None or folder.role is not None:
+            return
+        self._call(lambda conn: conn.delete_folder(name))
+        self.folders.pop(name, None)

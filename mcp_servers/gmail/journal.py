@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,9 +82,10 @@ class IndexRow:
 class Journal:
     """One SQLite file: the message index and the append-only change journal."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, busy_seconds: float = 5.0) -> None:
+        self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db = sqlite3.connect(path, timeout=busy_seconds, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
         migrate(self._db)
@@ -98,6 +101,20 @@ class Journal:
 
     def commit(self) -> None:
         self._db.execute("COMMIT")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction: committed when the block ends, rolled back when it raises (or its
+        COMMIT fails, a full disk for instance), so that an index row never lands without its journal
+        entry and the connection is never left inside a transaction."""
+        self.begin()
+        try:
+            yield
+            self.commit()
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.rollback()
+            raise
 
     def meta(self, key: str) -> str | None:
         found = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
@@ -184,6 +201,10 @@ class Journal:
         set_labels(
             self._db, message_id, [] if kind == "deleted" else labels
         )  # search sees what the feed says
+
+    def newest_date(self) -> float | None:
+        """The date of the newest message indexed (epoch seconds), None when there is none."""
+        return self._db.execute("SELECT MAX(date) FROM messages WHERE error IS NULL").fetchone()[0]
 
     def last_seq(self) -> int:
         return self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()[0]

@@ -7,8 +7,9 @@ environment variable named by `token_env`. Its tools reach workers as `NAME__too
 them waits for approval unless `read_tools` (globs over the server's tool names) or
 `trust_annotations = true` (believe the server's readOnlyHint) says it only reads. `[workers.NAME]`
 is a custom worker the scheduler can delegate to in LLM mode (`WorkerConfig`). `[feeds.NAME]` is a
-feed (`FeedConfig`): declarative (a resource of a connected server, read on each update, its new
-entries turned into signals by `rules`), or a plugin from the `pepper.feeds` entry-point group.
+feed (`FeedConfig`): declarative (a resource of a connected server, by URI or URI template, read on
+each update or paged from a cursor by the server's list_changes-style tool, its new entries turned
+into signals by `rules` or the model), or a plugin from the `pepper.feeds` entry-point group.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import re
 from fnmatch import fnmatchcase
 from typing import Any, Literal
+from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -27,6 +29,7 @@ __all__ = [
     "WorkerConfig",
     "check_glob",
     "check_server_name",
+    "fill_template",
     "matches_any",
 ]
 
@@ -154,6 +157,23 @@ class FeedConfig(BaseModel):
 
     server: str | None = Field(None, description="The connected server whose resource is followed")
     uri: str | None = Field(None, description="The resource URI to subscribe to and read on each update")
+    resource_template: str | None = Field(
+        None,
+        description="Instead of `uri`: a URI template (chat://channel/{name}) filled from `params`, "
+        "or the name of a template the server lists",
+    )
+    params: dict[str, str] = Field(default_factory=dict, description="The template's values")
+    changes_tool: str | None = Field(
+        None,
+        description="The server's list_changes-style tool (since=cursor, limit; answers the entries, "
+        "`cursor` and `has_more`): read from the saved cursor on start and on each update",
+    )
+    changes_arguments: dict[str, Any] = Field(
+        default_factory=dict, description="More arguments for `changes_tool` (e.g. the channel)"
+    )
+    triage: Literal["auto", "rules", "llm"] = Field(
+        "auto", description="Who judges each entry: auto (the model when configured), rules, or llm"
+    )
     entries: str = Field(
         "", description="Key of the list of entries in the resource's JSON; empty: the list itself"
     )
@@ -168,15 +188,40 @@ class FeedConfig(BaseModel):
     @model_validator(mode="after")
     def _declarative_or_plugin(self) -> FeedConfig:
         if self.plugin:
-            if self.uri or self.rules:
-                raise ValueError("a plugin feed takes `options`, not `uri` or `rules`")
+            if self.uri or self.rules or self.resource_template:
+                raise ValueError("a plugin feed takes `options`, not `uri`, `resource_template` or `rules`")
             return self
-        if not (self.server and self.uri):
+        if not (self.server and (self.uri or self.resource_template)):
             raise ValueError(
-                "give `server` and `uri` (a declarative feed) or `plugin` (a feed from a package)"
+                "give `server` and `uri` or `resource_template` (a declarative feed) or `plugin` "
+                "(a feed from a package)"
             )
-        if not self.rules and self.default_priority == "skip":
+        if self.uri and self.resource_template:
+            raise ValueError("give `uri` or `resource_template`, not both")
+        if taken := sorted({"since", "limit"} & set(self.changes_arguments)):
             raise ValueError(
-                'no `rules` and default_priority = "skip": this feed would never signal anything'
+                f"changes_arguments: {', '.join(taken)} is Pepper's to set (the cursor, the page)"
+            )
+        if self.changes_arguments and not self.changes_tool:
+            raise ValueError("changes_arguments without changes_tool: name the list_changes-style tool")
+        if self.resource_template and "{" in self.resource_template:
+            fill_template(self.resource_template, self.params)
+        if not self.rules and self.default_priority == "skip" and self.triage != "llm":
+            raise ValueError(
+                'no `rules` and default_priority = "skip": this feed would never signal anything '
+                '(add rules, or triage = "llm")'
             )
         return self
+
+
+def fill_template(template: str, params: dict[str, str]) -> str:
+    """`template` with each {name} replaced by its value in `params`, percent-encoded (RFC 6570
+    simple expansion); a ValueError naming what is missing or left over."""
+    names = TEMPLATE_FIELD.findall(template)
+    if missing := [name for name in names if name not in params]:
+        raise ValueError(f"resource_template {template!r} needs params {', '.join(missing)}")
+    if unused := sorted(set(params) - set(names)):
+        raise ValueError(f"params {', '.join(unused)} are not in resource_template {template!r}")
+    if re.search(r"\{[^\w}]", template):
+        raise ValueError(f"resource_template {template!r}: only simple {{name}} expressions are supported")
+    return TEMPLATE_FIELD.sub(lambda m: quote(params[m.group(1)], safe=""), template)

@@ -71,6 +71,9 @@ class MailIngest:
         self.stored = 0
         self.failed: list[str] = []
         self.progress = SyncProgress()
+        self._gap_start: datetime | None = None
+        self.cursor: str | None = None  # where the last sync stopped
+        self.newest_at: float | None = None  # the date of the newest message stored (epoch s)
 
     async def sync(self) -> int:
         """Bring `raw.email` up to date with the mailbox; returns how many changes were applied."""
@@ -78,6 +81,9 @@ class MailIngest:
         state = saved.data if saved is not None and isinstance(saved.data, dict) else {}
         cursor = state.get("cursor")
         self.progress.stored = int(state.get("stored", 0))
+        synced_at = state.get("synced_at")  # the end of the last completed sync: mail since is triaged
+        self.newest_at = _later(self.newest_at, state.get("newest_at"))
+        self._gap_start = datetime.fromtimestamp(synced_at, UTC) if synced_at is not None else None
         applied = 0
         while True:
             if self._lane is not None:  # the user's message first
@@ -90,7 +96,11 @@ class MailIngest:
             applied += len(page.get("changes", []))
             self.progress.after_page(page, len(page.get("changes", [])))
             cursor = page.get("cursor", cursor)
-            saved_cursor = {"cursor": cursor, "stored": self.progress.stored}
+            done = not page.get("has_more") and not page.get("indexing")
+            synced_at = self._now().timestamp() if done else synced_at
+            self.cursor = cursor
+            saved_cursor = {"cursor": cursor, "stored": self.progress.stored, "synced_at": synced_at,
+                            "newest_at": self.newest_at}  # fmt: skip
             await self._store(items, {"namespace": CURSORS, "id": "gmail", "data": saved_cursor})
             if not page.get("has_more"):
                 return applied
@@ -140,8 +150,16 @@ class MailIngest:
 
     def _item(self, message: dict[str, Any]) -> dict[str, Any]:
         self.stored += 1
+        try:
+            self.newest_at = _later(
+                self.newest_at, datetime.fromisoformat(str(message.get("date"))).timestamp()
+            )
+        except ValueError:
+            pass  # no usable date: it says nothing of how far the ingest got
         labels = [label for label in message.get("labels", []) if label][:31]
-        if self._log is not None and not needs_triage(message, self._now(), self._triage_days):
+        if self._log is not None and not needs_triage(
+            message, self._now(), self._triage_days, self._gap_start
+        ):
             labels.append(BACKFILL)
         return {
             "namespace": "raw.email",
@@ -150,6 +168,10 @@ class MailIngest:
             "text": mail_text(message),
             "tags": labels,
         }
+
+
+def _later(one: float | None, other: float | None) -> float | None:
+    return max((moment for moment in (one, other) if moment is not None), default=None)
 
 
 class CalendarIngest:

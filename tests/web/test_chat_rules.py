@@ -1,7 +1,8 @@
 """Chat in rules mode (no language model), end to end in Chromium against a real Pepper on the demo:
 a reminder set in chat fires and is shown, a reply drafted in chat is approved on its card and lands
-in the Maildir's Sent folder, and a card snoozed by reference leaves Now and Today's "waiting on you"
-(after a reload of the page too) and comes back when the snooze ends on the page's pinned clock.
+in the Maildir's Sent folder, a card snoozed by reference leaves Now and Today's "waiting on you"
+(after a reload of the page too) and comes back when the snooze ends on the page's pinned clock, and
+the Now cards show their numbers, which the chat follows: "snooze card 3" hides exactly the third.
 
 Pepper runs as in `conftest.py` (demo data, clock pinned by libfaketime), but with no model: every
 chat message is answered by `orchestrator.conversation`.
@@ -13,6 +14,7 @@ import re
 import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -87,3 +89,32 @@ def test_a_card_snoozed_by_reference_leaves_now_and_comes_back_when_the_snooze_e
     expect(card).to_have_count(0)
     page.clock.fast_forward("24:00:00")  # past tomorrow 09:00 on the page's clock
     expect(card).to_be_visible()
+
+
+def test_now_cards_show_their_numbers_and_snooze_card_3_hides_exactly_the_third(page: Page) -> None:
+    cards = page.locator("#now-list > .card")
+    expect(cards.nth(3)).to_be_visible()  # the demo's Now has more than three cards
+    numbers = cards.locator(".meta .number")
+    expect(numbers.first).to_have_text("1")
+    assert numbers.all_inner_texts() == [str(n) for n in range(1, cards.count() + 1)]
+    keys = [cards.nth(index).get_attribute("data-key") for index in range(4)]
+    third = cards.nth(2).locator(".title").inner_text()
+    send_chat(page, "snooze card 3")
+    assistant_says(page, f"Snoozed until tomorrow at 09:00: {third}")
+    expect(page.locator(f'#now-list .card[data-key="{keys[2]}"]')).to_have_count(0)
+    for index, key in ((0, keys[0]), (1, keys[1]), (2, keys[3])):  # the others keep their order
+        expect(cards.nth(index)).to_have_attribute("data-key", key)
+        expect(cards.nth(index).locator(".number")).to_have_text(str(index + 1))
+
+
+def test_the_page_may_hand_over_only_card_keys(pepper: PepperProcess) -> None:
+    headers = {"X-Pepper-CSRF": "1"}
+    wrong = httpx.post(f"{pepper.url}/pepper/api/now", json={"cards": ["raw.email/m1"]}, headers=headers)
+    assert wrong.status_code == 400
+    assert (
+        wrong.json()["error"]
+        == "'raw.email/m1' is not a card's key: use signals.<kind>/<id> or notifications.inbox/<id>"
+    )
+    chat = {"text": "snooze card 1", "cards": ["signals.email/m1"] * 201}
+    too_many = httpx.post(f"{pepper.url}/pepper/api/chat", json=chat, headers=headers)
+    assert too_many.status_code == 400 and "cards" in too_many.json()["error"]

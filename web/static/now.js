@@ -1,5 +1,5 @@
-// The Now list's own parts (loaded before ui.js, whose helpers they call): the attention budget and
-// the buttons that teach the ranker. Text from mail goes in as text, never as HTML (see ui.js).
+// The Now list's own parts (loaded before ui.js, whose helpers they call): the attention budget, the
+// buttons that teach the ranker, the cards' numbers. Text from mail goes in as text, never as HTML.
 "use strict";
 
 // Now is an attention budget (orchestrator/triage/now.py): what the ranker put above its threshold,
@@ -29,4 +29,23 @@ function mailActions(signal) {
     : button(`${id}/read`, "Mark read", `/pepper/api/mail/${encodeURIComponent(id)}/read`, undefined,
       (answer) => answer.marked === "mailbox" ? "Marked read in the mailbox" : "Marked read in Pepper (the mailbox is read-only)");
   return [read, ...CORRECTIONS.map(([kind, text]) => button(`${id}/${kind}`, text, "/pepper/api/corrections", { kind, message_id: id }, (answer) => answer.message))];
+}
+
+// Each card shows its number, 1 first in the order renderNow drew them (the one place Now is
+// ordered); the page tells Pepper which card has which number, with each chat message and whenever
+// the list changes, so "snooze card 3" or "2 is not important" in chat (or `ask`) acts on the card
+// seen with that number (orchestrator/conversation/cards.py).
+function numbered(node, number) {
+  node.querySelector(".meta").prepend(el("span", { class: "number", title: `card ${number}`, "aria-label": `card ${number}` }, String(number)));
+  return node;
+}
+
+const shownCards = { keys: [], sent: null };
+function showCards(keys) {
+  shownCards.keys = keys;
+  const said = JSON.stringify(keys);
+  if (said === shownCards.sent) return;
+  shownCards.sent = said;
+  clearTimeout(showCards.timer);  // a burst of changes (new mail arriving) is told once
+  showCards.timer = setTimeout(() => post("/pepper/api/now", { cards: shownCards.keys }).catch(() => { shownCards.sent = null; }), 200);
 }

@@ -1,6 +1,8 @@
 """A chat-like MCP server for the example: channels of messages in a SQLite file.
 
-Tools: `post_message(channel, author, text)` and `list_channels()`. Resource:
+Tools: `post_message(channel, author, text)`, `list_channels()` and `list_changes(channel, since,
+limit)` (the messages after a cursor, oldest first: `{"messages", "cursor", "has_more"}`, so a
+reader that keeps the cursor resumes where it stopped). Resource template:
 `chat://channel/{name}`, a JSON object `{"channel": name, "messages": [{"id", "author", "text",
 "at"}, ...]}`, subscribable in both MCP protocol eras: every post notifies the channel's
 subscribers. Messages survive a restart (`--db PATH`), so a feed that follows a channel can show it
@@ -54,6 +56,21 @@ def build_server(db: Path) -> FastMCP:
             )
         await subscriptions.notify(f"chat://channel/{channel}")
         return str(cursor.lastrowid)
+
+    @server.tool(annotations={"readOnlyHint": True})
+    def list_changes(channel: str, since: str = "", limit: int = 100) -> dict:
+        """The messages of `channel` after cursor `since` ("" for the first), at most `limit`."""
+        if since and not since.isdigit():
+            raise ToolError(f"since {since!r} is not a cursor from list_changes; omit it to start over")
+        if not 1 <= limit <= 1000:
+            raise ToolError(f"limit {limit} is outside 1-1000")
+        rows = connection.execute(
+            "SELECT id, author, text, at FROM messages WHERE channel = ? AND id > ? ORDER BY id LIMIT ?",
+            (channel, int(since or 0), limit + 1),
+        ).fetchall()
+        messages = [{"id": str(i), "author": a, "text": t, "at": at} for i, a, t, at in rows[:limit]]
+        cursor = messages[-1]["id"] if messages else since
+        return {"messages": messages, "cursor": cursor, "has_more": len(rows) > limit}
 
     @server.tool(annotations={"readOnlyHint": True})
     def list_channels() -> list[str]:

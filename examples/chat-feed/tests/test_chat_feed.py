@@ -42,3 +42,21 @@ def test_chat_mentions_needs_its_options() -> None:
         ChatMentions({"server": "chat"})
     feed = ChatMentions({"server": "chat", "channel": "launch", "mention": "@Dana"})
     assert (feed.server, feed.uri, feed.mention) == ("chat", "chat://channel/launch", "@dana")
+
+
+async def test_list_changes_pages_from_a_cursor_without_gaps_or_repeats(tmp_path: Path) -> None:
+    async with Client(build_server(tmp_path / "chat.sqlite3")) as client:
+        for text in ("one", "two", "three"):
+            await client.call_tool("post_message", {"channel": "launch", "author": "sam", "text": text})
+        first = (await client.call_tool("list_changes", {"channel": "launch", "limit": 2})).structured_content
+        rest = await client.call_tool("list_changes", {"channel": "launch", "since": first["cursor"]})
+        after = await client.call_tool("list_changes", {"channel": "launch", "since": "3"})
+        templates = await client.list_resource_templates()
+    assert ([m["text"] for m in first["messages"]], first["cursor"], first["has_more"]) == (
+        ["one", "two"],
+        "2",
+        True,
+    )
+    assert [m["text"] for m in rest.structured_content["messages"]] == ["three"]
+    assert after.structured_content == {"messages": [], "cursor": "3", "has_more": False}
+    assert {t.name: t.uri_template for t in templates} == {"read_channel": "chat://channel/{name}"}

@@ -1,5 +1,6 @@
 """Copy a SQLite context store into PostgreSQL, then verify that every count matches.
 
+    pepper-context-admin migrate --db FILE [--tenant NAME]   (PEPPER_CONTEXT_DATABASE_URL names the target)
     python -m mcp_servers.context_store.postgres.migrate --db FILE --to postgresql://... [--tenant NAME]
 
 Items keep their row ids, events their positions, consumers their cursors, so a consumer resumes
@@ -62,6 +63,7 @@ async def migrate(db_path: Path, url: str, tenant: str | None = None) -> Counts:
     try:
         async with translated(describe(url)):
             async with await psycopg.AsyncConnection.connect(url, autocommit=True) as target:
+                await _act_as_owner(target, schema_name(tenant))
                 await schema.create_schema(target, schema_name(tenant))
                 await target.execute(
                     sql.SQL("SET search_path TO {}, public").format(sql.Identifier(schema_name(tenant)))
@@ -71,6 +73,20 @@ async def migrate(db_path: Path, url: str, tenant: str | None = None) -> Counts:
                     return await _copy(source, target)
     finally:
         source.close()
+
+
+async def _act_as_owner(target: Any, name: str) -> None:
+    """A tenant made by `pepper-context-admin add-tenant` owns its schema through a role of its own:
+    the copied tables must be that role's too, or its server could not use them."""
+    owner = await (
+        await target.execute(
+            "SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = %s AND nspowner <> "
+            "(SELECT oid FROM pg_roles WHERE rolname = current_user)",
+            (name,),
+        )
+    ).fetchone()
+    if owner is not None:
+        await target.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(owner[0])))
 
 
 def _open_source(db_path: Path) -> Any:

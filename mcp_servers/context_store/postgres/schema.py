@@ -78,12 +78,20 @@ async def create_schema(connection: Any, schema: str) -> None:
     """Create the tenant's schema and every table and index it lacks (one transaction)."""
     async with connection.transaction():
         await connection.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
-        await connection.execute("CREATE EXTENSION IF NOT EXISTS vector")
-        await connection.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+        # Looked up first: CREATE ... IF NOT EXISTS needs the right to create even when there is
+        # nothing to create, which a tenant's own role (pepper-context-admin) does not have.
+        if not await _exists(connection, "SELECT 1 FROM pg_extension WHERE extname = 'vector'"):
+            await connection.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        if not await _exists(connection, "SELECT 1 FROM pg_namespace WHERE nspname = %s", schema):
+            await connection.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
         await connection.execute(
             sql.SQL("SET LOCAL search_path TO {}, public").format(sql.Identifier(schema))
         )
         await connection.execute(TABLES)  # no parameters: one round trip for every statement
+
+
+async def _exists(connection: Any, query: str, *parameters: str) -> bool:
+    return await (await connection.execute(query, parameters or None)).fetchone() is not None
 
 
 async def prepare_vector_table(connection: Any, embedder_name: str, dimension: int) -> int:

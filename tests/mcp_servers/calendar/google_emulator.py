@@ -2,9 +2,10 @@
 
 The routes come from `googleapiclient/discovery_cache/documents/calendar.v3.json`: every method's
 HTTP verb and path template (with and without the `calendar/v3/` prefix). The methods the provider
-uses are implemented over an in-memory store: calendarList.list, events.list (pages, syncToken with
-only what changed since, 410 GONE for an unknown token, showDeleted), events.get, insert, patch
-(an instance id `<id>_<20260309T090000Z>` creates the exception), delete, and freebusy.query
+uses are implemented over an in-memory store: calendarList.list (with each calendar's accessRole),
+events.list (pages, syncToken with only what changed since, 410 GONE for an unknown token,
+showDeleted), events.get, insert (403 on a calendar the user may only read), patch (an instance id
+`<id>_<20260309T090000Z>` creates the exception), delete, move, and freebusy.query
 (over single timed events; a calendar it does not hold is notFound). Any other method of
 the document answers 501; a path the document does not know answers 404.
 """
@@ -57,12 +58,12 @@ class CalendarStore:
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.authorizations: set[str | None] = set()
 
-    def add_calendar(self, calendar_id: str, summary: str) -> None:
+    def add_calendar(self, calendar_id: str, summary: str, access_role: str = "owner") -> None:
         self.calendars[calendar_id] = {
             "kind": "calendar#calendarListEntry",
             "id": calendar_id,
             "summary": summary,
-            "accessRole": "owner",
+            "accessRole": access_role,
         }
         self.events[calendar_id] = {}
 
@@ -168,6 +169,8 @@ def _events_get(store: CalendarStore, params: dict, query: dict, body: dict) -> 
 
 
 def _events_insert(store: CalendarStore, params: dict, query: dict, body: dict) -> tuple[int, dict]:
+    if store.calendars[params["calendarId"]]["accessRole"] not in ("owner", "writer"):
+        return _error(403, "Forbidden")
     if "start" not in body or "end" not in body:
         return _error(400, "Missing start or end time.")
     body.pop("id", None)
@@ -205,6 +208,20 @@ def _events_delete(store: CalendarStore, params: dict, query: dict, body: dict) 
     return 204, None
 
 
+def _events_move(store: CalendarStore, params: dict, query: dict, body: dict) -> tuple[int, dict]:
+    """The event leaves its calendar (a cancelled entry there, as Google's sync shows it) and keeps
+    its id and iCalUID in the destination."""
+    calendar_id, event_id = params["calendarId"], params["eventId"]
+    destination = query.get("destination", "")
+    event = store.events.get(calendar_id, {}).get(event_id)
+    if event is None or event["status"] == "cancelled" or destination not in store.events:
+        return _error(404, "Not Found")
+    if {store.calendars[c]["accessRole"] for c in (calendar_id, destination)} - {"owner", "writer"}:
+        return _error(403, "Forbidden")
+    store.put(calendar_id, {**event, "status": "cancelled"})
+    return 200, store.put(destination, dict(event))
+
+
 def _freebusy_query(store: CalendarStore, params: dict, query: dict, body: dict) -> tuple[int, dict]:
     """Busy periods of single (non-recurring) opaque events; calendars the store lacks are notFound."""
     window = (_instant(body["timeMin"]), _instant(body["timeMax"]))
@@ -237,6 +254,7 @@ _METHODS = {
     "calendar.events.insert": _events_insert,
     "calendar.events.patch": _events_patch,
     "calendar.events.delete": _events_delete,
+    "calendar.events.move": _events_move,
     "calendar.freebusy.query": _freebusy_query,
 }
 

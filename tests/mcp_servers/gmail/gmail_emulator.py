@@ -2,10 +2,12 @@
 
 It serves, on a loopback port, the endpoints the Gmail API provider calls (paths as in
 `googleapiclient/discovery_cache/documents/gmail.v1.json`): profile, messages list/get/modify/
-send/trash, drafts create/delete, labels list/create, history list, watch and stop (push; it
-records the calls, Pub/Sub itself is not emulated), the batch endpoint (`batch/gmail/v1`,
-multipart/mixed, up to 100 calls; `requests` counts HTTP requests, a batch once), plus an OAuth
-token endpoint for refreshes. History ids grow with every change; `expire_history()` forgets the history so that
+batchModify/send/trash, drafts list/create/delete, labels list/create/patch/delete (a deleted label is taken off
+its messages, as Gmail does), history list, watch and stop (push; it records the calls, Pub/Sub itself is
+not emulated), the batch endpoint (`batch/gmail/v1`, multipart/mixed, up to 100 calls; `requests` counts
+HTTP requests, a batch once), plus an OAuth token endpoint for refreshes (`revoke()` makes it refuse them,
+as Google does for a revoked or expired refresh token; `watch_error` makes `users.watch` fail). History
+ids grow with every change; `expire_history()` forgets the history so that
 the next `history.list` answers 404 as Gmail does for an expired startHistoryId. Requests must
 carry the bearer token the emulator last issued.
 """
@@ -54,6 +56,8 @@ class Mailbox:
     batches: list[int] = field(default_factory=list)  # calls per batch request, in order
     busy_once: set[str] = field(default_factory=set)  # message ids whose next get answers 429
     watch_seconds: float = 7 * 24 * 3600  # Gmail's watches last 7 days
+    watch_error: tuple[int, str] | None = None  # what users.watch answers instead, when set
+    refresh_refused: bool = False  # the token endpoint answers invalid_grant (revoked or expired)
     served: threading.Condition = field(init=False)
 
     def __post_init__(self) -> None:
@@ -109,6 +113,17 @@ class GmailEmulator:
         with self.mailbox.served:
             return self.mailbox.served.wait_for(lambda: predicate(self.mailbox), timeout)
 
+    def revoke(self) -> None:
+        """Revoke the grant: the current access token stops working and refreshes are refused."""
+        with self.mailbox.lock:
+            self.mailbox.refresh_refused = True
+            self.mailbox.token = f"revoked-{next(self.mailbox.ids)}"
+
+    def reauthorize(self) -> None:
+        """The user consented again: refreshes work again."""
+        with self.mailbox.lock:
+            self.mailbox.refresh_refused = False
+
     def expire_history(self) -> None:
         with self.mailbox.lock:
             self.mailbox.history.clear()
@@ -155,11 +170,22 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._route("DELETE")
 
+    def do_PATCH(self) -> None:
+        self._route("PATCH")
+
     def _route(self, method: str) -> None:
         url = urlparse(self.path)
         if url.path == "/token" and method == "POST":
             self.rfile.read(int(self.headers.get("Content-Length") or 0))
             with self.mailbox.lock:
+                if self.mailbox.refresh_refused:
+                    self.mailbox.calls.append("POST token refused")
+                    self.mailbox.served.notify_all()
+                    error = {
+                        "error": "invalid_grant",
+                        "error_description": "Token has been expired or revoked.",
+                    }
+                    return self._reply(400, error)
                 self.mailbox.token = f"token-{next(self.mailbox.ids)}"
                 return self._reply(
                     200, {"access_token": self.mailbox.token, "expires_in": 3600, "token_type": "Bearer"}
@@ -226,13 +252,13 @@ def _dispatch(
     with box.lock:
         path = match.group(1)
         routed = _ROUTES.get((method, path)) or _ROUTES.get(
-            (method, re.sub(r"(messages|drafts)/[^/]+", r"\1/{id}", path))
+            (method, re.sub(r"(messages|drafts|labels)/[^/]+", r"\1/{id}", path))
         )
         if routed is None:
             return 404, {"message": f"no emulated endpoint {method} {path}"}
         item_id = path.split("/")[1] if "/" in path else ""
         box.calls.append(f"{method} {path}")
-        answer = routed(box, item_id, query, json.loads(raw or b"{}") if method == "POST" else {})
+        answer = routed(box, item_id, query, json.loads(raw or b"{}") if method in ("POST", "PATCH") else {})
         box.served.notify_all()
         return answer
 
@@ -280,6 +306,14 @@ def _modify(box: Mailbox, id: str, _q: dict, body: dict) -> tuple[int, dict]:
     return 200, {k: v for k, v in message.items() if k != "raw"}
 
 
+def _batch_modify(box: Mailbox, _id: str, q: dict, body: dict) -> tuple[int, dict]:
+    for id in body.get("ids", []):
+        status, answer = _modify(box, id, q, body)
+        if status != 200:
+            return status, answer
+    return 204, {}
+
+
 def _trash(box: Mailbox, id: str, q: dict, _b: dict) -> tuple[int, dict]:
     return _modify(box, id, q, {"addLabelIds": ["TRASH"], "removeLabelIds": ["INBOX"]})
 
@@ -321,6 +355,32 @@ def _create_label(box: Mailbox, _id: str, _q: dict, body: dict) -> tuple[int, di
     return 200, {"id": label_id, "name": body["name"], "type": "user"}
 
 
+def _patch_label(box: Mailbox, id: str, _q: dict, body: dict) -> tuple[int, dict]:
+    if id not in box.labels or id in SYSTEM:
+        return 404, {"message": "Requested entity was not found."}
+    box.labels[id] = body.get("name", box.labels[id])
+    return 200, {"id": id, "name": box.labels[id], "type": "user"}
+
+
+def _delete_label(box: Mailbox, id: str, _q: dict, _b: dict) -> tuple[int, dict]:
+    if id not in box.labels or id in SYSTEM:
+        return 404, {"message": "Requested entity was not found."}
+    del box.labels[id]
+    for message in box.messages.values():
+        if id in message["labelIds"]:
+            message["labelIds"].remove(id)
+            box.record("labelsRemoved", message)
+    return 204, {}
+
+
+def _list_drafts(box: Mailbox, _id: str, _q: dict, _b: dict) -> tuple[int, dict]:
+    drafts = [
+        {"id": d, "message": {"id": m, "threadId": box.messages[m]["threadId"]}}
+        for d, m in box.drafts.items()
+    ]
+    return 200, {"drafts": drafts, "resultSizeEstimate": len(drafts)}
+
+
 def _history(box: Mailbox, _id: str, q: dict, _b: dict) -> tuple[int, dict]:
     start = int(q["startHistoryId"])
     if start < box.oldest_history:
@@ -334,6 +394,8 @@ def _history(box: Mailbox, _id: str, q: dict, _b: dict) -> tuple[int, dict]:
 def _watch(box: Mailbox, _id: str, _q: dict, body: dict) -> tuple[int, dict]:
     if not re.fullmatch(r"projects/[^/]+/topics/[^/]+", body.get("topicName", "")):
         return 400, {"message": "Invalid topicName: expected projects/PROJECT/topics/TOPIC"}
+    if box.watch_error is not None:
+        return box.watch_error[0], {"message": box.watch_error[1]}
     box.watches.append(body)
     expiration = int((time.time() + box.watch_seconds) * 1000)
     return 200, {"historyId": str(box.history_id), "expiration": str(expiration)}
@@ -352,9 +414,13 @@ _ROUTES = {
     ("GET", "messages/{id}"): _get,
     ("POST", "messages/{id}/modify"): _modify,
     ("POST", "messages/{id}/trash"): _trash,
+    ("POST", "messages/batchModify"): _batch_modify,
     ("POST", "messages/send"): _send,
     ("POST", "drafts"): _create_draft,
     ("DELETE", "drafts/{id}"): _delete_draft,
+    ("GET", "drafts"): _list_drafts,
+    ("PATCH", "labels/{id}"): _patch_label,
+    ("DELETE", "labels/{id}"): _delete_label,
     ("GET", "labels"): _labels,
     ("POST", "labels"): _create_label,
     ("GET", "history"): _history,

@@ -72,6 +72,8 @@ def test_classify_names_what_a_hiding_label_change_does() -> None:
         ("calendar", "delete_event", {"event_id": "e"}, "outward"),
         ("calendar", "respond_to_invite", {"event_id": "e", "response": "declined"}, "outward"),
         ("calendar", "find_free_slots", {"attendees": ["a@b.example"]}, "read"),
+        ("calendar", "quick_add_event", {"text": "Focus time tomorrow at 9am"}, "local_write"),
+        ("calendar", "move_event", {"event_id": "e", "calendar": "team"}, "outward"),
         ("notify", "send_notification", {"title": "Hi"}, "local_write"),
         ("context", "store", {"namespace": "memory.worker.x"}, "local_write"),
         ("pepper", "search_context", {}, "read"),
