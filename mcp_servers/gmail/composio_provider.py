@@ -112,6 +112,16 @@ class ComposioGmailOperations:
             lambda: raw_from_composio(found),
         )  # fmt: skip
 
+    def get_messages(self, ids: list[str]) -> dict[str, Fetched | MailProviderError]:
+        """One tool call each: Composio has no batch read."""
+        found: dict[str, Fetched | MailProviderError] = {}
+        for id in ids:
+            try:
+                found[id] = self.get_message(id)
+            except MailProviderError as exc:
+                found[id] = exc
+        return found
+
     def modify(self, id: str, add: list[str], remove: list[str]) -> list[str] | None:
         found = self.call(
             "GMAIL_ADD_LABEL_TO_EMAIL", message_id=id, add_label_ids=add, remove_label_ids=remove

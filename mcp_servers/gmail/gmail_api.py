@@ -3,9 +3,11 @@
 `GmailApiOperations` runs the Gmail operations of the shared `GmailStore` (`gmail_store`: full
 listing, `users.history.list` from the stored historyId, a full resync when Gmail says it expired)
 through the blocking google-api-python-client, in a worker thread, translating its HTTP errors (404
-is `NotFoundError`; 401/403 name the missing scope). Changes are noticed by polling history
-every `poll_seconds`, and with a Pub/Sub topic configured also at once: `users.watch` is
-registered and renewed before it expires (daily; Gmail's last 7 days), and a push to
+is `NotFoundError`; 401 is `CredentialsRefused`; 403 names the missing scope). Many messages are
+read through Gmail's batch endpoint (`batch/gmail/v1`), `BATCH` per HTTP request, not one request
+each. Changes are noticed by polling history every `poll_seconds`, and with a Pub/Sub topic
+configured also at once: `users.watch` is registered and renewed before it expires (daily; Gmail's
+last 7 days), and a push to
 `/gmail/push` (`gmail_push`) wakes the watcher. Sending goes through `users.messages.send`;
 Gmail files the copy under SENT itself. A refresh Google refuses (a revoked or expired grant) is
 `CredentialsRefused`; the OAuth tokens and the watch's expiry and renewals are recorded in the
@@ -21,12 +23,14 @@ import math
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import urljoin
 
 import anyio
 from anyio.abc import TaskStatus
 from google.auth.exceptions import RefreshError, TransportError
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
+from googleapiclient.http import BatchHttpRequest
 
 from .account_status import AccountHealth
 from .gmail_auth import MODIFY_SCOPES, READ_SCOPES, SEND_SCOPES, OAuthTracker, load_credentials
@@ -42,40 +46,56 @@ __all__ = ["GmailApiOperations", "GmailApiProvider"]
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 RENEW_SECONDS = 24 * 3600
+API_ROOT = "https://gmail.googleapis.com/"
+BATCH = 50  # Gmail takes 100 calls per batch request and advises at most 50: more trip its rate limits
+_PASSING = {429, 500, 502, 503, 504}
+
+
+def _error_of(exc: HttpError | RefreshError) -> MailProviderError:
+    """The provider error for a refused refresh or an HTTP error of the Gmail API (one call's or a batch part's)."""
+    if isinstance(exc, RefreshError):  # the token endpoint answered, and said no
+        return CredentialsRefused(
+            f"Google refused to refresh the Gmail token ({exc}): it expired or was revoked; "
+            "run `pepper-orchestrator setup gmail` again to consent"
+        )
+    status = exc.resp.status
+    if status == 404:
+        return NotFoundError(f"Gmail has no such item: {exc.reason}")
+    if status == 401:
+        return CredentialsRefused(
+            f"Gmail refused the token ({status} {exc.reason}): it expired or was revoked; "
+            "run `pepper-orchestrator setup gmail` again to consent"
+        )
+    if status == 403:
+        return ProviderUnavailableError(
+            f"Gmail refused the request ({status} {exc.reason}): the token lacks a scope or was revoked; "
+            "start with --allow-write (modify) or --allow-send (modify + send), or delete the token and consent again"
+        )
+    return MailProviderError(f"Gmail API error {status}: {exc.reason}")
 
 
 def _translated(call: Callable[[], T]) -> T:
     try:
         return call()
-    except HttpError as exc:
-        status = exc.resp.status
-        if status == 404:
-            raise NotFoundError(f"Gmail has no such item: {exc.reason}") from exc
-        if status == 401:
-            raise CredentialsRefused(
-                f"Gmail refused the token ({status} {exc.reason}): it expired or was revoked; "
-                "run `pepper-orchestrator setup gmail` again to consent"
-            ) from exc
-        if status == 403:
-            raise ProviderUnavailableError(
-                f"Gmail refused the request ({status} {exc.reason}): the token lacks a scope or was revoked; "
-                "start with --allow-write (modify) or --allow-send (modify + send), or delete the token and consent again"
-            ) from exc
-        raise MailProviderError(f"Gmail API error {status}: {exc.reason}") from exc
-    except RefreshError as exc:  # the token endpoint answered, and said no
-        raise CredentialsRefused(
-            f"Google refused to refresh the Gmail token ({exc}): it expired or was revoked; "
-            "run `pepper-orchestrator setup gmail` again to consent"
-        ) from exc
+    except (HttpError, RefreshError) as exc:
+        raise _error_of(exc) from exc
     except (OSError, TransportError) as exc:
         raise ProviderUnavailableError(f"cannot reach the Gmail API: {exc}") from exc
+
+
+def _fetched(found: dict[str, Any]) -> Fetched:
+    return Fetched.decoding(
+        found.get("labelIds", []), found.get("threadId"), int(found.get("internalDate", 0)) / 1000,
+        lambda: base64.urlsafe_b64decode(found.get("raw", "") + "=="),
+    )  # fmt: skip
 
 
 class GmailApiOperations:
     """`GmailOperations` over google-api-python-client's `users()` resource, plus push watches."""
 
-    def __init__(self, service: Any) -> None:
+    def __init__(self, service: Any, endpoint: str | None = None) -> None:
         self.users = service.users()
+        self.batch_uri = urljoin(endpoint or API_ROOT, "batch/gmail/v1")
 
     def close(self) -> None:
         pass
@@ -104,11 +124,41 @@ class GmailApiOperations:
         return self._get(id, "minimal").get("labelIds", [])
 
     def get_message(self, id: str) -> Fetched:
-        found = self._get(id, "raw")
-        return Fetched.decoding(
-            found.get("labelIds", []), found.get("threadId"), int(found.get("internalDate", 0)) / 1000,
-            lambda: base64.urlsafe_b64decode(found.get("raw", "") + "=="),
-        )  # fmt: skip
+        return _fetched(self._get(id, "raw"))
+
+    def get_messages(self, ids: list[str]) -> dict[str, Fetched | MailProviderError]:
+        """Messages in raw form by id, `BATCH` per HTTP request through Gmail's batch endpoint
+        (multipart/mixed); one the batch could not give for a passing reason (a rate limit, a
+        server error) is asked for alone, once."""
+        found: dict[str, Fetched | MailProviderError] = {}
+        for start in range(0, len(ids), BATCH):
+            found |= self._batch(ids[start : start + BATCH])
+        return found
+
+    def _batch(self, ids: list[str]) -> dict[str, Fetched | MailProviderError]:
+        found: dict[str, Fetched | MailProviderError] = {}
+        again: list[str] = []
+
+        def collect(id: str, response: dict[str, Any] | None, exc: Exception | None) -> None:
+            if isinstance(exc, HttpError) and exc.resp.status in _PASSING:
+                again.append(id)
+            elif isinstance(exc, HttpError):
+                found[id] = _error_of(exc)
+            elif exc is not None or response is None:
+                found[id] = MailProviderError(f"Gmail batch answer for {id} was unreadable: {exc}")
+            else:
+                found[id] = _fetched(response)
+
+        batch = BatchHttpRequest(callback=collect, batch_uri=self.batch_uri)
+        for id in dict.fromkeys(ids):
+            batch.add(self.users.messages().get(userId="me", id=id, format="raw"), request_id=id)
+        _translated(batch.execute)
+        for id in again:
+            try:
+                found[id] = self.get_message(id)
+            except MailProviderError as exc:
+                found[id] = exc
+        return found
 
     def modify(self, id: str, add: list[str], remove: list[str]) -> list[str]:
         body = {"addLabelIds": add, "removeLabelIds": remove}
@@ -193,7 +243,7 @@ class GmailApiProvider(IndexedProvider):
             service = build(
                 "gmail", "v1", credentials=credentials, static_discovery=True, client_options=options
             )
-            return GmailStore(GmailApiOperations(service), journal)
+            return GmailStore(GmailApiOperations(service, self.settings.gmail_api_endpoint), journal)
         except BaseException:
             journal.close()
             raise

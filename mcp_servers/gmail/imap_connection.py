@@ -21,7 +21,7 @@ from .provider import CredentialsRefused, MailProviderError, ProviderUnavailable
 from .tls import refused_certificate
 from .utf7 import decode_mailbox, encode_mailbox
 
-__all__ = ["FETCH_CHUNK", "Folder", "ImapConnection", "Selection", "quote"]
+__all__ = ["FETCH_CHUNK", "Folder", "ImapConnection", "Selection", "quote", "uid_set"]
 
 FETCH_CHUNK = 1024 * 1024
 _LIST = re.compile(rb'\((?P<flags>[^)]*)\) (?P<delimiter>"(?:[^"\\]|\\.)*"|NIL) (?P<name>.+)$')
@@ -70,6 +70,20 @@ class Selection(NamedTuple):
     exists: int  # messages in the folder
     uidnext: int | None
     modseq: int | None
+
+
+def uid_set(uids: list[int]) -> str:
+    """The UIDs as a compact IMAP sequence set: runs of consecutive UIDs become ranges
+    (`[7, 3, 4, 5, 9]` is `3:5,7,9`), so a page of a folder costs one short FETCH command."""
+    runs: list[str] = []
+    ordered = sorted(set(uids))
+    start = 0
+    for end in range(len(ordered)):
+        if end + 1 == len(ordered) or ordered[end + 1] != ordered[end] + 1:
+            first, last = ordered[start], ordered[end]
+            runs.append(str(first) if first == last else f"{first}:{last}")
+            start = end + 1
+    return ",".join(runs)
 
 
 def _unquote(raw: bytes) -> str:
@@ -211,14 +225,17 @@ class ImapConnection:
         data = self._ok(self.imap.uid("SEARCH", *criteria))
         return {int(uid) for uid in (data[0] or b"").split()}
 
-    def flags(self, count: int, changed_since: int | None = None) -> dict[int, tuple[list[str], int]]:
-        """UID → (flags, size in bytes) of every message in the selected folder, or with CONDSTORE
-        only of those added or changed after modification sequence `changed_since`."""
+    def flags(
+        self, count: int, changed_since: int | None = None, uids: str = "1:*"
+    ) -> dict[int, tuple[list[str], int]]:
+        """UID → (flags, size in bytes) of every message in the selected folder (or in UID set
+        `uids`), or with CONDSTORE only of those added or changed after modification sequence
+        `changed_since`."""
         if count == 0:
             return {}
         modifier = [f"(CHANGEDSINCE {changed_since})"] if changed_since is not None else []
         result: dict[int, tuple[list[str], int]] = {}
-        for line in self._ok(self.imap.uid("FETCH", "1:*", "(UID FLAGS RFC822.SIZE)", *modifier)):
+        for line in self._ok(self.imap.uid("FETCH", uids, "(UID FLAGS RFC822.SIZE)", *modifier)):
             raw = line[0] if isinstance(line, tuple) else line
             uid, flags, size = (
                 _FETCH_UID.search(raw or b""),
@@ -231,9 +248,12 @@ class ImapConnection:
         return result
 
     def fetch(self, uids: list[int]) -> dict[int, bytes]:
-        """Raw messages by UID, whole (for small ones: see `fetch_into`)."""
+        """Raw messages by UID, whole, in one UID FETCH over their compact UID set (for huge ones:
+        see `fetch_into`); UIDs the folder no longer has are missing from the answer."""
+        if not uids:
+            return {}
         found: dict[int, bytes] = {}
-        for item in self._ok(self.imap.uid("FETCH", ",".join(map(str, uids)), "(UID BODY.PEEK[])")):
+        for item in self._ok(self.imap.uid("FETCH", uid_set(uids), "(UID BODY.PEEK[])")):
             if isinstance(item, tuple):
                 uid = _FETCH_UID.search(item[0])
                 if uid:

@@ -91,6 +91,23 @@ class SteppedStore(Protocol):
     def index_step(self, size: int) -> IndexProgress | None: ...
 
 
+@runtime_checkable
+class BatchReader(Protocol):
+    """A store that reads many messages in fewer round trips than one each (IMAP, the Gmail API)."""
+
+    def read_many(self, rows: list[IndexRow]) -> dict[str, Message | MailProviderError]: ...
+
+
+def _read_each(store: MailStore, rows: list[IndexRow]) -> dict[str, Message | MailProviderError]:
+    found: dict[str, Message | MailProviderError] = {}
+    for row in rows:
+        try:
+            found[row.id] = store.read(row)
+        except MailProviderError as exc:
+            found[row.id] = exc
+    return found
+
+
 class IndexedProvider(MailProvider):
     """A `MailProvider` over a `MailStore`; see the module docstring."""
 
@@ -201,12 +218,20 @@ class IndexedProvider(MailProvider):
 
     async def get_messages(self, ids: list[str]) -> MessageBatch:
         def read(store: MailStore) -> MessageBatch:
-            batch = MessageBatch()
+            found: dict[str, Message | MailProviderError] = {}
+            rows = []
             for id in ids:
                 try:
-                    batch.messages.append(store.read(_require(store, id)))
-                except MailProviderError as exc:
-                    batch.missing[id] = str(exc)
+                    rows.append(_require(store, id))
+                except NotFoundError as exc:
+                    found[id] = exc
+            found |= store.read_many(rows) if isinstance(store, BatchReader) else _read_each(store, rows)
+            batch = MessageBatch()
+            for id in ids:
+                if isinstance(message := found[id], MailProviderError):
+                    batch.missing[id] = str(message)
+                else:
+                    batch.messages.append(message)
             return batch
 
         return await self._run(read)

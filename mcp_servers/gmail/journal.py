@@ -123,9 +123,15 @@ class Journal:
     def set_meta(self, key: str, value: str) -> None:
         self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
-    def rows(self) -> dict[str, IndexRow]:
-        cursor = self._db.execute(f"SELECT {_COLUMNS} FROM messages")
+    def rows(self, folder: str | None = None) -> dict[str, IndexRow]:
+        """Every indexed message by id, or those of one `folder`."""
+        where, parameters = ("WHERE folder=?", (folder,)) if folder is not None else ("", ())
+        cursor = self._db.execute(f"SELECT {_COLUMNS} FROM messages {where}", parameters)
         return {row[0]: _row(row) for row in cursor}
+
+    def paths(self, folder: str) -> dict[str, str]:
+        """Path → id of the messages indexed in `folder` (without reading summaries or text)."""
+        return dict(self._db.execute("SELECT path, id FROM messages WHERE folder=?", (folder,)))
 
     def locations(self) -> dict[str, Location]:
         """Where each indexed message is stored, by id (without reading summaries or text)."""
