@@ -95,6 +95,7 @@ def test_a_refused_login_turns_mail_red_in_the_header_and_back_to_ok(
         expect(mail.locator(".error")).to_contain_text("rejected the login")
         expect(mail.locator(".error")).to_contain_text("[AUTHENTICATIONFAILED] Authentication failed.;")
         expect(mail).to_have_attribute("title", re.compile("setup imap"))
+        assert _label_lines(mail) == 1, "the long reason squeezes 'mail: failing' onto several lines"
         screenshot(page, "health-mail-refused")
 
         imap_pepper.set_password("secret")
@@ -103,3 +104,12 @@ def test_a_refused_login_turns_mail_red_in_the_header_and_back_to_ok(
         expect(mail.locator(".error")).to_have_count(0)
     finally:
         context.close()
+
+
+def _label_lines(source: Locator) -> int:
+    """On how many lines the browser laid out the "mail: failing" label (its text node)."""
+    return source.evaluate(
+        """(li) => { const range = document.createRange();
+             range.selectNode([...li.childNodes].find((node) => node.nodeType === Node.TEXT_NODE));
+             return new Set([...range.getClientRects()].map((box) => Math.round(box.top))).size; }"""
+    )
