@@ -86,6 +86,12 @@ def uid_set(uids: list[int]) -> str:
     return ",".join(runs)
 
 
+def _said(error: imaplib.IMAP4.error) -> str:
+    """What the server answered, as text (imaplib raises with the server's bytes as they came)."""
+    said = error.args[0] if error.args else error
+    return said.decode("utf-8", "replace") if isinstance(said, bytes) else str(said)
+
+
 def _unquote(raw: bytes) -> str:
     text = raw.decode("utf-8", "replace").strip()
     if text.startswith('"') and text.endswith('"'):
@@ -134,7 +140,7 @@ class ImapConnection:
         except imaplib.IMAP4.error as exc:
             self.imap.shutdown()
             raise CredentialsRefused(
-                f"IMAP server {self.where} rejected the login of {username!r}: {exc}; "
+                f"IMAP server {self.where} rejected the login of {username!r}: {_said(exc)}; "
                 "check PEPPER_GMAIL_IMAP_USERNAME and PEPPER_GMAIL_IMAP_PASSWORD (an app password for Gmail)"
             ) from exc
         except OSError as exc:

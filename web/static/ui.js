@@ -291,7 +291,7 @@ function renderStatus() {
   sync.textContent = status.mail_sync ? status.mail_sync.text : "";
   // Sources say whether mail and calendar really arrive: a server can be up while nothing syncs.
   const sourceDot = { ok: "connected", starting: "connecting", late: "late", failing: "down" };
-  const sources = () => (status.sources || []).map((source) => el("li", { class: "source", title: [source.reason, source.fix, ...(source.details || [])].filter(Boolean).join("\n") },
+  const sources = () => (status.sources || []).map((source) => el("li", { class: "health", title: [source.reason, source.fix, ...(source.details || [])].filter(Boolean).join("\n") },
     el("span", { class: `dot ${sourceDot[source.state]}`, "aria-hidden": "true" }), `${source.name}: ${source.state}`,
     source.state === "ok" || source.state === "starting" ? null : el("span", { class: "error" }, ` (${source.reason})`)));
   $("servers").replaceChildren(...servers(), ...sources());
