@@ -243,11 +243,19 @@ def _add_feed_tools(server: FastMCP, ctx: _Context) -> None:
             str | None, Field(description="Cursor from the previous call; omit to start from the beginning")
         ] = None,
         limit: Annotated[int, Field(ge=1, le=1000, description="Maximum number of changes")] = 100,
+        live: Annotated[
+            bool,
+            Field(
+                description="Only changes seen happen (new mail, moves, flags), not the old mail a first "
+                "indexing found: lets a client still reading that backlog see new mail at once. A live "
+                "cursor serves only further live reads"
+            ),
+        ] = False,
     ) -> ChangePage:
         """Changes to the mailbox after a cursor: added, deleted and relabelled messages."""
         indexing = ctx.provider.indexing  # read first: a page read after the end still gets the flag
         with _tool_errors():
-            page = await ctx.provider.list_changes(since, limit)
+            page = await ctx.provider.list_changes(since, limit, live=live)
         return page.model_copy(update={"indexing": indexing}) if indexing else page
 
     @server.tool(annotations=READ)
