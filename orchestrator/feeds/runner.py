@@ -30,6 +30,12 @@ class Feed(Protocol):
 
 
 @runtime_checkable
+class UrgentFeed(Protocol):
+    async def handle_urgent(self) -> None:
+        """Handle what was handed over to go ahead of the log (new mail during a backfill)."""
+
+
+@runtime_checkable
 class PrefetchingFeed(Protocol):
     async def prefetch(self, page: list[ContextEvent]) -> None:
         """Read what the page's events need in one call, before `handle` sees them one by one."""
@@ -40,11 +46,14 @@ async def run_feed(
 ) -> None:
     """Handle `feed`'s events forever, acking each page once all its events are handled (or skipped
     as malformed); a crash mid-page replays that page, which the feeds' stable ids make harmless.
-    With a `lane`, each page waits while the user's message is being answered."""
+    With a `lane`, each page waits while the user's message is being answered. An `UrgentFeed`
+    handles what goes ahead of the log before each page."""
     async with log.follow(feed.consumer, feed.namespaces) as stream:
         async for page in stream.pages():
             if lane is not None:
                 await lane.yield_to_user()
+            if isinstance(feed, UrgentFeed):
+                await feed.handle_urgent()
             if isinstance(feed, PrefetchingFeed):
                 await feed.prefetch(page)
             for event in page:
