@@ -38,7 +38,7 @@ import urllib.request
 from typing import Any
 
 from bench.first_sync_mail import Mailbox, build_mailbox
-from bench.first_sync_watch import Watch
+from bench.first_sync_watch import PROBE_TIMEOUT, Watch
 
 REPO = Path(__file__).resolve().parents[1]
 # Issue 16's figures for 20,000 messages (before this work): what the ratios are taken against.
@@ -157,6 +157,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             if watch.complete(args.wait_embeddings):
                 break
             time.sleep(2.0)
+        threads[1].join(PROBE_TIMEOUT + 10)  # the probes sent during the sync are all timed
         watch.after_sync(args.probes_after)
         per_state = calls_per_state(port)
         final = get_state(port) or state

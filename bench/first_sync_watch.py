@@ -128,13 +128,19 @@ class Watch:
                 self.probes[phase].append(time.perf_counter() - sent)
                 return
             time.sleep(0.05)
+        self.probes[phase].append(PROBE_TIMEOUT)  # never seen: counted as the bound, not dropped
 
     def probe_loop(self) -> None:
-        """New mail every PROBE_EVERY seconds from the first stored message until the sync is done."""
+        """New mail every PROBE_EVERY seconds from the first stored message until the sync is done,
+        each probe timed by a thread of its own (one slow probe does not hold the next back)."""
+        timers: list[threading.Thread] = []
         while not self.finished.is_set() and "searchable" not in self.marks:
             if "first_raw" in self.marks:
-                self.probe_once("during")
+                timers.append(threading.Thread(target=self.probe_once, args=("during",), daemon=True))
+                timers[-1].start()
             self.finished.wait(PROBE_EVERY)
+        for timer in timers:
+            timer.join(PROBE_TIMEOUT)
 
     def after_sync(self, count: int) -> None:
         for _ in range(count):
