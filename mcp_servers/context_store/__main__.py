@@ -1,9 +1,10 @@
 """`pepper-context-store`: run the context store MCP server over stdio (default) or streamable HTTP.
 
-    pepper-context-store [--transport stdio|http] [--host 127.0.0.1] [--port 8765] [--db PATH] [--log-level INFO]
+    pepper-context-store [--transport stdio|http] [--host 127.0.0.1] [--port 8765] [--db PATH]
+                         [--rss-budget-mb MB] [--log-level INFO]
 
 Settings come from `PEPPER_CONTEXT_*` variables (the HTTP bearer token from `PEPPER_CONTEXT_TOKEN`);
-`--db` overrides `PEPPER_CONTEXT_DB_PATH`; with `PEPPER_CONTEXT_DATABASE_URL=postgresql://...` the store
+`--db` overrides `PEPPER_CONTEXT_DB_PATH`, `--rss-budget-mb` `PEPPER_CONTEXT_RSS_BUDGET_MB` (0: none); with `PEPPER_CONTEXT_DATABASE_URL=postgresql://...` the store
 lives in PostgreSQL instead (see the README). Logs go to stderr: stdout carries the stdio transport.
 The database is opened before serving: when it cannot be (a read-only data directory, a file that
 is not a database, a lock held by another process), one line says why and the exit code is 2; the
@@ -46,6 +47,11 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--db", type=Path, help="SQLite file (default: PEPPER_CONTEXT_DB_PATH or the user data dir)"
     )
+    parser.add_argument(
+        "--rss-budget-mb",
+        type=int,
+        help="resident memory to keep to, in MB (default: PEPPER_CONTEXT_RSS_BUDGET_MB or 400; 0 for none)",
+    )
     return parser.parse_args(argv)
 
 
@@ -78,6 +84,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         settings = ContextStoreSettings()
         if arguments.db is not None:
             settings = settings.model_copy(update={"db_path": arguments.db})
+        if arguments.rss_budget_mb is not None:
+            settings = ContextStoreSettings.model_validate(
+                {**settings.model_dump(), "rss_budget_mb": arguments.rss_budget_mb or None}
+            )
         options = transport_options(arguments, settings.token, settings.allowed_hosts)
         check_options(options)
         if settings.database_url is not None:

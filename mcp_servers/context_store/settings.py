@@ -78,6 +78,19 @@ class ContextStoreSettings(BaseSettings):
     maintenance_interval_seconds: float = Field(
         30.0, gt=0, description="How often expired items are purged and the event log compacted"
     )
+    rss_budget_mb: int | None = Field(
+        400,
+        ge=64,
+        description="Resident memory the context store keeps to, in MB: the embedding batch shrinks near "
+        "it (as many texts as the room left holds); over it the model is unloaded, SQLite's caches shrunk and freed heap returned; SQLite's "
+        "memory map is capped at a quarter of it. Unset (empty) for no budget",
+    )
+    embed_idle_seconds: float = Field(
+        5.0,
+        ge=0,
+        description="Old mail stored for search only (tagged backfill) is embedded only after this many "
+        "seconds without other writes to embed",
+    )
     poll_interval_seconds: float = Field(
         0.01, gt=0, description="How often the database is checked for commits by other processes"
     )
