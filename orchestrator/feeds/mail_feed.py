@@ -12,7 +12,7 @@ book's model (`content.model`). When sent mail makes someone a correspondent, th
 mail signal carries the user's ranker's score (`orchestrator.triage.ranker_book`: whether it asks for
 a place in Now, and why); signals stored before the ranker are judged again once at start
 (`rank_unranked`). New mail that the ingest's live lane handed over (`orchestrator.feeds.live_mail`)
-is triaged before the next page of the log (`handle_urgent`), and skipped when the log brings it
+is triaged between two events of the log (`handle_urgent`), and skipped when the log brings it
 again unchanged. A follow-up signal is written when the user's message asks something,
 becomes overdue after its wait (`check_overdue`), and is deleted when a recipient answers.
 """

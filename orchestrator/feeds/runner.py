@@ -47,16 +47,16 @@ async def run_feed(
     """Handle `feed`'s events forever, acking each page once all its events are handled (or skipped
     as malformed); a crash mid-page replays that page, which the feeds' stable ids make harmless.
     With a `lane`, each page waits while the user's message is being answered. An `UrgentFeed`
-    handles what goes ahead of the log before each page."""
+    handles what goes ahead of the log before each event."""
     async with log.follow(feed.consumer, feed.namespaces) as stream:
         async for page in stream.pages():
             if lane is not None:
                 await lane.yield_to_user()
-            if isinstance(feed, UrgentFeed):
-                await feed.handle_urgent()
             if isinstance(feed, PrefetchingFeed):
                 await feed.prefetch(page)
             for event in page:
+                if isinstance(feed, UrgentFeed):  # between two events: a page of triage can be long
+                    await feed.handle_urgent()
                 await _handle(feed, event, retry_after)
             await feed.flush()
             await log.ack(feed.consumer, page[-1].seq)
