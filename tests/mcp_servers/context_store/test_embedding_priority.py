@@ -141,8 +141,8 @@ async def test_the_worker_waits_for_tool_calls_in_flight(db_path: Path) -> None:
     store.close()
 
 
-LONG = ("The quarterly report is attached; the numbers for the northern region need a second look. " * 25)[
-    :2000
+LONG = ("The quarterly report is attached; the numbers for the northern region need a second look. " * 12)[
+    :1000
 ]
 
 
@@ -153,23 +153,25 @@ def peak_rss(pid: int) -> int:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(400)  # a real local model, embedding at a low priority on a shared machine
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the peak RSS from /proc")
 @pytest.mark.anyio
 async def test_a_context_store_with_a_small_rss_budget_keeps_to_it(tmp_path: Path) -> None:
-    budget_mb = 220
+    budget_mb = 170
     args = ["--db", str(tmp_path / "c.db"), "--rss-budget-mb", str(budget_mb)]
     env = {"PEPPER_CONTEXT_EMBEDDER": "local", "PEPPER_CONTEXT_EMBED_IDLE_SECONDS": "0"}
     async with Client(stdio_transport("mcp_servers.context_store", args, env), timeout=120) as client:
         server = next(
             p for p in psutil.Process().children(recursive=True) if "context_store" in " ".join(p.cmdline())
         )
-        items = [{"namespace": "raw.email", "id": f"m{i}", "text": f"{i} {LONG}"} for i in range(48)]
+        items = [{"namespace": "raw.email", "id": f"m{i}", "text": f"{i} {LONG}"} for i in range(10)]
         await client.call_tool("store_many", {"items": items})
-        with anyio.fail_after(110):
+        with anyio.fail_after(380):
             while True:  # each semantic search first catches up with the queue, in budgeted batches
                 found = await client.call_tool("search", {"text": "northern numbers", "mode": "semantic"})
                 if found.structured_content["pending_embeddings"] == 0:
                     break
         peak = peak_rss(server.pid)
         assert found.structured_content["hits"]
+    print(f"peak RSS {peak / 2**20:.0f} MB, budget {budget_mb} MB")
     assert peak <= budget_mb * 2**20 * 1.25, f"peak RSS {peak / 2**20:.0f} MB over a {budget_mb} MB budget"
