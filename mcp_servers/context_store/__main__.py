@@ -39,6 +39,17 @@ from .store import ContextStore
 DEFAULT_PORT = 8765
 
 
+def budget_mb(text: str) -> int:
+    """An RSS budget in MB: 0 for none, else at least 64 (below that not even the server fits)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of MB") from None
+    if value and value < 64:
+        raise argparse.ArgumentTypeError(f"{value} MB is too small: give at least 64, or 0 for no budget")
+    return value
+
+
 def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="pepper-context-store", description="Pepper's context store MCP server"
@@ -49,7 +60,7 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--rss-budget-mb",
-        type=int,
+        type=budget_mb,
         help="resident memory to keep to, in MB (default: PEPPER_CONTEXT_RSS_BUDGET_MB or 400; 0 for none)",
     )
     return parser.parse_args(argv)
@@ -86,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             settings = settings.model_copy(update={"db_path": arguments.db})
         if arguments.rss_budget_mb is not None:
             settings = ContextStoreSettings.model_validate(
-                {**settings.model_dump(), "rss_budget_mb": arguments.rss_budget_mb or None}
+                {**settings.model_dump(), "rss_budget_mb": arguments.rss_budget_mb}
             )
         options = transport_options(arguments, settings.token, settings.allowed_hosts)
         check_options(options)
