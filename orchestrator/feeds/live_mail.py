@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
+
 __all__ = ["LiveMail"]
 
 HANDED_OVER_KEPT = 1000  # ids waiting for the feed: far more than arrives during a page
@@ -30,6 +32,7 @@ class LiveMail:
         self.live_claimed: set[int] = set()  # seqs the live lane took, above main_seq
         self._waiting: dict[str, None] = {}  # stored by the live lane, not yet triaged by the feed
         self.handed_over = 0  # messages triaged ahead of the log (for status and tests)
+        self._arrival: anyio.Event | None = None  # made in the event loop, on first use
 
     def claim_main(self, changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The changes of a main-lane page that the live lane has not applied; the main lane owns
@@ -53,8 +56,18 @@ class LiveMail:
     def hand_over(self, ids: list[str]) -> None:
         """Messages the live lane stored, for the feed to triage before its next page."""
         self._waiting.update(dict.fromkeys(ids))
+        if ids and self._arrival is not None:
+            self._arrival.set()
         while len(self._waiting) > HANDED_OVER_KEPT:
             del self._waiting[next(iter(self._waiting))]  # the log still brings them, in turn
+
+    def arrival(self) -> anyio.Event:
+        """An event set once mail is handed over (already set while some waits)."""
+        if self._arrival is None or (self._arrival.is_set() and not self._waiting):
+            self._arrival = anyio.Event()
+        if self._waiting:
+            self._arrival.set()
+        return self._arrival
 
     def take(self) -> list[str]:
         """The ids handed over since the last call, oldest first."""

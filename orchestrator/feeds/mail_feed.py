@@ -23,6 +23,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import anyio
 from pydantic import ValidationError
 
 from orchestrator.context_items import ContextItems, StoredItem
@@ -80,6 +81,10 @@ class MailFeed:
         """Read the page's mail in one call (the runner calls it before `handle`)."""
         stored = [event.id for event in page if event.op == "store" and event.namespace == "raw.email"]
         self._prefetched = await self._items.get_many("raw.email", stored) if stored else {}
+
+    def urgent_arrival(self) -> anyio.Event | None:
+        """Set when new mail is handed over (the runner stops yielding to the user for it)."""
+        return self.live.arrival() if self.live is not None else None
 
     async def handle_urgent(self) -> None:
         """Triage the new mail the live lane handed over, ahead of the log (the runner calls it

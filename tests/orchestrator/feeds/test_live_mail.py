@@ -3,7 +3,10 @@ and the mail feed triages it before its next page, and each change is applied by
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -13,11 +16,12 @@ import anyio
 import pytest
 
 from orchestrator.context_items import ContextItems
-from orchestrator.event_log import EventLog
+from orchestrator.event_log import ContextEvent, EventLog
 from orchestrator.feeds.ingest import MailIngest, follow
 from orchestrator.feeds.live_mail import LiveMail
 from orchestrator.feeds.mail_feed import MailFeed
 from orchestrator.feeds.runner import run_feed
+from orchestrator.scheduler.user_lane import UserLane
 from tests.orchestrator.feeds.test_first_sync import ME, NOW, deliver, servers_over
 
 BACKFILL_SIZE = 600
@@ -93,3 +97,57 @@ async def test_new_mail_reaches_signals_while_the_backfill_is_still_running(tmp_
         assert [event["id"] for event in events].count("arrival") == 1  # applied by one lane only
         signal = await items.get("signals.email", "arrival")
         assert signal is not None and signal.data["summary"]
+
+
+class OnePageLog:
+    """An event log holding one page, then nothing new (enough for `run_feed`)."""
+
+    @asynccontextmanager
+    async def follow(self, consumer: str, namespaces: list[str]) -> AsyncIterator[OnePageLog]:
+        yield self
+
+    async def pages(self) -> AsyncIterator[list[ContextEvent]]:
+        yield [ContextEvent(seq=1, namespace="raw.email", id="old", op="store", at=0.0)]
+        await anyio.sleep_forever()
+
+    async def ack(self, consumer: str, seq: int) -> None:
+        self.acked = seq
+
+
+class HandOverFeed:
+    consumer, namespaces = "test.feed", ["raw.email"]
+
+    def __init__(self, live: LiveMail) -> None:
+        self.live = live
+        self.handled: list[str] = []
+        self.urgent = anyio.Event()
+
+    async def handle(self, event: ContextEvent) -> None:
+        self.handled.append(event.id)
+
+    async def flush(self) -> None:
+        pass
+
+    def urgent_arrival(self) -> anyio.Event | None:
+        return self.live.arrival()
+
+    async def handle_urgent(self) -> None:
+        taken = self.live.take()
+        self.handled += taken
+        if taken:
+            self.urgent.set()
+
+
+@pytest.mark.anyio
+async def test_new_mail_is_triaged_while_the_feed_yields_to_the_users_message() -> None:
+    lane, live = UserLane(patience=600), LiveMail()
+    feed = HandOverFeed(live)
+    async with lane.serving(), anyio.create_task_group() as task_group:  # the user is being answered
+        task_group.start_soon(functools.partial(run_feed, lane=lane), feed, OnePageLog())
+        await anyio.wait_all_tasks_blocked()
+        assert feed.handled == [] and lane.yields == 1  # the backlog's page waits for the user
+        live.hand_over(["new"])
+        with anyio.fail_after(10):
+            await feed.urgent.wait()
+        assert feed.handled == ["new"]  # the new mail did not wait; the old page still does
+        task_group.cancel_scope.cancel()
