@@ -36,6 +36,7 @@ from orchestrator.extensions.priority_triage import PrioritizedTriage
 from orchestrator.extensions.servers import connect
 from orchestrator.extensions.tool_trust import ToolClasses
 from orchestrator.feeds.ingest import CalendarIngest, MailIngest, follow
+from orchestrator.feeds.live_mail import LiveMail
 from orchestrator.feeds.mail_feed import MailFeed
 from orchestrator.feeds.meeting_feed import MeetingFeed
 from orchestrator.feeds.runner import run_feed
@@ -142,6 +143,7 @@ class Pepper:
             triage = PrioritizedTriage(triage, settings.priority)
         self.profiles = ProfileBook(self.items, settings.user_addresses, settings.vips)
         self.ranker = RankerBook(self.items)
+        self.live_mail = LiveMail()  # new mail ahead of a first sync's backfill
         self.mail_feed = MailFeed(
             self.items,
             settings.user_addresses,
@@ -150,10 +152,18 @@ class Pepper:
             profiles=self.profiles,
             content=content,
             ranker=self.ranker,
+            live=self.live_mail,
         )
         self.lane = UserLane()  # a user's message goes before ingest and triage work
         self.mail_ingest = (
-            MailIngest(gmail, self.items, log=self.log, triage_days=settings.triage_days, lane=self.lane)
+            MailIngest(
+                gmail,
+                self.items,
+                log=self.log,
+                triage_days=settings.triage_days,
+                lane=self.lane,
+                live=self.live_mail,
+            )
             if (gmail := self.connections.get("gmail"))
             else None
         )
@@ -209,6 +219,9 @@ class Pepper:
         if (gmail := self.connections.get("gmail")) and self.mail_ingest:
             sync = functools.partial(self.health.record, "mail", self.mail_ingest.sync)
             start("mail ingest", follow, gmail, "gmail://inbox", sync, MAIL_SYNC_SECONDS)
+            start(
+                "new mail lane", follow, gmail, "gmail://inbox", self.mail_ingest.sync_live, MAIL_SYNC_SECONDS
+            )
             start("mail feed", functools.partial(run_feed, lane=self.lane), self.mail_feed, self.log)
             start("ranking stored mail", self.mail_feed.rank_unranked)
             start("overdue check", self._check_overdue)

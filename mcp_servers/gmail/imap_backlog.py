@@ -38,7 +38,7 @@ class FirstIndex:
     def _call(self, operation: Callable[[ImapConnection], T]) -> T: ...  # pragma: no cover
     def _ordered_folders(self) -> list[Folder]: ...  # pragma: no cover
     def _scan_folder(self, conn: ImapConnection, folder: Folder, defer: bool = False) -> list[Waiting]: ...  # pragma: no cover  # fmt: skip
-    def _add(self, conn: ImapConnection, folder: Folder, validity: int, batch: Batch) -> None: ...  # pragma: no cover  # fmt: skip
+    def _add(self, conn: ImapConnection, folder: Folder, validity: int, batch: Batch, *, backlog: bool = False) -> None: ...  # pragma: no cover  # fmt: skip
     def scan(self) -> int: ...  # pragma: no cover
 
     def plan_index(self) -> int:
@@ -60,7 +60,7 @@ class FirstIndex:
         for (name, validity), group in groupby(step, key=lambda waiting: waiting[:2]):
             batch = {uid: (flags, octets) for _, _, uid, flags, octets in group}
             self._call(partial(self._add_waiting, folder=self.folders.get(name, Folder(name, None)),
-                               validity=validity, batch=batch))  # fmt: skip
+                               validity=validity, batch=batch, backlog=True))  # fmt: skip
         assert self.progress is not None
         self.progress = IndexProgress(indexed=self.progress.indexed + len(step), total=self.progress.total)
         return self.progress
@@ -87,8 +87,12 @@ class FirstIndex:
         self.planned[folder.name] = (validity, selected.uidnext)
         self._add_waiting(conn, folder, validity, found)
 
-    def _add_waiting(self, conn: ImapConnection, folder: Folder, validity: int, batch: Batch) -> None:
+    def _add_waiting(
+        self, conn: ImapConnection, folder: Folder, validity: int, batch: Batch, backlog: bool = False
+    ) -> None:
+        """Journal `batch`, newest first; `backlog` marks a first indexing's entries (the live
+        readers of `list_changes(live=True)` skip them), arrivals are live."""
         if not batch or conn.select(folder.name).validity != validity:
             return  # the folder was rebuilt since the plan: the final scan resyncs it
         with self.journal.transaction():
-            self._add(conn, folder, validity, dict(sorted(batch.items(), reverse=True)))
+            self._add(conn, folder, validity, dict(sorted(batch.items(), reverse=True)), backlog=backlog)

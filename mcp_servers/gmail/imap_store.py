@@ -221,7 +221,10 @@ class ImapStore(FirstIndex):
             row.flags, row.extra_labels = letters, keywords
             self.journal.update(row, old, self.labels(row))
 
-    def _add(self, conn: ImapConnection, folder: Folder, validity: int, batch: Batch) -> None:
+    def _add(
+        self, conn: ImapConnection, folder: Folder, validity: int, batch: Batch, *, backlog: bool = False
+    ) -> None:
+        """Fetch and journal `batch`; `backlog` marks entries of a first indexing (not seen happen)."""
         raws = fetch_page(conn, {uid: size for uid, (_, size) in batch.items()})
         for uid, (flags, size) in batch.items():
             if raws.get(uid) is None:
@@ -235,13 +238,13 @@ class ImapStore(FirstIndex):
             except MessageParseError as exc:
                 row.error = exc.reason
                 self.journal.upsert(row)
-                self.journal.append("added", id, labels, exc.reason)
+                self.journal.append("added", id, labels, exc.reason, backlog=backlog)
                 continue
             indexed = IndexRow.of_message(message, folder.name, path, row.flags)
             indexed.extra_labels = row.extra_labels
             indexed.summary["size"] = size
             self.journal.upsert(indexed)
-            self.journal.append("added", id, labels)
+            self.journal.append("added", id, labels, backlog=backlog)
 
     def _locate(self, conn: ImapConnection, row: IndexRow, readonly: bool = True) -> int:
         validity = conn.select(row.folder, readonly=readonly).validity

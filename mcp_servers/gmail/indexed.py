@@ -314,11 +314,11 @@ class IndexedProvider(MailProvider):
 
         return await self._run(read)
 
-    async def list_changes(self, since: str | None, limit: int) -> ChangePage:
+    async def list_changes(self, since: str | None, limit: int, *, live: bool = False) -> ChangePage:
         def read(store: MailStore) -> ChangePage:
             store.journal.parse_cursor(since)  # a bad cursor fails before any work
             self._catch_up(store)
-            return store.journal.changes(since, limit)
+            return store.journal.changes(since, limit, live=live)
 
         return await self._run(read)
 

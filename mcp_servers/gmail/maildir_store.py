@@ -96,6 +96,9 @@ class MaildirStore:
         self.root = root
         self.journal = journal
         self._backlog: list[StoredFile] = []
+        self._planned: set[str] = (
+            set()
+        )  # keys on disk when the first indexing was planned, and arrivals since
         self.progress: IndexProgress | None = None
         for folder in ("", "Sent", "Drafts", "Trash"):
             self.ensure_folder(folder)
@@ -149,8 +152,10 @@ class MaildirStore:
         answers: moves and deletions are journalled now; new files wait, the Sent folder first (a
         reader learns whom the user writes to before it judges what they receive), then the rest,
         each newest first (by mtime, the Maildir received date), so that a client reading the change
-        feed meets recent mail first. Until the backlog is done `scan()` does nothing. Returns how many files wait."""
+        feed meets recent mail first. Until the backlog is done `scan()` only journals mail delivered
+        since (`_index_arrivals`). Returns how many files wait."""
         on_disk, indexed = self.files(), self.journal.locations()
+        self._planned = set(on_disk)
         self._apply_moves(on_disk, indexed)
         waiting = [stored for key, stored in on_disk.items() if key not in indexed]
         self._backlog = sorted(waiting, key=_received, reverse=True)
@@ -164,14 +169,14 @@ class MaildirStore:
         """Index the next `size` files of the backlog in one transaction; None once it is empty
         (after a full `scan()` that records what changed meanwhile)."""
         if not self._backlog:
-            self.progress = None
+            self.progress, self._planned = None, set()
             self.scan()
             return None
         step = self._backlog[:size]
         with self.journal.transaction():
             for stored in step:
                 if os.path.exists(stored.path):  # else moved since the plan: the final scan finds it
-                    self._add(stored)
+                    self._add(stored, backlog=True)
         self._backlog = self._backlog[size:]  # only once stored: a failed step is tried again
         assert self.progress is not None
         self.progress = IndexProgress(indexed=self.progress.indexed + len(step), total=self.progress.total)
@@ -192,9 +197,10 @@ class MaildirStore:
 
     def scan(self) -> int:
         """Bring the index and journal up to date with the disk; returns how many changes were added.
-        Does nothing while the first indexing has a backlog (it owns the journal's order then)."""
+        While the first indexing has a backlog (it owns the journal's order then), only mail delivered
+        since is journalled."""
         if self._backlog:
-            return 0
+            return self._index_arrivals()
         before = self.journal.last_seq()
         on_disk, indexed = self.files(), self.journal.locations()
         self._apply_moves(on_disk, indexed)
@@ -205,7 +211,26 @@ class MaildirStore:
                     self._add(stored)
         return self.journal.last_seq() - before
 
-    def _add(self, stored: StoredFile) -> None:
+    def _index_arrivals(self) -> int:
+        """Journal, ahead of the backlog, the files delivered into a `new/` since the first indexing
+        was planned (where an MDA or a fetcher delivers): new mail must not wait for years of old
+        mail. Lists only the `new/` folders, so it is cheap enough to run on every look."""
+        arrivals = []
+        for folder in self.folders():
+            with os.scandir(self.folder_path(folder) / "new") as entries:
+                for entry in entries:
+                    key, flags = _split_name(entry.name)
+                    if key not in self._planned and not entry.name.startswith(".") and entry.is_file():
+                        arrivals.append(StoredFile(key, folder, entry.path, flags))
+        if not arrivals:
+            return 0
+        with self.journal.transaction():
+            for stored in arrivals:
+                self._add(stored)
+        self._planned.update(stored.key for stored in arrivals)  # only once stored
+        return len(arrivals)
+
+    def _add(self, stored: StoredFile, *, backlog: bool = False) -> None:
         labels = labels_of(stored.folder, stored.flags, [])
         try:
             message = parse_file(Path(stored.path), id=stored.key, labels=labels)
@@ -214,10 +239,10 @@ class MaildirStore:
             self.journal.upsert(
                 IndexRow.of_error(stored.key, stored.folder, stored.path, stored.flags, mtime, exc.reason)
             )
-            self.journal.append("added", stored.key, labels, exc.reason)
+            self.journal.append("added", stored.key, labels, exc.reason, backlog=backlog)
             return
         self.journal.upsert(IndexRow.of_message(message, stored.folder, stored.path, stored.flags))
-        self.journal.append("added", stored.key, labels)
+        self.journal.append("added", stored.key, labels, backlog=backlog)
 
     def _update(self, row: IndexRow, stored: StoredFile) -> None:
         old_labels = self.labels(row)

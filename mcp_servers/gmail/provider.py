@@ -152,8 +152,9 @@ class MailProvider(ABC):
         """Every message of a conversation, oldest first."""
 
     @abstractmethod
-    async def list_changes(self, since: str | None, limit: int) -> ChangePage:
-        """Changes after cursor `since` (from the beginning when None), oldest first."""
+    async def list_changes(self, since: str | None, limit: int, *, live: bool = False) -> ChangePage:
+        """Changes after cursor `since` (from the beginning when None), oldest first; with `live`,
+        only those not found by a first indexing (new mail, moves, flag changes)."""
 
     @abstractmethod
     async def list_labels(self) -> list[Label]:

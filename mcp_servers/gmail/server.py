@@ -83,6 +83,10 @@ DRAFT = _hints(
 SEND = _hints(read_only=False, destructive=True, idempotent=False, open_world=True)
 TRASH = _hints(read_only=False, destructive=True, idempotent=True, open_world=False)
 
+LIVE_CHANGES = (
+    "Only changes seen happen (new mail, moves, flags), not the old mail a first indexing found: lets a "
+    "client still reading that backlog see new mail at once. A live cursor serves only further live reads"
+)
 MessageId = Annotated[str, Field(min_length=1, description="Message id from search_messages or list_changes")]
 
 
@@ -248,11 +252,12 @@ def _add_feed_tools(server: FastMCP, ctx: _Context) -> None:
             str | None, Field(description="Cursor from the previous call; omit to start from the beginning")
         ] = None,
         limit: Annotated[int, Field(ge=1, le=1000, description="Maximum number of changes")] = 100,
+        live: Annotated[bool, Field(description=LIVE_CHANGES)] = False,
     ) -> ChangePage:
         """Changes to the mailbox after a cursor: added, deleted and relabelled messages."""
         indexing = ctx.provider.indexing  # read first: a page read after the end still gets the flag
         with _tool_errors():
-            page = await ctx.provider.list_changes(since, limit)
+            page = await ctx.provider.list_changes(since, limit, live=live)
         return page.model_copy(update={"indexing": indexing, "index_trouble": ctx.provider.index_trouble})
 
     @server.tool(annotations=READ)

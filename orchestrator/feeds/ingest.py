@@ -7,7 +7,9 @@ of the coming days from `upcoming` are stored as `raw.calendar/<event id>` when 
 changed (a hash in the item's metadata tells), and ones that vanished are deleted. The mail cursor is
 saved in the context store (`state.cursors/gmail`, with the count stored so far) only after the page
 it covers is stored, so a crash repeats work and never skips it; stable ids make the repeat harmless.
-Given the event log, mail ingest bounds triage on a first sync (`orchestrator.feeds.first_sync`). Both run on wake-ups
+Given the event log, mail ingest bounds triage on a first sync (`orchestrator.feeds.first_sync`);
+given a `LiveMail`, a second lane stores new mail ahead of the backlog (`orchestrator.feeds.live_mail`).
+Both run on wake-ups
 (`gmail://inbox`, `calendar://upcoming`) with a periodic look as a safety net.
 """
 
@@ -25,6 +27,7 @@ import anyio
 from orchestrator.context_items import ContextItems
 from orchestrator.event_log import EventLog
 from orchestrator.feeds.first_sync import BACKFILL, SyncProgress, needs_triage, wait_for_triage
+from orchestrator.feeds.live_mail import LiveMail
 from orchestrator.mcp_clients import ServerConnection, ServerUnavailable, ToolCallFailed, ToolCallTimeout
 from orchestrator.scheduler.user_lane import UserLane
 
@@ -59,9 +62,12 @@ class MailIngest:
         triage_days: float = 14.0,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         lane: UserLane | None = None,
+        live: LiveMail | None = None,
     ) -> None:
         self._gmail = gmail
         self._lane = lane
+        self.live = live
+        self._live_cursor: str | None = None
         self._items = items
         self._page_size = page_size
         self._log = log
@@ -92,7 +98,8 @@ class MailIngest:
             if cursor:
                 arguments["since"] = cursor
             page = (await self._gmail.call_tool("list_changes", arguments)).structured or {}
-            items = await self._page_items(page.get("changes", []))
+            changes = page.get("changes", [])
+            items = await self._page_items(self.live.claim_main(changes) if self.live else changes)
             applied += len(page.get("changes", []))
             self.progress.after_page(page, len(page.get("changes", [])))
             cursor = page.get("cursor", cursor)
@@ -102,6 +109,36 @@ class MailIngest:
             saved_cursor = {"cursor": cursor, "stored": self.progress.stored, "synced_at": synced_at,
                             "newest_at": self.newest_at}  # fmt: skip
             await self._store(items, {"namespace": CURSORS, "id": "gmail", "data": saved_cursor})
+            if not page.get("has_more"):
+                return applied
+
+    async def sync_live(self) -> int:
+        """While the main lane is behind (a first sync, a catch-up), store the live changes at once
+        and hand the new mail to the feed; returns how many changes this lane applied."""
+        if self.live is None or self.progress.phase == "done":
+            return 0
+        if self._live_cursor is None:  # from where the main lane stands: everything before is its
+            saved = await self._items.get(CURSORS, "gmail")
+            self._live_cursor = saved.data.get("cursor") if saved and isinstance(saved.data, dict) else None
+        applied = 0
+        while True:
+            arguments: dict[str, Any] = {"limit": self._page_size, "live": True}
+            if self._live_cursor:
+                arguments["since"] = self._live_cursor
+            try:
+                page = (await self._gmail.call_tool("list_changes", arguments)).structured or {}
+            except ToolCallFailed:  # a journal rebuilt under the cursor: start again from the main lane's
+                self._live_cursor = None
+                raise
+            claimed = self.live.claim_live(page.get("changes", []))
+            try:
+                items = await self._page_items(claimed)
+                await self._items.put_many(items)
+            except BaseException:
+                self.live.release(claimed)
+                raise
+            self.live.hand_over([item["id"] for item in items if BACKFILL not in item["tags"]])
+            self._live_cursor, applied = page.get("cursor", self._live_cursor), applied + len(claimed)
             if not page.get("has_more"):
                 return applied
 

@@ -13,7 +13,9 @@ book's model (`content.model`). A correction teaches it too: the feed hands its 
 Junk mail), the open mail of senders the user does not know is judged again. When sent mail makes someone a correspondent, their mail already triaged is ranked again. Every
 mail signal carries the user's ranker's score (`orchestrator.triage.ranker_book`: whether it asks for
 a place in Now, and why); signals stored before the ranker are judged again once at start
-(`rank_unranked`). A follow-up signal is written when the user's message asks something,
+(`rank_unranked`). New mail that the ingest's live lane handed over (`orchestrator.feeds.live_mail`)
+is triaged between two events of the log (`handle_urgent`), and skipped when the log brings it
+again unchanged. A follow-up signal is written when the user's message asks something,
 becomes overdue after its wait (`check_overdue`), and is deleted when a recipient answers.
 """
 
@@ -23,10 +25,14 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import anyio
+from pydantic import ValidationError
+
 from orchestrator.context_items import ContextItems, StoredItem
 from orchestrator.event_log import ContextEvent
 from orchestrator.feeds.first_sync import BACKFILL
 from orchestrator.feeds.follow_ups import FollowUp, answered_follow_up, follow_up_for
+from orchestrator.feeds.live_mail import LiveMail
 from orchestrator.feeds.mail import Email, UserProfile
 from orchestrator.feeds.sender_trust import sender_trust
 from orchestrator.feeds.signals import Signal, sender_tag
@@ -42,6 +48,7 @@ __all__ = ["MailFeed"]
 logger = logging.getLogger(__name__)
 FOLLOW_UPS = "signals.follow_up"
 UNRANKED_LIMIT = 1000  # the newest mail signals looked at for a missing ranking, once per start
+EARLY_KEPT = 1000  # ids judged ahead of the log and not met in it yet
 
 
 class MailFeed:
@@ -58,8 +65,11 @@ class MailFeed:
         profiles: ProfileBook | None = None,
         content: ContentBook | None = None,
         ranker: RankerBook | None = None,
+        live: LiveMail | None = None,
     ) -> None:
         self._items = items
+        self.live = live
+        self._early: dict[str, StoredItem] = {}  # judged ahead of the log (handle_urgent), by id
         self.content = content or ContentBook(items)
         self.ranker = ranker or RankerBook(items)
         self._engine = engine or RulesTriage(self.content.model)
@@ -76,12 +86,36 @@ class MailFeed:
         stored = [event.id for event in page if event.op == "store" and event.namespace == "raw.email"]
         self._prefetched = await self._items.get_many("raw.email", stored) if stored else {}
 
+    def urgent_arrival(self) -> anyio.Event | None:
+        """Set when new mail is handed over (the runner stops yielding to the user for it)."""
+        return self.live.arrival() if self.live is not None else None
+
+    async def handle_urgent(self) -> None:
+        """Triage the new mail the live lane handed over, ahead of the log (the runner calls it
+        before each page); the log's own events for it are skipped while it is unchanged."""
+        ids = self.live.take() if self.live is not None else []
+        if not ids:
+            return
+        found = await self._items.get_many("raw.email", ids)
+        for item in found.values():
+            self._early[item.id] = item
+            try:
+                await self._handle_item(item)
+            except (ValidationError, ValueError) as exc:
+                logger.warning("%s skipped raw.email/%s: %s", self.consumer, item.id, exc)
+        while len(self._early) > EARLY_KEPT:
+            del self._early[next(iter(self._early))]
+        await self.flush()
+
     async def handle(self, event: ContextEvent) -> None:
         if event.op != "store":
             return
         item = self._prefetched.pop(event.id, None) or await self._items.get("raw.email", event.id)
-        if item is None:
+        if item is None or self._early.pop(event.id, None) == item:  # judged already, as it is now
             return
+        await self._handle_item(item)
+
+    async def _handle_item(self, item: StoredItem) -> None:
         email = Email.model_validate(item.data)
         profile = await self.profiles.load()
         if email.in_sent:  # an old sent question (backfill) is learned from, but not followed up
