@@ -119,6 +119,7 @@ class IndexedProvider(MailProvider):
         self._store: MailStore | None = None
         self._indexing: IndexProgress | None = None
         self._trouble: str | None = None
+        self._announced: int | None = None  # the journal seq the last `scan` reported up to
         self.retry_seconds = RETRY_SECONDS
 
     @abstractmethod
@@ -151,6 +152,7 @@ class IndexedProvider(MailProvider):
         self._indexing = IndexProgress(indexed=0, total=0)
         await self._reaching(prepare)
         self._indexing = getattr(self._store, "progress", self._indexing)
+        self._announced = await self._run(lambda store: store.journal.last_seq())
 
     @property
     def indexing(self) -> IndexProgress | None:
@@ -168,6 +170,7 @@ class IndexedProvider(MailProvider):
                 self._indexing = progress
                 await changed()
         self._indexing = None
+        await self.scan()  # what the steps journalled is announced next, with whatever came meanwhile
         await changed()
 
     async def _index_step(self, store: SteppedStore, size: int) -> IndexProgress | None:
@@ -271,9 +274,18 @@ class IndexedProvider(MailProvider):
         return result
 
     async def scan(self) -> int:
-        """Sync the index with the mailbox now; returns the number of new journal entries (0 while
-        the index cannot be written: `index_trouble` says why)."""
-        return await self._run(self._catch_up)
+        """Sync the index with the mailbox now; returns how many journal entries were added since the
+        previous `scan` returned, counting those a tool call's catch-up added meanwhile (a reader's
+        `list_changes` may journal new mail first: its subscribers must still hear of it); 0 while
+        the index cannot be written (`index_trouble` says why)."""
+
+        def sync(store: MailStore) -> int:
+            added = self._catch_up(store)
+            last = store.journal.last_seq()
+            announced, self._announced = self._announced, last
+            return added if announced is None else max(last - announced, added)
+
+        return await self._run(sync)
 
     async def search_page(self, query: Query, limit: int, cursor: str | None = None, *,
                           now: datetime | None = None, zone: tzinfo | None = None,
