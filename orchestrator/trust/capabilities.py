@@ -163,6 +163,13 @@ CONTEXT: dict[str, Rule] = {
 }
 SCHEDULER: dict[str, Rule] = {
     "send_to_user": _local("answers the user in the chat"),
+    "snooze_item": _local("snoozes a card until a time"),
+    "mark_done_item": _local("puts a card away as done"),
+    "mark_read_item": _local("marks mail read, which the user can change back"),
+    "list_reminders": READ,
+    "cancel_reminder": _local("cancels one of the user's reminders"),
+    "digest": _local("sends or times the user's own digest"),
+    "draft_reply": _local("writes a reply that waits on the approval desk; nothing is sent"),
     "notify": _local("notifies the user on their own channels"),
     "delegate": READ,
     "search_context": READ,
