@@ -17,6 +17,8 @@ from typing import Any
 import anyio
 from anyio.abc import TaskStatus
 
+from orchestrator.accounts.senses import AccountSenses
+from orchestrator.accounts.specs import account_connections
 from orchestrator.activity import Activity
 from orchestrator.brains.llm_brain import LLMBrain, llm_summarizer
 from orchestrator.brains.rules_brain import RulesBrain
@@ -82,7 +84,14 @@ class Pepper:
         self.added = settings.added_servers()  # the user's own MCP servers, supervised like Pepper's
         self.connections = {
             name: connect(settings, name)
-            for name in ("context", "gmail", "calendar", "notify", *self.added)
+            for name in (
+                "context",
+                "gmail",
+                "calendar",
+                "notify",
+                *account_connections(settings),
+                *self.added,
+            )
             if settings.server(name).enabled
         }
         if "context" not in self.connections:
@@ -163,6 +172,8 @@ class Pepper:
         ):
             if server in self.connections:
                 self.health.add(source, interval, alert_after, self.connections[server])
+        self.accounts = AccountSenses(settings, self.connections, self.items, self.log, self.lane)
+        self.accounts.add_health(self.health, MAIL_SYNC_SECONDS, CALENDAR_SYNC_SECONDS, alert_after)
         self.feeds = _custom_feeds(settings, self.connections)
         self.notifications = (
             NotificationMirror(self.connections["notify"], self.items)
@@ -198,6 +209,8 @@ class Pepper:
         if (gmail := self.connections.get("gmail")) and self.mail_ingest:
             sync = functools.partial(self.health.record, "mail", self.mail_ingest.sync)
             start("mail ingest", follow, gmail, "gmail://inbox", sync, MAIL_SYNC_SECONDS)
+        self.accounts.start(start, self.health, MAIL_SYNC_SECONDS, CALENDAR_SYNC_SECONDS)
+        if self.mail_ingest or self.accounts.mail:
             start("mail feed", functools.partial(run_feed, lane=self.lane), self.mail_feed, self.log)
             start("ranking stored mail", self.mail_feed.rank_unranked)
             start("overdue check", self._check_overdue)
@@ -206,6 +219,7 @@ class Pepper:
             ingest = CalendarIngest(calendar, self.items, horizon=timedelta(days=2))
             sync = functools.partial(self.health.record, "calendar", ingest.sync)
             start("calendar ingest", follow, calendar, "calendar://upcoming", sync, CALENDAR_SYNC_SECONDS)
+        if calendar or self.accounts.calendar:
             start("meeting feed", run_feed, MeetingFeed(self.items), self.log)
         if self.notifications is not None:
             start("notifications mirror", self.notifications.run)

@@ -7,6 +7,8 @@ of the coming days from `upcoming` are stored as `raw.calendar/<event id>` when 
 changed (a hash in the item's metadata tells), and ones that vanished are deleted. The mail cursor is
 saved in the context store (`state.cursors/gmail`, with the count stored so far) only after the page
 it covers is stored, so a crash repeats work and never skips it; stable ids make the repeat harmless.
+An account other than `default` (docs/decisions.md, D1) stores `raw.email/<account>:<provider id>`
+with `account` and `provider_id` in the data, and keeps its cursor as `state.cursors/gmail.<account>`.
 Given the event log, mail ingest bounds triage on a first sync (`orchestrator.feeds.first_sync`). Both run on wake-ups
 (`gmail://inbox`, `calendar://upcoming`) with a periodic look as a safety net.
 """
@@ -22,6 +24,7 @@ from typing import Any
 
 import anyio
 
+from orchestrator.accounts.names import DEFAULT_ACCOUNT, connection_name, scoped_id
 from orchestrator.context_items import ContextItems
 from orchestrator.event_log import EventLog
 from orchestrator.feeds.first_sync import BACKFILL, SyncProgress, needs_triage, wait_for_triage
@@ -59,8 +62,11 @@ class MailIngest:
         triage_days: float = 14.0,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         lane: UserLane | None = None,
+        account: str = DEFAULT_ACCOUNT,
     ) -> None:
         self._gmail = gmail
+        self.account = account
+        self._cursor_id = connection_name("gmail", account)
         self._lane = lane
         self._items = items
         self._page_size = page_size
@@ -74,7 +80,7 @@ class MailIngest:
 
     async def sync(self) -> int:
         """Bring `raw.email` up to date with the mailbox; returns how many changes were applied."""
-        saved = await self._items.get(CURSORS, "gmail")
+        saved = await self._items.get(CURSORS, self._cursor_id)
         state = saved.data if saved is not None and isinstance(saved.data, dict) else {}
         cursor = state.get("cursor")
         self.progress.stored = int(state.get("stored", 0))
@@ -91,7 +97,7 @@ class MailIngest:
             self.progress.after_page(page, len(page.get("changes", [])))
             cursor = page.get("cursor", cursor)
             saved_cursor = {"cursor": cursor, "stored": self.progress.stored}
-            await self._store(items, {"namespace": CURSORS, "id": "gmail", "data": saved_cursor})
+            await self._store(items, {"namespace": CURSORS, "id": self._cursor_id, "data": saved_cursor})
             if not page.get("has_more"):
                 return applied
 
@@ -119,7 +125,7 @@ class MailIngest:
             message_id = change["message_id"]
             wanted.pop(message_id, None)
             if change["kind"] == "deleted":
-                await self._items.delete("raw.email", message_id)
+                await self._items.delete("raw.email", scoped_id(self.account, message_id))
             elif change.get("error"):
                 self.failed.append(f"{message_id}: {change['error']}")
             else:
@@ -143,10 +149,13 @@ class MailIngest:
         labels = [label for label in message.get("labels", []) if label][:31]
         if self._log is not None and not needs_triage(message, self._now(), self._triage_days):
             labels.append(BACKFILL)
+        stored_id = scoped_id(self.account, message["id"])
+        if stored_id != message["id"]:  # the provider's id stays, to call the account's server with
+            message = {**message, "id": stored_id, "provider_id": message["id"]}
         return {
             "namespace": "raw.email",
-            "id": message["id"],
-            "data": message,
+            "id": stored_id,
+            "data": {**message, "account": self.account},
             "text": mail_text(message),
             "tags": labels,
         }
@@ -154,9 +163,14 @@ class MailIngest:
 
 class CalendarIngest:
     def __init__(
-        self, calendar: ServerConnection, items: ContextItems, horizon: timedelta = timedelta(days=2)
+        self,
+        calendar: ServerConnection,
+        items: ContextItems,
+        horizon: timedelta = timedelta(days=2),
+        account: str = DEFAULT_ACCOUNT,
     ) -> None:
         self._calendar = calendar
+        self.account = account
         self._items = items
         self._horizon = horizon
         self.stored = 0
@@ -165,9 +179,11 @@ class CalendarIngest:
         """Store new or changed upcoming events, delete ones that vanished; returns the writes."""
         listing = await self._calendar.call_tool("upcoming", {"within": int(self._horizon.total_seconds())})
         events = (listing.structured or {}).get("events", [])
-        known = {item.id: item for item in await self._items.query(["raw.calendar"], limit=1000)}
+        stored = await self._items.query(["raw.calendar"], limit=1000)
+        known = {item.id: item for item in stored if _account(item.data) == self.account}
         writes = 0
         for event in events:
+            event = self._scoped(event)
             digest = hashlib.sha256(json.dumps(event, sort_keys=True).encode()).hexdigest()[:16]
             previous = known.pop(event["id"], None)
             if previous is not None and previous.metadata.get("hash") == digest:
@@ -182,6 +198,16 @@ class CalendarIngest:
             writes += 1
         self.stored += writes
         return writes
+
+    def _scoped(self, event: dict[str, Any]) -> dict[str, Any]:
+        stored_id = scoped_id(self.account, event["id"])
+        if stored_id != event["id"]:
+            event = {**event, "id": stored_id, "provider_id": event["id"]}
+        return {**event, "account": self.account}
+
+
+def _account(data: Any) -> str:
+    return str(data.get("account") or DEFAULT_ACCOUNT) if isinstance(data, dict) else DEFAULT_ACCOUNT
 
 
 async def follow(source: ServerConnection, uri: str, sync: Any, every: float = 60.0) -> None:
