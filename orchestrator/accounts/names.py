@@ -7,7 +7,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["DEFAULT_ACCOUNT", "account_of", "connection_name", "provider_id", "scoped_id", "server_kind"]
+__all__ = [
+    "DEFAULT_ACCOUNT",
+    "account_of",
+    "connection_name",
+    "provider_id",
+    "scoped_id",
+    "server_kind",
+    "unscoped_id",
+]
 
 DEFAULT_ACCOUNT = "default"
 ACCOUNT_SERVERS = ("gmail", "calendar")
@@ -33,6 +41,11 @@ def account_of(connection: str) -> str:
 def scoped_id(account: str, provider: str) -> str:
     """The stored id of a provider's message or event in `account`."""
     return provider if account == DEFAULT_ACCOUNT else f"{account}:{provider}"
+
+
+def unscoped_id(account: str, stored: str) -> str:
+    """The provider's id of a stored id of `account` (the inverse of `scoped_id`)."""
+    return stored if account == DEFAULT_ACCOUNT else stored.removeprefix(f"{account}:")
 
 
 def provider_id(stored: Mapping[str, Any]) -> str:

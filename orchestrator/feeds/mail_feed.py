@@ -142,6 +142,7 @@ class MailFeed:
             features=ranking.features,
             keys=ranking.keys.model_dump(),
             why=ranking.why,
+            account=email.account,
         ).store_item()
 
     async def flush(self) -> None:

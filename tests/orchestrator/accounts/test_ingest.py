@@ -69,7 +69,9 @@ async def test_mail_of_two_accounts_is_stored_side_by_side_with_ids_and_cursors_
     assert got["subject"] == "Quarterly plan"  # the provider id is what the account's server knows
 
 
-async def test_data_stored_before_accounts_existed_keeps_its_ids_and_cursor(connections, tmp_path: Path) -> None:
+async def test_data_stored_before_accounts_existed_keeps_its_ids_and_cursor(
+    connections, tmp_path: Path
+) -> None:
     """A data directory from the single-account format: items without `account`, cursor `gmail`."""
     items = ContextItems(connections["context"])
     deliver(tmp_path / "mail", "old", "Old news")
