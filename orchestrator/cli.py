@@ -1,7 +1,7 @@
 """`pepper-orchestrator`: run Pepper, inspect it, approve its pending actions, configure MCP hosts.
 
     pepper-orchestrator run [--demo] [--data-dir DIR] [--port 5050]   run Pepper and its web UI
-    pepper-orchestrator setup gmail|imap|caldav|google-calendar      connect a real account (read-only)
+    pepper-orchestrator setup gmail|imap|caldav|google-calendar [--account NAME]  connect a real account (read-only)
     pepper-orchestrator status                                        what a running Pepper is doing
     pepper-orchestrator ask "what's on tomorrow?"                     ask the running Pepper (rules engine)
     pepper-orchestrator approve ID [--reject]                         decide on a pending action
@@ -36,6 +36,7 @@ import anyio
 from platformdirs import user_config_dir
 
 from orchestrator import health, remote, runtime, service
+from orchestrator.accounts.setup import setup_named_account
 from orchestrator.config import (
     SERVER_MODULES,
     ConfigError,
@@ -66,6 +67,11 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         "setup", help="connect a real mail or calendar account (read-only by default)"
     )
     setup.add_argument("kind", choices=["gmail", "imap", "caldav", "google-calendar"])
+    setup.add_argument(
+        "--account",
+        metavar="NAME",
+        help="add or replace the account NAME only ([accounts.NAME]; several accounts)",
+    )
     setup.add_argument(
         "--allow-write",
         action="store_true",
@@ -200,16 +206,28 @@ def main(argv: Sequence[str] | None = None) -> None:
         run_pepper(settings, arguments)
     elif arguments.command == "setup":
         try:
-            written = setup_account(
-                arguments.kind,
-                settings,
-                arguments.allow_send,
-                arguments.config,
-                allow_write=arguments.allow_write,
+            written = (
+                setup_named_account(
+                    arguments.kind,
+                    arguments.account,
+                    settings,
+                    allow_write=arguments.allow_write,
+                    allow_send=arguments.allow_send,
+                    config_file=arguments.config,
+                )  # fmt: skip
+                if arguments.account
+                else setup_account(
+                    arguments.kind,
+                    settings,
+                    arguments.allow_send,
+                    arguments.config,
+                    allow_write=arguments.allow_write,
+                )  # fmt: skip
             )
         except SetupError as exc:
             raise SystemExit(f"pepper-orchestrator setup: {exc}") from exc
-        print(f"{arguments.kind} is set up; its settings are in {written} (readable only by you).")
+        what = f"the account {arguments.account}" if arguments.account else arguments.kind
+        print(f"{what} is set up; its settings are in {written} (readable only by you).")
     elif arguments.command in ("status", "ask", "approve", "profile", "correct"):
         print(instance_command(_instance(settings, arguments), arguments))
     elif arguments.command == "mcp-config":
