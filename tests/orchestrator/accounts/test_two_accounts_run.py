@@ -1,5 +1,5 @@
 """Two Maildir accounts in one real `pepper-orchestrator run` (rules mode): the mail of both reaches
-Now, each card names its account, and a reply to mail of the second account leaves through that
+Now, each card and chat answer names its account, and a reply to mail of the second account leaves through that
 account's own server (it lands in the second Maildir's Sent, never in the first's)."""
 
 from __future__ import annotations
@@ -75,6 +75,8 @@ def test_two_maildir_accounts_merge_in_now_and_a_reply_leaves_through_its_own_ac
         assert state["status"]["accounts"] == ["default", "work"]
         assert "gmail.work" in state["status"]["settings"]["servers"]
 
+        said = httpx.post(f"{api}/ask", json={"text": "show me mail from Priya"}, headers=CSRF, timeout=60)
+        assert "Contract question" in said.json()["reply"] and "· work" in said.json()["reply"], said.text
         asked = httpx.post(
             f"{api}/ask",
             json={"text": "tell Priya thanks, I will confirm the date today"},
