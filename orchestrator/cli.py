@@ -37,6 +37,7 @@ from platformdirs import user_config_dir
 
 from orchestrator import health, remote, runtime, service
 from orchestrator.accounts.setup import setup_named_account
+from orchestrator.accounts.specs import account_connections
 from orchestrator.config import (
     SERVER_MODULES,
     ConfigError,
@@ -112,7 +113,9 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         "serve", help="run one of Pepper's servers over stdio with the config's settings (for MCP hosts)"
     )
     serve.add_argument(
-        "server", choices=[*SERVER_MODULES, "pepper"], help="pepper: the running Pepper's health"
+        "server",
+        help=f"{', '.join(SERVER_MODULES)}, an account's gmail.NAME / calendar.NAME, or pepper "
+        "(the running Pepper's health)",
     )
     serve.add_argument("--data-dir", type=Path, help="the data dir (default: the config's)")
     serve.add_argument("--port", type=int, help="pepper: the running Pepper's UI port")
@@ -287,6 +290,10 @@ def serve_command(settings: OrchestratorSettings, arguments: argparse.Namespace)
     if arguments.server == "pepper":
         build_health_server(_instance(settings, arguments)).run(show_banner=False)
         return
+    if arguments.server not in (known := [*SERVER_MODULES, *account_connections(settings)]):
+        raise SystemExit(
+            f"pepper-orchestrator serve: no server {arguments.server!r}; use one of {', '.join(known)}"
+        )
     config = settings.server(arguments.server)
     if config.url:
         raise SystemExit(f"pepper-orchestrator serve: {arguments.server} is an HTTP server at {config.url}")
