@@ -34,6 +34,7 @@ class WaitingOnMe:
     asked: tuple[str, ...]
     since: datetime
     unanswered: int  # messages to the user in the thread since their last reply (the ask included)
+    account: str | None = None  # the account the ask came to (orchestrator.accounts)
 
 
 def waiting_on_user(
@@ -84,6 +85,7 @@ def _waiting_in(
                 asked=tuple(asked),
                 since=at,
                 unanswered=len(unanswered),
+                account=message.get("account"),
             )
     return None
 

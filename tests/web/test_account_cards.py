@@ -23,10 +23,12 @@ def test_each_now_card_names_its_account_when_there_are_two(browser, tmp_path: P
             page.on("pageerror", lambda error: errors.append(str(error)))
             page.goto(run.url)
             page.get_by_role("checkbox", name="low priority and bulk").check()  # wherever the ranker put them
-            work = page.locator("li.card", has_text="Contract question")
-            home = page.locator("li.card", has_text="Dinner on Saturday")
+            work = page.locator("#now-list li.card", has_text="Contract question")
+            home = page.locator("#now-list li.card", has_text="Dinner on Saturday")
             expect(work.locator(".account")).to_have_text("work")
             expect(home.locator(".account")).to_have_text("default")
+            waiting = page.locator("#waiting-list li.card", has_text="Contract question")
+            expect(waiting.locator(".account")).to_have_text("work")  # Today's "Waiting on you" too
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "account-cards.png"))
             assert errors == []

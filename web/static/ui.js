@@ -204,7 +204,7 @@ function renderToday() {
   const waiting = [...state.waiting].filter(([, s]) => !putAway(`signals.email/${s.source_id}`))
     .sort(([, a], [, b]) => String(a.since).localeCompare(String(b.since)));
   const card = ([key, signal], detail) => el("li", { class: `card ${signal.priority}`, "data-key": `signal ${key}` },
-    el("div", { class: "title" }, signal.summary), el("div", { class: "detail" }, detail),
+    el("div", { class: "title" }, signal.summary), el("div", { class: "detail" }, detail, accountTag(signal)),
     el("div", { class: "actions" }, linkFor(signal.link, "today")));
   redraw([$("meetings-list"), rows], [$("followups-list"), followUps.map((entry) => card(entry, (entry[1].reasons || []).join(" · ")))],
     [$("waiting-list"), waiting.map((entry) => card(entry, `waiting ${waited(entry[1].since)}`))]);
