@@ -39,6 +39,7 @@ import anyio
 
 from bench.triage.content_cv import cross_validate
 from bench.triage.corpus import PACKAGE, CorpusError, CorpusMessage, load_corpus
+from bench.triage.lessons_cv import corrections_cv
 from bench.triage.llm_eval import measure_llm
 from bench.triage.mail_eval import OWNER_ADDRESSES, measure
 from bench.triage.phrases import load_phrases, score_phrases
@@ -109,9 +110,9 @@ def run(args: argparse.Namespace) -> dict:
     shown = {"dev": args.examples, "reserved": 0}
     report["rules"] = {s: anyio.run(measure, pairs(corpora[s]), RulesTriage(), 1, shown[s]) for s in splits}
     if not args.no_cv:  # the dev split only, whatever else is measured
-        report["content_cv"] = cross_validate(
-            corpus_emails(corpora["dev"]), args.cv_folds, SEED, args.examples
-        )
+        dev_emails = corpus_emails(corpora["dev"])
+        report["content_cv"] = cross_validate(dev_emails, args.cv_folds, SEED, args.examples)
+        report["corrections_cv"] = corrections_cv(dev_emails, args.cv_folds, SEED)
     report["deadline_phrases"] = {
         s: score_phrases(load_phrases(s, final_report=args.final_report)) for s in splits
     }

@@ -16,6 +16,7 @@ from typing import Any
 
 import anyio
 from anyio.abc import TaskStatus
+from pydantic import BaseModel
 
 from orchestrator.accounts.senses import AccountSenses
 from orchestrator.accounts.specs import account_connections
@@ -27,7 +28,9 @@ from orchestrator.chat_commands import answer_command, is_command
 from orchestrator.config import ConfigError, OrchestratorSettings
 from orchestrator.context_items import ContextItems
 from orchestrator.conversation.actions import Answer, Conversation
+from orchestrator.conversation.lang import LANGUAGES
 from orchestrator.conversation.services import Services, user_clock
+from orchestrator.conversation.tools import run_action
 from orchestrator.event_log import EventLog
 from orchestrator.extensions.feed_triage import FeedTriage
 from orchestrator.extensions.feeds import Feed, FeedContext, build_feed
@@ -35,10 +38,14 @@ from orchestrator.extensions.priority_triage import PrioritizedTriage
 from orchestrator.extensions.servers import connect
 from orchestrator.extensions.tool_trust import ToolClasses
 from orchestrator.feeds.ingest import CalendarIngest, MailIngest, follow
+from orchestrator.feeds.live_mail import LiveMail
 from orchestrator.feeds.mail_feed import MailFeed
 from orchestrator.feeds.meeting_feed import MeetingFeed
 from orchestrator.feeds.runner import run_feed
 from orchestrator.feeds.triage_llm import LLMTriage, RulesTriage
+from orchestrator.health.account import STATUS_TOOL
+from orchestrator.health.checks import check_disk
+from orchestrator.health.disk import DiskHealth
 from orchestrator.health.sources import HealthBook
 from orchestrator.inbox_bridge import InboxBridge
 from orchestrator.llm import ChatModel
@@ -116,6 +123,7 @@ class Pepper:
                 self.reply,
                 self.workers,
                 ui_hosts=self._ui_hosts(),
+                actions=self._conversation_action,
             ),
             self._deliver,
             ContextCallJournal(self.items),
@@ -144,6 +152,7 @@ class Pepper:
             triage = PrioritizedTriage(triage, settings.priority)
         self.profiles = ProfileBook(self.items, settings.user_addresses, settings.vips)
         self.ranker = RankerBook(self.items)
+        self.live_mail = LiveMail()  # new mail ahead of a first sync's backfill
         self.mail_feed = MailFeed(
             self.items,
             settings.user_addresses,
@@ -152,10 +161,18 @@ class Pepper:
             profiles=self.profiles,
             content=content,
             ranker=self.ranker,
+            live=self.live_mail,
         )
         self.lane = UserLane()  # a user's message goes before ingest and triage work
         self.mail_ingest = (
-            MailIngest(gmail, self.items, log=self.log, triage_days=settings.triage_days, lane=self.lane)
+            MailIngest(
+                gmail,
+                self.items,
+                log=self.log,
+                triage_days=settings.triage_days,
+                lane=self.lane,
+                live=self.live_mail,
+            )
             if (gmail := self.connections.get("gmail"))
             else None
         )
@@ -163,7 +180,8 @@ class Pepper:
             self.connections, self.items, self.desk, self.toolbox.tools, self.profiles,
             settings.user_addresses, settings.timezone, ranker=self.ranker,
         )  # fmt: skip
-        self.conversation = Conversation(services, user_clock(settings.timezone))
+        language = LANGUAGES[settings.language]
+        self.conversation = Conversation(services, user_clock(settings.timezone), language)
         self.health = HealthBook(self.items)
         alert_after = settings.health_alert_minutes * 60
         for source, server, interval in (
@@ -171,7 +189,10 @@ class Pepper:
             ("calendar", "calendar", CALENDAR_SYNC_SECONDS),
         ):
             if server in self.connections:
-                self.health.add(source, interval, alert_after, self.connections[server])
+                report = STATUS_TOOL if server == "gmail" else None  # the account's own health
+                self.health.add(source, interval, alert_after, self.connections[server], report,
+                                self._mail_position if server == "gmail" else None)  # fmt: skip
+        self.health.others.append(DiskHealth(functools.partial(check_disk, settings)))
         self.accounts = AccountSenses(settings, self.connections, self.items, self.log, self.lane)
         self.accounts.add_health(self.health, MAIL_SYNC_SECONDS, CALENDAR_SYNC_SECONDS, alert_after)
         self.feeds = _custom_feeds(settings, self.connections)
@@ -209,6 +230,9 @@ class Pepper:
         if (gmail := self.connections.get("gmail")) and self.mail_ingest:
             sync = functools.partial(self.health.record, "mail", self.mail_ingest.sync)
             start("mail ingest", follow, gmail, "gmail://inbox", sync, MAIL_SYNC_SECONDS)
+            start(
+                "new mail lane", follow, gmail, "gmail://inbox", self.mail_ingest.sync_live, MAIL_SYNC_SECONDS
+            )
         self.accounts.start(start, self.health, MAIL_SYNC_SECONDS, CALENDAR_SYNC_SECONDS)
         if self.mail_ingest or self.accounts.mail:
             start("mail feed", functools.partial(run_feed, lane=self.lane), self.mail_feed, self.log)
@@ -262,6 +286,10 @@ class Pepper:
             await self.chat.add("assistant", answer.text, command=True)
         return answer
 
+    async def _conversation_action(self, name: str, arguments: BaseModel) -> str:
+        """An LLM-mode tool call of the conversation's actions, run as rules mode runs it."""
+        return await run_action(self.conversation, name, arguments)
+
     async def reply(self, text: str) -> None:
         """Pepper's chat message; a link in it (from mail, as often as not) is shown, never live."""
         await self.chat.add("assistant", inert_links(text, self._ui_hosts()))
@@ -309,6 +337,10 @@ class Pepper:
             return
         arguments = {"title": title, "body": body, "priority": "normal", "source": "pepper"}
         await notify.call_tool("send_notification", {**arguments, "dedupe_key": dedupe_key})
+
+    def _mail_position(self) -> tuple[str | None, float | None]:
+        ingest = self.mail_ingest
+        return (ingest.cursor, ingest.newest_at) if ingest else (None, None)
 
     def _ui_hosts(self) -> list[str]:
         return [self.settings.ui_host] if self.settings.ui_host not in ("0.0.0.0", "::") else []

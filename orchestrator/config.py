@@ -169,6 +169,9 @@ class OrchestratorSettings(BaseSettings):
     timezone: str | None = Field(
         None, description="The user's IANA timezone, e.g. Europe/London (default: the system's)"
     )
+    language: str = Field(
+        "en", description="The language rules-mode chat reads: a table in orchestrator/conversation/lang"
+    )
     allow_write: bool = Field(
         False,
         description="Start Pepper's own gmail and calendar servers with --allow-write: labels, read state, "
@@ -208,6 +211,15 @@ class OrchestratorSettings(BaseSettings):
         default_factory=dict,
         description="[accounts.NAME] mail and calendar accounts, one server each (orchestrator.accounts)",
     )
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, code: str) -> str:
+        from orchestrator.conversation.lang import LANGUAGES
+
+        if code not in LANGUAGES:
+            raise ValueError(f"no table for language {code!r}: use one of {', '.join(sorted(LANGUAGES))}")
+        return code
 
     @model_validator(mode="after")
     def _extensions_are_complete(self) -> OrchestratorSettings:

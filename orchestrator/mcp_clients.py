@@ -19,7 +19,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
-from typing import Any, Protocol, TextIO
+from typing import Any, Protocol, TextIO, TypeVar
 
 import anyio
 import mcp_types
@@ -45,6 +45,7 @@ __all__ = [
     "ToolOutcome",
 ]
 
+T = TypeVar("T")
 logger = logging.getLogger(__name__)
 INITIAL_BACKOFF = 0.25
 STABLE_SECONDS = 10.0  # a session that lasted this long resets the backoff
@@ -319,15 +320,26 @@ class ServerConnection:
             raise ToolCallFailed(f"{self.spec.name}.{name}: {text}")
         return ToolOutcome(text=text, structured=result.structured_content)
 
-    async def list_tools(self) -> list[RemoteTool]:
-        """The server's tools with their input schemas and hints."""
+    async def _ask(self, what: str, request: Callable[[Any], Awaitable[T]], answers: bool = False) -> T:
+        """`request` on the session within the call timeout. Any failure means a broken session,
+        reported and replaced (as for a call), except, with `answers`, the server's own error answer
+        (an unknown URI), which is a `ToolCallFailed`."""
         client = await self._connected_client()
         try:
             with anyio.fail_after(self.call_timeout):
-                tools = await client.list_tools()
-        except Exception as exc:  # same rule as a call: a broken session is reported and replaced
+                return await request(client)
+        except MCPError as exc:
+            if not answers:
+                self._session_lost(client)
+                raise self.unavailable(f"{self.spec.name} failed to {what}: {exc}") from exc
+            raise ToolCallFailed(f"{self.spec.name} could not {what}: {exc}") from exc
+        except Exception as exc:
             self._session_lost(client)
-            raise self.unavailable(f"{self.spec.name} failed to list its tools: {exc}") from exc
+            raise self.unavailable(f"{self.spec.name} failed to {what}: {exc}") from exc
+
+    async def list_tools(self) -> list[RemoteTool]:
+        """The server's tools with their input schemas and hints."""
+        tools = await self._ask("list its tools", lambda client: client.list_tools())
         return [
             RemoteTool(
                 server=self.spec.name,
@@ -344,26 +356,14 @@ class ServerConnection:
     async def read_resource(self, uri: str) -> str:
         """The text of resource `uri`; raises ServerUnavailable, or ToolCallFailed when the server
         answers with an error (an unknown URI)."""
-        client = await self._connected_client()
-        try:
-            with anyio.fail_after(self.call_timeout):
-                contents = await client.read_resource(uri)
-        except MCPError as exc:
-            raise ToolCallFailed(f"{self.spec.name} could not read {uri}: {exc}") from exc
-        except Exception as exc:  # same rule as a call: a broken session is reported and replaced
-            self._session_lost(client)
-            raise self.unavailable(f"{self.spec.name} failed to read {uri}: {exc}") from exc
+        contents = await self._ask(f"read {uri}", lambda client: client.read_resource(uri), answers=True)
         return "".join(getattr(content, "text", "") or "" for content in contents)
 
     async def list_resource_templates(self) -> dict[str, str]:
         """The server's resource templates, {name: uriTemplate}; raises ServerUnavailable."""
-        client = await self._connected_client()
-        try:
-            with anyio.fail_after(self.call_timeout):
-                templates = await client.list_resource_templates()
-        except Exception as exc:  # same rule as a call: a broken session is reported and replaced
-            self._session_lost(client)
-            raise self.unavailable(f"{self.spec.name} failed to list its resource templates: {exc}") from exc
+        templates = await self._ask(
+            "list its resource templates", lambda client: client.list_resource_templates()
+        )
         return {template.name: template.uri_template for template in templates}
 
     async def watch(self, uri: str, wake: Callable[[], None]) -> None:

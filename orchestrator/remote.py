@@ -89,15 +89,15 @@ def _unreachable(settings: OrchestratorSettings) -> SystemExit:
 
 def status(settings: OrchestratorSettings) -> str:
     try:
-        with _client(settings) as client:
+        with _client(settings) as client:  # the servers first, from memory: a dead one shows at once
+            state = client.get("/status").raise_for_status().json()
             response = client.get("/state")
     except httpx.ConnectError as exc:
         raise _unreachable(settings) from exc
     snapshot = response.json()
-    if response.status_code == 503 and "status" in snapshot:  # a server is down: say which
-        return "\n".join([*_status_lines(snapshot["status"]), snapshot["error"]])
+    if response.status_code == 503 and "status" in snapshot:  # the context store is down: say so
+        return "\n".join([*_status_lines(state), snapshot["error"]])
     response.raise_for_status()
-    state = snapshot["status"]
     lines = _status_lines(state)
     lines.append(
         f"scheduler: {state['steps']} steps, {state['queued']} queued, {len(state['in_flight'])} tool calls in flight"
@@ -117,9 +117,10 @@ def _status_lines(state: dict[str, Any]) -> list[str]:
         f"server {s['name']}: {s['state']}" + (f" ({s['error']})" if s["error"] else "")
         for s in state["servers"]
     ]
-    lines += [
-        f"source {s['name']}: {s['state']} ({s['reason']})" + _caught_up(s) for s in state.get("sources", [])
-    ]
+    for source in state.get("sources", []):
+        lines.append(f"source {source['name']}: {source['state']} ({source['reason']})" + _caught_up(source))
+        lines += [f"  → {source['fix']}"] if source.get("fix") else []
+        lines += [f"  {detail}" for detail in source.get("details") or []]
     lines += [
         f"worker {w['name']}: " + ("available" if w["available"] else f"unavailable ({w['why']})")
         for w in state.get("custom_workers") or []

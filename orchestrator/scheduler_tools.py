@@ -1,7 +1,9 @@
 """The scheduler's own tools and the runner that carries them out over MCP.
 
 Notifications are the user's own channels: they go out as plain text, their foreign links inert
-(`trust.outbound.sanitize_notification`). `send_to_user` and `wait` are answered inside the step (the brain adapters turn them into the reply
+(`trust.outbound.sanitize_notification`). The conversation's acting intents (snooze, done, mark read,
+reminders, the digest, a reply draft) are tools too, run by the same code as in rules mode
+(`orchestrator.conversation.tools`). `send_to_user` and `wait` are answered inside the step (the brain adapters turn them into the reply
 or into nothing); `notify`, `delegate` and `search_context` run in the background in the tool-call
 engine. Arguments are validated here with pydantic, so whatever a model got wrong comes back to it as
 a precise error message, and the call's id is the notification's dedupe key: a call repeated after a
@@ -24,6 +26,7 @@ import anyio
 from pydantic import BaseModel, Field, ValidationError
 
 from orchestrator.context_items import ContextItems, StoredItem
+from orchestrator.conversation.tools import ACTION_DESCRIPTIONS, ACTION_TOOLS
 from orchestrator.extensions.config import WorkerConfig
 from orchestrator.mcp_clients import ServerConnection, ServerUnavailable, ToolCallFailed, ToolCallTimeout
 from orchestrator.scheduler.engine import PendingCall, RetryLater
@@ -75,6 +78,7 @@ ARGUMENTS: dict[str, type[BaseModel]] = {
     "delegate": Delegate,
     "search_context": SearchContext,
     "wait": Wait,
+    **ACTION_TOOLS,  # the conversation's actions: the rules engine runs the same (conversation.tools)
 }
 DESCRIPTIONS = {
     "send_to_user": "Say something to the user in the chat.",
@@ -82,10 +86,11 @@ DESCRIPTIONS = {
     "delegate": "Hand a longer task to a worker agent that can use mail, calendar and notes tools; its answer comes back later.",
     "search_context": "Search Pepper's memory: mail, calendar, signals and notes.",
     "wait": "Do nothing now.",
+    **ACTION_DESCRIPTIONS,
 }
 QUIET_TOOLS = frozenset({"notify", "send_to_user", "wait"})
 # Safe to run twice: a search reads, a notification goes out under its call's id as dedupe key.
-REPEATABLE_TOOLS = frozenset({"notify", "search_context", "wait"})
+REPEATABLE_TOOLS = frozenset({"notify", "search_context", "wait", "list_reminders"})
 # How the notify server says it stored nothing because of its disk (mcp_servers/notify/errors.py):
 # once space returns, the same call goes through.
 STORAGE_TROUBLE = (": disk full: ", ": cannot write the database ", ": database is locked: ")
@@ -94,9 +99,10 @@ STORAGE_TROUBLE = (": disk full: ", ": cannot write the database ", ": database 
 def scheduler_tools(
     llm_mode: bool, workers: Mapping[str, WorkerConfig] | None = None
 ) -> list[ToolDescription]:
-    """The tools offered to the brain; delegation needs a model, so rules mode goes without it. The
-    custom workers of the config are named in `delegate`'s description, each with what it is for."""
-    names = [name for name in ARGUMENTS if llm_mode or name != "delegate"]
+    """The tools offered to the brain; delegation needs a model, so rules mode goes without it, and
+    without the conversation's actions, which rules mode runs from the chat itself. The custom
+    workers of the config are named in `delegate`'s description, each with what it is for."""
+    names = [name for name in ARGUMENTS if llm_mode or (name != "delegate" and name not in ACTION_TOOLS)]
     descriptions = {**DESCRIPTIONS, "delegate": delegate_description(workers or {})}
     return [
         ToolDescription(
@@ -142,6 +148,7 @@ class SchedulerToolRunner:
         workers: WorkerPool | None = None,
         ui_hosts: list[str] | None = None,
         storage_retry_seconds: float = 30.0,
+        actions: Callable[[str, BaseModel], Awaitable[str]] | None = None,
     ) -> None:
         self._items = items
         self._notify = notify
@@ -149,6 +156,7 @@ class SchedulerToolRunner:
         self._workers = workers
         self._ui_hosts = ui_hosts or []
         self._storage_retry_seconds = storage_retry_seconds
+        self._actions = actions  # the conversation's actions (`conversation.tools.run_action`)
 
     async def __call__(self, call: PendingCall) -> str:
         arguments = validate_arguments(call.name, call.arguments)
@@ -180,6 +188,10 @@ class SchedulerToolRunner:
                 return result.answer
             case SearchContext():
                 return await self.search(arguments)
+            case _ if call.name in ACTION_TOOLS:
+                if self._actions is None:
+                    raise ValueError(f"{call.name} is not available here: the conversation is not running")
+                return await self._actions(call.name, arguments)
             case _:
                 return "ok"
 

@@ -1,8 +1,8 @@
 """The UI's JSON API over a running `Pepper`: a snapshot of everything the page shows, chat (and
-`ask`, answered at once by the conversation engine), approvals, notification actions, corrections
-of the Now list and "mark read" of mail (`orchestrator.triage`), search and the user's profile
-(shown and edited in Settings, and by `pepper-orchestrator profile`). Live updates come from
-`web/stream.py`."""
+`ask`, answered at once by the conversation engine), the Now cards as the page numbers them (for
+"card 3"), approvals, notification actions, corrections of the Now list and "mark read" of mail
+(`orchestrator.triage`), search and the user's profile (shown and edited in Settings, and by
+`pepper-orchestrator profile`). Live updates come from `web/stream.py`."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse
 from orchestrator.accounts.names import account_of, server_kind
 from orchestrator.accounts.routing import route
 from orchestrator.app import Pepper
+from orchestrator.conversation.cards import MOST_CARDS
 from orchestrator.mcp_clients import ConnectionState, ServerUnavailable, ToolCallFailed, ToolCallTimeout
 from orchestrator.notifications import NAMESPACE as NOTIFICATIONS
 from orchestrator.profile import ProfileChange, ProfileEditError, profile_view
@@ -43,6 +44,9 @@ SOURCES = {"gmail://message/": "raw.email", "calendar://event/": "raw.calendar"}
 
 class ChatIn(BaseModel):
     text: str = Field(min_length=1, max_length=20_000)
+    cards: list[str] | None = Field(
+        None, max_length=MOST_CARDS, description="The Now cards the page shows, card 1 first (their keys)"
+    )
 
     @field_validator("text")
     @classmethod
@@ -50,6 +54,10 @@ class ChatIn(BaseModel):
         if not text.strip():
             raise ValueError("the message is empty: write what you want to ask")
         return text
+
+
+class NowIn(BaseModel):
+    cards: list[str] = Field(max_length=MOST_CARDS, description="The Now cards the page shows, card 1 first")
 
 
 class DecisionIn(BaseModel):
@@ -91,6 +99,11 @@ class Api:
             {"cursor": cursor, "status": self.status(), "chat": chat, "approvals": approvals, **lists}
         )
 
+    async def live_status(self, request: Request) -> JSONResponse:
+        """`status()` alone, from memory: no MCP call, so a server that died shows as down at once,
+        even while the context store is busy (the snapshot of `state` waits for its queries)."""
+        return JSONResponse(self.status())
+
     def status(self) -> dict[str, Any]:
         pepper = self.pepper
         servers = server_status(pepper.connections)
@@ -128,8 +141,24 @@ class Api:
         message = await _parse(request, ChatIn)
         if isinstance(message, JSONResponse):
             return message
+        if message.cards is not None and (wrong := self._show_cards(message.cards)) is not None:
+            return wrong
         await self.pepper.send(message.text)
         return JSONResponse({"ok": True}, 202)
+
+    async def now_cards(self, request: Request) -> JSONResponse:
+        """The page says which Now cards it shows, in order: "card 3" in chat (or `ask`) is its third."""
+        shown = await _parse(request, NowIn)
+        if isinstance(shown, JSONResponse):
+            return shown
+        return self._show_cards(shown.cards) or JSONResponse({"cards": len(shown.cards)})
+
+    def _show_cards(self, cards: list[str]) -> JSONResponse | None:
+        try:
+            self.pepper.conversation.cards.show(cards)
+        except ValueError as exc:
+            return JSONResponse({"error": str(exc)}, 400)
+        return None
 
     async def ask(self, request: Request) -> JSONResponse:
         """The conversation engine's answer, at once (`pepper-orchestrator ask`)."""

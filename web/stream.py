@@ -60,9 +60,9 @@ def _cursor(request: Request) -> int | None:
 async def _produce(api: Api, after: int | None, send: MemoryObjectSendStream[ServerSentEvent]) -> None:
     """Feed the response: log events from the cursor on, and status every few seconds."""
     pepper = api.pepper
-    start = after if after is not None else await pepper.log.last_seq()
     async with send, anyio.create_task_group() as task_group:
-        task_group.start_soon(_status_events, api, send.clone())
+        task_group.start_soon(_status_events, api, send.clone())  # first: they need no server
+        start = after if after is not None else await pepper.log.last_seq()
         await _log_events(pepper, start, send)
 
 

@@ -16,17 +16,20 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from bench.triage.mailbox import HELD_OUT, Labelled, Mailbox
+from bench.triage.now_extras import follow_up_cards, meeting_cards
 from mcp_servers.gmail.parsing import MessageParseError, parse_message
+from orchestrator.demo.timeline import Timeline
 from orchestrator.feeds.mail import Email, UserProfile
 from orchestrator.feeds.sender_trust import sender_trust
 from orchestrator.feeds.triage_rules import triage_email
-from orchestrator.triage.now import NOW_LIMIT
+from orchestrator.triage.now import NOW_LIMIT, in_now, now_score
 from orchestrator.triage.ranker import THRESHOLD
 from orchestrator.triage.ranker_book import StoredRanker, count_sender, rank_mail
 
-__all__ = ["Judged", "judge_mailbox", "now_figures"]
+__all__ = ["Judged", "judge_mailbox", "now_figures", "read_mailbox"]
 
 
 @dataclass
@@ -44,10 +47,12 @@ class Judged:
     features: dict[str, float] = field(default_factory=dict)
     keys: object = None
     shown: bool = False  # among the NOW_LIMIT best
+    kind: str = "email"  # or a card beside mail: "meeting", "follow_up" (`bench/triage/now_extras.py`)
+    shown_mail_only: bool = False  # among the NOW_LIMIT best mail: Now before it held anything else
 
     @property
     def before(self) -> bool:
-        return self.priority != "low" and self.category not in ("bulk", "spam")
+        return self.kind == "email" and self.priority != "low" and self.category not in ("bulk", "spam")
 
 
 def _email(item: Labelled) -> Email | None:
@@ -59,8 +64,9 @@ def _email(item: Labelled) -> Email | None:
     return email.model_copy(update={"date": item.date_override}) if item.date_override else email
 
 
-def judge_mailbox(box: Mailbox) -> tuple[list[Judged], int]:
-    """Every labelled message judged and ranked; and how many failed to parse."""
+def read_mailbox(box: Mailbox) -> tuple[list[tuple[Labelled, Email]], UserProfile, int]:
+    """The mailbox's messages parsed, oldest first; the profile its Sent mail taught (with the box's
+    VIPs); and how many failed to parse."""
     parsed = [(item, _email(item)) for item in box.messages]
     failures = sum(email is None for _, email in parsed)
     mails = sorted(((i, e) for i, e in parsed if e is not None), key=lambda pair: pair[1].date)
@@ -68,6 +74,12 @@ def judge_mailbox(box: Mailbox) -> tuple[list[Judged], int]:
     for item, email in mails:
         if item.label == "sent" and email.in_sent:
             profile.learn_from_sent(email)
+    return mails, profile, failures
+
+
+def judge_mailbox(box: Mailbox) -> tuple[list[Judged], int]:
+    """Every labelled message judged and ranked; and how many failed to parse."""
+    mails, profile, failures = read_mailbox(box)
     state = StoredRanker()
     judged = []
     for item, email in mails:
@@ -82,9 +94,25 @@ def judge_mailbox(box: Mailbox) -> tuple[list[Judged], int]:
                    [d.due for d in verdict.deadlines], bool(verdict.action_items), ranking.score,
                    ranking.attention, ranking.features, ranking.keys)
         )  # fmt: skip
-    for best in sorted((j for j in judged if j.attention), key=lambda j: -j.score)[:NOW_LIMIT]:
+    judged += _extras(box, mails, profile)
+    ranked = sorted((j for j in judged if j.attention), key=lambda j: -j.score)
+    for best in ranked[:NOW_LIMIT]:
         best.shown = True
+    for best in [j for j in ranked if j.kind == "email"][:NOW_LIMIT]:
+        best.shown_mail_only = True
     return judged, failures
+
+
+def _extras(box: Mailbox, mails: list[tuple[Labelled, Email]], profile: UserProfile) -> list[Judged]:
+    """The mailbox's meetings and follow-ups, judged by the Now rule as of the mailbox's now."""
+    assert isinstance(box.now.tzinfo, ZoneInfo)
+    timeline = Timeline(box.now, box.now.tzinfo, box.seed)
+    cards = [*meeting_cards(box, timeline), *follow_up_cards(mails, profile, box.now)]
+    return [
+        Judged(item, email, signal["priority"], signal["category"], signal["summary"], [], [], False,
+               now_score(signal), in_now(signal, box.now), kind=signal["kind"])
+        for item, email, signal in cards
+    ]  # fmt: skip
 
 
 def _pr(cards: list[Judged], needing: list[Judged]) -> dict:
@@ -147,7 +175,9 @@ def now_figures(boxes: list[tuple[Mailbox, list[Judged], int]], examples: int) -
         "parse_failures": sum(f for _, _, f in boxes),
         "before": _pr([j for j in judged if j.before], needing),
         "after_attention": _pr([j for j in judged if j.attention], needing),
+        "after_now_mail_only": _pr([j for j in judged if j.shown_mail_only], needing),
         "after_now": _pr([j for j in judged if j.shown], needing),
+        "beside_mail": _beside_mail(judged),
         "held_out_families": {
             family: {
                 "messages": n,
@@ -157,12 +187,31 @@ def now_figures(boxes: list[tuple[Mailbox, list[Judged], int]], examples: int) -
             for family, n in Counter(j.item.family for j in held).items()
         },  # fmt: skip
         "deadlines": _deadlines(judged),
-        "asks_found_pct": round(100 * sum(j.asks for j in needing) / len(needing), 1) if needing else None,
+        "asks_found_pct": _asks_found([j for j in needing if j.kind == "email"]),
         "correction": _sum_checks([correction_check(js, box.now) for box, js, _ in boxes]),
         "per_mailbox": per_box,
         "misses": [_example(j) for j in misses[:examples]],
         "wrong_cards": [_example(j) for j in wrong[:examples]],
     }
+
+
+def _asks_found(needing: list[Judged]) -> float | None:
+    return round(100 * sum(j.asks for j in needing) / len(needing), 1) if needing else None
+
+
+def _beside_mail(judged: list[Judged]) -> dict:
+    """Per kind of card beside mail: how many, how many need the user, and where they landed."""
+    found = {}
+    for kind in ("meeting", "follow_up"):
+        cards = [j for j in judged if j.kind == kind]
+        needing = [j for j in cards if j.item.label == "needs-attention"]
+        found[kind] = {
+            "cards": len(cards),
+            "needs_attention": len(needing),
+            "needs_attention_in_now": sum(j.shown for j in needing),
+            "others_in_now": sum(j.shown for j in cards if j.item.label != "needs-attention"),
+        }
+    return found
 
 
 def _sum_checks(checks: list[dict]) -> dict:

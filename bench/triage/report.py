@@ -138,6 +138,31 @@ def cv_lines(cv: dict) -> list[str]:
     return lines
 
 
+def corrections_lines(cv: dict) -> list[str]:
+    """The content model before and after the user's corrections, on messages no correction touched."""
+    given = cv["corrections_given"]
+    lines = [
+        f"### Content model taught by corrections, {cv['k']}-fold (dev, seed {cv['seed']})",
+        "",
+        "Per fold: the first half of the held-out messages corrected where the model was wrong (spam let "
+        f"through: 'Never' {given['never']['spam']}x or 'Not important' {given['not_important']['spam']}x; "
+        f"ham called spam: 'Important' {given['never']['ham']}x); figures on the second half "
+        f"({cv['later_half']['spam']} spam, {cv['later_half']['ham']} ham).",
+        "",
+        "| second half | spam recall | ham marked spam | spam at normal or above | ham in spam | spam mean log-odds |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, row in cv["rows"].items():
+        cells = [
+            row[key]
+            for key in ("spam_recall", "ham_marked_spam", "spam_normal_or_above", "ham_spam_category")
+        ]
+        shown = " | ".join(f"{c['count']} ({c['percent']}%)" for c in cells)
+        label = "before" if name == "before" else f"after '{name.replace('_', ' ')}'"
+        lines.append(f"| {label} | {shown} | {row['spam_mean_log_odds']} |")
+    return lines
+
+
 def render(report: dict) -> str:
     m = report["machine"]
     uncommitted = ", ".join(m["uncommitted"]) or "none"
@@ -163,6 +188,8 @@ def render(report: dict) -> str:
         ]
     if "content_cv" in report:
         lines += [*cv_lines(report["content_cv"]), ""]
+    if "corrections_cv" in report:
+        lines += [*corrections_lines(report["corrections_cv"]), ""]
     lines += _phrase_lines(report["deadline_phrases"])
     lines += _example_lines("Rules, dev", report["rules"]["dev"]["examples"])
     return "\n".join(lines)

@@ -5,25 +5,32 @@ with the last one it stored, and appends one row per difference, in the same SQL
 that stores the new snapshot. A cursor is the seq of the last row a reader saw: rows come in seq
 order, so a reader that keeps its cursor misses nothing and sees nothing twice, across restarts.
 Only calendars present in a snapshot are compared: an unreadable file is not a mass deletion.
+The file's own failures (disk full, read-only, locked, corrupt) become a `StorageError` in the
+words every server uses (`mcp_servers.common.sqlite_errors`); a snapshot that could not be stored
+is compared again at the next one, so no change is lost meanwhile.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import anyio
 
-from mcp_servers.calendar.errors import InvalidEventError
+from mcp_servers.calendar.errors import InvalidEventError, StorageError
 from mcp_servers.calendar.event_ids import event_id
 from mcp_servers.calendar.models import Change, ChangeList
 from mcp_servers.calendar.provider import Fingerprint
+from mcp_servers.common.sqlite_errors import translating, unwritable
 
 __all__ = ["ChangeLog"]
 
 Snapshot = dict[str, dict[str, Fingerprint]]
+RELOCATE = "PEPPER_CALENDAR_STATE_DIR"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS snapshot (
@@ -41,11 +48,19 @@ class ChangeLog:
     """A change log in one SQLite file; every method is safe to call from any thread."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
+        self.path = path
+        if (reason := unwritable(path, RELOCATE)) is not None:
+            raise StorageError(reason)
+        with self._translated():
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        with translating(self.path, RELOCATE, lambda _, message: StorageError(message)):
+            yield
 
     def close(self) -> None:
         with self._lock:
@@ -54,7 +69,7 @@ class ChangeLog:
     def record(self, snapshot: Snapshot) -> int:
         """Append a row for every series that differs from the stored snapshot; return how many."""
         now = datetime.now(UTC).isoformat()
-        with self._lock:
+        with self._lock, self._translated():
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 count = sum(
@@ -62,7 +77,8 @@ class ChangeLog:
                 )
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:  # a failed COMMIT (a full disk) may have rolled back already
+                    self._db.execute("ROLLBACK")
                 raise
         return count
 
@@ -92,7 +108,7 @@ class ChangeLog:
 
     def read(self, since: str | None, limit: int) -> ChangeList:
         """Changes after cursor `since` (all of them when None), at most `limit`."""
-        with self._lock:
+        with self._lock, self._translated():
             last = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()[0]
             after = _parse_cursor(since, last)
             rows = self._db.execute(

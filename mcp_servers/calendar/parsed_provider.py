@@ -212,10 +212,16 @@ class ParsedProvider:
         return self._get_event(EventRef(source.id, uid))
 
     def _default_calendar(self) -> str:
-        for source in self._refresh():
-            if source.parsed is not None and self._writable(source):
+        readable = [source for source in self._refresh() if source.parsed is not None]
+        for source in readable:
+            if self._writable(source):
                 return source.id
-        raise WriteNotAllowedError("no writable calendar: pass a writable .ics file, or a CalDAV calendar")
+        where = ", ".join(source.location for source in readable)
+        raise WriteNotAllowedError(
+            f"no writable calendar: {where or 'none could be read'}"
+            + (" read-only (a read-only mount or file); make it writable" if where else "")
+            + ", or pass a writable .ics file or a CalDAV calendar"
+        )
 
     def _edit(self, ref: EventRef, change: Callable[[icalendar.Calendar], None]) -> None:
         source = self._writable_source(ref.calendar)

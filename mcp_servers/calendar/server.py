@@ -25,7 +25,7 @@ from fastmcp.exceptions import ResourceError, ToolError
 from pydantic import BaseModel, Field
 
 from mcp_servers.calendar.changes import ChangeLog
-from mcp_servers.calendar.errors import CalendarError
+from mcp_servers.calendar.errors import CalendarError, StorageError
 from mcp_servers.calendar.free_slots import WorkingHours, attendee_busy, busy_intervals, find_free_slots
 from mcp_servers.calendar.ics_events import sort_key
 from mcp_servers.calendar.models import (
@@ -43,6 +43,7 @@ from mcp_servers.calendar.tool_args import EventId, tool_errors
 from mcp_servers.calendar.upcoming import Clock, SystemClock, UpcomingMonitor
 from mcp_servers.calendar.write_tools import register_writes
 from mcp_servers.common.background import background
+from mcp_servers.common.startup import StartupError
 from mcp_servers.common.subscriptions import ResourceSubscriptions
 from mcp_servers.common.surface import pepper_server
 
@@ -83,7 +84,10 @@ def build_server(
 
     @asynccontextmanager
     async def lifespan(_: FastMCP) -> AsyncIterator[dict[str, Any]]:
-        runtime.changes = await anyio.to_thread.run_sync(ChangeLog, _change_log_path(settings))
+        try:
+            runtime.changes = await anyio.to_thread.run_sync(ChangeLog, _change_log_path(settings))
+        except StorageError as exc:  # its state dir read-only, a corrupt file: one line, exit 2
+            raise StartupError(str(exc)) from exc
         runtime.monitor = UpcomingMonitor(
             provider,
             runtime.changes,

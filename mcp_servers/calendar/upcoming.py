@@ -19,7 +19,7 @@ import anyio
 from pydantic import BaseModel, Field
 
 from mcp_servers.calendar.changes import ChangeLog
-from mcp_servers.calendar.errors import CalendarError
+from mcp_servers.calendar.errors import CalendarError, StorageError
 from mcp_servers.calendar.ics_events import sort_key
 from mcp_servers.calendar.models import Event
 from mcp_servers.calendar.provider import CalendarProvider
@@ -109,7 +109,11 @@ class UpcomingMonitor:
     async def check(self) -> datetime:
         """Look once, notify if anything changed, and return when to look next."""
         now = self._clock.now()
-        recorded = await self._changes.record_async(await self._provider.fingerprints())
+        try:
+            recorded = await self._changes.record_async(await self._provider.fingerprints())
+        except StorageError as exc:  # the change log cannot be written: the alerts still fire
+            logger.warning("calendar changes not recorded: %s", exc)
+            recorded = 0
         listed = await self._provider.list_events(now, now + self._window, None, self._limit)
         shape = tuple(
             (e.id, e.start, e.end, e.title, e.status, e.location, e.conference_link) for e in listed.events

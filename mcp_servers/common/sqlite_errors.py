@@ -2,20 +2,27 @@
 storage, a lock held too long, a corrupt file.
 
 `classify` reads the error's primary result code (an I/O error with almost no free space left is a
-full disk in disguise); `explain` says what happened to which file and what to do, naming the setting
+full disk in disguise, and one on a filesystem that refuses writes, remounted read-only after an
+error, is a read-only directory in disguise); `explain` says what happened to which file and what to do, naming the setting
 that moves the file; `unwritable` answers the same question before SQLite is asked, because a
 read-only mount otherwise shows as "unable to open database file". A server keeps its own exception
-tree and turns these into it at its one storage boundary (the notify server's errors.py).
+tree and turns these into it at its one storage boundary with `translating` (the notify server's
+errors.py, the gmail server's index_errors.py).
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 
-__all__ = ["StorageProblem", "classify", "explain", "unwritable"]
+__all__ = ["StorageProblem", "classify", "explain", "translating", "unwritable"]
 
 # SQLite's primary result codes (the low byte of an extended code).
 SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY = 5, 6, 8
@@ -36,7 +43,7 @@ def classify(exc: BaseException, path: Path) -> StorageProblem | None:
     primary = code & 0xFF if isinstance(code, int) else None
     if primary == SQLITE_FULL or (primary == SQLITE_IOERR and _low_on_space(path)):
         return StorageProblem.DISK_FULL
-    if primary in (SQLITE_READONLY, SQLITE_CANTOPEN):
+    if primary in (SQLITE_READONLY, SQLITE_CANTOPEN) or (primary == SQLITE_IOERR and _refuses_writes(path)):
         return StorageProblem.READ_ONLY
     if primary in (SQLITE_BUSY, SQLITE_LOCKED):
         return StorageProblem.LOCKED
@@ -72,6 +79,21 @@ def explain(problem: StorageProblem, exc: BaseException, path: Path, relocate: s
             )
 
 
+@contextmanager
+def translating(
+    path: Path, relocate: str, error: Callable[[StorageProblem, str], Exception]
+) -> Iterator[None]:
+    """A `sqlite3` error on `path` raised inside becomes `error(problem, explanation)`; an error that
+    is none of the four problems (a bug) passes unchanged."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        problem = classify(exc, path)
+        if problem is None:
+            raise
+        raise error(problem, explain(problem, exc, path, relocate)) from exc
+
+
 def unwritable(path: Path, relocate: str) -> str | None:
     """Why the database `path` cannot be written (its folder cannot be created, or it or its folder
     is read-only), or None when it can. Checked before opening: SQLite's own words are vaguer."""
@@ -90,6 +112,17 @@ def unwritable(path: Path, relocate: str) -> str | None:
             f"or its permissions); make it writable, or choose another file with {relocate}"
         )
     return None
+
+
+def _refuses_writes(path: Path) -> bool:
+    """True when the folder of `path` cannot take a new file because its filesystem is read-only
+    (EROFS); asked only after an I/O error, as a filesystem that went read-only after an error may
+    not say so in its mount flags."""
+    try:
+        with tempfile.TemporaryFile(dir=path.parent):
+            return False
+    except OSError as exc:
+        return exc.errno == errno.EROFS
 
 
 def _low_on_space(path: Path) -> bool:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import QueryTimeout, storage_error
-from .sqlite import BUSY_TIMEOUT_MS, Readers, connect, deadline, sqlite_module
+from .sqlite import BUSY_TIMEOUT_MS, MMAP_BYTES, Readers, connect, deadline, sqlite_module
 from .wakeups import Wakeups
 
 __all__ = ["Database"]
@@ -28,18 +28,37 @@ logger = logging.getLogger(__name__)
 class Database:
     """The writer connection, the read connections and the wake-ups of one database file."""
 
-    def __init__(self, connection: Any, path: Path | None, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
+    def __init__(
+        self,
+        connection: Any,
+        path: Path | None,
+        busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+        mmap_bytes: int = MMAP_BYTES,
+    ) -> None:
         self.connection = connection
         self.path = path
         self.lock = threading.Lock()
-        self.readers = Readers(path, busy_timeout_ms=busy_timeout_ms) if path is not None else None
+        self.readers = (
+            Readers(path, busy_timeout_ms=busy_timeout_ms, mmap_bytes=mmap_bytes)
+            if path is not None
+            else None
+        )
         self.wakeups = Wakeups(path) if path is not None else None
         self._error = sqlite_module().Error
 
     @classmethod
-    def open(cls, path: Path | str, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Database:
-        connection = connect(path, busy_timeout_ms)
-        return cls(connection, None if str(path) == ":memory:" else Path(path), busy_timeout_ms)
+    def open(
+        cls, path: Path | str, busy_timeout_ms: int = BUSY_TIMEOUT_MS, mmap_bytes: int = MMAP_BYTES
+    ) -> Database:
+        connection = connect(path, busy_timeout_ms, mmap_bytes)
+        return cls(connection, None if str(path) == ":memory:" else Path(path), busy_timeout_ms, mmap_bytes)
+
+    def shrink(self) -> None:
+        """Free what SQLite caches in memory, on the writer and the idle readers."""
+        with self.lock, self.translated():
+            self.connection.execute("PRAGMA shrink_memory")
+            if self.readers is not None:
+                self.readers.shrink()
 
     def close(self) -> None:
         if self.readers is not None:

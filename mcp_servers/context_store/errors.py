@@ -10,8 +10,9 @@ a raw `sqlite3` exception into one of them, so that no caller ever sees SQLite's
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
+
+from mcp_servers.common.sqlite_errors import StorageProblem, classify, explain
 
 __all__ = [
     "ContextStoreError",
@@ -27,10 +28,10 @@ __all__ = [
     "storage_error",
 ]
 
-# SQLite's primary result codes (the low byte of an extended code).
-SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY, SQLITE_INTERRUPT = 5, 6, 8, 9
-SQLITE_IOERR, SQLITE_CORRUPT, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_NOTADB = 10, 11, 13, 14, 26
-LOW_SPACE_BYTES = 1 << 20  # an I/O error with less than this free is a full disk in disguise
+# SQLite's primary result codes (the low byte of an extended code) this module looks at itself.
+SQLITE_BUSY, SQLITE_LOCKED, SQLITE_INTERRUPT, SQLITE_FULL = 5, 6, 9, 13
+RELOCATE = "--db or PEPPER_CONTEXT_DB_PATH"
+IN_MEMORY = "the in-memory database"
 
 
 class ContextStoreError(Exception):
@@ -73,42 +74,29 @@ class CorruptDatabase(StorageError):
     """The file is not a SQLite database, or is damaged."""
 
 
+_KINDS: dict[StorageProblem, type[StorageError]] = {
+    StorageProblem.DISK_FULL: DiskFull,
+    StorageProblem.READ_ONLY: ReadOnlyStorage,
+    StorageProblem.LOCKED: DatabaseLocked,
+    StorageProblem.CORRUPT: CorruptDatabase,
+}
+
+
 def storage_error(exc: Exception, path: Path | None) -> ContextStoreError | None:
     """The `ContextStoreError` that says what `exc` (a `sqlite3` error) means; None when it means
-    nothing the caller can act on (a bug: let it surface as it is)."""
+    nothing the caller can act on (a bug: let it surface as it is). The words are the ones every
+    server uses (`mcp_servers.common.sqlite_errors`)."""
     code = getattr(exc, "sqlite_errorcode", None)
-    primary = code & 0xFF if isinstance(code, int) else None
-    where = str(path) if path is not None else "the in-memory database"
-    folder = str(path.parent) if path is not None else "memory"
-    if primary == SQLITE_FULL or (primary == SQLITE_IOERR and _low_on_space(path)):
-        return DiskFull(
-            f"disk full: the database {where} cannot grow ({exc}); nothing of this write was stored: "
-            f"free space in {folder} and try again (no restart needed)"
-        )
-    if primary == SQLITE_READONLY or (primary == SQLITE_CANTOPEN and path is not None):
-        return ReadOnlyStorage(
-            f"cannot write the database {where} ({exc}): make {folder} writable (it may be on a "
-            "read-only mount), or choose another file with --db or PEPPER_CONTEXT_DB_PATH"
-        )
-    if primary in (SQLITE_BUSY, SQLITE_LOCKED):
-        return DatabaseLocked(
-            f"database is locked: another process kept {where} locked past the busy timeout ({exc}); "
-            "try again, and if it persists find the process holding it (fuser on the file)"
-        )
-    if primary in (SQLITE_NOTADB, SQLITE_CORRUPT):
-        return CorruptDatabase(
-            f"the database {where} is corrupt or not a SQLite database ({exc}): move it aside and "
-            "restart to begin a new one, or restore it from a backup"
-        )
-    if primary == SQLITE_INTERRUPT:
+    if isinstance(code, int) and code & 0xFF == SQLITE_INTERRUPT:
         return QueryTimeout("SQLite interrupted it")
-    return None
+    where = path if path is not None else Path(IN_MEMORY)
+    problem = classify(exc, where) if path is not None or _names_no_folder(exc) else None
+    if problem is None:
+        return None
+    return _KINDS[problem](explain(problem, exc, where, RELOCATE))
 
 
-def _low_on_space(path: Path | None) -> bool:
-    if path is None:
-        return False
-    try:
-        return shutil.disk_usage(path.parent).free < LOW_SPACE_BYTES
-    except OSError:
-        return False
+def _names_no_folder(exc: Exception) -> bool:
+    """An in-memory database can still be full (max_page_count) or locked: no folder to look at."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF in (SQLITE_FULL, SQLITE_BUSY, SQLITE_LOCKED)

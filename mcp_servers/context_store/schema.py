@@ -3,7 +3,8 @@
 `items` holds one row per (namespace, id); `items_fts` is an FTS5 index kept in step by triggers;
 `events` is the append-only log (AUTOINCREMENT, so a seq is never reused, even after compaction);
 `consumers` holds each named consumer's acked cursor; `pending_embeddings` queues items whose text
-still needs a vector (with the attempts so far and when to try next), `embedding_failures` keeps
+still needs a vector (with the attempts so far, when to try next, and its place in the queue:
+`priority` and `queued_at`, see `embedding_queue`), `embedding_failures` keeps
 the items given up on and why (see `embedding_queue`). A vec0 table's dimension is fixed, so `meta` records which embedder filled
 `items_vec`: when the embedder's name or dimension changes, the table is re-created and every item
 with text is queued for embedding again.
@@ -52,7 +53,9 @@ CREATE TABLE IF NOT EXISTS consumers (
 CREATE TABLE IF NOT EXISTS pending_embeddings (
     item_rowid INTEGER PRIMARY KEY,
     attempts INTEGER NOT NULL DEFAULT 0,
-    not_before REAL NOT NULL DEFAULT 0
+    not_before REAL NOT NULL DEFAULT 0,
+    priority INTEGER NOT NULL DEFAULT 1,
+    queued_at REAL NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS embedding_failures (
     item_rowid INTEGER PRIMARY KEY,
@@ -98,9 +101,14 @@ ADDED_COLUMNS = {
     "pending_embeddings": (
         ("attempts", "INTEGER NOT NULL DEFAULT 0"),
         ("not_before", "REAL NOT NULL DEFAULT 0"),
+        ("priority", "INTEGER NOT NULL DEFAULT 1"),  # items queued before priorities count as source data
+        ("queued_at", "REAL NOT NULL DEFAULT 0"),
     ),
 }
-LATE_INDEXES = "CREATE INDEX IF NOT EXISTS pending_embeddings_due ON pending_embeddings (not_before)"
+LATE_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS pending_embeddings_due ON pending_embeddings (not_before)",
+    "CREATE INDEX IF NOT EXISTS pending_embeddings_order ON pending_embeddings (priority, queued_at)",
+)
 
 
 def create_schema(connection: Any) -> None:
@@ -110,7 +118,8 @@ def create_schema(connection: Any) -> None:
         for statement in _statements(SCHEMA):
             connection.execute(statement)
         _add_columns(connection)
-        connection.execute(LATE_INDEXES)
+        for statement in LATE_INDEXES:
+            connection.execute(statement)
         connection.execute("COMMIT")
     except BaseException:
         if connection.in_transaction:  # SQLite ends the transaction itself on some errors (SQLITE_FULL)

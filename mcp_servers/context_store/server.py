@@ -30,7 +30,8 @@ from .errors import ContextStoreError, NotFound
 from .limits import Limits
 from .models import EventPage, Expiry, Item, ItemInput, SearchHit, Ttl, Written
 from .notifier import ChangeNotifier
-from .services import EmbeddingWorker, maintain, open_storage
+from .pacing import ForegroundGate
+from .services import EmbeddingWorker, embedding_worker, maintain, open_storage
 from .settings import ContextStoreSettings
 from .sqlite_storage import SqliteStorage
 from .storage import Storage
@@ -99,9 +100,13 @@ class _Runtime:
     notifier: ChangeNotifier
     embedding: EmbeddingWorker | None = None
 
+    def __init__(self) -> None:
+        self.gate = ForegroundGate()  # tool calls in flight: the embedder waits for a quiet moment
+
     async def call(self, function: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
         try:
-            return await function(*args, **kwargs)
+            with self.gate.serving():
+                return await function(*args, **kwargs)
         except NotFound as exc:  # an answer, not a fault: no "Error calling tool" in the server's log
             raise ToolError(str(exc), log_level=logging.DEBUG) from exc
         except ContextStoreError as exc:
@@ -145,7 +150,9 @@ def _lifespan(
         store = given or await open_storage(settings)
         runtime.store = store
         runtime.notifier = ChangeNotifier(store, subscriptions, settings.poll_interval_seconds)
-        runtime.embedding = EmbeddingWorker(store) if store.embedder is not None else None
+        runtime.embedding = (
+            embedding_worker(store, settings, runtime.gate) if store.embedder is not None else None
+        )
 
         async def services(tasks: TaskGroup) -> None:
             await tasks.start(runtime.notifier.run)

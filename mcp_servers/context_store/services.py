@@ -14,7 +14,9 @@ import anyio
 
 from .errors import ContextStoreError, StorageError
 from .events import Retention
+from .pacing import ForegroundGate, LowPriorityEmbedder, MemoryBudget
 from .settings import ContextStoreSettings
+from .sqlite import MMAP_BYTES
 from .sqlite_storage import SqliteStorage
 from .storage import Storage
 from .store import ContextStore, Limits
@@ -22,7 +24,7 @@ from .store import ContextStore, Limits
 if TYPE_CHECKING:
     from .embedders import Embedder
 
-__all__ = ["EmbeddingWorker", "maintain", "open_storage", "open_store"]
+__all__ = ["EmbeddingWorker", "embedding_worker", "maintain", "open_storage", "open_store"]
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +46,8 @@ def load_embedder(settings: ContextStoreSettings) -> tuple[Embedder | None, str]
                 embedder, reason = None, f"the {settings.embedder} embedder is unavailable: {exc}"
     if embedder is None:
         logger.warning("semantic search is off: %s", reason)
-    return embedder, reason
+        return None, reason
+    return LowPriorityEmbedder(embedder), reason  # batches below user-facing work (see `pacing`)
 
 
 def store_options(settings: ContextStoreSettings) -> dict[str, Any]:
@@ -67,9 +70,20 @@ def store_options(settings: ContextStoreSettings) -> dict[str, Any]:
 def open_store(settings: ContextStoreSettings) -> ContextStore:
     """Open the SQLite database and the configured embedder (blocking: call it in a worker thread)."""
     embedder, reason = load_embedder(settings)
+    mmap = MMAP_BYTES if settings.rss_budget_mb is None else min(MMAP_BYTES, settings.rss_budget_mb * 2**18)
     return ContextStore.open(
-        settings.db_path, embedder=embedder, semantic_off_reason=reason, **store_options(settings)
+        settings.db_path,
+        embedder=embedder,
+        mmap_bytes=mmap,  # mapped pages of the file count in the process's RSS: a quarter of the budget
+        semantic_off_reason=reason,
+        **store_options(settings),
     )
+
+
+def embedding_worker(store: Storage, settings: ContextStoreSettings, gate: ForegroundGate) -> EmbeddingWorker:
+    """The worker the settings describe: below tool calls (`gate`), within the RSS budget."""
+    budget = MemoryBudget(settings.rss_budget_mb) if settings.rss_budget_mb is not None else None
+    return EmbeddingWorker(store, gate=gate, budget=budget, idle_seconds=settings.embed_idle_seconds)
 
 
 async def open_storage(settings: ContextStoreSettings) -> Storage:
@@ -115,11 +129,28 @@ class EmbeddingWorker:
 
     When the embedder itself fails, the worker waits `backoff` seconds (doubling up to
     `max_backoff`) before it tries again, and neither writes (`wake`) nor searches (`flush`) cut the
-    wait short: a broken endpoint is asked once a minute at most, not once per write.
+    wait short: a broken endpoint is asked once a minute at most, not once per write. It stays below
+    user-facing work (`pacing`): with a `gate`, each batch waits for a moment with no tool call in
+    flight; old background items wait for `idle_seconds` without other writes; with a `budget`, the
+    batch shrinks near it and memory is given back over it.
     """
 
-    def __init__(self, store: Storage, backoff: float = 2.0, max_backoff: float = 60.0) -> None:
+    def __init__(
+        self,
+        store: Storage,
+        backoff: float = 2.0,
+        max_backoff: float = 60.0,
+        *,
+        gate: ForegroundGate | None = None,
+        budget: MemoryBudget | None = None,
+        idle_seconds: float = 0.0,
+        batch: int = 64,
+    ) -> None:
         self._store = store
+        self._gate = gate
+        self._budget = budget
+        self._idle_seconds = idle_seconds
+        self._batch = batch
         self._wake = anyio.Event()
         self._lock = anyio.Lock()
         self._backoff = backoff
@@ -153,12 +184,22 @@ class EmbeddingWorker:
         While the embedder is known to be failing, returns at once (the worker retries it)."""
         if self.retry_at is not None:
             return
-        await self._embed_all()
+        await self._embed_all(background=False)
 
-    async def _embed_all(self) -> None:
+    async def _embed_all(self, background: bool = True) -> None:
+        """Embed batches until none is due; a search's catch-up (`background=False`) neither waits
+        for the gate (it is a tool call itself) nor embeds the background class."""
         while True:
+            if background and self._gate is not None:
+                await self._gate.wait_quiet()
+            batch = self._budget.batch() if self._budget is not None else self._batch
+            idle = self._idle_seconds if background else float("inf")
             # One batch per turn of the lock: a search catching up waits for at most one batch of ours.
             async with self._lock:
                 self.rounds += 1
-                if not await self._store.embed_pending():
-                    return
+                done = await self._store.embed_pending(batch, None, idle)
+            if self._budget is not None and self._budget.over():
+                await self._store.shrink_memory()
+                await anyio.to_thread.run_sync(self._budget.release, self._store.embedder)
+            if not done:
+                return

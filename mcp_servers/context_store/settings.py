@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from platformdirs import user_data_dir
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mcp_servers.common.host_guard import AllowedHosts
@@ -87,9 +87,28 @@ class ContextStoreSettings(BaseSettings):
     maintenance_interval_seconds: float = Field(
         30.0, gt=0, description="How often expired items are purged and the event log compacted"
     )
+    rss_budget_mb: int | None = Field(
+        400,
+        ge=64,
+        description="Resident memory the context store keeps to, in MB: the embedding batch shrinks near "
+        "it (as many texts as the room left holds); over it the model is unloaded, SQLite's caches shrunk and freed heap returned; SQLite's "
+        "memory map is capped at a quarter of it. 0 or empty for no budget",
+    )
+    embed_idle_seconds: float = Field(
+        5.0,
+        ge=0,
+        description="Old mail stored for search only (tagged backfill) is embedded only after this many "
+        "seconds without other writes to embed",
+    )
     poll_interval_seconds: float = Field(
         0.01, gt=0, description="How often the database is checked for commits by other processes"
     )
+
+    @field_validator("rss_budget_mb", mode="before")
+    @classmethod
+    def _no_budget(cls, value: object) -> object:
+        """0 or an empty value means no budget."""
+        return None if value in (0, "0", "") else value
 
     def embedder_spec(self) -> EmbedderSpec:
         from .embedders import EmbedderSpec

@@ -50,7 +50,7 @@ def sqlite_module() -> ModuleType:
     return pysqlite3
 
 
-def connect(path: Path | str, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Any:
+def connect(path: Path | str, busy_timeout_ms: int = BUSY_TIMEOUT_MS, mmap_bytes: int = MMAP_BYTES) -> Any:
     """Open `path` (created if missing) in autocommit mode with sqlite-vec loaded and WAL on.
 
     Raises a `StorageError` that says what to do when the file cannot be opened or written."""
@@ -67,7 +67,7 @@ def connect(path: Path | str, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Any:
         connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("PRAGMA synchronous = NORMAL")
-        connection.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
+        connection.execute(f"PRAGMA mmap_size = {int(mmap_bytes)}")
         connection.execute("PRAGMA foreign_keys = ON")
     except module.Error as exc:
         translated = storage_error(exc, None if str(path) == ":memory:" else Path(path))
@@ -112,8 +112,11 @@ class Readers:
 
     At most `size` reads run at once; one more waits for a free connection until its deadline."""
 
-    def __init__(self, path: Path, size: int = 4, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
+    def __init__(
+        self, path: Path, size: int = 4, busy_timeout_ms: int = BUSY_TIMEOUT_MS, mmap_bytes: int = MMAP_BYTES
+    ) -> None:
         self._path = path
+        self._mmap_bytes = mmap_bytes
         self._size = size
         self._busy_timeout_ms = busy_timeout_ms
         self._idle: queue.LifoQueue[Any] = queue.LifoQueue()
@@ -131,7 +134,7 @@ class Readers:
             try:
                 connection = self._idle.get_nowait()
             except queue.Empty:
-                connection = connect(self._path, self._busy_timeout_ms)
+                connection = connect(self._path, self._busy_timeout_ms, self._mmap_bytes)
             self._busy.add(connection)
             try:
                 with deadline(connection, seconds):
@@ -141,6 +144,18 @@ class Readers:
                 self._idle.put(connection)
         finally:
             self._slots.release()
+
+    def shrink(self) -> None:
+        """Free the page caches of the idle connections (`PRAGMA shrink_memory`)."""
+        idle = []
+        while True:
+            try:
+                idle.append(self._idle.get_nowait())
+            except queue.Empty:
+                break
+        for connection in idle:
+            connection.execute("PRAGMA shrink_memory")
+            self._idle.put(connection)
 
     def interrupt_all(self) -> None:
         """Stop every read running now (at shutdown: nothing waits for a long search to end)."""

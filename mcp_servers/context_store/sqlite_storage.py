@@ -116,8 +116,13 @@ class SqliteStorage:
     async def pending_embeddings(self) -> int:
         return await self._run(self.blocking.pending_embeddings)
 
-    async def embed_pending(self, batch: int = 64, now: float | None = None) -> int:
-        return await self._run(self.blocking.embed_pending, batch, now)
+    async def embed_pending(
+        self, batch: int = 64, now: float | None = None, idle_seconds: float = 0.0
+    ) -> int:
+        return await self._run(self.blocking.embed_pending, batch, now, idle_seconds)
+
+    async def shrink_memory(self) -> None:
+        await self._run(self.blocking.shrink_memory)
 
     async def count(self) -> tuple[int, int]:
         return await self._run(self.blocking.count)

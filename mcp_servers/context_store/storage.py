@@ -83,7 +83,14 @@ class Storage(Protocol):
 
     async def pending_embeddings(self) -> int: ...
 
-    async def embed_pending(self, batch: int = 64, now: float | None = None) -> int: ...
+    async def embed_pending(
+        self, batch: int = 64, now: float | None = None, idle_seconds: float = 0.0
+    ) -> int:
+        """Embed up to `batch` queued items; old background items only after `idle_seconds` without
+        other writes (a backend may serve its queue in plain order: PostgreSQL does, for now)."""
+
+    async def shrink_memory(self) -> None:
+        """Free what the backend caches in this process (to keep to a memory budget)."""
 
     async def count(self) -> tuple[int, int]: ...
 

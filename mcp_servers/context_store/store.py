@@ -43,7 +43,7 @@ from .models import (
     from_epoch,
     to_epoch,
 )
-from .sqlite import BUSY_TIMEOUT_MS
+from .sqlite import BUSY_TIMEOUT_MS, MMAP_BYTES
 from .wakeups import Wakeups
 
 if TYPE_CHECKING:
@@ -63,8 +63,10 @@ UPSERT = (
     "THEN excluded.created_at ELSE items.created_at END"
 )
 QUEUE_EMBEDDING = (
-    "INSERT INTO pending_embeddings (item_rowid) SELECT rowid FROM items WHERE namespace = ? AND id = ? "
-    "ON CONFLICT (item_rowid) DO UPDATE SET attempts = 0, not_before = 0"
+    "INSERT INTO pending_embeddings (item_rowid, priority, queued_at) "
+    "SELECT rowid, ?, ? FROM items WHERE namespace = ? AND id = ? "
+    "ON CONFLICT (item_rowid) DO UPDATE SET attempts = 0, not_before = 0, priority = excluded.priority, "
+    "queued_at = excluded.queued_at"
 )
 FORGET_VECTOR = "DELETE FROM items_vec WHERE rowid = (SELECT rowid FROM items WHERE namespace = ? AND id = ?)"
 
@@ -100,6 +102,7 @@ class ContextStore:
         self.limits = limits
         self.retention = retention
         self.semantic_off_reason = semantic_off_reason
+        self.foreground_at = 0.0  # when an item that goes before the background class was last queued
         with database.locked() as connection:
             schema.create_schema(connection)
             if embedder is not None:
@@ -113,10 +116,11 @@ class ContextStore:
         path: Path | str,
         embedder: Embedder | None = None,
         busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+        mmap_bytes: int = MMAP_BYTES,
         **options: Any,
     ) -> ContextStore:
         """Open (or create) the database file; raises a `StorageError` that says what is wrong."""
-        database = Database.open(path, busy_timeout_ms)
+        database = Database.open(path, busy_timeout_ms, mmap_bytes)
         try:
             return cls(database, embedder=embedder, **options)
         except BaseException:
@@ -153,7 +157,19 @@ class ContextStore:
         """Upsert rows and log one event each, with executemany (per-row statements cost 2x)."""
         db.executemany(UPSERT, [(*row, now, now) for row in rows])
         if self.embedder is not None:
-            db.executemany(QUEUE_EMBEDDING, [(row.namespace, row.id) for row in rows if row.text])
+            queued = [
+                (
+                    embedding_queue.embed_priority(row.namespace, json.loads(row.tags)),
+                    now,
+                    row.namespace,
+                    row.id,
+                )
+                for row in rows
+                if row.text
+            ]
+            db.executemany(QUEUE_EMBEDDING, queued)
+            if any(priority < embedding_queue.BACKGROUND for priority, *_ in queued):
+                self.foreground_at = now
             if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'items_vec'").fetchone():
                 db.executemany(FORGET_VECTOR, [(row.namespace, row.id) for row in rows if not row.text])
         before = events.next_seq(db) - 1
@@ -266,21 +282,25 @@ class ContextStore:
         with self._locked() as db:
             return int(db.execute("SELECT count(*) FROM pending_embeddings").fetchone()[0])
 
-    def embed_pending(self, batch: int = 64, now: float | None = None) -> int:
-        """Embed up to `batch` due items (the embedder runs outside the lock); returns how many were
-        tried. One bad item fails alone; an error means the embedder itself is down (see
-        `embedding_queue`)."""
+    def embed_pending(self, batch: int = 64, now: float | None = None, idle_seconds: float = 0.0) -> int:
+        """Embed up to `batch` due items (the embedder runs outside the lock), the background class
+        only once nothing else was queued for `idle_seconds`; returns how many were tried. One bad
+        item fails alone; an error means the embedder itself is down (see `embedding_queue`)."""
         if self.embedder is None:
             return 0
         now = time.time() if now is None else now
         with self._locked() as db:
-            queued = embedding_queue.due(db, now, batch)
+            queued = embedding_queue.due(db, now, batch, now - self.foreground_at >= idle_seconds)
         if not queued:
             return 0
         result = embedding_queue.embed_round(self.embedder, queued)
         with self._write() as db:
             embedding_queue.record(db, queued, result, now)
         return len(queued)
+
+    def shrink_memory(self) -> None:
+        """Free what SQLite caches in memory (to keep to a memory budget)."""
+        self._database.shrink()
 
     def embedding_failures(self) -> list[tuple[str, str, str]]:
         """(namespace, id, reason) of the items whose embedding was given up."""

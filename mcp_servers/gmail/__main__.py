@@ -38,6 +38,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--state-dir", type=Path, help="Where the index and change journal live")
     parser.add_argument(
+        "--files-dir",
+        type=Path,
+        help="Folder attachments are saved into and the only folder files may be attached from",
+    )
+    parser.add_argument(
         "--allow-write",
         action="store_true",
         help="Enable reversible changes: labels, read state, archive, drafts",
@@ -60,6 +65,7 @@ def main(argv: list[str] | None = None) -> None:
             "maildir": args.maildir,
             "provider": args.provider,
             "state_dir": args.state_dir,
+            "files_dir": args.files_dir,
             "allow_write": args.allow_write or None,
             "allow_send": args.allow_send or None,
         }.items()

@@ -5,19 +5,24 @@ with the usual `On <date>, <sender> wrote:` header, and address the sender (or R
 other recipients for reply-all minus the user. Forwards attach the original unchanged as
 message/rfc822, so nothing of it (attachments included) is lost. Every message passes `compose`,
 which checks each recipient (one RFC 5322 address per entry, at least one To) and refuses header
-text with a line break, raising `HeaderValueError` (see `mcp_servers.common.addresses`).
+text with a line break, raising `HeaderValueError` (see `mcp_servers.common.addresses`). A message
+with `html` goes out as multipart/alternative, its text part the given body or, when that is empty,
+text made from the HTML (`text.html_to_text`); attached files make it multipart/mixed.
 """
 
 from __future__ import annotations
 
 import email
 import email.policy
+from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import format_datetime, formatdate, make_msgid
 
 from mcp_servers.common.addresses import HeaderValueError, header_text, mailbox, recipients
 
+from .manage.files import OutgoingFile
 from .models import Message, OutgoingMessage
+from .text import html_to_text
 
 __all__ = ["compose", "forward_of", "reply_to"]
 
@@ -32,8 +37,9 @@ def _prefixed(prefix: str, subject: str) -> str:
     return subject if subject.lower().startswith(prefix.lower()) else f"{prefix} {subject}".strip()
 
 
-def compose(outgoing: OutgoingMessage, from_address: str) -> EmailMessage:
-    """An RFC 5322 message from `outgoing`, with fresh Message-ID and Date.
+def compose(outgoing: OutgoingMessage, from_address: str, files: Sequence[OutgoingFile] = ()) -> EmailMessage:
+    """An RFC 5322 message from `outgoing` with `files` attached (read by `manage.files.read_outgoing`
+    from `outgoing.attachments`), with fresh Message-ID and Date.
 
     Raises `HeaderValueError` for a recipient that is not one address, an empty To, or header text
     with a line break."""
@@ -51,12 +57,26 @@ def compose(outgoing: OutgoingMessage, from_address: str) -> EmailMessage:
     if outgoing.references:
         joined = " ".join(header_text(ref, "references") for ref in outgoing.references)
         message["References"] = header_text(joined, "references", limit=MAX_REFERENCES_CHARS)
-    message.set_content(outgoing.body)
+    if outgoing.attachments and len(files) != len(outgoing.attachments):
+        raise ValueError("compose needs the files of outgoing.attachments: read them with read_outgoing")
+    html = outgoing.html
+    message.set_content(outgoing.body or (html_to_text(html) + "\n" if html else ""))
+    if html:
+        message.add_alternative(html, subtype="html")
+    for file in files:
+        maintype, _, subtype = file.content_type.partition("/")
+        message.add_attachment(file.data, maintype=maintype, subtype=subtype, filename=file.name)
     return message
 
 
-def reply_to(original: Message, body: str, from_address: str, reply_all: bool = False) -> EmailMessage:
-    """A reply to `original` that threads with it and quotes it."""
+def reply_to(
+    original: Message,
+    body: str,
+    from_address: str,
+    reply_all: bool = False,
+    files: Sequence[OutgoingFile] = (),
+) -> EmailMessage:
+    """A reply to `original` that threads with it and quotes it, with `files` attached."""
     own = from_address.lower()
     primary = original.reply_to or ([original.from_] if original.from_ else [])
     to = [a.formatted() for a in primary]
@@ -80,8 +100,9 @@ def reply_to(original: Message, body: str, from_address: str, reply_all: bool = 
         body=text,
         in_reply_to=original.message_id,
         references=references,
+        attachments=[file.name for file in files],
     )
-    return compose(outgoing, from_address)
+    return compose(outgoing, from_address, files)
 
 
 def forward_of(original: Message, raw: bytes, to: list[str], body: str, from_address: str) -> EmailMessage:

@@ -38,7 +38,8 @@ def outgoing_arguments(raw: bytes) -> dict[str, Any]:
     to = [address for _, address in getaddresses([str(v) for v in message.get_all("To", [])]) if address]
     if not to:
         raise MailProviderError("the message has no recipients: give at least one To address")
-    body = message.get_body(preferencelist=("plain",))
+    html = message.get_body(preferencelist=("html",)) if message.is_multipart() else None
+    body = html or message.get_body(preferencelist=("plain",))
     return {
         "recipient_email": to[0],
         "extra_recipients": to[1:],
@@ -46,7 +47,7 @@ def outgoing_arguments(raw: bytes) -> dict[str, Any]:
         "bcc": [a for _, a in getaddresses([str(v) for v in message.get_all("Bcc", [])]) if a],
         "subject": str(message["Subject"] or ""),
         "body": body.get_content() if body is not None else "",
-        "is_html": False,
+        "is_html": html is not None,
         "in_reply_to": str(message["In-Reply-To"]) if message["In-Reply-To"] else None,
     }
 

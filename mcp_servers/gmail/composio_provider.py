@@ -11,7 +11,9 @@ pushes to a webhook or websocket, which a local server cannot receive; changes a
 polling the history every `poll_seconds` instead. Sending, drafts, labels and trash map to
 `GMAIL_SEND_EMAIL`, `GMAIL_REPLY_TO_THREAD`, `GMAIL_CREATE_EMAIL_DRAFT`, `GMAIL_DELETE_DRAFT`,
 `GMAIL_ADD_LABEL_TO_EMAIL`, `GMAIL_CREATE_LABEL` and `GMAIL_MOVE_TO_TRASH`; what those tools cannot
-carry (attachments, forwarding) is refused with a `MailProviderError` that names the gap.
+carry (attachments, forwarding) is refused with a `MailProviderError` that names the gap. HTML mail
+goes as the send tool's body with `is_html`. Renaming and deleting labels are refused (no verified
+tool for them); drafts written outside Pepper are not listed by id, so deleting one trashes it.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from mcp_servers.common.composio_client import (
     ComposioToolFailedError,
 )
 
+from .account_status import AccountHealth
 from .composio_mime import outgoing_arguments, raw_from_composio
 from .gmail_store import Fetched, GmailStore
 from .indexed import IndexedProvider, MailStore
@@ -43,6 +46,10 @@ __all__ = ["ComposioGmailOperations", "ComposioGmailProvider"]
 
 logger = logging.getLogger(__name__)
 PAGE = 500
+_NO_LABEL_MANAGEMENT = (
+    "renaming and deleting labels are not available with the composio provider (its Gmail tools for "
+    "them are not verified): do it in Gmail, or use the gmail provider"
+)
 
 
 class ComposioGmailOperations:
@@ -105,11 +112,25 @@ class ComposioGmailOperations:
             lambda: raw_from_composio(found),
         )  # fmt: skip
 
+    def get_messages(self, ids: list[str]) -> dict[str, Fetched | MailProviderError]:
+        """One tool call each: Composio has no batch read."""
+        found: dict[str, Fetched | MailProviderError] = {}
+        for id in ids:
+            try:
+                found[id] = self.get_message(id)
+            except MailProviderError as exc:
+                found[id] = exc
+        return found
+
     def modify(self, id: str, add: list[str], remove: list[str]) -> list[str] | None:
         found = self.call(
             "GMAIL_ADD_LABEL_TO_EMAIL", message_id=id, add_label_ids=add, remove_label_ids=remove
         )
         return found.get("labelIds") or None
+
+    def batch_modify(self, ids: list[str], add: list[str], remove: list[str]) -> None:
+        for id in ids:  # one GMAIL_ADD_LABEL_TO_EMAIL each: a batch tool's arguments are unverified
+            self.modify(id, add, remove)
 
     def trash(self, id: str) -> None:
         self.call("GMAIL_MOVE_TO_TRASH", message_id=id)
@@ -134,6 +155,15 @@ class ComposioGmailOperations:
     def delete_draft(self, draft_id: str) -> None:
         self.call("GMAIL_DELETE_DRAFT", draft_id=draft_id)
 
+    def draft_ids(self) -> dict[str, str]:
+        return {}  # only drafts made through Pepper are known (by their id); others are trashed
+
+    def rename_label(self, label_id: str, name: str) -> None:
+        raise MailProviderError(_NO_LABEL_MANAGEMENT)
+
+    def delete_label(self, label_id: str) -> None:
+        raise MailProviderError(_NO_LABEL_MANAGEMENT)
+
     def _outgoing(self, raw: bytes) -> tuple[dict[str, Any], str | None]:
         """The send/draft tools' arguments, and the thread a reply joins (by its In-Reply-To)."""
         outgoing = outgoing_arguments(raw)
@@ -153,6 +183,7 @@ class ComposioGmailProvider(IndexedProvider):
         super().__init__(None)
         self.settings, self.config = settings, config
         account = f"{config.base_url}|{config.user_id}|{config.connected_account_id}"
+        self._account_health = AccountHealth("composio", config.connected_account_id or config.user_id or "")
         self.index_path = (
             settings.state_dir / f"composio-{hashlib.sha256(account.encode()).hexdigest()[:12]}.sqlite3"
         )

@@ -3,11 +3,15 @@
 `GmailApiOperations` runs the Gmail operations of the shared `GmailStore` (`gmail_store`: full
 listing, `users.history.list` from the stored historyId, a full resync when Gmail says it expired)
 through the blocking google-api-python-client, in a worker thread, translating its HTTP errors (404
-is `NotFoundError`; 401/403 name the missing scope). Changes are noticed by polling history
-every `poll_seconds`, and with a Pub/Sub topic configured also at once: `users.watch` is
-registered and renewed before it expires (daily; Gmail's last 7 days), and a push to
+is `NotFoundError`; 401 is `CredentialsRefused`; 403 names the missing scope). Many messages are
+read through Gmail's batch endpoint (`batch/gmail/v1`), `BATCH` per HTTP request, not one request
+each. Changes are noticed by polling history every `poll_seconds`, and with a Pub/Sub topic
+configured also at once: `users.watch` is registered and renewed before it expires (daily; Gmail's
+last 7 days), and a push to
 `/gmail/push` (`gmail_push`) wakes the watcher. Sending goes through `users.messages.send`;
-Gmail files the copy under SENT itself.
+Gmail files the copy under SENT itself. A refresh Google refuses (a revoked or expired grant) is
+`CredentialsRefused`; the OAuth tokens and the watch's expiry and renewals are recorded in the
+provider's `account_health` (`account_status`).
 """
 
 from __future__ import annotations
@@ -19,18 +23,22 @@ import math
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import urljoin
 
 import anyio
 from anyio.abc import TaskStatus
+from google.auth.exceptions import RefreshError, TransportError
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
+from googleapiclient.http import BatchHttpRequest
 
-from .gmail_auth import MODIFY_SCOPES, READ_SCOPES, SEND_SCOPES, load_credentials
+from .account_status import AccountHealth
+from .gmail_auth import MODIFY_SCOPES, READ_SCOPES, SEND_SCOPES, OAuthTracker, load_credentials
 from .gmail_push import PushNotice
 from .gmail_store import Fetched, GmailStore
 from .indexed import IndexedProvider, MailStore
 from .journal import Journal
-from .provider import Changed, MailProviderError, NotFoundError, ProviderUnavailableError
+from .provider import Changed, CredentialsRefused, MailProviderError, NotFoundError, ProviderUnavailableError
 from .settings import GmailSettings
 
 __all__ = ["GmailApiOperations", "GmailApiProvider"]
@@ -38,30 +46,56 @@ __all__ = ["GmailApiOperations", "GmailApiProvider"]
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 RENEW_SECONDS = 24 * 3600
+API_ROOT = "https://gmail.googleapis.com/"
+BATCH = 50  # Gmail takes 100 calls per batch request and advises at most 50: more trip its rate limits
+_PASSING = {429, 500, 502, 503, 504}
+
+
+def _error_of(exc: HttpError | RefreshError) -> MailProviderError:
+    """The provider error for a refused refresh or an HTTP error of the Gmail API (one call's or a batch part's)."""
+    if isinstance(exc, RefreshError):  # the token endpoint answered, and said no
+        return CredentialsRefused(
+            f"Google refused to refresh the Gmail token ({exc}): it expired or was revoked; "
+            "run `pepper-orchestrator setup gmail` again to consent"
+        )
+    status = exc.resp.status
+    if status == 404:
+        return NotFoundError(f"Gmail has no such item: {exc.reason}")
+    if status == 401:
+        return CredentialsRefused(
+            f"Gmail refused the token ({status} {exc.reason}): it expired or was revoked; "
+            "run `pepper-orchestrator setup gmail` again to consent"
+        )
+    if status == 403:
+        return ProviderUnavailableError(
+            f"Gmail refused the request ({status} {exc.reason}): the token lacks a scope or was revoked; "
+            "start with --allow-write (modify) or --allow-send (modify + send), or delete the token and consent again"
+        )
+    return MailProviderError(f"Gmail API error {status}: {exc.reason}")
 
 
 def _translated(call: Callable[[], T]) -> T:
     try:
         return call()
-    except HttpError as exc:
-        status = exc.resp.status
-        if status == 404:
-            raise NotFoundError(f"Gmail has no such item: {exc.reason}") from exc
-        if status in (401, 403):
-            raise ProviderUnavailableError(
-                f"Gmail refused the request ({status} {exc.reason}): the token lacks a scope or was revoked; "
-                "start with --allow-write (modify) or --allow-send (modify + send), or delete the token and consent again"
-            ) from exc
-        raise MailProviderError(f"Gmail API error {status}: {exc.reason}") from exc
-    except OSError as exc:
+    except (HttpError, RefreshError) as exc:
+        raise _error_of(exc) from exc
+    except (OSError, TransportError) as exc:
         raise ProviderUnavailableError(f"cannot reach the Gmail API: {exc}") from exc
+
+
+def _fetched(found: dict[str, Any]) -> Fetched:
+    return Fetched.decoding(
+        found.get("labelIds", []), found.get("threadId"), int(found.get("internalDate", 0)) / 1000,
+        lambda: base64.urlsafe_b64decode(found.get("raw", "") + "=="),
+    )  # fmt: skip
 
 
 class GmailApiOperations:
     """`GmailOperations` over google-api-python-client's `users()` resource, plus push watches."""
 
-    def __init__(self, service: Any) -> None:
+    def __init__(self, service: Any, endpoint: str | None = None) -> None:
         self.users = service.users()
+        self.batch_uri = urljoin(endpoint or API_ROOT, "batch/gmail/v1")
 
     def close(self) -> None:
         pass
@@ -90,16 +124,50 @@ class GmailApiOperations:
         return self._get(id, "minimal").get("labelIds", [])
 
     def get_message(self, id: str) -> Fetched:
-        found = self._get(id, "raw")
-        return Fetched.decoding(
-            found.get("labelIds", []), found.get("threadId"), int(found.get("internalDate", 0)) / 1000,
-            lambda: base64.urlsafe_b64decode(found.get("raw", "") + "=="),
-        )  # fmt: skip
+        return _fetched(self._get(id, "raw"))
+
+    def get_messages(self, ids: list[str]) -> dict[str, Fetched | MailProviderError]:
+        """Messages in raw form by id, `BATCH` per HTTP request through Gmail's batch endpoint
+        (multipart/mixed); one the batch could not give for a passing reason (a rate limit, a
+        server error) is asked for alone, once."""
+        found: dict[str, Fetched | MailProviderError] = {}
+        for start in range(0, len(ids), BATCH):
+            found |= self._batch(ids[start : start + BATCH])
+        return found
+
+    def _batch(self, ids: list[str]) -> dict[str, Fetched | MailProviderError]:
+        found: dict[str, Fetched | MailProviderError] = {}
+        again: list[str] = []
+
+        def collect(id: str, response: dict[str, Any] | None, exc: Exception | None) -> None:
+            if isinstance(exc, HttpError) and exc.resp.status in _PASSING:
+                again.append(id)
+            elif isinstance(exc, HttpError):
+                found[id] = _error_of(exc)
+            elif exc is not None or response is None:
+                found[id] = MailProviderError(f"Gmail batch answer for {id} was unreadable: {exc}")
+            else:
+                found[id] = _fetched(response)
+
+        batch = BatchHttpRequest(callback=collect, batch_uri=self.batch_uri)
+        for id in dict.fromkeys(ids):
+            batch.add(self.users.messages().get(userId="me", id=id, format="raw"), request_id=id)
+        _translated(batch.execute)
+        for id in again:
+            try:
+                found[id] = self.get_message(id)
+            except MailProviderError as exc:
+                found[id] = exc
+        return found
 
     def modify(self, id: str, add: list[str], remove: list[str]) -> list[str]:
         body = {"addLabelIds": add, "removeLabelIds": remove}
         request = self.users.messages().modify(userId="me", id=id, body=body)
         return _translated(request.execute).get("labelIds", [])
+
+    def batch_modify(self, ids: list[str], add: list[str], remove: list[str]) -> None:
+        body = {"ids": ids, "addLabelIds": add, "removeLabelIds": remove}
+        _translated(self.users.messages().batchModify(userId="me", body=body).execute)
 
     def trash(self, id: str) -> None:
         _translated(self.users.messages().trash(userId="me", id=id).execute)
@@ -115,6 +183,21 @@ class GmailApiOperations:
 
     def delete_draft(self, draft_id: str) -> None:
         _translated(self.users.drafts().delete(userId="me", id=draft_id).execute)
+
+    def draft_ids(self) -> dict[str, str]:
+        found: dict[str, str] = {}
+        token: str | None = None
+        while True:
+            page = _translated(self.users.drafts().list(userId="me", pageToken=token).execute)
+            found.update((d["message"]["id"], d["id"]) for d in page.get("drafts", []))
+            if not (token := page.get("nextPageToken")):
+                return found
+
+    def rename_label(self, label_id: str, name: str) -> None:
+        _translated(self.users.labels().patch(userId="me", id=label_id, body={"name": name}).execute)
+
+    def delete_label(self, label_id: str) -> None:
+        _translated(self.users.labels().delete(userId="me", id=label_id).execute)
 
     def start_watch(self, topic: str) -> float:
         """Ask Gmail to publish mailbox changes to `topic` (users.watch); returns the expiry (epoch s)."""
@@ -135,18 +218,43 @@ class GmailApiProvider(IndexedProvider):
         account = hashlib.sha256(str(self.token_file.resolve()).encode()).hexdigest()[:12]
         self.index_path = settings.state_dir / f"gmail-{account}.sqlite3"
         self._pushed: anyio.Event | None = None  # made by `watch`: an Event needs the event loop
+        self._account_health = AccountHealth("gmail", str(self.token_file))
+        self._oauth: OAuthTracker | None = None
 
     def _open_store(self) -> MailStore:
         writes = MODIFY_SCOPES if self.settings.allow_write else READ_SCOPES
         scopes = SEND_SCOPES if self.settings.allow_send else writes
-        credentials = load_credentials(
-            self.token_file, scopes, self.settings.gmail_client_secrets, self.settings.gmail_token_uri
+        journal = Journal(self.index_path)
+        tracker = OAuthTracker(
+            self.token_file, journal, self.account_health, self.settings.gmail_refresh_token_days
         )
-        options = (
-            {"api_endpoint": self.settings.gmail_api_endpoint} if self.settings.gmail_api_endpoint else None
-        )
-        service = build("gmail", "v1", credentials=credentials, static_discovery=True, client_options=options)
-        return GmailStore(GmailApiOperations(service), Journal(self.index_path))
+        try:
+            credentials = tracker.track(
+                load_credentials(
+                    self.token_file, scopes, self.settings.gmail_client_secrets, self.settings.gmail_token_uri
+                )
+            )
+            self._oauth = tracker
+            options = (
+                {"api_endpoint": self.settings.gmail_api_endpoint}
+                if self.settings.gmail_api_endpoint
+                else None
+            )
+            service = build(
+                "gmail", "v1", credentials=credentials, static_discovery=True, client_options=options
+            )
+            return GmailStore(GmailApiOperations(service, self.settings.gmail_api_endpoint), journal)
+        except BaseException:
+            journal.close()
+            raise
+
+    async def _reaching(self, call: Callable[[], T]) -> T:
+        """As `IndexedProvider._reaching`, noting (and saving) an access token refreshed meanwhile."""
+        try:
+            return await super()._reaching(call)
+        finally:
+            if self._oauth is not None:
+                await anyio.to_thread.run_sync(self._oauth.note_refresh)
 
     def pushed(self, notice: PushNotice) -> None:
         """A Pub/Sub push arrived (`gmail_push`): sync now rather than at the next poll."""
@@ -189,7 +297,9 @@ class GmailApiProvider(IndexedProvider):
             expires = await self._run(lambda store: store.ops.start_watch(topic))  # type: ignore[attr-defined]
         except MailProviderError as exc:
             logger.warning("Gmail users.watch on %s failed (%s); polling, retrying later", topic, exc)
+            self.account_health.watch_failed(topic, str(exc))
             return time.time() + self.settings.poll_seconds
+        self.account_health.watch_renewed(topic, expires)
         remaining = expires - time.time()
         logger.info("Gmail pushes changes to %s for %.1f h", topic, remaining / 3600)
         return time.time() + min(remaining / 2, RENEW_SECONDS)

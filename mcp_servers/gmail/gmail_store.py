@@ -2,10 +2,11 @@
 
 `GmailStore` (a `MailStore`, blocking, run in a worker thread) keeps the local index and change
 journal in step with a Gmail account through `GmailOperations`, the dozen Gmail operations it needs
-(labels, the message listing, history, one message, modify, trash, send, drafts). Two adapters supply
-them: google-api-python-client's `users()` resource (`gmail_api`) and Composio's GMAIL_* tools
-(`composio_provider`). The first sync lists every message and remembers the profile's historyId;
-later syncs read the history from it, taking the new historyId from the history answer itself, so a
+(labels, the message listing, history, one message or many, modify, trash, send, drafts). Two
+adapters supply them: google-api-python-client's `users()` resource (`gmail_api`) and Composio's
+GMAIL_* tools (`composio_provider`). The first sync lists every message, reads the new ones newest
+first (as listed) a page at a time with `get_messages` (one batch request per 50 on the Gmail API),
+and remembers the profile's historyId; later syncs read the history from it, taking the new historyId from the history answer itself, so a
 change made while the pages are read is read again next time rather than skipped. An expired
 historyId (the adapters raise `NotFoundError` for Gmail's 404) falls back to a full listing that
 journals only the difference with the index, so nothing is skipped or delivered twice. Each adapter
@@ -29,6 +30,7 @@ __all__ = ["Fetched", "GmailOperations", "GmailStore"]
 
 logger = logging.getLogger(__name__)
 Page = dict[str, Any]
+READ_PAGE = 200  # new messages read (`get_messages`) and journalled per step of a full sync
 
 
 @dataclass
@@ -63,11 +65,16 @@ class GmailOperations(Protocol):
     def list_history(self, start: str, page_token: str | None) -> Page: ...
     def label_ids(self, id: str) -> list[str]: ...
     def get_message(self, id: str) -> Fetched: ...
+    def get_messages(self, ids: list[str]) -> dict[str, Fetched | MailProviderError]: ...
     def modify(self, id: str, add: list[str], remove: list[str]) -> list[str] | None: ...
+    def batch_modify(self, ids: list[str], add: list[str], remove: list[str]) -> None: ...
     def trash(self, id: str) -> None: ...
     def send(self, raw: bytes) -> str: ...
     def create_draft(self, raw: bytes) -> tuple[str, str]: ...
     def delete_draft(self, draft_id: str) -> None: ...
+    def draft_ids(self) -> dict[str, str]: ...  # message id -> draft id, for every draft
+    def rename_label(self, label_id: str, name: str) -> None: ...
+    def delete_label(self, label_id: str) -> None: ...
     def close(self) -> None: ...
 
 
@@ -127,19 +134,17 @@ class GmailStore:
             for item in page.get("messages", [])
         }
         indexed = self.journal.rows()
-        self.journal.begin()
-        try:
+        with self.journal.transaction():
             for id in indexed.keys() - current.keys():
                 self.journal.delete(id)
                 self.journal.append("deleted", id, [])
             for id in current.keys() & indexed.keys():
                 listed = current[id]
                 self._set_label_ids(indexed[id], self.ops.label_ids(id) if listed is None else listed)
-            for id in sorted(current.keys() - indexed.keys()):
-                self._add(id)
+            fresh = [id for id in current if id not in indexed]  # as listed: newest first
+            for start in range(0, len(fresh), READ_PAGE):
+                self._add_many(fresh[start : start + READ_PAGE])
             self.journal.set_meta("history_id", str(history_id))
-        finally:
-            self.journal.commit()
 
     def _incremental(self, start: str) -> None:
         pages = list(self._pages(lambda token: self.ops.list_history(start, token)))
@@ -147,18 +152,18 @@ class GmailStore:
         latest = max(
             [int(start), *(int(p.get("historyId") or 0) for p in pages), *(int(r["id"]) for r in records)]
         )
-        self.journal.begin()
-        try:
+        added = [item["message"]["id"] for record in records for item in record.get("messagesAdded", [])]
+        fetched = self.ops.get_messages([id for id in dict.fromkeys(added) if self.journal.row(id) is None])
+        with self.journal.transaction():
             for record in records:
-                self._apply(record)
+                self._apply(record, fetched)
             self.journal.set_meta("history_id", str(latest))
-        finally:
-            self.journal.commit()
 
-    def _apply(self, record: dict[str, Any]) -> None:
+    def _apply(self, record: dict[str, Any], fetched: dict[str, Fetched | MailProviderError]) -> None:
         for item in record.get("messagesAdded", []):
-            if self.journal.row(item["message"]["id"]) is None:
-                self._add(item["message"]["id"])
+            id = item["message"]["id"]
+            if self.journal.row(id) is None and id in fetched:
+                self._add(id, fetched[id])
         for key in ("labelsAdded", "labelsRemoved"):
             for item in record.get(key, []):
                 row = self.journal.row(item["message"]["id"])
@@ -169,11 +174,15 @@ class GmailStore:
                 self.journal.delete(item["message"]["id"])
                 self.journal.append("deleted", item["message"]["id"], [])
 
-    def _add(self, id: str) -> None:
-        try:
-            found = self.ops.get_message(id)
-        except NotFoundError:
+    def _add_many(self, ids: list[str]) -> None:
+        for id, found in self.ops.get_messages(ids).items():
+            self._add(id, found)
+
+    def _add(self, id: str, found: Fetched | MailProviderError) -> None:
+        if isinstance(found, NotFoundError):
             return  # added and deleted between the listing and now: nothing to report
+        if isinstance(found, MailProviderError):
+            raise found  # the sync stops here and is tried again, from the same point, next time
         row = IndexRow.of_error(id, "", "", "", found.date, "")
         row.extra_labels = found.label_ids
         labels = self.labels(row)
@@ -206,10 +215,28 @@ class GmailStore:
         return found.raw
 
     def read(self, row: IndexRow) -> Message:
+        found = self._parsed(row, self.ops.get_message(row.id))
+        if isinstance(found, MailProviderError):
+            raise found
+        return found
+
+    def read_many(self, rows: list[IndexRow]) -> dict[str, Message | MailProviderError]:
+        """Several messages in as few requests as the transport allows (Gmail's batch endpoint)."""
         try:
-            return parse_message(self.raw(row), id=row.id, labels=self.labels(row), thread_id=row.thread_id)
+            fetched = self.ops.get_messages([row.id for row in rows])
+        except MailProviderError as exc:  # the whole batch failed: each id says why
+            return {row.id: exc for row in rows}
+        return {row.id: self._parsed(row, fetched[row.id]) for row in rows}
+
+    def _parsed(self, row: IndexRow, found: Fetched | MailProviderError) -> Message | MailProviderError:
+        if isinstance(found, MailProviderError):
+            return found
+        if found.raw is None:
+            return MailProviderError(f"message {row.id} cannot be read: {found.error}")
+        try:
+            return parse_message(found.raw, id=row.id, labels=self.labels(row), thread_id=row.thread_id)
         except MessageParseError as exc:
-            raise MailProviderError(f"message {row.id} cannot be read: {exc.reason}") from exc
+            return MailProviderError(f"message {row.id} cannot be read: {exc.reason}")
 
     # -- changing --------------------------------------------------------------------------------
 
@@ -227,10 +254,24 @@ class GmailStore:
         label_ids = self.ops.modify(row.id, add_ids, remove_ids)
         if label_ids is None:  # the transport did not say: the known labels, changed as asked
             label_ids = sorted((set(row.extra_labels) | set(add_ids)) - set(remove_ids))
-        self.journal.begin()
-        self._set_label_ids(row, label_ids)
-        self.journal.commit()
+        with self.journal.transaction():
+            self._set_label_ids(row, label_ids)
         return self.labels(row)
+
+    def relabel_many(self, rows: list[IndexRow], add: set[str], remove: set[str]) -> dict[str, list[str]]:
+        """One `messages.batchModify` for every row (Gmail takes up to 1,000 ids a request)."""
+        add_ids = [self._label_id(n) for n in sorted(add)]
+        remove_ids = [self._label_id(n) for n in sorted(remove)]
+        for start in range(0, len(rows), 1000):
+            self.ops.batch_modify([row.id for row in rows[start : start + 1000]], add_ids, remove_ids)
+        self.journal.begin()
+        try:
+            for row in rows:
+                kept = [label for label in row.extra_labels if label not in remove_ids]
+                self._set_label_ids(row, kept + [label for label in add_ids if label not in kept])
+        finally:
+            self.journal.commit()
+        return {row.id: self.labels(row) for row in rows}
 
     def deliver(self, label: str, raw: bytes) -> str:
         if label == "DRAFT":
@@ -241,7 +282,43 @@ class GmailStore:
 
     def remove(self, row: IndexRow) -> None:
         draft_id = self.journal.meta(f"draft:{row.id}")
+        if not draft_id and "DRAFT" in row.extra_labels:  # a draft written elsewhere: ask Gmail its id
+            draft_id = self.ops.draft_ids().get(row.id)
         if draft_id:
             self.ops.delete_draft(draft_id)
         else:
             self.ops.trash(row.id)
+
+    # -- label management (`manage.store_ops.LabelStore`) ------------------------------------------
+
+    strips_on_drop = True  # Gmail takes a deleted label off its messages itself
+
+    def make_label(self, name: str) -> None:
+        self._label_id(name)
+
+    def rename_label(self, name: str, new_name: str) -> None:
+        label_id = self._label_id(name)
+        self.ops.rename_label(label_id, new_name)
+        self._relabelled(label_id, new_name)
+
+    def drop_label(self, name: str) -> None:
+        label_id = self._label_id(name)
+        self.ops.delete_label(label_id)
+        self._relabelled(label_id, None)
+
+    def _relabelled(self, label_id: str, new_name: str | None) -> None:
+        """Journal each message of label `label_id` now that it was renamed (or deleted: None)."""
+        carried = [row for row in self.journal.rows().values() if label_id in row.extra_labels]
+        before = {row.id: self.labels(row) for row in carried}
+        if new_name is None:
+            del self.names[label_id]
+        else:
+            self.names[label_id] = new_name
+        self.journal.begin()
+        try:
+            for row in carried:
+                if new_name is None:
+                    row.extra_labels = [x for x in row.extra_labels if x != label_id]
+                self.journal.update(row, before[row.id], self.labels(row))
+        finally:
+            self.journal.commit()

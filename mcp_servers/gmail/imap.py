@@ -17,6 +17,7 @@ from datetime import UTC, datetime, tzinfo
 import anyio
 from anyio.abc import TaskStatus
 
+from .account_status import AccountHealth
 from .imap_connection import ImapConnection
 from .imap_idle import idle_session
 from .imap_store import ImapStore
@@ -57,6 +58,9 @@ class ImapProvider(IndexedProvider):
         account = f"{settings.imap_host}:{settings.imap_port}:{settings.imap_username}"
         self.index_path = (
             settings.state_dir / f"imap-{hashlib.sha256(account.encode()).hexdigest()[:12]}.sqlite3"
+        )
+        self._account_health = AccountHealth(
+            "imap", f"{settings.imap_username} on {settings.imap_host}:{settings.imap_port}"
         )
         self.idle_seconds = IDLE_SECONDS
         self.idling = False  # True while the watcher sits in IDLE (tests and status read it)

@@ -17,11 +17,11 @@ import ssl
 from dataclasses import dataclass
 from typing import IO, NamedTuple
 
-from .provider import MailProviderError, ProviderUnavailableError
+from .provider import CredentialsRefused, MailProviderError, ProviderUnavailableError
 from .tls import refused_certificate
 from .utf7 import decode_mailbox, encode_mailbox
 
-__all__ = ["FETCH_CHUNK", "Folder", "ImapConnection", "Selection", "quote"]
+__all__ = ["FETCH_CHUNK", "Folder", "ImapConnection", "Selection", "quote", "uid_set"]
 
 FETCH_CHUNK = 1024 * 1024
 _LIST = re.compile(rb'\((?P<flags>[^)]*)\) (?P<delimiter>"(?:[^"\\]|\\.)*"|NIL) (?P<name>.+)$')
@@ -72,6 +72,26 @@ class Selection(NamedTuple):
     modseq: int | None
 
 
+def uid_set(uids: list[int]) -> str:
+    """The UIDs as a compact IMAP sequence set: runs of consecutive UIDs become ranges
+    (`[7, 3, 4, 5, 9]` is `3:5,7,9`), so a page of a folder costs one short FETCH command."""
+    runs: list[str] = []
+    ordered = sorted(set(uids))
+    start = 0
+    for end in range(len(ordered)):
+        if end + 1 == len(ordered) or ordered[end + 1] != ordered[end] + 1:
+            first, last = ordered[start], ordered[end]
+            runs.append(str(first) if first == last else f"{first}:{last}")
+            start = end + 1
+    return ",".join(runs)
+
+
+def _said(error: imaplib.IMAP4.error) -> str:
+    """What the server answered, as text (imaplib raises with the server's bytes as they came)."""
+    said = error.args[0] if error.args else error
+    return said.decode("utf-8", "replace") if isinstance(said, bytes) else str(said)
+
+
 def _unquote(raw: bytes) -> str:
     text = raw.decode("utf-8", "replace").strip()
     if text.startswith('"') and text.endswith('"'):
@@ -119,8 +139,8 @@ class ImapConnection:
             raise ProviderUnavailableError(f"IMAP server {self.where} dropped the connection: {exc}") from exc
         except imaplib.IMAP4.error as exc:
             self.imap.shutdown()
-            raise ProviderUnavailableError(
-                f"IMAP server {self.where} rejected the login of {username!r}: {exc}; "
+            raise CredentialsRefused(
+                f"IMAP server {self.where} rejected the login of {username!r}: {_said(exc)}; "
                 "check PEPPER_GMAIL_IMAP_USERNAME and PEPPER_GMAIL_IMAP_PASSWORD (an app password for Gmail)"
             ) from exc
         except OSError as exc:
@@ -211,14 +231,17 @@ class ImapConnection:
         data = self._ok(self.imap.uid("SEARCH", *criteria))
         return {int(uid) for uid in (data[0] or b"").split()}
 
-    def flags(self, count: int, changed_since: int | None = None) -> dict[int, tuple[list[str], int]]:
-        """UID → (flags, size in bytes) of every message in the selected folder, or with CONDSTORE
-        only of those added or changed after modification sequence `changed_since`."""
+    def flags(
+        self, count: int, changed_since: int | None = None, uids: str = "1:*"
+    ) -> dict[int, tuple[list[str], int]]:
+        """UID → (flags, size in bytes) of every message in the selected folder (or in UID set
+        `uids`), or with CONDSTORE only of those added or changed after modification sequence
+        `changed_since`."""
         if count == 0:
             return {}
         modifier = [f"(CHANGEDSINCE {changed_since})"] if changed_since is not None else []
         result: dict[int, tuple[list[str], int]] = {}
-        for line in self._ok(self.imap.uid("FETCH", "1:*", "(UID FLAGS RFC822.SIZE)", *modifier)):
+        for line in self._ok(self.imap.uid("FETCH", uids, "(UID FLAGS RFC822.SIZE)", *modifier)):
             raw = line[0] if isinstance(line, tuple) else line
             uid, flags, size = (
                 _FETCH_UID.search(raw or b""),
@@ -231,9 +254,12 @@ class ImapConnection:
         return result
 
     def fetch(self, uids: list[int]) -> dict[int, bytes]:
-        """Raw messages by UID, whole (for small ones: see `fetch_into`)."""
+        """Raw messages by UID, whole, in one UID FETCH over their compact UID set (for huge ones:
+        see `fetch_into`); UIDs the folder no longer has are missing from the answer."""
+        if not uids:
+            return {}
         found: dict[int, bytes] = {}
-        for item in self._ok(self.imap.uid("FETCH", ",".join(map(str, uids)), "(UID BODY.PEEK[])")):
+        for item in self._ok(self.imap.uid("FETCH", uid_set(uids), "(UID BODY.PEEK[])")):
             if isinstance(item, tuple):
                 uid = _FETCH_UID.search(item[0])
                 if uid:
@@ -280,6 +306,17 @@ class ImapConnection:
             self._ok(self.imap._simple_command("UID", "EXPUNGE", str(uid)))
         else:
             self._ok(self.imap.expunge())
+
+    def create_folder(self, name: str) -> None:
+        self._ok(self.imap.create(self.mailbox(name)))
+
+    def rename_folder(self, name: str, new_name: str) -> None:
+        self._ok(self.imap.rename(self.mailbox(name), self.mailbox(new_name)))
+
+    def delete_folder(self, name: str) -> None:
+        if self.selected == name:  # some servers refuse to delete the selected folder
+            self.select("INBOX")
+        self._ok(self.imap.delete(self.mailbox(name)))
 
     def append(self, folder: str, raw: bytes, flags: str) -> tuple[int, int] | None:
         """Append a message; returns its (UIDVALIDITY, UID) when the server says (UIDPLUS)."""

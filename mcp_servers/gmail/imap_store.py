@@ -3,15 +3,18 @@
 Folders map to labels by their SPECIAL-USE role (INBOX, Sent, Drafts, Trash, Junk; Archive means
 "no label") and other folders to their own name; `\\Seen` missing is UNREAD, `\\Flagged` is
 STARRED, and IMAP keywords are user labels. `scan()` compares each folder's UIDs and flags with
-the index: new UIDs are fetched and parsed (one bad message is journalled with its error), vanished
-UIDs are `deleted`, changed flags are `labels_changed`. When the server has CONDSTORE, a folder
-whose HIGHESTMODSEQ, UIDNEXT and count are unchanged costs one SELECT, and otherwise only messages
-changed since the stored HIGHESTMODSEQ are fetched (`CHANGEDSINCE`); without it, every UID's flags. When a folder's UIDVALIDITY changes, its
-old entries are journalled as deleted and everything is fetched again, so nothing is skipped.
-Messages over `SLIM_THRESHOLD` are fetched in chunks into a spooled temporary file and slimmed
-(attachment bodies dropped, sizes kept), so a huge attachment never sits whole in memory. Message
-ids are assigned at first sight and survive moves made through this store (the server's
-COPYUID says where the message went). A dropped connection is reopened once per operation.
+the index, Sent first, then INBOX: new UIDs are fetched newest first (highest UID first) a page at
+a time (`imap_pages`: one UID FETCH over a compact UID set such as `1000:1199`) and parsed (one bad
+message is journalled with its error); vanished UIDs are `deleted`, changed flags are
+`labels_changed`. A first indexing can instead be planned and done a page at a time while the
+server answers (`imap_backlog`). `read_many` reads a batch with one
+SELECT and one FETCH per folder. When the server has CONDSTORE, a folder whose HIGHESTMODSEQ,
+UIDNEXT and count are unchanged costs one SELECT, and otherwise only messages changed since the
+stored HIGHESTMODSEQ are fetched (`CHANGEDSINCE`); without it, every UID's flags. When a folder's
+UIDVALIDITY changes, its old entries are journalled as deleted and everything is fetched again, so
+nothing is skipped. Message ids are assigned at first sight and survive moves made through this
+store (the server's COPYUID says where the message went). A dropped connection is reopened once
+per operation.
 """
 
 from __future__ import annotations
@@ -25,15 +28,16 @@ from datetime import UTC, datetime, tzinfo
 from functools import partial
 from typing import TypeVar
 
+from .imap_backlog import Batch, FirstIndex, Waiting
 from .imap_connection import FETCH_CHUNK, Folder, ImapConnection, Selection
+from .imap_pages import fetch_page, fetch_rows, pages
 from .indexed import SYSTEM_LABELS
 from .journal import IndexRow, Journal
-from .models import Message
-from .parsing import SLIM_THRESHOLD, MessageParseError, parse_message
+from .models import IndexProgress, Message
+from .parsing import MessageParseError, parse_message
 from .provider import MailProviderError, NotFoundError, ProviderUnavailableError
 from .query import Query
 from .query_mapping import imap_search
-from .slim import slim_message
 
 __all__ = ["ImapStore"]
 
@@ -41,16 +45,6 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 _LETTERS = {"\\seen": "S", "\\flagged": "F", "\\draft": "D", "\\answered": "R", "\\deleted": "T"}
 _KEYWORD = re.compile(r"^[A-Za-z0-9_.\-]+$")
-_BATCH = 50
-
-
-def _slimmed(conn: ImapConnection, uid: int) -> bytes | None:
-    """A huge message with its binary parts dropped (sizes kept), read through a spool file."""
-    with tempfile.SpooledTemporaryFile(FETCH_CHUNK) as spool:
-        if not conn.fetch_into(uid, spool):
-            return None
-        spool.seek(0)
-        return slim_message(spool)  # type: ignore[arg-type]
 
 
 def _search_folder(conn: ImapConnection, name: str, criteria: list[str]) -> tuple[int, set[int]]:
@@ -69,7 +63,7 @@ def _keywords(flags: list[str]) -> list[str]:
     return sorted(f for f in flags if not f.startswith(("\\", "$")))
 
 
-class ImapStore:
+class ImapStore(FirstIndex):
     """Syncs and changes one IMAP account (a `MailStore`); blocking, used from a worker thread."""
 
     delivers_sent = False
@@ -80,6 +74,9 @@ class ImapStore:
         self._lost = False  # True while self.conn is a closed session that could not be replaced
         self.journal = journal
         self.folders = {folder.name: folder for folder in self.conn.folders()}
+        self._backlog: list[Waiting] = []  # the first indexing's messages still to fetch
+        self.planned: dict[str, tuple[int, int]] = {}  # folder → (UIDVALIDITY, UIDNEXT) at the plan
+        self.progress: IndexProgress | None = None
 
     def close(self) -> None:
         self.conn.close()
@@ -120,56 +117,72 @@ class ImapStore:
         return sorted({f.label for f in self.folders.values() if f.label})
 
     def scan(self) -> int:
+        """Bring the index up to date with every folder; does nothing while the first indexing has
+        a backlog (`plan_index`: it owns the journal's order then) but index the inbox's arrivals."""
+        if self._backlog:
+            return self.index_arrivals()
         before = self.journal.last_seq()
-        self.folders = {folder.name: folder for folder in self._call(lambda conn: conn.folders())}
-        # Sent first, as in the Maildir store: a first sync journals the user's own mail before the inbox.
-        for folder in sorted(self.folders.values(), key=lambda folder: folder.role != "SENT"):
+        for folder in self._ordered_folders():
             self._call(partial(self._scan_folder, folder=folder))
         return self.journal.last_seq() - before
 
-    def _scan_folder(self, conn: ImapConnection, folder: Folder) -> None:
+    def _ordered_folders(self) -> list[Folder]:
+        self.folders = {folder.name: folder for folder in self._call(lambda conn: conn.folders())}
+        # Sent first, as in the Maildir store: a first sync journals the user's own mail before the
+        # inbox; then the inbox, the mail that can need the user, before the other folders.
+        return sorted(self.folders.values(), key=lambda f: (f.role != "SENT", f.role != "INBOX"))
+
+    def _scan_folder(self, conn: ImapConnection, folder: Folder, defer: bool = False) -> list[Waiting]:
+        """Sync one folder; with `defer`, its new messages are returned (newest first) instead of
+        fetched, and its HIGHESTMODSEQ is not stored, so the scan after them reads every flag."""
         selected = conn.select(folder.name)
         validity = selected.validity
-        rows = {row.path: row for row in self.journal.rows().values() if row.folder == folder.name}
-        self.journal.begin()
-        try:
+        paths = self.journal.paths(folder.name)  # path → id; whole rows only for flag changes
+        with self.journal.transaction():
             if self.journal.meta(f"uidvalidity:{folder.name}") not in (None, str(validity)):
                 logger.warning("UIDVALIDITY of %s changed: resyncing the folder", folder.name)
-                for row in rows.values():
-                    self.journal.delete(row.id)
-                    self.journal.append("deleted", row.id, [])
-                rows = {}
+                for id in paths.values():
+                    self.journal.delete(id)
+                    self.journal.append("deleted", id, [])
+                paths = {}
             self.journal.set_meta(f"uidvalidity:{folder.name}", str(validity))
-            changed, vanished = self._changes(conn, folder, selected, rows)
+            changed, vanished = self._changes(conn, folder, selected, paths)
             for path in vanished:
-                self.journal.delete(rows[path].id)
-                self.journal.append("deleted", rows[path].id, [])
-            for uid, (flags, _) in changed.items():
-                if (known := rows.get(f"{validity}:{uid}")) is not None:
-                    self._update(known, flags)
-            fresh = [uid for uid in sorted(changed) if f"{validity}:{uid}" not in rows]
-            for start in range(0, len(fresh), _BATCH):
-                self._add(
-                    conn, folder, validity, {uid: changed[uid] for uid in fresh[start : start + _BATCH]}
-                )
+                self.journal.delete(paths[path])
+                self.journal.append("deleted", paths[path], [])
+            self._update_flags(folder, validity, changed, paths)
+            fresh = [uid for uid in sorted(changed, reverse=True) if f"{validity}:{uid}" not in paths]
+            if defer:
+                if selected.uidnext is not None:
+                    self.planned[folder.name] = (validity, selected.uidnext)
+                return [(folder.name, validity, uid, *changed[uid]) for uid in fresh]
+            for page in pages(fresh, {uid: changed[uid][1] for uid in fresh}):
+                self._add(conn, folder, validity, {uid: changed[uid] for uid in page})
                 self.journal.commit()
                 self.journal.begin()
             if selected.modseq is not None:
                 self.journal.set_meta(
                     f"modseq:{folder.name}", f"{validity}:{selected.modseq}:{selected.uidnext}"
                 )
-        finally:
-            self.journal.commit()
+            return []
+
+    def _update_flags(self, folder: Folder, validity: int, changed: Batch, paths: dict[str, str]) -> None:
+        if not any(f"{validity}:{uid}" in paths for uid in changed):
+            return
+        rows = {row.path: row for row in self.journal.rows(folder.name).values()}
+        for uid, (flags, _) in changed.items():
+            if (known := rows.get(f"{validity}:{uid}")) is not None:
+                self._update(known, flags)
 
     def _changes(
-        self, conn: ImapConnection, folder: Folder, selected: Selection, rows: dict[str, IndexRow]
-    ) -> tuple[dict[int, tuple[list[str], int]], list[str]]:
+        self, conn: ImapConnection, folder: Folder, selected: Selection, paths: dict[str, str]
+    ) -> tuple[Batch, list[str]]:
         """Flags and sizes of the folder's new and changed messages, and the paths of vanished ones.
 
         With CONDSTORE and a stored HIGHESTMODSEQ only what changed since is fetched; a message
         count that differs from what is then known means something was expunged, found by UID.
         """
-        known = {int(path.partition(":")[2]) for path in rows}
+        known = {int(path.partition(":")[2]) for path in paths}
         stored = (self.journal.meta(f"modseq:{folder.name}") or "::").split(":")
         if selected.modseq is None or stored[0] != str(selected.validity) or not stored[1]:
             current = conn.flags(selected.exists)  # the full flag scan
@@ -209,29 +222,29 @@ class ImapStore:
             self.journal.update(row, old, self.labels(row))
 
     def _add(
-        self, conn: ImapConnection, folder: Folder, validity: int, batch: dict[int, tuple[list[str], int]]
+        self, conn: ImapConnection, folder: Folder, validity: int, batch: Batch, *, backlog: bool = False
     ) -> None:
-        small = [uid for uid, (_, size) in batch.items() if size <= SLIM_THRESHOLD]
-        raws = conn.fetch(small) if small else {}
-        for uid in set(batch) - set(small):  # huge: spooled in chunks and slimmed, never whole
-            raws[uid] = _slimmed(conn, uid) or b""
+        """Fetch and journal `batch`; `backlog` marks entries of a first indexing (not seen happen)."""
+        raws = fetch_page(conn, {uid: size for uid, (_, size) in batch.items()})
         for uid, (flags, size) in batch.items():
+            if raws.get(uid) is None:
+                continue  # expunged since its flags were read: nothing to report
             id, path = f"{folder.name}:{validity}:{uid}", f"{validity}:{uid}"
             row = IndexRow.of_error(id, folder.name, path, _letters(flags), datetime.now(UTC).timestamp(), "")
             row.extra_labels = _keywords(flags)
             labels = self.labels(row)
             try:
-                message = parse_message(raws.get(uid, b""), id=id, labels=labels, size=size)
+                message = parse_message(raws[uid] or b"", id=id, labels=labels, size=size)
             except MessageParseError as exc:
                 row.error = exc.reason
                 self.journal.upsert(row)
-                self.journal.append("added", id, labels, exc.reason)
+                self.journal.append("added", id, labels, exc.reason, backlog=backlog)
                 continue
             indexed = IndexRow.of_message(message, folder.name, path, row.flags)
             indexed.extra_labels = row.extra_labels
             indexed.summary["size"] = size
             self.journal.upsert(indexed)
-            self.journal.append("added", id, labels)
+            self.journal.append("added", id, labels, backlog=backlog)
 
     def _locate(self, conn: ImapConnection, row: IndexRow, readonly: bool = True) -> int:
         validity = conn.select(row.folder, readonly=readonly).validity
@@ -256,23 +269,38 @@ class ImapStore:
         return self._call(fetch)
 
     def read(self, row: IndexRow) -> Message:
-        def fetch(conn: ImapConnection) -> bytes:
-            uid = self._locate(conn, row)
-            if (row.summary or {}).get("size", 0) > SLIM_THRESHOLD:
-                found = _slimmed(conn, uid)
-            else:
-                found = conn.fetch([uid]).get(uid)
-            if found is None:
-                raise _gone(row)
-            return found
+        found = self.read_many([row])[row.id]
+        if isinstance(found, MailProviderError):
+            raise found
+        return found
 
+    def read_many(self, rows: list[IndexRow]) -> dict[str, Message | MailProviderError]:
+        """Several messages by id, each parsed or the error that stopped it: per folder one SELECT
+        and one UID FETCH per page (`read` is this for one)."""
+        folders: dict[str, list[IndexRow]] = {}
+        for row in rows:
+            folders.setdefault(row.folder, []).append(row)
+        found: dict[str, Message | MailProviderError] = {}
+        for folder, group in folders.items():
+            try:
+                raws = self._call(partial(fetch_rows, folder=folder, rows=group))
+            except MailProviderError as exc:  # the folder cannot be read now: each of its ids says why
+                raws = dict.fromkeys((row.id for row in group), exc)
+            for row in group:
+                found[row.id] = self._parsed(row, raws.get(row.id))
+        return found
+
+    def _parsed(self, row: IndexRow, raw: bytes | MailProviderError | None) -> Message | MailProviderError:
+        if raw is None:
+            return _gone(row)
+        if isinstance(raw, MailProviderError):
+            return raw
         try:
-            raw = self._call(fetch)
             return parse_message(
                 raw, id=row.id, labels=self.labels(row), thread_id=row.thread_id, size=row.summary.get("size")
             )
         except MessageParseError as exc:
-            raise MailProviderError(f"message {row.id} cannot be read: {exc.reason}") from exc
+            return MailProviderError(f"message {row.id} cannot be read: {exc.reason}")
 
     def _target(self, row: IndexRow, wanted: set[str]) -> Folder:
         for role in ("TRASH", "SPAM", "INBOX"):
@@ -318,9 +346,8 @@ class ImapStore:
             sorted(desired) + [f for f in ("\\Draft", "\\Answered") if _LETTERS[f.lower()] in row.flags]
         )
         row.extra_labels = keywords
-        self.journal.begin()
-        self.journal.update(row, old, self.labels(row))
-        self.journal.commit()
+        with self.journal.transaction():
+            self.journal.update(row, old, self.labels(row))
         return self.labels(row)
 
     def deliver(self, label: str, raw: bytes) -> str:
@@ -335,3 +362,38 @@ class ImapStore:
 
     def remove(self, row: IndexRow) -> None:
         self._call(lambda conn: conn.expunge(self._locate(conn, row, readonly=False)))
+
+    # -- label management (`manage.store_ops.LabelStore`) ------------------------------------------
+
+    strips_on_drop = False
+
+    def make_label(self, name: str) -> None:
+        self._call(lambda conn: conn.create_folder(name))
+        self.folders = {folder.name: folder for folder in self._call(lambda conn: conn.folders())}
+
+    def rename_label(self, name: str, new_name: str) -> None:
+        """RENAME the label's folder, if it has one; its messages keep their ids (UIDs survive a
+        rename), so they are journalled as relabelled, not deleted and added."""
+        folder = self.folders.get(name)
+        if folder is None or folder.role is not None:
+            return
+        self._call(lambda conn: conn.rename_folder(name, new_name))
+        self.folders = {folder.name: folder for folder in self._call(lambda conn: conn.folders())}
+        self.journal.begin()
+        try:
+            for key in ("uidvalidity", "modseq"):
+                if (value := self.journal.meta(f"{key}:{name}")) is not None:
+                    self.journal.set_meta(f"{key}:{new_name}", value)
+            for row in [row for row in self.journal.rows().values() if row.folder == name]:
+                old = self.labels(row)
+                row.folder = new_name
+                self.journal.update(row, old, self.labels(row))
+        finally:
+            self.journal.commit()
+
+    def drop_label(self, name: str) -> None:
+        folder = self.folders.get(name)
+        if folder is None or folder.role is not None:
+            return
+        self._call(lambda conn: conn.delete_folder(name))
+        self.folders.pop(name, None)

@@ -4,29 +4,37 @@ A `MailStore` is the blocking, backend-specific half (Maildir files, an IMAP con
 the journal with the mailbox (`scan`), reads raw messages, applies label changes and files new
 messages. `IndexedProvider` is the async half every such backend shares: it runs the store in a
 worker thread under one lock, answers searches from the index, serves the change feed from the
-journal, and sends through SMTP when configured. Subclasses add `watch`.
+journal, and sends through SMTP when configured. Subclasses add `watch`. The index file's own
+failures (disk full, read-only, locked, corrupt) are translated around every piece of store work
+(`index_errors`); while the index cannot be written, answers come from what it holds
+(`index_trouble` says why) and `keep_index` tries again until it can.
 """
 
 from __future__ import annotations
 
 import email
 import email.policy
+import logging
 import sqlite3
 import threading
 from abc import abstractmethod
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Protocol, TypeVar, runtime_checkable
 
 import anyio
 
+from .index_errors import IndexStorageError, check_writable, translated
 from .journal import IndexRow, Journal
+from .manage import store_ops
 from .models import (
     ChangePage,
     DraftRef,
     IndexProgress,
     Label,
+    LabelChanges,
     Message,
     MessageBatch,
     MessageSummary,
@@ -34,7 +42,14 @@ from .models import (
     SentRef,
     Thread,
 )
-from .provider import Changed, MailProvider, MailProviderError, NotFoundError
+from .provider import (
+    Changed,
+    CredentialsRefused,
+    MailProvider,
+    MailProviderError,
+    NotFoundError,
+    ProviderUnavailableError,
+)
 from .query import Query, QueryError
 from .search_index import SearchFields
 from .search_sql import plan_search
@@ -42,7 +57,9 @@ from .smtp import SmtpSender, recipients_of
 
 __all__ = ["SYSTEM_LABELS", "IndexedProvider", "MailStore"]
 
+logger = logging.getLogger(__name__)
 T = TypeVar("T")
+RETRY_SECONDS = 5.0  # while the index cannot be written, how often writing it is tried again
 INDEX_STEP = 200  # messages indexed per step of the first indexing: tools wait at most one step
 SYSTEM_LABELS = {"INBOX", "UNREAD", "STARRED", "TRASH", "SPAM", "SENT", "DRAFT"}
 
@@ -74,14 +91,35 @@ class SteppedStore(Protocol):
     def index_step(self, size: int) -> IndexProgress | None: ...
 
 
+@runtime_checkable
+class BatchReader(Protocol):
+    """A store that reads many messages in fewer round trips than one each (IMAP, the Gmail API)."""
+
+    def read_many(self, rows: list[IndexRow]) -> dict[str, Message | MailProviderError]: ...
+
+
+def _read_each(store: MailStore, rows: list[IndexRow]) -> dict[str, Message | MailProviderError]:
+    found: dict[str, Message | MailProviderError] = {}
+    for row in rows:
+        try:
+            found[row.id] = store.read(row)
+        except MailProviderError as exc:
+            found[row.id] = exc
+    return found
+
+
 class IndexedProvider(MailProvider):
     """A `MailProvider` over a `MailStore`; see the module docstring."""
+
+    index_path: Path  # the index and change journal, under the state directory (set by each backend)
 
     def __init__(self, sender: SmtpSender | None = None) -> None:
         self._sender = sender
         self._lock = threading.Lock()
         self._store: MailStore | None = None
         self._indexing: IndexProgress | None = None
+        self._trouble: str | None = None
+        self.retry_seconds = RETRY_SECONDS
 
     @abstractmethod
     def _open_store(self) -> MailStore:
@@ -93,21 +131,25 @@ class IndexedProvider(MailProvider):
 
     async def open(self) -> None:
         def prepare() -> None:
-            store = self._open_store()
-            store.scan()
+            check_writable(self.index_path)
+            with translated(self.index_path):
+                store = self._open_store()
+                store.scan()
             self._store = store
 
-        await anyio.to_thread.run_sync(prepare)
+        await self._reaching(prepare)
 
     async def connect(self) -> None:
         def prepare() -> None:
-            store = self._open_store()
-            if isinstance(store, SteppedStore):  # planned before any tool can scan in one go
-                store.plan_index()
+            check_writable(self.index_path)
+            with translated(self.index_path):
+                store = self._open_store()
+                if isinstance(store, SteppedStore):  # planned before any tool can scan in one go
+                    store.plan_index()
             self._store = store
 
         self._indexing = IndexProgress(indexed=0, total=0)
-        await anyio.to_thread.run_sync(prepare)
+        await self._reaching(prepare)
         self._indexing = getattr(self._store, "progress", self._indexing)
 
     @property
@@ -122,20 +164,74 @@ class IndexedProvider(MailProvider):
         if not isinstance(stepped, SteppedStore):
             await self.scan()
         else:
-            while (progress := await self._run(lambda _: stepped.index_step(step))) is not None:
+            while (progress := await self._index_step(stepped, step)) is not None:
                 self._indexing = progress
                 await changed()
         self._indexing = None
         await changed()
 
+    async def _index_step(self, store: SteppedStore, size: int) -> IndexProgress | None:
+        """One step of the first indexing; while the index cannot be written, the same step again
+        every `retry_seconds` (tools keep answering from what is indexed)."""
+        while True:
+            try:
+                return await self._run(lambda _: store.index_step(size))
+            except IndexStorageError as exc:
+                self._troubled(exc)
+            await anyio.sleep(self.retry_seconds)
+
+    @property
+    def index_trouble(self) -> str | None:
+        return self._trouble
+
+    async def keep_index(self, changed: Changed) -> None:
+        """While the index cannot be written, sync it every `retry_seconds` until it can, so that
+        mail that arrived meanwhile reaches the change feed once space returns (runs until cancelled)."""
+        while True:
+            await anyio.sleep(self.retry_seconds)
+            if self._trouble is not None and self._store is not None and self._indexing is None:
+                if await self.scan():
+                    await changed()
+
+    def _catch_up(self, store: MailStore) -> int:
+        """Sync the index with the mailbox before answering from it; returns the new journal entries.
+        When the index cannot be written, the answer comes from what it holds: 0, and
+        `index_trouble` says why."""
+        try:
+            with translated(store.journal.path):
+                added = store.scan()
+                _reread_legacy(store)
+        except IndexStorageError as exc:
+            self._troubled(exc)
+            return 0
+        if self._trouble is not None:
+            logger.warning("the mail index %s can be written again", store.journal.path)
+            self._trouble = None
+        return added
+
+    def _troubled(self, exc: IndexStorageError) -> None:
+        if str(exc) != self._trouble:
+            logger.warning(
+                "%s (answering from the index as it is; retrying every %g s)", exc, self.retry_seconds
+            )
+        self._trouble = str(exc)
+
     async def get_messages(self, ids: list[str]) -> MessageBatch:
         def read(store: MailStore) -> MessageBatch:
-            batch = MessageBatch()
+            found: dict[str, Message | MailProviderError] = {}
+            rows = []
             for id in ids:
                 try:
-                    batch.messages.append(store.read(_require(store, id)))
-                except MailProviderError as exc:
-                    batch.missing[id] = str(exc)
+                    rows.append(_require(store, id))
+                except NotFoundError as exc:
+                    found[id] = exc
+            found |= store.read_many(rows) if isinstance(store, BatchReader) else _read_each(store, rows)
+            batch = MessageBatch()
+            for id in ids:
+                if isinstance(message := found[id], MailProviderError):
+                    batch.missing[id] = str(message)
+                else:
+                    batch.messages.append(message)
             return batch
 
         return await self._run(read)
@@ -149,14 +245,35 @@ class IndexedProvider(MailProvider):
         def locked() -> T:
             if self._store is None:
                 raise MailProviderError("the mail provider is not open")
-            with self._lock:
+            with self._lock, translated(self._store.journal.path):
                 return work(self._store)
 
-        return await anyio.to_thread.run_sync(locked)
+        return await self._reaching(locked)
+
+    async def newest_message_at(self) -> float | None:
+        """From the index alone (the account is not asked, so its health is not touched)."""
+
+        def read() -> float | None:
+            with self._lock:
+                return self._store.journal.newest_date() if self._store is not None else None
+
+        return await anyio.to_thread.run_sync(read)
+
+    async def _reaching(self, call: Callable[[], T]) -> T:
+        """Run blocking `call` in a worker thread, recording in `account_health` whether the account
+        answered or could not be reached (or refused the credentials)."""
+        try:
+            result = await anyio.to_thread.run_sync(call)
+        except ProviderUnavailableError as exc:
+            self.account_health.failed(str(exc), refused=isinstance(exc, CredentialsRefused))
+            raise
+        self.account_health.reached()
+        return result
 
     async def scan(self) -> int:
-        """Sync the index with the mailbox now; returns the number of new journal entries."""
-        return await self._run(lambda store: store.scan())
+        """Sync the index with the mailbox now; returns the number of new journal entries (0 while
+        the index cannot be written: `index_trouble` says why)."""
+        return await self._run(self._catch_up)
 
     async def search_page(self, query: Query, limit: int, cursor: str | None = None, *,
                           now: datetime | None = None, zone: tzinfo | None = None,
@@ -166,8 +283,7 @@ class IndexedProvider(MailProvider):
                            limit=limit, cursor=cursor)  # fmt: skip
 
         def find(store: MailStore) -> SearchPage:
-            store.scan()
-            _reread_legacy(store)
+            self._catch_up(store)
             try:
                 found = store.journal.search(plan)
             except sqlite3.OperationalError as exc:  # FTS5 refusing an expression the parser let through
@@ -198,11 +314,11 @@ class IndexedProvider(MailProvider):
 
         return await self._run(read)
 
-    async def list_changes(self, since: str | None, limit: int) -> ChangePage:
+    async def list_changes(self, since: str | None, limit: int, *, live: bool = False) -> ChangePage:
         def read(store: MailStore) -> ChangePage:
             store.journal.parse_cursor(since)  # a bad cursor fails before any work
-            store.scan()
-            return store.journal.changes(since, limit)
+            self._catch_up(store)
+            return store.journal.changes(since, limit, live=live)
 
         return await self._run(read)
 
@@ -215,31 +331,55 @@ class IndexedProvider(MailProvider):
                 raise MailProviderError(f"label {label} is set by sending or drafting and cannot be changed")
 
         def relabel(store: MailStore) -> list[str]:
-            store.scan()  # first record what other clients did, so that this change is journalled alone
+            self._catch_up(
+                store
+            )  # first record what other clients did, so that this change is journalled alone
             return store.relabel(_require(store, id), set(add), set(remove))
 
         return await self._run(relabel)
 
+    async def modify_labels_many(self, ids: list[str], add: list[str], remove: list[str]) -> LabelChanges:
+        for label in [*add, *remove]:
+            if label in ("SENT", "DRAFT"):
+                raise MailProviderError(f"label {label} is set by sending or drafting and cannot be changed")
+        return await self._run(lambda store: store_ops.relabel_many(store, ids, set(add), set(remove)))
+
     async def save_draft(self, message: EmailMessage) -> DraftRef:
         def save(store: MailStore) -> DraftRef:
             draft_id = store.deliver("DRAFT", bytes(message))
-            store.scan()
+            self._catch_up(store)  # the draft is in the mailbox: an index that cannot follow yet does later
             return DraftRef(draft_id=draft_id, message_id=str(message["Message-ID"]))
 
         return await self._run(save)
 
     async def get_draft(self, draft_id: str) -> EmailMessage:
         def read(store: MailStore) -> EmailMessage:
-            row = store.journal.row(draft_id)
-            if row is None or "DRAFT" not in store.labels(row):
-                raise NotFoundError(f"no draft with id {draft_id!r}: create one with create_draft")
+            row = store_ops.draft_row(store, draft_id)
             return email.message_from_bytes(store.raw(row), policy=email.policy.default)
 
         return await self._run(read)
 
+    async def update_draft(self, draft_id: str, message: EmailMessage) -> DraftRef:
+        raw, message_id = bytes(message), str(message["Message-ID"])
+        return await self._run(lambda store: store_ops.replace_draft(store, draft_id, raw, message_id))
+
+    async def delete_draft(self, draft_id: str) -> None:
+        await self._run(lambda store: store_ops.delete_draft(store, draft_id))
+
+    async def create_label(self, name: str) -> Label:
+        return await self._run(lambda store: store_ops.create_label(store, name))
+
+    async def rename_label(self, name: str, new_name: str) -> Label:
+        return await self._run(lambda store: store_ops.rename_label(store, name, new_name))
+
+    async def delete_label(self, name: str) -> int:
+        return await self._run(lambda store: store_ops.delete_label(store, name))
+
     async def send(self, message: EmailMessage, draft_id: str | None = None) -> SentRef:
         recipients = recipients_of(message)
-        if self._sender is not None and not (self._store and self._store.delivers_sent):
+        by_smtp = self._sender is not None and not (self._store and self._store.delivers_sent)
+        if by_smtp:
+            assert self._sender is not None
             recipients = await self._sender.send(message)
         if not recipients:
             raise MailProviderError("the message has no recipients: give at least one To address")
@@ -248,10 +388,19 @@ class IndexedProvider(MailProvider):
             if draft_id and (draft := store.journal.row(draft_id)) is not None:
                 store.remove(draft)
             sent_id = store.deliver("SENT", bytes(message))
-            store.scan()
+            self._catch_up(store)  # sent: an index that cannot follow yet must not make it look failed
             return sent_id
 
-        sent_id = await self._run(file_copy)
+        try:
+            sent_id = await self._run(file_copy)
+        except (OSError, MailProviderError) as exc:
+            if not by_smtp:
+                raise
+            # Sent already: failing now would have the caller send it again. Said in the log instead.
+            logger.warning(
+                "sent %s, but its copy could not be filed under Sent: %s", message["Message-ID"], exc
+            )
+            sent_id = ""
         delivered = self._sender is not None or bool(self._store and self._store.delivers_sent)
         return SentRef(
             id=sent_id, message_id=str(message["Message-ID"]), recipients=recipients, delivered=delivered
@@ -271,15 +420,12 @@ def _reread_legacy(store: MailStore) -> None:
     legacy = store.journal.legacy_rows()
     if not legacy:
         return
-    store.journal.begin()
-    try:
+    with store.journal.transaction():
         for row in legacy:
             try:
                 store.journal.reindex(row.id, SearchFields.of(store.read(row)))
             except MailProviderError:  # gone or unreadable since: the next scan settles it
                 continue
-    finally:
-        store.journal.commit()
 
 
 def _labels(store: MailStore) -> list[Label]:

@@ -2,7 +2,9 @@
 
 The journal is append-only: each observed change gets the next `seq`, and a cursor is
 `<journal id>:<seq>`, so a reader that passes back the cursor it was given sees every later change
-exactly once, across restarts. A cursor from another journal (a deleted or rebuilt index) is refused
+exactly once, across restarts. Entries written by a first indexing are marked `backlog`: a reader
+still working through them can ask for the others alone (`live=True`: new mail, moves, flag changes),
+so that what happens now is not queued behind years of old mail. A cursor from another journal (a deleted or rebuilt index) is refused
 with `CursorError`, telling the reader to resync from the beginning. The index keeps one row per
 message (where it is stored, its flags, and the fields search needs). All methods are blocking and
 meant to run in a worker thread under the owner's lock.
@@ -13,6 +15,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +33,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS changes (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, message_id TEXT NOT NULL,
-    labels TEXT NOT NULL, error TEXT);
+    labels TEXT NOT NULL, error TEXT, backlog INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS messages (
     id TEXT PRIMARY KEY, folder TEXT NOT NULL, path TEXT NOT NULL, flags TEXT NOT NULL,
     extra_labels TEXT NOT NULL DEFAULT '[]', thread_id TEXT NOT NULL, date REAL NOT NULL,
@@ -80,12 +84,14 @@ class IndexRow:
 class Journal:
     """One SQLite file: the message index and the append-only change journal."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, busy_seconds: float = 5.0) -> None:
+        self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db = sqlite3.connect(path, timeout=busy_seconds, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
         migrate(self._db)
+        _add_backlog_column(self._db)
         self._upgraded = False
         self._db.execute("INSERT OR IGNORE INTO meta VALUES ('journal_id', ?)", (uuid.uuid4().hex[:12],))
         self.journal_id = self._db.execute("SELECT value FROM meta WHERE key='journal_id'").fetchone()[0]
@@ -99,6 +105,20 @@ class Journal:
     def commit(self) -> None:
         self._db.execute("COMMIT")
 
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction: committed when the block ends, rolled back when it raises (or its
+        COMMIT fails, a full disk for instance), so that an index row never lands without its journal
+        entry and the connection is never left inside a transaction."""
+        self.begin()
+        try:
+            yield
+            self.commit()
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.rollback()
+            raise
+
     def meta(self, key: str) -> str | None:
         found = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return found[0] if found else None
@@ -106,9 +126,15 @@ class Journal:
     def set_meta(self, key: str, value: str) -> None:
         self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
-    def rows(self) -> dict[str, IndexRow]:
-        cursor = self._db.execute(f"SELECT {_COLUMNS} FROM messages")
+    def rows(self, folder: str | None = None) -> dict[str, IndexRow]:
+        """Every indexed message by id, or those of one `folder`."""
+        where, parameters = ("WHERE folder=?", (folder,)) if folder is not None else ("", ())
+        cursor = self._db.execute(f"SELECT {_COLUMNS} FROM messages {where}", parameters)
         return {row[0]: _row(row) for row in cursor}
+
+    def paths(self, folder: str) -> dict[str, str]:
+        """Path → id of the messages indexed in `folder` (without reading summaries or text)."""
+        return dict(self._db.execute("SELECT path, id FROM messages WHERE folder=?", (folder,)))
 
     def locations(self) -> dict[str, Location]:
         """Where each indexed message is stored, by id (without reading summaries or text)."""
@@ -170,14 +196,27 @@ class Journal:
         forget(self._db, id)
         self._db.execute("DELETE FROM messages WHERE id=?", (id,))
 
-    def append(self, kind: str, message_id: str, labels: list[str], error: str | None = None) -> None:
+    def append(
+        self,
+        kind: str,
+        message_id: str,
+        labels: list[str],
+        error: str | None = None,
+        *,
+        backlog: bool = False,
+    ) -> None:
+        """Log a change; `backlog` marks one found by a first indexing rather than seen happen."""
         self._db.execute(
-            "INSERT INTO changes (kind, message_id, labels, error) VALUES (?,?,?,?)",
-            (kind, message_id, json.dumps(labels), error),
+            "INSERT INTO changes (kind, message_id, labels, error, backlog) VALUES (?,?,?,?,?)",
+            (kind, message_id, json.dumps(labels), error, int(backlog)),
         )
         set_labels(
             self._db, message_id, [] if kind == "deleted" else labels
         )  # search sees what the feed says
+
+    def newest_date(self) -> float | None:
+        """The date of the newest message indexed (epoch seconds), None when there is none."""
+        return self._db.execute("SELECT MAX(date) FROM messages WHERE error IS NULL").fetchone()[0]
 
     def last_seq(self) -> int:
         return self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()[0]
@@ -198,10 +237,14 @@ class Journal:
             )
         return int(seq)
 
-    def changes(self, since: str | None, limit: int) -> ChangePage:
+    def changes(self, since: str | None, limit: int, *, live: bool = False) -> ChangePage:
+        """The changes after cursor `since`, oldest first; with `live`, only those not from a first
+        indexing (their cursor skips the backlog entries, so it only serves further live reads)."""
         after = self.parse_cursor(since)
+        only_live = "AND backlog = 0" if live else ""
         found = self._db.execute(
-            "SELECT seq, kind, message_id, labels, error FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
+            f"SELECT seq, kind, message_id, labels, error FROM changes WHERE seq > ? {only_live} "
+            "ORDER BY seq LIMIT ?",
             (after, limit + 1),
         ).fetchall()
         page = [
@@ -209,10 +252,24 @@ class Journal:
             for seq, kind, mid, labels, error in found[:limit]
         ]
         last = page[-1].seq if page else max(after, 0)
-        pending = max(self.last_seq() - last, 0)  # seqs are dense: nothing is ever removed from the log
+        pending = (
+            self._db.execute(
+                "SELECT count(*) FROM changes WHERE seq > ? AND backlog = 0", (last,)
+            ).fetchone()[0]
+            if live
+            else max(self.last_seq() - last, 0)  # seqs are dense: nothing is ever removed from the log
+        )
         return ChangePage(
             changes=page, cursor=self.cursor(last), has_more=len(found) > limit, pending=pending
         )
+
+
+def _add_backlog_column(db: sqlite3.Connection) -> None:
+    """Journals from before the `backlog` mark get it (every old entry counts as live); the partial
+    index keeps a live read from walking the backlog entries."""
+    if "backlog" not in {row[1] for row in db.execute("PRAGMA table_info(changes)")}:
+        db.execute("ALTER TABLE changes ADD COLUMN backlog INTEGER NOT NULL DEFAULT 0")
+    db.execute("CREATE INDEX IF NOT EXISTS changes_live ON changes(seq) WHERE backlog = 0")
 
 
 def _row(values: tuple) -> IndexRow:

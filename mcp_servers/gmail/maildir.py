@@ -17,6 +17,7 @@ from anyio.abc import TaskStatus
 from watchfiles import Change as FileChange
 from watchfiles import awatch
 
+from .account_status import AccountHealth
 from .indexed import IndexedProvider, MailStore
 from .journal import Journal
 from .maildir_store import MaildirStore
@@ -36,6 +37,7 @@ class MaildirProvider(IndexedProvider):
     def __init__(self, root: Path, state_dir: Path, sender: SmtpSender | None = None) -> None:
         super().__init__(sender)
         self.root = root
+        self._account_health = AccountHealth("maildir", str(root))
         digest = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:12]
         self.index_path = state_dir / f"maildir-{digest}.sqlite3"
 

@@ -12,7 +12,9 @@ Everything here blocks: the provider calls it from a worker thread.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import sqlite3
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -94,6 +96,9 @@ class MaildirStore:
         self.root = root
         self.journal = journal
         self._backlog: list[StoredFile] = []
+        self._planned: set[str] = (
+            set()
+        )  # keys on disk when the first indexing was planned, and arrivals since
         self.progress: IndexProgress | None = None
         for folder in ("", "Sent", "Drafts", "Trash"):
             self.ensure_folder(folder)
@@ -147,8 +152,10 @@ class MaildirStore:
         answers: moves and deletions are journalled now; new files wait, the Sent folder first (a
         reader learns whom the user writes to before it judges what they receive), then the rest,
         each newest first (by mtime, the Maildir received date), so that a client reading the change
-        feed meets recent mail first. Until the backlog is done `scan()` does nothing. Returns how many files wait."""
+        feed meets recent mail first. Until the backlog is done `scan()` only journals mail delivered
+        since (`_index_arrivals`). Returns how many files wait."""
         on_disk, indexed = self.files(), self.journal.locations()
+        self._planned = set(on_disk)
         self._apply_moves(on_disk, indexed)
         waiting = [stored for key, stored in on_disk.items() if key not in indexed]
         self._backlog = sorted(waiting, key=_received, reverse=True)
@@ -162,25 +169,22 @@ class MaildirStore:
         """Index the next `size` files of the backlog in one transaction; None once it is empty
         (after a full `scan()` that records what changed meanwhile)."""
         if not self._backlog:
-            self.progress = None
+            self.progress, self._planned = None, set()
             self.scan()
             return None
-        step, self._backlog = self._backlog[:size], self._backlog[size:]
-        self.journal.begin()
-        try:
+        step = self._backlog[:size]
+        with self.journal.transaction():
             for stored in step:
                 if os.path.exists(stored.path):  # else moved since the plan: the final scan finds it
-                    self._add(stored)
-        finally:
-            self.journal.commit()
+                    self._add(stored, backlog=True)
+        self._backlog = self._backlog[size:]  # only once stored: a failed step is tried again
         assert self.progress is not None
         self.progress = IndexProgress(indexed=self.progress.indexed + len(step), total=self.progress.total)
         return self.progress
 
     def _apply_moves(self, on_disk: dict[str, StoredFile], indexed: Mapping[str, Location]) -> None:
         """Journal the indexed messages that moved, changed flags or vanished."""
-        self.journal.begin()
-        try:
+        with self.journal.transaction():
             for key, stored in on_disk.items():
                 known = indexed.get(key)
                 if known is not None and tuple(known) != (stored.folder, stored.flags, stored.path):
@@ -190,28 +194,43 @@ class MaildirStore:
             for key in indexed.keys() - on_disk.keys():
                 self.journal.delete(key)
                 self.journal.append("deleted", key, [])
-        finally:
-            self.journal.commit()
 
     def scan(self) -> int:
         """Bring the index and journal up to date with the disk; returns how many changes were added.
-        Does nothing while the first indexing has a backlog (it owns the journal's order then)."""
+        While the first indexing has a backlog (it owns the journal's order then), only mail delivered
+        since is journalled."""
         if self._backlog:
-            return 0
+            return self._index_arrivals()
         before = self.journal.last_seq()
         on_disk, indexed = self.files(), self.journal.locations()
         self._apply_moves(on_disk, indexed)
         new = [stored for key, stored in on_disk.items() if key not in indexed]
         for start in range(0, len(new), _COMMIT_EVERY):
-            self.journal.begin()
-            try:
+            with self.journal.transaction():
                 for stored in new[start : start + _COMMIT_EVERY]:
                     self._add(stored)
-            finally:
-                self.journal.commit()
         return self.journal.last_seq() - before
 
-    def _add(self, stored: StoredFile) -> None:
+    def _index_arrivals(self) -> int:
+        """Journal, ahead of the backlog, the files delivered into a `new/` since the first indexing
+        was planned (where an MDA or a fetcher delivers): new mail must not wait for years of old
+        mail. Lists only the `new/` folders, so it is cheap enough to run on every look."""
+        arrivals = []
+        for folder in self.folders():
+            with os.scandir(self.folder_path(folder) / "new") as entries:
+                for entry in entries:
+                    key, flags = _split_name(entry.name)
+                    if key not in self._planned and not entry.name.startswith(".") and entry.is_file():
+                        arrivals.append(StoredFile(key, folder, entry.path, flags))
+        if not arrivals:
+            return 0
+        with self.journal.transaction():
+            for stored in arrivals:
+                self._add(stored)
+        self._planned.update(stored.key for stored in arrivals)  # only once stored
+        return len(arrivals)
+
+    def _add(self, stored: StoredFile, *, backlog: bool = False) -> None:
         labels = labels_of(stored.folder, stored.flags, [])
         try:
             message = parse_file(Path(stored.path), id=stored.key, labels=labels)
@@ -220,10 +239,10 @@ class MaildirStore:
             self.journal.upsert(
                 IndexRow.of_error(stored.key, stored.folder, stored.path, stored.flags, mtime, exc.reason)
             )
-            self.journal.append("added", stored.key, labels, exc.reason)
+            self.journal.append("added", stored.key, labels, exc.reason, backlog=backlog)
             return
         self.journal.upsert(IndexRow.of_message(message, stored.folder, stored.path, stored.flags))
-        self.journal.append("added", stored.key, labels)
+        self.journal.append("added", stored.key, labels, backlog=backlog)
 
     def _update(self, row: IndexRow, stored: StoredFile) -> None:
         old_labels = self.labels(row)
@@ -231,9 +250,8 @@ class MaildirStore:
         self.journal.update(row, old_labels, self.labels(row))
 
     def read(self, row: IndexRow) -> Message:
-        if not Path(row.path).exists():  # moved by another client since the last scan
-            self.scan()
-            row = self.journal.row(row.id) or row
+        if not Path(row.path).exists() and (moved := self.files().get(row.id)) is not None:
+            row.folder, row.path, row.flags = moved.folder, moved.path, moved.flags  # by another client
         try:
             return parse_file(Path(row.path), id=row.id, labels=self.labels(row), thread_id=row.thread_id)
         except MessageParseError as exc:
@@ -253,13 +271,17 @@ class MaildirStore:
         flags |= {"F"} if "STARRED" in wanted else set()
         extra = sorted(wanted - SYSTEM_LABELS - {FOLDER_LABELS.get(folder, folder)})
         flag_text = "".join(sorted(flags))
-        target = str(self.ensure_folder(folder) / "cur" / f"{row.id}:2,{flag_text}")
-        if target != row.path:
-            os.rename(row.path, target)
+        source, target = row.path, str(self.ensure_folder(folder) / "cur" / f"{row.id}:2,{flag_text}")
+        if target != source:
+            os.rename(source, target)
         row.folder, row.flags, row.path, row.extra_labels = folder, flag_text, target, extra
-        self.journal.begin()
-        self.journal.update(row, old, self.labels(row))
-        self.journal.commit()
+        try:
+            with self.journal.transaction():
+                self.journal.update(row, old, self.labels(row))
+        except sqlite3.Error:  # the index cannot record it (a full disk): the change is not made
+            if target != source:
+                os.rename(target, source)
+            raise
         return self.labels(row)
 
     def deliver(self, label: str, raw: bytes) -> str:
@@ -278,3 +300,31 @@ class MaildirStore:
 
     def remove(self, row: IndexRow) -> None:
         os.unlink(row.path)
+
+    # -- label management (`manage.store_ops.LabelStore`) ------------------------------------------
+
+    strips_on_drop = False
+
+    def make_label(self, name: str) -> None:
+        if "/" in name or name.startswith(".") or name in FOLDER_LABELS:
+            raise MailProviderError(f"{name!r} cannot be a Maildir folder: leave out '/' and a leading '.'")
+        self.ensure_folder(name)
+
+    def rename_label(self, name: str, new_name: str) -> None:
+        """Rename the label's folder, if it has one (its messages keep their keys, so their ids)."""
+        if "/" in new_name or new_name.startswith("."):
+            raise MailProviderError(
+                f"{new_name!r} cannot be a Maildir folder: leave out '/' and a leading '.'"
+            )
+        source = self.folder_path(name)
+        if name in self.folders() and name not in FOLDER_LABELS:
+            os.rename(source, self.folder_path(new_name))
+
+    def drop_label(self, name: str) -> None:
+        """Remove the label's folder once its messages have left it (only Maildir's tmp/ may remain)."""
+        path = self.folder_path(name)
+        if name in FOLDER_LABELS or not path.is_dir():
+            return
+        if any(any(os.scandir(path / sub)) for sub in ("cur", "new")):
+            raise MailProviderError(f"folder {path} still holds messages: delete_label left it in place")
+        shutil.rmtree(path)

@@ -25,7 +25,9 @@ __all__ = [
     "Message",
     "MessageBatch",
     "MessageSummary",
+    "LabelChanges",
     "OutgoingMessage",
+    "SavedAttachment",
     "SearchResult",
     "SentRef",
     "Thread",
@@ -47,6 +49,9 @@ class Address(BaseModel):
 class Attachment(BaseModel):
     """A file carried by a message; its bytes are not part of the model."""
 
+    id: str = Field(
+        "", description="Attachment id for save_attachment and the attachment resource (1, 2, ...)"
+    )
     name: str = Field(description="File name, or a generated one when the part had none")
     content_type: str = Field(description="MIME type, e.g. application/pdf")
     size: int = Field(description="Decoded size in bytes (estimated from the encoding if omitted)")
@@ -153,6 +158,11 @@ class SearchResult(BaseModel):
         None,
         description="Set while the first indexing runs (e.g. 'indexing, 400 of 9000'): results may be partial",
     )
+    index_trouble: str | None = Field(
+        None,
+        description="Set while the index cannot be updated (disk full, read-only ...): results come from "
+        "what it holds and may miss the newest mail",
+    )
 
 
 class Thread(BaseModel):
@@ -182,6 +192,11 @@ class ChangePage(BaseModel):
     indexing: IndexProgress | None = Field(
         None, description="Set while the first indexing runs: more changes will follow as it goes on"
     )
+    index_trouble: str | None = Field(
+        None,
+        description="Set while the index cannot be updated (disk full, read-only ...): newer changes "
+        "follow once it can",
+    )
 
 
 class MessageBatch(BaseModel):
@@ -208,7 +223,15 @@ class OutgoingMessage(BaseModel):
     cc: list[str] = Field(default_factory=list)
     bcc: list[str] = Field(default_factory=list)
     subject: str = ""
-    body: str = ""
+    body: str = Field("", description="Plain text; generated from `html` when empty and html is given")
+    html: str | None = Field(
+        None, description="HTML version: the mail is sent as multipart/alternative (text and HTML)"
+    )
+    attachments: list[str] = Field(
+        default_factory=list,
+        description="Files to attach: paths inside the server's files folder (PEPPER_GMAIL_FILES_DIR), "
+        "at most 10 and 25 MiB in all",
+    )
     in_reply_to: str | None = None
     references: list[str] = Field(default_factory=list)
     thread_id: str | None = None
@@ -221,10 +244,28 @@ class DraftRef(BaseModel):
     message_id: str
 
 
+class SavedAttachment(BaseModel):
+    """An attachment written to a file by save_attachment."""
+
+    path: str = Field(description="Where the file was written (inside PEPPER_GMAIL_FILES_DIR)")
+    name: str = Field(description="The attachment's file name as the message gives it")
+    content_type: str
+    size: int = Field(description="Bytes written")
+
+
+class LabelChanges(BaseModel):
+    """What batch_modify_labels did: each message's labels afterwards, and what it could not change."""
+
+    labels: dict[str, list[str]] = Field(default_factory=dict, description="id -> labels after the change")
+    missing: dict[str, str] = Field(default_factory=dict, description="id -> why it could not be changed")
+
+
 class SentRef(BaseModel):
     """A sent message."""
 
-    id: str = Field(description="Provider id of the sent copy")
+    id: str = Field(
+        description="Provider id of the sent copy; empty when it was sent but its copy could not be filed"
+    )
     message_id: str = Field(description="Message-ID header of what was sent")
     recipients: list[str] = Field(default_factory=list)
     delivered: bool = Field(description="False when no SMTP server is configured: only filed under Sent")

@@ -22,7 +22,14 @@ from .models import Address, Attachment, ListHeaders, Message
 from .slim import OMITTED_HEADER, slim_message
 from .text import decode_bytes, decode_header_value, html_to_text, is_stub, plain_to_text, split_reply
 
-__all__ = ["SLIM_THRESHOLD", "MessageParseError", "parse_file", "parse_message", "thread_key"]
+__all__ = [
+    "SLIM_THRESHOLD",
+    "MessageParseError",
+    "attachment_parts",
+    "parse_file",
+    "parse_message",
+    "thread_key",
+]
 
 SLIM_THRESHOLD = 2 * 1024 * 1024
 _MSGID = re.compile(r"<[^<>\s]+>")
@@ -112,7 +119,7 @@ def _normalize(
         list_headers=_list_headers(mime),
         in_reply_to=in_reply_to,
         references=references,
-        attachments=body.attachments,
+        attachments=body.numbered(),
         size=size if size is not None else len(raw),
         defects=defects,
         authentication=authentication_of(mime),
@@ -176,6 +183,19 @@ class _Body:
     def __init__(self) -> None:
         self.sections: list[str] = []
         self.attachments: list[Attachment] = []
+        self.parts: list[MimeMessage] = []  # the MIME part of each attachment, in the same order
+
+    def numbered(self) -> list[Attachment]:
+        """The attachments with their ids: their position in the message, from 1."""
+        return [a.model_copy(update={"id": str(n)}) for n, a in enumerate(self.attachments, 1)]
+
+    def _attach(self, part: MimeMessage) -> None:
+        self.attachments.append(_attachment(part, len(self.attachments)))
+        self.parts.append(part)
+
+    def _take(self, other: _Body) -> None:
+        self.attachments += other.attachments
+        self.parts += other.parts
 
     def text(self) -> str:
         readable = [section for section in self.sections if not is_stub(section)]
@@ -185,7 +205,7 @@ class _Body:
     def collect(self, part: MimeMessage, defects: list[str]) -> None:
         maintype, ctype = part.get_content_maintype(), part.get_content_type()
         if _is_attachment(part):
-            self.attachments.append(_attachment(part, len(self.attachments)))
+            self._attach(part)
             if ctype == "message/rfc822":
                 self._forwarded(part, defects)
         elif ctype == "multipart/alternative":
@@ -201,7 +221,7 @@ class _Body:
         elif ctype in ("text/plain", "text/html") or maintype == "text":
             self.sections.append(_part_text(part, defects))
         else:
-            self.attachments.append(_attachment(part, len(self.attachments)))
+            self._attach(part)
 
     def _alternative(self, part: MimeMessage, defects: list[str]) -> None:
         """The plain-text version unless it is blank or a stub, else the richest readable one."""
@@ -218,7 +238,7 @@ class _Body:
                 break
         if first is not None:
             self.sections += first[0].sections
-            self.attachments += first[0].attachments
+            self._take(first[0])
             defects += first[1]
 
     def _forwarded(self, part: MimeMessage, defects: list[str]) -> None:
@@ -230,7 +250,14 @@ class _Body:
                 if inner.get(name):
                     heading.append(f"{name}: {decode_header_value(inner.get(name))}")
             self.sections.append("\n".join(heading) + "\n\n" + nested.text())
-            self.attachments.extend(nested.attachments)
+            self._take(nested)
+
+
+def attachment_parts(raw: bytes) -> list[tuple[Attachment, MimeMessage]]:
+    """Each attachment of a raw message (numbered as in `Message.attachments`) with its MIME part."""
+    body = _Body()
+    body.collect(email.message_from_bytes(bytes(raw)), [])
+    return list(zip(body.numbered(), body.parts, strict=True))
 
 
 def _children(part: MimeMessage) -> list[MimeMessage]:

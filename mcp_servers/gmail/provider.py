@@ -14,13 +14,16 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, tzinfo
 from email.message import EmailMessage
 
+import anyio
 from anyio.abc import TaskStatus
 
+from .account_status import AccountHealth
 from .models import (
     ChangePage,
     DraftRef,
     IndexProgress,
     Label,
+    LabelChanges,
     Message,
     MessageBatch,
     MessageSummary,
@@ -31,6 +34,7 @@ from .models import (
 from .query import Query
 
 __all__ = [
+    "CredentialsRefused",
     "CursorError",
     "MailProvider",
     "MailProviderError",
@@ -57,8 +61,25 @@ class ProviderUnavailableError(MailProviderError):
     """The mail server cannot be reached or refused the credentials."""
 
 
+class CredentialsRefused(ProviderUnavailableError):
+    """The account refused the credentials (a wrong password, an expired or revoked token): waiting
+    does not help, the user must sign in again."""
+
+
 class MailProvider(ABC):
     """A mailbox: search and read, a change feed, label changes, drafts and sending."""
+
+    @property
+    def account_health(self) -> AccountHealth:
+        """What the provider saw of its account (`account_status`); providers set `_account_health`."""
+        health: AccountHealth | None = vars(self).get("_account_health")
+        if health is None:
+            health = self._account_health = AccountHealth(type(self).__name__, "")
+        return health
+
+    async def newest_message_at(self) -> float | None:
+        """The date of the newest message the provider knows (epoch seconds); None when unknown."""
+        return None
 
     @property
     @abstractmethod
@@ -86,6 +107,15 @@ class MailProvider(ABC):
     def indexing(self) -> IndexProgress | None:
         """How far the first indexing has come; None when it is done (or was never needed)."""
         return None
+
+    @property
+    def index_trouble(self) -> str | None:
+        """Why the local index cannot be written just now (answers come from what it holds), or None."""
+        return None
+
+    async def keep_index(self, changed: Changed) -> None:
+        """Bring a local index back up to date once it can be written again (the default: no index)."""
+        await anyio.sleep_forever()
 
     async def get_messages(self, ids: list[str]) -> MessageBatch:
         """Several messages at once, in the order asked; ids that cannot be read go to `missing`."""
@@ -122,8 +152,9 @@ class MailProvider(ABC):
         """Every message of a conversation, oldest first."""
 
     @abstractmethod
-    async def list_changes(self, since: str | None, limit: int) -> ChangePage:
-        """Changes after cursor `since` (from the beginning when None), oldest first."""
+    async def list_changes(self, since: str | None, limit: int, *, live: bool = False) -> ChangePage:
+        """Changes after cursor `since` (from the beginning when None), oldest first; with `live`,
+        only those not found by a first indexing (new mail, moves, flag changes)."""
 
     @abstractmethod
     async def list_labels(self) -> list[Label]:
@@ -144,6 +175,36 @@ class MailProvider(ABC):
     @abstractmethod
     async def get_draft(self, draft_id: str) -> EmailMessage:
         """A stored draft, ready to send."""
+
+    async def update_draft(self, draft_id: str, message: EmailMessage) -> DraftRef:
+        """Replace draft `draft_id` with `message`; returns the new draft (its id changes)."""
+        raise MailProviderError(f"{type(self).__name__} cannot change drafts")
+
+    async def delete_draft(self, draft_id: str) -> None:
+        """Delete draft `draft_id` for good."""
+        raise MailProviderError(f"{type(self).__name__} cannot delete drafts")
+
+    async def create_label(self, name: str) -> Label:
+        """Create an empty user label (an IMAP or Maildir folder)."""
+        raise MailProviderError(f"{type(self).__name__} cannot create labels")
+
+    async def rename_label(self, name: str, new_name: str) -> Label:
+        """Rename user label `name`, on every message that has it."""
+        raise MailProviderError(f"{type(self).__name__} cannot rename labels")
+
+    async def delete_label(self, name: str) -> int:
+        """Delete user label `name`, taking it off its messages (which stay); returns how many had it."""
+        raise MailProviderError(f"{type(self).__name__} cannot delete labels")
+
+    async def modify_labels_many(self, ids: list[str], add: list[str], remove: list[str]) -> LabelChanges:
+        """`modify_labels` on each of `ids`; ids that cannot be changed go to `missing`."""
+        changes = LabelChanges()
+        for id in ids:
+            try:
+                changes.labels[id] = await self.modify_labels(id, add, remove)
+            except NotFoundError as exc:
+                changes.missing[id] = str(exc)
+        return changes
 
     @abstractmethod
     async def watch(self, changed: Changed, *, task_status: TaskStatus[None]) -> None:

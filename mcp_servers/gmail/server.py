@@ -8,6 +8,8 @@ shielded cancel scope, which a task group spanning the lifespan cannot exit.) Re
 read-only: label, read-state, archive and draft changes need `settings.allow_write` (or
 `allow_send`), and what reaches other people or destroys (send, reply, forward, send_draft, trash,
 labels that add TRASH or SPAM) needs `settings.allow_send` (`mcp_servers.common.write_flags`).
+Attachments, drafts beyond creating and sending, trash and spam moves, label management and batch
+label changes are registered from `manage.tools`.
 Provider, query and address errors reach the client as `ToolError`s that say what to do. With a push token set, a provider that takes
 pushes (the Gmail API) also gets `POST /gmail/push` on the HTTP transport (`gmail_push`).
 """
@@ -15,8 +17,8 @@ pushes (the Gmail API) also gets `POST /gmail/push` on the HTTP transport (`gmai
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from email.message import EmailMessage
 from typing import Annotated, Any
 
@@ -27,13 +29,17 @@ from fastmcp.exceptions import ResourceError, ToolError
 from mcp_types import ToolAnnotations
 from pydantic import Field
 
-from mcp_servers.common.addresses import HeaderValueError, header_text
+from mcp_servers.common.addresses import header_text
 from mcp_servers.common.subscriptions import ResourceSubscriptions
 from mcp_servers.common.surface import pepper_server
 from mcp_servers.common.write_flags import Needs, WriteGate
 
-from .compose import compose, forward_of, reply_to
+from .account_status import add_status_surface
+from .compose import forward_of, reply_to
 from .gmail_push import PushReceiver, add_push_route
+from .manage.files import read_outgoing
+from .manage.tools import add_manage_tools, composed
+from .manage.tools import tool_errors as _tool_errors
 from .models import (
     ChangePage,
     DraftRef,
@@ -46,7 +52,7 @@ from .models import (
     Thread,
 )
 from .provider import MailProvider, MailProviderError
-from .query import QueryError, parse_query
+from .query import parse_query
 from .search_sql import MAX_PAGE
 from .settings import GmailSettings
 
@@ -77,15 +83,11 @@ DRAFT = _hints(
 SEND = _hints(read_only=False, destructive=True, idempotent=False, open_world=True)
 TRASH = _hints(read_only=False, destructive=True, idempotent=True, open_world=False)
 
+LIVE_CHANGES = (
+    "Only changes seen happen (new mail, moves, flags), not the old mail a first indexing found: lets a "
+    "client still reading that backlog see new mail at once. A live cursor serves only further live reads"
+)
 MessageId = Annotated[str, Field(min_length=1, description="Message id from search_messages or list_changes")]
-
-
-@contextmanager
-def _tool_errors() -> Iterator[None]:
-    try:
-        yield
-    except (MailProviderError, QueryError, HeaderValueError) as exc:
-        raise ToolError(str(exc)) from exc
 
 
 def build_server(
@@ -121,7 +123,9 @@ def build_server(
     _add_label_tools(server, context)
     _add_draft_tools(server, context)
     _add_send_tools(server, context)
+    add_manage_tools(server, context)
     _add_resources(server, context)
+    add_status_surface(server, provider)
     if settings.gmail_push_token is not None and isinstance(provider, PushReceiver):
         add_push_route(server, settings.gmail_push_token, provider)
     return server
@@ -134,12 +138,16 @@ async def watch_inbox(
     task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
 ) -> None:
     """Tell `gmail://inbox` subscribers whenever the provider's change journal grows (runs until
-    cancelled; the provider must be open)."""
+    cancelled; the provider must be open). Beside the watcher, `keep_index` brings an index that
+    could not be written (a full disk) up to date once it can."""
 
     async def changed() -> None:
         await subscriptions.notify(INBOX_URI)
 
-    await provider.watch(changed, task_status=task_status)
+    async with anyio.create_task_group() as group:
+        group.start_soon(provider.keep_index, changed)
+        await provider.watch(changed, task_status=task_status)
+        group.cancel_scope.cancel()
 
 
 async def index_mailbox(provider: MailProvider, subscriptions: ResourceSubscriptions) -> None:
@@ -200,6 +208,7 @@ def _add_read_tools(server: FastMCP, ctx: _Context) -> None:
             messages=page.messages,
             next_cursor=page.next_cursor,
             indexing=indexing.text if indexing else None,
+            index_trouble=ctx.provider.index_trouble,
         )
 
     @server.tool(annotations=READ)
@@ -243,12 +252,13 @@ def _add_feed_tools(server: FastMCP, ctx: _Context) -> None:
             str | None, Field(description="Cursor from the previous call; omit to start from the beginning")
         ] = None,
         limit: Annotated[int, Field(ge=1, le=1000, description="Maximum number of changes")] = 100,
+        live: Annotated[bool, Field(description=LIVE_CHANGES)] = False,
     ) -> ChangePage:
         """Changes to the mailbox after a cursor: added, deleted and relabelled messages."""
         indexing = ctx.provider.indexing  # read first: a page read after the end still gets the flag
         with _tool_errors():
-            page = await ctx.provider.list_changes(since, limit)
-        return page.model_copy(update={"indexing": indexing}) if indexing else page
+            page = await ctx.provider.list_changes(since, limit, live=live)
+        return page.model_copy(update={"indexing": indexing, "index_trouble": ctx.provider.index_trouble})
 
     @server.tool(annotations=READ)
     async def list_labels() -> list[Label]:
@@ -317,8 +327,9 @@ def _add_draft_tools(server: FastMCP, ctx: _Context) -> None:
     async def create_draft(message: OutgoingMessage) -> DraftRef:
         """Save a message as a draft (nothing is sent). Needs --allow-write."""
         ctx.require(Needs.WRITE, "create_draft")
+        composed_message = await composed(ctx, message)
         with _tool_errors():
-            draft = await ctx.provider.save_draft(compose(message, ctx.from_address))
+            draft = await ctx.provider.save_draft(composed_message)
         await ctx.changed()
         return draft
 
@@ -338,9 +349,7 @@ def _add_send_tools(server: FastMCP, ctx: _Context) -> None:
     async def send_message(message: OutgoingMessage) -> SentRef:
         """Send a new message. Needs --allow-send."""
         ctx.require(Needs.SEND, "send_message")
-        with _tool_errors():
-            composed = compose(message, ctx.from_address)
-        return await _send(ctx, composed)
+        return await _send(ctx, await composed(ctx, message))
 
     @server.tool(annotations=SEND)
     async def reply(
@@ -349,13 +358,18 @@ def _add_send_tools(server: FastMCP, ctx: _Context) -> None:
             str, Field(min_length=1, description="Text of the reply; the original is quoted below it")
         ],
         reply_all: Annotated[bool, Field(description="Also reply to the other recipients")] = False,
+        attachments: Annotated[
+            list[str],
+            Field(description="Files to attach, inside PEPPER_GMAIL_FILES_DIR (at most 10, 25 MiB)"),
+        ] = [],  # noqa: B006
     ) -> SentRef:
         """Reply to a message, in its thread. Needs --allow-send."""
         ctx.require(Needs.SEND, "reply")
         with _tool_errors():
             original = await ctx.provider.get_message(id)
-            composed = reply_to(original, body, ctx.from_address, reply_all)
-        return await _send(ctx, composed)
+            files = await anyio.to_thread.run_sync(read_outgoing, attachments, ctx.settings.files_dir)
+            answer = reply_to(original, body, ctx.from_address, reply_all, files)
+        return await _send(ctx, answer)
 
     @server.tool(annotations=SEND)
     async def forward(

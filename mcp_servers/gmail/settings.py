@@ -39,6 +39,11 @@ class GmailSettings(BaseSettings):
         False,
         description="Enable send, reply, forward, send_draft, trash and spam (implies allow_write; off: nothing leaves)",
     )
+    files_dir: Path | None = Field(
+        None,
+        description="Folder save_attachment writes into and the only folder files may be attached from "
+        "(send_message, reply, create_draft, update_draft); unset: neither is possible",
+    )
     token: SecretStr | None = Field(None, description="Bearer token required on HTTP off loopback")
     allowed_hosts: AllowedHosts = Field(
         (),
@@ -74,6 +79,12 @@ class GmailSettings(BaseSettings):
         None, description="Gmail API base URL override (an emulator, a proxy)"
     )
     gmail_token_uri: str | None = Field(None, description="OAuth token endpoint override (an emulator)")
+    gmail_refresh_token_days: float | None = Field(
+        None,
+        gt=0,
+        description="How long Google's refresh token lasts (7 for an OAuth app in 'Testing' status); "
+        "unset: no known end. The account status warns a day before it ends",
+    )
     gmail_pubsub_topic: str | None = Field(
         None,
         pattern=r"^projects/[^/]+/topics/[^/]+$",

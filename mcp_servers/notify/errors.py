@@ -11,7 +11,6 @@ for instance). Anything SQLite says that is none of these is a bug and keeps its
 from __future__ import annotations
 
 import functools
-import sqlite3
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import ParamSpec, TypeVar
 
 from fastmcp.exceptions import ResourceError, ToolError
 
-from mcp_servers.common.sqlite_errors import StorageProblem, classify, explain, unwritable
+from mcp_servers.common.sqlite_errors import StorageProblem, translating, unwritable
 
 __all__ = [
     "CorruptDatabase",
@@ -68,13 +67,8 @@ _KINDS: dict[StorageProblem, type[StorageError]] = {
 @contextmanager
 def translated(path: Path) -> Iterator[None]:
     """SQLite errors raised inside become the `StorageError` that says what to do; others pass."""
-    try:
+    with translating(path, RELOCATE, lambda problem, message: _KINDS[problem](message)):
         yield
-    except sqlite3.Error as exc:
-        problem = classify(exc, path)
-        if problem is None:
-            raise
-        raise _KINDS[problem](explain(problem, exc, path, RELOCATE)) from exc
 
 
 def check_writable(path: Path) -> None:

@@ -180,12 +180,14 @@ async def snooze(
     if until is None or until <= now:
         raise ActionError("Say a later time to snooze until, for example: until tomorrow.")
     for ref in refs:
-        if ref.kind in ("notification", "reminder"):
-            await services.call("notify", "snooze", {"id": ref.id, "until": until.isoformat()})
-        elif (key := card_key(ref)) is not None:
-            await hide(services, key, ref.title, now, until)
-        else:
+        key = card_key(ref)
+        if key is None and ref.kind != "reminder":
             raise ActionError(f"{ref.title!r} is not a card or a notification, so it cannot be snoozed.")
+    for ref in refs:
+        if ref.kind in ("notification", "reminder"):  # delivered again then by the notify server
+            await services.call("notify", "snooze", {"id": ref.id, "until": until.isoformat()})
+        if (key := card_key(ref)) is not None:
+            await hide(services, key, ref.title, now, until)
     titles = "; ".join(ref.title for ref in refs)
     return f"Snoozed until {_local(until.isoformat(), now)}: {titles}", []
 
@@ -198,6 +200,8 @@ async def mark(services: Services, reading: Reading, now: datetime, refs: list[R
         key = card_key(ref)
         if ref.kind == "notification":
             await services.call("notify", "mark_read", {"ids": [ref.id]})
+            if done and key is not None:
+                await hide(services, key, ref.title, now, None)
         elif key is not None and done:
             await hide(services, key, ref.title, now, None)
         elif key is not None and ref.namespace in MAIL_NAMESPACES:
@@ -224,20 +228,21 @@ async def _mark_read(services: Services, message_id: str) -> None:
         raise ActionError(str(exc)) from exc
 
 
-def _correction(normal: str) -> CorrectionKind:
-    if re.search(r"\bnever\b|\bmute\b", normal):
-        return "never"
-    return "not_important" if re.search(r"\bnot\b|\bunimportant\b|n'?t important\b", normal) else "important"
+def _correction(normal: str, language: Language) -> CorrectionKind:
+    """Which correction: the language's patterns for "never" and "not important", else important."""
+    kinds: tuple[CorrectionKind, ...] = ("never", "not_important")
+    said = {kind: language.corrections.get(kind) for kind in kinds}
+    return next((kind for kind, pattern in said.items() if pattern and pattern.search(normal)), "important")
 
 
 async def correct(
-    services: Services, reading: Reading, now: datetime, refs: list[Ref]
+    services: Services, reading: Reading, now: datetime, refs: list[Ref], language: Language
 ) -> tuple[str, list[Ref]]:
     """Important / not important / never from this sender, about mail shown or a sender's address:
     the ranker learns it at once and Now is ranked again."""
     if services.ranker is None:
         raise ActionError("corrections need the mail feed's ranker, which is not running here")
-    kind = _correction(reading.normal)
+    kind = _correction(reading.normal, language)
     said = []
     for ref in refs:
         try:

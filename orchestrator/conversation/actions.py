@@ -8,15 +8,17 @@ text, led by the requests closest to what was asked.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import anyio
 
 from orchestrator.conversation import act_actions, calendar_actions, mail_actions
+from orchestrator.conversation.cards import PageCards, card_ref
 from orchestrator.conversation.intents import Reading, read
 from orchestrator.conversation.lang import LANGUAGES, Language
 from orchestrator.conversation.mail_index import MailIndex
@@ -40,6 +42,8 @@ MAIL = {
 }
 ON_ITEMS = {"snooze_item", "mark_read_item", "mark_done_item"}
 RETRY_SECONDS = 5.0
+# How long "the first one" or "3" points into the chat's own last list; after that, at the page's cards.
+LISTED_FOR = timedelta(minutes=10)
 COMMANDS = {"profile_show", "profile_edit", "pending", "approve", "reject"}
 
 
@@ -61,6 +65,8 @@ class Conversation:
         self.clock = clock  # aware, in the user's timezone
         self.language = language or LANGUAGES["en"]
         self.shown: list[Ref] = []
+        self.shown_at: datetime | None = None
+        self.cards = PageCards()  # the Now cards as the page numbers them
         self.mail = MailIndex()
 
     async def follow_mail(self, log: EventLog) -> None:
@@ -94,6 +100,11 @@ class Conversation:
             reply, question = str(exc), "?" in str(exc)
         return Answer(reply, reading.intent, question, (time.perf_counter() - started) * 1000)
 
+    async def act(self, reading: Reading) -> str:
+        """Run what `reading` asks (the LLM mode's tools build their readings: `conversation.tools`);
+        the reply, or an `ActionError` that says what went wrong."""
+        return await self._act(reading, self.clock())
+
     async def _act(self, reading: Reading, now: datetime) -> str:
         intent, services = reading.intent, self.services
         if intent in COMMANDS:
@@ -123,7 +134,8 @@ class Conversation:
                 services, reading, now, self.language, await self._refs(reading)
             )
         elif intent == "correct_item":
-            reply, refs = await act_actions.correct(services, reading, now, await self._correct_refs(reading))
+            refs = await self._correct_refs(reading)
+            reply, refs = await act_actions.correct(services, reading, now, refs, self.language)
         elif intent in ON_ITEMS:
             reply, refs = await act_actions.mark(services, reading, now, await self._refs(reading))
         else:  # draft_reply
@@ -131,16 +143,22 @@ class Conversation:
                 services, reading, await self._one_message(reading), await self._signer()
             )
         if refs:
-            self.shown = refs
+            self._remember(refs)
         return reply
+
+    def _remember(self, refs: list[Ref]) -> None:
+        self.shown, self.shown_at = refs, self.clock()
+
+    def _listed(self) -> list[Ref] | None:
+        """The chat's own last list, while the user can still mean it (`LISTED_FOR`)."""
+        if self.shown and self.shown_at is not None and self.clock() - self.shown_at <= LISTED_FOR:
+            return self.shown
+        return None
 
     async def _lookup(self, reading: Reading, now: datetime) -> tuple[str, list[Ref]]:
         handlers: dict[str, Any] = {
-            "agenda_day": calendar_actions.agenda,
-            "agenda_range": calendar_actions.agenda,
             "next_meeting": calendar_actions.next_meeting,
             "meeting_brief": calendar_actions.meeting_brief,
-            "urgent_mail": mail_actions.urgent,
             "mail_about_topic": mail_actions.about_topic,
             "i_am_waiting_on": mail_actions.i_am_waiting_on,
         }
@@ -149,10 +167,14 @@ class Conversation:
             "mail_from_person": mail_actions.from_person,
             "waiting_on_me": mail_actions.waiting_on_me,
         }
-        if reading.intent == "free_time":
-            return await calendar_actions.free_time(self.services, reading, now, self.language)
+        if reading.intent in ("free_time", "agenda_day", "agenda_range"):
+            answer = calendar_actions.free_time if reading.intent == "free_time" else calendar_actions.agenda
+            return await answer(self.services, reading, now, self.language)
         if reading.intent in indexed:
             return await indexed[reading.intent](self.services, reading, now, self.mail)
+        if reading.intent == "urgent_mail":
+            cards = await self.cards.refs(self.services) if self.cards.keys else None
+            return await mail_actions.urgent(self.services, reading, now, cards)
         return await handlers[reading.intent](self.services, reading, now)
 
     async def _refs(self, reading: Reading) -> list[Ref]:
@@ -176,17 +198,36 @@ class Conversation:
             if not matching:
                 raise ActionError(f"I found no mail from {name.title()}.")
             return matching[:1]
-        if not self.shown:
+        if item.startswith("card:"):
+            return await self.cards.refs(self.services, [int(item.removeprefix("card:"))])
+        if item.startswith("key:"):  # a card named by its key (the LLM mode's tools)
+            if (ref := await card_ref(self.services, item.removeprefix("key:"))) is None:
+                raise ActionError(f"There is no card {item.removeprefix('key:')!r}; search for it again.")
+            return [ref]
+        listed = self._listed()
+        if listed is None and self.cards.known:  # nothing said lately: the numbers the page shows
+            return await self._page_refs(item)
+        if not listed:
             raise ActionError("Nothing is listed yet to point at: ask me `what is urgent?` first.")
         if item == "all":
-            return list(self.shown)
-        if item == "last" or (item == "this" and len(self.shown) == 1):
-            return self.shown[-1:]
-        if item.isdigit() and 1 <= int(item) <= len(self.shown):
-            return [self.shown[int(item) - 1]]
+            return list(listed)
+        if item == "last" or (item == "this" and len(listed) == 1):
+            return listed[-1:]
+        if item.isdigit() and 1 <= int(item) <= len(listed):
+            return [listed[int(item) - 1]]
         if item.isdigit():
-            raise ActionError(f"I listed {len(self.shown)}; which one do you mean?")
+            raise ActionError(f"I listed {len(listed)}; which one do you mean?")
         raise ActionError(questions["which_item"])
+
+    async def _page_refs(self, item: str) -> list[Ref]:
+        count = len(self.cards.keys)
+        if item == "all":
+            return await self.cards.refs(self.services)
+        if item == "last" or (item == "this" and count == 1):
+            return await self.cards.refs(self.services, [count])
+        if item.isdigit():
+            return await self.cards.refs(self.services, [int(item)])
+        raise ActionError(self.language.questions["which_item"])
 
     async def _correct_refs(self, reading: Reading) -> list[Ref]:
         """A correction points at something shown, or names a sender's address outright."""
@@ -231,7 +272,7 @@ class Conversation:
             text = await self._command_text(reading)
         answer = await answer_command(desk, text, self.services.profiles)
         if reading.intent == "pending":
-            self.shown = [Ref("action", a.id, a.describe()) for a in await desk.pending()]
+            self._remember([Ref("action", a.id, a.describe()) for a in await desk.pending()])
         return answer or self.help_text(reading)
 
     async def _command_text(self, reading: Reading) -> str:
@@ -253,10 +294,12 @@ class Conversation:
     def help_text(self, reading: Reading) -> str:
         """The help text, led by the requests whose words are closest to what was asked."""
         lines = self.language.help_lines
-        words = set(reading.normal.split())
-        ranked = sorted(
-            lines, key=lambda intent: -len(words & set(lines[intent].lower().replace("*", "").split()))
-        )
+
+        def content(text: str) -> set[str]:  # "the", "to", "me" say nothing about what was meant
+            return {word for word in re.findall(r"[^\W\d_]+", text.lower()) if len(word) > 3}
+
+        words = content(reading.normal)
+        ranked = sorted(lines, key=lambda intent: -len(words & content(lines[intent])))
         intro = (
             self.language.help_intro
             if reading.intent == "unknown"

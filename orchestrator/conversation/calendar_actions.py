@@ -37,12 +37,15 @@ def _line(event: dict[str, Any], zone: Any, with_day: bool) -> str:
     return f"- **{when}** {event.get('title', '(no title)')}{place}{account}"
 
 
-async def agenda(services: Services, reading: Reading, now: datetime) -> tuple[str, list[Ref]]:
+async def agenda(
+    services: Services, reading: Reading, now: datetime, language: Language
+) -> tuple[str, list[Ref]]:
     first, last = _span(reading, now)
     window = {"start": first.isoformat(), "end": (last + timedelta(days=1)).isoformat(), "limit": 100}
     events = (await _every_calendar(services, "list_events", window)).get("events", [])
     if reading.when.part and not reading.when.until:
-        events = [e for e in events if _in_part(e, reading.when.part, now)]
+        windows = language.agenda_windows or language.part_windows
+        events = [e for e in events if _in_part(e, windows.get(reading.when.part, (0, 24)), now)]
     label = _label(first, last, now)
     if reading.when.clock and not reading.when.until:
         events = [e for e in events if _overlaps(e, first, reading.when.clock, now)]
@@ -59,10 +62,9 @@ async def _every_calendar(services: Services, tool: str, arguments: dict[str, An
     return await merged_list(services.call, "calendar", tool, arguments, "events", services.connections)
 
 
-def _in_part(event: dict[str, Any], part: str, now: datetime) -> bool:
+def _in_part(event: dict[str, Any], window: tuple[int, int], now: datetime) -> bool:
     start = _start(event, now.tzinfo)
-    windows = {"morning": (0, 12), "afternoon": (12, 18), "evening": (17, 24)}
-    low, high = windows.get(part, (0, 24))
+    low, high = window
     return start is not None and low <= start.hour < high
 
 

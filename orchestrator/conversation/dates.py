@@ -96,7 +96,10 @@ def _combine(found: _Found, text: str, language: Language) -> When:
 
 
 def _apply(kind: str, match: re.Match[str], now: datetime, language: Language, found: _Found) -> bool:
-    groups = {key: value for key, value in match.groupdict().items() if value is not None}
+    canonical = language.canonical  # "próximo" → "next": the values this module knows
+    groups = {
+        key: canonical.get(value, value) for key, value in match.groupdict().items() if value is not None
+    }
     today = now.date()
     if kind in ("delay", "ago"):
         seconds = language.units[groups["unit"]] * _count(groups, language)

@@ -1,7 +1,7 @@
 """Cards the user put away from Now: snoozed until a time, or done.
 
 Each is one item in the context store's `now.hidden`, its id the card's key as the page knows it
-(`signals.email/<mail id>`), its data the key, a title, `state` (`snoozed` or `done`), `until` (a
+(`signals.email/<mail id>`, `notifications.inbox/<id>`), its data the key, a title, `state` (`snoozed` or `done`), `until` (a
 snooze's end, ISO, else null) and when it was put away. Kept in the store, a put-away card stays put
 away across a restart of Pepper; every write is logged, so an open page hides it at once
 (`web/static/ui.js`) and shows it again when the snooze ends. A snooze's item also expires a day after
@@ -29,6 +29,8 @@ def card_key(ref: Ref) -> str | None:
         return f"{ref.namespace}/{ref.id}"
     if ref.kind == "email":
         return f"signals.email/{ref.id}"
+    if ref.kind == "notification":
+        return f"notifications.inbox/{ref.id}"
     return None
 
 

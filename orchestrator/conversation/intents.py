@@ -3,7 +3,7 @@
 `read(text, now)` repairs common typos, drops polite openings, finds when (`dates.find_when`), picks
 the first intent of the language's ordered table whose pattern matches, and fills the slots that
 intent uses: `date`, `time`, `person`, `item` (a reference to something shown: "1", "last",
-"this", "all", "next", "from:tom", or an approval id) and `topic`, plus a reminder's text and a
+"this", "all", "next", "from:tom", "card:3" for a card's number on the page, or an approval id) and `topic`, plus a reminder's text and a
 reply's sentence. When a needed slot is missing or cannot be read (no time for a reminder, a whole
 week for one), the reading carries one short clarifying question instead of a guess.
 """
@@ -18,7 +18,7 @@ from datetime import datetime
 from orchestrator.conversation.dates import When, find_when, moment_of
 from orchestrator.conversation.lang import LANGUAGES, Language
 
-__all__ = ["SLOTS_USED", "Reading", "normalize", "read"]
+__all__ = ["SLOTS_USED", "Reading", "item_reference", "normalize", "read"]
 
 SLOTS_USED: dict[str, tuple[str, ...]] = {
     "agenda_day": ("date", "time"),
@@ -45,7 +45,7 @@ SLOTS_USED: dict[str, tuple[str, ...]] = {
     "reject": ("item",),
 }
 PROFILE = ("profile_show", "profile_edit")
-WORD = re.compile(r"\b[a-z][a-z']*\b")
+WORD = re.compile(r"\b[^\W\d_](?:[^\W\d_]|')*\b")  # letters of any language ("mañana")
 
 
 @dataclass(frozen=True)
@@ -173,15 +173,24 @@ def _item(intent: str, normal: str, rest: str, language: Language) -> str | None
         if match := items["id"][0].search(normal):
             return match.group("id")
     else:
-        for kind in ("possessive", "next", "last", "ordinal", "named", "number", "all"):
-            for pattern in items[kind]:
+        for kind in ("card", "possessive", "next", "last", "ordinal", "named", "number", "all"):
+            for pattern in items.get(kind, ()):
                 if match := pattern.search(rest):
                     return _item_value(kind, match, language)
     pronoun = language.item_pronouns.get(intent)
     return "this" if pronoun is not None and pronoun.search(rest) else None
 
 
+def item_reference(normal: str, language: Language) -> str | None:
+    """What a reference said alone ("the first one", "card 3", "Tom's mail", "it") points at, as an
+    item slot; `normal` as `normalize` leaves it."""
+    return _item("snooze_item", normal, normal, language)
+
+
 def _item_value(kind: str, match: re.Match[str], language: Language) -> str:
+    if kind == "card":  # "card 3", "the third card": the page's numbering (`card:3`)
+        number = match.groupdict().get("n")
+        return f"card:{int(number) if number else language.ordinals[match.group('ord')]}"
     if kind in ("possessive", "named"):
         return f"from:{match.group('name')}"
     if kind == "ordinal":

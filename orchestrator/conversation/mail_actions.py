@@ -10,6 +10,7 @@ from datetime import datetime, time
 from typing import Any
 
 from orchestrator.accounts.names import DEFAULT_ACCOUNT
+from orchestrator.conversation.cards import signal_ref
 from orchestrator.conversation.hidden import hidden_keys
 from orchestrator.conversation.intents import Reading
 from orchestrator.conversation.mail_index import MailIndex
@@ -76,43 +77,53 @@ def _mine(message: dict[str, Any], services: Services) -> bool:
     }
 
 
-async def urgent(services: Services, reading: Reading, now: datetime) -> tuple[str, list[Ref]]:
-    """Urgent follow-ups and meetings, then the mail of the Now list, in its order
-    (`orchestrator.triage.now`): what the page shows first is what the chat says first."""
+async def urgent(
+    services: Services, reading: Reading, now: datetime, cards: list[Ref] | None = None
+) -> tuple[str, list[Ref]]:
+    """The Now list, numbered as the page numbers it (`cards`, from `conversation.cards`; without a
+    page, in the order of `orchestrator.triage.now`: mail, today's meetings, overdue follow-ups),
+    then urgent follow-ups and meetings that are not in it: what the page shows as card 2 is what
+    the chat calls 2."""
+    shelved = await hidden_keys(services, now)  # snoozed or done: not in Now
+    now_refs, more = (cards, 0) if cards is not None else await _ranked_now(services, shelved, now)
+    listed = {f"{ref.namespace}/{ref.id}" for ref in now_refs}
     others = [
         item
         for tag in ("urgent", "high")
         for item in await services.items.query(["signals.follow_up", "signals.meeting"], [tag], limit=100)
         if isinstance(item.data, dict) and item.data.get("priority") == tag
     ]
-    shelved = await hidden_keys(services, now)  # snoozed or done: not in Now
-    others = [i for i in others if f"{i.namespace}/{i.id}" not in shelved]
+    others = [i for i in others if f"{i.namespace}/{i.id}" not in shelved | listed]
     others.sort(key=lambda item: item.data["priority"] != "urgent")
-    mail = {
-        item.id: item
-        for item in await services.items.query(["signals.email"], limit=300)
+    refs = now_refs + [signal_ref(item.namespace, item.id, item.data) for item in others]
+    if not refs:
+        return "Nothing urgent right now.", []
+    shown = refs[: max(SHOWN, len(now_refs))]
+    accounts = _several_accounts([r.extra for r in shown])
+    lines = [
+        f"{n}. **{r.extra.get('priority', 'normal')}** {r.title}"
+        + (f" · {r.extra.get('account') or DEFAULT_ACCOUNT}" if accounts else "")
+        for n, r in enumerate(shown, start=1)
+    ]
+    hidden = more + len(refs) - len(shown)
+    tail = f"\n…and {hidden} more in Now." if hidden > 0 else ""
+    return "Needs your attention:\n" + "\n".join(lines) + tail, shown
+
+
+async def _ranked_now(services: Services, shelved: set[str], now: datetime) -> tuple[list[Ref], int]:
+    found = {
+        (item.data.get("kind"), item.data.get("source_id")): item
+        for namespace, limit in (("signals.email", 300), ("signals.meeting", 100), ("signals.follow_up", 100))
+        for item in await services.items.query([namespace], limit=limit)
         if isinstance(item.data, dict) and f"{item.namespace}/{item.id}" not in shelved
     }
-    ranked, more = now_list([item.data for item in mail.values()])
-    signals = [(i, i.data) for i in others] + [
-        (mail[s["source_id"]], s) for s in ranked if s.get("source_id") in mail
-    ]
-    if not signals:
-        return "Nothing urgent right now.", []
-    shown = signals[:SHOWN]
-    accounts = _several_accounts([s for _, s in shown])
-    lines = [
-        f"{n}. **{s['priority']}** {s['summary']}"
-        + (f" · {s.get('account') or DEFAULT_ACCOUNT}" if accounts else "")
-        for n, (_, s) in enumerate(shown, start=1)
-    ]
-    refs = [
-        Ref("signal", s["source_id"], s["summary"], " ".join(s.get("people", [])).lower(), i.namespace)
-        for i, s in shown
-    ]
-    hidden = more + len(signals) - len(shown)
-    tail = f"\n…and {hidden} more in Now." if hidden > 0 else ""
-    return "Needs your attention:\n" + "\n".join(lines) + tail, refs
+    ranked, more = now_list([item.data for item in found.values()], now=now)
+    refs = []
+    for signal in ranked:
+        item = found.get((signal.get("kind"), signal.get("source_id")))
+        if item is not None:
+            refs.append(signal_ref(item.namespace, item.id, signal))
+    return refs, more
 
 
 async def new_since(

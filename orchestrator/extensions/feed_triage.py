@@ -14,9 +14,10 @@ import html
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
-from orchestrator.llm import ChatMessage, ChatModel, LLMError, ToolCallRequest, ToolSpec
+from orchestrator.llm import ChatMessage, ChatModel, ToolSpec
+from orchestrator.llm.records import ask_record
 
 __all__ = ["EntryVerdict", "FeedTriage"]
 
@@ -57,35 +58,7 @@ class FeedTriage:
             f"The feed's rules suggest: {json.dumps(hint.model_dump())}"
         )
         messages = [ChatMessage(role="system", content=SYSTEM), ChatMessage(role="user", content=prompt)]
-        failure = ""
-        for _ in range(2):
-            try:
-                turn = await self._model.complete(messages, [RECORD])
-            except LLMError as exc:
-                failure = f"the model failed ({exc})"
-                break
-            verdict, error = _verdict(turn.tool_calls)
-            if verdict is not None:
-                return verdict.model_copy(update={"reasons": ["judged by the model", *verdict.reasons]})
-            failure = f"the model's answer was invalid ({error})"
-            messages += [
-                ChatMessage(role="assistant", content=turn.content, tool_calls=turn.tool_calls),
-                *[
-                    ChatMessage(role="tool", tool_call_id=call.id, content=f"error: {error}")
-                    for call in turn.tool_calls
-                ],
-                ChatMessage(role="user", content=f"That was not valid: {error}. Call record_signal again."),
-            ]
+        verdict, failure = await ask_record(self._model, messages, RECORD, EntryVerdict)
+        if verdict is not None:
+            return verdict.model_copy(update={"reasons": ["judged by the model", *verdict.reasons]})
         return hint.model_copy(update={"reasons": [*hint.reasons, f"rules used: {failure}"]})
-
-
-def _verdict(calls: list[ToolCallRequest]) -> tuple[EntryVerdict | None, str]:
-    recorded = [call for call in calls if call.name == "record_signal"]
-    if not recorded:
-        return None, "no record_signal call"
-    if recorded[0].arguments_error:
-        return None, recorded[0].arguments_error
-    try:
-        return EntryVerdict.model_validate(recorded[0].arguments), ""
-    except ValidationError as exc:
-        return None, "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())

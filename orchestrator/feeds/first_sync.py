@@ -5,7 +5,10 @@ within the last `triage_days`, 14 by default) goes to `raw.email` as usual and t
 it; older read mail is stored with the `backfill` tag: searchable, learned from when it is the user's
 own (Sent), never triaged. The ingest stores no backfill before the feed has triaged what was stored
 before it (`wait_for_triage`), so the Now list is complete for recent mail before any backfill
-starts. `SyncProgress` is what `status` and the UI show ("indexed 12,400 of 100,000").
+starts. `SyncProgress` is what `status` and the UI show ("indexed 12,400 of 100,000"). Once a sync
+has completed, mail that arrived while Pepper was off is triaged however old it is (a laptop asleep
+for longer than `triage_days`): the window reaches back to the last completed sync (less a day for
+mail that was slow to arrive), so only mail from before that is backfill.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ BACKFILL = "backfill"  # the tag of mail stored for search only
 TRIAGE_CONSUMER = "feeds.email"  # the mail feed's consumer name: the ingest waits for its cursor
 TRIAGE_WAIT_SECONDS = 900.0  # a feed that never catches up must not stop the backfill for good
 POLL_SECONDS = 0.2
+GAP_SLACK = timedelta(days=1)  # mail dated this long before the last sync may still have arrived after it
 
 
 class SyncProgress(BaseModel):
@@ -61,15 +65,19 @@ class SyncProgress(BaseModel):
         return {**self.model_dump(), "text": self.text}
 
 
-def needs_triage(message: dict[str, Any], now: datetime, triage_days: float) -> bool:
-    """Whether a message can need the user: unread, or received within the last `triage_days`."""
+def needs_triage(
+    message: dict[str, Any], now: datetime, triage_days: float, synced_at: datetime | None = None
+) -> bool:
+    """Whether a message can need the user: unread, or received within the last `triage_days`, or
+    since the last completed sync `synced_at` (mail from a gap in Pepper's running)."""
     if "UNREAD" in (message.get("labels") or []):
         return True
     try:
         received = datetime.fromisoformat(str(message.get("date")))
     except ValueError:
         return True  # no usable date: triage rather than hide it
-    return received >= now - timedelta(days=triage_days)
+    window = now - timedelta(days=triage_days)
+    return received >= (min(window, synced_at - GAP_SLACK) if synced_at is not None else window)
 
 
 async def wait_for_triage(log: EventLog, consumer: str = TRIAGE_CONSUMER) -> None:

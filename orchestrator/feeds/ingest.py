@@ -7,9 +7,11 @@ of the coming days from `upcoming` are stored as `raw.calendar/<event id>` when 
 changed (a hash in the item's metadata tells), and ones that vanished are deleted. The mail cursor is
 saved in the context store (`state.cursors/gmail`, with the count stored so far) only after the page
 it covers is stored, so a crash repeats work and never skips it; stable ids make the repeat harmless.
+Given the event log, mail ingest bounds triage on a first sync (`orchestrator.feeds.first_sync`);
+given a `LiveMail`, a second lane stores new mail ahead of the backlog (`orchestrator.feeds.live_mail`).
 An account other than `default` (docs/decisions.md, D1) stores `raw.email/<account>:<provider id>`
 with `account` and `provider_id` in the data, and keeps its cursor as `state.cursors/gmail.<account>`.
-Given the event log, mail ingest bounds triage on a first sync (`orchestrator.feeds.first_sync`). Both run on wake-ups
+Both run on wake-ups
 (`gmail://inbox`, `calendar://upcoming`) with a periodic look as a safety net.
 """
 
@@ -28,6 +30,7 @@ from orchestrator.accounts.names import DEFAULT_ACCOUNT, connection_name, scoped
 from orchestrator.context_items import ContextItems
 from orchestrator.event_log import EventLog
 from orchestrator.feeds.first_sync import BACKFILL, SyncProgress, needs_triage, wait_for_triage
+from orchestrator.feeds.live_mail import LiveMail
 from orchestrator.mcp_clients import ServerConnection, ServerUnavailable, ToolCallFailed, ToolCallTimeout
 from orchestrator.scheduler.user_lane import UserLane
 
@@ -62,12 +65,15 @@ class MailIngest:
         triage_days: float = 14.0,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         lane: UserLane | None = None,
+        live: LiveMail | None = None,
         account: str = DEFAULT_ACCOUNT,
     ) -> None:
         self._gmail = gmail
         self.account = account
         self._cursor_id = connection_name("gmail", account)
         self._lane = lane
+        self.live = live
+        self._live_cursor: str | None = None
         self._items = items
         self._page_size = page_size
         self._log = log
@@ -77,6 +83,9 @@ class MailIngest:
         self.stored = 0
         self.failed: list[str] = []
         self.progress = SyncProgress()
+        self._gap_start: datetime | None = None
+        self.cursor: str | None = None  # where the last sync stopped
+        self.newest_at: float | None = None  # the date of the newest message stored (epoch s)
 
     async def sync(self) -> int:
         """Bring `raw.email` up to date with the mailbox; returns how many changes were applied."""
@@ -84,6 +93,9 @@ class MailIngest:
         state = saved.data if saved is not None and isinstance(saved.data, dict) else {}
         cursor = state.get("cursor")
         self.progress.stored = int(state.get("stored", 0))
+        synced_at = state.get("synced_at")  # the end of the last completed sync: mail since is triaged
+        self.newest_at = _later(self.newest_at, state.get("newest_at"))
+        self._gap_start = datetime.fromtimestamp(synced_at, UTC) if synced_at is not None else None
         applied = 0
         while True:
             if self._lane is not None:  # the user's message first
@@ -92,12 +104,47 @@ class MailIngest:
             if cursor:
                 arguments["since"] = cursor
             page = (await self._gmail.call_tool("list_changes", arguments)).structured or {}
-            items = await self._page_items(page.get("changes", []))
+            changes = page.get("changes", [])
+            items = await self._page_items(self.live.claim_main(changes) if self.live else changes)
             applied += len(page.get("changes", []))
             self.progress.after_page(page, len(page.get("changes", [])))
             cursor = page.get("cursor", cursor)
-            saved_cursor = {"cursor": cursor, "stored": self.progress.stored}
+            done = not page.get("has_more") and not page.get("indexing")
+            synced_at = self._now().timestamp() if done else synced_at
+            self.cursor = cursor
+            saved_cursor = {"cursor": cursor, "stored": self.progress.stored, "synced_at": synced_at,
+                            "newest_at": self.newest_at}  # fmt: skip
             await self._store(items, {"namespace": CURSORS, "id": self._cursor_id, "data": saved_cursor})
+            if not page.get("has_more"):
+                return applied
+
+    async def sync_live(self) -> int:
+        """While the main lane is behind (a first sync, a catch-up), store the live changes at once
+        and hand the new mail to the feed; returns how many changes this lane applied."""
+        if self.live is None or self.progress.phase == "done":
+            return 0
+        if self._live_cursor is None:  # from where the main lane stands: everything before is its
+            saved = await self._items.get(CURSORS, self._cursor_id)
+            self._live_cursor = saved.data.get("cursor") if saved and isinstance(saved.data, dict) else None
+        applied = 0
+        while True:
+            arguments: dict[str, Any] = {"limit": self._page_size, "live": True}
+            if self._live_cursor:
+                arguments["since"] = self._live_cursor
+            try:
+                page = (await self._gmail.call_tool("list_changes", arguments)).structured or {}
+            except ToolCallFailed:  # a journal rebuilt under the cursor: start again from the main lane's
+                self._live_cursor = None
+                raise
+            claimed = self.live.claim_live(page.get("changes", []))
+            try:
+                items = await self._page_items(claimed)
+                await self._items.put_many(items)
+            except BaseException:
+                self.live.release(claimed)
+                raise
+            self.live.hand_over([item["id"] for item in items if BACKFILL not in item["tags"]])
+            self._live_cursor, applied = page.get("cursor", self._live_cursor), applied + len(claimed)
             if not page.get("has_more"):
                 return applied
 
@@ -146,8 +193,16 @@ class MailIngest:
 
     def _item(self, message: dict[str, Any]) -> dict[str, Any]:
         self.stored += 1
+        try:
+            self.newest_at = _later(
+                self.newest_at, datetime.fromisoformat(str(message.get("date"))).timestamp()
+            )
+        except ValueError:
+            pass  # no usable date: it says nothing of how far the ingest got
         labels = [label for label in message.get("labels", []) if label][:31]
-        if self._log is not None and not needs_triage(message, self._now(), self._triage_days):
+        if self._log is not None and not needs_triage(
+            message, self._now(), self._triage_days, self._gap_start
+        ):
             labels.append(BACKFILL)
         stored_id = scoped_id(self.account, message["id"])
         if stored_id != message["id"]:  # the provider's id stays, to call the account's server with
@@ -159,6 +214,10 @@ class MailIngest:
             "text": mail_text(message),
             "tags": labels,
         }
+
+
+def _later(one: float | None, other: float | None) -> float | None:
+    return max((moment for moment in (one, other) if moment is not None), default=None)
 
 
 class CalendarIngest:

@@ -8,10 +8,14 @@ lands too) teaches it, never a From header: mail from outside that carries the u
 triaged as a stranger's. The user's edits win over what it learns. Drafts are neither learned nor
 triaged. Mail the provider filed as spam (the Junk/Spam folder) teaches the user's content model
 (`orchestrator.triage.content_book`) before it is triaged; the engine must be built on the same
-book's model (`content.model`). When sent mail makes someone a correspondent, their mail already triaged is ranked again. Every
+book's model (`content.model`). A correction teaches it too: the feed hands its ranker the lessons
+(`orchestrator.triage.lessons`); whenever the content model learned (a correction, or a page with
+Junk mail), the open mail of senders the user does not know is judged again. When sent mail makes someone a correspondent, their mail already triaged is ranked again. Every
 mail signal carries the user's ranker's score (`orchestrator.triage.ranker_book`: whether it asks for
 a place in Now, and why); signals stored before the ranker are judged again once at start
-(`rank_unranked`). A follow-up signal is written when the user's message asks something,
+(`rank_unranked`). New mail that the ingest's live lane handed over (`orchestrator.feeds.live_mail`)
+is triaged between two events of the log (`handle_urgent`), and skipped when the log brings it
+again unchanged. A follow-up signal is written when the user's message asks something,
 becomes overdue after its wait (`check_overdue`), and is deleted when a recipient answers.
 """
 
@@ -21,10 +25,14 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import anyio
+from pydantic import ValidationError
+
 from orchestrator.context_items import ContextItems, StoredItem
 from orchestrator.event_log import ContextEvent
 from orchestrator.feeds.first_sync import BACKFILL
 from orchestrator.feeds.follow_ups import FollowUp, answered_follow_up, follow_up_for
+from orchestrator.feeds.live_mail import LiveMail
 from orchestrator.feeds.mail import Email, UserProfile
 from orchestrator.feeds.sender_trust import sender_trust
 from orchestrator.feeds.signals import Signal, sender_tag
@@ -32,6 +40,7 @@ from orchestrator.feeds.triage_llm import RulesTriage, TriageEngine
 from orchestrator.feeds.triage_rules import Triage
 from orchestrator.profile import ProfileBook
 from orchestrator.triage.content_book import ContentBook
+from orchestrator.triage.lessons import ContentLessons
 from orchestrator.triage.ranker_book import RankerBook
 
 __all__ = ["MailFeed"]
@@ -39,6 +48,7 @@ __all__ = ["MailFeed"]
 logger = logging.getLogger(__name__)
 FOLLOW_UPS = "signals.follow_up"
 UNRANKED_LIMIT = 1000  # the newest mail signals looked at for a missing ranking, once per start
+EARLY_KEPT = 1000  # ids judged ahead of the log and not met in it yet
 
 
 class MailFeed:
@@ -55,12 +65,16 @@ class MailFeed:
         profiles: ProfileBook | None = None,
         content: ContentBook | None = None,
         ranker: RankerBook | None = None,
+        live: LiveMail | None = None,
     ) -> None:
         self._items = items
+        self.live = live
+        self._early: dict[str, StoredItem] = {}  # judged ahead of the log (handle_urgent), by id
         self.content = content or ContentBook(items)
         self.ranker = ranker or RankerBook(items)
         self._engine = engine or RulesTriage(self.content.model)
         self.profiles = profiles or ProfileBook(items, user_addresses, vips)
+        self.ranker.lessons = ContentLessons(items, self.content, self.profiles, self.rejudge_strangers)
         self._now = now
         self._awaiting: dict[str, FollowUp] | None = None  # by sent email id; loaded once
         self._pending: list[dict] = []  # triage signals of the current page, stored together by flush()
@@ -72,12 +86,36 @@ class MailFeed:
         stored = [event.id for event in page if event.op == "store" and event.namespace == "raw.email"]
         self._prefetched = await self._items.get_many("raw.email", stored) if stored else {}
 
+    def urgent_arrival(self) -> anyio.Event | None:
+        """Set when new mail is handed over (the runner stops yielding to the user for it)."""
+        return self.live.arrival() if self.live is not None else None
+
+    async def handle_urgent(self) -> None:
+        """Triage the new mail the live lane handed over, ahead of the log (the runner calls it
+        before each page); the log's own events for it are skipped while it is unchanged."""
+        ids = self.live.take() if self.live is not None else []
+        if not ids:
+            return
+        found = await self._items.get_many("raw.email", ids)
+        for item in found.values():
+            self._early[item.id] = item
+            try:
+                await self._handle_item(item)
+            except (ValidationError, ValueError) as exc:
+                logger.warning("%s skipped raw.email/%s: %s", self.consumer, item.id, exc)
+        while len(self._early) > EARLY_KEPT:
+            del self._early[next(iter(self._early))]
+        await self.flush()
+
     async def handle(self, event: ContextEvent) -> None:
         if event.op != "store":
             return
         item = self._prefetched.pop(event.id, None) or await self._items.get("raw.email", event.id)
-        if item is None:
+        if item is None or self._early.pop(event.id, None) == item:  # judged already, as it is now
             return
+        await self._handle_item(item)
+
+    async def _handle_item(self, item: StoredItem) -> None:
         email = Email.model_validate(item.data)
         profile = await self.profiles.load()
         if email.in_sent:  # an old sent question (backfill) is learned from, but not followed up
@@ -152,6 +190,8 @@ class MailFeed:
         learned = self.profiles.unsaved_item()  # the profile, if the page's sent mail taught it
         await self._items.put_many([*pending, learned] if learned else pending)
         await self.ranker.save()
+        if await self.content.save():  # the page's Junk mail taught the model: judge strangers' mail again
+            await self.rejudge_strangers()
         new, self._new_correspondents = self._new_correspondents, set()
         if new:
             await self._retriage(new)
@@ -179,11 +219,19 @@ class MailFeed:
                 "ranked %d mail signals stored before the ranker (%d changed)", len(unranked), changed
             )
 
+    async def rejudge_strangers(self) -> int:
+        """Judge again the open (unread) mail of senders the user does not know, whose verdict the
+        content model decides; returns how many signals changed."""
+        stored = await self._items.query(["signals.email"], limit=UNRANKED_LIMIT)
+        await self.ranker.load()
+        return await self._rejudge([item for item in stored if _open_strangers(item)])
+
     async def _rejudge(self, stored: list[StoredItem]) -> int:
         profile = await self.profiles.load()
         changed = []
+        raws = await self._items.get_many("raw.email", [item.id for item in stored]) if stored else {}
         for item in stored:
-            raw = await self._items.get("raw.email", item.id)
+            raw = raws.get(item.id)
             if raw is None:
                 continue
             email = Email.model_validate(raw.data)
@@ -237,3 +285,10 @@ class MailFeed:
             stored = await self._items.query([FOLLOW_UPS], limit=1000)
             self._awaiting = {item.id: FollowUp.model_validate(item.data["follow_up"]) for item in stored}
         return self._awaiting
+
+
+def _open_strangers(item: StoredItem) -> bool:
+    data = item.data if isinstance(item.data, dict) else {}
+    features = data.get("features") or {}
+    known = features.get("wrote_to") or features.get("vip")
+    return not data.get("seen") and not known and data.get("category") != "bulk"

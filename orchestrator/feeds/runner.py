@@ -30,6 +30,15 @@ class Feed(Protocol):
 
 
 @runtime_checkable
+class UrgentFeed(Protocol):
+    async def handle_urgent(self) -> None:
+        """Handle what was handed over to go ahead of the log (new mail during a backfill)."""
+
+    def urgent_arrival(self) -> anyio.Event | None:
+        """Set when something is handed over: the feed handles it even while yielding to the user."""
+
+
+@runtime_checkable
 class PrefetchingFeed(Protocol):
     async def prefetch(self, page: list[ContextEvent]) -> None:
         """Read what the page's events need in one call, before `handle` sees them one by one."""
@@ -40,17 +49,31 @@ async def run_feed(
 ) -> None:
     """Handle `feed`'s events forever, acking each page once all its events are handled (or skipped
     as malformed); a crash mid-page replays that page, which the feeds' stable ids make harmless.
-    With a `lane`, each page waits while the user's message is being answered."""
+    With a `lane`, each page waits while the user's message is being answered (new mail an
+    `UrgentFeed` was handed goes meanwhile). An `UrgentFeed`
+    handles what goes ahead of the log before each event."""
     async with log.follow(feed.consumer, feed.namespaces) as stream:
         async for page in stream.pages():
             if lane is not None:
-                await lane.yield_to_user()
+                await _yield_to_user(feed, lane)
             if isinstance(feed, PrefetchingFeed):
                 await feed.prefetch(page)
             for event in page:
+                if isinstance(feed, UrgentFeed):  # between two events: a page of triage can be long
+                    await feed.handle_urgent()
                 await _handle(feed, event, retry_after)
             await feed.flush()
             await log.ack(feed.consumer, page[-1].seq)
+
+
+async def _yield_to_user(feed: Feed, lane: UserLane) -> None:
+    """Wait while the user's message is answered; what goes ahead of the log goes meanwhile."""
+    while True:
+        arrival = feed.urgent_arrival() if isinstance(feed, UrgentFeed) else None
+        await lane.yield_to_user(arrival)
+        if arrival is None or not arrival.is_set() or not lane.active:
+            return
+        await feed.handle_urgent()
 
 
 async def _handle(feed: Feed, event: ContextEvent, retry_after: float) -> None:

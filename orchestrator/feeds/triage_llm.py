@@ -18,13 +18,14 @@ import json
 from datetime import datetime
 from typing import Literal, Protocol
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from orchestrator.context_items import ContextItems
 from orchestrator.feeds.mail import Email, UserProfile
 from orchestrator.feeds.sender_trust import SenderTrust, sender_trust
 from orchestrator.feeds.triage_rules import PRIORITIES, Deadline, Triage, triage_email
-from orchestrator.llm import ChatMessage, ChatModel, LLMError, ToolSpec
+from orchestrator.llm import ChatMessage, ChatModel, ToolSpec
+from orchestrator.llm.records import ask_record
 from orchestrator.triage.content import ContentModel
 
 __all__ = ["LLMTriage", "RulesTriage", "TriageEngine"]
@@ -86,27 +87,9 @@ class LLMTriage:
             ChatMessage(role="system", content=SYSTEM),
             ChatMessage(role="user", content=await self._prompt(email, profile, now, hint)),
         ]
-        failure = ""
-        for _ in range(2):
-            try:
-                turn = await self._model.complete(messages, [RECORD])
-            except LLMError as exc:
-                failure = f"the model failed ({exc})"
-                break
-            verdict, error = _verdict(turn.tool_calls)
-            if verdict is not None:
-                return _bounded(Triage(**verdict.model_dump(), people=hint.people), hint, email, profile)
-            failure = f"the model's answer was invalid ({error})"
-            messages += [
-                ChatMessage(role="assistant", content=turn.content, tool_calls=turn.tool_calls),
-                *[
-                    ChatMessage(role="tool", tool_call_id=call.id, content=f"error: {error}")
-                    for call in turn.tool_calls
-                ],
-                ChatMessage(
-                    role="user", content=f"That was not valid: {error}. Call record_triage again, correctly."
-                ),
-            ]
+        verdict, failure = await ask_record(self._model, messages, RECORD, Verdict)
+        if verdict is not None:
+            return _bounded(Triage(**verdict.model_dump(), people=hint.people), hint, email, profile)
         return hint.model_copy(update={"reasons": [*hint.reasons, f"rules used: {failure}"]})
 
     async def _prompt(self, email: Email, profile: UserProfile, now: datetime, hint: Triage) -> str:
@@ -159,16 +142,3 @@ def _bounded(verdict: Triage, hint: Triage, email: Email, profile: UserProfile) 
 def _about_project(email: Email, profile: UserProfile, now: datetime) -> str:
     project = profile.project_about(email, now)
     return f"This email is about the user's active project {project.name}." if project else ""
-
-
-def _verdict(calls: list) -> tuple[Verdict | None, str]:
-    recorded = [call for call in calls if call.name == "record_triage"]
-    if not recorded:
-        return None, "no record_triage call"
-    call = recorded[0]
-    if call.arguments_error:
-        return None, call.arguments_error
-    try:
-        return Verdict.model_validate(call.arguments), ""
-    except ValidationError as exc:
-        return None, "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())

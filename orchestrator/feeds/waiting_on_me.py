@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-__all__ = ["WaitingOnMe", "how_long", "waiting_on_user"]
+__all__ = ["WaitingOnMe", "how_long", "waiting_on_user", "waits_on_user"]
 
 IGNORED_LABELS = {"DRAFT", "SPAM", "TRASH"}
 WITHIN = timedelta(days=30)
@@ -35,6 +35,14 @@ class WaitingOnMe:
     since: datetime
     unanswered: int  # messages to the user in the thread since their last reply (the ask included)
     account: str | None = None  # the account the ask came to (orchestrator.accounts)
+
+
+def waits_on_user(*, addressed: bool, from_user: bool, asks: bool, answered_after: bool) -> bool:
+    """The one rule of who waits on the user, for one message: it is addressed to the user (To or
+    Cc), not written by them, asks something, and no reply of theirs came later in its thread. The
+    chat's "who is waiting on me?", Today's "Waiting on you" and the Now ranker's "someone you know
+    asks you" all apply it (the ranker adds: from someone the user knows)."""
+    return addressed and not from_user and asks and not answered_after
 
 
 def waiting_on_user(
@@ -73,28 +81,41 @@ def _waiting_in(
         for at, m in thread
         if "SENT" not in (m.get("labels") or ()) and (replied is None or at > replied) and _to_user(m, user)
     ]
-    for at, message in unanswered:
-        if asked := asks.get(str(message["id"])):
-            sender = message.get("from") or {}
-            return WaitingOnMe(
-                email_id=str(message["id"]),
-                thread_id=str(message.get("thread_id") or message["id"]),
-                subject=str(message.get("subject") or ""),
-                sender=str(sender.get("name") or sender.get("email") or ""),
-                sender_email=str(sender.get("email") or "").lower(),
-                asked=tuple(asked),
-                since=at,
-                unanswered=len(unanswered),
-                account=message.get("account"),
-            )
+    for at, message in thread:
+        asked = asks.get(str(message["id"])) or []
+        if "SENT" in (message.get("labels") or ()) or not waits_on_user(
+            addressed=_addressed(message, user),
+            from_user=_sender(message) in user,
+            asks=bool(asked),
+            answered_after=replied is not None and replied >= at,
+        ):
+            continue
+        sender = message.get("from") or {}
+        return WaitingOnMe(
+            email_id=str(message["id"]),
+            thread_id=str(message.get("thread_id") or message["id"]),
+            subject=str(message.get("subject") or ""),
+            sender=str(sender.get("name") or sender.get("email") or ""),
+            sender_email=_sender(message),
+            asked=tuple(asked),
+            since=at,
+            unanswered=len(unanswered),
+            account=message.get("account"),
+        )
     return None
 
 
-def _to_user(message: Mapping[str, Any], user: set[str]) -> bool:
-    sender = str((message.get("from") or {}).get("email") or "").lower()
+def _sender(message: Mapping[str, Any]) -> str:
+    return str((message.get("from") or {}).get("email") or "").lower()
+
+
+def _addressed(message: Mapping[str, Any], user: set[str]) -> bool:
     recipients = [*(message.get("to") or ()), *(message.get("cc") or ())]
-    addressed = any(str(r.get("email") or "").lower() in user for r in recipients if isinstance(r, dict))
-    return addressed and sender not in user
+    return any(str(r.get("email") or "").lower() in user for r in recipients if isinstance(r, dict))
+
+
+def _to_user(message: Mapping[str, Any], user: set[str]) -> bool:
+    return _addressed(message, user) and _sender(message) not in user
 
 
 def how_long(waited: timedelta) -> str:

@@ -87,18 +87,21 @@ def check_secret_files(settings: OrchestratorSettings, config_file: Path | None)
     return Check("permissions", Level.OK, "config, tokens and keys are readable only by you (0600)")
 
 
-def check_disk(settings: OrchestratorSettings) -> Check:
+def check_disk(
+    settings: OrchestratorSettings, fail_below: int = FAIL_FREE_BYTES, warn_below: int = WARN_FREE_BYTES
+) -> Check:
+    """Free space where Pepper keeps its data, and how much its databases use."""
     place = settings.data_dir
     while not place.exists() and place != place.parent:
         place = place.parent
     usage = shutil.disk_usage(place)
     stored = sum(path.stat().st_size for path in settings.data_dir.glob("*.sqlite3*") if path.is_file())
     detail = f"{_size(usage.free)} free on {place}; Pepper's databases use {_size(stored)}"
-    if usage.free < FAIL_FREE_BYTES:
+    if usage.free < fail_below:
         return Check(
             "disk", Level.FAIL, detail, "free some space: the context store refuses writes on a full disk"
         )
-    if usage.free < WARN_FREE_BYTES or usage.free < usage.total // 20:
+    if usage.free < warn_below or usage.free < usage.total // 20:
         return Check("disk", Level.WARN, detail, "the disk is nearly full")
     return Check("disk", Level.OK, detail)
 

@@ -1,7 +1,8 @@
 """Pepper's own state for MCP hosts: `pepper-orchestrator serve pepper`, a small stdio MCP server.
 
 It answers from the running Pepper (found like `status` finds it: the data dir's record, or the
-port) with the servers, the sources (mail, calendar: ok, late or failing, and why), the mode and how
+port) with the servers, the sources (mail, calendar: ok, late or failing, why and what to do; the
+mail account's own report: token age and expiry, the push watch) and the disk, the mode and how
 many actions wait for approval, as the resource `pepper://health` and the tool `get_health`. When
 Pepper is not running it says so, rather than failing.
 """
@@ -49,7 +50,10 @@ async def health_snapshot(settings: OrchestratorSettings) -> dict[str, Any]:
 
 def build_health_server(settings: OrchestratorSettings) -> FastMCP:
     """The `pepper` MCP server: Pepper's health for a host, read-only."""
-    server = FastMCP("pepper", instructions="Pepper's own health: its servers, mail and calendar sources.")
+    server = FastMCP(
+        "pepper",
+        instructions="Pepper's own health: its servers, mail and calendar sources, accounts and disk.",
+    )
 
     @server.resource(HEALTH_URI, mime_type="application/json", name="health")
     async def health() -> str:
@@ -58,7 +62,8 @@ def build_health_server(settings: OrchestratorSettings) -> FastMCP:
 
     @server.tool(annotations=ToolAnnotations(readOnlyHint=True, idempotentHint=True, openWorldHint=False))
     async def get_health() -> dict[str, Any]:
-        """Whether Pepper runs; each server (connected/down) and source (ok/late/failing, why)."""
+        """Whether Pepper runs; each server (connected/down) and source (ok/late/failing, why, what to
+        do, the account's tokens and push watch), and the disk."""
         return await health_snapshot(settings)
 
     return server

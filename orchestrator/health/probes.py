@@ -20,6 +20,7 @@ from fastmcp import Client
 from fastmcp.exceptions import ToolError
 
 from orchestrator.config import OrchestratorSettings
+from orchestrator.health.account import STATUS_TOOL, Severity, judge
 from orchestrator.health.checks import Check, Level
 from orchestrator.llm import ChatMessage, ChatModel, LLMError
 from orchestrator.mcp_clients import ServerSpec
@@ -57,7 +58,8 @@ async def _probe(spec: ServerSpec, seconds: float, errlog: TextIO) -> list[Check
                 if spec.name == "context":
                     found.append(await _embedder_check(client))
                 if probe := ACCOUNT_PROBES.get(spec.name):
-                    found.append(await _account_check(spec.name, client, probe))
+                    reports = any(tool.name == STATUS_TOOL for tool in tools)
+                    found.append(await _account_check(spec.name, client, probe, reports))
                 return found
     except TimeoutError:
         return [Check(f"server {spec.name}", Level.FAIL, f"did not start within {seconds:.0f} s", _fix(spec))]
@@ -70,14 +72,30 @@ def _server_check(spec: ServerSpec, tools: int, seconds: float) -> Check:
     return Check(f"server {spec.name}", Level.OK, f"starts in {seconds:.1f} s, {tools} tools ({where})")
 
 
-async def _account_check(name: str, client: Client, tool: str) -> Check:
+async def _account_check(name: str, client: Client, tool: str, reports: bool) -> Check:
+    """Call `tool`, which needs the account; then, when the server `reports` its account's health
+    (`orchestrator.health.account`), let a refused credential, a lapsed watch or a token about to
+    end decide the verdict and the fix."""
     try:
         result = await client.call_tool(tool, {})
+        data = result.structured_content or {}
+        count = len(next((value for value in data.values() if isinstance(value, list)), []))
+        found = Check(f"account {name}", Level.OK, f"answers ({tool}: {count})")
     except ToolError as exc:
-        return Check(f"account {name}", Level.FAIL, str(exc), "run `pepper-orchestrator setup` again for it")
-    data = result.structured_content or {}
-    count = len(next((value for value in data.values() if isinstance(value, list)), []))
-    return Check(f"account {name}", Level.OK, f"answers ({tool}: {count})")
+        found = Check(f"account {name}", Level.FAIL, str(exc), "run `pepper-orchestrator setup` again for it")
+    if not reports:
+        return found
+    report = (await client.call_tool(STATUS_TOOL, {})).structured_content or {}
+    findings = judge(report)
+    if not findings:
+        return found
+    level = Level.FAIL if findings[0].severity is Severity.RED else max(found.level, Level.WARN, key=_rank)
+    details = "; ".join(finding.reason for finding in findings)
+    return Check(f"account {name}", level, details, findings[0].fix)
+
+
+def _rank(level: Level) -> int:
+    return [Level.OK, Level.INFO, Level.WARN, Level.FAIL].index(level)
 
 
 async def _embedder_check(client: Client) -> Check:

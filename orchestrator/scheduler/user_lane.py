@@ -37,9 +37,17 @@ class UserLane:
             if self.active == 0:
                 self._idle.set()
 
-    async def yield_to_user(self) -> None:
-        """Wait while a user message is being answered (at most `patience` seconds)."""
+    async def yield_to_user(self, wake: anyio.Event | None = None) -> None:
+        """Wait while a user message is being answered (at most `patience` seconds), or until `wake`
+        is set (work that is the user's too, such as new mail, may go ahead)."""
         if self.active:
             self.yields += 1
             with anyio.move_on_after(self.patience):
-                await self._idle.wait()
+                async with anyio.create_task_group() as waiting:
+                    for event in filter(None, (self._idle, wake)):
+                        waiting.start_soon(_until, event, waiting.cancel_scope)
+
+
+async def _until(event: anyio.Event, done: anyio.CancelScope) -> None:
+    await event.wait()
+    done.cancel()

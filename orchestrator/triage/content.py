@@ -11,7 +11,7 @@ threshold shipped with the model. The verdict names the features that pushed it 
 The seed model (`data/seed_model.json`) is built from the development split of the SpamAssassin
 public corpus by `bench/triage/train_seed.py` (its cross-validated figures are in
 `bench/RESULTS-triage.md`); it is read on first use, not at import. Each user's own evidence (mail
-they filed as Junk/Spam, later their corrections) goes into `learn`, which updates the counts at
+they filed as Junk/Spam, and their corrections: see `lessons`) goes into `learn`, which updates the counts at
 once; those counts are the user's `delta`, kept apart from the seed so they can be stored and laid
 over a newer seed. Content alone never decides about a sender the user knows: see `triage_rules`.
 """
@@ -35,6 +35,9 @@ USER_WEIGHT = 3  # a message the user filed counts as this many corpus messages:
 SCORE_LIMIT = 40.0  # log-odds beyond this say nothing more, and would overflow the logistic
 REASONS_SHOWN = 5
 STRENGTH = 1.0  # imaginary messages at even odds behind every feature (Robinson's s)
+# ... behind a feature only the user's own mail holds: the corpus said nothing of how often ham holds
+# it, so a few corrections must not make it strong evidence (it would call the user's alike ham spam).
+NEW_STRENGTH = 6.0
 
 
 class ContentCounts(BaseModel):
@@ -94,13 +97,18 @@ class ContentModel:
         """The same seed, with another user's counts (the seed is shared, not copied)."""
         return ContentModel(self.seed, self.threshold, delta.model_copy(deep=True))
 
-    def learn(self, email: Email, is_spam: bool) -> None:
-        """Count `email` as spam or ham for this user: the next verdict already reflects it."""
-        self.delta.add(features(email), is_spam, USER_WEIGHT)
+    def learn(self, email: Email, is_spam: bool, weight: int = USER_WEIGHT) -> None:
+        """Count `email` as spam or ham for this user, as `weight` corpus messages: the next verdict
+        already reflects it."""
+        self.delta.add(features(email), is_spam, weight)
 
-    def unlearn(self, email: Email, is_spam: bool) -> None:
-        """Take back an earlier `learn(email, is_spam)` (the user changed their mind)."""
-        self.delta.add(features(email), is_spam, -USER_WEIGHT)
+    def unlearn(self, email: Email, is_spam: bool, weight: int = USER_WEIGHT) -> None:
+        """Take back an earlier `learn(email, is_spam, weight)` (the user changed their mind)."""
+        self.delta.add(features(email), is_spam, -weight)
+
+    def log_odds(self, email: Email) -> float:
+        """The evidence for spam, unbounded (`judge` caps it at `SCORE_LIMIT`): for measuring."""
+        return sum(self._contributions(features(email)).values())
 
     def judge(self, email: Email) -> ContentVerdict:
         tokens = features(email)
@@ -138,7 +146,8 @@ class ContentModel:
                 continue
             share = spam_rate / (spam_rate + ham_rate)
             seen = spam + ham
-            pulled = (STRENGTH * 0.5 + seen * share) / (STRENGTH + seen)
+            strength = STRENGTH if counts is not None else NEW_STRENGTH
+            pulled = (strength * 0.5 + seen * share) / (strength + seen)
             found[token] = math.log(pulled / (1 - pulled))
         return found
 

@@ -3,30 +3,52 @@
 A mail signal is in Now when the ranker (`orchestrator.triage.ranker`) put it above its threshold
 and it is neither read nor muted (`attention`, stored on the signal); a signal stored before the
 ranker existed has no `attention` and is judged by the old rule (not low, not bulk or spam) with a
-score from its priority. Reminders count like mail. Meetings and follow-ups have their own list
-(Today). Everything else stays reachable: the rest of Now behind "show more", low priority and
-bulk mail behind the page's filter, all of it in search and the digest. The page (`web/static/ui.js`
-`renderNow`), the chat and the CLI share this rule, so they list the same cards in the same order.
+score from its priority. Reminders count like mail. Beside mail, Now holds the meetings of the rest
+of today (from an hour ago to the end of the user's day, not all-day events: each card carries its
+brief) and the follow-ups whose wait is over (sent mail still unanswered), scored by their priority;
+a meeting later than today and a follow-up still in its wait stay in their own list (Today).
+Everything else stays reachable: the rest of Now behind "show more", low priority and bulk mail
+behind the page's filter, all of it in search and the digest. The page (`web/static/now.js`
+`inNow`), the chat and the CLI share this rule, so they list the same cards in the same order.
 """
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
 from typing import Any
 
 __all__ = ["NOW_LIMIT", "in_now", "now_list", "now_score"]
 
 NOW_LIMIT = 15
 LEGACY_SCORES = {"urgent": 4.0, "high": 2.0, "normal": 0.5, "low": -1.0}
-OWN_LIST = ("meeting", "follow_up")
+MEETING_GRACE = timedelta(hours=1)  # a meeting that started within the hour is still on
 
 
-def in_now(signal: dict[str, Any]) -> bool:
-    """Whether a signal's data asks for a place in Now."""
-    if signal.get("kind") in OWN_LIST:
-        return False
+def in_now(signal: dict[str, Any], now: datetime | None = None) -> bool:
+    """Whether a signal's data asks for a place in Now (meetings only with `now`, an aware time in
+    the user's timezone: "today" is theirs)."""
+    kind = signal.get("kind")
+    if kind == "meeting":
+        return now is not None and meeting_today(signal, now)
+    if kind == "follow_up":
+        return signal.get("state") == "overdue"
     if signal.get("attention") is not None:
         return bool(signal["attention"])
     return signal.get("priority") != "low" and signal.get("category") not in ("bulk", "spam")
+
+
+def meeting_today(signal: dict[str, Any], now: datetime) -> bool:
+    """A timed meeting that starts between an hour ago and the end of `now`'s day."""
+    if signal.get("all_day") or not signal.get("starts_at"):
+        return False
+    try:
+        starts = datetime.fromisoformat(str(signal["starts_at"]))
+    except ValueError:
+        return False
+    if starts.tzinfo is None or now.tzinfo is None:
+        return False
+    end_of_day = datetime.combine(now.date() + timedelta(days=1), time(0), tzinfo=now.tzinfo)
+    return now - MEETING_GRACE <= starts < end_of_day
 
 
 def now_score(signal: dict[str, Any]) -> float:
@@ -34,10 +56,12 @@ def now_score(signal: dict[str, Any]) -> float:
     return float(score) if score is not None else LEGACY_SCORES.get(signal.get("priority", ""), 0.0)
 
 
-def now_list(signals: list[dict[str, Any]], limit: int = NOW_LIMIT) -> tuple[list[dict[str, Any]], int]:
+def now_list(
+    signals: list[dict[str, Any]], limit: int = NOW_LIMIT, now: datetime | None = None
+) -> tuple[list[dict[str, Any]], int]:
     """The signals Now shows first, best first, and how many more wait behind "show more"."""
     wanted = sorted(
-        (s for s in signals if in_now(s)),
+        (s for s in signals if in_now(s, now)),
         key=lambda s: (-now_score(s), str(s.get("source_id", ""))),
     )
     return wanted[:limit], max(len(wanted) - limit, 0)

@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field
 
 from orchestrator.feeds.mail import Email, UserProfile
 from orchestrator.feeds.sender_trust import SenderTrust
+from orchestrator.feeds.waiting_on_me import waits_on_user
 
 __all__ = [
     "PRIOR",
@@ -130,6 +131,13 @@ def features_of(
     category = verdict.get("category", "")
     thread = profile.threads.get(email.thread_id) if email.thread_id else None
     asks = bool(verdict.get("action_items"))
+    answered = thread is not None and thread.last_sent > email.date
+    waiting = waits_on_user(
+        addressed=direct or any(profile.is_user(m) for m in email.cc),
+        from_user=profile.is_user(email.sender),
+        asks=asks,
+        answered_after=answered,
+    )
     return {
         "bias": 1.0,
         "priority": LEVELS.get(verdict.get("priority", "normal"), 1) / 3,
@@ -138,14 +146,14 @@ def features_of(
         "replied_to": _log_scaled(profile.replied_to.get(address, 0)) if known else 0.0,
         "domain_known": 1.0 if domain and any(a.endswith("@" + domain) for a in profile.sent_to) else 0.0,
         "thread": 1.0 if thread is not None else 0.0,
-        "answered": 1.0 if thread is not None and thread.last_sent > email.date else 0.0,
+        "answered": 1.0 if answered else 0.0,
         "direct": 1.0 if direct else 0.0,
         "cc_only": 1.0 if not direct and any(profile.is_user(m) for m in email.cc) else 0.0,
         "list": 1.0 if category == "bulk" else 0.0,
         "spam": 1.0 if category == "spam" else 0.0,
         "suspicious": 1.0 if trust.suspicious or trust.own_address else 0.0,
         "asks": 1.0 if asks else 0.0,
-        "asks_known": 1.0 if asks and trust.trusted else 0.0,
+        "asks_known": 1.0 if waiting and trust.trusted else 0.0,  # waits on the user (one detector)
         "invitation": 1.0 if trust.trusted and _invitation(email) else 0.0,
         "deadline_soon": 1.0 if deadline_soon and trust.trusted else 0.0,
         "unanswered_sender": _log_scaled(received, 20) if not trust.known else 0.0,

@@ -4,7 +4,9 @@ One `RankerBook` per Pepper: the mail feed asks it to `rank` each mail it triage
 features and whose weights apply travel on the signal, so re-ranking needs no mail), and the card
 buttons, the chat and the CLI `correct` through it: "important", "not_important" or "never", about
 one mail (by its id) or a sender (by address). A correction is learned and stored at once, then
-every open mail signal is scored again (`rerank_open`), so Now changes in the same breath. "Mark
+every open mail signal is scored again (`rerank_open`), so Now changes in the same breath. What the
+correction says about the kind of mail goes to the content model through `lessons` (the mail feed
+sets it: `orchestrator.triage.lessons`), before the open mail is scored again. "Mark
 read" when the mailbox is not writable is remembered here (`read_locally`), so the mail stays out
 of Now when it is triaged again. The stored format carries a version (1); a damaged or unknown one
 is dropped for the prior weights, keeping nothing the user would not see again in the list.
@@ -12,6 +14,7 @@ is dropped for the prior weights, keeping nothing the user would not see again i
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 import anyio
@@ -71,6 +74,8 @@ class RankerBook:
         self._loaded = False
         self._dirty = False
         self._lock = anyio.Lock()
+        # Teaches the content model from a correction (kind, message id, sender); returns the signals it changed.
+        self.lessons: Callable[[CorrectionKind, str | None, str | None], Awaitable[int]] | None = None
 
     @property
     def ranker(self) -> Ranker:
@@ -121,8 +126,9 @@ class RankerBook:
             self.state.corrections = [*self.state.corrections, correction][-CORRECTIONS_KEPT:]
             self._dirty = True
             await self.save()
+        taught = await self.lessons(kind, message_id, sender) if self.lessons is not None else 0
         moved = await self.rerank_open()
-        return _said(kind, keys), moved
+        return _said(kind, keys), taught + moved
 
     async def _target(self, message_id: str | None, sender: str | None) -> tuple[dict[str, float], RankKeys]:
         if message_id:

@@ -8,8 +8,11 @@ invitations, answers to invitations, deletions). Outward calls become pending ac
 every tool of Pepper's own servers (`gmail`, `calendar`, `notify`, `context`) and the scheduler's own
 tools (server `pepper`); a tool missing from it (a new tool, or one of a server the user added) is
 outward until classified, either here or by the user's `tool_classes` setting. Argument patterns
-refine a tool's class: `modify_labels` adding TRASH or SPAM or removing INBOX is as outward as `trash`
-itself; an event with attendees sends invitations. The outbound data rules (`trust.outbound`) then
+refine a tool's class: `modify_labels` (and `batch_modify_labels`) adding TRASH or SPAM or removing
+INBOX is as outward as `trash` itself; an event with attendees sends invitations; a message sent
+with attachments names the files on its card. Deleting a draft or a label and reporting spam are
+outward (they destroy or hide); saving an attachment, changing a draft, untrash, not spam, and
+creating or renaming a label are local writes. The outbound data rules (`trust.outbound`) then
 apply to every call's arguments whatever its class.
 """
 
@@ -80,12 +83,26 @@ def _create_event(arguments: dict[str, Any]) -> Verdict:
     return _invites(draft.get("attendees"), "creates an event")
 
 
+def _sends(what: str) -> Rule:
+    def rule(arguments: dict[str, Any]) -> Verdict:
+        message = arguments.get("message") if isinstance(arguments.get("message"), dict) else arguments
+        files = [str(name) for name in (message.get("attachments") or arguments.get("attachments") or [])]
+        if files:
+            return _outward(
+                f"{what}, attaching {len(files)} file(s) from the user's disk: {', '.join(files)}"
+            )
+        return _outward(what)
+
+    return rule
+
+
 GMAIL: dict[str, Rule] = {
     "search_messages": READ,
     "get_message": READ,
     "get_messages": READ,
     "get_thread": READ,
     "list_changes": READ,
+    "get_account_status": READ,
     "list_labels": READ,
     "modify_labels": _labels,
     "mark_read": _local("marks mail read or unread"),
@@ -93,9 +110,21 @@ GMAIL: dict[str, Rule] = {
     "trash": _outward("moves mail to the trash"),
     "create_draft": _local("saves a draft; nothing is sent"),
     "send_draft": _outward("sends a draft to its recipients"),
-    "send_message": _outward("sends mail to other people"),
-    "reply": _outward("sends a reply"),
+    "send_message": _sends("sends mail to other people"),
+    "reply": _sends("sends a reply"),
     "forward": _outward("forwards mail to other people"),
+    "list_attachments": READ,
+    "save_attachment": _local("writes an attachment to a new file in the user's files folder"),
+    "list_drafts": READ,
+    "update_draft": _local("changes a draft; nothing is sent"),
+    "delete_draft": _outward("deletes a draft for good"),
+    "untrash": _local("moves mail from the trash back to the inbox"),
+    "not_spam": _local("moves mail from spam back to the inbox"),
+    "report_spam": _outward("reports mail as spam: it leaves the inbox for spam"),
+    "create_label": _local("creates a label"),
+    "rename_label": _local("renames a label, which the user can rename back"),
+    "delete_label": _outward("deletes a label: every message that has it loses it"),
+    "batch_modify_labels": _labels,
 }
 CALENDAR: dict[str, Rule] = {
     "list_events": READ,

@@ -21,7 +21,7 @@ The JSON card (`card(action)`), for the UI:
      "origin_known_sender": false,                  # from a stranger's mail, or a From that may be forged
      "preview": {"kind": "email" | "labels" | "event" | "notification" | "call", "action": tool,
                  "to", "cc", "bcc", "subject", "body_excerpt", "message_id", "draft_id", "reply_all",
-                 "labels_added", "labels_removed", "event_id", "title", "start", "end", "attendees",
+                 "attachments", "labels_added", "labels_removed", "event_id", "title", "start", "end", "attendees",
                  "response", "links",
                  "drafted_by", "drafted_at", "note"},  # send_draft: who drafted it, when; or why unknown
                                                     # (only the keys that apply)
@@ -47,7 +47,7 @@ __all__ = ["card", "card_text", "cards_text"]
 
 PREVIEW_LINES = (("to", "To"), ("cc", "Cc"), ("bcc", "Bcc"), ("subject", "Subject"), ("title", "Event"),
                  ("start", "Starts"), ("attendees", "Attendees"), ("response", "Answer"),
-                 ("labels_added", "Adds labels"), ("labels_removed", "Removes labels"),
+                 ("attachments", "Attaches files"), ("labels_added", "Adds labels"), ("labels_removed", "Removes labels"),
                  ("message_id", "Message"), ("draft_id", "Draft"), ("links", "Links"))  # fmt: skip
 
 

@@ -179,6 +179,13 @@ class RunLedger:
         return max(ends) if ends else None
 
 
+LABEL_TOOLS: dict[str, tuple[list[str], list[str]]] = {  # tool -> the labels it adds and removes itself
+    "modify_labels": ([], []), "batch_modify_labels": ([], []), "mark_read": ([], []),
+    "archive": ([], ["INBOX"]), "trash": (["TRASH"], ["INBOX"]), "report_spam": (["SPAM"], ["INBOX"]),
+    "untrash": (["INBOX"], ["TRASH"]), "not_spam": (["INBOX"], ["SPAM"]),
+}  # fmt: skip
+
+
 def _excerpt(text: Any) -> str:
     text = str(text or "")
     return text if len(text) <= EXCERPT else text[:EXCERPT] + "…"
@@ -192,8 +199,10 @@ def _mail_preview(tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
             card[key] = list(message[key])
     if message.get("subject"):
         card["subject"] = str(message["subject"])
-    if message.get("body"):
-        card["body_excerpt"] = _excerpt(message["body"])
+    if message.get("body") or message.get("html"):
+        card["body_excerpt"] = _excerpt(message.get("body") or message["html"])
+    if files := message.get("attachments") or arguments.get("attachments"):
+        card["attachments"] = [str(name) for name in files]
     for key in ("id", "draft_id"):
         if arguments.get(key):
             card["message_id" if key == "id" else "draft_id"] = str(arguments[key])
@@ -222,10 +231,12 @@ def _event_preview(tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
 def preview(server: str, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
     """A readable card of what the call would do."""
     kind = server_kind(server)
-    if kind == "gmail" and tool in ("modify_labels", "archive", "trash", "mark_read"):
-        added = list(arguments.get("add") or []) + (["TRASH"] if tool == "trash" else [])
-        removed = list(arguments.get("remove") or []) + (["INBOX"] if tool in ("archive", "trash") else [])
-        return {"kind": "labels", "action": tool, "message_id": str(arguments.get("id", "")),
+    if kind == "gmail" and tool in LABEL_TOOLS:
+        implied_add, implied_remove = LABEL_TOOLS[tool]
+        added = list(arguments.get("add") or []) + implied_add
+        removed = list(arguments.get("remove") or []) + implied_remove
+        ids = arguments.get("ids") if isinstance(arguments.get("ids"), list) else [arguments.get("id", "")]
+        return {"kind": "labels", "action": tool, "message_id": ", ".join(str(id) for id in ids),
                 "labels_added": added, "labels_removed": removed}  # fmt: skip
     if kind == "gmail":
         return _mail_preview(tool, arguments)

@@ -41,5 +41,23 @@ def test_now_eval_reports_before_and_after_on_one_mailbox_per_split(corpus: Path
         assert figures["mailboxes"] == 1 and figures["parse_failures"] == 0
         assert figures["before"]["cards"] > figures["after_now"]["cards"] > 0
         assert figures["after_now"]["cards"] <= 15
+        beside = figures["beside_mail"]
+        assert beside["follow_up"] == {
+            "cards": 1,
+            "needs_attention": 1,
+            "needs_attention_in_now": 1,
+            "others_in_now": 0,
+        }
+        assert (
+            beside["meeting"]["cards"]
+            > beside["meeting"]["needs_attention"]
+            == beside["meeting"]["needs_attention_in_now"]
+        )
+        assert figures["after_now_mail_only"]["cards"] < figures["after_now"]["cards"]
+        lessons = figures["spam_lessons"]
+        assert [lesson["kind"] for lesson in lessons] == ["not_important", "never"]
+        assert all(
+            lesson["corrected"] == 1 and lesson["after"]["needs_attention_in_now"] == 0 for lesson in lessons
+        )
     assert set(report["test"]["held_out_families"]) == HELD_OUT
     assert sorted(p.name for p in (corpus / "spam-assassin-0.2.3").iterdir()) == ["easy-ham-1", "spam-1"]

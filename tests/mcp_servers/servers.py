@@ -58,9 +58,8 @@ END:VCALENDAR
 def gmail(tmp_path: Path, **flags: bool) -> tuple[FastMCP, MaildirProvider, str]:
     """The gmail server on a Maildir with one message from Bob; returns the server, provider, message id."""
     key = deliver(tmp_path / "Mail", plain_message(subject="Budget"))
-    settings = GmailSettings(
-        maildir=tmp_path / "Mail", state_dir=tmp_path / "gmail-state", from_address=ME, **flags
-    )
+    settings = GmailSettings(maildir=tmp_path / "Mail", state_dir=tmp_path / "gmail-state",
+                             files_dir=tmp_path / "files", from_address=ME, **flags)  # fmt: skip
     provider = MaildirProvider(tmp_path / "Mail", tmp_path / "gmail-state")
     return build_gmail(settings, provider), provider, key
 
@@ -95,9 +94,11 @@ def notify(tmp_path: Path) -> FastMCP:
 
 
 def fingerprint(folder: Path) -> dict[str, str]:
-    """Every file under `folder` (its path, so Maildir flags and moves count) with a hash of its bytes."""
+    """Every file under `folder` (its path, so Maildir flags and moves count) with a hash of its
+    bytes, and every folder (a Maildir label is one)."""
     return {
         str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(folder.rglob("*"))
         if path.is_file()
+        else "/"
+        for path in sorted(folder.rglob("*"))
     }

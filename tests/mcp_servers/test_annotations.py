@@ -28,6 +28,7 @@ EXPECTED: dict[str, dict[str, Hints]] = {
         "get_messages": READ,
         "get_thread": READ,
         "list_changes": READ,
+        "get_account_status": READ,
         "list_labels": READ,
         "mark_read": (False, False, True, False),
         "archive": (False, False, True, False),
@@ -38,6 +39,18 @@ EXPECTED: dict[str, dict[str, Hints]] = {
         "send_message": (False, True, False, True),
         "reply": (False, True, False, True),
         "forward": (False, True, False, True),
+        "list_attachments": READ,
+        "list_drafts": READ,
+        "save_attachment": (False, False, False, False),  # a new file each call, never over one
+        "update_draft": (False, True, False, False),  # replaces the draft; a new draft id each call
+        "delete_draft": (False, True, True, False),
+        "untrash": (False, False, True, False),
+        "not_spam": (False, False, True, False),
+        "report_spam": (False, True, True, False),  # hides mail
+        "create_label": (False, False, True, False),  # a second call is refused: the label exists
+        "rename_label": (False, False, True, False),
+        "delete_label": (False, True, True, False),
+        "batch_modify_labels": (False, True, True, False),  # as modify_labels
     },
     "calendar": {
         "list_events": READ,

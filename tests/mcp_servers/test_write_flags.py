@@ -22,6 +22,8 @@ from mcp_servers.gmail.compose import compose
 from mcp_servers.gmail.maildir import MaildirProvider
 from mcp_servers.gmail.models import OutgoingMessage
 from tests.mcp_servers import servers
+from tests.mcp_servers.gmail.maildirs import deliver
+from tests.mcp_servers.gmail.messages import message_with_attachment, plain_message
 
 pytestmark = pytest.mark.anyio
 
@@ -29,6 +31,10 @@ WRITE, SEND = "--allow-write", "--allow-send"
 FLAGS: dict[str, dict[str, bool]] = {"no flag": {}, WRITE: {"allow_write": True}, SEND: {"allow_send": True}}
 MESSAGE = "<message id>"  # replaced by the id of the message in the test's Maildir
 DRAFT = "<draft id>"  # replaced by the id of a draft saved before the call
+ATTACHED = "<attached id>"  # a message with an attachment, delivered before the call
+TRASHED = "<trashed id>"  # a message in the trash
+SPAMMED = "<spammed id>"  # a message in spam
+LABEL = "<label>"  # a user label (a Maildir folder) made before the call
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,17 @@ CASES = [
     Case("gmail", "send_draft", SEND, {"draft_id": DRAFT}),
     Case("gmail", "reply", SEND, {"id": MESSAGE, "body": "Thanks"}),
     Case("gmail", "forward", SEND, {"id": MESSAGE, "to": ["carol@example.org"]}),
+    Case("gmail", "save_attachment", WRITE, {"id": ATTACHED, "attachment_id": "1"}),
+    Case("gmail", "update_draft", WRITE, {"draft_id": DRAFT, "message": {"to": ["bob@example.org"], "subject": "New"}}),
+    Case("gmail", "delete_draft", SEND, {"draft_id": DRAFT}),
+    Case("gmail", "untrash", WRITE, {"id": TRASHED}),
+    Case("gmail", "not_spam", WRITE, {"id": SPAMMED}),
+    Case("gmail", "report_spam", SEND, {"id": MESSAGE}),
+    Case("gmail", "create_label", WRITE, {"name": "Projects"}),
+    Case("gmail", "rename_label", WRITE, {"name": LABEL, "new_name": "Clients"}),
+    Case("gmail", "delete_label", SEND, {"name": LABEL}),
+    Case("gmail", "batch_modify_labels", WRITE, {"ids": [MESSAGE], "add": ["STARRED"]}, "star"),
+    Case("gmail", "batch_modify_labels", SEND, {"ids": [MESSAGE], "add": ["TRASH"]}, "add TRASH"),
     Case("calendar", "create_event", WRITE, {"draft": _OWN}, "own"),
     Case("calendar", "create_event", WRITE, {"draft": {**_OWN, "attendees": [servers.ME]}}, "only the user"),
     Case("calendar", "create_event", SEND, {"draft": {**_OWN, "attendees": ["ann@example.com"]}}, "invite"),
@@ -89,14 +106,33 @@ def test_the_table_covers_every_write_tool_of_both_servers() -> None:
         assert writes == {case.tool for case in CASES if case.server == server}
 
 
-async def _arguments(case: Case, provider: MaildirProvider | None, message: str) -> dict[str, Any]:
-    draft = ""
-    if case.arguments.get("draft_id") == DRAFT and provider is not None:
+async def _placeholders(case: Case, provider: MaildirProvider) -> dict[str, str]:
+    """What each placeholder of `case` stands for, made in the Maildir before the call."""
+    root, found = provider.root, dict[str, str]()
+    if case.arguments.get("draft_id") == DRAFT:
         outgoing = OutgoingMessage(to=["bob@example.org"], subject="Drafted", body="Later")
-        draft = (await provider.save_draft(compose(outgoing, servers.ME))).draft_id
-    swapped = {MESSAGE: message, DRAFT: draft}
+        found[DRAFT] = (await provider.save_draft(compose(outgoing, servers.ME))).draft_id
+    if ATTACHED in case.arguments.values():
+        found[ATTACHED] = deliver(root, message_with_attachment("q3.pdf", b"%PDF-1.4"))
+    for placeholder, folder in ((TRASHED, "Trash"), (SPAMMED, "Spam")):
+        if placeholder in case.arguments.values():
+            found[placeholder] = deliver(root, plain_message(subject="Moved"), folder=folder)
+    if LABEL in case.arguments.values():
+        for sub in ("cur", "new", "tmp"):
+            (root / ".Projects" / sub).mkdir(parents=True)
+        found[LABEL] = "Projects"
+    await provider.scan()
+    return found
+
+
+async def _arguments(case: Case, provider: MaildirProvider | None, message: str) -> dict[str, Any]:
+    swapped = {MESSAGE: message, **(await _placeholders(case, provider) if provider is not None else {})}
     return {
-        key: swapped.get(value, value) if isinstance(value, str) else value
+        key: swapped.get(value, value)
+        if isinstance(value, str)
+        else [swapped.get(item, item) for item in value]
+        if isinstance(value, list)
+        else value
         for key, value in case.arguments.items()
     }
 
@@ -109,11 +145,13 @@ async def test_write_tool_is_refused_naming_its_flag_without_it_and_done_with_it
     provider, message = None, ""
     if case.server == "gmail":
         server, provider, message = servers.gmail(tmp_path, **FLAGS[state])
-        data = tmp_path / "Mail"
+        data = tmp_path / ("files" if case.tool == "save_attachment" else "Mail")
     else:
         server = servers.calendar(tmp_path, **FLAGS[state])
         data = servers.calendar_file(tmp_path).parent
-        (data / "home.ics").write_text("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nEND:VCALENDAR\r\n")
+        (data / "home.ics").write_text(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nEND:VCALENDAR\r\n"
+        )
     flag = refusal(case, state)
     async with Client(server) as client:
         arguments = await _arguments(case, provider, message)

@@ -152,7 +152,9 @@ class FakeGmail:
             message["Cc"] = ", ".join(arguments["cc"])
         message["Subject"] = arguments.get("subject") or ""
         message["Date"] = "Tue, 24 Nov 2026 10:00:00 +0000"
-        message.set_content(arguments.get("body") or "")
+        message.set_content(
+            arguments.get("body") or "", subtype="html" if arguments.get("is_html") else "plain"
+        )
         return bytes(message)
 
     def reply_to_thread(self, arguments: dict[str, Any]) -> dict[str, Any]:

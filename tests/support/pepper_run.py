@@ -150,9 +150,17 @@ class PepperRun:
         """What `pepper-orchestrator status` prints for this Pepper."""
         return remote.status(OrchestratorSettings(ui_host="127.0.0.1", ui_port=self.port, ui_token=None))
 
+    def status(self) -> dict[str, Any] | None:
+        """`/pepper/api/status`: the servers' states from memory (what `status` prints first)."""
+        try:
+            response = httpx.get(f"http://127.0.0.1:{self.port}/pepper/api/status", timeout=10)
+            return response.json() if response.status_code == 200 else None
+        except (httpx.HTTPError, ValueError):
+            return None
+
     def server_state(self, name: str) -> str | None:
-        snapshot = self.state()
-        states = {s["name"]: s["state"] for s in snapshot["status"]["servers"]} if snapshot else {}
+        status = self.status()
+        states = {s["name"]: s["state"] for s in status["servers"]} if status else {}
         return states.get(name)
 
     def kill_server(self, name: str) -> float:

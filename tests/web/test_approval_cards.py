@@ -128,6 +128,9 @@ def test_the_page_links_only_pepper_and_provider_targets(page: Page) -> None:
 
 
 CARDS = {
+    "email": {"preview": {"kind": "email", "action": "send_message", "to": ["bob@example.org"],
+                          "attachments": ["q3.pdf", "plan.xlsx"], "body_excerpt": "<p>Hi</p>"},
+              "arguments": {"message": {"to": ["bob@example.org"], "attachments": ["q3.pdf", "plan.xlsx"]}}},
     "labels": {"preview": {"kind": "labels", "action": "modify_labels", "message_id": "m1",
                            "labels_added": ["TRASH"], "labels_removed": ["INBOX"]},
                "arguments": {"id": "m1", "add": ["TRASH"], "remove": ["INBOX"]}},
@@ -141,6 +144,7 @@ CARDS = {
              "arguments": {"url": "https://evil.example/?c=1", "options": {"method": "GET", "retries": 2}}},
 }  # fmt: skip
 EXPECTED = {
+    "email": ["Tobob@example.org", "Attaches filesq3.pdf, plan.xlsx", "Text<p>Hi</p>"],
     "labels": ["Adds labelsTRASH", "Removes labelsINBOX"],
     "event": [
         'EventSync <img src=x onerror="window.__pwned=1">',

@@ -1,7 +1,9 @@
 """Chat in rules mode (no language model), end to end in Chromium against a real Pepper on the demo:
-a reminder set in chat fires and is shown, a reply drafted in chat is approved on its card and lands
-in the Maildir's Sent folder, and a card snoozed by reference leaves Now and Today's "waiting on you"
-(after a reload of the page too) and comes back when the snooze ends on the page's pinned clock.
+a reminder set in chat fires and is shown once, Now holds today's meetings and the overdue follow-up
+as the chat lists them, a reply drafted in chat is approved on its card and lands in the Maildir's
+Sent folder, a card snoozed by reference leaves Now and Today's "waiting on you" (after a reload of
+the page too) and comes back when the snooze ends on the page's pinned clock, and the Now cards show
+their numbers, which the chat follows: "snooze card 3" hides exactly the third.
 
 Pepper runs as in `conftest.py` (demo data, clock pinned by libfaketime), but with no model: every
 chat message is answered by `orchestrator.conversation`.
@@ -13,12 +15,14 @@ import re
 import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from orchestrator.demo.agenda import QBR_TITLE, RENEWAL_TITLE
 from orchestrator.demo.people import CEO
 from tests.support.clock import PinnedClock
-from tests.web.conftest import PepperProcess, pepper_env
+from tests.web.conftest import SIGNAL_WAIT_MS, PepperProcess, pepper_env
 from tests.web.test_ui import _sent_containing, drop_mail, send_chat
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
@@ -50,6 +54,24 @@ def test_a_reminder_set_in_chat_fires_and_is_shown(page: Page) -> None:
     reminder = page.locator("#now-list .card[data-key^=notification]", has_text=task[:1].upper() + task[1:])
     expect(reminder).to_be_visible()
     expect(reminder).to_contain_text("Reminder due")
+    # It is also a signal for the scheduler (signals.reminder): once that reached the page, still one card.
+    page.wait_for_function(
+        "task => [...state.signals.values()].some((s) => s.kind === 'reminder' && s.summary.toLowerCase().includes(task))",
+        arg=task,
+        timeout=SIGNAL_WAIT_MS,
+    )
+    expect(page.locator("#now-list .card", has_text=task[:1].upper() + task[1:])).to_have_count(1)
+
+
+def test_now_holds_todays_meetings_with_briefs_and_the_overdue_follow_up_as_the_chat_does(page: Page) -> None:
+    now = page.locator("#now-list")
+    meetings = now.locator(".card[data-key^='signal signals.meeting/']")
+    expect(meetings.filter(has_text=RENEWAL_TITLE)).to_contain_text("Agenda:")  # today, with its brief
+    expect(meetings.filter(has_text=QBR_TITLE)).to_have_count(0)  # tomorrow's: in Today only
+    expect(now.locator(".card", has_text="overdue: ben.carter@brightstack.example")).to_have_count(1)
+    assert now.locator("> .card").count() <= 15
+    send_chat(page, "what is urgent?")
+    assistant_says(page, RENEWAL_TITLE)
 
 
 def test_a_reply_drafted_in_chat_is_approved_on_its_card_and_sent(page: Page, pepper: PepperProcess) -> None:
@@ -87,3 +109,32 @@ def test_a_card_snoozed_by_reference_leaves_now_and_comes_back_when_the_snooze_e
     expect(card).to_have_count(0)
     page.clock.fast_forward("24:00:00")  # past tomorrow 09:00 on the page's clock
     expect(card).to_be_visible()
+
+
+def test_now_cards_show_their_numbers_and_snooze_card_3_hides_exactly_the_third(page: Page) -> None:
+    cards = page.locator("#now-list > .card")
+    expect(cards.nth(3)).to_be_visible()  # the demo's Now has more than three cards
+    numbers = cards.locator(".meta .number")
+    expect(numbers.first).to_have_text("1")
+    assert numbers.all_inner_texts() == [str(n) for n in range(1, cards.count() + 1)]
+    keys = [cards.nth(index).get_attribute("data-key") for index in range(4)]
+    third = cards.nth(2).locator(".title").inner_text()
+    send_chat(page, "snooze card 3")
+    assistant_says(page, f"Snoozed until tomorrow at 09:00: {third}")
+    expect(page.locator(f'#now-list .card[data-key="{keys[2]}"]')).to_have_count(0)
+    for index, key in ((0, keys[0]), (1, keys[1]), (2, keys[3])):  # the others keep their order
+        expect(cards.nth(index)).to_have_attribute("data-key", key)
+        expect(cards.nth(index).locator(".number")).to_have_text(str(index + 1))
+
+
+def test_the_page_may_hand_over_only_card_keys(pepper: PepperProcess) -> None:
+    headers = {"X-Pepper-CSRF": "1"}
+    wrong = httpx.post(f"{pepper.url}/pepper/api/now", json={"cards": ["raw.email/m1"]}, headers=headers)
+    assert wrong.status_code == 400
+    assert (
+        wrong.json()["error"]
+        == "'raw.email/m1' is not a card's key: use signals.<kind>/<id> or notifications.inbox/<id>"
+    )
+    chat = {"text": "snooze card 1", "cards": ["signals.email/m1"] * 201}
+    too_many = httpx.post(f"{pepper.url}/pepper/api/chat", json=chat, headers=headers)
+    assert too_many.status_code == 400 and "cards" in too_many.json()["error"]

@@ -69,7 +69,7 @@ def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PepperProcess]
 
 @pytest.mark.slow
 def test_api_answers_401_without_the_token_and_200_with_it(guarded: PepperProcess) -> None:
-    for path in ("/pepper/ui.html", "/pepper/api/state", "/pepper/api/events"):
+    for path in ("/pepper/ui.html", "/pepper/api/state", "/pepper/api/status", "/pepper/api/events"):
         assert httpx.get(guarded.url + path, timeout=HTTP_SECONDS).status_code == 401, path
     refused = httpx.post(
         guarded.url + "/pepper/api/chat",

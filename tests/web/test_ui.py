@@ -77,7 +77,7 @@ def test_page_shows_urgent_mail_and_meetings_with_briefs_and_follow_ups(page: Pa
     expect(page.locator("#live")).to_have_text("live")
     expect(page.locator("#mode")).to_contain_text("LLM mode")
     expect(page.locator("#servers")).to_contain_text("gmail: connected")
-    expect(page.locator("#servers .source", has_text="mail: ok")).to_have_attribute(
+    expect(page.locator("#servers .health", has_text="mail: ok")).to_have_attribute(
         "title", re.compile(r"^synced ")
     )
     expect(page.locator("#servers")).to_contain_text("calendar: ok")

@@ -9,7 +9,8 @@
 const ARGUMENT_LABEL = { id: "Message", body: "Text", to: "To", cc: "Cc", bcc: "Bcc", subject: "Subject", reply_all: "Reply to all" };
 const PREVIEW_ROWS = {
   email: [["to", "To"], ["cc", "Cc"], ["bcc", "Bcc"], ["subject", "Subject"], ["message_id", "In reply to"],
-    ["draft_id", "Draft"], ["drafted_by", "Drafted by"], ["reply_all", "Reply to all"], ["note", "Note"]],
+    ["draft_id", "Draft"], ["drafted_by", "Drafted by"], ["reply_all", "Reply to all"], ["attachments", "Attaches files"],
+    ["note", "Note"]],
   // drafted_by: the worker that wrote a draft Pepper saved (send_draft cards; see orchestrator/trust/gate.py)
   labels: [["message_id", "Message"], ["labels_added", "Adds labels"], ["labels_removed", "Removes labels"]],
   event: [["title", "Event"], ["start", "Starts"], ["end", "Ends"], ["location", "Where"], ["attendees", "Attendees"],

@@ -67,13 +67,15 @@ function signalCard(key, signal, notification) {
   const priority = signal.priority || "normal";
   const source = KIND_LABEL[signal.kind] || signal.kind || "Notification";
   const reasons = (signal.reasons || []).join(" · ");
-  const due = signal.deadlines && signal.deadlines.length ? `due ${when(signal.deadlines[0].due, true)}` : null;
+  const due = signal.deadlines && signal.deadlines.length ? `due ${when(signal.deadlines[0].due, true)}`
+    : signal.kind === "meeting" && signal.starts_at ? `at ${when(signal.starts_at)}` : null;
   const quiet = signal.seen || (notification && (notification.read_at || snoozed(notification)));
   const isMail = signal.kind === "email" && Boolean(signal.source_id);  // its own "Mark read" reaches the mailbox
   return el("li", { class: `card ${priority}${quiet ? " read" : ""}`, "data-key": `signal ${key}` },
     el("div", { class: "meta" }, el("span", { class: `pill ${priority}` }, priority), el("span", {}, source),
       due ? el("span", { class: "due" }, due) : null, accountTag(signal)),
     el("div", { class: "title" }, signal.summary || ""),
+    signal.brief ? el("div", { class: "detail brief" }, signal.brief) : null,
     signal.why && signal.why.length ? el("div", { class: "detail why" }, "Why here: " + signal.why.join(" · ")) : null,
     reasons ? el("div", { class: "detail" }, reasons) : null,
     signal.action_items && signal.action_items.length ? el("div", { class: "detail" }, "→ " + signal.action_items[0]) : null,
@@ -122,25 +124,28 @@ function renderNow() {
   }
   const shown = new Set();
   for (const [key, signal] of state.signals) {
-    if (signal.kind === "meeting" || signal.kind === "follow_up") continue;
+    if (!nowCandidate(signal, state.notifications)) continue;
     const notification = signal.link ? byLink.get(signal.link) : undefined;
     if (notification) shown.add(notification.id);  // its card is the signal's: put away with it
     if (putAway(key)) continue;
     if (!showLow && !inNow(signal)) continue;
     const quiet = Boolean(signal.seen || !inNow(signal) || (notification && (notification.read_at || snoozed(notification))));
-    entries.push({ quiet, score: nowScore(signal), at: signal.deadlines?.[0]?.due || "", node: () => signalCard(key, signal, notification) });
+    entries.push({ key, quiet, score: nowScore(signal), at: signal.deadlines?.[0]?.due || "", node: () => signalCard(key, signal, notification) });
   }
   for (const notification of state.notifications.values()) {
-    if (shown.has(notification.id) || ((notification.read_at || snoozed(notification)) && !showLow)) continue;
+    const key = `notifications.inbox/${notification.id}`;
+    if (shown.has(notification.id) || putAway(key) || ((notification.read_at || snoozed(notification)) && !showLow)) continue;
     const quiet = Boolean(notification.read_at || snoozed(notification));
-    entries.push({ quiet, score: nowScore(notification), at: notification.created_at, node: () => notificationCard(notification) });
+    entries.push({ key, quiet, score: nowScore(notification), at: notification.created_at, node: () => notificationCard(notification) });
   }
   // What still needs the user comes first: unread before read or snoozed, then by the ranker's score, newest first.
   entries.sort((a, b) => a.quiet - b.quiet || b.score - a.score || String(b.at).localeCompare(String(a.at)));
   const waiting = entries.filter((entry) => !entry.quiet).length;
   const budget = renderNow.expanded || showLow ? 150 : NOW_LIMIT;
   const visible = entries.slice(0, Math.min(budget, showLow ? 150 : waiting));
-  redraw([$("now-list"), visible.map((entry) => entry.node())]);
+  // Numbered as drawn: the one order of Now, which the chat's "card 3" follows (now.js showCards).
+  redraw([$("now-list"), visible.map((entry, index) => numbered(entry.node(), index + 1))]);
+  showCards(visible.map((entry) => entry.key));
   const more = $("now-more");
   const hidden = (showLow ? entries.length : waiting) - visible.length;
   more.hidden = hidden <= 0 && !renderNow.expanded;
@@ -286,7 +291,7 @@ function renderStatus() {
   sync.textContent = status.mail_sync ? status.mail_sync.text : "";
   // Sources say whether mail and calendar really arrive: a server can be up while nothing syncs.
   const sourceDot = { ok: "connected", starting: "connecting", late: "late", failing: "down" };
-  const sources = () => (status.sources || []).map((source) => el("li", { class: "source", title: source.reason },
+  const sources = () => (status.sources || []).map((source) => el("li", { class: "health", title: [source.reason, source.fix, ...(source.details || [])].filter(Boolean).join("\n") },
     el("span", { class: `dot ${sourceDot[source.state]}`, "aria-hidden": "true" }), `${source.name}: ${source.state}`,
     source.state === "ok" || source.state === "starting" ? null : el("span", { class: "error" }, ` (${source.reason})`)));
   $("servers").replaceChildren(...servers(), ...sources());
@@ -371,7 +376,7 @@ async function sendChat(event) {
   const text = input.value.trim();
   if (!text) return;
   input.disabled = true;
-  try { await post("/pepper/api/chat", { text }); input.value = ""; }
+  try { await post("/pepper/api/chat", { text, cards: shownCards.keys }); input.value = ""; }
   catch (error) { toast(`Not sent: ${error.message}`); }
   finally { input.disabled = false; input.focus(); }
 }

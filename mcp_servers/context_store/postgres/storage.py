@@ -304,8 +304,14 @@ class PostgresStorage:
         async with self._read() as db:
             return int((await (await db.execute("SELECT count(*) FROM pending_embeddings")).fetchone())[0])
 
-    async def embed_pending(self, batch: int = 64, now: float | None = None) -> int:
-        """Embed up to `batch` due items (the embedder runs in a worker thread, outside any transaction)."""
+    async def shrink_memory(self) -> None:
+        """Nothing to free: PostgreSQL caches in its own processes."""
+
+    async def embed_pending(
+        self, batch: int = 64, now: float | None = None, idle_seconds: float = 0.0
+    ) -> int:
+        """Embed up to `batch` due items (the embedder runs in a worker thread, outside any transaction);
+        the queue is served in plain order here (`idle_seconds` is not used yet: see the README)."""
         if self.embedder is None:
             return 0
         now = time.time() if now is None else now

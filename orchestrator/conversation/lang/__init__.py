@@ -44,6 +44,13 @@ class Language:
     help_lines: dict[str, str]  # intent → an example request, for the help text
     help_intro: str
     extra: dict[str, str] = field(default_factory=dict)
+    # a word a date pattern captures → the English value `dates` reads: a direction (`dir`: "next",
+    # "this", "since", "last", "on"), `noon` ("noon", "midnight"), `ap` ("am", "pm")
+    canonical: dict[str, str] = field(default_factory=dict)
+    # correction kind ("never", "not_important") → how it is said; anything else is "important"
+    corrections: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    # part of day → hours whose meetings "this morning" lists (else `part_windows`)
+    agenda_windows: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 def _languages() -> dict[str, Language]:

@@ -84,10 +84,10 @@ INTENTS = [
     ("correct_item", r"\bnot important\b|\bunimportant\b|\bisn'?t important\b|\bnever (?:show|from|again)\b|\bmute\b|\b(?:this|it|that|\d+|one) (?:is|was) important\b|\bmark\b.*\bimportant\b"),
     ("snooze_item", r"\bsnooze\b|\bpush (?:this|it|that)\b|\bput off\b|\bhide (?:this|it|that)\b|\blater for\b"),
     ("mark_read_item", r"\bmark\b.*\bread\b|\bas read\b|\bi'?ve read (?:it|this|that)\b"),
-    ("mark_done_item", r"\bmark\b.*\b(?:done|complete)\b|\bdone with\b|\bthat'?s done\b|^done\b|\barchive (?:this|it|that)\b|\bdismiss\b|\bhandled\b|\bcheck off\b|\bclear the\b"),
+    ("mark_done_item", r"^(?:card |number |#)?\d{1,2} (?:is )?(?:done|finished|handled)\b|\bmark\b.*\b(?:done|complete)\b|\bdone with\b|\bthat'?s done\b|^done\b|\barchive (?:this|it|that)\b|\bdismiss\b|\bhandled\b|\bcheck off\b|\bclear the\b"),
     ("draft_reply", r"^(?:i need to |i want to |help me )?(?:draft|reply|respond|write back|write to|answer|email \w+ back|send \w+ an? (?:reply|response)|let \w+ know)\b|^tell (?!me\b|us\b)\w+"),
     ("waiting_on_me", r"\bwaiting (?:on|for) me\b|\bfrom me\b|\bkeeping waiting\b|\bi owe\b|\bowe people\b|\bneeds? my (?:reply|answer|response)\b|\bhaven'?t i answered\b|\bi need to respond\b|\bwants? something from me\b|\bquestions for me\b|\bwaiting for me\b|\bwaiting on me\b"),
-    ("i_am_waiting_on", r"\bfollow ?-?ups?\b|\bfollowups?\b|\bwaiting on\b|\bam i waiting\b|\bwaiting for a reply\b|\bawaiting\b|\bhasn'?t replied\b|\bowes me\b|\bthat i sent\b|\bgot no answer\b|\breplied yet\b|\bchase\b|\boutstanding replies\b|\bdid \w+ (?:answer|reply|respond|get back)\b"),
+    ("i_am_waiting_on", r"\bfollow ?-?ups?\b|\bfollowups?\b|\bwaiting on\b|\bam i waiting\b|\bwaiting for a reply\b|\bawaiting\b|\bhasn'?t replied\b|\bowes me\b|\bthat i sent\b|\bgot no answer\b|\breplied yet\b|\bchase\b|\boutstanding replies\b|\bdid \w+ (?:answer|reply|respond|get back)\b|\bhas \w+ (?:replied|answered|responded|got back)\b"),
     ("summarize_thread", r"\bsummar(?:ize|ise|y)\b|\bsum up\b|\brecap\b|\btl;?dr\b|\bgist\b|\bkey points\b|\bshort version\b"),
     ("meeting_brief", r"\bbrief\b|\bprep(?:are)?\b|\bbackground for\b|\bneed to know for\b|\bmeeting (?:with \w+ )?about\b|\bnext meeting about\b|\btell me about my\b"),
     ("free_time", r"\bfree\b|\bavailable\b|\bopen slots?\b|\bgap in\b|\bnot busy\b|\bfit an?\b|\bfind (?:me )?an? (?:hour|slot|free)\b|\bfree slot\b"),
@@ -113,7 +113,7 @@ PERSONS = {
     "summarize_thread": (rf"\b(?:with|from) {NAME}",),
     "waiting_on_me": (rf"\bis {NAME} waiting\b",),
     "i_am_waiting_on": (
-        rf"\bwaiting on {NAME}", rf"\bhas {NAME} replied\b", rf"\bdid {NAME} (?:answer|reply|respond|get back)\b",
+        rf"\bwaiting on {NAME}", rf"\bhas {NAME} (?:replied|answered|responded|got back)\b", rf"\bdid {NAME} (?:answer|reply|respond|get back)\b",
     ),
     "draft_reply": (
         rf"\b(?:reply|respond|response|answer|write back|write) to {NAME}", rf"^tell {NAME}",
@@ -124,7 +124,7 @@ NAME_STOPWORDS = frozenset(
     "me my the a an this that it them him her you us everyone all anything anyone someone i since about "
     "today tomorrow yesterday tonight this last past next lately recently and or saying say to for on in "
     "at with that's thanks no yes ok know back first second third one ones mail email emails message "
-    "messages thread boss people".split()
+    "messages thread boss people card cards item number".split()
     + list(WEEKDAYS)
     + list(MONTHS)
 )
@@ -146,12 +146,16 @@ TOPICS = {
 TOPIC_NOISE = frozenset(
     "the a an my mail mails email emails messages message thread meeting latest last first second third this that all".split()
 )
+ORD = "(?P<ord>first|second|third|fourth|fifth|sixth|1st|2nd|3rd|4th|5th|6th)"
 ITEMS = {
+    # a card's number as the page shows it (the Now list), whatever the chat listed last
+    "card": (r"\bcard #?(?P<n>\d{1,3})\b", rf"\bthe {ORD} card\b"),
     "number": (
         r"#\s?(?P<n>\d{1,3})\b", r"\b(?:number|item|card|email|mail|message|reminder) #?(?P<n>\d{1,3})\b",
-        r"^\w+ (?P<n>\d{1,2})\b(?! ?(?:am|pm|:))", r"^(?P<n>\d{1,2}) (?:is|was|isn'?t)\b",
+        r"^\w+ (?P<n>\d{1,2})\b(?! ?(?:am|pm|:))", r"^(?P<n>\d{1,2}) (?:is|was|isn'?t|done)\b",
+        r"\babout #?(?P<n>\d{1,2})$",
     ),
-    "ordinal": (r"\bthe (?P<ord>first|second|third|fourth|fifth|sixth|1st|2nd|3rd|4th|5th|6th)\b",),
+    "ordinal": (rf"\bthe {ORD}\b",),
     "last": (r"\bthe last (?:one|card|item|mail|email|message)\b",),
     "all": (r"\b(?:all|everything)\b",),
     "possessive": (r"\b(?!(?:what|that|it|let|here|there|who|how)'s)(?P<name>[a-z]+?)'s (?:last |latest )?(?:e?mail|message)",),
@@ -176,6 +180,7 @@ MESSAGE = compile_all(
         r"^(?:can you |could you |please )*(?:remind me|set a reminder|reminder:?|ping me|don'?t let me forget)\b(?: for)?",
         r"^(?:to|about|that|:)\s+",
         r"\b(?:to|about)$",
+        r"^(?:card |number |item |#)?\s?\d{1,3}$",  # "remind me about 1 tomorrow": a card, no text
     )
 )
 BODY = compile_all(
@@ -224,7 +229,7 @@ HELP_LINES = {
     "i_am_waiting_on": "**follow-ups** — who has not answered you",
     "remind_me": "**remind me to** *something* **at 3pm tomorrow** / **in 2 hours**",
     "list_reminders": "**my reminders**, **cancel reminder 2**",
-    "snooze_item": "**snooze the first one until tomorrow**, **mark it read**, **mark 2 done**",
+    "snooze_item": "**snooze card 3**, **snooze the first one until tomorrow**, **mark it read**, **card 2 done** (a card's number as Now shows it)",
     "correct_item": "**2 is important**, **mark it not important**, **never from this sender** — teaches the Now list",
     "digest_now": "**send the digest now**, **send my digest at 8am**",
     "draft_reply": "**tell Tom I'll send it tonight** — a reply draft that waits for your approval",
@@ -243,6 +248,7 @@ ENGLISH = Language(
     units=UNITS,
     part_hours={"morning": "09:00", "afternoon": "14:00", "evening": "18:00"},
     part_windows={"morning": (8, 12), "afternoon": (12, 18), "evening": (18, 22)},
+    agenda_windows={"morning": (0, 12), "afternoon": (12, 18), "evening": (17, 24)},
     date_patterns={kind: compile_all(patterns) for kind, patterns in DATE_PATTERNS.items()},
     polite=re.compile(r"^(?:(?:please|pls|can you|could you|would you|hey pepper|pepper|ok|okay),?\s+)+"),
     intents=tuple((name, re.compile(pattern)) for name, pattern in INTENTS),
@@ -257,6 +263,10 @@ ENGLISH = Language(
     questions=QUESTIONS,
     help_lines=HELP_LINES,
     help_intro="I did not understand that. Without a language model I can do these:",
+    corrections={
+        "never": re.compile(r"\bnever\b|\bmute\b"),
+        "not_important": re.compile(r"\bnot\b|\bunimportant\b|n'?t important\b"),
+    },
     extra={
         "greeting": "Hello! Ask me what is urgent, what's on tomorrow, or to remind you of something; say help for more.",
         "thanks": "You're welcome.",

@@ -155,3 +155,20 @@ def other_client(settings: GmailSettings) -> ImapConnection:
     """Another mail client on the same account (a phone, a webmail) changing things behind our back."""
     assert settings.imap_username
     return ImapConnection("127.0.0.1", settings.imap_port, "none", settings.imap_username, "secret")
+
+
+def drop_into_maildir(server: Dovecot, user: str, raws: list[bytes], folder: str = "") -> None:
+    """Deliver `raws` straight into the user's Maildir (as a local delivery agent would, files named
+    so that Dovecot numbers them in list order), much faster than an APPEND each."""
+    root = server.maildir(user)
+    base = root / f".{folder}" if folder else root
+    for sub in ("tmp", "new", "cur"):
+        (base / sub).mkdir(parents=True, exist_ok=True)
+    for number, raw in enumerate(raws):
+        name = f"{1_700_000_000 + number}.M{number:07d}P1.test"
+        (base / "tmp" / name).write_bytes(raw)
+        os.rename(base / "tmp" / name, base / "new" / name)
+    for directory, _, files in os.walk(root):
+        shutil.chown(directory, "nobody", "nogroup")
+        for name in files:
+            shutil.chown(os.path.join(directory, name), "nobody", "nogroup")

@@ -2,9 +2,12 @@
 
 It serves, on a loopback port, the endpoints the Gmail API provider calls (paths as in
 `googleapiclient/discovery_cache/documents/gmail.v1.json`): profile, messages list/get/modify/
-send/trash, drafts create/delete, labels list/create, history list, watch and stop (push; it
-records the calls, Pub/Sub itself is not emulated), plus an OAuth token endpoint
-for refreshes. History ids grow with every change; `expire_history()` forgets the history so that
+batchModify/send/trash, drafts list/create/delete, labels list/create/patch/delete (a deleted label is taken off
+its messages, as Gmail does), history list, watch and stop (push; it records the calls, Pub/Sub itself is
+not emulated), the batch endpoint (`batch/gmail/v1`, multipart/mixed, up to 100 calls; `requests` counts
+HTTP requests, a batch once), plus an OAuth token endpoint for refreshes (`revoke()` makes it refuse them,
+as Google does for a revoked or expired refresh token; `watch_error` makes `users.watch` fail). History
+ids grow with every change; `expire_history()` forgets the history so that
 the next `history.list` answers 404 as Gmail does for an expired startHistoryId. Requests must
 carry the bearer token the emulator last issued.
 """
@@ -18,6 +21,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.parser import BytesParser
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import count
 from pathlib import Path
@@ -26,6 +31,8 @@ from urllib.parse import parse_qs, urlparse
 
 from mcp_servers.gmail.settings import GmailSettings
 
+BATCH_LIMIT = 100  # calls per batch request, as Gmail documents
+BOUNDARY = "batch_emulated"
 SYSTEM = ["INBOX", "SENT", "DRAFT", "TRASH", "SPAM", "UNREAD", "STARRED", "IMPORTANT"]
 
 
@@ -44,8 +51,13 @@ class Mailbox:
     lock: threading.Lock = field(default_factory=threading.Lock)
     watches: list[dict] = field(default_factory=list)  # the body of every users.watch call
     stops: int = 0  # users.stop calls
-    calls: list[str] = field(default_factory=list)  # "GET history", ... in order
+    calls: list[str] = field(default_factory=list)  # "GET history", ... in order (inside batches too)
+    requests: int = 0  # HTTP requests served, a batch counting once (token refreshes apart)
+    batches: list[int] = field(default_factory=list)  # calls per batch request, in order
+    busy_once: set[str] = field(default_factory=set)  # message ids whose next get answers 429
     watch_seconds: float = 7 * 24 * 3600  # Gmail's watches last 7 days
+    watch_error: tuple[int, str] | None = None  # what users.watch answers instead, when set
+    refresh_refused: bool = False  # the token endpoint answers invalid_grant (revoked or expired)
     served: threading.Condition = field(init=False)
 
     def __post_init__(self) -> None:
@@ -101,6 +113,17 @@ class GmailEmulator:
         with self.mailbox.served:
             return self.mailbox.served.wait_for(lambda: predicate(self.mailbox), timeout)
 
+    def revoke(self) -> None:
+        """Revoke the grant: the current access token stops working and refreshes are refused."""
+        with self.mailbox.lock:
+            self.mailbox.refresh_refused = True
+            self.mailbox.token = f"revoked-{next(self.mailbox.ids)}"
+
+    def reauthorize(self) -> None:
+        """The user consented again: refreshes work again."""
+        with self.mailbox.lock:
+            self.mailbox.refresh_refused = False
+
     def expire_history(self) -> None:
         with self.mailbox.lock:
             self.mailbox.history.clear()
@@ -138,10 +161,6 @@ class _Handler(BaseHTTPRequestHandler):
     def _error(self, status: int, message: str) -> None:
         self._reply(status, {"error": {"code": status, "message": message, "errors": [{"message": message}]}})
 
-    def _body(self) -> dict:
-        length = int(self.headers.get("Content-Length") or 0)
-        return json.loads(self.rfile.read(length) or b"{}") if length else {}
-
     def do_GET(self) -> None:
         self._route("GET")
 
@@ -151,35 +170,97 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._route("DELETE")
 
+    def do_PATCH(self) -> None:
+        self._route("PATCH")
+
     def _route(self, method: str) -> None:
         url = urlparse(self.path)
         if url.path == "/token" and method == "POST":
             self.rfile.read(int(self.headers.get("Content-Length") or 0))
             with self.mailbox.lock:
+                if self.mailbox.refresh_refused:
+                    self.mailbox.calls.append("POST token refused")
+                    self.mailbox.served.notify_all()
+                    error = {
+                        "error": "invalid_grant",
+                        "error_description": "Token has been expired or revoked.",
+                    }
+                    return self._reply(400, error)
                 self.mailbox.token = f"token-{next(self.mailbox.ids)}"
                 return self._reply(
                     200, {"access_token": self.mailbox.token, "expires_in": 3600, "token_type": "Bearer"}
                 )
-        if self.headers.get("Authorization") != f"Bearer {self.mailbox.token}":
-            return self._error(401, "Request had invalid authentication credentials.")
-        match = re.fullmatch(r"/gmail/v1/users/me/(.+)", url.path)
-        if not match:
-            return self._error(404, "Not Found")
-        query = {key: values[-1] for key, values in parse_qs(url.query).items()}
         with self.mailbox.lock:
-            path = match.group(1)
-            routed = _ROUTES.get((method, path)) or _ROUTES.get(
-                (method, re.sub(r"(messages|drafts)/[^/]+", r"\1/{id}", path))
-            )
-            if routed is None:
-                return self._error(404, f"no emulated endpoint {method} {match.group(1)}")
-            item_id = match.group(1).split("/")[1] if "/" in match.group(1) else ""
-            self.mailbox.calls.append(f"{method} {path}")
-            status, body = routed(self.mailbox, item_id, query, self._body() if method == "POST" else {})
-            self.mailbox.served.notify_all()
+            self.mailbox.requests += 1
+        if url.path == "/batch/gmail/v1" and method == "POST":
+            return self._batch()
+        length = int(self.headers.get("Content-Length") or 0)
+        status, body = _dispatch(self.mailbox, method, self.path, self.headers.get("Authorization"),
+                                 self.rfile.read(length) if length else b"")  # fmt: skip
         if status >= 400:
             return self._error(status, body["message"])
         self._reply(status, body)
+
+    def _batch(self) -> None:
+        """Gmail's batch endpoint: a multipart/mixed body of HTTP requests, answered part by part."""
+        content_type = self.headers.get("Content-Type", "")
+        envelope = f"Content-Type: {content_type}\r\n\r\n".encode()
+        parts = BytesParser().parsebytes(envelope + self.rfile.read(int(self.headers["Content-Length"])))
+        requests = parts.get_payload() if parts.is_multipart() else []
+        if not requests or len(requests) > BATCH_LIMIT:
+            return self._error(400, f"a batch holds 1 to {BATCH_LIMIT} requests, got {len(requests)}")
+        with self.mailbox.lock:
+            self.mailbox.batches.append(len(requests))
+        answers = []
+        for part in requests:
+            head, _, body = part.get_payload().replace("\r\n", "\n").partition("\n\n")
+            line, *fields = head.split("\n")
+            headers = dict(field.split(": ", 1) for field in fields if ": " in field)
+            method, target, _ = line.split(" ", 2)
+            status, answer = _dispatch(self.mailbox, method, target, headers.get("authorization")
+                                       or headers.get("Authorization"), body.encode())  # fmt: skip
+            if status >= 400:
+                answer = {"error": {"code": status, "message": answer["message"]}}
+            answers.append(_batch_part(part["Content-ID"], status, answer))
+        data = ("".join(answers) + f"--{BOUNDARY}--\r\n").encode()
+        self.send_response(200)
+        self.send_header("Content-Type", f"multipart/mixed; boundary={BOUNDARY}")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def _batch_part(content_id: str, status: int, answer: dict) -> str:
+    body = json.dumps(answer)
+    return (f"--{BOUNDARY}\r\nContent-Type: application/http\r\n"
+            f"Content-ID: <response-{content_id.strip('<>')}>\r\n\r\n"
+            f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n{body}\r\n")  # fmt: skip
+
+
+def _dispatch(
+    box: Mailbox, method: str, target: str, authorization: str | None, raw: bytes
+) -> tuple[int, dict]:
+    """One Gmail API call (alone or inside a batch): its status and JSON body."""
+    url = urlparse(target)
+    if authorization != f"Bearer {box.token}":
+        return 401, {"message": "Request had invalid authentication credentials."}
+    match = re.fullmatch(r"/gmail/v1/users/me/(.+)", url.path)
+    if not match:
+        return 404, {"message": "Not Found"}
+    query = {key: values[-1] for key, values in parse_qs(url.query).items()}
+    with box.lock:
+        path = match.group(1)
+        routed = _ROUTES.get((method, path)) or _ROUTES.get(
+            (method, re.sub(r"(messages|drafts|labels)/[^/]+", r"\1/{id}", path))
+        )
+        if routed is None:
+            return 404, {"message": f"no emulated endpoint {method} {path}"}
+        item_id = path.split("/")[1] if "/" in path else ""
+        box.calls.append(f"{method} {path}")
+        answer = routed(box, item_id, query, json.loads(raw or b"{}") if method in ("POST", "PATCH") else {})
+        box.served.notify_all()
+        return answer
 
 
 def _profile(box: Mailbox, _id: str, _q: dict, _b: dict) -> tuple[int, dict]:
@@ -201,6 +282,9 @@ def _list(box: Mailbox, _id: str, q: dict, _b: dict) -> tuple[int, dict]:
 
 
 def _get(box: Mailbox, id: str, q: dict, _b: dict) -> tuple[int, dict]:
+    if id in box.busy_once:
+        box.busy_once.discard(id)
+        return 429, {"message": "Too many concurrent requests for user."}
     if id not in box.messages:
         return 404, {"message": "Requested entity was not found."}
     message = dict(box.messages[id], historyId=str(box.history_id))
@@ -220,6 +304,14 @@ def _modify(box: Mailbox, id: str, _q: dict, body: dict) -> tuple[int, dict]:
     message["labelIds"] += [x for x in body.get("addLabelIds", []) if x not in message["labelIds"]]
     box.record("labelsAdded", message)
     return 200, {k: v for k, v in message.items() if k != "raw"}
+
+
+def _batch_modify(box: Mailbox, _id: str, q: dict, body: dict) -> tuple[int, dict]:
+    for id in body.get("ids", []):
+        status, answer = _modify(box, id, q, body)
+        if status != 200:
+            return status, answer
+    return 204, {}
 
 
 def _trash(box: Mailbox, id: str, q: dict, _b: dict) -> tuple[int, dict]:
@@ -263,6 +355,32 @@ def _create_label(box: Mailbox, _id: str, _q: dict, body: dict) -> tuple[int, di
     return 200, {"id": label_id, "name": body["name"], "type": "user"}
 
 
+def _patch_label(box: Mailbox, id: str, _q: dict, body: dict) -> tuple[int, dict]:
+    if id not in box.labels or id in SYSTEM:
+        return 404, {"message": "Requested entity was not found."}
+    box.labels[id] = body.get("name", box.labels[id])
+    return 200, {"id": id, "name": box.labels[id], "type": "user"}
+
+
+def _delete_label(box: Mailbox, id: str, _q: dict, _b: dict) -> tuple[int, dict]:
+    if id not in box.labels or id in SYSTEM:
+        return 404, {"message": "Requested entity was not found."}
+    del box.labels[id]
+    for message in box.messages.values():
+        if id in message["labelIds"]:
+            message["labelIds"].remove(id)
+            box.record("labelsRemoved", message)
+    return 204, {}
+
+
+def _list_drafts(box: Mailbox, _id: str, _q: dict, _b: dict) -> tuple[int, dict]:
+    drafts = [
+        {"id": d, "message": {"id": m, "threadId": box.messages[m]["threadId"]}}
+        for d, m in box.drafts.items()
+    ]
+    return 200, {"drafts": drafts, "resultSizeEstimate": len(drafts)}
+
+
 def _history(box: Mailbox, _id: str, q: dict, _b: dict) -> tuple[int, dict]:
     start = int(q["startHistoryId"])
     if start < box.oldest_history:
@@ -276,6 +394,8 @@ def _history(box: Mailbox, _id: str, q: dict, _b: dict) -> tuple[int, dict]:
 def _watch(box: Mailbox, _id: str, _q: dict, body: dict) -> tuple[int, dict]:
     if not re.fullmatch(r"projects/[^/]+/topics/[^/]+", body.get("topicName", "")):
         return 400, {"message": "Invalid topicName: expected projects/PROJECT/topics/TOPIC"}
+    if box.watch_error is not None:
+        return box.watch_error[0], {"message": box.watch_error[1]}
     box.watches.append(body)
     expiration = int((time.time() + box.watch_seconds) * 1000)
     return 200, {"historyId": str(box.history_id), "expiration": str(expiration)}
@@ -294,9 +414,13 @@ _ROUTES = {
     ("GET", "messages/{id}"): _get,
     ("POST", "messages/{id}/modify"): _modify,
     ("POST", "messages/{id}/trash"): _trash,
+    ("POST", "messages/batchModify"): _batch_modify,
     ("POST", "messages/send"): _send,
     ("POST", "drafts"): _create_draft,
     ("DELETE", "drafts/{id}"): _delete_draft,
+    ("GET", "drafts"): _list_drafts,
+    ("PATCH", "labels/{id}"): _patch_label,
+    ("DELETE", "labels/{id}"): _delete_label,
     ("GET", "labels"): _labels,
     ("POST", "labels"): _create_label,
     ("GET", "history"): _history,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
@@ -82,3 +83,43 @@ async def test_server_answers_while_it_indexes_a_big_maildir_over_stdio(tmp_path
     assert partial_pages > 0
     assert seen == list(reversed(keys))  # newest first, each message once
     assert done["indexing"] is None and done["messages"][0]["id"] == keys[-1]
+
+
+def deliver_new(root: Path, key: str) -> None:
+    """A message delivered the Maildir way, as an MDA does: written in tmp/, renamed into new/."""
+    message = plain_message(subject="Just arrived", body="Can we talk today?\n")
+    (root / "tmp" / key).write_bytes(message)
+    os.rename(root / "tmp" / key, root / "new" / key)
+
+
+def test_mail_delivered_during_the_first_indexing_goes_ahead_of_the_backlog(tmp_path: Path) -> None:
+    keys = big_maildir(tmp_path / "Mail", 500)
+    store = MaildirStore(tmp_path / "Mail", Journal(tmp_path / "state" / "index.sqlite3"))
+    store.plan_index()
+    store.index_step(200)
+    deliver_new(tmp_path / "Mail", "arrival.M1P1.test")
+    assert store.scan() == 1 and store.scan() == 0  # journalled at once, and once
+    live = store.journal.changes(None, 100, live=True)
+    assert [change.message_id for change in live.changes] == ["arrival.M1P1.test"]
+    assert live.pending == 0 and not live.has_more
+    while store.index_step(200) is not None:
+        pass
+    order = [change.message_id for change in store.journal.changes(None, 1000).changes]
+    assert order == [*reversed(keys[300:]), "arrival.M1P1.test", *reversed(keys[:300])]
+    assert store.journal.changes(live.cursor, 100, live=True).changes == []  # the backlog is not live
+
+
+def test_a_journal_from_before_the_backlog_mark_is_upgraded_with_its_entries_live(tmp_path: Path) -> None:
+    path = tmp_path / "index.sqlite3"
+    with sqlite3.connect(path) as old:  # the changes table as it was before the mark
+        old.execute(
+            "CREATE TABLE changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, "
+            "message_id TEXT NOT NULL, labels TEXT NOT NULL, error TEXT)"
+        )
+        old.execute("INSERT INTO changes (kind, message_id, labels) VALUES ('added', 'old1', '[\"INBOX\"]')")
+    journal = Journal(path)
+    journal.append("added", "backlog1", ["INBOX"], backlog=True)
+    journal.append("added", "new1", ["INBOX", "UNREAD"])
+    assert [c.message_id for c in journal.changes(None, 10, live=True).changes] == ["old1", "new1"]
+    assert [c.message_id for c in journal.changes(None, 10).changes] == ["old1", "backlog1", "new1"]
+    journal.close()

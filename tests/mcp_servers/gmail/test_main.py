@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from fastmcp import Client
 from tests.support.processes import http_server, stdio_transport
 
 from .maildirs import deliver
-from .messages import plain_message
+from .messages import message_with_attachment, plain_message
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 MODULE = "mcp_servers.gmail"
@@ -30,6 +31,20 @@ async def test_main_serves_over_stdio_with_allow_write_but_not_send(tmp_path: Pa
     assert [m["subject"] for m in found.structured_content["messages"]] == ["Smoke signal"]
     assert read.structured_content["result"] == ["INBOX"]
     assert refused.is_error and "trash needs --allow-send" in refused.content[0].text
+
+
+async def test_main_saves_an_attachment_into_files_dir_and_serves_it_as_a_resource_over_stdio(
+    tmp_path: Path,
+) -> None:
+    data = bytes(range(256)) * 64
+    key = deliver(tmp_path / "Mail", message_with_attachment("scan.png", data, "image/png"))
+    arguments = [*mailbox(tmp_path), "--allow-write", "--files-dir", str(tmp_path / "files")]
+    async with Client(stdio_transport(MODULE, arguments)) as client:
+        saved = await client.call_tool("save_attachment", {"id": key, "attachment_id": "1"})
+        [content] = await client.read_resource(f"gmail://message/{key}/attachment/1")
+    assert (tmp_path / "files" / "scan.png").read_bytes() == data
+    assert saved.structured_content["size"] == len(data) and content.mime_type == "image/png"
+    assert base64.b64decode(content.blob) == data
 
 
 async def test_main_serves_over_http_with_allow_send(tmp_path: Path) -> None:

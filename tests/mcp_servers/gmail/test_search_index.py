@@ -107,7 +107,7 @@ def _downgrade(index: Path, root: Path) -> None:
     new = sqlite3.connect(index)
     meta, changes = (
         new.execute("SELECT * FROM meta").fetchall(),
-        new.execute("SELECT * FROM changes").fetchall(),
+        new.execute("SELECT seq, kind, message_id, labels, error FROM changes").fetchall(),
     )
     rows = new.execute(
         "SELECT id, folder, path, flags, extra_labels, thread_id, date, summary, has_attachment, error FROM messages"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from orchestrator.brains.llm_brain import LLMBrain
+from orchestrator.conversation.tools import ACTION_TOOLS
 from orchestrator.llm import ChatModel, LLMConfig
 from orchestrator.scheduler.events import EventKind, SchedulerEvent
 from orchestrator.scheduler.loop import StepInput
@@ -48,6 +49,7 @@ async def test_llm_brain_turns_send_to_user_into_the_reply_and_other_calls_into_
         "delegate",
         "search_context",
         "wait",
+        *ACTION_TOOLS,  # the conversation's actions (tests/orchestrator/conversation/test_llm_tools.py)
     }
 
 

@@ -40,7 +40,7 @@ def test_health_of_a_running_pepper_lists_servers_and_sources(tmp_path: Path) ->
 
     assert resource["running"] is True and resource["mode"] == "rules"
     assert {server["name"] for server in resource["servers"]} == {"context", "gmail", "calendar", "notify"}
-    assert {source["name"] for source in resource["sources"]} == {"mail", "calendar"}
+    assert {source["name"] for source in resource["sources"]} == {"mail", "calendar", "disk"}
     assert tool["running"] is True and tool["sources"]
 
 

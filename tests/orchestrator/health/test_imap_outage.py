@@ -1,5 +1,6 @@
 """A real outage: Dovecot stops under a real gmail server on IMAP; the mail source turns red, one
-alert reaches the notify server, doctor says the account fails, and one more alert comes when it is back."""
+alert reaches the notify server, doctor says the account fails, and one more alert comes when it is back.
+And a password changed on the server: the login is refused, and the source is red at once, saying so."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 
 from orchestrator.context_items import ContextItems
 from orchestrator.feeds.ingest import MailIngest
+from orchestrator.health.account import STATUS_TOOL
 from orchestrator.health.checks import Level
 from orchestrator.health.probes import probe_server
 from orchestrator.health.sources import HealthBook, SourceState
@@ -98,4 +100,59 @@ async def test_stopping_dovecot_turns_mail_red_alerts_once_and_recovers(
 
     assert down_reason[0] is SourceState.FAILING, down_reason
     assert account_check.name in ("account gmail", "server gmail")
+    assert await _titles(notify) == ["Pepper receives mail again", "Pepper stopped receiving mail"]
+
+
+def _set_password(dovecot: Dovecot, user: str, password: str) -> None:
+    """Change `user`'s password while Dovecot is stopped (it reads the passwd-file when it starts)."""
+    passwd = dovecot.base / "passwd"
+    lines = [
+        f"{user}:{{PLAIN}}{password}" if line.startswith(f"{user}:") else line
+        for line in passwd.read_text().splitlines()
+    ]
+    passwd.write_text("\n".join(lines) + "\n")
+
+
+async def test_a_password_changed_on_the_server_turns_mail_red_at_once_saying_the_login_is_refused(
+    connections: dict[str, ServerConnection], tmp_path: Path
+) -> None:
+    clock = Clock()
+    items = ContextItems(connections["context"])
+    notify = connections["notify"]
+
+    async def announce(title: str, body: str, key: str) -> None:
+        await notify.call_tool("send_notification", {"title": title, "body": body, "dedupe_key": key})
+
+    with running_dovecot() as dovecot:
+        user = dovecot.add_user()
+        gmail = ServerConnection(_gmail_spec(dovecot, user, tmp_path / "state"), call_timeout=20)
+        book = HealthBook(items, clock)
+        source = book.add("mail", interval=60, alert_after=900, connection=gmail, status_tool=STATUS_TOOL)
+        ingest = MailIngest(gmail, items)
+        async with anyio.create_task_group() as tasks:
+            await tasks.start(gmail.run)
+            await book.record("mail", ingest.sync)
+            dovecot.stop()
+            _set_password(dovecot, user, "changed-elsewhere")
+            dovecot.start()
+            with pytest.raises(ToolCallFailed):
+                await book.record("mail", ingest.sync)
+            refused = source.state(clock.now)  # at once: waiting will not bring the old password back
+            snapshot = book.snapshot()[0]
+            for _ in range(3):
+                clock.now += 600
+                await book.check(announce)
+            dovecot.stop()
+            _set_password(dovecot, user, "secret")
+            dovecot.start()
+            await book.record("mail", ingest.sync)
+            await book.check(announce)
+            tasks.cancel_scope.cancel()
+
+    assert refused[0] is SourceState.FAILING
+    assert (
+        refused[1].startswith("the account refused the credentials: IMAP server")
+        and "rejected the login" in refused[1]
+    )
+    assert "setup imap" in snapshot["fix"] and snapshot["details"][0].endswith("(imap): failing")
     assert await _titles(notify) == ["Pepper receives mail again", "Pepper stopped receiving mail"]

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from orchestrator.context_items import ContextItems
-from orchestrator.health.sources import HealthBook, SourceState
+from orchestrator.health.sources import HealthBook, SourceHealth, SourceState
 from orchestrator.mcp_clients import ServerConnection, ServerUnavailable
 from orchestrator.remote import _status_lines
 
@@ -135,3 +135,14 @@ async def test_a_long_first_sync_is_starting_not_late(connections: dict[str, Ser
 
     assert seen == [(SourceState.STARTING, "first sync running for 10 min")]
     assert mail.state(clock.now) == (SourceState.OK, "synced 0 s ago")
+
+
+def test_the_lag_is_the_servers_newest_message_against_the_newest_stored() -> None:
+    stored = T0 - 3 * 3600
+    mail = SourceHealth("mail", 60, 900, position=lambda: ("j1:42", stored))
+    mail.account = {"provider": "imap", "account": "ada", "state": "ok", "checked_at": T0,
+                    "newest_message_at": T0 - 600}  # fmt: skip
+    snapshot = mail.snapshot(T0)
+    assert snapshot["cursor"] == "j1:42" and snapshot["newest_at"] == stored
+    assert snapshot["lag_seconds"] == 3 * 3600 - 600
+    assert snapshot["details"][-1].endswith("3 h behind the server's newest; cursor j1:42")

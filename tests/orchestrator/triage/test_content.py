@@ -92,9 +92,9 @@ def test_learn_changes_the_verdict_at_once() -> None:
 def test_learning_ham_lowers_the_score_at_once() -> None:
     model = seed_model().with_delta(ContentCounts())
     offer = mail(PILLS, "Cheap meds, 80% off!!!")
-    before = model.judge(offer).score
+    before = model.log_odds(offer)  # uncapped: `judge` stops at SCORE_LIMIT
     model.learn(mail(PILLS, "Cheap meds, 80% off!!!", id="ham"), is_spam=False)
-    assert model.judge(offer).score < before
+    assert model.log_odds(offer) < before
 
 
 def test_an_email_stored_before_the_new_fields_is_scored() -> None:
@@ -138,8 +138,12 @@ async def test_content_book_keeps_the_users_counts_in_the_store(connections) -> 
     assert await book.learn_from_labels(junk)
     assert not await book.learn_from_labels(junk)  # a replay is not counted twice
     assert not await book.learn_from_labels(mail(MEETING, "patch", id="inbox1"))
+    assert await items.get(*CONTENT_MODEL) is None  # the feed saves once per page
+    assert await book.save() and not await book.save()
     stored = await items.get(*CONTENT_MODEL)
-    assert stored is not None and stored.data["learned"] == {"j1": True}
+    assert stored is not None and stored.data["learned"] == {
+        "j1": {"spam": True, "weight": 3, "by": "folder"}
+    }
     fresh = await ContentBook(items, seed_model().with_delta(ContentCounts())).load()
     assert fresh.delta.spam_docs == book.model.delta.spam_docs > 0
 
@@ -173,5 +177,8 @@ async def test_content_book_learns_ham_when_mail_leaves_the_spam_folder(connecti
     delta = book.model.delta
     assert (delta.spam_docs, delta.ham_docs) == (0, 3)
     assert delta.tokens["subj:zorblax"] == [0, 3]
+    await book.save()
     stored = await items.get(*CONTENT_MODEL)
-    assert stored is not None and stored.data["learned"] == {"m1": False}
+    assert stored is not None and stored.data["learned"] == {
+        "m1": {"spam": False, "weight": 3, "by": "folder"}
+    }

