@@ -18,6 +18,8 @@ import anyio
 from anyio.abc import TaskStatus
 from pydantic import BaseModel
 
+from orchestrator.accounts.senses import AccountSenses
+from orchestrator.accounts.specs import account_connections
 from orchestrator.activity import Activity
 from orchestrator.brains.llm_brain import LLMBrain, llm_summarizer
 from orchestrator.brains.rules_brain import RulesBrain
@@ -89,7 +91,14 @@ class Pepper:
         self.added = settings.added_servers()  # the user's own MCP servers, supervised like Pepper's
         self.connections = {
             name: connect(settings, name)
-            for name in ("context", "gmail", "calendar", "notify", *self.added)
+            for name in (
+                "context",
+                "gmail",
+                "calendar",
+                "notify",
+                *account_connections(settings),
+                *self.added,
+            )
             if settings.server(name).enabled
         }
         if "context" not in self.connections:
@@ -184,6 +193,8 @@ class Pepper:
                 self.health.add(source, interval, alert_after, self.connections[server], report,
                                 self._mail_position if server == "gmail" else None)  # fmt: skip
         self.health.others.append(DiskHealth(functools.partial(check_disk, settings)))
+        self.accounts = AccountSenses(settings, self.connections, self.items, self.log, self.lane)
+        self.accounts.add_health(self.health, MAIL_SYNC_SECONDS, CALENDAR_SYNC_SECONDS, alert_after)
         self.feeds = _custom_feeds(settings, self.connections)
         self.notifications = (
             NotificationMirror(self.connections["notify"], self.items)
@@ -222,6 +233,8 @@ class Pepper:
             start(
                 "new mail lane", follow, gmail, "gmail://inbox", self.mail_ingest.sync_live, MAIL_SYNC_SECONDS
             )
+        self.accounts.start(start, self.health, MAIL_SYNC_SECONDS, CALENDAR_SYNC_SECONDS)
+        if self.mail_ingest or self.accounts.mail:
             start("mail feed", functools.partial(run_feed, lane=self.lane), self.mail_feed, self.log)
             start("ranking stored mail", self.mail_feed.rank_unranked)
             start("overdue check", self._check_overdue)
@@ -230,6 +243,7 @@ class Pepper:
             ingest = CalendarIngest(calendar, self.items, horizon=timedelta(days=2))
             sync = functools.partial(self.health.record, "calendar", ingest.sync)
             start("calendar ingest", follow, calendar, "calendar://upcoming", sync, CALENDAR_SYNC_SECONDS)
+        if calendar or self.accounts.calendar:
             start("meeting feed", run_feed, MeetingFeed(self.items), self.log)
         if self.notifications is not None:
             start("notifications mirror", self.notifications.run)

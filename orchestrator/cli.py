@@ -1,7 +1,7 @@
 """`pepper-orchestrator`: run Pepper, inspect it, approve its pending actions, configure MCP hosts.
 
     pepper-orchestrator run [--demo] [--data-dir DIR] [--port 5050]   run Pepper and its web UI
-    pepper-orchestrator setup gmail|imap|caldav|google-calendar      connect a real account (read-only)
+    pepper-orchestrator setup gmail|imap|caldav|google-calendar [--account NAME]  connect a real account (read-only)
     pepper-orchestrator status                                        what a running Pepper is doing
     pepper-orchestrator ask "what's on tomorrow?"                     ask the running Pepper (rules engine)
     pepper-orchestrator approve ID [--reject]                         decide on a pending action
@@ -36,6 +36,8 @@ import anyio
 from platformdirs import user_config_dir
 
 from orchestrator import health, remote, runtime, service
+from orchestrator.accounts.setup import setup_named_account
+from orchestrator.accounts.specs import account_connections
 from orchestrator.config import (
     SERVER_MODULES,
     ConfigError,
@@ -66,6 +68,11 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         "setup", help="connect a real mail or calendar account (read-only by default)"
     )
     setup.add_argument("kind", choices=["gmail", "imap", "caldav", "google-calendar"])
+    setup.add_argument(
+        "--account",
+        metavar="NAME",
+        help="add or replace the account NAME only ([accounts.NAME]; several accounts)",
+    )
     setup.add_argument(
         "--allow-write",
         action="store_true",
@@ -106,7 +113,9 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         "serve", help="run one of Pepper's servers over stdio with the config's settings (for MCP hosts)"
     )
     serve.add_argument(
-        "server", choices=[*SERVER_MODULES, "pepper"], help="pepper: the running Pepper's health"
+        "server",
+        help=f"{', '.join(SERVER_MODULES)}, an account's gmail.NAME / calendar.NAME, or pepper "
+        "(the running Pepper's health)",
     )
     serve.add_argument("--data-dir", type=Path, help="the data dir (default: the config's)")
     serve.add_argument("--port", type=int, help="pepper: the running Pepper's UI port")
@@ -200,16 +209,28 @@ def main(argv: Sequence[str] | None = None) -> None:
         run_pepper(settings, arguments)
     elif arguments.command == "setup":
         try:
-            written = setup_account(
-                arguments.kind,
-                settings,
-                arguments.allow_send,
-                arguments.config,
-                allow_write=arguments.allow_write,
+            written = (
+                setup_named_account(
+                    arguments.kind,
+                    arguments.account,
+                    settings,
+                    allow_write=arguments.allow_write,
+                    allow_send=arguments.allow_send,
+                    config_file=arguments.config,
+                )  # fmt: skip
+                if arguments.account
+                else setup_account(
+                    arguments.kind,
+                    settings,
+                    arguments.allow_send,
+                    arguments.config,
+                    allow_write=arguments.allow_write,
+                )  # fmt: skip
             )
         except SetupError as exc:
             raise SystemExit(f"pepper-orchestrator setup: {exc}") from exc
-        print(f"{arguments.kind} is set up; its settings are in {written} (readable only by you).")
+        what = f"the account {arguments.account}" if arguments.account else arguments.kind
+        print(f"{what} is set up; its settings are in {written} (readable only by you).")
     elif arguments.command in ("status", "ask", "approve", "profile", "correct"):
         print(instance_command(_instance(settings, arguments), arguments))
     elif arguments.command == "mcp-config":
@@ -269,6 +290,10 @@ def serve_command(settings: OrchestratorSettings, arguments: argparse.Namespace)
     if arguments.server == "pepper":
         build_health_server(_instance(settings, arguments)).run(show_banner=False)
         return
+    if arguments.server not in (known := [*SERVER_MODULES, *account_connections(settings)]):
+        raise SystemExit(
+            f"pepper-orchestrator serve: no server {arguments.server!r}; use one of {', '.join(known)}"
+        )
     config = settings.server(arguments.server)
     if config.url:
         raise SystemExit(f"pepper-orchestrator serve: {arguments.server} is an HTTP server at {config.url}")

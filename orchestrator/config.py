@@ -9,6 +9,7 @@ a `url` of a streamable-HTTP server; by default the four Pepper servers run as c
 Any other name is a server you add (its tools reach workers as `NAME__tool`); its tools wait for
 your approval on every call unless its table says which only read (`read_tools` globs,
 `trust_annotations`) or a `[tool_classes.NAME]` table classifies them (`fetch = "read"`).
+`[accounts.NAME]` tables are mail and calendar accounts, one server each (orchestrator.accounts);
 `[workers.NAME]` tables are custom workers (orchestrator.extensions.config), `[[priority]]` tables the
 user's priority rules (orchestrator.extensions.priority). Unknown keys in these
 tables, bad globs and servers without a command or URL are `ConfigError`s that say where.
@@ -40,6 +41,7 @@ from pydantic_settings import (
 )
 
 from mcp_servers.common.host_guard import AllowedHosts
+from orchestrator.accounts.config import AccountConfig, check_accounts
 from orchestrator.extensions.config import (
     WORKER_NAME,
     FeedConfig,
@@ -205,6 +207,10 @@ class OrchestratorSettings(BaseSettings):
         default_factory=list,
         description="[[priority]] rules: by source, feed, sender or keyword, a priority or a boost",
     )
+    accounts: dict[str, AccountConfig] = Field(
+        default_factory=dict,
+        description="[accounts.NAME] mail and calendar accounts, one server each (orchestrator.accounts)",
+    )
 
     @field_validator("language")
     @classmethod
@@ -243,6 +249,7 @@ class OrchestratorSettings(BaseSettings):
                     f"feeds.{name}.server: no server named {feed.server}; add a [servers.NAME] table"
                 )
         check_rules(self.priority, list(self.feeds))
+        check_accounts(self.accounts, {name for name, s in self.servers.items() if s.command or s.url})
         return self
 
     @classmethod
@@ -272,6 +279,10 @@ class OrchestratorSettings(BaseSettings):
 
     def server(self, name: str) -> ServerConfig:
         """The configuration of `name`, filled in with Pepper's own server on local data."""
+        from orchestrator.accounts.specs import account_server  # it builds on this module
+
+        if (account := account_server(self, name)) is not None:
+            return account
         configured = self.servers.get(name, ServerConfig())
         if configured.command or configured.url or name not in SERVER_MODULES:
             return configured

@@ -5,6 +5,7 @@ No secret is ever printed. A server whose settings hold one (an IMAP password, a
 client secret) is started through `pepper-orchestrator serve NAME`, which reads them from the
 config file (mode 0600) and then becomes the server; an HTTP server's bearer token is written as a
 reference to an environment variable the host must set. `notes` says what the user still has to do.
+Each `[accounts.NAME]` is its own entry (`pepper-gmail-NAME`, `pepper-calendar-NAME`).
 The `pepper` entry is the running Pepper's own health (`pepper://health`, orchestrator.health.host).
 """
 
@@ -15,6 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from orchestrator.accounts.names import server_kind
+from orchestrator.accounts.specs import account_connections
 from orchestrator.config import SERVER_MODULES, OrchestratorSettings
 
 __all__ = ["HostConfig", "SECRET_NAME", "mcp_servers_config", "token_variable"]
@@ -46,7 +49,7 @@ def mcp_servers_config(
     Cursor, Windsurf), `{"servers": ...}` with explicit types for VS Code."""
     servers: dict[str, Any] = {}
     notes: list[str] = []
-    for name in SERVER_MODULES:
+    for name in [*SERVER_MODULES, *account_connections(settings)]:
         config = settings.server(name)
         if not config.enabled:
             continue
@@ -70,7 +73,7 @@ def mcp_servers_config(
                 entry["env"] = dict(config.env)
         if host == "vscode":
             entry = {"type": "http" if config.url else "stdio", **entry}
-        servers[f"pepper-{name}"] = entry
+        servers[f"pepper-{name.replace('.', '-')}"] = entry  # an account: pepper-gmail-work
     command, *args = _orchestrator()
     health = {
         "command": command,
@@ -93,8 +96,8 @@ def _orchestrator() -> list[str]:
 
 def _launcher(name: str, command: list[str]) -> tuple[str, list[str]]:
     """Prefer the installed console script next to this interpreter: hosts show it by name."""
-    module_prefix = [sys.executable, "-m", SERVER_MODULES[name]]
-    script = Path(sys.executable).with_name(CONSOLE_SCRIPTS[name])
+    module_prefix = [sys.executable, "-m", SERVER_MODULES[server_kind(name)]]
+    script = Path(sys.executable).with_name(CONSOLE_SCRIPTS[server_kind(name)])
     if command[:3] == module_prefix and script.exists():
         return str(script), command[3:]
     return command[0], command[1:]

@@ -26,7 +26,7 @@ from fastmcp.client.transports import StdioTransport
 
 from orchestrator.config import SERVER_MODULES, OrchestratorSettings, default_config_path, write_flags
 
-__all__ = ["ACCOUNTS", "SetupError", "setup_account"]
+__all__ = ["ACCOUNTS", "ENVIRONMENTS", "SetupError", "oauth", "setup_account", "verify", "write_private"]
 
 GMAIL_READ = ["https://www.googleapis.com/auth/gmail.readonly"]
 GMAIL_MODIFY = ["https://www.googleapis.com/auth/gmail.modify"]
@@ -58,7 +58,7 @@ def setup_account(
     server = ACCOUNTS[kind]
     path = config_file or default_config_path()
     access: Access = "send" if allow_send else "write" if allow_write else "read"
-    env = ENVIRONMENTS[kind](settings, path.parent, access, ask, ask_secret, authorize or _oauth)
+    env = ENVIRONMENTS[kind](settings, path.parent, access, ask, ask_secret, authorize or oauth)
     command = [sys.executable, "-m", SERVER_MODULES[server]]
     if server == "gmail":
         command += ["--state-dir", str(settings.data_dir / f"gmail-{kind}")]
@@ -103,9 +103,15 @@ def write_server(path: Path, server: str, command: list[str], env: dict[str, str
     table["command"] = command
     table["env"] = env
     servers[server] = table
+    write_private(path, tomlkit.dumps(document))
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write the config file readable only by the user (it holds credentials), in a 0700 folder."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as handle:
-        handle.write(tomlkit.dumps(document))
+        handle.write(text)
     path.chmod(0o600)
 
 
@@ -166,7 +172,7 @@ def _google_token(target: Path, scopes: list[str], ask: Ask, authorize) -> Path:
     return target
 
 
-def _oauth(secrets: Path, scopes: list[str]) -> Any:
+def oauth(secrets: Path, scopes: list[str]) -> Any:
     """Google's consent in the browser, answered on a loopback port (the installed-app flow)."""
     from google_auth_oauthlib.flow import InstalledAppFlow
 

@@ -15,6 +15,8 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from orchestrator.accounts.names import account_of, server_kind
+from orchestrator.accounts.routing import route
 from orchestrator.app import Pepper
 from orchestrator.conversation.cards import MOST_CARDS
 from orchestrator.mcp_clients import ConnectionState, ServerUnavailable, ToolCallFailed, ToolCallTimeout
@@ -111,6 +113,13 @@ class Api:
             "model": pepper.settings.model if pepper.model else None,
             "servers": servers,
             "sources": pepper.health.snapshot(),
+            "accounts": sorted(
+                {
+                    account_of(name)
+                    for name in pepper.connections
+                    if server_kind(name) in ("gmail", "calendar")
+                }
+            ),
             "in_flight": [call.model_dump(mode="json") for call in pepper.engine.in_flight.values()],
             "workers": list(pepper.workers.running.values()) if pepper.workers else [],
             "custom_workers": pepper.custom_workers(),
@@ -230,7 +239,8 @@ class Api:
         message_id = request.path_params["message_id"]
         try:
             pepper = self.pepper
-            where = await mark_read(pepper.connections.get("gmail"), pepper.items, pepper.ranker, message_id)
+            server, _ = route("gmail", message_id, pepper.connections)
+            where = await mark_read(pepper.connections.get(server), pepper.items, pepper.ranker, message_id)
         except LookupError as exc:
             return JSONResponse({"error": str(exc)}, 404)
         except ToolCallFailed as exc:

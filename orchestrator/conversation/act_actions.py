@@ -9,6 +9,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
+from orchestrator.accounts.routing import mail_route, route
 from orchestrator.conversation.dates import When, moment_of
 from orchestrator.conversation.hidden import card_key, hide
 from orchestrator.conversation.intents import Reading
@@ -205,7 +206,8 @@ async def mark(services: Services, reading: Reading, now: datetime, refs: list[R
             await hide(services, key, ref.title, now, None)
         elif key is not None and ref.namespace in MAIL_NAMESPACES:
             if services.ranker is None:
-                await services.call("gmail", "mark_read", {"id": ref.id})
+                server, provider = route("gmail", ref.id, services.connections)
+                await services.call(server, "mark_read", {"id": provider})
             else:  # in the mailbox when it is writable, in Pepper otherwise: Now drops it either way
                 await _mark_read(services, ref.id)
         else:
@@ -218,7 +220,8 @@ async def mark(services: Services, reading: Reading, now: datetime, refs: list[R
 
 async def _mark_read(services: Services, message_id: str) -> None:
     try:
-        await mark_read(services.connections.get("gmail"), services.items, services.ranker, message_id)
+        server, _ = route("gmail", message_id, services.connections)
+        await mark_read(services.connections.get(server), services.items, services.ranker, message_id)
     except LookupError as exc:
         raise ActionError(str(exc)) from exc
     except ToolCallFailed as exc:
@@ -260,8 +263,9 @@ async def draft_reply(
 ) -> tuple[str, list[Ref]]:
     """A reply from the user's short instruction: greeting, their sentence, sign-off; it waits for
     approval like every send."""
-    if services.desk is None or ("gmail", "reply") not in services.tools:
-        raise ActionError("replies need the gmail server's reply tool, which is not connected")
+    server, provider = mail_route(message, services.connections)  # out through the account it came to
+    if services.desk is None or (server, "reply") not in services.tools:
+        raise ActionError(f"replies need the {server} server's reply tool, which is not connected")
     first = ((message.get("from") or {}).get("name") or "").split(" ")[0] or "there"
     sentence = (reading.body or "").strip()
     sentence = sentence[:1].upper() + sentence[1:]
@@ -273,7 +277,7 @@ async def draft_reply(
         kind="email", id=str(message["id"]), sender=sender, subject=str(message.get("subject") or "")
     )
     action = await services.desk.request(
-        "gmail", "reply", {"id": message["id"], "body": body},
+        server, "reply", {"id": provider, "body": body},
         Provenance(requested_by="user", user_message=reading.text, sources=[source]),
         reason=f"reply to {message.get('subject') or 'your mail'}",
     )  # fmt: skip

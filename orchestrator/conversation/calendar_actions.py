@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from orchestrator.accounts.merge import merged_list
 from orchestrator.conversation.intents import Reading
 from orchestrator.conversation.lang import Language
 from orchestrator.conversation.services import Ref, Services
@@ -32,7 +33,8 @@ def _line(event: dict[str, Any], zone: Any, with_day: bool) -> str:
     if with_day:
         when = f"{(start or datetime.fromisoformat(str(event['start']))):%a %d %b} {when}"
     place = f" ({event['location']})" if event.get("location") else ""
-    return f"- **{when}** {event.get('title', '(no title)')}{place}"
+    account = f" · {event['account']}" if event.get("account") else ""  # set only with several calendars
+    return f"- **{when}** {event.get('title', '(no title)')}{place}{account}"
 
 
 async def agenda(
@@ -40,7 +42,7 @@ async def agenda(
 ) -> tuple[str, list[Ref]]:
     first, last = _span(reading, now)
     window = {"start": first.isoformat(), "end": (last + timedelta(days=1)).isoformat(), "limit": 100}
-    events = (await services.call("calendar", "list_events", window)).get("events", [])
+    events = (await _every_calendar(services, "list_events", window)).get("events", [])
     if reading.when.part and not reading.when.until:
         windows = language.agenda_windows or language.part_windows
         events = [e for e in events if _in_part(e, windows.get(reading.when.part, (0, 24)), now)]
@@ -53,6 +55,11 @@ async def agenda(
     lines = [_line(e, now.tzinfo, first != last) for e in events]
     refs = [Ref("event", e["id"], e.get("title", "")) for e in events]
     return f"Meetings {label}:\n" + "\n".join(lines), refs
+
+
+async def _every_calendar(services: Services, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    """The answer of every calendar account's server, merged (orchestrator.accounts.merge)."""
+    return await merged_list(services.call, "calendar", tool, arguments, "events", services.connections)
 
 
 def _in_part(event: dict[str, Any], window: tuple[int, int], now: datetime) -> bool:
@@ -81,7 +88,7 @@ def _label(first: date, last: date, now: datetime) -> str:
 
 
 async def next_meeting(services: Services, reading: Reading, now: datetime) -> tuple[str, list[Ref]]:
-    found = await services.call("calendar", "upcoming", {"within": "P14D", "limit": 200})
+    found = await _every_calendar(services, "upcoming", {"within": "P14D", "limit": 200})
     person = reading.slots.get("person")
     for event in found.get("events", []):
         start = _start(event, now.tzinfo)

@@ -90,5 +90,7 @@ def _ref(namespace: str, item_id: str, data: dict[str, Any]) -> Ref:
 def signal_ref(namespace: str, item_id: str, signal: dict[str, Any]) -> Ref:
     """A signal's card as a reference: its summary, its people (for "the Dana one"), its priority."""
     people = " ".join(str(person) for person in signal.get("people") or []).lower()
-    priority = {"priority": signal.get("priority", "normal")}
-    return Ref("signal", item_id, str(signal.get("summary") or item_id), people, namespace, priority)
+    extra = {"priority": signal.get("priority", "normal")}
+    if signal.get("account") not in (None, "default"):  # the chat names it (orchestrator.accounts)
+        extra["account"] = signal["account"]
+    return Ref("signal", item_id, str(signal.get("summary") or item_id), people, namespace, extra)

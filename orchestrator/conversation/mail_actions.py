@@ -9,6 +9,7 @@ import re
 from datetime import datetime, time
 from typing import Any
 
+from orchestrator.accounts.names import DEFAULT_ACCOUNT
 from orchestrator.conversation.cards import signal_ref
 from orchestrator.conversation.hidden import hidden_keys
 from orchestrator.conversation.intents import Reading
@@ -50,17 +51,24 @@ def _ref(message: dict[str, Any]) -> Ref:
     )
 
 
-def _line(message: dict[str, Any], now: datetime) -> str:
+def _line(message: dict[str, Any], now: datetime, accounts: bool = False) -> str:
     sent = datetime.fromisoformat(message["date"]).astimezone(now.tzinfo)
     name = (message.get("from") or {}).get("name") or (message.get("from") or {}).get("email", "")
-    return f"**{name}** — {message.get('subject') or '(no subject)'} ({sent:%a %H:%M})"
+    account = f" · {message.get('account') or DEFAULT_ACCOUNT}" if accounts else ""
+    return f"**{name}** — {message.get('subject') or '(no subject)'} ({sent:%a %H:%M}){account}"
 
 
 def _numbered(title: str, messages: list[dict[str, Any]], now: datetime) -> tuple[str, list[Ref]]:
     shown = messages[:SHOWN]
-    lines = [f"{n}. {_line(m, now)}" for n, m in enumerate(shown, start=1)]
+    accounts = _several_accounts(shown)
+    lines = [f"{n}. {_line(m, now, accounts)}" for n, m in enumerate(shown, start=1)]
     more = f"\n… and {len(messages) - SHOWN} more" if len(messages) > SHOWN else ""
     return f"{title}\n" + "\n".join(lines) + more, [_ref(m) for m in shown]
+
+
+def _several_accounts(entries: list[dict[str, Any]]) -> bool:
+    """Whether lines should name their account: some come from an account other than the default."""
+    return any((entry.get("account") or DEFAULT_ACCOUNT) != DEFAULT_ACCOUNT for entry in entries)
 
 
 def _mine(message: dict[str, Any], services: Services) -> bool:
@@ -91,7 +99,12 @@ async def urgent(
     if not refs:
         return "Nothing urgent right now.", []
     shown = refs[: max(SHOWN, len(now_refs))]
-    lines = [f"{n}. **{r.extra.get('priority', 'normal')}** {r.title}" for n, r in enumerate(shown, start=1)]
+    accounts = _several_accounts([r.extra for r in shown])
+    lines = [
+        f"{n}. **{r.extra.get('priority', 'normal')}** {r.title}"
+        + (f" · {r.extra.get('account') or DEFAULT_ACCOUNT}" if accounts else "")
+        for n, r in enumerate(shown, start=1)
+    ]
     hidden = more + len(refs) - len(shown)
     tail = f"\n…and {hidden} more in Now." if hidden > 0 else ""
     return "Needs your attention:\n" + "\n".join(lines) + tail, shown

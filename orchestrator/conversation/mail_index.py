@@ -17,7 +17,7 @@ from orchestrator.event_log import EventLog
 __all__ = ["MailIndex"]
 
 NAMESPACE = "raw.email"
-HEAD = ("id", "thread_id", "from", "to", "cc", "date", "subject", "labels")
+HEAD = ("id", "thread_id", "from", "to", "cc", "date", "subject", "labels", "account")
 PAGE = 500
 RELOAD_AFTER = 40
 

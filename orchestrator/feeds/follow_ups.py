@@ -33,6 +33,7 @@ class FollowUp(BaseModel):
     sent_at: datetime
     due_at: datetime
     answered_by: str | None = Field(None, description="Provider id of the reply, once it came")
+    account: str | None = Field(None, description="The account it was sent from (orchestrator.accounts)")
 
 
 def expects_reply(email: Email) -> list[str]:
@@ -49,6 +50,7 @@ def follow_up_for(email: Email, profile: UserProfile, wait_working_days: int = 3
     return FollowUp(
         message_id=email.message_id,
         email_id=email.id,
+        account=email.account,
         thread_id=email.thread_id,
         subject=email.subject,
         recipients=recipients,

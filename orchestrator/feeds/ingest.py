@@ -9,6 +9,8 @@ saved in the context store (`state.cursors/gmail`, with the count stored so far)
 it covers is stored, so a crash repeats work and never skips it; stable ids make the repeat harmless.
 Given the event log, mail ingest bounds triage on a first sync (`orchestrator.feeds.first_sync`);
 given a `LiveMail`, a second lane stores new mail ahead of the backlog (`orchestrator.feeds.live_mail`).
+An account other than `default` (docs/decisions.md, D1) stores `raw.email/<account>:<provider id>`
+with `account` and `provider_id` in the data, and keeps its cursor as `state.cursors/gmail.<account>`.
 Both run on wake-ups
 (`gmail://inbox`, `calendar://upcoming`) with a periodic look as a safety net.
 """
@@ -24,6 +26,7 @@ from typing import Any
 
 import anyio
 
+from orchestrator.accounts.names import DEFAULT_ACCOUNT, connection_name, scoped_id
 from orchestrator.context_items import ContextItems
 from orchestrator.event_log import EventLog
 from orchestrator.feeds.first_sync import BACKFILL, SyncProgress, needs_triage, wait_for_triage
@@ -63,8 +66,11 @@ class MailIngest:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         lane: UserLane | None = None,
         live: LiveMail | None = None,
+        account: str = DEFAULT_ACCOUNT,
     ) -> None:
         self._gmail = gmail
+        self.account = account
+        self._cursor_id = connection_name("gmail", account)
         self._lane = lane
         self.live = live
         self._live_cursor: str | None = None
@@ -83,7 +89,7 @@ class MailIngest:
 
     async def sync(self) -> int:
         """Bring `raw.email` up to date with the mailbox; returns how many changes were applied."""
-        saved = await self._items.get(CURSORS, "gmail")
+        saved = await self._items.get(CURSORS, self._cursor_id)
         state = saved.data if saved is not None and isinstance(saved.data, dict) else {}
         cursor = state.get("cursor")
         self.progress.stored = int(state.get("stored", 0))
@@ -108,7 +114,7 @@ class MailIngest:
             self.cursor = cursor
             saved_cursor = {"cursor": cursor, "stored": self.progress.stored, "synced_at": synced_at,
                             "newest_at": self.newest_at}  # fmt: skip
-            await self._store(items, {"namespace": CURSORS, "id": "gmail", "data": saved_cursor})
+            await self._store(items, {"namespace": CURSORS, "id": self._cursor_id, "data": saved_cursor})
             if not page.get("has_more"):
                 return applied
 
@@ -118,7 +124,7 @@ class MailIngest:
         if self.live is None or self.progress.phase == "done":
             return 0
         if self._live_cursor is None:  # from where the main lane stands: everything before is its
-            saved = await self._items.get(CURSORS, "gmail")
+            saved = await self._items.get(CURSORS, self._cursor_id)
             self._live_cursor = saved.data.get("cursor") if saved and isinstance(saved.data, dict) else None
         applied = 0
         while True:
@@ -166,7 +172,7 @@ class MailIngest:
             message_id = change["message_id"]
             wanted.pop(message_id, None)
             if change["kind"] == "deleted":
-                await self._items.delete("raw.email", message_id)
+                await self._items.delete("raw.email", scoped_id(self.account, message_id))
             elif change.get("error"):
                 self.failed.append(f"{message_id}: {change['error']}")
             else:
@@ -198,10 +204,13 @@ class MailIngest:
             message, self._now(), self._triage_days, self._gap_start
         ):
             labels.append(BACKFILL)
+        stored_id = scoped_id(self.account, message["id"])
+        if stored_id != message["id"]:  # the provider's id stays, to call the account's server with
+            message = {**message, "id": stored_id, "provider_id": message["id"]}
         return {
             "namespace": "raw.email",
-            "id": message["id"],
-            "data": message,
+            "id": stored_id,
+            "data": {**message, "account": self.account},
             "text": mail_text(message),
             "tags": labels,
         }
@@ -213,9 +222,14 @@ def _later(one: float | None, other: float | None) -> float | None:
 
 class CalendarIngest:
     def __init__(
-        self, calendar: ServerConnection, items: ContextItems, horizon: timedelta = timedelta(days=2)
+        self,
+        calendar: ServerConnection,
+        items: ContextItems,
+        horizon: timedelta = timedelta(days=2),
+        account: str = DEFAULT_ACCOUNT,
     ) -> None:
         self._calendar = calendar
+        self.account = account
         self._items = items
         self._horizon = horizon
         self.stored = 0
@@ -224,9 +238,11 @@ class CalendarIngest:
         """Store new or changed upcoming events, delete ones that vanished; returns the writes."""
         listing = await self._calendar.call_tool("upcoming", {"within": int(self._horizon.total_seconds())})
         events = (listing.structured or {}).get("events", [])
-        known = {item.id: item for item in await self._items.query(["raw.calendar"], limit=1000)}
+        stored = await self._items.query(["raw.calendar"], limit=1000)
+        known = {item.id: item for item in stored if _account(item.data) == self.account}
         writes = 0
         for event in events:
+            event = self._scoped(event)
             digest = hashlib.sha256(json.dumps(event, sort_keys=True).encode()).hexdigest()[:16]
             previous = known.pop(event["id"], None)
             if previous is not None and previous.metadata.get("hash") == digest:
@@ -241,6 +257,16 @@ class CalendarIngest:
             writes += 1
         self.stored += writes
         return writes
+
+    def _scoped(self, event: dict[str, Any]) -> dict[str, Any]:
+        stored_id = scoped_id(self.account, event["id"])
+        if stored_id != event["id"]:
+            event = {**event, "id": stored_id, "provider_id": event["id"]}
+        return {**event, "account": self.account}
+
+
+def _account(data: Any) -> str:
+    return str(data.get("account") or DEFAULT_ACCOUNT) if isinstance(data, dict) else DEFAULT_ACCOUNT
 
 
 async def follow(source: ServerConnection, uri: str, sync: Any, every: float = 60.0) -> None:

@@ -76,6 +76,7 @@ class Email(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     id: str
+    account: str | None = Field(None, description="The account it came to (orchestrator.accounts)")
     thread_id: str = ""
     message_id: str | None = None
     sender: Mailbox | None = Field(None, alias="from")

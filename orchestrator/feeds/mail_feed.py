@@ -180,6 +180,7 @@ class MailFeed:
             features=ranking.features,
             keys=ranking.keys.model_dump(),
             why=ranking.why,
+            account=email.account,
         ).store_item()
 
     async def flush(self) -> None:
@@ -265,6 +266,7 @@ class MailFeed:
             people=follow_up.recipients,
             reasons=[f"sent {follow_up.sent_at:%a %d %b}, reply expected by {follow_up.due_at:%a %d %b}"],
             link=f"gmail://message/{follow_up.email_id}",
+            account=follow_up.account,
         )
         arguments = signal.put_arguments()
         arguments["data"] = {

@@ -63,6 +63,7 @@ class MeetingFeed:
             starts_at=starts_at,
             all_day=bool(meeting.get("all_day")),
             brief=brief,
+            account=meeting.get("account"),
         )
         await self._items.put(**signal.put_arguments())
 

@@ -49,6 +49,7 @@ class Signal(BaseModel):
     features: dict[str, float] = Field(default_factory=dict, description="The ranker's features")
     keys: dict[str, Any] | None = Field(None, description="Whose own weights apply (sender, list)")
     why: list[str] = Field(default_factory=list, description="The ranker's top reasons, in words")
+    account: str | None = Field(None, description="The account it came to (absent: the default one)")
 
     @property
     def namespace(self) -> str:

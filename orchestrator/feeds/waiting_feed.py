@@ -67,6 +67,7 @@ def _signal(waiting: WaitingOnMe) -> dict[str, Any]:
         reasons=[f"asked {waiting.since:%a %d %b}"],
         link=f"gmail://message/{waiting.email_id}",
         sender=waiting.sender_email or None,
+        account=waiting.account,
     ).store_item()
     item["data"]["since"] = waiting.since.isoformat()
     item["namespace"] = NAMESPACE

@@ -34,6 +34,7 @@ class WaitingOnMe:
     asked: tuple[str, ...]
     since: datetime
     unanswered: int  # messages to the user in the thread since their last reply (the ask included)
+    account: str | None = None  # the account the ask came to (orchestrator.accounts)
 
 
 def waits_on_user(*, addressed: bool, from_user: bool, asks: bool, answered_after: bool) -> bool:
@@ -99,6 +100,7 @@ def _waiting_in(
             asked=tuple(asked),
             since=at,
             unanswered=len(unanswered),
+            account=message.get("account"),
         )
     return None
 

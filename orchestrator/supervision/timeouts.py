@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 import anyio
 
+from orchestrator.accounts.names import server_kind
 from orchestrator.mcp_clients import RemoteTool, ServerConnection, ToolCallTimeout
 
 __all__ = ["KEYED", "Backoff", "CallKind", "OutcomeUnknown", "ToolClasses", "classify", "retry_timeouts"]
@@ -55,7 +56,7 @@ def classify(tool: RemoteTool | None, server: str, name: str, arguments: dict[st
         return CallKind.READ
     if tool is not None and tool.idempotent:
         return CallKind.REPEATABLE
-    keyed = KEYED.get((server, name))
+    keyed = KEYED.get((server_kind(server), name))
     return CallKind.REPEATABLE if keyed is not None and keyed(arguments) else CallKind.WRITE
 
 

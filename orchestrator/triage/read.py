@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from orchestrator.accounts.names import DEFAULT_ACCOUNT, unscoped_id
 from orchestrator.context_items import ContextItems
 from orchestrator.feeds.signals import Signal
 from orchestrator.mcp_clients import ToolCaller, ToolCallFailed
@@ -30,7 +31,8 @@ async def mark_read(
     where: Literal["mailbox", "pepper"] = "pepper"
     if gmail is not None:
         try:
-            await gmail.call_tool("mark_read", {"id": message_id, "read": True})
+            provider = unscoped_id(str(item.data.get("account") or DEFAULT_ACCOUNT), message_id)
+            await gmail.call_tool("mark_read", {"id": provider, "read": True})
             where = "mailbox"
         except ToolCallFailed as exc:
             if NOT_WRITABLE not in str(exc):

@@ -24,6 +24,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from orchestrator.accounts.names import server_kind
+
 __all__ = ["TABLE", "Kind", "Verdict", "classify", "is_classified"]
 
 Kind = Literal["read", "local_write", "outward"]
@@ -185,7 +187,7 @@ TABLE: dict[str, dict[str, Rule]] = {
 
 
 def is_classified(server: str, tool: str) -> bool:
-    return tool in TABLE.get(server, {})
+    return tool in TABLE.get(server_kind(server), {})
 
 
 def classify(
@@ -196,7 +198,7 @@ def classify(
 ) -> Verdict:
     """What calling `server.tool` with `arguments` does. `extra` is the user's own classification of
     tools Pepper does not know (`tool_classes` in the settings); it never overrides the table."""
-    rule = TABLE.get(server, {}).get(tool)
+    rule = TABLE.get(server_kind(server), {}).get(tool)  # an account's server: by its kind
     if rule is None:
         kind = (extra or {}).get(server, {}).get(tool)
         if kind is None:

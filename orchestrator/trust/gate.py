@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from orchestrator.accounts.names import server_kind
 from orchestrator.context_items import ContextItems
 from orchestrator.mcp_clients import RemoteTool
 from orchestrator.trust.actions import DraftRecord
@@ -78,7 +79,7 @@ class GatedToolRunner:
             arguments = sanitize_notification(arguments, self._ui_hosts)
         output = await self._call(tool, arguments)
         self.ledger.observe(tool.server, tool.name, output)
-        if (tool.server, tool.name) == ("gmail", "create_draft"):
+        if (server_kind(tool.server), tool.name) == ("gmail", "create_draft"):
             await self._record_draft(arguments, output, reason)
         return output
 
@@ -141,7 +142,7 @@ class GatedToolRunner:
     ) -> tuple[dict[str, Any] | None, list[SourceRef]]:
         """For sending a draft: what Pepper's record says it holds, who drafted it, and what had been
         read when it was drafted (absent: a draft Pepper did not write, whose content is not known)."""
-        if (tool.server, tool.name) != ("gmail", "send_draft"):
+        if (server_kind(tool.server), tool.name) != ("gmail", "send_draft"):
             return None, []
         record = await self._desk.drafted(str(arguments.get("draft_id", "")))
         if record is None:

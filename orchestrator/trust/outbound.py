@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
+from orchestrator.accounts.names import server_kind
 from orchestrator.trust.capabilities import TABLE, Verdict
 
 __all__ = [
@@ -132,6 +133,7 @@ def outbound_verdict(
     a tool of a server Pepper does not know counts every link it is handed (it may fetch it)."""
     if not tainted:
         return None
+    server = server_kind(server)
     carries = server not in TABLE or tool not in TABLE[server] or server == "notify"
     if not carries:
         return None

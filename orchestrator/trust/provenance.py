@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from orchestrator.accounts.names import server_kind
 from orchestrator.feeds.mail import Email, UserProfile
 from orchestrator.feeds.sender_trust import sender_trust
 
@@ -150,6 +151,7 @@ class RunLedger:
         self.sources: dict[tuple[str, str], SourceRef] = {}
 
     def observe(self, server: str, tool: str, output: str) -> None:
+        server = server_kind(server)
         if tool in TAINTING.get(server, set()) or server not in TAINTING | {"notify": set()}:
             self.tainted = True
         listing = tool in LISTINGS
@@ -228,18 +230,19 @@ def _event_preview(tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
 
 def preview(server: str, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
     """A readable card of what the call would do."""
-    if server == "gmail" and tool in LABEL_TOOLS:
+    kind = server_kind(server)
+    if kind == "gmail" and tool in LABEL_TOOLS:
         implied_add, implied_remove = LABEL_TOOLS[tool]
         added = list(arguments.get("add") or []) + implied_add
         removed = list(arguments.get("remove") or []) + implied_remove
         ids = arguments.get("ids") if isinstance(arguments.get("ids"), list) else [arguments.get("id", "")]
         return {"kind": "labels", "action": tool, "message_id": ", ".join(str(id) for id in ids),
                 "labels_added": added, "labels_removed": removed}  # fmt: skip
-    if server == "gmail":
+    if kind == "gmail":
         return _mail_preview(tool, arguments)
-    if server == "calendar":
+    if kind == "calendar":
         return _event_preview(tool, arguments)
-    if server == "notify":
+    if kind == "notify":
         return {"kind": "notification", "action": tool, "subject": str(arguments.get("title", "")),
                 "body_excerpt": _excerpt(arguments.get("body") or arguments.get("message")),
                 "links": list(arguments.get("links") or [])}  # fmt: skip

@@ -77,8 +77,9 @@ def fence_schema(schema: Any, server: str) -> Any:
 
 
 def tool_name(tool: RemoteTool) -> str:
-    """The name the model sees: `server__tool` (OpenAI allows letters, digits, _ and -)."""
-    return f"{tool.server}__{tool.name}"
+    """The name the model sees: `server__tool` (OpenAI allows letters, digits, _ and -), an account's
+    server with `.` as `_` (`gmail_work__send_message`)."""
+    return f"{tool.server.replace('.', '_')}__{tool.name}"
 
 
 class Worker:

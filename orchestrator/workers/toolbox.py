@@ -12,6 +12,7 @@ from typing import Any
 
 import anyio
 
+from orchestrator.accounts.routing import unscoped
 from orchestrator.mcp_clients import RemoteTool, ServerConnection, ServerUnavailable
 from orchestrator.supervision.timeouts import CallKind, classify, retry_timeouts
 
@@ -72,6 +73,7 @@ class Toolbox:
     async def call(self, tool: RemoteTool, arguments: dict[str, Any]) -> str:
         """Run the call for real, with no gate: only the approval desk and the trust gate use this."""
         connection = self.connections[tool.server]
+        arguments = unscoped(tool.server, arguments)  # an account's stored ids, as its server knows them
 
         async def kind() -> CallKind:
             return classify(tool, connection.spec.name, tool.name, arguments)

@@ -32,6 +32,12 @@ function nowCandidate(signal, notifications) {
   return !(signal.kind === "reminder" && link.startsWith(REMINDER_LINK) && notifications.has(link.slice(REMINDER_LINK.length)));
 }
 
+// With several accounts (docs/decisions.md, D1) each card names the one its mail or event came to.
+function accountTag(item) {
+  const accounts = (state.status && state.status.accounts) || [];
+  return accounts.length > 1 ? el("span", { class: "account" }, item.account || "default") : null;
+}
+
 // The user's corrections teach the ranker at once (POST /pepper/api/corrections), and "Mark read"
 // sets \Seen in the mailbox when the account is writable (in Pepper only otherwise): either way the
 // signal is stored again and the card moves or leaves Now through the stream.

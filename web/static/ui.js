@@ -73,7 +73,7 @@ function signalCard(key, signal, notification) {
   const isMail = signal.kind === "email" && Boolean(signal.source_id);  // its own "Mark read" reaches the mailbox
   return el("li", { class: `card ${priority}${quiet ? " read" : ""}`, "data-key": `signal ${key}` },
     el("div", { class: "meta" }, el("span", { class: `pill ${priority}` }, priority), el("span", {}, source),
-      due ? el("span", { class: "due" }, due) : null),
+      due ? el("span", { class: "due" }, due) : null, accountTag(signal)),
     el("div", { class: "title" }, signal.summary || ""),
     signal.brief ? el("div", { class: "detail brief" }, signal.brief) : null,
     signal.why && signal.why.length ? el("div", { class: "detail why" }, "Why here: " + signal.why.join(" · ")) : null,
@@ -198,7 +198,7 @@ function renderToday() {
     if (label !== lastDay) rows.push(el("li", { class: "day" }, label));
     lastDay = label;
     rows.push(el("li", { class: `card ${meeting.priority}`, "data-key": `signal ${key}` },
-      el("div", { class: "meta" }, el("strong", { class: "when" }, meeting.all_day ? "All day" : when(meeting.starts_at))),
+      el("div", { class: "meta" }, el("strong", { class: "when" }, meeting.all_day ? "All day" : when(meeting.starts_at)), accountTag(meeting)),
       el("div", { class: "title" }, meeting.summary),
       meeting.brief ? el("div", { class: "detail brief" }, meeting.brief) : null,
       el("div", { class: "actions" }, linkFor(meeting.link, "today"))));
@@ -209,7 +209,7 @@ function renderToday() {
   const waiting = [...state.waiting].filter(([, s]) => !putAway(`signals.email/${s.source_id}`))
     .sort(([, a], [, b]) => String(a.since).localeCompare(String(b.since)));
   const card = ([key, signal], detail) => el("li", { class: `card ${signal.priority}`, "data-key": `signal ${key}` },
-    el("div", { class: "title" }, signal.summary), el("div", { class: "detail" }, detail),
+    el("div", { class: "title" }, signal.summary), el("div", { class: "detail" }, detail, accountTag(signal)),
     el("div", { class: "actions" }, linkFor(signal.link, "today")));
   redraw([$("meetings-list"), rows], [$("followups-list"), followUps.map((entry) => card(entry, (entry[1].reasons || []).join(" · ")))],
     [$("waiting-list"), waiting.map((entry) => card(entry, `waiting ${waited(entry[1].since)}`))]);
