@@ -10,6 +10,7 @@ from pathlib import Path
 
 import anyio
 
+from orchestrator.accounts.specs import account_connections
 from orchestrator.config import OrchestratorSettings
 from orchestrator.health.checks import (
     Check,
@@ -52,15 +53,16 @@ async def diagnose(settings: OrchestratorSettings, config_file: Path | None) -> 
     async def clock() -> None:
         probed["~clock"] = [await probe_clock(clock_references(settings))]
 
+    servers = [*PEPPER_SERVERS, *account_connections(settings)]  # every account's own server too
     async with anyio.create_task_group() as checks:
-        for name in PEPPER_SERVERS:
+        for name in servers:
             if settings.server(name).enabled:
                 checks.start_soon(probe, name)
             else:
                 probed[name] = [Check(f"server {name}", Level.INFO, "disabled in the config")]
         checks.start_soon(model)
         checks.start_soon(clock)
-    for name in [*PEPPER_SERVERS, "~model", "~clock"]:
+    for name in [*servers, "~model", "~clock"]:
         found.extend(probed.get(name, []))
     return found
 

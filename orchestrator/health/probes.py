@@ -19,6 +19,7 @@ import httpx
 from fastmcp import Client
 from fastmcp.exceptions import ToolError
 
+from orchestrator.accounts.names import server_kind
 from orchestrator.config import OrchestratorSettings
 from orchestrator.health.account import STATUS_TOOL, Severity, judge
 from orchestrator.health.checks import Check, Level
@@ -57,7 +58,7 @@ async def _probe(spec: ServerSpec, seconds: float, errlog: TextIO) -> list[Check
                 found = [_server_check(spec, len(tools), time.monotonic() - started)]
                 if spec.name == "context":
                     found.append(await _embedder_check(client))
-                if probe := ACCOUNT_PROBES.get(spec.name):
+                if probe := ACCOUNT_PROBES.get(server_kind(spec.name)):  # gmail.work: a gmail server
                     reports = any(tool.name == STATUS_TOOL for tool in tools)
                     found.append(await _account_check(spec.name, client, probe, reports))
                 return found

@@ -104,3 +104,27 @@ def test_doctor_command_checks_a_fresh_installation_and_exits_zero(tmp_path: Pat
     for line in ("✓ server context:", "✓ account gmail:", "✓ account calendar:", "✓ server notify:",
                  "· embedder: off", "· model: rules mode", "everything Pepper needs works"):  # fmt: skip
         assert line in done.stdout, done.stdout
+
+
+def test_doctor_checks_each_accounts_own_server_and_names_the_one_that_fails(tmp_path: Path) -> None:
+    mail = tmp_path / "work-mail"
+    for folder in ("cur", "new", "tmp"):
+        (mail / folder).mkdir(parents=True)
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[accounts.work]\nkind = "maildir"\nmaildir = "{mail}"\n\n'
+        f'[accounts.home]\nkind = "ics"\nics = ["{tmp_path / "nowhere" / "missing.ics"}"]\n'
+    )
+    config.chmod(0o600)
+    env = child_env({"PEPPER_CONFIG": str(config), "PEPPER_CONTEXT_EMBEDDER": "none"})
+    for name in ("OPENAI_BASE_URL", "OPENAI_API_KEY"):
+        env.pop(name, None)
+    argv = ["doctor", "--data-dir", str(tmp_path / "data"), "--port", str(free_port())]
+
+    done = subprocess.run(
+        [sys.executable, "-m", "orchestrator.cli", *argv],
+        env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+
+    assert "✓ server gmail.work:" in done.stdout and "✓ account gmail.work:" in done.stdout, done.stdout
+    assert "server calendar.home" in done.stdout, done.stdout
