@@ -41,7 +41,12 @@ from pydantic_settings import (
 )
 
 from mcp_servers.common.host_guard import AllowedHosts
-from orchestrator.accounts.config import AccountConfig, check_accounts
+from orchestrator.accounts.config import (
+    AccountConfig,
+    account_servers,
+    check_accounts,
+    unknown_worker_servers,
+)
 from orchestrator.extensions.config import (
     WORKER_NAME,
     FeedConfig,
@@ -229,16 +234,14 @@ class OrchestratorSettings(BaseSettings):
             except ValueError as exc:
                 raise ValueError(f"servers.{name}: {exc}") from None
         known = set(SERVER_MODULES) | set(self.servers)
+        accounts = set(account_servers(self.accounts))
         for name, worker in self.workers.items():
             if not WORKER_NAME.match(name):
                 raise ValueError(
                     f"workers.{name}: use 1-32 lowercase letters, digits and _, starting with a letter"
                 )
-            if unknown := sorted(set(worker.servers) - known):
-                raise ValueError(
-                    f"workers.{name}.servers: no server named {', '.join(unknown)}; "
-                    f"add a [servers.NAME] table or use one of {', '.join(sorted(known))}"
-                )
+            if unknown := sorted(set(worker.servers) - known - accounts):
+                raise ValueError(unknown_worker_servers(name, unknown, known, accounts))
         for name, feed in self.feeds.items():
             if not WORKER_NAME.match(name):
                 raise ValueError(

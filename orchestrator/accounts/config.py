@@ -15,7 +15,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["ACCOUNT_KINDS", "AccountConfig", "Kind", "check_accounts"]
+from orchestrator.accounts.names import DEFAULT_ACCOUNT, connection_name
+
+__all__ = [
+    "ACCOUNT_KINDS",
+    "AccountConfig",
+    "Kind",
+    "account_servers",
+    "check_accounts",
+    "unknown_worker_servers",
+]
 
 ACCOUNT_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,23}$")
 MAIL_OPTIONAL = {"from_address", "smtp_host", "smtp_port", "smtp_security", "smtp_username", "smtp_password"}
@@ -135,3 +144,26 @@ def check_accounts(accounts: dict[str, AccountConfig], configured_servers: Colle
                 f"accounts.{name}: the same mailbox or calendar as accounts.{other}; remove one of them"
             )
         seen[account.identity()] = name
+
+
+def account_servers(accounts: dict[str, AccountConfig]) -> list[str]:
+    """The connection names of the accounts other than `default` (`gmail.work`, `calendar.home`),
+    which a custom worker may name in its `servers` beside Pepper's own and the added servers."""
+    return [
+        connection_name(account.server, name) for name, account in accounts.items() if name != DEFAULT_ACCOUNT
+    ]
+
+
+def unknown_worker_servers(
+    worker: str, unknown: list[str], known: Collection[str], accounts: Collection[str]
+) -> str:
+    """The error for a `[workers.NAME]` whose `servers` names servers that are none of these."""
+    choices = ", ".join(sorted(known))
+    if accounts:
+        choices += f", or an account's server: {', '.join(sorted(accounts))}"
+    elif any("." in name for name in unknown):
+        choices += "; an account's server (gmail.NAME, calendar.NAME) needs an [accounts.NAME] table"
+    return (
+        f"workers.{worker}.servers: no server named {', '.join(unknown)}; "
+        f"add a [servers.NAME] table or use one of {choices}"
+    )

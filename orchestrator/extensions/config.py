@@ -84,7 +84,9 @@ class WorkerConfig(BaseModel):
         min_length=1, description="What the scheduler's `delegate` tool tells the model this worker does"
     )
     instructions: str = Field("", description="How the worker goes about its tasks (its system prompt)")
-    servers: list[str] = Field(default_factory=list, description="Servers whose every tool it may use")
+    servers: list[str] = Field(
+        default_factory=list, description="Servers whose every tool it may use (an account's: gmail.work)"
+    )
     tools: list[str] = Field(
         default_factory=list, description="More tools it may use, as globs over NAME__tool (sqlite__read_*)"
     )

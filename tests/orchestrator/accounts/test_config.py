@@ -137,3 +137,45 @@ def test_an_account_server_is_classified_by_its_kind_and_named_for_workers() -> 
     assert classify("calendar.home", "list_events", {}).kind == "read"
     tool = RemoteTool(server="gmail.work", name="send_message", description="", input_schema={})
     assert tool_name(tool) == "gmail_work__send_message"
+
+
+def test_a_custom_worker_may_name_an_accounts_server(tmp_path: Path) -> None:
+    text = TWO_ACCOUNTS.format(maildir=tmp_path / "home-mail", ics=tmp_path / "family.ics")
+    text += '[workers.family]\ndescription = "d"\nservers = ["gmail.home", "calendar.family"]\n'
+    text += 'tools = ["gmail.work__search_*"]\n'
+    worker = settings_from(tmp_path, text).workers["family"]
+    offered = [
+        RemoteTool(server=server, name=name, description="", input_schema={})
+        for server in ["gmail", "gmail.home", "gmail.work", "calendar", "calendar.family"]
+        for name in ["search_messages", "send_message", "list_events"]
+    ]
+    allowed = {f"{t.server}:{t.name}" for t in offered if worker.allows(t.server, t.name)}
+    assert allowed == {
+        "gmail.home:search_messages",
+        "gmail.home:send_message",
+        "gmail.home:list_events",
+        "calendar.family:search_messages",
+        "calendar.family:send_message",
+        "calendar.family:list_events",
+        "gmail.work:search_messages",
+    }
+
+
+@pytest.mark.parametrize(
+    ("accounts", "error"),
+    [
+        (
+            '[accounts.home]\nkind = "maildir"\nmaildir = "/m"\n',
+            "workers.w.servers: no server named gmail.hoem; add a [servers.NAME] table or use one of "
+            "calendar, context, gmail, notify, or an account's server: gmail.home",
+        ),
+        ("", "an account's server (gmail.NAME, calendar.NAME) needs an [accounts.NAME] table"),
+    ],
+)
+def test_a_worker_naming_an_unknown_accounts_server_is_refused(
+    tmp_path: Path, accounts: str, error: str
+) -> None:
+    text = accounts + '[workers.w]\ndescription = "d"\nservers = ["gmail.hoem"]\n'
+    with pytest.raises(ConfigError) as raised:
+        settings_from(tmp_path, text)
+    assert error in str(raised.value)
