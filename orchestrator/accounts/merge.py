@@ -1,15 +1,19 @@
 """One answer from every account of a kind: a read tool called on each account's server, the lists
 merged (sorted by start) with each entry's `account` and stored-style id, so Today and the chat's
-agenda show every calendar, and an event named later reaches the account it came from."""
+agenda show every calendar, and an event named later reaches the account it came from. Free time is
+the time free in every calendar: each account's server subtracts its own busy time (its declined and
+transparent events, its working hours), and the free stretches are intersected, which is the same as
+subtracting the busy time of all of them."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection
+from datetime import datetime, timedelta
 from typing import Any
 
 from orchestrator.accounts.names import account_of, scoped_id, server_kind
 
-__all__ = ["accounts_of", "merged_list"]
+__all__ = ["accounts_of", "free_in_every", "merged_list"]
 
 Call = Callable[[str, str, dict[str, Any]], Awaitable[dict[str, Any]]]
 
@@ -36,3 +40,43 @@ async def merged_list(
             merged.append({**entry, "id": scoped_id(account, str(entry["id"])), "account": account})
     merged.sort(key=lambda entry: str(entry.get("start") or ""))
     return {key: merged}
+
+
+async def free_in_every(
+    call: Call, arguments: dict[str, Any], shortest: timedelta, connections: Collection[str]
+) -> dict[str, Any]:
+    """`find_free_slots` asked of every calendar account: the stretches at least `shortest` long
+    that are free in all of them (with one account, its answer as it is)."""
+    names = accounts_of("calendar", connections) or ["calendar"]
+    answers = [await call(name, "find_free_slots", arguments) for name in names]
+    if len(answers) == 1:
+        return answers[0]
+    free = _stretches(answers[0])
+    for answer in answers[1:]:
+        free = _intersection(free, _stretches(answer))
+    slots = [{"start": a.isoformat(), "end": b.isoformat()} for a, b in free if b - a >= shortest]
+    return {"slots": slots, "truncated": any(answer.get("truncated") for answer in answers)}
+
+
+def _stretches(answer: dict[str, Any]) -> list[tuple[datetime, datetime]]:
+    pairs = [
+        (datetime.fromisoformat(s["start"]), datetime.fromisoformat(s["end"]))
+        for s in answer.get("slots", [])
+    ]
+    return sorted(pairs)
+
+
+def _intersection(
+    ours: list[tuple[datetime, datetime]], theirs: list[tuple[datetime, datetime]]
+) -> list[tuple[datetime, datetime]]:
+    """The parts of two sorted lists of disjoint stretches that lie in both."""
+    both, i, j = [], 0, 0
+    while i < len(ours) and j < len(theirs):
+        start, end = max(ours[i][0], theirs[j][0]), min(ours[i][1], theirs[j][1])
+        if start < end:
+            both.append((start, end))
+        if ours[i][1] < theirs[j][1]:
+            i += 1
+        else:
+            j += 1
+    return both

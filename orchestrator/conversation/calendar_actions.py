@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from orchestrator.accounts.merge import merged_list
+from orchestrator.accounts.merge import free_in_every, merged_list
 from orchestrator.conversation.intents import Reading
 from orchestrator.conversation.lang import Language
 from orchestrator.conversation.services import Ref, Services
@@ -137,9 +137,8 @@ async def free_time(
     if begin >= end:
         return "That time has already passed.", []
     window = {"start": begin.isoformat(), "end": end.isoformat()}
-    found = await services.call(
-        "calendar", "find_free_slots", {"duration": "PT30M", "window": window, "limit": 20}
-    )
+    asked = {"duration": "PT30M", "window": window, "limit": 20}
+    found = await free_in_every(services.call, asked, timedelta(minutes=30), services.connections)
     slots = found.get("slots", [])
     if not slots:
         return "No free time then (within working hours).", []

@@ -1,5 +1,6 @@
 """Two calendar accounts, each its own real calendar server (ICS): the chat's agenda merges them and
-names each event's account; ingest stores both side by side, each account's stale events its own."""
+names each event's account, its free time is free in both; ingest stores both side by side, each
+account's stale events its own."""
 
 from __future__ import annotations
 
@@ -86,3 +87,20 @@ async def test_ingest_keeps_each_calendar_accounts_events_apart(
         "default",
     )
     assert not stored["Team standup"].id.startswith("family:")
+
+
+async def test_free_time_is_free_in_every_calendar_account(
+    connections, family: ServerConnection, tmp_path: Path
+) -> None:
+    tomorrow = PINNED + timedelta(days=1)
+    (tmp_path / "calendar" / "work.ics").write_text(ics(("review", tomorrow.replace(hour=14), "Review")))
+    (tmp_path / "family.ics").write_text(ics(("pickup", tomorrow.replace(hour=15, minute=15), "Pickup")))
+    services = Services({**connections, "calendar.family": family}, ContextItems(connections["context"]))
+    conversation = Conversation(services, lambda: PINNED)
+    answer = (await conversation.answer("when am I free tomorrow afternoon?")).text
+    assert answer.splitlines() == [  # around the default account's review and the family's pickup
+        "You are free:",
+        "- 12:00–14:00",
+        "- 14:30–15:15",
+        "- 15:45–18:00",
+    ]
