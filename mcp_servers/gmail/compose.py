@@ -7,13 +7,15 @@ message/rfc822, so nothing of it (attachments included) is lost. Every message p
 which checks each recipient (one RFC 5322 address per entry, at least one To) and refuses header
 text with a line break, raising `HeaderValueError` (see `mcp_servers.common.addresses`). A message
 with `html` goes out as multipart/alternative, its text part the given body or, when that is empty,
-text made from the HTML (`text.html_to_text`); attached files make it multipart/mixed.
+text made from the HTML (`text.html_to_text`); attached files make it multipart/mixed. A reply with
+`html` quotes the original in both parts: as `> ` lines in the text, in a `<blockquote>` in the HTML.
 """
 
 from __future__ import annotations
 
 import email
 import email.policy
+import html as markup
 from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import format_datetime, formatdate, make_msgid
@@ -75,8 +77,10 @@ def reply_to(
     from_address: str,
     reply_all: bool = False,
     files: Sequence[OutgoingFile] = (),
+    html: str | None = None,
 ) -> EmailMessage:
-    """A reply to `original` that threads with it and quotes it, with `files` attached."""
+    """A reply to `original` that threads with it and quotes it, with `files` attached; with `html`,
+    multipart/alternative (its text part `body`, or text made from the HTML when `body` is empty)."""
     own = from_address.lower()
     primary = original.reply_to or ([original.from_] if original.from_ else [])
     to = [a.formatted() for a in primary]
@@ -91,18 +95,27 @@ def reply_to(
         raise HeaderValueError("the message has no sender to reply to: write a new message with send_message")
     sender = original.from_.formatted() if original.from_ else "someone"
     quoted = "\n".join(f"> {line}" if line else ">" for line in original.text.splitlines())
-    text = f"{body.rstrip()}\n\nOn {format_datetime(original.date)}, {sender} wrote:\n{quoted}\n"
+    attribution = f"On {format_datetime(original.date)}, {sender} wrote:"
+    own_text = body.rstrip() or (html_to_text(html).rstrip() if html else "")
+    text = f"{own_text}\n\n{attribution}\n{quoted}\n"
     references = [*original.references, original.message_id] if original.message_id else original.references
     outgoing = OutgoingMessage(
         to=to,
         cc=cc,
         subject=_prefixed("Re:", original.subject),
         body=text,
+        html=_quoted_html(html, attribution, original.text) if html else None,
         in_reply_to=original.message_id,
         references=references,
         attachments=[file.name for file in files],
     )
     return compose(outgoing, from_address, files)
+
+
+def _quoted_html(html: str, attribution: str, original: str) -> str:
+    """The reply's HTML with the original's text quoted below it, escaped, its lines kept."""
+    lines = "<br>\n".join(markup.escape(line) for line in original.splitlines())
+    return f'{html}\n<p>{markup.escape(attribution)}</p>\n<blockquote type="cite">\n{lines}\n</blockquote>\n'
 
 
 def forward_of(original: Message, raw: bytes, to: list[str], body: str, from_address: str) -> EmailMessage:

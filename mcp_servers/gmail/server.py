@@ -355,20 +355,28 @@ def _add_send_tools(server: FastMCP, ctx: _Context) -> None:
     async def reply(
         id: MessageId,
         body: Annotated[
-            str, Field(min_length=1, description="Text of the reply; the original is quoted below it")
-        ],
+            str,
+            Field(
+                description="Text of the reply (made from `html` when empty); the original is quoted below it"
+            ),
+        ] = "",
         reply_all: Annotated[bool, Field(description="Also reply to the other recipients")] = False,
         attachments: Annotated[
             list[str],
             Field(description="Files to attach, inside PEPPER_GMAIL_FILES_DIR (at most 10, 25 MiB)"),
         ] = [],  # noqa: B006
+        html: Annotated[
+            str | None, Field(description="HTML version: the reply goes out as multipart/alternative")
+        ] = None,
     ) -> SentRef:
         """Reply to a message, in its thread. Needs --allow-send."""
         ctx.require(Needs.SEND, "reply")
+        if not (body.strip() or (html or "").strip()):
+            raise ToolError("the reply is empty: give its text as `body`, or `html`")
         with _tool_errors():
             original = await ctx.provider.get_message(id)
             files = await anyio.to_thread.run_sync(read_outgoing, attachments, ctx.settings.files_dir)
-            answer = reply_to(original, body, ctx.from_address, reply_all, files)
+            answer = reply_to(original, body, ctx.from_address, reply_all, files, html)
         return await _send(ctx, answer)
 
     @server.tool(annotations=SEND)

@@ -16,9 +16,11 @@ import pytest
 from fastmcp import Client
 from fastmcp.exceptions import ToolError
 
+from mcp_servers.gmail.compose import reply_to
 from mcp_servers.gmail.gmail_api import GmailApiProvider
 from mcp_servers.gmail.imap import ImapProvider
 from mcp_servers.gmail.maildir import MaildirProvider
+from mcp_servers.gmail.parsing import parse_message
 from mcp_servers.gmail.provider import MailProvider
 from mcp_servers.gmail.server import build_server
 from mcp_servers.gmail.settings import GmailSettings
@@ -117,6 +119,35 @@ async def test_html_mail_with_attachments_goes_out_as_alternative_text_and_files
     assert [(a["name"], a["size"]) for a in copy["attachments"]] == [("plan.pdf", len(PDF))]
     [content] = await mailbox.client.read_resource(f"gmail://message/{sent['id']}/attachment/1")
     assert base64.b64decode(content.blob) == PDF
+
+
+async def test_an_html_reply_answers_the_message_and_its_text_is_made_from_the_html(mailbox: Mailbox) -> None:
+    mailbox.deliver(plain_message(subject="Lunch?"))
+    id = await mailbox.id_of("Lunch?")
+    sent = await mailbox.call("reply", {"id": id, "html": "<p>Yes, <b>noon</b> &amp; the usual place</p>"})
+    copy = await mailbox.call("get_message", {"id": sent["id"]})
+    asked = await mailbox.call("get_message", {"id": id})
+    assert (copy["subject"], copy["in_reply_to"]) == ("Re: Lunch?", asked["message_id"])
+    assert copy["text"].strip() == "Yes, noon & the usual place"
+    with pytest.raises(ToolError, match="the reply is empty: give its text as `body`, or `html`"):
+        await mailbox.call("reply", {"id": id, "html": "  "})
+
+
+def test_an_html_reply_is_alternative_text_and_html_each_quoting_the_original() -> None:
+    original = parse_message(plain_message(subject="Lunch?", body="Hi Ada,\n<noon> ok?\n"), id="1")
+    reply = reply_to(original, "", "ada@example.org", html="<p>Yes, <b>noon</b></p>")
+    assert reply.get_content_type() == "multipart/alternative"
+    text, html = (reply.get_body(preferencelist=(kind,)).get_content() for kind in ("plain", "html"))
+    assert text.startswith(
+        "Yes, noon\n\nOn Tue, 04 Mar 2025 09:30:00 +0000, Bob Example <bob@example.org> wrote:\n"
+    )
+    assert "> Hi Ada,\n> <noon> ok?" in text
+    assert html.startswith(
+        "<p>Yes, <b>noon</b></p>\n<p>On Tue, 04 Mar 2025 09:30:00 +0000, Bob Example &lt;bob@"
+    )
+    assert '<blockquote type="cite">\nHi Ada,<br>\n&lt;noon&gt; ok?\n</blockquote>' in html
+    plain = reply_to(original, "Yes", "ada@example.org")
+    assert plain.get_content_type() == "text/plain"
 
 
 async def test_attachments_outside_the_files_folder_or_over_the_limits_are_refused(mailbox: Mailbox) -> None:
