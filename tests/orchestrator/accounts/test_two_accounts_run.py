@@ -1,18 +1,24 @@
 """Two Maildir accounts in one real `pepper-orchestrator run` (rules mode): the mail of both reaches
 Now, each card and chat answer names its account, and a reply to mail of the second account leaves
-through that account's own server (it lands in the second Maildir's Sent, never in the first's)."""
+through that account's own server (it lands in the second Maildir's Sent, never in the first's); the
+second account may be IMAP (Dovecot) or the Gmail API (the emulator) as well."""
 
 from __future__ import annotations
 
+import base64
 import imaplib
 import os
 import re
+from email import policy
+from email.parser import BytesParser
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.mcp_servers.gmail.dovecot import DOVECOT, running_dovecot
+from tests.mcp_servers.gmail.gmail_emulator import GmailEmulator
+from tests.mcp_servers.gmail.gmail_emulator import Mailbox as EmulatedMailbox
 from tests.orchestrator.accounts.two_accounts import WORK_MAIL, message, two_account_pepper
 from tests.support.pepper_run import wait_until
 
@@ -84,6 +90,42 @@ def test_an_imap_account_beside_the_maildir_one_answers_through_dovecot(tmp_path
             filed = wait_until(lambda: replies_in_imap(dovecot.port, user), 60, "the reply filed over IMAP")
             assert filed == ["Re: Contract question"]
             assert sent_files(run.data / "mail") == []
+
+
+def test_a_gmail_api_account_beside_the_maildir_one_ingests_and_answers_through_the_api(
+    tmp_path: Path,
+) -> None:
+    with GmailEmulator() as emulator:
+        emulator.deliver(bytes(message("work1", *WORK_MAIL)))
+        token = tmp_path / "work-token.json"
+        token.write_text(emulator.token_file_content())
+        table = (
+            f'kind = "gmail"\ngmail_token_file = "{token}"\ngmail_api_endpoint = "{emulator.url}"\n'
+            f'gmail_token_uri = "{emulator.url}token"\n'
+        )
+        with two_account_pepper(tmp_path, table) as run:
+            assert (run.work["account"], run.home["account"]) == ("work", "default")
+            assert run.work["source_id"].startswith("work:") and not run.home["source_id"].startswith("work:")
+            said = ask(run.api, "show me mail from Priya")
+            assert "Contract question" in said and said.rstrip().endswith("· work"), said
+            ask(run.api, "tell Priya thanks, I will confirm the date today")
+            (pending,) = httpx.get(f"{run.api}/state", timeout=60).json()["approvals"]
+            assert (pending["server"], pending["tool"]) == ("gmail.work", "reply")
+            decided = httpx.post(
+                f"{run.api}/approvals/{pending['id']}", json={"decision": "approve"}, headers=CSRF, timeout=60
+            )
+            assert decided.status_code == 200, decided.text
+            assert emulator.wait_until(lambda box: bool(sent_through(box)), 60), "no reply reached the API"
+            assert sent_through(emulator.mailbox) == ["Re: Contract question"]
+            assert sent_files(run.data / "mail") == []
+
+
+def sent_through(mailbox: EmulatedMailbox) -> list[str]:
+    """Subjects of the messages the Gmail API was asked to send."""
+    raws = [
+        base64.urlsafe_b64decode(m["raw"]) for m in list(mailbox.messages.values()) if "SENT" in m["labelIds"]
+    ]
+    return [str(BytesParser(policy=policy.default).parsebytes(raw)["Subject"]) for raw in raws]
 
 
 def replies_in_imap(port: int, user: str) -> list[str]:
