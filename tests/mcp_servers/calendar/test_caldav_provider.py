@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
-import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,8 +20,8 @@ from mcp_servers.calendar.errors import CalendarSourceError
 from mcp_servers.calendar.provider import EventDraft, EventPatch
 from mcp_servers.calendar.server import build_server
 from mcp_servers.calendar.settings import CalendarSettings
+from tests.mcp_servers.calendar.radicale import calendar_of_new_user, running_radicale
 from tests.mcp_servers.calendar.recurrence_scenario import expansion, walk_through_recurrence_changes
-from tests.support.processes import free_port, stop, wait_for_port
 
 ZONE = ZoneInfo("Europe/Berlin")
 MARCH = (datetime(2026, 3, 1, tzinfo=ZONE), datetime(2026, 4, 1, tzinfo=ZONE))
@@ -46,27 +43,14 @@ END:VCALENDAR
 
 @pytest.fixture(scope="module")
 def radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    storage = tmp_path_factory.mktemp("radicale")
-    command = [
-        sys.executable, "-m", "radicale", "--server-hosts", f"127.0.0.1:{port}", "--auth-type", "none",
-        "--rights-type", "owner_only", "--storage-filesystem-folder", str(storage), "--auth-delay", "0",
-    ]  # fmt: skip
-    process = subprocess.Popen(command, start_new_session=True, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(port, process)
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        stop(process)
+    with running_radicale(tmp_path_factory.mktemp("radicale")) as url:
+        yield url
 
 
 @pytest.fixture
 def account(radicale: str) -> tuple[str, str]:
     """A fresh user with one calendar `work` holding a weekly series."""
-    user = f"user{uuid.uuid4().hex[:8]}"
-    client = caldav.DAVClient(radicale, username=user, password="x", timeout=10)
-    calendar = client.principal().make_calendar(name="Work", cal_id="work")
-    calendar.add_event(SERIES)
+    user, _ = calendar_of_new_user(radicale, SERIES)
     return radicale, user
 
 

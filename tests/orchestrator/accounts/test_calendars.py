@@ -5,6 +5,7 @@ account's stale events its own."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -30,30 +31,37 @@ def ics(*events: tuple[str, datetime, str]) -> str:
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//pepper tests//EN"]
     for uid, start, title in events:
         lines += [
-            "BEGIN:VEVENT", f"UID:{uid}", f"DTSTART:{start.astimezone(UTC):%Y%m%dT%H%M%SZ}",
+            "BEGIN:VEVENT", f"UID:{uid}", "DTSTAMP:20260101T000000Z",
+            f"DTSTART:{start.astimezone(UTC):%Y%m%dT%H%M%SZ}",
             f"DTEND:{(start + timedelta(minutes=30)).astimezone(UTC):%Y%m%dT%H%M%SZ}", f"SUMMARY:{title}",
             "END:VEVENT",
         ]  # fmt: skip
     return "\r\n".join([*lines, "END:VCALENDAR", ""])
 
 
-@pytest.fixture
-async def family(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[ServerConnection]:
-    """The server of `[accounts.family]` (an ICS file), started as Pepper starts it."""
-    monkeypatch.setenv("PEPPER_CONFIG", str(tmp_path / "absent.toml"))
+@asynccontextmanager
+async def account_connection(tmp_path: Path, table: str, name: str) -> AsyncIterator[ServerConnection]:
+    """The server of the account behind connection `name` of config `table`, started as Pepper does."""
     config = tmp_path / "config.toml"
-    config.write_text(f'[accounts.family]\nkind = "ics"\nics = ["{tmp_path / "family.ics"}"]\n')
-    (tmp_path / "family.ics").write_text(ics(("play", PINNED.replace(hour=16), "School play")))
-    server = account_server(load_settings(config, data_dir=tmp_path / "data"), "calendar.family")
+    config.write_text(table)
+    server = account_server(load_settings(config, data_dir=tmp_path / "data"), name)
     assert server is not None
-    spec = ServerSpec(
-        name="calendar.family", command=server.argv(), env={**server.env, "PYTHONPATH": str(REPO_ROOT)}
-    )
+    spec = ServerSpec(name=name, command=server.argv(), env={**server.env, "PYTHONPATH": str(REPO_ROOT)})
     connection = ServerConnection(spec)
     async with anyio.create_task_group() as task_group:
         await task_group.start(connection.run)
         yield connection
         task_group.cancel_scope.cancel()
+
+
+@pytest.fixture
+async def family(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[ServerConnection]:
+    """The server of `[accounts.family]` (an ICS file), started as Pepper starts it."""
+    monkeypatch.setenv("PEPPER_CONFIG", str(tmp_path / "absent.toml"))
+    (tmp_path / "family.ics").write_text(ics(("play", PINNED.replace(hour=16), "School play")))
+    table = f'[accounts.family]\nkind = "ics"\nics = ["{tmp_path / "family.ics"}"]\n'
+    async with account_connection(tmp_path, table, "calendar.family") as connection:
+        yield connection
 
 
 async def test_the_agenda_merges_every_calendar_account_and_names_each_events_account(
