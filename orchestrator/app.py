@@ -244,7 +244,8 @@ class Pepper:
             sync = functools.partial(self.health.record, "calendar", ingest.sync)
             start("calendar ingest", follow, calendar, "calendar://upcoming", sync, CALENDAR_SYNC_SECONDS)
         if calendar or self.accounts.calendar:
-            start("meeting feed", run_feed, MeetingFeed(self.items), self.log)
+            meetings = MeetingFeed(self.items, mail=self.connections.get("gmail"))
+            start("meeting feed", run_feed, meetings, self.log)
         if self.notifications is not None:
             start("notifications mirror", self.notifications.run)
         start("health watch", self.health.watch, self._announce)
