@@ -10,37 +10,20 @@ disappears, so does its signal.
 
 from __future__ import annotations
 
-import logging
-import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from orchestrator.context_items import ContextItems
 from orchestrator.event_log import ContextEvent
+from orchestrator.feeds.related_mail import any_of, search_mail
 from orchestrator.feeds.signals import Signal
-from orchestrator.mcp_clients import ToolCaller, ToolCallFailed
+from orchestrator.mcp_clients import ToolCaller
 
-__all__ = ["MeetingFeed", "meeting_start"]
-
-logger = logging.getLogger(__name__)
+__all__ = ["MeetingFeed", "meeting_start", "related_mail_query"]
 
 SOON = timedelta(hours=2)
 RELATED = 3  # related mails in a brief
-WORD = re.compile(r"\w+", re.UNICODE)
-ADDRESS = re.compile(r"^[^\s@{}()\"]+@[^\s@{}()\"]+$")
-
-
-def related_mail_query(meeting: dict[str, Any]) -> str:
-    """The Gmail query for mail related to a meeting: from any attendee, or with every title word."""
-    senders = [a["email"] for a in meeting.get("attendees", []) if ADDRESS.match(a.get("email") or "")]
-    words = WORD.findall(meeting.get("title") or "")
-    parts = []
-    if senders:
-        parts.append("{" + " ".join(f"from:{address}" for address in senders) + "}")
-    if words:
-        parts.append("(" + " ".join(words) + ")")
-    return " OR ".join(parts)
 
 
 def meeting_start(event: dict[str, Any]) -> datetime:
@@ -50,6 +33,11 @@ def meeting_start(event: dict[str, Any]) -> datetime:
         return datetime.combine(date.fromisoformat(start), time(0), tzinfo=UTC)
     parsed = datetime.fromisoformat(start)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def related_mail_query(meeting: dict[str, Any]) -> str:
+    """The Gmail query for mail related to a meeting: from any attendee, or with every title word."""
+    return any_of((a.get("email") or "" for a in meeting.get("attendees", [])), meeting.get("title") or "")
 
 
 class MeetingFeed:
@@ -116,14 +104,9 @@ class MeetingFeed:
     async def _related(self, meeting: dict[str, Any]) -> list[str]:
         """Subjects of the most related recent mail (newest first from the mail server)."""
         if self._mail is not None and (query := related_mail_query(meeting)):
-            try:
-                outcome = await self._mail.call_tool("search_messages", {"query": query, "limit": RELATED})
-                found = (outcome.structured or {}).get("messages", [])
-                return [m.get("subject") or "(no subject)" for m in found][:RELATED]
-            except ToolCallFailed as exc:
-                logger.warning(
-                    "related mail for %r: the mail server refused %r: %s", meeting.get("title"), query, exc
-                )
+            found = await search_mail(self._mail, query, RELATED)
+            if found is not None:
+                return [m.get("subject") or "(no subject)" for m in found]
         attendees = meeting.get("attendees", [])
         text = " ".join([meeting.get("title") or "", *(a.get("name") or "" for a in attendees)]).strip()
         if not text:
