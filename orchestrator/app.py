@@ -146,7 +146,9 @@ class Pepper:
         self.inbox = InboxBridge(self.items, self.log, self.scheduler)
         content = ContentBook(self.items)
         triage = (
-            LLMTriage(self.model, self.items, content.model) if self.model else RulesTriage(content.model)
+            LLMTriage(self.model, self.items, content.model, mail=self.connections.get("gmail"))
+            if self.model
+            else RulesTriage(content.model)
         )
         if settings.priority:  # the user's [[priority]] rules, after either engine
             triage = PrioritizedTriage(triage, settings.priority)

@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastmcp import Client
 
 from mcp_servers.context_store.models import ItemInput
 from mcp_servers.context_store.search import unindexed_note
+from mcp_servers.context_store.server import build_server
 from mcp_servers.context_store.settings import ContextStoreSettings
 from mcp_servers.context_store.store import ContextStore
 
@@ -124,3 +126,20 @@ def test_a_search_that_cannot_see_mail_by_keyword_says_so_in_words() -> None:
     assert "by meaning only" in (unindexed_note("hybrid", ["raw.*"], MAIL) or "")
     assert unindexed_note("lexical", ["notes"], MAIL) is None
     assert unindexed_note("semantic", ["raw.email"], MAIL) is None
+
+
+@pytest.mark.anyio
+async def test_the_search_tool_says_where_keyword_search_of_mail_is_answered(
+    settings: ContextStoreSettings,
+) -> None:
+    """The server's default settings leave raw.email out of the keyword index, on either backend."""
+    async with Client(build_server(settings)) as client:
+        await client.call_tool("store", {"namespace": "raw.email", "id": "m1", "text": "invoice from dana"})
+        await client.call_tool("store", {"namespace": "notes", "id": "n1", "text": "invoice to pay"})
+        result = await client.call_tool("search", {"text": "invoice", "mode": "lexical"})
+        assert [hit["item"]["id"] for hit in result.structured_content["hits"]] == ["n1"]
+        assert "gmail server's search_messages" in result.structured_content["note"]
+        result = await client.call_tool(
+            "search", {"text": "invoice", "mode": "lexical", "namespaces": ["notes"]}
+        )
+        assert result.structured_content["note"] is None
