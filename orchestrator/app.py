@@ -146,7 +146,9 @@ class Pepper:
         self.inbox = InboxBridge(self.items, self.log, self.scheduler)
         content = ContentBook(self.items)
         triage = (
-            LLMTriage(self.model, self.items, content.model) if self.model else RulesTriage(content.model)
+            LLMTriage(self.model, self.items, content.model, mail=self.connections.get("gmail"))
+            if self.model
+            else RulesTriage(content.model)
         )
         if settings.priority:  # the user's [[priority]] rules, after either engine
             triage = PrioritizedTriage(triage, settings.priority)
@@ -244,7 +246,8 @@ class Pepper:
             sync = functools.partial(self.health.record, "calendar", ingest.sync)
             start("calendar ingest", follow, calendar, "calendar://upcoming", sync, CALENDAR_SYNC_SECONDS)
         if calendar or self.accounts.calendar:
-            start("meeting feed", run_feed, MeetingFeed(self.items), self.log)
+            meetings = MeetingFeed(self.items, mail=self.connections.get("gmail"))
+            start("meeting feed", run_feed, meetings, self.log)
         if self.notifications is not None:
             start("notifications mirror", self.notifications.run)
         start("health watch", self.health.watch, self._announce)

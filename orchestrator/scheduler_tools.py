@@ -84,7 +84,8 @@ DESCRIPTIONS = {
     "send_to_user": "Say something to the user in the chat.",
     "notify": "Send the user a notification (for what they should see even when not chatting).",
     "delegate": "Hand a longer task to a worker agent that can use mail, calendar and notes tools; its answer comes back later.",
-    "search_context": "Search Pepper's memory: mail, calendar, signals and notes.",
+    "search_context": "Search Pepper's memory: mail (by meaning; for keywords and Gmail operators use "
+    "the gmail server's search_messages), calendar, signals and notes.",
     "wait": "Do nothing now.",
     **ACTION_DESCRIPTIONS,
 }

@@ -1,6 +1,8 @@
 """The context store's SQLite schema, created idempotently, and the vector table's lifecycle.
 
-`items` holds one row per (namespace, id); `items_fts` is an FTS5 index kept in step by triggers;
+`items` holds one row per (namespace, id); `items_fts` is an FTS5 index kept in step by triggers, over
+the text of every namespace but those in `unindexed_namespaces` (the `PEPPER_CONTEXT_UNINDEXED_NAMESPACES`
+setting, `raw.email` by default: the gmail server's own index answers keyword search of mail);
 `events` is the append-only log (AUTOINCREMENT, so a seq is never reused, even after compaction);
 `consumers` holds each named consumer's acked cursor; `pending_embeddings` queues items whose text
 still needs a vector (with the attempts so far, when to try next, and its place in the queue:
@@ -13,6 +15,7 @@ with text is queued for embedding again.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 __all__ = ["create_schema", "prepare_vector_table", "vector_table_exists"]
@@ -65,20 +68,7 @@ CREATE TABLE IF NOT EXISTS embedding_failures (
 CREATE VIRTUAL TABLE IF NOT EXISTS items_fts USING fts5 (
     text, content='items', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2'
 );
-CREATE TRIGGER IF NOT EXISTS items_fts_insert AFTER INSERT ON items WHEN new.text IS NOT NULL BEGIN
-    INSERT INTO items_fts (rowid, text) VALUES (new.rowid, new.text);
-END;
-CREATE TRIGGER IF NOT EXISTS items_fts_delete AFTER DELETE ON items WHEN old.text IS NOT NULL BEGIN
-    INSERT INTO items_fts (items_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
-END;
-CREATE TRIGGER IF NOT EXISTS items_fts_unindex AFTER UPDATE OF text ON items
-WHEN old.text IS NOT NULL BEGIN
-    INSERT INTO items_fts (items_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
-END;
-CREATE TRIGGER IF NOT EXISTS items_fts_reindex AFTER UPDATE OF text ON items
-WHEN new.text IS NOT NULL BEGIN
-    INSERT INTO items_fts (rowid, text) VALUES (new.rowid, new.text);
-END;
+CREATE TABLE IF NOT EXISTS unindexed_namespaces (namespace TEXT PRIMARY KEY);
 CREATE TRIGGER IF NOT EXISTS items_forget_embedding AFTER DELETE ON items BEGIN
     DELETE FROM pending_embeddings WHERE item_rowid = old.rowid;
 END;
@@ -94,6 +84,27 @@ WHEN new.text IS NOT NULL BEGIN
     DELETE FROM embedding_failures WHERE item_rowid = new.rowid;
 END;
 """
+
+# The FTS triggers index an item's text unless its namespace is in `unindexed_namespaces` (an item's
+# namespace never changes, so the condition is the same for its insert, updates and delete). They are
+# dropped and created again on every open: files of the previous format had triggers without it.
+INDEXED = "new.namespace NOT IN (SELECT namespace FROM unindexed_namespaces)"
+WAS_INDEXED = "old.namespace NOT IN (SELECT namespace FROM unindexed_namespaces)"
+RETIRED_TRIGGERS = ("items_fts_unindex", "items_fts_reindex")  # the previous format's update pair
+FTS_TRIGGERS = {
+    "items_fts_insert": f"""AFTER INSERT ON items WHEN new.text IS NOT NULL AND {INDEXED} BEGIN
+    INSERT INTO items_fts (rowid, text) VALUES (new.rowid, new.text);
+END""",
+    "items_fts_delete": f"""AFTER DELETE ON items WHEN old.text IS NOT NULL AND {WAS_INDEXED} BEGIN
+    INSERT INTO items_fts (items_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+END""",
+    # One trigger for both halves of an update: SQLite fires triggers in no documented order (newest
+    # first in practice), and FTS5 needs the old text deleted before the new text goes in.
+    "items_fts_update": f"""AFTER UPDATE OF text ON items WHEN {WAS_INDEXED} BEGIN
+    INSERT INTO items_fts (items_fts, rowid, text) SELECT 'delete', old.rowid, old.text WHERE old.text IS NOT NULL;
+    INSERT INTO items_fts (rowid, text) SELECT new.rowid, new.text WHERE new.text IS NOT NULL;
+END""",
+}
 
 
 # Columns added since the first release, added to older files on open.
@@ -111,8 +122,9 @@ LATE_INDEXES = (
 )
 
 
-def create_schema(connection: Any) -> None:
-    """Create every table, column, index and trigger that does not exist yet (one transaction)."""
+def create_schema(connection: Any, unindexed_namespaces: Sequence[str] = ()) -> None:
+    """Create every table, column, index and trigger that does not exist yet, and leave the text of
+    exactly `unindexed_namespaces` out of the lexical index (one transaction)."""
     connection.execute("BEGIN IMMEDIATE")
     try:
         for statement in _statements(SCHEMA):
@@ -120,11 +132,38 @@ def create_schema(connection: Any) -> None:
         _add_columns(connection)
         for statement in LATE_INDEXES:
             connection.execute(statement)
+        for name in RETIRED_TRIGGERS:
+            connection.execute(f"DROP TRIGGER IF EXISTS {name}")
+        for name, body in FTS_TRIGGERS.items():
+            connection.execute(f"DROP TRIGGER IF EXISTS {name}")
+            connection.execute(f"CREATE TRIGGER {name} {body}")
+        _set_unindexed(connection, set(unindexed_namespaces))
         connection.execute("COMMIT")
     except BaseException:
         if connection.in_transaction:  # SQLite ends the transaction itself on some errors (SQLITE_FULL)
             connection.execute("ROLLBACK")
         raise
+
+
+def _set_unindexed(connection: Any, wanted: set[str]) -> None:
+    """Take the rows of newly unindexed namespaces out of `items_fts`, put those of namespaces indexed
+    again back in, and record the set the triggers read."""
+    present = {row[0] for row in connection.execute("SELECT namespace FROM unindexed_namespaces")}
+    for namespace in wanted - present:
+        connection.execute(
+            "INSERT INTO items_fts (items_fts, rowid, text) SELECT 'delete', rowid, text FROM items "
+            "WHERE namespace = ? AND text IS NOT NULL",
+            (namespace,),
+        )
+        connection.execute("INSERT INTO unindexed_namespaces (namespace) VALUES (?)", (namespace,))
+    for namespace in present - wanted:
+        connection.execute("DELETE FROM unindexed_namespaces WHERE namespace = ?", (namespace,))
+        connection.execute(
+            "INSERT INTO items_fts (rowid, text) SELECT rowid, text FROM items WHERE namespace = ? AND text IS NOT NULL",
+            (namespace,),
+        )
+    if wanted != present:
+        logger.info("lexical index: namespaces left out now %s (were %s)", sorted(wanted), sorted(present))
 
 
 def _add_columns(connection: Any) -> None:

@@ -6,7 +6,8 @@ with k), drops the rows the filters reject, and widens k fourfold until it has `
 the KNN ran out of vectors. When even k = 4096 (vec0's maximum) is not enough (a
 very selective filter), it ranks the filtered items by exact cosine distance instead. Either way the
 result is the true top-k of the filtered set. Hybrid fuses the two rankings with weighted RRF (k = 60,
-bm25 weighted 0.2 against semantic 1.0).
+bm25 weighted 0.2 against semantic 1.0). Items of the namespaces left out of the lexical index
+(`unindexed_namespaces`) are found by semantic search only; `unindexed_note` says so in words.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ import json
 import re
 from collections.abc import Sequence
 from datetime import datetime
+from fnmatch import fnmatchcase
 from typing import Any
 
 import sqlite_vec
 
 from .models import check_glob, to_epoch
 
-__all__ = ["forget_vector", "item_filter", "put_vector", "run"]
+__all__ = ["forget_vector", "item_filter", "put_vector", "run", "unindexed_note"]
 
 COLUMNS = (
     "items.namespace, items.id, items.data, items.text, items.tags, items.metadata, "
@@ -58,6 +60,23 @@ def item_filter(
         clauses.append("items.updated_at < ?")
         params.append(to_epoch(until) - HALF_MICROSECOND)
     return " AND ".join(clauses), params
+
+
+def unindexed_note(mode: str, namespaces: Sequence[str], unindexed: Sequence[str]) -> str | None:
+    """Words for a search whose lexical ranking could not see some namespaces it asked for (those
+    left out of the lexical index), or None when it saw every one."""
+    if mode == "semantic":
+        return None
+    missed = [name for name in unindexed if not namespaces or any(fnmatchcase(name, p) for p in namespaces)]
+    if not missed:
+        return None
+    names = ", ".join(missed)
+    if mode == "hybrid":
+        return f"{names}: matched by meaning only (not in this store's keyword index)"
+    return (
+        f"{names} is not in this store's keyword index: keyword search of mail is answered by the gmail "
+        "server's search_messages (or use mode='hybrid' or 'semantic' here)"
+    )
 
 
 def put_vector(db: Any, rowid: int, blob: bytes) -> None:

@@ -31,6 +31,7 @@ from .limits import Limits
 from .models import EventPage, Expiry, Item, ItemInput, SearchHit, Ttl, Written
 from .notifier import ChangeNotifier
 from .pacing import ForegroundGate
+from .search import unindexed_note
 from .services import EmbeddingWorker, embedding_worker, maintain, open_storage
 from .settings import ContextStoreSettings
 from .sqlite_storage import SqliteStorage
@@ -85,6 +86,9 @@ class SearchResult(BaseModel):
     hits: list[SearchHit]
     pending_embeddings: int = Field(
         0, description="Items still waiting for a vector (not searchable semantically yet)"
+    )
+    note: str | None = Field(
+        None, description="Namespaces asked for that the keyword ranking cannot see, and where to search them"
     )
 
 
@@ -274,7 +278,9 @@ def _add_read_tools(server: FastMCP, runtime: _Runtime) -> None:
             pending = await runtime.call(runtime.store.pending_embeddings)
         filters = {"namespaces": namespaces, "tags": tags, "since": since, "until": until}
         hits = await runtime.call(runtime.store.search, text, mode, limit, **filters)
-        return SearchResult(mode=mode, hits=hits, pending_embeddings=pending)
+        unindexed = getattr(runtime.store, "unindexed_namespaces", ())
+        note = unindexed_note(mode, namespaces, unindexed)
+        return SearchResult(mode=mode, hits=hits, pending_embeddings=pending, note=note)
 
 
 def _add_event_tools(server: FastMCP, runtime: _Runtime) -> None:

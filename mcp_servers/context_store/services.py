@@ -51,8 +51,10 @@ def load_embedder(settings: ContextStoreSettings) -> tuple[Embedder | None, str]
 
 
 def store_options(settings: ContextStoreSettings) -> dict[str, Any]:
-    """The limits and the retention rule every backend takes from the settings."""
+    """The limits, the retention rule and the namespaces left out of the lexical index, which every
+    backend takes from the settings."""
     return {
+        "unindexed_namespaces": settings.unindexed_namespaces,
         "limits": Limits(
             max_item_bytes=settings.max_item_bytes,
             max_batch_items=settings.max_batch_items,

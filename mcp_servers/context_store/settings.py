@@ -6,11 +6,11 @@ Nothing is read at import: `ContextStoreSettings()` reads the environment when `
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from platformdirs import user_data_dir
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from mcp_servers.common.host_guard import AllowedHosts
 
@@ -100,9 +100,22 @@ class ContextStoreSettings(BaseSettings):
         description="Old mail stored for search only (tagged backfill) is embedded only after this many "
         "seconds without other writes to embed",
     )
+    unindexed_namespaces: Annotated[tuple[str, ...], NoDecode] = Field(
+        ("raw.email",),
+        description="Namespaces (exact names, comma-separated) whose text is kept for semantic search but left "
+        "out of the lexical index; default raw.email: the gmail server's own index answers keyword search of mail",
+    )
     poll_interval_seconds: float = Field(
         0.01, gt=0, description="How often the database is checked for commits by other processes"
     )
+
+    @field_validator("unindexed_namespaces", mode="before")
+    @classmethod
+    def _split_namespaces(cls, value: object) -> object:
+        """A comma-separated list; empty for none (every namespace indexed)."""
+        if isinstance(value, str):
+            return tuple(name.strip() for name in value.split(",") if name.strip())
+        return value
 
     @field_validator("rss_budget_mb", mode="before")
     @classmethod

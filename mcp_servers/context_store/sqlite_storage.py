@@ -53,6 +53,10 @@ class SqliteStorage:
     def limits(self) -> Limits:
         return self.blocking.limits
 
+    @property
+    def unindexed_namespaces(self) -> tuple[str, ...]:
+        return self.blocking.unindexed_namespaces
+
     async def _run(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return await anyio.to_thread.run_sync(functools.partial(function, *args, **kwargs))
 

@@ -36,6 +36,7 @@ class Storage(Protocol):
     backend: str  # "sqlite" or "postgresql", for logs and the health report
     embedder: Embedder | None
     limits: Limits
+    unindexed_namespaces: tuple[str, ...]  # text kept for semantic search, left out of the lexical index
     watches_commits: bool  # True when `watch_changes` reports every commit, so polling can be rare
 
     async def store_many(self, inputs: Sequence[ItemInput]) -> list[Written]: ...

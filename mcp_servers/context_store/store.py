@@ -93,6 +93,7 @@ class ContextStore:
         limits: Limits = Limits(),
         retention: events.Retention = events.Retention(),
         semantic_off_reason: str = "no embedder is configured",
+        unindexed_namespaces: Sequence[str] = (),
     ) -> None:
         self._database = database
         self._db = database.connection
@@ -102,9 +103,10 @@ class ContextStore:
         self.limits = limits
         self.retention = retention
         self.semantic_off_reason = semantic_off_reason
+        self.unindexed_namespaces = tuple(unindexed_namespaces)  # text kept, left out of the lexical index
         self.foreground_at = 0.0  # when an item that goes before the background class was last queued
         with database.locked() as connection:
-            schema.create_schema(connection)
+            schema.create_schema(connection, self.unindexed_namespaces)
             if embedder is not None:
                 schema.prepare_vector_table(connection, embedder.name, embedder.dimension)
             if dropped := embedding_queue.tidy(connection):  # one statement: atomic on its own

@@ -1,7 +1,8 @@
 """The mail intents: what is urgent, new since a time, from a person, about a topic, a thread's
 summary, who waits on the user and whom the user waits on. They read the context store: the mail
 feed's `signals.*` and the ingested `raw.email` (the same items the LLM mode's `search_context`
-reads). A person who matches more than one sender gets a question, never a guess."""
+reads); mail about a topic is asked of the gmail server's own index, the one keyword index of mail.
+A person who matches more than one sender gets a question, never a guess."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from orchestrator.conversation.hidden import hidden_keys
 from orchestrator.conversation.intents import Reading
 from orchestrator.conversation.mail_index import MailIndex
 from orchestrator.conversation.services import ActionError, Ref, Services
+from orchestrator.feeds.related_mail import any_of
 from orchestrator.feeds.triage_rules import find_deadlines
 from orchestrator.feeds.waiting_feed import triage_asks
 from orchestrator.feeds.waiting_on_me import how_long, waiting_on_user
@@ -230,14 +232,13 @@ async def _from(services: Services, person: str, index: MailIndex) -> list[dict[
 
 
 async def _search(services: Services, topic: str, limit: int) -> list[dict[str, Any]]:
-    """Keyword search of the mail: chat answers at once, and the embedder may be busy indexing."""
-    arguments = {"text": topic, "mode": "lexical", "namespaces": ["raw.email"], "limit": limit}
-    hits = (await services.call("context", "search", arguments)).get("hits", [])
-    return [
-        h["item"]["data"]
-        for h in hits
-        if isinstance(h.get("item", {}).get("data"), dict) and h["item"]["data"].get("date")
-    ]
+    """Keyword search of the mail, asked of the gmail server's index (the one keyword index of mail;
+    the context store leaves mail out of its own): mail with every word of the topic, newest first."""
+    query = any_of([], topic)
+    if not query:
+        return []
+    found = await services.call("gmail", "search_messages", {"query": query, "limit": limit})
+    return [m for m in found.get("messages", []) if isinstance(m, dict) and m.get("date")]
 
 
 async def waiting_on_me(

@@ -1,9 +1,11 @@
 """The meeting feed: every upcoming event in `raw.calendar` becomes a `signals.meeting` with a brief.
 
 The brief gathers what the user would look up before walking in: who comes (and who has not
-answered), where or which call link, the agenda's first lines, and the most related recent mail found
-by searching the context store for the event's title and attendees. A meeting starting within two
-hours is high priority. When the event disappears, so does its signal.
+answered), where or which call link, the agenda's first lines, and the most related recent mail:
+asked of the gmail server's own index (the one keyword index of mail, see its README) as
+`{from:a from:b} OR (title words)`, or, with no mail server, of the context store by meaning (its
+keyword index leaves mail out). A meeting starting within two hours is high priority. When the event
+disappears, so does its signal.
 """
 
 from __future__ import annotations
@@ -14,11 +16,14 @@ from typing import Any
 
 from orchestrator.context_items import ContextItems
 from orchestrator.event_log import ContextEvent
+from orchestrator.feeds.related_mail import any_of, search_mail
 from orchestrator.feeds.signals import Signal
+from orchestrator.mcp_clients import ToolCaller
 
-__all__ = ["MeetingFeed", "meeting_start"]
+__all__ = ["MeetingFeed", "meeting_start", "related_mail_query"]
 
 SOON = timedelta(hours=2)
+RELATED = 3  # related mails in a brief
 
 
 def meeting_start(event: dict[str, Any]) -> datetime:
@@ -30,13 +35,24 @@ def meeting_start(event: dict[str, Any]) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def related_mail_query(meeting: dict[str, Any]) -> str:
+    """The Gmail query for mail related to a meeting: from any attendee, or with every title word."""
+    return any_of((a.get("email") or "" for a in meeting.get("attendees", [])), meeting.get("title") or "")
+
+
 class MeetingFeed:
     consumer = "feeds.calendar"
     namespaces = ["raw.calendar"]
 
-    def __init__(self, items: ContextItems, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(
+        self,
+        items: ContextItems,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        mail: ToolCaller | None = None,
+    ) -> None:
         self._items = items
         self._now = now
+        self._mail = mail  # the gmail server, whose index answers "which mail is related"
 
     async def handle(self, event: ContextEvent) -> None:
         if event.op != "store":
@@ -82,13 +98,24 @@ class MeetingFeed:
                 lines.append("Not confirmed: " + ", ".join(waiting))
         if place := meeting.get("conference_link") or meeting.get("location"):
             lines.append(f"Where: {place}")
-        query = " ".join([meeting.get("title") or "", *(a.get("name") or "" for a in attendees)]).strip()
-        if query:
-            related = await self._items.search(query, ["raw.email"], limit=3)
-            for mail in related:
-                subject = mail.data.get("subject") if isinstance(mail.data, dict) else None
-                lines.append(f"Related mail: {subject or (mail.text or '').splitlines()[0][:100]}")
+        lines += [f"Related mail: {subject}" for subject in await self._related(meeting)]
         return "\n".join(lines) or "No agenda, attendees or related mail found."
+
+    async def _related(self, meeting: dict[str, Any]) -> list[str]:
+        """Subjects of the most related recent mail (newest first from the mail server)."""
+        if self._mail is not None and (query := related_mail_query(meeting)):
+            found = await search_mail(self._mail, query, RELATED)
+            if found is not None:
+                return [m.get("subject") or "(no subject)" for m in found]
+        attendees = meeting.get("attendees", [])
+        text = " ".join([meeting.get("title") or "", *(a.get("name") or "" for a in attendees)]).strip()
+        if not text:
+            return []
+        subjects = []
+        for mail in await self._items.search(text, ["raw.email"], limit=RELATED):
+            subject = mail.data.get("subject") if isinstance(mail.data, dict) else None
+            subjects.append(subject or (mail.text or "").splitlines()[0][:100])
+        return subjects
 
 
 def _person(attendee: dict[str, Any]) -> str:

@@ -34,17 +34,18 @@ def test_validate_arguments_says_what_to_fix() -> None:
 
 async def test_runner_searches_the_context_store_lexically_when_semantic_search_is_off(connections) -> None:
     context = connections["context"]
+    # raw.calendar: raw.email is left out of the store's keyword index (the gmail server's answers)
     await context.call_tool(
-        "store", {"namespace": "raw.email", "id": "m1", "text": "ACME invoice 42 is overdue"}
+        "store", {"namespace": "raw.calendar", "id": "m1", "text": "ACME invoice 42 review is overdue"}
     )
-    await context.call_tool("store", {"namespace": "raw.email", "id": "m2", "text": "Lunch on Friday?"})
+    await context.call_tool("store", {"namespace": "raw.calendar", "id": "m2", "text": "Lunch on Friday?"})
     runner = SchedulerToolRunner(ContextItems(context), connections["notify"], reply=_no_reply)
     found = await runner(
         PendingCall(id="c1", name="search_context", arguments={"query": "invoice", "namespaces": ["raw.*"]})
     )
     assert [line for line in found.splitlines() if '"m1"' in line] and '"m2"' not in found
     newest = await runner(
-        PendingCall(id="c2", name="search_context", arguments={"namespaces": ["raw.email"], "limit": 1})
+        PendingCall(id="c2", name="search_context", arguments={"namespaces": ["raw.calendar"], "limit": 1})
     )
     assert '"id": "m2"' in newest
 

@@ -62,17 +62,32 @@ def item_filter(
 
 
 async def run_search(
-    db: Any, mode: str, text: str, vector: list[float] | None, where: str, params: list[Any], limit: int
+    db: Any,
+    mode: str,
+    text: str,
+    vector: list[float] | None,
+    where: str,
+    params: list[Any],
+    limit: int,
+    unindexed: Sequence[str] = (),
 ) -> Ranked:
+    """`unindexed`: namespaces the lexical ranking leaves out (semantic still covers them)."""
+    if unindexed:
+        lexical_where, lexical_params = (
+            f"{where} AND NOT (items.namespace = ANY(%s))",
+            [*params, list(unindexed)],
+        )
+    else:
+        lexical_where, lexical_params = where, params
     if mode == "lexical":
-        return await lexical(db, text, where, params, limit)
+        return await lexical(db, text, lexical_where, lexical_params, limit)
     assert vector is not None
     filtered = len(params) > 1  # the first parameter is the expiry cut-off every search has
     if mode == "semantic":
         return await semantic(db, Vector(vector), where, params, limit, filtered)
     depth = min(MAX_K, limit * 4)
     rankings = [
-        (await lexical(db, text, where, params, depth), LEXICAL_WEIGHT),
+        (await lexical(db, text, lexical_where, lexical_params, depth), LEXICAL_WEIGHT),
         (await semantic(db, Vector(vector), where, params, depth, filtered), 1.0),
     ]
     return fuse(rankings, limit)

@@ -74,6 +74,7 @@ class PostgresStorage:
         self.limits: Limits = options.get("limits", Limits())
         self.retention: Retention = options.get("retention", Retention())
         self.semantic_off_reason: str = options.get("semantic_off_reason", "no embedder is configured")
+        self.unindexed_namespaces: tuple[str, ...] = tuple(options.get("unindexed_namespaces", ()))
         self.pool = AsyncConnectionPool(
             url,
             min_size=1,
@@ -286,7 +287,9 @@ class PostgresStorage:
             namespaces, tags, filters.get("since"), filters.get("until"), time.time()
         )
         async with self._read() as db:
-            ranked = await queries.run_search(db, mode, text, vector, where, params, limit)
+            ranked = await queries.run_search(
+                db, mode, text, vector, where, params, limit, self.unindexed_namespaces
+            )
         return [SearchHit(item=item_from_row(row), score=score) for row, score in ranked]
 
     async def _embed_query(self, text: str) -> list[float]:

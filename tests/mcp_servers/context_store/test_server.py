@@ -254,7 +254,12 @@ async def test_search_does_not_wait_for_a_slow_embedder_beyond_its_catch_up_time
             await client.call_tool("store", {"namespace": "notes", "id": "a", "text": "slow to embed"})
         with anyio.fail_after(5):
             result = await client.call_tool("search", {"text": "slow to embed", "mode": "semantic"})
-        assert result.structured_content == {"mode": "semantic", "hits": [], "pending_embeddings": 1}
+        assert result.structured_content == {
+            "mode": "semantic",
+            "hits": [],
+            "pending_embeddings": 1,
+            "note": None,
+        }
         embedder.gate.set()
         result = await client.call_tool("search", {"text": "slow to embed", "mode": "semantic"})
         assert [hit["item"]["id"] for hit in result.structured_content["hits"]] == ["a"]

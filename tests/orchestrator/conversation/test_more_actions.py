@@ -6,6 +6,8 @@ The calendar server reads its own clock, so these meetings are dated from the re
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,7 @@ import pytest
 from orchestrator.context_items import ContextItems
 from orchestrator.conversation.actions import Conversation
 from orchestrator.conversation.services import Services
-from tests.orchestrator.conversation.test_actions import BERLIN, PINNED, conversation, store_mail
+from tests.orchestrator.conversation.test_actions import BERLIN, PINNED, USER, conversation
 
 pytestmark = pytest.mark.anyio
 
@@ -57,11 +59,20 @@ async def test_the_next_meeting_with_a_person_and_its_brief(connections, tmp_pat
     )
 
 
-@pytest.mark.servers("context")
-async def test_mail_about_a_topic_and_whom_the_user_waits_on(connections) -> None:
+@pytest.mark.servers("context", "gmail")
+async def test_mail_about_a_topic_and_whom_the_user_waits_on(connections, tmp_path: Path) -> None:
     items = ContextItems(connections["context"])
-    sender = ("Dana Whitfield", "dana@example.com")
-    await store_mail(items, "m1", sender, "Atlas pricing", "The pricing page needs an update.", PINNED)
+    # Mail about a topic is asked of the gmail server's index (the one keyword index of mail).
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = (
+        "Dana Whitfield <dana@example.com>",
+        USER,
+        "Atlas pricing",
+    )
+    message["Date"], message["Message-ID"] = format_datetime(PINNED - timedelta(hours=1)), "<m1@example.com>"
+    message.set_content("The pricing page needs an update.")
+    (tmp_path / "mail" / "new").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "mail" / "new" / "m1.eml").write_bytes(bytes(message))
     follow_up = {
         "summary": "Tom Fischer: Budget — no reply for 3 days",
         "people": ["Tom Fischer"],

@@ -13,7 +13,7 @@ from orchestrator.context_items import ContextItems
 from orchestrator.event_log import EventLog
 from orchestrator.feeds.ingest import CalendarIngest, MailIngest
 from orchestrator.feeds.mail_feed import MailFeed
-from orchestrator.feeds.meeting_feed import MeetingFeed
+from orchestrator.feeds.meeting_feed import MeetingFeed, related_mail_query
 from orchestrator.feeds.runner import run_feed
 
 pytestmark = pytest.mark.anyio
@@ -108,7 +108,7 @@ async def test_mail_feed_triages_mail_and_tracks_follow_ups_until_answered(
     await drain(MailFeed(items, [ME], []), log, follow_up_gone)
 
 
-@pytest.mark.servers("context", "calendar")
+@pytest.mark.servers("context", "calendar", "gmail")
 async def test_meeting_feed_writes_a_brief_for_each_upcoming_event(connections, tmp_path: Path) -> None:
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)
     tomorrow = (start + timedelta(days=1)).date()
@@ -121,23 +121,33 @@ async def test_meeting_feed_writes_a_brief_for_each_upcoming_event(connections, 
         f"DTEND;VALUE=DATE:{tomorrow + timedelta(days=1):%Y%m%d}\r\nSUMMARY:Offsite\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
     )
     items = ContextItems(connections["context"])
-    await items.put("raw.email", "m1", {"subject": "Q4 budget numbers"}, "Budget numbers for the review")
+    # Related mail is asked of the gmail server's index: from an attendee, or with every title word.
+    deliver(tmp_path, "q4", "Sam <sam@example.org>", ME, "Q4 budget numbers", "Numbers for the review")
+    deliver(tmp_path, "plan", "Lee <lee@example.org>", ME, "Budget review agenda", "See you there")
+    deliver(tmp_path, "lunch", "Lee <lee@example.org>", ME, "Lunch", "The budget for lunch")
     assert await CalendarIngest(connections["calendar"], items).sync() == 2
     assert await CalendarIngest(connections["calendar"], items).sync() == 0  # unchanged: not rewritten
 
     async def two_meetings() -> bool:
         return len(await items.query(["signals.meeting"])) == 2
 
-    await drain(MeetingFeed(items), EventLog(connections["context"], idle_poll=0.5), two_meetings)
+    feed = MeetingFeed(items, mail=connections["gmail"])
+    await drain(feed, EventLog(connections["context"], idle_poll=0.5), two_meetings)
     meetings = {item.data["summary"]: item.data for item in await items.query(["signals.meeting"])}
     review, offsite = meetings["Budget review"], meetings["Offsite"]
     assert review["priority"] == "high" and review["all_day"] is False
-    assert review["brief"].splitlines() == [
-        "Agenda: Go through Q4 numbers",
-        "With: Sam",
-        "Not confirmed: Sam",
-        "Where: Room 4",
-        "Related mail: Q4 budget numbers",
-    ]
+    lines = review["brief"].splitlines()
+    assert lines[:4] == ["Agenda: Go through Q4 numbers", "With: Sam", "Not confirmed: Sam", "Where: Room 4"]
+    assert sorted(lines[4:]) == ["Related mail: Budget review agenda", "Related mail: Q4 budget numbers"]
     assert offsite["all_day"] is True and offsite["priority"] == "normal"
     assert offsite["starts_at"].startswith(tomorrow.isoformat())
+
+
+def test_related_mail_query_asks_for_mail_from_an_attendee_or_with_every_title_word() -> None:
+    meeting = {
+        "title": "Budget: review (Q4)",
+        "attendees": [{"email": "sam@example.org"}, {"email": "not an address"}, {"name": "Lee"}],
+    }
+    assert related_mail_query(meeting) == "{from:sam@example.org} OR (Budget review Q4)"
+    assert related_mail_query({"title": "Offsite"}) == "(Offsite)"
+    assert related_mail_query({"title": ""}) == ""

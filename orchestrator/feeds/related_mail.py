@@ -1,0 +1,47 @@
+"""Related mail, asked of the gmail server's own index: the one keyword index of mail (the context
+store leaves `raw.email` out of its keyword index, see its README, and finds mail only by meaning).
+
+`any_of` builds a Gmail query matching mail from any of some senders or with every one of some
+words (`{from:a from:b} OR (w1 w2)`); `search_mail` runs it through the gmail server's
+`search_messages` and returns the message summaries, newest first, or None when the server refused
+(the caller then falls back to the context store's search by meaning).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from orchestrator.mcp_clients import ToolCaller, ToolCallFailed
+
+__all__ = ["any_of", "search_mail"]
+
+logger = logging.getLogger(__name__)
+
+WORD = re.compile(r"\w+", re.UNICODE)
+ADDRESS = re.compile(r"^[^\s@{}()\"]+@[^\s@{}()\"]+$")
+
+
+def any_of(senders: Iterable[str], text: str) -> str:
+    """A Gmail query: from any of `senders` (those that are plain addresses) or with every word of `text`."""
+    addresses = [address for address in senders if ADDRESS.match(address or "")]
+    words = WORD.findall(text)
+    parts = []
+    if addresses:
+        parts.append("{" + " ".join(f"from:{address}" for address in addresses) + "}")
+    if words:
+        parts.append("(" + " ".join(words) + ")")
+    return " OR ".join(parts)
+
+
+async def search_mail(mail: ToolCaller, query: str, limit: int) -> list[dict[str, Any]] | None:
+    """The summaries (id, from, subject, date, snippet) of the newest `limit` matches, or None when
+    the gmail server refused the search (logged)."""
+    try:
+        outcome = await mail.call_tool("search_messages", {"query": query, "limit": limit})
+    except ToolCallFailed as exc:
+        logger.warning("related mail: the mail server refused %r: %s", query, exc)
+        return None
+    return list((outcome.structured or {}).get("messages", []))[:limit]
