@@ -135,8 +135,8 @@ class ComposioGmailOperations:
     def trash(self, id: str) -> None:
         self.call("GMAIL_MOVE_TO_TRASH", message_id=id)
 
-    def send(self, raw: bytes) -> str:
-        outgoing, thread_id = self._outgoing(raw)
+    def send(self, raw: bytes, thread_id: str | None = None) -> str:
+        outgoing, thread_id = self._outgoing(raw, thread_id)
         if thread_id:
             body = outgoing.pop("body")
             del outgoing["subject"]  # the thread's subject is kept
@@ -145,8 +145,8 @@ class ComposioGmailOperations:
             sent = self.call("GMAIL_SEND_EMAIL", **outgoing)
         return str(sent.get("id") or sent.get("messageId"))
 
-    def create_draft(self, raw: bytes) -> tuple[str, str]:
-        outgoing, thread_id = self._outgoing(raw)
+    def create_draft(self, raw: bytes, thread_id: str | None = None) -> tuple[str, str]:
+        outgoing, thread_id = self._outgoing(raw, thread_id)
         draft = self.call(
             "GMAIL_CREATE_EMAIL_DRAFT", **outgoing, **({"thread_id": thread_id} if thread_id else {})
         )
@@ -164,12 +164,13 @@ class ComposioGmailOperations:
     def delete_label(self, label_id: str) -> None:
         raise MailProviderError(_NO_LABEL_MANAGEMENT)
 
-    def _outgoing(self, raw: bytes) -> tuple[dict[str, Any], str | None]:
-        """The send/draft tools' arguments, and the thread a reply joins (by its In-Reply-To)."""
+    def _outgoing(self, raw: bytes, thread_id: str | None = None) -> tuple[dict[str, Any], str | None]:
+        """The send/draft tools' arguments, and the thread a reply joins (the index's, else found
+        by its In-Reply-To)."""
         outgoing = outgoing_arguments(raw)
         in_reply_to = outgoing.pop("in_reply_to")
-        if not in_reply_to:
-            return outgoing, None
+        if thread_id or not in_reply_to:
+            return outgoing, thread_id
         found = self.call("GMAIL_FETCH_EMAILS", query=f"rfc822msgid:{in_reply_to}", max_results=1,
                           include_payload=False, verbose=False)  # fmt: skip
         messages = found.get("messages") or []

@@ -172,12 +172,19 @@ class GmailApiOperations:
     def trash(self, id: str) -> None:
         _translated(self.users.messages().trash(userId="me", id=id).execute)
 
-    def send(self, raw: bytes) -> str:
-        body = {"raw": base64.urlsafe_b64encode(raw).decode()}
+    def send(self, raw: bytes, thread_id: str | None = None) -> str:
+        body = {
+            "raw": base64.urlsafe_b64encode(raw).decode(),
+            **({"threadId": thread_id} if thread_id else {}),
+        }
         return _translated(self.users.messages().send(userId="me", body=body).execute)["id"]
 
-    def create_draft(self, raw: bytes) -> tuple[str, str]:
-        body = {"message": {"raw": base64.urlsafe_b64encode(raw).decode()}}
+    def create_draft(self, raw: bytes, thread_id: str | None = None) -> tuple[str, str]:
+        message = {
+            "raw": base64.urlsafe_b64encode(raw).decode(),
+            **({"threadId": thread_id} if thread_id else {}),
+        }
+        body = {"message": message}
         draft = _translated(self.users.drafts().create(userId="me", body=body).execute)
         return draft["id"], draft["message"]["id"]
 

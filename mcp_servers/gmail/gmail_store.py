@@ -19,6 +19,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from email import policy
+from email.parser import BytesParser
 from typing import Any, Protocol
 
 from .journal import IndexRow, Journal
@@ -69,8 +71,8 @@ class GmailOperations(Protocol):
     def modify(self, id: str, add: list[str], remove: list[str]) -> list[str] | None: ...
     def batch_modify(self, ids: list[str], add: list[str], remove: list[str]) -> None: ...
     def trash(self, id: str) -> None: ...
-    def send(self, raw: bytes) -> str: ...
-    def create_draft(self, raw: bytes) -> tuple[str, str]: ...
+    def send(self, raw: bytes, thread_id: str | None = None) -> str: ...
+    def create_draft(self, raw: bytes, thread_id: str | None = None) -> tuple[str, str]: ...
     def delete_draft(self, draft_id: str) -> None: ...
     def draft_ids(self) -> dict[str, str]: ...  # message id -> draft id, for every draft
     def rename_label(self, label_id: str, name: str) -> None: ...
@@ -274,11 +276,18 @@ class GmailStore:
         return {row.id: self.labels(row) for row in rows}
 
     def deliver(self, label: str, raw: bytes) -> str:
+        thread_id = self._thread_replied_to(raw)
         if label == "DRAFT":
-            draft_id, message_id = self.ops.create_draft(raw)
+            draft_id, message_id = self.ops.create_draft(raw, thread_id)
             self.journal.set_meta(f"draft:{message_id}", draft_id)
             return message_id
-        return self.ops.send(raw)
+        return self.ops.send(raw, thread_id)
+
+    def _thread_replied_to(self, raw: bytes) -> str | None:
+        """The Gmail thread of the message `raw` answers (its In-Reply-To): Gmail files a reply in
+        the sender's thread only when the request names it, whatever the headers say."""
+        replied = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True).get("In-Reply-To")
+        return self.journal.thread_of(str(replied)) if replied else None
 
     def remove(self, row: IndexRow) -> None:
         draft_id = self.journal.meta(f"draft:{row.id}")

@@ -192,6 +192,13 @@ class Journal:
         if labels_after != labels_before:
             self.append("labels_changed", row.id, labels_after)
 
+    def thread_of(self, message_id: str) -> str | None:
+        """The thread of the indexed message whose Message-ID header is `message_id` (<> optional)."""
+        row = self._db.execute(
+            "SELECT thread_id FROM messages WHERE message_id = ? LIMIT 1", (message_id.strip().strip("<>"),)
+        ).fetchone()
+        return str(row[0]) if row else None
+
     def delete(self, id: str) -> None:
         forget(self._db, id)
         self._db.execute("DELETE FROM messages WHERE id=?", (id,))

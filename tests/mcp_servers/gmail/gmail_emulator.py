@@ -76,9 +76,9 @@ class Mailbox:
             entry["labelIds"] = []
         self.history.append({"id": str(self.history_id), kind: [entry]})
 
-    def add(self, raw: bytes, label_ids: list[str]) -> dict:
+    def add(self, raw: bytes, label_ids: list[str], thread_id: str | None = None) -> dict:
         number = next(self.ids)
-        message = {"id": f"m{number:05d}", "threadId": f"t{number:05d}", "labelIds": label_ids,
+        message = {"id": f"m{number:05d}", "threadId": thread_id or f"t{number:05d}", "labelIds": label_ids,
                    "raw": base64.urlsafe_b64encode(raw).decode(), "internalDate": str(1_700_000_000_000 + number)}  # fmt: skip
         self.messages[message["id"]] = message
         self.record("messagesAdded", message)
@@ -319,12 +319,15 @@ def _trash(box: Mailbox, id: str, q: dict, _b: dict) -> tuple[int, dict]:
 
 
 def _send(box: Mailbox, _id: str, _q: dict, body: dict) -> tuple[int, dict]:
-    message = box.add(base64.urlsafe_b64decode(body["raw"]), ["SENT"])
+    # Gmail puts a sent message in the thread the request names, and in a new one otherwise
+    message = box.add(base64.urlsafe_b64decode(body["raw"]), ["SENT"], body.get("threadId"))
     return 200, {"id": message["id"], "threadId": message["threadId"], "labelIds": ["SENT"]}
 
 
 def _create_draft(box: Mailbox, _id: str, _q: dict, body: dict) -> tuple[int, dict]:
-    message = box.add(base64.urlsafe_b64decode(body["message"]["raw"]), ["DRAFT"])
+    message = box.add(
+        base64.urlsafe_b64decode(body["message"]["raw"]), ["DRAFT"], body["message"].get("threadId")
+    )
     draft_id = f"r{message['id']}"
     box.drafts[draft_id] = message["id"]
     return 200, {

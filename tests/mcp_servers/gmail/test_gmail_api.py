@@ -138,3 +138,30 @@ async def test_message_arriving_while_history_is_read_is_reported_at_the_next_sy
     assert (await provider.list_changes(cursor, 50)).changes == []
     page = await provider.list_changes(cursor, 50)
     assert [(c.kind, c.message_id) for c in page.changes] == [("added", arrived[0])]
+
+
+async def test_a_reply_and_a_reply_draft_join_the_thread_of_the_mail_they_answer(
+    emulator: GmailEmulator, provider: GmailApiProvider
+) -> None:
+    from mcp_servers.gmail.compose import reply_to
+
+    id = emulator.deliver(plain_message(subject="Contract"))
+    await provider.scan()
+    original = await provider.get_message(id)
+    answer = reply_to(original, "Signed.", "me@example.org")
+    sent = await provider.send(answer)
+    assert emulator.mailbox.messages[sent.id]["threadId"] == emulator.mailbox.messages[id]["threadId"]
+    draft = await provider.save_draft(reply_to(original, "Later.", "me@example.org"))
+    assert emulator.mailbox.messages[draft.draft_id]["threadId"] == emulator.mailbox.messages[id]["threadId"]
+    fresh = await provider.send(_new_message())  # not a reply: a thread of its own
+    assert emulator.mailbox.messages[fresh.id]["threadId"] != emulator.mailbox.messages[id]["threadId"]
+
+
+def _new_message():
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "me@example.org", "bob@example.org", "New"
+    message["Message-ID"] = "<new@x>"
+    message.set_content("hello")
+    return message
