@@ -1,6 +1,6 @@
 """One answer from every account of a kind: a read tool called on each account's server, the lists
-merged (sorted by start) with each entry's `account` and stored-style id, so Today and the chat's
-agenda show every calendar, and an event named later reaches the account it came from. Free time is
+merged (events by start, mail newest first) with each entry's `account` and stored-style id, so
+Today, the chat's agenda and its mail search show every account, and an event named later reaches the account it came from. Free time is
 the time free in every calendar: each account's server subtracts its own busy time (its declined and
 transparent events, its working hours), and the free stretches are intersected, which is the same as
 subtracting the busy time of all of them."""
@@ -26,10 +26,17 @@ def accounts_of(server: str, connections: Collection[str]) -> list[str]:
 
 
 async def merged_list(
-    call: Call, server: str, tool: str, arguments: dict[str, Any], key: str, connections: Collection[str]
+    call: Call,
+    server: str,
+    tool: str,
+    arguments: dict[str, Any],
+    key: str,
+    connections: Collection[str],
+    newest_first: bool = False,
 ) -> dict[str, Any]:
-    """`tool`'s answer from every account of `server`, the lists under `key` merged. With one
-    account, its answer as it is; with several, each entry carries `account` and a scoped `id`."""
+    """`tool`'s answer from every account of `server`, the lists under `key` merged (by `start`, or
+    by `date` newest first for mail). With one account, its answer as it is; with several, each
+    entry carries `account` and a scoped `id`."""
     names = accounts_of(server, connections) or [server]
     if len(names) == 1:
         return await call(names[0], tool, arguments)
@@ -38,7 +45,10 @@ async def merged_list(
         account = account_of(name)
         for entry in (await call(name, tool, arguments)).get(key, []):
             merged.append({**entry, "id": scoped_id(account, str(entry["id"])), "account": account})
-    merged.sort(key=lambda entry: str(entry.get("start") or ""))
+    if newest_first:
+        merged.sort(key=lambda entry: str(entry.get("date") or ""), reverse=True)
+    else:
+        merged.sort(key=lambda entry: str(entry.get("start") or ""))
     return {key: merged}
 
 

@@ -10,6 +10,7 @@ import re
 from datetime import datetime, time
 from typing import Any
 
+from orchestrator.accounts.merge import merged_list
 from orchestrator.accounts.names import DEFAULT_ACCOUNT
 from orchestrator.conversation.cards import signal_ref
 from orchestrator.conversation.hidden import hidden_keys
@@ -232,13 +233,23 @@ async def _from(services: Services, person: str, index: MailIndex) -> list[dict[
 
 
 async def _search(services: Services, topic: str, limit: int) -> list[dict[str, Any]]:
-    """Keyword search of the mail, asked of the gmail server's index (the one keyword index of mail;
-    the context store leaves mail out of its own): mail with every word of the topic, newest first."""
+    """Keyword search of the mail, asked of every mail account's gmail server (its index is the one
+    keyword index of mail; the context store leaves mail out of its own): mail with every word of the
+    topic, newest first, each naming its account when there are several."""
     query = any_of([], topic)
     if not query:
         return []
-    found = await services.call("gmail", "search_messages", {"query": query, "limit": limit})
-    return [m for m in found.get("messages", []) if isinstance(m, dict) and m.get("date")]
+    arguments = {"query": query, "limit": limit}
+    found = await merged_list(
+        services.call,
+        "gmail",
+        "search_messages",
+        arguments,
+        "messages",
+        services.connections,
+        newest_first=True,
+    )
+    return [m for m in found.get("messages", []) if isinstance(m, dict) and m.get("date")][:limit]
 
 
 async def waiting_on_me(
