@@ -23,13 +23,14 @@ import anyio
 import caldav
 import icalendar
 import niquests
+from caldav.elements import dav
 from caldav.lib import error as dav_error
 
 from mcp_servers.calendar.caldav_freebusy import FreeBusyUnreadable, freebusy_url, query_freebusy
 from mcp_servers.calendar.caldav_sync import CollectionMirror
 from mcp_servers.calendar.errors import CalendarSourceError, EventNotFoundError
 from mcp_servers.calendar.ics import prepare
-from mcp_servers.calendar.models import CalendarInfo
+from mcp_servers.calendar.models import AccessRole, CalendarInfo
 from mcp_servers.calendar.parsed_provider import ParsedProvider, Source
 from mcp_servers.calendar.provider import AttendeeBusy, OnChange
 from mcp_servers.calendar.settings import CalendarSettings
@@ -48,6 +49,7 @@ class _DavSource(Source):
     mirror: CollectionMirror = field(default_factory=CollectionMirror)
     generation: int = 0  # goes up whenever the parsed calendar is rebuilt
     hrefs: dict[str, str] = field(default_factory=dict)
+    access_role: AccessRole = "writer"
 
 
 class CaldavProvider(ParsedProvider):
@@ -149,6 +151,7 @@ class CaldavProvider(ParsedProvider):
                 calendar_id, str(collection.url), mirror=CollectionMirror(self._sync_collection)
             )
             source.collection = collection
+            source.access_role = _access_role(collection)
             found[calendar_id] = source
         self._sources, self._discovered_at = found, time.monotonic()
 
@@ -185,14 +188,15 @@ class CaldavProvider(ParsedProvider):
             id=source.id,
             name=source.name or source.id,
             source=source.location,
-            writable=True,
-            access_role="writer",  # the server refuses a write it does not allow (403), which is reported
+            writable=self._writable(source),
+            access_role=source.access_role,
             error=source.error,
             warnings=source.parsed.notes if source.parsed else [],
         )
 
     def _writable(self, source: Source) -> bool:
-        return True  # the server says otherwise with a 403 on the write, which is reported
+        assert isinstance(source, _DavSource)
+        return source.access_role in ("owner", "writer")
 
     def _edit_target(self, source: Source, uid: str | None) -> icalendar.Calendar:
         assert isinstance(source, _DavSource)
@@ -266,6 +270,27 @@ class CaldavProvider(ParsedProvider):
         before = {source.id: source.generation for source in self._sources.values()}
         self._refresh()
         return before != {source.id: source.generation for source in self._sources.values()}
+
+
+def _access_role(collection: Any) -> AccessRole:
+    """The user's role on a collection from its `current-user-privilege-set` (RFC 3744): `all` is
+    owner, a write privilege writer, read reader, CalDAV's read-free-busy alone freeBusyReader. A
+    server that does not say is taken as writer: it refuses a write it does not allow (403), which
+    is reported."""
+    try:
+        found = collection.get_properties([dav.CurrentUserPrivilegeSet()], parse_props=False)
+    except (dav_error.DAVError, niquests.RequestException, OSError) as exc:
+        logger.info("CalDAV %s did not say the user's privileges: %s", collection.url, _short(exc))
+        return "writer"
+    element = next(iter(found.values()), None)
+    granted = {child.tag.rpartition("}")[2] for child in element.iter()} if element is not None else set()
+    if "all" in granted:
+        return "owner"
+    if granted & {"write", "write-content", "bind"}:
+        return "writer"
+    if "read" in granted:
+        return "reader"
+    return "freeBusyReader" if "read-free-busy" in granted else "writer"
 
 
 def _slug(url: str) -> str:

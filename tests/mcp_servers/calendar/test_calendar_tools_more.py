@@ -196,6 +196,8 @@ async def test_caldav_moves_a_series_between_collections_and_keeps_its_reminders
     )
     provider = caldav_provider(url, user)
     await provider.update_event("work:weekly@example.com", EventPatch(reminders=[5, 120]))
+    roles = {c.id: (c.access_role, c.writable) for c in await provider.list_calendars()}
+    assert roles == {"work": ("owner", True), "home": ("owner", True)}  # Radicale: DAV:all for the owner
     moved = await provider.move_event("work:weekly@example.com", "home")
     assert (moved.calendar, moved.reminders) == ("home", [5, 120])
     fresh = caldav_provider(url, user)  # what the server holds, read by a new client
@@ -216,3 +218,32 @@ async def test_composio_refuses_reminders_and_moves_in_words() -> None:
         await provider.update_event(f"me:{uuid.uuid4()}", EventPatch(reminders=[]))
     with pytest.raises(InvalidEventError, match="cannot move an event"):
         await provider.move_event("me:x", "other")
+
+
+@pytest.mark.parametrize(
+    ("privileges", "role"),
+    [
+        (["read", "all"], "owner"),
+        (["read", "write-content"], "writer"),
+        (["read"], "reader"),
+        (["C:read-free-busy"], "freeBusyReader"),
+    ],
+)
+def test_a_caldav_calendars_role_is_read_from_the_users_privileges(privileges: list[str], role: str) -> None:
+    from lxml import etree
+
+    from mcp_servers.calendar.caldav_provider import _access_role
+
+    body = "".join(f"<privilege><{name}/></privilege>" for name in privileges)
+    element = etree.fromstring(
+        f'<current-user-privilege-set xmlns="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">{body}'
+        "</current-user-privilege-set>"
+    )
+
+    class Collection:
+        url = "http://dav.example/cal/"
+
+        def get_properties(self, props, parse_props=True):
+            return {"{DAV:}current-user-privilege-set": element}
+
+    assert _access_role(Collection()) == role
