@@ -50,6 +50,7 @@ from orchestrator.health.sources import HealthBook
 from orchestrator.inbox_bridge import InboxBridge
 from orchestrator.llm import ChatModel
 from orchestrator.mcp_clients import (
+    ServerConnection,
     ServerUnavailable,
     ToolCallFailed,
     ToolCallTimeout,
@@ -146,7 +147,7 @@ class Pepper:
         self.inbox = InboxBridge(self.items, self.log, self.scheduler)
         content = ContentBook(self.items)
         triage = (
-            LLMTriage(self.model, self.items, content.model, mail=self.connections.get("gmail"))
+            LLMTriage(self.model, self.items, content.model, mail=self._mail_servers())
             if self.model
             else RulesTriage(content.model)
         )
@@ -246,7 +247,7 @@ class Pepper:
             sync = functools.partial(self.health.record, "calendar", ingest.sync)
             start("calendar ingest", follow, calendar, "calendar://upcoming", sync, CALENDAR_SYNC_SECONDS)
         if calendar or self.accounts.calendar:
-            meetings = MeetingFeed(self.items, mail=self.connections.get("gmail"))
+            meetings = MeetingFeed(self.items, mail=self._mail_servers())
             start("meeting feed", run_feed, meetings, self.log)
         if self.notifications is not None:
             start("notifications mirror", self.notifications.run)
@@ -340,6 +341,11 @@ class Pepper:
             return
         arguments = {"title": title, "body": body, "priority": "normal", "source": "pepper"}
         await notify.call_tool("send_notification", {**arguments, "dedupe_key": dedupe_key})
+
+    def _mail_servers(self) -> list[ServerConnection]:
+        """The gmail server of every mail account (the default first): where mail is searched by words."""
+        names = ["gmail", *account_connections(self.settings, "gmail")]
+        return [self.connections[name] for name in names if name in self.connections]
 
     def _mail_position(self) -> tuple[str | None, float | None]:
         ingest = self.mail_ingest

@@ -10,7 +10,7 @@ disappears, so does its signal.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -48,7 +48,7 @@ class MeetingFeed:
         self,
         items: ContextItems,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
-        mail: ToolCaller | None = None,
+        mail: ToolCaller | Sequence[ToolCaller] | None = None,
     ) -> None:
         self._items = items
         self._now = now

@@ -2,8 +2,8 @@
 store leaves `raw.email` out of its keyword index, see its README, and finds mail only by meaning).
 
 `any_of` builds a Gmail query matching mail from any of some senders or with every one of some
-words (`{from:a from:b} OR (w1 w2)`); `search_mail` runs it through the gmail server's
-`search_messages` and returns the message summaries, newest first, or None when the server refused
+words (`{from:a from:b} OR (w1 w2)`); `search_mail` runs it through the `search_messages` of every
+mail account's gmail server and returns the message summaries, newest first, or None when all refused
 (the caller then falls back to the context store's search by meaning).
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from orchestrator.mcp_clients import ToolCaller, ToolCallFailed
@@ -36,12 +36,23 @@ def any_of(senders: Iterable[str], text: str) -> str:
     return " OR ".join(parts)
 
 
-async def search_mail(mail: ToolCaller, query: str, limit: int) -> list[dict[str, Any]] | None:
-    """The summaries (id, from, subject, date, snippet) of the newest `limit` matches, or None when
-    the gmail server refused the search (logged)."""
-    try:
-        outcome = await mail.call_tool("search_messages", {"query": query, "limit": limit})
-    except ToolCallFailed as exc:
-        logger.warning("related mail: the mail server refused %r: %s", query, exc)
+async def search_mail(
+    mail: ToolCaller | Sequence[ToolCaller], query: str, limit: int
+) -> list[dict[str, Any]] | None:
+    """The summaries (id, from, subject, date, snippet) of the newest `limit` matches in every mail
+    account given (each account's gmail server), or None when every server refused the search."""
+    servers = [mail] if not isinstance(mail, Sequence) else list(mail)
+    found: list[dict[str, Any]] = []
+    answered = False
+    for server in servers:
+        try:
+            outcome = await server.call_tool("search_messages", {"query": query, "limit": limit})
+        except ToolCallFailed as exc:
+            logger.warning("related mail: the mail server refused %r: %s", query, exc)
+            continue
+        answered = True
+        found += list((outcome.structured or {}).get("messages", []))
+    if not answered:
         return None
-    return list((outcome.structured or {}).get("messages", []))[:limit]
+    found.sort(key=lambda message: str(message.get("date") or ""), reverse=True)
+    return found[:limit]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal, Protocol
 
@@ -83,7 +84,7 @@ class LLMTriage:
         model: ChatModel,
         items: ContextItems,
         content: ContentModel | None = None,
-        mail: ToolCaller | None = None,
+        mail: ToolCaller | Sequence[ToolCaller] | None = None,
     ) -> None:
         self._model = model
         self._items = items
