@@ -16,7 +16,7 @@ from typing import Any
 
 from orchestrator.context_items import ContextItems
 from orchestrator.event_log import ContextEvent
-from orchestrator.feeds.related_mail import any_of, search_mail
+from orchestrator.feeds.related_mail import about_from, search_mail
 from orchestrator.feeds.signals import Signal
 from orchestrator.mcp_clients import ToolCaller
 
@@ -36,8 +36,15 @@ def meeting_start(event: dict[str, Any]) -> datetime:
 
 
 def related_mail_query(meeting: dict[str, Any]) -> str:
-    """The Gmail query for mail related to a meeting: from any attendee, or with every title word."""
-    return any_of((a.get("email") or "" for a in meeting.get("attendees", [])), meeting.get("title") or "")
+    """The Gmail query for mail related to a meeting: about its subject (a word of its title that
+    names something: not "daily", "sync" or the name of someone in it) and from an attendee, or with
+    every word of the title. A meeting whose title names nothing ("Daily stand-up", "Alex / Jordan
+    1:1") gets none: all mail of its attendees would be noise, not related."""
+    people = [*meeting.get("attendees", []), meeting.get("organizer") or {}]
+    names = [f"{p.get('name') or ''} {(p.get('email') or '').partition('@')[0]}" for p in people]
+    return about_from(
+        (p.get("email") or "" for p in meeting.get("attendees", [])), meeting.get("title") or "", names
+    )
 
 
 class MeetingFeed:
@@ -103,7 +110,9 @@ class MeetingFeed:
 
     async def _related(self, meeting: dict[str, Any]) -> list[str]:
         """Subjects of the most related recent mail (newest first from the mail server)."""
-        if self._mail is not None and (query := related_mail_query(meeting)):
+        if self._mail is not None:
+            if not (query := related_mail_query(meeting)):
+                return []  # a title that names nothing: no mail is related to it in particular
             found = await search_mail(self._mail, query, RELATED)
             if found is not None:
                 return [m.get("subject") or "(no subject)" for m in found]

@@ -16,7 +16,7 @@ from typing import Any
 
 from orchestrator.mcp_clients import ToolCaller, ToolCallFailed
 
-__all__ = ["any_of", "search_mail"]
+__all__ = ["about_from", "any_of", "search_mail", "topic_words"]
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,41 @@ def any_of(senders: Iterable[str], text: str) -> str:
     if words:
         parts.append("(" + " ".join(words) + ")")
     return " OR ".join(parts)
+
+
+# Words of meeting titles that name no subject: mail containing them is not related to the meeting.
+GENERIC = frozenset(
+    "the and for with from about into our your daily weekly monthly quarterly meeting meet call sync "
+    "standup stand catch chat check team update updates review session today tomorrow".split()
+)
+
+
+def topic_words(title: str, names: Iterable[str] = ()) -> list[str]:
+    """The words of a title that name its subject: three letters or more, or a digit with letters
+    ("Q4"); not a generic meeting word, a bare number or the name of one of `names` (the people of
+    "Alex / Jordan 1:1" are who meets, not what about)."""
+    people = {part.lower() for name in names for part in WORD.findall(name or "")}
+    return [
+        word
+        for word in WORD.findall(title)
+        if (len(word) > 2 or any(c.isdigit() for c in word))
+        and not word.isdigit()
+        and word.lower() not in GENERIC | people
+    ]
+
+
+def about_from(senders: Iterable[str], title: str, names: Iterable[str] = ()) -> str:
+    """A Gmail query for mail about `title`: from any of `senders` and with any word naming its
+    subject (`topic_words`), or with every word of the title; empty when the title names no subject
+    (mail from the senders alone is not about anything in particular)."""
+    topic = topic_words(title, names)
+    if not topic:
+        return ""
+    addresses = [address for address in senders if ADDRESS.match(address or "")]
+    every = "(" + " ".join(WORD.findall(title)) + ")"
+    if not addresses:
+        return every
+    return "({" + " ".join(f"from:{a}" for a in addresses) + "} {" + " ".join(topic) + "}) OR " + every
 
 
 async def search_mail(

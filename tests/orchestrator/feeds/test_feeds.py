@@ -143,11 +143,12 @@ async def test_meeting_feed_writes_a_brief_for_each_upcoming_event(connections, 
     assert offsite["starts_at"].startswith(tomorrow.isoformat())
 
 
-def test_related_mail_query_asks_for_mail_from_an_attendee_or_with_every_title_word() -> None:
+def test_related_mail_query_asks_for_mail_about_the_title_from_an_attendee_or_with_every_title_word() -> None:
     meeting = {
         "title": "Budget: review (Q4)",
         "attendees": [{"email": "sam@example.org"}, {"email": "not an address"}, {"name": "Lee"}],
     }
-    assert related_mail_query(meeting) == "{from:sam@example.org} OR (Budget review Q4)"
+    assert related_mail_query(meeting) == "({from:sam@example.org} {Budget Q4}) OR (Budget review Q4)"
     assert related_mail_query({"title": "Offsite"}) == "(Offsite)"
+    assert related_mail_query({"title": "Daily stand-up", "attendees": [{"email": "sam@example.org"}]}) == ""
     assert related_mail_query({"title": ""}) == ""
