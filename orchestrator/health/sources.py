@@ -58,27 +58,6 @@ class Watched(Protocol):
     def state(self, now: float) -> tuple[SourceState, str]: ...
     def snapshot(self, now: float) -> dict[str, Any]: ...
     def fix(self) -> str: ...
-    def _lag(self) -> dict[str, Any]:
-        """The cursor, the newest message stored, and how far it is behind the server's newest (both
-        are message dates, so no two clocks are compared)."""
-        cursor, newest = self.position() if self.position else (None, None)
-        theirs = (self.account or {}).get("newest_message_at")
-        lag = max(0.0, theirs - newest) if theirs is not None and newest is not None else None
-        return {"cursor": cursor, "newest_at": newest, "lag_seconds": lag}
-
-    def _position(self) -> list[str]:
-        found = self._lag()
-        if found["newest_at"] is None:
-            return []
-        newest = datetime.fromtimestamp(found["newest_at"]).astimezone().strftime("%a %d %b %H:%M")
-        lag = found["lag_seconds"]
-        behind = (
-            ""
-            if lag is None
-            else (", up to date with the server" if lag == 0 else f", {span(lag)} behind the server's newest")
-        )
-        return [f"newest message stored {newest}{behind}; cursor {found['cursor']}"]
-
     def outage_start(self, now: float) -> tuple[float, float]: ...
     def alert_texts(self) -> tuple[str, str, str]: ...
 
