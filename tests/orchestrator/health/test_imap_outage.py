@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import anyio
@@ -57,6 +58,15 @@ def _gmail_spec(dovecot: Dovecot, user: str, state: Path) -> ServerSpec:
     return ServerSpec(name="gmail", command=[sys.executable, "-m", "mcp_servers.gmail"], env=env)
 
 
+def announcer(notify: ServerConnection) -> Callable[[str, str, str], Awaitable[None]]:
+    """The health book's alert callback: a deduplicated notification through the notify server."""
+
+    async def announce(title: str, body: str, key: str) -> None:
+        await notify.call_tool("send_notification", {"title": title, "body": body, "dedupe_key": key})
+
+    return announce
+
+
 async def _titles(notify: ServerConnection) -> list[str]:
     listed = (await notify.call_tool("list_notifications", {"limit": 50})).structured or {}
     return [notification["title"] for notification in listed["notifications"]]
@@ -68,9 +78,7 @@ async def test_stopping_dovecot_turns_mail_red_alerts_once_and_recovers(
     clock = Clock()
     items = ContextItems(connections["context"])
     notify = connections["notify"]
-
-    async def announce(title: str, body: str, key: str) -> None:
-        await notify.call_tool("send_notification", {"title": title, "body": body, "dedupe_key": key})
+    announce = announcer(notify)
 
     with running_dovecot() as dovecot:
         spec = _gmail_spec(dovecot, dovecot.add_user(), tmp_path / "state")
@@ -119,9 +127,7 @@ async def test_a_password_changed_on_the_server_turns_mail_red_at_once_saying_th
     clock = Clock()
     items = ContextItems(connections["context"])
     notify = connections["notify"]
-
-    async def announce(title: str, body: str, key: str) -> None:
-        await notify.call_tool("send_notification", {"title": title, "body": body, "dedupe_key": key})
+    announce = announcer(notify)
 
     with running_dovecot() as dovecot:
         user = dovecot.add_user()
