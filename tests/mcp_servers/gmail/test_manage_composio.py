@@ -4,7 +4,7 @@ tool error (attachment bytes, files, renaming or deleting labels)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -15,23 +15,16 @@ from fastmcp.exceptions import ToolError
 from mcp_servers.gmail.providers import make_provider
 from mcp_servers.gmail.server import build_server
 from tests.support.composio_gmail import FakeGmail
-from tests.support.composio_server import ComposioServer, composio_server
+from tests.support.composio_server import ComposioServer
 
+from . import test_composio_provider as composio_tests
 from .messages import message_with_attachment
 from .test_composio_provider import arrive, settings_for
 
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def gmail() -> FakeGmail:
-    return FakeGmail()
-
-
-@pytest.fixture
-def composio(gmail: FakeGmail) -> Iterator[ComposioServer]:
-    with composio_server(gmail.handlers()) as server:
-        yield server
+gmail, composio = composio_tests.gmail, composio_tests.composio  # the provider tests' fixtures
 
 
 @pytest.fixture
