@@ -7,8 +7,8 @@ realistic sizes, ~10% HTML-only, 5% attachments, threads, five languages, three 
 Pepper on it with a HOME, state and data dir of its own, and measures, polling the UI's `/state` every
 2 s and reading the servers' SQLite files read-only: time to the UI serving; time until Now is
 complete for the last 14 days (every message received within 14 days or unread has its triage
-signal); time until every message is searchable by words (all in `raw.email`, whose text the store
-indexes on write); messages/s through each stage (gmail index, raw.email, triage, embeddings); MCP
+signal); time until every message is searchable by words (the gmail server's full-text index, the
+one index of mail words, holds every message) and until all are stored in `raw.email`; messages/s through each stage (gmail index, raw.email, triage, embeddings); MCP
 calls per message (the bench's own `/state` reads and chat questions subtracted); peak RSS and USS per process;
 database size per 1,000 messages; chat (`/ask`, rules mode) latency p50/p95 during the sync, one
 question a second; new mail -> Now latency during and after the sync (a probe message delivered

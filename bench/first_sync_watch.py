@@ -171,6 +171,9 @@ class Watch:
         marks, size = self.marks, self.mailbox.size
         calls = sum(sum(c.values()) for c in (state or {}).get("status", {}).get("mcp_calls", {}).values())
         db_bytes = sum(p.stat().st_size for p in self.data.glob("context.sqlite3*"))
+        index_bytes = sum(
+            p.stat().st_size for p in (self.data / "state").glob("pepper/gmail/maildir-*.sqlite3*")
+        )
 
         def rate(count: int, start: str, end: str) -> float | None:
             if start in marks and end in marks and marks[end] > marks[start]:
@@ -182,7 +185,7 @@ class Watch:
             "first message in the context store (s)": marks.get("first_raw"),
             f"Now complete, {len(self.recent):,} msgs of the window (s)": marks.get("now_complete"),
             f"signals complete (+ old unread: {len(self.triage):,}) (s)": marks.get("unread_triaged"),
-            "gmail index complete (s)": marks.get("indexed"),
+            "searchable by words: gmail index complete (s)": marks.get("indexed"),
             "raw.email complete (s)": marks.get("searchable"),
             "embeddings drained (s)": marks.get("embeddings_drained"),
             "embeddings pending at the end": self.counts.get("pending_embeddings"),
@@ -195,6 +198,9 @@ class Watch:
             "all processes peak RSS (MB)": round(self.total_peak["rss_mb"], 1),
             "all processes peak USS (MB)": round(self.total_peak["uss_mb"], 1),
             "DB MB per 1,000 messages": round(db_bytes / 2**20 / max(self.counts.get("raw", 1), 1) * 1000, 2),
+            "gmail index MB per 1,000 messages": round(
+                index_bytes / 2**20 / max(self.counts.get("indexed", 1), 1) * 1000, 2
+            ),
             "chat replies during the sync": len(chat),
             "chat errors during the sync": len(errors),
             "chat p50 (s)": round(percentile(chat, 0.5), 3),
