@@ -130,16 +130,19 @@ function renderNow() {
     if (putAway(key)) continue;
     if (!showLow && !inNow(signal)) continue;
     const quiet = Boolean(signal.seen || !inNow(signal) || (notification && (notification.read_at || snoozed(notification))));
-    entries.push({ key, quiet, score: nowScore(signal), at: signal.deadlines?.[0]?.due || "", node: () => signalCard(key, signal, notification) });
+    const pinned = signal.kind === "reminder";
+    entries.push({ key, quiet, pinned, score: nowScore(signal), at: signal.deadlines?.[0]?.due || "", node: () => signalCard(key, signal, notification) });
   }
   for (const notification of state.notifications.values()) {
     const key = `notifications.inbox/${notification.id}`;
     if (shown.has(notification.id) || putAway(key) || ((notification.read_at || snoozed(notification)) && !showLow)) continue;
     const quiet = Boolean(notification.read_at || snoozed(notification));
-    entries.push({ key, quiet, score: nowScore(notification), at: notification.created_at, node: () => notificationCard(notification) });
+    const pinned = notification.kind === "reminder";
+    entries.push({ key, quiet, pinned, score: nowScore(notification), at: notification.created_at, node: () => notificationCard(notification) });
   }
-  // What still needs the user comes first: unread before read or snoozed, then by the ranker's score, newest first.
-  entries.sort((a, b) => a.quiet - b.quiet || b.score - a.score || String(b.at).localeCompare(String(a.at)));
+  // What still needs the user comes first: unread before read or snoozed, a reminder the user set before
+  // the rest (they asked to be told: it must not fall behind the budget), then by the ranker's score, newest first.
+  entries.sort((a, b) => a.quiet - b.quiet || b.pinned - a.pinned || b.score - a.score || String(b.at).localeCompare(String(a.at)));
   const waiting = entries.filter((entry) => !entry.quiet).length;
   const budget = renderNow.expanded || showLow ? 150 : NOW_LIMIT;
   const visible = entries.slice(0, Math.min(budget, showLow ? 150 : waiting));
