@@ -1,8 +1,8 @@
 """The IMAP store's first indexing, done a page at a time while the server answers.
 
 `plan_index` reads every folder's flags and journals what vanished or changed; the new messages
-wait in a backlog, Sent first, then INBOX, then the other folders, each newest first (highest UID
-first), with the UIDNEXT each folder had. `index_step` fetches the next page of the backlog (one
+wait in a backlog, the newest Sent mail first (`first_order`), then INBOX, the rest of Sent, the
+other folders, each newest first (highest UID first), with the UIDNEXT each folder had. `index_step` fetches the next page of the backlog (one
 UID FETCH per folder page) and journals it. Meanwhile a sync (`index_arrivals`) indexes only the
 mail that reached the inbox since the plan, at once, so that new mail is not held behind old; when
 the backlog is empty, a full scan records whatever else changed. Mixed into `ImapStore`.
@@ -15,6 +15,7 @@ from functools import partial
 from itertools import groupby
 from typing import TypeVar
 
+from .first_order import lead_with_sent
 from .imap_connection import Folder, ImapConnection
 from .journal import Journal
 from .models import IndexProgress
@@ -43,9 +44,12 @@ class FirstIndex:
 
     def plan_index(self) -> int:
         """Begin the first indexing (see the module docstring); returns how many messages wait."""
-        self._backlog, self.planned = [], {}
+        self.planned = {}
+        waiting: dict[str | None, list[Waiting]] = {"SENT": [], "INBOX": [], None: []}
         for folder in self._ordered_folders():
-            self._backlog += self._call(partial(self._scan_folder, folder=folder, defer=True))
+            found = self._call(partial(self._scan_folder, folder=folder, defer=True))
+            waiting[folder.role if folder.role in ("SENT", "INBOX") else None] += found
+        self._backlog = lead_with_sent(waiting["SENT"], waiting["INBOX"], waiting[None])
         self.progress = IndexProgress(indexed=0, total=len(self._backlog))
         return len(self._backlog)
 

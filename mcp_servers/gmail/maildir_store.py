@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from itertools import count
 from pathlib import Path
 
+from .first_order import sent_to_front
 from .indexed import SYSTEM_LABELS
 from .journal import IndexRow, Journal, Location
 from .models import IndexProgress, Message
@@ -149,19 +150,17 @@ class MaildirStore:
 
     def plan_index(self) -> int:
         """Begin the first indexing, to be done a step at a time (`index_step`) while the server
-        answers: moves and deletions are journalled now; new files wait, the Sent folder first (a
-        reader learns whom the user writes to before it judges what they receive), then the rest,
-        each newest first (by mtime, the Maildir received date), so that a client reading the change
-        feed meets recent mail first. Until the backlog is done `scan()` only journals mail delivered
+        answers: moves and deletions are journalled now; new files wait, the newest Sent mail first
+        (`first_order`: a reader learns whom the user writes to before it judges what they receive),
+        then the rest newest first (by mtime, the Maildir received date), so that a client reading
+        the change feed meets recent mail first. Until the backlog is done `scan()` only journals mail delivered
         since (`_index_arrivals`). Returns how many files wait."""
         on_disk, indexed = self.files(), self.journal.locations()
         self._planned = set(on_disk)
         self._apply_moves(on_disk, indexed)
         waiting = [stored for key, stored in on_disk.items() if key not in indexed]
-        self._backlog = sorted(waiting, key=_received, reverse=True)
-        self._backlog.sort(
-            key=lambda stored: stored.folder != "Sent"
-        )  # stable: Sent first, each newest first
+        newest_first = sorted(waiting, key=_received, reverse=True)
+        self._backlog = sent_to_front(newest_first, lambda stored: stored.folder == "Sent")
         self.progress = IndexProgress(indexed=0, total=len(waiting))
         return len(waiting)
 

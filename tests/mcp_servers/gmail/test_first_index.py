@@ -12,6 +12,7 @@ import anyio
 import pytest
 from fastmcp import Client
 
+from mcp_servers.gmail.first_order import SENT_LEAD
 from mcp_servers.gmail.journal import Journal
 from mcp_servers.gmail.maildir_store import MaildirStore
 from tests.support.processes import stdio_transport
@@ -23,23 +24,48 @@ BODY = "About the quarterly numbers: the draft is in the shared folder, comments
 BASE_TIME = 1_750_000_000
 
 
-def big_maildir(root: Path, count: int) -> list[str]:
-    """`count` messages in new/, message i received at BASE_TIME + i minutes; keys oldest first."""
+def big_maildir(root: Path, count: int, tag: str = "bench", every: int = 60) -> list[str]:
+    """`count` messages in new/, message i received at BASE_TIME + i * `every` seconds; keys oldest first."""
     for sub in ("cur", "new", "tmp"):
         (root / sub).mkdir(parents=True, exist_ok=True)
     template = plain_message(subject="Numbers NUMBER", body=BODY, date=datetime.fromtimestamp(BASE_TIME, UTC))
     stamp = format_datetime(datetime.fromtimestamp(BASE_TIME, UTC)).encode()
     keys = []
     for i in range(count):
-        key = f"{BASE_TIME + i}.M{i}P1.bench"
+        key = f"{BASE_TIME + i}.M{i}P1.{tag}"
         path = root / "new" / key
-        sent = format_datetime(
-            datetime.fromtimestamp(BASE_TIME + 60 * i, UTC)
-        ).encode()  # written as received
-        path.write_bytes(template.replace(b"NUMBER", str(i).encode()).replace(stamp, sent))
-        os.utime(path, (BASE_TIME + 60 * i, BASE_TIME + 60 * i))
+        at = BASE_TIME + every * i
+        path.write_bytes(
+            template.replace(b"NUMBER", str(i).encode()).replace(stamp, _date(at))
+        )  # as received
+        os.utime(path, (at, at))
         keys.append(key)
     return keys
+
+
+def _date(at: int) -> bytes:
+    return format_datetime(datetime.fromtimestamp(at, UTC)).encode()
+
+
+def test_a_years_long_sent_folder_leads_with_its_newest_mail_only(tmp_path: Path) -> None:
+    """The newest SENT_LEAD sent messages come first (whom the user writes to), then everything
+    newest first: old sent mail does not hold today's inbox back."""
+    inbox = big_maildir(tmp_path / "Mail", 300)
+    sent = big_maildir(tmp_path / "Mail" / ".Sent", SENT_LEAD + 100, tag="sent", every=30)
+    store = MaildirStore(tmp_path / "Mail", Journal(tmp_path / "state" / "index.sqlite3"))
+    assert store.plan_index() == 300 + SENT_LEAD + 100
+    while store.index_step(200) is not None:
+        pass
+    order = [change.message_id.rsplit(":", 1)[-1] for change in store.journal.changes(None, 2000).changes]
+    assert order[:SENT_LEAD] == sent[::-1][:SENT_LEAD]
+    by_time = sorted(inbox + sent[:100], key=lambda key: (int(key.split(".")[0]), key), reverse=True)
+    received = {key: BASE_TIME + 60 * i for i, key in enumerate(inbox)} | {
+        key: BASE_TIME + 30 * i for i, key in enumerate(sent)
+    }
+    rest = order[SENT_LEAD:]
+    assert sorted(rest) == sorted(by_time) and [received[k] for k in rest] == sorted(
+        (received[k] for k in rest), reverse=True
+    )
 
 
 def test_first_index_goes_newest_first_in_steps_and_scan_waits_for_it(tmp_path: Path) -> None:
