@@ -131,6 +131,7 @@ def _change_project(profile: UserProfile, action: str, name: str, to: str | None
 
 
 def _key_of(profile: UserProfile, name: str) -> str:
+    profile.refresh_projects()
     for project in profile.learned_projects:
         edit = profile.edits.projects.get(project.key)
         if (edit.name if edit else project.name).lower() == name.lower():

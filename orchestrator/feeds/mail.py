@@ -7,8 +7,16 @@ it reads that JSON into these models, keeping only what the feeds use and ignori
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 from orchestrator.feeds.projects import (
     THREADS_KEPT,
@@ -166,6 +174,20 @@ class UserProfile(BaseModel):
         default_factory=list, description="Provider ids of the latest sent mail learned (a replay is skipped)"
     )
     _known_people: object = PrivateAttr(None)  # `sender_trust`'s look-up tables, never stored
+    # Sent mail changed the threads since `learned_projects` was found: the rule runs again when the
+    # projects are read or stored, not per message (a first sync learns thousands of sent messages).
+    _projects_stale: bool = PrivateAttr(False)
+
+    @model_serializer(mode="wrap")
+    def _serialize(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        self.refresh_projects()
+        return handler(self)
+
+    def refresh_projects(self) -> None:
+        """Run the project rule again if sent mail was learned since it last ran."""
+        if self._projects_stale:
+            self.learned_projects = learn_projects(self.threads.values())
+            self._projects_stale = False
 
     def is_user(self, mailbox: Mailbox | None) -> bool:
         """Whether the address is one of the user's: says who a mailbox names, not who wrote."""
@@ -211,7 +233,7 @@ class UserProfile(BaseModel):
         if len(self.threads) > THREADS_KEPT:
             oldest = min(self.threads, key=lambda k: self.threads[k].last_sent)
             del self.threads[oldest]
-        self.learned_projects = learn_projects(self.threads.values())
+        self._projects_stale = True
 
     @property
     def display_name(self) -> str | None:
@@ -223,6 +245,7 @@ class UserProfile(BaseModel):
 
     def projects(self) -> list[Project]:
         """Learned projects as the user edited them (renamed, hidden), then the ones they added."""
+        self.refresh_projects()
         shown = []
         for project in self.learned_projects:
             edit = self.edits.projects.get(project.key)
