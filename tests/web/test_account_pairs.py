@@ -100,6 +100,23 @@ def check_cards(page, run: TwoAccounts, meetings: dict[str, dict[str, Any]]) -> 
         expect(meeting_card.locator(".source")).to_contain_text(meeting["summary"])
 
 
+def mark_work_mail_read(page, run: TwoAccounts) -> None:
+    """ "Mark read" on the work mail's card, which reaches that account's mailbox."""
+    from playwright.sync_api import expect
+
+    work_card = page.locator(card("now-list", f"signal signals.email/{run.work['source_id']}"))
+    work_card.get_by_role("button", name="Mark read").click()
+    expect(page.locator("#toast")).to_have_text("Marked read in the mailbox")
+    expect(work_card.get_by_role("button", name="Mark read")).to_have_count(0)
+
+
+def seen_in_imap(port: int, user: str) -> bool:
+    with imaplib.IMAP4("127.0.0.1", port) as imap:
+        imap.login(user, "secret")
+        imap.select("INBOX", readonly=True)
+        return imap.search(None, "SEEN")[1][0].split() == [b"1"]
+
+
 def approve_reply_in_page(page, run: TwoAccounts) -> None:
     """Ask for a reply to the work mail in the chat, check its approval card names the work account's
     server, and approve it there."""
@@ -143,6 +160,10 @@ def test_an_imap_account_and_an_ics_calendar_account_in_one_pepper(browser, tmp_
                 }
                 check_cards(page, run, meetings)
                 screenshot(page, "account-pair-imap-ics")
+                mark_work_mail_read(page, run)
+                assert wait_until(
+                    lambda: seen_in_imap(dovecot.port, user), 30, "the work mail \\Seen in Dovecot"
+                )
                 approve_reply_in_page(page, run)
                 (sent,) = wait_until(lambda: smtp.received, 60, "the reply at the IMAP account's SMTP server")
                 assert (sent.login, sent.mail_from, sent.recipients) == (
@@ -179,6 +200,9 @@ def test_a_gmail_api_account_and_a_caldav_calendar_account_in_one_pepper(browser
             meetings = {"team": meeting_signal(run, "Client call"), "default": meeting_signal(run, "Gym")}
             check_cards(page, run, meetings)
             screenshot(page, "account-pair-gmail-caldav")
+            mark_work_mail_read(page, run)
+            unread = [m for m in emulator.mailbox.messages.values() if "UNREAD" in m["labelIds"]]
+            assert unread == [], "the work mail is still unread in the Gmail API"
             approve_reply_in_page(page, run)
             assert emulator.wait_until(lambda box: bool(sent_through(box)), 60), "no reply reached the API"
             assert sent_through(emulator.mailbox) == ["Re: Contract question"]
