@@ -7,7 +7,7 @@ Each test checks through the page: the account's mail is in Now on a card naming
 calendar account's event is in Today's meetings naming its account, and a reply asked for in the chat
 and approved on its approval card leaves through the mail account (its SMTP server and Sent folder, or
 the Gmail API's send), never through the default Maildir. Cards are found by their `data-key`, which
-holds the signal's or approval's id. Events are not checked for acceptance or creation: in rules mode
+holds the signal's or approval's id. The Search panel's cards name their account as well. Events are not checked for acceptance or creation: in rules mode
 the page offers neither (the calendar's write tools are reached only by a model's tool calls).
 """
 
@@ -100,6 +100,19 @@ def check_cards(page, run: TwoAccounts, meetings: dict[str, dict[str, Any]]) -> 
         expect(meeting_card.locator(".source")).to_contain_text(meeting["summary"])
 
 
+def check_search(page, run: TwoAccounts, account: str, meeting: dict[str, Any]) -> None:
+    """The Search panel's cards name their account too: the work mail's and the account's event's."""
+    from playwright.sync_api import expect
+
+    for query, key, named in (
+        ("Contract question", f"signals.email/{run.work['source_id']}", "work"),
+        (meeting["summary"], f"raw.calendar/{meeting['source_id']}", account),
+    ):
+        page.get_by_label("Search mail, calendar and notes").fill(query)
+        page.get_by_label("Search mail, calendar and notes").press("Enter")
+        expect(page.locator(card("search-list", f"search {key}")).locator(".account")).to_have_text(named)
+
+
 def mark_work_mail_read(page, run: TwoAccounts) -> None:
     """ "Mark read" on the work mail's card, which reaches that account's mailbox."""
     from playwright.sync_api import expect
@@ -159,6 +172,7 @@ def test_an_imap_account_and_an_ics_calendar_account_in_one_pepper(browser, tmp_
                     "default": meeting_signal(run, "Gym"),
                 }
                 check_cards(page, run, meetings)
+                check_search(page, run, "family", meetings["family"])
                 screenshot(page, "account-pair-imap-ics")
                 mark_work_mail_read(page, run)
                 assert wait_until(
@@ -199,6 +213,7 @@ def test_a_gmail_api_account_and_a_caldav_calendar_account_in_one_pepper(browser
         with two_account_pepper(tmp_path, table, team) as run, pepper_page(browser, run) as page:
             meetings = {"team": meeting_signal(run, "Client call"), "default": meeting_signal(run, "Gym")}
             check_cards(page, run, meetings)
+            check_search(page, run, "team", meetings["team"])
             screenshot(page, "account-pair-gmail-caldav")
             mark_work_mail_read(page, run)
             unread = [m for m in emulator.mailbox.messages.values() if "UNREAD" in m["labelIds"]]
