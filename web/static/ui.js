@@ -396,9 +396,10 @@ function searchCard(item) {
   const data = item.data || {};
   const sender = data.from?.name || data.from?.email || (typeof data.from === "string" ? data.from : null);
   const link = item.namespace === "raw.email" ? `gmail://message/${item.id}` : item.namespace === "raw.calendar" ? `calendar://event/${item.id}` : data.link;
-  return el("li", { class: "card" },
+  return el("li", { class: "card", "data-key": `search ${item.namespace}/${item.id}` },
     el("div", { class: "meta" }, el("span", {}, namespaceLabel(item.namespace)), sender ? el("span", {}, sender) : null,
-      data.date || data.start ? el("span", {}, data.all_day ? day(data.start) : when(data.date || data.start, true)) : null),
+      data.date || data.start ? el("span", {}, data.all_day ? day(data.start) : when(data.date || data.start, true)) : null,
+      item.namespace.startsWith("memory.") ? null : accountTag(data)),  // a note belongs to no account
     el("div", { class: "title" }, data.subject || data.title || data.summary || item.id),
     el("div", { class: "detail clamp" }, (item.text || "").slice(0, 400)),
     el("div", { class: "actions" }, linkFor(link, "search")));

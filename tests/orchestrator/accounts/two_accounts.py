@@ -1,6 +1,7 @@
 """A real `pepper-orchestrator run` (rules mode) with two mail accounts: the default Maildir in the
-data directory and `[accounts.work]` (a Maildir, or the IMAP account a test gives), each holding one
-unread mail; handed over once both are triaged."""
+data directory and `[accounts.work]` (a Maildir, or the IMAP or Gmail API account a test gives), each
+holding one unread mail, and any further accounts a test adds (a calendar account); handed over once
+both mails are triaged."""
 
 from __future__ import annotations
 
@@ -55,17 +56,21 @@ def deliver(maildir: Path, name: str, sender: tuple[str, str], to: str, subject:
     (maildir / "new" / f"{name}.eml").write_bytes(bytes(message(name, sender, to, subject, body)))
 
 
-def signal_about(api: str, subject: str) -> dict[str, Any] | None:
+def signal_about(api: str, subject: str, namespace: str = "signals.email") -> dict[str, Any] | None:
     for item in httpx.get(f"{api}/state", timeout=60).json()["signals"]:
-        if item["namespace"] == "signals.email" and subject in json.dumps(item["data"]):
+        if item["namespace"] == namespace and subject in json.dumps(item["data"]):
             return item["data"]
     return None
 
 
 @contextmanager
-def two_account_pepper(tmp_path: Path, work_table: str | None = None) -> Iterator[TwoAccounts]:
+def two_account_pepper(
+    tmp_path: Path, work_table: str | None = None, more_accounts: str = ""
+) -> Iterator[TwoAccounts]:
     """`work_table`: the `[accounts.work]` settings (default: a Maildir under `tmp_path/work-mail`
-    holding `WORK_MAIL`; given, its mailbox must already hold `WORK_MAIL`)."""
+    holding `WORK_MAIL`; given, its mailbox must already hold `WORK_MAIL`); `more_accounts`: further
+    `[accounts.NAME]` tables. The default calendar is `tmp_path/data/calendar` (empty unless the test
+    wrote .ics files there first)."""
     data, work_mail = tmp_path / "data", tmp_path / "work-mail"
     home = (("Dana Lee", "dana@example.org"), "me@home.example", "Dinner on Saturday?", "Free on Saturday?")
     deliver(data / "mail", "home1", *home)
@@ -75,7 +80,7 @@ def two_account_pepper(tmp_path: Path, work_table: str | None = None) -> Iterato
     config = tmp_path / "config.toml"
     config.write_text(
         'allow_send = true\nuser_addresses = ["me@home.example", "me@work.example"]\n'
-        f'[accounts.work]\n{work_table}from_address = "me@work.example"\n'
+        f'[accounts.work]\n{work_table}from_address = "me@work.example"\n{more_accounts}'
     )
     env = child_env({"PEPPER_CONFIG": str(config), "PEPPER_CONTEXT_EMBEDDER": "none"})
     for name in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "PEPPER_DATA_DIR"):
