@@ -36,6 +36,7 @@ WORK_MAIL = (
     "Contract question",
     "Can you confirm the contract start date by Friday?",
 )
+HOME_MAIL = (("Dana Lee", "dana@example.org"), "me@home.example", "Dinner on Saturday?", "Free on Saturday?")
 
 
 def message(name: str, sender: tuple[str, str], to: str, subject: str, body: str) -> EmailMessage:
@@ -63,12 +64,16 @@ def signal_about(api: str, subject: str) -> dict[str, Any] | None:
 
 
 @contextmanager
-def two_account_pepper(tmp_path: Path, work_table: str | None = None) -> Iterator[TwoAccounts]:
+def two_account_pepper(
+    tmp_path: Path, work_table: str | None = None, default_table: str | None = None
+) -> Iterator[TwoAccounts]:
     """`work_table`: the `[accounts.work]` settings (default: a Maildir under `tmp_path/work-mail`
-    holding `WORK_MAIL`; given, its mailbox must already hold `WORK_MAIL`)."""
+    holding `WORK_MAIL`; given, its mailbox must already hold `WORK_MAIL`). `default_table`, given:
+    the `[accounts.default]` settings, whose mailbox must already hold `HOME_MAIL` (else the
+    default account is the Maildir in the data directory, which gets it)."""
     data, work_mail = tmp_path / "data", tmp_path / "work-mail"
-    home = (("Dana Lee", "dana@example.org"), "me@home.example", "Dinner on Saturday?", "Free on Saturday?")
-    deliver(data / "mail", "home1", *home)
+    if default_table is None:
+        deliver(data / "mail", "home1", *HOME_MAIL)
     if work_table is None:
         deliver(work_mail, "work1", *WORK_MAIL)
         work_table = f'kind = "maildir"\nmaildir = "{work_mail}"\n'
@@ -76,6 +81,7 @@ def two_account_pepper(tmp_path: Path, work_table: str | None = None) -> Iterato
     config.write_text(
         'allow_send = true\nuser_addresses = ["me@home.example", "me@work.example"]\n'
         f'[accounts.work]\n{work_table}from_address = "me@work.example"\n'
+        + (f"[accounts.default]\n{default_table}" if default_table else "")
     )
     env = child_env({"PEPPER_CONFIG": str(config), "PEPPER_CONTEXT_EMBEDDER": "none"})
     for name in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "PEPPER_DATA_DIR"):
