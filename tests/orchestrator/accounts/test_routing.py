@@ -1,8 +1,8 @@
 """Ids that look alike across accounts reach the right server: the default account's calendar or IMAP
 folder named `work`, beside an account named `work`, gives ids `work:…` that read like that account's
 stored ids. Actions route by the stored item (its `account`), not by the id's shape: in a real
-`pepper-orchestrator run` with the default account on Dovecot and `[accounts.work]` on a Maildir, and
-for a worker's call through the toolbox to two real calendar servers."""
+`pepper-orchestrator run` with the default account on Dovecot and `[accounts.work]` on a Maildir, for
+a worker's call through the toolbox to two real calendar servers, and for the chat's "mark read"."""
 
 from __future__ import annotations
 
@@ -16,11 +16,15 @@ import pytest
 
 from orchestrator.accounts.routing import stored_route
 from orchestrator.context_items import ContextItems
-from orchestrator.feeds.ingest import CalendarIngest
+from orchestrator.conversation.act_actions import mark
+from orchestrator.conversation.intents import Reading
+from orchestrator.conversation.services import ActionError, Ref, Services
+from orchestrator.feeds.ingest import CalendarIngest, MailIngest
 from orchestrator.mcp_clients import ToolCallFailed
 from orchestrator.workers.toolbox import Toolbox
 from tests.mcp_servers.gmail.dovecot import DOVECOT, running_dovecot
 from tests.orchestrator.accounts.test_calendars import account_connection, ics
+from tests.orchestrator.accounts.test_ingest import deliver
 from tests.orchestrator.accounts.test_two_accounts_run import CSRF, ask, replies_in_imap, sent_files
 from tests.orchestrator.accounts.two_accounts import HOME_MAIL, message, two_account_pepper
 from tests.support.pepper_run import wait_until
@@ -64,6 +68,31 @@ async def test_a_default_calendar_named_like_an_account_keeps_its_events_and_eac
         )  # its server's own
         with pytest.raises(ToolCallFailed):  # the default's event is not the work account's to read
             await toolbox.call(work_get, {"event_id": "work:standup"})
+
+
+@pytest.mark.anyio
+@pytest.mark.servers("context", "gmail")
+async def test_the_chat_marks_mail_read_in_the_mailbox_of_the_account_it_was_stored_from(
+    connections, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PEPPER_CONFIG", str(tmp_path / "absent.toml"))
+    deliver(tmp_path / "mail", "d1", "Lunch")
+    deliver(tmp_path / "work-mail", "w1", "Quarterly plan")
+    table = f'[accounts.work]\nkind = "maildir"\nmaildir = "{tmp_path / "work-mail"}"\nallow_write = true\n'
+    async with account_connection(tmp_path, table, "gmail.work") as work:
+        items = ContextItems(connections["context"])
+        await MailIngest(connections["gmail"], items).sync()
+        await MailIngest(work, items, account="work").sync()
+        stored = {item.data["subject"]: item.id for item in await items.query(["raw.email"])}
+        services = Services({**connections, "gmail.work": work}, items)  # no ranker: the mailbox only
+        refs = [Ref("email", stored[subject], subject, namespace="raw.email") for subject in stored]
+        reading = Reading("mark_read_item", "mark them read")
+        said, _ = await mark(services, reading, datetime.now(UTC), refs)
+        assert said.startswith("Marked read: ")
+        assert work_mail_read(tmp_path / "work-mail") and work_mail_read(tmp_path / "mail")
+        unknown = [Ref("email", "work:nope", "Nope", namespace="raw.email")]
+        with pytest.raises(ActionError, match="no mail 'work:nope' among what Pepper has read"):
+            await mark(services, reading, datetime.now(UTC), unknown)
 
 
 def imap_flags(port: int, user: str, folder: str) -> list[bytes]:
