@@ -111,7 +111,7 @@ class Pepper:
         self.activity = Activity(self.items)
         self.model = ChatModel(settings.llm()) if settings.llm_mode else None
         self.mode = "llm" if self.model else "rules"
-        self.toolbox = Toolbox(self.connections)
+        self.toolbox = Toolbox(self.connections, self.items)
         self.tool_classes = ToolClasses(settings.servers, settings.tool_classes, self.toolbox.tools)
         self.desk = self._make_desk()
         self.workers = (

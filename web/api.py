@@ -16,7 +16,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from orchestrator.accounts.names import account_of, server_kind
-from orchestrator.accounts.routing import route
 from orchestrator.app import Pepper
 from orchestrator.conversation.cards import MOST_CARDS
 from orchestrator.mcp_clients import ConnectionState, ServerUnavailable, ToolCallFailed, ToolCallTimeout
@@ -238,9 +237,8 @@ class Api:
         otherwise; either way its card leaves Now at once."""
         message_id = request.path_params["message_id"]
         try:
-            pepper = self.pepper
-            server, _ = route("gmail", message_id, pepper.connections)
-            where = await mark_read(pepper.connections.get(server), pepper.items, pepper.ranker, message_id)
+            pepper = self.pepper  # the mail's own account's mailbox, named by its signal
+            where = await mark_read(pepper.connections, pepper.items, pepper.ranker, message_id)
         except LookupError as exc:
             return JSONResponse({"error": str(exc)}, 404)
         except ToolCallFailed as exc:

@@ -9,7 +9,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from orchestrator.accounts.routing import mail_route, route
+from orchestrator.accounts.routing import item_route, stored_route
 from orchestrator.conversation.dates import When, moment_of
 from orchestrator.conversation.hidden import card_key, hide
 from orchestrator.conversation.intents import Reading
@@ -206,8 +206,7 @@ async def mark(services: Services, reading: Reading, now: datetime, refs: list[R
             await hide(services, key, ref.title, now, None)
         elif key is not None and ref.namespace in MAIL_NAMESPACES:
             if services.ranker is None:
-                server, provider = route("gmail", ref.id, services.connections)
-                await services.call(server, "mark_read", {"id": provider})
+                await _mark_in_mailbox(services, ref.id)
             else:  # in the mailbox when it is writable, in Pepper otherwise: Now drops it either way
                 await _mark_read(services, ref.id)
         else:
@@ -218,10 +217,18 @@ async def mark(services: Services, reading: Reading, now: datetime, refs: list[R
     return ("Done, off your Now list: " if done else "Marked read: ") + titles, []
 
 
+async def _mark_in_mailbox(services: Services, message_id: str) -> None:
+    """`mark_read` in the mailbox of the account the stored mail came from."""
+    try:
+        server, provider = await stored_route(services.items, "gmail", message_id)
+    except LookupError as exc:
+        raise ActionError(str(exc)) from exc
+    await services.call(server, "mark_read", {"id": provider})
+
+
 async def _mark_read(services: Services, message_id: str) -> None:
     try:
-        server, _ = route("gmail", message_id, services.connections)
-        await mark_read(services.connections.get(server), services.items, services.ranker, message_id)
+        await mark_read(services.connections, services.items, services.ranker, message_id)
     except LookupError as exc:
         raise ActionError(str(exc)) from exc
     except ToolCallFailed as exc:
@@ -263,7 +270,7 @@ async def draft_reply(
 ) -> tuple[str, list[Ref]]:
     """A reply from the user's short instruction: greeting, their sentence, sign-off; it waits for
     approval like every send."""
-    server, provider = mail_route(message, services.connections)  # out through the account it came to
+    server, provider = item_route("gmail", str(message["id"]), message)  # out through the account it came to
     if services.desk is None or (server, "reply") not in services.tools:
         raise ActionError(f"replies need the {server} server's reply tool, which is not connected")
     first = ((message.get("from") or {}).get("name") or "").split(" ")[0] or "there"

@@ -2,14 +2,16 @@
 \\Seen in the mailbox (a reversible local write in the trust capability model, so it runs without an
 approval) when the server was started with `--allow-write`; without it the mail is marked read in
 Pepper only (`RankerBook.mark_read_locally`). Either way the mail's signal is stored read at once,
-so its card leaves Now in the same moment, and the next triage of that mail agrees.
+so its card leaves Now in the same moment, and the next triage of that mail agrees. The mailbox
+is the one of the account the mail's signal names (`orchestrator.accounts.routing`), whatever its id.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
-from orchestrator.accounts.names import DEFAULT_ACCOUNT, unscoped_id
+from orchestrator.accounts.routing import item_route
 from orchestrator.context_items import ContextItems
 from orchestrator.feeds.signals import Signal
 from orchestrator.mcp_clients import ToolCaller, ToolCallFailed
@@ -21,17 +23,18 @@ NOT_WRITABLE = "was started without it"  # the servers' write-flag refusal (mcp_
 
 
 async def mark_read(
-    gmail: ToolCaller | None, items: ContextItems, ranker: RankerBook, message_id: str
+    connections: Mapping[str, ToolCaller], items: ContextItems, ranker: RankerBook, message_id: str
 ) -> Literal["mailbox", "pepper"]:
-    """Mark `message_id` read; says where: in the mailbox, or in Pepper only (not writable). A
-    failure other than the write flag's refusal is raised (`ToolCallFailed`)."""
+    """Mark `message_id` read; says where: in the mailbox of the mail's account (its gmail
+    connection, when there is one), or in Pepper only (not writable). A failure other than the
+    write flag's refusal is raised (`ToolCallFailed`)."""
     item = await items.get(EMAIL_SIGNALS, message_id)
     if item is None or not isinstance(item.data, dict):
         raise LookupError(f"no mail {message_id!r} among the triaged mail; pick one Pepper showed")
     where: Literal["mailbox", "pepper"] = "pepper"
-    if gmail is not None:
+    server, provider = item_route("gmail", item.id, item.data)
+    if (gmail := connections.get(server)) is not None:
         try:
-            provider = unscoped_id(str(item.data.get("account") or DEFAULT_ACCOUNT), message_id)
             await gmail.call_tool("mark_read", {"id": provider, "read": True})
             where = "mailbox"
         except ToolCallFailed as exc:

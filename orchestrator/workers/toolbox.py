@@ -2,7 +2,9 @@
 the trust boundary (`orchestrator.trust.gate.GatedToolRunner`). A call that times out is made again
 when its class allows (reads, idempotent or keyed calls); a write that timed out is reported as
 possibly done, never repeated (orchestrator.supervision.timeouts). `follow()` keeps the list current:
-a server that announces a new tool list (or comes back after a restart) is read again."""
+a server that announces a new tool list (or comes back after a restart) is read again. A call to an
+account's server has the stored ids among its arguments made that server's own
+(`orchestrator.accounts.routing.provider_ids`)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ from typing import Any
 
 import anyio
 
-from orchestrator.accounts.routing import unscoped
+from orchestrator.accounts.routing import provider_ids
+from orchestrator.context_items import ContextItems
 from orchestrator.mcp_clients import RemoteTool, ServerConnection, ServerUnavailable
 from orchestrator.supervision.timeouts import CallKind, classify, retry_timeouts
 
@@ -24,8 +27,9 @@ logger = logging.getLogger(__name__)
 class Toolbox:
     """Every tool of every connected server; a server that is down is left out and reported."""
 
-    def __init__(self, connections: dict[str, ServerConnection]) -> None:
+    def __init__(self, connections: dict[str, ServerConnection], items: ContextItems | None = None) -> None:
         self.connections = connections
+        self._items = items  # where an account's stored ids are looked up
         self.tools: dict[tuple[str, str], RemoteTool] = {}
         self.missing: dict[str, str] = {}
         self._reloaded = anyio.Event()
@@ -73,7 +77,7 @@ class Toolbox:
     async def call(self, tool: RemoteTool, arguments: dict[str, Any]) -> str:
         """Run the call for real, with no gate: only the approval desk and the trust gate use this."""
         connection = self.connections[tool.server]
-        arguments = unscoped(tool.server, arguments)  # an account's stored ids, as its server knows them
+        arguments = await provider_ids(self._items, tool.server, arguments)  # as its server knows them
 
         async def kind() -> CallKind:
             return classify(tool, connection.spec.name, tool.name, arguments)

@@ -37,6 +37,7 @@ WORK_MAIL = (
     "Contract question",
     "Can you confirm the contract start date by Friday?",
 )
+HOME_MAIL = (("Dana Lee", "dana@example.org"), "me@home.example", "Dinner on Saturday?", "Free on Saturday?")
 
 
 def message(name: str, sender: tuple[str, str], to: str, subject: str, body: str) -> EmailMessage:
@@ -65,15 +66,17 @@ def signal_about(api: str, subject: str, namespace: str = "signals.email") -> di
 
 @contextmanager
 def two_account_pepper(
-    tmp_path: Path, work_table: str | None = None, more_accounts: str = ""
+    tmp_path: Path, work_table: str | None = None, default_table: str | None = None, more_accounts: str = ""
 ) -> Iterator[TwoAccounts]:
     """`work_table`: the `[accounts.work]` settings (default: a Maildir under `tmp_path/work-mail`
-    holding `WORK_MAIL`; given, its mailbox must already hold `WORK_MAIL`); `more_accounts`: further
+    holding `WORK_MAIL`; given, its mailbox must already hold `WORK_MAIL`). `default_table`, given:
+    the `[accounts.default]` settings, whose mailbox must already hold `HOME_MAIL` (else the
+    default account is the Maildir in the data directory, which gets it). `more_accounts`: further
     `[accounts.NAME]` tables. The default calendar is `tmp_path/data/calendar` (empty unless the test
     wrote .ics files there first)."""
     data, work_mail = tmp_path / "data", tmp_path / "work-mail"
-    home = (("Dana Lee", "dana@example.org"), "me@home.example", "Dinner on Saturday?", "Free on Saturday?")
-    deliver(data / "mail", "home1", *home)
+    if default_table is None:
+        deliver(data / "mail", "home1", *HOME_MAIL)
     if work_table is None:
         deliver(work_mail, "work1", *WORK_MAIL)
         work_table = f'kind = "maildir"\nmaildir = "{work_mail}"\n'
@@ -81,6 +84,7 @@ def two_account_pepper(
     config.write_text(
         'allow_send = true\nuser_addresses = ["me@home.example", "me@work.example"]\n'
         f'[accounts.work]\n{work_table}from_address = "me@work.example"\n{more_accounts}'
+        + (f"[accounts.default]\n{default_table}" if default_table else "")
     )
     env = child_env({"PEPPER_CONFIG": str(config), "PEPPER_CONTEXT_EMBEDDER": "none"})
     for name in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "PEPPER_DATA_DIR"):

@@ -101,7 +101,7 @@ async def test_mark_read_without_a_writable_mailbox_keeps_the_mail_out_of_now_in
     feed = feed_for(items, book)
     await correspondent(items, feed)
     await deliver(feed, items, "m1", DANA, 0)
-    assert await mark_read(None, items, book, "m1") == "pepper"
+    assert await mark_read({}, items, book, "m1") == "pepper"
     assert await in_now(items) == []
     await deliver(feed_for(items, RankerBook(items)), items, "m1", DANA, 0)  # triaged again after a restart
     signal = await items.get("signals.email", "m1")
