@@ -22,6 +22,7 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
 
+from orchestrator.accounts.names import DEFAULT_ACCOUNT, unscoped_id
 from orchestrator.context_items import ContextItems
 from orchestrator.feeds.mail import Email, UserProfile
 from orchestrator.feeds.related_mail import any_of, search_mail
@@ -114,10 +115,11 @@ class LLMTriage:
             namespaces = ["raw.email", "raw.calendar"]
         else:
             namespaces = ["raw.calendar"]
+        own = unscoped_id(email.account or DEFAULT_ACCOUNT, email.id)  # the mail servers' id for it
         lines = [
             f"{m.get('subject') or '(no subject)'} - {m.get('snippet') or ''}".strip(" -")
             for m in found or []
-            if m.get("id") != email.id
+            if m.get("id") != own
         ]
         stored = await self._items.search(f"{email.subject} {sender}", namespaces, limit=RELATED)
         lines += [(item.text or "").splitlines()[0] for item in stored if item.id != email.id and item.text]

@@ -13,6 +13,7 @@ from orchestrator.context_items import ContextItems
 from orchestrator.feeds.mail import QUOTED_MARK, Email, UserProfile
 from orchestrator.feeds.triage_llm import LLMTriage
 from orchestrator.llm import ChatModel, LLMConfig
+from orchestrator.mcp_clients import ToolOutcome
 from tests.support.scripted_llm import Step, scripted_llm_server
 
 pytestmark = [pytest.mark.anyio, pytest.mark.servers("context", "gmail")]
@@ -172,3 +173,24 @@ async def test_llm_triage_leaves_a_strangers_spam_to_the_content_model(connectio
     verdict, requests = await triage_with(connections, record(GOOD), email=spam)
     assert (verdict.priority, verdict.category) == ("low", "spam")
     assert requests == []
+
+
+class _WorkAccountIndex:
+    """A mail server's `search_messages` answering with the mail being triaged and an older one, by
+    the provider's ids (what a `gmail.work` server knows them by)."""
+
+    async def call_tool(self, name: str, arguments: dict, deadline: float | None = None) -> ToolOutcome:
+        assert name == "search_messages"
+        found = [{"id": "p1", "subject": "Contract", "snippet": "this very mail"},
+                 {"id": "p0", "subject": "Contract draft", "snippet": "the earlier one"}]  # fmt: skip
+        return ToolOutcome(text="", structured={"messages": found})
+
+
+async def test_the_mail_being_triaged_is_not_its_own_related_mail_in_another_account(connections) -> None:
+    work = EMAIL.model_copy(update={"id": "work:p1", "account": "work"})  # stored id of provider id p1
+    triage = LLMTriage(ChatModel(LLMConfig(base_url="http://127.0.0.1:9")), ContextItems(connections["context"]),
+                       mail=[_WorkAccountIndex()])  # fmt: skip
+    lines = await triage._related(work, "dana@example.org")
+    assert lines[0] == "Contract draft - the earlier one" and not any(
+        "this very mail" in line for line in lines
+    )
