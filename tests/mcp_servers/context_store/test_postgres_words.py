@@ -18,6 +18,8 @@ from psycopg import sql
 from mcp_servers.context_store.errors import StorageError
 from mcp_servers.context_store.models import ItemInput
 from mcp_servers.context_store.postgres import PostgresStorage, words
+from mcp_servers.context_store.postgres.migrate import migrate
+from mcp_servers.context_store.store import ContextStore
 from mcp_servers.context_store.tenancy.admin import add_tenant
 
 pytestmark = pytest.mark.anyio
@@ -252,3 +254,17 @@ async def test_an_upgrade_the_servers_role_may_not_make_names_the_owner_and_what
     assert f"belongs to {admin}, and only its owner may upgrade it" in message
     assert f"connects as pepper_{pg_tenant}" in message and "OWNER TO" in message
     assert words_of(postgres_url, pg_tenant) == {"notes": 2, "raw.email": 50}  # nothing changed
+
+
+async def test_a_sqlite_store_migrated_into_postgresql_keeps_its_mail_out_of_the_keyword_index(
+    postgres_url: str, pg_tenant: str, opened: list[PostgresStorage], tmp_path: Path
+) -> None:
+    source = ContextStore.open(tmp_path / "old.sqlite3", unindexed_namespaces=MAIL)
+    source.store_many([ItemInput(namespace=n, id=i, text=t) for n, i, t in ROWS])
+    source.close()
+    await migrate(tmp_path / "old.sqlite3", postgres_url, pg_tenant)
+    assert words_of(postgres_url, pg_tenant) == {"notes": 1, "raw.email": 0}  # the trigger ran on the copy
+    storage = await open_store(opened, postgres_url, pg_tenant, unindexed_namespaces=MAIL)
+    assert await lexical_ids(storage, "invoice") == ["n1"]
+    async with storage.pool.connection() as connection:  # nothing was left for a backfill to do
+        assert await words.backfill(connection) == 0
