@@ -11,7 +11,9 @@ table between batches), drops the words of namespaces newly unindexed and gives 
 back theirs. `lexical.checked` records the rule the last complete backfill enforced, so a backfill
 cut short (a crash, a stop) is finished at the next open. A schema of the previous format (a
 GENERATED `tsv` holding every item's words) is upgraded in place: the expression is dropped (the
-values stay, no rewrite), the trigger added, and the backfill clears the unindexed namespaces' words.
+values stay, no rewrite), the trigger added, and the backfill clears the unindexed namespaces' words;
+when at least one item in ten lost its words, the GIN index is rebuilt (`REINDEX INDEX CONCURRENTLY`,
+no lock on writes), since VACUUM leaves their keys and pages in it.
 """
 
 from __future__ import annotations
@@ -21,15 +23,17 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+import psycopg
 from psycopg import sql
 
 from ..errors import StorageError
 
-__all__ = ["BATCH", "DEFAULT_UNINDEXED", "backfill", "check_owner", "enforce_rule"]
+__all__ = ["BATCH", "DEFAULT_UNINDEXED", "backfill", "check_owner", "enforce_rule", "shrink_index"]
 
 logger = logging.getLogger(__name__)
 
 BATCH = 2000  # row ids per backfill transaction
+SHRINK_SHARE = 10  # the keyword index is rebuilt when at least 1 item in 10 lost its words
 DEFAULT_UNINDEXED = ("raw.email",)  # the setting's default, for a new schema opened without it
 RULE_KEY, CHECKED_KEY = "lexical.unindexed", "lexical.checked"
 
@@ -127,17 +131,43 @@ async def backfill(connection: Any, batch: int = BATCH) -> int:
     unindexed = json.loads(rule)
     # Rows stored since the rule was committed follow it already (the trigger): the ids to check end here.
     low, high = await (await connection.execute("SELECT min(rowid), max(rowid) FROM items")).fetchone()
-    changed = 0
+    changed = cleared = 0
     for start in range(low or 0, (high or -1) + 1, batch):
         async with connection.transaction():
-            cursor = await connection.execute(
-                f"UPDATE items SET text = text WHERE rowid >= %s AND rowid < %s AND {WRONG}",
+            counts = await connection.execute(
+                f"WITH fixed AS (UPDATE items SET text = text WHERE rowid >= %s AND rowid < %s AND {WRONG} "
+                "RETURNING tsv IS NULL AS cleared) SELECT count(*), count(*) FILTER (WHERE cleared) FROM fixed",
                 (start, start + batch, unindexed),
             )
-            changed += cursor.rowcount
+            done, gone = await counts.fetchone()
+            changed, cleared = changed + done, cleared + gone
     async with connection.transaction():  # unless another process changed the rule meanwhile
         if await _value(connection, "SELECT value FROM meta WHERE key = %s FOR UPDATE", RULE_KEY) == rule:
             await _record(connection, CHECKED_KEY, rule)
     if changed:
         logger.info("keyword index: %d items' words set to the rule (unindexed: %s)", changed, unindexed)
+    if cleared and cleared * SHRINK_SHARE >= await _value(connection, "SELECT count(*) FROM items"):
+        await shrink_index(connection)
     return changed
+
+
+async def shrink_index(connection: Any) -> None:
+    """Rebuild the keyword index without the cleared words' keys and pages (VACUUM frees their
+    postings for reuse but keeps both), without blocking reads or writes; a failure costs only space."""
+    try:
+        leftovers = await connection.execute(  # an invalid copy left by a rebuild that was cut short
+            "SELECT c.relname FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid WHERE NOT i.indisvalid "
+            "AND c.relname LIKE 'items\\_by\\_words\\_ccnew%' "
+            "AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())"
+        )
+        for (name,) in await leftovers.fetchall():
+            await connection.execute(
+                sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(sql.Identifier(name))
+            )
+        await connection.execute("REINDEX INDEX CONCURRENTLY items_by_words")
+    except psycopg.Error as exc:
+        logger.warning(
+            "the keyword index keeps the space of the words cleared (%s); REINDEX INDEX CONCURRENTLY "
+            "items_by_words returns it",
+            exc,
+        )

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import psycopg
 import pytest
 from psycopg import sql
@@ -21,6 +22,8 @@ from mcp_servers.context_store.postgres import PostgresStorage, words
 from mcp_servers.context_store.postgres.migrate import migrate
 from mcp_servers.context_store.store import ContextStore
 from mcp_servers.context_store.tenancy.admin import add_tenant
+
+from .test_postgres import wait_for_a_lock_waiter
 
 pytestmark = pytest.mark.anyio
 
@@ -124,6 +127,14 @@ def words_of(url: str, tenant: str) -> dict[str, int]:
     return dict(rows)
 
 
+def keyword_index_file(url: str, tenant: str) -> int:
+    """The GIN index's file: a new one after a rebuild."""
+    with psycopg.connect(url, autocommit=True) as connection:
+        return connection.execute(
+            "SELECT pg_relation_filenode(%s::regclass)", (f"pepper_{tenant}.items_by_words",)
+        ).fetchone()[0]
+
+
 async def lexical_ids(storage: PostgresStorage, text: str) -> list[str]:
     return sorted(hit.item.id for hit in await storage.search(text, mode="lexical", limit=100))
 
@@ -146,9 +157,11 @@ async def test_a_previous_format_schema_is_upgraded_in_place_and_drops_mail_word
 ) -> None:
     build_previous_schema(postgres_url, pg_tenant)
     assert words_of(postgres_url, pg_tenant) == {"notes": 2, "raw.email": 50}  # text-less n2: empty words
+    index_before = keyword_index_file(postgres_url, pg_tenant)
 
     storage = await open_store(opened, postgres_url, pg_tenant, unindexed_namespaces=MAIL)
     assert words_of(postgres_url, pg_tenant) == {"notes": 1, "raw.email": 0}
+    assert keyword_index_file(postgres_url, pg_tenant) != index_before  # rebuilt without mail's keys
     assert await lexical_ids(storage, "invoice dana") == ["n1"]
     assert await storage.count() == (52, 1) and await storage.last_seq() == 1
     assert (await storage.get("raw.email", "m7")).text == "invoice 7 from dana"
@@ -179,8 +192,10 @@ async def test_a_change_of_the_setting_between_runs_drops_or_restores_words_at_o
     everything = await open_store(opened, postgres_url, pg_tenant)  # an empty setting: index every namespace
     assert words_of(postgres_url, pg_tenant) == {"notes": 1, "raw.email": 50}
     assert len(await lexical_ids(everything, "invoice")) == 51
+    index_before = keyword_index_file(postgres_url, pg_tenant)
     notes_only = await open_store(opened, postgres_url, pg_tenant, unindexed_namespaces=("notes",))
     assert words_of(postgres_url, pg_tenant) == {"notes": 0, "raw.email": 50}
+    assert keyword_index_file(postgres_url, pg_tenant) == index_before  # 1 item in 52: not worth a rebuild
     assert len(await lexical_ids(notes_only, "invoice")) == 50
     with psycopg.connect(postgres_url, autocommit=True) as connection:
         meta = dict(
@@ -268,3 +283,33 @@ async def test_a_sqlite_store_migrated_into_postgresql_keeps_its_mail_out_of_the
     assert await lexical_ids(storage, "invoice") == ["n1"]
     async with storage.pool.connection() as connection:  # nothing was left for a backfill to do
         assert await words.backfill(connection) == 0
+
+
+async def test_a_rule_change_waits_for_a_write_in_flight_so_its_item_cannot_keep_words(
+    postgres_url: str, pg_tenant: str, opened: list[PostgresStorage]
+) -> None:
+    first = await open_store(opened, postgres_url, pg_tenant)  # every namespace indexed
+    await first.store(ItemInput(namespace="notes", id="n1", text="invoice to pay"))
+    holding, release = anyio.Event(), anyio.Event()
+
+    async def write_under_the_old_rule() -> None:
+        async with first._write() as db:
+            await db.execute(
+                "INSERT INTO items (namespace, id, data, text, tags, metadata, created_at, updated_at) "
+                "VALUES ('raw.email', 'late', 'null', 'late invoice', '{}', '{}', 1, 1)"
+            )
+            holding.set()
+            await release.wait()
+
+    async def reopen_leaving_mail_out() -> None:
+        await open_store(opened, postgres_url, pg_tenant, unindexed_namespaces=MAIL)
+
+    with anyio.fail_after(30):
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(write_under_the_old_rule)
+            await holding.wait()
+            tasks.start_soon(reopen_leaving_mail_out)
+            await wait_for_a_lock_waiter(first)  # the rule change waits for the write to commit
+            release.set()
+    assert words_of(postgres_url, pg_tenant) == {"notes": 1, "raw.email": 0}
+    assert await lexical_ids(opened[-1], "invoice") == ["n1"]
