@@ -14,6 +14,7 @@ from typing import Any
 import anyio
 import psycopg
 import pytest
+from fastmcp import Client
 from psycopg import sql
 
 from mcp_servers.context_store.errors import StorageError
@@ -22,8 +23,11 @@ from mcp_servers.context_store.postgres import PostgresStorage, words
 from mcp_servers.context_store.postgres.migrate import migrate
 from mcp_servers.context_store.store import ContextStore
 from mcp_servers.context_store.tenancy.admin import add_tenant
+from mcp_servers.context_store.tenancy.registry import read
+from tests.support.processes import http_server
 
 from .test_postgres import wait_for_a_lock_waiter
+from .test_processes import ENV, MODULE
 
 pytestmark = pytest.mark.anyio
 
@@ -313,3 +317,23 @@ async def test_a_rule_change_waits_for_a_write_in_flight_so_its_item_cannot_keep
             release.set()
     assert words_of(postgres_url, pg_tenant) == {"notes": 1, "raw.email": 0}
     assert await lexical_ids(opened[-1], "invoice") == ["n1"]
+
+
+@pytest.mark.slow
+async def test_a_multi_tenant_server_upgrades_each_tenants_schema_as_its_role_on_first_use(
+    postgres_url: str, pg_tenant: str, tmp_path: Path
+) -> None:
+    await add_tenant(postgres_url, pg_tenant, tmp_path / "tenants.toml", tmp_path / "token")
+    role_url = read(tmp_path / "tenants.toml")[pg_tenant].database_url
+    assert role_url is not None
+    build_previous_schema(role_url, pg_tenant)
+    env = {
+        **ENV,
+        "PEPPER_CONTEXT_DATABASE_URL": postgres_url,
+        "PEPPER_CONTEXT_TENANTS_FILE": str(tmp_path / "tenants.toml"),
+    }  # PEPPER_CONTEXT_UNINDEXED_NAMESPACES unset: its default, raw.email
+    with http_server(MODULE, [], env) as url:
+        async with Client(url, auth=(tmp_path / "token").read_text().strip()) as client:
+            result = await client.call_tool("search", {"text": "invoice", "mode": "lexical", "limit": 100})
+    assert [hit["item"]["id"] for hit in result.structured_content["hits"]] == ["n1"]
+    assert words_of(postgres_url, pg_tenant) == {"notes": 1, "raw.email": 0}
