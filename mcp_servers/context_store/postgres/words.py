@@ -27,6 +27,7 @@ import psycopg
 from psycopg import sql
 
 from ..errors import StorageError
+from ..settings import ContextStoreSettings
 
 __all__ = ["BATCH", "DEFAULT_UNINDEXED", "backfill", "check_owner", "enforce_rule", "shrink_index"]
 
@@ -34,7 +35,8 @@ logger = logging.getLogger(__name__)
 
 BATCH = 2000  # row ids per backfill transaction
 SHRINK_SHARE = 10  # the keyword index is rebuilt when at least 1 item in 10 lost its words
-DEFAULT_UNINDEXED = ("raw.email",)  # the setting's default, for a new schema opened without it
+# The setting's default, for a new schema opened without a setting (`migrate` from an older file).
+DEFAULT_UNINDEXED: tuple[str, ...] = ContextStoreSettings.model_fields["unindexed_namespaces"].default
 RULE_KEY, CHECKED_KEY = "lexical.unindexed", "lexical.checked"
 
 WORDS_FUNCTION = """
