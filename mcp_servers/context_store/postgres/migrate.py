@@ -64,7 +64,7 @@ async def migrate(db_path: Path, url: str, tenant: str | None = None) -> Counts:
         async with translated(describe(url)):
             async with await psycopg.AsyncConnection.connect(url, autocommit=True) as target:
                 await _act_as_owner(target, schema_name(tenant))
-                await schema.create_schema(target, schema_name(tenant))
+                await schema.create_schema(target, schema_name(tenant), _unindexed(source))
                 await target.execute(
                     sql.SQL("SET search_path TO {}, public").format(sql.Identifier(schema_name(tenant)))
                 )
@@ -87,6 +87,13 @@ async def _act_as_owner(target: Any, name: str) -> None:
     ).fetchone()
     if owner is not None:
         await target.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(owner[0])))
+
+
+def _unindexed(source: Any) -> list[str] | None:
+    """The file's own rule for the keyword index (the trigger applies it to the copied rows)."""
+    if source.execute("SELECT 1 FROM sqlite_master WHERE name = 'unindexed_namespaces'").fetchone() is None:
+        return None  # a file older than the rule: the target keeps its own
+    return [row[0] for row in source.execute("SELECT namespace FROM unindexed_namespaces")]
 
 
 def _open_source(db_path: Path) -> Any:

@@ -2,8 +2,8 @@
 
 Namespace globs become `LIKE` patterns (`*` → `%`, `?` → `_`, a literal `_` escaped), which match
 like `fnmatch.fnmatchcase` on the namespace alphabet. Lexical search ORs the query's words as
-`plainto_tsquery('simple', word)` terms against the generated `tsv` column and ranks by
-`ts_rank_cd`. Semantic search keeps top-k true under filters as the SQLite backend does: an HNSW
+`plainto_tsquery('simple', word)` terms against the `tsv` column (NULL for unindexed namespaces,
+see `words`) and ranks by `ts_rank_cd`. Semantic search keeps top-k true under filters as the SQLite backend does: an HNSW
 KNN over-fetches (k = 2 x limit, 16 x limit under filters, `hnsw.ef_search` raised to k), drops
 the rows the filters reject and widens k fourfold up to 1,000 (pgvector's largest `ef_search`);
 past that, or when the scan returned fewer than k rows (an HNSW scan may end early, so that does not

@@ -2,8 +2,9 @@
 vector table's lifecycle.
 
 Tables mirror the SQLite ones (`items`, `events`, `consumers`, `pending_embeddings`,
-`embedding_failures`, `meta`) with two differences. Lexical search reads a generated `tsv` column
-(`to_tsvector('simple', text)`) under a GIN index instead of an FTS5 table kept by triggers.
+`embedding_failures`, `meta`) with two differences. Lexical search reads a `tsv` column
+(`to_tsvector('simple', text)`, set by a trigger, NULL for unindexed namespaces: see `words`) under
+a GIN index instead of an FTS5 table kept by triggers.
 Positions come from `log_head`, one row holding the last position handed out: a writer locks it
 (`UPDATE ... RETURNING`) as the last step before commit, so positions are handed out in commit order
 (see `storage`). `items_vec` holds pgvector `vector(dim)` values under an HNSW cosine index; its
@@ -15,9 +16,12 @@ starting at once do not race on `CREATE ... IF NOT EXISTS`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from psycopg import sql
+
+from . import words
 
 __all__ = ["create_schema", "prepare_vector_table"]
 
@@ -38,7 +42,7 @@ CREATE TABLE IF NOT EXISTS items (
     created_at double precision NOT NULL,
     updated_at double precision NOT NULL,
     expires_at double precision,
-    tsv tsvector GENERATED ALWAYS AS (to_tsvector('simple', coalesce(text, ''))) STORED,
+    tsv tsvector,
     UNIQUE (namespace, id)
 );
 CREATE INDEX IF NOT EXISTS items_by_updated ON items (updated_at);
@@ -74,8 +78,10 @@ CREATE TABLE IF NOT EXISTS embedding_failures (
 """
 
 
-async def create_schema(connection: Any, schema: str) -> None:
-    """Create the tenant's schema and every table and index it lacks (one transaction)."""
+async def create_schema(connection: Any, schema: str, unindexed: Sequence[str] | None = None) -> None:
+    """Create the tenant's schema and every table and index it lacks, and make the keyword index
+    leave out exactly `unindexed` (None: the rule already recorded), in one transaction. The rows
+    written under another rule are put right afterwards by `words.backfill`."""
     async with connection.transaction():
         await connection.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
         # Looked up first: CREATE ... IF NOT EXISTS needs the right to create even when there is
@@ -87,7 +93,9 @@ async def create_schema(connection: Any, schema: str) -> None:
         await connection.execute(
             sql.SQL("SET LOCAL search_path TO {}, public").format(sql.Identifier(schema))
         )
+        await words.check_owner(connection, schema)
         await connection.execute(TABLES)  # no parameters: one round trip for every statement
+        await words.enforce_rule(connection, schema, unindexed)
 
 
 async def _exists(connection: Any, query: str, *parameters: str) -> bool:

@@ -47,7 +47,7 @@ from ..models import (
     check_namespace,
 )
 from ..store import Row, prepare_row
-from . import embeddings, queries, schema
+from . import embeddings, queries, schema, words
 from .errors import translated
 from .rows import FORGET, QUEUE, UNFAIL, UNQUEUE, UPSERT, checked, describe, item_from_row, schema_name
 
@@ -94,9 +94,10 @@ class PostgresStorage:
         storage = cls(url, tenant, embedder, **options)
         async with translated(storage.where):
             async with await psycopg.AsyncConnection.connect(url, autocommit=True) as connection:
-                await schema.create_schema(connection, storage.schema)
+                await schema.create_schema(connection, storage.schema, storage.unindexed_namespaces)
+                await storage._set_path(connection)
+                await words.backfill(connection)
                 if embedder is not None:
-                    await storage._set_path(connection)
                     await schema.prepare_vector_table(connection, embedder.name, embedder.dimension)
             await storage.pool.open(wait=True, timeout=options.get("connect_seconds", 5.0))
         return storage
