@@ -83,8 +83,8 @@ class ComposioGmailOperations:
     def create_label(self, name: str) -> dict[str, Any]:
         return self.call("GMAIL_CREATE_LABEL", label_name=name)
 
-    def history_id(self) -> str:
-        return str(self.call("GMAIL_GET_PROFILE")["historyId"])
+    def profile(self) -> dict[str, Any]:
+        return self.call("GMAIL_GET_PROFILE")
 
     def list_messages(self, page_token: str | None) -> dict[str, Any]:
         arguments = {"max_results": PAGE, "include_spam_trash": True, "include_payload": False,

@@ -47,6 +47,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 RENEW_SECONDS = 24 * 3600
 API_ROOT = "https://gmail.googleapis.com/"
+LIST_PAGE = 500  # ids per users.messages.list page: Gmail's maximum (its default is 100)
 BATCH = 50  # Gmail takes 100 calls per batch request and advises at most 50: more trip its rate limits
 _PASSING = {429, 500, 502, 503, 504}
 
@@ -106,11 +107,13 @@ class GmailApiOperations:
     def create_label(self, name: str) -> dict[str, Any]:
         return _translated(self.users.labels().create(userId="me", body={"name": name}).execute)
 
-    def history_id(self) -> str:
-        return str(_translated(self.users.getProfile(userId="me").execute)["historyId"])
+    def profile(self) -> dict[str, Any]:
+        return _translated(self.users.getProfile(userId="me").execute)
 
     def list_messages(self, page_token: str | None) -> dict[str, Any]:
-        request = self.users.messages().list(userId="me", includeSpamTrash=True, pageToken=page_token)
+        request = self.users.messages().list(
+            userId="me", includeSpamTrash=True, maxResults=LIST_PAGE, pageToken=page_token
+        )
         return _translated(request.execute)  # ids only: `label_ids` reads the labels of known ones
 
     def list_history(self, start: str, page_token: str | None) -> dict[str, Any]:
@@ -247,10 +250,13 @@ class GmailApiProvider(IndexedProvider):
                 if self.settings.gmail_api_endpoint
                 else None
             )
-            service = build(
-                "gmail", "v1", credentials=credentials, static_discovery=True, client_options=options
-            )
-            return GmailStore(GmailApiOperations(service, self.settings.gmail_api_endpoint), journal)
+            endpoint = self.settings.gmail_api_endpoint
+            services = [  # two: the first indexing reads beside the tools, and httplib2 is not thread-safe
+                build("gmail", "v1", credentials=credentials, static_discovery=True, client_options=options)
+                for _ in range(2)
+            ]
+            ops, backlog = (GmailApiOperations(service, endpoint) for service in services)
+            return GmailStore(ops, journal, backlog)
         except BaseException:
             journal.close()
             raise
