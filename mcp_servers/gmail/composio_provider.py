@@ -2,8 +2,8 @@
 
 `ComposioGmailOperations` runs the Gmail operations of the shared `GmailStore` (`gmail_store`, the
 same sync, index and change journal as the Gmail API provider) through Composio's GMAIL_* tools:
-the full listing is `GMAIL_FETCH_EMAILS` (ids and labels only, spam and trash included), the
-historyId `GMAIL_GET_PROFILE`, history `GMAIL_LIST_HISTORY`; a Gmail 404 that a tool reports (an
+the listing is `GMAIL_FETCH_EMAILS` (ids and labels only, spam and trash included), the
+profile (historyId, messagesTotal) `GMAIL_GET_PROFILE`, history `GMAIL_LIST_HISTORY`; a Gmail 404 that a tool reports (an
 expired historyId, a deleted message) is raised as `NotFoundError`, so the store resyncs as usual.
 Messages are read with `GMAIL_FETCH_MESSAGE_BY_MESSAGE_ID` and rebuilt from Gmail's `payload` MIME
 tree (attachment bodies are not downloaded: their size is kept). Composio's new-message trigger

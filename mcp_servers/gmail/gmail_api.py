@@ -1,11 +1,13 @@
 """The Gmail API provider: OAuth, incremental sync with `users.history.list`, and Gmail's own labels.
 
-`GmailApiOperations` runs the Gmail operations of the shared `GmailStore` (`gmail_store`: full
-listing, `users.history.list` from the stored historyId, a full resync when Gmail says it expired)
+`GmailApiOperations` runs the Gmail operations of the shared `GmailStore` (`gmail_store`: a first
+index stepped newest first (`gmail_backlog`), `users.history.list` from the stored historyId, a full
+resync when Gmail says it expired)
 through the blocking google-api-python-client, in a worker thread, translating its HTTP errors (404
 is `NotFoundError`; 401 is `CredentialsRefused`; 403 names the missing scope). Many messages are
 read through Gmail's batch endpoint (`batch/gmail/v1`), `BATCH` per HTTP request, not one request
-each. Changes are noticed by polling history every `poll_seconds`, and with a Pub/Sub topic
+each; the first index reads through a second service object (httplib2 is not thread-safe), outside
+the index lock. Changes are noticed by polling history every `poll_seconds`, and with a Pub/Sub topic
 configured also at once: `users.watch` is registered and renewed before it expires (daily; Gmail's
 last 7 days), and a push to
 `/gmail/push` (`gmail_push`) wakes the watcher. Sending goes through `users.messages.send`;

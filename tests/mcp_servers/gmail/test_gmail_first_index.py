@@ -176,3 +176,29 @@ async def test_a_restart_midway_resumes_the_first_sync_without_losing_or_repeati
     assert seen[:200] == ids[::-1][:200]  # what the first run journalled, kept
     assert fetched_again <= COUNT - 200 + 1 + 50  # the rest, the arrival, at most the held batch again
     assert kept[0] == before_listing and kept[1] is not None  # history read on from before the first listing
+
+
+async def test_the_first_sync_pauses_while_gmail_refuses_and_goes_on_where_it_stopped(
+    emulator: GmailEmulator, tmp_path: Path
+) -> None:
+    ids = fill(emulator)
+    provider = GmailApiProvider(emulator.settings(tmp_path / "state"))
+    provider.retry_seconds = 0.05
+    await provider.connect()
+    try:
+        store: Any = provider._store
+        await provider._run(lambda _: store.index_step(200))
+        emulator.revoke()
+        async with anyio.create_task_group() as group:
+            group.start_soon(provider.index, _nothing)
+            refused = await anyio.to_thread.run_sync(
+                lambda: emulator.wait_until(lambda box: box.calls.count("POST token refused") >= 2)
+            )
+            failing = provider.account_health.status().auth_failing
+            emulator.reauthorize()
+        changes = (await provider.list_changes(None, 1000)).changes
+    finally:
+        await provider.aclose()
+    assert refused and failing  # tried again, and said why meanwhile
+    assert [change.message_id for change in changes] == ids[::-1]  # then on from step 2, each once
+    assert provider.account_health.status().state == "ok"
