@@ -6,8 +6,9 @@ journal in step with a Gmail account through `GmailOperations`, the dozen Gmail 
 adapters supply them: google-api-python-client's `users()` resource (`gmail_api`) and Composio's
 GMAIL_* tools (`composio_provider`). The first sync is stepped (`gmail_backlog`): newest first, a
 page at a time with `get_messages` (one batch request per 50 on the Gmail API), from the profile's
-historyId taken before the listing; later syncs read the history from it, taking the new historyId from the history answer itself, so a
-change made while the pages are read is read again next time rather than skipped. An expired
+historyId taken before the listing; later syncs read the history from it, taking the new historyId
+from the history answer itself, so a change made while the pages are read is read again next time
+rather than skipped. An expired
 historyId (the adapters raise `NotFoundError` for Gmail's 404) falls back to a full listing that
 journals only the difference with the index, so nothing is skipped or delivered twice. Each adapter
 translates its own failures: `NotFoundError` for Gmail's 404, `ProviderUnavailableError` for auth and

@@ -170,8 +170,9 @@ class IndexedProvider(MailProvider):
         return self._indexing
 
     async def index(self, changed: Changed, step: int = INDEX_STEP) -> None:
-        """The first indexing after `connect`: a step at a time under the lock, so that tools answer
-        between steps (from what is indexed so far); `changed()` after each step. A store that cannot
+        """The first indexing after `connect`: a step at a time under the lock (a `ReadAheadStore`
+        reads the step from the account before taking it), so that tools answer between steps (from
+        what is indexed so far); `changed()` after each step. A store that cannot
         step is scanned in one go (its tools wait for it, but the session is up)."""
         stepped = self._store
         if not isinstance(stepped, SteppedStore):
