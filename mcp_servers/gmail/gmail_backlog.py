@@ -10,7 +10,7 @@ first, marked `backlog` (`write_step`). Meanwhile a sync (`index_arrivals`) jour
 mail that history says arrived since the plan, ahead of the backlog. When the listing is done the
 start historyId becomes the store's `history_id` and a history sync records what changed meanwhile.
 A restart before that plans again from the same start and lists again, fetching only what is not
-indexed yet: nothing is fetched twice, lost or journalled twice. Mixed into `GmailStore`.
+indexed yet (as does a page token Gmail no longer takes): nothing is lost or journalled twice. Mixed into `GmailStore`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .models import IndexProgress
-from .provider import MailProviderError, NotFoundError
+from .provider import MailProviderError, NotFoundError, ProviderUnavailableError
 
 if TYPE_CHECKING:
     from .gmail_store import Fetched, GmailOperations
@@ -96,7 +96,16 @@ class FirstIndex:
         if listing is None:
             return Step([], {})
         while len(listing.waiting) < size and not listing.listed_all:
-            page = self.backlog_ops.list_messages(listing.token)
+            try:
+                page = self.backlog_ops.list_messages(listing.token)
+            except ProviderUnavailableError:
+                raise
+            except MailProviderError as exc:
+                if listing.token is None:
+                    raise
+                logger.warning("Gmail refused the page token (%s): listing again from the newest", exc)
+                listing.waiting, listing.token = [], None  # what is indexed is skipped, not fetched again
+                continue
             listing.waiting += [item["id"] for item in page.get("messages", [])]
             listing.token = page.get("nextPageToken") or None
             listing.listed_all = listing.token is None

@@ -57,6 +57,7 @@ class Mailbox:
     requests: int = 0  # HTTP requests served, a batch counting once (token refreshes apart)
     batches: list[int] = field(default_factory=list)  # calls per batch request, in order
     busy_once: set[str] = field(default_factory=set)  # message ids whose next get answers 429
+    page_tokens: int = 0  # the generation of messages.list page tokens Gmail still takes
     held_ids: set[str] = field(default_factory=set)  # a batch reading one of these waits (`hold`)
     batches_held: int = 0  # batch requests waiting now
     watch_seconds: float = 7 * 24 * 3600  # Gmail's watches last 7 days
@@ -116,6 +117,11 @@ class GmailEmulator:
         """Block until `predicate(mailbox)` holds after some request (False on timeout)."""
         with self.mailbox.served:
             return self.mailbox.served.wait_for(lambda: predicate(self.mailbox), timeout)
+
+    def expire_page_tokens(self) -> None:
+        """Refuse the page tokens given so far (400 Invalid pageToken)."""
+        with self.mailbox.lock:
+            self.mailbox.page_tokens += 1
 
     def hold(self, ids: list[str]) -> None:
         """Keep every batch request that reads one of `ids` waiting until `hold([])` (at most 60 s)."""
@@ -299,15 +305,17 @@ def _profile(box: Mailbox, _id: str, _q: dict, _b: dict) -> tuple[int, dict]:
 def _list(box: Mailbox, _id: str, q: dict, _b: dict) -> tuple[int, dict]:
     """Newest first; `maxResults` 100 by default, at most 500, as Gmail documents. The page token
     names the last id given (opaque to the client), so mail added or deleted between pages neither
-    repeats nor hides one."""
+    repeats nor hides one; `expire_page_tokens` makes the tokens given so far answer 400."""
     ids = sorted(box.messages, reverse=True)
     size = min(int(q.get("maxResults") or LIST_DEFAULT), LIST_MAX)
-    after = q.get("pageToken")
-    listed = [i for i in ids if after is None or i < after]
+    generation, _, after = (q.get("pageToken") or f"{box.page_tokens}-").partition("-")
+    if generation != str(box.page_tokens):
+        return 400, {"message": "Invalid pageToken"}
+    listed = [i for i in ids if not after or i < after]
     page = [{"id": i, "threadId": box.messages[i]["threadId"]} for i in listed[:size]]
     body: dict = {"messages": page, "resultSizeEstimate": len(ids)}
     if len(listed) > size:
-        body["nextPageToken"] = page[-1]["id"]
+        body["nextPageToken"] = f"{box.page_tokens}-{page[-1]['id']}"
     return 200, body
 
 

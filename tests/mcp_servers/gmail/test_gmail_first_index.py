@@ -202,3 +202,24 @@ async def test_the_first_sync_pauses_while_gmail_refuses_and_goes_on_where_it_st
     assert refused and failing  # tried again, and said why meanwhile
     assert [change.message_id for change in changes] == ids[::-1]  # then on from step 2, each once
     assert provider.account_health.status().state == "ok"
+
+
+async def test_a_page_token_gmail_no_longer_takes_lists_again_from_the_newest(
+    emulator: GmailEmulator, tmp_path: Path
+) -> None:
+    ids = fill(emulator, 600)  # two listing pages: 500, then 100
+    provider = GmailApiProvider(emulator.settings(tmp_path / "state"))
+    await provider.connect()
+    try:
+        store: Any = provider._store
+        for _ in range(2):
+            await provider._run(lambda _: store.index_step(200))
+        emulator.expire_page_tokens()
+        batches = len(emulator.mailbox.batches)
+        await provider.index(_nothing)
+        changes = (await provider.list_changes(None, 1000)).changes
+    finally:
+        await provider.aclose()
+    assert [change.message_id for change in changes] == ids[::-1]  # none lost, none twice
+    assert sum(emulator.mailbox.batches[batches:]) == 200  # the indexed 400 were not read again
+    assert emulator.mailbox.calls.count("GET messages") == 4  # page 1, page 2 refused, pages 1 and 2
