@@ -102,8 +102,15 @@ class ComposioGmailOperations:
     def _fetch(self, id: str) -> dict[str, Any]:
         return self.call("GMAIL_FETCH_MESSAGE_BY_MESSAGE_ID", message_id=id, format="full")
 
-    def label_ids(self, id: str) -> list[str]:
-        return self._fetch(id).get("labelIds") or []
+    def label_ids(self, ids: list[str]) -> dict[str, list[str] | MailProviderError]:
+        """One tool call each: Composio has no batch read."""
+        found: dict[str, list[str] | MailProviderError] = {}
+        for id in ids:
+            try:
+                found[id] = self._fetch(id).get("labelIds") or []
+            except MailProviderError as exc:
+                found[id] = exc
+        return found
 
     def get_message(self, id: str) -> Fetched:
         found = self._fetch(id)

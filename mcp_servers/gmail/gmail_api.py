@@ -47,6 +47,7 @@ __all__ = ["GmailApiOperations", "GmailApiProvider"]
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+R = TypeVar("R")
 RENEW_SECONDS = 24 * 3600
 API_ROOT = "https://gmail.googleapis.com/"
 LIST_PAGE = 500  # ids per users.messages.list page: Gmail's maximum (its default is 100)
@@ -84,6 +85,10 @@ def _translated(call: Callable[[], T]) -> T:
         raise _error_of(exc) from exc
     except (OSError, TransportError) as exc:
         raise ProviderUnavailableError(f"cannot reach the Gmail API: {exc}") from exc
+
+
+def _labels_of(found: dict[str, Any]) -> list[str]:
+    return found.get("labelIds", [])
 
 
 def _fetched(found: dict[str, Any]) -> Fetched:
@@ -125,8 +130,12 @@ class GmailApiOperations:
     def _get(self, id: str, format: str) -> dict[str, Any]:
         return _translated(self.users.messages().get(userId="me", id=id, format=format).execute)
 
-    def label_ids(self, id: str) -> list[str]:
-        return self._get(id, "minimal").get("labelIds", [])
+    def label_ids(self, ids: list[str]) -> dict[str, list[str] | MailProviderError]:
+        """The labels of many messages (`format=minimal`), `BATCH` per HTTP request."""
+        found: dict[str, list[str] | MailProviderError] = {}
+        for start in range(0, len(ids), BATCH):
+            found |= self._batch(ids[start : start + BATCH], "minimal", _labels_of)
+        return found
 
     def get_message(self, id: str) -> Fetched:
         return _fetched(self._get(id, "raw"))
@@ -137,11 +146,14 @@ class GmailApiOperations:
         server error) is asked for alone, once."""
         found: dict[str, Fetched | MailProviderError] = {}
         for start in range(0, len(ids), BATCH):
-            found |= self._batch(ids[start : start + BATCH])
+            found |= self._batch(ids[start : start + BATCH], "raw", _fetched)
         return found
 
-    def _batch(self, ids: list[str]) -> dict[str, Fetched | MailProviderError]:
-        found: dict[str, Fetched | MailProviderError] = {}
+    def _batch(
+        self, ids: list[str], format: str, convert: Callable[[dict[str, Any]], R]
+    ) -> dict[str, R | MailProviderError]:
+        """`messages.get` of each id in one batch request, each answer `convert`ed."""
+        found: dict[str, R | MailProviderError] = {}
         again: list[str] = []
 
         def collect(id: str, response: dict[str, Any] | None, exc: Exception | None) -> None:
@@ -152,15 +164,15 @@ class GmailApiOperations:
             elif exc is not None or response is None:
                 found[id] = MailProviderError(f"Gmail batch answer for {id} was unreadable: {exc}")
             else:
-                found[id] = _fetched(response)
+                found[id] = convert(response)
 
         batch = BatchHttpRequest(callback=collect, batch_uri=self.batch_uri)
         for id in dict.fromkeys(ids):
-            batch.add(self.users.messages().get(userId="me", id=id, format="raw"), request_id=id)
+            batch.add(self.users.messages().get(userId="me", id=id, format=format), request_id=id)
         _translated(batch.execute)
         for id in again:
             try:
-                found[id] = self.get_message(id)
+                found[id] = convert(self._get(id, format))
             except MailProviderError as exc:
                 found[id] = exc
         return found

@@ -67,7 +67,7 @@ class GmailOperations(Protocol):
     def profile(self) -> dict[str, Any]: ...  # Gmail's shape: historyId, messagesTotal
     def list_messages(self, page_token: str | None) -> Page: ...
     def list_history(self, start: str, page_token: str | None) -> Page: ...
-    def label_ids(self, id: str) -> list[str]: ...
+    def label_ids(self, ids: list[str]) -> dict[str, list[str] | MailProviderError]: ...
     def get_message(self, id: str) -> Fetched: ...
     def get_messages(self, ids: list[str]) -> dict[str, Fetched | MailProviderError]: ...
     def modify(self, id: str, add: list[str], remove: list[str]) -> list[str] | None: ...
@@ -155,9 +155,15 @@ class GmailStore(FirstIndex):
             for id in indexed.keys() - current.keys():
                 self.journal.delete(id)
                 self.journal.append("deleted", id, [])
+            unlisted = [id for id in current.keys() & indexed.keys() if current[id] is None]
+            asked = self.ops.label_ids(unlisted) if unlisted else {}  # batched: the listing has ids only
             for id in current.keys() & indexed.keys():
-                listed = current[id]
-                self._set_label_ids(indexed[id], self.ops.label_ids(id) if listed is None else listed)
+                found = asked.get(id) if current[id] is None else current[id]
+                if isinstance(found, NotFoundError):
+                    continue  # deleted since the listing: the next history sync says so
+                if isinstance(found, MailProviderError):
+                    raise found  # the resync is tried again, whole, next time
+                self._set_label_ids(indexed[id], found or [])
             fresh = [id for id in current if id not in indexed]  # as listed: newest first
             for start in range(0, len(fresh), READ_PAGE):
                 self._add_many(fresh[start : start + READ_PAGE])
