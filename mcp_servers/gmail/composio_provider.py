@@ -2,8 +2,8 @@
 
 `ComposioGmailOperations` runs the Gmail operations of the shared `GmailStore` (`gmail_store`, the
 same sync, index and change journal as the Gmail API provider) through Composio's GMAIL_* tools:
-the full listing is `GMAIL_FETCH_EMAILS` (ids and labels only, spam and trash included), the
-historyId `GMAIL_GET_PROFILE`, history `GMAIL_LIST_HISTORY`; a Gmail 404 that a tool reports (an
+the listing is `GMAIL_FETCH_EMAILS` (ids and labels only, spam and trash included), the
+profile (historyId, messagesTotal) `GMAIL_GET_PROFILE`, history `GMAIL_LIST_HISTORY`; a Gmail 404 that a tool reports (an
 expired historyId, a deleted message) is raised as `NotFoundError`, so the store resyncs as usual.
 Messages are read with `GMAIL_FETCH_MESSAGE_BY_MESSAGE_ID` and rebuilt from Gmail's `payload` MIME
 tree (attachment bodies are not downloaded: their size is kept). Composio's new-message trigger
@@ -83,8 +83,8 @@ class ComposioGmailOperations:
     def create_label(self, name: str) -> dict[str, Any]:
         return self.call("GMAIL_CREATE_LABEL", label_name=name)
 
-    def history_id(self) -> str:
-        return str(self.call("GMAIL_GET_PROFILE")["historyId"])
+    def profile(self) -> dict[str, Any]:
+        return self.call("GMAIL_GET_PROFILE")
 
     def list_messages(self, page_token: str | None) -> dict[str, Any]:
         arguments = {"max_results": PAGE, "include_spam_trash": True, "include_payload": False,
@@ -102,8 +102,15 @@ class ComposioGmailOperations:
     def _fetch(self, id: str) -> dict[str, Any]:
         return self.call("GMAIL_FETCH_MESSAGE_BY_MESSAGE_ID", message_id=id, format="full")
 
-    def label_ids(self, id: str) -> list[str]:
-        return self._fetch(id).get("labelIds") or []
+    def label_ids(self, ids: list[str]) -> dict[str, list[str] | MailProviderError]:
+        """One tool call each: Composio has no batch read."""
+        found: dict[str, list[str] | MailProviderError] = {}
+        for id in ids:
+            try:
+                found[id] = self._fetch(id).get("labelIds") or []
+            except MailProviderError as exc:
+                found[id] = exc
+        return found
 
     def get_message(self, id: str) -> Fetched:
         found = self._fetch(id)

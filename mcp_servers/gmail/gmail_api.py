@@ -1,11 +1,13 @@
 """The Gmail API provider: OAuth, incremental sync with `users.history.list`, and Gmail's own labels.
 
-`GmailApiOperations` runs the Gmail operations of the shared `GmailStore` (`gmail_store`: full
-listing, `users.history.list` from the stored historyId, a full resync when Gmail says it expired)
+`GmailApiOperations` runs the Gmail operations of the shared `GmailStore` (`gmail_store`: a first
+index stepped newest first (`gmail_backlog`), `users.history.list` from the stored historyId, a full
+resync when Gmail says it expired)
 through the blocking google-api-python-client, in a worker thread, translating its HTTP errors (404
 is `NotFoundError`; 401 is `CredentialsRefused`; 403 names the missing scope). Many messages are
 read through Gmail's batch endpoint (`batch/gmail/v1`), `BATCH` per HTTP request, not one request
-each. Changes are noticed by polling history every `poll_seconds`, and with a Pub/Sub topic
+each; the first index reads through a second service object (httplib2 is not thread-safe), outside
+the index lock. Changes are noticed by polling history every `poll_seconds`, and with a Pub/Sub topic
 configured also at once: `users.watch` is registered and renewed before it expires (daily; Gmail's
 last 7 days), and a push to
 `/gmail/push` (`gmail_push`) wakes the watcher. Sending goes through `users.messages.send`;
@@ -45,8 +47,10 @@ __all__ = ["GmailApiOperations", "GmailApiProvider"]
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+R = TypeVar("R")
 RENEW_SECONDS = 24 * 3600
 API_ROOT = "https://gmail.googleapis.com/"
+LIST_PAGE = 500  # ids per users.messages.list page: Gmail's maximum (its default is 100)
 BATCH = 50  # Gmail takes 100 calls per batch request and advises at most 50: more trip its rate limits
 _PASSING = {429, 500, 502, 503, 504}
 
@@ -83,6 +87,10 @@ def _translated(call: Callable[[], T]) -> T:
         raise ProviderUnavailableError(f"cannot reach the Gmail API: {exc}") from exc
 
 
+def _labels_of(found: dict[str, Any]) -> list[str]:
+    return found.get("labelIds", [])
+
+
 def _fetched(found: dict[str, Any]) -> Fetched:
     return Fetched.decoding(
         found.get("labelIds", []), found.get("threadId"), int(found.get("internalDate", 0)) / 1000,
@@ -106,11 +114,13 @@ class GmailApiOperations:
     def create_label(self, name: str) -> dict[str, Any]:
         return _translated(self.users.labels().create(userId="me", body={"name": name}).execute)
 
-    def history_id(self) -> str:
-        return str(_translated(self.users.getProfile(userId="me").execute)["historyId"])
+    def profile(self) -> dict[str, Any]:
+        return _translated(self.users.getProfile(userId="me").execute)
 
     def list_messages(self, page_token: str | None) -> dict[str, Any]:
-        request = self.users.messages().list(userId="me", includeSpamTrash=True, pageToken=page_token)
+        request = self.users.messages().list(
+            userId="me", includeSpamTrash=True, maxResults=LIST_PAGE, pageToken=page_token
+        )
         return _translated(request.execute)  # ids only: `label_ids` reads the labels of known ones
 
     def list_history(self, start: str, page_token: str | None) -> dict[str, Any]:
@@ -120,8 +130,12 @@ class GmailApiOperations:
     def _get(self, id: str, format: str) -> dict[str, Any]:
         return _translated(self.users.messages().get(userId="me", id=id, format=format).execute)
 
-    def label_ids(self, id: str) -> list[str]:
-        return self._get(id, "minimal").get("labelIds", [])
+    def label_ids(self, ids: list[str]) -> dict[str, list[str] | MailProviderError]:
+        """The labels of many messages (`format=minimal`), `BATCH` per HTTP request."""
+        found: dict[str, list[str] | MailProviderError] = {}
+        for start in range(0, len(ids), BATCH):
+            found |= self._batch(ids[start : start + BATCH], "minimal", _labels_of)
+        return found
 
     def get_message(self, id: str) -> Fetched:
         return _fetched(self._get(id, "raw"))
@@ -132,11 +146,14 @@ class GmailApiOperations:
         server error) is asked for alone, once."""
         found: dict[str, Fetched | MailProviderError] = {}
         for start in range(0, len(ids), BATCH):
-            found |= self._batch(ids[start : start + BATCH])
+            found |= self._batch(ids[start : start + BATCH], "raw", _fetched)
         return found
 
-    def _batch(self, ids: list[str]) -> dict[str, Fetched | MailProviderError]:
-        found: dict[str, Fetched | MailProviderError] = {}
+    def _batch(
+        self, ids: list[str], format: str, convert: Callable[[dict[str, Any]], R]
+    ) -> dict[str, R | MailProviderError]:
+        """`messages.get` of each id in one batch request, each answer `convert`ed."""
+        found: dict[str, R | MailProviderError] = {}
         again: list[str] = []
 
         def collect(id: str, response: dict[str, Any] | None, exc: Exception | None) -> None:
@@ -147,15 +164,15 @@ class GmailApiOperations:
             elif exc is not None or response is None:
                 found[id] = MailProviderError(f"Gmail batch answer for {id} was unreadable: {exc}")
             else:
-                found[id] = _fetched(response)
+                found[id] = convert(response)
 
         batch = BatchHttpRequest(callback=collect, batch_uri=self.batch_uri)
         for id in dict.fromkeys(ids):
-            batch.add(self.users.messages().get(userId="me", id=id, format="raw"), request_id=id)
+            batch.add(self.users.messages().get(userId="me", id=id, format=format), request_id=id)
         _translated(batch.execute)
         for id in again:
             try:
-                found[id] = self.get_message(id)
+                found[id] = convert(self._get(id, format))
             except MailProviderError as exc:
                 found[id] = exc
         return found
@@ -247,10 +264,13 @@ class GmailApiProvider(IndexedProvider):
                 if self.settings.gmail_api_endpoint
                 else None
             )
-            service = build(
-                "gmail", "v1", credentials=credentials, static_discovery=True, client_options=options
-            )
-            return GmailStore(GmailApiOperations(service, self.settings.gmail_api_endpoint), journal)
+            endpoint = self.settings.gmail_api_endpoint
+            services = [  # two: the first indexing reads beside the tools, and httplib2 is not thread-safe
+                build("gmail", "v1", credentials=credentials, static_discovery=True, client_options=options)
+                for _ in range(2)
+            ]
+            ops, backlog = (GmailApiOperations(service, endpoint) for service in services)
+            return GmailStore(ops, journal, backlog)
         except BaseException:
             journal.close()
             raise

@@ -4,10 +4,11 @@
 journal in step with a Gmail account through `GmailOperations`, the dozen Gmail operations it needs
 (labels, the message listing, history, one message or many, modify, trash, send, drafts). Two
 adapters supply them: google-api-python-client's `users()` resource (`gmail_api`) and Composio's
-GMAIL_* tools (`composio_provider`). The first sync lists every message, reads the new ones newest
-first (as listed) a page at a time with `get_messages` (one batch request per 50 on the Gmail API),
-and remembers the profile's historyId; later syncs read the history from it, taking the new historyId from the history answer itself, so a
-change made while the pages are read is read again next time rather than skipped. An expired
+GMAIL_* tools (`composio_provider`). The first sync is stepped (`gmail_backlog`): newest first, a
+page at a time with `get_messages` (one batch request per 50 on the Gmail API), from the profile's
+historyId taken before the listing; later syncs read the history from it, taking the new historyId
+from the history answer itself, so a change made while the pages are read is read again next time
+rather than skipped. An expired
 historyId (the adapters raise `NotFoundError` for Gmail's 404) falls back to a full listing that
 journals only the difference with the index, so nothing is skipped or delivered twice. Each adapter
 translates its own failures: `NotFoundError` for Gmail's 404, `ProviderUnavailableError` for auth and
@@ -23,8 +24,9 @@ from email import policy
 from email.parser import BytesParser
 from typing import Any, Protocol
 
+from .gmail_backlog import FirstIndex, Listing
 from .journal import IndexRow, Journal
-from .models import Message
+from .models import IndexProgress, Message
 from .parsing import MessageParseError, parse_message
 from .provider import MailProviderError, NotFoundError
 
@@ -62,10 +64,10 @@ class GmailOperations(Protocol):
 
     def list_labels(self) -> list[dict[str, Any]]: ...
     def create_label(self, name: str) -> dict[str, Any]: ...
-    def history_id(self) -> str: ...
+    def profile(self) -> dict[str, Any]: ...  # Gmail's shape: historyId, messagesTotal
     def list_messages(self, page_token: str | None) -> Page: ...
     def list_history(self, start: str, page_token: str | None) -> Page: ...
-    def label_ids(self, id: str) -> list[str]: ...
+    def label_ids(self, ids: list[str]) -> dict[str, list[str] | MailProviderError]: ...
     def get_message(self, id: str) -> Fetched: ...
     def get_messages(self, ids: list[str]) -> dict[str, Fetched | MailProviderError]: ...
     def modify(self, id: str, add: list[str], remove: list[str]) -> list[str] | None: ...
@@ -80,18 +82,27 @@ class GmailOperations(Protocol):
     def close(self) -> None: ...
 
 
-class GmailStore:
-    """One Gmail account over `GmailOperations` (a `MailStore`); blocking."""
+class GmailStore(FirstIndex):
+    """One Gmail account over `GmailOperations` (a `MailStore`); blocking. `backlog_ops` is the
+    transport the first indexing reads through outside the index lock: a second one when `ops` may
+    not be used from two threads at once (google-api-python-client's httplib2), else `ops` itself."""
 
     delivers_sent = True  # Gmail files the sent copy under SENT itself
 
-    def __init__(self, ops: GmailOperations, journal: Journal) -> None:
+    def __init__(
+        self, ops: GmailOperations, journal: Journal, backlog_ops: GmailOperations | None = None
+    ) -> None:
         self.ops, self.journal = ops, journal
+        self.backlog_ops = backlog_ops or ops
         self.names: dict[str, str] = {}
+        self.progress: IndexProgress | None = None
+        self._listing: Listing | None = None  # the first indexing's, while it runs
         self._refresh_labels()
 
     def close(self) -> None:
         self.ops.close()
+        if self.backlog_ops is not self.ops:
+            self.backlog_ops.close()
         self.journal.close()
 
     def _refresh_labels(self) -> None:
@@ -106,6 +117,10 @@ class GmailStore:
     # -- sync ------------------------------------------------------------------------------------
 
     def scan(self) -> int:
+        """Bring the index up to date (history, or a full listing without a historyId); while the
+        first indexing runs (it owns the journal's order then), only the mail that arrived since."""
+        if self._listing is not None:
+            return self.index_arrivals()
         before = self.journal.last_seq()
         history_id = self.journal.meta("history_id")
         if history_id is None:
@@ -129,7 +144,7 @@ class GmailStore:
                 return
 
     def _full_sync(self) -> None:
-        history_id = self.ops.history_id()
+        history_id = self.ops.profile()["historyId"]
         current = {
             item["id"]: item.get("labelIds")
             for page in self._pages(self.ops.list_messages)
@@ -140,9 +155,15 @@ class GmailStore:
             for id in indexed.keys() - current.keys():
                 self.journal.delete(id)
                 self.journal.append("deleted", id, [])
+            unlisted = [id for id in current.keys() & indexed.keys() if current[id] is None]
+            asked = self.ops.label_ids(unlisted) if unlisted else {}  # batched: the listing has ids only
             for id in current.keys() & indexed.keys():
-                listed = current[id]
-                self._set_label_ids(indexed[id], self.ops.label_ids(id) if listed is None else listed)
+                found = asked.get(id) if current[id] is None else current[id]
+                if isinstance(found, NotFoundError):
+                    continue  # deleted since the listing: the next history sync says so
+                if isinstance(found, MailProviderError):
+                    raise found  # the resync is tried again, whole, next time
+                self._set_label_ids(indexed[id], found or [])
             fresh = [id for id in current if id not in indexed]  # as listed: newest first
             for start in range(0, len(fresh), READ_PAGE):
                 self._add_many(fresh[start : start + READ_PAGE])
@@ -177,10 +198,12 @@ class GmailStore:
                 self.journal.append("deleted", item["message"]["id"], [])
 
     def _add_many(self, ids: list[str]) -> None:
-        for id, found in self.ops.get_messages(ids).items():
-            self._add(id, found)
+        fetched = self.ops.get_messages(ids)
+        for id in ids:  # as listed, newest first
+            self._add(id, fetched[id])
 
-    def _add(self, id: str, found: Fetched | MailProviderError) -> None:
+    def _add(self, id: str, found: Fetched | MailProviderError, *, backlog: bool = False) -> None:
+        """Index and journal one fetched message; `backlog` marks a first indexing's entry."""
         if isinstance(found, NotFoundError):
             return  # added and deleted between the listing and now: nothing to report
         if isinstance(found, MailProviderError):
@@ -195,12 +218,12 @@ class GmailStore:
         except (MessageParseError, ValueError) as exc:
             row.error = getattr(exc, "reason", str(exc))
             self.journal.upsert(row)
-            self.journal.append("added", id, labels, row.error)
+            self.journal.append("added", id, labels, row.error, backlog=backlog)
             return
         indexed = IndexRow.of_message(message, "", "", "")
         indexed.extra_labels = found.label_ids
         self.journal.upsert(indexed)
-        self.journal.append("added", id, labels)
+        self.journal.append("added", id, labels, backlog=backlog)
 
     def _set_label_ids(self, row: IndexRow, label_ids: list[str]) -> None:
         if sorted(row.extra_labels) != sorted(label_ids):

@@ -21,8 +21,9 @@ from abc import abstractmethod
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 from email.message import EmailMessage
+from functools import partial
 from pathlib import Path
-from typing import Protocol, TypeVar, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import anyio
 
@@ -89,6 +90,16 @@ class SteppedStore(Protocol):
 
     def plan_index(self) -> int: ...
     def index_step(self, size: int) -> IndexProgress | None: ...
+
+
+@runtime_checkable
+class ReadAheadStore(SteppedStore, Protocol):
+    """A stepped store that reads each step from the account outside the index lock (`fetch_step`,
+    network only) and writes it under the lock (`write_step`), so that tools never wait for the
+    account's answers during the first indexing (the Gmail API: see `gmail_backlog`)."""
+
+    def fetch_step(self, size: int, unindexed: Callable[[list[str]], list[str]]) -> Any: ...
+    def write_step(self, step: Any) -> IndexProgress | None: ...
 
 
 @runtime_checkable
@@ -159,8 +170,9 @@ class IndexedProvider(MailProvider):
         return self._indexing
 
     async def index(self, changed: Changed, step: int = INDEX_STEP) -> None:
-        """The first indexing after `connect`: a step at a time under the lock, so that tools answer
-        between steps (from what is indexed so far); `changed()` after each step. A store that cannot
+        """The first indexing after `connect`: a step at a time under the lock (a `ReadAheadStore`
+        reads the step from the account before taking it), so that tools answer between steps (from
+        what is indexed so far); `changed()` after each step. A store that cannot
         step is scanned in one go (its tools wait for it, but the session is up)."""
         stepped = self._store
         if not isinstance(stepped, SteppedStore):
@@ -174,14 +186,29 @@ class IndexedProvider(MailProvider):
         await changed()
 
     async def _index_step(self, store: SteppedStore, size: int) -> IndexProgress | None:
-        """One step of the first indexing; while the index cannot be written, the same step again
-        every `retry_seconds` (tools keep answering from what is indexed)."""
+        """One step of the first indexing; while the index cannot be written or the account cannot
+        be read, the same step again every `retry_seconds` (tools keep answering from what is indexed)."""
         while True:
             try:
+                if isinstance(store, ReadAheadStore):
+                    fetched = await self._reaching(lambda: store.fetch_step(size, self._unindexed))
+                    return await self._run(partial(_write_step, store, fetched))
                 return await self._run(lambda _: store.index_step(size))
             except IndexStorageError as exc:
                 self._troubled(exc)
+            except MailProviderError as exc:  # its `account_health` says so too
+                logger.warning(
+                    "the first indexing paused (%s); trying again in %g s", exc, self.retry_seconds
+                )
             await anyio.sleep(self.retry_seconds)
+
+    def _unindexed(self, ids: list[str]) -> list[str]:
+        """Those of `ids` the index does not hold (from a worker thread: takes the lock itself)."""
+        with self._lock:
+            if self._store is None:
+                raise MailProviderError("the mail provider is not open")
+            with translated(self._store.journal.path):
+                return [id for id in ids if self._store.journal.row(id) is None]
 
     @property
     def index_trouble(self) -> str | None:
@@ -417,6 +444,10 @@ class IndexedProvider(MailProvider):
         return SentRef(
             id=sent_id, message_id=str(message["Message-ID"]), recipients=recipients, delivered=delivered
         )
+
+
+def _write_step(store: ReadAheadStore, step: Any, _: MailStore) -> IndexProgress | None:
+    return store.write_step(step)
 
 
 def _require(store: MailStore, id: str) -> IndexRow:

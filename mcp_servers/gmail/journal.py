@@ -225,6 +225,10 @@ class Journal:
         """The date of the newest message indexed (epoch seconds), None when there is none."""
         return self._db.execute("SELECT MAX(date) FROM messages WHERE error IS NULL").fetchone()[0]
 
+    def count(self) -> int:
+        """How many messages are indexed."""
+        return self._db.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
+
     def last_seq(self) -> int:
         return self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()[0]
 

@@ -5,7 +5,8 @@ It serves, on a loopback port, the endpoints the Gmail API provider calls (paths
 batchModify/send/trash, drafts list/create/delete, labels list/create/patch/delete (a deleted label is taken off
 its messages, as Gmail does), history list, watch and stop (push; it records the calls, Pub/Sub itself is
 not emulated), the batch endpoint (`batch/gmail/v1`, multipart/mixed, up to 100 calls; `requests` counts
-HTTP requests, a batch once), plus an OAuth token endpoint for refreshes (`revoke()` makes it refuse them,
+HTTP requests, a batch once; `hold` keeps back the batches that read given messages, to catch a
+first sync midway), plus an OAuth token endpoint for refreshes (`revoke()` makes it refuse them,
 as Google does for a revoked or expired refresh token; `watch_error` makes `users.watch` fail). History
 ids grow with every change; `expire_history()` forgets the history so that
 the next `history.list` answers 404 as Gmail does for an expired startHistoryId. Requests must
@@ -32,6 +33,7 @@ from urllib.parse import parse_qs, urlparse
 from mcp_servers.gmail.settings import GmailSettings
 
 BATCH_LIMIT = 100  # calls per batch request, as Gmail documents
+LIST_DEFAULT, LIST_MAX = 100, 500  # messages.list page sizes, as Gmail documents
 BOUNDARY = "batch_emulated"
 SYSTEM = ["INBOX", "SENT", "DRAFT", "TRASH", "SPAM", "UNREAD", "STARRED", "IMPORTANT"]
 
@@ -55,6 +57,9 @@ class Mailbox:
     requests: int = 0  # HTTP requests served, a batch counting once (token refreshes apart)
     batches: list[int] = field(default_factory=list)  # calls per batch request, in order
     busy_once: set[str] = field(default_factory=set)  # message ids whose next get answers 429
+    page_tokens: int = 0  # the generation of messages.list page tokens Gmail still takes
+    held_ids: set[str] = field(default_factory=set)  # a batch reading one of these waits (`hold`)
+    batches_held: int = 0  # batch requests waiting now
     watch_seconds: float = 7 * 24 * 3600  # Gmail's watches last 7 days
     watch_error: tuple[int, str] | None = None  # what users.watch answers instead, when set
     refresh_refused: bool = False  # the token endpoint answers invalid_grant (revoked or expired)
@@ -112,6 +117,17 @@ class GmailEmulator:
         """Block until `predicate(mailbox)` holds after some request (False on timeout)."""
         with self.mailbox.served:
             return self.mailbox.served.wait_for(lambda: predicate(self.mailbox), timeout)
+
+    def expire_page_tokens(self) -> None:
+        """Refuse the page tokens given so far (400 Invalid pageToken)."""
+        with self.mailbox.lock:
+            self.mailbox.page_tokens += 1
+
+    def hold(self, ids: list[str]) -> None:
+        """Keep every batch request that reads one of `ids` waiting until `hold([])` (at most 60 s)."""
+        with self.mailbox.lock:
+            self.mailbox.held_ids = set(ids)
+            self.mailbox.served.notify_all()
 
     def revoke(self) -> None:
         """Revoke the grant: the current access token stops working and refreshes are refused."""
@@ -209,14 +225,20 @@ class _Handler(BaseHTTPRequestHandler):
         requests = parts.get_payload() if parts.is_multipart() else []
         if not requests or len(requests) > BATCH_LIMIT:
             return self._error(400, f"a batch holds 1 to {BATCH_LIMIT} requests, got {len(requests)}")
+        calls = [_call_of(part) for part in requests]
+        reads = {
+            match.group(1) for *_, target, _ in calls if (match := re.search(r"/messages/([^/?]+)", target))
+        }
         with self.mailbox.lock:
-            self.mailbox.batches.append(len(requests))
+            box = self.mailbox
+            if reads & box.held_ids:
+                box.batches_held += 1
+                box.served.notify_all()
+                box.served.wait_for(lambda: not reads & box.held_ids, 60)
+                box.batches_held -= 1
+            box.batches.append(len(requests))
         answers = []
-        for part in requests:
-            head, _, body = part.get_payload().replace("\r\n", "\n").partition("\n\n")
-            line, *fields = head.split("\n")
-            headers = dict(field.split(": ", 1) for field in fields if ": " in field)
-            method, target, _ = line.split(" ", 2)
+        for part, (headers, method, target, body) in zip(requests, calls, strict=True):
             status, answer = _dispatch(self.mailbox, method, target, headers.get("authorization")
                                        or headers.get("Authorization"), body.encode())  # fmt: skip
             if status >= 400:
@@ -228,6 +250,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+
+def _call_of(part: Any) -> tuple[dict[str, str], str, str, str]:
+    """One part of a batch request: its headers, method, target and body."""
+    head, _, body = part.get_payload().replace("\r\n", "\n").partition("\n\n")
+    line, *fields = head.split("\n")
+    headers = dict(field.split(": ", 1) for field in fields if ": " in field)
+    method, target, _ = line.split(" ", 2)
+    return headers, method, target, body
 
 
 def _batch_part(content_id: str, status: int, answer: dict) -> str:
@@ -272,12 +303,19 @@ def _profile(box: Mailbox, _id: str, _q: dict, _b: dict) -> tuple[int, dict]:
 
 
 def _list(box: Mailbox, _id: str, q: dict, _b: dict) -> tuple[int, dict]:
+    """Newest first; `maxResults` 100 by default, at most 500, as Gmail documents. The page token
+    names the last id given (opaque to the client), so mail added or deleted between pages neither
+    repeats nor hides one; `expire_page_tokens` makes the tokens given so far answer 400."""
     ids = sorted(box.messages, reverse=True)
-    start, size = int(q.get("pageToken") or 0), int(q.get("maxResults") or 2)  # tiny pages exercise paging
-    page = [{"id": i, "threadId": box.messages[i]["threadId"]} for i in ids[start : start + size]]
+    size = min(int(q.get("maxResults") or LIST_DEFAULT), LIST_MAX)
+    generation, _, after = (q.get("pageToken") or f"{box.page_tokens}-").partition("-")
+    if generation != str(box.page_tokens):
+        return 400, {"message": "Invalid pageToken"}
+    listed = [i for i in ids if not after or i < after]
+    page = [{"id": i, "threadId": box.messages[i]["threadId"]} for i in listed[:size]]
     body: dict = {"messages": page, "resultSizeEstimate": len(ids)}
-    if start + size < len(ids):
-        body["nextPageToken"] = str(start + size)
+    if len(listed) > size:
+        body["nextPageToken"] = f"{box.page_tokens}-{page[-1]['id']}"
     return 200, body
 
 

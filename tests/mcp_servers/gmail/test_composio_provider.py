@@ -287,6 +287,9 @@ async def test_main_over_stdio_picks_composio_from_the_standard_environment_vari
            "COMPOSIO_BASE_URL": composio.base_url, "COMPOSIO_USER_ID": "ada"}  # fmt: skip
     transport = stdio_transport("mcp_servers.gmail", ["--state-dir", str(tmp_path / "state")], env)
     async with Client(transport) as client:
+        with anyio.fail_after(30):  # the first index runs beside the session: until it is done
+            while (await client.call_tool("list_changes", {})).structured_content["indexing"]:
+                pass
         found = await client.call_tool("search_messages", {"query": "subject:smoke"})
     assert [m["subject"] for m in found.structured_content["messages"]] == ["Smoke through Composio"]
     with composio.lock:

@@ -80,3 +80,30 @@ async def test_a_batch_read_after_the_grant_was_revoked_says_to_consent_again(
     assert all("expired or was revoked" in reason for reason in batch.missing.values())
     assert "POST token refused" in emulator.mailbox.calls
     assert refused  # the account's health says the credentials were refused
+
+
+async def test_a_resync_after_history_expired_reads_the_labels_fifty_messages_per_request(
+    emulator: GmailEmulator, tmp_path: Path
+) -> None:
+    ids = [emulator.deliver(plain_message(subject=f"n{n}")) for n in range(120)]
+    provider = GmailApiProvider(emulator.settings(tmp_path / "state"))
+    await provider.open()
+    try:
+        cursor = (await provider.list_changes(None, 500)).cursor
+        new = emulator.deliver(plain_message(subject="new"))
+        with emulator.mailbox.lock:
+            emulator.mailbox.messages[ids[0]]["labelIds"] = ["INBOX"]  # read elsewhere, history then lost
+        emulator.expire_history()
+        before, batches = emulator.mailbox.requests, len(emulator.mailbox.batches)
+        page = await provider.list_changes(cursor, 50)
+        requests = emulator.mailbox.requests - before
+    finally:
+        await provider.aclose()
+    assert sorted((c.kind, c.message_id) for c in page.changes) == [
+        ("added", new),
+        ("labels_changed", ids[0]),
+    ]
+    assert (
+        emulator.mailbox.batches[batches:] == [50, 50, 20, 1] and single_reads(emulator) == 0
+    )  # before: 120
+    assert requests == 1 + 1 + 1 + 4  # the refused history, profile, one listing page, 3 + 1 batches

@@ -66,7 +66,11 @@ def signal_about(api: str, subject: str, namespace: str = "signals.email") -> di
 
 @contextmanager
 def two_account_pepper(
-    tmp_path: Path, work_table: str | None = None, default_table: str | None = None, more_accounts: str = ""
+    tmp_path: Path,
+    work_table: str | None = None,
+    more_accounts: str = "",
+    *,
+    default_table: str | None = None,
 ) -> Iterator[TwoAccounts]:
     """`work_table`: the `[accounts.work]` settings (default: a Maildir under `tmp_path/work-mail`
     holding `WORK_MAIL`; given, its mailbox must already hold `WORK_MAIL`). `default_table`, given:
