@@ -49,6 +49,7 @@ logger = logging.getLogger(__name__)
 FOLLOW_UPS = "signals.follow_up"
 UNRANKED_LIMIT = 1000  # the newest mail signals looked at for a missing ranking, once per start
 EARLY_KEPT = 1000  # ids judged ahead of the log and not met in it yet
+FEW_SENDERS = 3  # new correspondents whose mail is looked up one by one; more, in one read
 
 
 class MailFeed:
@@ -187,10 +188,10 @@ class MailFeed:
         """Store the page's triage signals in one transaction (the runner calls it before acking),
         then rank again the mail of anyone the page's sent mail made a correspondent."""
         pending, self._pending = self._pending, []
-        learned = self.profiles.unsaved_item()  # the profile, if the page's sent mail taught it
-        await self._items.put_many([*pending, learned] if learned else pending)
-        await self.ranker.save()
-        if await self.content.save():  # the page's Junk mail taught the model: judge strangers' mail again
+        books = [self.profiles.unsaved_item(), self.ranker.unsaved_item()]  # what the page taught them
+        junk = self.content.unsaved_item()
+        await self._items.put_many([*pending, *filter(None, [*books, junk])])
+        if junk is not None:  # the page's Junk mail taught the model: judge strangers' mail again
             await self.rejudge_strangers()
         new, self._new_correspondents = self._new_correspondents, set()
         if new:
@@ -200,11 +201,16 @@ class MailFeed:
         """Triage again the stored mail of `senders`, judged while the user had not yet written to
         them: a first sync meets the inbox before the Sent folder, and a reply makes a stranger a
         correspondent. Only changed signals are stored."""
-        stored = [
-            item
-            for sender in sorted(senders)
-            for item in await self._items.query(["signals.email"], tags=[sender_tag(sender)], limit=100)
-        ]
+        if len(senders) <= FEW_SENDERS:
+            stored = [
+                item
+                for sender in sorted(senders)
+                for item in await self._items.query(["signals.email"], tags=[sender_tag(sender)], limit=100)
+            ]
+        else:  # a page of sent mail: one read of the newest signals beats a read per correspondent
+            tags = {sender_tag(sender) for sender in senders}
+            newest = await self._items.query(["signals.email"], limit=UNRANKED_LIMIT)
+            stored = [item for item in newest if tags & set(item.tags)]
         await self._rejudge(stored)
 
     async def rank_unranked(self) -> None:
