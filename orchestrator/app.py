@@ -132,6 +132,7 @@ class Pepper:
             timeout=settings.tool_timeout_seconds,
             repeatable=SchedulerToolRunner.repeatable,
         )
+        self.scheduler_state = ContextStateStore(self.items, deferred=True)  # saved with each step's writes
         self.scheduler = Scheduler(
             LLMBrain(self.model, self._profile_text) if self.model else RulesBrain(),
             self.engine,
@@ -139,7 +140,7 @@ class Pepper:
             self.reply,
             llm_summarizer(self.model) if self.model else plain_summary,
             queue=EventQueue(settings.queue_size),
-            state=ContextStateStore(self.items),
+            state=self.scheduler_state,
             batch_size=settings.batch_size,
             quiet_tools=QUIET_TOOLS,
             on_step=self._after_step,
@@ -309,16 +310,19 @@ class Pepper:
         )
 
     async def _after_step(self, batch: list[SchedulerEvent], decision: Decision) -> None:
-        await self.inbox.handled(
-            *(int(event.attributes["seq"]) for event in batch if "seq" in event.attributes)
-        )
+        """The step's writes in one call: the scheduler's state, the inbox's cursor, the activity."""
         tokens = self.model.usage.total_tokens if self.model else 0
         calls = ", ".join(call.name for call in decision.calls) or "no tool calls"
-        await self.activity.record(
+        record = self.activity.entry(
             "step",
             f"step {self.scheduler.steps}: {len(batch)} event{'s' if len(batch) != 1 else ''} → {calls}",
             tokens_total=tokens,
             in_flight=len(self.engine.in_flight),
+        )
+        state = self.scheduler_state.unsaved_item()
+        await self.inbox.handled(
+            *(int(event.attributes["seq"]) for event in batch if "seq" in event.attributes),
+            writes=[record, *([state] if state else [])],
         )
 
     async def _check_overdue(self) -> None:
@@ -400,6 +404,12 @@ class Pepper:
             }
             for name, config in self.settings.workers.items()
         ]
+
+    async def flush(self) -> None:
+        """Save what is saved lazily (the sources' last success, the inbox's log cursor): Pepper is
+        stopping and its servers are still up."""
+        await self.health.flush()
+        await self.inbox.ack()
 
     async def aclose(self) -> None:
         if self.model is not None:
