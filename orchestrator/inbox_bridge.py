@@ -63,6 +63,7 @@ class InboxBridge:
         self._scheduler = scheduler
         self.tracker = AckTracker()
         self.cursor = 0  # handled up to here (saved), acked to the log at most every ACK_SECONDS
+        self._saved = 0  # the cursor as stored
         self._acked = 0
         self._acked_at = -ACK_SECONDS
 
@@ -103,20 +104,29 @@ class InboxBridge:
         saving it with `writes` (the step's other items) in one call."""
         if not seqs and not writes:
             return
+        self.taken(*seqs)
+        await self.save(writes or [])
+
+    def taken(self, *seqs: int) -> None:
+        """The scheduler took these seqs into a step: move the cursor (in memory: `save` stores it)."""
         cursors = [cursor for seq in seqs if (cursor := self.tracker.done(seq)) is not None]
         self.cursor = max([self.cursor, *cursors])
+
+    async def save(self, writes: list[dict[str, Any]]) -> None:
+        """Store the cursor and the seqs handled above it with `writes`, in one call; ack the log
+        when the last ack is older than ACK_SECONDS."""
         state = {"seqs": self.tracker.handled_above_cursor, "cursor": self.cursor}
-        await self._items.put_many(
-            [{"namespace": HANDLED[0], "id": HANDLED[1], "data": state}, *(writes or [])]
-        )
-        if self.cursor > self._acked and anyio.current_time() - self._acked_at >= ACK_SECONDS:
+        await self._items.put_many([{"namespace": HANDLED[0], "id": HANDLED[1], "data": state}, *writes])
+        self._saved = max(self._saved, state["cursor"])
+        if anyio.current_time() - self._acked_at >= ACK_SECONDS:
             await self.ack()
 
     async def ack(self) -> None:
-        """Move the log's cursor up to the saved one (at a step's end, and when Pepper stops)."""
-        if self.cursor > self._acked:
-            await self._log.ack(CONSUMER, self.cursor)
-            self._acked, self._acked_at = self.cursor, anyio.current_time()
+        """Move the log's cursor up to the saved one (after a save, and when Pepper stops)."""
+        if self._saved > self._acked:
+            saved = self._saved
+            await self._log.ack(CONSUMER, saved)
+            self._acked, self._acked_at = saved, anyio.current_time()
 
 
 def to_scheduler_event(event: ContextEvent, data: Any) -> SchedulerEvent | None:

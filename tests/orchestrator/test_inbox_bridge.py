@@ -6,11 +6,15 @@ from __future__ import annotations
 import anyio
 import pytest
 
+from orchestrator.activity import Activity
 from orchestrator.context_items import ContextItems
 from orchestrator.event_log import EventLog
 from orchestrator.inbox_bridge import InboxBridge
 from orchestrator.mcp_clients import ServerConnection
+from orchestrator.persistence import ContextStateStore
 from orchestrator.scheduler.events import SchedulerEvent
+from orchestrator.scheduler.history import HistoryEntry
+from orchestrator.step_writes import StepWrites
 
 pytestmark = [pytest.mark.anyio, pytest.mark.servers("context")]
 
@@ -63,3 +67,27 @@ async def test_a_step_saves_its_writes_in_one_call_and_a_restart_replays_only_wh
 
     _, again = await bridge_until(items, log, 1)  # a restart
     assert [int(event.attributes["seq"]) for event in again.events] == [second]
+
+
+async def test_the_writes_of_several_steps_are_stored_in_one_call(
+    connections: dict[str, ServerConnection],
+) -> None:
+    context = connections["context"]
+    items, log = ContextItems(context), EventLog(context, idle_poll=1.0)
+    for n in range(3):
+        await items.put("signals.email", f"s{n}", {"kind": "email", "summary": f"mail {n}"})
+    bridge, scheduler = await bridge_until(items, log, 3)
+    state = ContextStateStore(items, deferred=True)
+    writes = StepWrites(bridge, state, Activity(items))
+    calls = context.calls["store_many"] + context.calls["store"]
+    for n, event in enumerate(scheduler.events):  # three steps in quick succession
+        await state.save([HistoryEntry(kind="event", content=event.content)], [])
+        writes.after_step([int(event.attributes["seq"])], f"step {n}")
+    await writes.flush()
+    assert context.calls["store_many"] + context.calls["store"] - calls == 1
+    history, _ = await ContextStateStore(items).load()
+    assert [entry.content for entry in history] == ["mail 2"]
+    assert len(await items.query(["activity.log"], ["step"])) == 3
+    await items.put("signals.email", "s3", {"kind": "email", "summary": "mail 3"})
+    _, again = await bridge_until(items, log, 1)
+    assert [event.content for event in again.events] == ["mail 3"]  # the three taken: none replayed
