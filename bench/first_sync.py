@@ -185,8 +185,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             time.sleep(2.0)
         threads[1].join(PROBE_TIMEOUT + 10)  # the probes sent during the sync are all timed
         watch.after_sync(args.probes_after)
+        final, fetches = get_state(port) or state, fetches + 1  # the counts, before the bench's idle reads
         per_state = calls_per_state(port)
-        final = get_state(port) or state
         per_ask = calls_per_ask(port, per_state)
     finally:
         watch.finished.set()
