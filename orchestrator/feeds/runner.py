@@ -39,6 +39,12 @@ class UrgentFeed(Protocol):
 
 
 @runtime_checkable
+class BackgroundFeed(Protocol):
+    async def beside(self) -> None:
+        """Work of the feed's own that runs beside its pages for as long as they are handled."""
+
+
+@runtime_checkable
 class PrefetchingFeed(Protocol):
     async def prefetch(self, page: list[ContextEvent]) -> None:
         """Read what the page's events need in one call, before `handle` sees them one by one."""
@@ -56,6 +62,8 @@ async def run_feed(
     async with log.follow(feed.consumer, feed.namespaces) as stream, anyio.create_task_group() as beside:
         if isinstance(feed, UrgentFeed):
             beside.start_soon(_handle_arrivals, feed)
+        if isinstance(feed, BackgroundFeed):
+            beside.start_soon(feed.beside)
         async for page in stream.pages():
             if lane is not None:
                 await _yield_to_user(feed, lane)
