@@ -9,8 +9,8 @@ Pepper on it with a HOME, state and data dir of its own, and measures, polling t
 complete for the last 14 days (every message received within 14 days or unread has its triage
 signal); time until every message is searchable by words (all in `raw.email`, whose text the store
 indexes on write); messages/s through each stage (gmail index, raw.email, triage, embeddings); MCP
-calls per message (the bench's own `/state` reads and chat questions subtracted); peak RSS and USS per process;
-database size per 1,000 messages; chat (`/ask`, rules mode) latency p50/p95 during the sync, one
+calls per message and by tool (the bench's own `/state` reads and chat questions subtracted); peak
+RSS and USS per process; database size per 1,000 messages; chat (`/ask`, rules mode) latency p50/p95 during the sync, one
 question a second; new mail -> Now latency during and after the sync (a probe message delivered
 every 5 s). The figures are printed beside the issue's 20,000-message figures, with the ratio.
 """
