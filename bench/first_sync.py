@@ -8,8 +8,9 @@ Pepper on it with a HOME, state and data dir of its own, and measures, polling t
 2 s and reading the servers' SQLite files read-only: time to the UI serving; time until Now is
 complete for the last 14 days (every message received within 14 days or unread has its triage
 signal); time until every message is searchable by words (the gmail server's full-text index, the
-one index of mail words, holds every message) and until all are stored in `raw.email`; messages/s through each stage (gmail index, raw.email, triage, embeddings); MCP
-calls per message (the bench's own `/state` reads and chat questions subtracted); peak RSS and USS per process;
+one index of mail words, holds every message) and until all are stored in `raw.email`; messages/s
+through each stage (gmail index, raw.email, triage, embeddings); MCP calls per message and by tool
+(the bench's own `/state` reads and chat questions subtracted); peak RSS and USS per process;
 database size per 1,000 messages; chat (`/ask`, rules mode) latency p50/p95 during the sync, one
 question a second; new mail -> Now latency during and after the sync (a probe message delivered
 every 5 s). The figures are printed beside the issue's 20,000-message figures, with the ratio.
@@ -117,31 +118,41 @@ def chat_during(port: int, watch: Watch, latencies: list[float], errors: list[st
         watch.finished.wait(1.0)
 
 
-def calls_per_state(port: int) -> float:
-    """MCP calls that one `/state` read costs (it reads the Now list, chat, approvals): measured idle."""
+def tool_calls(state: dict[str, Any] | None) -> dict[str, int]:
+    """The MCP calls Pepper made so far, by `server.tool`."""
+    calls = (state or {}).get("status", {}).get("mcp_calls") or {}
+    return {f"{server}.{tool}": n for server, tools in calls.items() for tool, n in tools.items()}
+
+
+def _delta(
+    after: dict[str, int], before: dict[str, int], less: dict[str, float] | None = None
+) -> dict[str, float]:
+    tools = after.keys() | before.keys()
+    return {t: after.get(t, 0) - before.get(t, 0) - (less or {}).get(t, 0) for t in tools}
+
+
+def calls_per_state(port: int) -> dict[str, float]:
+    """MCP calls that one `/state` read costs (it reads the Now list, chat, approvals), by tool:
+    measured idle (the sample with the fewest)."""
     samples = []
     for _ in range(3):
         before, after = get_state(port), get_state(port)
         if before and after:
-            count = sum(sum(c.values()) for c in after["status"]["mcp_calls"].values())
-            samples.append(count - sum(sum(c.values()) for c in before["status"]["mcp_calls"].values()))
-    return min(samples) if samples else 0.0
+            samples.append(_delta(tool_calls(after), tool_calls(before)))
+    return min(samples, key=lambda calls: sum(calls.values())) if samples else {}
 
 
-def calls_per_ask(port: int, per_state: float) -> float:
-    """MCP calls one rules-mode chat question costs (measured idle, the /state reads around it
-    subtracted): the chat during the sync is the bench's load, not the sync's work."""
+def calls_per_ask(port: int, per_state: dict[str, float]) -> dict[str, float]:
+    """MCP calls one rules-mode chat question costs, by tool (measured idle, the /state reads around
+    it subtracted): the chat during the sync is the bench's load, not the sync's work."""
     samples = []
     for question in ("what is urgent?", "what's on tomorrow?", "what did Grace send me?"):
         before = get_state(port)
         ask(port, question)
         after = get_state(port)
         if before and after:
-            count = sum(sum(c.values()) for c in after["status"]["mcp_calls"].values())
-            samples.append(
-                count - sum(sum(c.values()) for c in before["status"]["mcp_calls"].values()) - per_state
-            )
-    return min(samples) if samples else 0.0
+            samples.append(_delta(tool_calls(after), tool_calls(before), per_state))
+    return min(samples, key=lambda calls: sum(calls.values())) if samples else {}
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -175,8 +186,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             time.sleep(2.0)
         threads[1].join(PROBE_TIMEOUT + 10)  # the probes sent during the sync are all timed
         watch.after_sync(args.probes_after)
+        final, fetches = get_state(port) or state, fetches + 1  # the counts, before the bench's idle reads
         per_state = calls_per_state(port)
-        final = get_state(port) or state
         per_ask = calls_per_ask(port, per_state)
     finally:
         watch.finished.set()
@@ -187,8 +198,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=30)
         watch.remove_probes()
-    report = watch.report(final, fetches * per_state + len(chat) * per_ask, chat, errors)
-    report["calls_per_state"], report["calls_per_ask"] = per_state, per_ask
+    bench = {
+        t: fetches * per_state.get(t, 0) + len(chat) * per_ask.get(t, 0)
+        for t in per_state.keys() | per_ask.keys()
+    }
+    report = watch.report(final, sum(bench.values()), chat, errors)
+    report["calls_per_state"], report["calls_per_ask"] = sum(per_state.values()), sum(per_ask.values())
+    report["calls_by_tool"] = {
+        t: max(round(n - bench.get(t, 0)), 0) for t, n in sorted(tool_calls(final).items())
+    }
     report["machine"] = machine(started_at)
     report["size"], report["data_dir"] = args.size, str(data)
     if not args.keep:
@@ -227,6 +245,9 @@ def print_report(report: dict[str, Any]) -> None:
         ratio = f"{value / before:.2f}" if before and isinstance(value, int | float) and value else ""
         print(f"{name:<48} | {shown:>12} | {before if before is not None else '':>10} | {ratio}")
     print(f"(times for {report['size']:,} messages; the issue's are for 20,000: scale {scale:.2f})")
+    by_tool = sorted(report["calls_by_tool"].items(), key=lambda pair: -pair[1])
+    print("MCP calls by tool (the bench's own /state reads and questions subtracted): "
+          + ", ".join(f"{tool} {count}" for tool, count in by_tool if count))  # fmt: skip
     for role, peak in report["memory"].items():
         print(f"peak memory {role:<22} RSS {peak['rss_mb']:7.1f} MB   USS {peak['uss_mb']:7.1f} MB")
 

@@ -25,6 +25,14 @@ class Activity:
         self.completion_tokens = 0
 
     async def record(self, kind: str, text: str, **details: Any) -> None:
+        item = self.entry(kind, text, **details)
+        await self._items.put(
+            NAMESPACE, item["id"], item["data"], text, tags=[kind], ttl_seconds=KEEP_SECONDS
+        )
+
+    def entry(self, kind: str, text: str, **details: Any) -> dict[str, Any]:
+        """A record as a `store_many` item, for a caller that stores it with its own writes."""
         entry_id = f"{time.time_ns():020d}-{uuid.uuid4().hex[:6]}"
         data = {"kind": kind, "text": text, "at": datetime.now(UTC).isoformat(), **details}
-        await self._items.put(NAMESPACE, entry_id, data, text, tags=[kind], ttl_seconds=KEEP_SECONDS)
+        return {"namespace": NAMESPACE, "id": entry_id, "data": data, "text": text, "tags": [kind],
+                "ttl_seconds": KEEP_SECONDS}  # fmt: skip

@@ -65,6 +65,7 @@ from orchestrator.scheduler.loop import Decision, Scheduler
 from orchestrator.scheduler.queue import EventQueue
 from orchestrator.scheduler.user_lane import UserLane
 from orchestrator.scheduler_tools import QUIET_TOOLS, SchedulerToolRunner, scheduler_tools
+from orchestrator.step_writes import StepWrites
 from orchestrator.supervision.retry import PatientConnection, supervised
 from orchestrator.triage.content_book import ContentBook
 from orchestrator.triage.ranker_book import RankerBook
@@ -132,6 +133,7 @@ class Pepper:
             timeout=settings.tool_timeout_seconds,
             repeatable=SchedulerToolRunner.repeatable,
         )
+        self.scheduler_state = ContextStateStore(self.items, deferred=True)  # saved with each step's writes
         self.scheduler = Scheduler(
             LLMBrain(self.model, self._profile_text) if self.model else RulesBrain(),
             self.engine,
@@ -139,12 +141,13 @@ class Pepper:
             self.reply,
             llm_summarizer(self.model) if self.model else plain_summary,
             queue=EventQueue(settings.queue_size),
-            state=ContextStateStore(self.items),
+            state=self.scheduler_state,
             batch_size=settings.batch_size,
             quiet_tools=QUIET_TOOLS,
             on_step=self._after_step,
         )
         self.inbox = InboxBridge(self.items, self.log, self.scheduler)
+        self.step_writes = StepWrites(self.inbox, self.scheduler_state, self.activity)
         content = ContentBook(self.items)
         triage = (
             LLMTriage(self.model, self.items, content.model, mail=self._mail_servers())
@@ -217,6 +220,7 @@ class Pepper:
             await self.health.restore()
             self._start_senses(task_group)
             task_group.start_soon(supervised, "inbox bridge", self.inbox.run)
+            task_group.start_soon(supervised, "step writes", self.step_writes.run)
             await task_group.start(self.scheduler.run)
             task_group.start_soon(self.activity.record, "start", f"Pepper started in {self.mode} mode")
             _start_supervised(task_group, "conversation mail index", self.conversation.follow_mail, self.log)
@@ -309,13 +313,12 @@ class Pepper:
         )
 
     async def _after_step(self, batch: list[SchedulerEvent], decision: Decision) -> None:
-        await self.inbox.handled(
-            *(int(event.attributes["seq"]) for event in batch if "seq" in event.attributes)
-        )
+        """The step's writes (the scheduler's state, the inbox's cursor, the activity record) are
+        stored together by `step_writes`."""
         tokens = self.model.usage.total_tokens if self.model else 0
         calls = ", ".join(call.name for call in decision.calls) or "no tool calls"
-        await self.activity.record(
-            "step",
+        self.step_writes.after_step(
+            [int(event.attributes["seq"]) for event in batch if "seq" in event.attributes],
             f"step {self.scheduler.steps}: {len(batch)} event{'s' if len(batch) != 1 else ''} → {calls}",
             tokens_total=tokens,
             in_flight=len(self.engine.in_flight),
@@ -400,6 +403,13 @@ class Pepper:
             }
             for name, config in self.settings.workers.items()
         ]
+
+    async def flush(self) -> None:
+        """Save what is saved lazily (the sources' last success, the inbox's log cursor): Pepper is
+        stopping and its servers are still up."""
+        await self.health.flush()
+        await self.step_writes.flush()
+        await self.inbox.ack()
 
     async def aclose(self) -> None:
         if self.model is not None:

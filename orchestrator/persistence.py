@@ -3,6 +3,8 @@ the tool calls still running (`state.tool_calls/<id>`), so a restart resumes whe
 
 from __future__ import annotations
 
+from typing import Any
+
 from orchestrator.context_items import ContextItems
 from orchestrator.scheduler.engine import PendingCall
 from orchestrator.scheduler.events import SchedulerEvent
@@ -15,17 +17,28 @@ STATE = ("state.scheduler", "history")
 
 
 class ContextStateStore:
-    """`StateStore`: the history after each step, and the events still queued."""
+    """`StateStore`: the history after each step, and the events still queued. With `deferred`, a
+    save is held for the caller to store with the step's other writes (`unsaved_item`)."""
 
-    def __init__(self, items: ContextItems) -> None:
+    def __init__(self, items: ContextItems, deferred: bool = False) -> None:
         self._items = items
+        self._deferred = deferred
+        self._unsaved: dict[str, Any] | None = None
 
     async def save(self, entries: list[HistoryEntry], queued: list[SchedulerEvent]) -> None:
         data = {
             "entries": [entry.model_dump(mode="json") for entry in entries],
             "queued": [event.model_dump(mode="json") for event in queued],
         }
+        if self._deferred:
+            self._unsaved = {"namespace": STATE[0], "id": STATE[1], "data": data}
+            return
         await self._items.put(*STATE, data)
+
+    def unsaved_item(self) -> dict[str, Any] | None:
+        """The last deferred save as a `store_many` item (then counted as saved), or None."""
+        item, self._unsaved = self._unsaved, None
+        return item
 
     async def load(self) -> tuple[list[HistoryEntry], list[SchedulerEvent]]:
         stored = await self._items.get(*STATE)

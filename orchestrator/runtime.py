@@ -23,10 +23,12 @@ from mcp_servers.common.host_guard import HostAllowlist, is_loopback, needs_toke
 from orchestrator import remote
 from orchestrator.app import Pepper
 from orchestrator.config import ConfigError, OrchestratorSettings
+from orchestrator.mcp_clients import ServerUnavailable, ToolCallFailed, ToolCallTimeout
 
 __all__ = ["prepare_data", "run"]
 
 logger = logging.getLogger(__name__)
+FLUSH_SECONDS = 5.0
 
 
 def prepare_data(settings: OrchestratorSettings, demo: bool) -> OrchestratorSettings:
@@ -88,7 +90,7 @@ async def run(settings: OrchestratorSettings) -> None:
             task_group.start_soon(_stop_on_signals, web)
             # The UI serves while the servers start: its data comes from the context store, whose
             # answers wait for it to connect; the page shows which servers are still connecting.
-            task_group.start_soon(_serve_then_stop, web, task_group.cancel_scope)
+            task_group.start_soon(_serve_then_stop, web, pepper, task_group.cancel_scope)
             await task_group.start(pepper.run)
             while not web.started:  # noqa: ASYNC110 - uvicorn offers no event for this
                 await anyio.sleep(0.05)
@@ -119,8 +121,13 @@ async def _stop_on_signals(web: uvicorn.Server) -> None:
             web.should_exit = True
 
 
-async def _serve_then_stop(web: uvicorn.Server, scope: anyio.CancelScope) -> None:
+async def _serve_then_stop(web: uvicorn.Server, pepper: Pepper, scope: anyio.CancelScope) -> None:
     await web.serve()
+    with anyio.move_on_after(FLUSH_SECONDS):  # a store that does not answer must not hold the stop
+        try:
+            await pepper.flush()
+        except (ServerUnavailable, ToolCallFailed, ToolCallTimeout) as exc:
+            logger.warning("could not save the last state before stopping: %s", exc)
     scope.cancel()
 
 

@@ -1,8 +1,11 @@
 """`MailIndex`: the headers of the ingested mail (`raw.email`: id, thread, sender, recipients, date,
 subject, labels), read once and then kept current from the context store's event log, so "what's
-new since …" does not re-read the whole mailbox on every question. A gap in the log (events
-compacted away) reloads it. `follow` keeps it current in the background, so the catch-up a question
-pays for is one read of the log with nothing new in it."""
+new since …" does not re-read the whole mailbox on every question. A catch-up reads a page of the
+log and the mail it names in one `get_many` (a first sync's thousands of writes are read once, never
+the whole mailbox again); only a gap in the log (events compacted away) reloads it. The newest
+`KEPT` messages are held. `follow` keeps it current in the background (while mail pours in, as in
+a first sync, at most once every `FOLLOW_SECONDS`), so the catch-up a question pays for is one read
+of the log with little new in it."""
 
 from __future__ import annotations
 
@@ -19,7 +22,9 @@ __all__ = ["MailIndex"]
 NAMESPACE = "raw.email"
 HEAD = ("id", "thread_id", "from", "to", "cc", "date", "subject", "labels", "account")
 PAGE = 500
-RELOAD_AFTER = 40
+KEPT = 1000  # the newest messages held (a reload reads as many)
+FOLLOW_SECONDS = 5.0  # the background catch-up's pace while mail pours in
+POURING = 40  # messages in one catch-up that mean mail pours in
 
 
 def _head(data: Any) -> dict[str, Any] | None:
@@ -32,6 +37,7 @@ class MailIndex:
     def __init__(self) -> None:
         self._mail: dict[str, dict[str, Any]] = {}
         self._after: int | None = None
+        self.applied = 0  # events applied by the last catch-up
         self._lock = anyio.Lock()  # the background follower and a question never catch up at once
 
     async def messages(self, services: Services) -> list[dict[str, Any]]:
@@ -49,26 +55,27 @@ class MailIndex:
         namespaces: Sequence[str] = (NAMESPACE,),
     ) -> None:
         """Catch up whenever something in `namespaces` is written, then hand the mail to `changed`,
-        until cancelled. While mail pours in (big pages, as in the first sync) nothing is read: the
-        index is reloaded once, with the first small page after them, here rather than in the next
-        question."""
+        until cancelled; while mail pours in, at most once every `FOLLOW_SECONDS` (what is written
+        meanwhile waits in the log for the next catch-up, which reads it all in a few calls)."""
         messages = await self.messages(services)
         if changed is not None:
             await changed(messages)
         async with log.follow(None, list(namespaces), self._after) as stream:
-            async for page in stream.pages():
-                if len(page) > RELOAD_AFTER:
-                    continue
+            async for _ in stream.pages():
+                started = anyio.current_time()
                 messages = await self.messages(services)
                 if changed is not None:
                     await changed(messages)
+                stream.after = max(stream.after or 0, self._after or 0)  # read already: wake-ups only
+                if self.applied >= POURING:
+                    await anyio.sleep(started + FOLLOW_SECONDS - anyio.current_time())
 
     async def _load(self, services: Services) -> None:
         # The cursor is taken before the read: what is written in between is read twice, harmlessly.
         cursor = await services.call(
             "context", "read_events", {"after": 0, "namespaces": ["pepper.none"], "limit": 1}
         )
-        items = (await services.call("context", "query", {"namespaces": [NAMESPACE], "limit": 1000})).get(
+        items = (await services.call("context", "query", {"namespaces": [NAMESPACE], "limit": KEPT})).get(
             "items", []
         )
         self._mail = {head["id"]: head for item in items if (head := _head(item.get("data"))) is not None}
@@ -76,24 +83,30 @@ class MailIndex:
 
     async def _catch_up(self, services: Services) -> bool:
         """Apply the log's `raw.email` events since the last look; False when a gap needs a reload."""
+        self.applied = 0
         while True:
             arguments = {"after": self._after, "namespaces": [NAMESPACE], "limit": PAGE}
             page = await services.call("context", "read_events", arguments)
-            if page.get("gap") or len(page.get("events", [])) > RELOAD_AFTER:
-                return False  # a gap, or so many changes that one read beats reading each
-            for event in page.get("events", []):
-                await self._apply(services, event)
+            if page.get("gap"):
+                return False
+            await self._apply(services, page.get("events", []))
+            self.applied += len(page.get("events", []))
             self._after = int(page.get("next_after", self._after))
             if not page.get("has_more"):
                 return True
 
-    async def _apply(self, services: Services, event: dict[str, Any]) -> None:
-        if event.get("op") != "store":
-            self._mail.pop(event["id"], None)
-            return
-        item = await services.items.get(NAMESPACE, event["id"])
-        head = _head(item.data) if item is not None else None
-        if head is None:
-            self._mail.pop(event["id"], None)
-        else:
-            self._mail[event["id"]] = head
+    async def _apply(self, services: Services, events: list[dict[str, Any]]) -> None:
+        """Apply a page of events: the mail still stored is read in one call."""
+        last_op = {event["id"]: event.get("op") for event in events}
+        stored = [id for id, op in last_op.items() if op == "store"]
+        found = await services.items.get_many(NAMESPACE, stored) if stored else {}
+        for id in last_op:
+            item = found.get(id)
+            head = _head(item.data) if item is not None else None
+            if head is None:
+                self._mail.pop(id, None)
+            else:
+                self._mail[id] = head
+        if len(self._mail) > KEPT:
+            newest = sorted(self._mail.values(), key=lambda m: m["date"], reverse=True)[:KEPT]
+            self._mail = {head["id"]: head for head in newest}

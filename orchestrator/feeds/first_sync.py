@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 BACKFILL = "backfill"  # the tag of mail stored for search only
 TRIAGE_CONSUMER = "feeds.email"  # the mail feed's consumer name: the ingest waits for its cursor
 TRIAGE_WAIT_SECONDS = 900.0  # a feed that never catches up must not stop the backfill for good
-POLL_SECONDS = 0.2
+POLL_SECONDS = 0.5  # a read of the log each: the wait is over once, at the backfill's start
 GAP_SLACK = timedelta(days=1)  # mail dated this long before the last sync may still have arrived after it
 
 

@@ -39,6 +39,7 @@ __all__ = ["CalendarIngest", "MailIngest", "follow"]
 logger = logging.getLogger(__name__)
 CURSORS = "state.cursors"
 READ_BATCH = 100  # the gmail server's get_messages limit
+SYNCED_AT_SLACK = 3600.0  # an idle sync refreshes the stored end of the last sync at most this often
 
 
 def mail_text(message: dict[str, Any]) -> str:
@@ -84,13 +85,16 @@ class MailIngest:
         self.failed: list[str] = []
         self.progress = SyncProgress()
         self._gap_start: datetime | None = None
+        self._saved: dict[str, Any] | None = None  # the cursor's item as last stored
         self.cursor: str | None = None  # where the last sync stopped
         self.newest_at: float | None = None  # the date of the newest message stored (epoch s)
 
     async def sync(self) -> int:
         """Bring `raw.email` up to date with the mailbox; returns how many changes were applied."""
-        saved = await self._items.get(CURSORS, self._cursor_id)
-        state = saved.data if saved is not None and isinstance(saved.data, dict) else {}
+        if self._saved is None:  # read once: this ingest is its cursor's only writer
+            saved = await self._items.get(CURSORS, self._cursor_id)
+            self._saved = saved.data if saved is not None and isinstance(saved.data, dict) else {}
+        state = self._saved
         cursor = state.get("cursor")
         self.progress.stored = int(state.get("stored", 0))
         synced_at = state.get("synced_at")  # the end of the last completed sync: mail since is triaged
@@ -114,7 +118,9 @@ class MailIngest:
             self.cursor = cursor
             saved_cursor = {"cursor": cursor, "stored": self.progress.stored, "synced_at": synced_at,
                             "newest_at": self.newest_at}  # fmt: skip
-            await self._store(items, {"namespace": CURSORS, "id": self._cursor_id, "data": saved_cursor})
+            if items or changes or not _same_cursor(self._saved, saved_cursor):
+                await self._store(items, {"namespace": CURSORS, "id": self._cursor_id, "data": saved_cursor})
+                self._saved = saved_cursor
             if not page.get("has_more"):
                 return applied
 
@@ -214,6 +220,15 @@ class MailIngest:
             "text": mail_text(message),
             "tags": labels,
         }
+
+
+def _same_cursor(saved: dict[str, Any] | None, now: dict[str, Any]) -> bool:
+    """Whether a sync that changed nothing can leave the stored cursor as it is: its end time
+    (`synced_at`) may lag by up to SYNCED_AT_SLACK, far within the day of slack it is read with."""
+    if saved is None or any(saved.get(key) != now.get(key) for key in ("cursor", "stored", "newest_at")):
+        return False
+    before, after = saved.get("synced_at"), now.get("synced_at")
+    return before is not None and after is not None and after - before < SYNCED_AT_SLACK
 
 
 def _later(one: float | None, other: float | None) -> float | None:

@@ -10,7 +10,8 @@ triaged. Mail the provider filed as spam (the Junk/Spam folder) teaches the user
 (`orchestrator.triage.content_book`) before it is triaged; the engine must be built on the same
 book's model (`content.model`). A correction teaches it too: the feed hands its ranker the lessons
 (`orchestrator.triage.lessons`); whenever the content model learned (a correction, or a page with
-Junk mail), the open mail of senders the user does not know is judged again. When sent mail makes someone a correspondent, their mail already triaged is ranked again. Every
+Junk mail), the open mail of senders the user does not know is judged again (while a sync pours
+mail in, at most every `REJUDGE_SECONDS`: `beside` applies a burst's last lesson). When sent mail makes someone a correspondent, their mail already triaged is ranked again. Every
 mail signal carries the user's ranker's score (`orchestrator.triage.ranker_book`: whether it asks for
 a place in Now, and why); signals stored before the ranker are judged again once at start
 (`rank_unranked`). New mail that the ingest's live lane handed over (`orchestrator.feeds.live_mail`)
@@ -49,6 +50,9 @@ logger = logging.getLogger(__name__)
 FOLLOW_UPS = "signals.follow_up"
 UNRANKED_LIMIT = 1000  # the newest mail signals looked at for a missing ranking, once per start
 EARLY_KEPT = 1000  # ids judged ahead of the log and not met in it yet
+POURING = 20  # events in a page that mean mail pours in (a first sync): rejudging is paced then
+REJUDGE_SECONDS = 30.0
+FEW_SENDERS = 3  # new correspondents whose mail is looked up one by one; more, in one read
 
 
 class MailFeed:
@@ -80,6 +84,9 @@ class MailFeed:
         self._pending: list[dict] = []  # triage signals of the current page, stored together by flush()
         self._new_correspondents: set[str] = set()  # learned during the page: their mail is re-ranked
         self._prefetched: dict[str, StoredItem] = {}  # the page's raw.email items, read by prefetch()
+        self._page_events = 0  # events handled since the last flush
+        self._strangers_stale = False  # the content model learned since strangers' mail was judged
+        self._rejudged_at = -REJUDGE_SECONDS
 
     async def prefetch(self, page: list[ContextEvent]) -> None:
         """Read the page's mail in one call (the runner calls it before `handle`)."""
@@ -107,7 +114,19 @@ class MailFeed:
             del self._early[next(iter(self._early))]
         await self.flush()
 
+    async def beside(self) -> None:
+        """While mail pours in, strangers' mail is judged again at most every REJUDGE_SECONDS: the
+        last lesson of a burst is applied here once that time has passed (the runner runs it)."""
+        while True:
+            await anyio.sleep(max(REJUDGE_SECONDS - self._since_rejudged(), 1.0))
+            if self._strangers_stale and self._since_rejudged() >= REJUDGE_SECONDS:
+                await self.rejudge_strangers()
+
+    def _since_rejudged(self) -> float:
+        return anyio.current_time() - self._rejudged_at
+
     async def handle(self, event: ContextEvent) -> None:
+        self._page_events += 1
         if event.op != "store":
             return
         item = self._prefetched.pop(event.id, None) or await self._items.get("raw.email", event.id)
@@ -187,10 +206,12 @@ class MailFeed:
         """Store the page's triage signals in one transaction (the runner calls it before acking),
         then rank again the mail of anyone the page's sent mail made a correspondent."""
         pending, self._pending = self._pending, []
-        learned = self.profiles.unsaved_item()  # the profile, if the page's sent mail taught it
-        await self._items.put_many([*pending, learned] if learned else pending)
-        await self.ranker.save()
-        if await self.content.save():  # the page's Junk mail taught the model: judge strangers' mail again
+        books = [self.profiles.unsaved_item(), self.ranker.unsaved_item()]  # what the page taught them
+        junk = self.content.unsaved_item()
+        await self._items.put_many([*pending, *filter(None, [*books, junk])])
+        self._strangers_stale |= junk is not None  # the page's Junk mail taught the model
+        pouring, self._page_events = self._page_events >= POURING, 0
+        if self._strangers_stale and (not pouring or self._since_rejudged() >= REJUDGE_SECONDS):
             await self.rejudge_strangers()
         new, self._new_correspondents = self._new_correspondents, set()
         if new:
@@ -200,11 +221,16 @@ class MailFeed:
         """Triage again the stored mail of `senders`, judged while the user had not yet written to
         them: a first sync meets the inbox before the Sent folder, and a reply makes a stranger a
         correspondent. Only changed signals are stored."""
-        stored = [
-            item
-            for sender in sorted(senders)
-            for item in await self._items.query(["signals.email"], tags=[sender_tag(sender)], limit=100)
-        ]
+        if len(senders) <= FEW_SENDERS:
+            stored = [
+                item
+                for sender in sorted(senders)
+                for item in await self._items.query(["signals.email"], tags=[sender_tag(sender)], limit=100)
+            ]
+        else:  # a page of sent mail: one read of the newest signals beats a read per correspondent
+            tags = {sender_tag(sender) for sender in senders}
+            newest = await self._items.query(["signals.email"], limit=UNRANKED_LIMIT)
+            stored = [item for item in newest if tags & set(item.tags)]
         await self._rejudge(stored)
 
     async def rank_unranked(self) -> None:
@@ -222,6 +248,7 @@ class MailFeed:
     async def rejudge_strangers(self) -> int:
         """Judge again the open (unread) mail of senders the user does not know, whose verdict the
         content model decides; returns how many signals changed."""
+        self._strangers_stale, self._rejudged_at = False, anyio.current_time()
         stored = await self._items.query(["signals.email"], limit=UNRANKED_LIMIT)
         await self.ranker.load()
         return await self._rejudge([item for item in stored if _open_strangers(item)])

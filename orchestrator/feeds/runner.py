@@ -39,6 +39,12 @@ class UrgentFeed(Protocol):
 
 
 @runtime_checkable
+class BackgroundFeed(Protocol):
+    async def beside(self) -> None:
+        """Work of the feed's own that runs beside its pages for as long as they are handled."""
+
+
+@runtime_checkable
 class PrefetchingFeed(Protocol):
     async def prefetch(self, page: list[ContextEvent]) -> None:
         """Read what the page's events need in one call, before `handle` sees them one by one."""
@@ -50,20 +56,30 @@ async def run_feed(
     """Handle `feed`'s events forever, acking each page once all its events are handled (or skipped
     as malformed); a crash mid-page replays that page, which the feeds' stable ids make harmless.
     With a `lane`, each page waits while the user's message is being answered (new mail an
-    `UrgentFeed` was handed goes meanwhile). An `UrgentFeed`
-    handles what goes ahead of the log before each event."""
-    async with log.follow(feed.consumer, feed.namespaces) as stream:
+    `UrgentFeed` was handed goes meanwhile). An `UrgentFeed` handles what goes ahead of the log
+    as soon as it is handed over, beside the page (whose reads and writes can take seconds on a
+    busy machine), not after it."""
+    async with log.follow(feed.consumer, feed.namespaces) as stream, anyio.create_task_group() as beside:
+        if isinstance(feed, UrgentFeed):
+            beside.start_soon(_handle_arrivals, feed)
+        if isinstance(feed, BackgroundFeed):
+            beside.start_soon(feed.beside)
         async for page in stream.pages():
             if lane is not None:
                 await _yield_to_user(feed, lane)
             if isinstance(feed, PrefetchingFeed):
                 await feed.prefetch(page)
             for event in page:
-                if isinstance(feed, UrgentFeed):  # between two events: a page of triage can be long
-                    await feed.handle_urgent()
                 await _handle(feed, event, retry_after)
             await feed.flush()
             await log.ack(feed.consumer, page[-1].seq)
+
+
+async def _handle_arrivals(feed: UrgentFeed) -> None:
+    """Handle what is handed over to go ahead of the log, as it arrives."""
+    while (arrival := feed.urgent_arrival()) is not None:
+        await arrival.wait()
+        await feed.handle_urgent()
 
 
 async def _yield_to_user(feed: Feed, lane: UserLane) -> None:

@@ -5,7 +5,8 @@ A source is **ok** while it syncs on time; **late** (amber) once no sync succeed
 expected interval plus a minute; **failing** (red) once it has failed, or its server has been down,
 for `alert_after` seconds (15 minutes unless configured). The time of the last success is kept in the
 context store (`state.health/<source>`), so after Pepper was stopped for a week the first sync tells
-how far behind it was and when it caught up. Alerts go through Pepper's own notifications, keyed by
+how far behind it was and when it caught up (saved at most every `SAVE_SECONDS`, a first sync
+syncing many times a minute, and when Pepper stops: `flush`). Alerts go through Pepper's own notifications, keyed by
 source and outage, so a restart in the middle of an outage does not repeat them. A source whose server
 reports its account's health (`orchestrator.health.account`: the gmail server's `get_account_status`,
 read after every sync) is also red at once when the credentials are refused or the push watch lapsed,
@@ -40,6 +41,7 @@ logger = logging.getLogger(__name__)
 HEALTH_NAMESPACE = "state.health"
 LATE_SLACK_SECONDS = 60.0
 WATCH_SECONDS = 30.0
+SAVE_SECONDS = 300.0
 Announce = Callable[[str, str, str], Awaitable[None]]  # title, body, dedupe key
 
 
@@ -204,6 +206,7 @@ class HealthBook:
         self.sources: dict[str, SourceHealth] = {}
         self.others: list[Watched] = []  # judged like sources, not synced: the disk
         self._alerted: dict[str, tuple[float, float]] = {}  # source -> (outage start, when alerted)
+        self._saved: dict[str, tuple[float, float | None]] = {}  # source -> (when saved, last success saved)
 
     def add(
         self, name: str, interval: float, alert_after: float, connection: ServerConnection | None = None,
@@ -244,8 +247,22 @@ class HealthBook:
             source.syncing_since = None
             await self._read_account(source)
         source.succeeded(changes, self._clock())
-        await self._items.put(HEALTH_NAMESPACE, name, {"last_success": source.last_success})
+        if self._clock() - self._saved.get(name, (-SAVE_SECONDS, None))[0] >= SAVE_SECONDS:
+            await self._save(source)
         return changes
+
+    async def _save(self, source: SourceHealth) -> None:
+        await self._items.put(HEALTH_NAMESPACE, source.name, {"last_success": source.last_success})
+        self._saved[source.name] = (self._clock(), source.last_success)
+
+    async def flush(self) -> None:
+        """Save every last success not saved yet (when Pepper stops)."""
+        for source in self.sources.values():
+            if (
+                source.last_success is not None
+                and self._saved.get(source.name, (0, None))[1] != source.last_success
+            ):
+                await self._save(source)
 
     async def _read_account(self, source: SourceHealth) -> None:
         """Ask the source's server for its account report (kept as it was when that fails)."""

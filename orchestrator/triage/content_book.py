@@ -143,10 +143,20 @@ class ContentBook:
         if not self._dirty:
             return False
         async with self._lock:
-            self._dirty = False
-            stored = StoredCounts(version=CONTENT_VERSION, delta=self.model.delta, learned=self._learned)
-            await self._items.put(*CONTENT_MODEL, stored.model_dump(mode="json"))
+            item = self.unsaved_item()
+            if item is not None:
+                await self._items.put(item["namespace"], item["id"], item["data"])
         return True
+
+    def unsaved_item(self) -> dict[str, Any] | None:
+        """The counts as a `store_many` item when something was learned since the last save (then
+        counted as saved), for the feed to store with its page's signals; None when nothing was."""
+        if not self._dirty:
+            return None
+        self._dirty = False
+        stored = StoredCounts(version=CONTENT_VERSION, delta=self.model.delta, learned=self._learned)
+        namespace, item_id = CONTENT_MODEL
+        return {"namespace": namespace, "id": item_id, "data": stored.model_dump(mode="json")}
 
     def _learn_one(self, email: Email, lesson: Learned) -> bool:
         before = self._learned.pop(email.id, None)

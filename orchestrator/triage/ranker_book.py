@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 import anyio
 from pydantic import BaseModel, Field, ValidationError
@@ -106,10 +107,18 @@ class RankerBook:
         return _ranking(self.ranker, features, keys, seen)
 
     async def save(self) -> None:
-        """Store the state when something changed (the feed calls it once per page)."""
-        if self._dirty:
-            self._dirty = False
-            await self._items.put(*RANKER, self.state.model_dump(mode="json"))
+        """Store the state when something changed."""
+        if (item := self.unsaved_item()) is not None:
+            await self._items.put(item["namespace"], item["id"], item["data"])
+
+    def unsaved_item(self) -> dict[str, Any] | None:
+        """The state as a `store_many` item when it changed since the last save (then counted as
+        saved), for the feed to store with its page's signals; None when nothing changed."""
+        if not self._dirty:
+            return None
+        self._dirty = False
+        namespace, item_id = RANKER
+        return {"namespace": namespace, "id": item_id, "data": self.state.model_dump(mode="json")}
 
     async def correct(
         self, kind: CorrectionKind, now: datetime, *, message_id: str | None = None, sender: str | None = None

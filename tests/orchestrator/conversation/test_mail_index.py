@@ -30,3 +30,20 @@ async def test_the_index_sees_new_changed_and_deleted_mail(connections) -> None:
     await items.delete("raw.email", "b")
     assert [m["id"] for m in await index.messages(services)] == ["a"]
     assert "text" not in (await index.messages(services))[0], "the index keeps headers only"
+
+
+async def test_a_burst_of_mail_is_caught_up_in_pages_without_reading_the_mailbox_again(connections) -> None:
+    items = ContextItems(connections["context"])
+    services = Services(connections, items)
+    index = MailIndex()
+    await store_mail(items, "first", ("Ann", "ann@example.com"), "First", "one", AT)
+    await index.messages(services)
+    for n in range(60):  # more than a question's catch-up used to apply before reloading everything
+        await store_mail(
+            items, f"m{n}", ("Bob", "bob@example.com"), f"Note {n}", "text", AT + timedelta(minutes=n)
+        )
+    calls = dict(connections["context"].calls)
+    messages = await index.messages(services)
+    assert len(messages) == 61 and messages[0]["subject"] == "Note 59"
+    made = {tool: count - calls.get(tool, 0) for tool, count in connections["context"].calls.items()}
+    assert made.get("query", 0) == 0 and made["get_many"] == 1 and made["read_events"] == 1

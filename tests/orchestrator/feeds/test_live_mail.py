@@ -151,3 +151,32 @@ async def test_new_mail_is_triaged_while_the_feed_yields_to_the_users_message() 
             await feed.urgent.wait()
         assert feed.handled == ["new"]  # the new mail did not wait; the old page still does
         task_group.cancel_scope.cancel()
+
+
+class SlowPageFeed(HandOverFeed):
+    """Its page's one event is handled only once `release` is set (a page that takes long)."""
+
+    def __init__(self, live: LiveMail) -> None:
+        super().__init__(live)
+        self.release = anyio.Event()
+
+    async def handle(self, event: ContextEvent) -> None:
+        await self.release.wait()
+        await super().handle(event)
+
+
+@pytest.mark.anyio
+async def test_new_mail_is_triaged_while_a_page_of_the_backlog_is_still_being_handled() -> None:
+    live = LiveMail()
+    feed, log = SlowPageFeed(live), OnePageLog()
+    async with anyio.create_task_group() as task_group:
+        task_group.start_soon(run_feed, feed, log)
+        await anyio.wait_all_tasks_blocked()  # the backlog's page is in hand
+        live.hand_over(["new"])
+        with anyio.fail_after(10):
+            await feed.urgent.wait()
+        assert feed.handled == ["new"]  # the page's own event still waits
+        feed.release.set()
+        await anyio.wait_all_tasks_blocked()  # the page handled and acked, the log waits again
+        assert feed.handled == ["new", "old"] and log.acked == 1
+        task_group.cancel_scope.cancel()

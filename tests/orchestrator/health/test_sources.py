@@ -120,6 +120,26 @@ async def test_after_a_week_stopped_the_first_sync_says_how_far_behind_it_was(
 
 
 @pytest.mark.servers("context")
+async def test_the_last_success_is_saved_at_most_every_few_minutes_and_when_pepper_stops(
+    connections: dict[str, ServerConnection],
+) -> None:
+    clock = Clock()
+    context = connections["context"]
+    book = HealthBook(ContextItems(context), clock)
+    book.add("mail", interval=60, alert_after=900)
+    stores = context.calls["store"]
+    for _ in range(5):  # a first sync: many syncs a minute
+        await book.record("mail", _ok)
+        clock.now += 10
+    assert context.calls["store"] - stores == 1  # the first, at once
+    await book.flush()  # Pepper stops
+    saved = await ContextItems(context).get("state.health", "mail")
+    assert saved is not None and saved.data["last_success"] == T0 + 40
+    await book.flush()
+    assert context.calls["store"] - stores == 2  # nothing new to save
+
+
+@pytest.mark.servers("context")
 async def test_a_long_first_sync_is_starting_not_late(connections: dict[str, ServerConnection]) -> None:
     clock = Clock()
     book = HealthBook(ContextItems(connections["context"]), clock)
