@@ -58,6 +58,9 @@ ISSUE = {
 }
 
 
+EDGE = 3600.0  # seconds: see run()
+
+
 def cached_mailbox(cache: Path, size: int, seed: int) -> Mailbox:
     root = cache / f"{size}-{seed}" / "Mail"
     found = Mailbox.load(root)
@@ -160,8 +163,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     port = free_port()
     data = Path(tempfile.mkdtemp(prefix="pepper-first-sync-"))
     started_at = time.time()
-    triage = mailbox.needs_triage(started_at, args.triage_days)
-    recent = mailbox.needs_triage(started_at, args.triage_days, unread=False)
+    # Pepper's window is `triage_days` before the moment it reads a message, minutes after the start:
+    # mail within EDGE of the window's start at launch may fall out of it by then (never triaged).
+    window = args.triage_days - EDGE / 86400
+    triage = mailbox.needs_triage(started_at, window)
+    recent = mailbox.needs_triage(started_at, window, unread=False)
     watch = Watch(data, mailbox, triage, recent, started_at)
     chat: list[float] = []
     errors: list[str] = []
