@@ -39,6 +39,7 @@ from orchestrator.feeds.sender_trust import sender_trust
 from orchestrator.feeds.signals import Signal, sender_tag
 from orchestrator.feeds.triage_llm import RulesTriage, TriageEngine
 from orchestrator.feeds.triage_rules import Triage
+from orchestrator.mcp_clients import ServerUnavailable, ToolCallTimeout
 from orchestrator.profile import ProfileBook
 from orchestrator.triage.content_book import ContentBook
 from orchestrator.triage.lessons import ContentLessons
@@ -100,19 +101,27 @@ class MailFeed:
     async def handle_urgent(self) -> None:
         """Triage the new mail the live lane handed over, ahead of the log (the runner calls it
         before each page); the log's own events for it are skipped while it is unchanged."""
-        ids = self.live.take() if self.live is not None else []
-        if not ids:
+        if self.live is None or not (ids := self.live.take()):
             return
-        found = await self._items.get_many("raw.email", ids)
-        for item in found.values():
-            self._early[item.id] = item
-            try:
-                await self._handle_item(item)
-            except (ValidationError, ValueError) as exc:
-                logger.warning("%s skipped raw.email/%s: %s", self.consumer, item.id, exc)
-        while len(self._early) > EARLY_KEPT:
-            del self._early[next(iter(self._early))]
-        await self.flush()
+        try:
+            found = await self._items.get_many("raw.email", ids)
+            for item in found.values():
+                self._early[item.id] = item
+                try:
+                    await self._handle_item(item)
+                except (ValidationError, ValueError) as exc:
+                    logger.warning("%s skipped raw.email/%s: %s", self.consumer, item.id, exc)
+            await self.flush()
+        except (ServerUnavailable, ToolCallTimeout):
+            # Not judged, or not stored: the log's events for them may have been skipped meanwhile
+            # (they were marked judged), so they are handed over again rather than lost.
+            for id in ids:
+                self._early.pop(id, None)
+            self.live.hand_over(ids)
+            raise
+        finally:
+            while len(self._early) > EARLY_KEPT:
+                del self._early[next(iter(self._early))]
 
     async def beside(self) -> None:
         """While mail pours in, strangers' mail is judged again at most every REJUDGE_SECONDS: the

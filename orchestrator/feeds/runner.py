@@ -61,7 +61,7 @@ async def run_feed(
     busy machine), not after it."""
     async with log.follow(feed.consumer, feed.namespaces) as stream, anyio.create_task_group() as beside:
         if isinstance(feed, UrgentFeed):
-            beside.start_soon(_handle_arrivals, feed)
+            beside.start_soon(_handle_arrivals, feed, retry_after)
         if isinstance(feed, BackgroundFeed):
             beside.start_soon(feed.beside)
         async for page in stream.pages():
@@ -75,11 +75,16 @@ async def run_feed(
             await log.ack(feed.consumer, page[-1].seq)
 
 
-async def _handle_arrivals(feed: UrgentFeed) -> None:
-    """Handle what is handed over to go ahead of the log, as it arrives."""
+async def _handle_arrivals(feed: UrgentFeed, retry_after: float) -> None:
+    """Handle what is handed over to go ahead of the log, as it arrives; while a server is
+    unreachable it waits and tries again (the feed keeps what it could not handle)."""
     while (arrival := feed.urgent_arrival()) is not None:
         await arrival.wait()
-        await feed.handle_urgent()
+        try:
+            await feed.handle_urgent()
+        except (ServerUnavailable, ToolCallTimeout) as exc:
+            logger.warning("new mail waits for its servers: %s", exc)
+            await anyio.sleep(retry_after)
 
 
 async def _yield_to_user(feed: Feed, lane: UserLane) -> None:

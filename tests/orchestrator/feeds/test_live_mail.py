@@ -21,6 +21,7 @@ from orchestrator.feeds.ingest import MailIngest, follow
 from orchestrator.feeds.live_mail import LiveMail
 from orchestrator.feeds.mail_feed import MailFeed
 from orchestrator.feeds.runner import run_feed
+from orchestrator.mcp_clients import ToolCallTimeout
 from orchestrator.scheduler.user_lane import UserLane
 from tests.orchestrator.feeds.test_first_sync import ME, NOW, deliver, servers_over
 
@@ -179,4 +180,32 @@ async def test_new_mail_is_triaged_while_a_page_of_the_backlog_is_still_being_ha
         feed.release.set()
         await anyio.wait_all_tasks_blocked()  # the page handled and acked, the log waits again
         assert feed.handled == ["new", "old"] and log.acked == 1
+        task_group.cancel_scope.cancel()
+
+
+class FlakyUrgentFeed(HandOverFeed):
+    """Its first `handle_urgent` finds the context store not answering: it hands the mail back."""
+
+    def __init__(self, live: LiveMail) -> None:
+        super().__init__(live)
+        self.failures = 0
+
+    async def handle_urgent(self) -> None:
+        if self.failures == 0 and (taken := self.live.take()):
+            self.failures += 1
+            self.live.hand_over(taken)
+            raise ToolCallTimeout("context.get_many did not answer within 30 s")
+        await super().handle_urgent()
+
+
+@pytest.mark.anyio
+async def test_new_mail_waits_out_a_server_that_does_not_answer_and_the_feed_goes_on() -> None:
+    live = LiveMail()
+    feed = FlakyUrgentFeed(live)
+    async with anyio.create_task_group() as task_group:
+        task_group.start_soon(functools.partial(run_feed, retry_after=0.01), feed, OnePageLog())
+        live.hand_over(["new"])
+        with anyio.fail_after(10):
+            await feed.urgent.wait()
+        assert feed.failures == 1 and sorted(feed.handled) == ["new", "old"]  # retried; the page went on
         task_group.cancel_scope.cancel()
