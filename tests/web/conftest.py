@@ -24,8 +24,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -223,3 +225,20 @@ def screenshot(page, name: str, full_page: bool = True) -> Path:
     path = screenshot_path(name)
     page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+@contextmanager
+def pepper_page(browser, url: str) -> Iterator[Any]:
+    """Pepper's page at `url`, desktop size, every kind of card shown (the low-priority filter on); a
+    script error on the page fails the test."""
+    context = browser.new_context(viewport=DESKTOP)
+    try:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(url)
+        page.get_by_role("checkbox", name="low priority and bulk").check()  # wherever the ranker put them
+        yield page
+        assert errors == [], f"the page's scripts failed: {errors}"
+    finally:
+        context.close()

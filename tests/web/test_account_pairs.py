@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import imaplib
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,7 +26,12 @@ from tests.mcp_servers.calendar.radicale import calendar_of_new_user, running_ra
 from tests.mcp_servers.gmail.dovecot import DOVECOT, running_dovecot
 from tests.mcp_servers.gmail.gmail_emulator import GmailEmulator
 from tests.orchestrator.accounts.test_calendars import ics
-from tests.orchestrator.accounts.test_two_accounts_run import replies_in_imap, sent_files, sent_through
+from tests.orchestrator.accounts.test_two_accounts_run import (
+    gmail_api_account,
+    replies_in_imap,
+    sent_files,
+    sent_through,
+)
 from tests.orchestrator.accounts.two_accounts import (
     WORK_MAIL,
     TwoAccounts,
@@ -38,7 +41,7 @@ from tests.orchestrator.accounts.two_accounts import (
 )
 from tests.support.pepper_run import wait_until
 from tests.support.smtp_sink import running_submission_server
-from tests.web.conftest import DESKTOP, screenshot
+from tests.web.conftest import pepper_page, screenshot
 from tests.web.test_ui import send_chat
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]
@@ -63,22 +66,6 @@ def meeting_signal(run: TwoAccounts, title: str) -> dict[str, Any]:
 def soon(hours: int) -> datetime:
     """A time `hours` from now, in the next two days that Today shows, whatever the day."""
     return datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(hours=hours)
-
-
-@contextmanager
-def pepper_page(browser, run: TwoAccounts) -> Iterator[Any]:
-    """The run's page at desktop size, every kind of card shown; a script error fails the test."""
-    context = browser.new_context(viewport=DESKTOP)
-    try:
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(run.url)
-        page.get_by_role("checkbox", name="low priority and bulk").check()  # wherever the ranker put them
-        yield page
-        assert errors == [], f"the page's scripts failed: {errors}"
-    finally:
-        context.close()
 
 
 def check_cards(page, run: TwoAccounts, meetings: dict[str, dict[str, Any]]) -> None:
@@ -166,7 +153,7 @@ def test_an_imap_account_and_an_ics_calendar_account_in_one_pepper(browser, tmp_
                 f'smtp_host = "127.0.0.1"\nsmtp_port = {smtp.port}\nsmtp_security = "none"\n'
             )
             family = f'[accounts.family]\nkind = "ics"\nics = ["{tmp_path / "family.ics"}"]\n'
-            with two_account_pepper(tmp_path, table, family) as run, pepper_page(browser, run) as page:
+            with two_account_pepper(tmp_path, table, family) as run, pepper_page(browser, run.url) as page:
                 meetings = {
                     "family": meeting_signal(run, "School play"),
                     "default": meeting_signal(run, "Gym"),
@@ -198,19 +185,13 @@ def test_a_gmail_api_account_and_a_caldav_calendar_account_in_one_pepper(browser
     (tmp_path / "data" / "calendar").mkdir(parents=True)
     (tmp_path / "data" / "calendar" / "personal.ics").write_text(ics(("gym", soon(2), "Gym session")))
     with GmailEmulator() as emulator, running_radicale(tmp_path / "radicale") as radicale:
-        emulator.deliver(bytes(message("work1", *WORK_MAIL)))
-        token = tmp_path / "work-token.json"
-        token.write_text(emulator.token_file_content())
-        table = (
-            f'kind = "gmail"\ngmail_token_file = "{token}"\ngmail_api_endpoint = "{emulator.url}"\n'
-            f'gmail_token_uri = "{emulator.url}token"\n'
-        )
+        table = gmail_api_account(emulator, tmp_path)
         user, _ = calendar_of_new_user(radicale, ics(("client", soon(3), "Client call")))
         team = (
             f'[accounts.team]\nkind = "caldav"\ncaldav_url = "{radicale}"\ncaldav_username = "{user}"\n'
             'caldav_password = "x"\n'
         )
-        with two_account_pepper(tmp_path, table, team) as run, pepper_page(browser, run) as page:
+        with two_account_pepper(tmp_path, table, team) as run, pepper_page(browser, run.url) as page:
             meetings = {"team": meeting_signal(run, "Client call"), "default": meeting_signal(run, "Gym")}
             check_cards(page, run, meetings)
             check_search(page, run, "team", meetings["team"])

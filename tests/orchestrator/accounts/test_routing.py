@@ -25,7 +25,7 @@ from orchestrator.workers.toolbox import Toolbox
 from tests.mcp_servers.gmail.dovecot import DOVECOT, running_dovecot
 from tests.orchestrator.accounts.test_calendars import account_connection, ics
 from tests.orchestrator.accounts.test_ingest import deliver
-from tests.orchestrator.accounts.test_two_accounts_run import CSRF, ask, replies_in_imap, sent_files
+from tests.orchestrator.accounts.test_two_accounts_run import CSRF, approve_reply, replies_in_imap, sent_files
 from tests.orchestrator.accounts.two_accounts import HOME_MAIL, message, two_account_pepper
 from tests.support.pepper_run import wait_until
 
@@ -139,13 +139,7 @@ def test_mail_in_a_default_imap_folder_named_like_an_account_is_read_and_answere
             assert [b"\\Seen" in line for line in imap_flags(dovecot.port, user, "work")] == [True]
             assert work_mail_read(run.work_mail)
 
-            ask(run.api, "tell Dana thanks, Saturday works")
-            (pending,) = httpx.get(f"{run.api}/state", timeout=60).json()["approvals"]
-            assert (pending["server"], pending["tool"]) == ("gmail", "reply")
-            decided = httpx.post(
-                f"{run.api}/approvals/{pending['id']}", json={"decision": "approve"}, headers=CSRF, timeout=60
-            )
-            assert decided.status_code == 200, decided.text
+            approve_reply(run.api, "tell Dana thanks, Saturday works", "gmail")
             filed = wait_until(lambda: replies(dovecot.port, user), 60, "the reply filed over IMAP")
             assert filed == ["Re: Dinner on Saturday?"]
             assert sent_files(run.work_mail) == []

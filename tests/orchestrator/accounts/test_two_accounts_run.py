@@ -37,6 +37,30 @@ def ask(api: str, text: str) -> str:
     return answer.json()["reply"]
 
 
+def approve_reply(api: str, request: str, server: str) -> None:
+    """Ask the chat for a reply, find its one approval card, check it acts through `server`, approve it."""
+    asked = ask(api, request)
+    approvals = httpx.get(f"{api}/state", timeout=60).json()["approvals"]
+    assert len(approvals) == 1, asked
+    (pending,) = approvals
+    assert (pending["server"], pending["tool"]) == (server, "reply")
+    decided = httpx.post(
+        f"{api}/approvals/{pending['id']}", json={"decision": "approve"}, headers=CSRF, timeout=60
+    )
+    assert decided.status_code == 200, decided.text
+
+
+def gmail_api_account(emulator: GmailEmulator, tmp_path: Path) -> str:
+    """An `[accounts.work]` table for a Gmail API account on `emulator`, holding `WORK_MAIL`."""
+    emulator.deliver(bytes(message("work1", *WORK_MAIL)))
+    token = tmp_path / "work-token.json"
+    token.write_text(emulator.token_file_content())
+    return (
+        f'kind = "gmail"\ngmail_token_file = "{token}"\ngmail_api_endpoint = "{emulator.url}"\n'
+        f'gmail_token_uri = "{emulator.url}token"\n'
+    )
+
+
 def test_two_maildir_accounts_merge_in_now_and_a_reply_leaves_through_its_own_account(tmp_path: Path) -> None:
     with two_account_pepper(tmp_path) as run:
         api = run.api
@@ -48,15 +72,7 @@ def test_two_maildir_accounts_merge_in_now_and_a_reply_leaves_through_its_own_ac
         said = ask(api, "show me mail from Priya")
         assert "Contract question" in said and said.rstrip().endswith("· work"), said
 
-        asked = ask(api, "tell Priya thanks, I will confirm the date today")
-        approvals = httpx.get(f"{api}/state", timeout=60).json()["approvals"]
-        assert len(approvals) == 1, asked
-        (pending,) = approvals
-        assert (pending["server"], pending["tool"]) == ("gmail.work", "reply")
-        decided = httpx.post(
-            f"{api}/approvals/{pending['id']}", json={"decision": "approve"}, headers=CSRF, timeout=60
-        )
-        assert decided.status_code == 200, decided.text
+        approve_reply(api, "tell Priya thanks, I will confirm the date today", "gmail.work")
         (sent,) = wait_until(
             lambda: sent_files(run.work_mail), 60, "the reply filed in the work account's Sent"
         )
@@ -80,13 +96,7 @@ def test_an_imap_account_beside_the_maildir_one_answers_through_dovecot(tmp_path
         )
         with two_account_pepper(tmp_path, table) as run:
             assert run.work["account"] == "work" and run.work["source_id"].startswith("work:")
-            ask(run.api, "tell Priya thanks, I will confirm the date today")
-            (pending,) = httpx.get(f"{run.api}/state", timeout=60).json()["approvals"]
-            assert (pending["server"], pending["tool"]) == ("gmail.work", "reply")
-            decided = httpx.post(
-                f"{run.api}/approvals/{pending['id']}", json={"decision": "approve"}, headers=CSRF, timeout=60
-            )
-            assert decided.status_code == 200, decided.text
+            approve_reply(run.api, "tell Priya thanks, I will confirm the date today", "gmail.work")
             filed = wait_until(lambda: replies_in_imap(dovecot.port, user), 60, "the reply filed over IMAP")
             assert filed == ["Re: Contract question"]
             assert sent_files(run.data / "mail") == []
@@ -96,25 +106,12 @@ def test_a_gmail_api_account_beside_the_maildir_one_ingests_and_answers_through_
     tmp_path: Path,
 ) -> None:
     with GmailEmulator() as emulator:
-        emulator.deliver(bytes(message("work1", *WORK_MAIL)))
-        token = tmp_path / "work-token.json"
-        token.write_text(emulator.token_file_content())
-        table = (
-            f'kind = "gmail"\ngmail_token_file = "{token}"\ngmail_api_endpoint = "{emulator.url}"\n'
-            f'gmail_token_uri = "{emulator.url}token"\n'
-        )
-        with two_account_pepper(tmp_path, table) as run:
+        with two_account_pepper(tmp_path, gmail_api_account(emulator, tmp_path)) as run:
             assert (run.work["account"], run.home["account"]) == ("work", "default")
             assert run.work["source_id"].startswith("work:") and not run.home["source_id"].startswith("work:")
             said = ask(run.api, "show me mail from Priya")
             assert "Contract question" in said and said.rstrip().endswith("· work"), said
-            ask(run.api, "tell Priya thanks, I will confirm the date today")
-            (pending,) = httpx.get(f"{run.api}/state", timeout=60).json()["approvals"]
-            assert (pending["server"], pending["tool"]) == ("gmail.work", "reply")
-            decided = httpx.post(
-                f"{run.api}/approvals/{pending['id']}", json={"decision": "approve"}, headers=CSRF, timeout=60
-            )
-            assert decided.status_code == 200, decided.text
+            approve_reply(run.api, "tell Priya thanks, I will confirm the date today", "gmail.work")
             assert emulator.wait_until(lambda box: bool(sent_through(box)), 60), "no reply reached the API"
             assert sent_through(emulator.mailbox) == ["Re: Contract question"]
             assert sent_files(run.data / "mail") == []
