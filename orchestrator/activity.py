@@ -9,7 +9,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from orchestrator.context_items import ContextItems
+from orchestrator.context_items import ContextItems, store_item
 
 __all__ = ["Activity"]
 
@@ -34,5 +34,4 @@ class Activity:
         """A record as a `store_many` item, for a caller that stores it with its own writes."""
         entry_id = f"{time.time_ns():020d}-{uuid.uuid4().hex[:6]}"
         data = {"kind": kind, "text": text, "at": datetime.now(UTC).isoformat(), **details}
-        return {"namespace": NAMESPACE, "id": entry_id, "data": data, "text": text, "tags": [kind],
-                "ttl_seconds": KEEP_SECONDS}  # fmt: skip
+        return store_item(NAMESPACE, entry_id, data, text, tags=[kind], ttl_seconds=KEEP_SECONDS)

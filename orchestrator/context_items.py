@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, JsonValue
 
 from orchestrator.mcp_clients import ToolCaller, ToolCallFailed
 
-__all__ = ["ContextItems", "StoredItem"]
+__all__ = ["ContextItems", "StoredItem", "store_item"]
 
 
 class StoredItem(BaseModel):
@@ -22,6 +22,22 @@ class StoredItem(BaseModel):
     text: str | None = None
     tags: list[str] = Field(default_factory=list)
     metadata: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+def store_item(
+    namespace: str,
+    item_id: str,
+    data: Any,
+    text: str | None = None,
+    tags: list[str] | None = None,
+    metadata: dict[str, Any] | None = None,
+    ttl_seconds: float | None = None,
+) -> dict[str, Any]:
+    """The context store's `store` arguments for one item (an item of a `store_many` call as well)."""
+    arguments: dict[str, Any] = {"namespace": namespace, "id": item_id, "data": data}
+    optional = {"text": text, "tags": tags, "metadata": metadata, "ttl_seconds": ttl_seconds}
+    arguments.update({key: value for key, value in optional.items() if value})
+    return arguments
 
 
 class ContextItems:
@@ -60,9 +76,7 @@ class ContextItems:
         ttl_seconds: float | None = None,
     ) -> int:
         """Store (upsert) the item; returns the seq of its event."""
-        arguments: dict[str, Any] = {"namespace": namespace, "id": item_id, "data": data}
-        optional = {"text": text, "tags": tags, "metadata": metadata, "ttl_seconds": ttl_seconds}
-        arguments.update({key: value for key, value in optional.items() if value})
+        arguments = store_item(namespace, item_id, data, text, tags, metadata, ttl_seconds)
         outcome = await self.connection.call_tool("store", arguments)
         return int((outcome.structured or {}).get("seq", 0))
 

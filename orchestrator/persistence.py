@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from orchestrator.context_items import ContextItems
+from orchestrator.context_items import ContextItems, store_item
 from orchestrator.scheduler.engine import PendingCall
 from orchestrator.scheduler.events import SchedulerEvent
 from orchestrator.scheduler.history import HistoryEntry
@@ -31,7 +31,7 @@ class ContextStateStore:
             "queued": [event.model_dump(mode="json") for event in queued],
         }
         if self._deferred:
-            self._unsaved = {"namespace": STATE[0], "id": STATE[1], "data": data}
+            self._unsaved = store_item(*STATE, data)
             return
         await self._items.put(*STATE, data)
 

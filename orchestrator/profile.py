@@ -22,7 +22,7 @@ from typing import Any, Literal
 import anyio
 from pydantic import BaseModel, Field, ValidationError
 
-from orchestrator.context_items import ContextItems
+from orchestrator.context_items import ContextItems, store_item
 from orchestrator.feeds.mail import PROFILE_VERSION, Email, ProjectEdit, UserProfile
 
 __all__ = [
@@ -215,9 +215,7 @@ class ProfileBook:
         if not self._unsaved or self.profile is None:
             return None
         self._unsaved = False
-        namespace, item_id = PROFILE
-        data, text = self.profile.model_dump(mode="json"), self.profile.describe()
-        return {"namespace": namespace, "id": item_id, "data": data, "text": text}
+        return store_item(*PROFILE, self.profile.model_dump(mode="json"), self.profile.describe())
 
     async def apply(self, change: ProfileChange) -> str:
         """Apply the user's edit and save; raises `ProfileEditError` when it cannot apply."""

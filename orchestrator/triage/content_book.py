@@ -22,7 +22,7 @@ from typing import Any, Literal
 import anyio
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from orchestrator.context_items import ContextItems
+from orchestrator.context_items import ContextItems, store_item
 from orchestrator.feeds.mail import Email
 from orchestrator.triage.content import USER_WEIGHT, ContentCounts, ContentModel, seed_model
 
@@ -143,9 +143,8 @@ class ContentBook:
         if not self._dirty:
             return False
         async with self._lock:
-            item = self.unsaved_item()
-            if item is not None:
-                await self._items.put(item["namespace"], item["id"], item["data"])
+            if (item := self.unsaved_item()) is not None:
+                await self._items.put_many([item])
         return True
 
     def unsaved_item(self) -> dict[str, Any] | None:
@@ -155,8 +154,7 @@ class ContentBook:
             return None
         self._dirty = False
         stored = StoredCounts(version=CONTENT_VERSION, delta=self.model.delta, learned=self._learned)
-        namespace, item_id = CONTENT_MODEL
-        return {"namespace": namespace, "id": item_id, "data": stored.model_dump(mode="json")}
+        return store_item(*CONTENT_MODEL, stored.model_dump(mode="json"))
 
     def _learn_one(self, email: Email, lesson: Learned) -> bool:
         before = self._learned.pop(email.id, None)

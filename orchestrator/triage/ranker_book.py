@@ -21,7 +21,7 @@ from typing import Any
 import anyio
 from pydantic import BaseModel, Field, ValidationError
 
-from orchestrator.context_items import ContextItems
+from orchestrator.context_items import ContextItems, store_item
 from orchestrator.feeds.mail import Email, UserProfile
 from orchestrator.feeds.sender_trust import SenderTrust
 from orchestrator.feeds.signals import Signal
@@ -109,7 +109,7 @@ class RankerBook:
     async def save(self) -> None:
         """Store the state when something changed."""
         if (item := self.unsaved_item()) is not None:
-            await self._items.put(item["namespace"], item["id"], item["data"])
+            await self._items.put_many([item])
 
     def unsaved_item(self) -> dict[str, Any] | None:
         """The state as a `store_many` item when it changed since the last save (then counted as
@@ -117,8 +117,7 @@ class RankerBook:
         if not self._dirty:
             return None
         self._dirty = False
-        namespace, item_id = RANKER
-        return {"namespace": namespace, "id": item_id, "data": self.state.model_dump(mode="json")}
+        return store_item(*RANKER, self.state.model_dump(mode="json"))
 
     async def correct(
         self, kind: CorrectionKind, now: datetime, *, message_id: str | None = None, sender: str | None = None
