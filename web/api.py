@@ -95,7 +95,14 @@ class Api:
         chat = [message.model_dump(mode="json") for message in await pepper.chat.recent(200)]
         approvals = [card(action) for action in await pepper.desk.pending()]
         return JSONResponse(
-            {"cursor": cursor, "status": self.status(), "chat": chat, "approvals": approvals, **lists}
+            {
+                "cursor": cursor,
+                "now": datetime.now(UTC).isoformat(),  # the page keeps to Pepper's clock (ui.js serverNow)
+                "status": self.status(),
+                "chat": chat,
+                "approvals": approvals,
+                **lists,
+            }
         )
 
     async def live_status(self, request: Request) -> JSONResponse:

@@ -25,7 +25,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -191,20 +191,31 @@ def browser():  # runs, and anyio tests collected after the browser tests could 
         playwright.stop()
 
 
-def new_context(browser, pepper: PepperProcess, **options):
-    """A browser context on `pepper` that shares its clock, in the demo's timezone, with generous waits."""
+def new_context(browser, pepper: PepperProcess, behind: timedelta = timedelta(0), **options):
+    """A browser context on `pepper` that shares its clock (or runs `behind` it, as a browser whose
+    clock is off would), in the demo's timezone, with generous waits."""
     context = browser.new_context(base_url=pepper.url, timezone_id=DEMO_TIMEZONE, **options)
     context.set_default_timeout(SIGNAL_WAIT_MS)
     context.set_default_navigation_timeout(SIGNAL_WAIT_MS)
     if pepper.clock is not None:
-        context.clock.install(time=pepper.now())
+        context.clock.install(time=pepper.now() - behind)
     return context
 
 
 @pytest.fixture
 def page(browser, pepper: PepperProcess):
     """Pepper's page at desktop size, loaded; a script error on it fails the test."""
-    context = new_context(browser, pepper, viewport=DESKTOP)
+    yield from _page(browser, pepper, timedelta(0))
+
+
+@pytest.fixture
+def page_behind(browser, pepper: PepperProcess):
+    """As `page`, in a browser whose clock runs two minutes behind Pepper's."""
+    yield from _page(browser, pepper, timedelta(minutes=2))
+
+
+def _page(browser, pepper: PepperProcess, behind: timedelta):
+    context = new_context(browser, pepper, behind, viewport=DESKTOP)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))

@@ -4,16 +4,22 @@
 "use strict";
 
 // A card snoozed or done in chat (now.hidden, keyed like state.signals) is left out of Now; a snoozed
-// one comes back when its time is reached, for which the list is drawn again then.
+// one comes back when its time is reached (on Pepper's clock: ui.js serverNow), for which the list is
+// drawn again then. So is a notification the page holds as snoozed, or as not yet delivered: one that
+// arrives a moment before the page's clock reaches its delivery time is shown at that time.
 function putAway(key) {
   const hidden = state.hidden.get(key);
-  return Boolean(hidden) && (!hidden.until || new Date(hidden.until) > new Date());
+  return Boolean(hidden) && (!hidden.until || new Date(hidden.until).getTime() > serverNow());
 }
+
+const DAY_MS = 24 * 3600 * 1000;
 
 function wakeForSnoozes() {
   clearTimeout(wakeForSnoozes.timer);
-  const ends = [...state.hidden.values()].map((h) => (h.until ? new Date(h.until).getTime() - Date.now() : -1)).filter((ms) => ms > 0);
-  if (ends.length) wakeForSnoozes.timer = setTimeout(() => { renderNow(); renderToday(); }, Math.min(...ends) + 50);
+  const times = [...[...state.hidden.values()].map((h) => h.until), ...[...state.notifications.values()].map((n) => n.deliver_at)];
+  const ends = times.map((iso) => (iso ? new Date(iso).getTime() - serverNow() : -1)).filter((ms) => ms > 0);
+  // At most a day at a time: a browser runs a longer timeout at once.
+  if (ends.length) wakeForSnoozes.timer = setTimeout(() => { renderNow(); renderToday(); }, Math.min(...ends, DAY_MS) + 50);
 }
 
 function waited(since) {

@@ -7,9 +7,14 @@ const PRIORITY = { urgent: 0, high: 1, normal: 2, low: 3 };
 const KIND_LABEL = { email: "Mail", meeting: "Meeting", follow_up: "Follow-up", reminder: "Reminder" };
 const state = {
   signals: new Map(), notifications: new Map(), approvals: new Map(), chat: new Map(), activity: new Map(), hidden: new Map(), waiting: new Map(),
-  status: null, cursor: 0,
+  status: null, cursor: 0, skew: 0,
 };
 const $ = (id) => document.getElementById(id);
+
+// Pepper's clock as the page estimates it: whether a notification is still snoozed, or a card put away,
+// is judged by the time Pepper delivered it, and a browser's clock may be off by seconds or minutes.
+// The offset is taken once, from the snapshot (so moving the page's own clock moves this one too).
+const serverNow = () => Date.now() + state.skew;
 
 function el(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
@@ -96,7 +101,7 @@ function notificationCard(notification) {
 }
 
 const busy = new Set();
-const snoozed = (notification) => notification.deliver_at && new Date(notification.deliver_at) > new Date();
+const snoozed = (notification) => Boolean(notification.deliver_at) && new Date(notification.deliver_at).getTime() > serverNow();
 
 function notificationActions(notification, canRead = true) {
   if (notification.read_at && canRead) return el("span", { class: "detail" }, "Read");
@@ -334,6 +339,7 @@ async function load() {
   }
   if (!response.ok) throw new Error(`could not load Pepper's state (HTTP ${response.status})`);
   const snapshot = await response.json();
+  if (snapshot.now) state.skew = new Date(snapshot.now).getTime() - Date.now();
   for (const item of snapshot.signals) state.signals.set(`${item.namespace}/${item.id}`, item.data);
   for (const item of snapshot.notifications) state.notifications.set(item.id, item.data);
   for (const item of snapshot.activity) state.activity.set(item.id, item);
