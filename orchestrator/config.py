@@ -122,6 +122,15 @@ class ServerConfig(BaseModel):
     def argv(self) -> list[str]:
         return [*self.command, *self.args]
 
+    def runs_pepper_server(self) -> bool:
+        """Whether this spawns one of Pepper's own servers (`python -m mcp_servers.…`), whose
+        results need no second check against their output schemas."""
+        argv = self.argv()
+        return any(
+            flag == "-m" and module in SERVER_MODULES.values()
+            for flag, module in zip(argv, argv[1:], strict=False)
+        )
+
     def bearer(self) -> SecretStr | None:
         """The HTTP bearer token: `token`, or the value of the variable `token_env` names."""
         if self.token_env:

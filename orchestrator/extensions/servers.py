@@ -27,4 +27,5 @@ def connect(settings: OrchestratorSettings, name: str) -> ServerConnection:
         server_spec(settings, name),
         call_timeout=settings.tool_timeout_seconds,
         follow_tools=name in settings.added_servers(),
+        trust_results=settings.server(name).runs_pepper_server(),
     )

@@ -98,3 +98,13 @@ def test_the_demo_starts_gmail_and_calendar_with_both_write_flags_on_its_own_dat
         command = demo.server(name).command
         assert {"--allow-write", "--allow-send"} <= set(command)
         assert str(tmp_path) in " ".join(command)
+
+
+def test_only_pepper_own_server_modules_count_as_pepper_servers(tmp_path: Path) -> None:
+    (config := tmp_path / "pepper.toml").write_text(
+        TOML + '[servers.memory]\ncommand = ["npx", "-m", "some-memory-server"]\n'
+    )
+    settings = load_settings(config, data_dir=tmp_path)
+    assert settings.server("context").runs_pepper_server()
+    assert not settings.server("gmail").runs_pepper_server()  # an HTTP URL: someone else's server
+    assert not settings.server("memory").runs_pepper_server()

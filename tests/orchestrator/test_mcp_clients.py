@@ -51,6 +51,19 @@ async def test_connection_reports_tool_errors_and_timeouts_distinctly() -> None:
         task_group.cancel_scope.cancel()
 
 
+async def test_only_a_trusted_connection_skips_checking_results_against_their_schema() -> None:
+    trusted, checked = ServerConnection(PEER, trust_results=True), ServerConnection(PEER)
+    async with anyio.create_task_group() as task_group:
+        await task_group.start(trusted.run)
+        await task_group.start(checked.run)
+        assert (await trusted.call_tool("mislabelled", {})).structured == {"n": "not a number"}
+        with pytest.raises(
+            ServerUnavailable, match="Invalid structured content returned by tool mislabelled"
+        ):
+            await checked.call_tool("mislabelled", {})
+        task_group.cancel_scope.cancel()
+
+
 async def test_connection_fails_call_in_flight_when_server_is_killed_then_reconnects() -> None:
     connection = ServerConnection(PEER, connect_timeout=20)
     async with anyio.create_task_group() as task_group:

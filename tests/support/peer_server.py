@@ -5,6 +5,7 @@ given seconds before answering (a call in flight), `refuse` raises a ToolError, 
 changes the subscribable resource `peer://counter`. `stalled_read` (read-only) and `stalled_write` (a
 write, not idempotent) hang for a minute on their first `stalls` calls for a key, then answer how
 many calls that key has had; `calls` says the same without counting itself (for timeout tests).
+`mislabelled` answers a result that its declared output schema does not allow.
 """
 
 from __future__ import annotations
@@ -50,6 +51,11 @@ def pid() -> int:
 async def nap(seconds: float) -> str:
     await anyio.sleep(seconds)
     return "rested"
+
+
+@server.tool(output_schema={"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]})
+def mislabelled() -> dict:
+    return {"n": "not a number"}
 
 
 @server.tool
