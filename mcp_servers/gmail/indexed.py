@@ -27,6 +27,8 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import anyio
 
+from mcp_servers.common.priority import LowPriorityThread
+
 from .index_errors import IndexStorageError, check_writable, translated
 from .journal import IndexRow, Journal
 from .manage import store_ops
@@ -94,9 +96,10 @@ class SteppedStore(Protocol):
 
 @runtime_checkable
 class ReadAheadStore(SteppedStore, Protocol):
-    """A stepped store that reads each step from the account outside the index lock (`fetch_step`,
-    network only) and writes it under the lock (`write_step`), so that tools never wait for the
-    account's answers during the first indexing (the Gmail API: see `gmail_backlog`)."""
+    """A stepped store that reads each step from the account outside the index lock (`fetch_step`:
+    the account or its files, and parsing, no index) and writes it under the lock (`write_step`), so
+    that tools never wait for the account's answers or the parsing during the first indexing (the
+    Gmail API: see `gmail_backlog`; Maildir)."""
 
     def fetch_step(self, size: int, unindexed: Callable[[list[str]], list[str]]) -> Any: ...
     def write_step(self, step: Any) -> IndexProgress | None: ...
@@ -127,6 +130,9 @@ class IndexedProvider(MailProvider):
     def __init__(self, sender: SmtpSender | None = None) -> None:
         self._sender = sender
         self._lock = threading.Lock()
+        # The first indexing's reading and parsing, below the tools and the rest of Pepper: years of
+        # old mail take only the CPU that new mail, triage and the user's questions leave.
+        self._background: LowPriorityThread | None = None  # started by the first indexing
         self._store: MailStore | None = None
         self._indexing: IndexProgress | None = None
         self._trouble: str | None = None
@@ -170,28 +176,32 @@ class IndexedProvider(MailProvider):
         return self._indexing
 
     async def index(self, changed: Changed, step: int = INDEX_STEP) -> None:
-        """The first indexing after `connect`: a step at a time under the lock (a `ReadAheadStore`
-        reads the step from the account before taking it), so that tools answer between steps (from
-        what is indexed so far); `changed()` after each step. A store that cannot
+        """The first indexing after `connect`: a step at a time under the lock, so that tools answer
+        between steps (from what is indexed so far). After the first step, a `ReadAheadStore` reads
+        and parses each step before taking the lock, on a thread below the tools' priority; `changed()` after each step. A store that cannot
         step is scanned in one go (its tools wait for it, but the session is up)."""
         stepped = self._store
         if not isinstance(stepped, SteppedStore):
             await self.scan()
         else:
-            while (progress := await self._index_step(stepped, step)) is not None:
-                self._indexing = progress
+            # The first step is taken whole under the lock: a mailbox of one step is complete before
+            # any tool answers from it.
+            ahead = False
+            while (progress := await self._index_step(stepped, step, ahead)) is not None:
+                self._indexing, ahead = progress, True
                 await changed()
         self._indexing = None
         await self.scan()  # what the steps journalled is announced next, with whatever came meanwhile
         await changed()
 
-    async def _index_step(self, store: SteppedStore, size: int) -> IndexProgress | None:
+    async def _index_step(self, store: SteppedStore, size: int, ahead: bool = True) -> IndexProgress | None:
         """One step of the first indexing; while the index cannot be written or the account cannot
         be read, the same step again every `retry_seconds` (tools keep answering from what is indexed)."""
         while True:
             try:
-                if isinstance(store, ReadAheadStore):
-                    fetched = await self._reaching(lambda: store.fetch_step(size, self._unindexed))
+                if ahead and isinstance(store, ReadAheadStore):
+                    fetch = partial(store.fetch_step, size, self._unindexed)
+                    fetched = await self._reaching(partial(self._background_thread().call, fetch))
                     return await self._run(partial(_write_step, store, fetched))
                 return await self._run(lambda _: store.index_step(size))
             except IndexStorageError as exc:
@@ -201,6 +211,11 @@ class IndexedProvider(MailProvider):
                     "the first indexing paused (%s); trying again in %g s", exc, self.retry_seconds
                 )
             await anyio.sleep(self.retry_seconds)
+
+    def _background_thread(self) -> LowPriorityThread:
+        if self._background is None:
+            self._background = LowPriorityThread("mail-index")
+        return self._background
 
     def _unindexed(self, ids: list[str]) -> list[str]:
         """Those of `ids` the index does not hold (from a worker thread: takes the lock itself)."""
@@ -270,6 +285,9 @@ class IndexedProvider(MailProvider):
         if self._store is not None:
             await self._run(lambda store: store.close())
             self._store = None
+        if self._background is not None:
+            self._background.close()
+            self._background = None
 
     async def _run(self, work: Callable[[MailStore], T]) -> T:
         def locked() -> T:

@@ -4,7 +4,7 @@ The root folder is INBOX; `.Sent`, `.Drafts`, `.Trash`, `.Spam` and `.Archive` a
 folders (archived mail is mail without INBOX); any other `.Name` folder is the label `Name`. A
 missing `S` flag is UNREAD and `F` is STARRED; other labels live in the index only. `scan()`
 compares the files on disk with the index and appends what changed to the journal, parsing each
-new message once; a message that cannot be parsed is journalled with its error and skipped by
+new message once (and lists nothing when no folder's `new/` or `cur/` changed since it last did); a message that cannot be parsed is journalled with its error and skipped by
 search, and the scan goes on. Ids are the Maildir keys, which survive moves between folders.
 Everything here blocks: the provider calls it from a worker thread.
 """
@@ -28,7 +28,7 @@ from .models import IndexProgress, Message
 from .parsing import MessageParseError, parse_file
 from .provider import MailProviderError
 
-__all__ = ["FOLDER_LABELS", "MaildirStore", "StoredFile", "labels_of"]
+__all__ = ["FOLDER_LABELS", "MaildirStore", "ParsedFile", "StoredFile", "labels_of"]
 
 FOLDER_LABELS = {
     "": "INBOX",
@@ -40,6 +40,7 @@ FOLDER_LABELS = {
 }
 LABEL_FOLDERS = {label: folder for folder, label in FOLDER_LABELS.items() if label}
 _COMMIT_EVERY = 200
+_STAMP_SLACK = 2_000_000_000  # ns: a directory changed this recently is listed again at the next scan
 _sequence = count()
 
 
@@ -51,6 +52,24 @@ class StoredFile:
     folder: str
     path: str
     flags: str
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    """A message file read and parsed (or the reason it could not be), ready to be journalled."""
+
+    stored: StoredFile
+    labels: list[str]
+    message: Message | MessageParseError
+
+
+def _parse(stored: StoredFile) -> ParsedFile:
+    labels = labels_of(stored.folder, stored.flags, [])
+    try:
+        message: Message | MessageParseError = parse_file(Path(stored.path), id=stored.key, labels=labels)
+    except MessageParseError as exc:
+        message = exc
+    return ParsedFile(stored, labels, message)
 
 
 def _received(stored: StoredFile) -> float:
@@ -101,6 +120,7 @@ class MaildirStore:
             set()
         )  # keys on disk when the first indexing was planned, and arrivals since
         self.progress: IndexProgress | None = None
+        self._unchanged_since: tuple | None = None  # the folders' listing stamp at the last full scan
         for folder in ("", "Sent", "Drafts", "Trash"):
             self.ensure_folder(folder)
 
@@ -167,16 +187,27 @@ class MaildirStore:
     def index_step(self, size: int) -> IndexProgress | None:
         """Index the next `size` files of the backlog in one transaction; None once it is empty
         (after a full `scan()` that records what changed meanwhile)."""
+        return self.write_step(self.fetch_step(size, lambda ids: ids))
+
+    def fetch_step(self, size: int, unindexed: object = None) -> list[ParsedFile]:
+        """Parse the next `size` files of the backlog: the CPU-heavy half of a step, run outside
+        the index lock (and below the tools' priority: `IndexedProvider.index`); files only."""
+        return [_parse(stored) for stored in self._backlog[:size]]
+
+    def write_step(self, step: list[ParsedFile]) -> IndexProgress | None:
+        """Journal a fetched step in one transaction (under the index lock); None once the backlog
+        is empty (after a full `scan()`). A step that is no longer the backlog's head is dropped."""
         if not self._backlog:
             self.progress, self._planned = None, set()
             self.scan()
             return None
-        step = self._backlog[:size]
+        if [parsed.stored for parsed in step] != self._backlog[: len(step)]:
+            return self.progress  # planned again meanwhile: the next fetch reads the new head
         with self.journal.transaction():
-            for stored in step:
-                if os.path.exists(stored.path):  # else moved since the plan: the final scan finds it
-                    self._add(stored, backlog=True)
-        self._backlog = self._backlog[size:]  # only once stored: a failed step is tried again
+            for parsed in step:
+                if os.path.exists(parsed.stored.path):  # else moved since the plan: the final scan finds it
+                    self._journal(parsed, backlog=True)
+        self._backlog = self._backlog[len(step) :]  # only once stored: a failed step is tried again
         assert self.progress is not None
         self.progress = IndexProgress(indexed=self.progress.indexed + len(step), total=self.progress.total)
         return self.progress
@@ -200,6 +231,9 @@ class MaildirStore:
         since is journalled."""
         if self._backlog:
             return self._index_arrivals()
+        stamp = self._listing_stamp()
+        if stamp is not None and stamp == self._unchanged_since:
+            return 0  # no file added, moved, reflagged or removed since the last full scan
         before = self.journal.last_seq()
         on_disk, indexed = self.files(), self.journal.locations()
         self._apply_moves(on_disk, indexed)
@@ -208,7 +242,26 @@ class MaildirStore:
             with self.journal.transaction():
                 for stored in new[start : start + _COMMIT_EVERY]:
                     self._add(stored)
+        self._unchanged_since = stamp
         return self.journal.last_seq() - before
+
+    def _listing_stamp(self) -> tuple | None:
+        """The folders and the modification times of their `new/` and `cur/` directories, taken
+        before a full scan lists them: any delivery, move, flag change (a rename) or removal changes
+        one, so an equal stamp means the listing is as the last full scan saw it (a tool call on a
+        mailbox of 100,000 files then lists nothing). None when a directory changed within
+        `_STAMP_SLACK` (a file system with coarse timestamps could change it again unseen)."""
+        folders = self.folders()
+        times = []
+        for folder in folders:
+            for sub in ("new", "cur"):
+                try:
+                    times.append(os.stat(self.folder_path(folder) / sub).st_mtime_ns)
+                except OSError:
+                    return None
+        if times and time.time_ns() - max(times) < _STAMP_SLACK:
+            return None
+        return (tuple(folders), tuple(times))
 
     def _index_arrivals(self) -> int:
         """Journal, ahead of the backlog, the files delivered into a `new/` since the first indexing
@@ -230,17 +283,19 @@ class MaildirStore:
         return len(arrivals)
 
     def _add(self, stored: StoredFile, *, backlog: bool = False) -> None:
-        labels = labels_of(stored.folder, stored.flags, [])
-        try:
-            message = parse_file(Path(stored.path), id=stored.key, labels=labels)
-        except MessageParseError as exc:
+        self._journal(_parse(stored), backlog=backlog)
+
+    def _journal(self, parsed: ParsedFile, *, backlog: bool) -> None:
+        stored, labels = parsed.stored, parsed.labels
+        if isinstance(parsed.message, MessageParseError):
+            reason = parsed.message.reason
             mtime = os.path.getmtime(stored.path)
             self.journal.upsert(
-                IndexRow.of_error(stored.key, stored.folder, stored.path, stored.flags, mtime, exc.reason)
+                IndexRow.of_error(stored.key, stored.folder, stored.path, stored.flags, mtime, reason)
             )
-            self.journal.append("added", stored.key, labels, exc.reason, backlog=backlog)
+            self.journal.append("added", stored.key, labels, reason, backlog=backlog)
             return
-        self.journal.upsert(IndexRow.of_message(message, stored.folder, stored.path, stored.flags))
+        self.journal.upsert(IndexRow.of_message(parsed.message, stored.folder, stored.path, stored.flags))
         self.journal.append("added", stored.key, labels, backlog=backlog)
 
     def _update(self, row: IndexRow, stored: StoredFile) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
@@ -14,6 +15,7 @@ from fastmcp import Client
 
 from mcp_servers.gmail.first_order import SENT_LEAD
 from mcp_servers.gmail.journal import Journal
+from mcp_servers.gmail.maildir import MaildirProvider
 from mcp_servers.gmail.maildir_store import MaildirStore
 from tests.support.processes import stdio_transport
 
@@ -149,3 +151,91 @@ def test_a_journal_from_before_the_backlog_mark_is_upgraded_with_its_entries_liv
     assert [c.message_id for c in journal.changes(None, 10, live=True).changes] == ["old1", "new1"]
     assert [c.message_id for c in journal.changes(None, 10).changes] == ["old1", "backlog1", "new1"]
     journal.close()
+
+
+def test_a_step_is_parsed_before_the_index_is_touched_and_then_journalled_whole(tmp_path: Path) -> None:
+    """`fetch_step` reads and parses files only (outside the index lock); `write_step` journals
+    them. Mail delivered in between goes first; a file moved away in between is left to the final
+    scan; a step that is no longer the backlog's head is dropped."""
+    keys = big_maildir(tmp_path / "Mail", 500)
+    store = MaildirStore(tmp_path / "Mail", Journal(tmp_path / "state" / "index.sqlite3"))
+    store.plan_index()
+    store.index_step(200)
+    fetched = store.fetch_step(200)
+    assert [parsed.message.subject for parsed in fetched[:2]] == ["Numbers 299", "Numbers 298"]
+    assert store.journal.last_seq() == 200  # nothing written by the fetch
+    deliver_new(tmp_path / "Mail", "arrival.M1P1.test")
+    assert store.scan() == 1
+    (tmp_path / "Mail" / "new" / keys[290]).rename(tmp_path / "Mail" / "cur" / f"{keys[290]}:2,S")
+    progress = store.write_step(fetched)
+    assert progress is not None and progress.indexed == 400
+    assert store.write_step(fetched) == progress  # the same step again: not the head any more
+    while store.index_step(200) is not None:
+        pass
+    order = [change.message_id for change in store.journal.changes(None, 1000).changes]
+    expected = [
+        *reversed(keys[300:]),
+        "arrival.M1P1.test",
+        *(k for k in reversed(keys[100:300]) if k != keys[290]),
+    ]
+    assert order[:-1] == [*expected, *reversed(keys[:100])] and order[-1] == keys[290]
+    assert store.journal.row(keys[290]).flags == "S"  # found by the final scan where it went
+
+
+async def test_a_big_maildir_is_read_ahead_on_a_low_priority_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    big_maildir(tmp_path / "Mail", 450)
+    priorities: list[int] = []
+    fetch = MaildirStore.fetch_step
+
+    def watched(store: MaildirStore, size: int, unindexed: object = None) -> list:
+        priorities.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return fetch(store, size, unindexed)
+
+    monkeypatch.setattr(MaildirStore, "fetch_step", watched)
+    provider = MaildirProvider(tmp_path / "Mail", tmp_path / "state")
+    await provider.connect()
+    steps: list[int] = []
+
+    async def changed() -> None:
+        steps.append(provider.indexing.indexed if provider.indexing else -1)
+
+    await provider.index(changed, step=200)
+    await provider.aclose()
+    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert steps == [200, 400, 450, -1]
+    # the first step whole under the lock at the tools' priority; the rest read ahead below it
+    assert priorities == [mine, *[min(mine + 10, 19)] * 3]  # the last read finds the backlog empty
+
+
+def test_a_scan_lists_the_folders_again_only_when_one_of_them_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "Mail"
+    keys = big_maildir(root, 5)
+    store = MaildirStore(root, Journal(tmp_path / "state" / "index.sqlite3"))
+    listed = []
+    files = store.files
+    monkeypatch.setattr(store, "files", lambda: listed.append(1) or files())
+
+    def settle() -> None:  # as if the last change were minutes old (a fresh one is listed again)
+        for folder in store.folders():
+            for sub in ("new", "cur"):
+                os.utime(store.folder_path(folder) / sub, (BASE_TIME, BASE_TIME))
+
+    settle()
+    assert store.scan() == 5 and len(listed) == 1
+    assert store.scan() == 0 and store.scan() == 0 and len(listed) == 1  # nothing changed: no listing
+    (root / "new" / keys[0]).rename(root / "cur" / f"{keys[0]}:2,S")  # read by another client
+    assert store.scan() == 1 and len(listed) == 2
+    assert store.scan() == 0 and len(listed) == 3  # changed just now: listed again (coarse clocks)
+    settle()
+    assert store.scan() == 0 and len(listed) == 4
+    assert store.scan() == 0 and len(listed) == 4
+    deliver_new(root, "arrival.M1P1.test")
+    (root / "new" / keys[1]).unlink()
+    settle()  # even a change that left the times as they were is seen once a folder appears
+    store.ensure_folder("Projects")
+    assert store.scan() == 2 and len(listed) == 5
+    assert store.journal.row("arrival.M1P1.test") is not None and store.journal.row(keys[1]) is None
