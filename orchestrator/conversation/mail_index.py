@@ -3,8 +3,8 @@ subject, labels), read once and then kept current from the context store's event
 new since …" does not re-read the whole mailbox on every question. A catch-up reads a page of the
 log and the mail it names in one `get_many` (a first sync's thousands of writes are read once, never
 the whole mailbox again); only a gap in the log (events compacted away) reloads it. The newest
-`KEPT` messages are held. `follow` keeps it current in the background (while mail pours in, as in
-a first sync, at most once every `FOLLOW_SECONDS`), so the catch-up a question pays for is one read
+`KEPT` messages are held. `follow` keeps it current in the background (while mail or its triage
+signals pour in, as in a first sync, at most once every `FOLLOW_SECONDS`), so the catch-up a question pays for is one read
 of the log with little new in it."""
 
 from __future__ import annotations
@@ -61,13 +61,13 @@ class MailIndex:
         if changed is not None:
             await changed(messages)
         async with log.follow(None, list(namespaces), self._after) as stream:
-            async for _ in stream.pages():
+            async for page in stream.pages():
                 started = anyio.current_time()
                 messages = await self.messages(services)
                 if changed is not None:
                     await changed(messages)
                 stream.after = max(stream.after or 0, self._after or 0)  # read already: wake-ups only
-                if self.applied >= POURING:
+                if self.applied >= POURING or len(page) >= POURING:  # mail, or its triage, pours in
                     await anyio.sleep(started + FOLLOW_SECONDS - anyio.current_time())
 
     async def _load(self, services: Services) -> None:

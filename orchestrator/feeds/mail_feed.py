@@ -88,6 +88,7 @@ class MailFeed:
         self._page_events = 0  # events handled since the last flush
         self._strangers_stale = False  # the content model learned since strangers' mail was judged
         self._rejudged_at = -REJUDGE_SECONDS
+        self._poured_at = -REJUDGE_SECONDS  # when a page last brought POURING events or more
 
     async def prefetch(self, page: list[ContextEvent]) -> None:
         """Read the page's mail in one call (the runner calls it before `handle`)."""
@@ -219,7 +220,10 @@ class MailFeed:
         junk = self.content.unsaved_item()
         await self._items.put_many([*pending, *filter(None, [*books, junk])])
         self._strangers_stale |= junk is not None  # the page's Junk mail taught the model
-        pouring, self._page_events = self._page_events >= POURING, 0
+        if self._page_events >= POURING:
+            self._poured_at = anyio.current_time()
+        self._page_events = 0
+        pouring = anyio.current_time() - self._poured_at < REJUDGE_SECONDS  # new mail's flush too
         if self._strangers_stale and (not pouring or self._since_rejudged() >= REJUDGE_SECONDS):
             await self.rejudge_strangers()
         new, self._new_correspondents = self._new_correspondents, set()

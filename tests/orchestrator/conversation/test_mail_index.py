@@ -6,11 +6,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import anyio
 import pytest
 
-from orchestrator.context_items import ContextItems
+from orchestrator.context_items import ContextItems, store_item
+from orchestrator.conversation import mail_index
 from orchestrator.conversation.mail_index import MailIndex
 from orchestrator.conversation.services import Services
+from orchestrator.event_log import EventLog
 from tests.orchestrator.conversation.test_actions import store_mail
 
 pytestmark = [pytest.mark.anyio, pytest.mark.servers("context")]
@@ -47,3 +50,33 @@ async def test_a_burst_of_mail_is_caught_up_in_pages_without_reading_the_mailbox
     assert len(messages) == 61 and messages[0]["subject"] == "Note 59"
     made = {tool: count - calls.get(tool, 0) for tool, count in connections["context"].calls.items()}
     assert made.get("query", 0) == 0 and made["get_many"] == 1 and made["read_events"] == 1
+
+
+async def test_a_page_of_triage_signals_paces_the_follower_like_a_burst_of_mail(
+    connections, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The follower also wakes for `signals.email` (the "waiting on you" feed reads the triage's
+    asks): a page of them (a first sync's triage) paces it like a burst of mail."""
+    monkeypatch.setattr(mail_index, "FOLLOW_SECONDS", 2.0)
+    items = ContextItems(connections["context"])
+    services = Services(connections, items)
+    index, looked, looks = MailIndex(), [], [anyio.Event() for _ in range(4)]
+
+    async def changed(messages: list) -> None:
+        looked.append(anyio.current_time())
+        looks[min(len(looked), 4) - 1].set()
+
+    async with anyio.create_task_group() as task_group:
+        log = EventLog(connections["context"], idle_poll=0.2)
+        task_group.start_soon(index.follow, services, log, changed, ("raw.email", "signals.email"))
+        with anyio.fail_after(10):
+            await looks[0].wait()
+        page = [store_item("signals.email", f"s{n}", {"n": n}) for n in range(mail_index.POURING)]
+        await items.put_many(page)
+        with anyio.fail_after(10):
+            await looks[1].wait()
+        await store_mail(items, "new", ("Ann", "ann@example.com"), "New", "one", AT)
+        with anyio.fail_after(10):
+            await looks[2].wait()
+        task_group.cancel_scope.cancel()
+    assert looked[2] - looked[1] >= 1.9  # the new mail waited out the pace the page set

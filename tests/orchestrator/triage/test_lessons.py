@@ -14,7 +14,7 @@ import pytest
 from orchestrator.context_items import ContextItems
 from orchestrator.event_log import ContextEvent
 from orchestrator.feeds.mail import Email
-from orchestrator.feeds.mail_feed import MailFeed
+from orchestrator.feeds.mail_feed import POURING, MailFeed
 from orchestrator.feeds.sender_trust import SenderTrust
 from orchestrator.triage.content import ContentCounts, seed_model
 from orchestrator.triage.content_book import CONTENT_MODEL, ContentBook, Learned, StoredCounts
@@ -168,3 +168,25 @@ async def test_junk_folder_mail_of_a_first_sync_rejudges_strangers_mail_triaged_
     assert (await signal(items, "i1"))["category"] == "spam"
     stored = await items.get(*CONTENT_MODEL)
     assert stored is not None and set(stored.data["learned"]) == {"j0", "j1"}
+
+
+@pytest.mark.servers("context")
+async def test_while_mail_pours_in_new_mail_does_not_rejudge_strangers_before_their_time(connections) -> None:
+    """A burst's lessons are applied at most every REJUDGE_SECONDS, also when the flush is new
+    mail's (one message: it used to rejudge 1,000 signals each time, ahead of the next new mail)."""
+    items = ContextItems(connections["context"])
+    feed = feed_for(items)
+    rejudged = []
+    rejudge = feed.rejudge_strangers
+
+    async def counted() -> int:
+        rejudged.append(await rejudge())
+        return rejudged[-1]
+
+    feed.rejudge_strangers = counted  # type: ignore[method-assign]
+    await deliver(feed, items, "i1", "quinn@glimmer.example", subject="Your glimmerfax festival digest")
+    feed._page_events = POURING  # a first sync's page: mail pours in from now on
+    await deliver(feed, items, "j0", "zed0@zorblax.example", labels=["SPAM"])
+    assert rejudged == [1] and (await signal(items, "i1"))["category"] == "spam"
+    await deliver(feed, items, "j1", "zed1@zorblax.example", labels=["SPAM"])  # new mail's flush
+    assert rejudged == [1]  # its lesson waits for `beside`, REJUDGE_SECONDS after the last rejudge
