@@ -40,6 +40,7 @@ logger = logging.getLogger(__name__)
 CURSORS = "state.cursors"
 READ_BATCH = 100  # the gmail server's get_messages limit
 SYNCED_AT_SLACK = 3600.0  # an idle sync refreshes the stored end of the last sync at most this often
+BACKFILL_SHARE = 0.5  # of the time the backfill may take: after each page it waits as long again
 
 
 def mail_text(message: dict[str, Any]) -> str:
@@ -104,6 +105,7 @@ class MailIngest:
         while True:
             if self._lane is not None:  # the user's message first
                 await self._lane.yield_to_user()
+            started = anyio.current_time()
             arguments: dict[str, Any] = {"limit": self._page_size}
             if cursor:
                 arguments["since"] = cursor
@@ -123,6 +125,8 @@ class MailIngest:
                 self._saved = saved_cursor
             if not page.get("has_more"):
                 return applied
+            if self.progress.phase == "backfill":  # old mail leaves the machine to new mail and the user
+                await anyio.sleep((anyio.current_time() - started) * (1 / BACKFILL_SHARE - 1))
 
     async def sync_live(self) -> int:
         """While the main lane is behind (a first sync, a catch-up), store the live changes at once
