@@ -9,6 +9,8 @@ saved in the context store (`state.cursors/gmail`, with the count stored so far)
 it covers is stored, so a crash repeats work and never skips it; stable ids make the repeat harmless.
 Given the event log, mail ingest bounds triage on a first sync (`orchestrator.feeds.first_sync`);
 given a `LiveMail`, a second lane stores new mail ahead of the backlog (`orchestrator.feeds.live_mail`).
+The backfill of old mail takes at most `BACKFILL_SHARE` of the time: after each of its pages it waits
+as long again, so that new mail and the user's questions find the machine free.
 An account other than `default` (docs/decisions.md, D1) stores `raw.email/<account>:<provider id>`
 with `account` and `provider_id` in the data, and keeps its cursor as `state.cursors/gmail.<account>`.
 Both run on wake-ups
@@ -85,6 +87,7 @@ class MailIngest:
         self.stored = 0
         self.failed: list[str] = []
         self.progress = SyncProgress()
+        self.backfill_paused = 0.0  # seconds the backfill waited between its pages (BACKFILL_SHARE)
         self._gap_start: datetime | None = None
         self._saved: dict[str, Any] | None = None  # the cursor's item as last stored
         self.cursor: str | None = None  # where the last sync stopped
@@ -126,7 +129,9 @@ class MailIngest:
             if not page.get("has_more"):
                 return applied
             if self.progress.phase == "backfill":  # old mail leaves the machine to new mail and the user
-                await anyio.sleep((anyio.current_time() - started) * (1 / BACKFILL_SHARE - 1))
+                pause = (anyio.current_time() - started) * (1 / BACKFILL_SHARE - 1)
+                self.backfill_paused += pause
+                await anyio.sleep(pause)
 
     async def sync_live(self) -> int:
         """While the main lane is behind (a first sync, a catch-up), store the live changes at once

@@ -103,6 +103,7 @@ async def test_recent_mail_reaches_now_before_the_backfill_starts(mailbox_server
     assert {f"unread{day}" for day in range(3)} <= triaged.keys()  # old, but unread: triaged too
     assert not backfill & triaged.keys()  # search only
     assert ingest.progress.stored == 74 and ingest.progress.backfill == 61
+    assert ingest.backfill_paused > 0  # its pages left room between them
     profile = await ProfileBook(items, [ME], []).load()
     assert profile.has_written_to("dana@example.org")  # old Sent mail still teaches
     assert await items.get("signals.follow_up", "sent0") is None  # but its question is not followed up
