@@ -68,7 +68,7 @@ class MailIndex:
                     await changed(messages)
                 stream.after = max(stream.after or 0, self._after or 0)  # read already: wake-ups only
                 if self.applied >= POURING or len(page) >= POURING:  # mail, or its triage, pours in
-                    await anyio.sleep(started + FOLLOW_SECONDS - anyio.current_time())
+                    await anyio.sleep(max(started + FOLLOW_SECONDS - anyio.current_time(), 0))
 
     async def _load(self, services: Services) -> None:
         # The cursor is taken before the read: what is written in between is read twice, harmlessly.

@@ -80,3 +80,29 @@ async def test_a_page_of_triage_signals_paces_the_follower_like_a_burst_of_mail(
             await looks[2].wait()
         task_group.cancel_scope.cancel()
     assert looked[2] - looked[1] >= 1.9  # the new mail waited out the pace the page set
+
+
+async def test_a_catch_up_longer_than_the_pace_goes_straight_on(
+    connections, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pause after a burst is what is left of FOLLOW_SECONDS, never less than nothing (a
+    negative sleep stopped the whole orchestrator in a 100,000-message first sync)."""
+    monkeypatch.setattr(mail_index, "FOLLOW_SECONDS", 0.0)
+    items = ContextItems(connections["context"])
+    index, looks = MailIndex(), [anyio.Event(), anyio.Event()]
+
+    async def changed(messages: list) -> None:
+        (looks[1] if looks[0].is_set() else looks[0]).set()
+
+    async with anyio.create_task_group() as task_group:
+        log = EventLog(connections["context"], idle_poll=0.2)
+        task_group.start_soon(index.follow, Services(connections, items), log, changed, ("signals.email",))
+        with anyio.fail_after(10):
+            await looks[0].wait()
+            await items.put_many(
+                [store_item("signals.email", f"s{n}", {"n": n}) for n in range(mail_index.POURING)]
+            )
+            await looks[1].wait()
+            await items.put("signals.email", "one-more", {"n": 0})
+            await anyio.sleep(0.5)  # the follower went on past its pause (it raised here before)
+        task_group.cancel_scope.cancel()
