@@ -35,6 +35,7 @@ from pathlib import Path
 import anyio
 from platformdirs import user_config_dir
 
+from mcp_servers.common.memory import limit_arenas
 from orchestrator import health, remote, runtime, service
 from orchestrator.accounts.setup import setup_named_account
 from orchestrator.accounts.specs import account_connections
@@ -350,6 +351,7 @@ def run_pepper(settings: OrchestratorSettings, arguments: argparse.Namespace) ->
     if arguments.demo and arguments.data_dir is None:
         settings = settings.model_copy(update={"data_dir": settings.data_dir / "demo"})
     settings = runtime.prepare_data(settings, arguments.demo)
+    limit_arenas()
     anyio.run(runtime.run, settings)
 
 

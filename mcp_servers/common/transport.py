@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .frames import FrameGuard
 from .host_guard import AllowedHosts, HostAllowlist, HostOriginGuard, is_loopback, needs_token
+from .memory import limit_arenas
 from .orphan_guard import die_with_parent
 from .startup import StartupError, bind_listener, reporting_startup_errors
 from .stdio_pipes import serve_stdio
@@ -129,6 +130,7 @@ def log_to_stderr(level: str = "INFO") -> None:
 def run_server(server: FastMCP, options: TransportOptions) -> None:
     """Serve until the host goes away or Ctrl-C; a console script's last step. A start-up error the
     user can fix (port in use, missing token, bad --host) ends it with one line and status 2."""
+    limit_arenas()
     with reporting_startup_errors(server.name):
         anyio.run(serve, server, options)
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import anyio
 
+from mcp_servers.common.memory import limit_arenas
 from mcp_servers.common.startup import StartupError, reporting_startup_errors
 from mcp_servers.common.subscriptions import ResourceSubscriptions
 from mcp_servers.common.transport import (
@@ -73,6 +74,7 @@ def main(argv: list[str] | None = None) -> None:
     }
     settings = GmailSettings(**overrides)
     options = transport_options(args, settings.token, settings.allowed_hosts)
+    limit_arenas()
     with reporting_startup_errors("pepper-gmail"):
         check_options(options)
         anyio.run(run, settings, make_provider(settings), options)
