@@ -23,7 +23,7 @@ from datetime import UTC, datetime, tzinfo
 from email.message import EmailMessage
 from functools import partial
 from pathlib import Path
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
 import anyio
 
@@ -106,10 +106,49 @@ class ReadAheadStore(SteppedStore, Protocol):
 
 
 @runtime_checkable
+class UnlockedReader(Protocol):
+    """A store whose messages, once their index rows are taken, are read without the index lock
+    (Maildir: a message file is written once and only ever moved whole; `read` follows a move)."""
+
+    unlocked_reads: Literal[True]
+
+
+@runtime_checkable
 class BatchReader(Protocol):
     """A store that reads many messages in fewer round trips than one each (IMAP, the Gmail API)."""
 
     def read_many(self, rows: list[IndexRow]) -> dict[str, Message | MailProviderError]: ...
+
+
+def _rows(store: MailStore, ids: list[str]) -> tuple[list[IndexRow], dict[str, Message | MailProviderError]]:
+    """The index rows of `ids`, and a `NotFoundError` for each id the index does not hold."""
+    found: dict[str, Message | MailProviderError] = {}
+    taken = []
+    for id in ids:
+        try:
+            taken.append(_require(store, id))
+        except NotFoundError as exc:
+            found[id] = exc
+    return taken, found
+
+
+def _read_ids(store: MailStore, ids: list[str]) -> dict[str, Message | MailProviderError]:
+    taken, found = _rows(store, ids)
+    return found | _read_rows(store, taken)
+
+
+def _read_rows(store: MailStore, rows: list[IndexRow]) -> dict[str, Message | MailProviderError]:
+    return store.read_many(rows) if isinstance(store, BatchReader) else _read_each(store, rows)
+
+
+def _batch(ids: list[str], found: dict[str, Message | MailProviderError]) -> MessageBatch:
+    batch = MessageBatch()
+    for id in ids:
+        if isinstance(message := found[id], MailProviderError):
+            batch.missing[id] = str(message)
+        else:
+            batch.messages.append(message)
+    return batch
 
 
 def _read_each(store: MailStore, rows: list[IndexRow]) -> dict[str, Message | MailProviderError]:
@@ -262,24 +301,17 @@ class IndexedProvider(MailProvider):
         self._trouble = str(exc)
 
     async def get_messages(self, ids: list[str]) -> MessageBatch:
-        def read(store: MailStore) -> MessageBatch:
-            found: dict[str, Message | MailProviderError] = {}
-            rows = []
-            for id in ids:
-                try:
-                    rows.append(_require(store, id))
-                except NotFoundError as exc:
-                    found[id] = exc
-            found |= store.read_many(rows) if isinstance(store, BatchReader) else _read_each(store, rows)
-            batch = MessageBatch()
-            for id in ids:
-                if isinstance(message := found[id], MailProviderError):
-                    batch.missing[id] = str(message)
-                else:
-                    batch.messages.append(message)
-            return batch
-
-        return await self._run(read)
+        store = self._store
+        if not isinstance(store, UnlockedReader):
+            return await self._run(lambda store: _batch(ids, _read_ids(store, ids)))
+        # Files written once: only the rows are taken under the lock, the reading and parsing is not,
+        # so a batch of 100 never holds back other tools (new mail's `list_changes`) meanwhile.
+        taken, found = await self._run(partial(_rows, ids=ids))
+        found |= await self._reaching(partial(_read_rows, store, taken))
+        moving = [row.id for row in taken if isinstance(found[row.id], MailProviderError)]
+        if moving:  # a file moved (relabelled) as it was read: those are read again under the lock
+            found |= await self._run(partial(_read_ids, ids=moving))
+        return _batch(ids, found)
 
     async def aclose(self) -> None:
         if self._store is not None:

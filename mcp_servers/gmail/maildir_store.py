@@ -110,6 +110,8 @@ class MaildirStore:
 
     delivers_sent = False
 
+    unlocked_reads = True  # see `indexed.UnlockedReader`
+
     def __init__(self, root: Path, journal: Journal) -> None:
         if root.exists() and not root.is_dir():
             raise MailProviderError(f"{root} is not a directory: --maildir needs a Maildir folder")
