@@ -59,9 +59,10 @@ from .settings import GmailSettings
 __all__ = ["INBOX_URI", "MAX_BATCH", "build_server", "index_mailbox", "watch_inbox"]
 
 INBOX_URI = "gmail://inbox"
+STEP_NOTICE_SECONDS = 1.0  # the first indexing tells subscribers of its steps at most this often
 # Longest search query: parsing and matching are linear in it and run before any limit applies.
 MAX_QUERY_CHARS = 2_000
-MAX_BATCH = 100  # ids per get_messages call: ~100 parsed messages hold the mailbox lock well under a second
+MAX_BATCH = 100  # ids per get_messages call (a Maildir parses them outside the mailbox lock)
 OUTWARD_LABELS = frozenset({"TRASH", "SPAM"})  # adding one hides mail like a delete: needs --allow-send
 
 
@@ -152,12 +153,19 @@ async def watch_inbox(
 
 async def index_mailbox(provider: MailProvider, subscriptions: ResourceSubscriptions) -> None:
     """The provider's first indexing, run beside the server once it was `connect`ed: tools answer
-    meanwhile, and `gmail://inbox` subscribers hear about each indexed step."""
+    meanwhile, and `gmail://inbox` subscribers hear of the indexed steps at most every
+    `STEP_NOTICE_SECONDS` (a reader that is behind reads on without them; each notice made every
+    subscriber look: two calls per 200 messages), and once more when it is done."""
+    noticed = -STEP_NOTICE_SECONDS
 
     async def changed() -> None:
-        await subscriptions.notify(INBOX_URI)
+        nonlocal noticed
+        if anyio.current_time() - noticed >= STEP_NOTICE_SECONDS:
+            noticed = anyio.current_time()
+            await subscriptions.notify(INBOX_URI)
 
     await provider.index(changed)
+    await subscriptions.notify(INBOX_URI)
 
 
 class _Context:

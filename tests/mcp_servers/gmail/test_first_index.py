@@ -13,6 +13,7 @@ import anyio
 import pytest
 from fastmcp import Client
 
+from mcp_servers.gmail import server as server_module
 from mcp_servers.gmail.first_order import SENT_LEAD
 from mcp_servers.gmail.journal import Journal
 from mcp_servers.gmail.maildir import MaildirProvider
@@ -239,3 +240,22 @@ def test_a_scan_lists_the_folders_again_only_when_one_of_them_changed(
     store.ensure_folder("Projects")
     assert store.scan() == 2 and len(listed) == 5
     assert store.journal.row("arrival.M1P1.test") is not None and store.journal.row(keys[1]) is None
+
+
+async def test_subscribers_hear_of_the_first_index_at_most_every_second_and_when_it_is_done(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    big_maildir(tmp_path / "Mail", 1000)
+    monkeypatch.setattr(server_module, "STEP_NOTICE_SECONDS", 3600.0)
+    provider = MaildirProvider(tmp_path / "Mail", tmp_path / "state")
+    await provider.connect()
+    notices: list[int | None] = []
+
+    class Subscribers:
+        async def notify(self, uri: str) -> None:
+            assert uri == "gmail://inbox"
+            notices.append(provider.indexing.indexed if provider.indexing else None)
+
+    await server_module.index_mailbox(provider, Subscribers())  # type: ignore[arg-type]
+    await provider.aclose()
+    assert notices == [200, None]  # the first step's, then the end's: not one per step of 200
