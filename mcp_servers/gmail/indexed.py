@@ -216,9 +216,10 @@ class IndexedProvider(MailProvider):
 
     async def index(self, changed: Changed, step: int = INDEX_STEP) -> None:
         """The first indexing after `connect`: a step at a time under the lock, so that tools answer
-        between steps (from what is indexed so far). After the first step, a `ReadAheadStore` reads
-        and parses each step before taking the lock, on a thread below the tools' priority; `changed()` after each step. A store that cannot
-        step is scanned in one go (its tools wait for it, but the session is up)."""
+        between steps (from what is indexed so far); `changed()` after each step. After the first
+        step, a `ReadAheadStore` reads and parses each step before taking the lock, on a thread
+        below the tools' priority. A store that cannot step is scanned in one go (its tools wait for
+        it, but the session is up)."""
         stepped = self._store
         if not isinstance(stepped, SteppedStore):
             await self.scan()
