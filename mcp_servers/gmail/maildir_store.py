@@ -4,7 +4,7 @@ The root folder is INBOX; `.Sent`, `.Drafts`, `.Trash`, `.Spam` and `.Archive` a
 folders (archived mail is mail without INBOX); any other `.Name` folder is the label `Name`. A
 missing `S` flag is UNREAD and `F` is STARRED; other labels live in the index only. `scan()`
 compares the files on disk with the index and appends what changed to the journal, parsing each
-new message once (and lists nothing when no folder's `new/` or `cur/` changed since it last did); a message that cannot be parsed is journalled with its error and skipped by
+new message once; a message that cannot be parsed is journalled with its error and skipped by
 search, and the scan goes on. Ids are the Maildir keys, which survive moves between folders.
 Everything here blocks: the provider calls it from a worker thread.
 """
@@ -40,7 +40,6 @@ FOLDER_LABELS = {
 }
 LABEL_FOLDERS = {label: folder for folder, label in FOLDER_LABELS.items() if label}
 _COMMIT_EVERY = 200
-_STAMP_SLACK = 2_000_000_000  # ns: a directory changed this recently is listed again at the next scan
 _sequence = count()
 
 
@@ -122,7 +121,6 @@ class MaildirStore:
             set()
         )  # keys on disk when the first indexing was planned, and arrivals since
         self.progress: IndexProgress | None = None
-        self._unchanged_since: tuple | None = None  # the folders' listing stamp at the last full scan
         for folder in ("", "Sent", "Drafts", "Trash"):
             self.ensure_folder(folder)
 
@@ -233,9 +231,6 @@ class MaildirStore:
         since is journalled."""
         if self._backlog:
             return self._index_arrivals()
-        stamp = self._listing_stamp()
-        if stamp is not None and stamp == self._unchanged_since:
-            return 0  # no file added, moved, reflagged or removed since the last full scan
         before = self.journal.last_seq()
         on_disk, indexed = self.files(), self.journal.locations()
         self._apply_moves(on_disk, indexed)
@@ -244,26 +239,7 @@ class MaildirStore:
             with self.journal.transaction():
                 for stored in new[start : start + _COMMIT_EVERY]:
                     self._add(stored)
-        self._unchanged_since = stamp
         return self.journal.last_seq() - before
-
-    def _listing_stamp(self) -> tuple | None:
-        """The folders and the modification times of their `new/` and `cur/` directories, taken
-        before a full scan lists them: any delivery, move, flag change (a rename) or removal changes
-        one, so an equal stamp means the listing is as the last full scan saw it (a tool call on a
-        mailbox of 100,000 files then lists nothing). None when a directory changed within
-        `_STAMP_SLACK` (a file system with coarse timestamps could change it again unseen)."""
-        folders = self.folders()
-        times = []
-        for folder in folders:
-            for sub in ("new", "cur"):
-                try:
-                    times.append(os.stat(self.folder_path(folder) / sub).st_mtime_ns)
-                except OSError:
-                    return None
-        if times and time.time_ns() - max(times) < _STAMP_SLACK:
-            return None
-        return (tuple(folders), tuple(times))
 
     def _index_arrivals(self) -> int:
         """Journal, ahead of the backlog, the files delivered into a `new/` since the first indexing

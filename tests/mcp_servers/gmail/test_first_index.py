@@ -210,38 +210,6 @@ async def test_a_big_maildir_is_read_ahead_on_a_low_priority_thread(
     assert priorities == [mine, *[min(mine + 10, 19)] * 3]  # the last read finds the backlog empty
 
 
-def test_a_scan_lists_the_folders_again_only_when_one_of_them_changed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    root = tmp_path / "Mail"
-    keys = big_maildir(root, 5)
-    store = MaildirStore(root, Journal(tmp_path / "state" / "index.sqlite3"))
-    listed = []
-    files = store.files
-    monkeypatch.setattr(store, "files", lambda: listed.append(1) or files())
-
-    def settle() -> None:  # as if the last change were minutes old (a fresh one is listed again)
-        for folder in store.folders():
-            for sub in ("new", "cur"):
-                os.utime(store.folder_path(folder) / sub, (BASE_TIME, BASE_TIME))
-
-    settle()
-    assert store.scan() == 5 and len(listed) == 1
-    assert store.scan() == 0 and store.scan() == 0 and len(listed) == 1  # nothing changed: no listing
-    (root / "new" / keys[0]).rename(root / "cur" / f"{keys[0]}:2,S")  # read by another client
-    assert store.scan() == 1 and len(listed) == 2
-    assert store.scan() == 0 and len(listed) == 3  # changed just now: listed again (coarse clocks)
-    settle()
-    assert store.scan() == 0 and len(listed) == 4
-    assert store.scan() == 0 and len(listed) == 4
-    deliver_new(root, "arrival.M1P1.test")
-    (root / "new" / keys[1]).unlink()
-    settle()  # even a change that left the times as they were is seen once a folder appears
-    store.ensure_folder("Projects")
-    assert store.scan() == 2 and len(listed) == 5
-    assert store.journal.row("arrival.M1P1.test") is not None and store.journal.row(keys[1]) is None
-
-
 async def test_subscribers_hear_of_the_first_index_at_most_every_second_and_when_it_is_done(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
