@@ -4,7 +4,8 @@ The root folder is INBOX; `.Sent`, `.Drafts`, `.Trash`, `.Spam` and `.Archive` a
 folders (archived mail is mail without INBOX); any other `.Name` folder is the label `Name`. A
 missing `S` flag is UNREAD and `F` is STARRED; other labels live in the index only. `scan()`
 compares the files on disk with the index and appends what changed to the journal, parsing each
-new message once; a message that cannot be parsed is journalled with its error and skipped by
+new message once (and lists nothing when no folder's `new/` or `cur/` changed since it last did:
+`_listing_stamp`); a message that cannot be parsed is journalled with its error and skipped by
 search, and the scan goes on. Ids are the Maildir keys, which survive moves between folders.
 Everything here blocks: the provider calls it from a worker thread.
 """
@@ -15,6 +16,7 @@ import os
 import shutil
 import socket
 import sqlite3
+import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -121,6 +123,7 @@ class MaildirStore:
             set()
         )  # keys on disk when the first indexing was planned, and arrivals since
         self.progress: IndexProgress | None = None
+        self._unchanged_since: tuple | None = None  # the folders' listing stamp at the last full scan
         for folder in ("", "Sent", "Drafts", "Trash"):
             self.ensure_folder(folder)
 
@@ -231,6 +234,9 @@ class MaildirStore:
         since is journalled."""
         if self._backlog:
             return self._index_arrivals()
+        stamp = self._listing_stamp()
+        if stamp is not None and stamp == self._unchanged_since:
+            return 0  # no file added, moved, reflagged or removed since the last full scan
         before = self.journal.last_seq()
         on_disk, indexed = self.files(), self.journal.locations()
         self._apply_moves(on_disk, indexed)
@@ -239,7 +245,37 @@ class MaildirStore:
             with self.journal.transaction():
                 for stored in new[start : start + _COMMIT_EVERY]:
                     self._add(stored)
+        self._unchanged_since = stamp
         return self.journal.last_seq() - before
+
+    def _listing_stamp(self) -> tuple | None:
+        """The folders and the modification times of their `new/` and `cur/` directories, taken
+        before a full scan lists them. Any delivery, move, flag change (a rename) or removal sets
+        one to the file system's current time, so an equal stamp means the listing is as the last
+        full scan saw it (a tool call on a mailbox of 100,000 files then lists nothing).
+
+        A directory changed within the file system's current timestamp tick could change again
+        unseen, so then there is no stamp (listed again next time). That time is the kernel's: the
+        time of a file created (and removed at once) in the root's `tmp/`, which no clock of the
+        process's can move (libfaketime, which the UI tests run Pepper under, moves a plain
+        "touch"). Where no file can be created there (a read-only Maildir) there is no stamp
+        either: listed on every look."""
+        try:
+            fd, name = tempfile.mkstemp(prefix=".pepper-clock.", dir=self.root / "tmp")
+            try:
+                now = os.fstat(fd).st_mtime_ns
+            finally:
+                os.close(fd)
+                os.unlink(name)
+            folders = self.folders()
+            times = tuple(
+                os.stat(self.folder_path(f) / sub).st_mtime_ns for f in folders for sub in ("new", "cur")
+            )
+        except OSError:
+            return None
+        if max(times) >= now:
+            return None
+        return (tuple(folders), times)
 
     def _index_arrivals(self) -> int:
         """Journal, ahead of the backlog, the files delivered into a `new/` since the first indexing

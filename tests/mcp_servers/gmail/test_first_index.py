@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
+import sys
+import tempfile
 import threading
-from datetime import UTC, datetime
+import time
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
@@ -18,7 +22,8 @@ from mcp_servers.gmail.first_order import SENT_LEAD
 from mcp_servers.gmail.journal import Journal
 from mcp_servers.gmail.maildir import MaildirProvider
 from mcp_servers.gmail.maildir_store import MaildirStore
-from tests.support.processes import stdio_transport
+from tests.support.clock import PinnedClock
+from tests.support.processes import REPO_ROOT, child_env, stdio_transport
 
 from .messages import plain_message
 
@@ -208,6 +213,87 @@ async def test_a_big_maildir_is_read_ahead_on_a_low_priority_thread(
     assert steps == [200, 400, 450, -1]
     # the first step whole under the lock at the tools' priority; the rest read ahead below it
     assert priorities == [mine, *[min(mine + 10, 19)] * 3]  # the last read finds the backlog empty
+
+
+def test_a_scan_lists_the_folders_again_only_when_one_of_them_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "Mail"
+    keys = big_maildir(root, 5)
+    store = MaildirStore(root, Journal(tmp_path / "state" / "index.sqlite3"))
+    listed = []
+    files = store.files
+    monkeypatch.setattr(store, "files", lambda: listed.append(1) or files())
+
+    def settle(when: float = BASE_TIME) -> None:  # the folders' times, as if changed at `when`
+        for folder in store.folders():
+            for sub in ("new", "cur"):
+                os.utime(store.folder_path(folder) / sub, (when, when))
+
+    settle()
+    assert store.scan() == 5 and len(listed) == 1
+    assert store.scan() == 0 and store.scan() == 0 and len(listed) == 1  # nothing changed: no listing
+    (root / "new" / keys[0]).rename(root / "cur" / f"{keys[0]}:2,S")  # read by another client
+    assert store.scan() == 1 and len(listed) == 2
+    settle(time.time() + 3600)  # a change within the file system's current tick (or a clock set back)
+    assert store.scan() == 0 and store.scan() == 0 and len(listed) == 4  # listed each time
+    settle()
+    assert store.scan() == 0 and len(listed) == 5
+    assert store.scan() == 0 and len(listed) == 5
+    deliver_new(root, "arrival.M1P1.test")
+    (root / "new" / keys[1]).unlink()
+    settle()  # even a change that left the times as they were is seen once a folder appears
+    store.ensure_folder("Projects")
+    assert store.scan() == 2 and len(listed) == 6
+    assert store.journal.row("arrival.M1P1.test") is not None and store.journal.row(keys[1]) is None
+
+    def read_only(*args: object, **kwargs: object) -> None:  # a Maildir Pepper may read but not write
+        raise PermissionError(13, "Permission denied", str(root / "tmp"))
+
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    assert store.scan() == 0 and store.scan() == 0 and len(listed) == 8  # listed each time
+
+
+LISTINGS_UNDER_A_MOVED_CLOCK = """
+import os, sys, time
+from pathlib import Path
+from mcp_servers.gmail.journal import Journal
+from mcp_servers.gmail.maildir_store import MaildirStore
+root, state = Path(sys.argv[1]), Path(sys.argv[2])
+store = MaildirStore(root, Journal(state / "index.sqlite3"))
+listed = []
+files = store.files
+store.files = lambda: listed.append(1) or files()
+soon = os.stat(root / "tmp").st_mtime + 3  # the file system's clock, a moment ahead
+for folder in store.folders():
+    for sub in ("new", "cur"):
+        os.utime(store.folder_path(folder) / sub, (soon, soon))
+store.scan(), store.scan(), store.scan()
+print(len(listed))
+"""
+
+
+def test_a_folder_changed_within_the_file_systems_current_tick_is_listed_again_whatever_the_process_clock(
+    tmp_path: Path,
+) -> None:
+    """The stamp's "now" is the kernel's, not the process's: under libfaketime two days ahead (as the
+    UI tests run Pepper), folders whose times are not yet past the file system's clock still have
+    no stamp, so every scan lists them."""
+    root = tmp_path / "Mail"
+    big_maildir(root, 3)
+    (root / "tmp").mkdir(exist_ok=True)
+    os.utime(root / "tmp")  # real time: this process is not under libfaketime
+    env = PinnedClock(datetime.now(UTC) + timedelta(days=2)).env(child_env())
+    run = subprocess.run(
+        [sys.executable, "-c", LISTINGS_UNDER_A_MOVED_CLOCK, str(root), str(tmp_path / "state")],
+        env=env,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert run.stdout.split() == ["3"], run.stderr
 
 
 async def test_subscribers_hear_of_the_first_index_at_most_every_second_and_when_it_is_done(
