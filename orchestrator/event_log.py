@@ -3,7 +3,9 @@
 `async with log.follow(consumer, namespaces) as stream: async for event in stream` yields events after
 the consumer's acked cursor and then new ones as they are written: it reads a page, and when caught up
 waits for a wake-up from a subscription to the namespaces (or `idle_poll` seconds) before reading
-again. (A context manager, not a generator, holds the subscriptions' task group: a generator must not
+again; a follower woken within `READ_GAP` of its last read waits out the rest of it, so a burst of
+writes (a first sync) is read in pages, not a read per write, while a write after a quiet spell
+is read at once. (A context manager, not a generator, holds the subscriptions' task group: a generator must not
 suspend inside one.) A wake-up only says "look again": the
 log is the truth. Delivery is at-least-once; `ack(consumer, seq)` commits progress, so a restarted
 consumer resumes after its last ack.
@@ -25,6 +27,7 @@ from orchestrator.mcp_clients import ToolCaller
 __all__ = ["ContextEvent", "EventLog", "EventStream"]
 
 logger = logging.getLogger(__name__)
+READ_GAP = 0.2  # seconds between two reads of a follower woken again and again
 
 
 class ContextEvent(BaseModel):
@@ -77,6 +80,7 @@ class EventStream:
         """The events a page at a time (never an empty page), for consumers that ack per page."""
         while True:
             seen = self._wakeups.generation
+            last_read = anyio.current_time()
             page = await self._log.read(self._consumer, self.after, self._namespaces)
             if page.get("gap"):
                 logger.warning("%s missed compacted events after %s", self._consumer, self.after)
@@ -86,6 +90,8 @@ class EventStream:
                 yield events
             if not page.get("has_more"):
                 await self._wakeups.wait_past(seen, self._log.idle_poll)
+                if (rest := last_read + READ_GAP - anyio.current_time()) > 0:
+                    await anyio.sleep(rest)  # woken again at once: let a burst's writes gather
 
 
 class EventLog:
@@ -93,6 +99,15 @@ class EventLog:
         self._context = context
         self.idle_poll = idle_poll
         self._page_size = page_size
+        self._handled: dict[str, int] = {}
+
+    def note_handled(self, consumer: str, seq: int) -> None:
+        """A consumer in this process handled the log up to `seq` (its ack may follow later)."""
+        self._handled[consumer] = max(self._handled.get(consumer, 0), seq)
+
+    def handled_through(self, consumer: str) -> int | None:
+        """How far a consumer in this process has handled the log (None: not known here)."""
+        return self._handled.get(consumer)
 
     @asynccontextmanager
     async def follow(

@@ -84,7 +84,18 @@ async def wait_for_triage(log: EventLog, consumer: str = TRIAGE_CONSUMER) -> Non
     """Return once `consumer` has handled every `raw.email` event written so far (or after
     TRIAGE_WAIT_SECONDS, with a warning)."""
     with anyio.move_on_after(TRIAGE_WAIT_SECONDS) as waited:
-        while (await log.read(consumer, None, ["raw.email"], limit=1)).get("events"):  # noqa: ASYNC110 - the cursor lives in the store
+        while await _unhandled(log, consumer):  # noqa: ASYNC110 - the cursor lives in the store
             await anyio.sleep(POLL_SECONDS)
     if waited.cancelled_caught:
         logger.warning("the mail feed has not caught up in %.0f s; the backfill goes on", TRIAGE_WAIT_SECONDS)
+
+
+async def _unhandled(log: EventLog, consumer: str) -> bool:
+    """Whether a `raw.email` event waits for `consumer`: after what it handled, when it runs in this
+    process (its acks lag by up to `ACK_SECONDS`), else after its acked cursor."""
+    handled = log.handled_through(consumer)
+    if handled is None:
+        page = await log.read(consumer, None, ["raw.email"], limit=1)
+    else:
+        page = await log.read(None, handled, ["raw.email"], limit=1)
+    return bool(page.get("events"))

@@ -1,6 +1,11 @@
 """Running a feed: follow the event log as a named consumer, handle each event, ack after its output
 is stored. An event whose item is malformed is logged and skipped (one bad message never stops the
-feed); when a server is unreachable the feed waits and retries the same event, so nothing is lost."""
+feed); when a server is unreachable the feed waits and retries the same event, so nothing is lost.
+
+The ack of a page after a quiet spell goes at once; while pages pour in (a first sync), the cursor is
+acked at most every `ACK_SECONDS` (an ack per page was a tenth of a first sync's MCP calls), and once
+more when the feed stops. A crash replays at most those seconds of pages, which the feeds' stable ids
+make harmless."""
 
 from __future__ import annotations
 
@@ -14,9 +19,11 @@ from orchestrator.event_log import ContextEvent, EventLog
 from orchestrator.mcp_clients import ServerUnavailable, ToolCallTimeout
 from orchestrator.scheduler.user_lane import UserLane
 
-__all__ = ["Feed", "run_feed"]
+__all__ = ["ACK_SECONDS", "Feed", "run_feed"]
 
 logger = logging.getLogger(__name__)
+ACK_SECONDS = 5.0
+LAST_ACK_SECONDS = 5.0  # for the ack of a stopping feed
 
 
 class Feed(Protocol):
@@ -59,20 +66,60 @@ async def run_feed(
     `UrgentFeed` was handed goes meanwhile). An `UrgentFeed` handles what goes ahead of the log
     as soon as it is handed over, beside the page (whose reads and writes can take seconds on a
     busy machine), not after it."""
-    async with log.follow(feed.consumer, feed.namespaces) as stream, anyio.create_task_group() as beside:
-        if isinstance(feed, UrgentFeed):
-            beside.start_soon(_handle_arrivals, feed, retry_after)
-        if isinstance(feed, BackgroundFeed):
-            beside.start_soon(feed.beside)
-        async for page in stream.pages():
-            if lane is not None:
-                await _yield_to_user(feed, lane)
-            if isinstance(feed, PrefetchingFeed):
-                await feed.prefetch(page)
-            for event in page:
-                await _handle(feed, event, retry_after)
-            await feed.flush()
-            await log.ack(feed.consumer, page[-1].seq)
+    acks = _Acks(log, feed.consumer)
+    try:
+        async with log.follow(feed.consumer, feed.namespaces) as stream, anyio.create_task_group() as beside:
+            beside.start_soon(acks.run)
+            if isinstance(feed, UrgentFeed):
+                beside.start_soon(_handle_arrivals, feed, retry_after)
+            if isinstance(feed, BackgroundFeed):
+                beside.start_soon(feed.beside)
+            async for page in stream.pages():
+                if lane is not None:
+                    await _yield_to_user(feed, lane)
+                if isinstance(feed, PrefetchingFeed):
+                    await feed.prefetch(page)
+                for event in page:
+                    await _handle(feed, event, retry_after)
+                await feed.flush()
+                log.note_handled(feed.consumer, page[-1].seq)
+                acks.handled(page[-1].seq)
+    finally:
+        with anyio.CancelScope(shield=True), anyio.move_on_after(LAST_ACK_SECONDS):
+            await acks.ack()
+
+
+class _Acks:
+    """A feed's handled cursor, acked at once after a quiet spell and at most every ACK_SECONDS."""
+
+    def __init__(self, log: EventLog, consumer: str) -> None:
+        self._log, self._consumer = log, consumer
+        self._handled = self._acked = 0
+        self._pending = anyio.Event()
+
+    def handled(self, seq: int) -> None:
+        self._handled = max(self._handled, seq)
+        self._pending.set()
+
+    async def run(self) -> None:
+        while True:
+            await self._pending.wait()
+            self._pending = anyio.Event()
+            await self.ack()
+            await anyio.sleep(ACK_SECONDS)
+
+    async def ack(self) -> None:
+        """Ack what was handled; a server that does not answer is asked again with the next ack."""
+        if self._handled <= self._acked:
+            return
+        seq = self._handled
+        try:
+            await self._log.ack(self._consumer, seq)
+        except (ServerUnavailable, ToolCallTimeout) as exc:
+            logger.info("%s could not ack %s yet: %s", self._consumer, seq, exc)
+            self._pending.set()
+            return
+        self._acked = max(self._acked, seq)
 
 
 async def _handle_arrivals(feed: UrgentFeed, retry_after: float) -> None:

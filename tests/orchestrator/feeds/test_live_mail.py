@@ -111,6 +111,9 @@ class OnePageLog:
         yield [ContextEvent(seq=1, namespace="raw.email", id="old", op="store", at=0.0)]
         await anyio.sleep_forever()
 
+    def note_handled(self, consumer: str, seq: int) -> None:
+        pass
+
     async def ack(self, consumer: str, seq: int) -> None:
         self.acked = seq
 
