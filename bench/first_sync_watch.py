@@ -199,7 +199,9 @@ class Watch:
             "raw.email msgs/s": rate(size, "first_raw", "searchable", done="raw"),
             "raw.email stored at the end": self.counts.get("raw"),
             "triage msgs/s": rate(len(self.triage), "first_signal", "unread_triaged", done="signals"),
-            "MCP calls per message": round((calls - bench_calls) / max(size, 1), 3),
+            "MCP calls per message stored": round(
+                (calls - bench_calls) / max(self.counts.get("raw") or size, 1), 3
+            ),
             "context store peak RSS (MB)": round(self.memory.get("context store", {}).get("rss_mb", 0), 1),
             "context store peak USS (MB)": round(self.memory.get("context store", {}).get("uss_mb", 0), 1),
             "all processes peak RSS (MB)": round(self.total_peak["rss_mb"], 1),
