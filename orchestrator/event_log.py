@@ -1,7 +1,8 @@
 """Following the context store's event log over a self-healing `ServerConnection`.
 
 `async with log.follow(consumer, namespaces) as stream: async for event in stream` yields events after
-the consumer's acked cursor and then new ones as they are written: it reads a page, and when caught up
+the consumer's acked cursor and then new ones as they are written (`with_items`: each store event
+carries the item it wrote, read with its page in the same call): it reads a page, and when caught up
 waits for a wake-up from a subscription to the namespaces (or `idle_poll` seconds) before reading
 again; a follower woken within `READ_GAP` of its last read waits out the rest of it, so a burst of
 writes (a first sync) is read in pages, not a read per write, while a write after a quiet spell
@@ -22,6 +23,7 @@ from typing import Any, Literal
 import anyio
 from pydantic import BaseModel
 
+from orchestrator.context_items import StoredItem
 from orchestrator.mcp_clients import ToolCaller
 
 __all__ = ["ContextEvent", "EventLog", "EventStream"]
@@ -36,6 +38,7 @@ class ContextEvent(BaseModel):
     id: str
     op: Literal["store", "delete", "expire"]
     at: datetime
+    item: StoredItem | None = None  # a store event's item as read with the page (`with_items`)
 
 
 class Wakeups:
@@ -66,10 +69,12 @@ class EventStream:
         namespaces: Sequence[str],
         after: int | None,
         wakeups: Wakeups,
+        with_items: bool = False,
     ) -> None:
         self._log, self._consumer, self._namespaces = log, consumer, list(namespaces)
         self.after = after
         self._wakeups = wakeups
+        self._with_items = with_items
 
     async def __aiter__(self) -> AsyncIterator[ContextEvent]:
         async for page in self.pages():
@@ -81,10 +86,16 @@ class EventStream:
         while True:
             seen = self._wakeups.generation
             last_read = anyio.current_time()
-            page = await self._log.read(self._consumer, self.after, self._namespaces)
+            page = await self._log.read(
+                self._consumer, self.after, self._namespaces, with_items=self._with_items
+            )
             if page.get("gap"):
                 logger.warning("%s missed compacted events after %s", self._consumer, self.after)
-            events = [ContextEvent.model_validate(raw) for raw in page.get("events", [])]
+            events = (
+                _with_items(page)
+                if self._with_items
+                else [ContextEvent.model_validate(raw) for raw in page.get("events", [])]
+            )
             self.after = page.get("next_after", self.after)
             if events:
                 yield events
@@ -111,16 +122,22 @@ class EventLog:
 
     @asynccontextmanager
     async def follow(
-        self, consumer: str | None, namespaces: Sequence[str], after: int | None = None
+        self,
+        consumer: str | None,
+        namespaces: Sequence[str],
+        after: int | None = None,
+        *,
+        with_items: bool = False,
     ) -> AsyncIterator[EventStream]:
         """A stream of events after `after`, else after `consumer`'s acked cursor (else from the
-        start), then new ones as they come, woken by subscriptions to the namespaces."""
+        start), then new ones as they come, woken by subscriptions to the namespaces; `with_items`:
+        a store event carries its item (None when it was deleted before the page was read)."""
         wakeups = Wakeups()
         async with anyio.create_task_group() as task_group:
             for pattern in namespaces or ["*"]:
                 task_group.start_soon(self._context.watch, f"context://namespace/{pattern}", wakeups.fire)
             try:
-                yield EventStream(self, consumer, namespaces, after, wakeups)
+                yield EventStream(self, consumer, namespaces, after, wakeups, with_items)
             finally:
                 task_group.cancel_scope.cancel()
 
@@ -130,10 +147,18 @@ class EventLog:
         return int(page.get("next_after", 0))
 
     async def read(
-        self, consumer: str | None, after: int | None, namespaces: Sequence[str], limit: int | None = None
+        self,
+        consumer: str | None,
+        after: int | None,
+        namespaces: Sequence[str],
+        limit: int | None = None,
+        *,
+        with_items: bool = False,
     ) -> dict[str, Any]:
-        """One page of `read_events`."""
+        """One page of `read_events` (`with_items`: with the items its store events wrote)."""
         arguments: dict[str, Any] = {"namespaces": list(namespaces), "limit": limit or self._page_size}
+        if with_items:
+            arguments["with_items"] = True
         if consumer is not None:
             arguments["consumer"] = consumer
         if after is not None:
@@ -142,3 +167,15 @@ class EventLog:
 
     async def ack(self, consumer: str, seq: int) -> None:
         await self._context.call_tool("ack", {"consumer": consumer, "seq": seq})
+
+
+def _with_items(page: dict[str, Any]) -> list[ContextEvent]:
+    """The page's events, each store event with its item (read in the same call)."""
+    items = {(raw["namespace"], raw["id"]): raw for raw in page.get("items", [])}
+    events = []
+    for raw in page.get("events", []):
+        event = ContextEvent.model_validate(raw)
+        if event.op == "store" and (item := items.get((event.namespace, event.id))) is not None:
+            event.item = StoredItem.model_validate(item)
+        events.append(event)
+    return events

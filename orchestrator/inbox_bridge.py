@@ -16,7 +16,7 @@ from typing import Any
 
 import anyio
 
-from orchestrator.context_items import ContextItems, StoredItem
+from orchestrator.context_items import ContextItems
 from orchestrator.event_log import ContextEvent, EventLog
 from orchestrator.feeds.signals import PRIORITY_ORDER
 from orchestrator.scheduler.events import EventKind, Priority, SchedulerEvent
@@ -71,33 +71,19 @@ class InboxBridge:
         saved = await self._items.get(*HANDLED)
         data = saved.data if saved is not None and isinstance(saved.data, dict) else {}
         already, done_to = set(data.get("seqs", [])), int(data.get("cursor", 0))
-        async with self._log.follow(CONSUMER, ["signals.*", "chat.messages"]) as events:
+        async with self._log.follow(CONSUMER, ["signals.*", "chat.messages"], with_items=True) as events:
             async for page in events.pages():
-                items = await self._read(page)
                 skipped = []
                 for event in page:
                     self.tracker.opened(event.seq)
                     handled = event.seq in already or event.seq <= done_to
-                    item = items.get((event.namespace, event.id)) if not handled else None
+                    item = event.item if not handled else None
                     scheduled = to_scheduler_event(event, item.data if item is not None else None)
                     if scheduled is None:
                         skipped.append(event.seq)
                     else:
                         await self._scheduler.put(scheduled)
                 await self.handled(*skipped)
-
-    async def _read(self, page: list[ContextEvent]) -> dict[tuple[str, str], StoredItem]:
-        """The items the page's store events wrote, one `get_many` per namespace."""
-        wanted: dict[str, list[str]] = {}
-        for event in page:
-            if event.op == "store":
-                wanted.setdefault(event.namespace, []).append(event.id)
-        found: dict[tuple[str, str], StoredItem] = {}
-        for namespace, ids in wanted.items():
-            found.update(
-                ((namespace, id), item) for id, item in (await self._items.get_many(namespace, ids)).items()
-            )
-        return found
 
     async def handled(self, *seqs: int, writes: list[dict[str, Any]] | None = None) -> None:
         """The scheduler took the events with these seqs into a step: move the cursor if it can,

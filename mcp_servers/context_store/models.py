@@ -102,6 +102,11 @@ class EventPage(BaseModel):
     next_after: int = Field(description="Pass as `after` to continue; ack it once processed")
     has_more: bool = Field(description="True when more events follow this page")
     gap: bool = Field(False, description="True when events after `after` were compacted away: resynchronise")
+    items: list[Item] = Field(
+        default_factory=list,
+        description="With `with_items`: the items the page's store events wrote, as they are now "
+        "(once each; one deleted since is left out)",
+    )
 
 
 class Written(BaseModel):

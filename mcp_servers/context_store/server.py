@@ -297,9 +297,16 @@ def _add_event_tools(server: FastMCP, runtime: _Runtime) -> None:
         consumer: Annotated[
             str | None, Field(description="Named consumer whose acked cursor is the default `after`")
         ] = None,
+        with_items: Annotated[
+            bool, Field(description="Also return the items the page's store events wrote (no get_many)")
+        ] = False,
     ) -> EventPage:
         """Read the event log after a cursor, oldest first (at-least-once: ack what you processed)."""
-        return await runtime.call(runtime.store.read_events, after, namespaces, limit, consumer)
+        page = await runtime.call(runtime.store.read_events, after, namespaces, limit, consumer)
+        if with_items:
+            stored = [(event.namespace, event.id) for event in page.events if event.op == "store"]
+            page.items = await runtime.call(_items, runtime.store, stored)
+        return page
 
     @server.tool(annotations=CURSOR)  # the cursor only moves forward
     async def ack(
@@ -334,8 +341,13 @@ def _parse(uri: str) -> uris.Target:
 
 
 async def _get_many(store: Storage, namespace: str, ids: list[str]) -> list[Item]:
+    return await _items(store, [(namespace, item_id) for item_id in ids])
+
+
+async def _items(store: Storage, keys: list[tuple[str, str]]) -> list[Item]:
+    """The items with these (namespace, id) keys that exist, once each, in the order asked."""
     found = []
-    for item_id in dict.fromkeys(ids):
+    for namespace, item_id in dict.fromkeys(keys):
         try:
             found.append(await store.get(namespace, item_id))
         except NotFound:

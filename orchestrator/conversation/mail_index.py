@@ -1,7 +1,7 @@
 """`MailIndex`: the headers of the ingested mail (`raw.email`: id, thread, sender, recipients, date,
 subject, labels), read once and then kept current from the context store's event log, so "what's
 new since …" does not re-read the whole mailbox on every question. A catch-up reads a page of the
-log and the mail it names in one `get_many` (a first sync's thousands of writes are read once, never
+log with the mail it names in one call (a first sync's thousands of writes are read once, never
 the whole mailbox again); only a gap in the log (events compacted away) reloads it. The newest
 `KEPT` messages are held. `follow` keeps it current in the background (while mail or its triage
 signals pour in, as in a first sync, at most once every `FOLLOW_SECONDS`), so the catch-up a question pays for is one read
@@ -85,24 +85,22 @@ class MailIndex:
         """Apply the log's `raw.email` events since the last look; False when a gap needs a reload."""
         self.applied = 0
         while True:
-            arguments = {"after": self._after, "namespaces": [NAMESPACE], "limit": PAGE}
+            arguments = {"after": self._after, "namespaces": [NAMESPACE], "limit": PAGE, "with_items": True}
             page = await services.call("context", "read_events", arguments)
             if page.get("gap"):
                 return False
-            await self._apply(services, page.get("events", []))
+            self._apply(page.get("events", []), page.get("items", []))
             self.applied += len(page.get("events", []))
             self._after = int(page.get("next_after", self._after))
             if not page.get("has_more"):
                 return True
 
-    async def _apply(self, services: Services, events: list[dict[str, Any]]) -> None:
-        """Apply a page of events: the mail still stored is read in one call."""
-        last_op = {event["id"]: event.get("op") for event in events}
-        stored = [id for id, op in last_op.items() if op == "store"]
-        found = await services.items.get_many(NAMESPACE, stored) if stored else {}
-        for id in last_op:
+    def _apply(self, events: list[dict[str, Any]], items: list[dict[str, Any]]) -> None:
+        """Apply a page of events, with the mail still stored read with it."""
+        found = {item["id"]: item for item in items}
+        for id in {event["id"]: None for event in events}:
             item = found.get(id)
-            head = _head(item.data) if item is not None else None
+            head = _head(item.get("data")) if item is not None else None
             if head is None:
                 self._mail.pop(id, None)
             else:

@@ -11,7 +11,8 @@ triaged. Mail the provider filed as spam (the Junk/Spam folder) teaches the user
 book's model (`content.model`). A correction teaches it too: the feed hands its ranker the lessons
 (`orchestrator.triage.lessons`); whenever the content model learned (a correction, or a page with
 Junk mail), the open mail of senders the user does not know is judged again (while a sync pours
-mail in, at most every `REJUDGE_SECONDS`: `beside` applies a burst's last lesson). When sent mail makes someone a correspondent, their mail already triaged is ranked again. Every
+mail in, at most every `REJUDGE_SECONDS`: `beside` applies a burst's last lesson). When sent mail makes someone a correspondent, their mail already triaged is ranked again (paced
+the same way while mail pours in). Every
 mail signal carries the user's ranker's score (`orchestrator.triage.ranker_book`: whether it asks for
 a place in Now, and why); signals stored before the ranker are judged again once at start
 (`rank_unranked`). New mail that the ingest's live lane handed over (`orchestrator.feeds.live_mail`)
@@ -84,16 +85,10 @@ class MailFeed:
         self._awaiting: dict[str, FollowUp] | None = None  # by sent email id; loaded once
         self._pending: list[dict] = []  # triage signals of the current page, stored together by flush()
         self._new_correspondents: set[str] = set()  # learned during the page: their mail is re-ranked
-        self._prefetched: dict[str, StoredItem] = {}  # the page's raw.email items, read by prefetch()
         self._page_events = 0  # events handled since the last flush
         self._strangers_stale = False  # the content model learned since strangers' mail was judged
-        self._rejudged_at = -REJUDGE_SECONDS
+        self._rejudged_at = self._retriaged_at = -REJUDGE_SECONDS
         self._poured_at = -REJUDGE_SECONDS  # when a page last brought POURING events or more
-
-    async def prefetch(self, page: list[ContextEvent]) -> None:
-        """Read the page's mail in one call (the runner calls it before `handle`)."""
-        stored = [event.id for event in page if event.op == "store" and event.namespace == "raw.email"]
-        self._prefetched = await self._items.get_many("raw.email", stored) if stored else {}
 
     def urgent_arrival(self) -> anyio.Event | None:
         """Set when new mail is handed over (the runner stops yielding to the user for it)."""
@@ -125,21 +120,28 @@ class MailFeed:
                 del self._early[next(iter(self._early))]
 
     async def beside(self) -> None:
-        """While mail pours in, strangers' mail is judged again at most every REJUDGE_SECONDS: the
-        last lesson of a burst is applied here once that time has passed (the runner runs it)."""
+        """While mail pours in, strangers' mail is judged again, and new correspondents' mail ranked
+        again, at most every REJUDGE_SECONDS: a burst's last lesson and last new correspondents
+        are applied here once that time has passed (the runner runs it)."""
         while True:
-            await anyio.sleep(max(REJUDGE_SECONDS - self._since_rejudged(), 1.0))
-            if self._strangers_stale and self._since_rejudged() >= REJUDGE_SECONDS:
+            due = min(self._since(self._rejudged_at), self._since(self._retriaged_at))
+            await anyio.sleep(max(REJUDGE_SECONDS - due, 1.0))
+            if self._strangers_stale and self._since(self._rejudged_at) >= REJUDGE_SECONDS:
                 await self.rejudge_strangers()
+            if self._new_correspondents and self._since(self._retriaged_at) >= REJUDGE_SECONDS:
+                await self.retriage_correspondents()
 
-    def _since_rejudged(self) -> float:
-        return anyio.current_time() - self._rejudged_at
+    @staticmethod
+    def _since(at: float) -> float:
+        return anyio.current_time() - at
 
     async def handle(self, event: ContextEvent) -> None:
         self._page_events += 1
         if event.op != "store":
             return
-        item = self._prefetched.pop(event.id, None) or await self._items.get("raw.email", event.id)
+        item = event.item or await self._items.get(
+            "raw.email", event.id
+        )  # the runner reads items with the page
         if item is None or self._early.pop(event.id, None) == item:  # judged already, as it is now
             return
         await self._handle_item(item)
@@ -224,11 +226,21 @@ class MailFeed:
             self._poured_at = anyio.current_time()
         self._page_events = 0
         pouring = anyio.current_time() - self._poured_at < REJUDGE_SECONDS  # new mail's flush too
-        if self._strangers_stale and (not pouring or self._since_rejudged() >= REJUDGE_SECONDS):
+        if self._strangers_stale and (not pouring or self._since(self._rejudged_at) >= REJUDGE_SECONDS):
             await self.rejudge_strangers()
+        if self._new_correspondents and (not pouring or self._since(self._retriaged_at) >= REJUDGE_SECONDS):
+            await self.retriage_correspondents()
+
+    async def retriage_correspondents(self) -> None:
+        """Rank again the mail of those the sent mail handled since the last time made correspondents
+        (kept for the next time when the store cannot be reached)."""
         new, self._new_correspondents = self._new_correspondents, set()
-        if new:
+        self._retriaged_at = anyio.current_time()
+        try:
             await self._retriage(new)
+        except BaseException:
+            self._new_correspondents |= new
+            raise
 
     async def _retriage(self, senders: set[str]) -> None:
         """Triage again the stored mail of `senders`, judged while the user had not yet written to

@@ -65,7 +65,7 @@ class MeetingFeed:
         if event.op != "store":
             await self._items.delete("signals.meeting", event.id)
             return
-        item = await self._items.get("raw.calendar", event.id)
+        item = event.item or await self._items.get("raw.calendar", event.id)
         if item is None or not isinstance(item.data, dict):
             return
         meeting = item.data

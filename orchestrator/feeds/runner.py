@@ -1,5 +1,5 @@
-"""Running a feed: follow the event log as a named consumer, handle each event, ack after its output
-is stored. An event whose item is malformed is logged and skipped (one bad message never stops the
+"""Running a feed: follow the event log as a named consumer, handle each event (a store event comes
+with its item, read with its page in one call), ack after its output is stored. An event whose item is malformed is logged and skipped (one bad message never stops the
 feed); when a server is unreachable the feed waits and retries the same event, so nothing is lost.
 
 The ack of a page after a quiet spell goes at once; while pages pour in (a first sync), the cursor is
@@ -51,12 +51,6 @@ class BackgroundFeed(Protocol):
         """Work of the feed's own that runs beside its pages for as long as they are handled."""
 
 
-@runtime_checkable
-class PrefetchingFeed(Protocol):
-    async def prefetch(self, page: list[ContextEvent]) -> None:
-        """Read what the page's events need in one call, before `handle` sees them one by one."""
-
-
 async def run_feed(
     feed: Feed, log: EventLog, retry_after: float = 2.0, *, lane: UserLane | None = None
 ) -> None:
@@ -68,7 +62,8 @@ async def run_feed(
     busy machine), not after it."""
     acks = _Acks(log, feed.consumer)
     try:
-        async with log.follow(feed.consumer, feed.namespaces) as stream, anyio.create_task_group() as beside:
+        following = log.follow(feed.consumer, feed.namespaces, with_items=True)
+        async with following as stream, anyio.create_task_group() as beside:
             beside.start_soon(acks.run)
             if isinstance(feed, UrgentFeed):
                 beside.start_soon(_handle_arrivals, feed, retry_after)
@@ -77,8 +72,6 @@ async def run_feed(
             async for page in stream.pages():
                 if lane is not None:
                     await _yield_to_user(feed, lane)
-                if isinstance(feed, PrefetchingFeed):
-                    await feed.prefetch(page)
                 for event in page:
                     await _handle(feed, event, retry_after)
                 await feed.flush()

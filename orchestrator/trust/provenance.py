@@ -30,7 +30,7 @@ EXCERPT = 600
 TAINTING = {
     "gmail": {"search_messages", "get_message", "get_messages", "get_thread"},
     "calendar": {"list_events", "get_event", "upcoming", "search_events"},
-    "context": {"get", "get_many", "query", "search"},
+    "context": {"get", "get_many", "query", "search", "read_events"},  # read_events: with_items
 }
 
 

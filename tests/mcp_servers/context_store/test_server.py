@@ -53,6 +53,36 @@ async def test_get_many_reads_items_in_the_order_asked_and_leaves_out_missing_id
     assert too_many.is_error and "1 to 1,000 items" in too_many.content[0].text
 
 
+async def test_read_events_with_items_brings_what_the_page_stored_as_it_is_now(
+    settings: ContextStoreSettings,
+) -> None:
+    """A follower reads a page and its items in one call: each stored item once, in its newest
+    version, one deleted since left out; events that are not stores bring none."""
+    async with Client(build_server(settings)) as client:
+        stored = [
+            {"namespace": "raw.email", "id": f"m{i}", "data": {"n": i}, "text": f"t{i}"} for i in range(3)
+        ]
+        await client.call_tool("store_many", {"items": stored})
+        await client.call_tool("store", {"namespace": "raw.email", "id": "m1", "data": {"n": 10}})
+        await client.call_tool("store", {"namespace": "signals.email", "id": "m0", "data": {"s": 0}})
+        await client.call_tool("delete", {"namespace": "raw.email", "id": "m2"})
+        page = (await client.call_tool("read_events", {"after": 0, "with_items": True})).structured_content
+        plain = (await client.call_tool("read_events", {"after": 0})).structured_content
+        filtered = await client.call_tool(
+            "read_events", {"after": 0, "namespaces": ["signals.*"], "with_items": True}
+        )
+    assert [(e["namespace"], e["id"], e["op"]) for e in page["events"]] == [
+        ("raw.email", "m0", "store"), ("raw.email", "m1", "store"), ("raw.email", "m2", "store"),
+        ("raw.email", "m1", "store"), ("signals.email", "m0", "store"), ("raw.email", "m2", "delete"),
+    ]  # fmt: skip
+    assert [(i["namespace"], i["id"], i["data"]) for i in page["items"]] == [
+        ("raw.email", "m0", {"n": 0}), ("raw.email", "m1", {"n": 10}), ("signals.email", "m0", {"s": 0}),
+    ]  # fmt: skip
+    assert page["items"][0]["text"] == "t0"
+    assert plain["events"] == page["events"] and plain["items"] == []
+    assert [i["id"] for i in filtered.structured_content["items"]] == ["m0"]
+
+
 async def test_store_get_query_delete_round_trip(settings: ContextStoreSettings) -> None:
     async with Client(build_server(settings)) as client:
         stored = await client.call_tool(

@@ -49,7 +49,8 @@ async def test_a_burst_of_mail_is_caught_up_in_pages_without_reading_the_mailbox
     messages = await index.messages(services)
     assert len(messages) == 61 and messages[0]["subject"] == "Note 59"
     made = {tool: count - calls.get(tool, 0) for tool, count in connections["context"].calls.items()}
-    assert made.get("query", 0) == 0 and made["get_many"] == 1 and made["read_events"] == 1
+    assert made.get("query", 0) == 0 and made.get("get_many", 0) == 0, "the page's mail comes with it"
+    assert made["read_events"] == 1
 
 
 async def test_a_page_of_triage_signals_paces_the_follower_like_a_burst_of_mail(

@@ -104,7 +104,7 @@ class OnePageLog:
     """An event log holding one page, then nothing new (enough for `run_feed`)."""
 
     @asynccontextmanager
-    async def follow(self, consumer: str, namespaces: list[str]) -> AsyncIterator[OnePageLog]:
+    async def follow(self, consumer: str, namespaces: list[str], **_: object) -> AsyncIterator[OnePageLog]:
         yield self
 
     async def pages(self) -> AsyncIterator[list[ContextEvent]]:

@@ -30,7 +30,7 @@ class PagedLog:
         self.failures = failures
 
     @asynccontextmanager
-    async def follow(self, consumer: str, namespaces: list[str]) -> AsyncIterator[PagedLog]:
+    async def follow(self, consumer: str, namespaces: list[str], **_: object) -> AsyncIterator[PagedLog]:
         yield self
 
     async def pages(self) -> AsyncIterator[list[ContextEvent]]:

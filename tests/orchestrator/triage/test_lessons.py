@@ -9,12 +9,13 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import anyio
 import pytest
 
 from orchestrator.context_items import ContextItems
 from orchestrator.event_log import ContextEvent
 from orchestrator.feeds.mail import Email
-from orchestrator.feeds.mail_feed import POURING, MailFeed
+from orchestrator.feeds.mail_feed import POURING, REJUDGE_SECONDS, MailFeed
 from orchestrator.feeds.sender_trust import SenderTrust
 from orchestrator.triage.content import ContentCounts, seed_model
 from orchestrator.triage.content_book import CONTENT_MODEL, ContentBook, Learned, StoredCounts
@@ -190,3 +191,37 @@ async def test_while_mail_pours_in_new_mail_does_not_rejudge_strangers_before_th
     assert rejudged == [1] and (await signal(items, "i1"))["category"] == "spam"
     await deliver(feed, items, "j1", "zed1@zorblax.example", labels=["SPAM"])  # new mail's flush
     assert rejudged == [1]  # its lesson waits for `beside`, REJUDGE_SECONDS after the last rejudge
+
+
+@pytest.mark.servers("context")
+async def test_while_mail_pours_in_new_correspondents_are_ranked_again_at_most_every_rejudge_seconds(
+    connections,
+) -> None:
+    """A first sync's pages of sent mail each made someone a correspondent, and each ranked their
+    mail again at once (a query, a read and a write per page: a tenth of a sync's calls); while
+    mail pours in that waits REJUDGE_SECONDS after the last time, and `beside` does the rest."""
+    items = ContextItems(connections["context"])
+    feed = feed_for(items)
+    retriaged: list[set[str]] = []
+    retriage = feed._retriage
+
+    async def counted(senders: set[str]) -> None:
+        retriaged.append(set(senders))
+        await retriage(senders)
+
+    feed._retriage = counted  # type: ignore[method-assign]
+    sent = {"from": {"email": ME}, "labels": ["SENT"], "subject": "Beacon notes", "text": "Notes attached."}
+    feed._page_events = POURING
+    await deliver(feed, items, "s1", ME, **sent, to=[{"email": DANA}])
+    assert retriaged == [{DANA}]  # the first time goes at once
+    feed._page_events = POURING
+    await deliver(feed, items, "s2", ME, **sent, to=[{"email": "erin@example.org"}])
+    feed._page_events = POURING
+    await deliver(feed, items, "s3", ME, **sent, to=[{"email": "fay@example.org"}])
+    assert retriaged == [{DANA}]  # within REJUDGE_SECONDS of the last: kept for later
+    feed._retriaged_at -= REJUDGE_SECONDS  # that time has passed
+    with anyio.move_on_after(3):
+        await feed.beside()
+    assert retriaged == [{DANA}, {"erin@example.org", "fay@example.org"}]
+    await deliver(feed, items, "s4", ME, **sent, to=[{"email": "gil@example.org"}])  # new mail, quiet
+    assert len(retriaged) == 2, "mail still counts as pouring for REJUDGE_SECONDS after the last burst"
