@@ -12,6 +12,7 @@ import anyio
 from orchestrator.activity import Activity
 from orchestrator.inbox_bridge import InboxBridge
 from orchestrator.persistence import ContextStateStore
+from orchestrator.supervision.paced import Paced
 
 __all__ = ["StepWrites"]
 
@@ -22,22 +23,18 @@ class StepWrites:
     def __init__(self, inbox: InboxBridge, state: ContextStateStore, activity: Activity) -> None:
         self._inbox, self._state, self._activity = inbox, state, activity
         self._records: list[dict[str, Any]] = []
-        self._unsaved = anyio.Event()
+        self._pace = Paced(self.flush, SAVE_SECONDS)
         self._lock = anyio.Lock()
 
     def after_step(self, seqs: list[int], text: str, **details: Any) -> None:
         """A step was taken: its events leave the inbox, its record joins the next save."""
         self._inbox.taken(*seqs)
         self._records.append(self._activity.entry("step", text, **details))
-        self._unsaved.set()
+        self._pace.ask()
 
     async def run(self) -> None:
         """Save whenever a step left something, at most every SAVE_SECONDS."""
-        while True:
-            await self._unsaved.wait()
-            self._unsaved = anyio.Event()
-            await self.flush()
-            await anyio.sleep(SAVE_SECONDS)
+        await self._pace.run()
 
     async def flush(self) -> None:
         """Store what the steps since the last save left, in one call."""

@@ -124,6 +124,7 @@ class MaildirStore:
         )  # keys on disk when the first indexing was planned, and arrivals since
         self.progress: IndexProgress | None = None
         self._unchanged_since: tuple | None = None  # the folders' listing stamp at the last full scan
+        self._clock_ns = 0  # the file system's time when last read (it only moves on)
         for folder in ("", "Sent", "Drafts", "Trash"):
             self.ensure_folder(folder)
 
@@ -258,24 +259,30 @@ class MaildirStore:
         unseen, so then there is no stamp (listed again next time). That time is the kernel's: the
         time of a file created (and removed at once) in the root's `tmp/`, which no clock of the
         process's can move (libfaketime, which the UI tests run Pepper under, moves a plain
-        "touch"). Where no file can be created there (a read-only Maildir) there is no stamp
-        either: listed on every look."""
+        "touch"). That time is read again only when a folder's is not older than the last reading
+        (so a Maildir that did not change costs no write). Where no file can be created there (a
+        read-only Maildir) there is no stamp either: listed on every look."""
         try:
-            fd, name = tempfile.mkstemp(prefix=".pepper-clock.", dir=self.root / "tmp")
-            try:
-                now = os.fstat(fd).st_mtime_ns
-            finally:
-                os.close(fd)
-                os.unlink(name)
             folders = self.folders()
             times = tuple(
                 os.stat(self.folder_path(f) / sub).st_mtime_ns for f in folders for sub in ("new", "cur")
             )
+            if max(times) >= self._clock_ns:
+                self._clock_ns = self._file_system_time()
         except OSError:
             return None
-        if max(times) >= now:
+        if max(times) >= self._clock_ns:
             return None
         return (tuple(folders), times)
+
+    def _file_system_time(self) -> int:
+        """The kernel's time as the file system stamps files, in ns (see `_listing_stamp`)."""
+        fd, name = tempfile.mkstemp(prefix=".pepper-clock.", dir=self.root / "tmp")
+        try:
+            return os.fstat(fd).st_mtime_ns
+        finally:
+            os.close(fd)
+            os.unlink(name)
 
     def _index_arrivals(self) -> int:
         """Journal, ahead of the backlog, the files delivered into a `new/` since the first indexing

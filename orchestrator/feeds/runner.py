@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from orchestrator.event_log import ContextEvent, EventLog
 from orchestrator.mcp_clients import ServerUnavailable, ToolCallTimeout
 from orchestrator.scheduler.user_lane import UserLane
+from orchestrator.supervision.paced import Paced
 
 __all__ = ["ACK_SECONDS", "Feed", "run_feed"]
 
@@ -64,7 +65,7 @@ async def run_feed(
     try:
         following = log.follow(feed.consumer, feed.namespaces, with_items=True)
         async with following as stream, anyio.create_task_group() as beside:
-            beside.start_soon(acks.run)
+            beside.start_soon(acks.pace.run)
             if isinstance(feed, UrgentFeed):
                 beside.start_soon(_handle_arrivals, feed, retry_after)
             if isinstance(feed, BackgroundFeed):
@@ -76,41 +77,31 @@ async def run_feed(
                     await _handle(feed, event, retry_after)
                 await feed.flush()
                 log.note_handled(feed.consumer, page[-1].seq)
-                acks.handled(page[-1].seq)
+                acks.pace.ask()
     finally:
         with anyio.CancelScope(shield=True), anyio.move_on_after(LAST_ACK_SECONDS):
             await acks.ack()
 
 
 class _Acks:
-    """A feed's handled cursor, acked at once after a quiet spell and at most every ACK_SECONDS."""
+    """Acks what the feed handled (as the log notes it), at once after a quiet spell and at most
+    every ACK_SECONDS."""
 
     def __init__(self, log: EventLog, consumer: str) -> None:
         self._log, self._consumer = log, consumer
-        self._handled = self._acked = 0
-        self._pending = anyio.Event()
-
-    def handled(self, seq: int) -> None:
-        self._handled = max(self._handled, seq)
-        self._pending.set()
-
-    async def run(self) -> None:
-        while True:
-            await self._pending.wait()
-            self._pending = anyio.Event()
-            await self.ack()
-            await anyio.sleep(ACK_SECONDS)
+        self._acked = 0
+        self.pace = Paced(self.ack, ACK_SECONDS)
 
     async def ack(self) -> None:
         """Ack what was handled; a server that does not answer is asked again with the next ack."""
-        if self._handled <= self._acked:
+        seq = self._log.handled_through(self._consumer) or 0
+        if seq <= self._acked:
             return
-        seq = self._handled
         try:
             await self._log.ack(self._consumer, seq)
         except (ServerUnavailable, ToolCallTimeout) as exc:
             logger.info("%s could not ack %s yet: %s", self._consumer, seq, exc)
-            self._pending.set()
+            self.pace.ask()
             return
         self._acked = max(self._acked, seq)
 

@@ -221,9 +221,10 @@ def test_a_scan_lists_the_folders_again_only_when_one_of_them_changed(
     root = tmp_path / "Mail"
     keys = big_maildir(root, 5)
     store = MaildirStore(root, Journal(tmp_path / "state" / "index.sqlite3"))
-    listed = []
-    files = store.files
+    listed, clock_reads = [], []
+    files, mkstemp = store.files, tempfile.mkstemp
     monkeypatch.setattr(store, "files", lambda: listed.append(1) or files())
+    monkeypatch.setattr(tempfile, "mkstemp", lambda **kw: clock_reads.append(1) or mkstemp(**kw))
 
     def settle(when: float = BASE_TIME) -> None:  # the folders' times, as if changed at `when`
         for folder in store.folders():
@@ -232,7 +233,9 @@ def test_a_scan_lists_the_folders_again_only_when_one_of_them_changed(
 
     settle()
     assert store.scan() == 5 and len(listed) == 1
+    reads = len(clock_reads)
     assert store.scan() == 0 and store.scan() == 0 and len(listed) == 1  # nothing changed: no listing
+    assert len(clock_reads) == reads, "nor a file written to read the clock: the folders are older"
     (root / "new" / keys[0]).rename(root / "cur" / f"{keys[0]}:2,S")  # read by another client
     assert store.scan() == 1 and len(listed) == 2
     settle(time.time() + 3600)  # a change within the file system's current tick (or a clock set back)
@@ -251,6 +254,9 @@ def test_a_scan_lists_the_folders_again_only_when_one_of_them_changed(
         raise PermissionError(13, "Permission denied", str(root / "tmp"))
 
     monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    store = MaildirStore(root, Journal(tmp_path / "state" / "index.sqlite3"))
+    files = store.files
+    monkeypatch.setattr(store, "files", lambda: listed.append(1) or files())
     assert store.scan() == 0 and store.scan() == 0 and len(listed) == 8  # listed each time
 
 

@@ -103,6 +103,9 @@ async def test_new_mail_reaches_signals_while_the_backfill_is_still_running(tmp_
 class OnePageLog:
     """An event log holding one page, then nothing new (enough for `run_feed`)."""
 
+    def __init__(self) -> None:
+        self._handled: dict[str, int] = {}
+
     @asynccontextmanager
     async def follow(self, consumer: str, namespaces: list[str], **_: object) -> AsyncIterator[OnePageLog]:
         yield self
@@ -111,8 +114,8 @@ class OnePageLog:
         yield [ContextEvent(seq=1, namespace="raw.email", id="old", op="store", at=0.0)]
         await anyio.sleep_forever()
 
-    def note_handled(self, consumer: str, seq: int) -> None:
-        pass
+    note_handled = EventLog.note_handled  # the runner's record of how far it handled
+    handled_through = EventLog.handled_through
 
     async def ack(self, consumer: str, seq: int) -> None:
         self.acked = seq

@@ -11,7 +11,7 @@ import anyio
 import pytest
 from anyio.streams.memory import MemoryObjectReceiveStream
 
-from orchestrator.event_log import ContextEvent
+from orchestrator.event_log import ContextEvent, EventLog
 from orchestrator.feeds import runner
 from orchestrator.feeds.runner import run_feed
 from orchestrator.mcp_clients import ServerUnavailable
@@ -28,6 +28,7 @@ class PagedLog:
         self._pages = pages
         self.acks: list[tuple[float, int]] = []
         self.failures = failures
+        self._handled: dict[str, int] = {}
 
     @asynccontextmanager
     async def follow(self, consumer: str, namespaces: list[str], **_: object) -> AsyncIterator[PagedLog]:
@@ -38,8 +39,8 @@ class PagedLog:
             yield page
         await anyio.sleep_forever()
 
-    def note_handled(self, consumer: str, seq: int) -> None:
-        pass
+    note_handled = EventLog.note_handled  # the runner's record of how far it handled
+    handled_through = EventLog.handled_through
 
     async def ack(self, consumer: str, seq: int) -> None:
         if self.failures:
