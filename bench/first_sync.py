@@ -40,7 +40,7 @@ import urllib.request
 from typing import Any
 
 from bench.first_sync_mail import Mailbox, build_mailbox
-from bench.first_sync_watch import PROBE_TIMEOUT, Watch
+from bench.first_sync_watch import PROBE_TIMEOUT, Watch, percentile
 
 REPO = Path(__file__).resolve().parents[1]
 # Issue 16's figures for 20,000 messages (before this work): what the ratios are taken against.
@@ -107,6 +107,9 @@ def get_status(port: int) -> dict[str, Any] | None:
         return None
 
 
+QUESTIONS = ["what is urgent?", "what's on tomorrow?", "what did Grace send me?"]  # asked in turn
+
+
 def ask(port: int, text: str) -> float:
     body = json.dumps({"text": text}).encode()
     request = urllib.request.Request(
@@ -122,11 +125,10 @@ def ask(port: int, text: str) -> float:
 
 def chat_during(port: int, watch: Watch, latencies: list[float], errors: list[str]) -> None:
     """One rules-mode question a second while the sync runs (after the UI serves)."""
-    questions = ["what is urgent?", "what's on tomorrow?", "what did Grace send me?"]
     while not watch.finished.is_set() and "searchable" not in watch.marks:
         if "ui" in watch.marks:
             try:
-                latencies.append(ask(port, questions[len(latencies) % len(questions)]))
+                latencies.append(ask(port, QUESTIONS[len(latencies) % len(QUESTIONS)]))
             except OSError as exc:
                 errors.append(f"{watch.elapsed():.0f}s {type(exc).__name__}: {exc}")
         watch.finished.wait(1.0)
@@ -270,6 +272,12 @@ def print_report(report: dict[str, Any]) -> None:
           + ", ".join(f"{tool} {count}" for tool, count in by_tool if count))  # fmt: skip
     for role, peak in report["memory"].items():
         print(f"peak memory {role:<22} RSS {peak['rss_mb']:7.1f} MB   USS {peak['uss_mb']:7.1f} MB")
+    for n, question in enumerate(QUESTIONS):
+        asked = report["chat"][n :: len(QUESTIONS)]
+        if asked:
+            print(
+                f"chat {question!r:<28} p50 {percentile(asked, 0.5):.2f} s   p95 {percentile(asked, 0.95):.2f} s"
+            )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -219,4 +219,4 @@ class Watch:
         }
         return {"figures": figures, "memory": self.memory, "counts": self.counts, "probes": self.probes,
                 "mcp_calls": (state or {}).get("status", {}).get("mcp_calls"), "bench_calls": bench_calls,
-                "chat_errors": errors[:5]}  # fmt: skip
+                "chat_errors": errors[:5], "chat": [round(seconds, 3) for seconds in chat]}  # fmt: skip

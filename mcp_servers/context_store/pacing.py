@@ -88,6 +88,10 @@ class LowPriorityEmbedder:
     def dimension(self) -> int:
         return self.inner.dimension
 
+    @property
+    def batch_size(self) -> int | None:
+        return getattr(self.inner, "batch_size", None)
+
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
         return self._thread.call(lambda: self.inner.embed_documents(texts))
 

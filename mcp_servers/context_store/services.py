@@ -134,7 +134,8 @@ class EmbeddingWorker:
     wait short: a broken endpoint is asked once a minute at most, not once per write. It stays below
     user-facing work (`pacing`): with a `gate`, each batch waits for a moment with no tool call in
     flight; old background items wait for `idle_seconds` without other writes; with a `budget`, the
-    batch shrinks near it and memory is given back over it.
+    batch shrinks near it and memory is given back over it. A batch is never larger than the
+    embedder's own `batch_size`, when it has one.
     """
 
     def __init__(
@@ -195,6 +196,7 @@ class EmbeddingWorker:
             if background and self._gate is not None:
                 await self._gate.wait_quiet()
             batch = self._budget.batch() if self._budget is not None else self._batch
+            batch = min(batch, getattr(self._store.embedder, "batch_size", None) or batch)
             idle = self._idle_seconds if background else float("inf")
             # One batch per turn of the lock: a search catching up waits for at most one batch of ours.
             async with self._lock:

@@ -129,6 +129,33 @@ def test_the_budget_sizes_batches_by_the_room_left_and_gives_memory_back_over_it
 
 
 @pytest.mark.anyio
+async def test_the_worker_asks_no_more_texts_of_the_embedder_than_its_batch_size(db_path: Path) -> None:
+    """A local model is no faster per text in larger calls, only bigger: the worker keeps to the
+    embedder's `batch_size` even when the memory budget has room for more."""
+
+    class SmallBatches(RecordingEmbedder):
+        batch_size = 3
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.sizes: list[int] = []
+
+        def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+            self.sizes.append(len(texts))
+            return super().embed_documents(texts)
+
+    embedder = SmallBatches()
+    store = ContextStore.open(db_path, embedder=embedder)
+    for n in range(7):
+        store.store(ItemInput(namespace="notes", id=f"n{n}", text=f"note number {n}"))
+    worker = EmbeddingWorker(SqliteStorage(store), budget=MemoryBudget(4000, measure=lambda: 0))
+    await worker.flush()
+    assert embedder.sizes == [3, 3, 1] and store.pending_embeddings() == 0
+    assert LowPriorityEmbedder(embedder).batch_size == 3
+    store.close()
+
+
+@pytest.mark.anyio
 async def test_the_worker_waits_for_tool_calls_in_flight(db_path: Path) -> None:
     embedder = RecordingEmbedder()
     store = ContextStore.open(db_path, embedder=embedder)
