@@ -11,8 +11,8 @@ triaged. Mail the provider filed as spam (the Junk/Spam folder) teaches the user
 book's model (`content.model`). A correction teaches it too: the feed hands its ranker the lessons
 (`orchestrator.triage.lessons`); whenever the content model learned (a correction, or a page with
 Junk mail), the open mail of senders the user does not know is judged again (while a sync pours
-mail in, at most every `REJUDGE_SECONDS`: `beside` applies a burst's last lesson). When sent mail makes someone a correspondent, their mail already triaged is ranked again (paced
-the same way while mail pours in). Every
+mail in, at most every `REJUDGE_SECONDS`: `beside` applies a burst's last lesson). When sent mail makes someone a correspondent, their mail already triaged is ranked again (while
+mail pours in, at most every `RETRIAGE_SECONDS`: a few seconds' stale rank, not a read per page). Every
 mail signal carries the user's ranker's score (`orchestrator.triage.ranker_book`: whether it asks for
 a place in Now, and why); signals stored before the ranker are judged again once at start
 (`rank_unranked`). New mail that the ingest's live lane handed over (`orchestrator.feeds.live_mail`)
@@ -54,6 +54,7 @@ UNRANKED_LIMIT = 1000  # the newest mail signals looked at for a missing ranking
 EARLY_KEPT = 1000  # ids judged ahead of the log and not met in it yet
 POURING = 20  # events in a page that mean mail pours in (a first sync): rejudging is paced then
 REJUDGE_SECONDS = 30.0
+RETRIAGE_SECONDS = 5.0
 FEW_SENDERS = 3  # new correspondents whose mail is looked up one by one; more, in one read
 
 
@@ -121,14 +122,17 @@ class MailFeed:
 
     async def beside(self) -> None:
         """While mail pours in, strangers' mail is judged again, and new correspondents' mail ranked
-        again, at most every REJUDGE_SECONDS: a burst's last lesson and last new correspondents
-        are applied here once that time has passed (the runner runs it)."""
+        again, at most every REJUDGE_SECONDS and RETRIAGE_SECONDS: a burst's last lesson and last
+        new correspondents are applied here once that time has passed (the runner runs it)."""
         while True:
-            due = min(self._since(self._rejudged_at), self._since(self._retriaged_at))
-            await anyio.sleep(max(REJUDGE_SECONDS - due, 1.0))
+            due = min(
+                REJUDGE_SECONDS - self._since(self._rejudged_at),
+                RETRIAGE_SECONDS - self._since(self._retriaged_at),
+            )
+            await anyio.sleep(max(due, 1.0))
             if self._strangers_stale and self._since(self._rejudged_at) >= REJUDGE_SECONDS:
                 await self.rejudge_strangers()
-            if self._new_correspondents and self._since(self._retriaged_at) >= REJUDGE_SECONDS:
+            if self._new_correspondents and self._since(self._retriaged_at) >= RETRIAGE_SECONDS:
                 await self.retriage_correspondents()
 
     @staticmethod
@@ -228,7 +232,7 @@ class MailFeed:
         pouring = anyio.current_time() - self._poured_at < REJUDGE_SECONDS  # new mail's flush too
         if self._strangers_stale and (not pouring or self._since(self._rejudged_at) >= REJUDGE_SECONDS):
             await self.rejudge_strangers()
-        if self._new_correspondents and (not pouring or self._since(self._retriaged_at) >= REJUDGE_SECONDS):
+        if self._new_correspondents and (not pouring or self._since(self._retriaged_at) >= RETRIAGE_SECONDS):
             await self.retriage_correspondents()
 
     async def retriage_correspondents(self) -> None:

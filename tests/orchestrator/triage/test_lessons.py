@@ -15,7 +15,7 @@ import pytest
 from orchestrator.context_items import ContextItems
 from orchestrator.event_log import ContextEvent
 from orchestrator.feeds.mail import Email
-from orchestrator.feeds.mail_feed import POURING, REJUDGE_SECONDS, MailFeed
+from orchestrator.feeds.mail_feed import POURING, RETRIAGE_SECONDS, MailFeed
 from orchestrator.feeds.sender_trust import SenderTrust
 from orchestrator.triage.content import ContentCounts, seed_model
 from orchestrator.triage.content_book import CONTENT_MODEL, ContentBook, Learned, StoredCounts
@@ -194,12 +194,12 @@ async def test_while_mail_pours_in_new_mail_does_not_rejudge_strangers_before_th
 
 
 @pytest.mark.servers("context")
-async def test_while_mail_pours_in_new_correspondents_are_ranked_again_at_most_every_rejudge_seconds(
+async def test_while_mail_pours_in_new_correspondents_are_ranked_again_at_most_every_retriage_seconds(
     connections,
 ) -> None:
     """A first sync's pages of sent mail each made someone a correspondent, and each ranked their
     mail again at once (a query, a read and a write per page: a tenth of a sync's calls); while
-    mail pours in that waits REJUDGE_SECONDS after the last time, and `beside` does the rest."""
+    mail pours in that waits RETRIAGE_SECONDS after the last time, and `beside` does the rest."""
     items = ContextItems(connections["context"])
     feed = feed_for(items)
     retriaged: list[set[str]] = []
@@ -218,10 +218,10 @@ async def test_while_mail_pours_in_new_correspondents_are_ranked_again_at_most_e
     await deliver(feed, items, "s2", ME, **sent, to=[{"email": "erin@example.org"}])
     feed._page_events = POURING
     await deliver(feed, items, "s3", ME, **sent, to=[{"email": "fay@example.org"}])
-    assert retriaged == [{DANA}]  # within REJUDGE_SECONDS of the last: kept for later
-    feed._retriaged_at -= REJUDGE_SECONDS  # that time has passed
+    assert retriaged == [{DANA}]  # within RETRIAGE_SECONDS of the last: kept for later
+    feed._retriaged_at -= RETRIAGE_SECONDS  # that time has passed
     with anyio.move_on_after(3):
         await feed.beside()
     assert retriaged == [{DANA}, {"erin@example.org", "fay@example.org"}]
     await deliver(feed, items, "s4", ME, **sent, to=[{"email": "gil@example.org"}])  # new mail, quiet
-    assert len(retriaged) == 2, "mail still counts as pouring for REJUDGE_SECONDS after the last burst"
+    assert len(retriaged) == 2, "mail still counts as pouring for a while after the last burst"
