@@ -6,7 +6,9 @@ missing `S` flag is UNREAD and `F` is STARRED; other labels live in the index on
 compares the files on disk with the index and appends what changed to the journal, parsing each
 new message once (and lists nothing when no folder's `new/` or `cur/` changed since it last did:
 `_listing_stamp`); a message that cannot be parsed is journalled with its error and skipped by
-search, and the scan goes on. Ids are the Maildir keys, which survive moves between folders.
+search, and the scan goes on (one changed within the last `WRITING_SECONDS` is looked at again
+first: a file written straight into `new/`, not through `tmp/`, can be listed before its bytes are
+in, and was journalled as "empty" for good). Ids are the Maildir keys, which survive moves between folders.
 Everything here blocks: the provider calls it from a worker thread.
 """
 
@@ -42,6 +44,7 @@ FOLDER_LABELS = {
 }
 LABEL_FOLDERS = {label: folder for folder, label in FOLDER_LABELS.items() if label}
 _COMMIT_EVERY = 200
+WRITING_SECONDS = 2.0  # an unreadable file changed this recently may still be being written
 _sequence = count()
 
 
@@ -242,11 +245,12 @@ class MaildirStore:
         on_disk, indexed = self.files(), self.journal.locations()
         self._apply_moves(on_disk, indexed)
         new = [stored for key, stored in on_disk.items() if key not in indexed]
+        waiting = 0
         for start in range(0, len(new), _COMMIT_EVERY):
             with self.journal.transaction():
                 for stored in new[start : start + _COMMIT_EVERY]:
-                    self._add(stored)
-        self._unchanged_since = stamp
+                    waiting += not self._add(stored)
+        self._unchanged_since = None if waiting else stamp  # a file still being written: look again
         return self.journal.last_seq() - before
 
     def _listing_stamp(self) -> tuple | None:
@@ -298,13 +302,27 @@ class MaildirStore:
         if not arrivals:
             return 0
         with self.journal.transaction():
-            for stored in arrivals:
-                self._add(stored)
-        self._planned.update(stored.key for stored in arrivals)  # only once stored
-        return len(arrivals)
+            added = [stored for stored in arrivals if self._add(stored)]
+        self._planned.update(stored.key for stored in added)  # only once stored
+        return len(added)
 
-    def _add(self, stored: StoredFile, *, backlog: bool = False) -> None:
-        self._journal(_parse(stored), backlog=backlog)
+    def _add(self, stored: StoredFile) -> bool:
+        """Journal a file found since the last look; False (not yet) when it cannot be parsed and
+        changed within WRITING_SECONDS of the file system's clock: it may still be being written
+        (a file written straight into `new/` is listed before its bytes are in), and is read again
+        at the next look. Once older, an unreadable file is journalled with its error."""
+        parsed = _parse(stored)
+        if isinstance(parsed.message, MessageParseError) and self._maybe_being_written(stored):
+            return False
+        self._journal(parsed, backlog=False)
+        return True
+
+    def _maybe_being_written(self, stored: StoredFile) -> bool:
+        try:
+            changed = os.stat(stored.path).st_mtime_ns
+            return self._file_system_time() - changed < WRITING_SECONDS * 1e9
+        except OSError:  # gone since it was listed, or a read-only Maildir: nothing to wait for
+            return False
 
     def _journal(self, parsed: ParsedFile, *, backlog: bool) -> None:
         stored, labels = parsed.stored, parsed.labels

@@ -260,6 +260,29 @@ def test_a_scan_lists_the_folders_again_only_when_one_of_them_changed(
     assert store.scan() == 0 and store.scan() == 0 and len(listed) == 8  # listed each time
 
 
+def test_a_file_listed_before_its_bytes_are_in_is_read_again_once_written(tmp_path: Path) -> None:
+    """A file written straight into `new/` (not through `tmp/`) can be listed while still empty;
+    it was journalled as "the message is empty" and never read again. Now an unreadable file that
+    changed within WRITING_SECONDS waits for the next look; an older one is journalled with its
+    error as before."""
+    root = tmp_path / "Mail"
+    big_maildir(root, 1)
+    store = MaildirStore(root, Journal(tmp_path / "state" / "index.sqlite3"))
+    store.scan()
+    (root / "new" / "arriving.eml").write_bytes(b"")  # created, its bytes not yet written
+    assert store.scan() == 0 and store.journal.row("arriving.eml") is None
+    (root / "new" / "arriving.eml").write_bytes(plain_message(subject="Written at last", body=BODY))
+    assert store.scan() == 1
+    row = store.journal.row("arriving.eml")
+    assert row is not None and row.error is None and row.summary["subject"] == "Written at last"
+    (root / "new" / "broken.eml").write_bytes(b"")
+    long_ago = time.time() - 60
+    os.utime(root / "new" / "broken.eml", (long_ago, long_ago))  # empty for a minute: broken
+    assert store.scan() == 1
+    broken = store.journal.row("broken.eml")
+    assert broken is not None and broken.error == "the message is empty"
+
+
 LISTINGS_UNDER_A_MOVED_CLOCK = """
 import os, sys, time
 from pathlib import Path

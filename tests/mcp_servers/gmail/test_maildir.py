@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import anyio
@@ -71,6 +72,8 @@ async def test_list_changes_journals_a_bad_message_with_its_error_and_goes_on(
     provider: MaildirProvider,
 ) -> None:
     bad = deliver(provider.root, b"")
+    long_ago = time.time() - 60  # empty for a minute: broken, not still being written
+    os.utime(next((provider.root / "new").glob(f"{bad}*")), (long_ago, long_ago))
     good = deliver(provider.root, plain_message())
     changes = {c.message_id: c for c in (await provider.list_changes(None, 50)).changes}
     assert changes[bad].error == "the message is empty"
@@ -178,6 +181,9 @@ def test_scan_of_hostile_files_journals_every_file_and_never_stops(
         mailbox = MaildirProvider(base / "Mail", base / "state")
         keys = [deliver(base / "Mail", raw) for raw in junk]
         good = deliver(base / "Mail", plain_message(subject="still here"))
+        long_ago = time.time() - 60  # there for a minute: broken, not still being written
+        for path in (base / "Mail" / "new").iterdir():
+            os.utime(path, (long_ago, long_ago))
         await mailbox.open()
         try:
             page = await mailbox.list_changes(None, 100)
