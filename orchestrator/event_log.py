@@ -91,11 +91,7 @@ class EventStream:
             )
             if page.get("gap"):
                 logger.warning("%s missed compacted events after %s", self._consumer, self.after)
-            events = (
-                _with_items(page)
-                if self._with_items
-                else [ContextEvent.model_validate(raw) for raw in page.get("events", [])]
-            )
+            events = _events(page)
             self.after = page.get("next_after", self.after)
             if events:
                 yield events
@@ -169,8 +165,8 @@ class EventLog:
         await self._context.call_tool("ack", {"consumer": consumer, "seq": seq})
 
 
-def _with_items(page: dict[str, Any]) -> list[ContextEvent]:
-    """The page's events, each store event with its item (read in the same call)."""
+def _events(page: dict[str, Any]) -> list[ContextEvent]:
+    """The page's events, each store event with its item when the page brought items."""
     items = {(raw["namespace"], raw["id"]): raw for raw in page.get("items", [])}
     events = []
     for raw in page.get("events", []):
