@@ -4,8 +4,11 @@
     .venv/bin/python bench/mcp_stack.py [--calls 300] [--rounds 3] [--json]
 
 Sequential `tools/call` round trips per second between two processes, for each pairing of a
-client (FastMCP's `Client`, the SDK's `ClientSession`) with a server (FastMCP as every Pepper
-server is built, `pepper_server`; the SDK's high-level `MCPServer`; the SDK's low-level `Server`),
+client (FastMCP's `Client`, which negotiates the 2026-07-28 protocol era with a server that has
+it; the SDK's `ClientSession` with the `initialize` handshake, `sdk`; the same session negotiating
+the era as FastMCP's client does, `sdk-auto`, the one Pepper's subscriptions need) with a server
+(FastMCP as every Pepper server is built, `pepper_server`; the SDK's high-level `MCPServer`; the
+SDK's low-level `Server`),
 for two tools: `noop` (returns its arguments' id: the stack alone) and the context store's
 `store` (one real SQLite upsert through `SqliteStorage`, a fresh database per server). The
 FastMCP `store` is the context store server itself (`python -m mcp_servers.context_store`,
@@ -38,7 +41,7 @@ from typing import Any
 import anyio
 
 SERVERS = ("fastmcp", "sdk-mcpserver", "sdk-lowlevel")
-CLIENTS = ("fastmcp", "sdk")
+CLIENTS = ("fastmcp", "sdk", "sdk-auto")
 Call = Callable[[str, dict[str, Any]], Awaitable[Any]]
 
 
@@ -143,7 +146,12 @@ async def connected(client: str, args: list[str]) -> AsyncIterator[Call]:
 
         parameters = StdioServerParameters(command=sys.executable, args=args, env=env)
         async with stdio_client(parameters) as (read, write), ClientSession(read, write) as session:
-            await session.initialize()
+            if client == "sdk-auto":  # the era FastMCP's Client negotiates: 2026-07-28 where the server has it
+                from mcp.client._probe import negotiate_auto
+
+                await negotiate_auto(session)
+            else:
+                await session.initialize()
             yield session.call_tool
 
 

@@ -36,26 +36,26 @@ def pepper_version() -> str:
 
 
 # The server framework: FastMCP, chosen here for every Pepper server, measured against the SDK
-# (issue #16; `bench/mcp_stack.py`: sequential calls over stdio, each server a process, best of 4
-# rounds on 2 cores at load 14-20, so absolute rates are a fraction of an idle machine's):
+# (issue #16; `bench/mcp_stack.py`, sequential calls over stdio, each server a process; figures and
+# both runs in bench/RESULTS-mcp-stack.md). Idle machine, 2026-12-06, median calls/s of two runs:
 #
-#   calls/s                          noop   store (context store, one SQLite upsert)
-#   FastMCP Client  - FastMCP          225   140
-#   SDK ClientSession - FastMCP        154   116
-#   ClientSession - SDK MCPServer      417   174
-#   ClientSession - SDK low-level      488   311
+#   calls/s, median                       noop       store (context store, one SQLite upsert)
+#   FastMCP Client  - FastMCP           264 / 287    301 / 247
+#   ClientSession (auto) - FastMCP      374 / 350    297 / 289
+#   FastMCP Client  - SDK MCPServer     432 / 405    380 / 334
+#   ClientSession (auto) - MCPServer    523 / 395    340 / 366
 #
-# Idle, MACHINE-NOTES.md has 490/s (FastMCP both ends) against 830/s (ClientSession - MCPServer)
-# for the do-nothing tool. Rounds varied up to 3x with the load (one round had `store` equal on
-# both stacks), so the per-call gain is real but not steady here. FastMCP stays: the paths that
-# scale with mail are batched (get_messages <= 100 ids, store_many, get_many, pages of events: 0.09
-# MCP calls per message in a first sync, 0.41 end to end), so even at FastMCP's loaded floor the
-# stack caps throughput above 300 messages/s per call site while IMAP delivers 170/s; a chat reply
-# costs a few calls of 2-5 ms beside ~0.5 s of work. Moving to the low-level server would mean
-# rebuilding here what FastMCP supplies and the tests rely on: schemas from signatures, the
+# "auto" is the SDK's session negotiating the 2026-07-28 era, as FastMCP's client does; Pepper needs
+# that era (its subscriptions arrive on `subscriptions/listen` streams). In it the client makes no
+# steady difference, so the orchestrator keeps FastMCP's `Client` (most of the gap the issue measured
+# was the SDK session's older handshake). The server does: the SDK's `MCPServer` answered `store`
+# 26-35% faster. Not moved yet: the paths that scale with mail are batched (0.08 MCP calls per
+# message in a 20,000-message first sync), and a chat answer makes a few calls of 2-4 ms each, so
+# the per-call gain is a few ms a question; moving the context store means rebuilding here, for a
+# second framework, what FastMCP supplies and the tests rely on (schemas from signatures, the
 # two-tier ToolError, this module's argument sentences and capability edits, resource templates,
-# the subscription workaround of `subscriptions.py` and the in-memory `Client(server)` of every
-# server test. Revisit when a path makes more than ~100 calls/s that cannot be batched.
+# `subscriptions.py`, `transport.py`'s HTTP app, and the in-memory `Client(server)` of every server
+# test).
 
 
 def pepper_server(name: str, *, instructions: str | None = None, lifespan: Any = None) -> FastMCP:
