@@ -57,7 +57,7 @@ async def run_feed(
 ) -> None:
     """Handle `feed`'s events forever, acking each page once all its events are handled (or skipped
     as malformed); a crash mid-page replays that page, which the feeds' stable ids make harmless.
-    With a `lane`, each page waits while the user's message is being answered (new mail an
+    With a `lane`, each event waits while the user's message is being answered (new mail an
     `UrgentFeed` was handed goes meanwhile). An `UrgentFeed` handles what goes ahead of the log
     as soon as it is handed over, beside the page (whose reads and writes can take seconds on a
     busy machine), not after it."""
@@ -71,10 +71,13 @@ async def run_feed(
             if isinstance(feed, BackgroundFeed):
                 beside.start_soon(feed.beside)
             async for page in stream.pages():
-                if lane is not None:
-                    await _yield_to_user(feed, lane)
                 for event in page:
+                    if lane is not None:
+                        await _yield_to_user(feed, lane)
                     await _handle(feed, event, retry_after)
+                    # Judging a page is CPU work on the event loop (a page of a first sync's mail
+                    # took ~0.5 s): a turn between its events lets a user's message in at once.
+                    await anyio.lowlevel.checkpoint()
                 await feed.flush()
                 log.note_handled(feed.consumer, page[-1].seq)
                 acks.pace.ask()

@@ -103,15 +103,19 @@ async def test_new_mail_reaches_signals_while_the_backfill_is_still_running(tmp_
 class OnePageLog:
     """An event log holding one page, then nothing new (enough for `run_feed`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, ids: tuple[str, ...] = ("old",)) -> None:
         self._handled: dict[str, int] = {}
+        self._ids = ids
 
     @asynccontextmanager
     async def follow(self, consumer: str, namespaces: list[str], **_: object) -> AsyncIterator[OnePageLog]:
         yield self
 
     async def pages(self) -> AsyncIterator[list[ContextEvent]]:
-        yield [ContextEvent(seq=1, namespace="raw.email", id="old", op="store", at=0.0)]
+        yield [
+            ContextEvent(seq=n, namespace="raw.email", id=id, op="store", at=0.0)
+            for n, id in enumerate(self._ids, start=1)
+        ]
         await anyio.sleep_forever()
 
     note_handled = EventLog.note_handled  # the runner's record of how far it handled
@@ -157,6 +161,39 @@ async def test_new_mail_is_triaged_while_the_feed_yields_to_the_users_message() 
         with anyio.fail_after(10):
             await feed.urgent.wait()
         assert feed.handled == ["new"]  # the new mail did not wait; the old page still does
+        task_group.cancel_scope.cancel()
+
+
+@pytest.mark.anyio
+async def test_a_users_message_stops_a_page_between_its_events() -> None:
+    """Judging a page is CPU work that never waits: without a turn between its events, a message
+    the user sent meanwhile waited for the whole page (a first sync's took ~0.5 s)."""
+    lane, feed = UserLane(patience=600), HandOverFeed(LiveMail())
+    first_judged, answered = anyio.Event(), anyio.Event()
+    seen_while_answering: list[str] = []
+    handle = feed.handle
+
+    async def judge(event: ContextEvent) -> None:  # no await: as the rules' triage
+        await handle(event)
+        first_judged.set()
+
+    feed.handle = judge  # type: ignore[method-assign]
+
+    async def user() -> None:
+        await first_judged.wait()
+        async with lane.serving():
+            await anyio.wait_all_tasks_blocked()
+            seen_while_answering.extend(feed.handled)
+            await answered.wait()
+
+    async with anyio.create_task_group() as task_group:
+        task_group.start_soon(user)
+        task_group.start_soon(functools.partial(run_feed, lane=lane), feed, OnePageLog(("a", "b", "c")))
+        await anyio.wait_all_tasks_blocked()
+        assert seen_while_answering == ["a"] and lane.yields == 1  # the page waits for the answer
+        answered.set()
+        await anyio.wait_all_tasks_blocked()
+        assert feed.handled == ["a", "b", "c"]
         task_group.cancel_scope.cancel()
 
 
