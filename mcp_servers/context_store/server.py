@@ -65,6 +65,7 @@ Tags = Annotated[
 Since = Annotated[datetime | None, Field(description="Only items updated at or after this time")]
 Until = Annotated[datetime | None, Field(description="Only items updated before this time")]
 MAX_GET_MANY = 1000  # ids per get_many: a feed reads a page of events (100) in one call
+MAX_ITEM_FIELDS = 64  # keys of an item's data that read_events may be asked to keep
 MAX_SEQ = 2**63 - 1  # SQLite's largest INTEGER: a larger seq cannot even be compared with the log
 
 
@@ -300,12 +301,21 @@ def _add_event_tools(server: FastMCP, runtime: _Runtime) -> None:
         with_items: Annotated[
             bool, Field(description="Also return the items the page's store events wrote (no get_many)")
         ] = False,
+        item_fields: Annotated[
+            list[Annotated[str, Field(min_length=1, max_length=200)]] | None,
+            Field(
+                max_length=MAX_ITEM_FIELDS,
+                description="With with_items: keep only these keys of each item's data, and leave out "
+                "its text (a light page, e.g. mail headers without bodies); default: whole items",
+            ),
+        ] = None,
     ) -> EventPage:
         """Read the event log after a cursor, oldest first (at-least-once: ack what you processed)."""
         page = await runtime.call(runtime.store.read_events, after, namespaces, limit, consumer)
         if with_items:
             stored = [(event.namespace, event.id) for event in page.events if event.op == "store"]
-            page.items = await runtime.call(_items, runtime.store, stored)
+            items = await runtime.call(_items, runtime.store, stored)
+            page.items = items if item_fields is None else [_only(item, item_fields) for item in items]
         return page
 
     @server.tool(annotations=CURSOR)  # the cursor only moves forward
@@ -353,6 +363,14 @@ async def _items(store: Storage, keys: list[tuple[str, str]]) -> list[Item]:
         except NotFound:
             continue
     return found
+
+
+def _only(item: Item, fields: list[str]) -> Item:
+    """`item` with only `fields` of its data (when its data is an object) and without its text."""
+    data = item.data
+    if isinstance(data, dict):
+        data = {key: data[key] for key in fields if key in data}
+    return item.model_copy(update={"data": data, "text": None})
 
 
 async def _read(runtime: _Runtime, function: Callable[..., Awaitable[T]], *args: Any) -> T:

@@ -85,7 +85,8 @@ class MailIndex:
         """Apply the log's `raw.email` events since the last look; False when a gap needs a reload."""
         self.applied = 0
         while True:
-            arguments = {"after": self._after, "namespaces": [NAMESPACE], "limit": PAGE, "with_items": True}
+            arguments = {"after": self._after, "namespaces": [NAMESPACE], "limit": PAGE, "with_items": True,
+                         "item_fields": list(HEAD)}  # fmt: skip
             page = await services.call("context", "read_events", arguments)
             if page.get("gap"):
                 return False

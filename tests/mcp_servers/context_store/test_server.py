@@ -83,6 +83,37 @@ async def test_read_events_with_items_brings_what_the_page_stored_as_it_is_now(
     assert [i["id"] for i in filtered.structured_content["items"]] == ["m0"]
 
 
+async def test_read_events_item_fields_keep_only_those_keys_and_no_text(
+    settings: ContextStoreSettings,
+) -> None:
+    """A follower that needs only some of each item (mail headers, not bodies) gets a light page:
+    the named keys of the data that exist, no text; data that is not an object comes as it is;
+    a bad field list is refused with a sentence that names the argument."""
+    async with Client(build_server(settings)) as client:
+        mail = {"id": "m0", "from": {"email": "a@example.org"}, "subject": "Hi", "body": "x" * 5000}
+        await client.call_tool(
+            "store_many",
+            {"items": [
+                {"namespace": "raw.email", "id": "m0", "data": mail, "text": "x" * 5000},
+                {"namespace": "raw.email", "id": "m1", "data": [1, 2], "text": "list"},
+            ]},
+        )  # fmt: skip
+        page = (
+            await client.call_tool(
+                "read_events", {"after": 0, "with_items": True, "item_fields": ["id", "from", "date"]}
+            )
+        ).structured_content
+        whole = (await client.call_tool("read_events", {"after": 0, "with_items": True})).structured_content
+        refused = await client.call_tool(
+            "read_events", {"after": 0, "with_items": True, "item_fields": ["k"] * 65}, raise_on_error=False
+        )
+    assert [(i["id"], i["data"], i["text"]) for i in page["items"]] == [
+        ("m0", {"id": "m0", "from": {"email": "a@example.org"}}, None), ("m1", [1, 2], None),
+    ]  # fmt: skip
+    assert whole["items"][0]["data"] == mail and whole["items"][0]["text"] == "x" * 5000
+    assert refused.is_error and "item_fields" in refused.content[0].text
+
+
 async def test_store_get_query_delete_round_trip(settings: ContextStoreSettings) -> None:
     async with Client(build_server(settings)) as client:
         stored = await client.call_tool(
