@@ -10,8 +10,11 @@ import re
 from datetime import datetime, time
 from typing import Any
 
+import anyio
+
 from orchestrator.accounts.merge import merged_list
 from orchestrator.accounts.names import DEFAULT_ACCOUNT
+from orchestrator.context_items import StoredItem
 from orchestrator.conversation.cards import signal_ref
 from orchestrator.conversation.hidden import hidden_keys
 from orchestrator.conversation.intents import Reading
@@ -22,6 +25,9 @@ from orchestrator.feeds.triage_rules import find_deadlines
 from orchestrator.feeds.waiting_feed import triage_asks
 from orchestrator.feeds.waiting_on_me import how_long, waiting_on_user
 from orchestrator.triage.now import now_list
+
+NOW_READS = (("signals.email", 300), ("signals.meeting", 100), ("signals.follow_up", 100))
+"""What "what is urgent?" reads to rank Now when no page has said what it shows."""
 
 __all__ = [
     "about_topic",
@@ -88,12 +94,18 @@ async def urgent(
     then urgent follow-ups and meetings that are not in it: what the page shows as card 2 is what
     the chat calls 2."""
     shelved = await hidden_keys(services, now)  # snoozed or done: not in Now
-    now_refs, more = (cards, 0) if cards is not None else await _ranked_now(services, shelved, now)
+    # The reads are asked at once: the store answers them side by side (on a busy store, as in a
+    # first sync, one after another took up to 1.5 s).
+    asks = [(["signals.follow_up", "signals.meeting"], [tag], 100) for tag in ("urgent", "high")]
+    if cards is None:
+        asks += [([namespace], [], limit) for namespace, limit in NOW_READS]
+    answers = await _queries(services, asks)
+    now_refs, more = (cards, 0) if cards is not None else _ranked_now(answers[2:], shelved, now)
     listed = {f"{ref.namespace}/{ref.id}" for ref in now_refs}
     others = [
         item
-        for tag in ("urgent", "high")
-        for item in await services.items.query(["signals.follow_up", "signals.meeting"], [tag], limit=100)
+        for tag, found in zip(("urgent", "high"), answers, strict=False)
+        for item in found
         if isinstance(item.data, dict) and item.data.get("priority") == tag
     ]
     others = [i for i in others if f"{i.namespace}/{i.id}" not in shelved | listed]
@@ -113,11 +125,34 @@ async def urgent(
     return "Needs your attention:\n" + "\n".join(lines) + tail, shown
 
 
-async def _ranked_now(services: Services, shelved: set[str], now: datetime) -> tuple[list[Ref], int]:
+async def _queries(
+    services: Services, asks: list[tuple[list[str], list[str], int]]
+) -> list[list[StoredItem]]:
+    """The answers to several context-store queries (namespaces, tags, limit), asked at once; the
+    first failure is raised as it is (not as a group), as a single query would raise it."""
+    answers: list[list[StoredItem]] = [[] for _ in asks]
+    failures: list[Exception] = []
+
+    async def ask(n: int, namespaces: list[str], tags: list[str], limit: int) -> None:
+        try:
+            answers[n] = await services.items.query(namespaces, tags, limit=limit)
+        except Exception as exc:  # raised below, once every query has ended
+            failures.append(exc)
+
+    async with anyio.create_task_group() as group:
+        for n, (namespaces, tags, limit) in enumerate(asks):
+            group.start_soon(ask, n, namespaces, tags, limit)
+    if failures:
+        raise failures[0]
+    return answers
+
+
+def _ranked_now(answers: list[list[StoredItem]], shelved: set[str], now: datetime) -> tuple[list[Ref], int]:
+    """The Now list of the newest signals (`NOW_READS`' answers), without what is put away."""
     found = {
         (item.data.get("kind"), item.data.get("source_id")): item
-        for namespace, limit in (("signals.email", 300), ("signals.meeting", 100), ("signals.follow_up", 100))
-        for item in await services.items.query([namespace], limit=limit)
+        for items in answers
+        for item in items
         if isinstance(item.data, dict) and f"{item.namespace}/{item.id}" not in shelved
     }
     ranked, more = now_list([item.data for item in found.values()], now=now)

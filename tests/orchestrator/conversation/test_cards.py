@@ -7,13 +7,17 @@ chat's list while it is fresh, then at the page's cards again."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
+import anyio
 import pytest
 
 from orchestrator.context_items import ContextItems
 from orchestrator.conversation.actions import LISTED_FOR
 from orchestrator.conversation.cards import PageCards
 from orchestrator.conversation.hidden import NAMESPACE
+from orchestrator.conversation.intents import Reading
+from orchestrator.conversation.mail_actions import urgent
 from tests.orchestrator.conversation.test_actions import BERLIN, PINNED, conversation
 from tests.orchestrator.conversation.test_snooze_done import Clock
 from tests.orchestrator.conversation.test_waiting_on_me import triaged_mailbox
@@ -91,3 +95,34 @@ def test_the_page_may_only_name_cards_and_not_too_many() -> None:
     assert not cards.known
     cards.show(["notifications.inbox/n1", "signals.reminder/r1"])
     assert cards.keys == ["notifications.inbox/n1", "signals.reminder/r1"]
+
+
+class AllAtOnce:
+    """A context store whose signal reads answer only once `expected` of them are being asked
+    together (read one after another, the first would never be answered)."""
+
+    def __init__(self, expected: int) -> None:
+        self.expected, self.asked = expected, 0
+        self.together = anyio.Event()
+
+    async def query(self, namespaces: list[str], tags: list[str] | None = None, limit: int = 50) -> list:
+        if namespaces == [NAMESPACE]:  # the cards put away: read once, before the signals
+            return []
+        self.asked += 1
+        if self.asked == self.expected:
+            self.together.set()
+        with anyio.fail_after(5):
+            await self.together.wait()
+        return []
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("shown", "reads"), [(None, 5), ([], 2)])
+async def test_what_is_urgent_asks_its_reads_of_the_store_at_once(shown: list | None, reads: int) -> None:
+    """Without a page's cards: the three Now reads and the two urgent-tag reads; with them, the two."""
+    items = AllAtOnce(reads)
+    services = SimpleNamespace(items=items, memo={})
+    answer, refs = await urgent(
+        services, Reading(intent="urgent_mail", text="what is urgent?"), PINNED, shown
+    )
+    assert items.asked == reads and (answer, refs) == ("Nothing urgent right now.", [])
