@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .models import Event, EventPage, check_glob, from_epoch
+from .models import Event, EventPage, from_epoch, namespace_clause
 
 __all__ = ["Retention", "ack", "compact", "cursor_of", "read_events"]
 
@@ -50,8 +50,9 @@ def read_events(connection: Any, after: int, namespaces: list[str] | None, limit
     """Up to `limit` events with seq > `after` whose namespace matches any glob (all when None)."""
     where, params = "seq > ?", [after]
     if namespaces:
-        where += " AND (" + " OR ".join("namespace GLOB ?" for _ in namespaces) + ")"
-        params += [check_glob(pattern) for pattern in namespaces]
+        clause, names = namespace_clause("namespace", namespaces)
+        where += " AND " + clause
+        params += names
     rows = connection.execute(
         f"SELECT seq, namespace, id, op, at FROM events WHERE {where} ORDER BY seq LIMIT ?",
         [*params, limit + 1],

@@ -21,7 +21,7 @@ from typing import Any
 
 import sqlite_vec
 
-from .models import check_glob, to_epoch
+from .models import namespace_clause, to_epoch
 
 __all__ = ["forget_vector", "item_filter", "put_vector", "run", "unindexed_note"]
 
@@ -46,8 +46,9 @@ def item_filter(
     """A WHERE clause over `items` for live items matching every given filter."""
     clauses, params = ["(items.expires_at IS NULL OR items.expires_at > ?)"], [now]
     if namespaces:
-        clauses.append("(" + " OR ".join("items.namespace GLOB ?" for _ in namespaces) + ")")
-        params += [check_glob(pattern) for pattern in namespaces]
+        clause, names = namespace_clause("items.namespace", namespaces)
+        clauses.append(clause)
+        params += names
     for tag in tags:
         clauses.append("EXISTS (SELECT 1 FROM json_each(items.tags) WHERE value = ?)")
         params.append(tag)

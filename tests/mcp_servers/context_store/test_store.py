@@ -10,6 +10,7 @@ import pytest
 
 from mcp_servers.context_store.errors import InvalidInput, NotFound
 from mcp_servers.context_store.models import ItemInput
+from mcp_servers.context_store.search import item_filter
 from mcp_servers.context_store.store import ContextStore, Limits
 
 
@@ -138,6 +139,39 @@ def test_query_filters_by_glob_tags_and_time_newest_first(store: ContextStore) -
     assert [i.id for i in store.query(["signals.*", "raw.*"], since=middle)] == ["4", "3", "2"]
     assert [i.id for i in store.query(until=middle)] == ["1"]
     assert [i.id for i in store.query(limit=2)] == ["4", "3"]
+
+
+def test_query_by_exact_namespaces_and_globs_together(store: ContextStore) -> None:
+    """A name without a wildcard matches that namespace only, alone, repeated or beside globs."""
+    for n, namespace in enumerate(["a.b", "a.c", "a.bc", "a.b", "b.b"]):
+        store.store(ItemInput(namespace=namespace, id=str(n)))
+
+    def ids(namespaces: list[str]) -> list[str]:
+        return [item.id for item in store.query(namespaces)]
+
+    assert ids(["a.b"]) == ["3", "0"]
+    assert ids(["a.b", "a.c"]) == ["3", "1", "0"]
+    assert ids(["a.b", "a.b"]) == ["3", "0"]
+    assert ids(["a.b?"]) == ["2"]
+    assert ids(["a.c", "a.b?", "*.b"]) == ["4", "3", "2", "1", "0"]
+    assert [event.id for event in store.read_events(0, ["a.c", "b.*"], 10).events] == ["1", "4"]
+
+
+def test_a_query_of_one_namespace_reads_its_index_in_order_without_sorting(db_path) -> None:
+    """The newest N of a namespace are read in the index's order and the read stops at N; a glob
+    over the same namespace sorted every row it matched first, data and all."""
+    store = ContextStore.open(db_path)
+    try:
+        where, params = item_filter(["signals.email"], [], None, None, time.time())
+        with store._read() as db:
+            plan = db.execute(
+                f"EXPLAIN QUERY PLAN SELECT * FROM items WHERE {where} ORDER BY updated_at DESC, rowid DESC LIMIT 5",
+                params,
+            ).fetchall()
+    finally:
+        store.close()
+    steps = " / ".join(row[-1] for row in plan)
+    assert "items_by_namespace (namespace=?)" in steps and "TEMP B-TREE" not in steps
 
 
 @pytest.mark.parametrize("pattern", ["Signals.*", "a b", "a/*", "[ab]", "a..*"])
