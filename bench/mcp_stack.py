@@ -146,7 +146,9 @@ async def connected(client: str, args: list[str]) -> AsyncIterator[Call]:
 
         parameters = StdioServerParameters(command=sys.executable, args=args, env=env)
         async with stdio_client(parameters) as (read, write), ClientSession(read, write) as session:
-            if client == "sdk-auto":  # the era FastMCP's Client negotiates: 2026-07-28 where the server has it
+            if (
+                client == "sdk-auto"
+            ):  # the era FastMCP's Client negotiates: 2026-07-28 where the server has it
                 from mcp.client._probe import negotiate_auto
 
                 await negotiate_auto(session)
