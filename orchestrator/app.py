@@ -67,6 +67,7 @@ from orchestrator.scheduler.user_lane import UserLane
 from orchestrator.scheduler_tools import QUIET_TOOLS, SchedulerToolRunner, scheduler_tools
 from orchestrator.step_writes import StepWrites
 from orchestrator.supervision.retry import PatientConnection, supervised
+from orchestrator.supervision.together import together
 from orchestrator.triage.content_book import ContentBook
 from orchestrator.triage.ranker_book import RankerBook
 from orchestrator.trust.actions import ContextActionStore, Signer
@@ -288,9 +289,11 @@ class Pepper:
     async def ask(self, text: str) -> Answer:
         """The conversation engine's answer to `text`, kept in the chat (both modes can use it);
         ingest and triage wait while it is worked out (the user's lane)."""
-        async with self.lane.serving():
-            await self.chat.add("user", text, command=True)
-            answer = await self.conversation.answer(text)
+        async with self.lane.serving():  # the user's message is stored while it is answered
+            _, answer = await together(
+                functools.partial(self.chat.add, "user", text, command=True),
+                functools.partial(self.conversation.answer, text),
+            )
             await self.chat.add("assistant", answer.text, command=True)
         return answer
 

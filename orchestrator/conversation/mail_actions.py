@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, time
+from functools import partial
 from typing import Any
-
-import anyio
 
 from orchestrator.accounts.merge import merged_list
 from orchestrator.accounts.names import DEFAULT_ACCOUNT
@@ -24,6 +23,7 @@ from orchestrator.feeds.related_mail import any_of
 from orchestrator.feeds.triage_rules import find_deadlines
 from orchestrator.feeds.waiting_feed import triage_asks
 from orchestrator.feeds.waiting_on_me import how_long, waiting_on_user
+from orchestrator.supervision.together import together
 from orchestrator.triage.now import now_list
 
 NOW_READS = (("signals.email", 300), ("signals.meeting", 100), ("signals.follow_up", 100))
@@ -128,23 +128,10 @@ async def urgent(
 async def _queries(
     services: Services, asks: list[tuple[list[str], list[str], int]]
 ) -> list[list[StoredItem]]:
-    """The answers to several context-store queries (namespaces, tags, limit), asked at once; the
-    first failure is raised as it is (not as a group), as a single query would raise it."""
-    answers: list[list[StoredItem]] = [[] for _ in asks]
-    failures: list[Exception] = []
-
-    async def ask(n: int, namespaces: list[str], tags: list[str], limit: int) -> None:
-        try:
-            answers[n] = await services.items.query(namespaces, tags, limit=limit)
-        except Exception as exc:  # raised below, once every query has ended
-            failures.append(exc)
-
-    async with anyio.create_task_group() as group:
-        for n, (namespaces, tags, limit) in enumerate(asks):
-            group.start_soon(ask, n, namespaces, tags, limit)
-    if failures:
-        raise failures[0]
-    return answers
+    """The answers to several context-store queries (namespaces, tags, limit), asked at once."""
+    return await together(
+        *(partial(services.items.query, namespaces, tags, limit=limit) for namespaces, tags, limit in asks)
+    )
 
 
 def _ranked_now(answers: list[list[StoredItem]], shelved: set[str], now: datetime) -> tuple[list[Ref], int]:
