@@ -37,7 +37,15 @@ def like(pattern: str) -> str:
 
 
 def glob_clause(column: str, patterns: Sequence[str]) -> tuple[str, list[Any]]:
-    return "(" + " OR ".join(f"{column} LIKE %s" for _ in patterns) + ")", [like(p) for p in patterns]
+    """SQL matching `column` against any of the namespace globs; a name without a wildcard is
+    compared for equality, so that even a generic plan reads the namespace index in order (as
+    SQLite does: `models.namespace_clause`)."""
+    exact = list(dict.fromkeys(check_glob(p) for p in patterns if "*" not in p and "?" not in p))
+    globs = [p for p in patterns if "*" in p or "?" in p]
+    terms = [f"{column} = %s"] if len(exact) == 1 else [f"{column} = ANY(%s)"] if exact else []
+    values: list[Any] = exact[:1] if len(exact) == 1 else [exact] if exact else []
+    terms += [f"{column} LIKE %s" for _ in globs]
+    return "(" + " OR ".join(terms) + ")", values + [like(p) for p in globs]
 
 
 def item_filter(
