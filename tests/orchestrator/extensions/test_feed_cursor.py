@@ -62,6 +62,18 @@ async def signals_when(pepper: Pepper, ready: Any) -> dict[str, dict[str, Any]]:
     return await until(pepper.connections["context"], "context://namespace/signals.feed", check)
 
 
+async def saved_cursor(pepper: Pepper, expected: dict[str, str], seconds: float = 10.0) -> Any:
+    """The feed's saved cursor once it is `expected` (or as it is after `seconds`): it is saved
+    after the page's signals, so it may land a moment after they show."""
+    with anyio.move_on_after(seconds):
+        while True:
+            cursor = await pepper.items.get("state.cursors", "feed.launch")
+            if cursor is not None and cursor.data == expected:
+                break
+            await anyio.sleep(0.05)
+    return cursor.data if cursor else None
+
+
 async def run_pepper(config: Path, data_dir: Path, during: Any, **llm: Any) -> Any:
     overrides = {"openai_base_url": None, "openai_api_key": None, **llm}
     pepper = Pepper(load_settings(config, data_dir=data_dir, **overrides))
@@ -86,9 +98,9 @@ async def test_feed_resumes_from_its_cursor_across_a_restart_and_applies_priorit
             "post_message", {"channel": "launch", "author": "ari", "text": "@dana a blocker on the build"}
         )
         signals = await signals_when(pepper, lambda s: len(s) == 2)
-        cursor = await pepper.items.get("state.cursors", "feed.launch")
+        cursor = await saved_cursor(pepper, {"cursor": "3"})
         await pepper.items.delete("signals.feed", "launch:1")  # read before the cursor: never again
-        return signals, cursor.data if cursor else None
+        return signals, cursor
 
     signals, cursor = await run_pepper(config, data_dir, first_run)
     assert cursor == {"cursor": "3"}
@@ -110,8 +122,7 @@ async def test_feed_resumes_from_its_cursor_across_a_restart_and_applies_priorit
 
     async def second_run(pepper: Pepper) -> tuple[dict[str, Any], Any]:
         signals = await signals_when(pepper, lambda s: len(s) == 3)
-        cursor = await pepper.items.get("state.cursors", "feed.launch")
-        return signals, cursor.data if cursor else None
+        return signals, await saved_cursor(pepper, {"cursor": "5"})
 
     signals, cursor = await run_pepper(config, data_dir, second_run)
     assert sorted(signals) == ["launch:3", "launch:4", "launch:5"]  # launch:1 was not read again
