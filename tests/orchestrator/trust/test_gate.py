@@ -4,7 +4,7 @@ mail), traced back to the ingested mail, and the model's stated reason taken out
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -87,21 +87,23 @@ async def test_an_answer_about_an_event_read_in_the_run_expires_when_it_ends(
     connections, tmp_path: Path
 ) -> None:
     runner, desk = await gate(connections, tmp_path, {})
+    # Tomorrow's meeting, on any day the test runs (an action past its expiry is no longer pending).
+    ended = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
     event = {
         "id": "e1",
         "uid": "u1",
         "title": "Sync",
-        "start": "2026-12-06T09:00:00Z",
-        "end": "2026-12-06T10:00:00Z",
+        "start": (ended - timedelta(hours=1)).isoformat(),
+        "end": ended.isoformat(),
     }
     runner.ledger.observe("calendar", "get_event", json.dumps(event))
     answer = RemoteTool(server="calendar", name="respond_to_invite")
     await runner(answer, {"event_id": "e1", "response": "declined"})
-    listed = {"events": [{**event, "id": "e2", "end": "2026-12-07T10:00:00Z"}]}
+    listed = {"events": [{**event, "id": "e2", "end": (ended + timedelta(days=1)).isoformat()}]}
     runner.ledger.observe("calendar", "upcoming", json.dumps(listed))
     await runner(SEND, {"message": {"to": ["a@example.org"], "body": "About the sync"}})
     expiries = {a.tool: a.expires_at for a in await desk.pending()}
-    ended = datetime(2026, 12, 6, 10, tzinfo=UTC)  # e1's end: e2 was only listed, so it does not count
+    # e1's end: e2 was only listed, so it does not count
     assert expiries == {"respond_to_invite": ended, "send_message": ended}
 
 
