@@ -19,7 +19,7 @@ from typing import Any
 
 from pgvector import Vector
 
-from ..models import Event, EventPage, check_glob, from_epoch, to_epoch
+from ..models import Event, EventPage, check_glob, exact_and_globs, from_epoch, to_epoch
 from ..search import HALF_MICROSECOND, LEXICAL_WEIGHT, WORD, Ranked, fuse
 
 __all__ = ["COLUMNS", "item_filter", "read_events", "run_search"]
@@ -37,15 +37,18 @@ def like(pattern: str) -> str:
 
 
 def glob_clause(column: str, patterns: Sequence[str]) -> tuple[str, list[Any]]:
-    """SQL matching `column` against any of the namespace globs; a name without a wildcard is
-    compared for equality, so that even a generic plan reads the namespace index in order (as
-    SQLite does: `models.namespace_clause`)."""
-    exact = list(dict.fromkeys(check_glob(p) for p in patterns if "*" not in p and "?" not in p))
-    globs = [p for p in patterns if "*" in p or "?" in p]
-    terms = [f"{column} = %s"] if len(exact) == 1 else [f"{column} = ANY(%s)"] if exact else []
-    values: list[Any] = exact[:1] if len(exact) == 1 else [exact] if exact else []
-    terms += [f"{column} LIKE %s" for _ in globs]
-    return "(" + " OR ".join(terms) + ")", values + [like(p) for p in globs]
+    """SQL matching `column` against any of the namespace globs, the names without a wildcard by
+    equality (`models.exact_and_globs`), so that even a generic plan reads the namespace index in
+    order."""
+    exact, globs = exact_and_globs(patterns)
+    terms, values = [f"{column} LIKE %s" for _ in globs], [like(p) for p in globs]
+    if len(exact) == 1:
+        terms.insert(0, f"{column} = %s")
+        values.insert(0, exact[0])
+    elif exact:
+        terms.insert(0, f"{column} = ANY(%s)")
+        values.insert(0, exact)
+    return "(" + " OR ".join(terms) + ")", values
 
 
 def item_filter(
