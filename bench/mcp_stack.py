@@ -7,13 +7,13 @@ Sequential `tools/call` round trips per second between two processes, for each p
 client (FastMCP's `Client`, which negotiates the 2026-07-28 protocol era with a server that has
 it; the SDK's `ClientSession` with the `initialize` handshake, `sdk`; the same session negotiating
 the era as FastMCP's client does, `sdk-auto`, the one Pepper's subscriptions need) with a server
-(FastMCP as every Pepper server is built, `pepper_server`; the SDK's high-level `MCPServer`; the
-SDK's low-level `Server`),
+(FastMCP as `pepper_server` builds the gmail, calendar and notify servers; the SDK's high-level
+`MCPServer`; the SDK's low-level `Server`; and `context-store`, the context store server as it
+ships, `python -m mcp_servers.context_store` with no embedder, for `store` only),
 for two tools: `noop` (returns its arguments' id: the stack alone) and the context store's
-`store` (one real SQLite upsert through `SqliteStorage`, a fresh database per server). The
-FastMCP `store` is the context store server itself (`python -m mcp_servers.context_store`,
-no embedder); the SDK servers run this file with `--serve` and call the same storage. The
-choice these figures support is recorded in `mcp_servers/common/surface.py`.
+`store` (one real SQLite upsert through `SqliteStorage`, a fresh database per server). The other
+servers run this file with `--serve` and call the same storage. The choice these figures support
+is recorded in `mcp_servers/common/surface.py`.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from typing import Any
 
 import anyio
 
-SERVERS = ("fastmcp", "sdk-mcpserver", "sdk-lowlevel")
+SERVERS = ("fastmcp", "sdk-mcpserver", "sdk-lowlevel", "context-store")
 CLIENTS = ("fastmcp", "sdk", "sdk-auto")
 Call = Callable[[str, dict[str, Any]], Awaitable[Any]]
 
@@ -62,14 +62,19 @@ async def _store(storage: Any, arguments: dict[str, Any]) -> dict[str, Any]:
     return written.model_dump(mode="json")
 
 
-def serve_fastmcp_noop() -> None:
+def serve_fastmcp(db: str) -> None:
     from mcp_servers.common.surface import pepper_server
 
-    server = pepper_server("noop")
+    server = pepper_server("bench")  # a name not in SDK_SERVERS: FastMCP
+    storage = _storage(db)
 
     @server.tool
     def noop(namespace: str, id: str, data: Any = None, text: str | None = None) -> dict[str, Any]:
         return {"id": id}
+
+    @server.tool
+    async def store(namespace: str, id: str, data: Any = None, text: str | None = None) -> dict[str, Any]:
+        return await _store(storage, {"namespace": namespace, "id": id, "data": data, "text": text})
 
     anyio.run(lambda: server.run_stdio_async(show_banner=False))
 
@@ -124,10 +129,8 @@ def serve_lowlevel(db: str) -> None:
 
 
 def command(server: str, tool: str, db: Path) -> list[str]:
-    if server == "fastmcp" and tool == "store":
+    if server == "context-store":
         return ["-m", "mcp_servers.context_store", "--db", str(db)]
-    if server == "fastmcp":
-        return [__file__, "--serve", "fastmcp-noop"]
     return [__file__, "--serve", server.removeprefix("sdk-"), "--db", str(db)]
 
 
@@ -168,15 +171,19 @@ async def rate(client: str, server: str, tool: str, calls: int, folder: Path) ->
         return calls / (time.perf_counter() - started)
 
 
-async def measure(calls: int, rounds: int) -> list[dict[str, Any]]:
+async def measure(
+    calls: int, rounds: int, servers: tuple[str, ...] = SERVERS, clients: tuple[str, ...] = CLIENTS
+) -> list[dict[str, Any]]:
     """Every pairing `rounds` times, interleaved so that a burst of load on a shared machine hits
     them all alike; the best round is the stack's cost, the median what a busy machine gives."""
     found: dict[tuple[str, str, str], list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="pepper-mcp-stack-") as folder:
         for round in range(rounds):
             for tool in ("noop", "store"):
-                for server in SERVERS:
-                    for client in CLIENTS:
+                for server in servers:
+                    if server == "context-store" and tool != "store":
+                        continue
+                    for client in clients:
                         place = Path(folder) / str(round)
                         place.mkdir(exist_ok=True)
                         per_second = await rate(client, server, tool, calls, place)
@@ -198,14 +205,20 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=300, help="timed calls per pairing")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per pairing (best and median kept)")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
-    parser.add_argument("--serve", choices=("fastmcp-noop", "mcpserver", "lowlevel"), help=argparse.SUPPRESS)
+    parser.add_argument("--servers", default=",".join(SERVERS), help="comma-separated subset of servers")
+    parser.add_argument("--clients", default=",".join(CLIENTS), help="comma-separated subset of clients")
+    parser.add_argument("--serve", choices=("fastmcp", "mcpserver", "lowlevel"), help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.serve:
-        serving = {"fastmcp-noop": lambda: serve_fastmcp_noop(), "mcpserver": lambda: serve_mcpserver(options.db),
+        serving = {"fastmcp": lambda: serve_fastmcp(options.db), "mcpserver": lambda: serve_mcpserver(options.db),
                    "lowlevel": lambda: serve_lowlevel(options.db)}  # fmt: skip
         return serving[options.serve]()
-    rows = anyio.run(measure, options.calls, options.rounds)
+    servers, clients = tuple(options.servers.split(",")), tuple(options.clients.split(","))
+    unknown = sorted(set(servers) - set(SERVERS)) + sorted(set(clients) - set(CLIENTS))
+    if unknown:
+        parser.error(f"unknown server or client {unknown[0]!r}: servers {SERVERS}, clients {CLIENTS}")
+    rows = anyio.run(measure, options.calls, options.rounds, servers, clients)
     machine = {"python": platform.python_version(), "cpus": os.cpu_count(), "load": os.getloadavg()[0],
                "mcp": version("mcp"), "fastmcp": version("fastmcp"), "calls": options.calls,
                "rounds": options.rounds}  # fmt: skip

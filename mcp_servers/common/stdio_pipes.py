@@ -1,4 +1,4 @@
-"""Serving a FastMCP server over stdio with every frame checked, on pipes or on plain files.
+"""Serving a Pepper server (FastMCP or the SDK's MCPServer) over stdio with every frame checked, on pipes or on plain files.
 
 The SDK's `stdio_server()` reads each line and writes each reply through `anyio.wrap_file`, i.e. a
 worker-thread hand-off per message in each direction. On a busy two-core machine those hand-offs are
@@ -14,6 +14,7 @@ restored afterwards.
 
 `serve_stdio` repeats the few lines of FastMCP 4.2's `run_stdio_async` (transport marker, lifespan,
 SDK server loop) because that method does not accept streams; re-check it when FastMCP is upgraded.
+An SDK `MCPServer`'s low-level loop enters its lifespan itself.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from fastmcp.server.context import reset_transport, set_transport
 from mcp.server.stdio import stdio_server
 
 from .frames import MAX_STDIO_FRAME_BYTES, frame_error, oversized_reply
+from .surface import PepperServer, lowlevel
 
 __all__ = ["serve_stdio"]
 
@@ -284,14 +286,15 @@ async def _replies(sink: BinaryIO) -> AsyncIterator[Replies]:
         transport.close()
 
 
-async def serve_stdio(server: FastMCP, max_frame_bytes: int = MAX_STDIO_FRAME_BYTES) -> None:
+async def serve_stdio(server: PepperServer, max_frame_bytes: int = MAX_STDIO_FRAME_BYTES) -> None:
     """Serve `server` over this process's stdin/stdout until the host closes them (or, for a file of
     requests, until each has been answered)."""
     token = set_transport("stdio")
     try:
-        async with server._lifespan_manager(), _wire_streams(max_frame_bytes) as (lines, writer):
+        lifespan = server._lifespan_manager() if isinstance(server, FastMCP) else contextlib.nullcontext()
+        async with lifespan, _wire_streams(max_frame_bytes) as (lines, writer):
             async with stdio_server(lines, writer) as (read_stream, write_stream):
-                low_level = server._mcp_server
+                low_level = lowlevel(server)
                 await low_level.run(read_stream, write_stream, low_level.create_initialization_options())
     finally:
         reset_transport(token)

@@ -1,10 +1,10 @@
-"""Resource subscriptions for FastMCP servers, in both MCP protocol eras.
+"""Resource subscriptions for Pepper's servers, in both MCP protocol eras.
 
 FastMCP 4.x registers neither `resources/subscribe` (handshake era, up to 2025-11-25) nor
-`subscriptions/listen` (2026-07-28) and so advertises `resources.subscribe = False`. This module is
-the one place that works around it: `ResourceSubscriptions.install(server)` registers both handlers
-on FastMCP's low-level server (a private attribute, touched only here), which makes the SDK
-advertise the capability in either era. `notify(uri)` then reaches every subscriber of `uri`:
+`subscriptions/listen` (2026-07-28) and so advertises `resources.subscribe = False`; the SDK's
+`MCPServer` serves only `subscriptions/listen`, from a bus of its own. `ResourceSubscriptions.install(server)`
+registers all three handlers on either framework's low-level server (surface.lowlevel), which makes
+the SDK advertise the capability in either era. `notify(uri)` then reaches every subscriber of `uri`:
 legacy sessions by a direct `notifications/resources/updated`, modern clients through their
 listen stream. `subscribed_uris()` tells a server which URIs anyone follows, so that a server whose
 URIs are patterns (the context store's `context://namespace/signals.*`) can notify each pattern
@@ -19,10 +19,11 @@ from typing import Any
 
 import anyio
 import mcp_types as types
-from fastmcp import FastMCP
 from mcp.server.context import ServerRequestContext
 from mcp.server.session import ServerSession
 from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, ResourceUpdated
+
+from .surface import PepperServer, lowlevel
 
 __all__ = ["ResourceSubscriptions"]
 
@@ -40,14 +41,12 @@ class ResourceSubscriptions:
         self._bus = InMemorySubscriptionBus()
         self._listen = ListenHandler(self._bus)
 
-    def install(self, server: FastMCP) -> None:
+    def install(self, server: PepperServer) -> None:
         """Serve `resources/subscribe`, `resources/unsubscribe` and `subscriptions/listen` on `server`."""
-        lowlevel = server._mcp_server
-        lowlevel.add_request_handler("resources/subscribe", types.SubscribeRequestParams, self._subscribe)
-        lowlevel.add_request_handler(
-            "resources/unsubscribe", types.UnsubscribeRequestParams, self._unsubscribe
-        )
-        lowlevel.add_request_handler(
+        low = lowlevel(server)
+        low.add_request_handler("resources/subscribe", types.SubscribeRequestParams, self._subscribe)
+        low.add_request_handler("resources/unsubscribe", types.UnsubscribeRequestParams, self._unsubscribe)
+        low.add_request_handler(
             "subscriptions/listen", types.SubscriptionsListenRequestParams, self._listen_stream
         )
 

@@ -1,23 +1,47 @@
-"""What every Pepper server shows a host besides its tools: `pepper_server(name, ...)` builds the
-FastMCP server with Pepper's own version in `serverInfo` (not FastMCP's), no `prompts` capability
-(no Pepper server has prompts: a host would offer an empty menu), and invalid tool arguments
-answered in one sentence that names the argument and what it accepts, instead of pydantic's
-multi-line report (which also named internal functions such as `call[find_slots]`).
-The capability is withdrawn on FastMCP's low-level server, a private attribute touched only here.
+"""What every Pepper server shows a host besides its tools, and the one place that picks the server
+framework. `pepper_server(name, ...)` builds the server: the SDK's `MCPServer` for the servers named in
+`SDK_SERVERS` (measured faster, see below), FastMCP for the others. Either way it carries Pepper's own
+version in `serverInfo` (not the framework's), no `prompts` capability (no Pepper server has prompts: a
+host would offer an empty menu), and invalid tool arguments answered in one sentence that names the
+argument and what it accepts, instead of pydantic's multi-line report (which also named internal
+functions such as `call[find_slots]`). `ToolError` and `ResourceError` here are what a server raises
+for an anticipated failure: both frameworks recognise them, and the text reaches the client as it
+was written (the SDK would prefix "Error executing tool NAME: "). `lowlevel(server)` and `http_app`
+are the only ways into each framework's private low-level server and HTTP app.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
+import logging
 from typing import Any
 
 import mcp_types
 from fastmcp import FastMCP
-from fastmcp.exceptions import ToolError, ValidationError
+from fastmcp.exceptions import ResourceError as _FastMCPResourceError
+from fastmcp.exceptions import ToolError as _FastMCPToolError
+from fastmcp.exceptions import ValidationError
 from fastmcp.server.middleware import Middleware, MiddlewareContext
+from mcp.server.lowlevel.server import Server as LowLevelServer
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ResourceError as _SdkResourceError
+from mcp.server.mcpserver.exceptions import ToolError as _SdkToolError
+from mcp.server.mcpserver.exceptions import UnexpectedToolError
+from mcp.server.transport_security import TransportSecuritySettings
 from pydantic import ValidationError as PydanticValidationError
+from starlette.applications import Starlette
 
-__all__ = ["argument_sentence", "pepper_server", "pepper_version"]
+__all__ = [
+    "SDK_SERVERS",
+    "PepperServer",
+    "ResourceError",
+    "ToolError",
+    "argument_sentence",
+    "http_app",
+    "lowlevel",
+    "pepper_server",
+    "pepper_version",
+]
 
 _TYPES = {"integer": "a whole number", "number": "a number", "string": "text", "boolean": "true or false",
           "array": "a list", "object": "an object", "null": "null"}  # fmt: skip
@@ -25,6 +49,24 @@ _TYPES = {"integer": "a whole number", "number": "a number", "string": "text", "
 
 _FORMATS = {"date-time": "a date and time (ISO 8601)", "date": "a date (YYYY-MM-DD)",
             "duration": "a duration (ISO 8601, e.g. PT30M)", "time": "a time (HH:MM)"}  # fmt: skip
+
+# The servers built on the SDK's `MCPServer`; the rest are FastMCP servers. Figures below.
+SDK_SERVERS = frozenset({"pepper-context-store"})
+
+PepperServer = FastMCP | MCPServer
+
+
+class ToolError(_FastMCPToolError, _SdkToolError):
+    """An anticipated tool failure, its message for the caller as written. `quiet=True` marks an
+    answer rather than a fault (say, "no such item"): the server does not log it."""
+
+    def __init__(self, message: str, *, quiet: bool = False) -> None:
+        super().__init__(message, log_level=logging.DEBUG if quiet else logging.ERROR)
+        self.quiet = quiet
+
+
+class ResourceError(_FastMCPResourceError, _SdkResourceError):
+    """An anticipated failure to read a resource, its message for the caller as written."""
 
 
 def pepper_version() -> str:
@@ -35,7 +77,7 @@ def pepper_version() -> str:
         return "0+source"
 
 
-# The server framework: FastMCP, chosen here for every Pepper server, measured against the SDK
+# The server framework, measured (issue #16) against the SDK
 # (issue #16; `bench/mcp_stack.py`, sequential calls over stdio, each server a process; figures and
 # both runs in bench/RESULTS-mcp-stack.md). Idle machine, 2026-12-06, median calls/s of two runs:
 #
@@ -49,32 +91,82 @@ def pepper_version() -> str:
 # that era (its subscriptions arrive on `subscriptions/listen` streams). In it the client makes no
 # steady difference, so the orchestrator keeps FastMCP's `Client` (most of the gap the issue measured
 # was the SDK session's older handshake). The server does: the SDK's `MCPServer` answered `store`
-# 26-35% faster. Not moved yet: the paths that scale with mail are batched (0.08 MCP calls per
-# message in a 20,000-message first sync), and a chat answer makes a few calls of 2-4 ms each, so
-# the per-call gain is a few ms a question; moving the context store means rebuilding here, for a
-# second framework, what FastMCP supplies and the tests rely on (schemas from signatures, the
-# two-tier ToolError, this module's argument sentences and capability edits, resource templates,
-# `subscriptions.py`, `transport.py`'s HTTP app, and the in-memory `Client(server)` of every server
-# test).
+# 26-35% faster, so the context store (the server every answer and every feed page calls) is an
+# `MCPServer`. The gmail, calendar and notify servers stay on FastMCP: their hot paths are batched
+# (0.08 MCP calls per message in a 20,000-message first sync) and they use FastMCP features the SDK
+# server lacks here (custom HTTP routes such as Gmail's push webhook, the Composio adapters' tests).
 
 
-def pepper_server(name: str, *, instructions: str | None = None, lifespan: Any = None) -> FastMCP:
-    """A FastMCP server as every Pepper server is one (see the module docstring)."""
-    server = FastMCP(
-        name,
-        instructions=instructions,
-        version=pepper_version(),
-        lifespan=lifespan,
-        middleware=[_ArgumentErrors()],
-    )
-    lowlevel = server._mcp_server
-    capabilities = lowlevel.get_capabilities
+def pepper_server(name: str, *, instructions: str | None = None, lifespan: Any = None) -> PepperServer:
+    """The server `name` as every Pepper server is one (see the module docstring)."""
+    server: PepperServer
+    if name in SDK_SERVERS:
+        root = logging.getLogger()
+        handlers, level = list(root.handlers), root.level
+        # MCPServer configures the root logger (basicConfig with a rich handler) when nothing has:
+        # the process's own logging (transport.log_to_stderr) stays as it was.
+        server = _SdkServer(name, instructions=instructions, version=pepper_version(), lifespan=lifespan)
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    else:
+        server = FastMCP(
+            name,
+            instructions=instructions,
+            version=pepper_version(),
+            lifespan=lifespan,
+            middleware=[_ArgumentErrors()],
+        )
+    low = lowlevel(server)
+    capabilities = low.get_capabilities
 
     def without_prompts(*args: Any, **kwargs: Any) -> mcp_types.ServerCapabilities:
         return capabilities(*args, **kwargs).model_copy(update={"prompts": None})
 
-    lowlevel.get_capabilities = without_prompts  # type: ignore[method-assign]
+    low.get_capabilities = without_prompts  # type: ignore[method-assign]
     return server
+
+
+def lowlevel(server: PepperServer) -> LowLevelServer:
+    """The SDK low-level server under `server` (a private attribute of either framework)."""
+    return server._lowlevel_server if isinstance(server, MCPServer) else server._mcp_server
+
+
+def http_app(server: PepperServer, path: str) -> Starlette:
+    """The streamable-HTTP app of `server` at `path`, without the framework's own Host and Origin
+    checks (transport.http_middleware's are stricter); run its lifespan around the requests."""
+    if isinstance(server, MCPServer):
+        return server.streamable_http_app(
+            streamable_http_path=path,
+            transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+        )
+    return server.http_app(path=path, transport="http", host_origin_protection=False)
+
+
+class _SdkServer(MCPServer):
+    """The SDK's server with FastMCP's manners where the tests and hosts rely on them: argument
+    errors in one sentence, an anticipated error's text without the SDK's prefix, quiet errors
+    not logged."""
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Context | None = None) -> Any:
+        tool = self._tool_manager.get_tool(name)
+        if tool is not None:  # the SDK would ignore an unknown argument: a misspelt one would go unseen
+            unknown = [key for key in arguments if key not in tool.parameters.get("properties", {})]
+            if unknown:
+                raise ToolError(_not_an_argument(unknown[0], tool.parameters))
+        try:
+            return await super().call_tool(name, arguments, context)
+        except UnexpectedToolError:
+            raise
+        except _SdkToolError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, PydanticValidationError):
+                raise ToolError(_sentence(cause, tool.parameters if tool is not None else {})) from exc
+            if isinstance(cause, ToolError) and cause.quiet:
+                text = mcp_types.TextContent(type="text", text=str(cause))
+                return mcp_types.CallToolResult(content=[text], is_error=True)
+            if isinstance(cause, _SdkToolError | _SdkResourceError):
+                raise ToolError(str(cause)) from cause
+            raise
 
 
 class _ArgumentErrors(Middleware):
@@ -85,12 +177,14 @@ class _ArgumentErrors(Middleware):
             if not isinstance(exc.__cause__, PydanticValidationError) or context.fastmcp_context is None:
                 raise
             tool = await context.fastmcp_context.fastmcp.get_tool(context.message.name)
-            schema = tool.parameters if tool is not None else {}
-            try:
-                sentence = argument_sentence(exc.__cause__, schema)
-            except (KeyError, TypeError, ValueError, IndexError):  # a schema shape not foreseen here
-                sentence = "the arguments do not match this tool's input schema: see tools/list."
-            raise ToolError(sentence) from exc
+            raise ToolError(_sentence(exc.__cause__, tool.parameters if tool is not None else {})) from exc
+
+
+def _sentence(error: PydanticValidationError, schema: dict) -> str:
+    try:
+        return argument_sentence(error, schema)
+    except (KeyError, TypeError, ValueError, IndexError):  # a schema shape not foreseen here
+        return "the arguments do not match this tool's input schema: see tools/list."
 
 
 def argument_sentence(error: PydanticValidationError, schema: dict) -> str:
@@ -98,8 +192,7 @@ def argument_sentence(error: PydanticValidationError, schema: dict) -> str:
     first = error.errors()[0]
     loc = [part for part in first["loc"] if isinstance(part, str | int)]
     if first["type"] == "unexpected_keyword_argument":
-        known = ", ".join(sorted(schema.get("properties", {}))) or "no arguments"
-        return f"{_name(loc)} is not an argument of this tool; it takes: {known}."
+        return _not_an_argument(_name(loc), schema)
     path, found = _property(schema, loc)
     name = _name(path) or "the arguments"
     if first["type"] == "value_error":  # the model's own check, in its author's words
@@ -107,6 +200,11 @@ def argument_sentence(error: PydanticValidationError, schema: dict) -> str:
     if first["type"] in ("missing", "missing_argument"):
         return f"{name} is required: give {_accepts(found)}."
     return f"{name} was {_shown(first.get('input'))}, but it accepts {_accepts(found)}."
+
+
+def _not_an_argument(name: str, schema: dict) -> str:
+    known = ", ".join(sorted(schema.get("properties", {}))) or "no arguments"
+    return f"{name} is not an argument of this tool; it takes: {known}."
 
 
 def _name(path: list[str | int]) -> str:

@@ -17,10 +17,10 @@ import hmac
 import logging
 import sys
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import anyio
-from fastmcp import FastMCP
+from mcp.server.mcpserver import MCPServer
 from pydantic import BaseModel, Field, SecretStr
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -31,6 +31,7 @@ from .memory import limit_arenas
 from .orphan_guard import die_with_parent
 from .startup import StartupError, bind_listener, reporting_startup_errors
 from .stdio_pipes import serve_stdio
+from .surface import PepperServer, http_app
 
 __all__ = [
     "BearerTokenMiddleware",
@@ -127,7 +128,7 @@ def log_to_stderr(level: str = "INFO") -> None:
     )
 
 
-def run_server(server: FastMCP, options: TransportOptions) -> None:
+def run_server(server: PepperServer, options: TransportOptions) -> None:
     """Serve until the host goes away or Ctrl-C; a console script's last step. A start-up error the
     user can fix (port in use, missing token, bad --host) ends it with one line and status 2."""
     limit_arenas()
@@ -167,7 +168,9 @@ def http_middleware(options: TransportOptions, exempt_paths: Sequence[str] = ())
     return [*middleware, Middleware(FrameGuard, path=options.path)]
 
 
-async def serve(server: FastMCP, options: TransportOptions, token_exempt_paths: Sequence[str] = ()) -> None:
+async def serve(
+    server: PepperServer, options: TransportOptions, token_exempt_paths: Sequence[str] = ()
+) -> None:
     """Run `server` on the chosen transport until cancelled (see `http_middleware` for the paths)."""
     if options.transport == "stdio":
         die_with_parent()  # a stdio server has no use without the host that spawned it
@@ -179,6 +182,10 @@ async def serve(server: FastMCP, options: TransportOptions, token_exempt_paths: 
         return
     middleware = http_middleware(options, token_exempt_paths)
     listener = bind_listener(options.host, options.port)
+    if isinstance(server, MCPServer):
+        with listener:
+            await _serve_sdk_http(server, options, middleware, listener)
+        return
     with listener:
         await server.run_http_async(
             show_banner=False,
@@ -191,3 +198,18 @@ async def serve(server: FastMCP, options: TransportOptions, token_exempt_paths: 
             uvicorn_config={"log_level": "warning"},
             sockets=[listener],
         )
+
+
+async def _serve_sdk_http(
+    server: MCPServer, options: TransportOptions, middleware: list[Middleware], listener: Any
+) -> None:
+    """An SDK server's streamable-HTTP app behind `middleware`, served as FastMCP serves its own."""
+    import uvicorn
+
+    app = http_app(server, options.path)
+    for layer in reversed(middleware):  # add_middleware puts each outside the ones added before
+        app.add_middleware(layer.cls, *layer.args, **layer.kwargs)
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2)
+    logger.info("Starting MCP server %r on http://%s:%d%s", server.name, options.host,
+                listener.getsockname()[1], options.path)  # fmt: skip
+    await uvicorn.Server(config).serve(sockets=[listener])

@@ -1,6 +1,7 @@
 """The context store's MCP surface: tools, resources and subscriptions over a `Storage` backend.
 
-`build_server(settings, store=None)` returns a FastMCP server. Its lifespan opens the backend the
+`build_server(settings, store=None)` returns the server (the SDK's `MCPServer`: see
+mcp_servers/common/surface.py for why). Its lifespan opens the backend the
 settings name (unless one is passed in, which the caller then owns), and runs the change notifier,
 the maintenance loop and the embedding worker. The server knows nothing of the backend beyond the
 `Storage` protocol; the store's own errors become `ToolError`s (or `ResourceError`s) with its message.
@@ -17,13 +18,12 @@ from typing import Annotated, Any, Literal, TypeVar
 
 import anyio
 from anyio.abc import TaskGroup
-from fastmcp import FastMCP
-from fastmcp.exceptions import ResourceError, ToolError
+from mcp_types import ToolAnnotations
 from pydantic import BaseModel, Field, JsonValue
 
 from mcp_servers.common.background import background
 from mcp_servers.common.subscriptions import ResourceSubscriptions
-from mcp_servers.common.surface import pepper_server
+from mcp_servers.common.surface import PepperServer, ResourceError, ToolError, pepper_server
 
 from . import uris
 from .errors import ContextStoreError, NotFound
@@ -44,12 +44,18 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 SEARCH_CATCH_UP_SECONDS = 2.0  # a semantic search waits this long at most for queued items
-READ_ONLY = {"readOnlyHint": True, "destructiveHint": False, "idempotentHint": True, "openWorldHint": False}
+READ_ONLY = ToolAnnotations(
+    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+)
 # An upsert replaces what was stored under its id (destructive), and without an id each call
 # stores one more item (not idempotent).
-UPSERT = {"readOnlyHint": False, "destructiveHint": True, "idempotentHint": False, "openWorldHint": False}
-DELETE = {**UPSERT, "idempotentHint": True}  # a second delete finds nothing to delete
-CURSOR = {"readOnlyHint": False, "destructiveHint": False, "idempotentHint": True, "openWorldHint": False}
+UPSERT = ToolAnnotations(
+    read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=False
+)
+DELETE = UPSERT.model_copy(update={"idempotent_hint": True})  # a second delete finds nothing to delete
+CURSOR = ToolAnnotations(
+    read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+)
 
 Namespace = Annotated[str, Field(description="Dotted namespace, e.g. 'signals.email'")]
 ItemId = Annotated[str, Field(description="The item's id within its namespace")]
@@ -113,7 +119,7 @@ class _Runtime:
             with self.gate.serving():
                 return await function(*args, **kwargs)
         except NotFound as exc:  # an answer, not a fault: no "Error calling tool" in the server's log
-            raise ToolError(str(exc), log_level=logging.DEBUG) from exc
+            raise ToolError(str(exc), quiet=True) from exc
         except ContextStoreError as exc:
             raise ToolError(str(exc)) from exc
 
@@ -123,7 +129,7 @@ class _Runtime:
             self.embedding.wake()
 
 
-def build_server(settings: ContextStoreSettings, store: Storage | ContextStore | None = None) -> FastMCP:
+def build_server(settings: ContextStoreSettings, store: Storage | ContextStore | None = None) -> PepperServer:
     """The context store MCP server; `store`, when given, is used as is and left open at shutdown
     (a blocking `ContextStore` is served through `SqliteStorage`)."""
     if isinstance(store, ContextStore):
@@ -149,9 +155,9 @@ def _lifespan(
     given: Storage | None,
     runtime: _Runtime,
     subscriptions: ResourceSubscriptions,
-) -> Callable[[FastMCP], Any]:
+) -> Callable[[PepperServer], Any]:
     @asynccontextmanager
-    async def lifespan(_: FastMCP) -> AsyncIterator[dict[str, Any]]:
+    async def lifespan(_: PepperServer) -> AsyncIterator[dict[str, Any]]:
         store = given or await open_storage(settings)
         runtime.store = store
         runtime.notifier = ChangeNotifier(store, subscriptions, settings.poll_interval_seconds)
@@ -176,7 +182,7 @@ def _lifespan(
     return lifespan
 
 
-def _add_write_tools(server: FastMCP, runtime: _Runtime) -> None:
+def _add_write_tools(server: PepperServer, runtime: _Runtime) -> None:
     @server.tool(annotations=UPSERT)
     async def store(
         namespace: Namespace,
@@ -226,7 +232,7 @@ def _add_write_tools(server: FastMCP, runtime: _Runtime) -> None:
         return written
 
 
-def _add_read_tools(server: FastMCP, runtime: _Runtime) -> None:
+def _add_read_tools(server: PepperServer, runtime: _Runtime) -> None:
     @server.tool(annotations=READ_ONLY)
     async def get(namespace: Namespace, id: ItemId) -> Item:
         """Read one item by namespace and id."""
@@ -284,7 +290,7 @@ def _add_read_tools(server: FastMCP, runtime: _Runtime) -> None:
         return SearchResult(mode=mode, hits=hits, pending_embeddings=pending, note=note)
 
 
-def _add_event_tools(server: FastMCP, runtime: _Runtime) -> None:
+def _add_event_tools(server: PepperServer, runtime: _Runtime) -> None:
     @server.tool(annotations=READ_ONLY)
     async def read_events(
         after: Annotated[
@@ -327,7 +333,7 @@ def _add_event_tools(server: FastMCP, runtime: _Runtime) -> None:
         return Cursor(consumer=consumer, seq=await runtime.call(runtime.store.ack, consumer, seq))
 
 
-def _add_resources(server: FastMCP, runtime: _Runtime) -> None:
+def _add_resources(server: PepperServer, runtime: _Runtime) -> None:
     @server.resource("context://item/{namespace}/{id}", mime_type="application/json")
     async def item_resource(namespace: str, id: str) -> str:
         """One item as JSON."""

@@ -16,6 +16,7 @@ from fastmcp import FastMCP
 
 from mcp_servers.calendar.server import build_server as build_calendar
 from mcp_servers.calendar.settings import CalendarSettings
+from mcp_servers.common.surface import PepperServer
 from mcp_servers.context_store.server import build_server as build_context_store
 from mcp_servers.context_store.settings import ContextStoreSettings
 from mcp_servers.gmail.maildir import MaildirProvider
@@ -83,7 +84,7 @@ def calendar_file(tmp_path: Path) -> Path:
     return tmp_path / "calendars" / "work.ics"
 
 
-def context_store(tmp_path: Path) -> FastMCP:
+def context_store(tmp_path: Path) -> PepperServer:
     return build_context_store(ContextStoreSettings(db_path=tmp_path / "context.sqlite3", embedder="none"))
 
 

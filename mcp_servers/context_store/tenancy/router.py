@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mcp_servers.common.frames import FrameGuard
 from mcp_servers.common.host_guard import send_json
+from mcp_servers.common.surface import http_app
 from mcp_servers.common.transport import send_unauthorized
 
 from ..errors import StorageError
@@ -132,7 +133,7 @@ class TenantRouter:
         started = False
         try:
             server = build_server(self._settings.model_copy(update={"tenant": tenant.name}), storage)
-            app = server.http_app(path=self._path, transport="http", host_origin_protection=False)
+            app = http_app(server, self._path)
             async with app.router.lifespan_context(app):
                 logger.info("serving tenant %s", tenant.name)
                 task_status.started(FrameGuard(app, path=self._path))

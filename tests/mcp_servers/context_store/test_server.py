@@ -179,7 +179,7 @@ async def test_resources_return_items_as_json(settings: ContextStoreSettings) ->
         ("context://item/Bad/x", "invalid namespace 'Bad'"),
         ("context://item/notes/missing", "no item 'missing'"),
         ("context://namespace/sig%20nals", "invalid namespace pattern"),
-        ("context://elsewhere/x", "not found"),
+        ("context://elsewhere/x", "Unknown resource: context://elsewhere/x"),
     ],
 )
 async def test_malformed_resource_uri_gets_a_clear_error(
