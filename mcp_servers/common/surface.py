@@ -77,7 +77,7 @@ def pepper_version() -> str:
         return "0+source"
 
 
-# The server framework, measured (issue #16) against the SDK
+# The server framework, measured against the SDK
 # (issue #16; `bench/mcp_stack.py`, sequential calls over stdio, each server a process; figures and
 # both runs in bench/RESULTS-mcp-stack.md). Idle machine, 2026-12-06, median calls/s of two runs:
 #

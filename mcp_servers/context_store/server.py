@@ -177,7 +177,10 @@ def _lifespan(
         finally:
             subscriptions.close()
             if given is None:
-                await store.aclose()
+                # The SDK cancels an in-memory session's task, lifespan and all, when its client
+                # leaves: the database is closed (sockets, threads, WAL checkpoint) regardless.
+                with anyio.CancelScope(shield=True):
+                    await store.aclose()
 
     return lifespan
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import anyio
 import pytest
@@ -363,3 +364,30 @@ async def test_an_expiry_past_the_calendar_is_refused_and_reads_keep_working(
         with pytest.raises(ToolError, match="from 0 to 3,162,240,000|edge of the calendar"):
             await client.call_tool("store_many", {"items": [{"namespace": "n", "id": "b", **expiry}]})
         assert (await client.call_tool("query", {"limit": 1})).structured_content == {"items": []}
+
+
+async def test_the_database_is_closed_completely_each_time_a_client_leaves(
+    settings: ContextStoreSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The SDK cancels an in-memory session, lifespan and all, as its client leaves: the close of
+    the storage must run to its end anyway (it was cut off at its first await, leaking sockets)."""
+    closed: list[bool] = []
+    opened = server_module.open_storage
+
+    async def opening(settings: ContextStoreSettings) -> Any:
+        storage = await opened(settings)
+        close = storage.aclose
+
+        async def aclose() -> None:
+            await close()
+            closed.append(True)
+
+        storage.aclose = aclose
+        return storage
+
+    monkeypatch.setattr(server_module, "open_storage", opening)
+    server = build_server(settings)
+    for _ in range(2):
+        async with Client(server) as client:
+            await client.call_tool("store", {"namespace": "n", "data": 1})
+    assert closed == [True, True]
