@@ -1,4 +1,5 @@
-"""Serving a Pepper server (FastMCP or the SDK's MCPServer) over stdio with every frame checked, on pipes or on plain files.
+"""Serving a Pepper server (FastMCP or the SDK's MCPServer) over stdio with every frame checked, on
+pipes or on plain files.
 
 The SDK's `stdio_server()` reads each line and writes each reply through `anyio.wrap_file`, i.e. a
 worker-thread hand-off per message in each direction. On a busy two-core machine those hand-offs are

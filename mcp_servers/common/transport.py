@@ -15,9 +15,10 @@ from __future__ import annotations
 import argparse
 import hmac
 import logging
+import socket
 import sys
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Literal
 
 import anyio
 from mcp.server.mcpserver import MCPServer
@@ -181,12 +182,10 @@ async def serve(
             logger.info("the MCP host closed the stdio pipes; stopping")
         return
     middleware = http_middleware(options, token_exempt_paths)
-    listener = bind_listener(options.host, options.port)
-    if isinstance(server, MCPServer):
-        with listener:
+    with bind_listener(options.host, options.port) as listener:
+        if isinstance(server, MCPServer):
             await _serve_sdk_http(server, options, middleware, listener)
-        return
-    with listener:
+            return
         await server.run_http_async(
             show_banner=False,
             transport="http",
@@ -201,7 +200,7 @@ async def serve(
 
 
 async def _serve_sdk_http(
-    server: MCPServer, options: TransportOptions, middleware: list[Middleware], listener: Any
+    server: MCPServer, options: TransportOptions, middleware: list[Middleware], listener: socket.socket
 ) -> None:
     """An SDK server's streamable-HTTP app behind `middleware`, served as FastMCP serves its own."""
     import uvicorn

@@ -1,9 +1,9 @@
 """The context store's MCP surface: tools, resources and subscriptions over a `Storage` backend.
 
 `build_server(settings, store=None)` returns the server (the SDK's `MCPServer`: see
-mcp_servers/common/surface.py for why). Its lifespan opens the backend the
-settings name (unless one is passed in, which the caller then owns), and runs the change notifier,
-the maintenance loop and the embedding worker. The server knows nothing of the backend beyond the
+mcp_servers/common/surface.py for why). Its lifespan opens the backend the settings name (unless one
+is passed in, which the caller then owns), and runs the change notifier, the maintenance loop and
+the embedding worker. The server knows nothing of the backend beyond the
 `Storage` protocol; the store's own errors become `ToolError`s (or `ResourceError`s) with its message.
 """
 
