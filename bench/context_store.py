@@ -53,7 +53,8 @@ def client(db: Path, embedder: str = "none", poll: float | None = None) -> Clien
     env = dict(os.environ, PYTHONPATH=str(REPO), PEPPER_CONTEXT_EMBEDDER=embedder)
     if poll is not None:
         env["PEPPER_CONTEXT_POLL_INTERVAL_SECONDS"] = str(poll)
-    transport = StdioTransport(sys.executable, ["-m", "mcp_servers.context_store", "--db", str(db)], env=env)
+    command = ["-m", "mcp_servers.context_store", "--db", str(db)]
+    transport = StdioTransport(sys.executable, command, env=env, keep_alive=False)
     return Client(transport, timeout=120)
 
 
@@ -94,7 +95,9 @@ anyio.run(lambda: server.run_stdio_async(show_banner=False))
 
 async def bench_floor(rows: list[Row]) -> None:
     """The same loop against a FastMCP server whose tool does nothing: the transport's own cost."""
-    async with Client(StdioTransport(sys.executable, ["-c", FLOOR_SERVER]), timeout=120) as session:
+    async with Client(
+        StdioTransport(sys.executable, ["-c", FLOOR_SERVER], keep_alive=False), timeout=120
+    ) as session:
         count = 1000
         started = time.perf_counter()
         for i in range(count):

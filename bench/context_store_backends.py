@@ -53,7 +53,10 @@ def client(marker: Path, env: dict[str, str]) -> Client:
     environment = dict(os.environ, PYTHONPATH=str(REPO), PEPPER_CONTEXT_EMBEDDER="none")
     environment.update(env)
     transport = StdioTransport(
-        sys.executable, ["-m", "mcp_servers.context_store", "--db", str(marker)], env=environment
+        sys.executable,
+        ["-m", "mcp_servers.context_store", "--db", str(marker)],
+        env=environment,
+        keep_alive=False,
     )
     return Client(transport, timeout=300)
 

@@ -141,7 +141,9 @@ async def connected(client: str, args: list[str]) -> AsyncIterator[Call]:
         from fastmcp import Client
         from fastmcp.client.transports import StdioTransport
 
-        async with Client(StdioTransport(sys.executable, args, env=env), timeout=60) as session:
+        async with Client(
+            StdioTransport(sys.executable, args, env=env, keep_alive=False), timeout=60
+        ) as session:
             yield session.call_tool
     else:
         from mcp import ClientSession, StdioServerParameters

@@ -34,9 +34,17 @@ def child_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 def stdio_transport(module: str, args: list[str], env: Mapping[str, str] | None = None) -> StdioTransport:
-    """A FastMCP client transport that spawns `python -m module args` over stdio."""
+    """A FastMCP client transport that spawns `python -m module args` over stdio, one process per
+    client, stopped as the client exits. (FastMCP's default `keep_alive=True` keeps the process for
+    the next client, so a test's process was stopped only when its event loop closed, which cut the
+    SDK's shutdown short: an unreaped child warned "subprocess is still running" at garbage
+    collection and failed whichever test was running then.)"""
     return StdioTransport(
-        command=sys.executable, args=["-m", module, *args], env=child_env(env), cwd=str(REPO_ROOT)
+        command=sys.executable,
+        args=["-m", module, *args],
+        env=child_env(env),
+        cwd=str(REPO_ROOT),
+        keep_alive=False,
     )
 
 

@@ -41,7 +41,9 @@ run_server(server, TransportOptions(transport="stdio"))
 
 
 def client() -> Client:
-    transport = StdioTransport(sys.executable, ["-c", SERVER], env=child_env(), cwd=str(REPO_ROOT))
+    transport = StdioTransport(
+        sys.executable, ["-c", SERVER], env=child_env(), cwd=str(REPO_ROOT), keep_alive=False
+    )
     return Client(transport, timeout=60)
 
 
