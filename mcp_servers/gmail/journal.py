@@ -13,9 +13,10 @@ meant to run in a worker thread under the owner's lock.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,6 +141,26 @@ class Journal:
         """Where each indexed message is stored, by id (without reading summaries or text)."""
         cursor = self._db.execute("SELECT id, folder, flags, path FROM messages")
         return {id: (folder, flags, path) for id, folder, flags, path in cursor}
+
+    def locations_of(self, ids: Sequence[str]) -> dict[str, Location]:
+        """Where each of `ids` that is indexed is stored (the others are left out)."""
+        found: dict[str, Location] = {}
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            cursor = self._db.execute(
+                f"SELECT id, folder, flags, path FROM messages WHERE id IN ({marks})", chunk
+            )
+            found.update({id: (folder, flags, path) for id, folder, flags, path in cursor})
+        return found
+
+    def ids_under(self, directory: str) -> set[str]:
+        """The indexed messages whose file is directly in `directory` (a folder's `new/`, say)."""
+        prefix = directory.rstrip(os.sep) + os.sep
+        cursor = self._db.execute(
+            "SELECT id, path FROM messages WHERE substr(path, 1, ?) = ?", (len(prefix), prefix)
+        )
+        return {id for id, path in cursor if os.sep not in path[len(prefix) :]}
 
     def row(self, id: str) -> IndexRow | None:
         found = self._db.execute(f"SELECT {_COLUMNS} FROM messages WHERE id=?", (id,)).fetchone()

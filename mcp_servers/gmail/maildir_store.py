@@ -242,6 +242,14 @@ class MaildirStore:
         if stamp is not None and stamp == self._unchanged_since:
             return 0  # no file added, moved, reflagged or removed since the last full scan
         before = self.journal.last_seq()
+        arrived = self._arrivals_only(stamp)
+        if arrived is not None:
+            waiting = 0
+            with self.journal.transaction():
+                for stored in arrived:
+                    waiting += not self._add(stored)
+            self._unchanged_since = None if waiting else stamp
+            return self.journal.last_seq() - before
         on_disk, indexed = self.files(), self.journal.locations()
         self._apply_moves(on_disk, indexed)
         new = [stored for key, stored in on_disk.items() if key not in indexed]
@@ -252,6 +260,36 @@ class MaildirStore:
                     waiting += not self._add(stored)
         self._unchanged_since = None if waiting else stamp  # a file still being written: look again
         return self.journal.last_seq() - before
+
+    def _arrivals_only(self, stamp: tuple | None) -> list[StoredFile] | None:
+        """The files delivered since the last full scan when that is all that changed, else None (a
+        full scan is needed). New mail lands in a folder's `new/`: when, against the last full scan's
+        stamp, only `new/` directories changed and every file indexed there is still there, the new
+        files are what those directories hold beyond the index, and a look lists only them, not the
+        100,000 files of a big mailbox's `cur/` (a full scan of that many took ~0.6 s a look)."""
+        last = self._unchanged_since
+        if stamp is None or last is None or stamp[0] != last[0]:
+            return None
+        folders, times, before = stamp[0], stamp[1], last[1]
+        if any(times[i + 1] != before[i + 1] for i in range(0, len(times), 2)):
+            return None  # a `cur/` changed: a move, a flag or a removal
+        changed = [folder for i, folder in enumerate(folders) if times[2 * i] != before[2 * i]]
+        listed: dict[str, StoredFile] = {}
+        for folder in changed:
+            directory = self.folder_path(folder) / "new"
+            with os.scandir(directory) as entries:
+                for entry in entries:
+                    if not entry.name.startswith(".") and entry.is_file():
+                        key, flags = _split_name(entry.name)
+                        if key in listed:
+                            return None  # two copies: the full scan's order says which counts
+                        listed[key] = StoredFile(key, folder, entry.path, flags)
+            if not self.journal.ids_under(str(directory)) <= listed.keys():
+                return None  # a file left `new/` (deleted, or moved elsewhere)
+        known = self.journal.locations_of(list(listed))
+        if any(known[key] != (s.folder, s.flags, s.path) for key, s in listed.items() if key in known):
+            return None  # a copy of an indexed message, or one renamed in place
+        return [stored for key, stored in listed.items() if key not in known]
 
     def _listing_stamp(self) -> tuple | None:
         """The folders and the modification times of their `new/` and `cur/` directories, taken

@@ -260,6 +260,64 @@ def test_a_scan_lists_the_folders_again_only_when_one_of_them_changed(
     assert store.scan() == 0 and store.scan() == 0 and len(listed) == 8  # listed each time
 
 
+def test_new_mail_after_the_first_index_is_found_without_listing_the_whole_mailbox(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After the first index, a delivery changes only a `new/`: a look journals what arrived there
+    without listing every folder (a full scan of 100,000 files held new mail back ~0.6 s a look),
+    and anything else a `new/` can show (a file gone from it, a `cur/` changed) is still found by a
+    full scan."""
+    root = tmp_path / "Mail"
+    keys = big_maildir(root, 5)
+    store = MaildirStore(root, Journal(tmp_path / "state" / "index.sqlite3"))
+    listed: list[int] = []
+    files = store.files
+    monkeypatch.setattr(store, "files", lambda: listed.append(1) or files())
+    store.ensure_folder("Projects")
+
+    def touch(folder: str, sub: str, when: float) -> None:
+        os.utime(store.folder_path(folder) / sub, (when, when))
+
+    for folder in store.folders():
+        for sub in ("new", "cur"):
+            touch(folder, sub, BASE_TIME)
+    assert store.scan() == 5 and len(listed) == 1
+
+    deliver_new(root, "arrival.M1P1.test")
+    touch("", "new", BASE_TIME + 10)
+    assert store.scan() == 1 and len(listed) == 1, "the delivery alone is read"
+    assert store.journal.row("arrival.M1P1.test") is not None
+    assert store.scan() == 0 and len(listed) == 1
+
+    projects = store.folder_path("Projects")
+    deliver_new(projects, "filed.M2P1.test")  # a filtering MDA's delivery into another folder
+    deliver_new(root, "second.M3P1.test")
+    touch("", "new", BASE_TIME + 20)
+    touch("Projects", "new", BASE_TIME + 20)
+    assert store.scan() == 2 and len(listed) == 1
+    filed = store.journal.row("filed.M2P1.test")
+    assert filed is not None and filed.folder == "Projects"
+
+    (root / "new" / keys[0]).unlink()  # deleted straight from new/: only a full scan sees it go
+    touch("", "new", BASE_TIME + 30)
+    assert store.scan() == 1 and len(listed) == 2
+    assert store.journal.row(keys[0]) is None
+
+    (root / "new" / keys[1]).rename(root / "cur" / f"{keys[1]}:2,S")  # read by another client
+    touch("", "new", BASE_TIME + 40)
+    touch("", "cur", BASE_TIME + 40)
+    assert store.scan() == 1 and len(listed) == 3
+    moved = store.journal.row(keys[1])
+    assert moved is not None and moved.flags == "S"
+
+    copy = root / "new" / f"{keys[2]}.copy"
+    copy.write_bytes((root / "new" / keys[2]).read_bytes())
+    copy.rename(root / "new" / f"{keys[2]}:2,F")  # the same key again, flagged: the full scan decides
+    touch("", "new", BASE_TIME + 50)
+    store.scan()
+    assert len(listed) == 4
+
+
 def test_a_file_listed_before_its_bytes_are_in_is_read_again_once_written(tmp_path: Path) -> None:
     """A file written straight into `new/` (not through `tmp/`) can be listed while still empty;
     it was journalled as "the message is empty" and never read again. Now an unreadable file that
