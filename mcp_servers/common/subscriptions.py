@@ -4,11 +4,11 @@ FastMCP 4.x registers neither `resources/subscribe` (handshake era, up to 2025-1
 `subscriptions/listen` (2026-07-28) and so advertises `resources.subscribe = False`; the SDK's
 `MCPServer` serves only `subscriptions/listen`, from a bus of its own.
 `ResourceSubscriptions.install(server)` registers all three handlers on either framework's low-level
-server (surface.lowlevel), which makes the SDK advertise the capability in either era. `notify(uri)` then reaches every subscriber of `uri`:
-legacy sessions by a direct `notifications/resources/updated`, modern clients through their
-listen stream. `subscribed_uris()` tells a server which URIs anyone follows, so that a server whose
-URIs are patterns (the context store's `context://namespace/signals.*`) can notify each pattern
-that matches a write.
+server (surface.lowlevel), which makes the SDK advertise the capability in either era. `notify(uri)` then
+reaches every subscriber of `uri`: legacy sessions by a direct `notifications/resources/updated`, modern
+clients through their listen stream. `subscribed_uris()` tells a server which URIs anyone follows, so
+that a server whose URIs are patterns (the context store's `context://namespace/signals.*`) can notify
+each pattern that matches a write.
 """
 
 from __future__ import annotations

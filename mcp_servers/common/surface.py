@@ -95,7 +95,8 @@ def pepper_version() -> str:
 # `MCPServer`: as shipped, against its FastMCP self on one machine, `get` 232 -> 285 and `store`
 # 224 -> 338 calls/s (medians of four interleaved rounds; RESULTS-mcp-stack.md, session 12). The
 # gmail, calendar and notify servers stay on FastMCP: their hot paths are batched (0.08 MCP calls
-# per message in a 20,000-message first sync) and they use FastMCP features the SDK server lacks here (custom HTTP routes such as Gmail's push webhook, the Composio adapters' tests).
+# per message in a 20,000-message first sync) and they use FastMCP features the SDK server lacks
+# here (custom HTTP routes such as Gmail's push webhook, the Composio adapters' tests).
 
 
 def pepper_server(name: str, *, instructions: str | None = None, lifespan: Any = None) -> PepperServer:

@@ -126,7 +126,7 @@ class MaildirStore:
             set()
         )  # keys on disk when the first indexing was planned, and arrivals since
         self.progress: IndexProgress | None = None
-        self._unchanged_since: tuple | None = None  # the folders' listing stamp at the last full scan
+        self._unchanged_since: tuple | None = None  # the listing stamp when a scan last caught up
         self._clock_ns = 0  # the file system's time when last read (it only moves on)
         for folder in ("", "Sent", "Drafts", "Trash"):
             self.ensure_folder(folder)
@@ -242,17 +242,11 @@ class MaildirStore:
         if stamp is not None and stamp == self._unchanged_since:
             return 0  # no file added, moved, reflagged or removed since the last full scan
         before = self.journal.last_seq()
-        arrived = self._arrivals_only(stamp)
-        if arrived is not None:
-            waiting = 0
-            with self.journal.transaction():
-                for stored in arrived:
-                    waiting += not self._add(stored)
-            self._unchanged_since = None if waiting else stamp
-            return self.journal.last_seq() - before
-        on_disk, indexed = self.files(), self.journal.locations()
-        self._apply_moves(on_disk, indexed)
-        new = [stored for key, stored in on_disk.items() if key not in indexed]
+        new = self._arrivals_only(stamp)
+        if new is None:  # a full scan: every folder listed and compared with the index
+            on_disk, indexed = self.files(), self.journal.locations()
+            self._apply_moves(on_disk, indexed)
+            new = [stored for key, stored in on_disk.items() if key not in indexed]
         waiting = 0
         for start in range(0, len(new), _COMMIT_EVERY):
             with self.journal.transaction():
@@ -262,11 +256,11 @@ class MaildirStore:
         return self.journal.last_seq() - before
 
     def _arrivals_only(self, stamp: tuple | None) -> list[StoredFile] | None:
-        """The files delivered since the last full scan when that is all that changed, else None (a
-        full scan is needed). New mail lands in a folder's `new/`: when, against the last full scan's
-        stamp, only `new/` directories changed and every file indexed there is still there, the new
-        files are what those directories hold beyond the index, and a look lists only them, not the
-        100,000 files of a big mailbox's `cur/` (a full scan of that many took ~0.6 s a look)."""
+        """The files delivered since the last scan when that is all that changed, else None (a full scan is
+        needed). New mail lands in a folder's `new/`: when, against the last scan's stamp, only `new/`
+        directories changed and every file indexed there is still there, the new files are what those
+        directories hold beyond the index, and a look lists only them, not the 100,000 files of a big
+        mailbox's `cur/` (a full scan of that many took ~0.6 s a look)."""
         last = self._unchanged_since
         if stamp is None or last is None or stamp[0] != last[0]:
             return None
