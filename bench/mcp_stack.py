@@ -6,7 +6,8 @@
 Sequential `tools/call` round trips per second between two processes, for each pairing of a
 client (FastMCP's `Client`, which negotiates the 2026-07-28 protocol era with a server that has
 it; the SDK's `ClientSession` with the `initialize` handshake, `sdk`; the same session negotiating
-the era as FastMCP's client does, `sdk-auto`, the one Pepper's subscriptions need) with a server
+the era as FastMCP's client does, `sdk-auto`, the one Pepper's subscriptions need; `pepper`, the
+orchestrator's own `ServerConnection` as its workers and feeds call a server) with a server
 (FastMCP as `pepper_server` builds the gmail, calendar and notify servers; the SDK's high-level
 `MCPServer`; the SDK's low-level `Server`; and `context-store`, the context store server as it
 ships, `python -m mcp_servers.context_store` with no embedder, for `store` only),
@@ -41,7 +42,7 @@ from typing import Any
 import anyio
 
 SERVERS = ("fastmcp", "sdk-mcpserver", "sdk-lowlevel", "context-store")
-CLIENTS = ("fastmcp", "sdk", "sdk-auto")
+CLIENTS = ("fastmcp", "sdk", "sdk-auto", "pepper")
 Call = Callable[[str, dict[str, Any]], Awaitable[Any]]
 
 
@@ -137,7 +138,16 @@ def command(server: str, tool: str, db: Path) -> list[str]:
 @asynccontextmanager
 async def connected(client: str, args: list[str]) -> AsyncIterator[Call]:
     env = dict(os.environ, PYTHONPATH=str(REPO), PEPPER_CONTEXT_EMBEDDER="none")
-    if client == "fastmcp":
+    if client == "pepper":  # the orchestrator's own connection, as its workers and feeds call
+        from orchestrator.mcp_clients import ServerConnection, ServerSpec
+
+        spec = ServerSpec(name="bench", command=[sys.executable, *args], env=env)
+        connection = ServerConnection(spec, trust_results=True)
+        async with anyio.create_task_group() as tasks:
+            await tasks.start(connection.run)
+            yield connection.call_tool
+            tasks.cancel_scope.cancel()
+    elif client == "fastmcp":
         from fastmcp import Client
         from fastmcp.client.transports import StdioTransport
 

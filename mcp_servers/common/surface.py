@@ -89,8 +89,13 @@ def pepper_version() -> str:
 #
 # "auto" is the SDK's session negotiating the 2026-07-28 era, as FastMCP's client does; Pepper needs
 # that era (its subscriptions arrive on `subscriptions/listen` streams). In it the client makes no
-# steady difference, so the orchestrator keeps FastMCP's `Client` (most of the gap the issue measured
-# was the SDK session's older handshake). The server does: the SDK's `MCPServer` answered `store`
+# steady difference (most of the gap the issue measured was the SDK session's older handshake). What
+# slows FastMCP's `Client.call_tool` is its check of each result against the tool's output schema,
+# which the orchestrator's `ServerConnection` skips for Pepper's own servers (`call_tool_mcp`,
+# `trust_results`): against the context store it runs at the SDK session's rate (`store`, medians
+# of five rounds, session 14: FastMCP `call_tool` 324, `ClientSession` 404, `ServerConnection` 405
+# calls/s; calling the session under it directly gained nothing measurable), so the orchestrator
+# keeps FastMCP's `Client` for its transports and reconnects. The server does: the SDK's `MCPServer` answered `store`
 # 26-35% faster, so the context store (the server every answer and every feed page calls) is an
 # `MCPServer`: as shipped, against its FastMCP self on one machine, `get` 232 -> 285 and `store`
 # 224 -> 338 calls/s (medians of four interleaved rounds; RESULTS-mcp-stack.md, session 12). The
