@@ -6,7 +6,8 @@ carries the item it wrote, read with its page in the same call): it reads a page
 waits for a wake-up from a subscription to the namespaces (or `idle_poll` seconds) before reading
 again; a follower woken within `READ_GAP` of its last read waits out the rest of it, so a burst of
 writes (a first sync) is read in pages, not a read per write, while a write after a quiet spell
-is read at once. (A context manager, not a generator, holds the subscriptions' task group: a generator must not
+is read at once; with `read_ahead`, while a backlog lasts the next page is read as the consumer handles
+the last (the store's work and the consumer's overlap). (A context manager, not a generator, holds the subscriptions' task group: a generator must not
 suspend inside one.) A wake-up only says "look again": the
 log is the truth. Delivery is at-least-once; `ack(consumer, seq)` commits progress, so a restarted
 consumer resumes after its last ack.
@@ -15,12 +16,14 @@ consumer resumes after its last ack.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
+from functools import partial
 from typing import Any, Literal
 
 import anyio
+from anyio.abc import TaskGroup
 from pydantic import BaseModel
 
 from orchestrator.context_items import StoredItem
@@ -70,11 +73,13 @@ class EventStream:
         after: int | None,
         wakeups: Wakeups,
         with_items: bool = False,
+        ahead: TaskGroup | None = None,
     ) -> None:
         self._log, self._consumer, self._namespaces = log, consumer, list(namespaces)
         self.after = after
         self._wakeups = wakeups
         self._with_items = with_items
+        self._ahead = ahead  # where the next page is read while the consumer handles this one
 
     async def __aiter__(self) -> AsyncIterator[ContextEvent]:
         async for page in self.pages():
@@ -83,22 +88,58 @@ class EventStream:
 
     async def pages(self) -> AsyncIterator[list[ContextEvent]]:
         """The events a page at a time (never an empty page), for consumers that ack per page."""
+        ahead: _ReadAhead | None = None
         while True:
-            seen = self._wakeups.generation
-            last_read = anyio.current_time()
-            page = await self._log.read(
-                self._consumer, self.after, self._namespaces, with_items=self._with_items
-            )
+            if ahead is not None:  # read while the last page was handled
+                seen, last_read, page = ahead.seen, ahead.started, await ahead.page()
+                ahead = None
+            else:
+                seen, last_read, page = self._wakeups.generation, anyio.current_time(), None
+            if page is None:
+                page = await self._read(self.after)
             if page.get("gap"):
                 logger.warning("%s missed compacted events after %s", self._consumer, self.after)
             events = _events(page)
             self.after = page.get("next_after", self.after)
+            if page.get("has_more") and self._ahead is not None:
+                ahead = _ReadAhead(self._wakeups.generation, partial(self._read, self.after))
+                self._ahead.start_soon(ahead.run)
             if events:
                 yield events
             if not page.get("has_more"):
                 await self._wakeups.wait_past(seen, self._log.idle_poll)
                 if (rest := last_read + READ_GAP - anyio.current_time()) > 0:
                     await anyio.sleep(rest)  # woken again at once: let a burst's writes gather
+
+    async def _read(self, after: int | None) -> dict[str, Any]:
+        return await self._log.read(self._consumer, after, self._namespaces, with_items=self._with_items)
+
+
+class _ReadAhead:
+    """The next page of a backlog, read in the follow's task group; its failure is raised to the
+    reader when it asks for the page, as a read of its own would have."""
+
+    def __init__(self, seen: int, read: Callable[[], Awaitable[dict[str, Any]]]) -> None:
+        self.seen, self.started = seen, anyio.current_time()
+        self._read = read
+        self._done = anyio.Event()
+        self._page: dict[str, Any] | None = None
+        self._error: Exception | None = None
+
+    async def run(self) -> None:
+        try:
+            self._page = await self._read()
+        except Exception as exc:  # the reader's to handle, when it asks
+            self._error = exc
+        finally:
+            self._done.set()
+
+    async def page(self) -> dict[str, Any] | None:
+        """The page (None: the read was cancelled; read it again)."""
+        await self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return self._page
 
 
 class EventLog:
@@ -124,16 +165,19 @@ class EventLog:
         after: int | None = None,
         *,
         with_items: bool = False,
+        read_ahead: bool = False,
     ) -> AsyncIterator[EventStream]:
         """A stream of events after `after`, else after `consumer`'s acked cursor (else from the
         start), then new ones as they come, woken by subscriptions to the namespaces; `with_items`:
-        a store event carries its item (None when it was deleted before the page was read)."""
+        a store event carries its item (None when it was deleted before the page was read);
+        `read_ahead`: while a backlog lasts, the next page is read as the consumer handles one."""
         wakeups = Wakeups()
         async with anyio.create_task_group() as task_group:
             for pattern in namespaces or ["*"]:
                 task_group.start_soon(self._context.watch, f"context://namespace/{pattern}", wakeups.fire)
             try:
-                yield EventStream(self, consumer, namespaces, after, wakeups, with_items)
+                ahead = task_group if read_ahead else None
+                yield EventStream(self, consumer, namespaces, after, wakeups, with_items, ahead)
             finally:
                 task_group.cancel_scope.cancel()
 

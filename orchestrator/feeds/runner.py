@@ -60,10 +60,11 @@ async def run_feed(
     With a `lane`, each event waits while the user's message is being answered (new mail an
     `UrgentFeed` was handed goes meanwhile). An `UrgentFeed` handles what goes ahead of the log
     as soon as it is handed over, beside the page (whose reads and writes can take seconds on a
-    busy machine), not after it."""
+    busy machine), not after it. While a backlog lasts (a first sync) the log's next page is read
+    as this one is handled: the store's work and the feed's overlap."""
     acks = _Acks(log, feed.consumer)
     try:
-        following = log.follow(feed.consumer, feed.namespaces, with_items=True)
+        following = log.follow(feed.consumer, feed.namespaces, with_items=True, read_ahead=True)
         async with following as stream, anyio.create_task_group() as beside:
             beside.start_soon(acks.pace.run)
             if isinstance(feed, UrgentFeed):
