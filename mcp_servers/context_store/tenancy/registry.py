@@ -113,6 +113,7 @@ class TenantRegistry:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._signature: tuple[int, int, int] | None = None
+        self._broken: tuple[int, int, int] | None = None  # a version that failed to read, reported once
         self._tenants: dict[str, Tenant] = {}
         self.reload()
 
@@ -121,16 +122,21 @@ class TenantRegistry:
         return dict(self._tenants)
 
     def reload(self) -> bool:
-        """Read the file again if it changed; True if it did. A broken new version raises and the
-        tenants read before stay in force."""
+        """Read the file again if it changed (a `stat`, cheap enough to ask on every unknown token);
+        True if it did. A broken new version raises once and the tenants read before stay in force
+        until the file changes again."""
         try:
             info = self.path.stat()
         except OSError:
             info = None
         signature = None if info is None else (info.st_ino, info.st_size, info.st_mtime_ns)
-        if signature is not None and signature == self._signature:
+        if signature is not None and signature in (self._signature, self._broken):
             return False
-        self._tenants = read(self.path)
+        try:
+            self._tenants = read(self.path)
+        except TenantsFileError:
+            self._broken = signature
+            raise
         self._signature = signature
         return True
 

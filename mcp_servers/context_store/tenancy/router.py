@@ -14,7 +14,6 @@ the reason.
 from __future__ import annotations
 
 import logging
-import time
 from collections import defaultdict
 from typing import Any
 
@@ -36,8 +35,6 @@ __all__ = ["TenantRouter"]
 
 logger = logging.getLogger(__name__)
 
-RELOAD_SECONDS = 1.0  # an unknown token re-reads a changed tenants file at most this often
-
 
 def bearer(scope: Scope) -> str | None:
     value = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
@@ -58,7 +55,6 @@ class TenantRouter:
         self._stopping = anyio.Event()
         self._embedder: Any = None
         self._semantic_off_reason = ""
-        self._reloaded_at = 0.0
 
     @property
     def open_tenants(self) -> list[str]:
@@ -89,8 +85,7 @@ class TenantRouter:
         if token is None:
             return None
         tenant = self._registry.tenant_for(token)
-        if tenant is None and time.monotonic() - self._reloaded_at >= RELOAD_SECONDS:
-            self._reloaded_at = time.monotonic()
+        if tenant is None:  # a tenant added while the server runs is served at once
             try:
                 if self._registry.reload():
                     logger.info("tenants file re-read: %d tenants", len(self._registry.tenants))

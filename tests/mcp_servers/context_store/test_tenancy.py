@@ -18,7 +18,9 @@ import pytest
 from fastmcp import Client
 from fastmcp.exceptions import ToolError
 
+from mcp_servers.context_store.settings import ContextStoreSettings
 from mcp_servers.context_store.tenancy.registry import TenantRegistry, TenantsFileError, read, token_digest
+from mcp_servers.context_store.tenancy.router import TenantRouter
 from tests.support.processes import REPO_ROOT, child_env, http_server
 
 from .helpers import UpdateRecorder, legacy_subscribe
@@ -117,7 +119,7 @@ async def test_one_process_serves_each_tenant_by_its_token_and_nothing_of_the_ot
             )
             assert borrowed.status_code in (400, 404) and "plan" not in borrowed.text
 
-        tokens[carol] = add(postgres_url, carol, tmp_path)  # added while the server runs: no restart
+        tokens[carol] = add(postgres_url, carol, tmp_path)  # added while the server runs: served at once
         async with Client(url, auth=tokens[carol]) as client:
             assert (await client.call_tool("read_events", {"after": 0})).structured_content["events"] == []
 
@@ -249,6 +251,23 @@ def test_the_tenants_file_must_be_private_and_is_read_again_when_it_changes(tmp_
     with pytest.raises(TenantsFileError):
         registry.reload()
     assert registry.tenant_for("b-token").name == "bob"  # the tenants read before stay in force
+    assert registry.reload() is False  # the broken version is reported once, not on every token
+    path.write_text(f'[tenants.carol]\ntoken_sha256 = "{token_digest("c-token")}"\n')
+    os.utime(path, ns=(2, 2))
+    assert registry.reload() is True and registry.tenant_for("c-token").name == "carol"  # mended
+
+
+def test_a_tenant_added_while_the_server_runs_is_known_at_once_even_after_an_unknown_token(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "tenants.toml"
+    path.write_text(f'[tenants.alice]\ntoken_sha256 = "{token_digest("a-token")}"\n')
+    path.chmod(0o600)
+    router = TenantRouter(ContextStoreSettings(), TenantRegistry(path))
+    assert router._tenant("not-a-token") is None  # looked the file up again: nothing new
+    path.write_text(path.read_text() + f'[tenants.bob]\ntoken_sha256 = "{token_digest("b-token")}"\n')
+    os.utime(path, ns=(1, 1))
+    assert router._tenant("b-token").name == "bob"  # at once, not a second after the unknown token
 
 
 @pytest.mark.slow
