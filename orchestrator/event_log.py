@@ -6,11 +6,11 @@ carries the item it wrote, read with its page in the same call): it reads a page
 waits for a wake-up from a subscription to the namespaces (or `idle_poll` seconds) before reading
 again; a follower woken within `READ_GAP` of its last read waits out the rest of it, so a burst of
 writes (a first sync) is read in pages, not a read per write, while a write after a quiet spell
-is read at once; with `read_ahead`, while a backlog lasts the next page is read as the consumer handles
-the last (the store's work and the consumer's overlap). (A context manager, not a generator, holds the subscriptions' task group: a generator must not
-suspend inside one.) A wake-up only says "look again": the
-log is the truth. Delivery is at-least-once; `ack(consumer, seq)` commits progress, so a restarted
-consumer resumes after its last ack.
+is read at once; with `read_ahead`, while a backlog lasts the next page is read as the consumer
+handles the last (the store's work and the consumer's overlap). (A context manager, not a generator,
+holds the subscriptions' task group: a generator must not suspend inside one.) A wake-up only says
+"look again": the log is the truth. Delivery is at-least-once; `ack(consumer, seq)` commits
+progress, so a restarted consumer resumes after its last ack.
 """
 
 from __future__ import annotations

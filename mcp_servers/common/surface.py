@@ -95,13 +95,14 @@ def pepper_version() -> str:
 # `trust_results`): against the context store it runs at the SDK session's rate (`store`, medians
 # of five rounds, session 14: FastMCP `call_tool` 324, `ClientSession` 404, `ServerConnection` 405
 # calls/s; calling the session under it directly gained nothing measurable), so the orchestrator
-# keeps FastMCP's `Client` for its transports and reconnects. The server does: the SDK's `MCPServer` answered `store`
-# 26-35% faster, so the context store (the server every answer and every feed page calls) is an
-# `MCPServer`: as shipped, against its FastMCP self on one machine, `get` 232 -> 285 and `store`
-# 224 -> 338 calls/s (medians of four interleaved rounds; RESULTS-mcp-stack.md, session 12). The
-# gmail, calendar and notify servers stay on FastMCP: their hot paths are batched (0.08 MCP calls
-# per message in a 20,000-message first sync) and they use FastMCP features the SDK server lacks
-# here (custom HTTP routes such as Gmail's push webhook, the Composio adapters' tests).
+# keeps FastMCP's `Client` for its transports and reconnects. The server does: the SDK's
+# `MCPServer` answered `store` 26-35% faster, so the context store (the server every answer and
+# every feed page calls) is an `MCPServer`: as shipped, against its FastMCP self on one machine,
+# `get` 232 -> 285 and `store` 224 -> 338 calls/s (medians of four interleaved rounds;
+# RESULTS-mcp-stack.md, session 12). The gmail, calendar and notify servers stay on FastMCP: their
+# hot paths are batched (0.08 MCP calls per message in a 20,000-message first sync) and they use
+# FastMCP features the SDK server lacks here (custom HTTP routes such as Gmail's push webhook, the
+# Composio adapters' tests).
 
 
 def pepper_server(name: str, *, instructions: str | None = None, lifespan: Any = None) -> PepperServer:
