@@ -95,6 +95,38 @@ def test_an_opened_card_keeps_its_source_and_focus_while_new_mail_redraws_the_li
     expect(card.locator(".source")).to_be_hidden()
 
 
+QUIET = """([list, ms]) => new Promise((done) => {
+  let timer = setTimeout(done, ms);
+  new MutationObserver(() => { clearTimeout(timer); timer = setTimeout(done, ms); })
+    .observe(document.getElementById(list), { childList: true });
+})"""
+
+
+def test_a_click_is_not_lost_when_a_redraw_comes_between_the_press_and_the_release(page: Page) -> None:
+    # A click is a press and a release on the same node: a redraw between them (new mail arriving while
+    # the user clicks) would replace the button, and the browser would send the click to no button.
+    # Found by a full run that clicked "Show the event" while the demo's signals were still arriving.
+    expect(page.locator("#live")).to_have_text("live")
+    button = page.locator("#meetings-list .card", has_text=QBR_TITLE).first.get_by_role(
+        "button", name="Show the event"
+    )
+    expect(button).to_have_attribute("aria-expanded", "false")
+    page.evaluate(QUIET, ["meetings-list", 1000])  # the demo's signals, drawn one by one, have all come
+    button.scroll_into_view_if_needed()
+    box = button.bounding_box()
+    assert box is not None
+    button.evaluate("node => { node.dataset.beforeRedraw = '1'; }")
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.evaluate(SOON_MEETING, "Injected while the user presses a button")  # a redraw of Today
+    page.mouse.up()
+    expect(button).to_have_attribute("aria-expanded", "true")
+    expect(page.locator("#meetings-list")).to_contain_text("Injected while the user presses a button")
+    expect(page.locator(f"#meetings-list {REPLACED}")).to_have_count(0)  # the held redraw was drawn
+    button.press("Enter")
+    expect(button).to_have_attribute("aria-expanded", "false")
+
+
 URGENT_SIGNAL = """(summary) => apply("signals.email", "redraw-test", { data: {
   kind: "email", priority: "urgent", summary, reasons: ["injected by the test"],
   deadlines: [{ due: "9999-12-31T00:00:00Z" }] } })"""

@@ -114,6 +114,37 @@ function restorePlace(lists, place) {
   if (target && !target.disabled) target.focus({ preventScroll: true });
 }
 
+// A press (mouse, pen or finger) holds the drawing of the live lists until it ends and its click has
+// run: the browser sends a click only to the node that both the press and the release were on, so a
+// list drawn anew between them would swallow the click (new mail arriving as the user clicks). A held
+// drawing is done once, from the state as it is then, after the release, or after PRESS_HOLD_MS if
+// no release comes (a press that left the window).
+const PRESS_HOLD_MS = 5000;
+const press = { down: false, held: new Set(), timer: 0 };
+
+function releasePress() {
+  clearTimeout(press.timer);
+  press.down = false;
+  const held = [...press.held];
+  press.held.clear();
+  for (const draw of held) draw();
+}
+
+document.addEventListener("pointerdown", () => {
+  press.down = true;
+  clearTimeout(press.timer);
+  press.timer = setTimeout(releasePress, PRESS_HOLD_MS);
+}, true);
+// The click follows the release in the same task; a timeout of 0 runs after it.
+for (const name of ["pointerup", "pointercancel"]) document.addEventListener(name, () => setTimeout(releasePress, 0), true);
+window.addEventListener("blur", () => { if (press.down) releasePress(); });
+
+// True if `draw` (a function drawing live lists) must wait for a press to end; it is then called after.
+function heldByPress(draw) {
+  if (press.down) press.held.add(draw);
+  return press.down;
+}
+
 // Replace the items of live lists that share a panel, each `[list, nodes]`, keeping the user's
 // place in them (cards carry `data-key`).
 function redraw(...drawings) {

@@ -121,6 +121,7 @@ function notificationActions(notification, canRead = true) {
 }
 
 function renderNow() {
+  if (heldByPress(renderNow)) return;
   const showLow = $("show-low").checked;
   const entries = [];
   const byLink = new Map();
@@ -195,6 +196,7 @@ function stillOn(meeting, recent) {
 }
 
 function renderToday() {
+  if (heldByPress(renderToday)) return;
   const recent = Date.now() - 3600 * 1000;  // a meeting that started within the hour is still on
   const meetings = [...state.signals]
     .filter(([, s]) => s.kind === "meeting" && (!s.starts_at || stillOn(s, recent)))
