@@ -22,6 +22,7 @@ from orchestrator.mcp_clients import ConnectionState, ServerUnavailable, ToolCal
 from orchestrator.notifications import NAMESPACE as NOTIFICATIONS
 from orchestrator.profile import ProfileChange, ProfileEditError, profile_view
 from orchestrator.supervision.status import server_status
+from orchestrator.triage.now import NOW_READS, now_items
 from orchestrator.triage.read import mark_read
 from orchestrator.trust.cards import card
 
@@ -30,13 +31,17 @@ __all__ = ["Api"]
 logger = logging.getLogger(__name__)
 
 UI_LISTS = {
-    "signals": (["signals.*"], 300),
+    "signals": (["signals.*"], 300),  # the newest of every kind, and beside them Now's own (PAGE_NOW_READS)
     "notifications": (["notifications.inbox"], 100),
     "activity": (["activity.log"], 100),
     "hidden": (["now.hidden"], 1000),  # cards the user snoozed or finished (orchestrator.conversation.hidden)
     "waiting": (["today.waiting"], 300),  # who waits on the user's reply (orchestrator.feeds.waiting_feed)
 }
 
+
+# What Now and Today can show, however long ago it was judged (see `orchestrator.triage.now`), and
+# the other kinds the page's Now holds.
+PAGE_NOW_READS = (*NOW_READS, ("signals.reminder", (), 100), ("signals.feed", (), 100))
 
 SOURCES = {"gmail://message/": "raw.email", "calendar://event/": "raw.calendar"}
 
@@ -92,6 +97,12 @@ class Api:
             name: [item.model_dump(mode="json") for item in await pepper.items.query(ns, limit=n)]
             for name, (ns, n) in UI_LISTS.items()
         }
+        newest = {(item["namespace"], item["id"]) for item in lists["signals"]}
+        lists["signals"] += [
+            item.model_dump(mode="json")
+            for item in await now_items(pepper.items, PAGE_NOW_READS)
+            if (item.namespace, item.id) not in newest
+        ]
         chat = [message.model_dump(mode="json") for message in await pepper.chat.recent(200)]
         approvals = [card(action) for action in await pepper.desk.pending()]
         return JSONResponse(

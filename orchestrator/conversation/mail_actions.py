@@ -24,10 +24,7 @@ from orchestrator.feeds.triage_rules import find_deadlines
 from orchestrator.feeds.waiting_feed import triage_asks
 from orchestrator.feeds.waiting_on_me import how_long, waiting_on_user
 from orchestrator.supervision.together import together
-from orchestrator.triage.now import now_list
-
-NOW_READS = (("signals.email", 300), ("signals.meeting", 100), ("signals.follow_up", 100))
-"""What "what is urgent?" reads to rank Now when no page has said what it shows."""
+from orchestrator.triage.now import now_items, now_list
 
 __all__ = [
     "about_topic",
@@ -96,15 +93,17 @@ async def urgent(
     shelved = await hidden_keys(services, now)  # snoozed or done: not in Now
     # The reads are asked at once: the store answers them side by side (on a busy store, as in a
     # first sync, one after another took up to 1.5 s).
-    asks = [(["signals.follow_up", "signals.meeting"], [tag], 100) for tag in ("urgent", "high")]
-    if cards is None:
-        asks += [([namespace], [], limit) for namespace, limit in NOW_READS]
-    answers = await _queries(services, asks)
-    now_refs, more = (cards, 0) if cards is not None else _ranked_now(answers[2:], shelved, now)
+    tagged = [
+        partial(services.items.query, ["signals.follow_up", "signals.meeting"], [tag], limit=100)
+        for tag in ("urgent", "high")
+    ]
+    in_now = [partial(now_items, services.items)] if cards is None else []
+    urgent_items, high_items, *signals = await together(*tagged, *in_now)
+    now_refs, more = (cards, 0) if cards is not None else _ranked_now(signals[0], shelved, now)
     listed = {f"{ref.namespace}/{ref.id}" for ref in now_refs}
     others = [
         item
-        for tag, found in zip(("urgent", "high"), answers, strict=False)
+        for tag, found in (("urgent", urgent_items), ("high", high_items))
         for item in found
         if isinstance(item.data, dict) and item.data.get("priority") == tag
     ]
@@ -125,21 +124,11 @@ async def urgent(
     return "Needs your attention:\n" + "\n".join(lines) + tail, shown
 
 
-async def _queries(
-    services: Services, asks: list[tuple[list[str], list[str], int]]
-) -> list[list[StoredItem]]:
-    """The answers to several context-store queries (namespaces, tags, limit), asked at once."""
-    return await together(
-        *(partial(services.items.query, namespaces, tags, limit=limit) for namespaces, tags, limit in asks)
-    )
-
-
-def _ranked_now(answers: list[list[StoredItem]], shelved: set[str], now: datetime) -> tuple[list[Ref], int]:
-    """The Now list of the newest signals (`NOW_READS`' answers), without what is put away."""
+def _ranked_now(signals: list[StoredItem], shelved: set[str], now: datetime) -> tuple[list[Ref], int]:
+    """The Now list of `signals` (`now_items`), without what is put away."""
     found = {
         (item.data.get("kind"), item.data.get("source_id")): item
-        for items in answers
-        for item in items
+        for item in signals
         if isinstance(item.data, dict) and f"{item.namespace}/{item.id}" not in shelved
     }
     ranked, more = now_list([item.data for item in found.values()], now=now)

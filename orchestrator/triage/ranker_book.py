@@ -25,6 +25,7 @@ from orchestrator.context_items import ContextItems, store_item
 from orchestrator.feeds.mail import Email, UserProfile
 from orchestrator.feeds.sender_trust import SenderTrust
 from orchestrator.feeds.signals import Signal
+from orchestrator.triage.now import MAIL_IN_NOW, now_items
 from orchestrator.triage.ranker import THRESHOLD, CorrectionKind, Ranker, RankKeys, features_of, keys_of
 
 __all__ = ["RANKER", "Correction", "RankerBook", "Ranking", "StoredRanker", "count_sender", "rank_mail"]
@@ -163,7 +164,10 @@ class RankerBook:
         """Score every stored mail signal again with the current weights; store those that moved in
         or out of Now, or by `SCORE_STEP` (the shared weights' small drift rewrites nothing)."""
         changed = []
-        for item in await self._items.query([EMAIL_SIGNALS], limit=OPEN_LIMIT):
+        # Now's mail by its tag, however long ago it was judged (after a first sync the newest
+        # signals are old mail), so a correction takes it out; the newest, so one can bring mail in.
+        open_mail = ((EMAIL_SIGNALS, ("now",), MAIL_IN_NOW), (EMAIL_SIGNALS, (), OPEN_LIMIT))
+        for item in await now_items(self._items, open_mail):
             data = item.data if isinstance(item.data, dict) else {}
             if not data.get("keys"):
                 continue

@@ -18,6 +18,8 @@ from orchestrator.conversation.cards import PageCards
 from orchestrator.conversation.hidden import NAMESPACE
 from orchestrator.conversation.intents import Reading
 from orchestrator.conversation.mail_actions import urgent
+from orchestrator.feeds.signals import Signal
+from orchestrator.triage.now import NOW_READS
 from tests.orchestrator.conversation.test_actions import BERLIN, PINNED, conversation
 from tests.orchestrator.conversation.test_snooze_done import Clock
 from tests.orchestrator.conversation.test_waiting_on_me import triaged_mailbox
@@ -86,6 +88,34 @@ async def test_a_card_number_without_a_page_or_out_of_range_gets_a_question(conn
     assert gone.text == "Card 1 has just left Now; look again."
 
 
+def judged(n: int, attention: bool) -> dict:
+    """A mail signal as the mail feed stores it: in Now (`attention`) or old list mail."""
+    summary = f"Board deck numbers, part {n}" if attention else f"Weekly digest #{n}"
+    return Signal(
+        kind="email", source_id=f"{'now' if attention else 'old'}-{n:04d}", summary=summary,
+        priority="high" if attention else "low", category="action" if attention else "bulk",
+        score=3.0 - n / 100 if attention else -4.0, attention=attention,
+    ).store_item()  # fmt: skip
+
+
+@pytest.mark.servers("context")
+async def test_what_is_urgent_finds_now_s_mail_behind_hundreds_of_signals_judged_after_it(
+    connections,
+) -> None:
+    # A first sync judges the newest mail first, then years of older mail: Now's mail is among the
+    # first signals written. The chat read the newest 300 signals and found none of it.
+    items = ContextItems(connections["context"])
+    await items.put_many([judged(n, attention=True) for n in range(20)])
+    for start in range(0, 600, 200):
+        await items.put_many([judged(n, attention=False) for n in range(start, start + 200)])
+    answer, refs = await urgent(
+        SimpleNamespace(items=items, memo={}), Reading(intent="urgent_mail", text="what is urgent?"), PINNED
+    )
+    assert answer.startswith("Needs your attention:\n1. **high** Board deck numbers, part 0\n"), answer
+    assert answer.endswith("…and 5 more in Now."), answer  # 20 in Now, 15 shown
+    assert [ref.id for ref in refs] == [f"now-{n:04d}" for n in range(15)]
+
+
 def test_the_page_may_only_name_cards_and_not_too_many() -> None:
     cards = PageCards()
     with pytest.raises(ValueError, match=r"'raw.email/m1' is not a card's key: use signals"):
@@ -117,9 +147,9 @@ class AllAtOnce:
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize(("shown", "reads"), [(None, 5), ([], 2)])
+@pytest.mark.parametrize(("shown", "reads"), [(None, len(NOW_READS) + 2), ([], 2)])
 async def test_what_is_urgent_asks_its_reads_of_the_store_at_once(shown: list | None, reads: int) -> None:
-    """Without a page's cards: the three Now reads and the two urgent-tag reads; with them, the two."""
+    """Without a page's cards: the Now reads and the two urgent-tag reads; with them, the two."""
     items = AllAtOnce(reads)
     services = SimpleNamespace(items=items, memo={})
     answer, refs = await urgent(

@@ -11,6 +11,7 @@ import pytest
 from orchestrator.context_items import ContextItems
 from orchestrator.event_log import ContextEvent
 from orchestrator.feeds.mail_feed import MailFeed
+from orchestrator.feeds.signals import Signal
 from orchestrator.triage.now import now_list
 from orchestrator.triage.ranker import PRIOR
 from orchestrator.triage.ranker_book import RANKER, RankerBook
@@ -92,6 +93,25 @@ async def test_never_mutes_a_sender_by_address_and_a_bad_target_is_refused(conne
         await book.correct("important", WHEN, message_id="nope")
     with pytest.raises(ValueError, match="neither a mail id nor an address"):
         await book.correct("important", WHEN, sender="dana")
+
+
+@pytest.mark.servers("context")
+async def test_a_correction_reaches_now_s_mail_behind_a_thousand_signals_judged_after_it(connections) -> None:
+    # After a first sync of years of mail the newest signals are old mail judged last: a correction
+    # re-ranked the newest 1,000 and left Now's mail, judged first, where it was.
+    items = ContextItems(connections["context"])
+    book = RankerBook(items)
+    feed = feed_for(items, book)
+    await correspondent(items, feed)
+    await deliver(feed, items, "m1", DANA, 0)
+    old = Signal(kind="email", source_id="", summary="Weekly digest", priority="low", category="bulk")
+    for start in range(0, 1200, 300):
+        await items.put_many(
+            [old.model_copy(update={"source_id": f"old-{n}"}).store_item() for n in range(start, start + 300)]
+        )
+    await book.correct("never", WHEN, sender=DANA)
+    muted = await items.get("signals.email", "m1")
+    assert muted is not None and muted.data["attention"] is False and "now" not in muted.tags
 
 
 @pytest.mark.servers("context")
