@@ -14,7 +14,8 @@ stored (once the UI serves, progress is read from `/pepper/api/status`, which co
 MCP call; the chat questions are measured idle and subtracted, or left out with `--no-chat`); peak
 RSS and USS per process; database size per 1,000 messages; chat (`/ask`, rules mode) latency
 p50/p95 during the sync, one question a second; new mail -> Now latency during and after the sync
-(a probe message delivered every 5 s). The figures are printed beside the issue's 20,000-message figures, with the ratio.
+(a probe message delivered every 5 s); at the end, how much of the store's Now the page's snapshot and
+"what is urgent?" show. The figures are printed beside the issue's 20,000-message figures, with the ratio.
 """
 
 # ruff: noqa: E402 - sys.path must be repaired before the standard library's email is imported
@@ -40,7 +41,8 @@ import urllib.request
 from typing import Any
 
 from bench.first_sync_mail import Mailbox, build_mailbox
-from bench.first_sync_watch import PROBE_TIMEOUT, Watch, percentile
+from bench.first_sync_watch import PROBE_TIMEOUT, Watch, percentile, read_db
+from orchestrator.triage.now import now_list
 
 REPO = Path(__file__).resolve().parents[1]
 # Issue 16's figures for 20,000 messages (before this work): what the ratios are taken against.
@@ -111,16 +113,43 @@ QUESTIONS = ["what is urgent?", "what's on tomorrow?", "what did Grace send me?"
 
 
 def ask(port: int, text: str) -> float:
+    started = time.perf_counter()
+    reply(port, text)
+    return time.perf_counter() - started
+
+
+def reply(port: int, text: str) -> str:
+    """The rules-mode answer to `text` (`/ask`)."""
     body = json.dumps({"text": text}).encode()
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/pepper/api/ask",
         body,
         {"Content-Type": "application/json", "X-Pepper-CSRF": "1"},
     )
-    started = time.perf_counter()
     with urllib.request.urlopen(request, timeout=120) as answer:
-        answer.read()
-    return time.perf_counter() - started
+        return str(json.load(answer).get("reply", ""))
+
+
+def now_as_shown(port: int, context_db: Path) -> dict[str, Any]:
+    """What the user sees of Now when the run ends: the first cards of the store's Now (every mail
+    signal, `orchestrator.triage.now`), how many of them the page's snapshot draws, in the same order
+    or not, and how many of them "what is urgent?" lists. A page or chat that reads the wrong
+    signals shows a Now that the store's completeness figure does not."""
+    stored = [
+        json.loads(row[0])
+        for row in read_db(context_db, "SELECT data FROM items WHERE namespace = 'signals.email'")
+    ]
+    top, behind = now_list(stored)
+    state = get_state(port) or {"signals": []}
+    page, _ = now_list([item["data"] for item in state["signals"] if item["namespace"] == "signals.email"])
+    ids = [signal["source_id"] for signal in top]
+    listed = reply(port, "what is urgent?")
+    return {
+        "store's Now (mail)": len(top) + behind,
+        f"of its first {len(top)}, on the page": len(set(ids) & {signal["source_id"] for signal in page}),
+        "page in the same order": ids == [signal["source_id"] for signal in page],
+        f"of its first {len(top)}, listed by the chat": sum(signal["summary"] in listed for signal in top),
+    }
 
 
 def chat_during(port: int, watch: Watch, latencies: list[float], errors: list[str]) -> None:
@@ -211,6 +240,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         final = get_status(port) or state  # the counts, before the bench's idle reads
         per_state = calls_per_state(port)
         per_ask = calls_per_ask(port, per_state)
+        shown = now_as_shown(port, watch.context_db)
     finally:
         watch.finished.set()
         os.killpg(process.pid, signal.SIGTERM)
@@ -229,6 +259,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     report["calls_by_tool"] = {
         t: max(round(n - bench.get(t, 0)), 0) for t, n in sorted(tool_calls(final).items())
     }
+    report["now as shown"] = shown
     report["machine"] = machine(started_at)
     report["size"], report["data_dir"] = args.size, str(data)
     if not args.keep:
@@ -278,6 +309,7 @@ def print_report(report: dict[str, Any]) -> None:
             print(
                 f"chat {question!r:<28} p50 {percentile(asked, 0.5):.2f} s   p95 {percentile(asked, 0.95):.2f} s"
             )
+    print("Now as shown at the end: " + ", ".join(f"{k} {v}" for k, v in report["now as shown"].items()))
 
 
 def main(argv: list[str] | None = None) -> None:

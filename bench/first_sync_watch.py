@@ -15,7 +15,7 @@ import psutil
 
 from bench.first_sync_mail import Mailbox, probe_message
 
-__all__ = ["Watch", "percentile"]
+__all__ = ["Watch", "percentile", "read_db"]
 
 ROLES = {"mcp_servers.context_store": "context store", "mcp_servers.gmail": "gmail",
          "mcp_servers.calendar": "calendar", "mcp_servers.notify": "notify"}  # fmt: skip
@@ -31,7 +31,8 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(int(fraction * len(ordered)), len(ordered) - 1)]
 
 
-def _read(path: Path, sql: str, params: tuple = ()) -> list[tuple]:
+def read_db(path: Path, sql: str, params: tuple = ()) -> list[tuple]:
+    """Rows of a server's SQLite file, read-only (none while it cannot be read)."""
     try:
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5) as db:
             return db.execute(sql, params).fetchall()
@@ -70,16 +71,16 @@ class Watch:
     def sample(self, pid: int, state: dict[str, Any] | None) -> None:
         self.last_sample = self.elapsed()
         self.mark("ui", state is not None)
-        raw = _read(
+        raw = read_db(
             self.context_db,
             "SELECT count(*) FROM items WHERE namespace='raw.email' AND id NOT LIKE '%.probe'",
         )
         signals = {
-            row[0] for row in _read(self.context_db, "SELECT id FROM items WHERE namespace='signals.email'")
+            row[0] for row in read_db(self.context_db, "SELECT id FROM items WHERE namespace='signals.email'")
         }
-        pending = _read(self.context_db, "SELECT count(*) FROM pending_embeddings")
+        pending = read_db(self.context_db, "SELECT count(*) FROM pending_embeddings")
         indexes = list((self.data / "state").glob("pepper/gmail/maildir-*.sqlite3"))
-        indexed = _read(indexes[0], "SELECT count(*) FROM messages") if indexes else []
+        indexed = read_db(indexes[0], "SELECT count(*) FROM messages") if indexes else []
         self.counts.update(
             raw=raw[0][0] if raw else 0, signals=len(signals), indexed=indexed[0][0] if indexed else 0,
             pending_embeddings=pending[0][0] if pending else 0,
@@ -139,7 +140,7 @@ class Watch:
         connection per probe and poll would load the machine it measures)."""
         marks = ",".join("?" * len(waiting))
         sql = f"SELECT id FROM items WHERE namespace='signals.email' AND id IN ({marks})"
-        seen = {row[0] for row in _read(self.context_db, sql, tuple(waiting))}
+        seen = {row[0] for row in read_db(self.context_db, sql, tuple(waiting))}
         now = time.perf_counter()
         for key, sent in list(waiting.items()):
             if key in seen or now - sent >= PROBE_TIMEOUT:  # never seen: counted as the bound

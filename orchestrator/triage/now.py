@@ -36,8 +36,9 @@ MEETING_GRACE = timedelta(hours=1)  # a meeting that started within the hour is 
 MAIL_IN_NOW = 500  # the most mail read as Now's: the page shows 150 at most, the count says how many wait
 
 NOW_READS: tuple[tuple[str, tuple[str, ...], int], ...] = (
-    ("signals.email", ("now",), MAIL_IN_NOW),  # the ranker's `attention`, as `Signal.put_arguments` tags it
-    ("signals.email", (), 100),  # the newest too: a signal judged before the ranker has no `attention`
+    # The ranker's `attention`, as `Signal.put_arguments` tags it (a signal judged before the ranker
+    # has none: the mail feed ranks those at start, `MailFeed.rank_unranked`).
+    ("signals.email", ("now",), MAIL_IN_NOW),
     ("signals.meeting", (), 200),
     ("signals.follow_up", (), 200),
 )
