@@ -53,6 +53,16 @@ async def correspondent(items: ContextItems, feed: MailFeed) -> None:
     await deliver(feed, items, "sent-1", ME, -60, **sent)
 
 
+async def dana_asks(connections) -> tuple[ContextItems, RankerBook]:
+    """A store and a ranker in which Dana, whom the user wrote to, asks something (`m1`, in Now)."""
+    items = ContextItems(connections["context"])
+    book = RankerBook(items)
+    feed = feed_for(items, book)
+    await correspondent(items, feed)
+    await deliver(feed, items, "m1", DANA, 0)
+    return items, book
+
+
 @pytest.mark.servers("context")
 async def test_not_important_reranks_open_mail_at_once_and_survives_a_restart(connections) -> None:
     items = ContextItems(connections["context"])
@@ -81,11 +91,7 @@ async def test_not_important_reranks_open_mail_at_once_and_survives_a_restart(co
 
 @pytest.mark.servers("context")
 async def test_never_mutes_a_sender_by_address_and_a_bad_target_is_refused(connections) -> None:
-    items = ContextItems(connections["context"])
-    book = RankerBook(items)
-    feed = feed_for(items, book)
-    await correspondent(items, feed)
-    await deliver(feed, items, "m1", DANA, 0)
+    items, book = await dana_asks(connections)
     said, _ = await book.correct("never", WHEN, sender=DANA.upper())
     assert said.startswith(f"Muted {DANA}")
     assert await in_now(items) == []
@@ -99,11 +105,7 @@ async def test_never_mutes_a_sender_by_address_and_a_bad_target_is_refused(conne
 async def test_a_correction_reaches_now_s_mail_behind_a_thousand_signals_judged_after_it(connections) -> None:
     # After a first sync of years of mail the newest signals are old mail judged last: a correction
     # re-ranked the newest 1,000 and left Now's mail, judged first, where it was.
-    items = ContextItems(connections["context"])
-    book = RankerBook(items)
-    feed = feed_for(items, book)
-    await correspondent(items, feed)
-    await deliver(feed, items, "m1", DANA, 0)
+    items, book = await dana_asks(connections)
     old = Signal(kind="email", source_id="", summary="Weekly digest", priority="low", category="bulk")
     for start in range(0, 1200, 300):
         await items.put_many(
