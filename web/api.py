@@ -31,7 +31,6 @@ __all__ = ["Api"]
 logger = logging.getLogger(__name__)
 
 UI_LISTS = {
-    "signals": (["signals.*"], 300),  # the newest of every kind, and beside them Now's own (PAGE_NOW_READS)
     "notifications": (["notifications.inbox"], 100),
     "activity": (["activity.log"], 100),
     "hidden": (["now.hidden"], 1000),  # cards the user snoozed or finished (orchestrator.conversation.hidden)
@@ -39,9 +38,9 @@ UI_LISTS = {
 }
 
 
-# What Now and Today can show, however long ago it was judged (see `orchestrator.triage.now`), and
-# the other kinds the page's Now holds.
-PAGE_NOW_READS = (*NOW_READS, ("signals.reminder", (), 100), ("signals.feed", (), 100))
+# The signals: the newest 300 of every kind, and what Now and Today can show however long ago it was
+# judged (see `orchestrator.triage.now`), with the other kinds the page's Now holds.
+PAGE_SIGNALS = (("signals.*", (), 300), *NOW_READS, ("signals.reminder", (), 100), ("signals.feed", (), 100))
 
 SOURCES = {"gmail://message/": "raw.email", "calendar://event/": "raw.calendar"}
 
@@ -97,11 +96,8 @@ class Api:
             name: [item.model_dump(mode="json") for item in await pepper.items.query(ns, limit=n)]
             for name, (ns, n) in UI_LISTS.items()
         }
-        newest = {(item["namespace"], item["id"]) for item in lists["signals"]}
-        lists["signals"] += [
-            item.model_dump(mode="json")
-            for item in await now_items(pepper.items, PAGE_NOW_READS)
-            if (item.namespace, item.id) not in newest
+        lists["signals"] = [
+            item.model_dump(mode="json") for item in await now_items(pepper.items, PAGE_SIGNALS)
         ]
         chat = [message.model_dump(mode="json") for message in await pepper.chat.recent(200)]
         approvals = [card(action) for action in await pepper.desk.pending()]
