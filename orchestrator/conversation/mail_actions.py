@@ -268,8 +268,9 @@ async def waiting_on_me(
 ) -> tuple[str, list[Ref]]:
     """Threads where someone asked the user something and the user has not replied, oldest first
     (`feeds.waiting_on_me`), over the mail index and the asks the triage found."""
-    asks = await triage_asks(services.items)
-    waiting = waiting_on_user(await index.messages(services), asks, services.user_addresses, now)
+    messages = await index.messages(services)
+    asks = await triage_asks(services.items, messages, services.user_addresses)
+    waiting = waiting_on_user(messages, asks, services.user_addresses, now)
     hidden = await hidden_keys(services, now)
     waiting = [w for w in waiting if f"signals.email/{w.email_id}" not in hidden]
     if person := reading.slots.get("person"):

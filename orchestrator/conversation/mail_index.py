@@ -3,25 +3,35 @@ subject, labels), read once and then kept current from the context store's event
 new since …" does not re-read the whole mailbox on every question. A catch-up reads a page of the
 log with the mail it names in one call (a first sync's thousands of writes are read once, never
 the whole mailbox again); only a gap in the log (events compacted away) reloads it. The newest
-`KEPT` messages are held. `follow` keeps it current in the background (while mail or its triage
+`KEPT` messages (by date) are held. A load asks the mail servers which messages are the newest (the
+store lists items by when they were written, and a first sync writes years of old mail after the
+recent: the newest written are old mail) and reads those from the store, beside the newest written
+(mail that came after the sync; all there is when no mail server answers). `follow` keeps it current in the background (while mail or its triage
 signals pour in, as in a first sync, at most once every `FOLLOW_SECONDS`), so the catch-up a question pays for is one read
 of the log with little new in it."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 import anyio
 
-from orchestrator.conversation.services import Services
+from orchestrator.accounts.merge import accounts_of
+from orchestrator.accounts.names import account_of, scoped_id
+from orchestrator.conversation.services import ActionError, Services
 from orchestrator.event_log import EventLog
 
 __all__ = ["MailIndex"]
 
+logger = logging.getLogger(__name__)
+
 NAMESPACE = "raw.email"
 HEAD = ("id", "thread_id", "from", "to", "cc", "date", "subject", "labels", "account")
 PAGE = 500
+SEARCH_PAGE = 500  # the gmail server's largest page of search_messages
+GET_MANY = 1000  # the context store's most ids per get_many
 KEPT = 1000  # the newest messages held (a reload reads as many)
 FOLLOW_SECONDS = 5.0  # the background catch-up's pace while mail pours in
 POURING = 40  # messages in one catch-up that mean mail pours in
@@ -31,6 +41,11 @@ def _head(data: Any) -> dict[str, Any] | None:
     if not isinstance(data, dict) or not data.get("date") or not data.get("id"):
         return None
     return {key: data.get(key) for key in HEAD}
+
+
+def _newest(heads: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The newest `KEPT` of `heads` (by date), by id."""
+    return {head["id"]: head for head in sorted(heads, key=lambda m: m["date"], reverse=True)[:KEPT]}
 
 
 class MailIndex:
@@ -75,10 +90,15 @@ class MailIndex:
         cursor = await services.call(
             "context", "read_events", {"after": 0, "namespaces": ["pepper.none"], "limit": 1}
         )
-        items = (await services.call("context", "query", {"namespaces": [NAMESPACE], "limit": KEPT})).get(
+        written = (await services.call("context", "query", {"namespaces": [NAMESPACE], "limit": KEPT})).get(
             "items", []
         )
-        self._mail = {head["id"]: head for item in items if (head := _head(item.get("data"))) is not None}
+        found = {str(item.get("id")): item for item in written}
+        newest = [key for key in await _newest_ids(services) if key not in found]
+        if newest:
+            found.update({str(item.get("id")): item for item in await _stored(services, newest)})
+        heads = [head for item in found.values() if (head := _head(item.get("data"))) is not None]
+        self._mail = _newest(heads)
         self._after = int(cursor.get("next_after", 0))
 
     async def _catch_up(self, services: Services) -> bool:
@@ -107,5 +127,35 @@ class MailIndex:
             else:
                 self._mail[id] = head
         if len(self._mail) > KEPT:
-            newest = sorted(self._mail.values(), key=lambda m: m["date"], reverse=True)[:KEPT]
-            self._mail = {head["id"]: head for head in newest}
+            self._mail = _newest(self._mail.values())
+
+
+async def _newest_ids(services: Services) -> list[str]:
+    """The stored ids of the newest `KEPT` messages of every mail account, as their servers list
+    them (newest first); none from a server that does not answer (the store's newest written stand)."""
+    ids: list[str] = []
+    for name in accounts_of("gmail", services.connections):
+        arguments: dict[str, Any] = {"query": "", "limit": min(SEARCH_PAGE, KEPT)}
+        listed: list[str] = []
+        try:
+            while len(listed) < KEPT:
+                page = await services.call(name, "search_messages", arguments)
+                listed += [
+                    str(m["id"]) for m in page.get("messages", []) if isinstance(m, dict) and m.get("id")
+                ]
+                if not page.get("next_cursor"):
+                    break
+                arguments = {**arguments, "cursor": page["next_cursor"]}
+        except ActionError as exc:
+            logger.warning("the mail index could not list the newest mail of %s (%s)", name, exc)
+        ids += [scoped_id(account_of(name), key) for key in listed[:KEPT]]
+    return ids
+
+
+async def _stored(services: Services, ids: list[str]) -> list[dict[str, Any]]:
+    """The stored mail with these ids (those not stored yet are left out)."""
+    items: list[dict[str, Any]] = []
+    for start in range(0, len(ids), GET_MANY):
+        arguments = {"namespace": NAMESPACE, "ids": ids[start : start + GET_MANY]}
+        items += (await services.call("context", "get_many", arguments)).get("items", [])
+    return items

@@ -2,20 +2,22 @@
 (`waiting_on_me`), kept in step with the mail: a new ask adds one, the user's reply deletes it.
 
 It runs where the mail's headers are already held (the conversation's mail index, which follows the
-log), so finding who waits costs one read of the triage's asks. The page shows these in Today beside
+log), so finding who waits costs one read of the triage's asks: those of the held messages that
+could wait on the user, read by id. (A read of the newest asks written missed this week's after a
+first sync, which judges years of older mail after it.) The page shows these in Today beside
 the follow-ups (`web/static/ui.js`). They live outside `signals.*` on purpose: the scheduler acts on
 every signal, and the mail itself already reached it (and has its card in Now) as `signals.email`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from orchestrator.context_items import ContextItems
 from orchestrator.feeds.signals import Signal
-from orchestrator.feeds.waiting_on_me import WaitingOnMe, waiting_on_user
+from orchestrator.feeds.waiting_on_me import WaitingOnMe, may_wait, waiting_on_user
 
 __all__ = ["NAMESPACE", "WaitingFeed", "triage_asks"]
 
@@ -29,10 +31,10 @@ class WaitingFeed:
         self._user = user_addresses
         self._stored: dict[str, Any] | None = None  # id → data, as stored
 
-    async def refresh(self, messages: Iterable[Mapping[str, Any]], now: datetime) -> int:
+    async def refresh(self, messages: Sequence[Mapping[str, Any]], now: datetime) -> int:
         """Store the threads that wait on the user now and delete those that no longer do; returns
         how many signals changed."""
-        asks = await triage_asks(self._items)
+        asks = await triage_asks(self._items, messages, self._user)
         waiting = {w.email_id: _signal(w) for w in waiting_on_user(messages, asks, self._user, now)}
         stored = await self._known()
         changed = [item for key, item in waiting.items() if stored.get(key) != item["data"]]
@@ -49,10 +51,17 @@ class WaitingFeed:
         return self._stored
 
 
-async def triage_asks(items: ContextItems) -> dict[str, list[str]]:
-    """Message id → the sentences in it that ask the user something, as the triage found them."""
-    signals = await items.query(["signals.email"], ["action"], limit=MOST)
-    return {s.id: list(s.data.get("action_items") or []) for s in signals if isinstance(s.data, dict)}
+async def triage_asks(
+    items: ContextItems, messages: Iterable[Mapping[str, Any]], user_addresses: Iterable[str]
+) -> dict[str, list[str]]:
+    """Message id → the sentences in it that ask the user something, as the triage found them, for
+    those of `messages` that could wait on the user (`may_wait`), read by id."""
+    user = {address.lower() for address in user_addresses}
+    ids = [str(message["id"]) for message in messages if message.get("id") and may_wait(message, user)]
+    signals = await items.get_many("signals.email", ids) if ids else {}
+    return {
+        key: list(s.data.get("action_items") or []) for key, s in signals.items() if isinstance(s.data, dict)
+    }
 
 
 def _signal(waiting: WaitingOnMe) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-__all__ = ["WaitingOnMe", "how_long", "waiting_on_user", "waits_on_user"]
+__all__ = ["WaitingOnMe", "how_long", "may_wait", "waiting_on_user", "waits_on_user"]
 
 IGNORED_LABELS = {"DRAFT", "SPAM", "TRASH"}
 WITHIN = timedelta(days=30)
@@ -43,6 +43,14 @@ def waits_on_user(*, addressed: bool, from_user: bool, asks: bool, answered_afte
     chat's "who is waiting on me?", Today's "Waiting on you" and the Now ranker's "someone you know
     asks you" all apply it (the ranker adds: from someone the user knows)."""
     return addressed and not from_user and asks and not answered_after
+
+
+def may_wait(message: Mapping[str, Any], user: set[str]) -> bool:
+    """Whether a message (headers) can be the ask a thread waits on: addressed to the user (`user`:
+    their addresses, lower case), not from them, neither sent, a draft, spam nor trash. Only such
+    messages' asks are read (`feeds.waiting_feed.triage_asks`)."""
+    labels = set(message.get("labels") or ())
+    return not labels & (IGNORED_LABELS | {"SENT"}) and _to_user(message, user)
 
 
 def waiting_on_user(

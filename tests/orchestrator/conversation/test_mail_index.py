@@ -3,7 +3,8 @@ mail is seen without re-reading the mailbox."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import anyio
@@ -15,6 +16,7 @@ from orchestrator.conversation.mail_index import MailIndex
 from orchestrator.conversation.services import Services
 from orchestrator.event_log import EventLog
 from tests.orchestrator.conversation.test_actions import store_mail
+from tests.orchestrator.feeds.test_first_sync import deliver, servers_over
 
 pytestmark = [pytest.mark.anyio, pytest.mark.servers("context")]
 
@@ -107,3 +109,36 @@ async def test_a_catch_up_longer_than_the_pace_goes_straight_on(
             await items.put("signals.email", "one-more", {"n": 0})
             await anyio.sleep(0.5)  # the follower went on past its pause (it raised here before)
         task_group.cancel_scope.cancel()
+
+
+async def test_a_load_after_a_first_sync_holds_the_newest_mail_not_the_last_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first sync writes the recent mail first and years of older mail after it: the newest items
+    written are old mail. A load (a restart, a gap in the log) asks the mail server which messages
+    are the newest and reads those, so "what's new" and "waiting on you" see this week's mail."""
+    monkeypatch.setattr(mail_index, "KEPT", 5)
+    now = datetime.now(UTC)
+    for n in range(3):
+        deliver(tmp_path / "mail", f"recent{n}", now - timedelta(hours=n + 1), read=False)
+    async with servers_over(tmp_path) as live:
+        items = ContextItems(live["context"])
+        listed = (await live["gmail"].call_tool("search_messages", {"query": ""})).structured["messages"]
+        assert len(listed) == 3
+        for message in listed:  # the sync's first writes: the recent mail, by the server's ids
+            at = datetime.fromisoformat(message["date"])
+            await store_mail(items, message["id"], ("Sender", "s@example.org"), message["subject"], "hi", at)
+        for n in range(12):  # then the backfill of old mail
+            await store_mail(
+                items, f"old{n}", ("List", "list@example.org"), f"Old {n}", "x", now - timedelta(days=400 + n)
+            )
+        loaded = await MailIndex().messages(Services(live, items))
+        assert [m["subject"] for m in loaded] == [
+            "Note recent0",
+            "Note recent1",
+            "Note recent2",
+            "Old 7",
+            "Old 8",
+        ]
+        without_server = await MailIndex().messages(Services({"context": live["context"]}, items))
+        assert [m["subject"] for m in without_server] == [f"Old {n}" for n in range(7, 12)], "the newest written"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.context_items import ContextItems
+from orchestrator.context_items import ContextItems, store_item
 from orchestrator.feeds.waiting_feed import NAMESPACE, WaitingFeed
 from tests.orchestrator.conversation.test_actions import PINNED, USER
 from tests.orchestrator.conversation.test_waiting_on_me import ALEX, DANA, MAILBOX, mail, triaged_mailbox
@@ -31,3 +31,20 @@ async def test_waiting_signals_follow_the_mail_and_a_reply_removes_one(connectio
     reply = mail("a2", "t-atlas", ALEX, DANA, "Re: Atlas launch moved", "Done.", 0.5)
     assert await WaitingFeed(items, [USER]).refresh([*MAILBOX, reply], PINNED) == 1
     assert sorted(item.id for item in await items.query([NAMESPACE])) == ["p1", "t2"]
+
+
+@pytest.mark.servers("context")
+async def test_asks_are_found_behind_a_thousand_asks_judged_after_them(connections) -> None:
+    """A first sync judges this week's mail first and years of older mail after it: a thousand asks
+    of old mail written later do not hide the asks of the mail that waits now."""
+    items = ContextItems(connections["context"])
+    await triaged_mailbox(items)
+    old = {"kind": "email", "priority": "normal", "action_items": ["Can you review this?"]}
+    await items.put_many(
+        [
+            store_item("signals.email", f"old{n}", {**old, "source_id": f"old{n}"}, tags=["action"])
+            for n in range(1000)
+        ]
+    )
+    assert await WaitingFeed(items, [USER]).refresh(MAILBOX, PINNED) == 3
+    assert sorted(item.id for item in await items.query([NAMESPACE])) == ["d1", "p1", "t2"]
