@@ -12,7 +12,8 @@ one index of mail words, holds every message) and until all are stored in `raw.e
 through each stage (gmail index, raw.email, triage, embeddings); MCP calls, by tool and per message
 stored (once the UI serves, progress is read from `/pepper/api/status`, which costs no
 MCP call; the chat questions are measured idle and subtracted, or left out with `--no-chat`); peak
-RSS and USS per process; database size per 1,000 messages; chat (`/ask`, rules mode) latency
+RSS and USS per process; CPU seconds per process until Now is complete and at the end (with the
+context store's low-priority threads apart: its embedder); database size per 1,000 messages; chat (`/ask`, rules mode) latency
 p50/p95 during the sync, one question a second; new mail -> Now latency during and after the sync
 (a probe message delivered every 5 s); at the end, how much of the store's Now the page's snapshot and
 "what is urgent?" show. The figures are printed beside the issue's 20,000-message figures, with the ratio.

@@ -1,9 +1,11 @@
 """What bench/first_sync.py watches while Pepper syncs: the servers' SQLite files (read-only), the
-process tree's memory (RSS and USS, by psutil), and new-mail probes; and the report it makes of them.
+process tree's memory (RSS and USS, by psutil) and CPU time, and new-mail probes; and the report it
+makes of them.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -40,6 +42,24 @@ def read_db(path: Path, sql: str, params: tuple = ()) -> list[tuple]:
         return []
 
 
+def _low_priority_cpu(pid: int) -> float:
+    """CPU seconds of a process's threads running at a lowered OS priority (the context store's
+    embedder and the model threads it starts; Linux, 0 elsewhere)."""
+    seconds, clock = 0.0, os.sysconf("SC_CLK_TCK")
+    try:
+        main_nice = int((Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split())[16])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            fields = (task / "stat").read_text().rpartition(")")[2].split()
+            if int(fields[16]) > main_nice:
+                seconds += (int(fields[11]) + int(fields[12])) / clock
+        except (OSError, ValueError, IndexError):
+            continue
+    return seconds
+
+
 @dataclass
 class Watch:
     data: Path
@@ -54,6 +74,8 @@ class Watch:
     total_peak: dict[str, float] = field(default_factory=lambda: {"rss_mb": 0.0, "uss_mb": 0.0})
     probes: dict[str, list[float]] = field(default_factory=lambda: {"during": [], "after": []})
     probe_keys: list[str] = field(default_factory=list)
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds per role so far (+ the embedder's)
+    cpu_at_now: dict[str, float] = field(default_factory=dict)  # ... when Now was complete
     finished: threading.Event = field(default_factory=threading.Event)
     last_sample: float = 0.0  # seconds after launch
 
@@ -96,6 +118,8 @@ class Watch:
         self.mark("unread_triaged", self.triage <= signals)
         self.mark("embeddings_drained", "searchable" in self.marks and self.counts["pending_embeddings"] == 0)
         self._sample_memory(pid)
+        if "now_complete" in self.marks and not self.cpu_at_now:
+            self.cpu_at_now = dict(self.cpu)
 
     def _sample_memory(self, pid: int) -> None:
         try:
@@ -104,18 +128,24 @@ class Watch:
         except psutil.Error:
             return
         total = {"rss_mb": 0.0, "uss_mb": 0.0}
+        cpu: dict[str, float] = {}
         for process in processes:
             try:
                 info, cmdline = process.memory_full_info(), " ".join(process.cmdline())
+                times = process.cpu_times()
             except psutil.Error:
                 continue
             role = next((name for module, name in ROLES.items() if module in cmdline), "orchestrator")
+            cpu[role] = cpu.get(role, 0.0) + times.user + times.system
+            if role == "context store":
+                cpu["context store: low-priority threads"] = _low_priority_cpu(process.pid)
             peak = self.memory.setdefault(role, {"rss_mb": 0.0, "uss_mb": 0.0})
             for key, value in (("rss_mb", info.rss), ("uss_mb", info.uss)):
                 peak[key] = max(peak[key], value / 2**20)
                 total[key] += value / 2**20
         for key in total:
             self.total_peak[key] = max(self.total_peak[key], total[key])
+        self.cpu = {role: round(seconds, 1) for role, seconds in cpu.items()}
 
     def complete(self, wait_embeddings: bool) -> bool:
         needed = {"indexed", "searchable", "now_complete", "unread_triaged"} | (
@@ -218,6 +248,7 @@ class Watch:
             "new mail -> Now p95 during the sync (s)": round(percentile(self.probes["during"], 0.95), 2),
             "new mail -> Now p95 after the sync (s)": round(percentile(self.probes["after"], 0.95), 2),
         }
-        return {"figures": figures, "memory": self.memory, "counts": self.counts, "probes": self.probes,
+        return {"figures": figures, "cpu_s_until_now_complete": self.cpu_at_now, "cpu_s_at_the_end": self.cpu,
+                "memory": self.memory, "counts": self.counts, "probes": self.probes,
                 "mcp_calls": (state or {}).get("status", {}).get("mcp_calls"), "bench_calls": bench_calls,
                 "chat_errors": errors[:5], "chat": [round(seconds, 3) for seconds in chat]}  # fmt: skip

@@ -174,6 +174,63 @@ async def test_the_worker_waits_for_tool_calls_in_flight(db_path: Path) -> None:
     store.close()
 
 
+class SlowEmbedder(RecordingEmbedder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.three = threading.Event()
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        time.sleep(0.3)  # a batch of a real model on long mail takes seconds
+        vectors = super().embed_documents(texts)
+        if len(self.order) >= 3:
+            self.three.set()
+        return vectors
+
+
+@pytest.mark.anyio
+async def test_while_calls_keep_coming_the_embedder_keeps_to_its_share_of_the_time(db_path: Path) -> None:
+    """In a first sync there is a moment with no call in flight every few milliseconds, so waiting
+    for one held the embedder back from nothing. After a batch during which calls came it rests
+    three times as long as the batch took (its share: a quarter); with no calls, it goes straight on."""
+    embedder = SlowEmbedder()
+    store = ContextStore.open(db_path, embedder=embedder)
+    gate = ForegroundGate(patience=0.05, share=0.25)
+    worker = EmbeddingWorker(SqliteStorage(store), gate=gate, batch=1)
+    store.store_many([ItemInput(namespace="notes", id=f"n{n}", text=f"note {n}") for n in range(3)])
+
+    async def calls() -> None:  # short calls with moments of none between them, as in a first sync
+        while True:
+            with gate.serving():
+                await anyio.sleep(0.01)
+            await anyio.sleep(0.005)
+
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(calls)
+        started = anyio.current_time()
+        tasks.start_soon(worker.run)
+        worker.wake()
+        assert await anyio.to_thread.run_sync(embedder.three.wait, 20)
+        took = anyio.current_time() - started
+        tasks.cancel_scope.cancel()
+    assert gate.rests >= 2 and took >= 3 * 0.3 + 2 * 0.85, f"three batches took {took:.2f} s"
+    store.close()
+
+    idle = SlowEmbedder()
+    store = ContextStore.open(db_path.with_name("idle.db"), embedder=idle)
+    gate = ForegroundGate(patience=0.05, share=0.25)
+    store.store_many([ItemInput(namespace="notes", id=f"n{n}", text=f"note {n}") for n in range(3)])
+    worker = EmbeddingWorker(SqliteStorage(store), gate=gate, batch=1)
+    async with anyio.create_task_group() as tasks:
+        started = anyio.current_time()
+        tasks.start_soon(worker.run)
+        worker.wake()
+        assert await anyio.to_thread.run_sync(idle.three.wait, 20)
+        took = anyio.current_time() - started
+        tasks.cancel_scope.cancel()
+    assert gate.rests == 0 and took < 3 * 0.3 + 0.85, f"three batches took {took:.2f} s with no calls"
+    store.close()
+
+
 LONG = ("The quarterly report is attached; the numbers for the northern region need a second look. " * 12)[
     :1000
 ]
