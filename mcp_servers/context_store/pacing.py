@@ -2,17 +2,17 @@
 
 `ForegroundGate` counts the tool calls in flight; the embedding worker starts a batch only when none
 is (waiting at most `patience` seconds, so a steady stream of calls cannot starve it for good), and
-after a batch during which calls came it rests long enough to keep its batches to `share` of the
-time (three times the batch at a quarter): in a first sync a call is in flight most of the time but
-there is a moment with none every few milliseconds, so the wait alone let the embedder take ~75% of
-a core in the first minute. `LowPriorityEmbedder` runs an embedder's document batches on a thread of
-its own whose OS priority is lowered (`mcp_servers.common.priority`: `nice` +10 on Linux; the
-model's own worker threads, started from it, inherit it), while query embeddings for a search stay
-on the caller's thread at normal priority. `MemoryBudget` measures the process's resident memory
-against the `--rss-budget-mb` setting: the batch holds only as many texts as the room left under it
-(a local model's working memory grows with the batch's tokens, ~10 MB per long text), and over it
-the store gives memory back (the model unloaded, SQLite's caches shrunk, freed heap returned to the
-system).
+after a busy batch (calls in flight for half of its time or more) it rests long enough to keep its
+batches to `share` of the time (three times the batch at a quarter; after a quieter batch, less in
+proportion). In a first sync a call is in flight most of the time, but there is a moment with none
+every few milliseconds: the wait alone let the embedder take ~75% of a core in the first minute.
+`LowPriorityEmbedder` runs an embedder's document batches on a thread of its own whose OS priority
+is lowered (`mcp_servers.common.priority`: `nice` +10 on Linux; the model's own worker threads,
+started from it, inherit it), while query embeddings for a search stay on the caller's thread at
+normal priority. `MemoryBudget` measures the process's resident memory against the `--rss-budget-mb`
+setting: the batch holds only as many texts as the room left under it (a local model's working
+memory grows with the batch's tokens, ~10 MB per long text), and over it the store gives memory back
+(the model unloaded, SQLite's caches shrunk, freed heap returned to the system).
 """
 
 from __future__ import annotations
@@ -53,39 +53,48 @@ MARGIN = 0.1  # of the budget, kept free of batches: writes and SQLite grow betw
 class ForegroundGate:
     """Tool calls in flight; the embedder waits for a moment with none (see the module doc)."""
 
-    def __init__(self, patience: float = 2.0, share: float = 0.25) -> None:
+    def __init__(self, patience: float = 2.0, share: float = 0.25, busy: float = 0.5) -> None:
         self.patience = patience  # the most a batch waits for a moment with no call in flight
         self.share = share  # the most of a busy stretch the embedder's batches take
+        self.busy = busy  # the part of a batch's time with calls in flight that makes it a busy one
         self.active = 0
-        self.served = 0  # tool calls begun so far
         self._quiet = anyio.Event()
         self._quiet.set()
-        self._batch = (0.0, 0)  # the last batch: seconds it took, `served` when it began
+        self._busy_seconds = 0.0  # time with a call in flight, up to `_busy_since`
+        self._busy_since = 0.0  # when the calls now in flight began (while `active`)
+        self._batch = (0.0, 0.0)  # the last batch: seconds it took, `busy_seconds()` when it began
         self.waits = 0  # times the embedder waited for calls to finish (for tests and logs)
         self.rests = 0  # times it rested after a batch while calls came (for tests and logs)
 
     @contextmanager
     def serving(self) -> Iterator[None]:
         self.active += 1
-        self.served += 1
         if self.active == 1:
             self._quiet = anyio.Event()
+            self._busy_since = anyio.current_time()
         try:
             yield
         finally:
             self.active -= 1
             if self.active == 0:
+                self._busy_seconds += anyio.current_time() - self._busy_since
                 self._quiet.set()
 
-    def ran(self, seconds: float, served_before: int) -> None:
-        """The embedder's last batch took `seconds`; `served` was `served_before` when it began."""
-        self._batch = (max(seconds, 0.0), served_before)
+    def busy_seconds(self) -> float:
+        """The time so far with a tool call in flight."""
+        return self._busy_seconds + (anyio.current_time() - self._busy_since if self.active else 0.0)
+
+    def ran(self, seconds: float, busy_before: float) -> None:
+        """The embedder's last batch took `seconds`; `busy_seconds()` was `busy_before` when it began."""
+        self._batch = (max(seconds, 0.0), busy_before)
 
     def rest(self) -> float:
-        """How long the next batch rests first: when calls came during the last one, long enough
-        to keep the batches to `share` of the time; nothing when the store was idle."""
-        seconds, served_before = self._batch
-        return seconds * (1 - self.share) / self.share if self.served != served_before else 0.0
+        """How long the next batch rests first: after a busy batch (calls in flight for `busy` of its
+        time or more), long enough to keep the batches to `share` of the time; after a quieter one,
+        less in proportion (a lone call costs the embedder next to nothing)."""
+        seconds, busy_before = self._batch
+        busy = min(seconds, (self.busy_seconds() - busy_before) / self.busy)
+        return max(busy, 0.0) * (1 - self.share) / self.share
 
     async def wait_turn(self) -> None:
         """Rest after a batch taken from busy time, then wait for a moment with no tool call in

@@ -133,10 +133,10 @@ class EmbeddingWorker:
     `max_backoff`) before it tries again, and neither writes (`wake`) nor searches (`flush`) cut the
     wait short: a broken endpoint is asked once a minute at most, not once per write. It stays below
     user-facing work (`pacing`): with a `gate`, each batch waits for a moment with no tool call in
-    flight, and rests first while calls keep coming (keeping to its share of the time); old
-    background items wait for `idle_seconds` without other writes; with a `budget`, the batch
-    shrinks near it and memory is given back over it. A batch is never larger than the embedder's
-    own `batch_size`, when it has one.
+    flight, and rests first after a batch during which calls kept coming (keeping to its share of
+    the time); old background items wait for `idle_seconds` without other writes; with a `budget`,
+    the batch shrinks near it and memory is given back over it. A batch is never larger than the
+    embedder's own `batch_size`, when it has one.
     """
 
     def __init__(
@@ -196,7 +196,7 @@ class EmbeddingWorker:
         while True:
             if background and self._gate is not None:
                 await self._gate.wait_turn()
-            served = self._gate.served if self._gate is not None else 0
+            busy = self._gate.busy_seconds() if self._gate is not None else 0.0
             batch = self._budget.batch() if self._budget is not None else self._batch
             batch = min(batch, getattr(self._store.embedder, "batch_size", None) or batch)
             idle = self._idle_seconds if background else float("inf")
@@ -206,7 +206,7 @@ class EmbeddingWorker:
                 self.rounds += 1
                 done = await self._store.embed_pending(batch, None, idle)
             if background and self._gate is not None:
-                self._gate.ran(anyio.current_time() - started, served)
+                self._gate.ran(anyio.current_time() - started, busy)
             if self._budget is not None and self._budget.over():
                 await self._store.shrink_memory()
                 await anyio.to_thread.run_sync(self._budget.release, self._store.embedder)

@@ -1,14 +1,14 @@
 """`MailIndex`: the headers of the ingested mail (`raw.email`: id, thread, sender, recipients, date,
-subject, labels), read once and then kept current from the context store's event log, so "what's
-new since …" does not re-read the whole mailbox on every question. A catch-up reads a page of the
-log with the mail it names in one call (a first sync's thousands of writes are read once, never
-the whole mailbox again); only a gap in the log (events compacted away) reloads it. The newest
-`KEPT` messages (by date) are held. A load asks the mail servers which messages are the newest (the
-store lists items by when they were written, and a first sync writes years of old mail after the
-recent: the newest written are old mail) and reads those from the store, beside the newest written
-(mail that came after the sync; all there is when no mail server answers). `follow` keeps it current in the background (while mail or its triage
-signals pour in, as in a first sync, at most once every `FOLLOW_SECONDS`), so the catch-up a question pays for is one read
-of the log with little new in it."""
+subject, labels), read once and then kept current from the context store's event log, so "what's new
+since …" does not re-read the whole mailbox on every question. A catch-up reads a page of the log
+with the mail it names in one call (a first sync's thousands of writes are read once, never the
+whole mailbox again); only a gap in the log (events compacted away) reloads it. The newest `KEPT`
+messages (by date) are held. A load asks the mail servers which messages are the newest (the store
+lists items by when they were written, and a first sync writes years of old mail after the recent:
+the newest written are old mail) and reads those from the store, beside the newest written (mail
+that came after the sync; all there is when no mail server answers). `follow` keeps it current in
+the background (while mail or its triage signals pour in, as in a first sync, at most once every
+`FOLLOW_SECONDS`), so the catch-up a question pays for is one read of the log with little new in it."""
 
 from __future__ import annotations
 

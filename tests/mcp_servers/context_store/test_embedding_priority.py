@@ -187,22 +187,19 @@ class SlowEmbedder(RecordingEmbedder):
         return vectors
 
 
-@pytest.mark.anyio
-async def test_while_calls_keep_coming_the_embedder_keeps_to_its_share_of_the_time(db_path: Path) -> None:
-    """In a first sync there is a moment with no call in flight every few milliseconds, so waiting
-    for one held the embedder back from nothing. After a batch during which calls came it rests
-    three times as long as the batch took (its share: a quarter); with no calls, it goes straight on."""
+async def three_batches(db: Path, gate: ForegroundGate, in_flight: float, between: float) -> float:
+    """Seconds the worker takes for three batches of 0.3 s while calls of `in_flight` seconds
+    come `between` seconds apart (none when `in_flight` is 0)."""
     embedder = SlowEmbedder()
-    store = ContextStore.open(db_path, embedder=embedder)
-    gate = ForegroundGate(patience=0.05, share=0.25)
+    store = ContextStore.open(db, embedder=embedder)
     worker = EmbeddingWorker(SqliteStorage(store), gate=gate, batch=1)
     store.store_many([ItemInput(namespace="notes", id=f"n{n}", text=f"note {n}") for n in range(3)])
 
-    async def calls() -> None:  # short calls with moments of none between them, as in a first sync
-        while True:
+    async def calls() -> None:
+        while in_flight:
             with gate.serving():
-                await anyio.sleep(0.01)
-            await anyio.sleep(0.005)
+                await anyio.sleep(in_flight)
+            await anyio.sleep(between)
 
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(calls)
@@ -212,23 +209,28 @@ async def test_while_calls_keep_coming_the_embedder_keeps_to_its_share_of_the_ti
         assert await anyio.to_thread.run_sync(embedder.three.wait, 20)
         took = anyio.current_time() - started
         tasks.cancel_scope.cancel()
-    assert gate.rests >= 2 and took >= 3 * 0.3 + 2 * 0.85, f"three batches took {took:.2f} s"
     store.close()
+    return took
 
-    idle = SlowEmbedder()
-    store = ContextStore.open(db_path.with_name("idle.db"), embedder=idle)
-    gate = ForegroundGate(patience=0.05, share=0.25)
-    store.store_many([ItemInput(namespace="notes", id=f"n{n}", text=f"note {n}") for n in range(3)])
-    worker = EmbeddingWorker(SqliteStorage(store), gate=gate, batch=1)
-    async with anyio.create_task_group() as tasks:
-        started = anyio.current_time()
-        tasks.start_soon(worker.run)
-        worker.wake()
-        assert await anyio.to_thread.run_sync(idle.three.wait, 20)
-        took = anyio.current_time() - started
-        tasks.cancel_scope.cancel()
-    assert gate.rests == 0 and took < 3 * 0.3 + 0.85, f"three batches took {took:.2f} s with no calls"
-    store.close()
+
+@pytest.mark.anyio
+async def test_while_calls_keep_coming_the_embedder_keeps_to_its_share_of_the_time(tmp_path: Path) -> None:
+    """In a first sync there is a moment with no call in flight every few milliseconds, so waiting
+    for one held the embedder back from nothing. After a batch with calls in flight for half of its
+    time or more it rests three times as long as the batch took (its share: a quarter); after one
+    with a lone call, next to nothing (embeddings drain at full speed once the sync is done); with
+    no calls, not at all."""
+    busy = ForegroundGate(patience=0.05, share=0.25)
+    took = await three_batches(tmp_path / "busy.db", busy, in_flight=0.01, between=0.005)
+    assert busy.rests >= 2 and took >= 3 * 0.3 + 2 * 0.85, f"three busy batches took {took:.2f} s"
+
+    lone = ForegroundGate(patience=0.05, share=0.25)
+    took = await three_batches(tmp_path / "lone.db", lone, in_flight=0.01, between=0.3)
+    assert took < 3 * 0.3 + 0.85, f"three batches with a lone call each took {took:.2f} s"
+
+    idle = ForegroundGate(patience=0.05, share=0.25)
+    took = await three_batches(tmp_path / "idle.db", idle, in_flight=0.0, between=0.0)
+    assert idle.rests == 0 and took < 3 * 0.3 + 0.85, f"three batches with no calls took {took:.2f} s"
 
 
 LONG = ("The quarterly report is attached; the numbers for the northern region need a second look. " * 12)[
