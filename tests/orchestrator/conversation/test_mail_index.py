@@ -141,4 +141,6 @@ async def test_a_load_after_a_first_sync_holds_the_newest_mail_not_the_last_writ
             "Old 8",
         ]
         without_server = await MailIndex().messages(Services({"context": live["context"]}, items))
-        assert [m["subject"] for m in without_server] == [f"Old {n}" for n in range(7, 12)], "the newest written"
+        assert [m["subject"] for m in without_server] == [f"Old {n}" for n in range(7, 12)], (
+            "the newest written"
+        )
